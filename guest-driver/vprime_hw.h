@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Helpers shared by vprime_gpu and vprime_display for the register block
+ * every vprime device has (hw/vprime_regs.h): identification, MSI-X setup,
+ * the misc interrupt and an interrupt self-test.  Header-only so that each
+ * module carries its own copy and neither depends on the other.
+ */
+#ifndef _VPRIME_HW_H_
+#define _VPRIME_HW_H_
+
+#include <linux/completion.h>
+#include <linux/interrupt.h>
+#include <linux/io.h>
+#include <linux/pci.h>
+
+#include <drm/drm_drv.h>
+#include <drm/drm_print.h>
+
+#include "vprime_regs.h"
+
+/* How long probe waits for the self-test interrupt. */
+#define VPRIME_IRQ_SELFTEST_MS	1000
+
+/**
+ * struct vprime_hw - common state of one vprime PCI function
+ */
+struct vprime_hw {
+	struct drm_device *drm;
+	struct pci_dev *pdev;
+	void __iomem *mmio;
+
+	/* read once at probe from the identification registers */
+	u32 kind;
+	u32 version;
+	u32 caps;
+	u64 vram_size;
+	u32 num_heads;
+	u32 msix_vectors;
+
+	/* completed by the software interrupt of the probe self-test */
+	struct completion selftest;
+	/* interrupts handled on the misc vector, for userspace and tests */
+	atomic64_t irq_count;
+};
+
+static inline u32 vprime_hw_read(struct vprime_hw *hw, u32 reg)
+{
+	return readl(hw->mmio + reg);
+}
+
+static inline void vprime_hw_write(struct vprime_hw *hw, u32 reg, u32 val)
+{
+	writel(val, hw->mmio + reg);
+}
+
+static irqreturn_t vprime_hw_misc_irq(int irq, void *arg)
+{
+	struct vprime_hw *hw = arg;
+	u32 status = vprime_hw_read(hw, VPRIME_REG_IRQ_STATUS);
+
+	if (!status)
+		return IRQ_NONE;
+	vprime_hw_write(hw, VPRIME_REG_IRQ_STATUS, status);
+	atomic64_inc(&hw->irq_count);
+
+	if (status & VPRIME_IRQ_ERROR) {
+		u32 err = vprime_hw_read(hw, VPRIME_REG_ERROR);
+		u32 addr = vprime_hw_read(hw, VPRIME_REG_ERROR_ADDR);
+
+		vprime_hw_write(hw, VPRIME_REG_ERROR, err);
+		drm_err_ratelimited(hw->drm, "device error 0x%x at 0x%x\n",
+				    err, addr);
+	}
+	if (status & VPRIME_IRQ_SOFTWARE)
+		complete(&hw->selftest);
+	return IRQ_HANDLED;
+}
+
+/**
+ * vprime_hw_init - map and identify a vprime function, set up its MSI-X
+ * @hw: state to fill; @hw->drm and @hw->pdev set by the caller
+ * @expect_kind: VPRIME_KIND_* the PCI ID promised
+ * @name: for the BAR request and the interrupt
+ *
+ * Everything is device-managed: on failure, or on unbind, the devres
+ * unwinding undoes it.  Returns 0 or a negative errno.
+ */
+static inline int vprime_hw_init(struct vprime_hw *hw, u32 expect_kind,
+				 const char *name)
+{
+	struct pci_dev *pdev = hw->pdev;
+	u32 id;
+	int ret, nvec;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+
+	hw->mmio = pcim_iomap_region(pdev, VPRIME_BAR_MMIO, name);
+	if (IS_ERR(hw->mmio))
+		return PTR_ERR(hw->mmio);
+
+	id = vprime_hw_read(hw, VPRIME_REG_ID);
+	if (id != VPRIME_ID_MAGIC) {
+		drm_err(hw->drm, "ID register reads 0x%08x, expected 0x%08x\n",
+			id, VPRIME_ID_MAGIC);
+		return -ENODEV;
+	}
+	hw->version = vprime_hw_read(hw, VPRIME_REG_VERSION);
+	if (VPRIME_VERSION_GET_MAJOR(hw->version) != VPRIME_VERSION_MAJOR) {
+		drm_err(hw->drm, "hardware ABI %u.%u, driver speaks %u.x\n",
+			VPRIME_VERSION_GET_MAJOR(hw->version),
+			VPRIME_VERSION_GET_MINOR(hw->version),
+			VPRIME_VERSION_MAJOR);
+		return -ENODEV;
+	}
+	hw->kind = vprime_hw_read(hw, VPRIME_REG_KIND);
+	if (hw->kind != expect_kind) {
+		drm_err(hw->drm, "KIND register reads %u, PCI ID says %u\n",
+			hw->kind, expect_kind);
+		return -ENODEV;
+	}
+	hw->caps = vprime_hw_read(hw, VPRIME_REG_CAPS);
+	hw->vram_size = vprime_hw_read(hw, VPRIME_REG_VRAM_SIZE_LO) |
+			(u64)vprime_hw_read(hw, VPRIME_REG_VRAM_SIZE_HI) << 32;
+	hw->num_heads = vprime_hw_read(hw, VPRIME_REG_NUM_HEADS);
+	hw->msix_vectors = vprime_hw_read(hw, VPRIME_REG_MSIX_VECTORS);
+
+	if (!(hw->caps & VPRIME_CAP_MSIX) || !hw->msix_vectors) {
+		drm_err(hw->drm, "device has no MSI-X (caps 0x%x)\n", hw->caps);
+		return -ENODEV;
+	}
+
+	/* Quiesce whatever firmware or a previous driver left behind. */
+	vprime_hw_write(hw, VPRIME_REG_IRQ_ENABLE, 0);
+	vprime_hw_write(hw, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_VALID_MASK);
+	vprime_hw_write(hw, VPRIME_REG_ERROR, VPRIME_ERR_VALID_MASK);
+
+	/* MSI-X only: the engines need one vector each, INTx cannot do that. */
+	nvec = pci_alloc_irq_vectors(pdev, hw->msix_vectors, hw->msix_vectors,
+				     PCI_IRQ_MSIX);
+	if (nvec < 0) {
+		drm_err(hw->drm, "cannot enable %u MSI-X vectors: %d\n",
+			hw->msix_vectors, nvec);
+		return nvec;
+	}
+
+	init_completion(&hw->selftest);
+	ret = devm_request_irq(&pdev->dev,
+			       pci_irq_vector(pdev, VPRIME_MSIX_VEC_MISC),
+			       vprime_hw_misc_irq, 0, name, hw);
+	if (ret)
+		return ret;
+
+	vprime_hw_write(hw, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_VALID_MASK);
+
+	/*
+	 * Prove the interrupt path end to end before userspace can depend
+	 * on it: a broken MSI-X route would otherwise surface later as
+	 * fences that never signal.
+	 */
+	vprime_hw_write(hw, VPRIME_REG_IRQ_RAISE, VPRIME_IRQ_SOFTWARE);
+	if (!wait_for_completion_timeout(&hw->selftest,
+					 msecs_to_jiffies(VPRIME_IRQ_SELFTEST_MS))) {
+		drm_err(hw->drm, "no MSI-X interrupt within %u ms\n",
+			VPRIME_IRQ_SELFTEST_MS);
+		vprime_hw_write(hw, VPRIME_REG_IRQ_ENABLE, 0);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Stop the device from interrupting; called on unbind and shutdown. */
+static inline void vprime_hw_fini(struct vprime_hw *hw)
+{
+	vprime_hw_write(hw, VPRIME_REG_IRQ_ENABLE, 0);
+	vprime_hw_write(hw, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_VALID_MASK);
+}
+
+/* DRM_IOCTL_VPRIME_GET_PARAM, shared by both drivers. */
+static inline int vprime_hw_get_param(struct vprime_hw *hw,
+				      struct drm_vprime_get_param *args)
+{
+	if (args->pad)
+		return -EINVAL;
+
+	switch (args->param) {
+	case VPRIME_PARAM_KIND:
+		args->value = hw->kind;
+		break;
+	case VPRIME_PARAM_HW_VERSION:
+		args->value = hw->version;
+		break;
+	case VPRIME_PARAM_CAPS:
+		args->value = hw->caps;
+		break;
+	case VPRIME_PARAM_VRAM_SIZE:
+		args->value = hw->vram_size;
+		break;
+	case VPRIME_PARAM_NUM_HEADS:
+		args->value = hw->num_heads;
+		break;
+	case VPRIME_PARAM_IRQ_COUNT:
+		args->value = atomic64_read(&hw->irq_count);
+		break;
+	default:
+		return -EINVAL;
+	}
+	return 0;
+}
+
+#endif /* _VPRIME_HW_H_ */

@@ -1,0 +1,230 @@
+/*
+ * vprime: register block and interrupt logic common to every vprime device
+ *
+ * Copyright (c) 2026 The vprime authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qapi/error.h"
+#include "hw/pci/msix.h"
+#include "hw/pci/pci.h"
+#include "hw/pci/pcie.h"
+#include "migration/vmstate.h"
+#include "vprime-core.h"
+#include "trace.h"
+
+const VMStateDescription vmstate_vprime_core = {
+    .name = "vprime-core",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(scratch, VPrimeCore),
+        VMSTATE_UINT32(irq_status, VPrimeCore),
+        VMSTATE_UINT32(irq_enable, VPrimeCore),
+        VMSTATE_UINT32(error, VPrimeCore),
+        VMSTATE_UINT32(error_addr, VPrimeCore),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+void vprime_core_init(VPrimeCore *core, PCIDevice *pdev, const char *name,
+                      uint32_t kind, uint32_t caps)
+{
+    core->pdev = pdev;
+    core->name = name;
+    core->kind = kind;
+    core->caps = caps | VPRIME_CAP_MSIX;
+}
+
+bool vprime_core_realize(VPrimeCore *core, MemoryRegion *mmio,
+                         const MemoryRegionOps *ops, void *opaque,
+                         Error **errp)
+{
+    PCIDevice *pdev = core->pdev;
+    unsigned i;
+
+    pci_config_set_interrupt_pin(pdev->config, 1);
+
+    memory_region_init_io(mmio, OBJECT(pdev), ops, opaque,
+                          core->name, VPRIME_MMIO_SIZE);
+    pci_register_bar(pdev, VPRIME_BAR_MMIO, PCI_BASE_ADDRESS_SPACE_MEMORY,
+                     mmio);
+
+    if (msix_init_exclusive_bar(pdev, core->msix_vectors, VPRIME_BAR_MSIX,
+                                errp)) {
+        return false;
+    }
+    for (i = 0; i < core->msix_vectors; i++) {
+        msix_vector_use(pdev, i);
+    }
+
+    /*
+     * PCI Express only: an integrated endpoint on the q35 root complex
+     * (as an iGPU is) or an endpoint behind a root port (as a dGPU is).
+     */
+    if (pcie_endpoint_cap_init(pdev, 0) < 0) {
+        error_setg(errp, "%s: cannot add the PCIe capability", core->name);
+        msix_uninit_exclusive_bar(pdev);
+        return false;
+    }
+    return true;
+}
+
+void vprime_core_exit(VPrimeCore *core)
+{
+    msix_uninit_exclusive_bar(core->pdev);
+}
+
+/* The one place that drives interrupt lines: status and line never disagree. */
+static void vprime_core_update_intx(VPrimeCore *core)
+{
+    bool level = !msix_enabled(core->pdev) &&
+                 (core->irq_status & core->irq_enable);
+
+    pci_set_irq(core->pdev, level);
+}
+
+void vprime_core_raise(VPrimeCore *core, uint32_t causes)
+{
+    causes &= VPRIME_IRQ_VALID_MASK;
+    core->irq_status |= causes;
+    trace_vprime_irq_raise(core->name, causes, core->irq_status,
+                           core->irq_enable);
+    if ((causes & core->irq_enable) && msix_enabled(core->pdev)) {
+        /* MSI-X is edge triggered: one message per event */
+        trace_vprime_msix_notify(core->name, VPRIME_MSIX_VEC_MISC);
+        msix_notify(core->pdev, VPRIME_MSIX_VEC_MISC);
+    }
+    vprime_core_update_intx(core);
+}
+
+void vprime_core_guest_error(VPrimeCore *core, uint32_t err, hwaddr addr,
+                             const char *fmt, ...)
+{
+    g_autofree char *msg = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    msg = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+
+    qemu_log_mask(LOG_GUEST_ERROR, "%s: %s\n", core->name, msg);
+    trace_vprime_guest_error(core->name, err, addr);
+    core->error |= err;
+    core->error_addr = addr;
+    vprime_core_raise(core, VPRIME_IRQ_ERROR);
+}
+
+void vprime_core_reset(VPrimeCore *core)
+{
+    core->scratch = 0;
+    core->irq_status = 0;
+    core->irq_enable = 0;
+    core->error = 0;
+    core->error_addr = 0;
+    vprime_core_update_intx(core);
+}
+
+uint64_t vprime_core_read(VPrimeCore *core, hwaddr addr)
+{
+    switch (addr) {
+    case VPRIME_REG_ID:
+        return VPRIME_ID_MAGIC;
+    case VPRIME_REG_VERSION:
+        return VPRIME_VERSION;
+    case VPRIME_REG_KIND:
+        return core->kind;
+    case VPRIME_REG_CAPS:
+        return core->caps;
+    case VPRIME_REG_VRAM_SIZE_LO:
+        return (uint32_t)core->vram_size;
+    case VPRIME_REG_VRAM_SIZE_HI:
+        return core->vram_size >> 32;
+    case VPRIME_REG_NUM_HEADS:
+        return core->num_heads;
+    case VPRIME_REG_MSIX_VECTORS:
+        return core->msix_vectors;
+    case VPRIME_REG_SCRATCH:
+        return core->scratch;
+    case VPRIME_REG_IRQ_STATUS:
+        return core->irq_status;
+    case VPRIME_REG_IRQ_ENABLE:
+        return core->irq_enable;
+    case VPRIME_REG_ERROR:
+        return core->error;
+    case VPRIME_REG_ERROR_ADDR:
+        return core->error_addr;
+    case VPRIME_REG_IRQ_RAISE:
+    case VPRIME_REG_RESET:
+        return 0; /* write-only */
+    default:
+        vprime_core_guest_error(core, VPRIME_ERR_BAD_ACCESS, addr,
+                                "read of unknown register 0x%" HWADDR_PRIx,
+                                addr);
+        return 0;
+    }
+}
+
+bool vprime_core_write(VPrimeCore *core, hwaddr addr, uint64_t val)
+{
+    switch (addr) {
+    case VPRIME_REG_SCRATCH:
+        core->scratch = val;
+        break;
+    case VPRIME_REG_IRQ_STATUS:
+        core->irq_status &= ~val;
+        vprime_core_update_intx(core);
+        break;
+    case VPRIME_REG_IRQ_ENABLE:
+        if (val & ~VPRIME_IRQ_VALID_MASK) {
+            vprime_core_guest_error(core, VPRIME_ERR_BAD_VALUE, addr,
+                                    "IRQ_ENABLE: reserved bits 0x%" PRIx64,
+                                    val & ~VPRIME_IRQ_VALID_MASK);
+            break;
+        }
+        core->irq_enable = val;
+        vprime_core_update_intx(core);
+        break;
+    case VPRIME_REG_IRQ_RAISE:
+        if (val & ~VPRIME_IRQ_VALID_MASK) {
+            vprime_core_guest_error(core, VPRIME_ERR_BAD_VALUE, addr,
+                                    "IRQ_RAISE: reserved bits 0x%" PRIx64,
+                                    val & ~VPRIME_IRQ_VALID_MASK);
+            break;
+        }
+        vprime_core_raise(core, val);
+        break;
+    case VPRIME_REG_ERROR:
+        core->error &= ~val;
+        break;
+    case VPRIME_REG_RESET:
+        if (val == VPRIME_RESET_MAGIC) {
+            return true;
+        }
+        vprime_core_guest_error(core, VPRIME_ERR_BAD_VALUE, addr,
+                                "RESET: wrong magic 0x%" PRIx64, val);
+        break;
+    case VPRIME_REG_ID:
+    case VPRIME_REG_VERSION:
+    case VPRIME_REG_KIND:
+    case VPRIME_REG_CAPS:
+    case VPRIME_REG_VRAM_SIZE_LO:
+    case VPRIME_REG_VRAM_SIZE_HI:
+    case VPRIME_REG_NUM_HEADS:
+    case VPRIME_REG_MSIX_VECTORS:
+    case VPRIME_REG_ERROR_ADDR:
+        vprime_core_guest_error(core, VPRIME_ERR_BAD_ACCESS, addr,
+                                "write 0x%" PRIx64 " to read-only register "
+                                "0x%" HWADDR_PRIx, val, addr);
+        break;
+    default:
+        vprime_core_guest_error(core, VPRIME_ERR_BAD_ACCESS, addr,
+                                "write 0x%" PRIx64 " to unknown register "
+                                "0x%" HWADDR_PRIx, val, addr);
+        break;
+    }
+    return false;
+}

@@ -1,0 +1,62 @@
+/*
+ * vprime: register block and interrupt logic common to every vprime device
+ *
+ * Copyright (c) 2026 The vprime authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_VPRIME_CORE_H
+#define HW_VPRIME_CORE_H
+
+#include "hw/pci/pci_device.h"
+#include "vprime_regs.h"
+
+/*
+ * The common register block (VPRIME_REG_ID .. VPRIME_COMMON_REGS_END) and
+ * the interrupt state behind it.  Each device model embeds one and routes
+ * accesses below VPRIME_COMMON_REGS_END here.
+ */
+typedef struct VPrimeCore {
+    /* identity, fixed at realize */
+    PCIDevice *pdev;
+    const char *name;
+    uint32_t kind;
+    uint32_t caps;
+    uint64_t vram_size;
+    uint32_t num_heads;
+    uint32_t msix_vectors;
+
+    /* registers */
+    uint32_t scratch;
+    uint32_t irq_status;
+    uint32_t irq_enable;
+    uint32_t error;
+    uint32_t error_addr;
+} VPrimeCore;
+
+extern const VMStateDescription vmstate_vprime_core;
+
+#define VMSTATE_VPRIME_CORE(_field, _state) \
+    VMSTATE_STRUCT(_field, _state, 1, vmstate_vprime_core, VPrimeCore)
+
+void vprime_core_init(VPrimeCore *core, PCIDevice *pdev, const char *name,
+                      uint32_t kind, uint32_t caps);
+/* Set up BAR 0's MemoryRegion and MSI-X; called from realize. */
+bool vprime_core_realize(VPrimeCore *core, MemoryRegion *mmio,
+                         const MemoryRegionOps *ops, void *opaque,
+                         Error **errp);
+void vprime_core_exit(VPrimeCore *core);
+void vprime_core_reset(VPrimeCore *core);
+
+uint64_t vprime_core_read(VPrimeCore *core, hwaddr addr);
+/* Returns true when the write asked for a device reset. */
+bool vprime_core_write(VPrimeCore *core, hwaddr addr, uint64_t val);
+
+/* Latch an error, log it as a guest error and raise VPRIME_IRQ_ERROR. */
+void vprime_core_guest_error(VPrimeCore *core, uint32_t err, hwaddr addr,
+                             const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+/* Set interrupt causes in IRQ_STATUS and signal the enabled ones. */
+void vprime_core_raise(VPrimeCore *core, uint32_t causes);
+
+#endif

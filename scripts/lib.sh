@@ -1,0 +1,61 @@
+# shellcheck shell=bash
+# Common settings for every vprime script.  Sourced, never run.
+#
+# VPRIME_BUILD is the one cache directory: every download, unpacked tree,
+# build and result lives below it, so deleting it is a full reset.
+
+set -euo pipefail
+
+VPRIME_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VPRIME_BUILD=${VPRIME_BUILD:-$VPRIME_SRC/build}
+mkdir -p "$VPRIME_BUILD"
+VPRIME_BUILD=$(cd "$VPRIME_BUILD" && pwd)
+
+DL=$VPRIME_BUILD/dl                 # verified downloads (.deb, .dsc, tarballs)
+APTDIR=$VPRIME_BUILD/apt            # private apt configuration and lists
+KDIR_ROOT=$VPRIME_BUILD/kernel      # unpacked guest kernel packages
+QEMU_SRCDIR=$VPRIME_BUILD/qemu-src  # unpacked + patched QEMU source
+QEMU_BLDDIR=$VPRIME_BUILD/qemu-build
+QEMU_BIN=$QEMU_BLDDIR/qemu-system-x86_64
+QTEST_BIN=$QEMU_BLDDIR/tests/qtest/vprime-test
+MOD_BLDDIR=$VPRIME_BUILD/guest-driver
+IMG_DIR=$VPRIME_BUILD/image
+RESULTS=$VPRIME_BUILD/results
+
+# The host's Python, not a pyenv/venv shim: QEMU's configure builds its own
+# venv on top of it and needs Debian's meson and pycotap from it.
+PYTHON=${PYTHON:-/usr/bin/python3}
+
+# Firmware from Debian's seabios and qemu-system-data packages.
+QEMU_FW_ARGS=(-L /usr/share/seabios -L /usr/share/qemu)
+
+log()  { printf '[vprime] %s\n' "$*" >&2; }
+die()  { printf 'vprime: error: %s\n' "$*" >&2; exit 1; }
+
+# Run a command as root: directly, or through sudo when available.
+as_root() {
+    if [ "$(id -u)" = 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo "$@"
+    else
+        die "need root for: $* (run as root or install sudo)"
+    fi
+}
+
+# apt-get/apt-cache against the private configuration in $APTDIR, which
+# writes nothing outside the cache and needs no root.
+papt() {
+    local tool=$1; shift
+    "$tool" -o Dir::Etc::SourceList=/dev/null \
+        -o Dir::Etc::SourceParts="$APTDIR/sources.list.d" \
+        -o Dir::Etc::Preferences=/dev/null \
+        -o Dir::Etc::PreferencesParts="$APTDIR/preferences.d" \
+        -o Dir::State="$APTDIR/state" \
+        -o Dir::State::status=/var/lib/dpkg/status \
+        -o Dir::Cache="$APTDIR/cache" \
+        -o Debug::NoLocking=1 \
+        -o APT::Sandbox::User="$(id -un)" \
+        -o Acquire::Retries=3 \
+        "$@"
+}
