@@ -1,0 +1,56 @@
+# vprime — table of contents.  The logic lives in scripts/; every build and
+# download goes to $(VPRIME_BUILD) (default: build/ in this checkout).
+
+VPRIME_BUILD ?= $(CURDIR)/build
+export VPRIME_BUILD
+
+.PHONY: all build deps fetch qemu driver image run check qtest bench clean distclean help
+
+all: build
+
+help:
+	@echo "make run        boot the default topology and list the devices the guest sees"
+	@echo "make check      build what is needed and run every test suite"
+	@echo "make bench      print benchmark figures (bench NAME VALUE UNIT)"
+	@echo "make build      host packages, downloads, QEMU, guest modules and image"
+	@echo "make qtest      only the QEMU device-model qtests"
+	@echo "make clean      remove builds, keep downloads; make distclean: everything"
+	@echo "scripts/vprime-launch --help   start any other topology"
+
+deps:
+	scripts/setup-host.sh
+
+fetch: deps
+	scripts/fetch.sh
+
+qemu: deps
+	scripts/build-qemu.sh
+
+driver: deps
+	scripts/build-driver.sh
+
+image: deps
+	scripts/build-image.sh
+
+build:
+	scripts/build.sh
+
+run: build
+	scripts/run.sh
+
+check: build
+	scripts/check.sh
+
+qtest: qemu
+	scripts/check.sh --suite qtest
+
+bench: build
+	scripts/bench.sh
+
+clean:
+	rm -rf $(VPRIME_BUILD)/qemu-src $(VPRIME_BUILD)/qemu-build $(VPRIME_BUILD)/kernel \
+	       $(VPRIME_BUILD)/guest-driver $(VPRIME_BUILD)/image $(VPRIME_BUILD)/results \
+	       $(VPRIME_BUILD)/qtest-bin $(VPRIME_BUILD)/bench.json
+
+distclean:
+	rm -rf $(VPRIME_BUILD)

@@ -1,0 +1,5 @@
+#!/bin/bash
+# make bench: print figures as 'bench NAME VALUE UNIT' and write them to
+# $VPRIME_BUILD/bench.json.  Benchmarks measure; the tests assert.
+. "$(dirname "$0")/lib.sh"
+exec "$PYTHON" "$VPRIME_SRC/tests/host/bench.py" "$@"

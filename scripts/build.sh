@@ -1,0 +1,8 @@
+#!/bin/bash
+# Build everything the testbed needs, incrementally: host packages, the
+# downloads, QEMU with the vprime models, the guest modules and the image.
+. "$(dirname "$0")/lib.sh"
+
+"$VPRIME_SRC/scripts/setup-host.sh"
+"$VPRIME_SRC/scripts/build-qemu.sh"
+"$VPRIME_SRC/scripts/build-image.sh"

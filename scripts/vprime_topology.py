@@ -1,0 +1,249 @@
+"""vprime topologies: parse and validate the launcher's options, and turn a
+topology into QEMU arguments.  Shared by scripts/vprime-launch and the
+libvirt glue so that both accept and refuse exactly the same input.
+"""
+
+import os
+import re
+import shlex
+
+# From hw/vprime_regs.h (parsed, not restated, so the two cannot drift).
+_REGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hw", "vprime_regs.h")
+
+
+def _regs():
+    vals = {}
+    with open(_REGS) as f:
+        for line in f:
+            m = re.match(r"#define\s+(VPRIME_\w+)\s+\(?(\d+)(ULL)?\s*(<<\s*(\d+))?\)?", line)
+            if m:
+                v = int(m.group(2))
+                if m.group(5):
+                    v <<= int(m.group(5))
+                vals[m.group(1)] = v
+    return vals
+
+
+REGS = _regs()
+VRAM_MIN = REGS["VPRIME_VRAM_MIN"]
+VRAM_MAX = REGS["VPRIME_VRAM_MAX"]
+VRAM_DEFAULT = REGS["VPRIME_VRAM_DEFAULT"]
+HEADS_MIN = REGS["VPRIME_HEADS_MIN"]
+HEADS_MAX = REGS["VPRIME_HEADS_MAX"]
+
+GPU_KINDS = ("igpu", "dgpu")
+DISPLAYS = ("none", "vnc", "gtk")
+ACCELS = ("tcg", "kvm", "auto")
+MODES = ("check", "show", "shell")
+RESULTS_PORT = "org.vprime.results"
+
+
+class TopologyError(ValueError):
+    """Bad user input; the message says what is wrong and what is allowed."""
+
+
+_SIZE_RE = re.compile(r"^(\d+)([KMGT]?)(i?B)?$", re.I)
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text, what):
+    m = _SIZE_RE.match(text.strip())
+    if not m:
+        raise TopologyError("%s '%s' is not a size: use e.g. 256M, 1G or a byte count" % (what, text))
+    return int(m.group(1)) * _UNITS[m.group(2).upper()]
+
+
+def fmt_size(n):
+    for unit, mult in (("G", 1 << 30), ("M", 1 << 20), ("K", 1 << 10)):
+        if n % mult == 0:
+            return "%d%s" % (n // mult, unit)
+    return str(n)
+
+
+class Gpu:
+    def __init__(self, kind, vram=None):
+        self.kind = kind
+        self.vram = vram
+
+
+def parse_gpus(spec):
+    """'igpu,dgpu:512M,dgpu' -> [Gpu]. An empty string means no GPU."""
+    gpus = []
+    if not spec.strip():
+        return gpus
+    for item in spec.split(","):
+        item = item.strip()
+        kind, _, arg = item.partition(":")
+        if kind not in GPU_KINDS:
+            raise TopologyError("unknown GPU kind '%s' in --gpus: allowed kinds are "
+                                "igpu and dgpu[:VRAM] (e.g. --gpus igpu,dgpu:256M)" % kind)
+        if kind == "igpu":
+            if arg:
+                raise TopologyError("igpu takes no argument ('%s'): it has no VRAM" % item)
+            gpus.append(Gpu("igpu"))
+            continue
+        vram = parse_size(arg, "dgpu VRAM size") if arg else VRAM_DEFAULT
+        if vram < VRAM_MIN or vram > VRAM_MAX or vram & (vram - 1):
+            raise TopologyError("dgpu VRAM size %s is invalid: it must be a power of two "
+                                "from %s to %s" % (arg or vram, fmt_size(VRAM_MIN), fmt_size(VRAM_MAX)))
+        gpus.append(Gpu("dgpu", vram))
+    if len(gpus) > 8:
+        raise TopologyError("at most 8 GPUs are supported, %d given" % len(gpus))
+    return gpus
+
+
+def parse_heads(text):
+    try:
+        heads = int(text)
+    except ValueError:
+        raise TopologyError("--heads '%s' is not a number: allowed are %d to %d "
+                            "(--no-display leaves the display engine out)" % (text, HEADS_MIN, HEADS_MAX))
+    if not HEADS_MIN <= heads <= HEADS_MAX:
+        raise TopologyError("--heads %d is invalid: the display engine has %d to %d heads "
+                            "(--no-display leaves it out)" % (heads, HEADS_MIN, HEADS_MAX))
+    return heads
+
+
+def parse_display(text):
+    kind, _, arg = text.partition(":")
+    if kind not in DISPLAYS:
+        raise TopologyError("--display '%s' is invalid: allowed are none, vnc[:N] and gtk" % text)
+    if kind == "vnc":
+        if arg and not arg.isdigit():
+            raise TopologyError("--display vnc:%s: the VNC display must be a number" % arg)
+        return ("vnc", int(arg or 0))
+    if arg:
+        raise TopologyError("--display %s takes no argument" % kind)
+    return (kind, None)
+
+
+class Topology:
+    """What the launcher boots.  Build with from_options() to validate."""
+
+    def __init__(self):
+        self.gpus = [Gpu("igpu"), Gpu("dgpu", VRAM_DEFAULT)]
+        self.heads = 1
+        self.iommu = False
+        self.memory = 1 << 30
+        self.smp = 1
+        self.accel = "tcg"
+        self.display = ("none", None)
+        self.kernel = None
+        self.initrd = None
+        self.append = ""
+        self.qmp = None
+        self.mode = "check"
+        self.results = None
+        self.console = None
+
+    @classmethod
+    def from_options(cls, opts):
+        t = cls()
+        t.gpus = parse_gpus(opts.gpus)
+        t.heads = 0 if opts.no_display else parse_heads(str(opts.heads))
+        if opts.iommu not in ("on", "off"):
+            raise TopologyError("--iommu '%s' is invalid: allowed are on and off" % opts.iommu)
+        t.iommu = opts.iommu == "on"
+        t.memory = parse_size(opts.memory, "--memory")
+        if t.memory < (256 << 20) or t.memory > (16 << 30):
+            raise TopologyError("--memory %s is invalid: allowed is 256M to 16G" % opts.memory)
+        if not 1 <= opts.smp <= 8:
+            raise TopologyError("--smp %d is invalid: allowed is 1 to 8" % opts.smp)
+        t.smp = opts.smp
+        if opts.accel not in ACCELS:
+            raise TopologyError("--accel '%s' is invalid: allowed are tcg, kvm and auto" % opts.accel)
+        t.accel = opts.accel
+        t.display = parse_display(opts.display)
+        if opts.mode not in MODES:
+            raise TopologyError("--mode '%s' is invalid: allowed are %s" % (opts.mode, ", ".join(MODES)))
+        t.mode = opts.mode
+        for attr, what in (("kernel", "kernel"), ("initrd", "image")):
+            path = getattr(opts, attr)
+            if not path or not os.path.isfile(path):
+                raise TopologyError("%s not found: %s (build it with 'make', or pass --%s PATH)"
+                                    % (what, path or "(none)", attr))
+            setattr(t, attr, os.path.abspath(path))
+        t.append = opts.append or ""
+        t.qmp = opts.qmp
+        t.results = opts.results
+        t.console = opts.console
+        if not t.gpus and t.heads == 0:
+            raise TopologyError("the topology is empty: give at least one GPU or a display engine")
+        return t
+
+    def guest_topology(self):
+        """The vprime.topology= kernel argument the guest tests check against."""
+        items = []
+        for g in self.gpus:
+            items.append("igpu" if g.kind == "igpu" else "dgpu:%d" % g.vram)
+        if self.heads:
+            items.append("display:%d" % self.heads)
+        return ",".join(items)
+
+    def kernel_cmdline(self):
+        args = ["console=ttyS0", "loglevel=5", "panic=-1", "oops=panic",
+                "vprime.mode=%s" % self.mode,
+                "vprime.topology=%s" % self.guest_topology()]
+        if self.iommu:
+            args += ["intel_iommu=on", "iommu.strict=1"]
+        if self.append:
+            args += shlex.split(self.append)
+        return " ".join(args)
+
+    def device_args(self):
+        """-device arguments for the vprime devices and their buses.
+
+        Integrated functions (iGPU, display engine) sit on the q35 root
+        complex like real integrated graphics; each dGPU gets its own PCIe
+        root port, as a discrete card in a slot does (and can be unplugged).
+        """
+        args = []
+        if self.iommu:
+            # Must come before the devices it translates for.
+            args += ["-device", "intel-iommu,intremap=on,caching-mode=on,device-iotlb=off"]
+        slot = 2
+        port = 0
+        for i, g in enumerate(self.gpus):
+            if g.kind == "igpu":
+                args += ["-device", "vprime-igpu,id=gpu%d,bus=pcie.0,addr=0x%x" % (i, slot)]
+                slot += 1
+            else:
+                port += 1
+                args += ["-device", "pcie-root-port,id=rp%d,chassis=%d,slot=%d,bus=pcie.0,addr=0x%x"
+                         % (port, port, port, 0x10 + port),
+                         "-device", "vprime-dgpu,id=gpu%d,bus=rp%d,vram=%d" % (i, port, g.vram)]
+        if self.heads:
+            args += ["-device", "vprime-display,id=display0,bus=pcie.0,addr=0x%x,heads=%d"
+                     % (slot, self.heads)]
+        return args
+
+    def qemu_args(self, qemu, firmware_args, accel):
+        machine = "q35,accel=%s" % accel
+        if self.iommu:
+            machine += ",kernel-irqchip=split"
+        args = [qemu] + list(firmware_args) + [
+            "-nodefaults", "-no-user-config",
+            "-machine", machine,
+            "-cpu", "max" if accel == "kvm" else "qemu64",
+            "-smp", str(self.smp),
+            "-m", "%dM" % (self.memory >> 20),
+            "-kernel", self.kernel, "-initrd", self.initrd,
+            "-append", self.kernel_cmdline(),
+            "-no-reboot",
+        ]
+        kind, num = self.display
+        if kind == "none":
+            args += ["-display", "none"]
+        elif kind == "vnc":
+            args += ["-display", "none", "-vnc", ":%d" % num]
+        else:
+            args += ["-display", "gtk"]
+        args += ["-serial", "file:%s" % self.console if self.console else "stdio"]
+        if self.results:
+            args += ["-device", "virtio-serial-pci,id=vser,bus=pcie.0",
+                     "-chardev", "file,id=results,path=%s" % self.results,
+                     "-device", "virtserialport,bus=vser.0,chardev=results,name=%s" % RESULTS_PORT]
+        if self.qmp:
+            args += ["-qmp", "unix:%s,server=on,wait=off" % self.qmp]
+        args += self.device_args()
+        return args

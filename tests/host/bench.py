@@ -1,0 +1,59 @@
+#!/usr/bin/python3
+"""vprime benchmarks: each figure is printed as 'bench NAME VALUE UNIT' and
+collected in $VPRIME_BUILD/bench.json.
+
+- boot_to_first_guest_test: wall seconds from starting QEMU to the first
+  KTAP result of the guest suite (default topology, TCG), median of 3.
+- full_suite: wall seconds of the whole 'make check' suite (build excluded).
+"""
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+BOOTS = int(os.environ.get("VPRIME_BENCH_BOOTS", "3"))
+
+
+def emit(figures, name, value, unit):
+    figures.append({"name": name, "value": round(value, 3), "unit": unit})
+    print("bench %s %.2f %s" % (name, value, unit), flush=True)
+
+
+def main():
+    figures = []
+    firsts = []
+    with tempfile.TemporaryDirectory(prefix="vprime-bench-") as tmp:
+        for _ in range(BOOTS):
+            ktap, console, rc, timed_out, t_first = harness.boot_guest([], tmp)
+            if rc != 0 or t_first is None:
+                print("bench: guest boot failed (exit %s)\n%s" % (rc, console[-2000:]), file=sys.stderr)
+                return 1
+            firsts.append(t_first)
+    emit(figures, "boot_to_first_guest_test", statistics.median(firsts), "s")
+
+    t0 = time.time()
+    r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "harness.py")],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elapsed = time.time() - t0
+    if r.returncode != 0:
+        print("bench: the suite failed; full_suite not reported", file=sys.stderr)
+        return 1
+    emit(figures, "full_suite", elapsed, "s")
+
+    path = os.path.join(harness.BUILD, "bench.json")
+    with open(path, "w") as f:
+        json.dump({"figures": figures, "boot_samples_s": [round(x, 3) for x in firsts],
+                   "accel": "tcg", "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}, f, indent=1)
+    print("# figures also in %s" % path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,307 @@
+#!/usr/bin/python3
+"""vprime host test harness.
+
+Runs every suite — the QEMU qtests, the launcher's input checks and the
+guest KTAP suite on several topologies — parses TAP/KTAP, fails on a
+timeout, a missing result or a kernel oops, writes JUnit XML under the
+build directory and ends with one line: 'N passed, N failed'.
+
+usage: harness.py [--suite NAME]... [--list] [--bench FILE]
+"""
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+
+SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.abspath(os.environ.get("VPRIME_BUILD", os.path.join(SRC, "build")))
+RESULTS = os.path.join(BUILD, "results")
+LAUNCH = os.path.join(SRC, "scripts", "vprime-launch")
+
+# Guest boots take ~6 s under TCG; allow a slow, loaded CI machine plenty.
+GUEST_TIMEOUT = float(os.environ.get("VPRIME_GUEST_TIMEOUT", "180"))
+QTEST_TIMEOUT = float(os.environ.get("VPRIME_QTEST_TIMEOUT", "600"))
+
+OOPS_RE = re.compile(r"Kernel panic|Oops|BUG:|WARNING:|Call Trace|general protection fault|"
+                     r"KVM internal error")
+
+
+class Case:
+    def __init__(self, suite, name, status, message="", output="", seconds=0.0):
+        self.suite, self.name, self.status = suite, name, status   # pass|fail|skip
+        self.message, self.output, self.seconds = message, output, seconds
+
+
+class Suite:
+    def __init__(self, name):
+        self.name = name
+        self.cases = []
+        self.seconds = 0.0
+
+    def add(self, *args, **kw):
+        c = Case(self.name, *args, **kw)
+        self.cases.append(c)
+        mark = {"pass": "ok", "fail": "not ok", "skip": "ok"}[c.status]
+        extra = " # SKIP %s" % c.message if c.status == "skip" else (
+            " # %s" % c.message if c.status == "fail" and c.message else "")
+        print("%s %s/%s%s" % (mark, self.name, c.name, extra), flush=True)
+        if c.status == "fail" and c.output:
+            for line in c.output.strip().splitlines()[-30:]:
+                print("#   %s" % line)
+        return c
+
+
+# ---------------------------------------------------------------- TAP/KTAP --
+
+TAP_LINE = re.compile(r"^\s*(ok|not ok)\s+(\d+)\s*-?\s*([^#]*?)\s*(#\s*(.*))?$")
+
+
+def parse_tap(text):
+    """Returns (plan, [(status, name, directive, diag)], bailed_out)."""
+    plan, results, diag, bail = None, [], [], None
+    for line in text.splitlines():
+        s = line.strip()
+        m = re.match(r"^1\.\.(\d+)", s)
+        if m and plan is None:
+            plan = int(m.group(1))
+            continue
+        if s.startswith("Bail out!"):
+            bail = s
+            continue
+        m = TAP_LINE.match(line)
+        if m and not line.startswith("    "):   # top level only
+            directive = (m.group(5) or "").strip()
+            if m.group(1) == "not ok":
+                st = "fail"
+            elif directive.upper().startswith("SKIP"):
+                st = "skip"
+            else:
+                st = "pass"
+            results.append((st, m.group(3).strip(), directive, "\n".join(diag)))
+            diag = []
+        elif s.startswith("#"):
+            diag.append(s)
+    return plan, results, bail
+
+
+def add_tap_results(suite, text, rc, what, timed_out=False, extra_output=""):
+    plan, results, bail = parse_tap(text)
+    for st, name, directive, diag in results:
+        msg = directive[4:].strip() if st == "skip" else directive
+        suite.add(name or "unnamed", st, msg, diag)
+    if timed_out:
+        suite.add("%s-completed" % what, "fail", "timed out", text[-4000:] + extra_output)
+    elif bail:
+        suite.add("%s-completed" % what, "fail", bail, text[-4000:] + extra_output)
+    elif plan is None:
+        suite.add("%s-completed" % what, "fail", "no TAP plan in the output (exit %s)" % rc,
+                  text[-4000:] + extra_output)
+    elif len(results) < plan:
+        suite.add("%s-completed" % what, "fail",
+                  "%d of %d results missing" % (plan - len(results), plan), text[-4000:] + extra_output)
+    elif rc not in (0, None):
+        suite.add("%s-completed" % what, "fail", "exit status %s" % rc, text[-4000:] + extra_output)
+
+
+# ------------------------------------------------------------------ suites --
+
+def suite_qtest():
+    s = Suite("qtest")
+    t0 = time.time()
+    try:
+        r = subprocess.run([os.path.join(SRC, "scripts", "run-qtests.sh")], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=QTEST_TIMEOUT)
+        add_tap_results(s, r.stdout.decode(errors="replace"), r.returncode, "qtest")
+    except subprocess.TimeoutExpired as e:
+        add_tap_results(s, (e.stdout or b"").decode(errors="replace"), None, "qtest", timed_out=True)
+    s.seconds = time.time() - t0
+    return s
+
+
+# (name, launcher arguments, words the refusal must contain)
+BAD_INPUTS = [
+    ("unknown-gpu-kind", ["--gpus", "igpu,xgpu"], ["unknown GPU kind 'xgpu'", "igpu", "dgpu"]),
+    ("empty-topology", ["--gpus", "", "--no-display"], ["empty"]),
+    ("zero-heads", ["--heads", "0"], ["--heads 0", "1 to 4"]),
+    ("five-heads", ["--heads", "5"], ["--heads 5", "1 to 4"]),
+    ("heads-not-a-number", ["--heads", "two"], ["not a number", "1 to 4"]),
+    ("vram-not-power-of-two", ["--gpus", "dgpu:384M"], ["power of two", "16M", "16G"]),
+    ("vram-too-small", ["--gpus", "dgpu:8M"], ["power of two", "16M"]),
+    ("vram-not-a-size", ["--gpus", "dgpu:lots"], ["not a size"]),
+    ("missing-kernel", ["--kernel", "/nonexistent/vmlinuz"], ["kernel not found", "/nonexistent/vmlinuz"]),
+    ("missing-image", ["--initrd", "/nonexistent/initrd"], ["image not found"]),
+    ("bad-iommu", ["--iommu", "maybe"], ["--iommu", "on and off"]),
+    ("bad-display", ["--display", "sdl"], ["--display", "none, vnc[:N] and gtk"]),
+    ("bad-accel", ["--accel", "hvf"], ["--accel", "tcg, kvm and auto"]),
+    ("bad-memory", ["--memory", "64M"], ["--memory", "256M to 16G"]),
+]
+
+
+def suite_launcher():
+    s = Suite("launcher")
+    t0 = time.time()
+    for name, args, words in BAD_INPUTS:
+        r = subprocess.run([LAUNCH, "--dry-run"] + args, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        err = r.stderr.decode(errors="replace")
+        missing = [w for w in words if w not in err]
+        if r.returncode == 0:
+            s.add(name, "fail", "accepted (exit 0)", r.stdout.decode(errors="replace"))
+        elif missing:
+            s.add(name, "fail", "message lacks %s" % missing, err)
+        else:
+            s.add(name, "pass")
+    # The default and a rich topology are accepted and name the right devices.
+    for name, args, want in [
+            ("default-topology", [], ["vprime-igpu", "vprime-dgpu", "vprime-display,id=display0",
+                                      "heads=1", "-nodefaults", "accel=tcg"]),
+            ("rich-topology", ["--gpus", "dgpu:1G,dgpu", "--heads", "4", "--iommu", "on"],
+             ["intel-iommu", "vram=1073741824", "rp2", "heads=4", "intel_iommu=on"])]:
+        r = subprocess.run([LAUNCH, "--dry-run"] + args, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60)
+        out = r.stdout.decode(errors="replace")
+        missing = [w for w in want if w not in out]
+        if r.returncode or missing:
+            s.add(name, "fail", "exit %d, missing %s" % (r.returncode, missing),
+                  out + r.stderr.decode(errors="replace"))
+        else:
+            s.add(name, "pass")
+    s.seconds = time.time() - t0
+    return s
+
+
+def boot_guest(args, tmp, timeout=GUEST_TIMEOUT, first_result_cb=None):
+    """Boot a topology in check mode; returns (ktap, console, rc, timed_out, t_first)."""
+    results = os.path.join(tmp, "results.ktap")
+    console = os.path.join(tmp, "console.log")
+    for f in (results, console):
+        if os.path.exists(f):
+            os.unlink(f)
+    cmd = [LAUNCH, "--mode", "check", "--results", results, "--console", console,
+           "--timeout", str(timeout)] + args
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    t_first = None
+    while proc.poll() is None:
+        if t_first is None:
+            try:
+                with open(results) as f:
+                    if re.search(r"^(ok|not ok) ", f.read(), re.M):
+                        t_first = time.time() - t0
+            except OSError:
+                pass
+        time.sleep(0.02)
+    out = proc.stdout.read().decode(errors="replace")
+    rc = proc.returncode
+
+    def slurp(path):
+        try:
+            with open(path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+    ktap, con = slurp(results), slurp(console)
+    if t_first is None and re.search(r"^(ok|not ok) ", ktap, re.M):
+        t_first = time.time() - t0
+    return ktap, con + out, rc, rc == 124, t_first
+
+
+GUEST_TOPOLOGIES = [
+    ("default", []),
+    ("4heads-2dgpu-iommu", ["--gpus", "igpu,dgpu:1G,dgpu:64M", "--heads", "4", "--iommu", "on"]),
+    ("dgpu-only", ["--gpus", "dgpu", "--no-display"]),
+]
+
+
+def suite_guest(topologies=GUEST_TOPOLOGIES):
+    suites = []
+    for topo, args in topologies:
+        s = Suite("guest-%s" % topo)
+        t0 = time.time()
+        with tempfile.TemporaryDirectory(prefix="vprime-guest-") as tmp:
+            ktap, console, rc, timed_out, _ = boot_guest(args, tmp)
+            keep = os.path.join(RESULTS, "guest-%s" % topo)
+            os.makedirs(keep, exist_ok=True)
+            with open(os.path.join(keep, "results.ktap"), "w") as f:
+                f.write(ktap)
+            with open(os.path.join(keep, "console.log"), "w") as f:
+                f.write(console)
+            add_tap_results(s, ktap, None if rc == 0 else rc, "boot", timed_out, "\n" + console[-3000:])
+            oops = [l for l in console.splitlines() if OOPS_RE.search(l)]
+            if oops:
+                s.add("console-clean", "fail", "kernel trouble on the console", "\n".join(oops[:20]))
+            else:
+                s.add("console-clean", "pass")
+        s.seconds = time.time() - t0
+        suites.append(s)
+    return suites
+
+
+# ------------------------------------------------------------------ report --
+
+def write_junit(suites, path):
+    root = ET.Element("testsuites")
+    for s in suites:
+        e = ET.SubElement(root, "testsuite", name=s.name, tests=str(len(s.cases)),
+                          failures=str(sum(c.status == "fail" for c in s.cases)),
+                          skipped=str(sum(c.status == "skip" for c in s.cases)),
+                          time="%.3f" % s.seconds)
+        for c in s.cases:
+            tc = ET.SubElement(e, "testcase", classname="vprime.%s" % s.name, name=c.name,
+                               time="%.3f" % c.seconds)
+            if c.status == "fail":
+                f = ET.SubElement(tc, "failure", message=c.message or "failed")
+                f.text = c.output
+            elif c.status == "skip":
+                ET.SubElement(tc, "skipped", message=c.message)
+            elif c.output:
+                ET.SubElement(tc, "system-out").text = c.output
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
+
+
+SUITES = {
+    "qtest": lambda: [suite_qtest()],
+    "launcher": lambda: [suite_launcher()],
+    "guest": suite_guest,
+}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--suite", action="append", choices=sorted(SUITES), help="run only these suites")
+    p.add_argument("--junit", default=os.path.join(RESULTS, "junit.xml"))
+    opts = p.parse_args()
+
+    t0 = time.time()
+    suites = []
+    for name in opts.suite or ["qtest", "launcher", "guest"]:
+        suites += SUITES[name]()
+    write_junit(suites, opts.junit)
+    cases = [c for s in suites for c in s.cases]
+    npass = sum(c.status == "pass" for c in cases)
+    nfail = sum(c.status == "fail" for c in cases)
+    nskip = sum(c.status == "skip" for c in cases)
+    with open(os.path.join(RESULTS, "summary.json"), "w") as f:
+        json.dump({"passed": npass, "failed": nfail, "skipped": nskip,
+                   "seconds": round(time.time() - t0, 3)}, f)
+    print("# JUnit XML: %s" % opts.junit)
+    for c in cases:
+        if c.status == "fail":
+            print("# FAILED: %s/%s %s" % (c.suite, c.name, c.message))
+    if not cases:
+        print("# no test ran")
+        nfail += 1
+    print("%d passed, %d failed%s" % (npass, nfail, ", %d skipped" % nskip if nskip else ""))
+    return 1 if nfail else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
