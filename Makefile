@@ -4,7 +4,7 @@
 VPRIME_BUILD ?= $(CURDIR)/build
 export VPRIME_BUILD
 
-.PHONY: all build deps fetch qemu driver image run check qtest bench clean distclean help
+.PHONY: all build deps fetch qemu driver image run check qtest check-libvirt bench clean distclean help
 
 all: build
 
@@ -14,6 +14,7 @@ help:
 	@echo "make bench      print benchmark figures (bench NAME VALUE UNIT)"
 	@echo "make build      host packages, downloads, QEMU, guest modules and image"
 	@echo "make qtest      only the QEMU device-model qtests"
+	@echo "make check-libvirt  only the libvirt suite (scripts/vprime-libvirt)"
 	@echo "make clean      remove builds, keep downloads; make distclean: everything"
 	@echo "scripts/vprime-launch --help   start any other topology"
 
@@ -43,6 +44,9 @@ check: build
 
 qtest: qemu
 	scripts/check.sh --suite qtest
+
+check-libvirt: build
+	scripts/check.sh --suite libvirt
 
 bench: build
 	scripts/bench.sh

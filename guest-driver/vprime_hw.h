@@ -41,6 +41,9 @@ struct vprime_hw {
 	struct completion selftest;
 	/* interrupts handled on the misc vector, for userspace and tests */
 	atomic64_t irq_count;
+	/* device errors reported through VPRIME_IRQ_ERROR, and the last bits */
+	atomic64_t error_count;
+	atomic_t last_error;
 };
 
 static inline u32 vprime_hw_read(struct vprime_hw *hw, u32 reg)
@@ -68,6 +71,8 @@ static irqreturn_t vprime_hw_misc_irq(int irq, void *arg)
 		u32 addr = vprime_hw_read(hw, VPRIME_REG_ERROR_ADDR);
 
 		vprime_hw_write(hw, VPRIME_REG_ERROR, err);
+		atomic_set(&hw->last_error, err);
+		atomic64_inc(&hw->error_count);
 		drm_err_ratelimited(hw->drm, "device error 0x%x at 0x%x\n",
 				    err, addr);
 	}
@@ -203,6 +208,12 @@ static inline int vprime_hw_get_param(struct vprime_hw *hw,
 		break;
 	case VPRIME_PARAM_IRQ_COUNT:
 		args->value = atomic64_read(&hw->irq_count);
+		break;
+	case VPRIME_PARAM_ERROR_COUNT:
+		args->value = atomic64_read(&hw->error_count);
+		break;
+	case VPRIME_PARAM_LAST_ERROR:
+		args->value = atomic_read(&hw->last_error);
 		break;
 	default:
 		return -EINVAL;

@@ -9,6 +9,7 @@
 #include "qemu/osdep.h"
 #include "qemu/log.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pcie.h"
@@ -37,6 +38,68 @@ void vprime_core_init(VPrimeCore *core, PCIDevice *pdev, const char *name,
     core->name = name;
     core->kind = kind;
     core->caps = caps | VPRIME_CAP_MSIX;
+}
+
+static void vprime_core_set_stats_reset(Object *obj, Visitor *v,
+                                        const char *name, void *opaque,
+                                        Error **errp)
+{
+    VPrimeCore *core = opaque;
+    bool val;
+
+    if (!visit_type_bool(v, name, &val, errp)) {
+        return;
+    }
+    if (val) {
+        core->stat_irqs = 0;
+        core->stat_guest_errors = 0;
+        core->stat_injected_faults = 0;
+    }
+}
+
+/*
+ * Fault injection: the host latches VPRIME_ERR_INJECTED and raises the
+ * error interrupt, as a device reporting an internal fault would.  The
+ * value is how many faults to inject (1 for one).
+ */
+static void vprime_core_set_inject_error(Object *obj, Visitor *v,
+                                         const char *name, void *opaque,
+                                         Error **errp)
+{
+    VPrimeCore *core = opaque;
+    uint32_t n;
+
+    if (!visit_type_uint32(v, name, &n, errp)) {
+        return;
+    }
+    if (n > 1000) {
+        error_setg(errp, "inject-error: at most 1000 faults at once, not %u", n);
+        return;
+    }
+    while (n--) {
+        trace_vprime_inject_fault(core->name, VPRIME_ERR_INJECTED);
+        core->stat_injected_faults++;
+        core->error |= VPRIME_ERR_INJECTED;
+        vprime_core_raise(core, VPRIME_IRQ_ERROR);
+    }
+}
+
+static void vprime_core_add_properties(VPrimeCore *core)
+{
+    Object *obj = OBJECT(core->pdev);
+
+    object_property_add_uint64_ptr(obj, "stat-irqs", &core->stat_irqs,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stat-guest-errors",
+                                   &core->stat_guest_errors,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stat-injected-faults",
+                                   &core->stat_injected_faults,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add(obj, "stats-reset", "bool", NULL,
+                        vprime_core_set_stats_reset, NULL, core);
+    object_property_add(obj, "inject-error", "uint32", NULL,
+                        vprime_core_set_inject_error, NULL, core);
 }
 
 bool vprime_core_realize(VPrimeCore *core, MemoryRegion *mmio,
@@ -70,6 +133,7 @@ bool vprime_core_realize(VPrimeCore *core, MemoryRegion *mmio,
         msix_uninit_exclusive_bar(pdev);
         return false;
     }
+    vprime_core_add_properties(core);
     return true;
 }
 
@@ -84,6 +148,10 @@ static void vprime_core_update_intx(VPrimeCore *core)
     bool level = !msix_enabled(core->pdev) &&
                  (core->irq_status & core->irq_enable);
 
+    if (level && !core->intx_level) {
+        core->stat_irqs++;
+    }
+    core->intx_level = level;
     pci_set_irq(core->pdev, level);
 }
 
@@ -96,6 +164,7 @@ void vprime_core_raise(VPrimeCore *core, uint32_t causes)
     if ((causes & core->irq_enable) && msix_enabled(core->pdev)) {
         /* MSI-X is edge triggered: one message per event */
         trace_vprime_msix_notify(core->name, VPRIME_MSIX_VEC_MISC);
+        core->stat_irqs++;
         msix_notify(core->pdev, VPRIME_MSIX_VEC_MISC);
     }
     vprime_core_update_intx(core);
@@ -113,6 +182,7 @@ void vprime_core_guest_error(VPrimeCore *core, uint32_t err, hwaddr addr,
 
     qemu_log_mask(LOG_GUEST_ERROR, "%s: %s\n", core->name, msg);
     trace_vprime_guest_error(core->name, err, addr);
+    core->stat_guest_errors++;
     core->error |= err;
     core->error_addr = addr;
     vprime_core_raise(core, VPRIME_IRQ_ERROR);
@@ -126,6 +196,7 @@ void vprime_core_reset(VPrimeCore *core)
     core->error = 0;
     core->error_addr = 0;
     vprime_core_update_intx(core);
+    /* statistics are the host's, not the guest's: a reset keeps them */
 }
 
 uint64_t vprime_core_read(VPrimeCore *core, hwaddr addr)

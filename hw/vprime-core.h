@@ -33,6 +33,12 @@ typedef struct VPrimeCore {
     uint32_t irq_enable;
     uint32_t error;
     uint32_t error_addr;
+
+    /* statistics: QOM properties stat-*, reset by setting stats-reset */
+    uint64_t stat_irqs;             /* MSI-X messages and INTx assertions */
+    uint64_t stat_guest_errors;     /* bad accesses by the guest */
+    uint64_t stat_injected_faults;  /* faults injected by the host */
+    bool intx_level;
 } VPrimeCore;
 
 extern const VMStateDescription vmstate_vprime_core;
@@ -42,7 +48,10 @@ extern const VMStateDescription vmstate_vprime_core;
 
 void vprime_core_init(VPrimeCore *core, PCIDevice *pdev, const char *name,
                       uint32_t kind, uint32_t caps);
-/* Set up BAR 0's MemoryRegion and MSI-X; called from realize. */
+/*
+ * Set up BAR 0's MemoryRegion, MSI-X, and the QOM properties for the
+ * statistics and fault injection; called from realize.
+ */
 bool vprime_core_realize(VPrimeCore *core, MemoryRegion *mmio,
                          const MemoryRegionOps *ops, void *opaque,
                          Error **errp);

@@ -100,7 +100,9 @@
 /* Errors latched in VPRIME_REG_ERROR */
 #define VPRIME_ERR_BAD_ACCESS           (1u << 0)   /* unknown register or RO write */
 #define VPRIME_ERR_BAD_VALUE            (1u << 1)   /* value not allowed in a register */
-#define VPRIME_ERR_VALID_MASK           (VPRIME_ERR_BAD_ACCESS | VPRIME_ERR_BAD_VALUE)
+#define VPRIME_ERR_INJECTED             (1u << 2)   /* fault injected by the host (QMP) */
+#define VPRIME_ERR_VALID_MASK           (VPRIME_ERR_BAD_ACCESS | VPRIME_ERR_BAD_VALUE | \
+                                         VPRIME_ERR_INJECTED)
 
 #define VPRIME_RESET_MAGIC              0x52534554u     /* "TESR": full device reset */
 

@@ -3,6 +3,7 @@ topology into QEMU arguments.  Shared by scripts/vprime-launch and the
 libvirt glue so that both accept and refuse exactly the same input.
 """
 
+import json
 import os
 import re
 import shlex
@@ -190,32 +191,61 @@ class Topology:
             args += shlex.split(self.append)
         return " ".join(args)
 
-    def device_args(self):
-        """-device arguments for the vprime devices and their buses.
+    def root_ports(self):
+        """[(port number, PCI slot on pcie.0)] — one PCIe root port per dGPU."""
+        ports = []
+        for g in self.gpus:
+            if g.kind == "dgpu":
+                n = len(ports) + 1
+                ports.append((n, 0x10 + n))
+        return ports
+
+    def vprime_devices(self, port_bus):
+        """The vprime functions as QEMU device property dicts.
 
         Integrated functions (iGPU, display engine) sit on the q35 root
-        complex like real integrated graphics; each dGPU gets its own PCIe
-        root port, as a discrete card in a slot does (and can be unplugged).
+        complex like real integrated graphics; each dGPU sits behind its
+        own PCIe root port (port_bus(n) names it), as a discrete card in a
+        slot does, so it can be unplugged.
         """
-        args = []
-        if self.iommu:
-            # Must come before the devices it translates for.
-            args += ["-device", "intel-iommu,intremap=on,caching-mode=on,device-iotlb=off"]
+        devs = []
         slot = 2
         port = 0
         for i, g in enumerate(self.gpus):
             if g.kind == "igpu":
-                args += ["-device", "vprime-igpu,id=gpu%d,bus=pcie.0,addr=0x%x" % (i, slot)]
+                devs.append({"driver": "vprime-igpu", "id": "gpu%d" % i, "bus": "pcie.0",
+                             "addr": "0x%x" % slot})
                 slot += 1
             else:
                 port += 1
-                args += ["-device", "pcie-root-port,id=rp%d,chassis=%d,slot=%d,bus=pcie.0,addr=0x%x"
-                         % (port, port, port, 0x10 + port),
-                         "-device", "vprime-dgpu,id=gpu%d,bus=rp%d,vram=%d" % (i, port, g.vram)]
+                devs.append({"driver": "vprime-dgpu", "id": "gpu%d" % i, "bus": port_bus(port),
+                             "vram": g.vram})
         if self.heads:
-            args += ["-device", "vprime-display,id=display0,bus=pcie.0,addr=0x%x,heads=%d"
-                     % (slot, self.heads)]
+            devs.append({"driver": "vprime-display", "id": "display0", "bus": "pcie.0",
+                         "addr": "0x%x" % slot, "heads": self.heads})
+        return devs
+
+    def vprime_device_args(self, port_bus, as_json=False):
+        """-device arguments; JSON where they must follow JSON -devices
+        (QEMU creates all key=value -devices before the JSON ones)."""
+        args = []
+        for d in self.vprime_devices(port_bus):
+            if as_json:
+                args += ["-device", json.dumps(d, separators=(",", ":"))]
+            else:
+                args += ["-device", ",".join([d["driver"]] + ["%s=%s" % (k, v) for k, v in d.items()
+                                                             if k != "driver"])]
         return args
+
+    def device_args(self):
+        args = []
+        if self.iommu:
+            # Must come before the devices it translates for.
+            args += ["-device", "intel-iommu,intremap=on,caching-mode=on,device-iotlb=off"]
+        for n, slot in self.root_ports():
+            args += ["-device", "pcie-root-port,id=rp%d,chassis=%d,slot=%d,bus=pcie.0,addr=0x%x"
+                     % (n, n, n, slot)]
+        return args + self.vprime_device_args(lambda n: "rp%d" % n)
 
     def qemu_args(self, qemu, firmware_args, accel):
         machine = "q35,accel=%s" % accel
@@ -239,11 +269,11 @@ class Topology:
         else:
             args += ["-display", "gtk"]
         args += ["-serial", "file:%s" % self.console if self.console else "stdio"]
+        args += self.device_args()
         if self.results:
             args += ["-device", "virtio-serial-pci,id=vser,bus=pcie.0",
                      "-chardev", "file,id=results,path=%s" % self.results,
                      "-device", "virtserialport,bus=vser.0,chardev=results,name=%s" % RESULTS_PORT]
         if self.qmp:
             args += ["-qmp", "unix:%s,server=on,wait=off" % self.qmp]
-        args += self.device_args()
         return args

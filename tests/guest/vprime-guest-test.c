@@ -552,6 +552,52 @@ static int test_ioctl_validation(struct ctx *c)
 	return 0;
 }
 
+/*
+ * Fault injection end to end: with vprime.inject=error on the command line
+ * the host injects a device error over QMP once it sees the "waiting" line;
+ * the driver must take the error interrupt and report the injected bit.
+ */
+#define INJECT_WAIT_S	120
+
+static int test_injected_error(struct ctx *c)
+{
+	char card[PATH_MAX], render[PATH_MAX];
+	int fds[MAX_DEVS], i, waited;
+	bool seen = false;
+
+	if (!cmdline_has("vprime.inject=error")) {
+		printf("# SKIP no fault injection requested (vprime.inject=error)\n");
+		return EXIT_SKIP;
+	}
+	for (i = 0; i < c->ndev; i++) {
+		drm_nodes(c->devs[i].bdf, card, render, sizeof(card));
+		fds[i] = open(render[0] ? render : card, O_RDWR | O_CLOEXEC);
+		CHECK(fds[i] >= 0, "%s: cannot open its DRM node", c->devs[i].bdf);
+	}
+	diag("waiting for an injected device error");
+	for (waited = 0; !seen && waited < INJECT_WAIT_S * 10; waited++) {
+		for (i = 0; i < c->ndev; i++) {
+			uint64_t n = 0, bits = 0;
+
+			if (fds[i] < 0 || get_param(fds[i], VPRIME_PARAM_ERROR_COUNT, &n) || !n)
+				continue;
+			get_param(fds[i], VPRIME_PARAM_LAST_ERROR, &bits);
+			diag("%s: %" PRIu64 " device error(s), last 0x%" PRIx64,
+			     c->devs[i].bdf, n, bits);
+			CHECK(bits & VPRIME_ERR_INJECTED, "%s: error bits 0x%" PRIx64
+			      " lack VPRIME_ERR_INJECTED", c->devs[i].bdf, bits);
+			seen = true;
+		}
+		if (!seen)
+			usleep(100000);
+	}
+	CHECK(seen, "no device error interrupt within %d s", INJECT_WAIT_S);
+	for (i = 0; i < c->ndev; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return 0;
+}
+
 /* Print the devices as the guest sees them (make run) */
 static int cmd_show(struct ctx *c)
 {
@@ -609,6 +655,7 @@ static const struct {
 	{ "dri-nodes", test_dri_nodes },
 	{ "msix", test_msix },
 	{ "ioctl-validation", test_ioctl_validation },
+	{ "injected-error", test_injected_error },
 	{ "show", cmd_show },
 };
 

@@ -94,7 +94,7 @@ def add_tap_results(suite, text, rc, what, timed_out=False, extra_output=""):
     plan, results, bail = parse_tap(text)
     for st, name, directive, diag in results:
         msg = directive[4:].strip() if st == "skip" else directive
-        suite.add(name or "unnamed", st, msg, diag)
+        suite.add((name or "unnamed").lstrip("/"), st, msg, diag)
     if timed_out:
         suite.add("%s-completed" % what, "fail", "timed out", text[-4000:] + extra_output)
     elif bail:
@@ -176,7 +176,55 @@ def suite_launcher():
     return s
 
 
-def boot_guest(args, tmp, timeout=GUEST_TIMEOUT, first_result_cb=None):
+def run_watching(cmd, results, timeout, trigger=None):
+    """Run cmd while watching the results file it writes.
+
+    Returns (stdout+stderr, rc, timed_out, t_first): t_first is the wall
+    time from start to the first KTAP result line.  trigger: (regex,
+    callback) — callback() runs once, while the guest still runs, as soon
+    as a results line matches regex.
+    """
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    # Drain the pipe in the background so a chatty child never blocks.
+    import threading
+    chunks = []
+    reader = threading.Thread(target=lambda: chunks.append(proc.stdout.read()))
+    reader.start()
+    t_first = None
+    timed_out = False
+    while proc.poll() is None:
+        if t_first is None or trigger:
+            try:
+                with open(results, errors="replace") as f:
+                    text = f.read()
+            except OSError:
+                text = ""
+            if t_first is None and re.search(r"^(ok|not ok) ", text, re.M):
+                t_first = time.time() - t0
+            if trigger and re.search(trigger[0], text, re.M):
+                trigger[1]()
+                trigger = None
+        if time.time() - t0 > timeout + 60:     # the child's own timeout failed
+            proc.kill()
+            timed_out = True
+        time.sleep(0.02)
+    reader.join()
+    out = b"".join(c for c in chunks if c).decode(errors="replace")
+    rc = proc.returncode
+    return out, rc, timed_out or rc == 124, t_first
+
+
+def slurp(path):
+    try:
+        with open(path, errors="replace") as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def boot_guest(args, tmp, timeout=GUEST_TIMEOUT, trigger=None):
     """Boot a topology in check mode; returns (ktap, console, rc, timed_out, t_first)."""
     results = os.path.join(tmp, "results.ktap")
     console = os.path.join(tmp, "console.log")
@@ -185,32 +233,11 @@ def boot_guest(args, tmp, timeout=GUEST_TIMEOUT, first_result_cb=None):
             os.unlink(f)
     cmd = [LAUNCH, "--mode", "check", "--results", results, "--console", console,
            "--timeout", str(timeout)] + args
-    t0 = time.time()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
-    t_first = None
-    while proc.poll() is None:
-        if t_first is None:
-            try:
-                with open(results) as f:
-                    if re.search(r"^(ok|not ok) ", f.read(), re.M):
-                        t_first = time.time() - t0
-            except OSError:
-                pass
-        time.sleep(0.02)
-    out = proc.stdout.read().decode(errors="replace")
-    rc = proc.returncode
-
-    def slurp(path):
-        try:
-            with open(path, errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-    ktap, con = slurp(results), slurp(console)
+    out, rc, timed_out, t_first = run_watching(cmd, results, timeout, trigger)
+    ktap = slurp(results)
     if t_first is None and re.search(r"^(ok|not ok) ", ktap, re.M):
-        t_first = time.time() - t0
-    return ktap, con + out, rc, rc == 124, t_first
+        t_first = float("nan")
+    return ktap, slurp(console) + out, rc, timed_out, t_first
 
 
 GUEST_TOPOLOGIES = [
@@ -244,6 +271,154 @@ def suite_guest(topologies=GUEST_TOPOLOGIES):
     return suites
 
 
+def suite_fault():
+    """Fault injection from the host over QMP, seen by the guest driver."""
+    sys.path.insert(0, os.path.join(SRC, "scripts"))
+    import vprime_qmp
+
+    s = Suite("fault-qmp")
+    t0 = time.time()
+    seen = {}
+    with tempfile.TemporaryDirectory(prefix="vprime-fault-") as tmp:
+        sock = os.path.join(tmp, "qmp.sock")
+        dev = "/machine/peripheral/gpu0"
+
+        def inject():
+            try:
+                with vprime_qmp.QMP(sock) as q:
+                    seen["before"] = q.qom_get(dev, "stat-injected-faults")
+                    q.qom_set(dev, "inject-error", 1)
+                    seen["after"] = q.qom_get(dev, "stat-injected-faults")
+                    seen["irqs"] = q.qom_get(dev, "stat-irqs")
+            except (vprime_qmp.QMPError, OSError) as e:
+                seen["error"] = str(e)
+
+        ktap, console, rc, timed_out, _ = boot_guest(
+            ["--qmp", sock, "--append", "vprime.inject=error"], tmp,
+            trigger=(r"waiting for an injected device error", inject))
+        add_tap_results(s, ktap, None if rc == 0 else rc, "boot", timed_out, "\n" + console[-3000:])
+        if "error" in seen or "after" not in seen:
+            s.add("host-injects-over-qmp", "fail", seen.get("error", "never reached the waiting line"))
+        elif seen["before"] != 0 or seen["after"] != 1:
+            s.add("host-injects-over-qmp", "fail",
+                  "stat-injected-faults %s -> %s, expected 0 -> 1" % (seen["before"], seen["after"]))
+        else:
+            s.add("host-injects-over-qmp", "pass")
+        # self-test interrupt at probe, plus the injected error's
+        if seen.get("irqs", 0) >= 2:
+            s.add("host-counts-interrupts", "pass")
+        else:
+            s.add("host-counts-interrupts", "fail", "stat-irqs %s, expected >= 2" % seen.get("irqs"))
+        if re.search(r"^ok \d+ injected-error\s*$", ktap, re.M):
+            s.add("guest-saw-injected-error", "pass")
+        else:
+            s.add("guest-saw-injected-error", "fail", "the guest's injected-error test did not pass", ktap)
+    s.seconds = time.time() - t0
+    return [s]
+
+
+LIBVIRT = os.path.join(SRC, "scripts", "vprime-libvirt")
+
+
+def suite_libvirt():
+    """The same testbed as a libvirt domain, QMP through virsh."""
+    s = Suite("libvirt")
+    t0 = time.time()
+    with tempfile.TemporaryDirectory(prefix="vprime-libvirt-") as tmp:
+        # A bad topology is refused before libvirt is called: virsh is
+        # replaced by a recorder that must never run.
+        rec = os.path.join(tmp, "virsh-called")
+        fake = os.path.join(tmp, "virsh")
+        with open(fake, "w") as f:
+            f.write("#!/bin/sh\necho \"$@\" >> %s\nexit 1\n" % rec)
+        os.chmod(fake, 0o755)
+        for name, args, word in [("refuses-five-heads", ["--heads", "5"], "1 to 4"),
+                                 ("refuses-unknown-gpu", ["--gpus", "tpu"], "unknown GPU kind"),
+                                 ("refuses-bad-vram", ["--gpus", "dgpu:100M"], "power of two")]:
+            r = subprocess.run([LIBVIRT, "run"] + args, env=dict(os.environ, VPRIME_VIRSH=fake),
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+            err = r.stderr.decode(errors="replace")
+            if r.returncode == 0 or word not in err:
+                s.add(name, "fail", "exit %d" % r.returncode, err)
+            elif os.path.exists(rec):
+                s.add(name, "fail", "virsh was called for a bad topology", slurp(rec))
+            else:
+                s.add(name, "pass")
+
+        if os.geteuid() != 0:
+            s.add("domain", "skip", "the system libvirtd needs root")
+            s.seconds = time.time() - t0
+            return [s]
+        r = subprocess.run([LIBVIRT, "daemons", "start"], stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, timeout=120)
+        if r.returncode:
+            s.add("daemons-start", "fail", "libvirtd did not start", r.stdout.decode(errors="replace"))
+            s.seconds = time.time() - t0
+            return [s]
+        try:
+            name = "vprime-check-%d" % os.getpid()
+            results = os.path.join(tmp, "results.ktap")
+            console = os.path.join(tmp, "console.log")
+            os.chmod(tmp, 0o755)
+            seen = {}
+            dev = "/machine/peripheral/gpu0"
+
+            def mon(cmd, **args):
+                msg = {"execute": cmd}
+                if args:
+                    msg["arguments"] = args
+                r = subprocess.run(["virsh", "-c", "qemu:///system", "qemu-monitor-command", name,
+                                    json.dumps(msg)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                   timeout=60)
+                if r.returncode:
+                    raise RuntimeError(r.stderr.decode(errors="replace").strip())
+                reply = json.loads(r.stdout)
+                if "error" in reply:
+                    raise RuntimeError(str(reply["error"]))
+                return reply.get("return")
+
+            def inject():
+                try:
+                    seen["before"] = mon("qom-get", path=dev, property="stat-injected-faults")
+                    mon("qom-set", path=dev, property="inject-error", value=1)
+                    seen["after"] = mon("qom-get", path=dev, property="stat-injected-faults")
+                    seen["irqs"] = mon("qom-get", path=dev, property="stat-irqs")
+                except (RuntimeError, ValueError, subprocess.TimeoutExpired) as e:
+                    seen["error"] = str(e)
+
+            out, rc, timed_out, _ = run_watching(
+                [LIBVIRT, "run", "--name", name, "--results", results, "--console", console,
+                 "--append", "vprime.inject=error", "--timeout", str(GUEST_TIMEOUT)],
+                results, GUEST_TIMEOUT + 120, trigger=(r"waiting for an injected device error", inject))
+            ktap = slurp(results)
+            keep = os.path.join(RESULTS, "libvirt-check")
+            os.makedirs(keep, exist_ok=True)
+            for fn, text in (("results.ktap", ktap), ("console.log", slurp(console)), ("run.log", out)):
+                with open(os.path.join(keep, fn), "w") as f:
+                    f.write(text)
+            add_tap_results(s, ktap, None if rc == 0 else rc, "domain", timed_out,
+                            "\n" + out[-2000:] + slurp(console)[-2000:])
+            if "error" in seen or "after" not in seen:
+                s.add("virsh-qemu-monitor-command-injects", "fail",
+                      seen.get("error", "never reached the waiting line"))
+            elif seen["before"] != 0 or seen["after"] != 1 or seen.get("irqs", 0) < 2:
+                s.add("virsh-qemu-monitor-command-injects", "fail",
+                      "stat-injected-faults %s -> %s, stat-irqs %s" % (seen["before"], seen["after"],
+                                                                      seen.get("irqs")))
+            else:
+                s.add("virsh-qemu-monitor-command-injects", "pass")
+            left = subprocess.run(["virsh", "-c", "qemu:///system", "list", "--all", "--name"],
+                                  stdout=subprocess.PIPE, timeout=60).stdout.decode()
+            if name in left.split():
+                s.add("domain-cleaned-up", "fail", "domain %s still defined" % name, left)
+            else:
+                s.add("domain-cleaned-up", "pass")
+        finally:
+            subprocess.run([LIBVIRT, "daemons", "stop"], timeout=120)
+    s.seconds = time.time() - t0
+    return [s]
+
+
 # ------------------------------------------------------------------ report --
 
 def write_junit(suites, path):
@@ -271,6 +446,8 @@ SUITES = {
     "qtest": lambda: [suite_qtest()],
     "launcher": lambda: [suite_launcher()],
     "guest": suite_guest,
+    "fault": suite_fault,
+    "libvirt": suite_libvirt,
 }
 
 
@@ -282,7 +459,7 @@ def main():
 
     t0 = time.time()
     suites = []
-    for name in opts.suite or ["qtest", "launcher", "guest"]:
+    for name in opts.suite or ["qtest", "launcher", "guest", "fault", "libvirt"]:
         suites += SUITES[name]()
     write_junit(suites, opts.junit)
     cases = [c for s in suites for c in s.cases]

@@ -13,7 +13,9 @@
 #include "libqtest.h"
 #include "libqos/pci.h"
 #include "libqos/pci-pc.h"
+#include "qobject/qbool.h"
 #include "qobject/qdict.h"
+#include "qobject/qnum.h"
 #include "hw/pci/pci_regs.h"
 #include "hw/vprime/vprime_regs.h"
 
@@ -66,7 +68,7 @@ typedef struct VPrimeCtx {
 static void vprime_start(VPrimeCtx *c, const VPrimeTestDev *d,
                          const char *props)
 {
-    c->qts = qtest_initf("-machine q35 -nodefaults -device %s,addr=%02x.0%s%s",
+    c->qts = qtest_initf("-machine q35 -nodefaults -device %s,id=dut,addr=%02x.0%s%s",
                          d->driver, DEV_SLOT, props ? "," : "",
                          props ? props : "");
     c->bus = qpci_new_pc(c->qts, NULL);
@@ -395,6 +397,97 @@ static void test_msix_delivery(const void *opaque)
     vprime_stop(&c);
 }
 
+static uint64_t qom_get_u64(VPrimeCtx *c, const char *prop)
+{
+    QDict *resp = qtest_qmp(c->qts, "{'execute': 'qom-get', 'arguments': "
+                            "{'path': '/machine/peripheral/dut', "
+                            "'property': %s}}", prop);
+    uint64_t val;
+
+    g_assert(qdict_haskey(resp, "return"));
+    val = qdict_get_int(resp, "return");
+    qobject_unref(resp);
+    return val;
+}
+
+static QDict *qom_set_u64(VPrimeCtx *c, const char *prop, uint64_t val)
+{
+    return qtest_qmp(c->qts, "{'execute': 'qom-set', 'arguments': "
+                     "{'path': '/machine/peripheral/dut', "
+                     "'property': %s, 'value': %" PRIu64 "}}", prop, val);
+}
+
+static void qom_set_ok(VPrimeCtx *c, const char *prop, QObject *val)
+{
+    QDict *resp = qtest_qmp(c->qts, "{'execute': 'qom-set', 'arguments': "
+                            "{'path': '/machine/peripheral/dut', "
+                            "'property': %s, 'value': %p}}", prop, val);
+
+    g_assert(qdict_haskey(resp, "return"));
+    qobject_unref(resp);
+}
+
+/* Counters over QMP: what they count, and that stats-reset clears them */
+static void test_stats(const void *opaque)
+{
+    const VPrimeTestDev *d = opaque;
+    VPrimeCtx c;
+
+    vprime_start(&c, d, NULL);
+    g_assert_cmpuint(qom_get_u64(&c, "stat-irqs"), ==, 0);
+    g_assert_cmpuint(qom_get_u64(&c, "stat-guest-errors"), ==, 0);
+    g_assert_cmpuint(qom_get_u64(&c, "stat-injected-faults"), ==, 0);
+
+    /* an enabled cause with MSI-X off asserts INTx once */
+    wr(&c, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_SOFTWARE);
+    wr(&c, VPRIME_REG_IRQ_RAISE, VPRIME_IRQ_SOFTWARE);
+    g_assert_cmpuint(qom_get_u64(&c, "stat-irqs"), ==, 1);
+    wr(&c, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_SOFTWARE);
+
+    rd(&c, 0x0f8);
+    wr(&c, VPRIME_REG_VERSION, 0);
+    g_assert_cmpuint(qom_get_u64(&c, "stat-guest-errors"), ==, 2);
+
+    /* a device reset keeps the host's counters */
+    wr(&c, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
+    g_assert_cmpuint(qom_get_u64(&c, "stat-guest-errors"), ==, 2);
+
+    qom_set_ok(&c, "stats-reset", QOBJECT(qbool_from_bool(true)));
+    g_assert_cmpuint(qom_get_u64(&c, "stat-irqs"), ==, 0);
+    g_assert_cmpuint(qom_get_u64(&c, "stat-guest-errors"), ==, 0);
+    vprime_stop(&c);
+}
+
+/* Fault injection over QMP: an error the driver sees as from the device */
+static void test_inject_error(const void *opaque)
+{
+    const VPrimeTestDev *d = opaque;
+    QDict *resp;
+    VPrimeCtx c;
+
+    vprime_start(&c, d, NULL);
+    wr(&c, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_ERROR);
+    qom_set_ok(&c, "inject-error", QOBJECT(qnum_from_uint(2)));
+    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), ==, VPRIME_ERR_INJECTED);
+    g_assert_cmphex(rd(&c, VPRIME_REG_IRQ_STATUS), ==, VPRIME_IRQ_ERROR);
+    g_assert_cmpuint(qom_get_u64(&c, "stat-injected-faults"), ==, 2);
+    g_assert_cmpuint(qom_get_u64(&c, "stat-guest-errors"), ==, 0);
+
+    /* the driver clears it like any other error */
+    wr(&c, VPRIME_REG_ERROR, VPRIME_ERR_INJECTED);
+    wr(&c, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_ERROR);
+    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), ==, 0);
+    g_assert_cmphex(rd(&c, VPRIME_REG_IRQ_STATUS), ==, 0);
+
+    /* an absurd count is refused and injects nothing */
+    resp = qom_set_u64(&c, "inject-error", 5000);
+    g_assert(qdict_haskey(resp, "error"));
+    qobject_unref(resp);
+    g_assert_cmpuint(qom_get_u64(&c, "stat-injected-faults"), ==, 2);
+    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), ==, 0);
+    vprime_stop(&c);
+}
+
 static void add_dev_tests(const VPrimeTestDev *d)
 {
     static const struct {
@@ -409,6 +502,8 @@ static void add_dev_tests(const VPrimeTestDev *d)
         { "readonly-ignored", test_readonly_ignored },
         { "unknown-register", test_unknown_register },
         { "msix-delivery", test_msix_delivery },
+        { "stats", test_stats },
+        { "inject-error", test_inject_error },
     };
     size_t i;
 

@@ -24,6 +24,8 @@ extern "C" {
 #define VPRIME_PARAM_VRAM_SIZE		0x04	/* bytes of VRAM, 0 without */
 #define VPRIME_PARAM_NUM_HEADS		0x05	/* display heads, 0 on GPUs */
 #define VPRIME_PARAM_IRQ_COUNT		0x06	/* interrupts handled so far */
+#define VPRIME_PARAM_ERROR_COUNT	0x07	/* device error interrupts so far */
+#define VPRIME_PARAM_LAST_ERROR		0x08	/* ERROR bits of the latest one */
 
 /**
  * struct drm_vprime_get_param - query a device parameter
