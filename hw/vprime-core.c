@@ -102,19 +102,72 @@ static void vprime_core_add_properties(VPrimeCore *core)
                         vprime_core_set_inject_error, NULL, core);
 }
 
-bool vprime_core_realize(VPrimeCore *core, MemoryRegion *mmio,
-                         const MemoryRegionOps *ops, void *opaque,
-                         Error **errp)
+static uint64_t vprime_core_read(VPrimeCore *core, hwaddr addr);
+static bool vprime_core_write(VPrimeCore *core, hwaddr addr, uint64_t val);
+
+static uint64_t vprime_core_mmio_read(void *opaque, hwaddr addr,
+                                      unsigned size)
+{
+    VPrimeCore *core = opaque;
+    uint64_t val = 0;
+
+    if (addr < VPRIME_COMMON_REGS_END) {
+        val = vprime_core_read(core, addr);
+    } else if (!core->ops->read || !core->ops->read(core->opaque, addr, &val)) {
+        vprime_core_guest_error(core, VPRIME_ERR_BAD_ACCESS, addr,
+                                "read of unknown register 0x%" HWADDR_PRIx,
+                                addr);
+        val = 0;
+    }
+    trace_vprime_mmio_read(core->name, addr, val);
+    return val;
+}
+
+static void vprime_core_mmio_write(void *opaque, hwaddr addr, uint64_t val,
+                                   unsigned size)
+{
+    VPrimeCore *core = opaque;
+
+    trace_vprime_mmio_write(core->name, addr, val);
+    if (addr < VPRIME_COMMON_REGS_END) {
+        if (vprime_core_write(core, addr, val)) {
+            core->ops->reset(core->opaque);
+        }
+    } else if (!core->ops->write || !core->ops->write(core->opaque, addr, val)) {
+        vprime_core_guest_error(core, VPRIME_ERR_BAD_ACCESS, addr,
+                                "write 0x%" PRIx64 " to unknown register "
+                                "0x%" HWADDR_PRIx, val, addr);
+    }
+}
+
+static const MemoryRegionOps vprime_core_mmio_ops = {
+    .read = vprime_core_mmio_read,
+    .write = vprime_core_mmio_write,
+    .endianness = DEVICE_LITTLE_ENDIAN,
+    .valid = {
+        .min_access_size = 4,
+        .max_access_size = 4,
+    },
+    .impl = {
+        .min_access_size = 4,
+        .max_access_size = 4,
+    },
+};
+
+bool vprime_core_realize(VPrimeCore *core, const VPrimeCoreOps *ops,
+                         void *opaque, Error **errp)
 {
     PCIDevice *pdev = core->pdev;
     unsigned i;
 
+    core->ops = ops;
+    core->opaque = opaque;
     pci_config_set_interrupt_pin(pdev->config, 1);
 
-    memory_region_init_io(mmio, OBJECT(pdev), ops, opaque,
-                          core->name, VPRIME_MMIO_SIZE);
+    memory_region_init_io(&core->mmio, OBJECT(pdev), &vprime_core_mmio_ops,
+                          core, core->name, VPRIME_MMIO_SIZE);
     pci_register_bar(pdev, VPRIME_BAR_MMIO, PCI_BASE_ADDRESS_SPACE_MEMORY,
-                     mmio);
+                     &core->mmio);
 
     if (msix_init_exclusive_bar(pdev, core->msix_vectors, VPRIME_BAR_MSIX,
                                 errp)) {
@@ -135,6 +188,14 @@ bool vprime_core_realize(VPrimeCore *core, MemoryRegion *mmio,
     }
     vprime_core_add_properties(core);
     return true;
+}
+
+void vprime_core_class_init(PCIDeviceClass *pc)
+{
+    pc->vendor_id = VPRIME_PCI_VENDOR_ID;
+    pc->subsystem_vendor_id = VPRIME_PCI_SUBVENDOR_ID;
+    pc->subsystem_id = VPRIME_PCI_SUBSYSTEM_ID;
+    pc->revision = VPRIME_PCI_REVISION;
 }
 
 void vprime_core_exit(VPrimeCore *core)
@@ -199,7 +260,7 @@ void vprime_core_reset(VPrimeCore *core)
     /* statistics are the host's, not the guest's: a reset keeps them */
 }
 
-uint64_t vprime_core_read(VPrimeCore *core, hwaddr addr)
+static uint64_t vprime_core_read(VPrimeCore *core, hwaddr addr)
 {
     switch (addr) {
     case VPRIME_REG_ID:
@@ -239,7 +300,7 @@ uint64_t vprime_core_read(VPrimeCore *core, hwaddr addr)
     }
 }
 
-bool vprime_core_write(VPrimeCore *core, hwaddr addr, uint64_t val)
+static bool vprime_core_write(VPrimeCore *core, hwaddr addr, uint64_t val)
 {
     switch (addr) {
     case VPRIME_REG_SCRATCH:

@@ -13,14 +13,28 @@
 #include "vprime_regs.h"
 
 /*
- * The common register block (VPRIME_REG_ID .. VPRIME_COMMON_REGS_END) and
- * the interrupt state behind it.  Each device model embeds one and routes
- * accesses below VPRIME_COMMON_REGS_END here.
+ * What a device model adds to the common block: its own registers from
+ * VPRIME_COMMON_REGS_END up (read/write return false for an offset they do
+ * not decode, which the core reports as a bad access), and its reset, used
+ * by both the system reset and the RESET register.
+ */
+typedef struct VPrimeCoreOps {
+    bool (*read)(void *opaque, hwaddr addr, uint64_t *val);
+    bool (*write)(void *opaque, hwaddr addr, uint64_t val);
+    void (*reset)(void *opaque);
+} VPrimeCoreOps;
+
+/*
+ * The common register block (VPRIME_REG_ID .. VPRIME_COMMON_REGS_END), BAR 0
+ * and the interrupt state behind them.  Each device model embeds one.
  */
 typedef struct VPrimeCore {
     /* identity, fixed at realize */
     PCIDevice *pdev;
     const char *name;
+    const VPrimeCoreOps *ops;
+    void *opaque;
+    MemoryRegion mmio;
     uint32_t kind;
     uint32_t caps;
     uint64_t vram_size;
@@ -49,18 +63,17 @@ extern const VMStateDescription vmstate_vprime_core;
 void vprime_core_init(VPrimeCore *core, PCIDevice *pdev, const char *name,
                       uint32_t kind, uint32_t caps);
 /*
- * Set up BAR 0's MemoryRegion, MSI-X, and the QOM properties for the
- * statistics and fault injection; called from realize.
+ * Set up BAR 0 (common block + the device's registers through ops), MSI-X,
+ * the PCIe capability and the QOM properties for the statistics and fault
+ * injection; called from realize.
  */
-bool vprime_core_realize(VPrimeCore *core, MemoryRegion *mmio,
-                         const MemoryRegionOps *ops, void *opaque,
-                         Error **errp);
+bool vprime_core_realize(VPrimeCore *core, const VPrimeCoreOps *ops,
+                         void *opaque, Error **errp);
 void vprime_core_exit(VPrimeCore *core);
+/* Reset the common registers; part of every device's reset. */
 void vprime_core_reset(VPrimeCore *core);
-
-uint64_t vprime_core_read(VPrimeCore *core, hwaddr addr);
-/* Returns true when the write asked for a device reset. */
-bool vprime_core_write(VPrimeCore *core, hwaddr addr, uint64_t val);
+/* PCI identity every vprime device shares. */
+void vprime_core_class_init(PCIDeviceClass *pc);
 
 /* Latch an error, log it as a guest error and raise VPRIME_IRQ_ERROR. */
 void vprime_core_guest_error(VPrimeCore *core, uint32_t err, hwaddr addr,

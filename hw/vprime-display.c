@@ -32,11 +32,8 @@ struct VPrimeDisplayState {
     /* properties */
     uint32_t heads;
 
-    /* registers */
+    /* registers, BAR 0, MSI-X */
     VPrimeCore core;
-
-    /* internal state */
-    MemoryRegion mmio;
 };
 
 /*
@@ -50,39 +47,13 @@ static void vprime_display_reset(VPrimeDisplayState *s)
     vprime_core_reset(&s->core);
 }
 
-static uint64_t vprime_display_mmio_read(void *opaque, hwaddr addr,
-                                         unsigned size)
+static void vprime_display_reset_cb(void *opaque)
 {
-    VPrimeDisplayState *s = opaque;
-    uint64_t val = vprime_core_read(&s->core, addr);
-
-    trace_vprime_mmio_read(s->core.name, addr, val);
-    return val;
+    vprime_display_reset(opaque);
 }
 
-static void vprime_display_mmio_write(void *opaque, hwaddr addr, uint64_t val,
-                                      unsigned size)
-{
-    VPrimeDisplayState *s = opaque;
-
-    trace_vprime_mmio_write(s->core.name, addr, val);
-    if (vprime_core_write(&s->core, addr, val)) {
-        vprime_display_reset(s);
-    }
-}
-
-static const MemoryRegionOps vprime_display_mmio_ops = {
-    .read = vprime_display_mmio_read,
-    .write = vprime_display_mmio_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 4,
-        .max_access_size = 4,
-    },
-    .impl = {
-        .min_access_size = 4,
-        .max_access_size = 4,
-    },
+static const VPrimeCoreOps vprime_display_core_ops = {
+    .reset = vprime_display_reset_cb,
 };
 
 static void vprime_display_realize(PCIDevice *pdev, Error **errp)
@@ -100,7 +71,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
     s->core.num_heads = s->heads;
     s->core.msix_vectors = VPRIME_DISPLAY_MSIX_VECTORS;
 
-    vprime_core_realize(&s->core, &s->mmio, &vprime_display_mmio_ops, s, errp);
+    vprime_core_realize(&s->core, &vprime_display_core_ops, s, errp);
 }
 
 static void vprime_display_exit(PCIDevice *pdev)
@@ -139,12 +110,9 @@ static void vprime_display_class_init(ObjectClass *klass, void *data)
 
     pc->realize = vprime_display_realize;
     pc->exit = vprime_display_exit;
-    pc->vendor_id = VPRIME_PCI_VENDOR_ID;
     pc->device_id = VPRIME_PCI_DEVICE_ID_DISPLAY;
     pc->class_id = VPRIME_PCI_CLASS_DISPLAY;
-    pc->subsystem_vendor_id = VPRIME_PCI_SUBVENDOR_ID;
-    pc->subsystem_id = VPRIME_PCI_SUBSYSTEM_ID;
-    pc->revision = VPRIME_PCI_REVISION;
+    vprime_core_class_init(pc);
     rc->phases.hold = vprime_display_reset_hold;
     dc->vmsd = &vmstate_vprime_display;
     dc->desc = "vprime display (scanout) engine";

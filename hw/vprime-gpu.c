@@ -44,11 +44,10 @@ struct VPrimeGpuState {
     /* properties */
     uint64_t vram_size;
 
-    /* registers */
+    /* registers, BAR 0, MSI-X */
     VPrimeCore core;
 
     /* internal state */
-    MemoryRegion mmio;
     MemoryRegion vram;
 };
 
@@ -63,38 +62,13 @@ static void vprime_gpu_reset(VPrimeGpuState *s)
     vprime_core_reset(&s->core);
 }
 
-static uint64_t vprime_gpu_mmio_read(void *opaque, hwaddr addr, unsigned size)
+static void vprime_gpu_reset_cb(void *opaque)
 {
-    VPrimeGpuState *s = opaque;
-    uint64_t val = vprime_core_read(&s->core, addr);
-
-    trace_vprime_mmio_read(s->core.name, addr, val);
-    return val;
+    vprime_gpu_reset(opaque);
 }
 
-static void vprime_gpu_mmio_write(void *opaque, hwaddr addr, uint64_t val,
-                                  unsigned size)
-{
-    VPrimeGpuState *s = opaque;
-
-    trace_vprime_mmio_write(s->core.name, addr, val);
-    if (vprime_core_write(&s->core, addr, val)) {
-        vprime_gpu_reset(s);
-    }
-}
-
-static const MemoryRegionOps vprime_gpu_mmio_ops = {
-    .read = vprime_gpu_mmio_read,
-    .write = vprime_gpu_mmio_write,
-    .endianness = DEVICE_LITTLE_ENDIAN,
-    .valid = {
-        .min_access_size = 4,
-        .max_access_size = 4,
-    },
-    .impl = {
-        .min_access_size = 4,
-        .max_access_size = 4,
-    },
+static const VPrimeCoreOps vprime_gpu_core_ops = {
+    .reset = vprime_gpu_reset_cb,
 };
 
 static void vprime_gpu_realize(PCIDevice *pdev, Error **errp)
@@ -130,7 +104,7 @@ static void vprime_gpu_realize(PCIDevice *pdev, Error **errp)
                          PCI_BASE_ADDRESS_MEM_PREFETCH, &s->vram);
     }
 
-    vprime_core_realize(&s->core, &s->mmio, &vprime_gpu_mmio_ops, s, errp);
+    vprime_core_realize(&s->core, &vprime_gpu_core_ops, s, errp);
 }
 
 static void vprime_gpu_exit(PCIDevice *pdev)
@@ -169,10 +143,7 @@ static void vprime_gpu_class_init(ObjectClass *klass, void *data)
 
     pc->realize = vprime_gpu_realize;
     pc->exit = vprime_gpu_exit;
-    pc->vendor_id = VPRIME_PCI_VENDOR_ID;
-    pc->subsystem_vendor_id = VPRIME_PCI_SUBVENDOR_ID;
-    pc->subsystem_id = VPRIME_PCI_SUBSYSTEM_ID;
-    pc->revision = VPRIME_PCI_REVISION;
+    vprime_core_class_init(pc);
     rc->phases.hold = vprime_gpu_reset_hold;
     dc->vmsd = &vmstate_vprime_gpu;
     set_bit(DEVICE_CATEGORY_DISPLAY, dc->categories);
