@@ -4,7 +4,7 @@
 VPRIME_BUILD ?= $(CURDIR)/build
 export VPRIME_BUILD
 
-.PHONY: all build deps fetch qemu driver image run check qtest check-libvirt bench clean distclean help
+.PHONY: all build deps fetch qemu driver image run check qtest check-libvirt check-cache bench clean distclean help
 
 all: build
 
@@ -15,6 +15,7 @@ help:
 	@echo "make build      host packages, downloads, QEMU, guest modules and image"
 	@echo "make qtest      only the QEMU device-model qtests"
 	@echo "make check-libvirt  only the libvirt suite (scripts/vprime-libvirt)"
+	@echo "make check-cache    damage a copy of the download cache, check it is repaired"
 	@echo "make clean      remove builds, keep downloads; make distclean: everything"
 	@echo "scripts/vprime-launch --help   start any other topology"
 
@@ -47,6 +48,9 @@ qtest: qemu
 
 check-libvirt: build
 	scripts/check.sh --suite libvirt
+
+check-cache: deps
+	scripts/check-cache.sh
 
 bench: build
 	scripts/bench.sh

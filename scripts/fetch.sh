@@ -106,7 +106,7 @@ if ! orig_ok; then
     (cd "$DL" && papt apt-get source -q --download-only "$QEMU_SRCPKG=$QEMU_VERSION") \
         >"$DL/qemu-fetch.log" 2>&1 || true
     orig_ok || { tail -20 "$DL/qemu-fetch.log" >&2
-                 die "fetching $QEMU_ORIG failed or its sha256 does not match (log: $DL/qemu-fetch.log)"; }
+                 die "fetching $QEMU_ORIG failed or its sha256 does not match the pinned one (log: $DL/qemu-fetch.log); delete $DL/versions.env to pin the archive's current version, or $DL to start over"; }
 fi
 
 # --- kernel packages ---------------------------------------------------------
