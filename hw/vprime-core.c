@@ -38,6 +38,7 @@ void vprime_core_init(VPrimeCore *core, PCIDevice *pdev, const char *name,
     core->name = name;
     core->kind = kind;
     core->caps = caps | VPRIME_CAP_MSIX;
+    core->irq_valid = VPRIME_IRQ_VALID_MASK;
 }
 
 static void vprime_core_set_stats_reset(Object *obj, Visitor *v,
@@ -54,6 +55,9 @@ static void vprime_core_set_stats_reset(Object *obj, Visitor *v,
         core->stat_irqs = 0;
         core->stat_guest_errors = 0;
         core->stat_injected_faults = 0;
+        if (core->ops->stats_reset) {
+            core->ops->stats_reset(core->opaque);
+        }
     }
 }
 
@@ -216,19 +220,51 @@ static void vprime_core_update_intx(VPrimeCore *core)
     pci_set_irq(core->pdev, level);
 }
 
+/* MSI-X vector of an interrupt cause */
+static unsigned vprime_cause_vector(uint32_t cause)
+{
+    if (cause & VPRIME_IRQ_VALID_MASK) {
+        return VPRIME_MSIX_VEC_MISC;
+    }
+    return ctz32(cause) - VPRIME_IRQ_VECTOR_SHIFT + 1;
+}
+
 void vprime_core_raise(VPrimeCore *core, uint32_t causes)
 {
-    causes &= VPRIME_IRQ_VALID_MASK;
+    uint32_t fire;
+
+    causes &= core->irq_valid;
     core->irq_status |= causes;
     trace_vprime_irq_raise(core->name, causes, core->irq_status,
                            core->irq_enable);
-    if ((causes & core->irq_enable) && msix_enabled(core->pdev)) {
-        /* MSI-X is edge triggered: one message per event */
-        trace_vprime_msix_notify(core->name, VPRIME_MSIX_VEC_MISC);
-        core->stat_irqs++;
-        msix_notify(core->pdev, VPRIME_MSIX_VEC_MISC);
+    fire = causes & core->irq_enable;
+    if (msix_enabled(core->pdev)) {
+        bool misc_sent = false;
+
+        /* MSI-X is edge triggered: one message per event and vector */
+        while (fire) {
+            uint32_t cause = fire & -fire;
+            unsigned vec = vprime_cause_vector(cause);
+
+            fire &= ~cause;
+            if (vec == VPRIME_MSIX_VEC_MISC) {
+                if (misc_sent) {
+                    continue;
+                }
+                misc_sent = true;
+            }
+            trace_vprime_msix_notify(core->name, vec);
+            core->stat_irqs++;
+            msix_notify(core->pdev, vec);
+        }
     }
     vprime_core_update_intx(core);
+}
+
+void vprime_core_report(VPrimeCore *core, uint32_t err)
+{
+    core->error |= err;
+    vprime_core_raise(core, VPRIME_IRQ_ERROR);
 }
 
 void vprime_core_guest_error(VPrimeCore *core, uint32_t err, hwaddr addr,
@@ -311,20 +347,20 @@ static bool vprime_core_write(VPrimeCore *core, hwaddr addr, uint64_t val)
         vprime_core_update_intx(core);
         break;
     case VPRIME_REG_IRQ_ENABLE:
-        if (val & ~VPRIME_IRQ_VALID_MASK) {
+        if (val & ~core->irq_valid) {
             vprime_core_guest_error(core, VPRIME_ERR_BAD_VALUE, addr,
                                     "IRQ_ENABLE: reserved bits 0x%" PRIx64,
-                                    val & ~VPRIME_IRQ_VALID_MASK);
+                                    val & ~core->irq_valid);
             break;
         }
         core->irq_enable = val;
         vprime_core_update_intx(core);
         break;
     case VPRIME_REG_IRQ_RAISE:
-        if (val & ~VPRIME_IRQ_VALID_MASK) {
+        if (val & ~core->irq_valid) {
             vprime_core_guest_error(core, VPRIME_ERR_BAD_VALUE, addr,
                                     "IRQ_RAISE: reserved bits 0x%" PRIx64,
-                                    val & ~VPRIME_IRQ_VALID_MASK);
+                                    val & ~core->irq_valid);
             break;
         }
         vprime_core_raise(core, val);

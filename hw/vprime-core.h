@@ -22,6 +22,7 @@ typedef struct VPrimeCoreOps {
     bool (*read)(void *opaque, hwaddr addr, uint64_t *val);
     bool (*write)(void *opaque, hwaddr addr, uint64_t val);
     void (*reset)(void *opaque);
+    void (*stats_reset)(void *opaque);  /* the device's own stat-* counters */
 } VPrimeCoreOps;
 
 /*
@@ -40,6 +41,7 @@ typedef struct VPrimeCore {
     uint64_t vram_size;
     uint32_t num_heads;
     uint32_t msix_vectors;
+    uint32_t irq_valid;         /* VPRIME_IRQ_* causes this device has */
 
     /* registers */
     uint32_t scratch;
@@ -78,6 +80,8 @@ void vprime_core_class_init(PCIDeviceClass *pc);
 /* Latch an error, log it as a guest error and raise VPRIME_IRQ_ERROR. */
 void vprime_core_guest_error(VPrimeCore *core, uint32_t err, hwaddr addr,
                              const char *fmt, ...) G_GNUC_PRINTF(4, 5);
+/* Latch an error the device itself detected and raise VPRIME_IRQ_ERROR. */
+void vprime_core_report(VPrimeCore *core, uint32_t err);
 /* Set interrupt causes in IRQ_STATUS and signal the enabled ones. */
 void vprime_core_raise(VPrimeCore *core, uint32_t causes);
 

@@ -20,36 +20,8 @@
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "qom/object.h"
-#include "vprime-core.h"
+#include "vprime-gpu.h"
 #include "trace.h"
-
-#define TYPE_VPRIME_GPU "vprime-gpu"
-#define TYPE_VPRIME_IGPU "vprime-igpu"
-#define TYPE_VPRIME_DGPU "vprime-dgpu"
-
-OBJECT_DECLARE_TYPE(VPrimeGpuState, VPrimeGpuClass, VPRIME_GPU)
-
-struct VPrimeGpuClass {
-    PCIDeviceClass parent_class;
-
-    uint32_t kind;
-    bool has_vram;
-};
-
-struct VPrimeGpuState {
-    /*< private >*/
-    PCIDevice parent_obj;
-    /*< public >*/
-
-    /* properties */
-    uint64_t vram_size;
-
-    /* registers, BAR 0, MSI-X */
-    VPrimeCore core;
-
-    /* internal state */
-    MemoryRegion vram;
-};
 
 /*
  * Device reset: registers and engine state only.  The RESET register uses
@@ -58,8 +30,133 @@ struct VPrimeGpuState {
  */
 static void vprime_gpu_reset(VPrimeGpuState *s)
 {
+    unsigned i;
+
     trace_vprime_reset(s->core.name);
     vprime_core_reset(&s->core);
+    for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
+        vprime_engine_reset(&s->engine[i]);
+    }
+    memset(s->ctx, 0, sizeof(s->ctx));
+    s->ctx_select = 0;
+    s->fault_ctx = 0;
+    s->fault_addr = 0;
+    s->fault_info = 0;
+    vprime_gpu_tlb_invalidate(s, VPRIME_TLB_INVALIDATE_ALL);
+    s->rng = s->seed ? s->seed : 0x9e3779b97f4a7c15ULL;
+}
+
+static bool vprime_gpu_read(void *opaque, hwaddr addr, uint64_t *val)
+{
+    VPrimeGpuState *s = opaque;
+    VPrimeGpuCtx *c = &s->ctx[s->ctx_select];
+
+    if (addr >= VPRIME_ENGINE_BASE(0) &&
+        addr < VPRIME_ENGINE_BASE(VPRIME_GPU_ENGINES)) {
+        unsigned e = (addr - VPRIME_ENGINE_BASE(0)) / VPRIME_ENG_REGS_SIZE;
+
+        return vprime_engine_read(&s->engine[e],
+                                  addr - VPRIME_ENGINE_BASE(e), val);
+    }
+    switch (addr) {
+    case VPRIME_REG_CTX_SELECT:
+        *val = s->ctx_select;
+        return true;
+    case VPRIME_REG_CTX_PT_LO:
+        *val = (uint32_t)c->pt_root;
+        return true;
+    case VPRIME_REG_CTX_PT_HI:
+        *val = c->pt_root >> 32;
+        return true;
+    case VPRIME_REG_CTX_CONTROL:
+        *val = c->enabled ? VPRIME_CTX_ENABLE : 0;
+        return true;
+    case VPRIME_REG_CTX_STATUS:
+        *val = (c->enabled ? VPRIME_CTX_STATUS_ENABLED : 0) |
+               (c->faulted ? VPRIME_CTX_STATUS_FAULTED : 0);
+        return true;
+    case VPRIME_REG_TLB_INVALIDATE:
+        *val = 0;
+        return true;
+    case VPRIME_REG_FAULT_CTX:
+        *val = s->fault_ctx;
+        return true;
+    case VPRIME_REG_FAULT_ADDR_LO:
+        *val = (uint32_t)s->fault_addr;
+        return true;
+    case VPRIME_REG_FAULT_ADDR_HI:
+        *val = s->fault_addr >> 32;
+        return true;
+    case VPRIME_REG_FAULT_INFO:
+        *val = s->fault_info;
+        return true;
+    }
+    return false;
+}
+
+static bool vprime_gpu_bad(VPrimeGpuState *s, hwaddr addr, uint64_t val,
+                           const char *why)
+{
+    vprime_core_guest_error(&s->core, VPRIME_ERR_BAD_VALUE, addr,
+                            "0x%" PRIx64 " rejected: %s", val, why);
+    return true;
+}
+
+static bool vprime_gpu_write(void *opaque, hwaddr addr, uint64_t val)
+{
+    VPrimeGpuState *s = opaque;
+    VPrimeGpuCtx *c = &s->ctx[s->ctx_select];
+
+    if (addr >= VPRIME_ENGINE_BASE(0) &&
+        addr < VPRIME_ENGINE_BASE(VPRIME_GPU_ENGINES)) {
+        unsigned e = (addr - VPRIME_ENGINE_BASE(0)) / VPRIME_ENG_REGS_SIZE;
+
+        return vprime_engine_write(&s->engine[e],
+                                   addr - VPRIME_ENGINE_BASE(e), val);
+    }
+    switch (addr) {
+    case VPRIME_REG_CTX_SELECT:
+        if (val >= VPRIME_GPU_MAX_CONTEXTS) {
+            return vprime_gpu_bad(s, addr, val, "no such context");
+        }
+        s->ctx_select = val;
+        return true;
+    case VPRIME_REG_CTX_PT_LO:
+        if (val % VPRIME_GPU_PAGE_SIZE) {
+            return vprime_gpu_bad(s, addr, val, "page table not 4 KiB aligned");
+        }
+        c->pt_root = deposit64(c->pt_root, 0, 32, val);
+        vprime_gpu_tlb_invalidate(s, s->ctx_select);
+        return true;
+    case VPRIME_REG_CTX_PT_HI:
+        c->pt_root = deposit64(c->pt_root, 32, 32, val);
+        vprime_gpu_tlb_invalidate(s, s->ctx_select);
+        return true;
+    case VPRIME_REG_CTX_CONTROL:
+        if (val & ~VPRIME_CTX_ENABLE) {
+            return vprime_gpu_bad(s, addr, val, "reserved CTX_CONTROL bits");
+        }
+        c->enabled = val & VPRIME_CTX_ENABLE;
+        c->faulted = false;
+        vprime_gpu_tlb_invalidate(s, s->ctx_select);
+        return true;
+    case VPRIME_REG_TLB_INVALIDATE:
+        if (val >= VPRIME_GPU_MAX_CONTEXTS && val != VPRIME_TLB_INVALIDATE_ALL) {
+            return vprime_gpu_bad(s, addr, val, "no such context");
+        }
+        vprime_gpu_tlb_invalidate(s, val);
+        return true;
+    case VPRIME_REG_CTX_STATUS:
+    case VPRIME_REG_FAULT_CTX:
+    case VPRIME_REG_FAULT_ADDR_LO:
+    case VPRIME_REG_FAULT_ADDR_HI:
+    case VPRIME_REG_FAULT_INFO:
+        vprime_core_guest_error(&s->core, VPRIME_ERR_BAD_ACCESS, addr,
+                                "write to read-only register 0x%"
+                                HWADDR_PRIx, addr);
+        return true;
+    }
+    return false;
 }
 
 static void vprime_gpu_reset_cb(void *opaque)
@@ -67,15 +164,67 @@ static void vprime_gpu_reset_cb(void *opaque)
     vprime_gpu_reset(opaque);
 }
 
+
+static void vprime_gpu_stats_reset(void *opaque)
+{
+    VPrimeGpuState *s = opaque;
+    unsigned i;
+
+    memset(s->stat_read, 0, sizeof(s->stat_read));
+    memset(s->stat_written, 0, sizeof(s->stat_written));
+    s->stat_faults = 0;
+    s->stat_tlb_walks = 0;
+    for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
+        s->engine[i].stat_cmds = 0;
+    }
+}
+
 static const VPrimeCoreOps vprime_gpu_core_ops = {
+    .read = vprime_gpu_read,
+    .write = vprime_gpu_write,
     .reset = vprime_gpu_reset_cb,
+    .stats_reset = vprime_gpu_stats_reset,
 };
+
+/* Counters over QMP (qom-get), next to the core's stat-* ones */
+static void vprime_gpu_add_stats(VPrimeGpuState *s)
+{
+    static const char *const kinds[VPRIME_MEM__MAX] = {
+        [VPRIME_MEM_SYSRAM] = "sysram",
+        [VPRIME_MEM_VRAM] = "vram",
+        [VPRIME_MEM_PEER] = "peer",
+    };
+    Object *obj = OBJECT(s);
+    unsigned i;
+
+    for (i = 0; i < VPRIME_MEM__MAX; i++) {
+        g_autofree char *rd = g_strdup_printf("stat-bytes-read-%s", kinds[i]);
+        g_autofree char *wr = g_strdup_printf("stat-bytes-written-%s",
+                                              kinds[i]);
+
+        object_property_add_uint64_ptr(obj, rd, &s->stat_read[i],
+                                       OBJ_PROP_FLAG_READ);
+        object_property_add_uint64_ptr(obj, wr, &s->stat_written[i],
+                                       OBJ_PROP_FLAG_READ);
+    }
+    object_property_add_uint64_ptr(obj, "stat-page-faults", &s->stat_faults,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stat-tlb-walks", &s->stat_tlb_walks,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stat-cmds-render",
+                                   &s->engine[VPRIME_ENGINE_RENDER].stat_cmds,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stat-cmds-copy",
+                                   &s->engine[VPRIME_ENGINE_COPY].stat_cmds,
+                                   OBJ_PROP_FLAG_READ);
+}
 
 static void vprime_gpu_realize(PCIDevice *pdev, Error **errp)
 {
     VPrimeGpuState *s = VPRIME_GPU(pdev);
     VPrimeGpuClass *gc = VPRIME_GPU_GET_CLASS(s);
     uint32_t caps = VPRIME_CAP_GPU;
+    unsigned i;
 
     if (gc->has_vram) {
         if (s->vram_size < VPRIME_VRAM_MIN || s->vram_size > VPRIME_VRAM_MAX ||
@@ -104,15 +253,45 @@ static void vprime_gpu_realize(PCIDevice *pdev, Error **errp)
                          PCI_BASE_ADDRESS_MEM_PREFETCH, &s->vram);
     }
 
-    vprime_core_realize(&s->core, &vprime_gpu_core_ops, s, errp);
+    s->core.irq_valid |= VPRIME_IRQ_ENGINE(VPRIME_ENGINE_RENDER) |
+                         VPRIME_IRQ_ENGINE(VPRIME_ENGINE_COPY);
+    if (!vprime_core_realize(&s->core, &vprime_gpu_core_ops, s, errp)) {
+        return;
+    }
+    if (gc->has_vram) {
+        s->vram_ptr = memory_region_get_ram_ptr(&s->vram);
+    }
+    s->bounce = g_malloc(1 << 20);
+    for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
+        vprime_engine_init(s, i);
+    }
+    vprime_gpu_add_stats(s);
+    s->rng = s->seed ? s->seed : 0x9e3779b97f4a7c15ULL;
 }
 
 static void vprime_gpu_exit(PCIDevice *pdev)
 {
     VPrimeGpuState *s = VPRIME_GPU(pdev);
+    unsigned i;
 
+    for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
+        vprime_engine_fini(&s->engine[i]);
+    }
+    g_free(s->bounce);
     vprime_core_exit(&s->core);
 }
+
+static const VMStateDescription vmstate_vprime_gpu_ctx = {
+    .name = "vprime-gpu-ctx",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(pt_root, VPrimeGpuCtx),
+        VMSTATE_BOOL(enabled, VPrimeGpuCtx),
+        VMSTATE_BOOL(faulted, VPrimeGpuCtx),
+        VMSTATE_END_OF_LIST()
+    }
+};
 
 static void vprime_gpu_reset_hold(Object *obj, ResetType type)
 {
@@ -127,8 +306,34 @@ static const VMStateDescription vmstate_vprime_gpu = {
         VMSTATE_PCI_DEVICE(parent_obj, VPrimeGpuState),
         VMSTATE_MSIX(parent_obj, VPrimeGpuState),
         VMSTATE_VPRIME_CORE(core, VPrimeGpuState),
+        VMSTATE_UINT32(ctx_select, VPrimeGpuState),
+        VMSTATE_STRUCT_ARRAY(ctx, VPrimeGpuState, VPRIME_GPU_MAX_CONTEXTS, 1,
+                             vmstate_vprime_gpu_ctx, VPrimeGpuCtx),
+        VMSTATE_UINT32(fault_ctx, VPrimeGpuState),
+        VMSTATE_UINT64(fault_addr, VPrimeGpuState),
+        VMSTATE_UINT32(fault_info, VPrimeGpuState),
+        VMSTATE_STRUCT_ARRAY(engine, VPrimeGpuState, VPRIME_GPU_ENGINES, 1,
+                             vmstate_vprime_engine, VPrimeEngine),
+        VMSTATE_UINT64(rng, VPrimeGpuState),
         VMSTATE_END_OF_LIST()
     }
+};
+
+/*
+ * Timing model defaults: fast enough that TCG, not the model, is the
+ * limit (a 64 MiB copy is modelled at 16 GB/s), with a per-command
+ * latency so that completion is always asynchronous.
+ */
+#define VPRIME_GPU_THROUGHPUT_MBPS  16000
+#define VPRIME_GPU_LATENCY_NS       5000
+
+static const Property vprime_gpu_properties[] = {
+    DEFINE_PROP_UINT64("throughput", VPrimeGpuState, throughput_mbps,
+                       VPRIME_GPU_THROUGHPUT_MBPS),
+    DEFINE_PROP_UINT64("latency-ns", VPrimeGpuState, latency_ns,
+                       VPRIME_GPU_LATENCY_NS),
+    DEFINE_PROP_UINT64("jitter-ns", VPrimeGpuState, jitter_ns, 0),
+    DEFINE_PROP_UINT64("seed", VPrimeGpuState, seed, 0),
 };
 
 static const Property vprime_dgpu_properties[] = {
@@ -146,6 +351,7 @@ static void vprime_gpu_class_init(ObjectClass *klass, void *data)
     vprime_core_class_init(pc);
     rc->phases.hold = vprime_gpu_reset_hold;
     dc->vmsd = &vmstate_vprime_gpu;
+    device_class_set_props(dc, vprime_gpu_properties);
     set_bit(DEVICE_CATEGORY_DISPLAY, dc->categories);
 }
 

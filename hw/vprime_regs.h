@@ -101,9 +101,202 @@
 #define VPRIME_ERR_BAD_ACCESS           (1u << 0)   /* unknown register or RO write */
 #define VPRIME_ERR_BAD_VALUE            (1u << 1)   /* value not allowed in a register */
 #define VPRIME_ERR_INJECTED             (1u << 2)   /* fault injected by the host (QMP) */
+#define VPRIME_ERR_PAGE_FAULT           (1u << 3)   /* GPU: see the FAULT_* registers */
+#define VPRIME_ERR_ENGINE               (1u << 4)   /* GPU: an engine halted, see VPRIME_ENG_ERROR */
 #define VPRIME_ERR_VALID_MASK           (VPRIME_ERR_BAD_ACCESS | VPRIME_ERR_BAD_VALUE | \
-                                         VPRIME_ERR_INJECTED)
+                                         VPRIME_ERR_INJECTED | VPRIME_ERR_PAGE_FAULT | \
+                                         VPRIME_ERR_ENGINE)
 
 #define VPRIME_RESET_MAGIC              0x52534554u     /* "TESR": full device reset */
+
+/* Interrupt causes for the per-engine / per-head vectors: cause
+ * VPRIME_IRQ_VECTOR(n) is signalled on MSI-X vector n (n >= 1). */
+#define VPRIME_IRQ_VECTOR_SHIFT         8
+#define VPRIME_IRQ_VECTOR(n)            (1u << (VPRIME_IRQ_VECTOR_SHIFT + (n) - 1))
+
+/* ------------------------------------------------------------------------
+ * GPU: contexts and GPU virtual memory (BAR 0, 0x100-0x1ff)
+ *
+ * A context is a GPU virtual address space: a 3-level page table in
+ * system memory (4 KiB pages, 512 8-byte entries per table, 39-bit GPU
+ * virtual addresses).  The CTX_* registers act on the context selected in
+ * CTX_SELECT.
+ * ------------------------------------------------------------------------ */
+#define VPRIME_GPU_MAX_CONTEXTS         64
+#define VPRIME_GPU_PAGE_SHIFT           12
+#define VPRIME_GPU_PAGE_SIZE            (1u << VPRIME_GPU_PAGE_SHIFT)
+#define VPRIME_GPU_PT_LEVELS            3
+#define VPRIME_GPU_PT_ENTRIES           512
+#define VPRIME_GPU_VA_BITS              39
+#define VPRIME_GPU_VA_LIMIT             (1ULL << VPRIME_GPU_VA_BITS)
+/* index of va in the page table of level l (2: root, 0: leaf) */
+#define VPRIME_GPU_PT_INDEX(va, l)      (((va) >> (VPRIME_GPU_PAGE_SHIFT + 9 * (l))) & 511)
+
+#define VPRIME_REG_CTX_SELECT           0x100   /* RW: context the CTX_* registers act on */
+#define VPRIME_REG_CTX_PT_LO            0x104   /* RW: DMA address of the root table, low (4 KiB aligned) */
+#define VPRIME_REG_CTX_PT_HI            0x108   /* RW: DMA address of the root table, high */
+#define VPRIME_REG_CTX_CONTROL          0x10c   /* RW: VPRIME_CTX_ENABLE; enabling clears a fault */
+#define VPRIME_REG_CTX_STATUS           0x110   /* RO: VPRIME_CTX_STATUS_* */
+#define VPRIME_REG_TLB_INVALIDATE       0x114   /* WO: context index, or VPRIME_TLB_INVALIDATE_ALL */
+#define VPRIME_REG_FAULT_CTX            0x118   /* RO: context of the latest page fault */
+#define VPRIME_REG_FAULT_ADDR_LO        0x11c   /* RO: faulting GPU virtual address, low */
+#define VPRIME_REG_FAULT_ADDR_HI        0x120   /* RO: faulting GPU virtual address, high */
+#define VPRIME_REG_FAULT_INFO           0x124   /* RO: VPRIME_FAULT_* reason | VPRIME_FAULT_WRITE */
+
+#define VPRIME_CTX_ENABLE               (1u << 0)
+#define VPRIME_CTX_STATUS_ENABLED       (1u << 0)
+#define VPRIME_CTX_STATUS_FAULTED       (1u << 1)   /* stopped by a page fault */
+#define VPRIME_TLB_INVALIDATE_ALL       0xffffffffu
+
+#define VPRIME_FAULT_NOT_PRESENT        1   /* PTE without VPRIME_PTE_VALID */
+#define VPRIME_FAULT_READ_ONLY          2   /* write through a PTE without VPRIME_PTE_WRITABLE */
+#define VPRIME_FAULT_BAD_TABLE          3   /* a table could not be read by DMA */
+#define VPRIME_FAULT_VRAM_RANGE         4   /* VRAM PTE beyond VRAM, or VRAM on the iGPU */
+#define VPRIME_FAULT_VA_RANGE           5   /* address at or above VPRIME_GPU_VA_LIMIT */
+#define VPRIME_FAULT_DISABLED           6   /* context not enabled */
+#define VPRIME_FAULT_DMA                7   /* the page could not be reached by DMA */
+#define VPRIME_FAULT_REASON_MASK        0xff
+#define VPRIME_FAULT_WRITE              (1u << 8)
+
+/* Page table entry (all levels): address bits 51:12 plus flags */
+#define VPRIME_PTE_VALID                (1ULL << 0)
+#define VPRIME_PTE_WRITABLE             (1ULL << 1)     /* leaf only */
+#define VPRIME_PTE_VRAM                 (1ULL << 2)     /* leaf only: address is a VRAM offset */
+#define VPRIME_PTE_ADDR_MASK            0x000ffffffffff000ULL
+
+/* ------------------------------------------------------------------------
+ * GPU: engines (BAR 0, VPRIME_ENGINE_BASE(e) + VPRIME_ENG_*)
+ *
+ * Each engine executes a ring of struct vprime_cmd in system memory
+ * (addressed by DMA address) and signals on its own MSI-X vector.
+ * ------------------------------------------------------------------------ */
+#define VPRIME_GPU_ENGINES              2
+#define VPRIME_ENGINE_RENDER            0
+#define VPRIME_ENGINE_COPY              1
+#define VPRIME_ENGINE_BASE(e)           (0x200 + (e) * 0x40)
+#define VPRIME_ENGINE_MSIX_VEC(e)       (1 + (e))
+#define VPRIME_IRQ_ENGINE(e)            VPRIME_IRQ_VECTOR(VPRIME_ENGINE_MSIX_VEC(e))
+
+#define VPRIME_ENG_RING_BASE_LO         0x00    /* RW: ring DMA address, low (4 KiB aligned) */
+#define VPRIME_ENG_RING_BASE_HI         0x04    /* RW: ring DMA address, high */
+#define VPRIME_ENG_RING_SIZE            0x08    /* RW: entries, a power of two in [MIN, MAX] */
+#define VPRIME_ENG_RING_HEAD            0x0c    /* RO: next entry the engine executes */
+#define VPRIME_ENG_RING_TAIL            0x10    /* RW: doorbell; one past the last valid entry */
+#define VPRIME_ENG_FENCE_ADDR_LO        0x14    /* RW: DMA address of the fence writeback (8-aligned) */
+#define VPRIME_ENG_FENCE_ADDR_HI        0x18
+#define VPRIME_ENG_FENCE_LO             0x1c    /* RO: last fence value written, low */
+#define VPRIME_ENG_FENCE_HI             0x20    /* RO: last fence value written, high */
+#define VPRIME_ENG_CONTROL              0x24    /* RW: VPRIME_ENG_CTRL_* */
+#define VPRIME_ENG_STATUS               0x28    /* RO: VPRIME_ENG_STATUS_* */
+#define VPRIME_ENG_ERROR                0x2c    /* RO: VPRIME_ENG_ERR_* of the halting command */
+#define VPRIME_ENG_REGS_SIZE            0x40
+
+#define VPRIME_RING_ENTRIES_MIN         4
+#define VPRIME_RING_ENTRIES_MAX         4096
+
+#define VPRIME_ENG_CTRL_ENABLE          (1u << 0)
+#define VPRIME_ENG_CTRL_RESET           (1u << 1)   /* self-clearing: drop the current command, HEAD = TAIL */
+
+#define VPRIME_ENG_STATUS_BUSY          (1u << 0)
+#define VPRIME_ENG_STATUS_WAITING       (1u << 1)   /* in a VPRIME_OP_WAIT */
+#define VPRIME_ENG_STATUS_HALTED        (1u << 2)   /* a bad command or ring DMA error: reset needed */
+
+#define VPRIME_ENG_ERR_BAD_OPCODE       1
+#define VPRIME_ENG_ERR_BAD_ARGS         2   /* sizes, formats, alignment, reserved fields */
+#define VPRIME_ENG_ERR_RING_DMA         3   /* the ring could not be read */
+#define VPRIME_ENG_ERR_FENCE_DMA        4   /* the fence writeback could not be written */
+#define VPRIME_ENG_ERR_BAD_CTX          5   /* context index out of range */
+
+/* Commands: 64 bytes each, little endian */
+#define VPRIME_OP_NOP                   0
+#define VPRIME_OP_FILL                  1   /* rectangle fill */
+#define VPRIME_OP_BLIT                  2   /* 2D copy with format and layout conversion */
+#define VPRIME_OP_COPY                  3   /* linear copy of bytes */
+#define VPRIME_OP_PATTERN               4   /* deterministic test pattern */
+#define VPRIME_OP_FENCE                 5   /* write the fence value; interrupt */
+#define VPRIME_OP_WAIT                  6   /* wait until a 64-bit value >= target */
+
+#define VPRIME_CMD_SIZE                 64
+#define VPRIME_CMDF_IRQ                 (1u << 0)   /* FENCE: raise the engine interrupt */
+
+/* Pixel formats */
+#define VPRIME_FMT_XRGB8888             1
+#define VPRIME_FMT_ARGB8888             2
+#define VPRIME_FMT_XBGR8888             3
+#define VPRIME_FMT_RGB565               4
+
+/* Layouts.  TILED: 4 KiB tiles of 128 bytes x 32 rows (32x32 pixels at
+ * 4 bytes, 64x32 at 2), stored row-major; the pitch is the byte width of
+ * a row of tiles divided by 32, i.e. a multiple of 128. */
+#define VPRIME_LAYOUT_LINEAR            0
+#define VPRIME_LAYOUT_TILED             1
+#define VPRIME_TILE_WIDTH_BYTES         128
+#define VPRIME_TILE_HEIGHT              32
+#define VPRIME_TILE_SIZE                (VPRIME_TILE_WIDTH_BYTES * VPRIME_TILE_HEIGHT)
+
+/* Largest extent one command may touch: bigger work is split by the driver */
+#define VPRIME_CMD_MAX_BYTES            (1ULL << 30)
+#define VPRIME_CMD_MAX_DIM              16384
+
+/*
+ * VPRIME_OP_PATTERN pixel at (x, y), as XRGB8888: a gradient that moves
+ * with the frame number, in a hue chosen by the tag.  The same expression
+ * is checked on the CPU by the tests.
+ */
+#define VPRIME_PATTERN_XRGB(frame, tag, x, y)                           \
+    ((((((x) + (frame) * 4u) & 0xffu) << 16) |                          \
+      ((((y) + (frame) * 2u) & 0xffu) << 8) |                           \
+      (((tag) * 0x45u) & 0xffu)) & 0x00ffffffu)
+
+struct vprime_cmd {
+    uint32_t opcode;            /* VPRIME_OP_* */
+    uint32_t ctx;               /* context whose address space the command uses */
+    uint32_t flags;             /* VPRIME_CMDF_* */
+    uint32_t reserved;          /* must be zero */
+    union {
+        struct {                /* FILL, PATTERN */
+            uint64_t dst;       /* GPU VA */
+            uint32_t pitch;     /* bytes */
+            uint32_t width;     /* pixels */
+            uint32_t height;
+            uint32_t format;    /* VPRIME_FMT_* */
+            uint32_t layout;    /* VPRIME_LAYOUT_* */
+            uint32_t color;     /* FILL: XRGB8888 (ARGB8888 with alpha) */
+            uint32_t frame;     /* PATTERN */
+            uint32_t tag;       /* PATTERN */
+            uint32_t pad[2];
+        } rect;
+        struct {                /* BLIT */
+            uint64_t src;
+            uint64_t dst;
+            uint32_t src_pitch;
+            uint32_t dst_pitch;
+            uint32_t width;
+            uint32_t height;
+            uint32_t src_format;
+            uint32_t dst_format;
+            uint16_t src_layout;
+            uint16_t dst_layout;
+            uint32_t pad;
+        } blit;
+        struct {                /* COPY */
+            uint64_t src;
+            uint64_t dst;
+            uint64_t size;      /* bytes */
+            uint64_t pad[3];
+        } copy;
+        struct {                /* FENCE */
+            uint64_t value;
+            uint64_t pad[5];
+        } fence;
+        struct {                /* WAIT */
+            uint64_t addr;      /* GPU VA of a 64-bit value, 8-byte aligned */
+            uint64_t value;     /* wait until *addr >= value */
+            uint64_t pad[4];
+        } wait;
+    };
+};
+
+_Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 bytes");
 
 #endif /* VPRIME_REGS_H */

@@ -17,7 +17,6 @@ KDIR_ROOT=$VPRIME_BUILD/kernel      # unpacked guest kernel packages
 QEMU_SRCDIR=$VPRIME_BUILD/qemu-src  # unpacked + patched QEMU source
 QEMU_BLDDIR=$VPRIME_BUILD/qemu-build
 QEMU_BIN=$QEMU_BLDDIR/qemu-system-x86_64
-QTEST_BIN=$QEMU_BLDDIR/tests/qtest/vprime-test
 MOD_BLDDIR=$VPRIME_BUILD/guest-driver
 IMG_DIR=$VPRIME_BUILD/image
 RESULTS=$VPRIME_BUILD/results

@@ -1,0 +1,831 @@
+/*
+ * vprime GPU engines: command rings, 2D/copy/pattern/fence/wait commands
+ *
+ * Each engine fetches struct vprime_cmd from its ring in guest memory.
+ * Data moves at host speed in bounded chunks (one timer callback never
+ * holds the main loop for long), and the command completes only after its
+ * modelled duration on QEMU_CLOCK_VIRTUAL, so the driver's asynchronous
+ * paths really run.  Every field is checked before any data moves; a bad
+ * command halts the engine (error interrupt) until the driver resets it.
+ *
+ * Copyright (c) 2026 The vprime authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/bswap.h"
+#include "qemu/main-loop.h"
+#include "hw/pci/pci_device.h"
+#include "migration/vmstate.h"
+#include "vprime-gpu.h"
+#include "trace.h"
+
+/*
+ * Commands are little endian in guest memory and used in place: the
+ * models are built for little-endian hosts only (vprime targets x86_64).
+ */
+#if HOST_BIG_ENDIAN
+#error "vprime device models need a little-endian host"
+#endif
+
+/* Host work per timer callback before yielding to the main loop */
+#define CHUNK_BYTES         (1 << 20)
+/* How often a WAIT re-reads its value, in virtual time */
+#define WAIT_POLL_NS        (10 * 1000)
+/* Commands completed per callback before yielding */
+#define MAX_CMDS_PER_RUN    64
+
+/* ---- surfaces --------------------------------------------------------- */
+
+typedef struct Surface {
+    uint64_t va;
+    uint32_t pitch;
+    uint32_t width;
+    uint32_t height;
+    uint32_t format;
+    uint32_t layout;
+    uint32_t bpp;
+} Surface;
+
+static uint32_t format_bpp(uint32_t format)
+{
+    switch (format) {
+    case VPRIME_FMT_XRGB8888:
+    case VPRIME_FMT_ARGB8888:
+    case VPRIME_FMT_XBGR8888:
+        return 4;
+    case VPRIME_FMT_RGB565:
+        return 2;
+    default:
+        return 0;
+    }
+}
+
+/* Bytes from the surface's address to one past its last byte */
+static uint64_t surface_extent(const Surface *sf)
+{
+    if (sf->layout == VPRIME_LAYOUT_TILED) {
+        return (uint64_t)sf->pitch *
+               ROUND_UP(sf->height, VPRIME_TILE_HEIGHT);
+    }
+    return (uint64_t)sf->pitch * (sf->height - 1) +
+           (uint64_t)sf->width * sf->bpp;
+}
+
+static bool surface_valid(Surface *sf, const char **why)
+{
+    sf->bpp = format_bpp(sf->format);
+    if (!sf->bpp) {
+        *why = "unknown format";
+        return false;
+    }
+    if (!sf->width || !sf->height || sf->width > VPRIME_CMD_MAX_DIM ||
+        sf->height > VPRIME_CMD_MAX_DIM) {
+        *why = "width or height out of range";
+        return false;
+    }
+    if ((uint64_t)sf->width * sf->bpp > sf->pitch) {
+        *why = "pitch smaller than a row";
+        return false;
+    }
+    if (sf->va % sf->bpp) {
+        *why = "address not aligned to the pixel size";
+        return false;
+    }
+    switch (sf->layout) {
+    case VPRIME_LAYOUT_LINEAR:
+        break;
+    case VPRIME_LAYOUT_TILED:
+        if (sf->pitch % VPRIME_TILE_WIDTH_BYTES ||
+            sf->va % VPRIME_GPU_PAGE_SIZE) {
+            *why = "tiled surface not tile aligned";
+            return false;
+        }
+        break;
+    default:
+        *why = "unknown layout";
+        return false;
+    }
+    if (surface_extent(sf) > VPRIME_CMD_MAX_BYTES) {
+        *why = "surface too large";
+        return false;
+    }
+    if (sf->va + surface_extent(sf) > VPRIME_GPU_VA_LIMIT) {
+        *why = "surface beyond the GPU address space";
+        return false;
+    }
+    return true;
+}
+
+/* Byte offset of (x_bytes, y) in the surface */
+static uint64_t surface_offset(const Surface *sf, uint32_t xb, uint32_t y)
+{
+    if (sf->layout == VPRIME_LAYOUT_TILED) {
+        uint64_t tiles_per_row = sf->pitch / VPRIME_TILE_WIDTH_BYTES;
+        uint64_t tile = (y / VPRIME_TILE_HEIGHT) * tiles_per_row +
+                        xb / VPRIME_TILE_WIDTH_BYTES;
+
+        return tile * VPRIME_TILE_SIZE +
+               (y % VPRIME_TILE_HEIGHT) * VPRIME_TILE_WIDTH_BYTES +
+               xb % VPRIME_TILE_WIDTH_BYTES;
+    }
+    return (uint64_t)y * sf->pitch + xb;
+}
+
+/* Visit each contiguous byte run of row y: fn(va, buffer offset, len) */
+static bool surface_row_rw(VPrimeGpuState *s, uint32_t ctx, const Surface *sf,
+                           uint32_t y, uint8_t *row, bool is_write)
+{
+    uint32_t bytes = sf->width * sf->bpp;
+    uint32_t xb = 0;
+
+    while (xb < bytes) {
+        uint32_t run = bytes - xb;
+
+        if (sf->layout == VPRIME_LAYOUT_TILED) {
+            run = MIN(run, VPRIME_TILE_WIDTH_BYTES - xb % VPRIME_TILE_WIDTH_BYTES);
+        }
+        if (!vprime_gpu_rw(s, ctx, sf->va + surface_offset(sf, xb, y),
+                           row + xb, run, is_write)) {
+            return false;
+        }
+        xb += run;
+    }
+    return true;
+}
+
+static bool surface_probe(VPrimeGpuState *s, uint32_t ctx, const Surface *sf,
+                          bool is_write)
+{
+    uint32_t y;
+
+    if (sf->layout == VPRIME_LAYOUT_TILED ||
+        sf->pitch < VPRIME_GPU_PAGE_SIZE) {
+        /* rows share pages: probe the whole extent once */
+        return vprime_gpu_probe(s, ctx, sf->va, surface_extent(sf), is_write);
+    }
+    for (y = 0; y < sf->height; y++) {
+        if (!vprime_gpu_probe(s, ctx, sf->va + (uint64_t)y * sf->pitch,
+                              sf->width * sf->bpp, is_write)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Pixels go through ARGB8888 between formats */
+static uint32_t pixel_to_argb(const uint8_t *p, uint32_t format)
+{
+    uint32_t v;
+
+    switch (format) {
+    case VPRIME_FMT_RGB565: {
+        uint32_t c = lduw_le_p(p);
+        uint32_t r = (c >> 11) & 0x1f, g = (c >> 5) & 0x3f, b = c & 0x1f;
+
+        return 0xff000000u | ((r << 3 | r >> 2) << 16) |
+               ((g << 2 | g >> 4) << 8) | (b << 3 | b >> 2);
+    }
+    case VPRIME_FMT_XBGR8888:
+        v = ldl_le_p(p);
+        return 0xff000000u | (v & 0xff) << 16 | (v & 0xff00) | ((v >> 16) & 0xff);
+    case VPRIME_FMT_XRGB8888:
+        return ldl_le_p(p) | 0xff000000u;
+    default: /* ARGB8888 */
+        return ldl_le_p(p);
+    }
+}
+
+static void argb_to_pixel(uint8_t *p, uint32_t argb, uint32_t format)
+{
+    switch (format) {
+    case VPRIME_FMT_RGB565:
+        stw_le_p(p, ((argb >> 8) & 0xf800) | ((argb >> 5) & 0x07e0) |
+                    ((argb >> 3) & 0x001f));
+        break;
+    case VPRIME_FMT_XBGR8888:
+        stl_le_p(p, (argb & 0xff) << 16 | (argb & 0xff00) |
+                    ((argb >> 16) & 0xff));
+        break;
+    case VPRIME_FMT_XRGB8888:
+        stl_le_p(p, argb & 0x00ffffffu);
+        break;
+    default:
+        stl_le_p(p, argb);
+        break;
+    }
+}
+
+/* ---- engine state ------------------------------------------------------- */
+
+static void engine_update_status(VPrimeEngine *e)
+{
+    if (e->have_cmd || (e->head != e->tail &&
+                        (e->control & VPRIME_ENG_CTRL_ENABLE) &&
+                        !(e->status & VPRIME_ENG_STATUS_HALTED))) {
+        e->status |= VPRIME_ENG_STATUS_BUSY;
+    } else {
+        e->status &= ~(VPRIME_ENG_STATUS_BUSY | VPRIME_ENG_STATUS_WAITING);
+    }
+}
+
+static void engine_halt(VPrimeEngine *e, uint32_t err, const char *why)
+{
+    VPrimeGpuState *s = e->gpu;
+
+    qemu_log_mask(LOG_GUEST_ERROR, "%s: %s engine halted at ring entry %u: "
+                  "%s\n", s->core.name, e->name, e->head, why);
+    trace_vprime_engine_halt(s->core.name, e->idx, e->head, err);
+    e->status |= VPRIME_ENG_STATUS_HALTED;
+    e->status &= ~VPRIME_ENG_STATUS_WAITING;
+    e->error = err;
+    e->have_cmd = false;
+    engine_update_status(e);
+    vprime_core_report(&s->core, VPRIME_ERR_ENGINE);
+}
+
+/* Modelled duration of a command touching 'bytes' */
+static int64_t engine_cost_ns(VPrimeEngine *e, uint64_t bytes)
+{
+    VPrimeGpuState *s = e->gpu;
+    int64_t ns = s->latency_ns;
+
+    if (s->throughput_mbps) {
+        ns += bytes * 1000 / s->throughput_mbps;   /* MB/s = bytes/us */
+    }
+    if (s->jitter_ns) {
+        /* xorshift64: deterministic from the seed property */
+        s->rng ^= s->rng << 13;
+        s->rng ^= s->rng >> 7;
+        s->rng ^= s->rng << 17;
+        ns += s->rng % (s->jitter_ns + 1);
+    }
+    return ns;
+}
+
+static bool cmd_surface(const struct vprime_cmd *c, Surface *sf)
+{
+    sf->va = c->rect.dst;
+    sf->pitch = c->rect.pitch;
+    sf->width = c->rect.width;
+    sf->height = c->rect.height;
+    sf->format = c->rect.format;
+    sf->layout = c->rect.layout;
+    return true;
+}
+
+static void cmd_blit_surfaces(const struct vprime_cmd *c, Surface *src,
+                              Surface *dst)
+{
+    *src = (Surface) {
+        .va = c->blit.src, .pitch = c->blit.src_pitch,
+        .width = c->blit.width, .height = c->blit.height,
+        .format = c->blit.src_format, .layout = c->blit.src_layout,
+    };
+    *dst = (Surface) {
+        .va = c->blit.dst, .pitch = c->blit.dst_pitch,
+        .width = c->blit.width, .height = c->blit.height,
+        .format = c->blit.dst_format, .layout = c->blit.dst_layout,
+    };
+}
+
+static bool all_zero(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+
+    while (n--) {
+        if (*b++) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * Check a fetched command completely.  Returns 0 and the bytes it touches,
+ * or a VPRIME_ENG_ERR_* with *why set.
+ */
+static uint32_t engine_validate(VPrimeEngine *e, struct vprime_cmd *c,
+                                uint64_t *bytes, const char **why)
+{
+    Surface src, dst;
+
+    *bytes = 0;
+    if (c->ctx >= VPRIME_GPU_MAX_CONTEXTS && c->opcode != VPRIME_OP_NOP &&
+        c->opcode != VPRIME_OP_FENCE) {
+        *why = "context index out of range";
+        return VPRIME_ENG_ERR_BAD_CTX;
+    }
+    if (c->reserved || (c->flags & ~VPRIME_CMDF_IRQ)) {
+        *why = "reserved bits set";
+        return VPRIME_ENG_ERR_BAD_ARGS;
+    }
+    switch (c->opcode) {
+    case VPRIME_OP_NOP:
+        return 0;
+    case VPRIME_OP_FILL:
+    case VPRIME_OP_PATTERN:
+        cmd_surface(c, &dst);
+        if (!all_zero(c->rect.pad, sizeof(c->rect.pad)) ||
+            (c->opcode == VPRIME_OP_FILL && (c->rect.frame || c->rect.tag))) {
+            *why = "reserved fields set";
+            return VPRIME_ENG_ERR_BAD_ARGS;
+        }
+        if (!surface_valid(&dst, why)) {
+            return VPRIME_ENG_ERR_BAD_ARGS;
+        }
+        *bytes = (uint64_t)dst.width * dst.height * dst.bpp;
+        return 0;
+    case VPRIME_OP_BLIT:
+        cmd_blit_surfaces(c, &src, &dst);
+        if (c->blit.pad) {
+            *why = "reserved fields set";
+            return VPRIME_ENG_ERR_BAD_ARGS;
+        }
+        if (!surface_valid(&src, why) || !surface_valid(&dst, why)) {
+            return VPRIME_ENG_ERR_BAD_ARGS;
+        }
+        *bytes = (uint64_t)dst.width * dst.height * (src.bpp + dst.bpp);
+        return 0;
+    case VPRIME_OP_COPY:
+        if (!all_zero(c->copy.pad, sizeof(c->copy.pad))) {
+            *why = "reserved fields set";
+            return VPRIME_ENG_ERR_BAD_ARGS;
+        }
+        if (c->copy.size > VPRIME_CMD_MAX_BYTES ||
+            c->copy.src + c->copy.size > VPRIME_GPU_VA_LIMIT ||
+            c->copy.dst + c->copy.size > VPRIME_GPU_VA_LIMIT ||
+            c->copy.src >= VPRIME_GPU_VA_LIMIT ||
+            c->copy.dst >= VPRIME_GPU_VA_LIMIT) {
+            *why = "copy size or range out of bounds";
+            return VPRIME_ENG_ERR_BAD_ARGS;
+        }
+        *bytes = c->copy.size * 2;
+        return 0;
+    case VPRIME_OP_FENCE:
+        if (!all_zero(c->fence.pad, sizeof(c->fence.pad))) {
+            *why = "reserved fields set";
+            return VPRIME_ENG_ERR_BAD_ARGS;
+        }
+        return 0;
+    case VPRIME_OP_WAIT:
+        if (!all_zero(c->wait.pad, sizeof(c->wait.pad)) ||
+            c->wait.addr % 8 || c->wait.addr >= VPRIME_GPU_VA_LIMIT) {
+            *why = "wait address unaligned or out of range";
+            return VPRIME_ENG_ERR_BAD_ARGS;
+        }
+        return 0;
+    default:
+        *why = "unknown opcode";
+        return VPRIME_ENG_ERR_BAD_OPCODE;
+    }
+}
+
+/* Probe every page the command touches before any data moves. */
+static bool engine_probe(VPrimeEngine *e, struct vprime_cmd *c)
+{
+    VPrimeGpuState *s = e->gpu;
+    Surface src, dst;
+
+    switch (c->opcode) {
+    case VPRIME_OP_FILL:
+    case VPRIME_OP_PATTERN:
+        cmd_surface(c, &dst);
+        surface_valid(&dst, &(const char *){ NULL });
+        return surface_probe(s, c->ctx, &dst, true);
+    case VPRIME_OP_BLIT:
+        cmd_blit_surfaces(c, &src, &dst);
+        surface_valid(&src, &(const char *){ NULL });
+        surface_valid(&dst, &(const char *){ NULL });
+        return surface_probe(s, c->ctx, &src, false) &&
+               surface_probe(s, c->ctx, &dst, true);
+    case VPRIME_OP_COPY:
+        return vprime_gpu_probe(s, c->ctx, c->copy.src, c->copy.size, false) &&
+               vprime_gpu_probe(s, c->ctx, c->copy.dst, c->copy.size, true);
+    case VPRIME_OP_WAIT:
+        return vprime_gpu_probe(s, c->ctx, c->wait.addr, 8, false);
+    default:
+        return true;
+    }
+}
+
+/*
+ * Do up to CHUNK_BYTES of the command's data work.  Returns 1 when done,
+ * 0 when more remains, -1 after a fault (the context is stopped).
+ */
+static int engine_work(VPrimeEngine *e)
+{
+    VPrimeGpuState *s = e->gpu;
+    struct vprime_cmd *c = &e->cmd;
+    uint8_t *buf = s->bounce;
+    uint64_t budget = CHUNK_BYTES;
+    Surface src, dst;
+
+    switch (c->opcode) {
+    case VPRIME_OP_COPY:
+        while (e->progress < c->copy.size && budget) {
+            uint64_t n = MIN(MIN(c->copy.size - e->progress, budget),
+                             CHUNK_BYTES);
+
+            if (!vprime_gpu_rw(s, c->ctx, c->copy.src + e->progress, buf, n,
+                               false) ||
+                !vprime_gpu_rw(s, c->ctx, c->copy.dst + e->progress, buf, n,
+                               true)) {
+                return -1;
+            }
+            e->progress += n;
+            budget -= n;
+        }
+        return e->progress == c->copy.size;
+
+    case VPRIME_OP_FILL:
+    case VPRIME_OP_PATTERN:
+        cmd_surface(c, &dst);
+        surface_valid(&dst, &(const char *){ NULL });
+        while (e->progress < dst.height && budget >= dst.width * dst.bpp) {
+            uint32_t y = e->progress, x;
+
+            for (x = 0; x < dst.width; x++) {
+                uint32_t argb = c->opcode == VPRIME_OP_FILL ? c->rect.color :
+                    0xff000000u | VPRIME_PATTERN_XRGB(c->rect.frame,
+                                                      c->rect.tag, x, y);
+
+                argb_to_pixel(buf + x * dst.bpp, argb, dst.format);
+            }
+            if (!surface_row_rw(s, c->ctx, &dst, y, buf, true)) {
+                return -1;
+            }
+            e->progress++;
+            budget -= dst.width * dst.bpp;
+        }
+        return e->progress == dst.height;
+
+    case VPRIME_OP_BLIT:
+        cmd_blit_surfaces(c, &src, &dst);
+        surface_valid(&src, &(const char *){ NULL });
+        surface_valid(&dst, &(const char *){ NULL });
+        while (e->progress < dst.height && budget >= dst.width * 4) {
+            uint32_t y = e->progress, x;
+            uint8_t *row = buf + VPRIME_CMD_MAX_DIM * 4;
+
+            if (!surface_row_rw(s, c->ctx, &src, y, buf, false)) {
+                return -1;
+            }
+            if (src.format != dst.format) {
+                for (x = 0; x < dst.width; x++) {
+                    argb_to_pixel(row + x * dst.bpp,
+                                  pixel_to_argb(buf + x * src.bpp, src.format),
+                                  dst.format);
+                }
+            } else {
+                row = buf;
+            }
+            if (!surface_row_rw(s, c->ctx, &dst, y, row, true)) {
+                return -1;
+            }
+            e->progress++;
+            budget -= dst.width * 4;
+        }
+        return e->progress == dst.height;
+
+    default:
+        return 1;
+    }
+}
+
+/* FENCE: write the value to the engine's fence writeback, then interrupt */
+static bool engine_fence(VPrimeEngine *e)
+{
+    VPrimeGpuState *s = e->gpu;
+    uint64_t v = cpu_to_le64(e->cmd.fence.value);
+
+    if (pci_dma_write(PCI_DEVICE(s), e->fence_addr, &v, sizeof(v)) !=
+        MEMTX_OK) {
+        engine_halt(e, VPRIME_ENG_ERR_FENCE_DMA,
+                    "fence writeback address not writable");
+        return false;
+    }
+    e->fence_value = e->cmd.fence.value;
+    trace_vprime_engine_fence(s->core.name, e->idx, e->fence_value);
+    if (e->cmd.flags & VPRIME_CMDF_IRQ) {
+        vprime_core_raise(&s->core, VPRIME_IRQ_ENGINE(e->idx));
+    }
+    return true;
+}
+
+/* WAIT: true once the value reached the target */
+static bool engine_wait_done(VPrimeEngine *e, bool *faulted)
+{
+    uint64_t v;
+
+    *faulted = !vprime_gpu_rw(e->gpu, e->cmd.ctx, e->cmd.wait.addr, &v,
+                              sizeof(v), false);
+    return *faulted || le64_to_cpu(v) >= e->cmd.wait.value;
+}
+
+static void engine_retire(VPrimeEngine *e)
+{
+    e->have_cmd = false;
+    e->head = (e->head + 1) & (e->ring_size - 1);
+    e->stat_cmds++;
+}
+
+static void engine_run(void *opaque)
+{
+    VPrimeEngine *e = opaque;
+    VPrimeGpuState *s = e->gpu;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    unsigned done = 0;
+
+    while (done < MAX_CMDS_PER_RUN) {
+        if (!(e->control & VPRIME_ENG_CTRL_ENABLE) ||
+            (e->status & VPRIME_ENG_STATUS_HALTED) || !e->ring_size) {
+            break;
+        }
+        if (!e->have_cmd) {
+            dma_addr_t at = e->ring_base + (uint64_t)e->head * VPRIME_CMD_SIZE;
+            const char *why = NULL;
+            uint64_t bytes;
+            uint32_t err;
+
+            if (e->head == e->tail) {
+                break;
+            }
+            if (pci_dma_read(PCI_DEVICE(s), at, &e->cmd, sizeof(e->cmd)) !=
+                MEMTX_OK) {
+                engine_halt(e, VPRIME_ENG_ERR_RING_DMA, "ring not readable");
+                break;
+            }
+            trace_vprime_engine_cmd(s->core.name, e->idx, e->head,
+                                    e->cmd.opcode, e->cmd.ctx);
+            err = engine_validate(e, &e->cmd, &bytes, &why);
+            if (err) {
+                engine_halt(e, err, why);
+                break;
+            }
+            e->have_cmd = true;
+            e->cmd_done = false;
+            e->progress = 0;
+            e->done_at = now + engine_cost_ns(e, bytes);
+            if (e->cmd.opcode != VPRIME_OP_NOP &&
+                e->cmd.opcode != VPRIME_OP_FENCE &&
+                s->ctx[e->cmd.ctx].faulted) {
+                /* a stopped context's work is dropped, touching nothing */
+                engine_retire(e);
+                continue;
+            }
+            if (!engine_probe(e, &e->cmd)) {
+                engine_retire(e);
+                continue;
+            }
+        }
+        if (!e->cmd_done) {
+            int r = engine_work(e);
+
+            if (r < 0) {
+                engine_retire(e);
+                continue;
+            }
+            if (r == 0) {
+                /* more data work: yield the main loop, come straight back */
+                timer_mod(e->timer, now);
+                engine_update_status(e);
+                return;
+            }
+            e->cmd_done = true;
+        }
+        if (now < e->done_at) {
+            timer_mod(e->timer, e->done_at);
+            engine_update_status(e);
+            return;
+        }
+        if (e->cmd.opcode == VPRIME_OP_WAIT) {
+            bool faulted;
+
+            if (!engine_wait_done(e, &faulted)) {
+                e->status |= VPRIME_ENG_STATUS_WAITING;
+                timer_mod(e->timer, now + WAIT_POLL_NS);
+                engine_update_status(e);
+                return;
+            }
+            e->status &= ~VPRIME_ENG_STATUS_WAITING;
+        }
+        if (e->cmd.opcode == VPRIME_OP_FENCE && !engine_fence(e)) {
+            break;
+        }
+        engine_retire(e);
+        done++;
+    }
+    if (done == MAX_CMDS_PER_RUN) {
+        timer_mod(e->timer, now);
+    }
+    engine_update_status(e);
+}
+
+void vprime_engine_kick(VPrimeEngine *e)
+{
+    if (!timer_pending(e->timer)) {
+        timer_mod(e->timer, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+    }
+    engine_update_status(e);
+}
+
+void vprime_engine_reset(VPrimeEngine *e)
+{
+    timer_del(e->timer);
+    e->ring_base = 0;
+    e->ring_size = 0;
+    e->head = e->tail = 0;
+    e->fence_addr = 0;
+    e->fence_value = 0;
+    e->control = 0;
+    e->status = 0;
+    e->error = 0;
+    e->have_cmd = false;
+}
+
+/* CONTROL.RESET: what a driver does after a hang or a halt */
+static void engine_soft_reset(VPrimeEngine *e)
+{
+    trace_vprime_engine_reset(e->gpu->core.name, e->idx, e->head, e->tail);
+    timer_del(e->timer);
+    e->have_cmd = false;
+    e->head = e->tail;
+    e->status = 0;
+    e->error = 0;
+}
+
+bool vprime_engine_read(VPrimeEngine *e, hwaddr reg, uint64_t *val)
+{
+    switch (reg) {
+    case VPRIME_ENG_RING_BASE_LO:
+        *val = (uint32_t)e->ring_base;
+        return true;
+    case VPRIME_ENG_RING_BASE_HI:
+        *val = e->ring_base >> 32;
+        return true;
+    case VPRIME_ENG_RING_SIZE:
+        *val = e->ring_size;
+        return true;
+    case VPRIME_ENG_RING_HEAD:
+        *val = e->head;
+        return true;
+    case VPRIME_ENG_RING_TAIL:
+        *val = e->tail;
+        return true;
+    case VPRIME_ENG_FENCE_ADDR_LO:
+        *val = (uint32_t)e->fence_addr;
+        return true;
+    case VPRIME_ENG_FENCE_ADDR_HI:
+        *val = e->fence_addr >> 32;
+        return true;
+    case VPRIME_ENG_FENCE_LO:
+        *val = (uint32_t)e->fence_value;
+        return true;
+    case VPRIME_ENG_FENCE_HI:
+        *val = e->fence_value >> 32;
+        return true;
+    case VPRIME_ENG_CONTROL:
+        *val = e->control;
+        return true;
+    case VPRIME_ENG_STATUS:
+        *val = e->status;
+        return true;
+    case VPRIME_ENG_ERROR:
+        *val = e->error;
+        return true;
+    }
+    return false;
+}
+
+static bool engine_bad_value(VPrimeEngine *e, hwaddr reg, uint64_t val,
+                             const char *why)
+{
+    vprime_core_guest_error(&e->gpu->core, VPRIME_ERR_BAD_VALUE,
+                            VPRIME_ENGINE_BASE(e->idx) + reg,
+                            "%s engine: 0x%" PRIx64 " rejected: %s",
+                            e->name, val, why);
+    return true;
+}
+
+bool vprime_engine_write(VPrimeEngine *e, hwaddr reg, uint64_t val)
+{
+    bool running = e->control & VPRIME_ENG_CTRL_ENABLE;
+
+    switch (reg) {
+    case VPRIME_ENG_RING_BASE_LO:
+        if (running) {
+            return engine_bad_value(e, reg, val, "ring moved while enabled");
+        }
+        if (val % VPRIME_GPU_PAGE_SIZE) {
+            return engine_bad_value(e, reg, val, "ring base not 4 KiB aligned");
+        }
+        e->ring_base = deposit64(e->ring_base, 0, 32, val);
+        return true;
+    case VPRIME_ENG_RING_BASE_HI:
+        if (running) {
+            return engine_bad_value(e, reg, val, "ring moved while enabled");
+        }
+        e->ring_base = deposit64(e->ring_base, 32, 32, val);
+        return true;
+    case VPRIME_ENG_RING_SIZE:
+        if (running) {
+            return engine_bad_value(e, reg, val, "ring resized while enabled");
+        }
+        if (val && (!is_power_of_2(val) || val < VPRIME_RING_ENTRIES_MIN ||
+                    val > VPRIME_RING_ENTRIES_MAX)) {
+            return engine_bad_value(e, reg, val, "ring size not a power of "
+                                    "two in range");
+        }
+        e->ring_size = val;
+        e->head = e->tail = 0;
+        return true;
+    case VPRIME_ENG_RING_TAIL:
+        if (!e->ring_size || val >= e->ring_size) {
+            return engine_bad_value(e, reg, val, "tail beyond the ring");
+        }
+        e->tail = val;
+        trace_vprime_engine_doorbell(e->gpu->core.name, e->idx, e->head,
+                                     e->tail);
+        vprime_engine_kick(e);
+        return true;
+    case VPRIME_ENG_FENCE_ADDR_LO:
+        if (val % 8) {
+            return engine_bad_value(e, reg, val, "fence address not 8-byte "
+                                    "aligned");
+        }
+        e->fence_addr = deposit64(e->fence_addr, 0, 32, val);
+        return true;
+    case VPRIME_ENG_FENCE_ADDR_HI:
+        e->fence_addr = deposit64(e->fence_addr, 32, 32, val);
+        return true;
+    case VPRIME_ENG_CONTROL:
+        if (val & ~(VPRIME_ENG_CTRL_ENABLE | VPRIME_ENG_CTRL_RESET)) {
+            return engine_bad_value(e, reg, val, "reserved CONTROL bits");
+        }
+        if (val & VPRIME_ENG_CTRL_RESET) {
+            engine_soft_reset(e);
+        }
+        e->control = val & VPRIME_ENG_CTRL_ENABLE;
+        if (e->control) {
+            vprime_engine_kick(e);
+        } else {
+            timer_del(e->timer);
+            engine_update_status(e);
+        }
+        return true;
+    case VPRIME_ENG_RING_HEAD:
+    case VPRIME_ENG_FENCE_LO:
+    case VPRIME_ENG_FENCE_HI:
+    case VPRIME_ENG_STATUS:
+    case VPRIME_ENG_ERROR:
+        vprime_core_guest_error(&e->gpu->core, VPRIME_ERR_BAD_ACCESS,
+                                VPRIME_ENGINE_BASE(e->idx) + reg,
+                                "%s engine: write to read-only register",
+                                e->name);
+        return true;
+    }
+    return false;
+}
+
+void vprime_engine_init(VPrimeGpuState *s, unsigned idx)
+{
+    VPrimeEngine *e = &s->engine[idx];
+
+    e->gpu = s;
+    e->idx = idx;
+    e->name = idx == VPRIME_ENGINE_RENDER ? "render" : "copy";
+    e->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, engine_run, e);
+}
+
+void vprime_engine_fini(VPrimeEngine *e)
+{
+    timer_free(e->timer);
+    e->timer = NULL;
+}
+
+const VMStateDescription vmstate_vprime_engine = {
+    .name = "vprime-engine",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(ring_base, VPrimeEngine),
+        VMSTATE_UINT32(ring_size, VPrimeEngine),
+        VMSTATE_UINT32(head, VPrimeEngine),
+        VMSTATE_UINT32(tail, VPrimeEngine),
+        VMSTATE_UINT64(fence_addr, VPrimeEngine),
+        VMSTATE_UINT64(fence_value, VPrimeEngine),
+        VMSTATE_UINT32(control, VPrimeEngine),
+        VMSTATE_UINT32(status, VPrimeEngine),
+        VMSTATE_UINT32(error, VPrimeEngine),
+        VMSTATE_BOOL(have_cmd, VPrimeEngine),
+        VMSTATE_BOOL(cmd_done, VPrimeEngine),
+        VMSTATE_BUFFER_UNSAFE(cmd, VPrimeEngine, 1, sizeof(struct vprime_cmd)),
+        VMSTATE_INT64(done_at, VPrimeEngine),
+        VMSTATE_UINT64(progress, VPrimeEngine),
+        VMSTATE_TIMER_PTR(timer, VPrimeEngine),
+        VMSTATE_END_OF_LIST()
+    }
+};

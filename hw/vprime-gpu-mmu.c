@@ -1,0 +1,217 @@
+/*
+ * vprime GPU MMU: per-context GPU virtual address spaces
+ *
+ * Three-level page tables in system memory (see vprime-spec.rst).  Tables
+ * are read by DMA through the device's address space, so a vIOMMU remaps
+ * and faults them like any other DMA.  A walk has a fixed depth, so a
+ * table that points at itself cannot make it loop.  A leaf maps a page of
+ * system memory (a DMA address) or, on the dGPU, of VRAM.
+ *
+ * Copyright (c) 2026 The vprime authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/bswap.h"
+#include "qemu/rcu.h"
+#include "exec/memory.h"
+#include "hw/pci/pci_device.h"
+#include "vprime-gpu.h"
+#include "trace.h"
+
+void vprime_gpu_tlb_invalidate(VPrimeGpuState *s, uint32_t ctx)
+{
+    unsigned i;
+
+    for (i = 0; i < VPRIME_TLB_ENTRIES; i++) {
+        if (ctx == VPRIME_TLB_INVALIDATE_ALL || s->tlb[i].ctx == ctx) {
+            s->tlb[i].va_page = 0;
+        }
+    }
+}
+
+static unsigned tlb_slot(uint32_t ctx, uint64_t va_page)
+{
+    return (va_page ^ (ctx * 0x9e37u)) % VPRIME_TLB_ENTRIES;
+}
+
+static void vprime_gpu_fault(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
+                             uint32_t reason, bool is_write)
+{
+    VPrimeGpuCtx *c = &s->ctx[ctx];
+
+    trace_vprime_gpu_fault(s->core.name, ctx, va, reason, is_write);
+    qemu_log_mask(LOG_GUEST_ERROR, "%s: context %u: GPU page fault at 0x%"
+                  PRIx64 " (%s, reason %u); context stopped\n", s->core.name,
+                  ctx, va, is_write ? "write" : "read", reason);
+    c->faulted = true;
+    s->fault_ctx = ctx;
+    s->fault_addr = va;
+    s->fault_info = reason | (is_write ? VPRIME_FAULT_WRITE : 0);
+    s->stat_faults++;
+    vprime_core_report(&s->core, VPRIME_ERR_PAGE_FAULT);
+}
+
+/*
+ * Translate va to its leaf PTE.  Returns 0 or a VPRIME_FAULT_* reason.
+ * A context already stopped by a fault fails silently (reason -1u): it was
+ * reported once and its remaining work is dropped.
+ */
+static uint32_t vprime_gpu_translate(VPrimeGpuState *s, uint32_t ctx,
+                                     uint64_t va, bool is_write,
+                                     uint64_t *pte_out)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    VPrimeGpuCtx *c = &s->ctx[ctx];
+    uint64_t va_page = va >> VPRIME_GPU_PAGE_SHIFT;
+    VPrimeTlbEntry *t = &s->tlb[tlb_slot(ctx, va_page)];
+    uint64_t table, pte = 0;
+    int level;
+
+    if (c->faulted) {
+        return -1u;
+    }
+    if (!c->enabled) {
+        return VPRIME_FAULT_DISABLED;
+    }
+    if (va >= VPRIME_GPU_VA_LIMIT) {
+        return VPRIME_FAULT_VA_RANGE;
+    }
+
+    if (t->va_page == va_page + 1 && t->ctx == ctx) {
+        pte = t->pte;
+    } else {
+        s->stat_tlb_walks++;
+        table = c->pt_root;
+        for (level = VPRIME_GPU_PT_LEVELS - 1; level >= 0; level--) {
+            dma_addr_t entry = table +
+                VPRIME_GPU_PT_INDEX(va, level) * sizeof(uint64_t);
+
+            if (pci_dma_read(pdev, entry, &pte, sizeof(pte)) != MEMTX_OK) {
+                return VPRIME_FAULT_BAD_TABLE;
+            }
+            pte = le64_to_cpu(pte);
+            trace_vprime_gpu_walk(s->core.name, ctx, va, level, pte);
+            if (!(pte & VPRIME_PTE_VALID)) {
+                return VPRIME_FAULT_NOT_PRESENT;
+            }
+            if (level && (pte & VPRIME_PTE_VRAM)) {
+                /* tables live in system memory only */
+                return VPRIME_FAULT_BAD_TABLE;
+            }
+            table = pte & VPRIME_PTE_ADDR_MASK;
+        }
+        if (pte & VPRIME_PTE_VRAM) {
+            uint64_t off = pte & VPRIME_PTE_ADDR_MASK;
+
+            if (!s->vram_ptr || off >= s->vram_size) {
+                return VPRIME_FAULT_VRAM_RANGE;
+            }
+        }
+        t->va_page = va_page + 1;
+        t->ctx = ctx;
+        t->pte = pte;
+    }
+    if (is_write && !(pte & VPRIME_PTE_WRITABLE)) {
+        return VPRIME_FAULT_READ_ONLY;
+    }
+    *pte_out = pte;
+    return 0;
+}
+
+bool vprime_gpu_probe(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
+                      uint64_t len, bool is_write)
+{
+    uint64_t page, end, pte;
+    uint32_t reason;
+
+    if (!len) {
+        return true;
+    }
+    end = va + len - 1;
+    if (end < va || end >= VPRIME_GPU_VA_LIMIT) {
+        vprime_gpu_fault(s, ctx, end < va ? va : VPRIME_GPU_VA_LIMIT,
+                         VPRIME_FAULT_VA_RANGE, is_write);
+        return false;
+    }
+    for (page = va & ~(uint64_t)(VPRIME_GPU_PAGE_SIZE - 1); page <= end;
+         page += VPRIME_GPU_PAGE_SIZE) {
+        reason = vprime_gpu_translate(s, ctx, MAX(page, va), is_write, &pte);
+        if (reason) {
+            if (reason != -1u) {
+                vprime_gpu_fault(s, ctx, MAX(page, va), reason, is_write);
+            }
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Which kind of memory a DMA address lands in, for the byte counters. */
+static VPrimeMemKind vprime_gpu_classify(VPrimeGpuState *s, dma_addr_t addr,
+                                         bool is_write)
+{
+    AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
+    hwaddr xlat, len = 1;
+    MemoryRegion *mr;
+
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(as, addr, &xlat, &len, is_write,
+                                 MEMTXATTRS_UNSPECIFIED);
+    if (mr->owner && object_dynamic_cast(mr->owner, TYPE_PCI_DEVICE)) {
+        return VPRIME_MEM_PEER;
+    }
+    return VPRIME_MEM_SYSRAM;
+}
+
+bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
+                   uint64_t len, bool is_write)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    uint8_t *p = buf;
+
+    while (len) {
+        uint64_t in_page = VPRIME_GPU_PAGE_SIZE - (va & (VPRIME_GPU_PAGE_SIZE - 1));
+        uint64_t n = MIN(len, in_page);
+        uint64_t pte, addr;
+        uint32_t reason = vprime_gpu_translate(s, ctx, va, is_write, &pte);
+        VPrimeMemKind kind;
+
+        if (reason) {
+            if (reason != -1u) {
+                vprime_gpu_fault(s, ctx, va, reason, is_write);
+            }
+            return false;
+        }
+        addr = (pte & VPRIME_PTE_ADDR_MASK) + (va & (VPRIME_GPU_PAGE_SIZE - 1));
+        if (pte & VPRIME_PTE_VRAM) {
+            kind = VPRIME_MEM_VRAM;
+            if (is_write) {
+                memcpy(s->vram_ptr + addr, p, n);
+            } else {
+                memcpy(p, s->vram_ptr + addr, n);
+            }
+        } else {
+            kind = vprime_gpu_classify(s, addr, is_write);
+            if (pci_dma_rw(pdev, addr, p, n,
+                           is_write ? DMA_DIRECTION_FROM_DEVICE
+                                    : DMA_DIRECTION_TO_DEVICE,
+                           MEMTXATTRS_UNSPECIFIED) != MEMTX_OK) {
+                vprime_gpu_fault(s, ctx, va, VPRIME_FAULT_DMA, is_write);
+                return false;
+            }
+        }
+        if (is_write) {
+            s->stat_written[kind] += n;
+        } else {
+            s->stat_read[kind] += n;
+        }
+        trace_vprime_gpu_dma(s->core.name, ctx, va, addr, n, kind, is_write);
+        va += n;
+        p += n;
+        len -= n;
+    }
+    return true;
+}

@@ -1,0 +1,141 @@
+/*
+ * vprime GPUs: state shared by the device (vprime-gpu.c), the GPU MMU
+ * (vprime-gpu-mmu.c) and the engines (vprime-gpu-engine.c)
+ *
+ * Copyright (c) 2026 The vprime authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_VPRIME_GPU_H
+#define HW_VPRIME_GPU_H
+
+#include "qemu/timer.h"
+#include "vprime-core.h"
+
+#define TYPE_VPRIME_GPU "vprime-gpu"
+#define TYPE_VPRIME_IGPU "vprime-igpu"
+#define TYPE_VPRIME_DGPU "vprime-dgpu"
+
+OBJECT_DECLARE_TYPE(VPrimeGpuState, VPrimeGpuClass, VPRIME_GPU)
+
+struct VPrimeGpuClass {
+    PCIDeviceClass parent_class;
+
+    uint32_t kind;
+    bool has_vram;
+};
+
+typedef struct VPrimeGpuCtx {
+    uint64_t pt_root;           /* DMA address of the root table */
+    bool enabled;
+    bool faulted;
+} VPrimeGpuCtx;
+
+/* A small direct-mapped TLB of leaf PTEs, flushed by TLB_INVALIDATE */
+#define VPRIME_TLB_ENTRIES 64
+
+typedef struct VPrimeTlbEntry {
+    uint64_t va_page;           /* va >> page shift, +1 so that 0 is empty */
+    uint64_t pte;
+    uint32_t ctx;
+} VPrimeTlbEntry;
+
+/* Kinds of memory a DMA lands in, for the byte counters */
+typedef enum VPrimeMemKind {
+    VPRIME_MEM_SYSRAM,
+    VPRIME_MEM_VRAM,
+    VPRIME_MEM_PEER,            /* another device's BAR */
+    VPRIME_MEM__MAX,
+} VPrimeMemKind;
+
+typedef struct VPrimeEngine {
+    struct VPrimeGpuState *gpu;
+    unsigned idx;
+    const char *name;
+
+    /* registers */
+    uint64_t ring_base;
+    uint32_t ring_size;
+    uint32_t head;
+    uint32_t tail;
+    uint64_t fence_addr;
+    uint64_t fence_value;
+    uint32_t control;
+    uint32_t status;
+    uint32_t error;
+
+    /* internal state: the command in flight */
+    QEMUTimer *timer;
+    bool have_cmd;
+    bool cmd_done;              /* data work finished, waiting for done_at */
+    struct vprime_cmd cmd;
+    int64_t done_at;            /* QEMU_CLOCK_VIRTUAL ns */
+    uint64_t progress;          /* rows or bytes done, for chunked work */
+
+    /* statistics */
+    uint64_t stat_cmds;
+} VPrimeEngine;
+
+struct VPrimeGpuState {
+    /*< private >*/
+    PCIDevice parent_obj;
+    /*< public >*/
+
+    /* properties */
+    uint64_t vram_size;
+    uint64_t throughput_mbps;   /* modelled bytes per microsecond, x1 MB/s */
+    uint64_t latency_ns;        /* per command */
+    uint64_t jitter_ns;         /* uniform 0..jitter added per command */
+    uint64_t seed;
+
+    /* registers, BAR 0, MSI-X */
+    VPrimeCore core;
+    uint32_t ctx_select;
+    VPrimeGpuCtx ctx[VPRIME_GPU_MAX_CONTEXTS];
+    uint32_t fault_ctx;
+    uint64_t fault_addr;
+    uint32_t fault_info;
+    VPrimeEngine engine[VPRIME_GPU_ENGINES];
+
+    /* internal state */
+    MemoryRegion vram;
+    uint8_t *vram_ptr;
+    VPrimeTlbEntry tlb[VPRIME_TLB_ENTRIES];
+    uint64_t rng;               /* jitter PRNG state, from seed */
+    uint8_t *bounce;            /* data staging for chunked work */
+
+    /* statistics (QOM stat-*) */
+    uint64_t stat_read[VPRIME_MEM__MAX];
+    uint64_t stat_written[VPRIME_MEM__MAX];
+    uint64_t stat_faults;
+    uint64_t stat_tlb_walks;
+};
+
+/* vprime-gpu-mmu.c */
+typedef struct VPrimeGpuAccess {
+    bool faulted;
+} VPrimeGpuAccess;
+
+void vprime_gpu_tlb_invalidate(VPrimeGpuState *s, uint32_t ctx);
+/*
+ * Check that every page of [va, va + len) is mapped for the access, without
+ * moving data; on failure the fault is reported and the context stopped.
+ */
+bool vprime_gpu_probe(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
+                      uint64_t len, bool is_write);
+/* Move data through the context's page tables; false after a fault. */
+bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
+                   uint64_t len, bool is_write);
+
+/* vprime-gpu-engine.c */
+void vprime_engine_init(VPrimeGpuState *s, unsigned idx);
+void vprime_engine_fini(VPrimeEngine *e);
+void vprime_engine_reset(VPrimeEngine *e);
+bool vprime_engine_read(VPrimeEngine *e, hwaddr reg, uint64_t *val);
+bool vprime_engine_write(VPrimeEngine *e, hwaddr reg, uint64_t val);
+void vprime_engine_kick(VPrimeEngine *e);
+
+extern const VMStateDescription vmstate_vprime_engine;
+
+#endif

@@ -1,0 +1,907 @@
+/*
+ * QTest testcases for the vprime GPU engines: page tables and faults,
+ * every command's resulting bytes, fences and MSI-X, modelled time, VRAM,
+ * reset in the middle of a job, and hostile rings and commands.
+ *
+ * Copyright (c) 2026 The vprime authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "qemu/cutils.h"
+#include "qemu/bswap.h"
+#include "libqtest.h"
+#include "libqos/pci.h"
+#include "libqos/pci-pc.h"
+#include "qobject/qdict.h"
+#include "hw/pci/pci_regs.h"
+#include "hw/vprime/vprime_regs.h"
+
+#define DEV_SLOT    4
+#define ARENA_BASE  (16 * MiB)      /* guest RAM the tests hand out */
+#define GPU_VA      0x40000000ULL   /* where buffers are mapped */
+#define RING_ENTRIES 64
+#define MSI_ADDR    0x100000
+#define VRAM_SIZE   (64 * MiB)
+
+typedef struct Gpu {
+    QTestState *qts;
+    QPCIBus *bus;
+    QPCIDevice *dev;
+    QPCIBar mmio;
+    bool dgpu;
+    uint64_t arena;             /* bump allocator in guest RAM */
+    uint64_t root;              /* context 0 root table */
+    uint64_t ring[VPRIME_GPU_ENGINES];
+    uint32_t tail[VPRIME_GPU_ENGINES];
+    uint64_t fence_mem[VPRIME_GPU_ENGINES];
+    uint64_t seqno;
+} Gpu;
+
+static uint32_t rd(Gpu *g, uint32_t reg)
+{
+    return qpci_io_readl(g->dev, g->mmio, reg);
+}
+
+static void wr(Gpu *g, uint32_t reg, uint32_t val)
+{
+    qpci_io_writel(g->dev, g->mmio, reg, val);
+}
+
+static uint32_t erd(Gpu *g, int e, uint32_t reg)
+{
+    return rd(g, VPRIME_ENGINE_BASE(e) + reg);
+}
+
+static void ewr(Gpu *g, int e, uint32_t reg, uint32_t val)
+{
+    wr(g, VPRIME_ENGINE_BASE(e) + reg, val);
+}
+
+static uint64_t alloc_pages(Gpu *g, uint64_t bytes)
+{
+    uint64_t at = g->arena;
+
+    g->arena += ROUND_UP(bytes, VPRIME_GPU_PAGE_SIZE);
+    g_assert_cmpuint(g->arena, <, 120 * MiB);
+    qtest_memset(g->qts, at, 0, ROUND_UP(bytes, VPRIME_GPU_PAGE_SIZE));
+    return at;
+}
+
+/* Map one 4 KiB page of ctx's space (root table at 'root') */
+static void map_page(Gpu *g, uint64_t root, uint64_t va, uint64_t pte)
+{
+    uint64_t table = root;
+    int level;
+
+    for (level = VPRIME_GPU_PT_LEVELS - 1; level > 0; level--) {
+        uint64_t slot = table + VPRIME_GPU_PT_INDEX(va, level) * 8;
+        uint64_t e = qtest_readq(g->qts, slot);
+
+        if (!(e & VPRIME_PTE_VALID)) {
+            e = alloc_pages(g, VPRIME_GPU_PAGE_SIZE) | VPRIME_PTE_VALID;
+            qtest_writeq(g->qts, slot, e);
+        }
+        table = e & VPRIME_PTE_ADDR_MASK;
+    }
+    qtest_writeq(g->qts, table + VPRIME_GPU_PT_INDEX(va, 0) * 8, pte);
+}
+
+/*
+ * A buffer in system RAM mapped at va, with its pages in reverse order so
+ * that the GPU really translates (a linear guess would be wrong).
+ */
+static void map_sys(Gpu *g, uint64_t root, uint64_t va, uint64_t bytes,
+                    uint64_t *pages, uint64_t flags)
+{
+    uint64_t n = ROUND_UP(bytes, VPRIME_GPU_PAGE_SIZE) / VPRIME_GPU_PAGE_SIZE;
+    uint64_t i;
+
+    for (i = 0; i < n; i++) {
+        pages[n - 1 - i] = alloc_pages(g, VPRIME_GPU_PAGE_SIZE);
+    }
+    for (i = 0; i < n; i++) {
+        map_page(g, root, va + i * VPRIME_GPU_PAGE_SIZE,
+                 pages[i] | VPRIME_PTE_VALID | flags);
+    }
+}
+
+/* Read back a mapped buffer through the page list */
+static void read_sys(Gpu *g, const uint64_t *pages, uint64_t off, void *buf,
+                     uint64_t len)
+{
+    uint8_t *p = buf;
+
+    while (len) {
+        uint64_t in = VPRIME_GPU_PAGE_SIZE - off % VPRIME_GPU_PAGE_SIZE;
+        uint64_t n = MIN(in, len);
+
+        qtest_memread(g->qts, pages[off / VPRIME_GPU_PAGE_SIZE] +
+                      off % VPRIME_GPU_PAGE_SIZE, p, n);
+        p += n;
+        off += n;
+        len -= n;
+    }
+}
+
+static void write_sys(Gpu *g, const uint64_t *pages, uint64_t off,
+                      const void *buf, uint64_t len)
+{
+    const uint8_t *p = buf;
+
+    while (len) {
+        uint64_t in = VPRIME_GPU_PAGE_SIZE - off % VPRIME_GPU_PAGE_SIZE;
+        uint64_t n = MIN(in, len);
+
+        qtest_memwrite(g->qts, pages[off / VPRIME_GPU_PAGE_SIZE] +
+                       off % VPRIME_GPU_PAGE_SIZE, p, n);
+        p += n;
+        off += n;
+        len -= n;
+    }
+}
+
+static void ctx_setup(Gpu *g, uint32_t ctx, uint64_t root)
+{
+    wr(g, VPRIME_REG_CTX_SELECT, ctx);
+    wr(g, VPRIME_REG_CTX_PT_LO, (uint32_t)root);
+    wr(g, VPRIME_REG_CTX_PT_HI, root >> 32);
+    wr(g, VPRIME_REG_CTX_CONTROL, VPRIME_CTX_ENABLE);
+}
+
+static void gpu_start(Gpu *g, bool dgpu, const char *props)
+{
+    int e;
+
+    memset(g, 0, sizeof(*g));
+    g->dgpu = dgpu;
+    g->qts = qtest_initf("-machine q35 -nodefaults -m 128M "
+                         "-device %s,id=dut,addr=%02x.0%s%s",
+                         dgpu ? "vprime-dgpu,vram=64M" : "vprime-igpu",
+                         DEV_SLOT, props ? "," : "", props ? props : "");
+    g->bus = qpci_new_pc(g->qts, NULL);
+    g->dev = qpci_device_find(g->bus, QPCI_DEVFN(DEV_SLOT, 0));
+    g_assert_nonnull(g->dev);
+    qpci_device_enable(g->dev);
+    g->mmio = qpci_iomap(g->dev, VPRIME_BAR_MMIO, NULL);
+    g->arena = ARENA_BASE;
+
+    g->root = alloc_pages(g, VPRIME_GPU_PAGE_SIZE);
+    ctx_setup(g, 0, g->root);
+    for (e = 0; e < VPRIME_GPU_ENGINES; e++) {
+        g->ring[e] = alloc_pages(g, RING_ENTRIES * VPRIME_CMD_SIZE);
+        g->fence_mem[e] = alloc_pages(g, VPRIME_GPU_PAGE_SIZE);
+        ewr(g, e, VPRIME_ENG_RING_BASE_LO, (uint32_t)g->ring[e]);
+        ewr(g, e, VPRIME_ENG_RING_BASE_HI, g->ring[e] >> 32);
+        ewr(g, e, VPRIME_ENG_RING_SIZE, RING_ENTRIES);
+        ewr(g, e, VPRIME_ENG_FENCE_ADDR_LO, (uint32_t)g->fence_mem[e]);
+        ewr(g, e, VPRIME_ENG_FENCE_ADDR_HI, g->fence_mem[e] >> 32);
+        ewr(g, e, VPRIME_ENG_CONTROL, VPRIME_ENG_CTRL_ENABLE);
+    }
+}
+
+static void gpu_stop(Gpu *g)
+{
+    if (g->dev->msix_enabled) {
+        qpci_msix_disable(g->dev);
+    }
+    qpci_iounmap(g->dev, g->mmio);
+    g_free(g->dev);
+    qpci_free_pc(g->bus);
+    qtest_quit(g->qts);
+}
+
+/* Queue commands on an engine's ring without ringing the doorbell */
+static void queue(Gpu *g, int e, const struct vprime_cmd *cmd)
+{
+    qtest_memwrite(g->qts, g->ring[e] + g->tail[e] * VPRIME_CMD_SIZE, cmd,
+                   sizeof(*cmd));
+    g->tail[e] = (g->tail[e] + 1) % RING_ENTRIES;
+}
+
+static void doorbell(Gpu *g, int e)
+{
+    ewr(g, e, VPRIME_ENG_RING_TAIL, g->tail[e]);
+}
+
+static uint64_t queue_fence(Gpu *g, int e, bool irq)
+{
+    struct vprime_cmd f = {
+        .opcode = VPRIME_OP_FENCE,
+        .flags = irq ? VPRIME_CMDF_IRQ : 0,
+        .fence.value = ++g->seqno,
+    };
+
+    queue(g, e, &f);
+    return g->seqno;
+}
+
+/* Let virtual time run until the engine is idle (bounded) */
+static void run_idle(Gpu *g, int e)
+{
+    int i;
+
+    for (i = 0; i < 10000; i++) {
+        if (!(erd(g, e, VPRIME_ENG_STATUS) & VPRIME_ENG_STATUS_BUSY)) {
+            return;
+        }
+        qtest_clock_step(g->qts, 100 * 1000);
+    }
+    g_assert_not_reached();
+}
+
+/* Submit cmd + fence, wait for the fence, check it landed in memory */
+static void submit(Gpu *g, int e, const struct vprime_cmd *cmd)
+{
+    uint64_t seq;
+
+    queue(g, e, cmd);
+    seq = queue_fence(g, e, false);
+    doorbell(g, e);
+    run_idle(g, e);
+    g_assert_cmphex(erd(g, e, VPRIME_ENG_STATUS), ==, 0);
+    g_assert_cmpuint(qtest_readq(g->qts, g->fence_mem[e]), ==, seq);
+}
+
+static struct vprime_cmd fill_cmd(uint64_t va, uint32_t pitch, uint32_t w,
+                                  uint32_t h, uint32_t fmt, uint32_t color)
+{
+    return (struct vprime_cmd) {
+        .opcode = VPRIME_OP_FILL,
+        .rect = { .dst = va, .pitch = pitch, .width = w, .height = h,
+                  .format = fmt, .color = color },
+    };
+}
+
+static uint64_t qom_u64(Gpu *g, const char *prop)
+{
+    QDict *r = qtest_qmp(g->qts, "{'execute': 'qom-get', 'arguments': "
+                         "{'path': '/machine/peripheral/dut', 'property': %s}}",
+                         prop);
+    uint64_t v = qdict_get_int(r, "return");
+
+    qobject_unref(r);
+    return v;
+}
+
+/* ---- commands ---------------------------------------------------------- */
+
+static void test_fill_formats(const void *opaque)
+{
+    static const struct {
+        uint32_t fmt, bpp;
+        uint32_t color;
+        uint8_t want[4];
+    } cases[] = {
+        { VPRIME_FMT_XRGB8888, 4, 0xff123456, { 0x56, 0x34, 0x12, 0x00 } },
+        { VPRIME_FMT_ARGB8888, 4, 0x80123456, { 0x56, 0x34, 0x12, 0x80 } },
+        { VPRIME_FMT_XBGR8888, 4, 0xff123456, { 0x12, 0x34, 0x56, 0x00 } },
+        /* 0x12,0x34,0x56 -> r=2 g=13 b=10 -> 0x11aa */
+        { VPRIME_FMT_RGB565, 2, 0xff123456, { 0xaa, 0x11 } },
+    };
+    Gpu g;
+    size_t i;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        uint64_t va = GPU_VA + i * MiB, pages[4];
+        uint32_t w = 13, h = 7, pitch = 256, x, y;
+        struct vprime_cmd c = fill_cmd(va + pitch, pitch, w, h, cases[i].fmt,
+                                       cases[i].color);
+        uint8_t buf[4 * 4096];
+
+        map_sys(&g, g.root, va, sizeof(buf), pages, VPRIME_PTE_WRITABLE);
+        submit(&g, VPRIME_ENGINE_RENDER, &c);
+        read_sys(&g, pages, 0, buf, sizeof(buf));
+        for (y = 0; y < 16; y++) {
+            for (x = 0; x < pitch / cases[i].bpp; x++) {
+                const uint8_t *px = buf + (y * pitch) + x * cases[i].bpp;
+                bool inside = y >= 1 && y < 1 + h && x < w;
+
+                if (inside) {
+                    g_assert_cmpmem(px, cases[i].bpp, cases[i].want,
+                                    cases[i].bpp);
+                } else {
+                    /* nothing outside the rectangle is touched */
+                    g_assert_cmpuint(px[0] | px[1], ==, 0);
+                }
+            }
+        }
+    }
+    gpu_stop(&g);
+}
+
+static void test_copy(const void *opaque)
+{
+    const uint64_t size = 3 * VPRIME_GPU_PAGE_SIZE + 100;
+    uint64_t src_pages[4], dst_pages[4];
+    g_autofree uint8_t *data = g_malloc(size);
+    g_autofree uint8_t *out = g_malloc(size + 8);
+    struct vprime_cmd c = {
+        .opcode = VPRIME_OP_COPY,
+        .copy = { .src = GPU_VA + 5, .dst = GPU_VA + 16 * MiB + 3,
+                  .size = size - 8 },
+    };
+    Gpu g;
+    size_t i;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    map_sys(&g, g.root, GPU_VA, size, src_pages, 0);
+    map_sys(&g, g.root, GPU_VA + 16 * MiB, size, dst_pages,
+            VPRIME_PTE_WRITABLE);
+    for (i = 0; i < size; i++) {
+        data[i] = i * 7 + 3;
+    }
+    write_sys(&g, src_pages, 0, data, size);
+    submit(&g, VPRIME_ENGINE_COPY, &c);
+    read_sys(&g, dst_pages, 0, out, size);
+    g_assert_cmpmem(out + 3, size - 8, data + 5, size - 8);
+    g_assert_cmpuint(out[0] | out[1] | out[2], ==, 0);
+    g_assert_cmpuint(out[size - 5], ==, 0);
+    g_assert_cmpuint(qom_u64(&g, "stat-bytes-read-sysram"), >=, size - 8);
+    g_assert_cmpuint(qom_u64(&g, "stat-bytes-written-sysram"), >=, size - 8);
+    g_assert_cmpuint(qom_u64(&g, "stat-cmds-copy"), ==, 2);
+    gpu_stop(&g);
+}
+
+static void test_pattern(const void *opaque)
+{
+    const uint32_t w = 40, h = 20, pitch = w * 4, frame = 17, tag = 2;
+    uint64_t pages[2];
+    uint32_t buf[40 * 20], x, y;
+    struct vprime_cmd c = {
+        .opcode = VPRIME_OP_PATTERN,
+        .rect = { .dst = GPU_VA, .pitch = pitch, .width = w, .height = h,
+                  .format = VPRIME_FMT_XRGB8888, .frame = frame, .tag = tag },
+    };
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    map_sys(&g, g.root, GPU_VA, sizeof(buf), pages, VPRIME_PTE_WRITABLE);
+    submit(&g, VPRIME_ENGINE_RENDER, &c);
+    read_sys(&g, pages, 0, buf, sizeof(buf));
+    for (y = 0; y < h; y++) {
+        for (x = 0; x < w; x++) {
+            g_assert_cmphex(le32_to_cpu(buf[y * w + x]), ==,
+                            VPRIME_PATTERN_XRGB(frame, tag, x, y));
+        }
+    }
+    gpu_stop(&g);
+}
+
+/* Blit linear XRGB -> tiled -> linear RGB565, checking the tiled layout */
+static void test_blit_tiled_and_formats(const void *opaque)
+{
+    const uint32_t w = 70, h = 40, lpitch = 512, tpitch = 3 * 128;
+    uint64_t lin_pages[8], tile_pages[16], out_pages[8];
+    g_autofree uint32_t *src = g_new(uint32_t, lpitch / 4 * h);
+    g_autofree uint8_t *tiled = g_malloc(tpitch * 64);
+    g_autofree uint16_t *out = g_new(uint16_t, lpitch / 2 * h);
+    struct vprime_cmd to_tiled = {
+        .opcode = VPRIME_OP_BLIT,
+        .blit = { .src = GPU_VA, .dst = GPU_VA + MiB, .src_pitch = lpitch,
+                  .dst_pitch = tpitch, .width = w, .height = h,
+                  .src_format = VPRIME_FMT_XRGB8888,
+                  .dst_format = VPRIME_FMT_XRGB8888,
+                  .src_layout = VPRIME_LAYOUT_LINEAR,
+                  .dst_layout = VPRIME_LAYOUT_TILED },
+    };
+    struct vprime_cmd to_565 = {
+        .opcode = VPRIME_OP_BLIT,
+        .blit = { .src = GPU_VA + MiB, .dst = GPU_VA + 2 * MiB,
+                  .src_pitch = tpitch, .dst_pitch = lpitch, .width = w,
+                  .height = h, .src_format = VPRIME_FMT_XRGB8888,
+                  .dst_format = VPRIME_FMT_RGB565,
+                  .src_layout = VPRIME_LAYOUT_TILED,
+                  .dst_layout = VPRIME_LAYOUT_LINEAR },
+    };
+    uint32_t x, y;
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    map_sys(&g, g.root, GPU_VA, lpitch * h, lin_pages, 0);
+    map_sys(&g, g.root, GPU_VA + MiB, tpitch * 64, tile_pages,
+            VPRIME_PTE_WRITABLE);
+    map_sys(&g, g.root, GPU_VA + 2 * MiB, lpitch * h, out_pages,
+            VPRIME_PTE_WRITABLE);
+    for (y = 0; y < h; y++) {
+        for (x = 0; x < lpitch / 4; x++) {
+            src[y * lpitch / 4 + x] = cpu_to_le32((x * 3) << 16 | (y * 5) << 8 |
+                                                  ((x + y) & 0xff));
+        }
+    }
+    write_sys(&g, lin_pages, 0, src, lpitch * h);
+    submit(&g, VPRIME_ENGINE_RENDER, &to_tiled);
+    submit(&g, VPRIME_ENGINE_RENDER, &to_565);
+
+    /* tiled: pixel (x, y) lives in tile (x/32, y/32), row y%32 */
+    read_sys(&g, tile_pages, 0, tiled, tpitch * 64);
+    for (y = 0; y < h; y++) {
+        for (x = 0; x < w; x++) {
+            uint64_t off = ((y / 32) * (tpitch / 128) + (x * 4) / 128) * 4096 +
+                           (y % 32) * 128 + (x * 4) % 128;
+
+            g_assert_cmphex(ldl_le_p(tiled + off), ==,
+                            le32_to_cpu(src[y * lpitch / 4 + x]) & 0xffffff);
+        }
+    }
+    read_sys(&g, out_pages, 0, out, lpitch * h);
+    for (y = 0; y < h; y++) {
+        for (x = 0; x < w; x++) {
+            uint32_t p = le32_to_cpu(src[y * lpitch / 4 + x]);
+            uint16_t want = ((p >> 8) & 0xf800) | ((p >> 5) & 0x07e0) |
+                            ((p >> 3) & 0x001f);
+
+            g_assert_cmphex(le16_to_cpu(out[y * lpitch / 2 + x]), ==, want);
+        }
+    }
+    gpu_stop(&g);
+}
+
+/* ---- fences, interrupts, time --------------------------------------- */
+
+static void test_fence_msix_and_time(const void *opaque)
+{
+    uint64_t entry, seq, before;
+    struct vprime_cmd nop = { .opcode = VPRIME_OP_NOP };
+    Gpu g;
+    int e;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), "latency-ns=50000");
+    qpci_msix_enable(g.dev);
+    for (e = 0; e < VPRIME_GPU_ENGINES; e++) {
+        entry = g.dev->msix_table_off +
+                VPRIME_ENGINE_MSIX_VEC(e) * PCI_MSIX_ENTRY_SIZE;
+        qpci_io_writel(g.dev, g.dev->msix_table_bar,
+                       entry + PCI_MSIX_ENTRY_LOWER_ADDR, MSI_ADDR + e * 4);
+        qpci_io_writel(g.dev, g.dev->msix_table_bar,
+                       entry + PCI_MSIX_ENTRY_UPPER_ADDR, 0);
+        qpci_io_writel(g.dev, g.dev->msix_table_bar,
+                       entry + PCI_MSIX_ENTRY_DATA, 0xf0 + e);
+        qpci_io_writel(g.dev, g.dev->msix_table_bar,
+                       entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+        qtest_writel(g.qts, MSI_ADDR + e * 4, 0);
+    }
+    wr(&g, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_ENGINE(VPRIME_ENGINE_RENDER) |
+                                  VPRIME_IRQ_ENGINE(VPRIME_ENGINE_COPY));
+
+    for (e = 0; e < VPRIME_GPU_ENGINES; e++) {
+        queue(&g, e, &nop);
+        seq = queue_fence(&g, e, true);
+        doorbell(&g, e);
+        /* not before its modelled time: 2 commands x 50 us */
+        qtest_clock_step(g.qts, 30 * 1000);
+        g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[e]), ==, 0);
+        g_assert_cmphex(erd(&g, e, VPRIME_ENG_STATUS) &
+                        VPRIME_ENG_STATUS_BUSY, ==, VPRIME_ENG_STATUS_BUSY);
+        g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR + e * 4), ==, 0);
+        run_idle(&g, e);
+        g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[e]), ==, seq);
+        g_assert_cmpuint(erd(&g, e, VPRIME_ENG_FENCE_LO), ==, seq);
+        g_assert_cmpuint(erd(&g, e, VPRIME_ENG_RING_HEAD), ==, g.tail[e]);
+        /* the interrupt came on the engine's own vector */
+        g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR + e * 4), ==, 0xf0 + e);
+        g_assert_cmphex(rd(&g, VPRIME_REG_IRQ_STATUS) &
+                        VPRIME_IRQ_ENGINE(e), ==, VPRIME_IRQ_ENGINE(e));
+    }
+    /* a fence without the IRQ flag interrupts nobody */
+    qtest_writel(g.qts, MSI_ADDR, 0);
+    before = qom_u64(&g, "stat-irqs");
+    queue_fence(&g, 0, false);
+    doorbell(&g, 0);
+    run_idle(&g, 0);
+    g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR), ==, 0);
+    g_assert_cmpuint(qom_u64(&g, "stat-irqs"), ==, before);
+    gpu_stop(&g);
+}
+
+/* WAIT blocks an engine until memory reaches a value: cross-engine sync */
+static void test_wait(const void *opaque)
+{
+    uint64_t sem_pages[1], seq;
+    struct vprime_cmd w = { .opcode = VPRIME_OP_WAIT,
+                            .wait = { .addr = GPU_VA + 8, .value = 5 } };
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    map_sys(&g, g.root, GPU_VA, VPRIME_GPU_PAGE_SIZE, sem_pages,
+            VPRIME_PTE_WRITABLE);
+    queue(&g, VPRIME_ENGINE_COPY, &w);
+    seq = queue_fence(&g, VPRIME_ENGINE_COPY, false);
+    doorbell(&g, VPRIME_ENGINE_COPY);
+    qtest_clock_step(g.qts, 10 * 1000 * 1000);
+    g_assert_cmphex(erd(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_STATUS), ==,
+                    VPRIME_ENG_STATUS_BUSY | VPRIME_ENG_STATUS_WAITING);
+    qtest_writeq(g.qts, sem_pages[0] + 8, 4);
+    qtest_clock_step(g.qts, 1000 * 1000);
+    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[VPRIME_ENGINE_COPY]), ==,
+                     0);
+    qtest_writeq(g.qts, sem_pages[0] + 8, 5);
+    run_idle(&g, VPRIME_ENGINE_COPY);
+    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[VPRIME_ENGINE_COPY]), ==,
+                     seq);
+    gpu_stop(&g);
+}
+
+/* ---- VRAM -------------------------------------------------------------- */
+
+static void test_vram(void)
+{
+    const uint64_t vram_off = 2 * MiB;
+    uint64_t sys_pages[2];
+    uint32_t buf[2048], i;
+    QPCIBar vram;
+    Gpu g;
+    struct vprime_cmd c;
+
+    gpu_start(&g, true, NULL);
+    vram = qpci_iomap(g.dev, VPRIME_BAR_VRAM, NULL);
+    for (i = 0; i < 2; i++) {
+        map_page(&g, g.root, GPU_VA + i * VPRIME_GPU_PAGE_SIZE,
+                 (vram_off + i * VPRIME_GPU_PAGE_SIZE) | VPRIME_PTE_VALID |
+                 VPRIME_PTE_WRITABLE | VPRIME_PTE_VRAM);
+    }
+    map_sys(&g, g.root, GPU_VA + MiB, sizeof(buf), sys_pages,
+            VPRIME_PTE_WRITABLE);
+
+    c = fill_cmd(GPU_VA, 1024, 256, 8, VPRIME_FMT_ARGB8888, 0xcafe0123);
+    submit(&g, VPRIME_ENGINE_RENDER, &c);
+    /* the CPU sees it through the VRAM BAR */
+    for (i = 0; i < 2048; i += 97) {
+        g_assert_cmphex(qpci_io_readl(g.dev, vram, vram_off + i * 4), ==,
+                        0xcafe0123);
+    }
+    /* copy engine: VRAM -> system memory */
+    c = (struct vprime_cmd) { .opcode = VPRIME_OP_COPY,
+        .copy = { .src = GPU_VA, .dst = GPU_VA + MiB, .size = sizeof(buf) } };
+    submit(&g, VPRIME_ENGINE_COPY, &c);
+    read_sys(&g, sys_pages, 0, buf, sizeof(buf));
+    for (i = 0; i < 2048; i++) {
+        g_assert_cmphex(le32_to_cpu(buf[i]), ==, 0xcafe0123);
+    }
+    g_assert_cmpuint(qom_u64(&g, "stat-bytes-written-vram"), ==, sizeof(buf));
+    g_assert_cmpuint(qom_u64(&g, "stat-bytes-read-vram"), ==, sizeof(buf));
+    g_assert_cmpuint(qom_u64(&g, "stat-bytes-written-sysram"), >=,
+                     sizeof(buf));
+    qpci_iounmap(g.dev, vram);
+    gpu_stop(&g);
+}
+
+/* ---- faults ------------------------------------------------------------ */
+
+static void check_fault(Gpu *g, uint32_t ctx, uint64_t va, uint32_t info)
+{
+    g_assert_cmphex(rd(g, VPRIME_REG_ERROR) & VPRIME_ERR_PAGE_FAULT, ==,
+                    VPRIME_ERR_PAGE_FAULT);
+    g_assert_cmphex(rd(g, VPRIME_REG_IRQ_STATUS) & VPRIME_IRQ_ERROR, ==,
+                    VPRIME_IRQ_ERROR);
+    g_assert_cmpuint(rd(g, VPRIME_REG_FAULT_CTX), ==, ctx);
+    g_assert_cmphex(rd(g, VPRIME_REG_FAULT_ADDR_LO) |
+                    (uint64_t)rd(g, VPRIME_REG_FAULT_ADDR_HI) << 32, ==, va);
+    g_assert_cmphex(rd(g, VPRIME_REG_FAULT_INFO), ==, info);
+    wr(g, VPRIME_REG_CTX_SELECT, ctx);
+    g_assert_cmphex(rd(g, VPRIME_REG_CTX_STATUS), ==,
+                    VPRIME_CTX_STATUS_ENABLED | VPRIME_CTX_STATUS_FAULTED);
+    wr(g, VPRIME_REG_ERROR, VPRIME_ERR_VALID_MASK);
+    wr(g, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_ERROR);
+}
+
+/*
+ * A fill over a mapped page then an unmapped one faults, touches nothing
+ * (not even the mapped page), stops the context; another context works.
+ */
+static void test_fault_not_present(const void *opaque)
+{
+    uint64_t pages[1], pages1[1], root1;
+    uint8_t buf[4096];
+    struct vprime_cmd c = fill_cmd(GPU_VA, 4096, 1024, 2,
+                                   VPRIME_FMT_XRGB8888, 0x00ffffff);
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    map_sys(&g, g.root, GPU_VA, 4096, pages, VPRIME_PTE_WRITABLE);
+    submit(&g, VPRIME_ENGINE_RENDER, &c);
+    check_fault(&g, 0, GPU_VA + 4096, VPRIME_FAULT_NOT_PRESENT |
+                VPRIME_FAULT_WRITE);
+    read_sys(&g, pages, 0, buf, sizeof(buf));
+    g_assert_true(buffer_is_zero(buf, sizeof(buf)));
+    g_assert_cmpuint(qom_u64(&g, "stat-page-faults"), ==, 1);
+
+    /* the stopped context's next command is dropped: no second fault */
+    c.rect.height = 1;
+    submit(&g, VPRIME_ENGINE_RENDER, &c);
+    read_sys(&g, pages, 0, buf, sizeof(buf));
+    g_assert_true(buffer_is_zero(buf, sizeof(buf)));
+    g_assert_cmpuint(qom_u64(&g, "stat-page-faults"), ==, 1);
+
+    /* another context on the same engine carries on */
+    root1 = alloc_pages(&g, VPRIME_GPU_PAGE_SIZE);
+    ctx_setup(&g, 1, root1);
+    map_sys(&g, root1, GPU_VA, 4096, pages1, VPRIME_PTE_WRITABLE);
+    c.ctx = 1;
+    submit(&g, VPRIME_ENGINE_RENDER, &c);
+    read_sys(&g, pages1, 0, buf, 8);
+    g_assert_cmphex(ldl_le_p(buf), ==, 0x00ffffff);
+
+    /* re-enabling the faulted context clears the fault */
+    wr(&g, VPRIME_REG_CTX_SELECT, 0);
+    wr(&g, VPRIME_REG_CTX_CONTROL, VPRIME_CTX_ENABLE);
+    g_assert_cmphex(rd(&g, VPRIME_REG_CTX_STATUS), ==,
+                    VPRIME_CTX_STATUS_ENABLED);
+    c.ctx = 0;
+    submit(&g, VPRIME_ENGINE_RENDER, &c);
+    read_sys(&g, pages, 0, buf, 8);
+    g_assert_cmphex(ldl_le_p(buf), ==, 0x00ffffff);
+    gpu_stop(&g);
+}
+
+static void test_fault_read_only(const void *opaque)
+{
+    uint64_t pages[1];
+    struct vprime_cmd c = fill_cmd(GPU_VA + 64, 256, 4, 1,
+                                   VPRIME_FMT_XRGB8888, 1);
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    map_sys(&g, g.root, GPU_VA, 4096, pages, 0);
+    submit(&g, VPRIME_ENGINE_RENDER, &c);
+    check_fault(&g, 0, GPU_VA + 64, VPRIME_FAULT_READ_ONLY |
+                VPRIME_FAULT_WRITE);
+    g_assert_cmpuint(qtest_readl(g.qts, pages[0] + 64), ==, 0);
+    gpu_stop(&g);
+}
+
+static void test_fault_vram_on_igpu(void)
+{
+    struct vprime_cmd c = fill_cmd(GPU_VA, 256, 4, 1, VPRIME_FMT_XRGB8888, 1);
+    Gpu g;
+
+    gpu_start(&g, false, NULL);
+    map_page(&g, g.root, GPU_VA, VPRIME_PTE_VALID | VPRIME_PTE_WRITABLE |
+             VPRIME_PTE_VRAM);
+    submit(&g, VPRIME_ENGINE_RENDER, &c);
+    check_fault(&g, 0, GPU_VA, VPRIME_FAULT_VRAM_RANGE | VPRIME_FAULT_WRITE);
+    gpu_stop(&g);
+}
+
+static void test_fault_vram_range(void)
+{
+    struct vprime_cmd c = fill_cmd(GPU_VA, 256, 4, 1, VPRIME_FMT_XRGB8888, 1);
+    Gpu g;
+
+    gpu_start(&g, true, NULL);
+    map_page(&g, g.root, GPU_VA, VRAM_SIZE | VPRIME_PTE_VALID |
+             VPRIME_PTE_WRITABLE | VPRIME_PTE_VRAM);
+    submit(&g, VPRIME_ENGINE_RENDER, &c);
+    check_fault(&g, 0, GPU_VA, VPRIME_FAULT_VRAM_RANGE | VPRIME_FAULT_WRITE);
+    gpu_stop(&g);
+}
+
+/* A root table whose entries point at itself: the walk still ends */
+static void test_page_table_loop(const void *opaque)
+{
+    struct vprime_cmd c = fill_cmd(GPU_VA, 256, 4, 1, VPRIME_FMT_XRGB8888, 1);
+    uint64_t i;
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    for (i = 0; i < VPRIME_GPU_PT_ENTRIES; i++) {
+        qtest_writeq(g.qts, g.root + i * 8, g.root | VPRIME_PTE_VALID |
+                     VPRIME_PTE_WRITABLE);
+    }
+    submit(&g, VPRIME_ENGINE_RENDER, &c);
+    /* the 'leaf' is the root table itself: it was written, nothing else */
+    g_assert_cmphex(qtest_readl(g.qts, g.root + (GPU_VA & 0xfff)), ==, 1);
+    g_assert_cmphex(erd(&g, VPRIME_ENGINE_RENDER, VPRIME_ENG_STATUS), ==, 0);
+    gpu_stop(&g);
+}
+
+/* ---- hostile rings and commands --------------------------------------- */
+
+static void expect_bad_value(Gpu *g, int e, uint32_t reg, uint32_t val)
+{
+    uint32_t before = erd(g, e, reg);
+
+    wr(g, VPRIME_REG_ERROR, VPRIME_ERR_VALID_MASK);
+    ewr(g, e, reg, val);
+    g_assert_cmphex(rd(g, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
+    g_assert_cmphex(erd(g, e, reg), ==, before);
+}
+
+static void test_bad_ring_registers(const void *opaque)
+{
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    /* ring registers are locked while the engine is enabled */
+    expect_bad_value(&g, 0, VPRIME_ENG_RING_SIZE, 16);
+    ewr(&g, 0, VPRIME_ENG_CONTROL, 0);
+    expect_bad_value(&g, 0, VPRIME_ENG_RING_BASE_LO, 0x1234);
+    expect_bad_value(&g, 0, VPRIME_ENG_RING_SIZE, 48);
+    expect_bad_value(&g, 0, VPRIME_ENG_RING_SIZE, 2);
+    expect_bad_value(&g, 0, VPRIME_ENG_RING_SIZE, 8192);
+    expect_bad_value(&g, 0, VPRIME_ENG_RING_TAIL, RING_ENTRIES);
+    expect_bad_value(&g, 0, VPRIME_ENG_FENCE_ADDR_LO, 0x1004);
+    expect_bad_value(&g, 0, VPRIME_ENG_CONTROL, 0x80);
+    wr(&g, VPRIME_REG_ERROR, VPRIME_ERR_VALID_MASK);
+    wr(&g, VPRIME_REG_CTX_SELECT, VPRIME_GPU_MAX_CONTEXTS);
+    g_assert_cmphex(rd(&g, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
+    g_assert_cmpuint(rd(&g, VPRIME_REG_CTX_SELECT), ==, 0);
+    wr(&g, VPRIME_REG_ERROR, VPRIME_ERR_VALID_MASK);
+    wr(&g, VPRIME_REG_CTX_PT_LO, 0x10008);
+    g_assert_cmphex(rd(&g, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
+    gpu_stop(&g);
+}
+
+/* A bad command halts the engine; CONTROL.RESET recovers it */
+static void expect_halt(Gpu *g, const struct vprime_cmd *bad, uint32_t err)
+{
+    struct vprime_cmd nop = { .opcode = VPRIME_OP_NOP };
+    uint64_t seq;
+
+    wr(g, VPRIME_REG_ERROR, VPRIME_ERR_VALID_MASK);
+    queue(g, 0, bad);
+    queue_fence(g, 0, false);
+    doorbell(g, 0);
+    qtest_clock_step(g->qts, 10 * 1000 * 1000);
+    g_assert_cmphex(erd(g, 0, VPRIME_ENG_STATUS), ==,
+                    VPRIME_ENG_STATUS_HALTED);
+    g_assert_cmpuint(erd(g, 0, VPRIME_ENG_ERROR), ==, err);
+    g_assert_cmphex(rd(g, VPRIME_REG_ERROR), ==, VPRIME_ERR_ENGINE);
+
+    ewr(g, 0, VPRIME_ENG_CONTROL, VPRIME_ENG_CTRL_RESET |
+                                  VPRIME_ENG_CTRL_ENABLE);
+    g_assert_cmphex(erd(g, 0, VPRIME_ENG_STATUS), ==, 0);
+    g_assert_cmpuint(erd(g, 0, VPRIME_ENG_RING_HEAD), ==, g->tail[0]);
+    queue(g, 0, &nop);
+    seq = queue_fence(g, 0, false);
+    doorbell(g, 0);
+    run_idle(g, 0);
+    g_assert_cmpuint(qtest_readq(g->qts, g->fence_mem[0]), ==, seq);
+}
+
+static void test_bad_commands(const void *opaque)
+{
+    struct vprime_cmd c;
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    c = (struct vprime_cmd) { .opcode = 0x77 };
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_OPCODE);
+    c = (struct vprime_cmd) { .opcode = VPRIME_OP_NOP, .reserved = 1 };
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);
+    c = (struct vprime_cmd) { .opcode = VPRIME_OP_FENCE, .flags = 0x10 };
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);
+    c = fill_cmd(GPU_VA, 256, 4, 1, VPRIME_FMT_XRGB8888, 1);
+    c.ctx = VPRIME_GPU_MAX_CONTEXTS;
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_CTX);
+    /* huge and wrapping sizes */
+    c = (struct vprime_cmd) { .opcode = VPRIME_OP_COPY,
+        .copy = { .src = GPU_VA, .dst = GPU_VA, .size = 4 * GiB } };
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);
+    c = (struct vprime_cmd) { .opcode = VPRIME_OP_COPY,
+        .copy = { .src = VPRIME_GPU_VA_LIMIT - 16, .dst = GPU_VA,
+                  .size = 64 } };
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);
+    c = (struct vprime_cmd) { .opcode = VPRIME_OP_COPY,
+        .copy = { .src = ~0ULL - 8, .dst = GPU_VA, .size = 64 } };
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);
+    c = fill_cmd(GPU_VA, 256, 100, 1, VPRIME_FMT_XRGB8888, 1);
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);           /* pitch < row */
+    c = fill_cmd(GPU_VA, 65536 * 4, 65536, 1, VPRIME_FMT_XRGB8888, 1);
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);           /* width */
+    c = fill_cmd(GPU_VA + 2, 256, 4, 1, VPRIME_FMT_XRGB8888, 1);
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);           /* unaligned */
+    c = fill_cmd(GPU_VA, 256, 4, 1, 99, 1);
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);           /* format */
+    c = fill_cmd(GPU_VA, 200, 4, 1, VPRIME_FMT_XRGB8888, 1);
+    c.rect.layout = VPRIME_LAYOUT_TILED;
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);           /* tiled pitch */
+    c = fill_cmd(GPU_VA, 256, 4, 1, VPRIME_FMT_XRGB8888, 1);
+    c.rect.layout = 7;
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);           /* layout */
+    c = fill_cmd(VPRIME_GPU_VA_LIMIT - 256, 256, 4, 2, VPRIME_FMT_XRGB8888, 1);
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);           /* beyond VA */
+    c = (struct vprime_cmd) { .opcode = VPRIME_OP_WAIT,
+                              .wait = { .addr = GPU_VA + 4, .value = 1 } };
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);           /* unaligned */
+    gpu_stop(&g);
+}
+
+static void test_ring_dma_error(const void *opaque)
+{
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    ewr(&g, 0, VPRIME_ENG_CONTROL, 0);
+    /* a ring in unassigned address space above RAM */
+    ewr(&g, 0, VPRIME_ENG_RING_BASE_LO, 0);
+    ewr(&g, 0, VPRIME_ENG_RING_BASE_HI, 0x100);
+    ewr(&g, 0, VPRIME_ENG_CONTROL, VPRIME_ENG_CTRL_ENABLE);
+    ewr(&g, 0, VPRIME_ENG_RING_TAIL, 1);
+    qtest_clock_step(g.qts, 1000 * 1000);
+    g_assert_cmphex(erd(&g, 0, VPRIME_ENG_STATUS) & VPRIME_ENG_STATUS_HALTED,
+                    ==, VPRIME_ENG_STATUS_HALTED);
+    g_assert_cmpuint(erd(&g, 0, VPRIME_ENG_ERROR), ==,
+                     VPRIME_ENG_ERR_RING_DMA);
+    gpu_stop(&g);
+}
+
+/* Device reset while a long copy is in flight: no crash, engines idle */
+static void test_reset_mid_job(const void *opaque)
+{
+    const uint64_t size = 4 * MiB;
+    g_autofree uint64_t *pages = g_new(uint64_t, size / 4096 * 2);
+    struct vprime_cmd c = { .opcode = VPRIME_OP_COPY,
+        .copy = { .src = GPU_VA, .dst = GPU_VA + 64 * MiB, .size = size } };
+    struct vprime_cmd f;
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), "throughput=100");
+    map_sys(&g, g.root, GPU_VA, size, pages, 0);
+    map_sys(&g, g.root, GPU_VA + 64 * MiB, size, pages + size / 4096,
+            VPRIME_PTE_WRITABLE);
+    queue(&g, VPRIME_ENGINE_COPY, &c);
+    queue_fence(&g, VPRIME_ENGINE_COPY, false);
+    doorbell(&g, VPRIME_ENGINE_COPY);
+    /* 4 MiB at 100 MB/s takes ~42 ms of virtual time: stop at 5 ms */
+    qtest_clock_step(g.qts, 5 * 1000 * 1000);
+    g_assert_cmphex(erd(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_STATUS), ==,
+                    VPRIME_ENG_STATUS_BUSY);
+    wr(&g, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
+    g_assert_cmphex(erd(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_STATUS), ==, 0);
+    g_assert_cmpuint(erd(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_RING_SIZE), ==, 0);
+    qtest_clock_step(g.qts, 100 * 1000 * 1000);
+    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[VPRIME_ENGINE_COPY]), ==,
+                     0);
+
+    /* reprogram and run again: the device works after the reset */
+    g.tail[VPRIME_ENGINE_COPY] = 0;
+    ctx_setup(&g, 0, g.root);
+    ewr(&g, 1, VPRIME_ENG_RING_BASE_LO, (uint32_t)g.ring[1]);
+    ewr(&g, 1, VPRIME_ENG_RING_BASE_HI, g.ring[1] >> 32);
+    ewr(&g, 1, VPRIME_ENG_RING_SIZE, RING_ENTRIES);
+    ewr(&g, 1, VPRIME_ENG_FENCE_ADDR_LO, (uint32_t)g.fence_mem[1]);
+    ewr(&g, 1, VPRIME_ENG_FENCE_ADDR_HI, g.fence_mem[1] >> 32);
+    ewr(&g, 1, VPRIME_ENG_CONTROL, VPRIME_ENG_CTRL_ENABLE);
+    f = fill_cmd(GPU_VA + 64 * MiB, 256, 4, 1, VPRIME_FMT_XRGB8888, 7);
+    submit(&g, VPRIME_ENGINE_COPY, &f);
+    gpu_stop(&g);
+}
+
+static void add(const char *name, GTestDataFunc fn, bool both)
+{
+    g_autofree char *i = g_strdup_printf("/vprime-gpu/igpu/%s", name);
+    g_autofree char *d = g_strdup_printf("/vprime-gpu/dgpu/%s", name);
+
+    qtest_add_data_func(i, GINT_TO_POINTER(false), fn);
+    if (both) {
+        qtest_add_data_func(d, GINT_TO_POINTER(true), fn);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    add("fill-formats", test_fill_formats, true);
+    add("copy", test_copy, true);
+    add("pattern", test_pattern, true);
+    add("blit-tiled-and-formats", test_blit_tiled_and_formats, true);
+    add("fence-msix-and-time", test_fence_msix_and_time, true);
+    add("wait", test_wait, true);
+    add("fault-not-present", test_fault_not_present, true);
+    add("fault-read-only", test_fault_read_only, true);
+    add("page-table-loop", test_page_table_loop, true);
+    add("bad-ring-registers", test_bad_ring_registers, true);
+    add("bad-commands", test_bad_commands, true);
+    add("ring-dma-error", test_ring_dma_error, true);
+    add("reset-mid-job", test_reset_mid_job, true);
+    qtest_add_func("/vprime-gpu/dgpu/vram", test_vram);
+    qtest_add_func("/vprime-gpu/dgpu/fault-vram-range", test_fault_vram_range);
+    qtest_add_func("/vprime-gpu/igpu/fault-vram", test_fault_vram_on_igpu);
+
+    return g_test_run();
+}
