@@ -429,10 +429,8 @@ static int engine_work(VPrimeEngine *e)
             uint64_t n = MIN(MIN(c->copy.size - e->progress, budget),
                              CHUNK_BYTES);
 
-            if (!vprime_gpu_rw(s, c->ctx, c->copy.src + e->progress, buf, n,
-                               false) ||
-                !vprime_gpu_rw(s, c->ctx, c->copy.dst + e->progress, buf, n,
-                               true)) {
+            if (!vprime_gpu_copy(s, c->ctx, c->copy.src + e->progress,
+                                 c->copy.dst + e->progress, n)) {
                 return -1;
             }
             e->progress += n;

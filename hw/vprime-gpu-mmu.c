@@ -14,10 +14,12 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/units.h"
 #include "qemu/bswap.h"
 #include "qemu/rcu.h"
 #include "exec/memory.h"
 #include "hw/pci/pci_device.h"
+#include "system/dma.h"
 #include "vprime-gpu.h"
 #include "trace.h"
 
@@ -166,6 +168,56 @@ static VPrimeMemKind vprime_gpu_classify(VPrimeGpuState *s, dma_addr_t addr,
     return VPRIME_MEM_SYSRAM;
 }
 
+/*
+ * Resolve the longest run from va, up to max bytes, that maps to one
+ * contiguous range of one kind of memory.  False after a fault.
+ */
+static bool vprime_gpu_resolve(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
+                               uint64_t max, bool is_write, uint64_t *addr,
+                               uint64_t *len, bool *vram)
+{
+    uint64_t pte, run = 0;
+    uint32_t reason;
+
+    while (run < max) {
+        uint64_t at = va + run;
+        uint64_t in_page = VPRIME_GPU_PAGE_SIZE - (at & (VPRIME_GPU_PAGE_SIZE - 1));
+        uint64_t phys;
+
+        reason = vprime_gpu_translate(s, ctx, at, is_write, &pte);
+        if (reason) {
+            if (run) {
+                break;      /* fault (if any) is reported on the next call */
+            }
+            if (reason != -1u) {
+                vprime_gpu_fault(s, ctx, at, reason, is_write);
+            }
+            return false;
+        }
+        phys = (pte & VPRIME_PTE_ADDR_MASK) + (at & (VPRIME_GPU_PAGE_SIZE - 1));
+        if (!run) {
+            *addr = phys;
+            *vram = pte & VPRIME_PTE_VRAM;
+        } else if (phys != *addr + run || *vram != !!(pte & VPRIME_PTE_VRAM)) {
+            break;
+        }
+        run += MIN(in_page, max - run);
+    }
+    *len = run;
+    return true;
+}
+
+/* Account a DMA by the kind of memory it landed in */
+static void vprime_gpu_account(VPrimeGpuState *s, VPrimeMemKind kind,
+                               uint64_t n, bool is_write)
+{
+    if (is_write) {
+        s->stat_written[kind] += n;
+    } else {
+        s->stat_read[kind] += n;
+    }
+}
+
 bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
                    uint64_t len, bool is_write)
 {
@@ -173,20 +225,14 @@ bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
     uint8_t *p = buf;
 
     while (len) {
-        uint64_t in_page = VPRIME_GPU_PAGE_SIZE - (va & (VPRIME_GPU_PAGE_SIZE - 1));
-        uint64_t n = MIN(len, in_page);
-        uint64_t pte, addr;
-        uint32_t reason = vprime_gpu_translate(s, ctx, va, is_write, &pte);
+        uint64_t addr, n;
         VPrimeMemKind kind;
+        bool vram;
 
-        if (reason) {
-            if (reason != -1u) {
-                vprime_gpu_fault(s, ctx, va, reason, is_write);
-            }
+        if (!vprime_gpu_resolve(s, ctx, va, len, is_write, &addr, &n, &vram)) {
             return false;
         }
-        addr = (pte & VPRIME_PTE_ADDR_MASK) + (va & (VPRIME_GPU_PAGE_SIZE - 1));
-        if (pte & VPRIME_PTE_VRAM) {
+        if (vram) {
             kind = VPRIME_MEM_VRAM;
             if (is_write) {
                 memcpy(s->vram_ptr + addr, p, n);
@@ -203,14 +249,89 @@ bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
                 return false;
             }
         }
-        if (is_write) {
-            s->stat_written[kind] += n;
-        } else {
-            s->stat_read[kind] += n;
-        }
+        vprime_gpu_account(s, kind, n, is_write);
         trace_vprime_gpu_dma(s->core.name, ctx, va, addr, n, kind, is_write);
         va += n;
         p += n;
+        len -= n;
+    }
+    return true;
+}
+
+/*
+ * Host pointer for a resolved run, or NULL (then the caller goes through
+ * a bounce buffer).  System memory is mapped through the device's DMA
+ * address space, so the vIOMMU still translates it.
+ */
+static void *vprime_gpu_map_run(VPrimeGpuState *s, uint64_t addr, bool vram,
+                                uint64_t *len, bool is_write)
+{
+    dma_addr_t plen = *len;
+    void *p;
+
+    if (vram) {
+        return s->vram_ptr + addr;
+    }
+    p = pci_dma_map(PCI_DEVICE(s), addr, &plen,
+                    is_write ? DMA_DIRECTION_FROM_DEVICE
+                             : DMA_DIRECTION_TO_DEVICE);
+    if (p && plen < *len) {
+        *len = plen;
+    }
+    return p;
+}
+
+static void vprime_gpu_unmap_run(VPrimeGpuState *s, void *p, bool vram,
+                                 uint64_t len, bool is_write)
+{
+    if (!vram) {
+        pci_dma_unmap(PCI_DEVICE(s), p, len,
+                      is_write ? DMA_DIRECTION_FROM_DEVICE
+                               : DMA_DIRECTION_TO_DEVICE, len);
+    }
+}
+
+bool vprime_gpu_copy(VPrimeGpuState *s, uint32_t ctx, uint64_t src,
+                     uint64_t dst, uint64_t len)
+{
+    while (len) {
+        uint64_t sa, da, sn, dn, n;
+        bool sv, dv;
+        void *sp, *dp;
+
+        if (!vprime_gpu_resolve(s, ctx, src, len, false, &sa, &sn, &sv) ||
+            !vprime_gpu_resolve(s, ctx, dst, sn, true, &da, &dn, &dv)) {
+            return false;
+        }
+        n = MIN(sn, dn);
+        sp = vprime_gpu_map_run(s, sa, sv, &n, false);
+        dp = sp ? vprime_gpu_map_run(s, da, dv, &n, true) : NULL;
+        if (sp && dp) {
+            memmove(dp, sp, n);
+            vprime_gpu_unmap_run(s, dp, dv, n, true);
+            vprime_gpu_unmap_run(s, sp, sv, n, false);
+            vprime_gpu_account(s, sv ? VPRIME_MEM_VRAM
+                                     : vprime_gpu_classify(s, sa, false),
+                               n, false);
+            vprime_gpu_account(s, dv ? VPRIME_MEM_VRAM
+                                     : vprime_gpu_classify(s, da, true),
+                               n, true);
+            trace_vprime_gpu_dma(s->core.name, ctx, dst, da, n,
+                                 dv ? VPRIME_MEM_VRAM : VPRIME_MEM_SYSRAM,
+                                 true);
+        } else {
+            /* not plain memory (e.g. MMIO): through a bounce buffer */
+            if (sp) {
+                vprime_gpu_unmap_run(s, sp, sv, 0, false);
+            }
+            n = MIN(n, 64 * KiB);
+            if (!vprime_gpu_rw(s, ctx, src, s->bounce, n, false) ||
+                !vprime_gpu_rw(s, ctx, dst, s->bounce, n, true)) {
+                return false;
+            }
+        }
+        src += n;
+        dst += n;
         len -= n;
     }
     return true;

@@ -124,6 +124,9 @@ void vprime_gpu_tlb_invalidate(VPrimeGpuState *s, uint32_t ctx);
  */
 bool vprime_gpu_probe(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
                       uint64_t len, bool is_write);
+/* Copy between two GPU VAs of a context, without staging where possible */
+bool vprime_gpu_copy(VPrimeGpuState *s, uint32_t ctx, uint64_t src,
+                     uint64_t dst, uint64_t len);
 /* Move data through the context's page tables; false after a fault. */
 bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
                    uint64_t len, bool is_write);

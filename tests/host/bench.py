@@ -4,6 +4,9 @@ collected in $VPRIME_BUILD/bench.json.
 
 - boot_to_first_guest_test: wall seconds from starting QEMU to the first
   KTAP result of the guest suite (default topology, TCG), median of 3.
+- host_memcpy_64MiB, copy_engine_{sys,vram}_to_sys_64MiB (GB/s) and their
+  ratio to memcpy: the GPU copy engine of the device model, driven over
+  qtest with no modelled time, so the figure is what the model can move.
 - full_suite: wall seconds of the whole 'make check' suite (build excluded).
 """
 
@@ -37,6 +40,25 @@ def main():
                 return 1
             firsts.append(t_first)
     emit(figures, "boot_to_first_guest_test", statistics.median(firsts), "s")
+
+    # GPU copy engine throughput of the device model (driven over qtest,
+    # no modelled time), beside host memcpy measured in the same run.
+    qdir = os.path.join(harness.BUILD, "qemu-build")
+    r = subprocess.run([os.path.join(qdir, "tests/qtest/vprime-gpu-test"), "-m", "perf", "-p",
+                        "/x86_64/vprime-gpu/bench/copy-engine", "--tap"], cwd=qdir,
+                       env=dict(os.environ, QTEST_QEMU_BINARY=os.path.join(harness.BUILD, "qtest-bin",
+                                                                          "qemu-system-x86_64")),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    out = r.stdout.decode(errors="replace")
+    got = 0
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[:2] == ["#", "bench"]:
+            emit(figures, parts[2], float(parts[3]), parts[4])
+            got += 1
+    if r.returncode or not got:
+        print("bench: copy-engine benchmark failed\n%s" % out[-2000:], file=sys.stderr)
+        return 1
 
     t0 = time.time()
     r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "harness.py")],

@@ -157,7 +157,7 @@ static void gpu_start(Gpu *g, bool dgpu, const char *props)
 
     memset(g, 0, sizeof(*g));
     g->dgpu = dgpu;
-    g->qts = qtest_initf("-machine q35 -nodefaults -m 128M "
+    g->qts = qtest_initf("-machine q35 -nodefaults -m 512M "
                          "-device %s,id=dut,addr=%02x.0%s%s",
                          dgpu ? "vprime-dgpu,vram=64M" : "vprime-igpu",
                          DEV_SLOT, props ? "," : "", props ? props : "");
@@ -871,6 +871,109 @@ static void test_reset_mid_job(const void *opaque)
     gpu_stop(&g);
 }
 
+/* ---- benchmarks (only with -m perf) ----------------------------------- */
+
+/* Map [va, va + bytes) to consecutive pages from 'addr', tables in bulk */
+static void map_linear(Gpu *g, uint64_t va, uint64_t addr, uint64_t bytes,
+                       uint64_t flags)
+{
+    const uint64_t span = VPRIME_GPU_PT_ENTRIES * VPRIME_GPU_PAGE_SIZE;
+    g_autofree uint64_t *leaf = g_new(uint64_t, VPRIME_GPU_PT_ENTRIES);
+    uint64_t off, i;
+
+    g_assert_cmpuint(va % span, ==, 0);
+    for (off = 0; off < bytes; off += span) {
+        uint64_t table = alloc_pages(g, VPRIME_GPU_PAGE_SIZE);
+
+        for (i = 0; i < VPRIME_GPU_PT_ENTRIES; i++) {
+            leaf[i] = cpu_to_le64((addr + off + i * VPRIME_GPU_PAGE_SIZE) |
+                                  VPRIME_PTE_VALID | flags);
+        }
+        qtest_memwrite(g->qts, table, leaf, VPRIME_GPU_PAGE_SIZE);
+        /* level 2 and level 1 entries, then point level 1 at the leaf */
+        map_page(g, g->root, va + off, 0);
+        {
+            uint64_t l2 = qtest_readq(g->qts, g->root +
+                                      VPRIME_GPU_PT_INDEX(va + off, 2) * 8);
+            uint64_t l1 = (l2 & VPRIME_PTE_ADDR_MASK) +
+                          VPRIME_GPU_PT_INDEX(va + off, 1) * 8;
+
+            qtest_writeq(g->qts, l1, table | VPRIME_PTE_VALID);
+        }
+    }
+}
+
+#define BENCH_BYTES (64 * MiB)
+
+static double bench_copy(Gpu *g, uint64_t src_va, uint64_t dst_va)
+{
+    struct vprime_cmd c = { .opcode = VPRIME_OP_COPY,
+        .copy = { .src = src_va, .dst = dst_va, .size = BENCH_BYTES } };
+    double best = 0;
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        gint64 t0 = g_get_monotonic_time();
+        double secs;
+
+        submit(g, VPRIME_ENGINE_COPY, &c);
+        secs = (g_get_monotonic_time() - t0) / 1e6;
+        best = MAX(best, BENCH_BYTES / secs / 1e9);
+    }
+    return best;
+}
+
+static double bench_memcpy(void)
+{
+    g_autofree uint8_t *a = g_malloc(BENCH_BYTES);
+    g_autofree uint8_t *b = g_malloc(BENCH_BYTES);
+    double best = 0;
+    int i;
+
+    memset(a, 1, BENCH_BYTES);
+    memset(b, 2, BENCH_BYTES);
+    for (i = 0; i < 3; i++) {
+        gint64 t0 = g_get_monotonic_time();
+
+        memcpy(b, a, BENCH_BYTES);
+        best = MAX(best, BENCH_BYTES / ((g_get_monotonic_time() - t0) / 1e6) /
+                         1e9);
+    }
+    g_assert_cmpuint(b[BENCH_BYTES - 1], ==, 1);
+    return best;
+}
+
+/*
+ * Copy engine throughput of the device model itself (no modelled time:
+ * throughput=0, latency-ns=0), beside host memcpy in the same process.
+ */
+static void bench_copy_engine(void)
+{
+    uint64_t src, dst;
+    double mc, sys, vram;
+    Gpu g;
+
+    gpu_start(&g, true, "throughput=0,latency-ns=0");
+    g.arena = 64 * MiB;
+    src = 128 * MiB;
+    dst = 192 * MiB;
+    map_linear(&g, GPU_VA, src, BENCH_BYTES, 0);
+    map_linear(&g, GPU_VA + 2 * BENCH_BYTES, dst, BENCH_BYTES,
+               VPRIME_PTE_WRITABLE);
+    map_linear(&g, GPU_VA + 4 * BENCH_BYTES, 0, BENCH_BYTES, VPRIME_PTE_VRAM);
+    mc = bench_memcpy();
+    sys = bench_copy(&g, GPU_VA, GPU_VA + 2 * BENCH_BYTES);
+    vram = bench_copy(&g, GPU_VA + 4 * BENCH_BYTES, GPU_VA + 2 * BENCH_BYTES);
+    g_test_message("bench host_memcpy_64MiB %.2f GB/s", mc);
+    g_test_message("bench copy_engine_sys_to_sys_64MiB %.2f GB/s", sys);
+    g_test_message("bench copy_engine_vram_to_sys_64MiB %.2f GB/s", vram);
+    g_test_message("bench copy_engine_sys_to_sys_vs_memcpy %.2f ratio",
+                   sys / mc);
+    g_test_message("bench copy_engine_vram_to_sys_vs_memcpy %.2f ratio",
+                   vram / mc);
+    gpu_stop(&g);
+}
+
 static void add(const char *name, GTestDataFunc fn, bool both)
 {
     g_autofree char *i = g_strdup_printf("/vprime-gpu/igpu/%s", name);
@@ -903,5 +1006,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-gpu/dgpu/fault-vram-range", test_fault_vram_range);
     qtest_add_func("/vprime-gpu/igpu/fault-vram", test_fault_vram_on_igpu);
 
+    if (g_test_perf()) {
+        qtest_add_func("/vprime-gpu/bench/copy-engine", bench_copy_engine);
+    }
     return g_test_run();
 }
