@@ -15,6 +15,14 @@
  * enables every MSI-X vector and proves the interrupt path with a
  * software interrupt before the device is registered.
  *
+ * Buffer objects live in system memory (shmem helpers) and are mapped into
+ * per-context GPU page tables; PRIME import maps the exporter's pages with
+ * this device's DMA addresses.  Jobs go through drm_sched, one scheduler
+ * per engine, wait for explicit (syncobj, sync_file) and implicit
+ * (dma_resv) fences, and their fences are signalled from the engine
+ * interrupt.  A page fault or a timeout bans the context; a timeout also
+ * resets the engine.
+ *
  * Lifetimes follow the DRM template: the drm_device and everything
  * userspace can reach is drmm-managed, hardware resources are devm/pcim
  * managed, and hardware access from ioctls happens inside
@@ -23,29 +31,24 @@
 
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
+#include <drm/drm_managed.h>
 
-#include "uapi/drm/vprime_drm.h"
-#include "vprime_hw.h"
+#include "vprime_gpu.h"
 
 #define DRIVER_NAME	"vprime_gpu"
 #define DRIVER_DESC	"vprime integrated and discrete GPUs"
 #define DRIVER_MAJOR	0
-#define DRIVER_MINOR	1
+#define DRIVER_MINOR	2
 
-struct vprime_gpu {
-	struct drm_device drm;
-	struct vprime_hw hw;
-};
-
-static inline struct vprime_gpu *to_vprime_gpu(struct drm_device *drm)
-{
-	return container_of(drm, struct vprime_gpu, drm);
-}
+static unsigned int job_timeout_ms = 2000;
+module_param(job_timeout_ms, uint, 0444);
+MODULE_PARM_DESC(job_timeout_ms, "GPU job timeout before an engine reset (default 2000)");
 
 static int vprime_gpu_ioctl_get_param(struct drm_device *drm, void *data,
 				      struct drm_file *file)
@@ -64,12 +67,46 @@ static int vprime_gpu_ioctl_get_param(struct drm_device *drm, void *data,
 static const struct drm_ioctl_desc vprime_gpu_ioctls[] = {
 	DRM_IOCTL_DEF_DRV(VPRIME_GET_PARAM, vprime_gpu_ioctl_get_param,
 			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VPRIME_GEM_CREATE, vprime_ioctl_gem_create,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VPRIME_GEM_INFO, vprime_ioctl_gem_info,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VPRIME_CTX_CREATE, vprime_ioctl_ctx_create,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VPRIME_CTX_DESTROY, vprime_ioctl_ctx_destroy,
+			  DRM_RENDER_ALLOW),
+	DRM_IOCTL_DEF_DRV(VPRIME_SUBMIT, vprime_ioctl_submit,
+			  DRM_RENDER_ALLOW),
 };
+
+static int vprime_gpu_open(struct drm_device *drm, struct drm_file *file)
+{
+	struct vprime_file *vf = kzalloc(sizeof(*vf), GFP_KERNEL);
+
+	if (!vf)
+		return -ENOMEM;
+	xa_init_flags(&vf->ctxs, XA_FLAGS_ALLOC1);
+	file->driver_priv = vf;
+	return 0;
+}
+
+static void vprime_gpu_postclose(struct drm_device *drm, struct drm_file *file)
+{
+	struct vprime_file *vf = file->driver_priv;
+
+	vprime_file_release_ctxs(vf);
+	kfree(vf);
+}
 
 DEFINE_DRM_GEM_FOPS(vprime_gpu_fops);
 
 static const struct drm_driver vprime_gpu_driver = {
-	.driver_features = DRIVER_GEM | DRIVER_RENDER,
+	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ |
+			   DRIVER_SYNCOBJ_TIMELINE,
+	.open = vprime_gpu_open,
+	.postclose = vprime_gpu_postclose,
+	.gem_create_object = vprime_gem_create_object,
+	DRM_GEM_SHMEM_DRIVER_OPS,
 	.ioctls = vprime_gpu_ioctls,
 	.num_ioctls = ARRAY_SIZE(vprime_gpu_ioctls),
 	.fops = &vprime_gpu_fops,
@@ -79,6 +116,20 @@ static const struct drm_driver vprime_gpu_driver = {
 	.major = DRIVER_MAJOR,
 	.minor = DRIVER_MINOR,
 };
+
+static void vprime_gpu_on_error(struct vprime_hw *hw, u32 err)
+{
+	if (err & VPRIME_ERR_PAGE_FAULT)
+		vprime_gpu_fault_irq(container_of(hw, struct vprime_gpu, hw));
+}
+
+static void vprime_gpu_fini_mm(struct drm_device *drm, void *arg)
+{
+	struct vprime_gpu *gpu = to_vprime_gpu(drm);
+
+	drm_mm_takedown(&gpu->va_mm);
+	ida_destroy(&gpu->ctx_ida);
+}
 
 static int vprime_gpu_probe(struct pci_dev *pdev,
 			    const struct pci_device_id *ent)
@@ -92,7 +143,20 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 		return PTR_ERR(gpu);
 	gpu->hw.drm = &gpu->drm;
 	gpu->hw.pdev = pdev;
+	gpu->hw.on_error = vprime_gpu_on_error;
+	gpu->job_timeout_ms = job_timeout_ms;
 	pci_set_drvdata(pdev, gpu);
+
+	ida_init(&gpu->ctx_ida);
+	spin_lock_init(&gpu->ctx_lock);
+	drm_mm_init(&gpu->va_mm, VPRIME_VA_START,
+		    VPRIME_GPU_VA_LIMIT - VPRIME_VA_START);
+	ret = drmm_mutex_init(&gpu->drm, &gpu->va_lock);
+	if (ret)
+		return ret;
+	ret = drmm_add_action_or_reset(&gpu->drm, vprime_gpu_fini_mm, NULL);
+	if (ret)
+		return ret;
 
 	ret = vprime_hw_init(&gpu->hw, ent->driver_data, DRIVER_NAME);
 	if (ret)
@@ -103,10 +167,23 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 		ret = -ENODEV;
 		goto err_hw;
 	}
+	/* the GPU reaches 52 bits of DMA address through its PTEs */
+	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(52));
+	if (ret)
+		goto err_hw;
+
+	ret = vprime_engines_init(gpu);
+	if (ret)
+		goto err_engines;
+	vprime_engines_hw_init(gpu);
+	vprime_hw_write(&gpu->hw, VPRIME_REG_IRQ_ENABLE,
+			VPRIME_IRQ_VALID_MASK |
+			VPRIME_IRQ_ENGINE(VPRIME_ENGINE_RENDER) |
+			VPRIME_IRQ_ENGINE(VPRIME_ENGINE_COPY));
 
 	ret = drm_dev_register(&gpu->drm, 0);
 	if (ret)
-		goto err_hw;
+		goto err_engines;
 
 	drm_info(&gpu->drm, "%s GPU, hw ABI %u.%u, %u MSI-X vectors%s\n",
 		 gpu->hw.kind == VPRIME_KIND_DGPU ? "discrete" : "integrated",
@@ -118,6 +195,8 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 		drm_info(&gpu->drm, "VRAM %llu MiB\n", gpu->hw.vram_size >> 20);
 	return 0;
 
+err_engines:
+	vprime_engines_fini(gpu);
 err_hw:
 	vprime_hw_fini(&gpu->hw);
 	return ret;
@@ -129,6 +208,7 @@ static void vprime_gpu_remove(struct pci_dev *pdev)
 
 	drm_dev_unplug(&gpu->drm);
 	vprime_hw_fini(&gpu->hw);
+	vprime_engines_fini(gpu);
 }
 
 static void vprime_gpu_shutdown(struct pci_dev *pdev)

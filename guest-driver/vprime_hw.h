@@ -44,6 +44,8 @@ struct vprime_hw {
 	/* device errors reported through VPRIME_IRQ_ERROR, and the last bits */
 	atomic64_t error_count;
 	atomic_t last_error;
+	/* called from the misc interrupt with the ERROR bits, if set */
+	void (*on_error)(struct vprime_hw *hw, u32 err);
 };
 
 static inline u32 vprime_hw_read(struct vprime_hw *hw, u32 reg)
@@ -59,7 +61,9 @@ static inline void vprime_hw_write(struct vprime_hw *hw, u32 reg, u32 val)
 static irqreturn_t vprime_hw_misc_irq(int irq, void *arg)
 {
 	struct vprime_hw *hw = arg;
-	u32 status = vprime_hw_read(hw, VPRIME_REG_IRQ_STATUS);
+	/* only the misc causes: engines and heads ack their own */
+	u32 status = vprime_hw_read(hw, VPRIME_REG_IRQ_STATUS) &
+		     VPRIME_IRQ_VALID_MASK;
 
 	if (!status)
 		return IRQ_NONE;
@@ -73,8 +77,11 @@ static irqreturn_t vprime_hw_misc_irq(int irq, void *arg)
 		vprime_hw_write(hw, VPRIME_REG_ERROR, err);
 		atomic_set(&hw->last_error, err);
 		atomic64_inc(&hw->error_count);
-		drm_err_ratelimited(hw->drm, "device error 0x%x at 0x%x\n",
-				    err, addr);
+		if (hw->on_error)
+			hw->on_error(hw, err);
+		if (err & ~VPRIME_ERR_PAGE_FAULT)
+			drm_err_ratelimited(hw->drm, "device error 0x%x at 0x%x\n",
+					    err, addr);
 	}
 	if (status & VPRIME_IRQ_SOFTWARE)
 		complete(&hw->selftest);
@@ -180,7 +187,7 @@ static inline int vprime_hw_init(struct vprime_hw *hw, u32 expect_kind,
 static inline void vprime_hw_fini(struct vprime_hw *hw)
 {
 	vprime_hw_write(hw, VPRIME_REG_IRQ_ENABLE, 0);
-	vprime_hw_write(hw, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_VALID_MASK);
+	vprime_hw_write(hw, VPRIME_REG_IRQ_STATUS, ~0u);
 }
 
 /* DRM_IOCTL_VPRIME_GET_PARAM, shared by both drivers. */

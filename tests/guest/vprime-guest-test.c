@@ -598,6 +598,609 @@ static int test_injected_error(struct ctx *c)
 	return 0;
 }
 
+/* ---- GPU: BOs, contexts, submission ---------------------------------- */
+
+#include <poll.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <linux/sync_file.h>
+
+struct bo {
+	uint32_t handle;
+	uint64_t va;
+	uint64_t size;
+	uint8_t *map;
+};
+
+static int gpu_open(struct ctx *c, int kind)
+{
+	char card[PATH_MAX], render[PATH_MAX];
+	int i;
+
+	for (i = 0; i < c->ndev; i++) {
+		if (c->devs[i].kind != kind)
+			continue;
+		drm_nodes(c->devs[i].bdf, card, render, sizeof(card));
+		return open(render, O_RDWR | O_CLOEXEC);
+	}
+	return -ENODEV;
+}
+
+static int bo_new(int fd, uint64_t size, struct bo *bo)
+{
+	struct drm_vprime_gem_create cr = { .size = size };
+	struct drm_vprime_gem_info in = { 0 };
+
+	memset(bo, 0, sizeof(*bo));
+	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_CREATE, &cr))
+		return -errno;
+	in.handle = cr.handle;
+	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &in))
+		return -errno;
+	bo->handle = cr.handle;
+	bo->va = in.gpu_va;
+	bo->size = in.size;
+	bo->map = mmap(NULL, in.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       in.mmap_offset);
+	if (bo->map == MAP_FAILED)
+		return -errno;
+	return 0;
+}
+
+static void bo_free(int fd, struct bo *bo)
+{
+	struct drm_gem_close cl = { .handle = bo->handle };
+
+	if (bo->map && bo->map != MAP_FAILED)
+		munmap(bo->map, bo->size);
+	ioctl(fd, DRM_IOCTL_GEM_CLOSE, &cl);
+}
+
+static uint32_t ctx_new(int fd)
+{
+	struct drm_vprime_ctx_create cc = { 0 };
+
+	return ioctl(fd, DRM_IOCTL_VPRIME_CTX_CREATE, &cc) ? 0 : cc.ctx_id;
+}
+
+static uint32_t syncobj_new(int fd)
+{
+	struct drm_syncobj_create sc = { 0 };
+
+	return ioctl(fd, DRM_IOCTL_SYNCOBJ_CREATE, &sc) ? 0 : sc.handle;
+}
+
+/* Wait for a syncobj (point 0: binary); 0, or -ETIME */
+static int syncobj_wait(int fd, uint32_t h, uint64_t point, int64_t ms)
+{
+	struct timespec ts;
+	struct drm_syncobj_timeline_wait w = {
+		.handles = (uintptr_t)&h, .points = (uintptr_t)&point,
+		.count_handles = 1,
+		.flags = DRM_SYNCOBJ_WAIT_FLAGS_WAIT_FOR_SUBMIT,
+	};
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	w.timeout_nsec = ts.tv_sec * 1000000000LL + ts.tv_nsec + ms * 1000000LL;
+	return ioctl(fd, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &w) ? -errno : 0;
+}
+
+struct submit_opts {
+	uint32_t engine;
+	uint32_t in_syncobj, out_syncobj;
+	uint64_t in_point, out_point;
+	int in_fd;		/* -1: none */
+	bool out_fd;
+};
+
+static int submit(int fd, uint32_t ctx_id, struct vprime_cmd *cmds,
+		  uint32_t n, const struct bo **bos, uint32_t nbos,
+		  const struct submit_opts *o, int *out_fd)
+{
+	uint32_t handles[16];
+	struct drm_vprime_submit s = {
+		.cmds = (uintptr_t)cmds, .num_cmds = n,
+		.bo_handles = (uintptr_t)handles, .num_bos = nbos,
+		.ctx_id = ctx_id, .engine = o->engine,
+		.in_syncobj = o->in_syncobj, .in_point = o->in_point,
+		.out_syncobj = o->out_syncobj, .out_point = o->out_point,
+	};
+	uint32_t i;
+
+	for (i = 0; i < nbos; i++)
+		handles[i] = bos[i]->handle;
+	if (o->in_fd >= 0) {
+		s.flags |= VPRIME_SUBMIT_IN_FENCE_FD;
+		s.in_fence_fd = o->in_fd;
+	}
+	if (o->out_fd)
+		s.flags |= VPRIME_SUBMIT_OUT_FENCE_FD;
+	if (ioctl(fd, DRM_IOCTL_VPRIME_SUBMIT, &s))
+		return -errno;
+	if (out_fd)
+		*out_fd = o->out_fd ? s.out_fence_fd : -1;
+	return 0;
+}
+
+/* Submit and wait (through an out syncobj); 0 or -errno */
+static int run(int fd, uint32_t ctx_id, uint32_t engine,
+	       struct vprime_cmd *cmds, uint32_t n, const struct bo **bos,
+	       uint32_t nbos)
+{
+	struct submit_opts o = { .engine = engine, .in_fd = -1 };
+	struct drm_syncobj_destroy d;
+	int ret;
+
+	o.out_syncobj = syncobj_new(fd);
+	ret = submit(fd, ctx_id, cmds, n, bos, nbos, &o, NULL);
+	if (!ret)
+		ret = syncobj_wait(fd, o.out_syncobj, 0, 10000);
+	d.handle = o.out_syncobj;
+	d.pad = 0;
+	ioctl(fd, DRM_IOCTL_SYNCOBJ_DESTROY, &d);
+	return ret;
+}
+
+/* A sync_file's status: 1 signalled, 0 pending, < 0 error */
+static int sync_file_status(int sfd)
+{
+	struct sync_file_info info = { 0 };
+
+	if (ioctl(sfd, SYNC_IOC_FILE_INFO, &info))
+		return -errno;
+	return info.status;
+}
+
+static struct vprime_cmd fill(uint64_t va, uint32_t pitch, uint32_t w,
+			      uint32_t h, uint32_t fmt, uint32_t color)
+{
+	struct vprime_cmd c = { .opcode = VPRIME_OP_FILL };
+
+	c.rect.dst = va;
+	c.rect.pitch = pitch;
+	c.rect.width = w;
+	c.rect.height = h;
+	c.rect.format = fmt;
+	c.rect.color = color;
+	return c;
+}
+
+static int gpu_kinds(struct ctx *c, int *kinds)
+{
+	int n = 0, i, k;
+
+	for (k = VPRIME_KIND_IGPU; k <= VPRIME_KIND_DGPU; k++)
+		for (i = 0; i < c->ndev; i++)
+			if (c->devs[i].kind == k) {
+				kinds[n++] = k;
+				break;
+			}
+	return n;
+}
+
+#define NEED_GPU(c, kinds, n) do {					\
+		n = gpu_kinds(c, kinds);				\
+		if (!n) {						\
+			printf("# SKIP no vprime GPU in this topology\n"); \
+			return EXIT_SKIP;				\
+		}							\
+	} while (0)
+
+/* Every command on every GPU, pixels checked through a CPU mmap */
+static int test_gpu_commands(struct ctx *c)
+{
+	int kinds[2], nk, k;
+
+	NEED_GPU(c, kinds, nk);
+	for (k = 0; k < nk; k++) {
+		int fd = gpu_open(c, kinds[k]);
+		uint32_t ctx_id = ctx_new(fd), x, y;
+		struct bo a, b, t;
+		const struct bo *bos[3] = { &a, &b, &t };
+		struct vprime_cmd cmd;
+		const uint32_t w = 100, h = 50, pitch = 512, tpitch = 512;
+		bool ok = true;
+
+		CHECK(fd >= 0 && ctx_id, "%s: open/ctx", kind_name(kinds[k]));
+		if (fd < 0 || !ctx_id)
+			continue;
+		CHECK(!bo_new(fd, 1 << 20, &a) && !bo_new(fd, 1 << 20, &b) &&
+		      !bo_new(fd, 1 << 20, &t), "bo_new");
+
+		/* FILL in each format */
+		cmd = fill(a.va, pitch, w, h, VPRIME_FMT_ARGB8888, 0x80112233);
+		CHECK(!run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 3),
+		      "fill");
+		for (y = 0; y < h && ok; y++)
+			for (x = 0; x < w && ok; x++)
+				ok = *(uint32_t *)(a.map + y * pitch + x * 4) == 0x80112233;
+		CHECK(ok && *(uint32_t *)(a.map + w * 4) == 0,
+		      "%s: FILL ARGB8888 pixels", kind_name(kinds[k]));
+		cmd = fill(b.va, pitch, w, 1, VPRIME_FMT_RGB565, 0xff123456);
+		CHECK(!run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 3) &&
+		      *(uint16_t *)(b.map + 2 * (w - 1)) == 0x11aa,
+		      "%s: FILL RGB565", kind_name(kinds[k]));
+
+		/* PATTERN */
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opcode = VPRIME_OP_PATTERN;
+		cmd.rect.dst = b.va;
+		cmd.rect.pitch = pitch;
+		cmd.rect.width = w;
+		cmd.rect.height = h;
+		cmd.rect.format = VPRIME_FMT_XRGB8888;
+		cmd.rect.frame = 9;
+		cmd.rect.tag = kinds[k] + 1;
+		CHECK(!run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 3),
+		      "pattern");
+		for (ok = true, y = 0; y < h && ok; y++)
+			for (x = 0; x < w && ok; x++)
+				ok = *(uint32_t *)(b.map + y * pitch + x * 4) ==
+				     VPRIME_PATTERN_XRGB(9, kinds[k] + 1, x, y);
+		CHECK(ok, "%s: PATTERN pixels", kind_name(kinds[k]));
+
+		/* BLIT linear -> tiled (render), COPY tiled -> a (copy) */
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opcode = VPRIME_OP_BLIT;
+		cmd.blit.src = b.va;
+		cmd.blit.dst = t.va;
+		cmd.blit.src_pitch = pitch;
+		cmd.blit.dst_pitch = tpitch;
+		cmd.blit.width = w;
+		cmd.blit.height = h;
+		cmd.blit.src_format = VPRIME_FMT_XRGB8888;
+		cmd.blit.dst_format = VPRIME_FMT_XRGB8888;
+		cmd.blit.dst_layout = VPRIME_LAYOUT_TILED;
+		CHECK(!run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 3),
+		      "blit");
+		for (ok = true, y = 0; y < h && ok; y++)
+			for (x = 0; x < w && ok; x++) {
+				uint64_t off = ((y / 32) * (tpitch / 128) + (x * 4) / 128) * 4096 +
+					       (y % 32) * 128 + (x * 4) % 128;
+
+				ok = *(uint32_t *)(t.map + off) ==
+				     VPRIME_PATTERN_XRGB(9, kinds[k] + 1, x, y);
+			}
+		CHECK(ok, "%s: BLIT to the tiled layout", kind_name(kinds[k]));
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opcode = VPRIME_OP_COPY;
+		cmd.copy.src = t.va;
+		cmd.copy.dst = a.va;
+		cmd.copy.size = 65536 + 3;
+		CHECK(!run(fd, ctx_id, VPRIME_ENGINE_COPY, &cmd, 1, bos, 3) &&
+		      !memcmp(a.map, t.map, 65536 + 3) && a.map[65536 + 3] == 0,
+		      "%s: COPY bytes", kind_name(kinds[k]));
+		diag("%s: FILL, PATTERN, BLIT (tiled), COPY checked", kind_name(kinds[k]));
+		bo_free(fd, &a);
+		bo_free(fd, &b);
+		bo_free(fd, &t);
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * Fences: signalled by the engine interrupt; implicit sync orders a copy
+ * after the fill of the BO it reads, across engines; explicit sync
+ * (sync_file, binary and timeline syncobj) holds a job until its in-fence.
+ */
+static int test_gpu_sync(struct ctx *c)
+{
+	int kinds[2], nk, fd, held, sfd;
+	uint32_t ctx_id, s1, s2;
+	uint64_t irq0 = 0, irq1 = 0;
+	struct bo x, y, w;
+	const struct bo *xy[2] = { &x, &y }, *wb[1] = { &w }, *yb[1] = { &y };
+	struct submit_opts o = { .in_fd = -1 };
+	struct vprime_cmd cmd;
+	int mode;
+
+	NEED_GPU(c, kinds, nk);
+	fd = gpu_open(c, kinds[0]);
+	ctx_id = ctx_new(fd);
+	CHECK(fd >= 0 && ctx_id, "open/ctx");
+	CHECK(!bo_new(fd, 8 << 20, &x) && !bo_new(fd, 8 << 20, &y) &&
+	      !bo_new(fd, 4096, &w), "bo_new");
+
+	/* implicit: 8 MiB fill on render, then copy on the copy engine */
+	get_param(fd, VPRIME_PARAM_IRQ_COUNT, &irq0);
+	cmd = fill(x.va, 4096, 1024, 2048, VPRIME_FMT_XRGB8888, 0x00abcdef);
+	o.engine = VPRIME_ENGINE_RENDER;
+	CHECK(!submit(fd, ctx_id, &cmd, 1, xy, 1, &o, NULL), "submit fill");
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = VPRIME_OP_COPY;
+	cmd.copy.src = x.va;
+	cmd.copy.dst = y.va;
+	cmd.copy.size = 8 << 20;
+	CHECK(!run(fd, ctx_id, VPRIME_ENGINE_COPY, &cmd, 1, xy, 2), "copy");
+	CHECK(*(uint32_t *)(y.map + (8 << 20) - 4) == 0x00abcdef,
+	      "implicit sync: the copy read the fill's result (0x%x)",
+	      *(uint32_t *)(y.map + (8 << 20) - 4));
+	get_param(fd, VPRIME_PARAM_IRQ_COUNT, &irq1);
+	CHECK(irq1 >= irq0 + 2, "fence interrupts: %" PRIu64 " -> %" PRIu64,
+	      irq0, irq1);
+	diag("implicit sync across engines ok; %" PRIu64 " engine interrupts",
+	     irq1 - irq0);
+
+	/* explicit: job A waits on memory the CPU releases; B depends on A */
+	for (mode = 0; mode < 3; mode++) {
+		static const char *const names[] = { "sync_file", "binary syncobj",
+						     "timeline syncobj" };
+		struct submit_opts a = { .engine = VPRIME_ENGINE_RENDER,
+					 .in_fd = -1 };
+		struct submit_opts b = { .engine = VPRIME_ENGINE_COPY,
+					 .in_fd = -1 };
+		struct vprime_cmd wait = { .opcode = VPRIME_OP_WAIT };
+
+		memset(w.map, 0, 8);
+		memset(y.map, 0, 4096);
+		wait.wait.addr = w.va;
+		wait.wait.value = 1;
+		s1 = syncobj_new(fd);
+		s2 = syncobj_new(fd);
+		if (mode == 0)
+			a.out_fd = true;
+		else
+			a.out_syncobj = s1;
+		if (mode == 2)
+			a.out_point = 5;
+		CHECK(!submit(fd, ctx_id, &wait, 1, wb, 1, &a, &sfd), "submit A");
+		if (mode == 0)
+			b.in_fd = sfd;
+		else
+			b.in_syncobj = s1;
+		if (mode == 2)
+			b.in_point = 5;
+		b.out_syncobj = s2;
+		cmd = fill(y.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x00111111);
+		CHECK(!submit(fd, ctx_id, &cmd, 1, yb, 1, &b, NULL), "submit B");
+		held = syncobj_wait(fd, s2, 0, 300);
+		CHECK(held == -ETIME && *(uint32_t *)y.map == 0,
+		      "%s: B ran before its in-fence (%d)", names[mode], held);
+		if (mode == 0)
+			CHECK(sync_file_status(sfd) == 0, "sync_file not pending");
+		*(volatile uint64_t *)w.map = 1;	/* release A */
+		CHECK(!syncobj_wait(fd, s2, 0, 10000) &&
+		      *(uint32_t *)y.map == 0x00111111,
+		      "%s: B did not run after A", names[mode]);
+		if (mode == 0) {
+			CHECK(sync_file_status(sfd) == 1, "sync_file not signalled");
+			close(sfd);
+		}
+		if (mode == 2)
+			CHECK(!syncobj_wait(fd, s1, 5, 0), "timeline point 5");
+		diag("explicit sync through %s ok", names[mode]);
+	}
+	bo_free(fd, &x);
+	bo_free(fd, &y);
+	bo_free(fd, &w);
+	close(fd);
+	return 0;
+}
+
+/* A page fault fails the job, bans the context; a new context works */
+static int test_gpu_fault(struct ctx *c)
+{
+	int kinds[2], nk, fd, sfd = -1;
+	uint32_t ctx_id, ctx2;
+	struct bo a;
+	const struct bo *ab[1] = { &a };
+	struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1,
+				 .out_fd = true };
+	struct vprime_cmd cmd;
+	struct pollfd p;
+
+	NEED_GPU(c, kinds, nk);
+	fd = gpu_open(c, kinds[0]);
+	ctx_id = ctx_new(fd);
+	CHECK(!bo_new(fd, 4096, &a), "bo_new");
+	/* one row past the end of the only mapped BO */
+	cmd = fill(a.va + (64 << 20), 4096, 16, 1, VPRIME_FMT_XRGB8888, 1);
+	CHECK(!submit(fd, ctx_id, &cmd, 1, ab, 1, &o, &sfd), "submit");
+	p.fd = sfd;
+	p.events = POLLIN;
+	CHECK(poll(&p, 1, 10000) == 1, "faulting job never completed");
+	CHECK(sync_file_status(sfd) < 0, "faulting job's fence has no error (%d)",
+	      sync_file_status(sfd));
+	diag("faulting job's fence error %d", sync_file_status(sfd));
+	close(sfd);
+	cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 1);
+	CHECK(run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, ab, 1) == -EIO,
+	      "banned context accepted a job");
+	ctx2 = ctx_new(fd);
+	CHECK(ctx2 && !run(fd, ctx2, VPRIME_ENGINE_RENDER, &cmd, 1, ab, 1) &&
+	      *(uint32_t *)a.map == 1, "a new context does not work");
+	bo_free(fd, &a);
+	close(fd);
+	return 0;
+}
+
+/* A hung job times out, the engine resets, the next job succeeds */
+static int test_gpu_hang(struct ctx *c)
+{
+	int kinds[2], nk, fd, sfd = -1;
+	uint32_t ctx_id, ctx2;
+	struct bo w, a;
+	const struct bo *bos[2] = { &w, &a };
+	struct submit_opts o = { .engine = VPRIME_ENGINE_COPY, .in_fd = -1,
+				 .out_fd = true };
+	struct vprime_cmd wait = { .opcode = VPRIME_OP_WAIT }, cmd;
+	struct pollfd p;
+
+	NEED_GPU(c, kinds, nk);
+	fd = gpu_open(c, kinds[0]);
+	ctx_id = ctx_new(fd);
+	CHECK(!bo_new(fd, 4096, &w) && !bo_new(fd, 4096, &a), "bo_new");
+	wait.wait.addr = w.va;
+	wait.wait.value = 1;		/* nobody ever writes it */
+	CHECK(!submit(fd, ctx_id, &wait, 1, bos, 1, &o, &sfd), "submit");
+	p.fd = sfd;
+	p.events = POLLIN;
+	CHECK(poll(&p, 1, 20000) == 1, "hung job never timed out");
+	CHECK(sync_file_status(sfd) < 0, "timed-out job has no error (%d)",
+	      sync_file_status(sfd));
+	diag("hung job's fence error %d", sync_file_status(sfd));
+	close(sfd);
+	ctx2 = ctx_new(fd);
+	cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 7);
+	CHECK(ctx2 && !run(fd, ctx2, VPRIME_ENGINE_COPY, &cmd, 1, bos, 2) &&
+	      *(uint32_t *)a.map == 7, "the engine does not work after reset");
+	bo_free(fd, &w);
+	bo_free(fd, &a);
+	close(fd);
+	return 0;
+}
+
+/*
+ * PRIME: the dGPU renders into its BO and exports it; the iGPU imports it
+ * and blits from it.  The iGPU reads the dGPU's pages: no CPU copy.
+ */
+static int test_gpu_prime(struct ctx *c)
+{
+	int kinds[2], nk, dfd, ifd;
+	uint32_t dctx, ictx, imported;
+	struct bo src, dst;
+	const struct bo *sb[1] = { &src };
+	struct drm_prime_handle exp = { 0 }, imp = { 0 };
+	struct drm_vprime_gem_info info = { 0 };
+	struct vprime_cmd cmd;
+	bool ok = true;
+	uint32_t x, y;
+
+	NEED_GPU(c, kinds, nk);
+	if (nk < 2) {
+		printf("# SKIP needs both an iGPU and a dGPU\n");
+		return EXIT_SKIP;
+	}
+	dfd = gpu_open(c, VPRIME_KIND_DGPU);
+	ifd = gpu_open(c, VPRIME_KIND_IGPU);
+	dctx = ctx_new(dfd);
+	ictx = ctx_new(ifd);
+	CHECK(!bo_new(dfd, 1 << 20, &src) && !bo_new(ifd, 1 << 20, &dst),
+	      "bo_new");
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = VPRIME_OP_PATTERN;
+	cmd.rect.dst = src.va;
+	cmd.rect.pitch = 1024;
+	cmd.rect.width = 256;
+	cmd.rect.height = 64;
+	cmd.rect.format = VPRIME_FMT_XRGB8888;
+	cmd.rect.frame = 3;
+	cmd.rect.tag = 0x42;
+	CHECK(!run(dfd, dctx, VPRIME_ENGINE_RENDER, &cmd, 1, sb, 1),
+	      "dGPU pattern");
+
+	exp.handle = src.handle;
+	exp.flags = DRM_CLOEXEC | DRM_RDWR;
+	CHECK(!ioctl(dfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp), "export: %s",
+	      strerror(errno));
+	imp.fd = exp.fd;
+	CHECK(!ioctl(ifd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp), "import: %s",
+	      strerror(errno));
+	imported = imp.handle;
+	info.handle = imported;
+	CHECK(!ioctl(ifd, DRM_IOCTL_VPRIME_GEM_INFO, &info), "info");
+	{
+		struct bo in = { .handle = imported, .va = info.gpu_va };
+		const struct bo *bos[2] = { &in, &dst };
+
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opcode = VPRIME_OP_BLIT;
+		cmd.blit.src = in.va;
+		cmd.blit.dst = dst.va;
+		cmd.blit.src_pitch = 1024;
+		cmd.blit.dst_pitch = 512;
+		cmd.blit.width = 256;
+		cmd.blit.height = 64;
+		cmd.blit.src_format = VPRIME_FMT_XRGB8888;
+		cmd.blit.dst_format = VPRIME_FMT_RGB565;
+		CHECK(!run(ifd, ictx, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 2),
+		      "iGPU blit from the imported BO");
+	}
+	for (y = 0; y < 64 && ok; y++)
+		for (x = 0; x < 256 && ok; x++) {
+			uint32_t p = VPRIME_PATTERN_XRGB(3, 0x42, x, y);
+			uint16_t want = ((p >> 8) & 0xf800) | ((p >> 5) & 0x07e0) |
+					((p >> 3) & 0x001f);
+
+			ok = *(uint16_t *)(dst.map + y * 512 + x * 2) == want;
+		}
+	CHECK(ok, "iGPU result differs from the dGPU's pattern");
+	diag("dGPU -> dma-buf -> iGPU blit: %s", ok ? "pixels match" : "MISMATCH");
+	close(exp.fd);
+	bo_free(dfd, &src);
+	bo_free(ifd, &dst);
+	close(dfd);
+	close(ifd);
+	return 0;
+}
+
+/* The new ioctls' validation failures, one at a time */
+static int test_gpu_ioctl_validation(struct ctx *c)
+{
+	int kinds[2], nk, fd;
+	struct drm_vprime_gem_create cr;
+	struct drm_vprime_ctx_create cc;
+	struct drm_vprime_submit s;
+	struct vprime_cmd nop = { .opcode = VPRIME_OP_NOP };
+	uint32_t ctx_id;
+
+	NEED_GPU(c, kinds, nk);
+	fd = gpu_open(c, kinds[0]);
+	ctx_id = ctx_new(fd);
+#define EXPECT(req, arg, err, what) do {				\
+		int r_ = ioctl(fd, req, arg) ? errno : 0;		\
+		CHECK(r_ == err, "%s: got %s, want %s", what,		\
+		      strerror(r_), strerror(err));			\
+	} while (0)
+	cr = (struct drm_vprime_gem_create){ .size = 4096, .pad = 1 };
+	EXPECT(DRM_IOCTL_VPRIME_GEM_CREATE, &cr, EINVAL, "gem_create pad");
+	cr = (struct drm_vprime_gem_create){ .size = 4096, .flags = 0x80 };
+	EXPECT(DRM_IOCTL_VPRIME_GEM_CREATE, &cr, EINVAL, "gem_create flags");
+	cr = (struct drm_vprime_gem_create){ .size = 0 };
+	EXPECT(DRM_IOCTL_VPRIME_GEM_CREATE, &cr, EINVAL, "gem_create size 0");
+	cr = (struct drm_vprime_gem_create){ .size = 1ULL << 40 };
+	EXPECT(DRM_IOCTL_VPRIME_GEM_CREATE, &cr, EINVAL, "gem_create huge");
+	cc = (struct drm_vprime_ctx_create){ .pad = 1 };
+	EXPECT(DRM_IOCTL_VPRIME_CTX_CREATE, &cc, EINVAL, "ctx_create pad");
+
+#define SUBMIT_BASE (struct drm_vprime_submit){ .cmds = (uintptr_t)&nop, \
+		.num_cmds = 1, .ctx_id = ctx_id }
+	s = SUBMIT_BASE;
+	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, 0, "submit nop");
+	s = SUBMIT_BASE; s.pad = 1;
+	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, EINVAL, "submit pad");
+	s = SUBMIT_BASE; s.flags = 0x100;
+	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, EINVAL, "submit flags");
+	s = SUBMIT_BASE; s.engine = 2;
+	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, EINVAL, "submit engine");
+	s = SUBMIT_BASE; s.num_cmds = 0;
+	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, EINVAL, "submit no commands");
+	s = SUBMIT_BASE; s.num_cmds = VPRIME_SUBMIT_MAX_CMDS + 1;
+	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, EINVAL, "submit too many");
+	s = SUBMIT_BASE; s.ctx_id = 9999;
+	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, ENOENT, "submit bad ctx");
+	s = SUBMIT_BASE; s.cmds = 8;
+	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, EFAULT, "submit bad pointer");
+	s = SUBMIT_BASE; s.num_bos = 1; s.bo_handles = (uintptr_t)&ctx_id;
+	{
+		uint32_t bogus = 0xdead;
+
+		s.bo_handles = (uintptr_t)&bogus;
+		EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, ENOENT, "submit bad BO");
+	}
+	s = SUBMIT_BASE; s.out_syncobj = 0xdead;
+	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, ENOENT, "submit bad out syncobj");
+	s = SUBMIT_BASE; s.out_point = 3;
+	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, EINVAL, "submit point, no syncobj");
+	s = SUBMIT_BASE; s.in_fence_fd = 5;
+	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, EINVAL, "submit fd without flag");
+	s = SUBMIT_BASE; s.flags = VPRIME_SUBMIT_IN_FENCE_FD; s.in_fence_fd = 0;
+	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, EINVAL, "submit fd not a sync_file");
+	close(fd);
+	return 0;
+}
+
 /* Print the devices as the guest sees them (make run) */
 static int cmd_show(struct ctx *c)
 {
@@ -656,6 +1259,12 @@ static const struct {
 	{ "msix", test_msix },
 	{ "ioctl-validation", test_ioctl_validation },
 	{ "injected-error", test_injected_error },
+	{ "gpu-commands", test_gpu_commands },
+	{ "gpu-sync", test_gpu_sync },
+	{ "gpu-fault", test_gpu_fault },
+	{ "gpu-hang", test_gpu_hang },
+	{ "gpu-prime", test_gpu_prime },
+	{ "gpu-ioctl-validation", test_gpu_ioctl_validation },
 	{ "show", cmd_show },
 };
 

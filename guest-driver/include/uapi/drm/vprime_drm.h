@@ -39,8 +39,118 @@ struct drm_vprime_get_param {
 	__u64 value;
 };
 
+/* GPU only (vprime_gpu render nodes) */
+#define DRM_VPRIME_GEM_CREATE		0x01
+#define DRM_VPRIME_GEM_INFO		0x02
+#define DRM_VPRIME_CTX_CREATE		0x03
+#define DRM_VPRIME_CTX_DESTROY		0x04
+#define DRM_VPRIME_SUBMIT		0x05
+
+/**
+ * struct drm_vprime_gem_create - allocate a buffer object
+ * @size: in, bytes (rounded up to pages)
+ * @flags: in, VPRIME_GEM_* placement
+ * @handle: out
+ * @pad: must be zero
+ */
+struct drm_vprime_gem_create {
+	__u64 size;
+	__u32 flags;
+	__u32 handle;
+	__u32 pad;
+	__u32 pad2;
+};
+
+#define VPRIME_GEM_SYSTEM		(1u << 0)	/* system memory (default) */
+#define VPRIME_GEM_FLAGS		VPRIME_GEM_SYSTEM
+
+/**
+ * struct drm_vprime_gem_info - where a buffer object is
+ * @handle: in
+ * @pad: must be zero
+ * @mmap_offset: out, for mmap() on the DRM fd
+ * @gpu_va: out, the BO's GPU virtual address in every context of this
+ *	device (commands address the BO through it)
+ * @size: out
+ */
+struct drm_vprime_gem_info {
+	__u32 handle;
+	__u32 pad;
+	__u64 mmap_offset;
+	__u64 gpu_va;
+	__u64 size;
+};
+
+/**
+ * struct drm_vprime_ctx_create - a GPU context (address space)
+ * @ctx_id: out
+ * @pad: must be zero
+ */
+struct drm_vprime_ctx_create {
+	__u32 ctx_id;
+	__u32 pad;
+};
+
+struct drm_vprime_ctx_destroy {
+	__u32 ctx_id;
+	__u32 pad;
+};
+
+/**
+ * struct drm_vprime_submit - run commands on an engine
+ * @cmds: in, pointer to @num_cmds struct vprime_cmd (hw/vprime_regs.h);
+ *	their ctx field is overwritten with the context's hardware index
+ * @bo_handles: in, pointer to @num_bos __u32 GEM handles the commands use;
+ *	each is mapped into the context; implicit sync through their
+ *	reservation objects (all as writers)
+ * @num_cmds, @num_bos: in
+ * @ctx_id: in, from CTX_CREATE
+ * @engine: in, VPRIME_ENGINE_RENDER or VPRIME_ENGINE_COPY
+ * @flags: in, VPRIME_SUBMIT_*
+ * @in_syncobj: in, syncobj handle to wait for (0: none)
+ * @in_fence_fd: in, sync_file to wait for (VPRIME_SUBMIT_IN_FENCE_FD)
+ * @out_syncobj: in, syncobj handle to receive the job's fence (0: none)
+ * @out_fence_fd: out, sync_file of the job (VPRIME_SUBMIT_OUT_FENCE_FD)
+ * @pad: must be zero
+ * @in_point: timeline point of @in_syncobj to wait for (0: binary)
+ * @out_point: timeline point of @out_syncobj to signal (0: binary)
+ */
+struct drm_vprime_submit {
+	__u64 cmds;
+	__u64 bo_handles;
+	__u32 num_cmds;
+	__u32 num_bos;
+	__u32 ctx_id;
+	__u32 engine;
+	__u32 flags;
+	__u32 in_syncobj;
+	__s32 in_fence_fd;
+	__u32 out_syncobj;
+	__s32 out_fence_fd;
+	__u32 pad;
+	__u64 in_point;
+	__u64 out_point;
+};
+
+#define VPRIME_SUBMIT_IN_FENCE_FD	(1u << 0)
+#define VPRIME_SUBMIT_OUT_FENCE_FD	(1u << 1)
+#define VPRIME_SUBMIT_FLAGS		(VPRIME_SUBMIT_IN_FENCE_FD | \
+					 VPRIME_SUBMIT_OUT_FENCE_FD)
+#define VPRIME_SUBMIT_MAX_CMDS		256
+#define VPRIME_SUBMIT_MAX_BOS		256
+
 #define DRM_IOCTL_VPRIME_GET_PARAM \
 	DRM_IOWR(DRM_COMMAND_BASE + DRM_VPRIME_GET_PARAM, struct drm_vprime_get_param)
+#define DRM_IOCTL_VPRIME_GEM_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VPRIME_GEM_CREATE, struct drm_vprime_gem_create)
+#define DRM_IOCTL_VPRIME_GEM_INFO \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VPRIME_GEM_INFO, struct drm_vprime_gem_info)
+#define DRM_IOCTL_VPRIME_CTX_CREATE \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VPRIME_CTX_CREATE, struct drm_vprime_ctx_create)
+#define DRM_IOCTL_VPRIME_CTX_DESTROY \
+	DRM_IOW(DRM_COMMAND_BASE + DRM_VPRIME_CTX_DESTROY, struct drm_vprime_ctx_destroy)
+#define DRM_IOCTL_VPRIME_SUBMIT \
+	DRM_IOWR(DRM_COMMAND_BASE + DRM_VPRIME_SUBMIT, struct drm_vprime_submit)
 
 #if defined(__cplusplus)
 }

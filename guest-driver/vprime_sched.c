@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vprime_gpu: engines, rings and fences.
+ *
+ * One drm_gpu_scheduler per engine.  A job's commands are copied into the
+ * ring followed by a FENCE command with the job's seqno and the interrupt
+ * flag; the engine's interrupt reads the fence writeback and signals every
+ * finished hardware fence.  Fences are never polled.  Ring space is the
+ * scheduler's credit limit, and jobs finish in order, so a job that runs
+ * always fits.
+ */
+
+#include <linux/dma-mapping.h>
+#include <linux/interrupt.h>
+#include <linux/slab.h>
+
+#include "vprime_gpu.h"
+
+static const char *vprime_fence_driver_name(struct dma_fence *f)
+{
+	return "vprime_gpu";
+}
+
+static const char *vprime_fence_timeline_name(struct dma_fence *f)
+{
+	return "vprime_gpu engine";
+}
+
+static const struct dma_fence_ops vprime_fence_ops = {
+	.get_driver_name = vprime_fence_driver_name,
+	.get_timeline_name = vprime_fence_timeline_name,
+};
+
+static bool vprime_ctx_id_banned(struct vprime_gpu *gpu, u32 hw_id)
+{
+	struct vprime_ctx *ctx;
+	unsigned long flags;
+	bool banned = false;
+
+	spin_lock_irqsave(&gpu->ctx_lock, flags);
+	ctx = hw_id < VPRIME_GPU_MAX_CONTEXTS ? gpu->ctx_by_id[hw_id] : NULL;
+	if (ctx)
+		banned = atomic_read(&ctx->banned);
+	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
+	return banned;
+}
+
+/* Signal every pending fence up to seqno; caller holds e->lock. */
+static void vprime_engine_signal(struct vprime_engine *e, u64 seqno, int error)
+{
+	struct vprime_hw_fence *hf, *tmp;
+
+	list_for_each_entry_safe(hf, tmp, &e->pending, link) {
+		if (!error && hf->base.seqno > seqno)
+			break;
+		if (error)
+			dma_fence_set_error(&hf->base, error);
+		else if (vprime_ctx_id_banned(e->gpu, hf->ctx_hw_id))
+			/* its context faulted: the GPU dropped its work */
+			dma_fence_set_error(&hf->base, -EFAULT);
+		list_del_init(&hf->link);
+		dma_fence_signal_locked(&hf->base);
+		dma_fence_put(&hf->base);
+	}
+}
+
+irqreturn_t vprime_engine_irq(int irq, void *arg)
+{
+	struct vprime_engine *e = arg;
+	struct vprime_hw *hw = &e->gpu->hw;
+	u32 cause = VPRIME_IRQ_ENGINE(e->idx);
+	unsigned long flags;
+
+	if (!(vprime_hw_read(hw, VPRIME_REG_IRQ_STATUS) & cause))
+		return IRQ_NONE;
+	vprime_hw_write(hw, VPRIME_REG_IRQ_STATUS, cause);
+	atomic64_inc(&hw->irq_count);
+	/*
+	 * A fault is reported on the misc vector before the faulting job's
+	 * FENCE completes, but the CPU may take this vector first: ban the
+	 * context now so that the job's fence carries the error.
+	 */
+	if (vprime_hw_read(hw, VPRIME_REG_ERROR) & VPRIME_ERR_PAGE_FAULT)
+		vprime_gpu_fault_irq(e->gpu);
+
+	spin_lock_irqsave(&e->lock, flags);
+	vprime_engine_signal(e, le64_to_cpu(READ_ONCE(*e->fence_cpu)), 0);
+	spin_unlock_irqrestore(&e->lock, flags);
+	return IRQ_HANDLED;
+}
+
+/* From the misc interrupt: a page fault stops its context; ban it. */
+void vprime_gpu_fault_irq(struct vprime_gpu *gpu)
+{
+	u32 hw_id = vprime_hw_read(&gpu->hw, VPRIME_REG_FAULT_CTX);
+	u64 addr = vprime_hw_read(&gpu->hw, VPRIME_REG_FAULT_ADDR_LO) |
+		   (u64)vprime_hw_read(&gpu->hw, VPRIME_REG_FAULT_ADDR_HI) << 32;
+	u32 info = vprime_hw_read(&gpu->hw, VPRIME_REG_FAULT_INFO);
+	struct vprime_ctx *ctx;
+	unsigned long flags;
+
+	bool newly = false;
+
+	spin_lock_irqsave(&gpu->ctx_lock, flags);
+	ctx = hw_id < VPRIME_GPU_MAX_CONTEXTS ? gpu->ctx_by_id[hw_id] : NULL;
+	if (ctx)
+		newly = !atomic_xchg(&ctx->banned, 1);
+	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
+	if (newly)
+		dev_warn_ratelimited(gpu->drm.dev,
+				     "GPU page fault: context %u, address 0x%llx, %s, reason %u; context banned\n",
+				     hw_id, addr,
+				     info & VPRIME_FAULT_WRITE ? "write" : "read",
+				     info & VPRIME_FAULT_REASON_MASK);
+}
+
+/**
+ * vprime_engine_run - put a job's commands on the ring
+ * @e: engine
+ * @ctx: the job's context
+ * @hf: the job's hardware fence, allocated at submit (no allocation here:
+ *	this runs in the fence signalling path)
+ * @cmds: commands (their ctx field is set here)
+ * @n: how many
+ *
+ * Returns @hf's fence, signalled from the engine interrupt.
+ */
+struct dma_fence *vprime_engine_run(struct vprime_engine *e,
+				    struct vprime_ctx *ctx,
+				    struct vprime_hw_fence *hf,
+				    const struct vprime_cmd *cmds, u32 n)
+{
+	struct vprime_cmd fence = {
+		.opcode = VPRIME_OP_FENCE,
+		.flags = VPRIME_CMDF_IRQ,
+	};
+	unsigned long flags;
+	u32 i;
+	int idx;
+
+	hf->ctx_hw_id = ctx->hw_id;
+	spin_lock_irqsave(&e->lock, flags);
+	dma_fence_init(&hf->base, &vprime_fence_ops, &e->lock, e->fence_context,
+		       ++e->seqno);
+	fence.fence.value = e->seqno;
+	for (i = 0; i < n; i++) {
+		struct vprime_cmd *slot = &e->ring[e->tail];
+
+		*slot = cmds[i];
+		slot->ctx = ctx->hw_id;
+		e->tail = (e->tail + 1) % VPRIME_RING_ENTRIES;
+	}
+	e->ring[e->tail] = fence;
+	e->tail = (e->tail + 1) % VPRIME_RING_ENTRIES;
+	/* one reference for the pending list, one for the scheduler */
+	dma_fence_get(&hf->base);
+	list_add_tail(&hf->link, &e->pending);
+	/* ring contents before the doorbell */
+	dma_wmb();
+	if (drm_dev_enter(&e->gpu->drm, &idx)) {
+		vprime_hw_write(&e->gpu->hw,
+				VPRIME_ENGINE_BASE(e->idx) + VPRIME_ENG_RING_TAIL,
+				e->tail);
+		drm_dev_exit(idx);
+	} else {
+		vprime_engine_signal(e, 0, -ENODEV);
+	}
+	spin_unlock_irqrestore(&e->lock, flags);
+	return &hf->base;
+}
+
+void vprime_engines_hw_init(struct vprime_gpu *gpu)
+{
+	int i;
+
+	for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
+		struct vprime_engine *e = &gpu->engine[i];
+		u32 base = VPRIME_ENGINE_BASE(i);
+
+		vprime_hw_write(&gpu->hw, base + VPRIME_ENG_CONTROL, 0);
+		vprime_hw_write(&gpu->hw, base + VPRIME_ENG_RING_BASE_LO,
+				lower_32_bits(e->ring_dma));
+		vprime_hw_write(&gpu->hw, base + VPRIME_ENG_RING_BASE_HI,
+				upper_32_bits(e->ring_dma));
+		vprime_hw_write(&gpu->hw, base + VPRIME_ENG_RING_SIZE,
+				VPRIME_RING_ENTRIES);
+		vprime_hw_write(&gpu->hw, base + VPRIME_ENG_FENCE_ADDR_LO,
+				lower_32_bits(e->fence_dma));
+		vprime_hw_write(&gpu->hw, base + VPRIME_ENG_FENCE_ADDR_HI,
+				upper_32_bits(e->fence_dma));
+		vprime_hw_write(&gpu->hw, base + VPRIME_ENG_CONTROL,
+				VPRIME_ENG_CTRL_ENABLE);
+		e->tail = 0;
+	}
+}
+
+static void vprime_engine_reset(struct vprime_engine *e)
+{
+	unsigned long flags;
+	int idx;
+
+	spin_lock_irqsave(&e->lock, flags);
+	if (drm_dev_enter(&e->gpu->drm, &idx)) {
+		/* drops the command in flight, HEAD = TAIL */
+		vprime_hw_write(&e->gpu->hw,
+				VPRIME_ENGINE_BASE(e->idx) + VPRIME_ENG_CONTROL,
+				VPRIME_ENG_CTRL_RESET | VPRIME_ENG_CTRL_ENABLE);
+		drm_dev_exit(idx);
+	}
+	/* whatever was on the ring will never signal now */
+	vprime_engine_signal(e, 0, -ETIMEDOUT);
+	spin_unlock_irqrestore(&e->lock, flags);
+}
+
+static struct dma_fence *vprime_sched_run_job(struct drm_sched_job *sched_job)
+{
+	struct vprime_job *job = container_of(sched_job, struct vprime_job, base);
+
+	struct vprime_hw_fence *hf = job->hw_fence;
+
+	if (atomic_read(&job->ctx->banned)) {
+		dma_fence_set_error(&sched_job->s_fence->finished, -ECANCELED);
+		return NULL;	/* completes at once, with the error */
+	}
+	if (sched_job->s_fence->finished.error)
+		return NULL;
+	job->hw_fence = NULL;	/* now owned by the fence machinery */
+	return vprime_engine_run(job->engine, job->ctx, hf, job->cmds,
+				 job->num_cmds);
+}
+
+static enum drm_gpu_sched_stat
+vprime_sched_timedout_job(struct drm_sched_job *sched_job)
+{
+	struct vprime_job *job = container_of(sched_job, struct vprime_job, base);
+	struct vprime_engine *e = job->engine;
+
+	drm_warn(&e->gpu->drm, "%s: job timed out; resetting the engine, banning context %u\n",
+		 e->name, job->ctx->hw_id);
+	drm_sched_stop(&e->sched, sched_job);
+	atomic_set(&job->ctx->banned, 1);
+	vprime_engine_reset(e);
+	drm_sched_start(&e->sched);
+	return DRM_GPU_SCHED_STAT_NOMINAL;
+}
+
+static void vprime_sched_free_job(struct drm_sched_job *sched_job)
+{
+	struct vprime_job *job = container_of(sched_job, struct vprime_job, base);
+	u32 i;
+
+	drm_sched_job_cleanup(sched_job);
+	kfree(job->hw_fence);	/* never ran */
+	for (i = 0; i < job->num_bos; i++)
+		drm_gem_object_put(job->bos[i]);
+	kvfree(job->bos);
+	kvfree(job->cmds);
+	vprime_ctx_put(job->ctx);
+	kfree(job);
+}
+
+const struct drm_sched_backend_ops vprime_sched_ops = {
+	.run_job = vprime_sched_run_job,
+	.timedout_job = vprime_sched_timedout_job,
+	.free_job = vprime_sched_free_job,
+};
+
+int vprime_engines_init(struct vprime_gpu *gpu)
+{
+	struct device *dev = gpu->drm.dev;
+	int i, ret;
+
+	for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
+		struct vprime_engine *e = &gpu->engine[i];
+
+		e->gpu = gpu;
+		e->idx = i;
+		snprintf(e->name, sizeof(e->name), "%s-%s", dev_name(dev),
+			 i == VPRIME_ENGINE_RENDER ? "render" : "copy");
+		spin_lock_init(&e->lock);
+		INIT_LIST_HEAD(&e->pending);
+		e->fence_context = dma_fence_context_alloc(1);
+		e->ring = dmam_alloc_coherent(dev, VPRIME_RING_ENTRIES *
+					      sizeof(struct vprime_cmd),
+					      &e->ring_dma, GFP_KERNEL);
+		e->fence_cpu = dmam_alloc_coherent(dev, sizeof(u64),
+						   &e->fence_dma, GFP_KERNEL);
+		if (!e->ring || !e->fence_cpu)
+			return -ENOMEM;
+		/* one ring entry stays free so that HEAD == TAIL means empty */
+		ret = drm_sched_init(&e->sched, &vprime_sched_ops, NULL,
+				     DRM_SCHED_PRIORITY_COUNT,
+				     VPRIME_RING_ENTRIES - 1, 0,
+				     msecs_to_jiffies(gpu->job_timeout_ms),
+				     NULL, NULL, e->name, dev);
+		if (ret)
+			return ret;
+		ret = devm_request_irq(dev, pci_irq_vector(gpu->hw.pdev,
+							   VPRIME_ENGINE_MSIX_VEC(i)),
+				       vprime_engine_irq, 0, e->name, e);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+void vprime_engines_fini(struct vprime_gpu *gpu)
+{
+	int i;
+
+	for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
+		struct vprime_engine *e = &gpu->engine[i];
+		unsigned long flags;
+
+		if (!e->sched.ready)
+			continue;
+		drm_sched_fini(&e->sched);
+		spin_lock_irqsave(&e->lock, flags);
+		vprime_engine_signal(e, 0, -ENODEV);
+		spin_unlock_irqrestore(&e->lock, flags);
+	}
+}
