@@ -8,8 +8,13 @@ done
 for m in vprime_display vprime_gpu; do
     if [ -d "/sys/module/$m" ]; then echo "# $m still loaded"; fail=1; fi
 done
-left=$(ls /sys/class/drm 2>/dev/null | grep -E '^(card|renderD)[0-9]+$')
-if [ -n "$left" ]; then echo "# DRM nodes left after unload: $left"; fail=1; fi
+# Other drivers' nodes (vgem) may stay; none may belong to a vprime device.
+for n in /sys/class/drm/card* /sys/class/drm/renderD*; do
+    [ -e "$n/device/vendor" ] || continue
+    if [ "$(cat "$n/device/vendor")" = 0x1af4 ]; then
+        echo "# DRM node left after unload: ${n##*/}"; fail=1
+    fi
+done
 
 for m in vprime_gpu vprime_display; do
     modprobe "$m" || { echo "# modprobe $m failed"; fail=1; }

@@ -1135,6 +1135,115 @@ static int test_gpu_prime(struct ctx *c)
 	return 0;
 }
 
+#include <linux/udmabuf.h>
+#include <sys/syscall.h>
+
+/* Import a foreign dma-buf into the first GPU and fill it there */
+static int gpu_fill_foreign(struct ctx *c, int dmabuf_fd, uint32_t pitch,
+			    uint32_t color)
+{
+	struct drm_prime_handle imp = { .fd = dmabuf_fd };
+	struct drm_vprime_gem_info info = { 0 };
+	int kinds[2], fd, ret;
+	uint32_t ctx_id;
+	struct vprime_cmd cmd;
+	struct bo in;
+	const struct bo *bos[1] = { &in };
+
+	if (!gpu_kinds(c, kinds))
+		return -ENODEV;
+	fd = gpu_open(c, kinds[0]);
+	ctx_id = ctx_new(fd);
+	if (ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp)) {
+		ret = -errno;
+		goto out;
+	}
+	info.handle = imp.handle;
+	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &info)) {
+		ret = -errno;
+		goto out;
+	}
+	memset(&in, 0, sizeof(in));
+	in.handle = imp.handle;
+	in.va = info.gpu_va;
+	cmd = fill(in.va, pitch, pitch / 4, 16, VPRIME_FMT_XRGB8888, color);
+	ret = run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 1);
+out:
+	close(fd);
+	return ret;
+}
+
+/* vgem and udmabuf buffers imported by a GPU: it writes their pages */
+static int test_gpu_import_foreign(struct ctx *c)
+{
+	int kinds[2], nk, vfd = -1, i;
+	char path[64], name[32];
+
+	NEED_GPU(c, kinds, nk);
+	/* vgem: a dumb buffer on the vgem card, exported */
+	for (i = 0; i < 16 && vfd < 0; i++) {
+		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+
+		memset(name, 0, sizeof(name));
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		vfd = open(path, O_RDWR | O_CLOEXEC);
+		if (vfd >= 0 && (ioctl(vfd, DRM_IOCTL_VERSION, &v) || strcmp(name, "vgem"))) {
+			close(vfd);
+			vfd = -1;
+		}
+	}
+	if (vfd < 0) {
+		CHECK(0, "no vgem device (modprobe vgem)");
+	} else {
+		struct drm_mode_create_dumb cd = { .width = 256, .height = 16, .bpp = 32 };
+		struct drm_mode_map_dumb md = { 0 };
+		struct drm_prime_handle exp = { .flags = DRM_CLOEXEC | DRM_RDWR };
+		uint32_t *p;
+
+		CHECK(!ioctl(vfd, DRM_IOCTL_MODE_CREATE_DUMB, &cd), "vgem dumb");
+		md.handle = exp.handle = cd.handle;
+		CHECK(!ioctl(vfd, DRM_IOCTL_MODE_MAP_DUMB, &md), "vgem map");
+		p = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, vfd,
+			 md.offset);
+		CHECK(p != MAP_FAILED, "vgem mmap");
+		CHECK(!ioctl(vfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp), "vgem export");
+		CHECK(!gpu_fill_foreign(c, exp.fd, cd.pitch, 0x00c0ffee),
+		      "GPU fill into the vgem buffer");
+		CHECK(p != MAP_FAILED && p[0] == 0x00c0ffee &&
+		      p[cd.pitch / 4 * 16 - 1] == 0x00c0ffee,
+		      "vgem pages do not hold the GPU's pixels");
+		diag("vgem dma-buf imported and written by the GPU");
+		close(exp.fd);
+		close(vfd);
+	}
+
+	/* udmabuf: memfd pages as a dma-buf */
+	{
+		int mfd = syscall(SYS_memfd_create, "vprime", MFD_ALLOW_SEALING);
+		int ufd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+		struct udmabuf_create uc = { .memfd = mfd, .size = 65536 };
+		uint32_t *p;
+		int dfd;
+
+		CHECK(mfd >= 0 && ufd >= 0, "memfd/udmabuf: %s", strerror(errno));
+		CHECK(!ftruncate(mfd, 65536) &&
+		      !fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK), "memfd setup");
+		p = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+		dfd = ioctl(ufd, UDMABUF_CREATE, &uc);
+		CHECK(dfd >= 0, "UDMABUF_CREATE: %s", strerror(errno));
+		CHECK(!gpu_fill_foreign(c, dfd, 4096, 0x00beef00),
+		      "GPU fill into the udmabuf");
+		CHECK(p != MAP_FAILED && p[0] == 0x00beef00 &&
+		      p[1024 * 16 - 1] == 0x00beef00,
+		      "memfd pages do not hold the GPU's pixels");
+		diag("udmabuf dma-buf imported and written by the GPU");
+		close(dfd);
+		close(ufd);
+		close(mfd);
+	}
+	return 0;
+}
+
 /* The new ioctls' validation failures, one at a time */
 static int test_gpu_ioctl_validation(struct ctx *c)
 {
@@ -1264,6 +1373,7 @@ static const struct {
 	{ "gpu-fault", test_gpu_fault },
 	{ "gpu-hang", test_gpu_hang },
 	{ "gpu-prime", test_gpu_prime },
+	{ "gpu-import-foreign", test_gpu_import_foreign },
 	{ "gpu-ioctl-validation", test_gpu_ioctl_validation },
 	{ "show", cmd_show },
 };
