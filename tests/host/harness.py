@@ -321,7 +321,18 @@ LIBVIRT = os.path.join(SRC, "scripts", "vprime-libvirt")
 
 
 def suite_libvirt():
-    """The same testbed as a libvirt domain, QMP through virsh."""
+    """The same testbed as a libvirt domain, QMP through virsh.
+
+    The system libvirtd is one per machine: concurrent runs (two checkouts
+    on one host) take turns, or one would stop the daemons under the other.
+    """
+    import fcntl
+    with open(os.path.join(tempfile.gettempdir(), "vprime-libvirt.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _suite_libvirt()
+
+
+def _suite_libvirt():
     s = Suite("libvirt")
     t0 = time.time()
     with tempfile.TemporaryDirectory(prefix="vprime-libvirt-") as tmp:
