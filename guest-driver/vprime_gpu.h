@@ -12,6 +12,7 @@
 #include <linux/spinlock.h>
 #include <linux/xarray.h>
 
+#include <drm/drm_buddy.h>
 #include <drm/drm_device.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_mm.h>
@@ -115,6 +116,23 @@ static inline struct vprime_bo *to_vprime_bo(struct drm_gem_object *obj)
 	return container_of(to_drm_gem_shmem_obj(obj), struct vprime_bo, base);
 }
 
+/**
+ * struct vprime_vram_bo - a GEM object in the dGPU's VRAM
+ * @base: GEM object
+ * @va: GPU virtual address (as &vprime_bo.va)
+ * @blocks: drm_buddy blocks holding it, protected by &vprime_gpu.vram_lock
+ */
+struct vprime_vram_bo {
+	struct drm_gem_object base;
+	struct drm_mm_node va;
+	struct list_head blocks;
+};
+
+static inline struct vprime_vram_bo *to_vprime_vram_bo(struct drm_gem_object *obj)
+{
+	return container_of(obj, struct vprime_vram_bo, base);
+}
+
 struct vprime_gpu {
 	struct drm_device drm;
 	struct vprime_hw hw;
@@ -128,6 +146,12 @@ struct vprime_gpu {
 	/* protects va_mm */
 	struct mutex va_lock;
 	struct drm_mm va_mm;
+
+	/* VRAM allocator (dGPU only) */
+	struct mutex vram_lock;
+	struct drm_buddy vram;
+	resource_size_t vram_bar;
+	atomic64_t migrations;
 
 	unsigned int job_timeout_ms;
 };
@@ -161,8 +185,13 @@ int vprime_ioctl_gem_create(struct drm_device *drm, void *data,
 int vprime_ioctl_gem_info(struct drm_device *drm, void *data,
 			  struct drm_file *file);
 
+bool vprime_is_vram_bo(struct drm_gem_object *obj);
+u64 vprime_bo_va(struct drm_gem_object *obj);
+int vprime_vram_init(struct vprime_gpu *gpu);
+void vprime_debugfs_init(struct vprime_gpu *gpu);
+
 /* vprime_mmu.c */
-int vprime_ctx_map_bo(struct vprime_ctx *ctx, struct vprime_bo *bo);
+int vprime_ctx_map_bo(struct vprime_ctx *ctx, struct drm_gem_object *obj);
 struct vprime_pt *vprime_pt_alloc(struct vprime_gpu *gpu);
 void vprime_pt_free(struct vprime_gpu *gpu, struct vprime_pt *pt, int level);
 

@@ -54,7 +54,21 @@ static int vprime_gpu_ioctl_get_param(struct drm_device *drm, void *data,
 				      struct drm_file *file)
 {
 	struct vprime_gpu *gpu = to_vprime_gpu(drm);
+	struct drm_vprime_get_param *args = data;
 	int idx, ret;
+
+	if (args->pad)
+		return -EINVAL;
+	switch (args->param) {
+	case VPRIME_PARAM_VRAM_FREE:
+		mutex_lock(&gpu->vram_lock);
+		args->value = gpu->hw.vram_size ? gpu->vram.avail : 0;
+		mutex_unlock(&gpu->vram_lock);
+		return 0;
+	case VPRIME_PARAM_MIGRATIONS:
+		args->value = atomic64_read(&gpu->migrations);
+		return 0;
+	}
 
 	/* Values are cached at probe, but an unplugged GPU answers nothing. */
 	if (!drm_dev_enter(drm, &idx))
@@ -129,6 +143,9 @@ static void vprime_gpu_fini_mm(struct drm_device *drm, void *arg)
 
 	drm_mm_takedown(&gpu->va_mm);
 	ida_destroy(&gpu->ctx_ida);
+	/* every BO is gone by now: the drm_device is being released */
+	if (gpu->hw.vram_size)
+		drm_buddy_fini(&gpu->vram);
 }
 
 static int vprime_gpu_probe(struct pci_dev *pdev,
@@ -171,6 +188,12 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(52));
 	if (ret)
 		goto err_hw;
+	ret = vprime_vram_init(gpu);
+	if (ret) {
+		gpu->hw.vram_size = 0;	/* nothing for the release to undo */
+		goto err_hw;
+	}
+	vprime_debugfs_init(gpu);
 
 	ret = vprime_engines_init(gpu);
 	if (ret)

@@ -64,47 +64,85 @@ static struct vprime_pt *vprime_pt_leaf(struct vprime_ctx *ctx, u64 va)
 	return pt;
 }
 
-/**
- * vprime_ctx_map_bo - map a BO into a context's address space, once
- * @ctx: context
- * @bo: buffer object; the context keeps a reference while it is mapped
- *
- * Returns 0 or a negative errno.
- */
-int vprime_ctx_map_bo(struct vprime_ctx *ctx, struct vprime_bo *bo)
+static int vprime_map_page(struct vprime_ctx *ctx, u64 va, u64 pte)
+{
+	struct vprime_pt *leaf = vprime_pt_leaf(ctx, va);
+
+	if (!leaf)
+		return -ENOMEM;
+	WRITE_ONCE(leaf->cpu[VPRIME_GPU_PT_INDEX(va, 0)], cpu_to_le64(pte));
+	return 0;
+}
+
+static int vprime_map_vram(struct vprime_ctx *ctx, struct vprime_vram_bo *bo)
+{
+	struct vprime_gpu *gpu = ctx->gpu;
+	struct drm_buddy_block *block;
+	u64 va = bo->va.start;
+	int ret = 0;
+
+	mutex_lock(&gpu->vram_lock);
+	list_for_each_entry(block, &bo->blocks, link) {
+		u64 off = drm_buddy_block_offset(block);
+		u64 end = off + drm_buddy_block_size(&gpu->vram, block);
+
+		for (; off < end && !ret; off += VPRIME_GPU_PAGE_SIZE) {
+			ret = vprime_map_page(ctx, va, off | VPRIME_PTE_VALID |
+					      VPRIME_PTE_WRITABLE |
+					      VPRIME_PTE_VRAM);
+			va += VPRIME_GPU_PAGE_SIZE;
+		}
+	}
+	mutex_unlock(&gpu->vram_lock);
+	return ret;
+}
+
+static int vprime_map_sys(struct vprime_ctx *ctx, struct vprime_bo *bo)
 {
 	struct drm_gem_object *obj = &bo->base.base;
-	unsigned long key = bo->va.start >> VPRIME_GPU_PAGE_SHIFT;
 	struct sg_dma_page_iter iter;
 	struct sg_table *sgt;
 	u64 va = bo->va.start;
+	int ret;
+
+	sgt = drm_gem_shmem_get_pages_sgt(&bo->base);
+	if (IS_ERR(sgt))
+		return PTR_ERR(sgt);
+	for_each_sgtable_dma_page(sgt, &iter, 0) {
+		dma_addr_t addr = sg_page_iter_dma_address(&iter);
+
+		if (va >= bo->va.start + obj->size)
+			break;
+		ret = vprime_map_page(ctx, va, addr | VPRIME_PTE_VALID |
+				      VPRIME_PTE_WRITABLE);
+		if (ret)
+			return ret;
+		va += VPRIME_GPU_PAGE_SIZE;
+	}
+	return 0;
+}
+
+/**
+ * vprime_ctx_map_bo - map a BO into a context's address space, once
+ * @ctx: context
+ * @obj: buffer object; the context keeps a reference while it is mapped
+ *
+ * Returns 0 or a negative errno.
+ */
+int vprime_ctx_map_bo(struct vprime_ctx *ctx, struct drm_gem_object *obj)
+{
+	unsigned long key = vprime_bo_va(obj) >> VPRIME_GPU_PAGE_SHIFT;
 	int ret = 0;
 
 	mutex_lock(&ctx->lock);
 	if (xa_load(&ctx->mapped, key))
 		goto out;
-
-	sgt = drm_gem_shmem_get_pages_sgt(&bo->base);
-	if (IS_ERR(sgt)) {
-		ret = PTR_ERR(sgt);
+	if (vprime_is_vram_bo(obj))
+		ret = vprime_map_vram(ctx, to_vprime_vram_bo(obj));
+	else
+		ret = vprime_map_sys(ctx, to_vprime_bo(obj));
+	if (ret)
 		goto out;
-	}
-	for_each_sgtable_dma_page(sgt, &iter, 0) {
-		dma_addr_t addr = sg_page_iter_dma_address(&iter);
-		struct vprime_pt *leaf;
-
-		if (va >= bo->va.start + obj->size)
-			break;
-		leaf = vprime_pt_leaf(ctx, va);
-		if (!leaf) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		WRITE_ONCE(leaf->cpu[VPRIME_GPU_PT_INDEX(va, 0)],
-			   cpu_to_le64(addr | VPRIME_PTE_VALID |
-				       VPRIME_PTE_WRITABLE));
-		va += VPRIME_GPU_PAGE_SIZE;
-	}
 	ret = xa_err(xa_store(&ctx->mapped, key, obj, GFP_KERNEL));
 	if (ret)
 		goto out;

@@ -282,7 +282,7 @@ int vprime_ioctl_submit(struct drm_device *drm, void *data,
 			goto err_free;
 		}
 		job->num_bos++;
-		ret = vprime_ctx_map_bo(ctx, to_vprime_bo(job->bos[i]));
+		ret = vprime_ctx_map_bo(ctx, job->bos[i]);
 		if (ret)
 			goto err_free;
 	}

@@ -26,6 +26,8 @@ extern "C" {
 #define VPRIME_PARAM_IRQ_COUNT		0x06	/* interrupts handled so far */
 #define VPRIME_PARAM_ERROR_COUNT	0x07	/* device error interrupts so far */
 #define VPRIME_PARAM_LAST_ERROR		0x08	/* ERROR bits of the latest one */
+#define VPRIME_PARAM_VRAM_FREE		0x09	/* bytes of VRAM not allocated */
+#define VPRIME_PARAM_MIGRATIONS		0x0a	/* VRAM BOs moved to system memory */
 
 /**
  * struct drm_vprime_get_param - query a device parameter
@@ -62,7 +64,8 @@ struct drm_vprime_gem_create {
 };
 
 #define VPRIME_GEM_SYSTEM		(1u << 0)	/* system memory (default) */
-#define VPRIME_GEM_FLAGS		VPRIME_GEM_SYSTEM
+#define VPRIME_GEM_VRAM			(1u << 1)	/* dGPU VRAM, CPU-mapped through the BAR */
+#define VPRIME_GEM_FLAGS		(VPRIME_GEM_SYSTEM | VPRIME_GEM_VRAM)
 
 /**
  * struct drm_vprime_gem_info - where a buffer object is
@@ -72,6 +75,8 @@ struct drm_vprime_gem_create {
  * @gpu_va: out, the BO's GPU virtual address in every context of this
  *	device (commands address the BO through it)
  * @size: out
+ * @placement: out, VPRIME_GEM_SYSTEM or VPRIME_GEM_VRAM (where it is now)
+ * @pad2: must be zero
  */
 struct drm_vprime_gem_info {
 	__u32 handle;
@@ -79,6 +84,8 @@ struct drm_vprime_gem_info {
 	__u64 mmap_offset;
 	__u64 gpu_va;
 	__u64 size;
+	__u32 placement;
+	__u32 pad2;
 };
 
 /**

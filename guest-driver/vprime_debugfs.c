@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vprime_gpu: debugfs (engines, VRAM, contexts), under the DRM minor.
+ */
+
+#include <linux/seq_file.h>
+
+#include <drm/drm_debugfs.h>
+#include <drm/drm_file.h>
+#include <drm/drm_print.h>
+
+#include "vprime_gpu.h"
+
+static int vprime_debugfs_engines(struct seq_file *m, void *data)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct vprime_gpu *gpu = to_vprime_gpu(entry->dev);
+	int i, idx;
+
+	for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
+		struct vprime_engine *e = &gpu->engine[i];
+		struct vprime_hw_fence *hf;
+		unsigned long flags;
+		u32 base = VPRIME_ENGINE_BASE(i);
+		unsigned int pending = 0;
+		u64 seqno, done;
+
+		spin_lock_irqsave(&e->lock, flags);
+		list_for_each_entry(hf, &e->pending, link)
+			pending++;
+		seqno = e->seqno;
+		done = le64_to_cpu(READ_ONCE(*e->fence_cpu));
+		spin_unlock_irqrestore(&e->lock, flags);
+		seq_printf(m, "%s: emitted %llu, completed %llu, pending %u",
+			   e->name, seqno, done, pending);
+		if (drm_dev_enter(&gpu->drm, &idx)) {
+			seq_printf(m, ", head %u, tail %u, status 0x%x, error %u",
+				   vprime_hw_read(&gpu->hw, base + VPRIME_ENG_RING_HEAD),
+				   vprime_hw_read(&gpu->hw, base + VPRIME_ENG_RING_TAIL),
+				   vprime_hw_read(&gpu->hw, base + VPRIME_ENG_STATUS),
+				   vprime_hw_read(&gpu->hw, base + VPRIME_ENG_ERROR));
+			drm_dev_exit(idx);
+		}
+		seq_puts(m, "\n");
+	}
+	return 0;
+}
+
+static int vprime_debugfs_vram(struct seq_file *m, void *data)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct vprime_gpu *gpu = to_vprime_gpu(entry->dev);
+	struct drm_printer p = drm_seq_file_printer(m);
+
+	seq_printf(m, "migrations to system memory: %lld\n",
+		   (long long)atomic64_read(&gpu->migrations));
+	seq_puts(m, "CPU copies of buffer contents by the driver: 0\n");
+	if (!gpu->hw.vram_size) {
+		seq_puts(m, "no VRAM\n");
+		return 0;
+	}
+	mutex_lock(&gpu->vram_lock);
+	drm_buddy_print(&gpu->vram, &p);
+	mutex_unlock(&gpu->vram_lock);
+	return 0;
+}
+
+static int vprime_debugfs_contexts(struct seq_file *m, void *data)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct vprime_gpu *gpu = to_vprime_gpu(entry->dev);
+	unsigned long flags;
+	int i;
+
+	spin_lock_irqsave(&gpu->ctx_lock, flags);
+	for (i = 0; i < VPRIME_GPU_MAX_CONTEXTS; i++) {
+		struct vprime_ctx *ctx = gpu->ctx_by_id[i];
+
+		if (ctx)
+			seq_printf(m, "context %d: %s\n", i,
+				   atomic_read(&ctx->banned) ? "banned" : "ok");
+	}
+	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
+	return 0;
+}
+
+static const struct drm_debugfs_info vprime_debugfs_list[] = {
+	{ "engines", vprime_debugfs_engines, 0 },
+	{ "vram", vprime_debugfs_vram, 0 },
+	{ "contexts", vprime_debugfs_contexts, 0 },
+};
+
+/* Called before drm_dev_register(), as drm_debugfs_add_files() wants. */
+void vprime_debugfs_init(struct vprime_gpu *gpu)
+{
+	drm_debugfs_add_files(&gpu->drm, vprime_debugfs_list,
+			      ARRAY_SIZE(vprime_debugfs_list));
+}
