@@ -16,6 +16,9 @@
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_prime.h>
+#include <drm/drm_print.h>
+#include <linux/dma-resv.h>
 
 #include "vprime_gpu.h"
 
@@ -92,6 +95,8 @@ struct drm_gem_object *vprime_gem_create_object(struct drm_device *drm,
 
 /* ---- VRAM ------------------------------------------------------------- */
 
+static void vprime_free_pages(struct page **pages, unsigned long n);
+
 static void vprime_vram_free(struct drm_gem_object *obj)
 {
 	struct vprime_gpu *gpu = to_vprime_gpu(obj->dev);
@@ -100,65 +105,247 @@ static void vprime_vram_free(struct drm_gem_object *obj)
 	mutex_lock(&gpu->vram_lock);
 	drm_buddy_free_list(&gpu->vram, &bo->blocks, 0);
 	mutex_unlock(&gpu->vram_lock);
+	if (bo->sgt) {
+		dma_unmap_sgtable(obj->dev->dev, bo->sgt, DMA_BIDIRECTIONAL, 0);
+		sg_free_table(bo->sgt);
+		kfree(bo->sgt);
+	}
+	vprime_free_pages(bo->pages, obj->size >> PAGE_SHIFT);
 	vprime_va_free(gpu, &bo->va);
 	drm_gem_object_release(obj);
 	kfree(bo);
 }
 
-/* CPU mapping of VRAM: the BAR, write-combined, block by block */
-static int vprime_vram_mmap(struct drm_gem_object *obj,
-			    struct vm_area_struct *vma)
+static void vprime_free_pages(struct page **pages, unsigned long n)
 {
+	unsigned long i;
+
+	if (!pages)
+		return;
+	for (i = 0; i < n; i++)
+		if (pages[i])
+			__free_page(pages[i]);
+	kvfree(pages);
+}
+
+/*
+ * CPU mapping: pages are inserted at fault time, from the BAR while the BO
+ * is in VRAM and from system memory after a migration (which zaps the old
+ * mappings, so the next access faults the new page in).
+ */
+static vm_fault_t vprime_vram_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct drm_gem_object *obj = vma->vm_private_data;
 	struct vprime_gpu *gpu = to_vprime_gpu(obj->dev);
 	struct vprime_vram_bo *bo = to_vprime_vram_bo(obj);
+	u64 off = (u64)(vmf->address - vma->vm_start);
 	struct drm_buddy_block *block;
-	unsigned long addr = vma->vm_start;
-	int ret = 0;
+	unsigned long pfn = 0;
+	vm_fault_t ret;
+	int idx;
 
-	if (vma->vm_end - vma->vm_start > obj->size)
-		return -EINVAL;
-	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
-	vma->vm_page_prot = pgprot_writecombine(vm_get_page_prot(vma->vm_flags));
-
+	if (off >= obj->size)
+		return VM_FAULT_SIGBUS;
 	mutex_lock(&gpu->vram_lock);
-	list_for_each_entry(block, &bo->blocks, link) {
-		u64 size = drm_buddy_block_size(&gpu->vram, block);
+	if (bo->pages) {
+		pfn = page_to_pfn(bo->pages[off >> PAGE_SHIFT]);
+	} else if (drm_dev_enter(obj->dev, &idx)) {
+		list_for_each_entry(block, &bo->blocks, link) {
+			u64 size = drm_buddy_block_size(&gpu->vram, block);
 
-		size = min_t(u64, size, vma->vm_end - addr);
-		ret = io_remap_pfn_range(vma, addr,
-					 (gpu->vram_bar +
-					  drm_buddy_block_offset(block)) >> PAGE_SHIFT,
-					 size, vma->vm_page_prot);
-		if (ret)
-			break;
-		addr += size;
-		if (addr >= vma->vm_end)
-			break;
+			if (off < size) {
+				pfn = (gpu->vram_bar + drm_buddy_block_offset(block) +
+				       off) >> PAGE_SHIFT;
+				break;
+			}
+			off -= size;
+		}
+		drm_dev_exit(idx);
 	}
+	ret = pfn ? vmf_insert_pfn(vma, vmf->address, pfn) : VM_FAULT_SIGBUS;
 	mutex_unlock(&gpu->vram_lock);
 	return ret;
 }
 
 static const struct vm_operations_struct vprime_vram_vm_ops = {
+	.fault = vprime_vram_fault,
 	.open = drm_gem_vm_open,
 	.close = drm_gem_vm_close,
 };
 
+static int vprime_vram_mmap(struct drm_gem_object *obj,
+			    struct vm_area_struct *vma)
+{
+	if (vma->vm_end - vma->vm_start > obj->size)
+		return -EINVAL;
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_page_prot = pgprot_writecombine(vm_get_page_prot(vma->vm_flags));
+	return 0;
+}
+
+/* Rewrite the PTEs of every context that maps the BO (after a migration) */
+static void vprime_remap_everywhere(struct vprime_gpu *gpu,
+				    struct drm_gem_object *obj)
+{
+	unsigned long key = vprime_bo_va(obj) >> VPRIME_GPU_PAGE_SHIFT;
+	struct vprime_ctx *ctxs[VPRIME_GPU_MAX_CONTEXTS];
+	unsigned long flags;
+	int i, n = 0;
+
+	spin_lock_irqsave(&gpu->ctx_lock, flags);
+	for (i = 0; i < VPRIME_GPU_MAX_CONTEXTS; i++)
+		if (gpu->ctx_by_id[i] && kref_get_unless_zero(&gpu->ctx_by_id[i]->refcount))
+			ctxs[n++] = gpu->ctx_by_id[i];
+	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
+
+	for (i = 0; i < n; i++) {
+		mutex_lock(&ctxs[i]->lock);
+		if (xa_load(&ctxs[i]->mapped, key)) {
+			vprime_ctx_write_ptes(ctxs[i], obj, vprime_bo_va(obj));
+			vprime_hw_write(&gpu->hw, VPRIME_REG_TLB_INVALIDATE,
+					ctxs[i]->hw_id);
+		}
+		mutex_unlock(&ctxs[i]->lock);
+		vprime_ctx_put(ctxs[i]);
+	}
+}
+
+/**
+ * vprime_vram_migrate - move a VRAM BO to system memory, once
+ * @bo: the BO
+ *
+ * For an importer that cannot reach VRAM (there is no peer-to-peer DMA
+ * here).  The dGPU's copy engine moves the contents, not the CPU; every
+ * GPU mapping and CPU mapping then follows the new pages.
+ */
+static int vprime_vram_migrate(struct vprime_vram_bo *bo)
+{
+	struct drm_gem_object *obj = &bo->base;
+	struct vprime_gpu *gpu = to_vprime_gpu(obj->dev);
+	unsigned long i, n = obj->size >> PAGE_SHIFT;
+	struct vprime_ctx *kctx = gpu->kctx;
+	struct drm_mm_node tmp = {};
+	struct page **pages = NULL;
+	struct sg_table *sgt = NULL;
+	LIST_HEAD(old);
+	long lret;
+	int ret;
+
+	ret = dma_resv_lock_interruptible(obj->resv, NULL);
+	if (ret)
+		return ret;
+	if (bo->pages)
+		goto out_unlock;
+	/* the GPU's pending writes land before the copy */
+	lret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_BOOKKEEP, true,
+				     MAX_SCHEDULE_TIMEOUT);
+	if (lret < 0) {
+		ret = lret;
+		goto out_unlock;
+	}
+
+	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL);
+	if (!pages) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	for (i = 0; i < n; i++) {
+		pages[i] = alloc_page(GFP_KERNEL);
+		if (!pages[i]) {
+			ret = -ENOMEM;
+			goto err_pages;
+		}
+	}
+	sgt = drm_prime_pages_to_sg(obj->dev, pages, n);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		sgt = NULL;
+		goto err_pages;
+	}
+	ret = dma_map_sgtable(obj->dev->dev, sgt, DMA_BIDIRECTIONAL, 0);
+	if (ret)
+		goto err_sgt;
+
+	/* the copy engine: VRAM at the BO's VA -> the new pages at tmp */
+	ret = vprime_va_alloc(gpu, &tmp, obj->size);
+	if (ret)
+		goto err_map;
+	mutex_lock(&kctx->lock);
+	ret = vprime_ctx_write_ptes(kctx, obj, bo->va.start);
+	if (!ret)
+		ret = vprime_ctx_write_sgt(kctx, sgt, tmp.start, obj->size);
+	vprime_hw_write(&gpu->hw, VPRIME_REG_TLB_INVALIDATE, kctx->hw_id);
+	mutex_unlock(&kctx->lock);
+	if (!ret)
+		ret = vprime_kernel_copy(gpu, kctx, bo->va.start, tmp.start,
+					 obj->size);
+	mutex_lock(&kctx->lock);
+	vprime_ctx_clear(kctx, bo->va.start, obj->size);
+	vprime_ctx_clear(kctx, tmp.start, obj->size);
+	vprime_hw_write(&gpu->hw, VPRIME_REG_TLB_INVALIDATE, kctx->hw_id);
+	mutex_unlock(&kctx->lock);
+	vprime_va_free(gpu, &tmp);
+	if (ret)
+		goto err_map;
+
+	mutex_lock(&gpu->vram_lock);
+	list_splice_init(&bo->blocks, &old);
+	bo->pages = pages;
+	bo->sgt = sgt;
+	drm_buddy_free_list(&gpu->vram, &old, 0);
+	mutex_unlock(&gpu->vram_lock);
+
+	vprime_remap_everywhere(gpu, obj);
+	drm_vma_node_unmap(&obj->vma_node, obj->dev->anon_inode->i_mapping);
+	atomic64_inc(&gpu->migrations);
+	drm_dbg_driver(obj->dev, "migrated a %zu KiB VRAM BO to system memory\n",
+		       obj->size >> 10);
+	goto out_unlock;
+
+err_map:
+	dma_unmap_sgtable(obj->dev->dev, sgt, DMA_BIDIRECTIONAL, 0);
+err_sgt:
+	sg_free_table(sgt);
+	kfree(sgt);
+err_pages:
+	vprime_free_pages(pages, n);
+out_unlock:
+	dma_resv_unlock(obj->resv);
+	return ret;
+}
+
 static struct dma_buf *vprime_vram_export(struct drm_gem_object *obj,
 					  int flags)
 {
+	int ret;
+
 	/*
 	 * No peer-to-peer DMA here (no PCI_P2PDMA): an importer cannot reach
-	 * VRAM.  Userspace exports a system-memory BO instead, filled by the
-	 * copy engine (the Optimus path).
+	 * VRAM, so the BO moves to system memory first, by the copy engine.
 	 */
-	return ERR_PTR(-EOPNOTSUPP);
+	ret = vprime_vram_migrate(to_vprime_vram_bo(obj));
+	if (ret)
+		return ERR_PTR(ret);
+	return drm_gem_prime_export(obj, flags);
+}
+
+/* The exporter's pages, for drm_gem_map_dma_buf() to map per importer */
+static struct sg_table *vprime_vram_get_sg_table(struct drm_gem_object *obj)
+{
+	struct vprime_vram_bo *bo = to_vprime_vram_bo(obj);
+
+	if (!bo->pages)
+		return ERR_PTR(-EINVAL);
+	return drm_prime_pages_to_sg(obj->dev, bo->pages,
+				     obj->size >> PAGE_SHIFT);
 }
 
 static const struct drm_gem_object_funcs vprime_vram_funcs = {
 	.free = vprime_vram_free,
 	.mmap = vprime_vram_mmap,
 	.export = vprime_vram_export,
+	.get_sg_table = vprime_vram_get_sg_table,
 	.vm_ops = &vprime_vram_vm_ops,
 };
 
@@ -263,8 +450,9 @@ int vprime_ioctl_gem_info(struct drm_device *drm, void *data,
 		args->mmap_offset = drm_vma_node_offset_addr(&obj->vma_node);
 		args->gpu_va = vprime_bo_va(obj);
 		args->size = obj->size;
-		args->placement = vprime_is_vram_bo(obj) ? VPRIME_GEM_VRAM :
-							   VPRIME_GEM_SYSTEM;
+		args->placement = vprime_is_vram_bo(obj) &&
+				  !to_vprime_vram_bo(obj)->pages ?
+				  VPRIME_GEM_VRAM : VPRIME_GEM_SYSTEM;
 	}
 	drm_gem_object_put(obj);
 	return ret;

@@ -126,6 +126,13 @@ struct vprime_vram_bo {
 	struct drm_gem_object base;
 	struct drm_mm_node va;
 	struct list_head blocks;
+	/*
+	 * After migration to system memory (export to an importer that
+	 * cannot reach VRAM): its pages and their mapping for this device.
+	 * Set once, under &vprime_gpu.vram_lock.
+	 */
+	struct page **pages;
+	struct sg_table *sgt;
 };
 
 static inline struct vprime_vram_bo *to_vprime_vram_bo(struct drm_gem_object *obj)
@@ -152,6 +159,8 @@ struct vprime_gpu {
 	struct drm_buddy vram;
 	resource_size_t vram_bar;
 	atomic64_t migrations;
+	/* the driver's own context, for migration copies */
+	struct vprime_ctx *kctx;
 
 	unsigned int job_timeout_ms;
 };
@@ -192,6 +201,11 @@ void vprime_debugfs_init(struct vprime_gpu *gpu);
 
 /* vprime_mmu.c */
 int vprime_ctx_map_bo(struct vprime_ctx *ctx, struct drm_gem_object *obj);
+int vprime_ctx_write_ptes(struct vprime_ctx *ctx, struct drm_gem_object *obj,
+			  u64 va);
+int vprime_ctx_write_sgt(struct vprime_ctx *ctx, struct sg_table *sgt,
+			 u64 va, u64 size);
+void vprime_ctx_clear(struct vprime_ctx *ctx, u64 va, u64 size);
 struct vprime_pt *vprime_pt_alloc(struct vprime_gpu *gpu);
 void vprime_pt_free(struct vprime_gpu *gpu, struct vprime_pt *pt, int level);
 
@@ -214,6 +228,10 @@ int vprime_ioctl_ctx_destroy(struct drm_device *drm, void *data,
 int vprime_ioctl_submit(struct drm_device *drm, void *data,
 			struct drm_file *file);
 void vprime_ctx_put(struct vprime_ctx *ctx);
+struct vprime_ctx *vprime_ctx_create(struct vprime_gpu *gpu);
+void vprime_ctx_destroy(struct vprime_ctx *ctx);
+int vprime_kernel_copy(struct vprime_gpu *gpu, struct vprime_ctx *ctx,
+		       u64 src, u64 dst, u64 size);
 void vprime_file_release_ctxs(struct vprime_file *vf);
 extern const struct drm_sched_backend_ops vprime_sched_ops;
 

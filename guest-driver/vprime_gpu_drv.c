@@ -203,6 +203,12 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 			VPRIME_IRQ_VALID_MASK |
 			VPRIME_IRQ_ENGINE(VPRIME_ENGINE_RENDER) |
 			VPRIME_IRQ_ENGINE(VPRIME_ENGINE_COPY));
+	gpu->kctx = vprime_ctx_create(gpu);
+	if (IS_ERR(gpu->kctx)) {
+		ret = PTR_ERR(gpu->kctx);
+		gpu->kctx = NULL;
+		goto err_engines;
+	}
 
 	ret = drm_dev_register(&gpu->drm, 0);
 	if (ret)
@@ -219,6 +225,8 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 	return 0;
 
 err_engines:
+	if (gpu->kctx)
+		vprime_ctx_destroy(gpu->kctx);
 	vprime_engines_fini(gpu);
 err_hw:
 	vprime_hw_fini(&gpu->hw);
@@ -230,6 +238,7 @@ static void vprime_gpu_remove(struct pci_dev *pdev)
 	struct vprime_gpu *gpu = pci_get_drvdata(pdev);
 
 	drm_dev_unplug(&gpu->drm);
+	vprime_ctx_destroy(gpu->kctx);
 	vprime_hw_fini(&gpu->hw);
 	vprime_engines_fini(gpu);
 }

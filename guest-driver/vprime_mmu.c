@@ -74,14 +74,39 @@ static int vprime_map_page(struct vprime_ctx *ctx, u64 va, u64 pte)
 	return 0;
 }
 
-static int vprime_map_vram(struct vprime_ctx *ctx, struct vprime_vram_bo *bo)
+/* Point [va, va + size) at the DMA addresses of an sg table */
+static int vprime_map_sgt(struct vprime_ctx *ctx, struct sg_table *sgt,
+			  u64 va, u64 size)
+{
+	struct sg_dma_page_iter iter;
+	u64 end = va + size;
+	int ret;
+
+	for_each_sgtable_dma_page(sgt, &iter, 0) {
+		if (va >= end)
+			break;
+		ret = vprime_map_page(ctx, va, sg_page_iter_dma_address(&iter) |
+				      VPRIME_PTE_VALID | VPRIME_PTE_WRITABLE);
+		if (ret)
+			return ret;
+		va += VPRIME_GPU_PAGE_SIZE;
+	}
+	return 0;
+}
+
+static int vprime_map_vram(struct vprime_ctx *ctx, struct vprime_vram_bo *bo,
+			   u64 va)
 {
 	struct vprime_gpu *gpu = ctx->gpu;
 	struct drm_buddy_block *block;
-	u64 va = bo->va.start;
 	int ret = 0;
 
 	mutex_lock(&gpu->vram_lock);
+	if (bo->sgt) {
+		/* migrated to system memory */
+		ret = vprime_map_sgt(ctx, bo->sgt, va, bo->base.size);
+		goto out;
+	}
 	list_for_each_entry(block, &bo->blocks, link) {
 		u64 off = drm_buddy_block_offset(block);
 		u64 end = off + drm_buddy_block_size(&gpu->vram, block);
@@ -93,33 +118,58 @@ static int vprime_map_vram(struct vprime_ctx *ctx, struct vprime_vram_bo *bo)
 			va += VPRIME_GPU_PAGE_SIZE;
 		}
 	}
+out:
 	mutex_unlock(&gpu->vram_lock);
 	return ret;
 }
 
-static int vprime_map_sys(struct vprime_ctx *ctx, struct vprime_bo *bo)
+static int vprime_map_sys(struct vprime_ctx *ctx, struct vprime_bo *bo,
+			  u64 va)
 {
-	struct drm_gem_object *obj = &bo->base.base;
-	struct sg_dma_page_iter iter;
-	struct sg_table *sgt;
-	u64 va = bo->va.start;
-	int ret;
+	struct sg_table *sgt = drm_gem_shmem_get_pages_sgt(&bo->base);
 
-	sgt = drm_gem_shmem_get_pages_sgt(&bo->base);
 	if (IS_ERR(sgt))
 		return PTR_ERR(sgt);
-	for_each_sgtable_dma_page(sgt, &iter, 0) {
-		dma_addr_t addr = sg_page_iter_dma_address(&iter);
+	return vprime_map_sgt(ctx, sgt, va, bo->base.base.size);
+}
 
-		if (va >= bo->va.start + obj->size)
-			break;
-		ret = vprime_map_page(ctx, va, addr | VPRIME_PTE_VALID |
-				      VPRIME_PTE_WRITABLE);
-		if (ret)
-			return ret;
-		va += VPRIME_GPU_PAGE_SIZE;
+/**
+ * vprime_ctx_write_ptes - point a range of a context at a BO's pages
+ * @ctx: context; caller holds @ctx->lock
+ * @obj: BO, wherever it is now (system, VRAM, migrated)
+ * @va: where
+ *
+ * No reference is taken and the TLB is not invalidated.
+ */
+int vprime_ctx_write_ptes(struct vprime_ctx *ctx, struct drm_gem_object *obj,
+			  u64 va)
+{
+	if (vprime_is_vram_bo(obj))
+		return vprime_map_vram(ctx, to_vprime_vram_bo(obj), va);
+	return vprime_map_sys(ctx, to_vprime_bo(obj), va);
+}
+
+/* Make a range of a context not present again; caller holds ctx->lock */
+void vprime_ctx_clear(struct vprime_ctx *ctx, u64 va, u64 size)
+{
+	u64 end = va + size;
+
+	for (; va < end; va += VPRIME_GPU_PAGE_SIZE) {
+		struct vprime_pt *pt = ctx->root;
+		int level;
+
+		for (level = VPRIME_GPU_PT_LEVELS - 1; level > 0 && pt; level--)
+			pt = pt->child[VPRIME_GPU_PT_INDEX(va, level)];
+		if (pt)
+			WRITE_ONCE(pt->cpu[VPRIME_GPU_PT_INDEX(va, 0)], 0);
 	}
-	return 0;
+}
+
+/* Map an sg table at va in a context; caller holds ctx->lock */
+int vprime_ctx_write_sgt(struct vprime_ctx *ctx, struct sg_table *sgt,
+			 u64 va, u64 size)
+{
+	return vprime_map_sgt(ctx, sgt, va, size);
 }
 
 /**
@@ -137,10 +187,7 @@ int vprime_ctx_map_bo(struct vprime_ctx *ctx, struct drm_gem_object *obj)
 	mutex_lock(&ctx->lock);
 	if (xa_load(&ctx->mapped, key))
 		goto out;
-	if (vprime_is_vram_bo(obj))
-		ret = vprime_map_vram(ctx, to_vprime_vram_bo(obj));
-	else
-		ret = vprime_map_sys(ctx, to_vprime_bo(obj));
+	ret = vprime_ctx_write_ptes(ctx, obj, vprime_bo_va(obj));
 	if (ret)
 		goto out;
 	ret = xa_err(xa_store(&ctx->mapped, key, obj, GFP_KERNEL));

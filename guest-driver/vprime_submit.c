@@ -44,27 +44,21 @@ void vprime_ctx_put(struct vprime_ctx *ctx)
 	kref_put(&ctx->refcount, vprime_ctx_release);
 }
 
-int vprime_ioctl_ctx_create(struct drm_device *drm, void *data,
-			    struct drm_file *file)
+/**
+ * vprime_ctx_create - a new hardware context with an empty address space
+ * @gpu: device
+ *
+ * Returns the context (one reference) or an ERR_PTR.
+ */
+struct vprime_ctx *vprime_ctx_create(struct vprime_gpu *gpu)
 {
-	struct vprime_gpu *gpu = to_vprime_gpu(drm);
-	struct vprime_file *vf = file->driver_priv;
-	struct drm_vprime_ctx_create *args = data;
 	struct vprime_ctx *ctx;
 	unsigned long flags;
-	int ret, i, idx;
-	u32 id;
-
-	if (args->pad || args->ctx_id)
-		return -EINVAL;
-	if (!drm_dev_enter(drm, &idx))
-		return -ENODEV;
+	int ret, i;
 
 	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
-	if (!ctx) {
-		ret = -ENOMEM;
-		goto out_exit;
-	}
+	if (!ctx)
+		return ERR_PTR(-ENOMEM);
 	kref_init(&ctx->refcount);
 	ctx->gpu = gpu;
 	mutex_init(&ctx->lock);
@@ -98,17 +92,7 @@ int vprime_ioctl_ctx_create(struct drm_device *drm, void *data,
 	vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_PT_HI,
 			upper_32_bits(ctx->root->dma));
 	vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_CONTROL, VPRIME_CTX_ENABLE);
-
-	ret = xa_alloc(&vf->ctxs, &id, ctx, xa_limit_32b, GFP_KERNEL);
-	if (ret) {
-		for (i = 0; i < VPRIME_GPU_ENGINES; i++)
-			drm_sched_entity_destroy(&ctx->entity[i]);
-		vprime_ctx_put(ctx);
-		goto out_exit;
-	}
-	args->ctx_id = id;
-	drm_dev_exit(idx);
-	return 0;
+	return ctx;
 
 err_entities:
 	while (i--)
@@ -118,13 +102,40 @@ err_ida:
 	ida_free(&gpu->ctx_ida, ctx->hw_id);
 err_free:
 	kfree(ctx);
+	return ERR_PTR(ret);
+}
+
+int vprime_ioctl_ctx_create(struct drm_device *drm, void *data,
+			    struct drm_file *file)
+{
+	struct vprime_gpu *gpu = to_vprime_gpu(drm);
+	struct vprime_file *vf = file->driver_priv;
+	struct drm_vprime_ctx_create *args = data;
+	struct vprime_ctx *ctx;
+	int ret, idx;
+	u32 id;
+
+	if (args->pad || args->ctx_id)
+		return -EINVAL;
+	if (!drm_dev_enter(drm, &idx))
+		return -ENODEV;
+	ctx = vprime_ctx_create(gpu);
+	if (IS_ERR(ctx)) {
+		ret = PTR_ERR(ctx);
+		goto out_exit;
+	}
+	ret = xa_alloc(&vf->ctxs, &id, ctx, xa_limit_32b, GFP_KERNEL);
+	if (ret)
+		vprime_ctx_destroy(ctx);
+	else
+		args->ctx_id = id;
 out_exit:
 	drm_dev_exit(idx);
 	return ret;
 }
 
-/* Tear down a context the file owns: its queued jobs finish first. */
-static void vprime_ctx_destroy(struct vprime_ctx *ctx)
+/* Tear down a context: its queued jobs finish first. */
+void vprime_ctx_destroy(struct vprime_ctx *ctx)
 {
 	int i;
 
@@ -380,5 +391,63 @@ err_free:
 	vprime_ctx_put(ctx);
 out_exit:
 	drm_dev_exit(idx);
+	return ret;
+}
+
+/**
+ * vprime_kernel_copy - copy between two GPU VAs of a kernel-owned context
+ * @gpu: device
+ * @ctx: context with both ranges mapped
+ * @src: source GPU VA
+ * @dst: destination GPU VA
+ * @size: bytes, at most VPRIME_CMD_MAX_BYTES
+ *
+ * Runs one COPY on the copy engine through the scheduler and waits for it.
+ * Returns 0 or the job's error.
+ */
+int vprime_kernel_copy(struct vprime_gpu *gpu, struct vprime_ctx *ctx,
+		       u64 src, u64 dst, u64 size)
+{
+	struct dma_fence *done;
+	struct vprime_job *job;
+	int ret;
+
+	job = kzalloc(sizeof(*job), GFP_KERNEL);
+	if (!job)
+		return -ENOMEM;
+	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
+	job->cmds = kvcalloc(1, sizeof(*job->cmds), GFP_KERNEL);
+	if (!job->hw_fence || !job->cmds) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	job->cmds[0].opcode = VPRIME_OP_COPY;
+	job->cmds[0].copy.src = src;
+	job->cmds[0].copy.dst = dst;
+	job->cmds[0].copy.size = size;
+	job->num_cmds = 1;
+	job->engine = &gpu->engine[VPRIME_ENGINE_COPY];
+	kref_get(&ctx->refcount);
+	job->ctx = ctx;
+
+	ret = drm_sched_job_init(&job->base, &ctx->entity[VPRIME_ENGINE_COPY],
+				 2, ctx);
+	if (ret) {
+		vprime_ctx_put(ctx);
+		goto err_free;
+	}
+	drm_sched_job_arm(&job->base);
+	done = dma_fence_get(&job->base.s_fence->finished);
+	drm_sched_entity_push_job(&job->base);
+	ret = dma_fence_wait(done, false);
+	if (!ret)
+		ret = done->error;
+	dma_fence_put(done);
+	return ret;
+
+err_free:
+	kvfree(job->cmds);
+	kfree(job->hw_fence);
+	kfree(job);
 	return ret;
 }

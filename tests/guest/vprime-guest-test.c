@@ -647,6 +647,27 @@ static int bo_new(int fd, uint64_t size, struct bo *bo)
 	return 0;
 }
 
+static int bo_new_flags(int fd, uint64_t size, uint32_t flags, struct bo *bo)
+{
+	struct drm_vprime_gem_create cr = { .size = size, .flags = flags };
+	struct drm_vprime_gem_info in = { 0 };
+
+	memset(bo, 0, sizeof(*bo));
+	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_CREATE, &cr))
+		return -errno;
+	in.handle = cr.handle;
+	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &in))
+		return -errno;
+	if (in.placement != (flags ? flags : VPRIME_GEM_SYSTEM))
+		return -EBADE;
+	bo->handle = cr.handle;
+	bo->va = in.gpu_va;
+	bo->size = in.size;
+	bo->map = mmap(NULL, in.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		       in.mmap_offset);
+	return bo->map == MAP_FAILED ? -errno : 0;
+}
+
 static void bo_free(int fd, struct bo *bo)
 {
 	struct drm_gem_close cl = { .handle = bo->handle };
@@ -1057,14 +1078,11 @@ static int test_gpu_hang(struct ctx *c)
  */
 static int test_gpu_prime(struct ctx *c)
 {
-	int kinds[2], nk, dfd, ifd;
+	int kinds[2], nk, dfd, ifd, pl;
 	uint32_t dctx, ictx, imported;
 	struct bo src, dst;
 	const struct bo *sb[1] = { &src };
-	struct drm_prime_handle exp = { 0 }, imp = { 0 };
-	struct drm_vprime_gem_info info = { 0 };
 	struct vprime_cmd cmd;
-	bool ok = true;
 	uint32_t x, y;
 
 	NEED_GPU(c, kinds, nk);
@@ -1076,60 +1094,69 @@ static int test_gpu_prime(struct ctx *c)
 	ifd = gpu_open(c, VPRIME_KIND_IGPU);
 	dctx = ctx_new(dfd);
 	ictx = ctx_new(ifd);
-	CHECK(!bo_new(dfd, 1 << 20, &src) && !bo_new(ifd, 1 << 20, &dst),
-	      "bo_new");
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = VPRIME_OP_PATTERN;
-	cmd.rect.dst = src.va;
-	cmd.rect.pitch = 1024;
-	cmd.rect.width = 256;
-	cmd.rect.height = 64;
-	cmd.rect.format = VPRIME_FMT_XRGB8888;
-	cmd.rect.frame = 3;
-	cmd.rect.tag = 0x42;
-	CHECK(!run(dfd, dctx, VPRIME_ENGINE_RENDER, &cmd, 1, sb, 1),
-	      "dGPU pattern");
+	/* the dGPU renders in system memory, then in VRAM (which migrates) */
+	for (pl = 0; pl < 2; pl++) {
+		struct drm_prime_handle exp = { 0 }, imp = { 0 };
+		struct drm_vprime_gem_info info = { 0 };
+		bool ok = true;
 
-	exp.handle = src.handle;
-	exp.flags = DRM_CLOEXEC | DRM_RDWR;
-	CHECK(!ioctl(dfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp), "export: %s",
-	      strerror(errno));
-	imp.fd = exp.fd;
-	CHECK(!ioctl(ifd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp), "import: %s",
-	      strerror(errno));
-	imported = imp.handle;
-	info.handle = imported;
-	CHECK(!ioctl(ifd, DRM_IOCTL_VPRIME_GEM_INFO, &info), "info");
-	{
-		struct bo in = { .handle = imported, .va = info.gpu_va };
-		const struct bo *bos[2] = { &in, &dst };
-
+		CHECK(!bo_new_flags(dfd, 1 << 20, pl ? VPRIME_GEM_VRAM : 0, &src) &&
+		      !bo_new(ifd, 1 << 20, &dst), "bo_new");
 		memset(&cmd, 0, sizeof(cmd));
-		cmd.opcode = VPRIME_OP_BLIT;
-		cmd.blit.src = in.va;
-		cmd.blit.dst = dst.va;
-		cmd.blit.src_pitch = 1024;
-		cmd.blit.dst_pitch = 512;
-		cmd.blit.width = 256;
-		cmd.blit.height = 64;
-		cmd.blit.src_format = VPRIME_FMT_XRGB8888;
-		cmd.blit.dst_format = VPRIME_FMT_RGB565;
-		CHECK(!run(ifd, ictx, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 2),
-		      "iGPU blit from the imported BO");
-	}
-	for (y = 0; y < 64 && ok; y++)
-		for (x = 0; x < 256 && ok; x++) {
-			uint32_t p = VPRIME_PATTERN_XRGB(3, 0x42, x, y);
-			uint16_t want = ((p >> 8) & 0xf800) | ((p >> 5) & 0x07e0) |
-					((p >> 3) & 0x001f);
+		cmd.opcode = VPRIME_OP_PATTERN;
+		cmd.rect.dst = src.va;
+		cmd.rect.pitch = 1024;
+		cmd.rect.width = 256;
+		cmd.rect.height = 64;
+		cmd.rect.format = VPRIME_FMT_XRGB8888;
+		cmd.rect.frame = 3 + pl;
+		cmd.rect.tag = 0x42;
+		CHECK(!run(dfd, dctx, VPRIME_ENGINE_RENDER, &cmd, 1, sb, 1),
+		      "dGPU pattern");
 
-			ok = *(uint16_t *)(dst.map + y * 512 + x * 2) == want;
+		exp.handle = src.handle;
+		exp.flags = DRM_CLOEXEC | DRM_RDWR;
+		CHECK(!ioctl(dfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp), "export: %s",
+		      strerror(errno));
+		imp.fd = exp.fd;
+		CHECK(!ioctl(ifd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp), "import: %s",
+		      strerror(errno));
+		imported = imp.handle;
+		info.handle = imported;
+		CHECK(!ioctl(ifd, DRM_IOCTL_VPRIME_GEM_INFO, &info), "info");
+		{
+			struct bo in = { .handle = imported, .va = info.gpu_va };
+			const struct bo *bos[2] = { &in, &dst };
+
+			memset(&cmd, 0, sizeof(cmd));
+			cmd.opcode = VPRIME_OP_BLIT;
+			cmd.blit.src = in.va;
+			cmd.blit.dst = dst.va;
+			cmd.blit.src_pitch = 1024;
+			cmd.blit.dst_pitch = 512;
+			cmd.blit.width = 256;
+			cmd.blit.height = 64;
+			cmd.blit.src_format = VPRIME_FMT_XRGB8888;
+			cmd.blit.dst_format = VPRIME_FMT_RGB565;
+			CHECK(!run(ifd, ictx, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 2),
+			      "iGPU blit from the imported BO");
 		}
-	CHECK(ok, "iGPU result differs from the dGPU's pattern");
-	diag("dGPU -> dma-buf -> iGPU blit: %s", ok ? "pixels match" : "MISMATCH");
-	close(exp.fd);
-	bo_free(dfd, &src);
-	bo_free(ifd, &dst);
+		for (y = 0; y < 64 && ok; y++)
+			for (x = 0; x < 256 && ok; x++) {
+				uint32_t p = VPRIME_PATTERN_XRGB(3 + pl, 0x42, x, y);
+				uint16_t want = ((p >> 8) & 0xf800) | ((p >> 5) & 0x07e0) |
+						((p >> 3) & 0x001f);
+
+				ok = *(uint16_t *)(dst.map + y * 512 + x * 2) == want;
+			}
+		CHECK(ok, "iGPU result differs from the dGPU's pattern");
+		diag("dGPU (%s) -> dma-buf -> iGPU blit: %s",
+		     pl ? "VRAM, migrated" : "system memory",
+		     ok ? "pixels match" : "MISMATCH");
+		close(exp.fd);
+		bo_free(dfd, &src);
+		bo_free(ifd, &dst);
+	}
 	close(dfd);
 	close(ifd);
 	return 0;
@@ -1244,27 +1271,6 @@ static int test_gpu_import_foreign(struct ctx *c)
 	return 0;
 }
 
-static int bo_new_flags(int fd, uint64_t size, uint32_t flags, struct bo *bo)
-{
-	struct drm_vprime_gem_create cr = { .size = size, .flags = flags };
-	struct drm_vprime_gem_info in = { 0 };
-
-	memset(bo, 0, sizeof(*bo));
-	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_CREATE, &cr))
-		return -errno;
-	in.handle = cr.handle;
-	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &in))
-		return -errno;
-	if (in.placement != (flags ? flags : VPRIME_GEM_SYSTEM))
-		return -EBADE;
-	bo->handle = cr.handle;
-	bo->va = in.gpu_va;
-	bo->size = in.size;
-	bo->map = mmap(NULL, in.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		       in.mmap_offset);
-	return bo->map == MAP_FAILED ? -errno : 0;
-}
-
 /* VRAM BOs: CPU access through the BAR, copy engine VRAM <-> system */
 static int test_gpu_vram(struct ctx *c)
 {
@@ -1323,10 +1329,38 @@ static int test_gpu_vram(struct ctx *c)
 	      !memcmp(s1.map, s2.map, size), "system -> VRAM -> system differs");
 	diag("VRAM BO: BAR access, copy engine both ways ok");
 
-	/* no peer-to-peer: a VRAM BO is not exported */
-	exp.handle = v.handle;
-	r = ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp) ? errno : 0;
-	CHECK(r == EOPNOTSUPP, "VRAM export: %s", strerror(r));
+	/*
+	 * Export: no peer-to-peer here, so the BO moves to system memory,
+	 * copied by the copy engine; the dGPU and an old CPU mapping follow.
+	 */
+	{
+		uint64_t mig0 = 0, mig1 = 0;
+		struct drm_vprime_gem_info in = { .handle = v.handle };
+
+		get_param(fd, VPRIME_PARAM_MIGRATIONS, &mig0);
+		exp.handle = v.handle;
+		r = ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp) ? errno : 0;
+		CHECK(!r, "VRAM export: %s", strerror(r));
+		get_param(fd, VPRIME_PARAM_MIGRATIONS, &mig1);
+		CHECK(mig1 == mig0 + 1, "migrations %" PRIu64 " -> %" PRIu64,
+		      mig0, mig1);
+		CHECK(!ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &in) &&
+		      in.placement == VPRIME_GEM_SYSTEM, "placement after export");
+		CHECK(!memcmp((void *)v.map, s1.map, size),
+		      "contents changed by the migration");
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opcode = VPRIME_OP_COPY;
+		cmd.copy.src = v.va;
+		cmd.copy.dst = s2.va;
+		cmd.copy.size = size;
+		memset(s2.map, 0, size);
+		CHECK(!run(fd, ctx_id, VPRIME_ENGINE_COPY, &cmd, 1, bos, 3) &&
+		      !memcmp(s1.map, s2.map, size),
+		      "the dGPU reads the migrated BO wrongly");
+		if (!r)
+			close(exp.fd);
+		diag("VRAM export migrated the BO to system memory (copy engine)");
+	}
 
 	bo_free(fd, &v);
 	bo_free(fd, &s1);
