@@ -1150,6 +1150,11 @@ static int test_gpu_prime(struct ctx *c)
 				ok = *(uint16_t *)(dst.map + y * 512 + x * 2) == want;
 			}
 		CHECK(ok, "iGPU result differs from the dGPU's pattern");
+		if (pl == 1 && cmdline_has("vprime.hold=prime")) {
+			/* the host reads the device counters now */
+			diag("prime counters ready");
+			sleep(3);
+		}
 		diag("dGPU (%s) -> dma-buf -> iGPU blit: %s",
 		     pl ? "VRAM, migrated" : "system memory",
 		     ok ? "pixels match" : "MISMATCH");
@@ -1483,6 +1488,56 @@ static int test_gpu_ioctl_validation(struct ctx *c)
 	return 0;
 }
 
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+/*
+ * Benchmark (not a test): submit-to-fence-signal latency of an empty job
+ * and small jobs per second, on the first GPU, printed as "# bench ...".
+ */
+static int cmd_bench_submit(struct ctx *c)
+{
+	const int rounds = 200, burst = 500;
+	struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1 };
+	struct vprime_cmd nop = { .opcode = VPRIME_OP_NOP };
+	double t0, best = 1e12, sum = 0;
+	int kinds[2], nk, fd, i;
+	uint32_t ctx_id;
+
+	NEED_GPU(c, kinds, nk);
+	fd = gpu_open(c, kinds[0]);
+	ctx_id = ctx_new(fd);
+	o.out_syncobj = syncobj_new(fd);
+	for (i = 0; i < rounds; i++) {
+		double dt;
+
+		t0 = now_us();
+		if (submit(fd, ctx_id, &nop, 1, NULL, 0, &o, NULL) ||
+		    syncobj_wait(fd, o.out_syncobj, 0, 5000))
+			return EXIT_FAIL;
+		dt = now_us() - t0;
+		sum += dt;
+		best = dt < best ? dt : best;
+	}
+	printf("# bench submit_to_fence_mean_us %.1f us\n", sum / rounds);
+	printf("# bench submit_to_fence_min_us %.1f us\n", best);
+	t0 = now_us();
+	for (i = 0; i < burst; i++)
+		if (submit(fd, ctx_id, &nop, 1, NULL, 0, &o, NULL))
+			return EXIT_FAIL;
+	if (syncobj_wait(fd, o.out_syncobj, 0, 30000))
+		return EXIT_FAIL;
+	printf("# bench small_jobs_per_second %.0f jobs/s\n",
+	       burst / ((now_us() - t0) / 1e6));
+	close(fd);
+	return EXIT_PASS;
+}
+
 /* Print the devices as the guest sees them (make run) */
 static int cmd_show(struct ctx *c)
 {
@@ -1551,6 +1606,7 @@ static const struct {
 	{ "gpu-debugfs", test_gpu_debugfs },
 	{ "gpu-ioctl-validation", test_gpu_ioctl_validation },
 	{ "show", cmd_show },
+	{ "bench-submit", cmd_bench_submit },
 };
 
 int main(int argc, char **argv)

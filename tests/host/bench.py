@@ -7,6 +7,9 @@ collected in $VPRIME_BUILD/bench.json.
 - host_memcpy_64MiB, copy_engine_{sys,vram}_to_sys_64MiB (GB/s) and their
   ratio to memcpy: the GPU copy engine of the device model, driven over
   qtest with no modelled time, so the figure is what the model can move.
+- submit_to_fence_{mean,min}_us, small_jobs_per_second: an empty job
+  through vprime_gpu (ioctl, drm_sched, ring, FENCE, MSI-X, syncobj) in
+  the TCG guest.
 - full_suite: wall seconds of the whole 'make check' suite (build excluded).
 """
 
@@ -40,6 +43,19 @@ def main():
                 return 1
             firsts.append(t_first)
     emit(figures, "boot_to_first_guest_test", statistics.median(firsts), "s")
+
+    # Submit-to-fence latency and small jobs per second, in the guest
+    with tempfile.TemporaryDirectory(prefix="vprime-bench-") as tmp:
+        ktap, console, rc, timed_out, _ = harness.boot_guest(["--append", "vprime.tests=bench-submit"], tmp)
+    got = 0
+    for line in ktap.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[:2] == ["#", "bench"]:
+            emit(figures, parts[2], float(parts[3]), parts[4])
+            got += 1
+    if rc or not got:
+        print("bench: submit benchmark failed\n%s" % (ktap + console)[-2000:], file=sys.stderr)
+        return 1
 
     # GPU copy engine throughput of the device model (driven over qtest,
     # no modelled time), beside host memcpy measured in the same run.

@@ -317,6 +317,70 @@ def suite_fault():
     return [s]
 
 
+def suite_zero_copy():
+    """dGPU -> dma-buf -> iGPU, checked from outside the guest.
+
+    Only the PRIME test runs, and it holds while the host reads the device
+    counters over QMP: the iGPU must have read exactly the frame bytes,
+    from system memory, and the only copy must be the dGPU copy engine's
+    migration of the VRAM BO (counted once).
+    """
+    sys.path.insert(0, os.path.join(SRC, "scripts"))
+    import vprime_qmp
+
+    frame = 256 * 64 * 4            # XRGB8888 frame the dGPU renders
+    blit_out = 256 * 64 * 2         # RGB565 the iGPU writes
+    bo = 1 << 20                    # the VRAM BO the export migrates
+    s = Suite("zero-copy")
+    t0 = time.time()
+    got = {}
+    with tempfile.TemporaryDirectory(prefix="vprime-zc-") as tmp:
+        sock = os.path.join(tmp, "qmp.sock")
+
+        def read_counters():
+            try:
+                with vprime_qmp.QMP(sock) as q:
+                    for dev in ("gpu0", "gpu1"):
+                        for k in ("read", "written"):
+                            for kind in ("sysram", "vram", "peer"):
+                                prop = "stat-bytes-%s-%s" % (k, kind)
+                                got[(dev, prop)] = q.qom_get("/machine/peripheral/" + dev, prop)
+            except (vprime_qmp.QMPError, OSError) as e:
+                got["error"] = str(e)
+
+        ktap, console, rc, timed_out, _ = boot_guest(
+            ["--qmp", sock, "--append", "vprime.tests=gpu-prime vprime.hold=prime"], tmp,
+            trigger=(r"prime counters ready", read_counters))
+        add_tap_results(s, ktap, None if rc == 0 else rc, "boot", timed_out, "\n" + console[-3000:])
+        if "error" in got or not got:
+            s.add("counters-read", "fail", got.get("error", "the guest never held for the host"))
+        else:
+            want = {
+                # iGPU: read the two frames from system memory, nothing else
+                ("gpu0", "stat-bytes-read-sysram"): 2 * frame,
+                ("gpu0", "stat-bytes-written-sysram"): 2 * blit_out,
+                ("gpu0", "stat-bytes-read-vram"): 0,
+                ("gpu0", "stat-bytes-read-peer"): 0,
+                # dGPU: frame 1 to system memory, frame 2 to VRAM, then the
+                # copy engine moves the VRAM BO once to system memory
+                ("gpu1", "stat-bytes-written-sysram"): frame + bo,
+                ("gpu1", "stat-bytes-written-vram"): frame,
+                ("gpu1", "stat-bytes-read-vram"): bo,
+                ("gpu1", "stat-bytes-read-sysram"): 0,
+                ("gpu1", "stat-bytes-read-peer"): 0,
+            }
+            bad = ["%s %s = %s, want %s" % (d, p, got.get((d, p)), v)
+                   for (d, p), v in sorted(want.items()) if got.get((d, p)) != v]
+            if bad:
+                s.add("exact-bytes", "fail", "; ".join(bad))
+            else:
+                s.add("exact-bytes", "pass",
+                      output="iGPU read %d bytes (2 frames) from system RAM; dGPU copy engine "
+                             "moved %d bytes once (VRAM migration)" % (2 * frame, bo))
+    s.seconds = time.time() - t0
+    return [s]
+
+
 LIBVIRT = os.path.join(SRC, "scripts", "vprime-libvirt")
 
 
@@ -458,6 +522,7 @@ SUITES = {
     "launcher": lambda: [suite_launcher()],
     "guest": suite_guest,
     "fault": suite_fault,
+    "zero-copy": suite_zero_copy,
     "libvirt": suite_libvirt,
 }
 
@@ -470,7 +535,7 @@ def main():
 
     t0 = time.time()
     suites = []
-    for name in opts.suite or ["qtest", "launcher", "guest", "fault", "libvirt"]:
+    for name in opts.suite or ["qtest", "launcher", "guest", "fault", "zero-copy", "libvirt"]:
         suites += SUITES[name]()
     write_junit(suites, opts.junit)
     cases = [c for s in suites for c in s.cases]
