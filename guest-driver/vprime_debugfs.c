@@ -84,7 +84,41 @@ static int vprime_debugfs_contexts(struct seq_file *m, void *data)
 	return 0;
 }
 
+static int vprime_debugfs_bo(int handle, void *ptr, void *data)
+{
+	struct drm_gem_object *obj = ptr;
+	struct seq_file *m = data;
+	const char *place = "system";
+
+	if (vprime_is_vram_bo(obj))
+		place = to_vprime_vram_bo(obj)->pages ? "system (migrated)" : "vram";
+	else if (obj->import_attach)
+		place = "imported";
+	seq_printf(m, "  handle %d: %zu bytes, %s, gpu va 0x%llx\n", handle,
+		   obj->size, place, vprime_bo_va(obj));
+	return 0;
+}
+
+/* Every BO of every open file, with its placement */
+static int vprime_debugfs_bos(struct seq_file *m, void *data)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct drm_device *drm = entry->dev;
+	struct drm_file *file;
+
+	mutex_lock(&drm->filelist_mutex);
+	list_for_each_entry(file, &drm->filelist, lhead) {
+		seq_printf(m, "file %p:\n", file);
+		spin_lock(&file->table_lock);
+		idr_for_each(&file->object_idr, vprime_debugfs_bo, m);
+		spin_unlock(&file->table_lock);
+	}
+	mutex_unlock(&drm->filelist_mutex);
+	return 0;
+}
+
 static const struct drm_debugfs_info vprime_debugfs_list[] = {
+	{ "bos", vprime_debugfs_bos, 0 },
 	{ "engines", vprime_debugfs_engines, 0 },
 	{ "vram", vprime_debugfs_vram, 0 },
 	{ "contexts", vprime_debugfs_contexts, 0 },

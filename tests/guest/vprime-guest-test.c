@@ -1167,6 +1167,79 @@ static int test_gpu_prime(struct ctx *c)
 	return 0;
 }
 
+/*
+ * Implicit sync across devices: the dGPU's job writing a BO is still
+ * running when the iGPU's job reading the imported dma-buf is submitted;
+ * the shared reservation object must make the iGPU wait.
+ */
+static int test_gpu_cross_device_sync(struct ctx *c)
+{
+	int kinds[2], nk, dfd, ifd;
+	uint32_t dctx, ictx;
+	struct bo src, dst, w;
+	const struct bo *dbos[2] = { &src, &w };
+	struct drm_prime_handle exp = { .flags = DRM_CLOEXEC | DRM_RDWR };
+	struct drm_prime_handle imp = { 0 };
+	struct drm_vprime_gem_info info = { 0 };
+	struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1 };
+	struct vprime_cmd cmds[2], cmd;
+
+	NEED_GPU(c, kinds, nk);
+	if (nk < 2) {
+		printf("# SKIP needs both an iGPU and a dGPU\n");
+		return EXIT_SKIP;
+	}
+	dfd = gpu_open(c, VPRIME_KIND_DGPU);
+	ifd = gpu_open(c, VPRIME_KIND_IGPU);
+	dctx = ctx_new(dfd);
+	ictx = ctx_new(ifd);
+	CHECK(!bo_new(dfd, 65536, &src) && !bo_new(dfd, 4096, &w) &&
+	      !bo_new(ifd, 65536, &dst), "bo_new");
+	exp.handle = src.handle;
+	CHECK(!ioctl(dfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp), "export");
+	imp.fd = exp.fd;
+	CHECK(!ioctl(ifd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp), "import");
+	info.handle = imp.handle;
+	CHECK(!ioctl(ifd, DRM_IOCTL_VPRIME_GEM_INFO, &info), "info");
+
+	/* dGPU: wait for the CPU's go, then fill the shared BO */
+	memset(cmds, 0, sizeof(cmds));
+	cmds[0].opcode = VPRIME_OP_WAIT;
+	cmds[0].wait.addr = w.va;
+	cmds[0].wait.value = 1;
+	cmds[1] = fill(src.va, 4096, 1024, 16, VPRIME_FMT_XRGB8888, 0x00d00d00);
+	CHECK(!submit(dfd, dctx, cmds, 2, dbos, 2, &o, NULL), "dGPU submit");
+	/* iGPU: copy from the imported BO, submitted while the dGPU waits */
+	{
+		struct bo in = { .handle = imp.handle, .va = info.gpu_va };
+		const struct bo *ibos[2] = { &in, &dst };
+		struct submit_opts io = { .engine = VPRIME_ENGINE_COPY,
+					  .in_fd = -1 };
+
+		memset(&cmd, 0, sizeof(cmd));
+		cmd.opcode = VPRIME_OP_COPY;
+		cmd.copy.src = in.va;
+		cmd.copy.dst = dst.va;
+		cmd.copy.size = 65536;
+		io.out_syncobj = syncobj_new(ifd);
+		CHECK(!submit(ifd, ictx, &cmd, 1, ibos, 2, &io, NULL), "iGPU submit");
+		CHECK(syncobj_wait(ifd, io.out_syncobj, 0, 300) == -ETIME,
+		      "the iGPU did not wait for the dGPU's write");
+		*(volatile uint64_t *)w.map = 1;
+		CHECK(!syncobj_wait(ifd, io.out_syncobj, 0, 10000) &&
+		      *(uint32_t *)(dst.map + 65532) == 0x00d00d00,
+		      "the iGPU copied before the dGPU's fill landed");
+	}
+	diag("iGPU job waited for the dGPU's fence through the dma-buf");
+	close(exp.fd);
+	bo_free(dfd, &src);
+	bo_free(dfd, &w);
+	bo_free(ifd, &dst);
+	close(dfd);
+	close(ifd);
+	return 0;
+}
+
 #include <linux/udmabuf.h>
 #include <sys/syscall.h>
 
@@ -1405,6 +1478,9 @@ static int test_gpu_debugfs(struct ctx *c)
 		CHECK(read_file(path, buf, sizeof(buf)) > 0 &&
 		      strstr(buf, "render: emitted") && strstr(buf, "copy: emitted"),
 		      "%s: %s", c->devs[i].bdf, path);
+		snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/bos", n);
+		CHECK(read_file(path, buf, sizeof(buf)) >= 0, "%s: %s",
+		      c->devs[i].bdf, path);
 		snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vram", n);
 		CHECK(read_file(path, buf, sizeof(buf)) > 0 &&
 		      strstr(buf, "migrations"), "%s: %s", c->devs[i].bdf, path);
@@ -1601,6 +1677,7 @@ static const struct {
 	{ "gpu-fault", test_gpu_fault },
 	{ "gpu-hang", test_gpu_hang },
 	{ "gpu-prime", test_gpu_prime },
+	{ "gpu-cross-device-sync", test_gpu_cross_device_sync },
 	{ "gpu-import-foreign", test_gpu_import_foreign },
 	{ "gpu-vram", test_gpu_vram },
 	{ "gpu-debugfs", test_gpu_debugfs },
