@@ -677,6 +677,39 @@ static void bo_free(int fd, struct bo *bo)
 	ioctl(fd, DRM_IOCTL_GEM_CLOSE, &cl);
 }
 
+/*
+ * Share a BO of one GPU with another through a dma-buf: export from
+ * src_fd, import into dst_fd; *in gets the importer's handle and GPU VA.
+ * Returns the dma-buf fd (close it when done) or -errno.
+ */
+static int prime_share(int src_fd, uint32_t handle, int dst_fd, struct bo *in)
+{
+	struct drm_prime_handle exp = { .handle = handle,
+					.flags = DRM_CLOEXEC | DRM_RDWR };
+	struct drm_prime_handle imp = { 0 };
+	struct drm_vprime_gem_info info = { 0 };
+	int ret;
+
+	if (ioctl(src_fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp))
+		return -errno;
+	imp.fd = exp.fd;
+	info.handle = 0;
+	if (ioctl(dst_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp))
+		goto err;
+	info.handle = imp.handle;
+	if (ioctl(dst_fd, DRM_IOCTL_VPRIME_GEM_INFO, &info))
+		goto err;
+	memset(in, 0, sizeof(*in));
+	in->handle = imp.handle;
+	in->va = info.gpu_va;
+	in->size = info.size;
+	return exp.fd;
+err:
+	ret = -errno;
+	close(exp.fd);
+	return ret;
+}
+
 static uint32_t ctx_new(int fd)
 {
 	struct drm_vprime_ctx_create cc = { 0 };
@@ -1079,7 +1112,7 @@ static int test_gpu_hang(struct ctx *c)
 static int test_gpu_prime(struct ctx *c)
 {
 	int kinds[2], nk, dfd, ifd, pl;
-	uint32_t dctx, ictx, imported;
+	uint32_t dctx, ictx;
 	struct bo src, dst;
 	const struct bo *sb[1] = { &src };
 	struct vprime_cmd cmd;
@@ -1096,9 +1129,9 @@ static int test_gpu_prime(struct ctx *c)
 	ictx = ctx_new(ifd);
 	/* the dGPU renders in system memory, then in VRAM (which migrates) */
 	for (pl = 0; pl < 2; pl++) {
-		struct drm_prime_handle exp = { 0 }, imp = { 0 };
-		struct drm_vprime_gem_info info = { 0 };
+		struct bo in;
 		bool ok = true;
+		int dmabuf;
 
 		CHECK(!bo_new_flags(dfd, 1 << 20, pl ? VPRIME_GEM_VRAM : 0, &src) &&
 		      !bo_new(ifd, 1 << 20, &dst), "bo_new");
@@ -1114,18 +1147,9 @@ static int test_gpu_prime(struct ctx *c)
 		CHECK(!run(dfd, dctx, VPRIME_ENGINE_RENDER, &cmd, 1, sb, 1),
 		      "dGPU pattern");
 
-		exp.handle = src.handle;
-		exp.flags = DRM_CLOEXEC | DRM_RDWR;
-		CHECK(!ioctl(dfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp), "export: %s",
-		      strerror(errno));
-		imp.fd = exp.fd;
-		CHECK(!ioctl(ifd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp), "import: %s",
-		      strerror(errno));
-		imported = imp.handle;
-		info.handle = imported;
-		CHECK(!ioctl(ifd, DRM_IOCTL_VPRIME_GEM_INFO, &info), "info");
+		dmabuf = prime_share(dfd, src.handle, ifd, &in);
+		CHECK(dmabuf >= 0, "export/import: %s", strerror(-dmabuf));
 		{
-			struct bo in = { .handle = imported, .va = info.gpu_va };
 			const struct bo *bos[2] = { &in, &dst };
 
 			memset(&cmd, 0, sizeof(cmd));
@@ -1158,7 +1182,8 @@ static int test_gpu_prime(struct ctx *c)
 		diag("dGPU (%s) -> dma-buf -> iGPU blit: %s",
 		     pl ? "VRAM, migrated" : "system memory",
 		     ok ? "pixels match" : "MISMATCH");
-		close(exp.fd);
+		if (dmabuf >= 0)
+			close(dmabuf);
 		bo_free(dfd, &src);
 		bo_free(ifd, &dst);
 	}
@@ -1176,13 +1201,11 @@ static int test_gpu_cross_device_sync(struct ctx *c)
 {
 	int kinds[2], nk, dfd, ifd;
 	uint32_t dctx, ictx;
-	struct bo src, dst, w;
+	struct bo src, dst, w, in;
 	const struct bo *dbos[2] = { &src, &w };
-	struct drm_prime_handle exp = { .flags = DRM_CLOEXEC | DRM_RDWR };
-	struct drm_prime_handle imp = { 0 };
-	struct drm_vprime_gem_info info = { 0 };
 	struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1 };
 	struct vprime_cmd cmds[2], cmd;
+	int dmabuf;
 
 	NEED_GPU(c, kinds, nk);
 	if (nk < 2) {
@@ -1195,12 +1218,8 @@ static int test_gpu_cross_device_sync(struct ctx *c)
 	ictx = ctx_new(ifd);
 	CHECK(!bo_new(dfd, 65536, &src) && !bo_new(dfd, 4096, &w) &&
 	      !bo_new(ifd, 65536, &dst), "bo_new");
-	exp.handle = src.handle;
-	CHECK(!ioctl(dfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp), "export");
-	imp.fd = exp.fd;
-	CHECK(!ioctl(ifd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp), "import");
-	info.handle = imp.handle;
-	CHECK(!ioctl(ifd, DRM_IOCTL_VPRIME_GEM_INFO, &info), "info");
+	dmabuf = prime_share(dfd, src.handle, ifd, &in);
+	CHECK(dmabuf >= 0, "export/import: %s", strerror(-dmabuf));
 
 	/* dGPU: wait for the CPU's go, then fill the shared BO */
 	memset(cmds, 0, sizeof(cmds));
@@ -1211,7 +1230,6 @@ static int test_gpu_cross_device_sync(struct ctx *c)
 	CHECK(!submit(dfd, dctx, cmds, 2, dbos, 2, &o, NULL), "dGPU submit");
 	/* iGPU: copy from the imported BO, submitted while the dGPU waits */
 	{
-		struct bo in = { .handle = imp.handle, .va = info.gpu_va };
 		const struct bo *ibos[2] = { &in, &dst };
 		struct submit_opts io = { .engine = VPRIME_ENGINE_COPY,
 					  .in_fd = -1 };
@@ -1231,7 +1249,8 @@ static int test_gpu_cross_device_sync(struct ctx *c)
 		      "the iGPU copied before the dGPU's fill landed");
 	}
 	diag("iGPU job waited for the dGPU's fence through the dma-buf");
-	close(exp.fd);
+	if (dmabuf >= 0)
+		close(dmabuf);
 	bo_free(dfd, &src);
 	bo_free(dfd, &w);
 	bo_free(ifd, &dst);
