@@ -31,7 +31,11 @@ static const struct dma_fence_ops vprime_fence_ops = {
 	.get_timeline_name = vprime_fence_timeline_name,
 };
 
-static bool vprime_ctx_id_banned(struct vprime_gpu *gpu, u32 hw_id)
+/*
+ * Ban the context with hardware id hw_id (ban == true) or just look.
+ * Returns whether it was banned before.  Safe from interrupts.
+ */
+static bool vprime_ctx_id_ban(struct vprime_gpu *gpu, u32 hw_id, bool ban)
 {
 	struct vprime_ctx *ctx;
 	unsigned long flags;
@@ -40,7 +44,8 @@ static bool vprime_ctx_id_banned(struct vprime_gpu *gpu, u32 hw_id)
 	spin_lock_irqsave(&gpu->ctx_lock, flags);
 	ctx = hw_id < VPRIME_GPU_MAX_CONTEXTS ? gpu->ctx_by_id[hw_id] : NULL;
 	if (ctx)
-		banned = atomic_read(&ctx->banned);
+		banned = ban ? atomic_xchg(&ctx->banned, 1) :
+			       atomic_read(&ctx->banned);
 	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
 	return banned;
 }
@@ -55,7 +60,7 @@ static void vprime_engine_signal(struct vprime_engine *e, u64 seqno, int error)
 			break;
 		if (error)
 			dma_fence_set_error(&hf->base, error);
-		else if (vprime_ctx_id_banned(e->gpu, hf->ctx_hw_id))
+		else if (vprime_ctx_id_ban(e->gpu, hf->ctx_hw_id, false))
 			/* its context faulted: the GPU dropped its work */
 			dma_fence_set_error(&hf->base, -EFAULT);
 		list_del_init(&hf->link);
@@ -89,24 +94,16 @@ irqreturn_t vprime_engine_irq(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
-/* From the misc interrupt: a page fault stops its context; ban it. */
+/* From either interrupt: a page fault stops its context; ban it. */
 void vprime_gpu_fault_irq(struct vprime_gpu *gpu)
 {
 	u32 hw_id = vprime_hw_read(&gpu->hw, VPRIME_REG_FAULT_CTX);
 	u64 addr = vprime_hw_read(&gpu->hw, VPRIME_REG_FAULT_ADDR_LO) |
 		   (u64)vprime_hw_read(&gpu->hw, VPRIME_REG_FAULT_ADDR_HI) << 32;
 	u32 info = vprime_hw_read(&gpu->hw, VPRIME_REG_FAULT_INFO);
-	struct vprime_ctx *ctx;
-	unsigned long flags;
 
-	bool newly = false;
-
-	spin_lock_irqsave(&gpu->ctx_lock, flags);
-	ctx = hw_id < VPRIME_GPU_MAX_CONTEXTS ? gpu->ctx_by_id[hw_id] : NULL;
-	if (ctx)
-		newly = !atomic_xchg(&ctx->banned, 1);
-	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
-	if (newly)
+	/* both vectors may report the same fault: warn once */
+	if (!vprime_ctx_id_ban(gpu, hw_id, true))
 		dev_warn_ratelimited(gpu->drm.dev,
 				     "GPU page fault: context %u, address 0x%llx, %s, reason %u; context banned\n",
 				     hw_id, addr,

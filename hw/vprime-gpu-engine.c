@@ -74,9 +74,9 @@ static uint64_t surface_extent(const Surface *sf)
            (uint64_t)sf->width * sf->bpp;
 }
 
-static bool surface_valid(Surface *sf, const char **why)
+/* Every field of a surface checked; commands run only validated ones */
+static bool surface_valid(const Surface *sf, const char **why)
 {
-    sf->bpp = format_bpp(sf->format);
     if (!sf->bpp) {
         *why = "unknown format";
         return false;
@@ -265,7 +265,8 @@ static int64_t engine_cost_ns(VPrimeEngine *e, uint64_t bytes)
     return ns;
 }
 
-static bool cmd_surface(const struct vprime_cmd *c, Surface *sf)
+/* The command's surfaces, bytes per pixel included (0: unknown format) */
+static void cmd_surface(const struct vprime_cmd *c, Surface *sf)
 {
     sf->va = c->rect.dst;
     sf->pitch = c->rect.pitch;
@@ -273,7 +274,7 @@ static bool cmd_surface(const struct vprime_cmd *c, Surface *sf)
     sf->height = c->rect.height;
     sf->format = c->rect.format;
     sf->layout = c->rect.layout;
-    return true;
+    sf->bpp = format_bpp(sf->format);
 }
 
 static void cmd_blit_surfaces(const struct vprime_cmd *c, Surface *src,
@@ -289,6 +290,8 @@ static void cmd_blit_surfaces(const struct vprime_cmd *c, Surface *src,
         .width = c->blit.width, .height = c->blit.height,
         .format = c->blit.dst_format, .layout = c->blit.dst_layout,
     };
+    src->bpp = format_bpp(src->format);
+    dst->bpp = format_bpp(dst->format);
 }
 
 static bool all_zero(const void *p, size_t n)
@@ -393,12 +396,9 @@ static bool engine_probe(VPrimeEngine *e, struct vprime_cmd *c)
     case VPRIME_OP_FILL:
     case VPRIME_OP_PATTERN:
         cmd_surface(c, &dst);
-        surface_valid(&dst, &(const char *){ NULL });
         return surface_probe(s, c->ctx, &dst, true);
     case VPRIME_OP_BLIT:
         cmd_blit_surfaces(c, &src, &dst);
-        surface_valid(&src, &(const char *){ NULL });
-        surface_valid(&dst, &(const char *){ NULL });
         return surface_probe(s, c->ctx, &src, false) &&
                surface_probe(s, c->ctx, &dst, true);
     case VPRIME_OP_COPY:
@@ -441,7 +441,6 @@ static int engine_work(VPrimeEngine *e)
     case VPRIME_OP_FILL:
     case VPRIME_OP_PATTERN:
         cmd_surface(c, &dst);
-        surface_valid(&dst, &(const char *){ NULL });
         while (e->progress < dst.height && budget >= dst.width * dst.bpp) {
             uint32_t y = e->progress, x;
 
@@ -462,8 +461,6 @@ static int engine_work(VPrimeEngine *e)
 
     case VPRIME_OP_BLIT:
         cmd_blit_surfaces(c, &src, &dst);
-        surface_valid(&src, &(const char *){ NULL });
-        surface_valid(&dst, &(const char *){ NULL });
         while (e->progress < dst.height && budget >= dst.width * 4) {
             uint32_t y = e->progress, x;
             uint8_t *row = buf + VPRIME_CMD_MAX_DIM * 4;

@@ -113,10 +113,6 @@ struct VPrimeGpuState {
 };
 
 /* vprime-gpu-mmu.c */
-typedef struct VPrimeGpuAccess {
-    bool faulted;
-} VPrimeGpuAccess;
-
 void vprime_gpu_tlb_invalidate(VPrimeGpuState *s, uint32_t ctx);
 /*
  * Check that every page of [va, va + len) is mapped for the access, without
