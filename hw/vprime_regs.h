@@ -78,7 +78,7 @@
 #define VPRIME_ID_MAGIC                 0x4d525056u     /* "VPRM" little endian */
 
 #define VPRIME_VERSION_MAJOR            1
-#define VPRIME_VERSION_MINOR            0
+#define VPRIME_VERSION_MINOR            1
 #define VPRIME_VERSION                  ((VPRIME_VERSION_MAJOR << 16) | VPRIME_VERSION_MINOR)
 #define VPRIME_VERSION_GET_MAJOR(v)     (((v) >> 16) & 0xffff)
 #define VPRIME_VERSION_GET_MINOR(v)     ((v) & 0xffff)
@@ -103,9 +103,10 @@
 #define VPRIME_ERR_INJECTED             (1u << 2)   /* fault injected by the host (QMP) */
 #define VPRIME_ERR_PAGE_FAULT           (1u << 3)   /* GPU: see the FAULT_* registers */
 #define VPRIME_ERR_ENGINE               (1u << 4)   /* GPU: an engine halted, see VPRIME_ENG_ERROR */
+#define VPRIME_ERR_DISPLAY              (1u << 5)   /* display: a head refused a configuration, see VPRIME_HEAD_ERROR */
 #define VPRIME_ERR_VALID_MASK           (VPRIME_ERR_BAD_ACCESS | VPRIME_ERR_BAD_VALUE | \
                                          VPRIME_ERR_INJECTED | VPRIME_ERR_PAGE_FAULT | \
-                                         VPRIME_ERR_ENGINE)
+                                         VPRIME_ERR_ENGINE | VPRIME_ERR_DISPLAY)
 
 #define VPRIME_RESET_MAGIC              0x52534554u     /* "TESR": full device reset */
 
@@ -298,5 +299,132 @@ struct vprime_cmd {
 };
 
 _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 bytes");
+
+/* ------------------------------------------------------------------------
+ * Display engine (vprime-display), BAR 0
+ *
+ * Global registers at 0x100-0x1ff; head h at VPRIME_HEAD_BASE(h), with its
+ * three planes at VPRIME_HEAD_BASE(h) + VPRIME_PLANE_BASE(p) and its EDID at
+ * VPRIME_HEAD_BASE(h) + VPRIME_HEAD_EDID.  Each head signals on MSI-X vector
+ * VPRIME_HEAD_MSIX_VEC(h) (cause VPRIME_IRQ_HEAD(h) in IRQ_STATUS); what
+ * happened is in the head's VPRIME_HEAD_EVENTS.
+ *
+ * Double buffering: CONTROL, MODE_* and every plane register are shadow
+ * registers.  Reads return what was written; the engine uses them only
+ * after VPRIME_HEAD_UPDATE, at the next vblank (at once if the head is off,
+ * and turning a head off also latches at once).  The latch raises
+ * VPRIME_HEAD_EV_FLIP_DONE.  The device clock is QEMU's virtual clock, in
+ * nanoseconds.
+ * ------------------------------------------------------------------------ */
+#define VPRIME_DISP_CAPS                0x100   /* RO: VPRIME_DISP_CAP_* */
+#define VPRIME_DISP_DMA_BITS            0x104   /* RO: address bits the engine can reach ("dma-mask") */
+#define VPRIME_DISP_CLOCK_LO            0x108   /* RO: device clock ns; reading LO latches HI */
+#define VPRIME_DISP_CLOCK_HI            0x10c   /* RO: high half latched by the last CLOCK_LO read */
+
+#define VPRIME_DISP_CAP_SCATTER         (1u << 0)   /* planes scan page lists; clear: contiguous only */
+#define VPRIME_DISP_CAP_TILED           (1u << 1)   /* VPRIME_LAYOUT_TILED scanout */
+#define VPRIME_DISP_CAP_CRC             (1u << 2)   /* per-head CRC of the composed frame */
+
+#define VPRIME_DISP_DMA_BITS_MIN        32
+#define VPRIME_DISP_DMA_BITS_MAX        64
+
+#define VPRIME_HEAD_BASE(h)             (0x1000 + (h) * 0x400)
+#define VPRIME_HEAD_MSIX_VEC(h)         (1 + (h))
+#define VPRIME_IRQ_HEAD(h)              VPRIME_IRQ_VECTOR(VPRIME_HEAD_MSIX_VEC(h))
+
+#define VPRIME_HEAD_CONTROL             0x000   /* RW, latched: VPRIME_HEAD_CTRL_* */
+#define VPRIME_HEAD_MODE_SIZE           0x004   /* RW, latched: hdisplay | vdisplay << 16 */
+#define VPRIME_HEAD_MODE_TOTAL          0x008   /* RW, latched: htotal | vtotal << 16 */
+#define VPRIME_HEAD_MODE_CLOCK          0x00c   /* RW, latched: pixel clock in kHz */
+#define VPRIME_HEAD_UPDATE              0x010   /* WO: 1 = latch the shadow registers */
+#define VPRIME_HEAD_STATUS              0x014   /* RO: VPRIME_HEAD_STATUS_* */
+#define VPRIME_HEAD_EVENTS              0x018   /* RW1C: VPRIME_HEAD_EV_* that happened */
+#define VPRIME_HEAD_EVENT_ENABLE        0x01c   /* RW: VPRIME_HEAD_EV_* that interrupt */
+#define VPRIME_HEAD_FRAME               0x020   /* RO: vblanks since the head was turned on */
+#define VPRIME_HEAD_VBLANK_TS_LO        0x024   /* RO: device clock at the latest vblank, low */
+#define VPRIME_HEAD_VBLANK_TS_HI        0x028   /* RO: high half */
+#define VPRIME_HEAD_CRC_CONTROL         0x02c   /* RW, immediate: 1 = compute the CRC of every frame */
+#define VPRIME_HEAD_CRC                 0x030   /* RO: CRC of the frame shown since CRC_FRAME */
+#define VPRIME_HEAD_CRC_FRAME           0x034   /* RO: FRAME at which that frame was composed */
+#define VPRIME_HEAD_ERROR               0x038   /* RW1C: VPRIME_HEAD_ERR_* | plane << 8 of the last refusal */
+#define VPRIME_HEAD_DAMAGE              0x03c   /* WO: 1 = fetch and compose again at the next vblank */
+#define VPRIME_HEAD_EDID_SIZE           0x040   /* RO: EDID bytes (0 while disconnected) */
+#define VPRIME_HEAD_EDID                0x200   /* RO: the connector's EDID, VPRIME_EDID_MAX bytes */
+#define VPRIME_HEAD_REGS_SIZE           0x400
+
+#define VPRIME_EDID_MAX                 256
+
+#define VPRIME_HEAD_CTRL_ENABLE         (1u << 0)
+
+#define VPRIME_HEAD_STATUS_CONNECTED    (1u << 0)   /* a monitor is plugged in */
+#define VPRIME_HEAD_STATUS_ACTIVE       (1u << 1)   /* the latched configuration has the head on */
+#define VPRIME_HEAD_STATUS_PENDING      (1u << 2)   /* an UPDATE waits for the next vblank */
+
+#define VPRIME_HEAD_EV_VBLANK           (1u << 0)
+#define VPRIME_HEAD_EV_FLIP_DONE        (1u << 1)   /* an UPDATE was latched */
+#define VPRIME_HEAD_EV_HOTPLUG          (1u << 2)   /* CONNECTED changed */
+#define VPRIME_HEAD_EV_UNDERRUN         (1u << 3)   /* a plane could not be fetched for a frame */
+#define VPRIME_HEAD_EV_ERROR            (1u << 4)   /* a latched configuration was refused */
+#define VPRIME_HEAD_EV_VALID_MASK       0x1fu
+
+/* VPRIME_HEAD_ERROR: reason in bits 7:0, plane in bits 15:8 (0xff: the head) */
+#define VPRIME_HEAD_ERR_MODE            1   /* mode size, totals or clock out of range */
+#define VPRIME_HEAD_ERR_FORMAT          2   /* unknown VPRIME_FMT_* */
+#define VPRIME_HEAD_ERR_LAYOUT          3   /* unknown layout, or tiling rules broken */
+#define VPRIME_HEAD_ERR_PITCH           4   /* pitch too small, too big or misaligned */
+#define VPRIME_HEAD_ERR_RECT            5   /* source outside the buffer or destination outside the mode */
+#define VPRIME_HEAD_ERR_FB_SIZE         6   /* zero, or above VPRIME_DISP_FB_MAX */
+#define VPRIME_HEAD_ERR_ALIGN           7   /* page list or page address misaligned */
+#define VPRIME_HEAD_ERR_PAGE_LIST       8   /* the page list could not be read by DMA */
+#define VPRIME_HEAD_ERR_DMA_MASK        9   /* an address beyond VPRIME_DISP_DMA_BITS */
+#define VPRIME_HEAD_ERR_CONTIG          10  /* a page list on a contiguous-only engine */
+#define VPRIME_HEAD_ERR_CONTROL         11  /* reserved control bits */
+#define VPRIME_HEAD_ERR_PLANE_SHIFT     8
+#define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
+
+/* Planes of a head, composed in this order (bottom to top) */
+#define VPRIME_PLANE_PRIMARY            0
+#define VPRIME_PLANE_OVERLAY            1
+#define VPRIME_PLANE_CURSOR             2
+#define VPRIME_DISP_PLANES              3
+#define VPRIME_PLANE_BASE(p)            (0x100 + (p) * 0x40)
+
+#define VPRIME_PL_CONTROL               0x00    /* VPRIME_PL_CTRL_* */
+#define VPRIME_PL_FORMAT                0x04    /* VPRIME_FMT_* */
+#define VPRIME_PL_LAYOUT                0x08    /* VPRIME_LAYOUT_* */
+#define VPRIME_PL_PITCH                 0x0c    /* bytes per row (tiled: as for the GPU) */
+#define VPRIME_PL_ADDR_LO               0x10    /* page list DMA address (CONTIG: the buffer's) */
+#define VPRIME_PL_ADDR_HI               0x14
+#define VPRIME_PL_FB_SIZE               0x18    /* buffer bytes; the page list has one entry per 4 KiB */
+#define VPRIME_PL_OFFSET                0x1c    /* byte offset of pixel (0, 0) in the buffer */
+#define VPRIME_PL_SRC_POS               0x20    /* x | y << 16: first source pixel */
+#define VPRIME_PL_SIZE                  0x24    /* w | h << 16: no scaling, source and destination alike */
+#define VPRIME_PL_DST_POS               0x28    /* x | y << 16 on the head's mode */
+#define VPRIME_PL_REGS_SIZE             0x40
+
+#define VPRIME_PL_CTRL_ENABLE           (1u << 0)
+#define VPRIME_PL_CTRL_CONTIG           (1u << 1)   /* ADDR is the buffer itself, not a page list */
+#define VPRIME_PL_CTRL_VALID_MASK       0x3u
+
+/*
+ * A page list is an array of little-endian u64 DMA addresses, one per 4 KiB
+ * page of the buffer, 8-byte aligned; every entry is 4 KiB aligned.
+ */
+#define VPRIME_DISP_PAGE_SIZE           4096u
+#define VPRIME_DISP_FB_MAX              (256u << 20)
+#define VPRIME_DISP_MAX_DIM             8192    /* mode and plane width and height */
+#define VPRIME_DISP_CURSOR_MAX          256     /* cursor plane width and height */
+#define VPRIME_DISP_REFRESH_MIN_MHZ     1000    /* slowest vblank rate, mHz */
+#define VPRIME_DISP_REFRESH_MAX_MHZ     240000  /* fastest */
+
+#define VPRIME_XY(x, y)                 (((uint32_t)(x) & 0xffff) | ((uint32_t)(y) << 16))
+#define VPRIME_X(v)                     ((v) & 0xffff)
+#define VPRIME_Y(v)                     ((v) >> 16)
+
+/*
+ * Format modifier for VPRIME_LAYOUT_TILED in DRM's IN_FORMATS and ADDFB2.
+ * Vendor 0xf0 is not registered upstream: vprime is a testbed.
+ */
+#define VPRIME_FORMAT_MOD_TILED         ((0xf0ULL << 56) | 1)
 
 #endif /* VPRIME_REGS_H */
