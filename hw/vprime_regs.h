@@ -340,7 +340,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_STATUS              0x014   /* RO: VPRIME_HEAD_STATUS_* */
 #define VPRIME_HEAD_EVENTS              0x018   /* RW1C: VPRIME_HEAD_EV_* that happened */
 #define VPRIME_HEAD_EVENT_ENABLE        0x01c   /* RW: VPRIME_HEAD_EV_* that interrupt */
-#define VPRIME_HEAD_FRAME               0x020   /* RO: vblanks since device reset     */
+#define VPRIME_HEAD_FRAME               0x020   /* RO: vblanks since device reset */
 #define VPRIME_HEAD_VBLANK_TS_LO        0x024   /* RO: device clock at the latest vblank, low */
 #define VPRIME_HEAD_VBLANK_TS_HI        0x028   /* RO: high half */
 #define VPRIME_HEAD_CRC_CONTROL         0x02c   /* RW, immediate: 1 = compute the CRC of every frame */
