@@ -11,7 +11,12 @@ KREL=$KERNEL_ABI-amd64
 KROOT=$KDIR_ROOT/root
 MODSRC=$MOD_BLDDIR/src
 # Debian modules wanted beyond our modules' own dependencies.
-EXTRA_MODULES=(vgem)
+# vgem: a foreign exporter for the PRIME tests; virtio_gpu: the scanout
+# the display benchmark compares against.
+EXTRA_MODULES=(vgem virtio_gpu)
+# Standard DRM clients that must work unchanged (Debian's libdrm-tests and
+# drm-info), with their shared libraries.
+CLIENTS=(/usr/bin/modetest /usr/bin/drm_info)
 
 mkdir -p "$IMG_DIR"
 TESTBIN=$IMG_DIR/vprime-guest-test
@@ -21,12 +26,13 @@ if [ ! -x "$TESTBIN" ] || [ -n "$(find "$VPRIME_SRC/tests/guest" "$VPRIME_SRC/hw
     log "building guest test programs"
     gcc -static -O2 -Wall -Wextra -Werror -Wno-sign-compare -Wno-format-truncation \
         -I"$VPRIME_SRC/hw" -I"$VPRIME_SRC/guest-driver/include/uapi/drm" -I/usr/include/libdrm \
-        -o "$TESTBIN.tmp" "$VPRIME_SRC/tests/guest/vprime-guest-test.c"
+        -o "$TESTBIN.tmp" "$VPRIME_SRC"/tests/guest/*.c -ldrm
     mv "$TESTBIN.tmp" "$TESTBIN"
 fi
 
 INPUTS=("$VPRIME_SRC/images/init" "$VPRIME_SRC"/tests/guest/run-tests "$VPRIME_SRC"/tests/guest/*.sh
-        "$TESTBIN" "$MODSRC/vprime_gpu.ko" "$MODSRC/vprime_display.ko" /bin/busybox "$KDIR_ROOT/.vprime-stamp")
+        "$TESTBIN" "$MODSRC/vprime_gpu.ko" "$MODSRC/vprime_display.ko" /bin/busybox "$KDIR_ROOT/.vprime-stamp"
+        "${CLIENTS[@]}")
 want_stamp=$({ printf "%s\n" "${EXTRA_MODULES[@]}"; sha256sum "${INPUTS[@]}" "$0" | cut -d" " -f1; } | sha256sum | cut -d" " -f1)
 if [ -f "$IMG_DIR/initramfs.cpio" ] && [ "$(cat "$IMG_DIR/.vprime-stamp" 2>/dev/null)" = "$want_stamp" ]; then
     exit 0
@@ -41,6 +47,13 @@ cp "$VPRIME_SRC/images/init" "$R/init"
 cp "$VPRIME_SRC/tests/guest/run-tests" "$VPRIME_SRC"/tests/guest/*.sh "$TESTBIN" "$R/tests/"
 cp "$MODSRC/vprime_gpu.ko" "$MODSRC/vprime_display.ko" "$R/lib/modules/$KREL/extra/"
 cp "$KROOT/lib/modules/$KREL"/modules.{builtin,builtin.modinfo,order} "$R/lib/modules/$KREL/"
+
+# DRM clients and the shared libraries they load (ldd's closure).
+cp "${CLIENTS[@]}" "$R/bin/"
+for lib in $(ldd "${CLIENTS[@]}" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:space:]]*\(\/[^ ]*\) (.*/\1/p' | sort -u); do
+    mkdir -p "$R$(dirname "$lib")"
+    cp -L "$lib" "$R$lib"
+done
 
 # Dependency closure from the Debian kernel's own modules.dep.
 wanted=("${EXTRA_MODULES[@]}")

@@ -12,7 +12,7 @@ MAIN_PKGS=(
     libglib2.0-dev libpixman-1-dev libpng-dev zlib1g-dev
     python3 python3-venv dpkg-dev xz-utils zstd cpio
     dwarves libelf-dev busybox-static seabios
-    libdrm-dev libgtk-3-dev libfdt-dev
+    libdrm-dev libgtk-3-dev libfdt-dev libdrm-tests drm-info
     libvirt-daemon-system libvirt-clients
 )
 # name:minimum-version, installed with -t bookworm-backports

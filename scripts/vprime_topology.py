@@ -31,12 +31,18 @@ VRAM_MAX = REGS["VPRIME_VRAM_MAX"]
 VRAM_DEFAULT = REGS["VPRIME_VRAM_DEFAULT"]
 HEADS_MIN = REGS["VPRIME_HEADS_MIN"]
 HEADS_MAX = REGS["VPRIME_HEADS_MAX"]
+DMA_BITS_MIN = REGS["VPRIME_DISP_DMA_BITS_MIN"]
+DMA_BITS_MAX = REGS["VPRIME_DISP_DMA_BITS_MAX"]
+MAX_DIM = REGS["VPRIME_DISP_MAX_DIM"]
+REFRESH_MIN = REGS["VPRIME_DISP_REFRESH_MIN_MHZ"]
+REFRESH_MAX = REGS["VPRIME_DISP_REFRESH_MAX_MHZ"]
 
 GPU_KINDS = ("igpu", "dgpu")
 DISPLAYS = ("none", "vnc", "gtk")
 ACCELS = ("tcg", "kvm", "auto")
 MODES = ("check", "show", "shell")
 RESULTS_PORT = "org.vprime.results"
+CONTROL_PORT = "org.vprime.control"
 
 
 class TopologyError(ValueError):
@@ -118,6 +124,47 @@ def parse_display(text):
     return (kind, None)
 
 
+def _qv(v):
+    """A property value as QEMU's key=value syntax spells it."""
+    if v is True:
+        return "on"
+    if v is False:
+        return "off"
+    return str(v)
+
+
+_MODE_RE = re.compile(r"^(\d+)x(\d+)(@(\d+(\.\d+)?))?$")
+
+
+def parse_display_mode(text):
+    """'1920x1080' or '1920x1080@60' -> (w, h, refresh in mHz or None)."""
+    m = _MODE_RE.match(text.strip())
+    if not m:
+        raise TopologyError("--display-mode '%s' is invalid: use WIDTHxHEIGHT[@HZ], "
+                            "e.g. 1920x1080@60" % text)
+    w, h = int(m.group(1)), int(m.group(2))
+    if not (1 <= w <= MAX_DIM and 1 <= h <= MAX_DIM):
+        raise TopologyError("--display-mode %s: width and height must be 1 to %d" % (text, MAX_DIM))
+    mhz = None
+    if m.group(4):
+        mhz = int(round(float(m.group(4)) * 1000))
+        if not REFRESH_MIN <= mhz <= REFRESH_MAX:
+            raise TopologyError("--display-mode %s: refresh must be %g to %g Hz"
+                                % (text, REFRESH_MIN / 1000, REFRESH_MAX / 1000))
+    return (w, h, mhz)
+
+
+def parse_dma_mask(text):
+    try:
+        bits = int(text)
+    except ValueError:
+        bits = -1
+    if not DMA_BITS_MIN <= bits <= DMA_BITS_MAX:
+        raise TopologyError("--dma-mask '%s' is invalid: the display engine's DMA address "
+                            "width is %d to %d bits" % (text, DMA_BITS_MIN, DMA_BITS_MAX))
+    return bits
+
+
 class Topology:
     """What the launcher boots.  Build with from_options() to validate."""
 
@@ -136,6 +183,10 @@ class Topology:
         self.mode = "check"
         self.results = None
         self.console = None
+        self.control = None
+        self.display_mode = None        # (w, h, mHz or None): the EDID's preferred mode
+        self.contiguous_only = False
+        self.dma_mask = None            # display DMA address bits, None: device default
 
     @classmethod
     def from_options(cls, opts):
@@ -168,6 +219,15 @@ class Topology:
         t.qmp = opts.qmp
         t.results = opts.results
         t.console = opts.console
+        t.control = getattr(opts, "control", None)
+        if getattr(opts, "display_mode", None):
+            t.display_mode = parse_display_mode(opts.display_mode)
+        t.contiguous_only = bool(getattr(opts, "contiguous_only", False))
+        if getattr(opts, "dma_mask", None) is not None:
+            t.dma_mask = parse_dma_mask(str(opts.dma_mask))
+        if t.heads == 0 and (t.display_mode or t.contiguous_only or t.dma_mask):
+            raise TopologyError("--display-mode, --contiguous-only and --dma-mask configure the "
+                                "display engine, which --no-display leaves out")
         if not t.gpus and t.heads == 0:
             raise TopologyError("the topology is empty: give at least one GPU or a display engine")
         return t
@@ -187,6 +247,8 @@ class Topology:
                 "vprime.topology=%s" % self.guest_topology()]
         if self.iommu:
             args += ["intel_iommu=on", "iommu.strict=1"]
+        if self.contiguous_only:
+            args += ["vprime.display_contig=1"]
         if self.append:
             args += shlex.split(self.append)
         return " ".join(args)
@@ -221,8 +283,17 @@ class Topology:
                 devs.append({"driver": "vprime-dgpu", "id": "gpu%d" % i, "bus": port_bus(port),
                              "vram": g.vram})
         if self.heads:
-            devs.append({"driver": "vprime-display", "id": "display0", "bus": "pcie.0",
-                         "addr": "0x%x" % slot, "heads": self.heads})
+            d = {"driver": "vprime-display", "id": "display0", "bus": "pcie.0",
+                 "addr": "0x%x" % slot, "heads": self.heads}
+            if self.display_mode:
+                d["xres"], d["yres"] = self.display_mode[0], self.display_mode[1]
+                if self.display_mode[2]:
+                    d["refresh_rate"] = self.display_mode[2]
+            if self.contiguous_only:
+                d["contiguous-only"] = True
+            if self.dma_mask:
+                d["dma-mask"] = self.dma_mask
+            devs.append(d)
         return devs
 
     def vprime_device_args(self, port_bus, as_json=False):
@@ -233,7 +304,7 @@ class Topology:
             if as_json:
                 args += ["-device", json.dumps(d, separators=(",", ":"))]
             else:
-                args += ["-device", ",".join([d["driver"]] + ["%s=%s" % (k, v) for k, v in d.items()
+                args += ["-device", ",".join([d["driver"]] + ["%s=%s" % (k, _qv(v)) for k, v in d.items()
                                                              if k != "driver"])]
         return args
 
@@ -270,10 +341,16 @@ class Topology:
             args += ["-display", "gtk"]
         args += ["-serial", "file:%s" % self.console if self.console else "stdio"]
         args += self.device_args()
+        if self.results or self.control:
+            args += ["-device", "virtio-serial-pci,id=vser,bus=pcie.0"]
         if self.results:
-            args += ["-device", "virtio-serial-pci,id=vser,bus=pcie.0",
-                     "-chardev", "file,id=results,path=%s" % self.results,
+            args += ["-chardev", "file,id=results,path=%s" % self.results,
                      "-device", "virtserialport,bus=vser.0,chardev=results,name=%s" % RESULTS_PORT]
+        if self.control:
+            # Host <-> guest requests (screendumps, hotplug, counters) for
+            # tests that need the host to act while they run.
+            args += ["-chardev", "socket,id=control,path=%s,server=on,wait=off" % self.control,
+                     "-device", "virtserialport,bus=vser.0,chardev=control,name=%s" % CONTROL_PORT]
         if self.qmp:
             args += ["-qmp", "unix:%s,server=on,wait=off" % self.qmp]
         return args

@@ -29,34 +29,11 @@
 #include "vprime_regs.h"
 #include "vprime_drm.h"
 
-#define EXIT_PASS 0
-#define EXIT_FAIL 1
-#define EXIT_SKIP 4
+#include "guest-test.h"
 
-#define MAX_DEVS 16
-#define PCI_SYSFS "/sys/bus/pci/devices"
+int failures;
 
-/* IORESOURCE_* flags as printed in sysfs "resource" (include/linux/ioport.h) */
-#define IORESOURCE_MEM		0x00000200
-#define IORESOURCE_PREFETCH	0x00002000
-#define IORESOURCE_MEM_64	0x00100000
-
-struct expect {
-	int kind;		/* VPRIME_KIND_* */
-	uint64_t vram;		/* dGPU */
-	unsigned int heads;	/* display */
-};
-
-struct dev {
-	char bdf[32];
-	unsigned int device_id;
-	unsigned int class_code;	/* 24 bits as in sysfs */
-	int kind;
-};
-
-static int failures;
-
-static void diag(const char *fmt, ...)
+void diag(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -67,14 +44,8 @@ static void diag(const char *fmt, ...)
 	printf("\n");
 }
 
-#define CHECK(cond, ...) do {						\
-		if (!(cond)) {						\
-			diag("FAIL: " __VA_ARGS__);			\
-			failures++;					\
-		}							\
-	} while (0)
 
-static int read_file(const char *path, char *buf, size_t len)
+int read_file(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY);
 	ssize_t n;
@@ -241,14 +212,6 @@ static int match(struct dev *devs, int ndev, struct expect *exp, int nexp,
 	return 0;
 }
 
-struct ctx {
-	struct dev devs[MAX_DEVS];
-	int ndev;
-	struct expect exp[MAX_DEVS];
-	int nexp;
-	const struct expect *which[MAX_DEVS];
-};
-
 static int setup(struct ctx *c)
 {
 	c->nexp = parse_topology(c->exp, MAX_DEVS);
@@ -291,7 +254,7 @@ static int bar_info(const char *bdf, int bar, uint64_t *size, uint64_t *flags)
 	return 0;
 }
 
-static bool cmdline_has(const char *word)
+bool cmdline_has(const char *word)
 {
 	char cmdline[4096];
 
@@ -379,7 +342,7 @@ static int test_drivers_bound(struct ctx *c)
 }
 
 /* Find the card/renderD minors of a PCI function under its drm/ dir. */
-static void drm_nodes(const char *bdf, char *card, char *render, size_t len)
+void drm_nodes(const char *bdf, char *card, char *render, size_t len)
 {
 	char dir[PATH_MAX];
 	struct dirent *de;
@@ -399,7 +362,7 @@ static void drm_nodes(const char *bdf, char *card, char *render, size_t len)
 	closedir(d);
 }
 
-static int get_param(int fd, uint32_t param, uint64_t *value)
+int get_param(int fd, uint32_t param, uint64_t *value)
 {
 	struct drm_vprime_get_param gp = { .param = param };
 
@@ -605,14 +568,7 @@ static int test_injected_error(struct ctx *c)
 #include <time.h>
 #include <linux/sync_file.h>
 
-struct bo {
-	uint32_t handle;
-	uint64_t va;
-	uint64_t size;
-	uint8_t *map;
-};
-
-static int gpu_open(struct ctx *c, int kind)
+int gpu_open(struct ctx *c, int kind)
 {
 	char card[PATH_MAX], render[PATH_MAX];
 	int i;
@@ -626,7 +582,7 @@ static int gpu_open(struct ctx *c, int kind)
 	return -ENODEV;
 }
 
-static int bo_new(int fd, uint64_t size, struct bo *bo)
+int bo_new(int fd, uint64_t size, struct bo *bo)
 {
 	struct drm_vprime_gem_create cr = { .size = size };
 	struct drm_vprime_gem_info in = { 0 };
@@ -647,7 +603,7 @@ static int bo_new(int fd, uint64_t size, struct bo *bo)
 	return 0;
 }
 
-static int bo_new_flags(int fd, uint64_t size, uint32_t flags, struct bo *bo)
+int bo_new_flags(int fd, uint64_t size, uint32_t flags, struct bo *bo)
 {
 	struct drm_vprime_gem_create cr = { .size = size, .flags = flags };
 	struct drm_vprime_gem_info in = { 0 };
@@ -668,7 +624,7 @@ static int bo_new_flags(int fd, uint64_t size, uint32_t flags, struct bo *bo)
 	return bo->map == MAP_FAILED ? -errno : 0;
 }
 
-static void bo_free(int fd, struct bo *bo)
+void bo_free(int fd, struct bo *bo)
 {
 	struct drm_gem_close cl = { .handle = bo->handle };
 
@@ -682,7 +638,7 @@ static void bo_free(int fd, struct bo *bo)
  * src_fd, import into dst_fd; *in gets the importer's handle and GPU VA.
  * Returns the dma-buf fd (close it when done) or -errno.
  */
-static int prime_share(int src_fd, uint32_t handle, int dst_fd, struct bo *in)
+int prime_share(int src_fd, uint32_t handle, int dst_fd, struct bo *in)
 {
 	struct drm_prime_handle exp = { .handle = handle,
 					.flags = DRM_CLOEXEC | DRM_RDWR };
@@ -710,14 +666,14 @@ err:
 	return ret;
 }
 
-static uint32_t ctx_new(int fd)
+uint32_t ctx_new(int fd)
 {
 	struct drm_vprime_ctx_create cc = { 0 };
 
 	return ioctl(fd, DRM_IOCTL_VPRIME_CTX_CREATE, &cc) ? 0 : cc.ctx_id;
 }
 
-static uint32_t syncobj_new(int fd)
+uint32_t syncobj_new(int fd)
 {
 	struct drm_syncobj_create sc = { 0 };
 
@@ -725,7 +681,7 @@ static uint32_t syncobj_new(int fd)
 }
 
 /* Wait for a syncobj (point 0: binary); 0, or -ETIME */
-static int syncobj_wait(int fd, uint32_t h, uint64_t point, int64_t ms)
+int syncobj_wait(int fd, uint32_t h, uint64_t point, int64_t ms)
 {
 	struct timespec ts;
 	struct drm_syncobj_timeline_wait w = {
@@ -739,15 +695,7 @@ static int syncobj_wait(int fd, uint32_t h, uint64_t point, int64_t ms)
 	return ioctl(fd, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT, &w) ? -errno : 0;
 }
 
-struct submit_opts {
-	uint32_t engine;
-	uint32_t in_syncobj, out_syncobj;
-	uint64_t in_point, out_point;
-	int in_fd;		/* -1: none */
-	bool out_fd;
-};
-
-static int submit(int fd, uint32_t ctx_id, struct vprime_cmd *cmds,
+int submit(int fd, uint32_t ctx_id, struct vprime_cmd *cmds,
 		  uint32_t n, const struct bo **bos, uint32_t nbos,
 		  const struct submit_opts *o, int *out_fd)
 {
@@ -777,7 +725,7 @@ static int submit(int fd, uint32_t ctx_id, struct vprime_cmd *cmds,
 }
 
 /* Submit and wait (through an out syncobj); 0 or -errno */
-static int run(int fd, uint32_t ctx_id, uint32_t engine,
+int run(int fd, uint32_t ctx_id, uint32_t engine,
 	       struct vprime_cmd *cmds, uint32_t n, const struct bo **bos,
 	       uint32_t nbos)
 {
@@ -796,7 +744,7 @@ static int run(int fd, uint32_t ctx_id, uint32_t engine,
 }
 
 /* A sync_file's status: 1 signalled, 0 pending, < 0 error */
-static int sync_file_status(int sfd)
+int sync_file_status(int sfd)
 {
 	struct sync_file_info info = { 0 };
 
@@ -805,7 +753,7 @@ static int sync_file_status(int sfd)
 	return info.status;
 }
 
-static struct vprime_cmd fill(uint64_t va, uint32_t pitch, uint32_t w,
+struct vprime_cmd fill(uint64_t va, uint32_t pitch, uint32_t w,
 			      uint32_t h, uint32_t fmt, uint32_t color)
 {
 	struct vprime_cmd c = { .opcode = VPRIME_OP_FILL };
@@ -819,7 +767,7 @@ static struct vprime_cmd fill(uint64_t va, uint32_t pitch, uint32_t w,
 	return c;
 }
 
-static int gpu_kinds(struct ctx *c, int *kinds)
+int gpu_kinds(struct ctx *c, int *kinds)
 {
 	int n = 0, i, k;
 
@@ -832,13 +780,6 @@ static int gpu_kinds(struct ctx *c, int *kinds)
 	return n;
 }
 
-#define NEED_GPU(c, kinds, n) do {					\
-		n = gpu_kinds(c, kinds);				\
-		if (!n) {						\
-			printf("# SKIP no vprime GPU in this topology\n"); \
-			return EXIT_SKIP;				\
-		}							\
-	} while (0)
 
 /* Every command on every GPU, pixels checked through a CPU mmap */
 static int test_gpu_commands(struct ctx *c)
@@ -1701,6 +1642,7 @@ static const struct {
 	{ "gpu-vram", test_gpu_vram },
 	{ "gpu-debugfs", test_gpu_debugfs },
 	{ "gpu-ioctl-validation", test_gpu_ioctl_validation },
+	KMS_TESTS
 	{ "show", cmd_show },
 	{ "bench-submit", cmd_bench_submit },
 };

@@ -224,16 +224,35 @@ def slurp(path):
         return ""
 
 
-def boot_guest(args, tmp, timeout=GUEST_TIMEOUT, trigger=None):
-    """Boot a topology in check mode; returns (ktap, console, rc, timed_out, t_first)."""
+def boot_guest(args, tmp, timeout=GUEST_TIMEOUT, trigger=None, agent=None):
+    """Boot a topology in check mode; returns (ktap, console, rc, timed_out, t_first).
+
+    agent: a list that receives the host agent (tests/host/agent.py) that
+    served the guest's control-port requests, for its checks.
+    """
+    import agent as host_agent
     results = os.path.join(tmp, "results.ktap")
     console = os.path.join(tmp, "console.log")
-    for f in (results, console):
+    control = os.path.join(tmp, "control.sock")
+    for f in (results, console, control):
         if os.path.exists(f):
             os.unlink(f)
+    if "--qmp" in args:
+        qmp = args[args.index("--qmp") + 1]
+    else:
+        qmp = os.path.join(tmp, "agent-qmp.sock")
+        args = args + ["--qmp", qmp]
     cmd = [LAUNCH, "--mode", "check", "--results", results, "--console", console,
-           "--timeout", str(timeout)] + args
-    out, rc, timed_out, t_first = run_watching(cmd, results, timeout, trigger)
+           "--control", control, "--timeout", str(timeout)] + args
+    ag = host_agent.Agent(control, qmp, os.path.join(tmp, "host"))
+    ag.start()
+    try:
+        out, rc, timed_out, t_first = run_watching(cmd, results, timeout, trigger)
+    finally:
+        ag.stop.set()
+        ag.join(5)
+    if agent is not None:
+        agent.append(ag)
     ktap = slurp(results)
     if t_first is None and re.search(r"^(ok|not ok) ", ktap, re.M):
         t_first = float("nan")
@@ -244,6 +263,9 @@ GUEST_TOPOLOGIES = [
     ("default", []),
     ("4heads-2dgpu-iommu", ["--gpus", "igpu,dgpu:1G,dgpu:64M", "--heads", "4", "--iommu", "on"]),
     ("dgpu-only", ["--gpus", "dgpu", "--no-display"]),
+    # a stricter display engine: physically contiguous buffers only
+    ("contiguous-only", ["--gpus", "igpu", "--contiguous-only", "--display-mode", "640x480",
+                         "--append", "vprime.tests=kms-contiguous,dmesg-clean"]),
 ]
 
 
@@ -253,9 +275,16 @@ def suite_guest(topologies=GUEST_TOPOLOGIES):
         s = Suite("guest-%s" % topo)
         t0 = time.time()
         with tempfile.TemporaryDirectory(prefix="vprime-guest-") as tmp:
-            ktap, console, rc, timed_out, _ = boot_guest(args, tmp)
+            agents = []
+            ktap, console, rc, timed_out, _ = boot_guest(args, tmp, agent=agents)
             keep = os.path.join(RESULTS, "guest-%s" % topo)
             os.makedirs(keep, exist_ok=True)
+            # host-side checks the guest asked for (screendumps)
+            for name, ok, detail in agents[0].checks:
+                s.add("host-" + name, "pass" if ok else "fail", "" if ok else detail,
+                      output=detail)
+            for f in os.listdir(os.path.join(tmp, "host")) if os.path.isdir(os.path.join(tmp, "host")) else []:
+                os.replace(os.path.join(tmp, "host", f), os.path.join(keep, f))
             with open(os.path.join(keep, "results.ktap"), "w") as f:
                 f.write(ktap)
             with open(os.path.join(keep, "console.log"), "w") as f:

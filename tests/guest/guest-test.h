@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Shared by the guest test programs (one binary, vprime-guest-test, built
+ * from every the .c files in tests/guest): result codes, diagnostics, the topology
+ * context and the GPU helpers the display tests reuse.
+ */
+#ifndef VPRIME_GUEST_TEST_H
+#define VPRIME_GUEST_TEST_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vprime_regs.h"
+#include "vprime_drm.h"
+
+#define EXIT_PASS 0
+#define EXIT_FAIL 1
+#define EXIT_SKIP 4
+
+#define MAX_DEVS 16
+#define PCI_SYSFS "/sys/bus/pci/devices"
+
+/* IORESOURCE_* flags as printed in sysfs "resource" (include/linux/ioport.h) */
+#define IORESOURCE_MEM		0x00000200
+#define IORESOURCE_PREFETCH	0x00002000
+#define IORESOURCE_MEM_64	0x00100000
+
+struct expect {
+	int kind;		/* VPRIME_KIND_* */
+	uint64_t vram;		/* dGPU */
+	unsigned int heads;	/* display */
+};
+
+struct dev {
+	char bdf[32];
+	unsigned int device_id;
+	unsigned int class_code;	/* 24 bits as in sysfs */
+	int kind;
+};
+
+#define CHECK(cond, ...) do {						\
+		if (!(cond)) {						\
+			diag("FAIL: " __VA_ARGS__);			\
+			failures++;					\
+		}							\
+	} while (0)
+
+struct ctx {
+	struct dev devs[MAX_DEVS];
+	int ndev;
+	struct expect exp[MAX_DEVS];
+	int nexp;
+	const struct expect *which[MAX_DEVS];
+};
+
+struct bo {
+	uint32_t handle;
+	uint64_t va;
+	uint64_t size;
+	uint8_t *map;
+};
+
+struct submit_opts {
+	uint32_t engine;
+	uint32_t in_syncobj, out_syncobj;
+	uint64_t in_point, out_point;
+	int in_fd;		/* -1: none */
+	bool out_fd;
+};
+
+#define NEED_GPU(c, kinds, n) do {					\
+		n = gpu_kinds(c, kinds);				\
+		if (!n) {						\
+			printf("# SKIP no vprime GPU in this topology\n"); \
+			return EXIT_SKIP;				\
+		}							\
+	} while (0)
+
+extern int failures;
+void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int read_file(const char *path, char *buf, size_t len);
+bool cmdline_has(const char *word);
+void drm_nodes(const char *bdf, char *card, char *render, size_t len);
+int get_param(int fd, uint32_t param, uint64_t *value);
+
+int gpu_kinds(struct ctx *c, int *kinds);
+int gpu_open(struct ctx *c, int kind);
+int bo_new(int fd, uint64_t size, struct bo *bo);
+int bo_new_flags(int fd, uint64_t size, uint32_t flags, struct bo *bo);
+void bo_free(int fd, struct bo *bo);
+int prime_share(int src_fd, uint32_t handle, int dst_fd, struct bo *in);
+uint32_t ctx_new(int fd);
+uint32_t syncobj_new(int fd);
+int syncobj_wait(int fd, uint32_t h, uint64_t point, int64_t ms);
+int submit(int fd, uint32_t ctx_id, struct vprime_cmd *cmds, uint32_t n,
+	   const struct bo **bos, uint32_t nbos, const struct submit_opts *o,
+	   int *out_fd);
+int run(int fd, uint32_t ctx_id, uint32_t engine, struct vprime_cmd *cmds,
+	uint32_t n, const struct bo **bos, uint32_t nbos);
+int sync_file_status(int sfd);
+struct vprime_cmd fill(uint64_t va, uint32_t pitch, uint32_t w, uint32_t h,
+		       uint32_t fmt, uint32_t color);
+
+/* Display (KMS) tests: kms-test.c */
+int test_kms_modeset(struct ctx *c);
+int test_kms_formats_crc(struct ctx *c);
+int test_kms_blend_crc(struct ctx *c);
+int test_kms_flip_vblank(struct ctx *c);
+int test_kms_flip_fence(struct ctx *c);
+int test_kms_prime_import(struct ctx *c);
+int test_kms_hotplug(struct ctx *c);
+int test_kms_screendump(struct ctx *c);
+int test_kms_contiguous(struct ctx *c);
+int test_kms_check_refusals(struct ctx *c);
+int test_gpu_import_display(struct ctx *c);
+int cmd_bench_kms(struct ctx *c);
+
+#define KMS_TESTS \
+	{ "kms-modeset", test_kms_modeset }, \
+	{ "kms-formats-crc", test_kms_formats_crc }, \
+	{ "kms-blend-crc", test_kms_blend_crc }, \
+	{ "kms-flip-vblank", test_kms_flip_vblank }, \
+	{ "kms-flip-fence", test_kms_flip_fence }, \
+	{ "kms-prime-import", test_kms_prime_import }, \
+	{ "kms-hotplug", test_kms_hotplug }, \
+	{ "kms-screendump", test_kms_screendump }, \
+	{ "kms-contiguous", test_kms_contiguous }, \
+	{ "kms-check-refusals", test_kms_check_refusals }, \
+	{ "gpu-import-display", test_gpu_import_display }, \
+	{ "bench-kms", cmd_bench_kms },
+
+#endif

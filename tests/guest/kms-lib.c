@@ -1,0 +1,816 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KMS helpers for the display tests (kms-test.c), written
+ * against libdrm as any compositor would be.  Pixels are checked through
+ * the CRC the device computes of every composed frame (DRM's debugfs CRC
+ * interface), compared with a CRC computed here on the CPU from the same
+ * pixels (hw/vprime-spec.rst defines what is hashed).  Tests that need the
+ * host to act (screendump, connector unplug) ask through the control port.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/memfd.h>
+#include <linux/netlink.h>
+#include <linux/sync_file.h>
+#include <linux/udmabuf.h>
+
+#include <drm_fourcc.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "guest-test.h"
+#include "kms-lib.h"
+
+/* ---- CRC-32 as zlib's crc32(0, ...) (ISO-HDLC) --------------------------- */
+
+static uint32_t crc_table[256];
+
+static void crc_init(void)
+{
+	uint32_t i, j, c;
+
+	if (crc_table[1])
+		return;
+	for (i = 0; i < 256; i++) {
+		c = i;
+		for (j = 0; j < 8; j++)
+			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+uint32_t crc32_update(uint32_t crc, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+
+	crc_init();
+	crc = ~crc;
+	while (len--)
+		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return ~crc;
+}
+
+/* CRC of a composed frame held as XRGB values, as the spec defines it */
+uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h)
+{
+	uint32_t crc = 0, x, y;
+	uint8_t row[4 * 4096];
+
+	for (y = 0; y < h; y++) {
+		for (x = 0; x < w; x++) {
+			uint32_t v = xrgb[(size_t)y * w + x] & 0x00ffffff;
+
+			row[4 * x] = v;
+			row[4 * x + 1] = v >> 8;
+			row[4 * x + 2] = v >> 16;
+			row[4 * x + 3] = 0;
+		}
+		crc = crc32_update(crc, row, 4 * w);
+	}
+	return crc;
+}
+
+/* ---- pixels --------------------------------------------------------------- */
+
+uint32_t fmt_cpp(uint32_t fourcc)
+{
+	return fourcc == DRM_FORMAT_RGB565 ? 2 : 4;
+}
+
+/* Byte offset of pixel (x, y) in a buffer of the given layout */
+size_t px_offset(uint64_t mod, uint32_t pitch, uint32_t cpp, uint32_t x,
+		 uint32_t y)
+{
+	size_t xb = (size_t)x * cpp;
+
+	if (mod == VPRIME_FORMAT_MOD_TILED) {
+		size_t tile = (size_t)(y / VPRIME_TILE_HEIGHT) *
+			      (pitch / VPRIME_TILE_WIDTH_BYTES) +
+			      xb / VPRIME_TILE_WIDTH_BYTES;
+
+		return tile * VPRIME_TILE_SIZE +
+		       (y % VPRIME_TILE_HEIGHT) * VPRIME_TILE_WIDTH_BYTES +
+		       xb % VPRIME_TILE_WIDTH_BYTES;
+	}
+	return (size_t)y * pitch + xb;
+}
+
+/* A stored pixel of a format as premultiplied ARGB (alpha 0xff if none) */
+uint32_t px_to_argb(uint32_t fourcc, uint32_t v)
+{
+	uint32_t r, g, b;
+
+	switch (fourcc) {
+	case DRM_FORMAT_ARGB8888:
+		return v;
+	case DRM_FORMAT_XBGR8888:
+		return 0xff000000 | (v & 0xff) << 16 | (v & 0xff00) |
+		       ((v >> 16) & 0xff);
+	case DRM_FORMAT_RGB565:
+		r = (v >> 11) & 0x1f;
+		g = (v >> 5) & 0x3f;
+		b = v & 0x1f;
+		return 0xff000000 | ((r << 3) | (r >> 2)) << 16 |
+		       ((g << 2) | (g >> 4)) << 8 | ((b << 3) | (b >> 2));
+	default:
+		return 0xff000000 | v;
+	}
+}
+
+/* pixman's OVER on premultiplied 8-bit channels */
+static uint32_t un8_mul(uint32_t a, uint32_t b)
+{
+	uint32_t t = a * b + 0x80;
+
+	return ((t >> 8) + t) >> 8;
+}
+
+uint32_t blend_over(uint32_t dst, uint32_t src)
+{
+	uint32_t ia = 255 - (src >> 24), out = 0;
+	int shift;
+
+	for (shift = 0; shift < 32; shift += 8) {
+		uint32_t s = (src >> shift) & 0xff, d = (dst >> shift) & 0xff;
+		uint32_t v = s + un8_mul(d, ia);
+
+		out |= (v > 255 ? 255 : v) << shift;
+	}
+	return out;
+}
+
+static uint32_t rng_state;
+
+static uint32_t rng(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 17;
+	rng_state ^= rng_state << 5;
+	return rng_state;
+}
+
+/* Fill w x h pixels of a framebuffer with seeded noise */
+void fb_fill_noise(struct fb *f, uint32_t seed)
+{
+	uint32_t x, y, cpp = fmt_cpp(f->format);
+
+	rng_state = seed | 1;
+	for (y = 0; y < f->height; y++) {
+		for (x = 0; x < f->width; x++) {
+			uint8_t *p = f->map + px_offset(f->modifier, f->pitch, cpp, x, y);
+			uint32_t v = rng();
+
+			if (cpp == 2) {
+				*(uint16_t *)p = v;
+			} else {
+				if (f->format == DRM_FORMAT_ARGB8888) {
+					/* valid premultiplied: channels <= alpha */
+					uint32_t a = v >> 24, r = un8_mul((v >> 16) & 0xff, a),
+						 g = un8_mul((v >> 8) & 0xff, a),
+						 b = un8_mul(v & 0xff, a);
+
+					v = a << 24 | r << 16 | g << 8 | b;
+				}
+				*(uint32_t *)p = v;
+			}
+		}
+	}
+}
+
+/* Fill with the GPU test pattern, as XRGB8888 (linear) */
+void fb_fill_pattern(struct fb *f, uint32_t frame, uint32_t tag)
+{
+	uint32_t x, y;
+
+	for (y = 0; y < f->height; y++)
+		for (x = 0; x < f->width; x++)
+			*(uint32_t *)(f->map + (size_t)y * f->pitch + 4 * x) =
+				VPRIME_PATTERN_XRGB(frame, tag, x, y);
+}
+
+uint32_t fb_pixel_argb(const struct fb *f, uint32_t x, uint32_t y)
+{
+	uint32_t cpp = fmt_cpp(f->format);
+	const uint8_t *p = f->map + px_offset(f->modifier, f->pitch, cpp, x, y);
+
+	return px_to_argb(f->format, cpp == 2 ? *(const uint16_t *)p :
+					   *(const uint32_t *)p);
+}
+
+/*
+ * CPU composition of a head: black, then each plane (primary, overlay,
+ * cursor) OVER, at its destination; returns the frame CRC.
+ */
+uint32_t compose_crc(uint32_t w, uint32_t h, const struct plane_img *planes,
+		     int n)
+{
+	uint32_t *out = calloc((size_t)w * h, 4), crc;
+	int i;
+	uint32_t x, y;
+
+	for (i = 0; i < n; i++) {
+		const struct plane_img *p = &planes[i];
+
+		for (y = 0; y < p->h; y++) {
+			for (x = 0; x < p->w; x++) {
+				int32_t dx = p->dst_x + (int32_t)x, dy = p->dst_y + (int32_t)y;
+				uint32_t *d;
+
+				if (dx < 0 || dy < 0 || dx >= (int32_t)w || dy >= (int32_t)h)
+					continue;
+				d = &out[(size_t)dy * w + dx];
+				*d = blend_over(*d | 0xff000000,
+						fb_pixel_argb(p->fb, p->src_x + x, p->src_y + y));
+			}
+		}
+	}
+	crc = frame_crc(out, w, h);
+	free(out);
+	return crc;
+}
+
+uint32_t fb_crc(const struct fb *f)
+{
+	struct plane_img p = { .fb = f, .w = f->width, .h = f->height };
+
+	return compose_crc(f->width, f->height, &p, 1);
+}
+
+/* ---- KMS objects ----------------------------------------------------------- */
+
+static uint32_t prop_id(int fd, uint32_t obj, uint32_t type, const char *name)
+{
+	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, obj, type);
+	uint32_t id = 0, i;
+
+	if (!props)
+		return 0;
+	for (i = 0; i < props->count_props && !id; i++) {
+		drmModePropertyRes *p = drmModeGetProperty(fd, props->props[i]);
+
+		if (p && !strcmp(p->name, name))
+			id = p->prop_id;
+		drmModeFreeProperty(p);
+	}
+	drmModeFreeObjectProperties(props);
+	return id;
+}
+
+uint64_t prop_value(int fd, uint32_t obj, uint32_t type, const char *name)
+{
+	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, obj, type);
+	uint64_t v = ~0ull;
+	uint32_t i;
+
+	if (!props)
+		return v;
+	for (i = 0; i < props->count_props; i++) {
+		drmModePropertyRes *p = drmModeGetProperty(fd, props->props[i]);
+
+		if (p && !strcmp(p->name, name))
+			v = props->prop_values[i];
+		drmModeFreeProperty(p);
+	}
+	drmModeFreeObjectProperties(props);
+	return v;
+}
+
+void add_prop(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type,
+	      const char *name, uint64_t value)
+{
+	uint32_t id = prop_id(fd, obj, type, name);
+
+	if (!id) {
+		diag("FAIL: object %u has no property %s", obj, name);
+		failures++;
+		return;
+	}
+	drmModeAtomicAddProperty(req, obj, id, value);
+}
+
+int display_card(struct ctx *c)
+{
+	char card[PATH_MAX], render[PATH_MAX];
+	int i;
+
+	for (i = 0; i < c->ndev; i++) {
+		if (c->devs[i].kind != VPRIME_KIND_DISPLAY)
+			continue;
+		drm_nodes(c->devs[i].bdf, card, render, sizeof(card));
+		return open(card, O_RDWR | O_CLOEXEC);
+	}
+	return -ENODEV;
+}
+
+/* Open the display engine's card and map its heads; EXIT_SKIP if none */
+int kms_open(struct ctx *c, struct kms *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->fd = display_card(c);
+	if (k->fd < 0) {
+		printf("# SKIP no display engine in this topology\n");
+		return EXIT_SKIP;
+	}
+	return kms_adopt(k);
+}
+
+/* Map the heads (CRTC, connector, planes, preferred mode) of an open card */
+int kms_adopt(struct kms *k)
+{
+	drmModeRes *res;
+	drmModePlaneRes *pres;
+	struct stat st;
+	uint32_t i, j;
+
+	if (drmSetClientCap(k->fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1) ||
+	    drmSetClientCap(k->fd, DRM_CLIENT_CAP_ATOMIC, 1)) {
+		diag("FAIL: the display driver refuses atomic clients");
+		return EXIT_FAIL;
+	}
+	fstat(k->fd, &st);
+	k->minor = minor(st.st_rdev);
+	res = drmModeGetResources(k->fd);
+	pres = drmModeGetPlaneResources(k->fd);
+	if (!res || !pres) {
+		diag("FAIL: no KMS resources");
+		return EXIT_FAIL;
+	}
+	k->nheads = res->count_crtcs;
+	if (k->nheads > VPRIME_HEADS_MAX || res->count_connectors < k->nheads) {
+		diag("FAIL: %d CRTCs and %d connectors, expected one each per head",
+		     res->count_crtcs, res->count_connectors);
+		return EXIT_FAIL;
+	}
+	for (i = 0; i < (uint32_t)k->nheads; i++) {
+		struct head *hd = &k->heads[i];
+
+		hd->index = i;
+		hd->crc_fd = -1;
+		hd->crtc = res->crtcs[i];
+		hd->conn = res->connectors[i];
+	}
+	for (i = 0; i < pres->count_planes; i++) {
+		drmModePlane *p = drmModeGetPlane(k->fd, pres->planes[i]);
+		uint64_t type = prop_value(k->fd, pres->planes[i],
+					   DRM_MODE_OBJECT_PLANE, "type");
+
+		for (j = 0; j < (uint32_t)k->nheads; j++) {
+			if (!(p->possible_crtcs & (1u << j)))
+				continue;
+			if (type == DRM_PLANE_TYPE_PRIMARY)
+				k->heads[j].plane[VPRIME_PLANE_PRIMARY] = p->plane_id;
+			else if (type == DRM_PLANE_TYPE_OVERLAY)
+				k->heads[j].plane[VPRIME_PLANE_OVERLAY] = p->plane_id;
+			else if (type == DRM_PLANE_TYPE_CURSOR)
+				k->heads[j].plane[VPRIME_PLANE_CURSOR] = p->plane_id;
+		}
+		drmModeFreePlane(p);
+	}
+	for (i = 0; i < (uint32_t)k->nheads; i++) {
+		struct head *hd = &k->heads[i];
+		drmModeConnector *conn = drmModeGetConnector(k->fd, hd->conn);
+
+		/* virtio-gpu (benchmark comparison) has no overlay plane */
+		CHECK(hd->plane[VPRIME_PLANE_PRIMARY], "head %u has no primary plane", i);
+		hd->connected = conn && conn->connection == DRM_MODE_CONNECTED;
+		if (hd->connected && conn->count_modes) {
+			int m;
+
+			hd->mode = conn->modes[0];
+			for (m = 0; m < conn->count_modes; m++)
+				if (conn->modes[m].type & DRM_MODE_TYPE_PREFERRED) {
+					hd->mode = conn->modes[m];
+					break;
+				}
+		}
+		drmModeFreeConnector(conn);
+	}
+	drmModeFreeResources(res);
+	drmModeFreePlaneResources(pres);
+	return failures ? EXIT_FAIL : 0;
+}
+
+void kms_close(struct kms *k)
+{
+	kms_disable_all(k);
+	if (k->fd >= 0)
+		close(k->fd);
+	k->fd = -1;
+}
+
+/* A framebuffer: dumb buffer (linear or tiled), mapped */
+int fb_new(struct kms *k, struct fb *f, uint32_t w, uint32_t h,
+	   uint32_t format, uint64_t modifier)
+{
+	uint32_t cpp = fmt_cpp(format), hh = h, ww = w;
+	struct drm_mode_create_dumb cd = { 0 };
+	struct drm_mode_map_dumb md = { 0 };
+	uint32_t handles[4] = { 0 }, pitches[4] = { 0 }, offsets[4] = { 0 };
+	uint64_t mods[4] = { 0 };
+
+	memset(f, 0, sizeof(*f));
+	if (modifier == VPRIME_FORMAT_MOD_TILED) {
+		/* whole tiles: pitch a multiple of 128 bytes, 32 rows */
+		ww = (w * cpp + VPRIME_TILE_WIDTH_BYTES - 1) /
+		     VPRIME_TILE_WIDTH_BYTES * VPRIME_TILE_WIDTH_BYTES / cpp;
+		hh = (h + VPRIME_TILE_HEIGHT - 1) / VPRIME_TILE_HEIGHT *
+		     VPRIME_TILE_HEIGHT;
+	}
+	cd.width = ww;
+	cd.height = hh;
+	cd.bpp = cpp * 8;
+	if (ioctl(k->fd, DRM_IOCTL_MODE_CREATE_DUMB, &cd))
+		return -errno;
+	f->handle = cd.handle;
+	f->size = cd.size;
+	f->pitch = cd.pitch;
+	f->width = w;
+	f->height = h;
+	f->format = format;
+	f->modifier = modifier;
+	md.handle = cd.handle;
+	if (ioctl(k->fd, DRM_IOCTL_MODE_MAP_DUMB, &md))
+		return -errno;
+	f->map = mmap(NULL, f->size, PROT_READ | PROT_WRITE, MAP_SHARED, k->fd,
+		      md.offset);
+	if (f->map == MAP_FAILED) {
+		f->map = NULL;
+		return -errno;
+	}
+	memset(f->map, 0, f->size);
+	handles[0] = f->handle;
+	pitches[0] = f->pitch;
+	mods[0] = modifier;
+	if (drmModeAddFB2WithModifiers(k->fd, w, h, format, handles, pitches,
+				       offsets, mods, &f->fb_id,
+				       DRM_MODE_FB_MODIFIERS))
+		return -errno;
+	return 0;
+}
+
+/* A framebuffer over a dma-buf of another exporter (not mapped here) */
+int fb_import(struct kms *k, struct fb *f, int dmabuf, uint32_t w, uint32_t h,
+	      uint32_t pitch, uint32_t format, uint64_t modifier)
+{
+	uint32_t handles[4] = { 0 }, pitches[4] = { pitch }, offsets[4] = { 0 };
+	uint64_t mods[4] = { modifier };
+
+	memset(f, 0, sizeof(*f));
+	if (drmPrimeFDToHandle(k->fd, dmabuf, &f->handle))
+		return -errno;
+	f->width = w;
+	f->height = h;
+	f->pitch = pitch;
+	f->format = format;
+	f->modifier = modifier;
+	f->imported = true;
+	handles[0] = f->handle;
+	if (drmModeAddFB2WithModifiers(k->fd, w, h, format, handles, pitches,
+				       offsets, mods, &f->fb_id,
+				       DRM_MODE_FB_MODIFIERS))
+		return -errno;
+	return 0;
+}
+
+void fb_free(struct kms *k, struct fb *f)
+{
+	struct drm_gem_close cl = { .handle = f->handle };
+
+	if (f->fb_id)
+		drmModeRmFB(k->fd, f->fb_id);
+	if (f->map && !f->imported)
+		munmap(f->map, f->size);
+	if (f->handle)
+		ioctl(k->fd, DRM_IOCTL_GEM_CLOSE, &cl);
+	memset(f, 0, sizeof(*f));
+}
+
+void plane_props(drmModeAtomicReq *req, struct kms *k, uint32_t plane,
+		 uint32_t crtc, const struct fb *f, int32_t x, int32_t y,
+		 uint32_t sx, uint32_t sy, uint32_t w, uint32_t h)
+{
+	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "FB_ID", f ? f->fb_id : 0);
+	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "CRTC_ID", f ? crtc : 0);
+	if (!f)
+		return;
+	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "SRC_X", (uint64_t)sx << 16);
+	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "SRC_Y", (uint64_t)sy << 16);
+	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "SRC_W", (uint64_t)w << 16);
+	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "SRC_H", (uint64_t)h << 16);
+	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "CRTC_X", (uint64_t)(int64_t)x);
+	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "CRTC_Y", (uint64_t)(int64_t)y);
+	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "CRTC_W", w);
+	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "CRTC_H", h);
+}
+
+/* Turn a head on with fb full-screen on the primary plane */
+int head_enable(struct kms *k, struct head *hd, const struct fb *f,
+		uint32_t flags)
+{
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	uint32_t blob = 0;
+	int ret;
+
+	if (drmModeCreatePropertyBlob(k->fd, &hd->mode, sizeof(hd->mode), &blob))
+		return -errno;
+	add_prop(req, k->fd, hd->conn, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", hd->crtc);
+	add_prop(req, k->fd, hd->crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", blob);
+	add_prop(req, k->fd, hd->crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 1);
+	plane_props(req, k, hd->plane[VPRIME_PLANE_PRIMARY], hd->crtc, f, 0, 0,
+		    0, 0, f->width, f->height);
+	ret = drmModeAtomicCommit(k->fd, req, flags | DRM_MODE_ATOMIC_ALLOW_MODESET, NULL);
+	ret = ret ? -errno : 0;
+	drmModeAtomicFree(req);
+	drmModeDestroyPropertyBlob(k->fd, blob);
+	if (!ret && !(flags & DRM_MODE_ATOMIC_TEST_ONLY))
+		hd->on = true;
+	return ret;
+}
+
+void kms_disable_all(struct kms *k)
+{
+	int i;
+
+	for (i = 0; i < k->nheads; i++) {
+		struct head *hd = &k->heads[i];
+		drmModeAtomicReq *req;
+		int p;
+
+		if (!hd->on)
+			continue;
+		req = drmModeAtomicAlloc();
+		add_prop(req, k->fd, hd->conn, DRM_MODE_OBJECT_CONNECTOR, "CRTC_ID", 0);
+		add_prop(req, k->fd, hd->crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", 0);
+		add_prop(req, k->fd, hd->crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 0);
+		for (p = 0; p < VPRIME_DISP_PLANES; p++)
+			plane_props(req, k, hd->plane[p], 0, NULL, 0, 0, 0, 0, 0, 0);
+		CHECK(!drmModeAtomicCommit(k->fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL),
+		      "turning head %d off: %s", i, strerror(errno));
+		drmModeAtomicFree(req);
+		hd->on = false;
+	}
+}
+
+/* Frame period of a mode in ns, as the device counts it */
+uint64_t mode_period_ns(const drmModeModeInfo *m)
+{
+	return (uint64_t)m->htotal * m->vtotal * 1000000ull / m->clock;
+}
+
+/* Wait for vblanks on a head; returns the sequence reached, 0 on error */
+uint32_t wait_vblanks(struct kms *k, struct head *hd, uint32_t n, double *ts)
+{
+	drmVBlank vbl = { 0 };
+
+	vbl.request.type = DRM_VBLANK_RELATIVE |
+		((hd->index << DRM_VBLANK_HIGH_CRTC_SHIFT) & DRM_VBLANK_HIGH_CRTC_MASK);
+	vbl.request.sequence = n;
+	if (drmWaitVBlank(k->fd, &vbl)) {
+		diag("FAIL: drmWaitVBlank on head %d: %s", hd->index, strerror(errno));
+		failures++;
+		return 0;
+	}
+	if (ts)
+		*ts = vbl.reply.tval_sec + vbl.reply.tval_usec / 1e6;
+	return vbl.reply.sequence;
+}
+
+/* ---- CRC through DRM's debugfs interface ------------------------------------ */
+
+int crc_start(struct kms *k, struct head *hd)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/crtc-%d/crc/control",
+		 k->minor, hd->index);
+	fd = open(path, O_WRONLY);
+	if (fd < 0 || write(fd, "auto", 4) != 4) {
+		diag("FAIL: %s: %s", path, strerror(errno));
+		failures++;
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/crtc-%d/crc/data",
+		 k->minor, hd->index);
+	hd->crc_fd = open(path, O_RDONLY | O_NONBLOCK);
+	if (hd->crc_fd < 0) {
+		diag("FAIL: %s: %s", path, strerror(errno));
+		failures++;
+		return -1;
+	}
+	return 0;
+}
+
+void crc_stop(struct head *hd)
+{
+	if (hd->crc_fd >= 0)
+		close(hd->crc_fd);
+	hd->crc_fd = -1;
+}
+
+/* Read the CRC entries available now: (frame, crc) pairs; returns count */
+int crc_read(struct head *hd, uint32_t *frames, uint32_t *crcs, int max)
+{
+	char buf[64];
+	int n = 0;
+
+	for (;;) {
+		ssize_t r = read(hd->crc_fd, buf, sizeof(buf) - 1);
+		unsigned int fr, cr;
+
+		if (r <= 0)
+			break;
+		buf[r] = 0;
+		if (sscanf(buf, "%x %x", &fr, &cr) != 2 && sscanf(buf, "0x%x 0x%x", &fr, &cr) != 2)
+			continue;
+		if (n < max) {
+			frames[n] = fr;
+			crcs[n] = cr;
+			n++;
+		} else {
+			memmove(frames, frames + 1, (max - 1) * sizeof(*frames));
+			memmove(crcs, crcs + 1, (max - 1) * sizeof(*crcs));
+			frames[max - 1] = fr;
+			crcs[max - 1] = cr;
+		}
+	}
+	return n;
+}
+
+/* The CRC of the frame on screen now: drain, wait 2 vblanks, last entry */
+int crc_current(struct kms *k, struct head *hd, uint32_t *crc)
+{
+	uint32_t frames[64], crcs[64];
+	int n;
+
+	crc_read(hd, frames, crcs, 64);
+	if (!wait_vblanks(k, hd, 2, NULL))
+		return -1;
+	n = crc_read(hd, frames, crcs, 64);
+	if (!n) {
+		diag("FAIL: no CRC entry from head %d after 2 vblanks", hd->index);
+		failures++;
+		return -1;
+	}
+	*crc = crcs[n - 1];
+	return 0;
+}
+
+/* ---- host control channel ----------------------------------------------------- */
+
+static int control_fd = -1;
+
+/*
+ * Ask the host harness to do something (tests/host/harness.py serves the
+ * virtio-serial port org.vprime.control).  request is one line of JSON;
+ * the reply line goes to reply.  0, or -ENODEV without a host agent.
+ */
+int host_request(const char *request, char *reply, size_t len, int timeout_s)
+{
+	struct pollfd pfd;
+	size_t got = 0;
+
+	if (control_fd < 0) {
+		char name[128], path[PATH_MAX];
+		int i;
+
+		for (i = 0; i < 32 && control_fd < 0; i++) {
+			snprintf(path, sizeof(path), "/sys/class/virtio-ports/vport%dp%d/name",
+				 i / 8, i % 8);
+			if (read_file(path, name, sizeof(name)) < 0 ||
+			    strncmp(name, "org.vprime.control", 18))
+				continue;
+			snprintf(path, sizeof(path), "/dev/vport%dp%d", i / 8, i % 8);
+			control_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		}
+		if (control_fd < 0)
+			return -ENODEV;
+	}
+	if (dprintf(control_fd, "%s\n", request) < 0)
+		return -ENODEV;
+	pfd.fd = control_fd;
+	pfd.events = POLLIN;
+	while (got < len - 1) {
+		ssize_t r;
+
+		if (poll(&pfd, 1, timeout_s * 1000) <= 0)
+			return -ETIMEDOUT;
+		r = read(control_fd, reply + got, 1);
+		if (r < 0 && errno == EAGAIN)
+			continue;
+		if (r <= 0)
+			return -EIO;
+		if (reply[got] == '\n')
+			break;
+		got++;
+	}
+	reply[got] = 0;
+	return 0;
+}
+
+bool host_ok(const char *reply)
+{
+	return strstr(reply, "\"ok\": true") || strstr(reply, "\"ok\":true");
+}
+
+/* ---- foreign exporters ------------------------------------------------------- */
+
+int vgem_open(void)
+{
+	char path[64], name[32];
+	int i, fd;
+
+	for (i = 0; i < 16; i++) {
+		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
+
+		memset(name, 0, sizeof(name));
+		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
+		fd = open(path, O_RDWR | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
+			return fd;
+		close(fd);
+	}
+	return -ENODEV;
+}
+
+/* A vgem dumb buffer, mapped, exported: returns the dma-buf fd */
+int vgem_buffer(int vfd, uint32_t w, uint32_t h, uint32_t bpp, uint32_t *pitch,
+		void **map, size_t *size)
+{
+	struct drm_mode_create_dumb cd = { .width = w, .height = h, .bpp = bpp };
+	struct drm_mode_map_dumb md = { 0 };
+	struct drm_prime_handle exp = { .flags = DRM_CLOEXEC | DRM_RDWR };
+
+	if (ioctl(vfd, DRM_IOCTL_MODE_CREATE_DUMB, &cd))
+		return -errno;
+	md.handle = exp.handle = cd.handle;
+	if (ioctl(vfd, DRM_IOCTL_MODE_MAP_DUMB, &md))
+		return -errno;
+	*map = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, vfd, md.offset);
+	if (*map == MAP_FAILED)
+		return -errno;
+	if (ioctl(vfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp))
+		return -errno;
+	*pitch = cd.pitch;
+	*size = cd.size;
+	return exp.fd;
+}
+
+/* memfd pages as a dma-buf (hugetlb: one physically contiguous 2 MiB page) */
+int udmabuf_buffer(size_t size, bool huge, void **map)
+{
+	int mfd = syscall(SYS_memfd_create, "vprime",
+			  MFD_ALLOW_SEALING | (huge ? MFD_HUGETLB : 0));
+	struct udmabuf_create uc = { .size = size };
+	int ufd, dfd;
+
+	if (mfd < 0)
+		return -errno;
+	if (ftruncate(mfd, size) || fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK)) {
+		close(mfd);
+		return -errno;
+	}
+	*map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	if (*map == MAP_FAILED) {
+		close(mfd);
+		return -errno;
+	}
+	ufd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
+	uc.memfd = mfd;
+	dfd = ufd < 0 ? -errno : ioctl(ufd, UDMABUF_CREATE, &uc);
+	if (dfd < 0)
+		dfd = -errno;
+	if (ufd >= 0)
+		close(ufd);
+	close(mfd);
+	return dfd;
+}
+
+/* Export a GEM handle as a dma-buf fd (or -errno) */
+int prime_export(int fd, uint32_t handle)
+{
+	struct drm_prime_handle exp = { .handle = handle,
+					.flags = DRM_CLOEXEC | DRM_RDWR };
+
+	return ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp) ? -errno : exp.fd;
+}

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* KMS helpers for the display tests: see kms-lib.c. */
+#ifndef VPRIME_KMS_LIB_H
+#define VPRIME_KMS_LIB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <xf86drmMode.h>
+
+#include "guest-test.h"
+
+struct fb {
+	uint32_t handle, fb_id;
+	uint32_t width, height, pitch, format;
+	uint64_t modifier;
+	uint64_t size;
+	uint8_t *map;		/* CPU view (dumb buffers; foreign: the exporter's) */
+	bool imported;
+};
+
+struct head {
+	int index;
+	uint32_t crtc, conn;
+	uint32_t plane[VPRIME_DISP_PLANES];	/* by VPRIME_PLANE_* */
+	bool connected, on;
+	drmModeModeInfo mode;			/* preferred */
+	int crc_fd;
+};
+
+struct kms {
+	int fd, minor, nheads;
+	struct head heads[VPRIME_HEADS_MAX];
+};
+
+/* One plane of a CPU composition */
+struct plane_img {
+	const struct fb *fb;
+	uint32_t src_x, src_y, w, h;
+	int32_t dst_x, dst_y;
+};
+
+uint32_t crc32_update(uint32_t crc, const void *buf, size_t len);
+uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h);
+uint32_t fmt_cpp(uint32_t fourcc);
+size_t px_offset(uint64_t mod, uint32_t pitch, uint32_t cpp, uint32_t x, uint32_t y);
+uint32_t px_to_argb(uint32_t fourcc, uint32_t v);
+uint32_t blend_over(uint32_t dst, uint32_t src);
+void fb_fill_noise(struct fb *f, uint32_t seed);
+void fb_fill_pattern(struct fb *f, uint32_t frame, uint32_t tag);
+uint32_t fb_pixel_argb(const struct fb *f, uint32_t x, uint32_t y);
+uint32_t compose_crc(uint32_t w, uint32_t h, const struct plane_img *planes, int n);
+uint32_t fb_crc(const struct fb *f);
+
+uint64_t prop_value(int fd, uint32_t obj, uint32_t type, const char *name);
+void add_prop(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type,
+	      const char *name, uint64_t value);
+int display_card(struct ctx *c);
+int kms_open(struct ctx *c, struct kms *k);
+int kms_adopt(struct kms *k);
+int prime_export(int fd, uint32_t handle);
+void kms_close(struct kms *k);
+void kms_disable_all(struct kms *k);
+int fb_new(struct kms *k, struct fb *f, uint32_t w, uint32_t h, uint32_t format,
+	   uint64_t modifier);
+int fb_import(struct kms *k, struct fb *f, int dmabuf, uint32_t w, uint32_t h,
+	      uint32_t pitch, uint32_t format, uint64_t modifier);
+void fb_free(struct kms *k, struct fb *f);
+void plane_props(drmModeAtomicReq *req, struct kms *k, uint32_t plane, uint32_t crtc,
+		 const struct fb *f, int32_t x, int32_t y, uint32_t sx, uint32_t sy,
+		 uint32_t w, uint32_t h);
+int head_enable(struct kms *k, struct head *hd, const struct fb *f, uint32_t flags);
+uint64_t mode_period_ns(const drmModeModeInfo *m);
+uint32_t wait_vblanks(struct kms *k, struct head *hd, uint32_t n, double *ts);
+int crc_start(struct kms *k, struct head *hd);
+void crc_stop(struct head *hd);
+int crc_read(struct head *hd, uint32_t *frames, uint32_t *crcs, int max);
+int crc_current(struct kms *k, struct head *hd, uint32_t *crc);
+int host_request(const char *request, char *reply, size_t len, int timeout_s);
+bool host_ok(const char *reply);
+int vgem_open(void);
+int vgem_buffer(int vfd, uint32_t w, uint32_t h, uint32_t bpp, uint32_t *pitch,
+		void **map, size_t *size);
+int udmabuf_buffer(size_t size, bool huge, void **map);
+
+#endif

@@ -1,0 +1,1144 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Display engine tests through its KMS driver (vprime_display.ko): mode
+ * sets on every head, every format and modifier, blending, page flips at
+ * the refresh rate, flips waiting for GPU fences, PRIME import of every
+ * exporter, hotplug and screendumps from the host, contiguous-only
+ * scanout and what atomic check must refuse.  Helpers: kms-lib.c.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/netlink.h>
+#include <linux/sync_file.h>
+
+#include <drm_fourcc.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "guest-test.h"
+#include "kms-lib.h"
+
+static const uint32_t formats[] = {
+	DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888, DRM_FORMAT_XBGR8888,
+	DRM_FORMAT_RGB565,
+};
+
+static const char *fmt_name(uint32_t f)
+{
+	static char s[5];
+
+	memcpy(s, &f, 4);
+	s[4] = 0;
+	return s;
+}
+
+#define KMS_OPEN(c, k) do {						\
+		int __r = kms_open(c, k);				\
+		if (__r)						\
+			return __r;					\
+	} while (0)
+
+static struct head *first_connected(struct kms *k)
+{
+	int i;
+
+	for (i = 0; i < k->nheads; i++)
+		if (k->heads[i].connected)
+			return &k->heads[i];
+	diag("FAIL: no connected head");
+	failures++;
+	return NULL;
+}
+
+/* Show fb on the head and check the device's CRC against the CPU's */
+static void expect_crc(struct kms *k, struct head *hd, uint32_t want,
+		       const char *what)
+{
+	uint32_t got = 0;
+
+	if (crc_current(k, hd, &got))
+		return;
+	CHECK(got == want, "%s: head %d CRC 0x%08x, CPU computed 0x%08x", what,
+	      hd->index, got, want);
+	if (got == want)
+		diag("%s: head %d CRC 0x%08x matches", what, hd->index, got);
+}
+
+/* A mode set on every head, each with its own picture, vblanks running */
+int test_kms_modeset(struct ctx *c)
+{
+	struct fb fbs[VPRIME_HEADS_MAX];
+	struct kms k;
+	int i, want_heads = 0;
+
+	KMS_OPEN(c, &k);
+	for (i = 0; i < c->nexp; i++)
+		if (c->exp[i].kind == VPRIME_KIND_DISPLAY)
+			want_heads = c->exp[i].heads;
+	CHECK(k.nheads == want_heads, "%d heads in KMS, topology has %d",
+	      k.nheads, want_heads);
+	for (i = 0; i < k.nheads; i++) {
+		struct head *hd = &k.heads[i];
+		uint32_t s0, s1;
+
+		CHECK(hd->connected && hd->mode.hdisplay,
+		      "head %d: connector not connected or no mode", i);
+		if (!hd->connected)
+			continue;
+		diag("head %d: connector %u, mode %s (%ux%u, %u kHz)", i, hd->conn,
+		     hd->mode.name, hd->mode.hdisplay, hd->mode.vdisplay,
+		     hd->mode.clock);
+		CHECK(!fb_new(&k, &fbs[i], hd->mode.hdisplay, hd->mode.vdisplay,
+			      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fb");
+		fb_fill_noise(&fbs[i], 100 + i);
+		CHECK(!head_enable(&k, hd, &fbs[i], 0), "mode set on head %d: %s",
+		      i, strerror(errno));
+		s0 = wait_vblanks(&k, hd, 1, NULL);
+		s1 = wait_vblanks(&k, hd, 3, NULL);
+		CHECK(s1 >= s0 + 3, "head %d vblank counter %u -> %u over 3 frames",
+		      i, s0, s1);
+	}
+	/* every head shows its own buffer, all at once */
+	for (i = 0; i < k.nheads; i++) {
+		if (!k.heads[i].on || crc_start(&k, &k.heads[i]))
+			continue;
+		expect_crc(&k, &k.heads[i], fb_crc(&fbs[i]), "mode set");
+		crc_stop(&k.heads[i]);
+	}
+	kms_disable_all(&k);
+	for (i = 0; i < k.nheads; i++)
+		if (fbs[i].fb_id)
+			fb_free(&k, &fbs[i]);
+	kms_close(&k);
+	return 0;
+}
+
+/* Every format and modifier on the primary plane: device CRC == CPU CRC */
+int test_kms_formats_crc(struct ctx *c)
+{
+	static const uint64_t mods[] = { DRM_FORMAT_MOD_LINEAR, VPRIME_FORMAT_MOD_TILED };
+	drmModePropertyBlobRes *blob;
+	struct head *hd;
+	struct kms k;
+	struct fb base;
+	size_t f, m;
+	uint64_t id;
+
+	KMS_OPEN(c, &k);
+	hd = first_connected(&k);
+	if (!hd)
+		return EXIT_FAIL;
+
+	/* IN_FORMATS lists every format with both modifiers */
+	id = prop_value(k.fd, hd->plane[VPRIME_PLANE_PRIMARY], DRM_MODE_OBJECT_PLANE,
+			"IN_FORMATS");
+	blob = id != ~0ull ? drmModeGetPropertyBlob(k.fd, id) : NULL;
+	CHECK(blob, "primary plane has no IN_FORMATS");
+	for (f = 0; blob && f < sizeof(formats) / sizeof(formats[0]); f++) {
+		for (m = 0; m < 2; m++) {
+			drmModeFormatModifierIterator it = { 0 };
+			bool found = false;
+
+			while (drmModeFormatModifierBlobIterNext(blob, &it))
+				if (it.fmt == formats[f] && it.mod == mods[m])
+					found = true;
+			CHECK(found, "IN_FORMATS lacks %s with modifier 0x%" PRIx64,
+			      fmt_name(formats[f]), mods[m]);
+		}
+	}
+	drmModeFreePropertyBlob(blob);
+
+	CHECK(!fb_new(&k, &base, hd->mode.hdisplay, hd->mode.vdisplay,
+		      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fb");
+	CHECK(!head_enable(&k, hd, &base, 0), "mode set: %s", strerror(errno));
+	if (failures || crc_start(&k, hd))
+		return EXIT_FAIL;
+	for (f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+		for (m = 0; m < 2; m++) {
+			struct fb fb;
+			char what[64];
+			int ret;
+
+			ret = fb_new(&k, &fb, hd->mode.hdisplay, hd->mode.vdisplay,
+				     formats[f], mods[m]);
+			CHECK(!ret, "fb %s/%s: %s", fmt_name(formats[f]),
+			      m ? "tiled" : "linear", strerror(-ret));
+			if (ret)
+				continue;
+			fb_fill_noise(&fb, (uint32_t)(f * 2 + m + 7));
+			ret = head_enable(&k, hd, &fb, 0);
+			CHECK(!ret, "show %s/%s: %s", fmt_name(formats[f]),
+			      m ? "tiled" : "linear", strerror(-ret));
+			snprintf(what, sizeof(what), "%s %s", fmt_name(formats[f]),
+				 m ? "tiled" : "linear");
+			if (!ret)
+				expect_crc(&k, hd, fb_crc(&fb), what);
+			head_enable(&k, hd, &base, 0);
+			fb_free(&k, &fb);
+		}
+	}
+	crc_stop(hd);
+	kms_disable_all(&k);
+	fb_free(&k, &base);
+	kms_close(&k);
+	return 0;
+}
+
+/*
+ * Overlay and cursor blended over the primary plane (premultiplied alpha,
+ * pixman's rounding), the cursor partly off screen.
+ */
+int test_kms_blend_crc(struct ctx *c)
+{
+	struct fb prim, ovl, cur;
+	struct plane_img img[3];
+	drmModeAtomicReq *req;
+	struct head *hd;
+	struct kms k;
+	int ret;
+
+	KMS_OPEN(c, &k);
+	hd = first_connected(&k);
+	if (!hd)
+		return EXIT_FAIL;
+	CHECK(!fb_new(&k, &prim, hd->mode.hdisplay, hd->mode.vdisplay,
+		      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "primary fb");
+	CHECK(!fb_new(&k, &ovl, 200, 120, DRM_FORMAT_ARGB8888,
+		      DRM_FORMAT_MOD_LINEAR), "overlay fb");
+	CHECK(!fb_new(&k, &cur, 64, 64, DRM_FORMAT_ARGB8888,
+		      DRM_FORMAT_MOD_LINEAR), "cursor fb");
+	if (failures)
+		return EXIT_FAIL;
+	fb_fill_noise(&prim, 11);
+	fb_fill_noise(&ovl, 12);
+	fb_fill_noise(&cur, 13);
+	CHECK(!head_enable(&k, hd, &prim, 0), "mode set: %s", strerror(errno));
+	if (failures || crc_start(&k, hd))
+		return EXIT_FAIL;
+
+	req = drmModeAtomicAlloc();
+	/* overlay: a 150x100 window of the buffer at (100, 50) */
+	plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &ovl,
+		    100, 50, 20, 10, 150, 100);
+	/* cursor hanging off the top-left corner */
+	plane_props(req, &k, hd->plane[VPRIME_PLANE_CURSOR], hd->crtc, &cur,
+		    -16, -8, 0, 0, 64, 64);
+	ret = drmModeAtomicCommit(k.fd, req, 0, NULL);
+	CHECK(!ret, "overlay + cursor commit: %s", strerror(errno));
+	drmModeAtomicFree(req);
+
+	img[0] = (struct plane_img){ .fb = &prim, .w = prim.width, .h = prim.height };
+	img[1] = (struct plane_img){ .fb = &ovl, .src_x = 20, .src_y = 10,
+				     .w = 150, .h = 100, .dst_x = 100, .dst_y = 50 };
+	img[2] = (struct plane_img){ .fb = &cur, .w = 64, .h = 64,
+				     .dst_x = -16, .dst_y = -8 };
+	if (!ret)
+		expect_crc(&k, hd, compose_crc(hd->mode.hdisplay, hd->mode.vdisplay,
+					       img, 3), "primary + overlay + cursor");
+
+	crc_stop(hd);
+	kms_disable_all(&k);
+	fb_free(&k, &prim);
+	fb_free(&k, &ovl);
+	fb_free(&k, &cur);
+	kms_close(&k);
+	return 0;
+}
+
+/* Read one DRM event (page flip or vblank) within ms; 1 if got */
+static int read_event(int fd, int ms, struct drm_event_vblank *ev)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[256];
+	ssize_t n;
+
+	if (poll(&pfd, 1, ms) <= 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	if (n < (ssize_t)sizeof(*ev))
+		return 0;
+	memcpy(ev, buf, sizeof(*ev));
+	return 1;
+}
+
+/*
+ * Page flips at the refresh rate: every flip completes at a vblank, the
+ * counter moves by whole frames and the timestamps are the frame period
+ * apart per counted frame.
+ */
+int test_kms_flip_vblank(struct ctx *c)
+{
+	enum { FLIPS = 40 };
+	struct drm_event_vblank ev;
+	struct fb fb[2];
+	struct head *hd;
+	struct kms k;
+	uint32_t seq[FLIPS];
+	double ts[FLIPS], period;
+	int i, good = 0, one_frame = 0;
+
+	KMS_OPEN(c, &k);
+	hd = first_connected(&k);
+	if (!hd)
+		return EXIT_FAIL;
+	period = mode_period_ns(&hd->mode) / 1e9;
+	for (i = 0; i < 2; i++) {
+		CHECK(!fb_new(&k, &fb[i], hd->mode.hdisplay, hd->mode.vdisplay,
+			      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fb");
+		fb_fill_noise(&fb[i], 30 + i);
+	}
+	CHECK(!head_enable(&k, hd, &fb[0], 0), "mode set: %s", strerror(errno));
+	if (failures)
+		return EXIT_FAIL;
+	for (i = 0; i < FLIPS; i++) {
+		if (drmModePageFlip(k.fd, hd->crtc, fb[(i + 1) % 2].fb_id,
+				    DRM_MODE_PAGE_FLIP_EVENT, NULL)) {
+			CHECK(0, "page flip %d: %s", i, strerror(errno));
+			break;
+		}
+		if (!read_event(k.fd, 2000, &ev) || ev.base.type != DRM_EVENT_FLIP_COMPLETE) {
+			CHECK(0, "no flip-complete event for flip %d", i);
+			break;
+		}
+		seq[i] = ev.sequence;
+		ts[i] = ev.tv_sec + ev.tv_usec / 1e6;
+	}
+	if (failures)
+		goto out;
+	for (i = 1; i < FLIPS; i++) {
+		uint32_t d = seq[i] - seq[i - 1];
+		double dt = ts[i] - ts[i - 1];
+
+		CHECK(d >= 1 && d < 100, "flip %d: sequence %u -> %u", i, seq[i - 1], seq[i]);
+		if (d >= 1 && dt > (d - 0.1) * period && dt < (d + 0.1) * period)
+			good++;
+		if (d == 1)
+			one_frame++;
+	}
+	diag("%d flips: %d one vblank apart; timestamps within 10%% of "
+	     "frames x %.3f ms for %d of %d", FLIPS, one_frame, period * 1e3,
+	     good, FLIPS - 1);
+	/* timestamps come from the device clock: a late interrupt may skip a
+	 * frame but cannot make the time disagree with the counter */
+	CHECK(good >= (FLIPS - 1) * 9 / 10, "timestamps disagree with the vblank counter");
+	CHECK(one_frame >= (FLIPS - 1) / 2, "flips rarely complete at the next vblank");
+out:
+	kms_disable_all(&k);
+	fb_free(&k, &fb[0]);
+	fb_free(&k, &fb[1]);
+	kms_close(&k);
+	return 0;
+}
+
+/* GPU work that waits for the CPU to write a semaphore, then renders */
+struct gated_render {
+	int gfd;
+	uint32_t ctx_id;
+	struct bo sem;
+};
+
+static int gated_submit(struct gated_render *g, struct bo *dst, uint32_t pitch,
+			uint32_t w, uint32_t h, uint64_t gate, uint32_t frame,
+			uint32_t tag, int *fence_fd)
+{
+	struct vprime_cmd cmds[2] = { { .opcode = VPRIME_OP_WAIT },
+				      { .opcode = VPRIME_OP_PATTERN } };
+	const struct bo *bos[2] = { &g->sem, dst };
+	struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1,
+				 .out_fd = true };
+
+	cmds[0].wait.addr = g->sem.va;
+	cmds[0].wait.value = gate;
+	cmds[1].rect.dst = dst->va;
+	cmds[1].rect.pitch = pitch;
+	cmds[1].rect.width = w;
+	cmds[1].rect.height = h;
+	cmds[1].rect.format = VPRIME_FMT_XRGB8888;
+	cmds[1].rect.frame = frame;
+	cmds[1].rect.tag = tag;
+	return submit(g->gfd, g->ctx_id, cmds, 2, bos, 2, &o, fence_fd);
+}
+
+/* All CRC entries after `after` frames: count those equal to a and b */
+static void crc_tally(struct head *hd, uint32_t a, uint32_t b, int *na, int *nb,
+		      int *other)
+{
+	uint32_t frames[256], crcs[256];
+	int n = crc_read(hd, frames, crcs, 256), i;
+
+	for (i = 0; i < n; i++) {
+		if (crcs[i] == a)
+			(*na)++;
+		else if (crcs[i] == b)
+			(*nb)++;
+		else
+			(*other)++;
+	}
+}
+
+/*
+ * A flip onto a buffer whose GPU render is still pending shows the new
+ * frame only after the render's fence signals: implicit sync through the
+ * shared dma_resv, then explicit IN_FENCE_FD with OUT_FENCE_PTR.
+ */
+int test_kms_flip_fence(struct ctx *c)
+{
+	struct gated_render g = { 0 };
+	struct bo gbo[2];
+	struct fb shown, fb[2];
+	struct head *hd;
+	struct kms k;
+	int kinds[2], nk, i, fence = -1, dfd, na, nb, other;
+	uint32_t crc_old, crc_new, w, h, pitch;
+	struct drm_event_vblank ev;
+	volatile uint64_t *sem;
+
+	NEED_GPU(c, kinds, nk);
+	KMS_OPEN(c, &k);
+	hd = first_connected(&k);
+	if (!hd)
+		return EXIT_FAIL;
+	w = hd->mode.hdisplay;
+	h = hd->mode.vdisplay;
+	pitch = w * 4;
+	g.gfd = gpu_open(c, kinds[0]);
+	g.ctx_id = ctx_new(g.gfd);
+	CHECK(!bo_new(g.gfd, 4096, &g.sem), "semaphore BO");
+	sem = (volatile uint64_t *)g.sem.map;
+	*sem = 0;
+	for (i = 0; i < 2; i++) {
+		CHECK(!bo_new(g.gfd, (uint64_t)pitch * h, &gbo[i]), "GPU BO");
+		memset(gbo[i].map, 0, gbo[i].size);
+		dfd = prime_export(g.gfd, gbo[i].handle);
+		CHECK(dfd >= 0, "export GPU BO: %s", strerror(-dfd));
+		if (dfd < 0)
+			return EXIT_FAIL;
+		CHECK(!fb_import(&k, &fb[i], dfd, w, h, pitch, DRM_FORMAT_XRGB8888,
+				 DRM_FORMAT_MOD_LINEAR), "display imports the GPU BO: %s",
+		      strerror(errno));
+		fb[i].map = gbo[i].map;
+		close(dfd);
+	}
+	CHECK(!fb_new(&k, &shown, w, h, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fb");
+	fb_fill_noise(&shown, 77);
+	CHECK(!head_enable(&k, hd, &shown, 0), "mode set: %s", strerror(errno));
+	if (failures || crc_start(&k, hd))
+		return EXIT_FAIL;
+	crc_old = fb_crc(&shown);
+	/* the expected new frame, computed on the CPU from the pattern */
+	{
+		struct fb ref = fb[0];
+
+		ref.map = malloc((size_t)pitch * h);
+		fb_fill_pattern(&ref, 5, 2);
+		crc_new = fb_crc(&ref);
+		free(ref.map);
+	}
+
+	/* 1: implicit sync: the commit waits for the render's dma_resv fence */
+	CHECK(!gated_submit(&g, &gbo[0], pitch, w, h, 1, 5, 2, &fence),
+	      "gated GPU render: %s", strerror(errno));
+	{
+		drmModeAtomicReq *req = drmModeAtomicAlloc();
+
+		plane_props(req, &k, hd->plane[VPRIME_PLANE_PRIMARY], hd->crtc, &fb[0],
+			    0, 0, 0, 0, w, h);
+		CHECK(!drmModeAtomicCommit(k.fd, req, DRM_MODE_ATOMIC_NONBLOCK |
+					   DRM_MODE_PAGE_FLIP_EVENT, NULL),
+		      "non-blocking flip: %s", strerror(errno));
+		drmModeAtomicFree(req);
+	}
+	crc_read(hd, (uint32_t[256]){ 0 }, (uint32_t[256]){ 0 }, 256);
+	wait_vblanks(&k, hd, 6, NULL);
+	CHECK(!read_event(k.fd, 0, &ev), "the flip completed while the render was gated");
+	CHECK(sync_file_status(fence) == 0, "render fence signalled while gated");
+	na = nb = other = 0;
+	crc_tally(hd, crc_old, crc_new, &na, &nb, &other);
+	CHECK(na > 0 && nb == 0 && other == 0,
+	      "while the render waits: %d old frames, %d new, %d other", na, nb, other);
+	*sem = 1;	/* release the GPU */
+	CHECK(read_event(k.fd, 3000, &ev) && ev.base.type == DRM_EVENT_FLIP_COMPLETE,
+	      "no flip event after the render finished");
+	CHECK(sync_file_status(fence) == 1, "render fence not signalled at flip time");
+	wait_vblanks(&k, hd, 2, NULL);
+	na = nb = other = 0;
+	crc_tally(hd, crc_old, crc_new, &na, &nb, &other);
+	CHECK(nb > 0 && other == 0,
+	      "after the fence: %d old frames, %d new, %d other (partial?)", na, nb, other);
+	diag("implicit sync: flip held for 6+ vblanks until the render fence, "
+	     "then the new frame (CRC 0x%08x), no partial frame", crc_new);
+	close(fence);
+
+	/* 2: explicit: IN_FENCE_FD from the render, OUT_FENCE_PTR back */
+	{
+		struct fb ref = fb[1];
+		drmModeAtomicReq *req = drmModeAtomicAlloc();
+		int32_t out_fence = -1;
+		uint32_t crc2;
+
+		ref.map = malloc((size_t)pitch * h);
+		fb_fill_pattern(&ref, 6, 3);
+		crc2 = fb_crc(&ref);
+		free(ref.map);
+		CHECK(!gated_submit(&g, &gbo[1], pitch, w, h, 2, 6, 3, &fence),
+		      "gated GPU render 2");
+		plane_props(req, &k, hd->plane[VPRIME_PLANE_PRIMARY], hd->crtc, &fb[1],
+			    0, 0, 0, 0, w, h);
+		add_prop(req, k.fd, hd->plane[VPRIME_PLANE_PRIMARY], DRM_MODE_OBJECT_PLANE,
+			 "IN_FENCE_FD", fence);
+		add_prop(req, k.fd, hd->crtc, DRM_MODE_OBJECT_CRTC, "OUT_FENCE_PTR",
+			 (uintptr_t)&out_fence);
+		CHECK(!drmModeAtomicCommit(k.fd, req, DRM_MODE_ATOMIC_NONBLOCK, NULL),
+		      "flip with IN_FENCE_FD: %s", strerror(errno));
+		drmModeAtomicFree(req);
+		CHECK(out_fence >= 0, "no OUT_FENCE_PTR fence");
+		wait_vblanks(&k, hd, 4, NULL);
+		CHECK(out_fence >= 0 && sync_file_status(out_fence) == 0,
+		      "out-fence signalled before the in-fence");
+		*sem = 2;
+		{
+			struct pollfd pfd = { .fd = out_fence, .events = POLLIN };
+
+			CHECK(poll(&pfd, 1, 3000) == 1, "out-fence never signalled");
+		}
+		CHECK(sync_file_status(fence) == 1, "in-fence not signalled at flip");
+		wait_vblanks(&k, hd, 2, NULL);
+		crc_read(hd, (uint32_t[256]){ 0 }, (uint32_t[256]){ 0 }, 256);
+		expect_crc(&k, hd, crc2, "after IN_FENCE_FD");
+		if (out_fence >= 0)
+			close(out_fence);
+		close(fence);
+	}
+	crc_stop(hd);
+	kms_disable_all(&k);
+	fb_free(&k, &fb[0]);
+	fb_free(&k, &fb[1]);
+	fb_free(&k, &shown);
+	bo_free(g.gfd, &gbo[0]);
+	bo_free(g.gfd, &gbo[1]);
+	bo_free(g.gfd, &g.sem);
+	close(g.gfd);
+	kms_close(&k);
+	return 0;
+}
+
+/* Show an imported framebuffer whose pixels are in map; check the CRC */
+static void show_foreign(struct kms *k, struct head *hd, int dfd, void *map,
+			 uint32_t w, uint32_t h, uint32_t pitch, const char *what)
+{
+	struct fb f;
+	int ret;
+
+	ret = fb_import(k, &f, dfd, w, h, pitch, DRM_FORMAT_XRGB8888,
+			DRM_FORMAT_MOD_LINEAR);
+	CHECK(!ret, "%s: display import: %s", what, strerror(-ret));
+	if (ret)
+		return;
+	f.map = map;
+	ret = head_enable(k, hd, &f, 0);
+	CHECK(!ret, "%s: show: %s", what, strerror(-ret));
+	if (!ret)
+		expect_crc(k, hd, fb_crc(&f), what);
+	kms_disable_all(k);
+	fb_free(k, &f);
+}
+
+/* The display shows dma-bufs of each GPU (system and VRAM), vgem, udmabuf */
+int test_kms_prime_import(struct ctx *c)
+{
+	int kinds[2], nk = gpu_kinds(c, kinds), i, vfd, dfd;
+	struct head *hd;
+	struct kms k;
+	uint32_t w, h, pitch;
+	void *map;
+	size_t size;
+
+	KMS_OPEN(c, &k);
+	hd = first_connected(&k);
+	if (!hd)
+		return EXIT_FAIL;
+	w = hd->mode.hdisplay;
+	h = hd->mode.vdisplay;
+	pitch = w * 4;
+	if (crc_start(&k, hd))
+		return EXIT_FAIL;
+	for (i = 0; i < nk; i++) {
+		int gfd = gpu_open(c, kinds[i]), pl;
+		uint32_t ctx_id = ctx_new(gfd);
+
+		for (pl = 0; pl < (kinds[i] == VPRIME_KIND_DGPU ? 2 : 1); pl++) {
+			uint32_t flags = pl ? VPRIME_GEM_VRAM : 0;
+			struct vprime_cmd cmd = { .opcode = VPRIME_OP_PATTERN };
+			const struct bo *bos[1];
+			struct bo b;
+			char what[64];
+			uint8_t *copy;
+
+			CHECK(!bo_new_flags(gfd, (uint64_t)pitch * h, flags, &b), "GPU BO");
+			bos[0] = &b;
+			cmd.rect.dst = b.va;
+			cmd.rect.pitch = pitch;
+			cmd.rect.width = w;
+			cmd.rect.height = h;
+			cmd.rect.format = VPRIME_FMT_XRGB8888;
+			cmd.rect.frame = 9 + pl;
+			cmd.rect.tag = kinds[i] + 1;
+			CHECK(!run(gfd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 1),
+			      "GPU pattern");
+			/* the CPU reference must not touch the pages (VRAM
+			 * migrates on attach): keep a copy of the frame */
+			copy = malloc(b.size);
+			memcpy(copy, b.map, b.size);
+			dfd = prime_export(gfd, b.handle);
+			snprintf(what, sizeof(what), "%s %s BO", kinds[i] == VPRIME_KIND_DGPU ?
+				 "dGPU" : "iGPU", pl ? "VRAM" : "system");
+			if (dfd >= 0)
+				show_foreign(&k, hd, dfd, copy, w, h, pitch, what);
+			else
+				CHECK(0, "%s: export: %s", what, strerror(-dfd));
+			free(copy);
+			if (dfd >= 0)
+				close(dfd);
+			bo_free(gfd, &b);
+		}
+		close(gfd);
+	}
+	vfd = vgem_open();
+	CHECK(vfd >= 0, "no vgem device");
+	if (vfd >= 0) {
+		uint32_t vp;
+		struct fb tmp = { .width = w, .height = h, .format = DRM_FORMAT_XRGB8888 };
+
+		dfd = vgem_buffer(vfd, w, h, 32, &vp, &map, &size);
+		CHECK(dfd >= 0, "vgem buffer: %s", strerror(-dfd));
+		if (dfd >= 0) {
+			tmp.map = map;
+			tmp.pitch = vp;
+			fb_fill_noise(&tmp, 41);
+			show_foreign(&k, hd, dfd, map, w, h, vp, "vgem buffer");
+			close(dfd);
+		}
+		close(vfd);
+	}
+	size = ((size_t)pitch * h + 4095) & ~4095ul;
+	dfd = udmabuf_buffer(size, false, &map);
+	CHECK(dfd >= 0, "udmabuf: %s", strerror(-dfd));
+	if (dfd >= 0) {
+		struct fb tmp = { .width = w, .height = h, .pitch = pitch,
+				  .format = DRM_FORMAT_XRGB8888, .map = map };
+
+		fb_fill_noise(&tmp, 42);
+		show_foreign(&k, hd, dfd, map, w, h, pitch, "udmabuf");
+		close(dfd);
+	}
+	crc_stop(hd);
+	kms_close(&k);
+	return 0;
+}
+
+/* Wait for a DRM hotplug uevent; 1 if seen */
+static int wait_hotplug_uevent(int nl, int ms)
+{
+	struct pollfd pfd = { .fd = nl, .events = POLLIN };
+	char buf[4096];
+
+	while (poll(&pfd, 1, ms) > 0) {
+		ssize_t n = recv(nl, buf, sizeof(buf) - 1, 0), off;
+		bool drm = false, hp = false;
+
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		for (off = 0; off < n; off += strlen(buf + off) + 1) {
+			if (!strcmp(buf + off, "SUBSYSTEM=drm"))
+				drm = true;
+			if (!strcmp(buf + off, "HOTPLUG=1"))
+				hp = true;
+		}
+		if (drm && hp)
+			return 1;
+	}
+	return 0;
+}
+
+static int connector_state(struct kms *k, struct head *hd, int *modes)
+{
+	drmModeConnector *conn = drmModeGetConnector(k->fd, hd->conn);
+	int st = conn ? conn->connection : -1;
+
+	*modes = conn ? conn->count_modes : 0;
+	drmModeFreeConnector(conn);
+	return st;
+}
+
+/* The host unplugs and replugs a connector; the guest sees both */
+int test_kms_hotplug(struct ctx *c)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
+	char req[256], reply[512];
+	struct head *hd;
+	struct kms k;
+	int nl, ret, modes, st;
+
+	KMS_OPEN(c, &k);
+	hd = &k.heads[k.nheads - 1];
+	nl = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_KOBJECT_UEVENT);
+	if (nl < 0 || bind(nl, (struct sockaddr *)&sa, sizeof(sa))) {
+		CHECK(0, "uevent socket: %s", strerror(errno));
+		return EXIT_FAIL;
+	}
+	CHECK(connector_state(&k, hd, &modes) == DRM_MODE_CONNECTED && modes > 0,
+	      "head %d not connected at start", hd->index);
+	snprintf(req, sizeof(req), "{\"op\": \"qom-set\", \"path\": \"display0\", "
+		 "\"property\": \"head%d-connected\", \"value\": false}", hd->index);
+	ret = host_request(req, reply, sizeof(reply), 30);
+	if (ret == -ENODEV) {
+		printf("# SKIP no host control channel (the harness provides it)\n");
+		return EXIT_SKIP;
+	}
+	CHECK(!ret && host_ok(reply), "host unplug: %d %s", ret, reply);
+	CHECK(wait_hotplug_uevent(nl, 5000), "no hotplug uevent after unplug");
+	st = connector_state(&k, hd, &modes);
+	CHECK(st == DRM_MODE_DISCONNECTED, "head %d after unplug: connection %d",
+	      hd->index, st);
+	diag("unplug: uevent seen, head %d disconnected, %d modes", hd->index, modes);
+
+	snprintf(req, sizeof(req), "{\"op\": \"qom-set\", \"path\": \"display0\", "
+		 "\"property\": \"head%d-connected\", \"value\": true}", hd->index);
+	ret = host_request(req, reply, sizeof(reply), 30);
+	CHECK(!ret && host_ok(reply), "host replug: %d %s", ret, reply);
+	CHECK(wait_hotplug_uevent(nl, 5000), "no hotplug uevent after replug");
+	st = connector_state(&k, hd, &modes);
+	CHECK(st == DRM_MODE_CONNECTED && modes > 0,
+	      "head %d after replug: connection %d, %d modes", hd->index, st, modes);
+	diag("replug: uevent seen, head %d connected, %d modes from the EDID",
+	     hd->index, modes);
+	close(nl);
+	kms_close(&k);
+	return 0;
+}
+
+/*
+ * Every head shows the GPU test pattern (frame, tag per head); the host
+ * takes a screendump of each head over QMP and compares every pixel with
+ * the pattern formula.
+ */
+int test_kms_screendump(struct ctx *c)
+{
+	struct fb fbs[VPRIME_HEADS_MAX];
+	char req[256], reply[512];
+	struct kms k;
+	int i, ret;
+
+	KMS_OPEN(c, &k);
+	for (i = 0; i < k.nheads; i++) {
+		struct head *hd = &k.heads[i];
+
+		CHECK(!fb_new(&k, &fbs[i], hd->mode.hdisplay, hd->mode.vdisplay,
+			      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fb");
+		fb_fill_pattern(&fbs[i], 20 + i, 1 + i);
+		CHECK(!head_enable(&k, hd, &fbs[i], 0), "mode set head %d", i);
+		wait_vblanks(&k, hd, 1, NULL);
+	}
+	for (i = 0; i < k.nheads && !failures; i++) {
+		snprintf(req, sizeof(req), "{\"op\": \"screendump\", \"device\": \"display0\", "
+			 "\"head\": %d, \"width\": %u, \"height\": %u, \"frame\": %d, \"tag\": %d}",
+			 i, k.heads[i].mode.hdisplay, k.heads[i].mode.vdisplay, 20 + i, 1 + i);
+		ret = host_request(req, reply, sizeof(reply), 60);
+		if (ret == -ENODEV) {
+			printf("# SKIP no host control channel (the harness provides it)\n");
+			return EXIT_SKIP;
+		}
+		CHECK(!ret && host_ok(reply), "head %d screendump: %s", i,
+		      ret ? strerror(-ret) : reply);
+		if (!ret)
+			diag("head %d: host says %s", i, reply);
+	}
+	kms_disable_all(&k);
+	for (i = 0; i < k.nheads; i++)
+		fb_free(&k, &fbs[i]);
+	kms_close(&k);
+	return 0;
+}
+
+/*
+ * Contiguous-only engine (vprime.display_contig=1 on the command line):
+ * scattered buffers are refused by atomic check, a physically contiguous
+ * one (a hugetlb udmabuf) is shown.
+ */
+int test_kms_contiguous(struct ctx *c)
+{
+	struct head *hd;
+	struct kms k;
+	struct fb f;
+	size_t huge = 2 << 20;
+	void *map;
+	int dfd, ret, vfd;
+	uint32_t w, h;
+
+	if (!cmdline_has("vprime.display_contig=1")) {
+		printf("# SKIP the display engine is not contiguous-only here\n");
+		return EXIT_SKIP;
+	}
+	KMS_OPEN(c, &k);
+	hd = first_connected(&k);
+	if (!hd)
+		return EXIT_FAIL;
+	w = hd->mode.hdisplay;
+	h = hd->mode.vdisplay;
+	CHECK((size_t)w * h * 4 <= huge, "mode %ux%u does not fit one 2 MiB page", w, h);
+
+	/* our own dumb buffer: shmem pages, scattered */
+	CHECK(!fb_new(&k, &f, w, h, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fb");
+	ret = head_enable(&k, hd, &f, DRM_MODE_ATOMIC_TEST_ONLY);
+	CHECK(ret == -EINVAL, "scattered dumb buffer: atomic check gave %d, want -EINVAL", ret);
+	fb_free(&k, &f);
+	/* a vgem buffer: scattered too */
+	vfd = vgem_open();
+	if (vfd >= 0) {
+		uint32_t vp;
+		size_t size;
+
+		dfd = vgem_buffer(vfd, w, h, 32, &vp, &map, &size);
+		CHECK(dfd >= 0 && !fb_import(&k, &f, dfd, w, h, vp, DRM_FORMAT_XRGB8888,
+					     DRM_FORMAT_MOD_LINEAR), "vgem import");
+		ret = head_enable(&k, hd, &f, DRM_MODE_ATOMIC_TEST_ONLY);
+		CHECK(ret == -EINVAL, "scattered vgem buffer: atomic check gave %d, want -EINVAL",
+		      ret);
+		fb_free(&k, &f);
+		close(dfd);
+		close(vfd);
+	}
+	diag("scattered buffers refused with -EINVAL");
+
+	/* one huge page: physically contiguous */
+	if (write(open("/proc/sys/vm/nr_hugepages", O_WRONLY | O_CLOEXEC), "4", 1) != 1)
+		diag("cannot reserve huge pages: %s", strerror(errno));
+	dfd = udmabuf_buffer(huge, true, &map);
+	CHECK(dfd >= 0, "hugetlb udmabuf: %s", strerror(-dfd));
+	if (dfd < 0)
+		return EXIT_FAIL;
+	CHECK(!fb_import(&k, &f, dfd, w, h, w * 4, DRM_FORMAT_XRGB8888,
+			 DRM_FORMAT_MOD_LINEAR), "udmabuf import: %s", strerror(errno));
+	f.map = map;
+	fb_fill_noise(&f, 55);
+	ret = head_enable(&k, hd, &f, 0);
+	CHECK(!ret, "contiguous buffer refused: %s", strerror(-ret));
+	if (!ret && !crc_start(&k, hd)) {
+		expect_crc(&k, hd, fb_crc(&f), "contiguous udmabuf");
+		crc_stop(hd);
+	}
+	kms_disable_all(&k);
+	fb_free(&k, &f);
+	close(dfd);
+	kms_close(&k);
+	return 0;
+}
+
+/* Atomic check refuses what the hardware cannot show, with -EINVAL */
+int test_kms_check_refusals(struct ctx *c)
+{
+	struct fb prim, small, big;
+	drmModeAtomicReq *req;
+	struct head *hd;
+	struct kms k;
+	uint32_t handles[4], pitches[4] = { 0 }, offsets[4] = { 0 }, id;
+	uint64_t mods[4] = { 0 };
+	int ret;
+
+	KMS_OPEN(c, &k);
+	hd = first_connected(&k);
+	if (!hd)
+		return EXIT_FAIL;
+	CHECK(!fb_new(&k, &prim, hd->mode.hdisplay, hd->mode.vdisplay,
+		      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fb");
+	CHECK(!fb_new(&k, &small, 128, 128, DRM_FORMAT_ARGB8888,
+		      DRM_FORMAT_MOD_LINEAR), "fb");
+	CHECK(!fb_new(&k, &big, 512, 512, DRM_FORMAT_ARGB8888,
+		      DRM_FORMAT_MOD_LINEAR), "fb");
+	CHECK(!head_enable(&k, hd, &prim, 0), "mode set");
+	if (failures)
+		return EXIT_FAIL;
+
+#define TRY(what, expr) do {						\
+		req = drmModeAtomicAlloc();				\
+		expr;							\
+		ret = drmModeAtomicCommit(k.fd, req, DRM_MODE_ATOMIC_TEST_ONLY, NULL) ? -errno : 0; \
+		drmModeAtomicFree(req);					\
+		CHECK(ret == -EINVAL, "%s: atomic check gave %d, want -EINVAL", what, ret); \
+	} while (0)
+
+	/* scaling: 128x128 source onto 256x256 */
+	TRY("scaled overlay",
+	    plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &small,
+			0, 0, 0, 0, 128, 128);
+	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
+		     "CRTC_W", 256);
+	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
+		     "CRTC_H", 256));
+	/* cursor larger than the hardware's */
+	TRY("512x512 cursor",
+	    plane_props(req, &k, hd->plane[VPRIME_PLANE_CURSOR], hd->crtc, &big,
+			0, 0, 0, 0, 512, 512));
+	/* source outside the buffer */
+	TRY("source outside the fb",
+	    plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &small,
+			0, 0, 64, 64, 128, 128));
+	/* a valid overlay commit passes the same check */
+	req = drmModeAtomicAlloc();
+	plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &small,
+		    10, 10, 0, 0, 128, 128);
+	ret = drmModeAtomicCommit(k.fd, req, DRM_MODE_ATOMIC_TEST_ONLY, NULL) ? -errno : 0;
+	drmModeAtomicFree(req);
+	CHECK(ret == 0, "valid overlay refused: %d", ret);
+
+	/* tiled with a pitch that is not whole tiles: refused at ADDFB2 or check */
+	handles[0] = small.handle;
+	pitches[0] = 100 * 4;
+	mods[0] = VPRIME_FORMAT_MOD_TILED;
+	ret = drmModeAddFB2WithModifiers(k.fd, 100, 64, DRM_FORMAT_ARGB8888, handles,
+					 pitches, offsets, mods, &id, DRM_MODE_FB_MODIFIERS);
+	if (!ret) {
+		struct fb t = { .fb_id = id, .width = 100, .height = 64 };
+
+		TRY("tiled fb with a 400-byte pitch",
+		    plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &t,
+				0, 0, 0, 0, 100, 64));
+		drmModeRmFB(k.fd, id);
+	} else {
+		CHECK(errno == EINVAL, "tiled fb, bad pitch: ADDFB2 %s", strerror(errno));
+	}
+	/* a modifier the device does not know */
+	mods[0] = fourcc_mod_code(INTEL, 1);
+	pitches[0] = small.pitch;
+	CHECK(drmModeAddFB2WithModifiers(k.fd, 128, 128, DRM_FORMAT_ARGB8888, handles,
+					 pitches, offsets, mods, &id,
+					 DRM_MODE_FB_MODIFIERS) && errno == EINVAL,
+	      "ADDFB2 accepted an Intel X-tiled modifier");
+	/* a format no plane has */
+	mods[0] = 0;
+	CHECK(drmModeAddFB2(k.fd, 128, 128, DRM_FORMAT_NV12, handles, pitches, offsets,
+			    &id, 0) && errno == EINVAL, "ADDFB2 accepted NV12");
+#undef TRY
+	kms_disable_all(&k);
+	fb_free(&k, &prim);
+	fb_free(&k, &small);
+	fb_free(&k, &big);
+	kms_close(&k);
+	return 0;
+}
+
+/*
+ * The display engine's own dumb buffers imported by each GPU: the GPU
+ * writes them through its page tables, the CPU sees the pixels (#3).
+ */
+int test_gpu_import_display(struct ctx *c)
+{
+	int kinds[2], nk, i;
+	struct kms k;
+	struct fb f;
+
+	NEED_GPU(c, kinds, nk);
+	KMS_OPEN(c, &k);
+	CHECK(!fb_new(&k, &f, 256, 64, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR),
+	      "display dumb buffer");
+	if (failures)
+		return EXIT_FAIL;
+	for (i = 0; i < nk; i++) {
+		int gfd = gpu_open(c, kinds[i]), dfd;
+		uint32_t ctx_id = ctx_new(gfd), color = 0x00123456 + i * 0x111111, x, y;
+		struct vprime_cmd cmd;
+		const struct bo *bos[1];
+		struct bo in;
+		bool ok = true;
+
+		dfd = prime_share(k.fd, f.handle, gfd, &in);
+		CHECK(dfd >= 0, "GPU import of a display dumb buffer: %s", strerror(-dfd));
+		if (dfd < 0)
+			continue;
+		bos[0] = &in;
+		cmd = fill(in.va, f.pitch, 256, 64, VPRIME_FMT_XRGB8888, color);
+		CHECK(!run(gfd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 1), "GPU fill");
+		for (y = 0; y < 64; y++)
+			for (x = 0; x < 256; x++)
+				ok &= *(uint32_t *)(f.map + y * f.pitch + 4 * x) == color;
+		CHECK(ok, "%s fill not in the display buffer",
+		      kinds[i] == VPRIME_KIND_DGPU ? "dGPU" : "iGPU");
+		diag("%s filled a display dumb buffer through PRIME",
+		     kinds[i] == VPRIME_KIND_DGPU ? "dGPU" : "iGPU");
+		close(dfd);
+		close(gfd);
+	}
+	fb_free(&k, &f);
+	kms_close(&k);
+	return 0;
+}
+
+static double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* QEMU's main-loop thread CPU seconds, from the host agent */
+static int host_cputime(double *cpu)
+{
+	char reply[256], *p;
+
+	if (host_request("{\"op\": \"cputime\"}", reply, sizeof(reply), 30) ||
+	    !host_ok(reply) || !(p = strstr(reply, "\"main_s\":")))
+		return -1;
+	*cpu = strtod(p + 9, NULL);
+	return 0;
+}
+
+/* Commit fb to the primary plane without blocking, with a flip event */
+static int flip_to(struct kms *k, struct head *hd, const struct fb *f)
+{
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	int ret;
+
+	plane_props(req, k, hd->plane[VPRIME_PLANE_PRIMARY], hd->crtc, f, 0, 0, 0, 0,
+		    f->width, f->height);
+	ret = drmModeAtomicCommit(k->fd, req, DRM_MODE_ATOMIC_NONBLOCK |
+				  DRM_MODE_PAGE_FLIP_EVENT, NULL) ? -errno : 0;
+	drmModeAtomicFree(req);
+	return ret;
+}
+
+/*
+ * Display benchmark (make bench): host CPU per presented frame for an
+ * unchanged and a fully changed frame, sustained flips per second, and
+ * flip latency, on the vprime display engine or (vprime.bench_card=virtio)
+ * on a virtio-gpu scanout measured the same way.
+ */
+int cmd_bench_kms(struct ctx *c)
+{
+	const int frames = 120;
+	bool virtio = cmdline_has("vprime.bench_card=virtio");
+	const char *card = virtio ? "virtio" : "vprime";
+	struct drm_event_vblank ev;
+	double cpu0, cpu1, t0, t1, lat_us = 0, lat_vbl = 0;
+	struct fb fb[2];
+	struct head *hd;
+	struct kms k;
+	char name[64];
+	int i, lat_n = 0;
+	bool has_vblank;
+
+	if (virtio) {
+		/* reuse the KMS helpers on the virtio-gpu card */
+		struct ctx vc = *c;
+		int j;
+
+		for (j = 0; j < vc.ndev; j++)
+			if (vc.devs[j].kind == VPRIME_KIND_DISPLAY)
+				vc.devs[j].kind = -1;
+		memset(&k, 0, sizeof(k));
+		k.fd = -1;
+		for (j = 0; j < 16 && k.fd < 0; j++) {
+			char path[64], dname[32] = { 0 };
+			struct drm_version v = { .name = dname, .name_len = sizeof(dname) - 1 };
+
+			snprintf(path, sizeof(path), "/dev/dri/card%d", j);
+			k.fd = open(path, O_RDWR | O_CLOEXEC);
+			if (k.fd >= 0 && (ioctl(k.fd, DRM_IOCTL_VERSION, &v) ||
+					  strcmp(dname, "virtio_gpu"))) {
+				close(k.fd);
+				k.fd = -1;
+			}
+		}
+		if (k.fd < 0) {
+			diag("FAIL: no virtio_gpu card");
+			return EXIT_FAIL;
+		}
+		if (kms_adopt(&k))
+			return EXIT_FAIL;
+	} else {
+		KMS_OPEN(c, &k);
+	}
+	hd = first_connected(&k);
+	if (!hd)
+		return EXIT_FAIL;
+	for (i = 0; i < 2; i++) {
+		CHECK(!fb_new(&k, &fb[i], hd->mode.hdisplay, hd->mode.vdisplay,
+			      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fb: %s",
+		      strerror(errno));
+		if (failures)
+			return EXIT_FAIL;
+		memset(fb[i].map, i ? 0xee : 0x11, fb[i].size);
+	}
+	CHECK(!head_enable(&k, hd, &fb[0], 0), "mode set: %s", strerror(errno));
+	if (failures)
+		return EXIT_FAIL;
+	has_vblank = !virtio && wait_vblanks(&k, hd, 1, NULL);
+	snprintf(name, sizeof(name), "display_%ux%u_%s", hd->mode.hdisplay,
+		 hd->mode.vdisplay, card);
+
+	/* unchanged: the head keeps showing the same frame for `frames` frames */
+	if (host_cputime(&cpu0)) {
+		printf("# SKIP no host agent to read QEMU's CPU time\n");
+		return EXIT_SKIP;
+	}
+	t0 = mono_s();
+	if (has_vblank)
+		wait_vblanks(&k, hd, frames, NULL);
+	else
+		usleep(frames * 1000000 / 60);
+	t1 = mono_s();
+	host_cputime(&cpu1);
+	printf("# bench %s_unchanged_host_cpu_per_frame %.1f us\n", name,
+	       (cpu1 - cpu0) / ((t1 - t0) * 60) * 1e6);
+
+	/* fully changed: flip between two different buffers every frame */
+	host_cputime(&cpu0);
+	t0 = mono_s();
+	for (i = 0; i < frames; i++) {
+		uint32_t seq0 = has_vblank ? wait_vblanks(&k, hd, 0, NULL) : 0;
+		double tc = mono_s();
+
+		if (flip_to(&k, hd, &fb[(i + 1) % 2])) {
+			CHECK(0, "flip %d: %s", i, strerror(errno));
+			break;
+		}
+		if (!read_event(k.fd, 5000, &ev)) {
+			CHECK(0, "no flip event for flip %d", i);
+			break;
+		}
+		if (has_vblank && i >= 10) {
+			lat_us += (ev.tv_sec + ev.tv_usec / 1e6 - tc) * 1e6;
+			lat_vbl += ev.sequence - seq0;
+			lat_n++;
+		}
+	}
+	t1 = mono_s();
+	host_cputime(&cpu1);
+	if (failures)
+		return EXIT_FAIL;
+	printf("# bench %s_changed_host_cpu_per_frame %.1f us\n", name,
+	       (cpu1 - cpu0) / frames * 1e6);
+	printf("# bench %s_changed_fps %.1f fps\n", name, frames / (t1 - t0));
+	if (lat_n) {
+		printf("# bench %s_flip_latency %.1f us\n", name, lat_us / lat_n);
+		printf("# bench %s_flip_latency_vblanks %.2f vblanks\n", name,
+		       lat_vbl / lat_n);
+	}
+	kms_disable_all(&k);
+	fb_free(&k, &fb[0]);
+	fb_free(&k, &fb[1]);
+	close(k.fd);
+	return 0;
+}
