@@ -10,6 +10,12 @@ collected in $VPRIME_BUILD/bench.json.
 - submit_to_fence_{mean,min}_us, small_jobs_per_second: an empty job
   through vprime_gpu (ioctl, drm_sched, ring, FENCE, MSI-X, syncobj) in
   the TCG guest.
+- display_<W>x<H>_<card>_*: the display engine (vprime) beside a
+  virtio-gpu scanout (virtio) in the same run, at 1920x1080 and 3840x2160,
+  60 Hz: QEMU main-thread CPU time per presented frame for an unchanged
+  frame and for a fully changed one (a flip between two different
+  buffers every frame), sustained flips per second, and (vprime) flip
+  latency from atomic commit to flip-done, in us and in vblanks.
 - full_suite: wall seconds of the whole 'make check' suite (build excluded).
 """
 
@@ -56,6 +62,28 @@ def main():
     if rc or not got:
         print("bench: submit benchmark failed\n%s" % (ktap + console)[-2000:], file=sys.stderr)
         return 1
+
+    # Display: vprime's engine beside virtio-gpu, same guest program
+    for mode in ("1920x1080", "3840x2160"):
+        w, h = mode.split("x")
+        for card, args in (
+                ("vprime", ["--gpus", "igpu", "--display-mode", mode + "@60",
+                            "--append", "vprime.tests=bench-kms"]),
+                ("virtio", ["--gpus", "igpu", "--no-display",
+                            "--qemu-args", "-device virtio-gpu-pci,xres=%s,yres=%s" % (w, h),
+                            "--append", "vprime.tests=bench-kms vprime.bench_card=virtio"])):
+            with tempfile.TemporaryDirectory(prefix="vprime-bench-") as tmp:
+                ktap, console, rc, timed_out, _ = harness.boot_guest(args, tmp)
+            got = 0
+            for line in ktap.splitlines():
+                parts = line.split()
+                if len(parts) == 5 and parts[:2] == ["#", "bench"]:
+                    emit(figures, parts[2], float(parts[3]), parts[4])
+                    got += 1
+            if rc or not got or "not ok" in ktap:
+                print("bench: display benchmark (%s %s) failed\n%s" % (card, mode, (ktap + console)[-3000:]),
+                      file=sys.stderr)
+                return 1
 
     # GPU copy engine throughput of the device model (driven over qtest,
     # no modelled time), beside host memcpy measured in the same run.
