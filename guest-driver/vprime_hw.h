@@ -46,6 +46,8 @@ struct vprime_hw {
 	atomic_t last_error;
 	/* called from the misc interrupt with the ERROR bits, if set */
 	void (*on_error)(struct vprime_hw *hw, u32 err);
+	/* ERROR bits the driver reports itself, in more detail: not logged here */
+	u32 quiet_errors;
 };
 
 static inline u32 vprime_hw_read(struct vprime_hw *hw, u32 reg)
@@ -79,7 +81,7 @@ static irqreturn_t vprime_hw_misc_irq(int irq, void *arg)
 		atomic64_inc(&hw->error_count);
 		if (hw->on_error)
 			hw->on_error(hw, err);
-		if (err & ~VPRIME_ERR_PAGE_FAULT)
+		if (err & ~(VPRIME_ERR_PAGE_FAULT | hw->quiet_errors))
 			drm_err_ratelimited(hw->drm, "device error 0x%x at 0x%x\n",
 					    err, addr);
 	}

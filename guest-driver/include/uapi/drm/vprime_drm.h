@@ -28,6 +28,8 @@ extern "C" {
 #define VPRIME_PARAM_LAST_ERROR		0x08	/* ERROR bits of the latest one */
 #define VPRIME_PARAM_VRAM_FREE		0x09	/* bytes of VRAM not allocated */
 #define VPRIME_PARAM_MIGRATIONS		0x0a	/* VRAM BOs moved to system memory */
+#define VPRIME_PARAM_DISPLAY_CAPS	0x0b	/* display: VPRIME_DISP_CAPS register */
+#define VPRIME_PARAM_DISPLAY_DMA_BITS	0x0c	/* display: VPRIME_DISP_DMA_BITS register */
 
 /**
  * struct drm_vprime_get_param - query a device parameter
