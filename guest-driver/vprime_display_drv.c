@@ -7,49 +7,83 @@
  * DOC: vprime_display
  *
  * Binds vprime-display (1af4:10f2), the display engine every shared
- * buffer ends up on.  The engine has 1 to 4 heads (NUM_HEADS register)
- * and one MSI-X vector per head besides the misc vector.
+ * buffer ends up on: an atomic KMS driver with, per head, a CRTC, a
+ * primary, an overlay and a cursor plane, a virtual encoder and a
+ * connector with EDID and hotplug.  Each head interrupts on its own MSI-X
+ * vector (vblank, flip done, hotplug, underrun, refused configuration).
  *
- * At this stage the driver identifies the engine, enables MSI-X, proves
- * the interrupt path and registers a DRM device (a card node).  The KMS
- * objects (planes, CRTCs, connectors per head) build on this.
+ * Buffers are shmem GEM objects: dumb buffers, or dma-bufs of any exporter
+ * (vprime GPUs, vgem, udmabuf) imported and mapped for this device.  The
+ * engine scans them in place by DMA through a page list per buffer, or, on
+ * an engine without scatter support, from one DMA-contiguous range; the
+ * driver never copies pixels.  Flips wait for implicit (dma_resv) or
+ * explicit (IN_FENCE_FD) fences, and their events come from the device's
+ * FLIP_DONE interrupt.  Vblank counts and timestamps come from the device.
+ * Per-frame CRCs are exposed through DRM's debugfs CRC interface.
+ *
+ * The engine refuses at latch what it cannot show; the plane and CRTC
+ * checks refuse the same things first, so an accepted commit is shown as
+ * asked and TEST_ONLY gives the same answer as a real commit.
+ *
+ * Lifetimes follow the DRM template: the drm_device and everything
+ * userspace can reach is drmm-managed, hardware resources are devm/pcim
+ * managed, and hardware access from ioctls and commits happens inside
+ * drm_dev_enter()/drm_dev_exit() so that a surprise removal is survivable.
  */
 
+#include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 
+#include <drm/drm_atomic.h>
+#include <drm/drm_atomic_helper.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
+#include <drm/drm_fourcc.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_gem_framebuffer_helper.h>
 #include <drm/drm_ioctl.h>
+#include <drm/drm_managed.h>
+#include <drm/drm_mode_config.h>
+#include <drm/drm_probe_helper.h>
+#include <drm/drm_vblank.h>
 
-#include "uapi/drm/vprime_drm.h"
-#include "vprime_hw.h"
+#include "vprime_display_drv.h"
 
 #define DRIVER_NAME	"vprime_display"
 #define DRIVER_DESC	"vprime display engine"
 #define DRIVER_MAJOR	0
-#define DRIVER_MINOR	1
+#define DRIVER_MINOR	2
 
-struct vprime_display {
-	struct drm_device drm;
-	struct vprime_hw hw;
-};
-
-static inline struct vprime_display *to_vprime_display(struct drm_device *drm)
-{
-	return container_of(drm, struct vprime_display, drm);
-}
+/*
+ * Cursor size offered to legacy cursor clients (DRM_CAP_CURSOR_WIDTH/
+ * HEIGHT): the customary 64x64.  The cursor plane takes any size up to
+ * VPRIME_DISP_CURSOR_MAX through the atomic API.
+ */
+#define VPRIME_LEGACY_CURSOR_SIZE	64
 
 static int vprime_display_ioctl_get_param(struct drm_device *drm, void *data,
 					  struct drm_file *file)
 {
 	struct vprime_display *disp = to_vprime_display(drm);
-	int idx, ret;
+	struct drm_vprime_get_param *args = data;
+	int idx, ret = 0;
 
+	if (args->pad)
+		return -EINVAL;
 	if (!drm_dev_enter(drm, &idx))
 		return -ENODEV;
-	ret = vprime_hw_get_param(&disp->hw, data);
+	switch (args->param) {
+	case VPRIME_PARAM_DISPLAY_CAPS:
+		args->value = disp->disp_caps;
+		break;
+	case VPRIME_PARAM_DISPLAY_DMA_BITS:
+		args->value = disp->dma_bits;
+		break;
+	default:
+		ret = vprime_hw_get_param(&disp->hw, args);
+		break;
+	}
 	drm_dev_exit(idx);
 	return ret;
 }
@@ -61,16 +95,156 @@ static const struct drm_ioctl_desc vprime_display_ioctls[] = {
 DEFINE_DRM_GEM_FOPS(vprime_display_fops);
 
 static const struct drm_driver vprime_display_driver = {
-	.driver_features = DRIVER_GEM,
+	.driver_features = DRIVER_GEM | DRIVER_MODESET | DRIVER_ATOMIC,
 	.ioctls = vprime_display_ioctls,
 	.num_ioctls = ARRAY_SIZE(vprime_display_ioctls),
 	.fops = &vprime_display_fops,
+	.gem_create_object = vprime_display_gem_create_object,
+	/* DRM_GEM_SHMEM_DRIVER_OPS, with our dumb_create */
+	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
+	.dumb_create = vprime_display_dumb_create,
 	.name = DRIVER_NAME,
 	.desc = DRIVER_DESC,
 	.date = "20261121",
 	.major = DRIVER_MAJOR,
 	.minor = DRIVER_MINOR,
 };
+
+/*
+ * drm_atomic_helper_commit_tail_rpm()'s order (disables, enables, then
+ * planes, so that atomic_flush sees the head on), but waiting for the
+ * flips the hardware reports rather than for any vblank: a plane's old
+ * buffer may go only once the engine has latched the new one.
+ */
+static void vprime_atomic_commit_tail(struct drm_atomic_state *state)
+{
+	struct drm_device *drm = state->dev;
+
+	drm_atomic_helper_commit_modeset_disables(drm, state);
+	drm_atomic_helper_commit_modeset_enables(drm, state);
+	drm_atomic_helper_commit_planes(drm, state, DRM_PLANE_COMMIT_ACTIVE_ONLY);
+	drm_atomic_helper_fake_vblank(state);
+	drm_atomic_helper_commit_hw_done(state);
+	drm_atomic_helper_wait_for_flip_done(drm, state);
+	drm_atomic_helper_cleanup_planes(drm, state);
+}
+
+static const struct drm_mode_config_helper_funcs vprime_mode_config_helpers = {
+	.atomic_commit_tail = vprime_atomic_commit_tail,
+};
+
+static const struct drm_mode_config_funcs vprime_mode_config_funcs = {
+	.fb_create = drm_gem_fb_create_with_dirty,
+	.atomic_check = drm_atomic_helper_check,
+	.atomic_commit = drm_atomic_helper_commit,
+};
+
+/* Every head off, no event, no CRC: what probe starts from, remove leaves. */
+static void vprime_display_hw_stop(struct vprime_display *disp)
+{
+	unsigned int h;
+
+	for (h = 0; h < disp->hw.num_heads; h++) {
+		struct vprime_head *head = &disp->heads[h];
+
+		vprime_head_write(head, VPRIME_HEAD_EVENT_ENABLE, 0);
+		vprime_head_write(head, VPRIME_HEAD_CRC_CONTROL, 0);
+		vprime_head_hw_off(head);
+		vprime_head_write(head, VPRIME_HEAD_EVENTS, VPRIME_HEAD_EV_VALID_MASK);
+		vprime_head_write(head, VPRIME_HEAD_ERROR,
+				  vprime_head_read(head, VPRIME_HEAD_ERROR));
+		vprime_hw_write(&disp->hw, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_HEAD(h));
+	}
+}
+
+static int vprime_display_kms_init(struct vprime_display *disp)
+{
+	struct drm_device *drm = &disp->drm;
+	unsigned int h;
+	int ret;
+
+	ret = drmm_mode_config_init(drm);
+	if (ret)
+		return ret;
+	drm->mode_config.min_width = 1;
+	drm->mode_config.min_height = 1;
+	drm->mode_config.max_width = VPRIME_DISP_MAX_DIM;
+	drm->mode_config.max_height = VPRIME_DISP_MAX_DIM;
+	drm->mode_config.cursor_width = VPRIME_LEGACY_CURSOR_SIZE;
+	drm->mode_config.cursor_height = VPRIME_LEGACY_CURSOR_SIZE;
+	drm->mode_config.preferred_depth = 24;
+	drm->mode_config.funcs = &vprime_mode_config_funcs;
+	drm->mode_config.helper_private = &vprime_mode_config_helpers;
+
+	disp->modifiers[0] = DRM_FORMAT_MOD_LINEAR;
+	disp->modifiers[1] = DRM_FORMAT_MOD_INVALID;
+	disp->modifiers[2] = DRM_FORMAT_MOD_INVALID;
+	if (disp->disp_caps & VPRIME_DISP_CAP_TILED)
+		disp->modifiers[1] = VPRIME_FORMAT_MOD_TILED;
+
+	for (h = 0; h < disp->hw.num_heads; h++) {
+		struct vprime_head *head = &disp->heads[h];
+
+		head->disp = disp;
+		head->idx = h;
+		ret = vprime_crtc_init(head);
+		if (ret)
+			return ret;
+		ret = vprime_output_init(head);
+		if (ret)
+			return ret;
+	}
+
+	/* FRAME is a full 32-bit hardware counter with device timestamps */
+	drm->max_vblank_count = 0xffffffff;
+	drm->vblank_disable_immediate = true;
+	ret = drm_vblank_init(drm, disp->hw.num_heads);
+	if (ret)
+		return ret;
+
+	drm_mode_config_reset(drm);
+	return drmm_kms_helper_poll_init(drm);
+}
+
+static int vprime_display_irq_init(struct vprime_display *disp)
+{
+	struct pci_dev *pdev = disp->hw.pdev;
+	u32 irq_enable = VPRIME_IRQ_VALID_MASK;
+	unsigned int h;
+	int ret;
+
+	for (h = 0; h < disp->hw.num_heads; h++) {
+		struct vprime_head *head = &disp->heads[h];
+		const char *name;
+
+		name = devm_kasprintf(&pdev->dev, GFP_KERNEL, "%s-head%u",
+				      DRIVER_NAME, h);
+		if (!name)
+			return -ENOMEM;
+		ret = devm_request_irq(&pdev->dev,
+				       pci_irq_vector(pdev, VPRIME_HEAD_MSIX_VEC(h)),
+				       vprime_head_irq, 0, name, head);
+		if (ret)
+			return ret;
+		vprime_head_write(head, VPRIME_HEAD_EVENT_ENABLE, head->event_enable);
+		irq_enable |= VPRIME_IRQ_HEAD(h);
+	}
+	vprime_hw_write(&disp->hw, VPRIME_REG_IRQ_ENABLE, irq_enable);
+	return 0;
+}
+
+static void vprime_display_irq_fini(struct vprime_display *disp)
+{
+	struct pci_dev *pdev = disp->hw.pdev;
+	unsigned int h;
+
+	vprime_display_hw_stop(disp);
+	vprime_hw_fini(&disp->hw);
+	for (h = 0; h < disp->hw.num_heads; h++)
+		synchronize_irq(pci_irq_vector(pdev, VPRIME_HEAD_MSIX_VEC(h)));
+	/* nothing schedules it any more */
+	cancel_work_sync(&disp->hotplug_work);
+}
 
 static int vprime_display_probe(struct pci_dev *pdev,
 				const struct pci_device_id *ent)
@@ -84,6 +258,9 @@ static int vprime_display_probe(struct pci_dev *pdev,
 		return PTR_ERR(disp);
 	disp->hw.drm = &disp->drm;
 	disp->hw.pdev = pdev;
+	/* a refused configuration is reported, decoded, by its head */
+	disp->hw.quiet_errors = VPRIME_ERR_DISPLAY;
+	INIT_WORK(&disp->hotplug_work, vprime_hotplug_work);
 	pci_set_drvdata(pdev, disp);
 
 	ret = vprime_hw_init(&disp->hw, VPRIME_KIND_DISPLAY, DRIVER_NAME);
@@ -91,23 +268,58 @@ static int vprime_display_probe(struct pci_dev *pdev,
 		return ret;
 	if (!(disp->hw.caps & VPRIME_CAP_DISPLAY) ||
 	    disp->hw.num_heads < VPRIME_HEADS_MIN ||
-	    disp->hw.num_heads > VPRIME_HEADS_MAX) {
-		drm_err(&disp->drm, "not a display engine (caps 0x%x, %u heads)\n",
-			disp->hw.caps, disp->hw.num_heads);
+	    disp->hw.num_heads > VPRIME_HEADS_MAX ||
+	    disp->hw.msix_vectors <= VPRIME_HEAD_MSIX_VEC(disp->hw.num_heads - 1)) {
+		drm_err(&disp->drm, "not a display engine (caps 0x%x, %u heads, %u vectors)\n",
+			disp->hw.caps, disp->hw.num_heads, disp->hw.msix_vectors);
 		ret = -ENODEV;
 		goto err_hw;
 	}
 
-	ret = drm_dev_register(&disp->drm, 0);
+	disp->disp_caps = vprime_hw_read(&disp->hw, VPRIME_DISP_CAPS);
+	disp->dma_bits = vprime_hw_read(&disp->hw, VPRIME_DISP_DMA_BITS);
+	if (disp->dma_bits < VPRIME_DISP_DMA_BITS_MIN ||
+	    disp->dma_bits > VPRIME_DISP_DMA_BITS_MAX) {
+		drm_err(&disp->drm, "DMA_BITS reads %u, expected %u to %u\n",
+			disp->dma_bits, VPRIME_DISP_DMA_BITS_MIN,
+			VPRIME_DISP_DMA_BITS_MAX);
+		ret = -ENODEV;
+		goto err_hw;
+	}
+	disp->dma_mask = DMA_BIT_MASK(disp->dma_bits);
+	ret = dma_set_mask_and_coherent(&pdev->dev, disp->dma_mask);
+	if (ret) {
+		drm_err(&disp->drm, "cannot use a %u-bit DMA mask\n", disp->dma_bits);
+		goto err_hw;
+	}
+
+	vprime_display_hw_stop(disp);
+
+	ret = vprime_display_kms_init(disp);
 	if (ret)
 		goto err_hw;
+	ret = vprime_display_irq_init(disp);
+	if (ret)
+		goto err_irq;
 
-	drm_info(&disp->drm, "display engine, hw ABI %u.%u, %u heads\n",
+	vprime_display_debugfs_init(disp);
+	ret = drm_dev_register(&disp->drm, 0);
+	if (ret)
+		goto err_irq;
+
+	drm_info(&disp->drm, "display engine, hw ABI %u.%u, %u heads, %s, %u-bit DMA%s%s\n",
 		 VPRIME_VERSION_GET_MAJOR(disp->hw.version),
 		 VPRIME_VERSION_GET_MINOR(disp->hw.version),
-		 disp->hw.num_heads);
+		 disp->hw.num_heads,
+		 disp->disp_caps & VPRIME_DISP_CAP_SCATTER ? "page lists" : "contiguous only",
+		 disp->dma_bits,
+		 disp->disp_caps & VPRIME_DISP_CAP_TILED ? ", tiled" : "",
+		 disp->disp_caps & VPRIME_DISP_CAP_CRC ? ", CRC" : "");
 	return 0;
 
+err_irq:
+	vprime_display_irq_fini(disp);
+	return ret;
 err_hw:
 	vprime_hw_fini(&disp->hw);
 	return ret;
@@ -118,14 +330,21 @@ static void vprime_display_remove(struct pci_dev *pdev)
 	struct vprime_display *disp = pci_get_drvdata(pdev);
 
 	drm_dev_unplug(&disp->drm);
-	vprime_hw_fini(&disp->hw);
+	drm_atomic_helper_shutdown(&disp->drm);
+	/*
+	 * After the unplug the commit above cannot reach the registers: turn
+	 * the heads off here, so the engine stops reading buffers about to
+	 * be freed (on a real removal the writes go nowhere).
+	 */
+	vprime_display_irq_fini(disp);
 }
 
 static void vprime_display_shutdown(struct pci_dev *pdev)
 {
 	struct vprime_display *disp = pci_get_drvdata(pdev);
 
-	vprime_hw_fini(&disp->hw);
+	drm_atomic_helper_shutdown(&disp->drm);
+	vprime_display_irq_fini(disp);
 }
 
 static const struct pci_device_id vprime_display_pci_ids[] = {

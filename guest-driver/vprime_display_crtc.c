@@ -1,0 +1,543 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vprime_display: CRTCs, vblank, the head interrupt and CRCs.
+ *
+ * A head's CONTROL, MODE_* and plane registers are shadow registers the
+ * engine latches at the vblank after an UPDATE (at once while the head is
+ * off), then raises FLIP_DONE.  The flip's event is armed before the
+ * UPDATE and sent from that interrupt, so userspace learns about a flip
+ * when the hardware has really switched buffers.
+ *
+ * Vblank counts and timestamps come from the device: FRAME is a 32-bit
+ * hardware counter, and VBLANK_TS together with the device clock tells how
+ * long ago the latest vblank was.
+ */
+
+#include <linux/interrupt.h>
+#include <linux/ktime.h>
+
+#include <drm/drm_atomic.h>
+#include <drm/drm_atomic_helper.h>
+#include <drm/drm_print.h>
+#include <drm/drm_vblank.h>
+
+#include "vprime_display_drv.h"
+
+/* Events the driver always wants; VBLANK follows drm_vblank's refcount. */
+#define VPRIME_HEAD_EV_ALWAYS	(VPRIME_HEAD_EV_FLIP_DONE | VPRIME_HEAD_EV_HOTPLUG | \
+				 VPRIME_HEAD_EV_UNDERRUN | VPRIME_HEAD_EV_ERROR)
+
+/* How often the timestamp read is retried when a vblank comes in between */
+#define VPRIME_TS_RETRIES	3
+
+static const char * const vprime_head_err_names[] = {
+	[VPRIME_HEAD_ERR_MODE] = "mode out of range",
+	[VPRIME_HEAD_ERR_FORMAT] = "unknown format",
+	[VPRIME_HEAD_ERR_LAYOUT] = "bad layout",
+	[VPRIME_HEAD_ERR_PITCH] = "bad pitch",
+	[VPRIME_HEAD_ERR_RECT] = "rectangle outside buffer or mode",
+	[VPRIME_HEAD_ERR_FB_SIZE] = "bad buffer size",
+	[VPRIME_HEAD_ERR_ALIGN] = "misaligned address",
+	[VPRIME_HEAD_ERR_PAGE_LIST] = "page list unreadable",
+	[VPRIME_HEAD_ERR_DMA_MASK] = "address beyond the DMA mask",
+	[VPRIME_HEAD_ERR_CONTIG] = "page list on a contiguous-only engine",
+	[VPRIME_HEAD_ERR_CONTROL] = "reserved control bits",
+};
+
+static const char * const vprime_plane_err_names[VPRIME_DISP_PLANES] = {
+	[VPRIME_PLANE_PRIMARY] = "primary plane",
+	[VPRIME_PLANE_OVERLAY] = "overlay plane",
+	[VPRIME_PLANE_CURSOR] = "cursor plane",
+};
+
+/* ---- vblank ------------------------------------------------------------ */
+
+static void vprime_head_set_events(struct vprime_head *head, u32 set, u32 clear)
+{
+	unsigned long flags;
+	int idx;
+
+	spin_lock_irqsave(&head->lock, flags);
+	/* a VBLANK bit left from while it was off would hide the next one */
+	if (set & ~head->event_enable && drm_dev_enter(&head->disp->drm, &idx)) {
+		vprime_head_write(head, VPRIME_HEAD_EVENTS, set & ~head->event_enable);
+		drm_dev_exit(idx);
+	}
+	head->event_enable = (head->event_enable | set) & ~clear;
+	if (drm_dev_enter(&head->disp->drm, &idx)) {
+		vprime_head_write(head, VPRIME_HEAD_EVENT_ENABLE, head->event_enable);
+		drm_dev_exit(idx);
+	}
+	spin_unlock_irqrestore(&head->lock, flags);
+}
+
+static int vprime_crtc_enable_vblank(struct drm_crtc *crtc)
+{
+	vprime_head_set_events(crtc_to_head(crtc), VPRIME_HEAD_EV_VBLANK, 0);
+	return 0;
+}
+
+static void vprime_crtc_disable_vblank(struct drm_crtc *crtc)
+{
+	vprime_head_set_events(crtc_to_head(crtc), 0, VPRIME_HEAD_EV_VBLANK);
+}
+
+static u32 vprime_crtc_get_vblank_counter(struct drm_crtc *crtc)
+{
+	struct vprime_head *head = crtc_to_head(crtc);
+	int idx;
+
+	if (drm_dev_enter(crtc->dev, &idx)) {
+		WRITE_ONCE(head->last_frame, vprime_head_read(head, VPRIME_HEAD_FRAME));
+		drm_dev_exit(idx);
+	}
+	return READ_ONCE(head->last_frame);
+}
+
+static u64 vprime_read_clock(struct vprime_display *disp)
+{
+	/* reading LO latches HI */
+	u32 lo = vprime_hw_read(&disp->hw, VPRIME_DISP_CLOCK_LO);
+
+	return (u64)vprime_hw_read(&disp->hw, VPRIME_DISP_CLOCK_HI) << 32 | lo;
+}
+
+/*
+ * The device stamps each vblank with its own clock; translate by how long
+ * ago that was on the device clock, read next to ktime_get().  A vblank
+ * between the reads (FRAME changed) makes the pair inconsistent: retry.
+ */
+static bool vprime_crtc_get_vblank_timestamp(struct drm_crtc *crtc,
+					     int *max_error, ktime_t *vblank_time,
+					     bool in_vblank_irq)
+{
+	struct vprime_head *head = crtc_to_head(crtc);
+	struct vprime_display *disp = head->disp;
+	bool ok = false;
+	int idx, tries;
+
+	if (!drm_dev_enter(crtc->dev, &idx))
+		return false;
+	if (!(vprime_head_read(head, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_ACTIVE))
+		goto out;
+
+	for (tries = 0; tries < VPRIME_TS_RETRIES && !ok; tries++) {
+		u32 frame = vprime_head_read(head, VPRIME_HEAD_FRAME);
+		u64 ts = vprime_head_read(head, VPRIME_HEAD_VBLANK_TS_LO) |
+			 (u64)vprime_head_read(head, VPRIME_HEAD_VBLANK_TS_HI) << 32;
+		unsigned long flags;
+		ktime_t now;
+		u64 dev_now;
+
+		local_irq_save(flags);
+		now = ktime_get();
+		dev_now = vprime_read_clock(disp);
+		local_irq_restore(flags);
+
+		if (vprime_head_read(head, VPRIME_HEAD_FRAME) != frame)
+			continue;
+		*vblank_time = ktime_sub_ns(now, dev_now > ts ? dev_now - ts : 0);
+		ok = true;
+	}
+out:
+	drm_dev_exit(idx);
+	return ok;
+}
+
+/* ---- CRC --------------------------------------------------------------- */
+
+static const char * const vprime_crc_sources[] = { "auto" };
+
+static int vprime_crc_parse_source(const char *source, bool *enable)
+{
+	if (!source || !strcmp(source, "none")) {
+		*enable = false;
+		return 0;
+	}
+	if (!strcmp(source, "auto")) {
+		*enable = true;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static const char * const *vprime_crtc_get_crc_sources(struct drm_crtc *crtc,
+							size_t *count)
+{
+	*count = ARRAY_SIZE(vprime_crc_sources);
+	return vprime_crc_sources;
+}
+
+static int vprime_crtc_verify_crc_source(struct drm_crtc *crtc,
+					 const char *source, size_t *values_cnt)
+{
+	struct vprime_head *head = crtc_to_head(crtc);
+	bool enable;
+
+	if (!(head->disp->disp_caps & VPRIME_DISP_CAP_CRC))
+		return -EOPNOTSUPP;
+	if (vprime_crc_parse_source(source, &enable))
+		return -EINVAL;
+	*values_cnt = 1;
+	return 0;
+}
+
+/*
+ * CRCs are read at each vblank interrupt, so the vblank interrupt stays on
+ * (a vblank reference) while they are.
+ */
+static int vprime_crtc_set_crc_source(struct drm_crtc *crtc, const char *source)
+{
+	struct vprime_head *head = crtc_to_head(crtc);
+	bool enable, was_on;
+	int idx, ret;
+
+	ret = vprime_crc_parse_source(source, &enable);
+	if (ret)
+		return ret;
+	if (enable && !(head->disp->disp_caps & VPRIME_DISP_CAP_CRC))
+		return -EOPNOTSUPP;
+
+	spin_lock_irq(&head->lock);
+	was_on = head->crc_on;
+	spin_unlock_irq(&head->lock);
+	if (enable == was_on)
+		return 0;
+
+	if (enable) {
+		ret = drm_crtc_vblank_get(crtc);
+		if (ret)
+			return ret;
+	}
+	if (!drm_dev_enter(crtc->dev, &idx)) {
+		ret = -ENODEV;
+		goto out_put;
+	}
+	spin_lock_irq(&head->lock);
+	head->crc_on = enable;
+	head->crc_start = vprime_head_read(head, VPRIME_HEAD_FRAME);
+	vprime_head_write(head, VPRIME_HEAD_CRC_CONTROL, enable);
+	spin_unlock_irq(&head->lock);
+	drm_dev_exit(idx);
+	if (enable)
+		return 0;
+out_put:
+	drm_crtc_vblank_put(crtc);
+	return ret;
+}
+
+/* In the interrupt, after drm_crtc_handle_vblank(): one entry per vblank. */
+static void vprime_crtc_crc_entry(struct vprime_head *head)
+{
+	u32 crc, crc_frame;
+	bool on;
+
+	spin_lock(&head->lock);
+	on = head->crc_on;
+	crc_frame = vprime_head_read(head, VPRIME_HEAD_CRC_FRAME);
+	/* the first frame composed after turning the CRC on has one */
+	if (on && (s32)(crc_frame - head->crc_start) <= 0)
+		on = false;
+	spin_unlock(&head->lock);
+	if (!on)
+		return;
+
+	crc = vprime_head_read(head, VPRIME_HEAD_CRC);
+	/*
+	 * The CRC register holds the CRC of the frame on screen since
+	 * CRC_FRAME, i.e. at this vblank.  Frame numbers are DRM's vblank
+	 * sequence (what vblank events and WAIT_VBLANK report), which
+	 * follows FRAME through get_vblank_counter.
+	 */
+	drm_crtc_add_crc_entry(&head->crtc, true,
+			       drm_crtc_vblank_count(&head->crtc), &crc);
+}
+
+/* ---- interrupt --------------------------------------------------------- */
+
+static void vprime_head_flip_done(struct vprime_head *head)
+{
+	struct drm_device *drm = &head->disp->drm;
+	struct drm_crtc *crtc = &head->crtc;
+	unsigned long flags;
+
+	spin_lock_irqsave(&drm->event_lock, flags);
+	/*
+	 * A FLIP_DONE can be older than the armed event (the immediate latch
+	 * of a head being turned off, a legacy cursor update): the event's
+	 * own UPDATE is done only when no update is pending any more.
+	 * atomic_flush arms and writes UPDATE under this lock.
+	 */
+	if (head->event &&
+	    !(vprime_head_read(head, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_PENDING)) {
+		drm_crtc_send_vblank_event(crtc, head->event);
+		head->event = NULL;
+		drm_crtc_vblank_put(crtc);
+	}
+	spin_unlock_irqrestore(&drm->event_lock, flags);
+}
+
+static void vprime_head_error(struct vprime_head *head)
+{
+	u32 err = vprime_head_read(head, VPRIME_HEAD_ERROR);
+	u32 reason = err & 0xff;
+	u32 plane = (err >> VPRIME_HEAD_ERR_PLANE_SHIFT) & 0xff;
+	const char *what = "head", *why = "unknown reason";
+
+	vprime_head_write(head, VPRIME_HEAD_ERROR, err);
+	atomic64_inc(&head->errors);
+	atomic_set(&head->last_error, err);
+
+	if (reason < ARRAY_SIZE(vprime_head_err_names) && vprime_head_err_names[reason])
+		why = vprime_head_err_names[reason];
+	if (plane < VPRIME_DISP_PLANES)
+		what = vprime_plane_err_names[plane];
+	drm_err_ratelimited(&head->disp->drm, "head %u refused a configuration: %s: %s (HEAD_ERROR 0x%x)\n",
+			    head->idx, what, why, err);
+}
+
+/**
+ * vprime_head_irq - interrupt handler of a head's MSI-X vector
+ * @irq: the vector
+ * @arg: the &struct vprime_head
+ */
+irqreturn_t vprime_head_irq(int irq, void *arg)
+{
+	struct vprime_head *head = arg;
+	struct vprime_display *disp = head->disp;
+	u32 events;
+
+	events = vprime_head_read(head, VPRIME_HEAD_EVENTS);
+	if (events == ~0u)	/* the device is gone */
+		return IRQ_NONE;
+	events &= VPRIME_HEAD_EV_VALID_MASK;
+	if (!events)
+		return IRQ_NONE;
+	vprime_head_write(head, VPRIME_HEAD_EVENTS, events);
+	vprime_hw_write(&disp->hw, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_HEAD(head->idx));
+	/* bits of disabled events are set too: cleared above, not handled */
+	events &= READ_ONCE(head->event_enable);
+
+	/* before FLIP_DONE, so the flip's event carries this vblank */
+	if (events & VPRIME_HEAD_EV_VBLANK) {
+		atomic64_inc(&head->vblank_irqs);
+		drm_crtc_handle_vblank(&head->crtc);
+		vprime_crtc_crc_entry(head);
+	}
+	if (events & VPRIME_HEAD_EV_FLIP_DONE) {
+		atomic64_inc(&head->flips);
+		vprime_head_flip_done(head);
+	}
+	if (events & VPRIME_HEAD_EV_HOTPLUG) {
+		atomic64_inc(&head->hotplugs);
+		schedule_work(&disp->hotplug_work);
+	}
+	if (events & VPRIME_HEAD_EV_UNDERRUN) {
+		atomic64_inc(&head->underruns);
+		drm_dbg_kms(&disp->drm, "head %u: underrun, a plane could not be fetched\n",
+			    head->idx);
+	}
+	if (events & VPRIME_HEAD_EV_ERROR)
+		vprime_head_error(head);
+	return IRQ_HANDLED;
+}
+
+/* ---- CRTC -------------------------------------------------------------- */
+
+static enum drm_mode_status vprime_crtc_mode_valid(struct drm_crtc *crtc,
+						   const struct drm_display_mode *mode)
+{
+	u64 refresh_mhz;
+
+	/* the engine scans progressive frames only */
+	if (mode->flags & DRM_MODE_FLAG_INTERLACE)
+		return MODE_NO_INTERLACE;
+	if (mode->flags & (DRM_MODE_FLAG_DBLSCAN | DRM_MODE_FLAG_DBLCLK))
+		return MODE_NO_DBLESCAN;
+	if (mode->hdisplay < 1 || mode->hdisplay > VPRIME_DISP_MAX_DIM)
+		return MODE_BAD_HVALUE;
+	if (mode->vdisplay < 1 || mode->vdisplay > VPRIME_DISP_MAX_DIM)
+		return MODE_BAD_VVALUE;
+	/* MODE_TOTAL holds 16 bits of each */
+	if (mode->htotal < mode->hdisplay || mode->htotal > 0xffff)
+		return MODE_H_ILLEGAL;
+	if (mode->vtotal < mode->vdisplay || mode->vtotal > 0xffff)
+		return MODE_V_ILLEGAL;
+	if (mode->clock <= 0)
+		return MODE_CLOCK_LOW;
+
+	/* as the engine computes it */
+	refresh_mhz = div_u64((u64)mode->clock * 1000000,
+			      (u32)mode->htotal * mode->vtotal);
+	if (refresh_mhz < VPRIME_DISP_REFRESH_MIN_MHZ)
+		return MODE_CLOCK_LOW;
+	if (refresh_mhz > VPRIME_DISP_REFRESH_MAX_MHZ)
+		return MODE_CLOCK_HIGH;
+	return MODE_OK;
+}
+
+static void vprime_crtc_atomic_enable(struct drm_crtc *crtc,
+				      struct drm_atomic_state *state)
+{
+	struct vprime_head *head = crtc_to_head(crtc);
+	struct drm_display_mode *m = &crtc->state->adjusted_mode;
+	int idx;
+
+	/* takes effect with the planes, at atomic_flush's UPDATE */
+	if (drm_dev_enter(crtc->dev, &idx)) {
+		vprime_head_write(head, VPRIME_HEAD_MODE_SIZE,
+				  VPRIME_XY(m->crtc_hdisplay, m->crtc_vdisplay));
+		vprime_head_write(head, VPRIME_HEAD_MODE_TOTAL,
+				  VPRIME_XY(m->crtc_htotal, m->crtc_vtotal));
+		vprime_head_write(head, VPRIME_HEAD_MODE_CLOCK, m->crtc_clock);
+		vprime_head_write(head, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE);
+		drm_dev_exit(idx);
+	}
+	drm_crtc_vblank_on(crtc);
+}
+
+/**
+ * vprime_head_hw_off - turn a head and its planes off at once
+ * @head: the head; the caller is inside drm_dev_enter() or in remove()
+ *
+ * The engine latches a head being turned off immediately.
+ */
+void vprime_head_hw_off(struct vprime_head *head)
+{
+	unsigned int p;
+
+	vprime_head_write(head, VPRIME_HEAD_CONTROL, 0);
+	for (p = 0; p < VPRIME_DISP_PLANES; p++)
+		vprime_plane_write(head, p, VPRIME_PL_CONTROL, 0);
+	vprime_head_write(head, VPRIME_HEAD_UPDATE, 1);
+}
+
+static void vprime_crtc_atomic_disable(struct drm_crtc *crtc,
+				       struct drm_atomic_state *state)
+{
+	struct vprime_head *head = crtc_to_head(crtc);
+	struct drm_device *drm = crtc->dev;
+	int idx;
+
+	/*
+	 * Planes too: their shadow registers must not come back on with the
+	 * next mode set unless that commit turns them on.
+	 */
+	if (drm_dev_enter(drm, &idx)) {
+		vprime_head_hw_off(head);
+		drm_dev_exit(idx);
+	}
+
+	spin_lock_irq(&drm->event_lock);
+	if (head->event) {
+		/* the head is off: the flip is as done as it will be */
+		drm_crtc_send_vblank_event(crtc, head->event);
+		head->event = NULL;
+		drm_crtc_vblank_put(crtc);
+	}
+	spin_unlock_irq(&drm->event_lock);
+
+	drm_crtc_vblank_off(crtc);
+
+	/* no atomic_flush for a CRTC that goes off: complete its commit here */
+	spin_lock_irq(&drm->event_lock);
+	if (crtc->state->event) {
+		drm_crtc_send_vblank_event(crtc, crtc->state->event);
+		crtc->state->event = NULL;
+	}
+	spin_unlock_irq(&drm->event_lock);
+}
+
+static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
+				     struct drm_atomic_state *state)
+{
+	struct vprime_head *head = crtc_to_head(crtc);
+	struct drm_device *drm = crtc->dev;
+	struct drm_pending_vblank_event *event;
+	unsigned long flags;
+	int idx;
+
+	spin_lock_irqsave(&drm->event_lock, flags);
+	event = crtc->state->event;
+	crtc->state->event = NULL;
+
+	if (!drm_dev_enter(drm, &idx)) {
+		/* nothing will latch: don't let the commit wait for it */
+		if (event)
+			drm_crtc_send_vblank_event(crtc, event);
+		spin_unlock_irqrestore(&drm->event_lock, flags);
+		return;
+	}
+
+	if (event) {
+		if (head->event) {
+			/* cannot happen with the helpers' flip ordering */
+			drm_WARN_ON(drm, 1);
+			drm_crtc_send_vblank_event(crtc, head->event);
+			head->event = NULL;
+			drm_crtc_vblank_put(crtc);
+		}
+		if (drm_crtc_vblank_get(crtc) == 0)
+			head->event = event;
+		else
+			drm_crtc_send_vblank_event(crtc, event);
+	}
+	/* under the lock: see vprime_head_flip_done() */
+	vprime_head_write(head, VPRIME_HEAD_UPDATE, 1);
+	drm_dev_exit(idx);
+	spin_unlock_irqrestore(&drm->event_lock, flags);
+}
+
+static const struct drm_crtc_helper_funcs vprime_crtc_helper_funcs = {
+	.mode_valid = vprime_crtc_mode_valid,
+	.atomic_enable = vprime_crtc_atomic_enable,
+	.atomic_disable = vprime_crtc_atomic_disable,
+	.atomic_flush = vprime_crtc_atomic_flush,
+};
+
+static const struct drm_crtc_funcs vprime_crtc_funcs = {
+	.reset = drm_atomic_helper_crtc_reset,
+	.set_config = drm_atomic_helper_set_config,
+	.page_flip = drm_atomic_helper_page_flip,
+	.atomic_duplicate_state = drm_atomic_helper_crtc_duplicate_state,
+	.atomic_destroy_state = drm_atomic_helper_crtc_destroy_state,
+	.enable_vblank = vprime_crtc_enable_vblank,
+	.disable_vblank = vprime_crtc_disable_vblank,
+	.get_vblank_counter = vprime_crtc_get_vblank_counter,
+	.get_vblank_timestamp = vprime_crtc_get_vblank_timestamp,
+	.get_crc_sources = vprime_crtc_get_crc_sources,
+	.verify_crc_source = vprime_crtc_verify_crc_source,
+	.set_crc_source = vprime_crtc_set_crc_source,
+};
+
+/**
+ * vprime_crtc_init - create a head's planes and CRTC
+ * @head: the head
+ *
+ * The head's event mask starts with the events the driver always handles;
+ * probe writes it to the hardware once the interrupt is requested.
+ */
+int vprime_crtc_init(struct vprime_head *head)
+{
+	struct drm_device *drm = &head->disp->drm;
+	unsigned int p;
+	int ret;
+
+	spin_lock_init(&head->lock);
+	head->event_enable = VPRIME_HEAD_EV_ALWAYS;
+
+	for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+		head->planes[p] = vprime_plane_create(head, p);
+		if (IS_ERR(head->planes[p]))
+			return PTR_ERR(head->planes[p]);
+	}
+
+	ret = drmm_crtc_init_with_planes(drm, &head->crtc,
+					 &head->planes[VPRIME_PLANE_PRIMARY]->base,
+					 &head->planes[VPRIME_PLANE_CURSOR]->base,
+					 &vprime_crtc_funcs, "head-%u", head->idx);
+	if (ret)
+		return ret;
+	drm_crtc_helper_add(&head->crtc, &vprime_crtc_helper_funcs);
+	return 0;
+}

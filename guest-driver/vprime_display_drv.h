@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * vprime_display: structures shared by the driver's files.
+ */
+#ifndef _VPRIME_DISPLAY_DRV_H_
+#define _VPRIME_DISPLAY_DRV_H_
+
+#include <linux/atomic.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/workqueue.h>
+
+#include <drm/drm_connector.h>
+#include <drm/drm_crtc.h>
+#include <drm/drm_device.h>
+#include <drm/drm_encoder.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_plane.h>
+
+#include "uapi/drm/vprime_drm.h"
+#include "vprime_hw.h"
+
+struct vprime_display;
+struct vprime_head;
+
+/**
+ * struct vprime_plane - one of a head's three hardware planes
+ * @base: DRM plane
+ * @head: the head it belongs to (planes never move between heads)
+ * @idx: VPRIME_PLANE_PRIMARY, _OVERLAY or _CURSOR
+ */
+struct vprime_plane {
+	struct drm_plane base;
+	struct vprime_head *head;
+	unsigned int idx;
+};
+
+static inline struct vprime_plane *to_vprime_plane(struct drm_plane *plane)
+{
+	return container_of(plane, struct vprime_plane, base);
+}
+
+/**
+ * struct vprime_head - one display head: CRTC, planes, encoder, connector
+ */
+struct vprime_head {
+	struct vprime_display *disp;
+	unsigned int idx;
+
+	struct drm_crtc crtc;
+	struct vprime_plane *planes[VPRIME_DISP_PLANES];
+	struct drm_encoder encoder;
+	struct drm_connector connector;
+
+	/*
+	 * Protects @event_enable (a copy of the EVENT_ENABLE register, which
+	 * is read-modify-written from the vblank code and read by the
+	 * interrupt) and the CRC state.
+	 */
+	spinlock_t lock;
+	u32 event_enable;
+	bool crc_on;
+	/* FRAME when the CRC was turned on: older CRC values are stale */
+	u32 crc_start;
+
+	/*
+	 * The flip whose FLIP_DONE interrupt completes it, armed by
+	 * atomic_flush.  Protected by drm_device.event_lock.
+	 */
+	struct drm_pending_vblank_event *event;
+
+	/* last FRAME read, the vblank counter once the device is gone */
+	u32 last_frame;
+
+	/* interrupt statistics, for debugfs */
+	atomic64_t vblank_irqs;
+	atomic64_t flips;
+	atomic64_t underruns;
+	atomic64_t errors;
+	atomic64_t hotplugs;
+	atomic_t last_error;
+};
+
+static inline struct vprime_head *crtc_to_head(struct drm_crtc *crtc)
+{
+	return container_of(crtc, struct vprime_head, crtc);
+}
+
+static inline struct vprime_head *connector_to_head(struct drm_connector *c)
+{
+	return container_of(c, struct vprime_head, connector);
+}
+
+/**
+ * struct vprime_display - the display engine
+ */
+struct vprime_display {
+	struct drm_device drm;
+	struct vprime_hw hw;
+
+	/* read once at probe */
+	u32 disp_caps;		/* VPRIME_DISP_CAP_* */
+	u32 dma_bits;		/* VPRIME_DISP_DMA_BITS */
+	u64 dma_mask;
+	/* IN_FORMATS modifiers, DRM_FORMAT_MOD_INVALID terminated */
+	u64 modifiers[3];
+
+	struct vprime_head heads[VPRIME_HEADS_MAX];
+
+	/* runs the probe helpers after a HOTPLUG interrupt */
+	struct work_struct hotplug_work;
+};
+
+static inline struct vprime_display *to_vprime_display(struct drm_device *drm)
+{
+	return container_of(drm, struct vprime_display, drm);
+}
+
+/**
+ * struct vprime_display_bo - a buffer the engine can scan out
+ * @base: shmem GEM object (own pages, or an imported dma-buf's)
+ * @lock: protects everything below, which is computed once, on first use
+ *	as a framebuffer, from the object's DMA mapping for this device
+ * @mapped: the fields below are valid
+ * @npages: 4 KiB pages of the object
+ * @first_dma: DMA address of the first page
+ * @dma_last: highest DMA address of any page (its last byte)
+ * @contiguous: the pages are one DMA range
+ * @unaligned: the mapping cannot be described in 4 KiB pages
+ * @bounced: the mapping goes through a bounce buffer (swiotlb), so the
+ *	engine would scan a CPU copy, not the buffer
+ * @page_list: one little-endian DMA address per page, coherent memory the
+ *	engine reads at latch; only on engines with VPRIME_DISP_CAP_SCATTER
+ * @page_list_dma: its DMA address
+ */
+struct vprime_display_bo {
+	struct drm_gem_shmem_object base;
+
+	struct mutex lock;
+	bool mapped;
+	u32 npages;
+	dma_addr_t first_dma;
+	u64 dma_last;
+	bool contiguous;
+	bool unaligned;
+	bool bounced;
+	__le64 *page_list;
+	dma_addr_t page_list_dma;
+};
+
+static inline struct vprime_display_bo *to_vprime_display_bo(struct drm_gem_object *obj)
+{
+	return container_of(to_drm_gem_shmem_obj(obj), struct vprime_display_bo, base);
+}
+
+static inline u32 vprime_head_read(struct vprime_head *head, u32 reg)
+{
+	return vprime_hw_read(&head->disp->hw, VPRIME_HEAD_BASE(head->idx) + reg);
+}
+
+static inline void vprime_head_write(struct vprime_head *head, u32 reg, u32 val)
+{
+	vprime_hw_write(&head->disp->hw, VPRIME_HEAD_BASE(head->idx) + reg, val);
+}
+
+static inline void vprime_plane_write(struct vprime_head *head, unsigned int p,
+				      u32 reg, u32 val)
+{
+	vprime_head_write(head, VPRIME_PLANE_BASE(p) + reg, val);
+}
+
+/* vprime_display_gem.c */
+struct drm_gem_object *vprime_display_gem_create_object(struct drm_device *drm,
+							size_t size);
+int vprime_display_dumb_create(struct drm_file *file, struct drm_device *drm,
+			       struct drm_mode_create_dumb *args);
+int vprime_display_bo_map(struct vprime_display_bo *bo);
+
+/* vprime_display_plane.c */
+struct vprime_plane *vprime_plane_create(struct vprime_head *head,
+					 unsigned int idx);
+u32 vprime_format_to_hw(u32 fourcc);
+
+/* vprime_display_crtc.c */
+int vprime_crtc_init(struct vprime_head *head);
+irqreturn_t vprime_head_irq(int irq, void *arg);
+void vprime_head_hw_off(struct vprime_head *head);
+
+/* vprime_display_output.c */
+int vprime_output_init(struct vprime_head *head);
+void vprime_hotplug_work(struct work_struct *work);
+
+/* vprime_display_debugfs.c */
+void vprime_display_debugfs_init(struct vprime_display *disp);
+
+#endif /* _VPRIME_DISPLAY_DRV_H_ */

@@ -1,0 +1,132 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vprime_display: encoders and connectors.
+ *
+ * Each head drives one virtual connector.  Whether a monitor is plugged
+ * in is STATUS.CONNECTED; its EDID (from QEMU's EDID generator) is read
+ * from the head's EDID registers; plugging and unplugging raise the head's
+ * HOTPLUG event, which ends up as a hotplug uevent for userspace.
+ */
+
+#include <drm/drm_edid.h>
+#include <drm/drm_encoder.h>
+#include <drm/drm_modeset_helper_vtables.h>
+#include <drm/drm_probe_helper.h>
+#include <drm/drm_print.h>
+#include <drm/drm_atomic_state_helper.h>
+
+#include "vprime_display_drv.h"
+
+/* drm_edid_read_custom() callback: one EDID block from the registers */
+static int vprime_read_edid_block(void *context, u8 *buf, unsigned int block,
+				  size_t len)
+{
+	struct vprime_head *head = context;
+	u32 size = vprime_head_read(head, VPRIME_HEAD_EDID_SIZE);
+	size_t start = (size_t)block * EDID_LENGTH, i;
+
+	if (size > VPRIME_EDID_MAX || start + len > size)
+		return -EINVAL;
+	/* dword registers; the EDID bytes are in little-endian order */
+	for (i = 0; i < len; i += 4) {
+		u32 v = vprime_head_read(head, VPRIME_HEAD_EDID + start + i);
+		size_t j;
+
+		for (j = 0; j < 4 && i + j < len; j++)
+			buf[i + j] = v >> (8 * j);
+	}
+	return 0;
+}
+
+static int vprime_connector_get_modes(struct drm_connector *connector)
+{
+	struct vprime_head *head = connector_to_head(connector);
+	const struct drm_edid *drm_edid = NULL;
+	int idx, count;
+
+	if (drm_dev_enter(connector->dev, &idx)) {
+		if (vprime_head_read(head, VPRIME_HEAD_EDID_SIZE))
+			drm_edid = drm_edid_read_custom(connector,
+							vprime_read_edid_block,
+							head);
+		drm_dev_exit(idx);
+	}
+	drm_edid_connector_update(connector, drm_edid);
+	count = drm_edid_connector_add_modes(connector);
+	drm_edid_free(drm_edid);
+	return count;
+}
+
+static const struct drm_connector_helper_funcs vprime_connector_helper_funcs = {
+	.get_modes = vprime_connector_get_modes,
+};
+
+static enum drm_connector_status
+vprime_connector_detect(struct drm_connector *connector, bool force)
+{
+	struct vprime_head *head = connector_to_head(connector);
+	enum drm_connector_status status = connector_status_disconnected;
+	int idx;
+
+	if (drm_dev_enter(connector->dev, &idx)) {
+		if (vprime_head_read(head, VPRIME_HEAD_STATUS) &
+		    VPRIME_HEAD_STATUS_CONNECTED)
+			status = connector_status_connected;
+		drm_dev_exit(idx);
+	}
+	return status;
+}
+
+static const struct drm_connector_funcs vprime_connector_funcs = {
+	.detect = vprime_connector_detect,
+	.fill_modes = drm_helper_probe_single_connector_modes,
+	.reset = drm_atomic_helper_connector_reset,
+	.atomic_duplicate_state = drm_atomic_helper_connector_duplicate_state,
+	.atomic_destroy_state = drm_atomic_helper_connector_destroy_state,
+};
+
+/**
+ * vprime_hotplug_work - after a HOTPLUG interrupt, probe and tell userspace
+ * @work: &vprime_display.hotplug_work
+ */
+void vprime_hotplug_work(struct work_struct *work)
+{
+	struct vprime_display *disp = container_of(work, struct vprime_display,
+						   hotplug_work);
+	int idx;
+
+	if (!drm_dev_enter(&disp->drm, &idx))
+		return;
+	/*
+	 * A replug faster than this work leaves the status unchanged, yet
+	 * the monitor (and its EDID) may be another: tell userspace anyway.
+	 */
+	if (!drm_helper_hpd_irq_event(&disp->drm))
+		drm_kms_helper_hotplug_event(&disp->drm);
+	drm_dev_exit(idx);
+}
+
+/**
+ * vprime_output_init - create a head's encoder and connector
+ * @head: the head, its CRTC already created
+ */
+int vprime_output_init(struct vprime_head *head)
+{
+	struct drm_device *drm = &head->disp->drm;
+	struct drm_connector *connector = &head->connector;
+	int ret;
+
+	ret = drmm_encoder_init(drm, &head->encoder, NULL,
+				DRM_MODE_ENCODER_VIRTUAL, "head-%u", head->idx);
+	if (ret)
+		return ret;
+	head->encoder.possible_crtcs = drm_crtc_mask(&head->crtc);
+
+	ret = drmm_connector_init(drm, connector, &vprime_connector_funcs,
+				  DRM_MODE_CONNECTOR_VIRTUAL, NULL);
+	if (ret)
+		return ret;
+	drm_connector_helper_add(connector, &vprime_connector_helper_funcs);
+	connector->polled = DRM_CONNECTOR_POLL_HPD;
+	return drm_connector_attach_encoder(connector, &head->encoder);
+}

@@ -1,0 +1,382 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * vprime_display: planes.
+ *
+ * Every head has a primary, an overlay and a cursor plane, composed in
+ * that order, each scanning a framebuffer by DMA from a page list (or one
+ * contiguous range) without scaling.  The plane registers are shadow
+ * registers: atomic_update writes them and the CRTC's atomic_flush makes
+ * the head latch them all at the next vblank.
+ *
+ * The engine refuses a bad configuration at latch and shows nothing for
+ * the plane, so atomic_check refuses everything the engine would: a commit
+ * that passes the check (TEST_ONLY or not) is shown as asked.
+ */
+
+#include <drm/drm_atomic.h>
+#include <drm/drm_atomic_helper.h>
+#include <drm/drm_blend.h>
+#include <drm/drm_damage_helper.h>
+#include <drm/drm_fourcc.h>
+#include <drm/drm_framebuffer.h>
+#include <drm/drm_gem_atomic_helper.h>
+#include <drm/drm_print.h>
+
+#include "vprime_display_drv.h"
+
+static const u32 vprime_plane_formats[] = {
+	DRM_FORMAT_XRGB8888,
+	DRM_FORMAT_ARGB8888,
+	DRM_FORMAT_XBGR8888,
+	DRM_FORMAT_RGB565,
+};
+
+/**
+ * vprime_format_to_hw - VPRIME_FMT_* of a DRM fourcc, 0 if the engine has none
+ * @fourcc: DRM_FORMAT_*
+ */
+u32 vprime_format_to_hw(u32 fourcc)
+{
+	switch (fourcc) {
+	case DRM_FORMAT_XRGB8888:
+		return VPRIME_FMT_XRGB8888;
+	case DRM_FORMAT_ARGB8888:
+		return VPRIME_FMT_ARGB8888;
+	case DRM_FORMAT_XBGR8888:
+		return VPRIME_FMT_XBGR8888;
+	case DRM_FORMAT_RGB565:
+		return VPRIME_FMT_RGB565;
+	}
+	return 0;
+}
+
+static bool vprime_plane_format_mod_supported(struct drm_plane *plane,
+					      u32 format, u64 modifier)
+{
+	struct vprime_display *disp = to_vprime_display(plane->dev);
+
+	if (!vprime_format_to_hw(format))
+		return false;
+	if (modifier == DRM_FORMAT_MOD_LINEAR)
+		return true;
+	/* every format tiles: 32x32 pixels at 4 bytes, 64x32 at 2 */
+	return modifier == VPRIME_FORMAT_MOD_TILED &&
+	       (disp->disp_caps & VPRIME_DISP_CAP_TILED);
+}
+
+/*
+ * The framebuffer as a whole: layout rules and where its pages are.
+ * Independent of the plane's position, so that the answer is the same
+ * whatever the rectangles.
+ */
+static int vprime_plane_check_fb(struct drm_plane *plane,
+				 struct drm_framebuffer *fb)
+{
+	struct vprime_display *disp = to_vprime_display(plane->dev);
+	struct drm_gem_object *obj = fb->obj[0];
+	struct vprime_display_bo *bo = to_vprime_display_bo(obj);
+	unsigned int cpp = fb->format->cpp[0];
+	int ret;
+
+	if (!vprime_plane_format_mod_supported(plane, fb->format->format,
+					       fb->modifier)) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] format %p4cc modifier 0x%llx not supported\n",
+			       plane->base.id, &fb->format->format, fb->modifier);
+		return -EINVAL;
+	}
+	if (fb->modifier == VPRIME_FORMAT_MOD_TILED) {
+		if (fb->pitches[0] % VPRIME_TILE_WIDTH_BYTES ||
+		    fb->offsets[0] % VPRIME_TILE_SIZE) {
+			drm_dbg_atomic(plane->dev, "[PLANE:%d] tiled pitch %u or offset %u not aligned to %u/%u\n",
+				       plane->base.id, fb->pitches[0], fb->offsets[0],
+				       VPRIME_TILE_WIDTH_BYTES, VPRIME_TILE_SIZE);
+			return -EINVAL;
+		}
+	} else if (fb->pitches[0] % cpp) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] pitch %u not a multiple of %u bytes\n",
+			       plane->base.id, fb->pitches[0], cpp);
+		return -EINVAL;
+	}
+	if (!obj->size || obj->size > VPRIME_DISP_FB_MAX) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] buffer of %zu bytes, the engine scans up to %u\n",
+			       plane->base.id, obj->size, VPRIME_DISP_FB_MAX);
+		return -EINVAL;
+	}
+
+	ret = vprime_display_bo_map(bo);
+	if (ret)
+		return ret;
+	if (bo->unaligned) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] buffer's DMA mapping is not made of 4 KiB pages\n",
+			       plane->base.id);
+		return -EINVAL;
+	}
+	if (bo->bounced) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] buffer is mapped through bounce buffers\n",
+			       plane->base.id);
+		return -EINVAL;
+	}
+	if (bo->dma_last > disp->dma_mask) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] buffer reaches DMA address 0x%llx, beyond the engine's %u bits\n",
+			       plane->base.id, bo->dma_last, disp->dma_bits);
+		return -EINVAL;
+	}
+	if (!(disp->disp_caps & VPRIME_DISP_CAP_SCATTER) && !bo->contiguous) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] buffer is not DMA-contiguous and the engine scans contiguous buffers only\n",
+			       plane->base.id);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The clipped source rectangle must lie in the buffer by the engine's rules. */
+static int vprime_plane_check_rect(struct drm_plane *plane,
+				   struct drm_plane_state *state)
+{
+	struct drm_framebuffer *fb = state->fb;
+	u64 cpp = fb->format->cpp[0];
+	u64 pitch = fb->pitches[0];
+	u64 sx = state->src.x1 >> 16, sy = state->src.y1 >> 16;
+	u64 w = drm_rect_width(&state->dst), h = drm_rect_height(&state->dst);
+	u64 end;
+
+	if (pitch < (sx + w) * cpp) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] pitch %llu too small\n",
+			       plane->base.id, pitch);
+		return -EINVAL;
+	}
+	if (fb->modifier == VPRIME_FORMAT_MOD_TILED)
+		end = fb->offsets[0] + round_up(sy + h, VPRIME_TILE_HEIGHT) * pitch;
+	else
+		end = fb->offsets[0] + (sy + h - 1) * pitch + (sx + w) * cpp;
+	if (end > fb->obj[0]->size) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] source ends at byte %llu of a %zu byte buffer\n",
+			       plane->base.id, end, fb->obj[0]->size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int vprime_plane_atomic_check(struct drm_plane *plane,
+				     struct drm_atomic_state *state)
+{
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state, plane);
+	struct vprime_plane *vplane = to_vprime_plane(plane);
+	unsigned int max = vplane->idx == VPRIME_PLANE_CURSOR ?
+			   VPRIME_DISP_CURSOR_MAX : VPRIME_DISP_MAX_DIM;
+	struct drm_crtc_state *crtc_state;
+	int ret;
+
+	if (!new->fb || !new->crtc)
+		return 0;
+
+	crtc_state = drm_atomic_get_crtc_state(state, new->crtc);
+	if (IS_ERR(crtc_state))
+		return PTR_ERR(crtc_state);
+
+	/*
+	 * No scaler, and no sub-pixel sampling: whole pixels, source and
+	 * destination of one size.  Checked here rather than through the
+	 * helper's scale factors, which round a near-1:1 ratio to 1:1.
+	 */
+	if ((new->src_x | new->src_y | new->src_w | new->src_h) & 0xffff ||
+	    new->src_w >> 16 != new->crtc_w || new->src_h >> 16 != new->crtc_h) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] scaling or fractional source " DRM_RECT_FP_FMT " to %ux%u\n",
+			       plane->base.id, DRM_RECT_FP_ARG(&new->src),
+			       new->crtc_w, new->crtc_h);
+		return -EINVAL;
+	}
+	if (new->crtc_w > max || new->crtc_h > max) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] %ux%u is larger than %ux%u\n",
+			       plane->base.id, new->crtc_w, new->crtc_h, max, max);
+		return -EINVAL;
+	}
+
+	ret = vprime_plane_check_fb(plane, new->fb);
+	if (ret)
+		return ret;
+
+	ret = drm_atomic_helper_check_plane_state(new, crtc_state,
+						  DRM_PLANE_NO_SCALING,
+						  DRM_PLANE_NO_SCALING,
+						  true, true);
+	if (ret)
+		return ret;
+	if (!new->visible)
+		return 0;
+	return vprime_plane_check_rect(plane, new);
+}
+
+/*
+ * Pin for the time the plane shows the buffer and make sure its page list
+ * exists; the helper takes the buffer's write fences from its dma_resv
+ * (implicit sync) unless userspace gave an IN_FENCE_FD.
+ */
+static int vprime_plane_prepare_fb(struct drm_plane *plane,
+				   struct drm_plane_state *new)
+{
+	struct drm_gem_object *obj;
+	int ret;
+
+	if (!new->fb)
+		return 0;
+	ret = drm_gem_plane_helper_prepare_fb(plane, new);
+	if (ret)
+		return ret;
+
+	obj = new->fb->obj[0];
+	/* an import is pinned by the exporter for its attachment */
+	if (!obj->import_attach) {
+		ret = drm_gem_shmem_pin(to_drm_gem_shmem_obj(obj));
+		if (ret)
+			return ret;
+	}
+	ret = vprime_display_bo_map(to_vprime_display_bo(obj));
+	if (ret && !obj->import_attach)
+		drm_gem_shmem_unpin(to_drm_gem_shmem_obj(obj));
+	return ret;
+}
+
+static void vprime_plane_cleanup_fb(struct drm_plane *plane,
+				    struct drm_plane_state *old)
+{
+	struct drm_gem_object *obj;
+
+	if (!old->fb)
+		return;
+	obj = old->fb->obj[0];
+	if (!obj->import_attach)
+		drm_gem_shmem_unpin(to_drm_gem_shmem_obj(obj));
+}
+
+static void vprime_plane_atomic_update(struct drm_plane *plane,
+				       struct drm_atomic_state *state)
+{
+	struct drm_plane_state *old = drm_atomic_get_old_plane_state(state, plane);
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state, plane);
+	struct vprime_plane *vplane = to_vprime_plane(plane);
+	struct vprime_head *head = vplane->head;
+	struct drm_framebuffer *fb = new->fb;
+	unsigned int p = vplane->idx;
+	struct vprime_display_bo *bo;
+	struct drm_rect damage;
+	bool contig;
+	u64 addr;
+	int idx;
+
+	if (!drm_dev_enter(plane->dev, &idx))
+		return;
+	if (!new->visible || !fb) {
+		vprime_plane_write(head, p, VPRIME_PL_CONTROL, 0);
+		goto out;
+	}
+
+	bo = to_vprime_display_bo(fb->obj[0]);
+	contig = !(head->disp->disp_caps & VPRIME_DISP_CAP_SCATTER);
+	addr = contig ? bo->first_dma : bo->page_list_dma;
+
+	vprime_plane_write(head, p, VPRIME_PL_FORMAT,
+			   vprime_format_to_hw(fb->format->format));
+	vprime_plane_write(head, p, VPRIME_PL_LAYOUT,
+			   fb->modifier == VPRIME_FORMAT_MOD_TILED ?
+			   VPRIME_LAYOUT_TILED : VPRIME_LAYOUT_LINEAR);
+	vprime_plane_write(head, p, VPRIME_PL_PITCH, fb->pitches[0]);
+	vprime_plane_write(head, p, VPRIME_PL_ADDR_LO, lower_32_bits(addr));
+	vprime_plane_write(head, p, VPRIME_PL_ADDR_HI, upper_32_bits(addr));
+	vprime_plane_write(head, p, VPRIME_PL_FB_SIZE, fb->obj[0]->size);
+	vprime_plane_write(head, p, VPRIME_PL_OFFSET, fb->offsets[0]);
+	vprime_plane_write(head, p, VPRIME_PL_SRC_POS,
+			   VPRIME_XY(new->src.x1 >> 16, new->src.y1 >> 16));
+	vprime_plane_write(head, p, VPRIME_PL_SIZE,
+			   VPRIME_XY(drm_rect_width(&new->dst),
+				     drm_rect_height(&new->dst)));
+	vprime_plane_write(head, p, VPRIME_PL_DST_POS,
+			   VPRIME_XY(new->dst.x1, new->dst.y1));
+	vprime_plane_write(head, p, VPRIME_PL_CONTROL,
+			   VPRIME_PL_CTRL_ENABLE | (contig ? VPRIME_PL_CTRL_CONTIG : 0));
+
+	/*
+	 * The engine fetches only when the picture can have changed.  A new
+	 * buffer is fetched at latch; new pixels in the same buffer (DIRTYFB,
+	 * FB_DAMAGE_CLIPS) need DAMAGE.
+	 */
+	if (old->fb == fb && drm_atomic_helper_damage_merged(old, new, &damage))
+		vprime_head_write(head, VPRIME_HEAD_DAMAGE, 1);
+out:
+	drm_dev_exit(idx);
+}
+
+static void vprime_plane_atomic_disable(struct drm_plane *plane,
+					struct drm_atomic_state *state)
+{
+	struct vprime_plane *vplane = to_vprime_plane(plane);
+	int idx;
+
+	if (!drm_dev_enter(plane->dev, &idx))
+		return;
+	vprime_plane_write(vplane->head, vplane->idx, VPRIME_PL_CONTROL, 0);
+	drm_dev_exit(idx);
+}
+
+static const struct drm_plane_helper_funcs vprime_plane_helper_funcs = {
+	.prepare_fb = vprime_plane_prepare_fb,
+	.cleanup_fb = vprime_plane_cleanup_fb,
+	.atomic_check = vprime_plane_atomic_check,
+	.atomic_update = vprime_plane_atomic_update,
+	.atomic_disable = vprime_plane_atomic_disable,
+};
+
+static const struct drm_plane_funcs vprime_plane_funcs = {
+	.update_plane = drm_atomic_helper_update_plane,
+	.disable_plane = drm_atomic_helper_disable_plane,
+	.reset = drm_atomic_helper_plane_reset,
+	.atomic_duplicate_state = drm_atomic_helper_plane_duplicate_state,
+	.atomic_destroy_state = drm_atomic_helper_plane_destroy_state,
+	.format_mod_supported = vprime_plane_format_mod_supported,
+};
+
+static const enum drm_plane_type vprime_plane_types[VPRIME_DISP_PLANES] = {
+	[VPRIME_PLANE_PRIMARY] = DRM_PLANE_TYPE_PRIMARY,
+	[VPRIME_PLANE_OVERLAY] = DRM_PLANE_TYPE_OVERLAY,
+	[VPRIME_PLANE_CURSOR] = DRM_PLANE_TYPE_CURSOR,
+};
+
+static const char * const vprime_plane_names[VPRIME_DISP_PLANES] = {
+	[VPRIME_PLANE_PRIMARY] = "primary",
+	[VPRIME_PLANE_OVERLAY] = "overlay",
+	[VPRIME_PLANE_CURSOR] = "cursor",
+};
+
+/**
+ * vprime_plane_create - create plane @idx of a head
+ * @head: the head; its CRTC is created after its planes, with index
+ *	@head->idx
+ * @idx: VPRIME_PLANE_*
+ */
+struct vprime_plane *vprime_plane_create(struct vprime_head *head,
+					 unsigned int idx)
+{
+	struct vprime_display *disp = head->disp;
+	struct vprime_plane *vplane;
+	int ret;
+
+	vplane = drmm_universal_plane_alloc(&disp->drm, struct vprime_plane, base,
+					    BIT(head->idx), &vprime_plane_funcs,
+					    vprime_plane_formats,
+					    ARRAY_SIZE(vprime_plane_formats),
+					    disp->modifiers, vprime_plane_types[idx],
+					    "head-%u-%s", head->idx,
+					    vprime_plane_names[idx]);
+	if (IS_ERR(vplane))
+		return vplane;
+	vplane->head = head;
+	vplane->idx = idx;
+	drm_plane_helper_add(&vplane->base, &vprime_plane_helper_funcs);
+
+	/* composition order is fixed: primary, overlay, cursor */
+	ret = drm_plane_create_zpos_immutable_property(&vplane->base, idx);
+	if (ret)
+		return ERR_PTR(ret);
+	drm_plane_enable_fb_damage_clips(&vplane->base);
+	return vplane;
+}
