@@ -1,0 +1,66 @@
+#!/bin/sh
+# drm_info, unchanged, describes vprime_display: an atomic driver with, per
+# head, one CRTC, a virtual connector and three planes (primary, overlay,
+# cursor) whose IN_FORMATS lists the engine's four formats.
+PATH=$PATH:/usr/bin:/usr/sbin
+
+command -v drm_info > /dev/null 2>&1 || { echo "# SKIP drm_info is not in the image"; exit 4; }
+
+node=
+for c in /sys/class/drm/card[0-9]*; do
+    case $c in *-*) continue ;; esac
+    [ "$(basename "$(readlink "$c/device/driver")")" = vprime_display ] && node=/dev/dri/${c##*/}
+done
+[ -n "$node" ] || { echo "# SKIP no vprime_display device"; exit 4; }
+card=${node##*/card}
+heads=$(sed -n 's/^engine: \([0-9]*\) heads.*/\1/p' "/sys/kernel/debug/dri/$card/vprime_state")
+[ -n "$heads" ] || { echo "# cannot read the head count from debugfs"; exit 1; }
+
+if ! drm_info "$node" > /tmp/drm-info.txt 2>&1; then
+    echo "# drm_info $node failed:"
+    sed 's/^/#   /' /tmp/drm-info.txt | head -40
+    exit 1
+fi
+
+fail=0
+expect() {
+    # expect <what> <wanted count> <extended regex>
+    got=$(grep -cE "$3" /tmp/drm-info.txt)
+    if [ "$got" -ne "$2" ]; then
+        echo "# $1: $got, expected $2"
+        fail=1
+    else
+        echo "# $1: $got"
+    fi
+}
+
+grep -q 'Driver: vprime_display' /tmp/drm-info.txt || { echo "# driver name missing"; fail=1; }
+grep -qE 'DRM_CLIENT_CAP_ATOMIC.*supported' /tmp/drm-info.txt ||
+    { echo "# atomic client cap not supported"; fail=1; }
+grep -qE 'DRM_CAP_DUMB_BUFFER *= *1' /tmp/drm-info.txt || { echo "# no dumb buffers"; fail=1; }
+grep -qE 'DRM_CAP_PRIME *= *3' /tmp/drm-info.txt || { echo "# PRIME import/export missing"; fail=1; }
+grep -qE 'DRM_CAP_ADDFB2_MODIFIERS *= *1' /tmp/drm-info.txt || { echo "# no modifiers"; fail=1; }
+expect "CRTCs" "$heads" '^[│├└ ]*[├└]───CRTC [0-9]+$'
+expect "connectors" "$heads" '[├└]───Connector [0-9]+$'
+expect "virtual connectors and encoders" $((heads * 2)) 'Type: virtual$'
+expect "primary planes" "$heads" '"type" \(immutable\).* = Primary$'
+expect "overlay planes" "$heads" '"type" \(immutable\).* = Overlay$'
+expect "cursor planes" "$heads" '"type" \(immutable\).* = Cursor$'
+expect "planes with IN_FORMATS" $((heads * 3)) '"IN_FORMATS" \(immutable\)'
+expect "planes offering the linear modifier" $((heads * 3)) 'DRM_FORMAT_MOD_LINEAR \(0x0\)$'
+# VPRIME_FORMAT_MOD_TILED, only where the engine tiles
+tiled=0
+grep -q '^engine: .*tiled' "/sys/kernel/debug/dri/$card/vprime_state" && tiled=$((heads * 3))
+expect "planes offering the tiled modifier" $tiled '\(0xf000000000000001\)$'
+expect "immutable zpos" $((heads * 3)) '"zpos" \(immutable\)'
+for f in 'XRGB8888 (0x34325258)' 'ARGB8888 (0x34325241)' 'XBGR8888 (0x34324258)' 'RGB565 (0x36314752)'; do
+    # in each plane's legacy list and under each of its modifiers
+    want=$((heads * 3 + heads * 3 + tiled))
+    got=$(grep -cF "$f" /tmp/drm-info.txt)
+    if [ "$got" -ne "$want" ]; then
+        echo "# format $f listed $got times, expected $want"
+        fail=1
+    fi
+done
+[ $fail = 0 ] || sed 's/^/#   /' /tmp/drm-info.txt | head -200
+exit $fail
