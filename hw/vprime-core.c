@@ -10,6 +10,8 @@
 #include "qemu/log.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
+#include "qemu/rcu.h"
+#include "exec/memory.h"
 #include "hw/pci/msix.h"
 #include "hw/pci/pci.h"
 #include "hw/pci/pcie.h"
@@ -259,6 +261,25 @@ void vprime_core_raise(VPrimeCore *core, uint32_t causes)
         }
     }
     vprime_core_update_intx(core);
+}
+
+VPrimeDmaTarget vprime_core_dma_target(VPrimeCore *core, dma_addr_t addr,
+                                       bool is_write)
+{
+    AddressSpace *as = pci_get_address_space(core->pdev);
+    hwaddr xlat, len = 1;
+    MemoryRegion *mr;
+
+    RCU_READ_LOCK_GUARD();
+    mr = address_space_translate(as, addr, &xlat, &len, is_write,
+                                 MEMTXATTRS_UNSPECIFIED);
+    if (mr->owner && object_dynamic_cast(mr->owner, TYPE_PCI_DEVICE)) {
+        return VPRIME_DMA_PEER;
+    }
+    if (memory_region_is_ram(mr) && !memory_region_is_rom(mr)) {
+        return VPRIME_DMA_SYSRAM;
+    }
+    return VPRIME_DMA_OTHER;
 }
 
 void vprime_core_report(VPrimeCore *core, uint32_t err)

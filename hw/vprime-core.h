@@ -77,6 +77,22 @@ void vprime_core_reset(VPrimeCore *core);
 /* PCI identity every vprime device shares. */
 void vprime_core_class_init(PCIDeviceClass *pc);
 
+/* Where a DMA address lands, for the byte counters of every device */
+typedef enum VPrimeDmaTarget {
+    VPRIME_DMA_SYSRAM,          /* guest RAM */
+    VPRIME_DMA_PEER,            /* a PCI device's BAR (e.g. dGPU VRAM) */
+    VPRIME_DMA_OTHER,           /* anything else: ROM, MMIO, unassigned */
+    VPRIME_DMA__MAX,
+} VPrimeDmaTarget;
+
+/*
+ * Classify a DMA address of the device, through its address space (so a
+ * vIOMMU translates it first).  Only for counting: the access itself
+ * still goes through pci_dma_*.
+ */
+VPrimeDmaTarget vprime_core_dma_target(VPrimeCore *core, dma_addr_t addr,
+                                       bool is_write);
+
 /* Latch an error, log it as a guest error and raise VPRIME_IRQ_ERROR. */
 void vprime_core_guest_error(VPrimeCore *core, uint32_t err, hwaddr addr,
                              const char *fmt, ...) G_GNUC_PRINTF(4, 5);

@@ -16,7 +16,6 @@
 #include "qemu/log.h"
 #include "qemu/units.h"
 #include "qemu/bswap.h"
-#include "qemu/rcu.h"
 #include "exec/memory.h"
 #include "hw/pci/pci_device.h"
 #include "system/dma.h"
@@ -151,21 +150,15 @@ bool vprime_gpu_probe(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
     return true;
 }
 
-/* Which kind of memory a DMA address lands in, for the byte counters. */
+/*
+ * Which kind of memory a DMA address lands in, for the byte counters: the
+ * GPU counts everything that is not a peer's BAR as system memory.
+ */
 static VPrimeMemKind vprime_gpu_classify(VPrimeGpuState *s, dma_addr_t addr,
                                          bool is_write)
 {
-    AddressSpace *as = pci_get_address_space(PCI_DEVICE(s));
-    hwaddr xlat, len = 1;
-    MemoryRegion *mr;
-
-    RCU_READ_LOCK_GUARD();
-    mr = address_space_translate(as, addr, &xlat, &len, is_write,
-                                 MEMTXATTRS_UNSPECIFIED);
-    if (mr->owner && object_dynamic_cast(mr->owner, TYPE_PCI_DEVICE)) {
-        return VPRIME_MEM_PEER;
-    }
-    return VPRIME_MEM_SYSRAM;
+    return vprime_core_dma_target(&s->core, addr, is_write) == VPRIME_DMA_PEER
+           ? VPRIME_MEM_PEER : VPRIME_MEM_SYSRAM;
 }
 
 /*
