@@ -20,6 +20,7 @@ done
 [ -n "$card" ] || { echo "# SKIP no vprime_display device"; exit 4; }
 state=/sys/kernel/debug/dri/$card/vprime_state
 [ -r "$state" ] || { echo "# $state missing"; exit 1; }
+echo "# $(head -1 "$state")"
 
 MT="modetest -M vprime_display"
 
@@ -106,6 +107,21 @@ bad() {
     sed 's/^/#   /' /tmp/mt-out.txt | head -20
     fail=1
 }
+
+# A contiguous-only engine scans a buffer only if its DMA addresses are one
+# range; without an IOMMU to make them so, dumb buffers (shmem pages) are
+# not, and the driver must refuse them cleanly rather than show garbage.
+if grep -q '^engine: .*contiguous-only' "$state" && [ -z "$(ls /sys/class/iommu 2> /dev/null)" ]; then
+    read -r id mode w h crtc rest < /tmp/mt-targets.txt
+    $MT -s "$id@$crtc:$mode" < /dev/null > /tmp/mt-out.txt 2>&1
+    if [ "$(counter errors)" != "$errors0" ] ||
+       { failed > /dev/null && ! grep -q 'failed to set mode: Invalid argument' /tmp/mt-out.txt; }; then
+        bad "contiguous-only engine: not a clean refusal"
+        exit 1
+    fi
+    echo "# SKIP contiguous-only engine without an IOMMU: dumb buffers are not DMA-contiguous (the driver refuses them with EINVAL)"
+    exit 4
+fi
 
 while read -r id mode w h crtc primary overlay cursor; do
     echo "# connector $id: $mode on CRTC $crtc, planes $primary/$overlay/$cursor"
