@@ -352,7 +352,13 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_EDID                0x200   /* RO: the connector's EDID, VPRIME_EDID_MAX bytes */
 #define VPRIME_HEAD_REGS_SIZE           0x400
 
-#define VPRIME_EDID_MAX                 256
+/*
+ * The EDID window, 0x200-0x3ff: room for the base block and three
+ * extensions.  QEMU's generator needs 384 bytes (base + CTA + DisplayID)
+ * for preferred modes beyond the 12-bit / 655.35 MHz reach of a base
+ * block timing, e.g. 3840x2160@60; EDID_SIZE says how many are valid.
+ */
+#define VPRIME_EDID_MAX                 512
 
 #define VPRIME_HEAD_CTRL_ENABLE         (1u << 0)
 
@@ -370,11 +376,11 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 /* VPRIME_HEAD_ERROR: reason in bits 7:0, plane in bits 15:8 (0xff: the head) */
 #define VPRIME_HEAD_ERR_MODE            1   /* mode size, totals or clock out of range */
 #define VPRIME_HEAD_ERR_FORMAT          2   /* unknown VPRIME_FMT_* */
-#define VPRIME_HEAD_ERR_LAYOUT          3   /* unknown layout, or tiling rules broken */
-#define VPRIME_HEAD_ERR_PITCH           4   /* pitch too small, too big or misaligned */
+#define VPRIME_HEAD_ERR_LAYOUT          3   /* unknown layout */
+#define VPRIME_HEAD_ERR_PITCH           4   /* pitch below a row, or not a pixel (tiled: 128 B) multiple */
 #define VPRIME_HEAD_ERR_RECT            5   /* source outside the buffer or destination outside the mode */
 #define VPRIME_HEAD_ERR_FB_SIZE         6   /* zero, or above VPRIME_DISP_FB_MAX */
-#define VPRIME_HEAD_ERR_ALIGN           7   /* page list or page address misaligned */
+#define VPRIME_HEAD_ERR_ALIGN           7   /* buffer, page list, page or tiled offset misaligned */
 #define VPRIME_HEAD_ERR_PAGE_LIST       8   /* the page list could not be read by DMA */
 #define VPRIME_HEAD_ERR_DMA_MASK        9   /* an address beyond VPRIME_DISP_DMA_BITS */
 #define VPRIME_HEAD_ERR_CONTIG          10  /* a page list on a contiguous-only engine */

@@ -1,0 +1,160 @@
+/*
+ * vprime display engine: state shared by the device and its registers
+ * (vprime-display.c) and the scanout side (vprime-display-scanout.c:
+ * fetch, composition, CRC, consoles).
+ *
+ * Copyright (c) 2026 The vprime authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#ifndef HW_VPRIME_DISPLAY_H
+#define HW_VPRIME_DISPLAY_H
+
+#include "qemu/timer.h"
+#include "hw/display/edid.h"
+#include "ui/console.h"
+#include "vprime-core.h"
+
+#define TYPE_VPRIME_DISPLAY "vprime-display"
+
+OBJECT_DECLARE_SIMPLE_TYPE(VPrimeDisplayState, VPRIME_DISPLAY)
+
+/*
+ * QOM defaults of the monitor's preferred mode (the EDID properties of
+ * DEFINE_EDID_PROPERTIES read 0 until realize fills these in).
+ */
+#define VPRIME_DISP_DEFAULT_XRES        1024
+#define VPRIME_DISP_DEFAULT_YRES        768
+#define VPRIME_DISP_DEFAULT_REFRESH     60000   /* mHz */
+
+/* One plane's registers, as written (shadow) or as latched (active) */
+typedef struct VPrimePlaneRegs {
+    uint32_t control;
+    uint32_t format;
+    uint32_t layout;
+    uint32_t pitch;
+    uint64_t addr;
+    uint32_t fb_size;
+    uint32_t offset;
+    uint32_t src_pos;
+    uint32_t size;
+    uint32_t dst_pos;
+} VPrimePlaneRegs;
+
+typedef struct VPrimePlane {
+    VPrimePlaneRegs shadow;
+    VPrimePlaneRegs active;     /* validated; ENABLE clear when refused */
+    uint64_t *pages;            /* the page list as read at latch */
+    uint32_t npages;
+
+    /* host side: staging image for planes pixman converts and blends */
+    pixman_image_t *img;
+} VPrimePlane;
+
+/* What a head's console shows */
+typedef enum VPrimeDispShown {
+    VPRIME_DISP_SHOWN_NONE,
+    VPRIME_DISP_SHOWN_FRAME,        /* the composed frame */
+    VPRIME_DISP_SHOWN_OFF,          /* placeholder: head off */
+    VPRIME_DISP_SHOWN_UNPLUGGED,    /* placeholder: monitor unplugged */
+} VPrimeDispShown;
+
+/* The head registers that are double buffered, besides the planes */
+typedef struct VPrimeHeadRegs {
+    uint32_t control;
+    uint32_t mode_size;
+    uint32_t mode_total;
+    uint32_t mode_clock;
+} VPrimeHeadRegs;
+
+typedef struct VPrimeHead {
+    struct VPrimeDisplayState *s;
+    unsigned idx;
+
+    /* registers */
+    VPrimeHeadRegs shadow;
+    VPrimeHeadRegs active;
+    VPrimePlane plane[VPRIME_DISP_PLANES];
+    bool pending;               /* UPDATE waits for the next vblank */
+    uint32_t events;
+    uint32_t event_enable;
+    uint32_t frame;
+    uint64_t vblank_ts;
+    uint32_t crc_control;
+    uint32_t crc;
+    uint32_t crc_frame;
+    uint32_t error;
+
+    /* internal state */
+    bool dirty;                 /* the picture may have changed: compose */
+    int64_t deadline;           /* next vblank, QEMU_CLOCK_VIRTUAL ns */
+    bool connected;             /* host side (QOM head<N>-connected) */
+    QEMUTimer *timer;
+
+    /* host side: the composed frame and the console showing it */
+    QemuConsole *con;
+    pixman_image_t *fb;         /* PIXMAN_x8r8g8b8, hdisplay x vdisplay */
+    VPrimeDispShown shown;
+    uint8_t edid[VPRIME_EDID_MAX];
+    uint32_t edid_size;
+
+    /* statistics (QOM head<N>-*) */
+    uint64_t stat_frames_composed;
+    uint64_t stat_flips;
+    uint64_t stat_vblanks;
+} VPrimeHead;
+
+struct VPrimeDisplayState {
+    /*< private >*/
+    PCIDevice parent_obj;
+    /*< public >*/
+
+    /* properties */
+    uint32_t heads;
+    bool contiguous_only;
+    uint32_t dma_bits;
+    qemu_edid_info edid_info;
+
+    /* registers, BAR 0, MSI-X */
+    VPrimeCore core;
+    uint32_t caps;
+    uint32_t clock_hi;          /* CLOCK_HI as latched by reading CLOCK_LO */
+    VPrimeHead head[VPRIME_HEADS_MAX];
+
+    /* internal state */
+    uint8_t *bounce;            /* tiled fetch: one band of tiles; CRC rows */
+
+    /* statistics (QOM stat-*) */
+    uint64_t stat_vblanks;
+    uint64_t stat_flips;
+    uint64_t stat_frames_composed;
+    uint64_t stat_underruns;
+    uint64_t stat_read[VPRIME_DMA__MAX];  /* by VPrimeDmaTarget */
+};
+
+/* Tiled fetch: the widest band of tiles one row of a plane can cover */
+#define VPRIME_DISP_BOUNCE_SIZE \
+    ((VPRIME_DISP_MAX_DIM * 4 / VPRIME_TILE_WIDTH_BYTES + 1) * VPRIME_TILE_SIZE)
+
+/* Bytes per pixel of a VPRIME_FMT_*, 0 for an unknown format */
+uint32_t vprime_disp_format_cpp(uint32_t format);
+
+/* vprime-display-scanout.c */
+void vprime_disp_console_init(VPrimeDisplayState *s, VPrimeHead *h);
+void vprime_disp_console_fini(VPrimeHead *h);
+/* (Re)allocate the head's frame for its active mode, or drop it */
+void vprime_disp_set_mode(VPrimeHead *h);
+void vprime_disp_release_mode(VPrimeHead *h);
+/*
+ * Fetch every enabled plane, compose, CRC, present.  Returns the events
+ * (VPRIME_HEAD_EV_UNDERRUN) the frame raised.
+ */
+uint32_t vprime_disp_compose(VPrimeHead *h);
+/*
+ * Make the console show the frame or a placeholder, as the head's state
+ * (on, connected) says.
+ */
+void vprime_disp_present(VPrimeHead *h);
+
+#endif

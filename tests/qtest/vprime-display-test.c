@@ -1,0 +1,2008 @@
+/*
+ * QTest testcases for the vprime display engine: identification, double
+ * buffered registers latched at vblank, vblank timing, per-head
+ * interrupts, the CRC of composed frames in every format and layout,
+ * blending, page lists, contiguous-only and dma-mask engines, hostile
+ * configurations, underruns, hotplug and EDID, counters, reset and
+ * screendumps.
+ *
+ * Expected frames are composed here from the same pixels the test writes
+ * to guest memory, with the blending arithmetic the spec gives, and
+ * checksummed with this file's own CRC-32: no expected value is a
+ * constant.
+ *
+ * Copyright (c) 2026 The vprime authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/units.h"
+#include "qemu/bswap.h"
+#include "libqtest.h"
+#include "libqos/pci.h"
+#include "libqos/pci-pc.h"
+#include "qobject/qdict.h"
+#include "qobject/qbool.h"
+#include "hw/pci/pci_regs.h"
+#include "hw/vprime/vprime_regs.h"
+
+#define DEV_SLOT        4
+#define PEER_SLOT       5
+#define ARENA_BASE      (16 * MiB)
+#define ARENA_END       (500 * MiB)
+#define MSI_ADDR        0x100000
+#define PAGE            VPRIME_DISP_PAGE_SIZE
+/* Guest physical addresses nothing decodes (q35 with 512 MiB of RAM) */
+#define UNASSIGNED      0x10000000000ULL
+#define ABOVE_4G        0x100000000ULL
+
+typedef struct Disp {
+    QTestState *qts;
+    QPCIBus *bus;
+    QPCIDevice *dev;
+    QPCIBar mmio;
+    uint64_t arena;
+    uint32_t rng;
+} Disp;
+
+/* ---- CRC-32 (ISO-HDLC: reflected, polynomial 0xedb88320) --------------- */
+
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, size_t n)
+{
+    static uint32_t table[256];
+    size_t i;
+
+    if (!table[1]) {
+        for (i = 0; i < 256; i++) {
+            uint32_t c = i;
+            int k;
+
+            for (k = 0; k < 8; k++) {
+                c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
+            }
+            table[i] = c;
+        }
+    }
+    crc = ~crc;
+    for (i = 0; i < n; i++) {
+        crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
+    }
+    return ~crc;
+}
+
+/* The device's CRC of a frame of 0x00RRGGBB pixels */
+static uint32_t frame_crc(const uint32_t *px, uint32_t w, uint32_t h)
+{
+    uint32_t crc = 0, i;
+
+    for (i = 0; i < w * h; i++) {
+        uint8_t b[4];
+
+        stl_le_p(b, px[i] & 0x00ffffff);
+        crc = crc32_update(crc, b, 4);
+    }
+    return crc;
+}
+
+/* ---- device access ------------------------------------------------------ */
+
+static uint32_t rd(Disp *d, uint32_t reg)
+{
+    return qpci_io_readl(d->dev, d->mmio, reg);
+}
+
+static void wr(Disp *d, uint32_t reg, uint32_t val)
+{
+    qpci_io_writel(d->dev, d->mmio, reg, val);
+}
+
+static uint32_t hrd(Disp *d, int h, uint32_t reg)
+{
+    return rd(d, VPRIME_HEAD_BASE(h) + reg);
+}
+
+static void hwr(Disp *d, int h, uint32_t reg, uint32_t val)
+{
+    wr(d, VPRIME_HEAD_BASE(h) + reg, val);
+}
+
+static uint32_t prd(Disp *d, int h, int p, uint32_t reg)
+{
+    return hrd(d, h, VPRIME_PLANE_BASE(p) + reg);
+}
+
+static void pwr(Disp *d, int h, int p, uint32_t reg, uint32_t val)
+{
+    hwr(d, h, VPRIME_PLANE_BASE(p) + reg, val);
+}
+
+static void disp_start(Disp *d, const char *props)
+{
+    memset(d, 0, sizeof(*d));
+    d->qts = qtest_initf("-machine q35 -nodefaults -m 512M "
+                         "-device vprime-display,id=dut,addr=%02x.0%s%s",
+                         DEV_SLOT, props ? "," : "", props ? props : "");
+    d->bus = qpci_new_pc(d->qts, NULL);
+    d->dev = qpci_device_find(d->bus, QPCI_DEVFN(DEV_SLOT, 0));
+    g_assert_nonnull(d->dev);
+    qpci_device_enable(d->dev);
+    d->mmio = qpci_iomap(d->dev, VPRIME_BAR_MMIO, NULL);
+    d->arena = ARENA_BASE;
+    d->rng = 0x12345678;
+}
+
+static void disp_stop(Disp *d)
+{
+    if (d->dev->msix_enabled) {
+        qpci_msix_disable(d->dev);
+    }
+    qpci_iounmap(d->dev, d->mmio);
+    g_free(d->dev);
+    qpci_free_pc(d->bus);
+    qtest_quit(d->qts);
+}
+
+static uint32_t rnd(Disp *d)
+{
+    d->rng ^= d->rng << 13;
+    d->rng ^= d->rng >> 17;
+    d->rng ^= d->rng << 5;
+    return d->rng;
+}
+
+static uint64_t alloc_pages(Disp *d, uint64_t bytes)
+{
+    uint64_t at = d->arena;
+
+    d->arena += ROUND_UP(bytes, PAGE);
+    g_assert_cmpuint(d->arena, <, ARENA_END);
+    return at;
+}
+
+static uint64_t clock_ns(Disp *d)
+{
+    uint32_t lo = rd(d, VPRIME_DISP_CLOCK_LO);
+
+    return (uint64_t)rd(d, VPRIME_DISP_CLOCK_HI) << 32 | lo;
+}
+
+static uint64_t vblank_ts(Disp *d, int h)
+{
+    return (uint64_t)hrd(d, h, VPRIME_HEAD_VBLANK_TS_HI) << 32 |
+           hrd(d, h, VPRIME_HEAD_VBLANK_TS_LO);
+}
+
+static uint64_t qom_u64(Disp *d, const char *prop)
+{
+    QDict *r = qtest_qmp(d->qts, "{'execute': 'qom-get', 'arguments': "
+                         "{'path': '/machine/peripheral/dut', 'property': %s}}",
+                         prop);
+    uint64_t v;
+
+    g_assert(qdict_haskey(r, "return"));
+    v = qdict_get_int(r, "return");
+    qobject_unref(r);
+    return v;
+}
+
+static char *qom_str(Disp *d, const char *prop)
+{
+    QDict *r = qtest_qmp(d->qts, "{'execute': 'qom-get', 'arguments': "
+                         "{'path': '/machine/peripheral/dut', 'property': %s}}",
+                         prop);
+    char *v;
+
+    g_assert(qdict_haskey(r, "return"));
+    v = g_strdup(qdict_get_str(r, "return"));
+    qobject_unref(r);
+    return v;
+}
+
+/* qom-set a bool; returns whether QEMU accepted it */
+static bool qom_set_bool(Disp *d, const char *prop, bool val)
+{
+    QDict *r = qtest_qmp(d->qts, "{'execute': 'qom-set', 'arguments': "
+                         "{'path': '/machine/peripheral/dut', 'property': %s, "
+                         "'value': %i}}", prop, val);
+    bool ok = qdict_haskey(r, "return");
+
+    qobject_unref(r);
+    return ok;
+}
+
+/* Point MSI-X vector 'vec' at guest RAM, data 0xd0 + vec */
+static uint64_t msix_setup(Disp *d, int vec)
+{
+    uint64_t entry = d->dev->msix_table_off + vec * PCI_MSIX_ENTRY_SIZE;
+    uint64_t addr = MSI_ADDR + vec * 4;
+
+    if (!d->dev->msix_enabled) {
+        qpci_msix_enable(d->dev);
+    }
+    qpci_io_writel(d->dev, d->dev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_LOWER_ADDR, addr);
+    qpci_io_writel(d->dev, d->dev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_UPPER_ADDR, 0);
+    qpci_io_writel(d->dev, d->dev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_DATA, 0xd0 + vec);
+    qpci_io_writel(d->dev, d->dev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+    qtest_writel(d->qts, addr, 0);
+    return addr;
+}
+
+/* ---- modes ------------------------------------------------------------ */
+
+typedef struct Mode {
+    uint16_t hd, vd, ht, vt;
+    uint32_t clock_khz;
+} Mode;
+
+/* 60 Hz; the period does not divide evenly (16666666.67 ns) */
+static const Mode mode_a = { 64, 48, 80, 50, 240 };
+/* 64 Hz exactly */
+static const Mode mode_b = { 100, 100, 125, 125, 1000 };
+
+static uint64_t mode_period(const Mode *m)
+{
+    return (uint64_t)m->ht * m->vt * 1000000 / m->clock_khz;
+}
+
+static void set_mode(Disp *d, int h, const Mode *m)
+{
+    hwr(d, h, VPRIME_HEAD_MODE_SIZE, VPRIME_XY(m->hd, m->vd));
+    hwr(d, h, VPRIME_HEAD_MODE_TOTAL, VPRIME_XY(m->ht, m->vt));
+    hwr(d, h, VPRIME_HEAD_MODE_CLOCK, m->clock_khz);
+}
+
+/* Head off (an update that latches at once), events and errors cleared */
+static void head_off(Disp *d, int h)
+{
+    hwr(d, h, VPRIME_HEAD_CONTROL, 0);
+    hwr(d, h, VPRIME_HEAD_UPDATE, 1);
+    hwr(d, h, VPRIME_HEAD_EVENTS, ~0u);
+    hwr(d, h, VPRIME_HEAD_ERROR, ~0u);
+    wr(d, VPRIME_REG_ERROR, ~0u);
+    wr(d, VPRIME_REG_IRQ_STATUS, ~0u);
+}
+
+/* ---- frame buffers in guest memory ------------------------------------ */
+
+typedef struct PlaneCfg {
+    uint32_t format, layout, pitch, offset, fb_size;
+    uint32_t sx, sy, w, h, dx, dy;
+    bool contig;
+} PlaneCfg;
+
+typedef struct Buf {
+    uint32_t size;
+    bool contig;
+    uint64_t addr;              /* contig: the buffer; else the page list */
+    uint64_t *pages;
+    uint32_t npages;
+    uint8_t *cpu;               /* what the buffer holds */
+    uint32_t *argb;             /* premultiplied ARGB of the source rect */
+} Buf;
+
+static void buf_free(Buf *b)
+{
+    g_free(b->pages);
+    g_free(b->cpu);
+    g_free(b->argb);
+    memset(b, 0, sizeof(*b));
+}
+
+/*
+ * A buffer in guest RAM: contiguous, or pages in a deliberately scattered
+ * order (backwards, with holes, a few pairs left adjacent) and a page
+ * list.
+ */
+static void buf_alloc(Disp *d, Buf *b, uint32_t size, bool contig)
+{
+    uint32_t i;
+
+    memset(b, 0, sizeof(*b));
+    b->size = size;
+    b->contig = contig;
+    b->cpu = g_malloc(size);
+    for (i = 0; i < size; i++) {
+        b->cpu[i] = rnd(d);     /* bytes outside the picture are noise */
+    }
+    if (contig) {
+        b->addr = alloc_pages(d, size);
+        return;
+    }
+    b->npages = DIV_ROUND_UP(size, PAGE);
+    b->pages = g_new(uint64_t, b->npages);
+    {
+        uint64_t base = alloc_pages(d, (uint64_t)b->npages * 3 * PAGE);
+        g_autofree uint64_t *list = g_new(uint64_t, b->npages);
+
+        for (i = 0; i < b->npages; i++) {
+            /*
+             * Backwards with a free page between neighbours, except that
+             * every third page follows the previous one: runs of two.
+             */
+            if (i % 3 == 2) {
+                b->pages[i] = b->pages[i - 1] + PAGE;
+            } else {
+                b->pages[i] = base + 3 * (b->npages - 1 - i) * PAGE;
+            }
+            list[i] = cpu_to_le64(b->pages[i]);
+        }
+        b->addr = alloc_pages(d, b->npages * 8);
+        qtest_memwrite(d->qts, b->addr, list, b->npages * 8);
+    }
+}
+
+static void buf_upload(Disp *d, Buf *b)
+{
+    uint32_t i;
+
+    if (b->contig) {
+        qtest_memwrite(d->qts, b->addr, b->cpu, b->size);
+        return;
+    }
+    for (i = 0; i < b->npages; i++) {
+        qtest_memwrite(d->qts, b->pages[i], b->cpu + i * PAGE,
+                       MIN(PAGE, b->size - i * PAGE));
+    }
+}
+
+static uint32_t fmt_cpp(uint32_t fmt)
+{
+    return fmt == VPRIME_FMT_RGB565 ? 2 : 4;
+}
+
+static uint64_t pixel_offset(const PlaneCfg *c, uint32_t x, uint32_t y)
+{
+    uint32_t xb = x * fmt_cpp(c->format);
+
+    if (c->layout == VPRIME_LAYOUT_TILED) {
+        return c->offset +
+               ((uint64_t)(y / 32) * (c->pitch / 128) + xb / 128) * 4096 +
+               (y % 32) * 128 + xb % 128;
+    }
+    return c->offset + (uint64_t)y * c->pitch + xb;
+}
+
+static uint8_t premul(uint8_t c, uint8_t a)
+{
+    return (c * a + 127) / 255;
+}
+
+/*
+ * Encode one source pixel in the plane's format; returns the
+ * premultiplied ARGB the engine must see (opaque for X and 565 formats).
+ * The X bytes hold noise, which the engine must ignore.
+ */
+static uint32_t encode_pixel(Disp *d, uint32_t fmt, uint8_t *out, bool alpha)
+{
+    uint32_t v = rnd(d);
+    uint8_t r = v >> 16, g = v >> 8, b = v, a = alpha ? v >> 24 : 0xff;
+    uint8_t noise = rnd(d) | 1;
+
+    switch (fmt) {
+    case VPRIME_FMT_XRGB8888:
+        stl_le_p(out, (uint32_t)noise << 24 | r << 16 | g << 8 | b);
+        return 0xff000000u | r << 16 | g << 8 | b;
+    case VPRIME_FMT_ARGB8888:
+        r = premul(r, a);
+        g = premul(g, a);
+        b = premul(b, a);
+        stl_le_p(out, (uint32_t)a << 24 | r << 16 | g << 8 | b);
+        return (uint32_t)a << 24 | r << 16 | g << 8 | b;
+    case VPRIME_FMT_XBGR8888:
+        stl_le_p(out, (uint32_t)noise << 24 | b << 16 | g << 8 | r);
+        return 0xff000000u | r << 16 | g << 8 | b;
+    default: {
+        uint16_t p = (r >> 3) << 11 | (g >> 2) << 5 | b >> 3;
+        uint32_t r5 = p >> 11, g6 = (p >> 5) & 0x3f, b5 = p & 0x1f;
+
+        stw_le_p(out, p);
+        return 0xff000000u | (r5 << 3 | r5 >> 2) << 16 |
+               (g6 << 2 | g6 >> 4) << 8 | (b5 << 3 | b5 >> 2);
+    }
+    }
+}
+
+/* Fill the plane's source rectangle with random pixels and upload */
+static void buf_paint(Disp *d, Buf *b, const PlaneCfg *c, bool alpha)
+{
+    uint32_t x, y;
+
+    b->argb = g_new(uint32_t, c->w * c->h);
+    for (y = 0; y < c->h; y++) {
+        for (x = 0; x < c->w; x++) {
+            uint64_t off = pixel_offset(c, c->sx + x, c->sy + y);
+
+            g_assert_cmpuint(off + fmt_cpp(c->format), <=, b->size);
+            b->argb[y * c->w + x] = encode_pixel(d, c->format, b->cpu + off,
+                                                 alpha);
+        }
+    }
+    buf_upload(d, b);
+}
+
+static void set_plane(Disp *d, int h, int p, const PlaneCfg *c, uint64_t addr,
+                      uint32_t extra_ctrl)
+{
+    pwr(d, h, p, VPRIME_PL_FORMAT, c->format);
+    pwr(d, h, p, VPRIME_PL_LAYOUT, c->layout);
+    pwr(d, h, p, VPRIME_PL_PITCH, c->pitch);
+    pwr(d, h, p, VPRIME_PL_ADDR_LO, (uint32_t)addr);
+    pwr(d, h, p, VPRIME_PL_ADDR_HI, addr >> 32);
+    pwr(d, h, p, VPRIME_PL_FB_SIZE, c->fb_size);
+    pwr(d, h, p, VPRIME_PL_OFFSET, c->offset);
+    pwr(d, h, p, VPRIME_PL_SRC_POS, VPRIME_XY(c->sx, c->sy));
+    pwr(d, h, p, VPRIME_PL_SIZE, VPRIME_XY(c->w, c->h));
+    pwr(d, h, p, VPRIME_PL_DST_POS, VPRIME_XY(c->dx, c->dy));
+    pwr(d, h, p, VPRIME_PL_CONTROL, VPRIME_PL_CTRL_ENABLE |
+        (c->contig ? VPRIME_PL_CTRL_CONTIG : 0) | extra_ctrl);
+}
+
+/* A plane backed by a new buffer with random pixels */
+static void plane_with_buf(Disp *d, int h, int p, const PlaneCfg *c, Buf *b,
+                           bool alpha)
+{
+    buf_alloc(d, b, c->fb_size, c->contig);
+    buf_paint(d, b, c, alpha);
+    set_plane(d, h, p, c, b->addr, 0);
+}
+
+/* ---- the expected frame ------------------------------------------------- */
+
+/* pixman's x * a / 255 for 8-bit channels */
+static uint32_t mul_un8(uint32_t x, uint32_t a)
+{
+    uint32_t t = x * a + 0x80;
+
+    return (t + (t >> 8)) >> 8;
+}
+
+/* Premultiplied OVER, as pixman rounds and saturates */
+static uint32_t over(uint32_t s, uint32_t dst)
+{
+    uint32_t sa = s >> 24, out = 0;
+    int sh;
+
+    for (sh = 0; sh < 24; sh += 8) {
+        uint32_t c = ((s >> sh) & 0xff) + mul_un8((dst >> sh) & 0xff, 255 - sa);
+
+        out |= MIN(c, 255u) << sh;
+    }
+    return out;
+}
+
+static void model_plane(uint32_t *frame, uint32_t fw, const PlaneCfg *c,
+                        const uint32_t *argb)
+{
+    uint32_t x, y;
+
+    for (y = 0; y < c->h; y++) {
+        for (x = 0; x < c->w; x++) {
+            uint32_t *px = &frame[(c->dy + y) * fw + c->dx + x];
+
+            *px = over(argb[y * c->w + x], *px);
+        }
+    }
+}
+
+/* ---- screendump ------------------------------------------------------- */
+
+/* Screendump of a head as 0x00RRGGBB pixels; returns width and height */
+static uint32_t *screendump(Disp *d, int head, uint32_t *w, uint32_t *h)
+{
+    g_autofree char *path = g_strdup_printf("%s/vprime-display-%d.ppm",
+                                            g_get_tmp_dir(), getpid());
+    g_autofree char *data = NULL;
+    uint32_t *px, x, y, maxval;
+    size_t len, stride;
+    int hdr = 0;
+    QDict *r;
+
+    r = qtest_qmp(d->qts, "{'execute': 'screendump', 'arguments': "
+                  "{'filename': %s, 'device': 'dut', 'head': %d, "
+                  "'format': 'ppm'}}", path, head);
+    g_assert(qdict_haskey(r, "return"));
+    qobject_unref(r);
+    g_assert_true(g_file_get_contents(path, &data, &len, NULL));
+    unlink(path);
+    g_assert_cmpint(sscanf(data, "P6\n%u %u\n%u\n%n", w, h, &maxval, &hdr),
+                    ==, 3);
+    g_assert_cmpuint(maxval, ==, 255);
+    /* rows may be padded to 4 bytes */
+    stride = (len - hdr) / *h;
+    g_assert_cmpuint(stride, >=, *w * 3);
+    px = g_new(uint32_t, *w * *h);
+    for (y = 0; y < *h; y++) {
+        const uint8_t *row = (const uint8_t *)data + hdr + y * stride;
+
+        for (x = 0; x < *w; x++) {
+            px[y * *w + x] = row[x * 3] << 16 | row[x * 3 + 1] << 8 |
+                             row[x * 3 + 2];
+        }
+    }
+    return px;
+}
+
+static void check_screendump(Disp *d, int head, const uint32_t *frame,
+                             uint32_t fw, uint32_t fh)
+{
+    uint32_t w, h, i;
+    g_autofree uint32_t *px = screendump(d, head, &w, &h);
+
+    g_assert_cmpuint(w, ==, fw);
+    g_assert_cmpuint(h, ==, fh);
+    for (i = 0; i < w * h; i++) {
+        g_assert_cmphex(px[i], ==, frame[i] & 0xffffff);
+    }
+}
+
+/* Turn a head on with its shadow registers; latches and composes at once */
+static void head_on(Disp *d, int h, const Mode *m)
+{
+    set_mode(d, h, m);
+    hwr(d, h, VPRIME_HEAD_CRC_CONTROL, 1);
+    hwr(d, h, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE);
+    hwr(d, h, VPRIME_HEAD_UPDATE, 1);
+    g_assert_cmphex(hrd(d, h, VPRIME_HEAD_STATUS) &
+                    (VPRIME_HEAD_STATUS_ACTIVE | VPRIME_HEAD_STATUS_PENDING),
+                    ==, VPRIME_HEAD_STATUS_ACTIVE);
+}
+
+static void step_to_vblank(Disp *d, int h, const Mode *m)
+{
+    uint32_t frame = hrd(d, h, VPRIME_HEAD_FRAME);
+
+    qtest_clock_step(d->qts, mode_period(m));
+    g_assert_cmpuint(hrd(d, h, VPRIME_HEAD_FRAME), ==, frame + 1);
+}
+
+static void check_no_errors(Disp *d, int h)
+{
+    g_assert_cmphex(hrd(d, h, VPRIME_HEAD_ERROR), ==, 0);
+    g_assert_cmphex(rd(d, VPRIME_REG_ERROR), ==, 0);
+}
+
+/* ---- identification ----------------------------------------------------- */
+
+static void test_identity(void)
+{
+    static const struct {
+        const char *props;
+        uint32_t caps, dma_bits, heads;
+    } cases[] = {
+        { NULL, VPRIME_DISP_CAP_SCATTER | VPRIME_DISP_CAP_TILED |
+                VPRIME_DISP_CAP_CRC, 64, 1 },
+        { "contiguous-only=on,heads=3", VPRIME_DISP_CAP_TILED |
+                                        VPRIME_DISP_CAP_CRC, 64, 3 },
+        { "dma-mask=32,heads=4", VPRIME_DISP_CAP_SCATTER |
+                                 VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC,
+          32, 4 },
+        { "dma-mask=40", VPRIME_DISP_CAP_SCATTER | VPRIME_DISP_CAP_TILED |
+                         VPRIME_DISP_CAP_CRC, 40, 1 },
+    };
+    size_t i;
+    Disp d;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        uint32_t h;
+
+        disp_start(&d, cases[i].props);
+        g_assert_cmphex(rd(&d, VPRIME_REG_KIND), ==, VPRIME_KIND_DISPLAY);
+        g_assert_cmphex(rd(&d, VPRIME_REG_CAPS), ==,
+                        VPRIME_CAP_MSIX | VPRIME_CAP_DISPLAY);
+        g_assert_cmphex(rd(&d, VPRIME_DISP_CAPS), ==, cases[i].caps);
+        g_assert_cmpuint(rd(&d, VPRIME_DISP_DMA_BITS), ==, cases[i].dma_bits);
+        g_assert_cmpuint(rd(&d, VPRIME_REG_NUM_HEADS), ==, cases[i].heads);
+        for (h = 0; h < cases[i].heads; h++) {
+            g_assert_cmphex(hrd(&d, h, VPRIME_HEAD_STATUS), ==,
+                            VPRIME_HEAD_STATUS_CONNECTED);
+            g_assert_cmpuint(hrd(&d, h, VPRIME_HEAD_FRAME), ==, 0);
+        }
+        /* every existing head has an interrupt cause, no other */
+        wr(&d, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_HEAD(cases[i].heads - 1));
+        g_assert_cmphex(rd(&d, VPRIME_REG_IRQ_ENABLE), ==,
+                        VPRIME_IRQ_HEAD(cases[i].heads - 1));
+        g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, 0);
+        if (cases[i].heads < VPRIME_HEADS_MAX) {
+            wr(&d, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_HEAD(cases[i].heads));
+            g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==,
+                            VPRIME_ERR_BAD_VALUE);
+        }
+        disp_stop(&d);
+    }
+}
+
+static void expect_realize_error(const char *prop, int64_t val,
+                                 const char *needle)
+{
+    QTestState *qts = qtest_init("-machine q35 -nodefaults "
+                                 "-device pcie-root-port,id=rp,chassis=1");
+    QDict *resp = qtest_qmp(qts, "{'execute': 'device_add', 'arguments': "
+                            "{'driver': 'vprime-display', 'bus': 'rp', "
+                            "%s: %" PRId64 "}}", prop, val);
+    QDict *err = qdict_get_qdict(resp, "error");
+
+    g_assert_nonnull(err);
+    g_assert_nonnull(strstr(qdict_get_str(err, "desc"), needle));
+    qobject_unref(resp);
+    qtest_quit(qts);
+}
+
+static void test_bad_properties(void)
+{
+    expect_realize_error("dma-mask", 31, "32 to 64");
+    expect_realize_error("dma-mask", 65, "32 to 64");
+    expect_realize_error("xres", 9000, "xres=9000");
+    expect_realize_error("refresh_rate", 500, "refresh_rate=500");
+}
+
+/* The clock register pair reads QEMU's virtual clock */
+static void test_clock(void)
+{
+    uint64_t t0, t1;
+    Disp d;
+
+    disp_start(&d, NULL);
+    t0 = clock_ns(&d);
+    qtest_clock_step(d.qts, 5 * 1000 * 1000 * 1000ULL);
+    t1 = clock_ns(&d);
+    g_assert_cmpuint(t1 - t0, ==, 5 * 1000 * 1000 * 1000ULL);
+    g_assert_cmpuint(t1 >> 32, >=, 1);
+    disp_stop(&d);
+}
+
+/* ---- latching --------------------------------------------------------- */
+
+static void test_latch(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48, .contig = true };
+    PlaneCfg c2 = c;
+    uint64_t flips;
+    uint32_t frame, crc0;
+    g_autofree char *pages0 = NULL;
+    g_autofree char *pages = NULL;
+    Buf b, b2;
+    Disp d;
+
+    disp_start(&d, NULL);
+    /* shadow registers read back what was written, even with the head off */
+    set_mode(&d, 0, &mode_a);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_MODE_SIZE), ==,
+                    VPRIME_XY(mode_a.hd, mode_a.vd));
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_MODE_CLOCK), ==, mode_a.clock_khz);
+    g_assert_cmphex(prd(&d, 0, 0, VPRIME_PL_ADDR_LO), ==, (uint32_t)b.addr);
+    g_assert_cmphex(prd(&d, 0, 0, VPRIME_PL_SIZE), ==, VPRIME_XY(64, 48));
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
+    pages = qom_str(&d, "head0-plane0-pages");
+    g_assert_cmpstr(pages, ==, "");
+    g_clear_pointer(&pages, g_free);
+
+    /* the head is off: UPDATE latches at once, FLIP_DONE at once */
+    head_on(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==,
+                    VPRIME_HEAD_EV_FLIP_DONE);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 0);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_CRC_FRAME), ==, 0);
+    pages0 = qom_str(&d, "head0-plane0-pages");
+    pages = g_strdup_printf("contig:0x%" PRIx64 "+0x%x", b.addr, c.fb_size);
+    g_assert_cmpstr(pages0, ==, pages);
+    g_clear_pointer(&pages, g_free);
+    crc0 = hrd(&d, 0, VPRIME_HEAD_CRC);
+    check_no_errors(&d, 0);
+
+    /* with the head on, an UPDATE waits for the vblank */
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    c2.sx = 0;
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c2, &b2, false);
+    flips = qom_u64(&d, "head0-flips");
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);     /* still one latch */
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==,
+                    VPRIME_HEAD_STATUS_CONNECTED | VPRIME_HEAD_STATUS_ACTIVE |
+                    VPRIME_HEAD_STATUS_PENDING);
+    g_assert_cmphex(prd(&d, 0, 0, VPRIME_PL_ADDR_LO), ==, (uint32_t)b2.addr);
+    qtest_clock_step(d.qts, mode_period(&mode_a) - 1);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==, 0);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                     VPRIME_HEAD_STATUS_PENDING, !=, 0);
+    pages = qom_str(&d, "head0-plane0-pages");
+    g_assert_cmpstr(pages, ==, pages0);         /* still the old buffer */
+    g_clear_pointer(&pages, g_free);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, crc0);
+    qtest_clock_step(d.qts, 1);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==,
+                    VPRIME_HEAD_EV_FLIP_DONE | VPRIME_HEAD_EV_VBLANK);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==,
+                    VPRIME_HEAD_STATUS_CONNECTED | VPRIME_HEAD_STATUS_ACTIVE);
+    g_assert_cmpuint(qom_u64(&d, "head0-flips"), ==, flips + 1);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 1);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_CRC_FRAME), ==, 1);
+    {
+        g_autofree uint32_t *frame2 = g_new0(uint32_t, 64 * 48);
+
+        model_plane(frame2, 64, &c2, b2.argb);
+        g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                        frame_crc(frame2, 64, 48));
+    }
+    pages = qom_str(&d, "head0-plane0-pages");
+    g_assert_cmpstr(pages, !=, pages0);
+    g_clear_pointer(&pages, g_free);
+
+    /* turning off latches at once, stops vblanks; VBLANK_TS stays */
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    hwr(&d, 0, VPRIME_HEAD_CONTROL, 0);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==,
+                    VPRIME_HEAD_EV_FLIP_DONE);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
+    frame = hrd(&d, 0, VPRIME_HEAD_FRAME);
+    {
+        uint64_t ts = vblank_ts(&d, 0);
+
+        qtest_clock_step(d.qts, 10 * mode_period(&mode_a));
+        g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame);
+        g_assert_cmpuint(vblank_ts(&d, 0), ==, ts);
+    }
+    pages = qom_str(&d, "head0-plane0-pages");
+    g_assert_cmpstr(pages, ==, "");
+    g_clear_pointer(&pages, g_free);
+
+    /* and on again: FRAME carries on from where it was */
+    hwr(&d, 0, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 1);
+    check_no_errors(&d, 0);
+    buf_free(&b);
+    buf_free(&b2);
+    disp_stop(&d);
+}
+
+/* ---- vblank timing ------------------------------------------------------ */
+
+static void check_vblank_rate(Disp *d, int h, const Mode *m, uint64_t first,
+                              int n)
+{
+    uint64_t period = mode_period(m), ts = first;
+    uint32_t frame = hrd(d, h, VPRIME_HEAD_FRAME);
+    int i;
+
+    for (i = 0; i < n; i++) {
+        qtest_clock_step(d->qts, period);
+        g_assert_cmpuint(hrd(d, h, VPRIME_HEAD_FRAME), ==, frame + i + 1);
+        g_assert_cmpuint(vblank_ts(d, h), ==, ts);
+        ts += period;
+    }
+}
+
+static void test_vblank_rate(void)
+{
+    uint64_t t0, period_a = mode_period(&mode_a);
+    uint64_t period_b = mode_period(&mode_b);
+    Disp d;
+
+    g_assert_cmpuint(period_a, !=, period_b);
+    disp_start(&d, NULL);
+    t0 = clock_ns(&d);
+    head_on(&d, 0, &mode_a);
+    /* the first vblank is one period after the head turned on */
+    qtest_clock_step(d.qts, period_a - 1);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 0);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, 0);
+    qtest_clock_step(d.qts, 1);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 1);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, t0 + period_a);
+    check_vblank_rate(&d, 0, &mode_a, t0 + 2 * period_a, 20);
+
+    /* a mode change latched at a vblank: the new period from there on */
+    t0 = vblank_ts(&d, 0);
+    set_mode(&d, 0, &mode_b);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    qtest_clock_step(d.qts, period_a);
+    t0 += period_a;
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, t0);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                     VPRIME_HEAD_STATUS_PENDING, ==, 0);
+    check_vblank_rate(&d, 0, &mode_b, t0 + period_b, 20);
+
+    /* one big step: FRAME counts every vblank in it */
+    {
+        uint32_t frame = hrd(&d, 0, VPRIME_HEAD_FRAME);
+
+        t0 = vblank_ts(&d, 0);
+        qtest_clock_step(d.qts, 100 * period_b + period_b / 2);
+        g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 100);
+        g_assert_cmpuint(vblank_ts(&d, 0), ==, t0 + 100 * period_b);
+        g_assert_cmpuint(qom_u64(&d, "head0-vblanks"), ==, frame + 100);
+    }
+    check_no_errors(&d, 0);
+    disp_stop(&d);
+}
+
+/* ---- interrupts --------------------------------------------------------- */
+
+static void test_irq(void)
+{
+    uint64_t msi[2];
+    uint64_t irqs;
+    Disp d;
+    int h;
+
+    disp_start(&d, "heads=2");
+    for (h = 0; h < 2; h++) {
+        msi[h] = msix_setup(&d, VPRIME_HEAD_MSIX_VEC(h));
+    }
+    msix_setup(&d, VPRIME_MSIX_VEC_MISC);
+    wr(&d, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_HEAD(0) | VPRIME_IRQ_HEAD(1));
+    hwr(&d, 1, VPRIME_HEAD_EVENT_ENABLE, VPRIME_HEAD_EV_VBLANK);
+    head_on(&d, 0, &mode_a);
+    head_on(&d, 1, &mode_a);
+    /* FLIP_DONE is not enabled on either head: no message */
+    g_assert_cmphex(qtest_readl(d.qts, msi[0]), ==, 0);
+    g_assert_cmphex(qtest_readl(d.qts, msi[1]), ==, 0);
+    g_assert_cmphex(rd(&d, VPRIME_REG_IRQ_STATUS), ==, 0);
+
+    irqs = qom_u64(&d, "stat-irqs");
+    qtest_clock_step(d.qts, mode_period(&mode_a));
+    /* both heads record the vblank; only head 1 interrupts, on vector 2 */
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==,
+                    VPRIME_HEAD_EV_FLIP_DONE | VPRIME_HEAD_EV_VBLANK);
+    g_assert_cmphex(hrd(&d, 1, VPRIME_HEAD_EVENTS), ==,
+                    VPRIME_HEAD_EV_FLIP_DONE | VPRIME_HEAD_EV_VBLANK);
+    g_assert_cmphex(qtest_readl(d.qts, msi[0]), ==, 0);
+    g_assert_cmphex(qtest_readl(d.qts, msi[1]), ==,
+                    0xd0 + VPRIME_HEAD_MSIX_VEC(1));
+    g_assert_cmphex(rd(&d, VPRIME_REG_IRQ_STATUS), ==, VPRIME_IRQ_HEAD(1));
+    g_assert_cmpuint(qom_u64(&d, "stat-irqs"), ==, irqs + 1);
+
+    /* one message per event, even with the cause still pending */
+    qtest_writel(d.qts, msi[1], 0);
+    qtest_clock_step(d.qts, 3 * mode_period(&mode_a));
+    g_assert_cmphex(qtest_readl(d.qts, msi[1]), ==,
+                    0xd0 + VPRIME_HEAD_MSIX_VEC(1));
+    g_assert_cmpuint(qom_u64(&d, "stat-irqs"), ==, irqs + 4);
+
+    /* head 0 on its own vector once enabled; EVENTS and the cause clear */
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    hwr(&d, 1, VPRIME_HEAD_EVENT_ENABLE, 0);
+    hwr(&d, 0, VPRIME_HEAD_EVENT_ENABLE, VPRIME_HEAD_EV_VBLANK |
+                                         VPRIME_HEAD_EV_FLIP_DONE);
+    wr(&d, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_HEAD(1));
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==, 0);
+    g_assert_cmphex(rd(&d, VPRIME_REG_IRQ_STATUS), ==, 0);
+    irqs = qom_u64(&d, "stat-irqs");
+    hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    qtest_clock_step(d.qts, mode_period(&mode_a));
+    g_assert_cmphex(qtest_readl(d.qts, msi[0]), ==,
+                    0xd0 + VPRIME_HEAD_MSIX_VEC(0));
+    g_assert_cmphex(rd(&d, VPRIME_REG_IRQ_STATUS), ==, VPRIME_IRQ_HEAD(0));
+    /* FLIP_DONE and VBLANK: two events, two messages */
+    g_assert_cmpuint(qom_u64(&d, "stat-irqs"), ==, irqs + 2);
+
+    /* the interrupt cause needs IRQ_ENABLE too */
+    wr(&d, VPRIME_REG_IRQ_ENABLE, 0);
+    wr(&d, VPRIME_REG_IRQ_STATUS, ~0u);
+    qtest_writel(d.qts, msi[0], 0);
+    qtest_clock_step(d.qts, mode_period(&mode_a));
+    g_assert_cmphex(qtest_readl(d.qts, msi[0]), ==, 0);
+    g_assert_cmphex(rd(&d, VPRIME_REG_IRQ_STATUS), ==, VPRIME_IRQ_HEAD(0));
+
+    /* EVENT_ENABLE has no reserved bits to set */
+    hwr(&d, 0, VPRIME_HEAD_EVENT_ENABLE, 0x100);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENT_ENABLE), ==,
+                    VPRIME_HEAD_EV_VBLANK | VPRIME_HEAD_EV_FLIP_DONE);
+    disp_stop(&d);
+}
+
+/* ---- pixels: formats, layouts, blending, page lists --------------------- */
+
+/* Show one primary plane on a head and check CRC and screendump */
+static void check_primary(Disp *d, const PlaneCfg *c, bool dump)
+{
+    uint32_t fw = mode_a.hd, fh = mode_a.vd;
+    g_autofree uint32_t *frame = g_new0(uint32_t, fw * fh);
+    Buf b;
+
+    head_off(d, 0);
+    hwr(d, 0, VPRIME_HEAD_CRC_CONTROL, 0);
+    plane_with_buf(d, 0, VPRIME_PLANE_PRIMARY, c, &b, true);
+    head_on(d, 0, &mode_a);
+    check_no_errors(d, 0);
+    model_plane(frame, fw, c, b.argb);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_CRC), ==, frame_crc(frame, fw, fh));
+    if (dump) {
+        check_screendump(d, 0, frame, fw, fh);
+    }
+    buf_free(&b);
+}
+
+static void test_formats(const void *opaque)
+{
+    static const uint32_t fmts[] = {
+        VPRIME_FMT_XRGB8888, VPRIME_FMT_ARGB8888, VPRIME_FMT_XBGR8888,
+        VPRIME_FMT_RGB565,
+    };
+    uint32_t layout = GPOINTER_TO_UINT(opaque);
+    size_t i;
+    Disp d;
+
+    disp_start(&d, NULL);
+    for (i = 0; i < ARRAY_SIZE(fmts); i++) {
+        uint32_t cpp = fmt_cpp(fmts[i]);
+        PlaneCfg full = {
+            .format = fmts[i], .layout = layout, .w = 64, .h = 48,
+            .contig = true,
+        };
+        PlaneCfg part = full;
+
+        /* the whole screen from a buffer wider than the mode */
+        full.pitch = layout ? 3 * 128 : 70 * cpp + 8 * cpp;
+        full.sx = 5;
+        full.sy = 3;
+        full.offset = layout ? 4096 : 20 * cpp;
+        full.fb_size = full.offset +
+                       (layout ? ROUND_UP(full.sy + full.h, 32) :
+                                 full.sy + full.h) * full.pitch;
+        check_primary(&d, &full, i == 0 || layout);
+
+        /* part of the screen: the rest is black */
+        part.pitch = full.pitch;
+        part.offset = full.offset;
+        part.fb_size = full.fb_size;
+        part.sx = 7;
+        part.sy = 1;
+        part.w = 33;
+        part.h = 17;
+        part.dx = 30;
+        part.dy = 29;
+        check_primary(&d, &part, true);
+    }
+    disp_stop(&d);
+}
+
+/* Primary + overlay with alpha + cursor, blended as pixman does */
+static void test_blend(void)
+{
+    PlaneCfg prim = { .format = VPRIME_FMT_XBGR8888, .pitch = 64 * 4,
+                      .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                      .contig = true };
+    PlaneCfg ovl = { .format = VPRIME_FMT_ARGB8888, .pitch = 40 * 4,
+                     .fb_size = 40 * 4 * 30, .w = 40, .h = 30, .dx = 10,
+                     .dy = 5, .contig = false };
+    PlaneCfg cur = { .format = VPRIME_FMT_ARGB8888,
+                     .layout = VPRIME_LAYOUT_TILED, .pitch = 128,
+                     .fb_size = 4096, .w = 32, .h = 32, .dx = 30,
+                     .dy = 16, .contig = true };
+    PlaneCfg ovl565 = { .format = VPRIME_FMT_RGB565, .pitch = 20 * 2,
+                        .fb_size = 20 * 2 * 10, .w = 20, .h = 10,
+                        .dx = 2, .dy = 2, .contig = true };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    Buf bp, bo, bc, b5;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &prim, &bp, false);
+    plane_with_buf(&d, 0, VPRIME_PLANE_OVERLAY, &ovl, &bo, true);
+    plane_with_buf(&d, 0, VPRIME_PLANE_CURSOR, &cur, &bc, true);
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    model_plane(frame, 64, &prim, bp.argb);
+    model_plane(frame, 64, &ovl, bo.argb);
+    model_plane(frame, 64, &cur, bc.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, frame_crc(frame, 64, 48));
+    check_screendump(&d, 0, frame, 64, 48);
+
+    /* overlay swapped for an opaque RGB565 one at the next vblank */
+    plane_with_buf(&d, 0, VPRIME_PLANE_OVERLAY, &ovl565, &b5, false);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    memset(frame, 0, 64 * 48 * 4);
+    model_plane(frame, 64, &prim, bp.argb);
+    model_plane(frame, 64, &ovl565, b5.argb);
+    model_plane(frame, 64, &cur, bc.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, frame_crc(frame, 64, 48));
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_CRC_FRAME), ==, 1);
+    check_screendump(&d, 0, frame, 64, 48);
+    check_no_errors(&d, 0);
+    buf_free(&bp);
+    buf_free(&bo);
+    buf_free(&bc);
+    buf_free(&b5);
+    disp_stop(&d);
+}
+
+/* A frame scanned from scattered pages, rows crossing page boundaries */
+static void test_page_list(const void *opaque)
+{
+    uint32_t layout = GPOINTER_TO_UINT(opaque);
+    Mode m = { 200, 100, 220, 110, 1452 };
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .layout = layout,
+                   .w = 200, .h = 100, .sx = 3, .sy = 2, .contig = false };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 200 * 100);
+    g_autofree char *pages = NULL;
+    GString *want = g_string_new("pages:");
+    uint32_t i;
+    Buf b;
+    Disp d;
+
+    c.pitch = layout ? 7 * 128 : 1000;
+    c.offset = layout ? 4096 : 12;
+    c.fb_size = c.offset + (layout ? ROUND_UP(c.sy + c.h, 32) :
+                                     c.sy + c.h) * c.pitch;
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    head_on(&d, 0, &m);
+    check_no_errors(&d, 0);
+    model_plane(frame, 200, &c, b.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    frame_crc(frame, 200, 100));
+    check_screendump(&d, 0, frame, 200, 100);
+
+    /* the host sees which pages the plane scans */
+    for (i = 0; i < b.npages; i++) {
+        g_string_append_printf(want, "%s0x%" PRIx64, i ? "," : "",
+                               b.pages[i]);
+    }
+    pages = qom_str(&d, "head0-plane0-pages");
+    g_assert_cmpstr(pages, ==, want->str);
+    g_string_free(want, true);
+
+    /* the list was read once, at latch: changing it later does nothing */
+    qtest_writeq(d.qts, b.addr, UNASSIGNED);
+    hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+    step_to_vblank(&d, 0, &m);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    frame_crc(frame, 200, 100));
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_EVENTS) &
+                     VPRIME_HEAD_EV_UNDERRUN, ==, 0);
+    buf_free(&b);
+    disp_stop(&d);
+}
+
+/* ---- engine constraints ----------------------------------------------- */
+
+/* Expect the last update to have refused a plane (or the head) */
+static void check_refused(Disp *d, int h, uint32_t reason, uint32_t plane)
+{
+    g_assert_cmphex(hrd(d, h, VPRIME_HEAD_ERROR), ==,
+                    reason | plane << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    g_assert_cmphex(hrd(d, h, VPRIME_HEAD_EVENTS) &
+                    (VPRIME_HEAD_EV_ERROR | VPRIME_HEAD_EV_FLIP_DONE), ==,
+                    VPRIME_HEAD_EV_ERROR | VPRIME_HEAD_EV_FLIP_DONE);
+    g_assert_cmphex(rd(d, VPRIME_REG_ERROR), ==, VPRIME_ERR_DISPLAY);
+    g_assert_cmphex(rd(d, VPRIME_REG_IRQ_STATUS) & VPRIME_IRQ_ERROR, ==,
+                    VPRIME_IRQ_ERROR);
+    if (plane != VPRIME_HEAD_ERR_PLANE_HEAD) {
+        g_autofree char *prop = g_strdup_printf("head%d-plane%u-pages", h,
+                                                plane);
+        g_autofree char *pages = qom_str(d, prop);
+
+        g_assert_cmpstr(pages, ==, "");
+    }
+}
+
+/* Turn the head on with a plane config; expect the plane refused */
+static void expect_plane_refused(Disp *d, int p, const PlaneCfg *c,
+                                 uint64_t addr, uint32_t extra_ctrl,
+                                 uint32_t reason)
+{
+    uint32_t black[64 * 48] = { 0 };
+
+    head_off(d, 0);
+    set_plane(d, 0, p, c, addr, extra_ctrl);
+    head_on(d, 0, &mode_a);
+    check_refused(d, 0, reason, p);
+    /* the head runs without the plane: a black frame */
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_CRC), ==, frame_crc(black, 64, 48));
+    pwr(d, 0, p, VPRIME_PL_CONTROL, 0);
+}
+
+static void test_contiguous_only(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48 };
+    Buf b;
+    Disp d;
+
+    disp_start(&d, "contiguous-only=on");
+    buf_alloc(&d, &b, c.fb_size, false);
+    buf_paint(&d, &b, &c, false);
+    expect_plane_refused(&d, VPRIME_PLANE_PRIMARY, &c, b.addr, 0,
+                         VPRIME_HEAD_ERR_CONTIG);
+    buf_free(&b);
+    c.contig = true;
+    check_primary(&d, &c, false);
+    check_no_errors(&d, 0);
+    disp_stop(&d);
+}
+
+static void test_dma_mask(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48 };
+    uint64_t list;
+    uint32_t i;
+    Disp d;
+
+    disp_start(&d, "dma-mask=32");
+    /* a contiguous buffer above 4 GiB, and one that ends above it */
+    expect_plane_refused(&d, VPRIME_PLANE_PRIMARY, &c, ABOVE_4G,
+                         VPRIME_PL_CTRL_CONTIG, VPRIME_HEAD_ERR_DMA_MASK);
+    expect_plane_refused(&d, VPRIME_PLANE_PRIMARY, &c, ABOVE_4G - PAGE,
+                         VPRIME_PL_CTRL_CONTIG, VPRIME_HEAD_ERR_DMA_MASK);
+    /* a page list above 4 GiB */
+    expect_plane_refused(&d, VPRIME_PLANE_PRIMARY, &c, ABOVE_4G + 8, 0,
+                         VPRIME_HEAD_ERR_DMA_MASK);
+    /* a page above 4 GiB in a list below */
+    list = alloc_pages(&d, PAGE);
+    for (i = 0; i < c.fb_size / PAGE; i++) {
+        qtest_writeq(d.qts, list + i * 8, i == 1 ? ABOVE_4G + PAGE
+                                                 : ARENA_BASE + i * PAGE);
+    }
+    expect_plane_refused(&d, VPRIME_PLANE_PRIMARY, &c, list, 0,
+                         VPRIME_HEAD_ERR_DMA_MASK);
+    /* below 4 GiB it scans */
+    c.contig = true;
+    check_primary(&d, &c, false);
+    disp_stop(&d);
+
+    /* a 64-bit engine takes the same list (and underruns on the hole) */
+    disp_start(&d, NULL);
+    list = alloc_pages(&d, PAGE);
+    for (i = 0; i < c.fb_size / PAGE; i++) {
+        qtest_writeq(d.qts, list + i * 8, i == 1 ? ABOVE_4G + PAGE
+                                                 : ARENA_BASE + 64 * PAGE +
+                                                   i * PAGE);
+    }
+    c.contig = false;
+    set_plane(&d, 0, 0, &c, list, 0);
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_UNDERRUN,
+                    ==, VPRIME_HEAD_EV_UNDERRUN);
+    disp_stop(&d);
+}
+
+/* ---- hostile configurations --------------------------------------------- */
+
+static void test_bad_mode(void)
+{
+    static const Mode bad[] = {
+        { 0, 48, 80, 50, 240 },                 /* no pixels */
+        { 64, 48, 63, 50, 240 },                /* htotal < hdisplay */
+        { 64, 48, 80, 47, 240 },                /* vtotal < vdisplay */
+        { 64, 48, 80, 50, 0 },                  /* no clock */
+        { 64, 48, 80, 50, 3 },                  /* 0.75 Hz */
+        { 64, 48, 80, 50, 1000000 },            /* 250 kHz */
+        { 9000, 48, 9000, 50, 27000 },          /* wider than MAX_DIM */
+    };
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48, .contig = true };
+    uint32_t crc;
+    size_t i;
+    Buf b;
+    Disp d;
+
+    disp_start(&d, NULL);
+    /* refused while off: the head stays off */
+    for (i = 0; i < ARRAY_SIZE(bad); i++) {
+        head_off(&d, 0);
+        set_mode(&d, 0, &bad[i]);
+        hwr(&d, 0, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE);
+        hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+        check_refused(&d, 0, VPRIME_HEAD_ERR_MODE, VPRIME_HEAD_ERR_PLANE_HEAD);
+        g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==,
+                        VPRIME_HEAD_STATUS_CONNECTED);
+        qtest_clock_step(d.qts, 2 * mode_period(&mode_a));
+        g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 0);
+    }
+
+    /* refused while on: the active configuration is untouched */
+    head_off(&d, 0);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    head_on(&d, 0, &mode_a);
+    crc = hrd(&d, 0, VPRIME_HEAD_CRC);
+    set_mode(&d, 0, &bad[1]);
+    pwr(&d, 0, 0, VPRIME_PL_CONTROL, 0);
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_refused(&d, 0, VPRIME_HEAD_ERR_MODE, VPRIME_HEAD_ERR_PLANE_HEAD);
+    hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+    check_vblank_rate(&d, 0, &mode_a, vblank_ts(&d, 0) +
+                      mode_period(&mode_a), 3);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, crc);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_CRC_FRAME), ==, 2);
+
+    /* reserved head CONTROL bits: refused the same way */
+    set_mode(&d, 0, &mode_a);
+    hwr(&d, 0, VPRIME_HEAD_ERROR, ~0u);
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    wr(&d, VPRIME_REG_ERROR, ~0u);
+    hwr(&d, 0, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE | 0x100);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_refused(&d, 0, VPRIME_HEAD_ERR_CONTROL, VPRIME_HEAD_ERR_PLANE_HEAD);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_ACTIVE,
+                    ==, VPRIME_HEAD_STATUS_ACTIVE);
+    buf_free(&b);
+    disp_stop(&d);
+}
+
+static void test_bad_planes(void)
+{
+    const PlaneCfg good = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                            .fb_size = 64 * 4 * 48, .w = 64, .h = 48 };
+    PlaneCfg c;
+    uint64_t fb, list, bad_list;
+    uint32_t i;
+    Disp d;
+
+    disp_start(&d, NULL);
+    fb = alloc_pages(&d, good.fb_size);
+    list = alloc_pages(&d, PAGE);
+    for (i = 0; i < good.fb_size / PAGE; i++) {
+        qtest_writeq(d.qts, list + i * 8, fb + i * PAGE);
+    }
+
+#define EXPECT(plane, field, val, extra, addr, reason) do {             \
+        c = good;                                                       \
+        c.field = (val);                                                \
+        expect_plane_refused(&d, plane, &c, addr, extra, reason);       \
+    } while (0)
+
+    EXPECT(0, format, 0, VPRIME_PL_CTRL_CONTIG, fb, VPRIME_HEAD_ERR_FORMAT);
+    EXPECT(0, format, 99, VPRIME_PL_CTRL_CONTIG, fb, VPRIME_HEAD_ERR_FORMAT);
+    EXPECT(1, layout, 2, VPRIME_PL_CTRL_CONTIG, fb, VPRIME_HEAD_ERR_LAYOUT);
+    /* pitch: below a row, not a pixel multiple, tiled not 128-aligned */
+    EXPECT(0, pitch, 63 * 4, VPRIME_PL_CTRL_CONTIG, fb,
+           VPRIME_HEAD_ERR_PITCH);
+    EXPECT(0, pitch, 64 * 4 + 2, VPRIME_PL_CTRL_CONTIG, fb,
+           VPRIME_HEAD_ERR_PITCH);
+    c = good;
+    c.layout = VPRIME_LAYOUT_TILED;
+    c.pitch = 320;
+    expect_plane_refused(&d, 0, &c, fb, VPRIME_PL_CTRL_CONTIG,
+                         VPRIME_HEAD_ERR_PITCH);
+    /* tiled buffer offset not tile aligned */
+    c.pitch = 256;
+    c.offset = 64;
+    c.fb_size = 4 * 4096;
+    expect_plane_refused(&d, 0, &c, fb, VPRIME_PL_CTRL_CONTIG,
+                         VPRIME_HEAD_ERR_ALIGN);
+    /* tiled: 48 rows need two bands of 32 */
+    c.offset = 0;
+    c.fb_size = 256 * 48;
+    expect_plane_refused(&d, 0, &c, fb, VPRIME_PL_CTRL_CONTIG,
+                         VPRIME_HEAD_ERR_RECT);
+    /* rectangles: empty, outside the mode, outside the buffer, big cursor */
+    EXPECT(0, w, 0, VPRIME_PL_CTRL_CONTIG, fb, VPRIME_HEAD_ERR_RECT);
+    EXPECT(0, dx, 1, VPRIME_PL_CTRL_CONTIG, fb, VPRIME_HEAD_ERR_RECT);
+    EXPECT(2, dy, 47, VPRIME_PL_CTRL_CONTIG, fb, VPRIME_HEAD_ERR_RECT);
+    EXPECT(0, sy, 1, VPRIME_PL_CTRL_CONTIG, fb, VPRIME_HEAD_ERR_RECT);
+    EXPECT(1, offset, 4, VPRIME_PL_CTRL_CONTIG, fb, VPRIME_HEAD_ERR_RECT);
+    EXPECT(0, offset, 0xfffffff0, VPRIME_PL_CTRL_CONTIG, fb,
+           VPRIME_HEAD_ERR_RECT);
+    c = good;
+    c.format = VPRIME_FMT_RGB565;
+    c.w = VPRIME_DISP_CURSOR_MAX + 1;
+    c.h = 4;
+    c.pitch = 2 * c.w;
+    c.fb_size = 4 * c.pitch;
+    {
+        Mode wide = { 512, 48, 600, 50, 1800 };
+
+        head_off(&d, 0);
+        set_plane(&d, 0, VPRIME_PLANE_CURSOR, &c, fb, VPRIME_PL_CTRL_CONTIG);
+        head_on(&d, 0, &wide);
+        check_refused(&d, 0, VPRIME_HEAD_ERR_RECT, VPRIME_PLANE_CURSOR);
+        /* the same plane is fine as an overlay */
+        head_off(&d, 0);
+        pwr(&d, 0, VPRIME_PLANE_CURSOR, VPRIME_PL_CONTROL, 0);
+        set_plane(&d, 0, VPRIME_PLANE_OVERLAY, &c, fb, VPRIME_PL_CTRL_CONTIG);
+        head_on(&d, 0, &wide);
+        check_no_errors(&d, 0);
+        pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL, 0);
+    }
+    /* buffer size */
+    EXPECT(0, fb_size, 0, VPRIME_PL_CTRL_CONTIG, fb, VPRIME_HEAD_ERR_FB_SIZE);
+    EXPECT(0, fb_size, VPRIME_DISP_FB_MAX + PAGE, VPRIME_PL_CTRL_CONTIG, fb,
+           VPRIME_HEAD_ERR_FB_SIZE);
+    /* alignment: contiguous buffer, page list, page */
+    EXPECT(0, offset, 0, VPRIME_PL_CTRL_CONTIG, fb + 64,
+           VPRIME_HEAD_ERR_ALIGN);
+    EXPECT(0, offset, 0, 0, list + 4, VPRIME_HEAD_ERR_ALIGN);
+    bad_list = alloc_pages(&d, PAGE);
+    for (i = 0; i < good.fb_size / PAGE; i++) {
+        qtest_writeq(d.qts, bad_list + i * 8, fb + i * PAGE + (i == 1) * 16);
+    }
+    EXPECT(0, offset, 0, 0, bad_list, VPRIME_HEAD_ERR_ALIGN);
+    /* a page list nothing can read */
+    EXPECT(0, offset, 0, 0, UNASSIGNED, VPRIME_HEAD_ERR_PAGE_LIST);
+    /* reserved plane CONTROL bits */
+    EXPECT(1, offset, 0, VPRIME_PL_CTRL_CONTIG | 0x80, fb,
+           VPRIME_HEAD_ERR_CONTROL);
+    /* a good plane after all that works */
+    head_off(&d, 0);
+    set_plane(&d, 0, 0, &good, list, 0);
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+#undef EXPECT
+    disp_stop(&d);
+}
+
+/* One refused plane does not take the others down */
+static void test_refusal_is_per_plane(void)
+{
+    PlaneCfg prim = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                      .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                      .contig = true };
+    PlaneCfg ovl = prim;
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    Buf b;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &prim, &b, false);
+    ovl.format = 42;
+    set_plane(&d, 0, VPRIME_PLANE_OVERLAY, &ovl, b.addr, 0);
+    head_on(&d, 0, &mode_a);
+    check_refused(&d, 0, VPRIME_HEAD_ERR_FORMAT, VPRIME_PLANE_OVERLAY);
+    model_plane(frame, 64, &prim, b.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, frame_crc(frame, 64, 48));
+    buf_free(&b);
+    disp_stop(&d);
+}
+
+static void test_bad_registers(void)
+{
+    Disp d;
+
+    disp_start(&d, NULL);
+    /* UPDATE, DAMAGE and CRC_CONTROL take only their values */
+    hwr(&d, 0, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE);
+    set_mode(&d, 0, &mode_a);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 2);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==,
+                    VPRIME_HEAD_BASE(0) + VPRIME_HEAD_UPDATE);
+    g_assert_cmphex(rd(&d, VPRIME_REG_IRQ_STATUS), ==, VPRIME_IRQ_ERROR);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);      /* nothing latched */
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==, 0);
+    wr(&d, VPRIME_REG_ERROR, ~0u);
+    hwr(&d, 0, VPRIME_HEAD_DAMAGE, 0xffffffff);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
+    wr(&d, VPRIME_REG_ERROR, ~0u);
+    hwr(&d, 0, VPRIME_HEAD_CRC_CONTROL, 2);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC_CONTROL), ==, 0);
+
+    /* unknown registers: head 1 of a 1-head engine, holes, past the EDID */
+    {
+        static const uint32_t unknown[] = {
+            0x110, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
+            VPRIME_HEAD_BASE(0) + 0x44, VPRIME_HEAD_BASE(0) + 0x1fc,
+            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x2c,
+            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(2) + 0x3c,
+            VPRIME_HEAD_BASE(0) + 0xc0,
+        };
+        size_t i;
+
+        for (i = 0; i < ARRAY_SIZE(unknown); i++) {
+            wr(&d, VPRIME_REG_ERROR, ~0u);
+            g_assert_cmphex(rd(&d, unknown[i]), ==, 0);
+            g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==,
+                            VPRIME_ERR_BAD_ACCESS);
+            g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==, unknown[i]);
+            wr(&d, VPRIME_REG_ERROR, ~0u);
+            wr(&d, unknown[i], 0x1);
+            g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==,
+                            VPRIME_ERR_BAD_ACCESS);
+        }
+    }
+    /* read-only registers stay as they are */
+    {
+        static const uint32_t ro[] = {
+            VPRIME_DISP_CAPS, VPRIME_DISP_DMA_BITS, VPRIME_DISP_CLOCK_LO,
+            VPRIME_HEAD_BASE(0) + VPRIME_HEAD_STATUS,
+            VPRIME_HEAD_BASE(0) + VPRIME_HEAD_FRAME,
+            VPRIME_HEAD_BASE(0) + VPRIME_HEAD_CRC,
+            VPRIME_HEAD_BASE(0) + VPRIME_HEAD_EDID_SIZE,
+            VPRIME_HEAD_BASE(0) + VPRIME_HEAD_EDID + 8,
+        };
+        size_t i;
+
+        for (i = 0; i < ARRAY_SIZE(ro); i++) {
+            uint32_t before = rd(&d, ro[i]);
+
+            wr(&d, VPRIME_REG_ERROR, ~0u);
+            wr(&d, ro[i], ~before);
+            g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==,
+                            VPRIME_ERR_BAD_ACCESS);
+            if (ro[i] != VPRIME_DISP_CLOCK_LO) {
+                g_assert_cmphex(rd(&d, ro[i]), ==, before);
+            }
+        }
+    }
+    /* write-only registers read 0 */
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_UPDATE), ==, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_DAMAGE), ==, 0);
+    disp_stop(&d);
+}
+
+/* A page that points at nothing: the plane underruns, the frame goes on */
+static void test_underrun(void)
+{
+    PlaneCfg prim = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                      .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                      .contig = true };
+    PlaneCfg ovl = { .format = VPRIME_FMT_ARGB8888, .pitch = 16 * 4,
+                     .fb_size = 16 * 4 * 200, .w = 16, .h = 40, .dx = 8,
+                     .dy = 4, .sy = 100 };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    uint32_t crc_no_ovl, i;
+    uint64_t list;
+    Buf bp, bo;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &prim, &bp, false);
+    plane_with_buf(&d, 0, VPRIME_PLANE_OVERLAY, &ovl, &bo, true);
+    model_plane(frame, 64, &prim, bp.argb);
+    crc_no_ovl = frame_crc(frame, 64, 48);
+    /*
+     * The page under the overlay's last rows points at nothing: its first
+     * rows are fetched (and blended) before the error, yet none may show.
+     */
+    g_assert_cmpuint(ovl.sy * ovl.pitch / PAGE, <,
+                     (ovl.sy + ovl.h - 1) * ovl.pitch / PAGE);
+    qtest_writeq(d.qts, bo.addr + (ovl.sy + ovl.h - 1) * ovl.pitch / PAGE * 8,
+                 UNASSIGNED);
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS) &
+                    (VPRIME_HEAD_EV_UNDERRUN | VPRIME_HEAD_EV_ERROR), ==,
+                    VPRIME_HEAD_EV_UNDERRUN);
+    g_assert_cmpuint(qom_u64(&d, "stat-underruns"), ==, 1);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, crc_no_ovl);
+    check_screendump(&d, 0, frame, 64, 48);
+
+    /* a primary that underruns leaves black, the overlay still shows */
+    list = alloc_pages(&d, PAGE);
+    for (i = 0; i < prim.fb_size / PAGE; i++) {
+        qtest_writeq(d.qts, list + i * 8, i == 1 ? UNASSIGNED
+                                                 : bp.addr + i * PAGE);
+    }
+    prim.contig = false;
+    set_plane(&d, 0, VPRIME_PLANE_PRIMARY, &prim, list, 0);
+    ovl.sy = 0;
+    buf_free(&bo);
+    plane_with_buf(&d, 0, VPRIME_PLANE_OVERLAY, &ovl, &bo, true);
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    memset(frame, 0, 64 * 48 * 4);
+    model_plane(frame, 64, &ovl, bo.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, frame_crc(frame, 64, 48));
+    g_assert_cmpuint(qom_u64(&d, "stat-underruns"), ==, 2);
+    check_no_errors(&d, 0);
+    buf_free(&bp);
+    buf_free(&bo);
+    disp_stop(&d);
+}
+
+/* ---- connectors ------------------------------------------------------- */
+
+static void read_edid(Disp *d, int h, uint8_t *edid, uint32_t len)
+{
+    uint32_t i;
+
+    for (i = 0; i < len; i += 4) {
+        stl_le_p(edid + i, hrd(d, h, VPRIME_HEAD_EDID + i));
+    }
+}
+
+static void check_edid(Disp *d, int h, uint32_t xres, uint32_t yres)
+{
+    static const uint8_t magic[8] = { 0, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                      0xff, 0 };
+    uint8_t edid[VPRIME_EDID_MAX];
+    uint32_t size = hrd(d, h, VPRIME_HEAD_EDID_SIZE), i, sum = 0;
+    g_autofree char *serial = g_strdup_printf("head%d", h);
+    bool name = false, ser = false;
+
+    read_edid(d, h, edid, sizeof(edid));
+    g_assert_cmpmem(edid, 8, magic, 8);
+    g_assert_cmpuint(size, ==, (edid[126] + 1) * 128);
+    g_assert_cmpuint(size, <=, VPRIME_EDID_MAX);
+    for (i = 0; i < 128; i++) {
+        sum += edid[i];
+    }
+    g_assert_cmpuint(sum % 256, ==, 0);
+    /* the first detailed timing is the preferred mode */
+    g_assert_cmpuint(edid[56] | (edid[58] & 0xf0) << 4, ==, xres);
+    g_assert_cmpuint(edid[59] | (edid[61] & 0xf0) << 4, ==, yres);
+    /* text descriptors, in the base block or moved on to the CTA block */
+    for (i = 0; i + 18 <= size; i++) {
+        if (edid[i] || edid[i + 1] || edid[i + 2] || edid[i + 4]) {
+            continue;
+        }
+        if (edid[i + 3] == 0xfc) {
+            /* QEMU's generator keeps 12 characters of a name */
+            name |= !memcmp(edid + i + 5, "vprime-displ\n", 13);
+        }
+        if (edid[i + 3] == 0xff) {
+            ser |= !memcmp(edid + i + 5, serial, strlen(serial)) &&
+                   edid[i + 5 + strlen(serial)] == '\n';
+        }
+    }
+    g_assert_true(name);
+    g_assert_true(ser);
+}
+
+static void test_edid(void)
+{
+    uint8_t edid[VPRIME_EDID_MAX];
+    Disp d;
+
+    disp_start(&d, "heads=2");
+    check_edid(&d, 0, 1024, 768);
+    check_edid(&d, 1, 1024, 768);
+    g_assert_cmpuint(qom_u64(&d, "xres"), ==, 1024);
+    disp_stop(&d);
+
+    disp_start(&d, "xres=800,yres=600");
+    check_edid(&d, 0, 800, 600);
+    disp_stop(&d);
+
+    /* 3840x2160@60 needs a DisplayID extension for its preferred mode */
+    disp_start(&d, "xres=3840,yres=2160,refresh_rate=60000");
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_EDID_SIZE), ==, 384);
+    read_edid(&d, 0, edid, sizeof(edid));
+    g_assert_cmphex(edid[256], ==, 0x70);
+    disp_stop(&d);
+}
+
+static void test_hotplug(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                   .contig = true };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    uint64_t msi, composed;
+    uint32_t w, h, edid0;
+    Buf b;
+    Disp d;
+
+    disp_start(&d, "heads=2");
+    msi = msix_setup(&d, VPRIME_HEAD_MSIX_VEC(1));
+    wr(&d, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_HEAD(1));
+    hwr(&d, 1, VPRIME_HEAD_EVENT_ENABLE, VPRIME_HEAD_EV_HOTPLUG);
+    plane_with_buf(&d, 1, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    head_on(&d, 1, &mode_a);
+    model_plane(frame, 64, &c, b.argb);
+    check_screendump(&d, 1, frame, 64, 48);
+    edid0 = hrd(&d, 1, VPRIME_HEAD_EDID);
+    g_assert_cmphex(edid0, ==, 0xffffff00);
+    hwr(&d, 1, VPRIME_HEAD_EVENTS, ~0u);
+
+    /* unplug: no monitor, no EDID, an event and its interrupt */
+    g_assert_true(qom_set_bool(&d, "head1-connected", false));
+    g_assert_cmphex(hrd(&d, 1, VPRIME_HEAD_STATUS), ==,
+                    VPRIME_HEAD_STATUS_ACTIVE);
+    g_assert_cmpuint(hrd(&d, 1, VPRIME_HEAD_EDID_SIZE), ==, 0);
+    g_assert_cmphex(hrd(&d, 1, VPRIME_HEAD_EDID), ==, 0);
+    g_assert_cmphex(hrd(&d, 1, VPRIME_HEAD_EVENTS), ==,
+                    VPRIME_HEAD_EV_HOTPLUG);
+    g_assert_cmphex(qtest_readl(d.qts, msi), ==,
+                    0xd0 + VPRIME_HEAD_MSIX_VEC(1));
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
+    /* the head keeps scanning; its console shows a placeholder */
+    step_to_vblank(&d, 1, &mode_a);
+    g_free(screendump(&d, 1, &w, &h));
+    g_assert_cmpuint(w, ==, 1024);
+    g_assert_cmpuint(h, ==, 768);
+    /* setting the same state again is no event */
+    hwr(&d, 1, VPRIME_HEAD_EVENTS, ~0u);
+    g_assert_true(qom_set_bool(&d, "head1-connected", false));
+    g_assert_cmphex(hrd(&d, 1, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_HOTPLUG,
+                    ==, 0);
+
+    /* replug: everything back, the next vblank composes again */
+    composed = qom_u64(&d, "head1-frames-composed");
+    qtest_writel(d.qts, msi, 0);
+    g_assert_true(qom_set_bool(&d, "head1-connected", true));
+    g_assert_cmphex(hrd(&d, 1, VPRIME_HEAD_STATUS), ==,
+                    VPRIME_HEAD_STATUS_CONNECTED | VPRIME_HEAD_STATUS_ACTIVE);
+    g_assert_cmpuint(hrd(&d, 1, VPRIME_HEAD_EDID_SIZE), >=, 128);
+    g_assert_cmphex(hrd(&d, 1, VPRIME_HEAD_EDID), ==, edid0);
+    g_assert_cmphex(hrd(&d, 1, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_HOTPLUG,
+                    ==, VPRIME_HEAD_EV_HOTPLUG);
+    g_assert_cmphex(qtest_readl(d.qts, msi), ==,
+                    0xd0 + VPRIME_HEAD_MSIX_VEC(1));
+    step_to_vblank(&d, 1, &mode_a);
+    g_assert_cmpuint(qom_u64(&d, "head1-frames-composed"), ==, composed + 1);
+    check_screendump(&d, 1, frame, 64, 48);
+
+    /* a head the engine does not have */
+    g_assert_false(qom_set_bool(&d, "head2-connected", false));
+    buf_free(&b);
+    disp_stop(&d);
+
+    /* plugged out from the start */
+    disp_start(&d, "heads=2,head1-connected=off");
+    g_assert_cmphex(hrd(&d, 1, VPRIME_HEAD_STATUS), ==, 0);
+    g_assert_cmpuint(hrd(&d, 1, VPRIME_HEAD_EDID_SIZE), ==, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
+    disp_stop(&d);
+}
+
+/* ---- counters, panel self refresh -------------------------------------- */
+
+static void test_counters(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4 + 64,
+                   .fb_size = (64 * 4 + 64) * 48, .w = 64, .h = 48,
+                   .contig = true };
+    const uint64_t bytes = 64 * 4 * 48;
+    QDict *r;
+    Buf b;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    head_on(&d, 0, &mode_a);
+    g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==, 1);
+    g_assert_cmpuint(qom_u64(&d, "stat-flips"), ==, 1);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-sysram"), ==, bytes);
+
+    /* unchanged frames fetch and compose nothing */
+    qtest_clock_step(d.qts, 10 * mode_period(&mode_a));
+    g_assert_cmpuint(qom_u64(&d, "stat-vblanks"), ==, 10);
+    g_assert_cmpuint(qom_u64(&d, "head0-vblanks"), ==, 10);
+    g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==, 1);
+    g_assert_cmpuint(qom_u64(&d, "head0-frames-composed"), ==, 1);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-sysram"), ==, bytes);
+
+    /* DAMAGE, a flip, CRC turned on: one compose each at the next vblank */
+    hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==, 2);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-sysram"), ==, 2 * bytes);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmpuint(qom_u64(&d, "stat-flips"), ==, 2);
+    g_assert_cmpuint(qom_u64(&d, "head0-flips"), ==, 2);
+    g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==, 3);
+    hwr(&d, 0, VPRIME_HEAD_CRC_CONTROL, 0);
+    step_to_vblank(&d, 0, &mode_a);
+    hwr(&d, 0, VPRIME_HEAD_CRC_CONTROL, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==, 4);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_CRC_FRAME), ==,
+                     hrd(&d, 0, VPRIME_HEAD_FRAME));
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-peer"), ==, 0);
+
+    /* a device reset keeps the host's counters; stats-reset clears them */
+    wr(&d, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
+    g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==, 4);
+    r = qtest_qmp(d.qts, "{'execute': 'qom-set', 'arguments': "
+                  "{'path': '/machine/peripheral/dut', "
+                  "'property': 'stats-reset', 'value': true}}");
+    g_assert(qdict_haskey(r, "return"));
+    qobject_unref(r);
+    g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "stat-vblanks"), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "stat-flips"), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "stat-underruns"), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-sysram"), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "head0-vblanks"), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "head0-flips"), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "head0-frames-composed"), ==, 0);
+    buf_free(&b);
+    disp_stop(&d);
+}
+
+/* Scanout of another device's BAR (dGPU VRAM) counts as peer memory */
+static void test_peer_scanout(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                   .contig = true };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    QPCIDevice *gpu;
+    QPCIBar vram;
+    uint64_t vram_addr;
+    Buf b;
+    Disp d;
+
+    memset(&d, 0, sizeof(d));
+    d.qts = qtest_initf("-machine q35 -nodefaults -m 512M "
+                        "-device vprime-display,id=dut,addr=%02x.0 "
+                        "-device vprime-dgpu,vram=16M,addr=%02x.0",
+                        DEV_SLOT, PEER_SLOT);
+    d.bus = qpci_new_pc(d.qts, NULL);
+    d.dev = qpci_device_find(d.bus, QPCI_DEVFN(DEV_SLOT, 0));
+    qpci_device_enable(d.dev);
+    d.mmio = qpci_iomap(d.dev, VPRIME_BAR_MMIO, NULL);
+    d.arena = ARENA_BASE;
+    d.rng = 77;
+    gpu = qpci_device_find(d.bus, QPCI_DEVFN(PEER_SLOT, 0));
+    g_assert_nonnull(gpu);
+    qpci_device_enable(gpu);
+    vram = qpci_iomap(gpu, VPRIME_BAR_VRAM, NULL);
+    vram_addr = vram.addr;
+
+    /* the picture lives in VRAM, written through the BAR */
+    buf_alloc(&d, &b, c.fb_size, true);
+    b.addr = vram_addr;
+    buf_paint(&d, &b, &c, false);
+    set_plane(&d, 0, 0, &c, vram_addr, 0);
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    model_plane(frame, 64, &c, b.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, frame_crc(frame, 64, 48));
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-peer"), ==, c.fb_size);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-sysram"), ==, 0);
+    buf_free(&b);
+    qpci_iounmap(gpu, vram);
+    g_free(gpu);
+    disp_stop(&d);
+}
+
+/* ---- reset, consoles ---------------------------------------------------- */
+
+static void test_reset_mid_scanout(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_RGB565, .pitch = 64 * 2,
+                   .fb_size = 64 * 2 * 48, .w = 64, .h = 48 };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    g_autofree char *pages = NULL;
+    uint64_t vblanks;
+    Buf b;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    hwr(&d, 0, VPRIME_HEAD_EVENT_ENABLE, VPRIME_HEAD_EV_VBLANK);
+    head_on(&d, 0, &mode_a);
+    qtest_clock_step(d.qts, 3 * mode_period(&mode_a) + 1000);
+    hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);      /* pending when the reset hits */
+
+    wr(&d, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 0);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CONTROL), ==, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENT_ENABLE), ==, 0);
+    g_assert_cmphex(prd(&d, 0, 0, VPRIME_PL_CONTROL), ==, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, 0);
+    pages = qom_str(&d, "head0-plane0-pages");
+    g_assert_cmpstr(pages, ==, "");
+    vblanks = qom_u64(&d, "stat-vblanks");
+    qtest_clock_step(d.qts, 10 * mode_period(&mode_a));
+    g_assert_cmpuint(qom_u64(&d, "stat-vblanks"), ==, vblanks);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 0);
+
+    /* and it works again once reprogrammed */
+    set_plane(&d, 0, 0, &c, b.addr, 0);
+    head_on(&d, 0, &mode_a);
+    model_plane(frame, 64, &c, b.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, frame_crc(frame, 64, 48));
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 1);
+
+    /* a system reset too */
+    qtest_system_reset(d.qts);
+    qpci_device_enable(d.dev);
+    d.mmio = qpci_iomap(d.dev, VPRIME_BAR_MMIO, NULL);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
+    qtest_clock_step(d.qts, 10 * mode_period(&mode_a));
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 0);
+    buf_free(&b);
+    disp_stop(&d);
+}
+
+/* Four heads, four consoles, each showing its own frame */
+static void test_four_heads(void)
+{
+    g_autofree uint32_t *frame = g_new(uint32_t, 64 * 48);
+    Buf b[VPRIME_HEADS_MAX];
+    QDict *r;
+    Disp d;
+    int h;
+
+    disp_start(&d, "heads=4");
+    for (h = 0; h < VPRIME_HEADS_MAX; h++) {
+        PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                       .fb_size = 64 * 4 * 48, .w = 64 - h, .h = 48 - h,
+                       .dx = h, .dy = h, .contig = h & 1 };
+
+        plane_with_buf(&d, h, VPRIME_PLANE_PRIMARY, &c, &b[h], false);
+        head_on(&d, h, &mode_a);
+        memset(frame, 0, 64 * 48 * 4);
+        model_plane(frame, 64, &c, b[h].argb);
+        g_assert_cmphex(hrd(&d, h, VPRIME_HEAD_CRC), ==,
+                        frame_crc(frame, 64, 48));
+        check_screendump(&d, h, frame, 64, 48);
+    }
+    for (h = 0; h < VPRIME_HEADS_MAX; h++) {
+        g_assert_cmphex(hrd(&d, h, VPRIME_HEAD_ERROR), ==, 0);
+        buf_free(&b[h]);
+    }
+    r = qtest_qmp(d.qts, "{'execute': 'screendump', 'arguments': "
+                  "{'filename': '/dev/null', 'device': 'dut', 'head': 4}}");
+    g_assert(qdict_haskey(r, "error"));
+    qobject_unref(r);
+    disp_stop(&d);
+}
+
+/* A head that is off shows a placeholder, not stale pixels */
+static void test_console_off(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                   .contig = true };
+    g_autofree uint32_t *px = NULL;
+    uint32_t w, h;
+    Buf b;
+    Disp d;
+
+    disp_start(&d, "xres=640,yres=480");
+    px = screendump(&d, 0, &w, &h);
+    g_assert_cmpuint(w, ==, 640);
+    g_assert_cmpuint(h, ==, 480);
+    g_clear_pointer(&px, g_free);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    head_on(&d, 0, &mode_a);
+    px = screendump(&d, 0, &w, &h);
+    g_assert_cmpuint(w, ==, 64);
+    g_clear_pointer(&px, g_free);
+    head_off(&d, 0);
+    px = screendump(&d, 0, &w, &h);
+    g_assert_cmpuint(w, ==, 640);
+    g_assert_cmpuint(h, ==, 480);
+    buf_free(&b);
+    disp_stop(&d);
+}
+
+/* ---- benchmarks (only with -m perf) ----------------------------------- */
+
+/*
+ * Host time to fetch, compose and checksum one 3840x2160 frame, per
+ * source kind, and of a vblank with nothing to do (panel self refresh).
+ */
+static void bench_compose_4k(void)
+{
+    static const struct {
+        const char *name;
+        uint32_t format, layout;
+        bool contig;
+    } cases[] = {
+        { "xrgb_linear_contig", VPRIME_FMT_XRGB8888, VPRIME_LAYOUT_LINEAR,
+          true },
+        { "xrgb_linear_pages", VPRIME_FMT_XRGB8888, VPRIME_LAYOUT_LINEAR,
+          false },
+        { "xbgr_linear_pages", VPRIME_FMT_XBGR8888, VPRIME_LAYOUT_LINEAR,
+          false },
+        { "xrgb_tiled_pages", VPRIME_FMT_XRGB8888, VPRIME_LAYOUT_TILED,
+          false },
+    };
+    Mode m = { 3840, 2160, 4000, 2250, 540000 };
+    const int frames = 10;
+    size_t i;
+    Disp d;
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        PlaneCfg c = { .format = cases[i].format, .layout = cases[i].layout,
+                       .pitch = 3840 * 4, .w = 3840, .h = 2160,
+                       .contig = cases[i].contig };
+        uint64_t fb, list, composed;
+        gint64 t0;
+        double busy, idle;
+        uint32_t n, k;
+
+        c.fb_size = c.pitch * 2176;
+        n = c.fb_size / PAGE;
+        disp_start(&d, NULL);
+        fb = alloc_pages(&d, c.fb_size);
+        qtest_memset(d.qts, fb, 0x5a, c.fb_size);
+        list = alloc_pages(&d, n * 8);
+        {
+            g_autofree uint64_t *l = g_new(uint64_t, n);
+
+            for (k = 0; k < n; k++) {
+                /* pairs of pages swapped: runs of one page */
+                l[k] = cpu_to_le64(fb + (k ^ 1) * PAGE);
+            }
+            qtest_memwrite(d.qts, list, l, n * 8);
+        }
+        set_plane(&d, 0, 0, &c, c.contig ? fb : list, 0);
+        head_on(&d, 0, &m);
+        check_no_errors(&d, 0);
+        composed = qom_u64(&d, "stat-frames-composed");
+
+        t0 = g_get_monotonic_time();
+        for (k = 0; k < frames; k++) {
+            hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+            qtest_clock_step(d.qts, mode_period(&m));
+        }
+        busy = (g_get_monotonic_time() - t0) / 1e3 / frames;
+        g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==,
+                         composed + frames);
+
+        t0 = g_get_monotonic_time();
+        for (k = 0; k < frames; k++) {
+            qtest_clock_step(d.qts, mode_period(&m));
+        }
+        idle = (g_get_monotonic_time() - t0) / 1e3 / frames;
+        g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==,
+                         composed + frames);
+        g_test_message("bench compose_4k_%s %.2f ms", cases[i].name, busy);
+        g_test_message("bench vblank_4k_unchanged_%s %.3f ms", cases[i].name,
+                       idle);
+        disp_stop(&d);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+
+    qtest_add_func("/vprime-display/identity", test_identity);
+    qtest_add_func("/vprime-display/bad-properties", test_bad_properties);
+    qtest_add_func("/vprime-display/clock", test_clock);
+    qtest_add_func("/vprime-display/latch", test_latch);
+    qtest_add_func("/vprime-display/vblank-rate", test_vblank_rate);
+    qtest_add_func("/vprime-display/irq", test_irq);
+    qtest_add_data_func("/vprime-display/crc/linear",
+                        GUINT_TO_POINTER(VPRIME_LAYOUT_LINEAR), test_formats);
+    qtest_add_data_func("/vprime-display/crc/tiled",
+                        GUINT_TO_POINTER(VPRIME_LAYOUT_TILED), test_formats);
+    qtest_add_func("/vprime-display/blend", test_blend);
+    qtest_add_data_func("/vprime-display/page-list/linear",
+                        GUINT_TO_POINTER(VPRIME_LAYOUT_LINEAR),
+                        test_page_list);
+    qtest_add_data_func("/vprime-display/page-list/tiled",
+                        GUINT_TO_POINTER(VPRIME_LAYOUT_TILED),
+                        test_page_list);
+    qtest_add_func("/vprime-display/contiguous-only", test_contiguous_only);
+    qtest_add_func("/vprime-display/dma-mask", test_dma_mask);
+    qtest_add_func("/vprime-display/hostile/mode", test_bad_mode);
+    qtest_add_func("/vprime-display/hostile/planes", test_bad_planes);
+    qtest_add_func("/vprime-display/hostile/per-plane",
+                   test_refusal_is_per_plane);
+    qtest_add_func("/vprime-display/hostile/registers", test_bad_registers);
+    qtest_add_func("/vprime-display/underrun", test_underrun);
+    qtest_add_func("/vprime-display/edid", test_edid);
+    qtest_add_func("/vprime-display/hotplug", test_hotplug);
+    qtest_add_func("/vprime-display/counters", test_counters);
+    qtest_add_func("/vprime-display/peer-scanout", test_peer_scanout);
+    qtest_add_func("/vprime-display/reset-mid-scanout",
+                   test_reset_mid_scanout);
+    qtest_add_func("/vprime-display/four-heads", test_four_heads);
+    qtest_add_func("/vprime-display/console-off", test_console_off);
+
+    if (g_test_perf()) {
+        qtest_add_func("/vprime-display/bench/compose-4k", bench_compose_4k);
+    }
+
+    return g_test_run();
+}
