@@ -338,6 +338,7 @@ again:
         h->crc_frame = h->frame;
     }
     trace_vprime_disp_compose(s->core.name, h->idx, h->frame, h->crc);
+    h->fb_composed = true;
     h->stat_frames_composed++;
     s->stat_frames_composed++;
     vprime_disp_present(h);
@@ -357,6 +358,7 @@ void vprime_disp_set_mode(VPrimeHead *h)
     }
     vprime_disp_release_mode(h);
     h->fb = pixman_image_create_bits(PIXMAN_x8r8g8b8, w, ht, NULL, 0);
+    h->fb_composed = false;
 }
 
 void vprime_disp_release_mode(VPrimeHead *h)
@@ -370,6 +372,7 @@ void vprime_disp_release_mode(VPrimeHead *h)
     /* the console may still show it: it holds its own reference */
     qemu_pixman_image_unref(h->fb);
     h->fb = NULL;
+    h->fb_composed = false;
     h->shown = VPRIME_DISP_SHOWN_NONE;
 }
 
@@ -395,7 +398,8 @@ void vprime_disp_present(VPrimeHead *h)
         show_placeholder(h, VPRIME_DISP_SHOWN_UNPLUGGED);
         return;
     }
-    if (!(h->active.control & VPRIME_HEAD_CTRL_ENABLE) || !h->fb) {
+    if (!(h->active.control & VPRIME_HEAD_CTRL_ENABLE) || !h->fb_composed) {
+        /* off, or on but not composed yet (just migrated) */
         show_placeholder(h, VPRIME_DISP_SHOWN_OFF);
         return;
     }

@@ -95,6 +95,7 @@ typedef struct VPrimeHead {
     /* host side: the composed frame and the console showing it */
     QemuConsole *con;
     pixman_image_t *fb;         /* PIXMAN_x8r8g8b8, hdisplay x vdisplay */
+    bool fb_composed;           /* fb holds a frame (not just allocated) */
     VPrimeDispShown shown;
     uint8_t edid[VPRIME_EDID_MAX];
     uint32_t edid_size;
