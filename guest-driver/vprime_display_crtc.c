@@ -55,16 +55,19 @@ static const char * const vprime_plane_err_names[VPRIME_DISP_PLANES] = {
 static void vprime_head_set_events(struct vprime_head *head, u32 set, u32 clear)
 {
 	unsigned long flags;
+	u32 newly;
 	int idx;
 
 	spin_lock_irqsave(&head->lock, flags);
-	/* a VBLANK bit left from while it was off would hide the next one */
-	if (set & ~head->event_enable && drm_dev_enter(&head->disp->drm, &idx)) {
-		vprime_head_write(head, VPRIME_HEAD_EVENTS, set & ~head->event_enable);
-		drm_dev_exit(idx);
-	}
+	newly = set & ~head->event_enable;
 	head->event_enable = (head->event_enable | set) & ~clear;
 	if (drm_dev_enter(&head->disp->drm, &idx)) {
+		/*
+		 * Events are recorded while disabled: one from before is old
+		 * news, drop it so that the handler sees only new ones.
+		 */
+		if (newly)
+			vprime_head_write(head, VPRIME_HEAD_EVENTS, newly);
 		vprime_head_write(head, VPRIME_HEAD_EVENT_ENABLE, head->event_enable);
 		drm_dev_exit(idx);
 	}

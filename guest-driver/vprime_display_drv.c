@@ -185,8 +185,6 @@ static int vprime_display_kms_init(struct vprime_display *disp)
 	for (h = 0; h < disp->hw.num_heads; h++) {
 		struct vprime_head *head = &disp->heads[h];
 
-		head->disp = disp;
-		head->idx = h;
 		ret = vprime_crtc_init(head);
 		if (ret)
 			return ret;
@@ -250,6 +248,7 @@ static int vprime_display_probe(struct pci_dev *pdev,
 				const struct pci_device_id *ent)
 {
 	struct vprime_display *disp;
+	unsigned int h;
 	int ret;
 
 	disp = devm_drm_dev_alloc(&pdev->dev, &vprime_display_driver,
@@ -293,6 +292,10 @@ static int vprime_display_probe(struct pci_dev *pdev,
 		goto err_hw;
 	}
 
+	for (h = 0; h < disp->hw.num_heads; h++) {
+		disp->heads[h].disp = disp;
+		disp->heads[h].idx = h;
+	}
 	vprime_display_hw_stop(disp);
 
 	ret = vprime_display_kms_init(disp);
