@@ -127,6 +127,11 @@ int vprime_output_init(struct vprime_head *head)
 	if (ret)
 		return ret;
 	drm_connector_helper_add(connector, &vprime_connector_helper_funcs);
+	/*
+	 * Virtual connectors get no EDID property by default, and without it
+	 * drm_edid_connector_update() cannot keep the EDID the modes come from.
+	 */
+	drm_connector_attach_edid_property(connector);
 	connector->polled = DRM_CONNECTOR_POLL_HPD;
 	return drm_connector_attach_encoder(connector, &head->encoder);
 }
