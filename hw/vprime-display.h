@@ -1,7 +1,9 @@
 /*
- * vprime display engine: state shared by the device and its registers
- * (vprime-display.c) and the scanout side (vprime-display-scanout.c:
- * fetch, composition, CRC, consoles).
+ * vprime display engine: state shared by the device (vprime-display.c:
+ * QOM, properties, reset, migration, hotplug), its heads
+ * (vprime-display-head.c: registers, latching, validation, vblank) and
+ * the scanout side (vprime-display-scanout.c: fetch, composition, CRC,
+ * consoles).
  *
  * Copyright (c) 2026 The vprime authors
  *
@@ -137,6 +139,23 @@ struct VPrimeDisplayState {
 /* Tiled fetch: the widest band of tiles one row of a plane can cover */
 #define VPRIME_DISP_BOUNCE_SIZE \
     ((VPRIME_DISP_MAX_DIM * 4 / VPRIME_TILE_WIDTH_BYTES + 1) * VPRIME_TILE_SIZE)
+
+static inline bool vprime_head_on(const VPrimeHead *h)
+{
+    return h->active.control & VPRIME_HEAD_CTRL_ENABLE;
+}
+
+/* vprime-display-head.c */
+/* Head registers, reg relative to VPRIME_HEAD_BASE; false: unknown */
+bool vprime_head_read(VPrimeHead *h, hwaddr reg, uint64_t *val);
+bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val);
+void vprime_head_reset(VPrimeHead *h);
+/* Record an event; interrupt if it is enabled */
+void vprime_head_event(VPrimeHead *h, uint32_t ev);
+/* The vblank timer's callback */
+void vprime_head_vblank(void *opaque);
+/* Replace a plane's latched page list (takes ownership of pages) */
+void vprime_plane_set_pages(VPrimePlane *pl, uint64_t *pages, uint32_t n);
 
 /* Bytes per pixel of a VPRIME_FMT_*, 0 for an unknown format */
 uint32_t vprime_disp_format_cpp(uint32_t format);

@@ -1,0 +1,664 @@
+/*
+ * vprime-display heads: registers, latching, validation, vblank timing.
+ *
+ * The guest writes shadow registers; UPDATE makes the head latch them at
+ * the next vblank (at once while it is off), checking every field against
+ * the mode and the engine's limits and reading the page lists once.  The
+ * vblank is a QEMU_CLOCK_VIRTUAL timer at the mode's exact period.
+ *
+ * Copyright (c) 2026 The vprime authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/log.h"
+#include "qemu/bswap.h"
+#include "hw/pci/pci_device.h"
+#include "system/dma.h"
+#include "vprime-display.h"
+#include "trace.h"
+
+static hwaddr head_reg(const VPrimeHead *h, hwaddr reg)
+{
+    return VPRIME_HEAD_BASE(h->idx) + reg;
+}
+
+static hwaddr plane_reg(const VPrimeHead *h, unsigned p, hwaddr reg)
+{
+    return VPRIME_HEAD_BASE(h->idx) + VPRIME_PLANE_BASE(p) + reg;
+}
+
+/* Vblank period of a validated mode, in ns of the device clock */
+static uint64_t mode_period_ns(const VPrimeHeadRegs *r)
+{
+    uint64_t pixels = (uint64_t)VPRIME_X(r->mode_total) *
+                      VPRIME_Y(r->mode_total);
+
+    return pixels * 1000000 / r->mode_clock;
+}
+
+/*
+ * An event happened on a head: it is recorded in EVENTS whether enabled
+ * or not, and each occurrence of an enabled one is an interrupt (one
+ * MSI-X message on the head's vector).
+ */
+void vprime_head_event(VPrimeHead *h, uint32_t ev)
+{
+    VPrimeDisplayState *s = h->s;
+
+    h->events |= ev;
+    trace_vprime_disp_event(s->core.name, h->idx, ev, h->events,
+                            h->event_enable);
+    if (ev & h->event_enable) {
+        vprime_core_raise(&s->core, VPRIME_IRQ_HEAD(h->idx));
+    }
+}
+
+/* ---- validation at latch ---------------------------------------------- */
+
+/* Does [addr, addr + len) lie below 2^dma-mask? */
+static bool dma_reachable(VPrimeDisplayState *s, uint64_t addr, uint64_t len)
+{
+    uint64_t last = addr + len - 1;
+
+    if (!len) {
+        return true;
+    }
+    if (last < addr) {
+        return false;           /* wraps around 2^64 */
+    }
+    return s->dma_bits >= 64 || !(last >> s->dma_bits);
+}
+
+static bool mode_valid(const VPrimeHeadRegs *r, const char **why)
+{
+    uint32_t hd = VPRIME_X(r->mode_size), vd = VPRIME_Y(r->mode_size);
+    uint32_t ht = VPRIME_X(r->mode_total), vt = VPRIME_Y(r->mode_total);
+    uint64_t refresh;
+
+    if (hd < 1 || vd < 1 || hd > VPRIME_DISP_MAX_DIM ||
+        vd > VPRIME_DISP_MAX_DIM) {
+        *why = "mode size out of range";
+        return false;
+    }
+    if (ht < hd || vt < vd) {
+        *why = "mode totals smaller than the visible size";
+        return false;
+    }
+    if (!r->mode_clock) {
+        *why = "pixel clock is zero";
+        return false;
+    }
+    refresh = (uint64_t)r->mode_clock * 1000000 / ((uint64_t)ht * vt);
+    if (refresh < VPRIME_DISP_REFRESH_MIN_MHZ ||
+        refresh > VPRIME_DISP_REFRESH_MAX_MHZ) {
+        *why = "refresh rate out of range";
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Check one enabled plane against the mode it will be shown on and read
+ * its page list.  Returns 0, or a VPRIME_HEAD_ERR_* with the register it
+ * concerns and why.  On success *pages holds the list (NULL for CONTIG).
+ */
+static uint32_t plane_validate(VPrimeHead *h, unsigned p,
+                               const VPrimePlaneRegs *r,
+                               uint64_t **pages, uint32_t *npages,
+                               hwaddr *reg, const char **why)
+{
+    VPrimeDisplayState *s = h->s;
+    uint32_t hd = VPRIME_X(h->active.mode_size);
+    uint32_t vd = VPRIME_Y(h->active.mode_size);
+    uint32_t sx = VPRIME_X(r->src_pos), sy = VPRIME_Y(r->src_pos);
+    uint32_t w = VPRIME_X(r->size), hh = VPRIME_Y(r->size);
+    uint32_t dx = VPRIME_X(r->dst_pos), dy = VPRIME_Y(r->dst_pos);
+    uint32_t cpp = vprime_disp_format_cpp(r->format);
+    uint64_t row_end = (uint64_t)(sx + w) * cpp;
+    g_autofree uint64_t *list = NULL;
+    uint32_t n, i;
+
+    *pages = NULL;
+    *npages = 0;
+    if (!cpp) {
+        *reg = VPRIME_PL_FORMAT;
+        *why = "unknown format";
+        return VPRIME_HEAD_ERR_FORMAT;
+    }
+    if (r->layout != VPRIME_LAYOUT_LINEAR && r->layout != VPRIME_LAYOUT_TILED) {
+        *reg = VPRIME_PL_LAYOUT;
+        *why = "unknown layout";
+        return VPRIME_HEAD_ERR_LAYOUT;
+    }
+    *reg = VPRIME_PL_SIZE;
+    if (!w || !hh) {
+        *why = "empty plane";
+        return VPRIME_HEAD_ERR_RECT;
+    }
+    if (p == VPRIME_PLANE_CURSOR &&
+        (w > VPRIME_DISP_CURSOR_MAX || hh > VPRIME_DISP_CURSOR_MAX)) {
+        *why = "cursor larger than VPRIME_DISP_CURSOR_MAX";
+        return VPRIME_HEAD_ERR_RECT;
+    }
+    if ((uint64_t)dx + w > hd || (uint64_t)dy + hh > vd) {
+        *reg = VPRIME_PL_DST_POS;
+        *why = "destination outside the mode";
+        return VPRIME_HEAD_ERR_RECT;
+    }
+    if (!r->fb_size || r->fb_size > VPRIME_DISP_FB_MAX) {
+        *reg = VPRIME_PL_FB_SIZE;
+        *why = "buffer size zero or above VPRIME_DISP_FB_MAX";
+        return VPRIME_HEAD_ERR_FB_SIZE;
+    }
+    if (r->layout == VPRIME_LAYOUT_LINEAR) {
+        if (r->pitch < row_end || r->pitch % cpp) {
+            *reg = VPRIME_PL_PITCH;
+            *why = "linear pitch smaller than a row or not a pixel multiple";
+            return VPRIME_HEAD_ERR_PITCH;
+        }
+        if (r->offset + (uint64_t)(sy + hh - 1) * r->pitch + row_end >
+            r->fb_size) {
+            *reg = VPRIME_PL_SRC_POS;
+            *why = "source rectangle outside the buffer";
+            return VPRIME_HEAD_ERR_RECT;
+        }
+    } else {
+        if (r->pitch % VPRIME_TILE_WIDTH_BYTES || r->pitch < row_end) {
+            *reg = VPRIME_PL_PITCH;
+            *why = "tiled pitch not a multiple of 128 or smaller than a row";
+            return VPRIME_HEAD_ERR_PITCH;
+        }
+        if (r->offset % VPRIME_TILE_SIZE) {
+            *reg = VPRIME_PL_OFFSET;
+            *why = "tiled buffer offset not 4 KiB aligned";
+            return VPRIME_HEAD_ERR_ALIGN;
+        }
+        if (r->offset + (uint64_t)ROUND_UP(sy + hh, VPRIME_TILE_HEIGHT) *
+            r->pitch > r->fb_size) {
+            *reg = VPRIME_PL_SRC_POS;
+            *why = "source tile rows outside the buffer";
+            return VPRIME_HEAD_ERR_RECT;
+        }
+    }
+
+    *reg = VPRIME_PL_ADDR_LO;
+    if (r->control & VPRIME_PL_CTRL_CONTIG) {
+        if (r->addr % VPRIME_DISP_PAGE_SIZE) {
+            *why = "contiguous buffer not 4 KiB aligned";
+            return VPRIME_HEAD_ERR_ALIGN;
+        }
+        if (!dma_reachable(s, r->addr, r->fb_size)) {
+            *why = "buffer beyond the DMA mask";
+            return VPRIME_HEAD_ERR_DMA_MASK;
+        }
+        return 0;
+    }
+    if (!(s->caps & VPRIME_DISP_CAP_SCATTER)) {
+        *reg = VPRIME_PL_CONTROL;
+        *why = "page list on a contiguous-only engine";
+        return VPRIME_HEAD_ERR_CONTIG;
+    }
+    if (r->addr % sizeof(uint64_t)) {
+        *why = "page list not 8-byte aligned";
+        return VPRIME_HEAD_ERR_ALIGN;
+    }
+    n = DIV_ROUND_UP(r->fb_size, VPRIME_DISP_PAGE_SIZE);
+    if (!dma_reachable(s, r->addr, (uint64_t)n * sizeof(uint64_t))) {
+        *why = "page list beyond the DMA mask";
+        return VPRIME_HEAD_ERR_DMA_MASK;
+    }
+    list = g_new(uint64_t, n);
+    if (pci_dma_read(PCI_DEVICE(s), r->addr, list, n * sizeof(uint64_t)) !=
+        MEMTX_OK) {
+        *why = "page list not readable by DMA";
+        return VPRIME_HEAD_ERR_PAGE_LIST;
+    }
+    s->stat_read[vprime_core_dma_target(&s->core, r->addr, false)] +=
+        n * sizeof(uint64_t);
+    for (i = 0; i < n; i++) {
+        list[i] = le64_to_cpu(list[i]);
+        if (list[i] % VPRIME_DISP_PAGE_SIZE) {
+            *why = "page address not 4 KiB aligned";
+            return VPRIME_HEAD_ERR_ALIGN;
+        }
+        if (!dma_reachable(s, list[i], VPRIME_DISP_PAGE_SIZE)) {
+            *why = "page beyond the DMA mask";
+            return VPRIME_HEAD_ERR_DMA_MASK;
+        }
+    }
+    trace_vprime_disp_page_list(s->core.name, h->idx, p, r->addr, n);
+    *pages = g_steal_pointer(&list);
+    *npages = n;
+    return 0;
+}
+
+/* A refused configuration: HEAD_ERROR, event ERROR, the error interrupt */
+static void head_refuse(VPrimeHead *h, unsigned plane, uint32_t reason,
+                        hwaddr reg, const char *why)
+{
+    VPrimeDisplayState *s = h->s;
+
+    trace_vprime_disp_refuse(s->core.name, h->idx, plane, reason);
+    h->error = reason | plane << VPRIME_HEAD_ERR_PLANE_SHIFT;
+    vprime_head_event(h, VPRIME_HEAD_EV_ERROR);
+    if (plane == VPRIME_HEAD_ERR_PLANE_HEAD) {
+        vprime_core_guest_error(&s->core, VPRIME_ERR_DISPLAY, reg,
+                                "head %u: update refused: %s", h->idx, why);
+    } else {
+        vprime_core_guest_error(&s->core, VPRIME_ERR_DISPLAY, reg,
+                                "head %u plane %u: refused: %s", h->idx,
+                                plane, why);
+    }
+}
+
+void vprime_plane_set_pages(VPrimePlane *pl, uint64_t *pages, uint32_t n)
+{
+    g_free(pl->pages);
+    pl->pages = pages;
+    pl->npages = n;
+}
+
+static void head_start_timer(VPrimeHead *h, int64_t from)
+{
+    h->deadline = from + mode_period_ns(&h->active);
+    timer_mod(h->timer, h->deadline);
+}
+
+/*
+ * Latch the shadow registers (UPDATE at a vblank, or at once).  A head
+ * level refusal keeps the whole active configuration; a plane refusal
+ * turns off only that plane.  Either way the update is done: FLIP_DONE.
+ * Returns true if the head was off and is now on.
+ */
+static bool head_latch(VPrimeHead *h)
+{
+    VPrimeDisplayState *s = h->s;
+    const VPrimeHeadRegs *n = &h->shadow;
+    bool was_on = vprime_head_on(h);
+    bool turned_on = false;
+    const char *why = NULL;
+    unsigned p;
+
+    h->pending = false;
+    if (n->control & ~VPRIME_HEAD_CTRL_ENABLE) {
+        head_refuse(h, VPRIME_HEAD_ERR_PLANE_HEAD, VPRIME_HEAD_ERR_CONTROL,
+                    head_reg(h, VPRIME_HEAD_CONTROL), "reserved CONTROL bits");
+        goto done;
+    }
+    if ((n->control & VPRIME_HEAD_CTRL_ENABLE) && !mode_valid(n, &why)) {
+        head_refuse(h, VPRIME_HEAD_ERR_PLANE_HEAD, VPRIME_HEAD_ERR_MODE,
+                    head_reg(h, VPRIME_HEAD_MODE_SIZE), why);
+        goto done;
+    }
+
+    h->active = *n;
+    trace_vprime_disp_latch(s->core.name, h->idx, n->control, n->mode_size);
+    if (!vprime_head_on(h)) {
+        for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+            h->plane[p].active = (VPrimePlaneRegs) { 0 };
+            vprime_plane_set_pages(&h->plane[p], NULL, 0);
+        }
+        if (was_on) {
+            timer_del(h->timer);
+            h->dirty = false;
+            vprime_disp_release_mode(h);
+            vprime_disp_present(h);
+        }
+        goto done;
+    }
+
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        VPrimePlane *pl = &h->plane[p];
+        VPrimePlaneRegs r = pl->shadow;
+        uint64_t *pages = NULL;
+        uint32_t npages = 0, reason = 0;
+        hwaddr reg = VPRIME_PL_CONTROL;
+
+        if (r.control & ~VPRIME_PL_CTRL_VALID_MASK) {
+            reason = VPRIME_HEAD_ERR_CONTROL;
+            why = "reserved plane CONTROL bits";
+        } else if (r.control & VPRIME_PL_CTRL_ENABLE) {
+            reason = plane_validate(h, p, &r, &pages, &npages, &reg, &why);
+        }
+        if (reason) {
+            head_refuse(h, p, reason, plane_reg(h, p, reg), why);
+            r.control &= ~VPRIME_PL_CTRL_ENABLE;
+        }
+        pl->active = r;
+        vprime_plane_set_pages(pl, pages, npages);
+    }
+    vprime_disp_set_mode(h);
+    h->dirty = true;
+    if (!was_on) {
+        head_start_timer(h, qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+        turned_on = true;
+    }
+
+done:
+    h->stat_flips++;
+    s->stat_flips++;
+    vprime_head_event(h, VPRIME_HEAD_EV_FLIP_DONE);
+    return turned_on;
+}
+
+static void head_compose(VPrimeHead *h)
+{
+    uint32_t ev;
+
+    h->dirty = false;
+    ev = vprime_disp_compose(h);
+    if (ev) {
+        vprime_head_event(h, ev);
+    }
+}
+
+/* UPDATE: latch at the next vblank, or at once when nothing is scanning */
+static void head_update(VPrimeHead *h)
+{
+    if (!vprime_head_on(h) || !(h->shadow.control & VPRIME_HEAD_CTRL_ENABLE)) {
+        if (head_latch(h)) {
+            head_compose(h);
+        }
+        return;
+    }
+    h->pending = true;
+}
+
+/*
+ * Vblank.  Deadlines advance by exactly one period; if the main loop ran
+ * late by whole periods, FRAME counts the missed vblanks too and the
+ * timestamp is that of the latest one (one event for all).
+ */
+void vprime_head_vblank(void *opaque)
+{
+    VPrimeHead *h = opaque;
+    VPrimeDisplayState *s = h->s;
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    uint64_t period = mode_period_ns(&h->active);
+    uint64_t n = 1;
+
+    if (now > h->deadline) {
+        n += (now - h->deadline) / period;
+    }
+    h->vblank_ts = h->deadline + (n - 1) * period;
+    h->frame += n;
+    h->stat_vblanks += n;
+    s->stat_vblanks += n;
+    trace_vprime_disp_vblank(s->core.name, h->idx, h->frame, h->vblank_ts);
+
+    if (h->pending) {
+        head_latch(h);
+    }
+    if (vprime_head_on(h)) {
+        if (h->dirty) {
+            head_compose(h);
+        }
+        head_start_timer(h, h->vblank_ts);
+    }
+    vprime_head_event(h, VPRIME_HEAD_EV_VBLANK);
+}
+
+/* ---- registers -------------------------------------------------------- */
+
+static uint32_t plane_regs_read(const VPrimePlaneRegs *r, hwaddr reg,
+                                bool *ok)
+{
+    *ok = true;
+    switch (reg) {
+    case VPRIME_PL_CONTROL:
+        return r->control;
+    case VPRIME_PL_FORMAT:
+        return r->format;
+    case VPRIME_PL_LAYOUT:
+        return r->layout;
+    case VPRIME_PL_PITCH:
+        return r->pitch;
+    case VPRIME_PL_ADDR_LO:
+        return (uint32_t)r->addr;
+    case VPRIME_PL_ADDR_HI:
+        return r->addr >> 32;
+    case VPRIME_PL_FB_SIZE:
+        return r->fb_size;
+    case VPRIME_PL_OFFSET:
+        return r->offset;
+    case VPRIME_PL_SRC_POS:
+        return r->src_pos;
+    case VPRIME_PL_SIZE:
+        return r->size;
+    case VPRIME_PL_DST_POS:
+        return r->dst_pos;
+    }
+    *ok = false;
+    return 0;
+}
+
+static bool plane_regs_write(VPrimePlaneRegs *r, hwaddr reg, uint32_t val)
+{
+    switch (reg) {
+    case VPRIME_PL_CONTROL:
+        r->control = val;
+        return true;
+    case VPRIME_PL_FORMAT:
+        r->format = val;
+        return true;
+    case VPRIME_PL_LAYOUT:
+        r->layout = val;
+        return true;
+    case VPRIME_PL_PITCH:
+        r->pitch = val;
+        return true;
+    case VPRIME_PL_ADDR_LO:
+        r->addr = deposit64(r->addr, 0, 32, val);
+        return true;
+    case VPRIME_PL_ADDR_HI:
+        r->addr = deposit64(r->addr, 32, 32, val);
+        return true;
+    case VPRIME_PL_FB_SIZE:
+        r->fb_size = val;
+        return true;
+    case VPRIME_PL_OFFSET:
+        r->offset = val;
+        return true;
+    case VPRIME_PL_SRC_POS:
+        r->src_pos = val;
+        return true;
+    case VPRIME_PL_SIZE:
+        r->size = val;
+        return true;
+    case VPRIME_PL_DST_POS:
+        r->dst_pos = val;
+        return true;
+    }
+    return false;
+}
+
+bool vprime_head_read(VPrimeHead *h, hwaddr reg, uint64_t *val)
+{
+    if (reg >= VPRIME_PLANE_BASE(0) &&
+        reg < VPRIME_PLANE_BASE(VPRIME_DISP_PLANES)) {
+        unsigned p = (reg - VPRIME_PLANE_BASE(0)) / VPRIME_PL_REGS_SIZE;
+        bool ok;
+
+        *val = plane_regs_read(&h->plane[p].shadow,
+                               reg - VPRIME_PLANE_BASE(p), &ok);
+        return ok;
+    }
+    if (reg >= VPRIME_HEAD_EDID && reg < VPRIME_HEAD_EDID + VPRIME_EDID_MAX) {
+        *val = h->connected ? ldl_le_p(h->edid + reg - VPRIME_HEAD_EDID) : 0;
+        return true;
+    }
+    switch (reg) {
+    case VPRIME_HEAD_CONTROL:
+        *val = h->shadow.control;
+        return true;
+    case VPRIME_HEAD_MODE_SIZE:
+        *val = h->shadow.mode_size;
+        return true;
+    case VPRIME_HEAD_MODE_TOTAL:
+        *val = h->shadow.mode_total;
+        return true;
+    case VPRIME_HEAD_MODE_CLOCK:
+        *val = h->shadow.mode_clock;
+        return true;
+    case VPRIME_HEAD_UPDATE:
+    case VPRIME_HEAD_DAMAGE:
+        *val = 0;   /* write-only */
+        return true;
+    case VPRIME_HEAD_STATUS:
+        *val = (h->connected ? VPRIME_HEAD_STATUS_CONNECTED : 0) |
+               (vprime_head_on(h) ? VPRIME_HEAD_STATUS_ACTIVE : 0) |
+               (h->pending ? VPRIME_HEAD_STATUS_PENDING : 0);
+        return true;
+    case VPRIME_HEAD_EVENTS:
+        *val = h->events;
+        return true;
+    case VPRIME_HEAD_EVENT_ENABLE:
+        *val = h->event_enable;
+        return true;
+    case VPRIME_HEAD_FRAME:
+        *val = h->frame;
+        return true;
+    case VPRIME_HEAD_VBLANK_TS_LO:
+        *val = (uint32_t)h->vblank_ts;
+        return true;
+    case VPRIME_HEAD_VBLANK_TS_HI:
+        *val = h->vblank_ts >> 32;
+        return true;
+    case VPRIME_HEAD_CRC_CONTROL:
+        *val = h->crc_control;
+        return true;
+    case VPRIME_HEAD_CRC:
+        *val = h->crc;
+        return true;
+    case VPRIME_HEAD_CRC_FRAME:
+        *val = h->crc_frame;
+        return true;
+    case VPRIME_HEAD_ERROR:
+        *val = h->error;
+        return true;
+    case VPRIME_HEAD_EDID_SIZE:
+        *val = h->connected ? h->edid_size : 0;
+        return true;
+    }
+    return false;
+}
+
+static bool head_bad_value(VPrimeHead *h, hwaddr reg, uint64_t val,
+                           const char *why)
+{
+    vprime_core_guest_error(&h->s->core, VPRIME_ERR_BAD_VALUE,
+                            head_reg(h, reg), "head %u: 0x%" PRIx64
+                            " rejected: %s", h->idx, val, why);
+    return true;
+}
+
+bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
+{
+    if (reg >= VPRIME_PLANE_BASE(0) &&
+        reg < VPRIME_PLANE_BASE(VPRIME_DISP_PLANES)) {
+        unsigned p = (reg - VPRIME_PLANE_BASE(0)) / VPRIME_PL_REGS_SIZE;
+
+        return plane_regs_write(&h->plane[p].shadow,
+                                reg - VPRIME_PLANE_BASE(p), val);
+    }
+    if (reg >= VPRIME_HEAD_EDID && reg < VPRIME_HEAD_EDID + VPRIME_EDID_MAX) {
+        goto read_only;
+    }
+    switch (reg) {
+    case VPRIME_HEAD_CONTROL:
+        h->shadow.control = val;
+        return true;
+    case VPRIME_HEAD_MODE_SIZE:
+        h->shadow.mode_size = val;
+        return true;
+    case VPRIME_HEAD_MODE_TOTAL:
+        h->shadow.mode_total = val;
+        return true;
+    case VPRIME_HEAD_MODE_CLOCK:
+        h->shadow.mode_clock = val;
+        return true;
+    case VPRIME_HEAD_UPDATE:
+        if (val != 1) {
+            return head_bad_value(h, reg, val, "UPDATE takes only 1");
+        }
+        head_update(h);
+        return true;
+    case VPRIME_HEAD_EVENTS:
+        h->events &= ~val;
+        return true;
+    case VPRIME_HEAD_EVENT_ENABLE:
+        if (val & ~VPRIME_HEAD_EV_VALID_MASK) {
+            return head_bad_value(h, reg, val, "reserved EVENT_ENABLE bits");
+        }
+        h->event_enable = val;
+        return true;
+    case VPRIME_HEAD_CRC_CONTROL:
+        if (val > 1) {
+            return head_bad_value(h, reg, val, "CRC_CONTROL takes 0 or 1");
+        }
+        if (val && !h->crc_control) {
+            h->dirty = true;    /* the next vblank composes and checksums */
+        }
+        h->crc_control = val;
+        return true;
+    case VPRIME_HEAD_ERROR:
+        h->error &= ~val;
+        return true;
+    case VPRIME_HEAD_DAMAGE:
+        if (val != 1) {
+            return head_bad_value(h, reg, val, "DAMAGE takes only 1");
+        }
+        h->dirty = true;
+        return true;
+    case VPRIME_HEAD_STATUS:
+    case VPRIME_HEAD_FRAME:
+    case VPRIME_HEAD_VBLANK_TS_LO:
+    case VPRIME_HEAD_VBLANK_TS_HI:
+    case VPRIME_HEAD_CRC:
+    case VPRIME_HEAD_CRC_FRAME:
+    case VPRIME_HEAD_EDID_SIZE:
+        goto read_only;
+    }
+    return false;
+
+read_only:
+    vprime_core_guest_error(&h->s->core, VPRIME_ERR_BAD_ACCESS,
+                            head_reg(h, reg), "head %u: write to read-only "
+                            "register 0x%" HWADDR_PRIx, h->idx, reg);
+    return true;
+}
+
+/* Which head a BAR offset belongs to, or NULL */
+void vprime_head_reset(VPrimeHead *h)
+{
+    unsigned p;
+
+    timer_del(h->timer);
+    h->shadow = h->active = (VPrimeHeadRegs) { 0 };
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        h->plane[p].shadow = h->plane[p].active = (VPrimePlaneRegs) { 0 };
+        vprime_plane_set_pages(&h->plane[p], NULL, 0);
+    }
+    h->pending = false;
+    h->events = 0;
+    h->event_enable = 0;
+    h->frame = 0;
+    h->vblank_ts = 0;
+    h->crc_control = 0;
+    h->crc = 0;
+    h->crc_frame = 0;
+    h->error = 0;
+    h->dirty = false;
+    h->deadline = 0;
+    vprime_disp_release_mode(h);
+    vprime_disp_present(h);
+}
+
+/*
+ * Device reset: registers and engine state only.  The RESET register uses
+ * this too, so unlike a PCI reset it leaves config space (BARs, MSI-X
+ * table) alone, as a GPU's own reset does.  Connectors stay as the host
+ * set them; counters are the host's and survive.
+ */
