@@ -206,27 +206,24 @@ static int vprime_crtc_set_crc_source(struct drm_crtc *crtc, const char *source)
 	spin_unlock_irq(&head->lock);
 	if (enable == was_on)
 		return 0;
-
 	if (enable) {
 		ret = drm_crtc_vblank_get(crtc);
 		if (ret)
 			return ret;
 	}
-	if (!drm_dev_enter(crtc->dev, &idx)) {
-		ret = -ENODEV;
-		goto out_put;
-	}
+
 	spin_lock_irq(&head->lock);
 	head->crc_on = enable;
-	head->crc_start = vprime_head_read(head, VPRIME_HEAD_FRAME);
-	vprime_head_write(head, VPRIME_HEAD_CRC_CONTROL, enable);
+	if (drm_dev_enter(crtc->dev, &idx)) {
+		head->crc_start = vprime_head_read(head, VPRIME_HEAD_FRAME);
+		vprime_head_write(head, VPRIME_HEAD_CRC_CONTROL, enable);
+		drm_dev_exit(idx);
+	}
 	spin_unlock_irq(&head->lock);
-	drm_dev_exit(idx);
-	if (enable)
-		return 0;
-out_put:
-	drm_crtc_vblank_put(crtc);
-	return ret;
+
+	if (!enable)
+		drm_crtc_vblank_put(crtc);
+	return 0;
 }
 
 /* In the interrupt, after drm_crtc_handle_vblank(): one entry per vblank. */
