@@ -630,7 +630,7 @@ read_only:
     return true;
 }
 
-/* Which head a BAR offset belongs to, or NULL */
+/* Every register of the head; the connector is the host's and stays */
 void vprime_head_reset(VPrimeHead *h)
 {
     unsigned p;
@@ -655,10 +655,3 @@ void vprime_head_reset(VPrimeHead *h)
     vprime_disp_release_mode(h);
     vprime_disp_present(h);
 }
-
-/*
- * Device reset: registers and engine state only.  The RESET register uses
- * this too, so unlike a PCI reset it leaves config space (BARs, MSI-X
- * table) alone, as a GPU's own reset does.  Connectors stay as the host
- * set them; counters are the host's and survive.
- */

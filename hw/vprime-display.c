@@ -30,11 +30,14 @@
 #include "vprime-display.h"
 #include "trace.h"
 
+/* ---- BAR 0 ------------------------------------------------------------ */
+
 static VPrimeHead *head_of(VPrimeDisplayState *s, unsigned h)
 {
     return &s->head[h];
 }
 
+/* Which head a BAR offset belongs to, or NULL */
 static VPrimeHead *head_at(VPrimeDisplayState *s, hwaddr addr, hwaddr *reg)
 {
     unsigned h;
@@ -102,6 +105,12 @@ static bool vprime_display_write(void *opaque, hwaddr addr, uint64_t val)
 
 /* ---- reset, hotplug, properties --------------------------------------- */
 
+/*
+ * Device reset: registers and engine state only.  The RESET register uses
+ * this too, so unlike a PCI reset it leaves config space (BARs, MSI-X
+ * table) alone, as a GPU's own reset does.  Connectors stay as the host
+ * set them; counters are the host's and survive.
+ */
 static void vprime_display_reset(VPrimeDisplayState *s)
 {
     unsigned i;
