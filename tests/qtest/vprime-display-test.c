@@ -36,6 +36,8 @@
 /* Guest physical addresses nothing decodes (q35 with 512 MiB of RAM) */
 #define UNASSIGNED      0x10000000000ULL
 #define ABOVE_4G        0x100000000ULL
+/* The PC firmware's ROM, mapped just below 4 GiB */
+#define BIOS_ROM        0xfffc0000ULL
 
 typedef struct Disp {
     QTestState *qts;
@@ -1692,13 +1694,23 @@ static void test_counters(void)
     hwr(&d, 0, VPRIME_HEAD_CRC_CONTROL, 1);
     step_to_vblank(&d, 0, &mode_a);
     g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==, 4);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-sysram"), ==, 4 * bytes);
     g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_CRC_FRAME), ==,
                      hrd(&d, 0, VPRIME_HEAD_FRAME));
     g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-peer"), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-other"), ==, 0);
+
+    /* scanning the firmware ROM below 4 GiB is neither RAM nor a peer */
+    set_plane(&d, 0, 0, &c, BIOS_ROM, 0);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-other"), ==, bytes);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-sysram"), ==, 4 * bytes);
 
     /* a device reset keeps the host's counters; stats-reset clears them */
     wr(&d, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
-    g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==, 4);
+    g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==, 5);
     r = qtest_qmp(d.qts, "{'execute': 'qom-set', 'arguments': "
                   "{'path': '/machine/peripheral/dut', "
                   "'property': 'stats-reset', 'value': true}}");
@@ -1709,6 +1721,7 @@ static void test_counters(void)
     g_assert_cmpuint(qom_u64(&d, "stat-flips"), ==, 0);
     g_assert_cmpuint(qom_u64(&d, "stat-underruns"), ==, 0);
     g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-sysram"), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-other"), ==, 0);
     g_assert_cmpuint(qom_u64(&d, "head0-vblanks"), ==, 0);
     g_assert_cmpuint(qom_u64(&d, "head0-flips"), ==, 0);
     g_assert_cmpuint(qom_u64(&d, "head0-frames-composed"), ==, 0);
