@@ -456,8 +456,11 @@ int fb_new(struct kms *k, struct fb *f, uint32_t w, uint32_t h,
 	handles[0] = f->handle;
 	pitches[0] = f->pitch;
 	mods[0] = modifier;
+	/* linear without the modifier flag: drivers without modifier support
+	 * (virtio-gpu in the benchmark) refuse the flag itself */
 	if (drmModeAddFB2WithModifiers(k->fd, w, h, format, handles, pitches,
 				       offsets, mods, &f->fb_id,
+				       modifier == DRM_FORMAT_MOD_LINEAR ? 0 :
 				       DRM_MODE_FB_MODIFIERS))
 		return -errno;
 	return 0;
@@ -558,7 +561,8 @@ void kms_disable_all(struct kms *k)
 		add_prop(req, k->fd, hd->crtc, DRM_MODE_OBJECT_CRTC, "MODE_ID", 0);
 		add_prop(req, k->fd, hd->crtc, DRM_MODE_OBJECT_CRTC, "ACTIVE", 0);
 		for (p = 0; p < VPRIME_DISP_PLANES; p++)
-			plane_props(req, k, hd->plane[p], 0, NULL, 0, 0, 0, 0, 0, 0);
+			if (hd->plane[p])
+				plane_props(req, k, hd->plane[p], 0, NULL, 0, 0, 0, 0, 0, 0);
 		CHECK(!drmModeAtomicCommit(k->fd, req, DRM_MODE_ATOMIC_ALLOW_MODESET, NULL),
 		      "turning head %d off: %s", i, strerror(errno));
 		drmModeAtomicFree(req);
