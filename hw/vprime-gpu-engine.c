@@ -563,6 +563,13 @@ static void engine_run(void *opaque)
             e->have_cmd = true;
             e->cmd_done = false;
             e->progress = 0;
+            if (e->cmd.opcode == VPRIME_OP_FILL ||
+                e->cmd.opcode == VPRIME_OP_PATTERN ||
+                e->cmd.opcode == VPRIME_OP_BLIT ||
+                e->cmd.opcode == VPRIME_OP_COPY) {
+                g_array_set_size(e->last_pages[false], 0);
+                g_array_set_size(e->last_pages[true], 0);
+            }
             e->done_at = now + engine_cost_ns(e, bytes);
             if (e->cmd.opcode != VPRIME_OP_NOP &&
                 e->cmd.opcode != VPRIME_OP_FENCE &&
@@ -577,7 +584,11 @@ static void engine_run(void *opaque)
             }
         }
         if (!e->cmd_done) {
-            int r = engine_work(e);
+            int r;
+
+            s->active = e;
+            r = engine_work(e);
+            s->active = NULL;
 
             if (r < 0) {
                 engine_retire(e);
@@ -793,12 +804,16 @@ void vprime_engine_init(VPrimeGpuState *s, unsigned idx)
     e->idx = idx;
     e->name = idx == VPRIME_ENGINE_RENDER ? "render" : "copy";
     e->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, engine_run, e);
+    e->last_pages[false] = g_array_new(false, false, sizeof(VPrimePageRef));
+    e->last_pages[true] = g_array_new(false, false, sizeof(VPrimePageRef));
 }
 
 void vprime_engine_fini(VPrimeEngine *e)
 {
     timer_free(e->timer);
     e->timer = NULL;
+    g_array_free(e->last_pages[false], true);
+    g_array_free(e->last_pages[true], true);
 }
 
 const VMStateDescription vmstate_vprime_engine = {

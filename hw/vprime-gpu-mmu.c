@@ -211,6 +211,40 @@ static void vprime_gpu_account(VPrimeGpuState *s, VPrimeMemKind kind,
     }
 }
 
+/*
+ * Note the pages a data command touched in its engine's log (the page
+ * after the last one noted, as rows walk a buffer in order, is not noted
+ * twice).  Bounded: a command touches at most a few hundred MiB.
+ */
+#define VPRIME_PAGE_LOG_MAX (256 * 1024)
+
+static void vprime_gpu_log(VPrimeGpuState *s, uint64_t addr, uint64_t len,
+                           bool vram, bool is_write)
+{
+    GArray *log;
+    uint64_t page;
+
+    if (!s->active || !len) {
+        return;
+    }
+    log = s->active->last_pages[is_write];
+    for (page = addr & ~(uint64_t)(VPRIME_GPU_PAGE_SIZE - 1);
+         page < addr + len && log->len < VPRIME_PAGE_LOG_MAX;
+         page += VPRIME_GPU_PAGE_SIZE) {
+        VPrimePageRef ref = { .addr = page, .vram = vram };
+
+        if (log->len) {
+            VPrimePageRef *last = &g_array_index(log, VPrimePageRef,
+                                                 log->len - 1);
+
+            if (last->addr == page && last->vram == vram) {
+                continue;
+            }
+        }
+        g_array_append_val(log, ref);
+    }
+}
+
 bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
                    uint64_t len, bool is_write)
 {
@@ -243,6 +277,7 @@ bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
             }
         }
         vprime_gpu_account(s, kind, n, is_write);
+        vprime_gpu_log(s, addr, n, vram, is_write);
         trace_vprime_gpu_dma(s->core.name, ctx, va, addr, n, kind, is_write);
         va += n;
         p += n;
@@ -309,6 +344,8 @@ bool vprime_gpu_copy(VPrimeGpuState *s, uint32_t ctx, uint64_t src,
             vprime_gpu_account(s, dv ? VPRIME_MEM_VRAM
                                      : vprime_gpu_classify(s, da, true),
                                n, true);
+            vprime_gpu_log(s, sa, n, sv, false);
+            vprime_gpu_log(s, da, n, dv, true);
             trace_vprime_gpu_dma(s->core.name, ctx, dst, da, n,
                                  dv ? VPRIME_MEM_VRAM : VPRIME_MEM_SYSRAM,
                                  true);

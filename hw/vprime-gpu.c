@@ -15,6 +15,7 @@
 #include "qemu/module.h"
 #include "qemu/units.h"
 #include "qapi/error.h"
+#include "qapi/visitor.h"
 #include "hw/pci/pci_device.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
@@ -186,6 +187,29 @@ static const VPrimeCoreOps vprime_gpu_core_ops = {
     .stats_reset = vprime_gpu_stats_reset,
 };
 
+/*
+ * <engine>-last-{read,write}-pages: the pages the engine's latest data
+ * command read or wrote, as DMA addresses (0x...) or VRAM offsets
+ * (vram:0x...), so the host can match them with a consumer's page list.
+ */
+static void engine_get_pages(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    GArray *log = opaque;
+    g_autoptr(GString) str = g_string_new("");
+    g_autofree char *val = NULL;
+    guint i;
+
+    for (i = 0; i < log->len; i++) {
+        VPrimePageRef *r = &g_array_index(log, VPrimePageRef, i);
+
+        g_string_append_printf(str, "%s%s0x%" PRIx64, i ? "," : "",
+                               r->vram ? "vram:" : "", r->addr);
+    }
+    val = g_string_free(g_steal_pointer(&str), false);
+    visit_type_str(v, name, &val, errp);
+}
+
 /* Counters over QMP (qom-get), next to the core's stat-* ones */
 static void vprime_gpu_add_stats(VPrimeGpuState *s)
 {
@@ -217,6 +241,16 @@ static void vprime_gpu_add_stats(VPrimeGpuState *s)
     object_property_add_uint64_ptr(obj, "stat-cmds-copy",
                                    &s->engine[VPRIME_ENGINE_COPY].stat_cmds,
                                    OBJ_PROP_FLAG_READ);
+    for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
+        VPrimeEngine *e = &s->engine[i];
+        g_autofree char *rd = g_strdup_printf("%s-last-read-pages", e->name);
+        g_autofree char *wr = g_strdup_printf("%s-last-write-pages", e->name);
+
+        object_property_add(obj, rd, "str", engine_get_pages, NULL, NULL,
+                            e->last_pages[false]);
+        object_property_add(obj, wr, "str", engine_get_pages, NULL, NULL,
+                            e->last_pages[true]);
+    }
 }
 
 static void vprime_gpu_realize(PCIDevice *pdev, Error **errp)

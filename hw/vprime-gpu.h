@@ -49,6 +49,11 @@ typedef enum VPrimeMemKind {
     VPRIME_MEM__MAX,
 } VPrimeMemKind;
 
+typedef struct VPrimePageRef {
+    uint64_t addr;              /* page-aligned */
+    bool vram;
+} VPrimePageRef;
+
 typedef struct VPrimeEngine {
     struct VPrimeGpuState *gpu;
     unsigned idx;
@@ -75,6 +80,12 @@ typedef struct VPrimeEngine {
 
     /* statistics */
     uint64_t stat_cmds;
+    /*
+     * Pages (DMA addresses, or VRAM offsets) the latest data command read
+     * and wrote, for the host to check that a consumer scans the very
+     * pages a producer wrote (QOM <engine>-last-{read,write}-pages).
+     */
+    GArray *last_pages[2];      /* of VPrimePageRef, [is_write] */
 } VPrimeEngine;
 
 struct VPrimeGpuState {
@@ -104,6 +115,7 @@ struct VPrimeGpuState {
     VPrimeTlbEntry tlb[VPRIME_TLB_ENTRIES];
     uint64_t rng;               /* jitter PRNG state, from seed */
     uint8_t *bounce;            /* data staging for chunked work */
+    VPrimeEngine *active;       /* engine doing data work, for its page log */
 
     /* statistics (QOM stat-*) */
     uint64_t stat_read[VPRIME_MEM__MAX];

@@ -569,6 +569,71 @@ static void test_vram(void)
     gpu_stop(&g);
 }
 
+static void check_str(Gpu *g, const char *prop, const char *want)
+{
+    QDict *r = qtest_qmp(g->qts, "{'execute': 'qom-get', 'arguments': "
+                         "{'path': '/machine/peripheral/dut', 'property': %s}}",
+                         prop);
+
+    g_assert_cmpstr(qdict_get_str(r, "return"), ==, want);
+    qobject_unref(r);
+}
+
+/*
+ * <engine>-last-{read,write}-pages name the pages the latest data command
+ * touched: VRAM offsets for VRAM, the DMA addresses for system memory
+ * (here in the reversed order map_sys gives them), cleared by the next
+ * data command, not by a fence.
+ */
+static void test_last_pages(void)
+{
+    const uint64_t vram_off = 2 * MiB;
+    uint64_t sys_pages[2];
+    g_autofree char *want_sys = NULL, *want_vram = NULL;
+    struct vprime_cmd c;
+    Gpu g;
+    int i;
+
+    gpu_start(&g, true, NULL);
+    for (i = 0; i < 2; i++) {
+        map_page(&g, g.root, GPU_VA + i * VPRIME_GPU_PAGE_SIZE,
+                 (vram_off + i * VPRIME_GPU_PAGE_SIZE) | VPRIME_PTE_VALID |
+                 VPRIME_PTE_WRITABLE | VPRIME_PTE_VRAM);
+    }
+    map_sys(&g, g.root, GPU_VA + MiB, 2 * VPRIME_GPU_PAGE_SIZE, sys_pages,
+            VPRIME_PTE_WRITABLE);
+    want_vram = g_strdup_printf("vram:0x%" PRIx64 ",vram:0x%" PRIx64,
+                                vram_off, vram_off + VPRIME_GPU_PAGE_SIZE);
+    want_sys = g_strdup_printf("0x%" PRIx64 ",0x%" PRIx64, sys_pages[0],
+                               sys_pages[1]);
+    check_str(&g, "render-last-write-pages", "");
+
+    c = (struct vprime_cmd) { .opcode = VPRIME_OP_PATTERN,
+        .rect = { .dst = GPU_VA, .pitch = 1024, .width = 256, .height = 8,
+                  .format = VPRIME_FMT_XRGB8888, .frame = 1, .tag = 1 } };
+    submit(&g, VPRIME_ENGINE_RENDER, &c);
+    check_str(&g, "render-last-write-pages", want_vram);
+    check_str(&g, "render-last-read-pages", "");
+
+    c = (struct vprime_cmd) { .opcode = VPRIME_OP_COPY,
+        .copy = { .src = GPU_VA, .dst = GPU_VA + MiB,
+                  .size = 2 * VPRIME_GPU_PAGE_SIZE } };
+    submit(&g, VPRIME_ENGINE_COPY, &c);
+    check_str(&g, "copy-last-read-pages", want_vram);
+    check_str(&g, "copy-last-write-pages", want_sys);
+    /* the copy engine's log is its own; submit() added fences: kept */
+    check_str(&g, "render-last-write-pages", want_vram);
+
+    /* the next data command replaces the log */
+    c = fill_cmd(GPU_VA + MiB + VPRIME_GPU_PAGE_SIZE, 64, 16, 1,
+                 VPRIME_FMT_XRGB8888, 0x1);
+    submit(&g, VPRIME_ENGINE_RENDER, &c);
+    g_free(want_sys);
+    want_sys = g_strdup_printf("0x%" PRIx64, sys_pages[1]);
+    check_str(&g, "render-last-write-pages", want_sys);
+    gpu_stop(&g);
+}
+
 /* ---- faults ------------------------------------------------------------ */
 
 static void check_fault(Gpu *g, uint32_t ctx, uint64_t va, uint32_t info)
@@ -1003,6 +1068,7 @@ int main(int argc, char **argv)
     add("ring-dma-error", test_ring_dma_error, true);
     add("reset-mid-job", test_reset_mid_job, true);
     qtest_add_func("/vprime-gpu/dgpu/vram", test_vram);
+    qtest_add_func("/vprime-gpu/dgpu/last-pages", test_last_pages);
     qtest_add_func("/vprime-gpu/dgpu/fault-vram-range", test_fault_vram_range);
     qtest_add_func("/vprime-gpu/igpu/fault-vram", test_fault_vram_on_igpu);
 
