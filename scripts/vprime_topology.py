@@ -71,6 +71,33 @@ class Gpu:
     def __init__(self, kind, vram=None):
         self.kind = kind
         self.vram = vram
+        self.timing = {}        # QOM timing properties (TIMING_KEYS)
+
+
+# The GPUs' timing model (hw/vprime-gpu.c): property -> smallest value
+TIMING_KEYS = {"throughput": 1, "latency-ns": 0, "jitter-ns": 0, "seed": 0}
+TIMING_MAX = 1 << 62
+
+
+def parse_gpu_timing(specs, gpus):
+    """['1:latency-ns=4000000,jitter-ns=1000'] -> timing set on gpus[1]."""
+    for spec in specs or []:
+        idx, _, props = spec.partition(":")
+        if not idx.isdigit() or not props:
+            raise TopologyError("--gpu-timing '%s' is invalid: use INDEX:KEY=VALUE[,KEY=VALUE] "
+                                "(INDEX counts --gpus from 0; keys %s)" % (spec, ", ".join(TIMING_KEYS)))
+        if int(idx) >= len(gpus):
+            raise TopologyError("--gpu-timing %s: there is no GPU %s, --gpus lists %d"
+                                % (spec, idx, len(gpus)))
+        for item in props.split(","):
+            key, _, val = item.partition("=")
+            if key not in TIMING_KEYS:
+                raise TopologyError("--gpu-timing %s: unknown key '%s': allowed are %s"
+                                    % (spec, key, ", ".join(TIMING_KEYS)))
+            if not val.isdigit() or not TIMING_KEYS[key] <= int(val) <= TIMING_MAX:
+                raise TopologyError("--gpu-timing %s: %s must be an integer from %d to %d"
+                                    % (spec, key, TIMING_KEYS[key], TIMING_MAX))
+            gpus[int(idx)].timing[key] = int(val)
 
 
 def parse_gpus(spec):
@@ -192,6 +219,7 @@ class Topology:
     def from_options(cls, opts):
         t = cls()
         t.gpus = parse_gpus(opts.gpus)
+        parse_gpu_timing(getattr(opts, "gpu_timing", None), t.gpus)
         t.heads = 0 if opts.no_display else parse_heads(str(opts.heads))
         if opts.iommu not in ("on", "off"):
             raise TopologyError("--iommu '%s' is invalid: allowed are on and off" % opts.iommu)
@@ -282,6 +310,7 @@ class Topology:
                 port += 1
                 devs.append({"driver": "vprime-dgpu", "id": "gpu%d" % i, "bus": port_bus(port),
                              "vram": g.vram})
+            devs[-1].update(g.timing)
         if self.heads:
             d = {"driver": "vprime-display", "id": "display0", "bus": "pcie.0",
                  "addr": "0x%x" % slot, "heads": self.heads}
