@@ -116,6 +116,16 @@ int test_kms_check_refusals(struct ctx *c);
 int test_gpu_import_display(struct ctx *c);
 int cmd_bench_kms(struct ctx *c);
 
+/* Optimus and multi-GPU scenarios: scenario.c */
+int test_scenario_optimus(struct ctx *c);
+int test_scenario_igpu(struct ctx *c);
+int test_scenario_afr(struct ctx *c);
+
+#define SCENARIO_TESTS \
+	{ "scenario-optimus", test_scenario_optimus }, \
+	{ "scenario-igpu", test_scenario_igpu }, \
+	{ "scenario-afr", test_scenario_afr },
+
 #define KMS_TESTS \
 	{ "kms-modeset", test_kms_modeset }, \
 	{ "kms-formats-crc", test_kms_formats_crc }, \
@@ -128,6 +138,7 @@ int cmd_bench_kms(struct ctx *c);
 	{ "kms-contiguous", test_kms_contiguous }, \
 	{ "kms-check-refusals", test_kms_check_refusals }, \
 	{ "gpu-import-display", test_gpu_import_display }, \
-	{ "bench-kms", cmd_bench_kms },
+	{ "bench-kms", cmd_bench_kms }, \
+	SCENARIO_TESTS	/* registered with the display tests they build on */
 
 #endif

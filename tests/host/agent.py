@@ -11,7 +11,19 @@ Requests:
   {"op": "qom-get", "path": DEV, "property": P}
   {"op": "screendump", "device": DEV, "head": N, "width": W, "height": H,
    "frame": F, "tag": T}     compare every pixel with VPRIME_PATTERN_XRGB
+   optional "save": NAME     also keep the screen as NAME.png
   {"op": "cputime"}          QEMU main-loop thread CPU seconds ("main_s")
+  {"op": "zero-copy", "name": N, "producer": GPU, "engine": E,
+   "display": DEV, "head": H, "plane": P, "frame_bytes": B,
+   "expect": {DEV: {COUNTER: VALUE}}}
+                             the proof that a handoff is zero-copy: every
+                             expected counter has its value; the display
+                             read exactly frame_bytes per composed frame,
+                             all from system RAM; and the plane scans the
+                             very pages engine E of the producer wrote
+                             (both translated to guest-physical addresses
+                             through the vIOMMU's page tables when there is
+                             one)
 
 Every screendump check is also recorded (self.checks) so the harness
 reports it as a host-side test case of its own.
@@ -71,6 +83,110 @@ def pattern_mismatches(w, h, rgb, frame, tag):
                     first.append("(%d,%d) %02x%02x%02x want %06x" % (x, y, row[3 * x], row[3 * x + 1],
                                                                       row[3 * x + 2], v))
     return bad, first
+
+
+def parse_pages(text):
+    """The page list of a display plane (head<N>-plane<P>-pages) or a GPU
+    engine (<engine>-last-write-pages) as [(addr, is_vram)]."""
+    if text.startswith("contig:"):
+        base, _, size = text[len("contig:"):].partition("+")
+        base, size = int(base, 16), int(size, 16)
+        return [(base + off, False) for off in range(0, size, PAGE)]
+    if text.startswith("pages:"):
+        text = text[len("pages:"):]
+    out = []
+    for item in filter(None, text.split(",")):
+        vram = item.startswith("vram:")
+        out.append((int(item[5:] if vram else item, 16), vram))
+    return out
+
+
+PAGE = 4096
+VTD_BASE = 0xfed90000           # Q35_HOST_BRIDGE_IOMMU_ADDR
+VTD_GSTS, VTD_RTADDR = 0x1c, 0x20
+VTD_GSTS_TES = 1 << 31
+VTD_RTADDR_SMT = 1 << 10
+VTD_ADDR_MASK = 0x000ffffffffff000
+VTD_CONTEXT_TT_PASS_THROUGH = 2
+VTD_SL_PS = 1 << 7
+
+
+class IommuWalker:
+    """Translates a device's DMA addresses to guest-physical ones the way
+    intel-iommu does (legacy mode: root table, context entry, second-level
+    page tables), reading the tables from guest memory over QMP.  Without
+    a vIOMMU, or with translation off, DMA addresses are guest-physical."""
+
+    def __init__(self, q, tmpdir, present):
+        self.q, self.tmp, self.tables = q, tmpdir, {}
+        self.enabled = False
+        if present:
+            gsts = self._reg(VTD_GSTS, 4)
+            self.enabled = bool(gsts & VTD_GSTS_TES)
+        if self.enabled:
+            rt = self._reg(VTD_RTADDR, 8)
+            if rt & VTD_RTADDR_SMT:
+                raise ValueError("the vIOMMU is in scalable mode; only legacy mode is walked")
+            self.root = rt & VTD_ADDR_MASK
+
+    def _reg(self, off, size):
+        out = self.q.execute("human-monitor-command",
+                             **{"command-line": "xp /1%sx 0x%x" % ("w" if size == 4 else "g",
+                                                                   VTD_BASE + off)})
+        return int(out.split(":")[1].split()[0], 16)
+
+    def _table(self, addr):
+        if addr not in self.tables:
+            path = os.path.join(self.tmp, "pt-%x.bin" % addr)
+            self.q.execute("pmemsave", val=addr, size=PAGE, filename=path)
+            with open(path, "rb") as f:
+                self.tables[addr] = f.read()
+            os.unlink(path)
+        return self.tables[addr]
+
+    def _u64(self, addr):
+        t = self._table(addr & ~(PAGE - 1))
+        return int.from_bytes(t[addr & (PAGE - 1):(addr & (PAGE - 1)) + 8], "little")
+
+    def translate(self, bdf, iova):
+        if not self.enabled:
+            return iova
+        bus, devfn = bdf
+        root_lo = self._u64(self.root + bus * 16)
+        if not root_lo & 1:
+            raise ValueError("no root entry for bus %d" % bus)
+        ctx = (root_lo & VTD_ADDR_MASK) + devfn * 16
+        lo, hi = self._u64(ctx), self._u64(ctx + 8)
+        if not lo & 1:
+            raise ValueError("no context entry for %02x:%02x.%x" % (bus, devfn >> 3, devfn & 7))
+        if (lo >> 2) & 3 == VTD_CONTEXT_TT_PASS_THROUGH:
+            return iova
+        table, levels = lo & VTD_ADDR_MASK, (hi & 7) + 2
+        for level in range(levels, 0, -1):
+            shift = 12 + 9 * (level - 1)
+            pte = self._u64(table + ((iova >> shift) & 0x1ff) * 8)
+            if not pte & 3:
+                raise ValueError("DMA address 0x%x is not mapped for %02x:%02x.%x"
+                                 % (iova, bus, devfn >> 3, devfn & 7))
+            if level == 1 or pte & VTD_SL_PS:
+                return (pte & VTD_ADDR_MASK & ~((1 << shift) - 1)) | (iova & ((1 << shift) - 1))
+            table = pte & VTD_ADDR_MASK
+        raise AssertionError("unreachable")
+
+
+def pci_bdfs(q):
+    """{qdev id: (bus, devfn)} as the guest numbered the buses."""
+    out = {}
+
+    def walk(devices):
+        for d in devices:
+            if d.get("qdev_id"):
+                out[d["qdev_id"]] = (d["bus"], d["slot"] << 3 | d["function"])
+            if d.get("pci_bridge", {}).get("devices"):
+                walk(d["pci_bridge"]["devices"])
+    for bus in q.execute("query-pci"):
+        walk(bus["devices"])
+    return out
 
 
 def qemu_pid(control_path):
@@ -153,6 +269,8 @@ class Agent(threading.Thread):
                     reply = {"ok": True, "value": q.qom_get(self._dev(req["path"]), req["property"])}
             elif op == "screendump":
                 reply = self.screendump(req)
+            elif op == "zero-copy":
+                reply = self.zero_copy(req)
             elif op == "cputime":
                 pid = qemu_pid(self.control_path)
                 reply = {"ok": pid is not None, "main_s": thread_cpu_s(pid) if pid else 0}
@@ -173,8 +291,14 @@ class Agent(threading.Thread):
         os.makedirs(self.keep_dir, exist_ok=True)
         with vprime_qmp.QMP(self.qmp_path) as q:
             q.execute("screendump", filename=path, device=req["device"], head=head, format="ppm")
+        if req.get("save"):
+            with vprime_qmp.QMP(self.qmp_path) as q:
+                q.execute("screendump", device=req["device"], head=head, format="png",
+                          filename=os.path.join(self.keep_dir, "%s.png" % os.path.basename(req["save"])))
         w, h, rgb = read_ppm(path)
         name = "screendump-%s-head%d" % (req["device"], head)
+        if req.get("save"):
+            name = "screendump-%s" % os.path.basename(req["save"])
         if (w, h) != (req["width"], req["height"]):
             detail = "screendump is %dx%d, the guest set %dx%d" % (w, h, req["width"], req["height"])
             self.checks.append((name, False, detail))
@@ -184,3 +308,63 @@ class Agent(threading.Thread):
                   % (w, h, req["frame"], req["tag"], bad, w * h, " ".join(first)))
         self.checks.append((name, bad == 0, detail))
         return {"ok": bad == 0, "detail": detail}
+
+    def zero_copy(self, req):
+        name = "zero-copy-%s" % req["name"]
+        disp, prod = self._dev(req["display"]), self._dev(req["producer"])
+        bad, notes = [], []
+        os.makedirs(self.keep_dir, exist_ok=True)
+        with vprime_qmp.QMP(self.qmp_path) as q:
+            for dev, counters in sorted(req.get("expect", {}).items()):
+                for prop, want in sorted(counters.items()):
+                    got = q.qom_get(self._dev(dev), prop)
+                    if got != want:
+                        bad.append("%s %s = %s, want %s" % (dev, prop, got, want))
+            composed = q.qom_get(disp, "stat-frames-composed")
+            flips = q.qom_get(disp, "stat-flips")
+            read = {k: q.qom_get(disp, "stat-bytes-read-%s" % k) for k in ("sysram", "peer", "other")}
+            plane = q.qom_get(disp, "head%d-plane%d-pages" % (req["head"], req["plane"]))
+            shown = parse_pages(plane)
+            # each latch of a scattered buffer reads its page list (8 bytes a page)
+            lists = flips * len(shown) * 8 if plane.startswith("pages:") else 0
+            if not composed:
+                bad.append("the display composed no frame")
+            if read != {"sysram": composed * req["frame_bytes"] + lists, "peer": 0, "other": 0}:
+                bad.append("display read %s for %d composed frames of %d bytes and %d page-list "
+                           "bytes (%d flips)" % (read, composed, req["frame_bytes"], lists, flips))
+            notes.append("display composed %d frames, read exactly %d bytes each (+ %d bytes of page "
+                         "lists for %d flips), all from system RAM" % (composed, req["frame_bytes"],
+                                                                       lists, flips))
+            wrote = parse_pages(q.qom_get(prod, "%s-last-write-pages" % req["engine"]))
+            bdfs = pci_bdfs(q)
+            iommu = "intel-iommu" in self._qemu_cmdline()
+            walker = IommuWalker(q, self.keep_dir, iommu)
+            try:
+                shown_pa = [walker.translate(bdfs[req["display"]], a) for a, _ in shown]
+                wrote_pa = [None if v else walker.translate(bdfs[req["producer"]], a) for a, v in wrote]
+            except (ValueError, KeyError) as e:
+                bad.append("cannot translate the page lists: %s" % e)
+                shown_pa = wrote_pa = []
+            if not shown_pa:
+                bad.append("the plane scans no pages")
+            elif None in wrote_pa:
+                bad.append("the producer's last write went to VRAM, which the display cannot scan")
+            elif set(shown_pa) != set(wrote_pa):
+                bad.append("the plane scans %d pages, %s's %s engine last wrote %d; %d in common"
+                           % (len(set(shown_pa)), req["producer"], req["engine"], len(set(wrote_pa)),
+                              len(set(shown_pa) & set(wrote_pa))))
+            else:
+                notes.append("the plane scans the %d pages %s's %s engine wrote (%s)"
+                             % (len(set(shown_pa)), req["producer"], req["engine"],
+                                "DMA addresses translated through the vIOMMU's page tables"
+                                if walker.enabled else "no vIOMMU: DMA addresses are guest-physical"))
+        detail = "; ".join(bad or notes)
+        self.checks.append((name, not bad, detail))
+        return {"ok": not bad, "detail": detail}
+
+    def _qemu_cmdline(self):
+        pid = qemu_pid(self.control_path)
+        if not pid:
+            return ""
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().replace(b"\0", b" ").decode(errors="replace")

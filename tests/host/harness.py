@@ -140,6 +140,10 @@ BAD_INPUTS = [
     ("bad-display", ["--display", "sdl"], ["--display", "none, vnc[:N] and gtk"]),
     ("bad-accel", ["--accel", "hvf"], ["--accel", "tcg, kvm and auto"]),
     ("bad-memory", ["--memory", "64M"], ["--memory", "256M to 16G"]),
+    ("gpu-timing-unknown-key", ["--gpu-timing", "1:speed=3"], ["unknown key 'speed'", "latency-ns"]),
+    ("gpu-timing-no-such-gpu", ["--gpu-timing", "5:seed=1"], ["no GPU 5"]),
+    ("gpu-timing-not-a-number", ["--gpu-timing", "0:latency-ns=soon"], ["latency-ns", "integer"]),
+    ("gpu-timing-zero-throughput", ["--gpu-timing", "0:throughput=0"], ["throughput", "from 1"]),
 ]
 
 
@@ -266,6 +270,20 @@ GUEST_TOPOLOGIES = [
     # a stricter display engine: physically contiguous buffers only
     ("contiguous-only", ["--gpus", "igpu", "--contiguous-only", "--display-mode", "640x480",
                          "--append", "vprime.tests=kms-contiguous,dmesg-clean"]),
+]
+
+
+# Optimus and multi-GPU scenarios (tests/guest/scenario.c), each with and
+# without the vIOMMU: an iGPU and two dGPUs, the second made slower (each
+# command takes 20 ms more) so that alternate-frame rendering must keep
+# order through its cross-device fences.  The host agent proves each
+# handoff zero-copy and compares a screendump of the last frame.
+SCENARIO_TESTS = "scenario-optimus,scenario-igpu,scenario-afr,dmesg-clean"
+SCENARIO_ARGS = ["--gpus", "igpu,dgpu,dgpu", "--gpu-timing", "2:latency-ns=20000000",
+                 "--append", "vprime.tests=" + SCENARIO_TESTS]
+SCENARIO_TOPOLOGIES = [
+    ("scenarios", SCENARIO_ARGS),
+    ("scenarios-iommu", SCENARIO_ARGS + ["--iommu", "on"]),
 ]
 
 
@@ -552,6 +570,7 @@ SUITES = {
     "guest": suite_guest,
     "fault": suite_fault,
     "zero-copy": suite_zero_copy,
+    "scenarios": lambda: suite_guest(SCENARIO_TOPOLOGIES),
     "libvirt": suite_libvirt,
 }
 
@@ -564,7 +583,8 @@ def main():
 
     t0 = time.time()
     suites = []
-    for name in opts.suite or ["qtest", "launcher", "guest", "fault", "zero-copy", "libvirt"]:
+    for name in opts.suite or ["qtest", "launcher", "guest", "fault", "zero-copy", "scenarios",
+                               "libvirt"]:
         suites += SUITES[name]()
     write_junit(suites, opts.junit)
     cases = [c for s in suites for c in s.cases]

@@ -1,0 +1,696 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Optimus and multi-GPU scenarios, end to end, as a compositor would run
+ * them on libdrm: a GPU renders each frame (the test pattern: frame number
+ * + device tag), the frame is handed to the display engine as a dma-buf
+ * and flipped behind the render's fence.  Each scenario checks, through
+ * the device's CRC of every composed frame, that every frame appears in
+ * order (none stale, none torn), then asks the host agent for the proof
+ * that the handoff was zero-copy (tests/host/agent.py "zero-copy": device
+ * counters and the pages the producer wrote vs the pages the plane scans).
+ * The scenario never maps a buffer it hands over; the GPU driver's
+ * migration count (its only copy path) must not move.
+ *
+ * vprime.frames=N on the kernel command line sets the frame count (the
+ * benchmark runs longer); results go to '# scenario' and '# bench' lines.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/sync_file.h>
+
+#include <drm_fourcc.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "guest-test.h"
+#include "kms-lib.h"
+
+#define NBUF 3			/* per producer: one shown, one queued, one rendering */
+#define MAX_FRAMES 600
+#define TAG_IGPU 1
+#define TAG_DGPU(n) (2 + (n))
+
+struct scen;
+/* Render frame i; returns the framebuffer to show, *fence its sync_file */
+typedef struct fb *(*render_fn)(struct scen *s, int i, int *fence);
+
+struct scen {
+	const char *name;
+	struct ctx *c;
+	struct kms k;
+	struct head *hd;
+	uint32_t w, h, pitch;
+	uint64_t bytes;			/* one frame */
+	int frames;
+	uint32_t want[MAX_FRAMES];	/* CRC of each frame, computed on the CPU */
+	double fence_ts[MAX_FRAMES];	/* when its fence signalled (s) */
+	/* producers */
+	int gfd[2];
+	uint32_t gctx[2];
+	char gid[2][16];		/* QOM ids of the producers */
+	uint32_t tag[2];		/* their pattern tags */
+	struct bo vram[NBUF], shared[2][NBUF];
+	struct fb fb[2][NBUF];
+	int prev_fence;			/* AFR: the previous frame's fence */
+	/* measured */
+	int shown, lat_n;
+	double fps, lat_us, lat_vbl;
+};
+
+static const char *qom_id(struct ctx *c, int kind, int n)
+{
+	static char id[16];
+	int i;
+
+	for (i = 0; i < c->nexp; i++)
+		if (c->exp[i].kind == kind && n-- == 0) {
+			snprintf(id, sizeof(id), "gpu%d", i);
+			return id;
+		}
+	return NULL;
+}
+
+/*
+ * The n-th GPU of a kind (bus order: each dGPU sits behind its own root
+ * port, in --gpus order, so the n-th dGPU is the n-th one listed).
+ */
+static int gpu_open_nth(struct ctx *c, int kind, int n)
+{
+	struct ctx one = *c;
+	int i;
+
+	for (i = 0; i < one.ndev; i++)
+		if (one.devs[i].kind == kind && n-- > 0)
+			one.devs[i].kind = -1;
+	return gpu_open(&one, kind);
+}
+
+/* A GEM BO the CPU never maps: the scenarios hand buffers over untouched */
+static int bo_unmapped(int fd, uint64_t size, uint32_t flags, struct bo *bo)
+{
+	struct drm_vprime_gem_create cr = { .size = size, .flags = flags };
+	struct drm_vprime_gem_info in = { 0 };
+
+	memset(bo, 0, sizeof(*bo));
+	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_CREATE, &cr))
+		return -errno;
+	in.handle = cr.handle;
+	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &in))
+		return -errno;
+	*bo = (struct bo){ .handle = cr.handle, .va = in.gpu_va, .size = in.size };
+	return 0;
+}
+
+static uint64_t migrations(int fd)
+{
+	uint64_t v = 0;
+
+	get_param(fd, VPRIME_PARAM_MIGRATIONS, &v);
+	return v;
+}
+
+/* When a sync_file's (last) fence signalled, CLOCK_MONOTONIC seconds */
+static double fence_signal_time(int fd)
+{
+	struct sync_fence_info fi[4];
+	struct sync_file_info info = { .num_fences = 4,
+				       .sync_fence_info = (uintptr_t)fi };
+	double t = 0;
+	uint32_t i;
+
+	memset(fi, 0, sizeof(fi));
+	if (ioctl(fd, SYNC_IOC_FILE_INFO, &info))
+		return 0;
+	for (i = 0; i < info.num_fences && i < 4; i++)
+		if (fi[i].timestamp_ns / 1e9 > t)
+			t = fi[i].timestamp_ns / 1e9;
+	return t;
+}
+
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* A dma-buf of a GPU BO as a display framebuffer */
+static int share_with_display(struct scen *s, int gfd, const struct bo *b,
+			      struct fb *f)
+{
+	int dfd = prime_export(gfd, b->handle), ret;
+
+	if (dfd < 0)
+		return dfd;
+	ret = fb_import(&s->k, f, dfd, s->w, s->h, s->pitch, DRM_FORMAT_XRGB8888,
+			DRM_FORMAT_MOD_LINEAR);
+	close(dfd);
+	return ret;
+}
+
+static struct vprime_cmd pattern(const struct scen *s, uint64_t va, int frame,
+				 uint32_t tag)
+{
+	struct vprime_cmd cmd = { .opcode = VPRIME_OP_PATTERN };
+
+	cmd.rect.dst = va;
+	cmd.rect.pitch = s->pitch;
+	cmd.rect.width = s->w;
+	cmd.rect.height = s->h;
+	cmd.rect.format = VPRIME_FMT_XRGB8888;
+	cmd.rect.frame = frame;
+	cmd.rect.tag = tag;
+	return cmd;
+}
+
+static int host_reset_stats(struct scen *s)
+{
+	char req[160], reply[256];
+	int i, ret = 0;
+
+	/* QOM ids: gpu<i> in --gpus order (the topology's order), display0 */
+	for (i = 0; i < s->c->nexp && !ret; i++) {
+		if (s->c->exp[i].kind == VPRIME_KIND_DISPLAY)
+			snprintf(req, sizeof(req), "{\"op\": \"qom-set\", \"path\": "
+				 "\"display0\", \"property\": \"stats-reset\", \"value\": true}");
+		else
+			snprintf(req, sizeof(req), "{\"op\": \"qom-set\", \"path\": "
+				 "\"gpu%d\", \"property\": \"stats-reset\", \"value\": true}", i);
+		ret = host_request(req, reply, sizeof(reply), 30);
+		if (!ret && !host_ok(reply))
+			ret = -EIO;
+	}
+	return ret;
+}
+
+static int scen_open(struct scen *s, struct ctx *c, const char *name)
+{
+	char arg[32], cmdline[4096], *p;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->name = name;
+	s->c = c;
+	s->prev_fence = -1;
+	s->gfd[0] = s->gfd[1] = -1;
+	s->frames = 12;
+	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) > 0 &&
+	    (p = strstr(cmdline, "vprime.frames=")))
+		s->frames = atoi(p + strlen("vprime.frames="));
+	if (s->frames < 2 || s->frames > MAX_FRAMES) {
+		diag("FAIL: vprime.frames=%d: 2 to %d", s->frames, MAX_FRAMES);
+		return EXIT_FAIL;
+	}
+	ret = kms_open(c, &s->k);
+	if (ret)
+		return ret;
+	s->hd = NULL;
+	for (ret = 0; ret < s->k.nheads && !s->hd; ret++)
+		if (s->k.heads[ret].connected)
+			s->hd = &s->k.heads[ret];
+	if (!s->hd) {
+		diag("FAIL: no connected head");
+		return EXIT_FAIL;
+	}
+	s->w = s->hd->mode.hdisplay;
+	s->h = s->hd->mode.vdisplay;
+	s->pitch = s->w * 4;
+	s->bytes = (uint64_t)s->pitch * s->h;
+	snprintf(arg, sizeof(arg), "%ux%u", s->w, s->h);
+	diag("%s: %d frames at %s", name, s->frames, arg);
+	return 0;
+}
+
+/* CRC of the test pattern (frame, tag) full screen */
+static uint32_t pattern_crc(const struct scen *s, int frame, uint32_t tag)
+{
+	struct fb ref = { .width = s->w, .height = s->h, .pitch = s->pitch,
+			  .format = DRM_FORMAT_XRGB8888 };
+	uint32_t crc;
+
+	ref.map = malloc(s->bytes);
+	fb_fill_pattern(&ref, frame, tag);
+	crc = fb_crc(&ref);
+	free(ref.map);
+	return crc;
+}
+
+static int read_flip_event(int fd, int ms, struct drm_event_vblank *ev)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[256];
+
+	if (poll(&pfd, 1, ms) <= 0 || read(fd, buf, sizeof(buf)) < (ssize_t)sizeof(*ev))
+		return -ETIMEDOUT;
+	memcpy(ev, buf, sizeof(*ev));
+	return ev->base.type == DRM_EVENT_FLIP_COMPLETE ? 0 : -EPROTO;
+}
+
+/* Collected CRCs: the frame each composed picture was (-1: none of them) */
+struct crc_log {
+	int n;
+	int frame[4096];
+	uint32_t crc[4096];
+};
+
+static void crc_collect(struct scen *s, struct crc_log *log)
+{
+	uint32_t seq[128], crc[128];
+	int n = crc_read(s->hd, seq, crc, 128), i, f;
+
+	for (i = 0; i < n && log->n < 4096; i++) {
+		for (f = s->frames - 1; f >= 0 && s->want[f] != crc[i]; f--)
+			;
+		log->frame[log->n] = f;
+		log->crc[log->n++] = crc[i];
+	}
+}
+
+/*
+ * Present s->frames frames: render frame i + 1 while frame i's flip waits
+ * for its fence (IN_FENCE_FD), one flip per vblank at most.  Checks the
+ * frames appear in order, each once or more, nothing else in between.
+ */
+static int present(struct scen *s, render_fn render)
+{
+	static struct crc_log log;
+	struct drm_event_vblank ev;
+	double period = mode_period_ns(&s->hd->mode) / 1e9, t0;
+	struct fb *next;
+	int fence, i, last = -1, bad = 0, ret;
+	uint32_t s0 = 0;
+
+	log.n = 0;
+	next = render(s, 0, &fence);
+	if (!next)
+		return EXIT_FAIL;
+	crc_read(s->hd, (uint32_t[128]){ 0 }, (uint32_t[128]){ 0 }, 128);
+	t0 = mono_now();
+	for (i = 0; i < s->frames; i++) {
+		drmModeAtomicReq *req = drmModeAtomicAlloc();
+		struct fb *cur = next;
+		int cur_fence = fence;
+		double flip_ts;
+
+		plane_props(req, &s->k, s->hd->plane[VPRIME_PLANE_PRIMARY], s->hd->crtc,
+			    cur, 0, 0, 0, 0, s->w, s->h);
+		add_prop(req, s->k.fd, s->hd->plane[VPRIME_PLANE_PRIMARY],
+			 DRM_MODE_OBJECT_PLANE, "IN_FENCE_FD", cur_fence);
+		ret = drmModeAtomicCommit(s->k.fd, req, DRM_MODE_ATOMIC_NONBLOCK |
+					  DRM_MODE_PAGE_FLIP_EVENT, NULL) ? -errno : 0;
+		drmModeAtomicFree(req);
+		CHECK(!ret, "flip to frame %d: %s", i, strerror(-ret));
+		if (ret)
+			break;
+		if (i + 1 < s->frames) {
+			next = render(s, i + 1, &fence);
+			if (!next)
+				break;
+		}
+		ret = read_flip_event(s->k.fd, 10000, &ev);
+		CHECK(!ret, "no flip-done for frame %d", i);
+		if (ret)
+			break;
+		CHECK(sync_file_status(cur_fence) == 1,
+		      "frame %d flipped before its render fence signalled", i);
+		s->fence_ts[i] = fence_signal_time(cur_fence);
+		flip_ts = ev.tv_sec + ev.tv_usec / 1e6;
+		if (i && ev.sequence <= s0)
+			CHECK(0, "flip %d at vblank %u, not after %u", i, ev.sequence, s0);
+		s0 = ev.sequence;
+		if (s->fence_ts[i] > 0 && i >= s->frames / 4) {
+			/* handoff: the producer's fence to the frame on screen */
+			s->lat_us += (flip_ts - s->fence_ts[i]) * 1e6;
+			s->lat_vbl += (uint32_t)((flip_ts - s->fence_ts[i]) / period + 0.999);
+			s->lat_n++;
+		}
+		close(cur_fence);
+		crc_collect(s, &log);
+	}
+	s->fps = i / (mono_now() - t0);
+	wait_vblanks(&s->k, s->hd, 2, NULL);
+	crc_collect(s, &log);
+	if (failures)
+		return EXIT_FAIL;
+
+	/* in order: each composed frame is the last one or the next one */
+	for (i = 0; i < log.n; i++) {
+		int f = log.frame[i];
+
+		if (f < 0 && last < 0)
+			continue;	/* the blank screen before frame 0 */
+		if (f < 0 || f < last || f > last + 1) {
+			if (bad++ < 4)
+				diag("FAIL: composed picture %d (CRC 0x%08x) is %s after frame %d",
+				     i, log.crc[i], f < 0 ? "no frame (torn or foreign)" :
+				     f < last ? "an older frame (stale)" : "a later frame (skip)",
+				     last);
+			failures++;
+			continue;
+		}
+		last = f;
+	}
+	CHECK(last == s->frames - 1, "the last frame seen is %d of %d", last, s->frames);
+	s->shown = last + 1;
+	diag("%s: %d frames shown in order (device CRC of every composed frame), "
+	     "%d CRC entries, %.1f fps", s->name, s->shown, log.n, s->fps);
+	return failures ? EXIT_FAIL : 0;
+}
+
+/*
+ * Ask the host for the zero-copy proof.  expect: JSON of counters the
+ * host must read, per QOM id.  0, EXIT_SKIP without a host agent.
+ */
+static int host_proof(struct scen *s, const char *producer, const char *engine,
+		      const char *expect)
+{
+	char req[2048], reply[1024];
+	int ret;
+
+	snprintf(req, sizeof(req), "{\"op\": \"zero-copy\", \"name\": \"%s\", "
+		 "\"producer\": \"%s\", \"engine\": \"%s\", \"display\": \"display0\", "
+		 "\"head\": %d, \"plane\": %d, \"frame_bytes\": %" PRIu64 ", "
+		 "\"expect\": {%s}}", s->name, producer, engine, s->hd->index,
+		 VPRIME_PLANE_PRIMARY, s->bytes, expect);
+	ret = host_request(req, reply, sizeof(reply), 120);
+	if (ret == -ENODEV)
+		return EXIT_SKIP;
+	CHECK(!ret && host_ok(reply), "host zero-copy proof: %s", ret ? strerror(-ret) : reply);
+	if (!ret)
+		diag("host: %s", reply);
+	return 0;
+}
+
+/* The last frame as the host sees it: screendump vs the pattern, saved */
+static int host_screendump(struct scen *s, int frame, uint32_t tag)
+{
+	char req[256], reply[1024];
+	int ret;
+
+	snprintf(req, sizeof(req), "{\"op\": \"screendump\", \"device\": \"display0\", "
+		 "\"head\": %d, \"width\": %u, \"height\": %u, \"frame\": %d, \"tag\": %u, "
+		 "\"save\": \"%s\"}", s->hd->index, s->w, s->h, frame, tag, s->name);
+	ret = host_request(req, reply, sizeof(reply), 60);
+	if (ret == -ENODEV)
+		return EXIT_SKIP;
+	CHECK(!ret && host_ok(reply), "host screendump: %s", ret ? strerror(-ret) : reply);
+	return 0;
+}
+
+/* Blank screen, counters cleared: what the scenario then does is all */
+static int scen_start(struct scen *s)
+{
+	static struct fb blank;
+	int ret;
+
+	ret = fb_new(&s->k, &blank, s->w, s->h, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR);
+	CHECK(!ret, "blank fb: %s", strerror(-ret));
+	if (!ret)
+		ret = head_enable(&s->k, s->hd, &blank, 0);
+	CHECK(!ret, "mode set: %s", strerror(-ret));
+	if (ret || crc_start(&s->k, s->hd))
+		return EXIT_FAIL;
+	wait_vblanks(&s->k, s->hd, 2, NULL);
+	ret = host_reset_stats(s);
+	if (ret && ret != -ENODEV)
+		CHECK(0, "host stats reset: %s", strerror(-ret));
+	return 0;
+}
+
+static void scen_close(struct scen *s)
+{
+	int g, j;
+
+	crc_stop(s->hd);
+	kms_disable_all(&s->k);
+	for (g = 0; g < 2; g++) {
+		for (j = 0; j < NBUF; j++) {
+			if (s->fb[g][j].fb_id)
+				fb_free(&s->k, &s->fb[g][j]);
+			if (s->shared[g][j].handle)
+				bo_free(s->gfd[g], &s->shared[g][j]);
+			if (!g && s->vram[j].handle)
+				bo_free(s->gfd[0], &s->vram[j]);
+		}
+		if (s->gfd[g] >= 0)
+			close(s->gfd[g]);
+	}
+	if (s->prev_fence >= 0)
+		close(s->prev_fence);
+	kms_close(&s->k);
+}
+
+/* Figures for make run and make bench */
+static void report(struct scen *s, uint64_t cpu_copies, uint64_t dev_copies)
+{
+	printf("# scenario %s frames_shown %d fps %.1f copies_cpu %" PRIu64
+	       " copies_device %" PRIu64 "\n", s->name, s->shown, s->fps, cpu_copies,
+	       dev_copies);
+	printf("# bench %s_%ux%u_fps %.1f fps\n", s->name, s->w, s->h, s->fps);
+	if (s->lat_n) {
+		printf("# bench %s_%ux%u_handoff_latency %.1f us\n", s->name, s->w, s->h,
+		       s->lat_us / s->lat_n);
+		printf("# bench %s_%ux%u_handoff_latency_vblanks %.2f vblanks\n", s->name,
+		       s->w, s->h, s->lat_vbl / s->lat_n);
+	}
+}
+
+/* Allocate NBUF frames on GPU g, shown through PRIME */
+static int shared_buffers(struct scen *s, int g)
+{
+	int j, ret = 0;
+
+	for (j = 0; j < NBUF && !ret; j++) {
+		ret = bo_unmapped(s->gfd[g], s->bytes, 0, &s->shared[g][j]);
+		if (!ret)
+			ret = share_with_display(s, s->gfd[g], &s->shared[g][j], &s->fb[g][j]);
+	}
+	CHECK(!ret, "%s: shared buffers of producer %d: %s", s->name, g, strerror(-ret));
+	return ret;
+}
+
+/* ---- 1: Optimus render offload -------------------------------------------- */
+
+/*
+ * The dGPU renders in its VRAM, then its copy engine copies the frame into
+ * a system-memory buffer the display imported (the display cannot reach
+ * VRAM): Optimus' PRIME render offload.  One device copy per frame, no CPU
+ * copy; the copy waits for the render through the VRAM BO's reservation.
+ */
+static struct fb *render_optimus(struct scen *s, int i, int *fence)
+{
+	int j = i % NBUF, ret;
+	struct vprime_cmd cmd = pattern(s, s->vram[j].va, i, TAG_DGPU(0));
+	const struct bo *rb[1] = { &s->vram[j] }, *cb[2] = { &s->vram[j], &s->shared[0][j] };
+	struct submit_opts ro = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1 };
+	struct submit_opts co = { .engine = VPRIME_ENGINE_COPY, .in_fd = -1, .out_fd = true };
+
+	ret = submit(s->gfd[0], s->gctx[0], &cmd, 1, rb, 1, &ro, NULL);
+	CHECK(!ret, "dGPU render of frame %d: %s", i, strerror(-ret));
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = VPRIME_OP_COPY;
+	cmd.copy.src = s->vram[j].va;
+	cmd.copy.dst = s->shared[0][j].va;
+	cmd.copy.size = s->bytes;
+	if (!ret)
+		ret = submit(s->gfd[0], s->gctx[0], &cmd, 1, cb, 2, &co, fence);
+	CHECK(!ret, "dGPU copy of frame %d: %s", i, strerror(-ret));
+	return ret ? NULL : &s->fb[0][j];
+}
+
+int test_scenario_optimus(struct ctx *c)
+{
+	struct scen s;
+	char expect[1024];
+	uint64_t mig0, n;
+	int ret, j, proof;
+
+	ret = scen_open(&s, c, "optimus");
+	if (ret)
+		return ret;
+	s.gfd[0] = gpu_open_nth(c, VPRIME_KIND_DGPU, 0);
+	if (s.gfd[0] < 0) {
+		printf("# SKIP needs a dGPU\n");
+		return EXIT_SKIP;
+	}
+	snprintf(s.gid[0], sizeof(s.gid[0]), "%s", qom_id(c, VPRIME_KIND_DGPU, 0));
+	s.gctx[0] = ctx_new(s.gfd[0]);
+	mig0 = migrations(s.gfd[0]);
+	for (j = 0; j < NBUF && !ret; j++)
+		ret = bo_unmapped(s.gfd[0], s.bytes, VPRIME_GEM_VRAM, &s.vram[j]);
+	CHECK(!ret, "VRAM frames: %s", strerror(-ret));
+	if (ret || shared_buffers(&s, 0))
+		return EXIT_FAIL;
+	for (j = 0; j < s.frames; j++)
+		s.want[j] = pattern_crc(&s, j, TAG_DGPU(0));
+	if (scen_start(&s) || present(&s, render_optimus))
+		goto out;
+	CHECK(migrations(s.gfd[0]) == mig0, "the driver migrated %" PRIu64 " BOs (a copy)",
+	      migrations(s.gfd[0]) - mig0);
+	n = (uint64_t)s.frames * s.bytes;
+	/* render to VRAM, copy engine VRAM -> the shared system pages, once */
+	snprintf(expect, sizeof(expect),
+		 "\"%s\": {\"stat-bytes-written-vram\": %" PRIu64 ", "
+		 "\"stat-bytes-read-vram\": %" PRIu64 ", \"stat-bytes-written-sysram\": %" PRIu64 ", "
+		 "\"stat-bytes-read-sysram\": 0, \"stat-bytes-read-peer\": 0, "
+		 "\"stat-bytes-written-peer\": 0}", s.gid[0], n, n, n);
+	proof = host_proof(&s, s.gid[0], "copy", expect);
+	if (!failures)
+		host_screendump(&s, s.frames - 1, TAG_DGPU(0));
+	report(&s, 0, s.frames);
+	diag("copies: CPU 0 (scenario never maps, driver migrations %" PRIu64 "), "
+	     "device %d (the dGPU copy engine, VRAM -> system, once per frame)",
+	     migrations(s.gfd[0]) - mig0, s.frames);
+	if (proof == EXIT_SKIP && !failures) {
+		scen_close(&s);
+		printf("# SKIP no host agent for the zero-copy proof (the harness provides it)\n");
+		return EXIT_SKIP;
+	}
+out:
+	scen_close(&s);
+	return failures ? EXIT_FAIL : 0;
+}
+
+/* ---- 2: iGPU / SoC path ------------------------------------------------------ */
+
+static struct fb *render_direct(struct scen *s, int i, int *fence)
+{
+	/* AFR alternates producers; a single producer is producer 0 */
+	int g = s->gfd[1] >= 0 ? i % 2 : 0, j = (s->gfd[1] >= 0 ? i / 2 : i) % NBUF, ret;
+	struct vprime_cmd cmd = pattern(s, s->shared[g][j].va, i, s->tag[g]);
+	const struct bo *bos[1] = { &s->shared[g][j] };
+	struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER, .in_fd = s->prev_fence,
+				 .out_fd = true };
+
+	ret = submit(s->gfd[g], s->gctx[g], &cmd, 1, bos, 1, &o, fence);
+	CHECK(!ret, "%s render of frame %d: %s", s->gid[g], i, strerror(-ret));
+	if (ret)
+		return NULL;
+	if (s->gfd[1] >= 0) {
+		/* AFR: the next frame's render waits for this one, across GPUs */
+		if (s->prev_fence >= 0)
+			close(s->prev_fence);
+		s->prev_fence = dup(*fence);
+	}
+	return &s->fb[g][j];
+}
+
+/* The iGPU renders into system memory; the display scans the same pages */
+int test_scenario_igpu(struct ctx *c)
+{
+	struct scen s;
+	char expect[512];
+	int ret, j, proof;
+	uint64_t mig0;
+
+	ret = scen_open(&s, c, "igpu");
+	if (ret)
+		return ret;
+	s.gfd[0] = gpu_open_nth(c, VPRIME_KIND_IGPU, 0);
+	if (s.gfd[0] < 0) {
+		printf("# SKIP needs an iGPU\n");
+		return EXIT_SKIP;
+	}
+	snprintf(s.gid[0], sizeof(s.gid[0]), "%s", qom_id(c, VPRIME_KIND_IGPU, 0));
+	s.tag[0] = TAG_IGPU;
+	s.gctx[0] = ctx_new(s.gfd[0]);
+	mig0 = migrations(s.gfd[0]);
+	if (shared_buffers(&s, 0))
+		return EXIT_FAIL;
+	for (j = 0; j < s.frames; j++)
+		s.want[j] = pattern_crc(&s, j, TAG_IGPU);
+	if (scen_start(&s) || present(&s, render_direct))
+		goto out;
+	CHECK(migrations(s.gfd[0]) == mig0, "the driver migrated a BO");
+	snprintf(expect, sizeof(expect),
+		 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", "
+		 "\"stat-bytes-read-sysram\": 0, \"stat-bytes-written-peer\": 0}",
+		 s.gid[0], (uint64_t)s.frames * s.bytes);
+	proof = host_proof(&s, s.gid[0], "render", expect);
+	if (!failures)
+		host_screendump(&s, s.frames - 1, TAG_IGPU);
+	report(&s, 0, 0);
+	if (proof == EXIT_SKIP && !failures) {
+		scen_close(&s);
+		printf("# SKIP no host agent for the zero-copy proof (the harness provides it)\n");
+		return EXIT_SKIP;
+	}
+out:
+	scen_close(&s);
+	return failures ? EXIT_FAIL : 0;
+}
+
+/* ---- 4: alternate-frame rendering on two dGPUs -------------------------------- */
+
+/*
+ * Even frames from dGPU 0, odd from dGPU 1, each straight into a buffer
+ * the display imported.  Each render waits for the previous frame's fence
+ * from the other GPU (a cross-device sync_file), so frames complete in
+ * order even when one GPU is slower (the harness makes dGPU 1 slower with
+ * --gpu-timing); the display shows them in order.
+ */
+int test_scenario_afr(struct ctx *c)
+{
+	struct scen s;
+	char expect[1024];
+	int ret, g, j, i, proof;
+
+	ret = scen_open(&s, c, "afr");
+	if (ret)
+		return ret;
+	for (g = 0; g < 2; g++) {
+		s.gfd[g] = gpu_open_nth(c, VPRIME_KIND_DGPU, g);
+		if (s.gfd[g] < 0) {
+			scen_close(&s);
+			printf("# SKIP needs two dGPUs\n");
+			return EXIT_SKIP;
+		}
+		snprintf(s.gid[g], sizeof(s.gid[g]), "%s", qom_id(c, VPRIME_KIND_DGPU, g));
+		s.tag[g] = TAG_DGPU(g);
+		s.gctx[g] = ctx_new(s.gfd[g]);
+		if (shared_buffers(&s, g))
+			return EXIT_FAIL;
+	}
+	if (!strcmp(s.gid[0], s.gid[1])) {
+		CHECK(0, "both dGPUs are %s", s.gid[0]);
+		return EXIT_FAIL;
+	}
+	for (j = 0; j < s.frames; j++)
+		s.want[j] = pattern_crc(&s, j, TAG_DGPU(j % 2));
+	if (scen_start(&s) || present(&s, render_direct))
+		goto out;
+	for (i = 1; i < s.frames; i++)
+		CHECK(s.fence_ts[i] >= s.fence_ts[i - 1],
+		      "frame %d (%s) finished %.3f ms before frame %d", i, s.gid[i % 2],
+		      (s.fence_ts[i - 1] - s.fence_ts[i]) * 1e3, i - 1);
+	diag("afr: render fences signalled in frame order across the two dGPUs");
+	snprintf(expect, sizeof(expect),
+		 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", \"stat-bytes-written-vram\": 0, "
+		 "\"stat-bytes-read-vram\": 0}, "
+		 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", \"stat-bytes-written-vram\": 0, "
+		 "\"stat-bytes-read-vram\": 0}",
+		 s.gid[0], (uint64_t)((s.frames + 1) / 2) * s.bytes,
+		 s.gid[1], (uint64_t)(s.frames / 2) * s.bytes);
+	proof = host_proof(&s, s.gid[(s.frames - 1) % 2], "render", expect);
+	if (!failures)
+		host_screendump(&s, s.frames - 1, TAG_DGPU((s.frames - 1) % 2));
+	report(&s, 0, 0);
+	if (proof == EXIT_SKIP && !failures) {
+		scen_close(&s);
+		printf("# SKIP no host agent for the zero-copy proof (the harness provides it)\n");
+		return EXIT_SKIP;
+	}
+out:
+	scen_close(&s);
+	return failures ? EXIT_FAIL : 0;
+}
