@@ -9,7 +9,7 @@ export VPRIME_BUILD
 all: build
 
 help:
-	@echo "make run        boot the default topology and list the devices the guest sees"
+	@echo "make run        scenario 1 (Optimus offload): fps, copies, zero-copy proof, screen PNG"
 	@echo "make check      build what is needed and run every test suite"
 	@echo "make bench      print benchmark figures (bench NAME VALUE UNIT)"
 	@echo "make build      host packages, downloads, QEMU, guest modules and image"
@@ -38,7 +38,7 @@ build:
 	scripts/build.sh
 
 run: build
-	scripts/run.sh
+	scripts/run.sh $(RUN_ARGS)
 
 check: build
 	scripts/check.sh
