@@ -37,6 +37,7 @@
 
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
+#include <drm/drm_connector.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_fourcc.h>
@@ -244,6 +245,27 @@ static void vprime_display_irq_fini(struct vprime_display *disp)
 	cancel_work_sync(&disp->hotplug_work);
 }
 
+/*
+ * Probe every connector once, as fbdev emulation would at boot (this
+ * driver has none): clients that read the current state without probing,
+ * such as drm_info, then see the real connection and the EDID's modes
+ * instead of "unknown".
+ */
+static void vprime_display_probe_connectors(struct drm_device *drm)
+{
+	struct drm_connector_list_iter iter;
+	struct drm_connector *connector;
+
+	mutex_lock(&drm->mode_config.mutex);
+	drm_connector_list_iter_begin(drm, &iter);
+	drm_for_each_connector_iter(connector, &iter)
+		connector->funcs->fill_modes(connector,
+					     drm->mode_config.max_width,
+					     drm->mode_config.max_height);
+	drm_connector_list_iter_end(&iter);
+	mutex_unlock(&drm->mode_config.mutex);
+}
+
 static int vprime_display_probe(struct pci_dev *pdev,
 				const struct pci_device_id *ent)
 {
@@ -309,6 +331,7 @@ static int vprime_display_probe(struct pci_dev *pdev,
 	ret = drm_dev_register(&disp->drm, 0);
 	if (ret)
 		goto err_irq;
+	vprime_display_probe_connectors(&disp->drm);
 
 	drm_info(&disp->drm, "display engine, hw ABI %u.%u, %u heads, %s, %u-bit DMA%s%s\n",
 		 VPRIME_VERSION_GET_MAJOR(disp->hw.version),
