@@ -479,6 +479,38 @@ static int shared_buffers(struct scen *s, int g)
 	return ret;
 }
 
+/*
+ * Producer g: the n-th GPU of a kind, its QOM id, pattern tag and a
+ * context; false (the test skips, saying why) when there is no such GPU.
+ */
+static bool producer_open(struct scen *s, int g, int kind, int n)
+{
+	s->gfd[g] = gpu_open_nth(s->c, kind, n);
+	if (s->gfd[g] < 0) {
+		printf("# SKIP needs %s %s\n", n ? "a second" : "a",
+		       kind == VPRIME_KIND_DGPU ? "dGPU" : "iGPU");
+		return false;
+	}
+	snprintf(s->gid[g], sizeof(s->gid[g]), "%s", qom_id(s->c, kind, n));
+	s->tag[g] = kind == VPRIME_KIND_DGPU ? TAG_DGPU(n) : TAG_IGPU;
+	s->gctx[g] = ctx_new(s->gfd[g]);
+	return true;
+}
+
+/* Report, clean up; a run without the host agent skips, saying why */
+static int scen_finish(struct scen *s, int proof, uint64_t dev_copies)
+{
+	report(s, 0, dev_copies);
+	scen_close(s);
+	if (failures)
+		return EXIT_FAIL;
+	if (proof == EXIT_SKIP) {
+		printf("# SKIP no host agent for the zero-copy proof (the harness provides it)\n");
+		return EXIT_SKIP;
+	}
+	return 0;
+}
+
 /* ---- 1: Optimus render offload -------------------------------------------- */
 
 /*
@@ -518,13 +550,8 @@ int test_scenario_optimus(struct ctx *c)
 	ret = scen_open(&s, c, "optimus");
 	if (ret)
 		return ret;
-	s.gfd[0] = gpu_open_nth(c, VPRIME_KIND_DGPU, 0);
-	if (s.gfd[0] < 0) {
-		printf("# SKIP needs a dGPU\n");
+	if (!producer_open(&s, 0, VPRIME_KIND_DGPU, 0))
 		return EXIT_SKIP;
-	}
-	snprintf(s.gid[0], sizeof(s.gid[0]), "%s", qom_id(c, VPRIME_KIND_DGPU, 0));
-	s.gctx[0] = ctx_new(s.gfd[0]);
 	mig0 = migrations(s.gfd[0]);
 	for (j = 0; j < NBUF && !ret; j++)
 		ret = bo_unmapped(s.gfd[0], s.bytes, VPRIME_GEM_VRAM, &s.vram[j]);
@@ -547,18 +574,13 @@ int test_scenario_optimus(struct ctx *c)
 	proof = host_proof(&s, s.gid[0], "copy", expect);
 	if (!failures)
 		host_screendump(&s, s.frames - 1, TAG_DGPU(0));
-	report(&s, 0, s.frames);
 	diag("copies: CPU 0 (scenario never maps, driver migrations %" PRIu64 "), "
 	     "device %d (the dGPU copy engine, VRAM -> system, once per frame)",
 	     migrations(s.gfd[0]) - mig0, s.frames);
-	if (proof == EXIT_SKIP && !failures) {
-		scen_close(&s);
-		printf("# SKIP no host agent for the zero-copy proof (the harness provides it)\n");
-		return EXIT_SKIP;
-	}
+	return scen_finish(&s, proof, s.frames);
 out:
 	scen_close(&s);
-	return failures ? EXIT_FAIL : 0;
+	return EXIT_FAIL;
 }
 
 /* ---- 2: iGPU / SoC path ------------------------------------------------------ */
@@ -596,14 +618,8 @@ int test_scenario_igpu(struct ctx *c)
 	ret = scen_open(&s, c, "igpu");
 	if (ret)
 		return ret;
-	s.gfd[0] = gpu_open_nth(c, VPRIME_KIND_IGPU, 0);
-	if (s.gfd[0] < 0) {
-		printf("# SKIP needs an iGPU\n");
+	if (!producer_open(&s, 0, VPRIME_KIND_IGPU, 0))
 		return EXIT_SKIP;
-	}
-	snprintf(s.gid[0], sizeof(s.gid[0]), "%s", qom_id(c, VPRIME_KIND_IGPU, 0));
-	s.tag[0] = TAG_IGPU;
-	s.gctx[0] = ctx_new(s.gfd[0]);
 	mig0 = migrations(s.gfd[0]);
 	if (shared_buffers(&s, 0))
 		return EXIT_FAIL;
@@ -619,15 +635,10 @@ int test_scenario_igpu(struct ctx *c)
 	proof = host_proof(&s, s.gid[0], "render", expect);
 	if (!failures)
 		host_screendump(&s, s.frames - 1, TAG_IGPU);
-	report(&s, 0, 0);
-	if (proof == EXIT_SKIP && !failures) {
-		scen_close(&s);
-		printf("# SKIP no host agent for the zero-copy proof (the harness provides it)\n");
-		return EXIT_SKIP;
-	}
+	return scen_finish(&s, proof, 0);
 out:
 	scen_close(&s);
-	return failures ? EXIT_FAIL : 0;
+	return EXIT_FAIL;
 }
 
 /* ---- 4: alternate-frame rendering on two dGPUs -------------------------------- */
@@ -649,15 +660,10 @@ int test_scenario_afr(struct ctx *c)
 	if (ret)
 		return ret;
 	for (g = 0; g < 2; g++) {
-		s.gfd[g] = gpu_open_nth(c, VPRIME_KIND_DGPU, g);
-		if (s.gfd[g] < 0) {
+		if (!producer_open(&s, g, VPRIME_KIND_DGPU, g)) {
 			scen_close(&s);
-			printf("# SKIP needs two dGPUs\n");
 			return EXIT_SKIP;
 		}
-		snprintf(s.gid[g], sizeof(s.gid[g]), "%s", qom_id(c, VPRIME_KIND_DGPU, g));
-		s.tag[g] = TAG_DGPU(g);
-		s.gctx[g] = ctx_new(s.gfd[g]);
 		if (shared_buffers(&s, g))
 			return EXIT_FAIL;
 	}
@@ -684,13 +690,8 @@ int test_scenario_afr(struct ctx *c)
 	proof = host_proof(&s, s.gid[(s.frames - 1) % 2], "render", expect);
 	if (!failures)
 		host_screendump(&s, s.frames - 1, TAG_DGPU((s.frames - 1) % 2));
-	report(&s, 0, 0);
-	if (proof == EXIT_SKIP && !failures) {
-		scen_close(&s);
-		printf("# SKIP no host agent for the zero-copy proof (the harness provides it)\n");
-		return EXIT_SKIP;
-	}
+	return scen_finish(&s, proof, 0);
 out:
 	scen_close(&s);
-	return failures ? EXIT_FAIL : 0;
+	return EXIT_FAIL;
 }

@@ -44,6 +44,17 @@ def emit(figures, name, value, unit):
     print("bench %s %.2f %s" % (name, value, unit), flush=True)
 
 
+def emit_lines(figures, text):
+    """Emit the '# bench NAME VALUE UNIT' lines of a guest or qtest; how many."""
+    got = 0
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) == 5 and parts[:2] == ["#", "bench"]:
+            emit(figures, parts[2], float(parts[3]), parts[4])
+            got += 1
+    return got
+
+
 def main():
     figures = []
     firsts = []
@@ -59,12 +70,7 @@ def main():
     # Submit-to-fence latency and small jobs per second, in the guest
     with tempfile.TemporaryDirectory(prefix="vprime-bench-") as tmp:
         ktap, console, rc, timed_out, _ = harness.boot_guest(["--append", "vprime.tests=bench-submit"], tmp)
-    got = 0
-    for line in ktap.splitlines():
-        parts = line.split()
-        if len(parts) == 5 and parts[:2] == ["#", "bench"]:
-            emit(figures, parts[2], float(parts[3]), parts[4])
-            got += 1
+    got = emit_lines(figures, ktap)
     if rc or not got:
         print("bench: submit benchmark failed\n%s" % (ktap + console)[-2000:], file=sys.stderr)
         return 1
@@ -80,12 +86,7 @@ def main():
                             "--append", "vprime.tests=bench-kms vprime.bench_card=virtio"])):
             with tempfile.TemporaryDirectory(prefix="vprime-bench-") as tmp:
                 ktap, console, rc, timed_out, _ = harness.boot_guest(args, tmp)
-            got = 0
-            for line in ktap.splitlines():
-                parts = line.split()
-                if len(parts) == 5 and parts[:2] == ["#", "bench"]:
-                    emit(figures, parts[2], float(parts[3]), parts[4])
-                    got += 1
+            got = emit_lines(figures, ktap)
             if rc or not got or "not ok" in ktap:
                 print("bench: display benchmark (%s %s) failed\n%s" % (card, mode, (ktap + console)[-3000:]),
                       file=sys.stderr)
@@ -96,12 +97,7 @@ def main():
         ktap, console, rc, timed_out, _ = harness.boot_guest(
             ["--gpus", "igpu,dgpu,dgpu", "--display-mode", "1920x1080@60", "--append",
              "vprime.tests=scenario-optimus,scenario-afr vprime.frames=60"], tmp, timeout=900)
-    got = 0
-    for line in ktap.splitlines():
-        parts = line.split()
-        if len(parts) == 5 and parts[:2] == ["#", "bench"]:
-            emit(figures, parts[2], float(parts[3]), parts[4])
-            got += 1
+    got = emit_lines(figures, ktap)
     if rc or not got or "not ok" in ktap:
         print("bench: scenario benchmark failed\n%s" % (ktap + console)[-3000:], file=sys.stderr)
         return 1
@@ -115,12 +111,7 @@ def main():
                                                                           "qemu-system-x86_64")),
                        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
     out = r.stdout.decode(errors="replace")
-    got = 0
-    for line in out.splitlines():
-        parts = line.split()
-        if len(parts) == 5 and parts[:2] == ["#", "bench"]:
-            emit(figures, parts[2], float(parts[3]), parts[4])
-            got += 1
+    got = emit_lines(figures, out)
     if r.returncode or not got:
         print("bench: copy-engine benchmark failed\n%s" % out[-2000:], file=sys.stderr)
         return 1
