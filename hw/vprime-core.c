@@ -417,3 +417,17 @@ static bool vprime_core_write(VPrimeCore *core, hwaddr addr, uint64_t val)
     }
     return false;
 }
+
+uint32_t vprime_format_cpp(uint32_t format)
+{
+    switch (format) {
+    case VPRIME_FMT_XRGB8888:
+    case VPRIME_FMT_ARGB8888:
+    case VPRIME_FMT_XBGR8888:
+        return 4;
+    case VPRIME_FMT_RGB565:
+        return 2;
+    default:
+        return 0;
+    }
+}

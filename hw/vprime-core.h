@@ -101,4 +101,7 @@ void vprime_core_report(VPrimeCore *core, uint32_t err);
 /* Set interrupt causes in IRQ_STATUS and signal the enabled ones. */
 void vprime_core_raise(VPrimeCore *core, uint32_t causes);
 
+/* Bytes per pixel of a VPRIME_FMT_* (GPU and display alike); 0 if unknown. */
+uint32_t vprime_format_cpp(uint32_t format);
+
 #endif

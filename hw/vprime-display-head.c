@@ -115,7 +115,7 @@ static uint32_t plane_validate(VPrimeHead *h, unsigned p,
     uint32_t sx = VPRIME_X(r->src_pos), sy = VPRIME_Y(r->src_pos);
     uint32_t w = VPRIME_X(r->size), hh = VPRIME_Y(r->size);
     uint32_t dx = VPRIME_X(r->dst_pos), dy = VPRIME_Y(r->dst_pos);
-    uint32_t cpp = vprime_disp_format_cpp(r->format);
+    uint32_t cpp = vprime_format_cpp(r->format);
     uint64_t row_end = (uint64_t)(sx + w) * cpp;
     g_autofree uint64_t *list = NULL;
     uint32_t n, i;

@@ -37,20 +37,6 @@
 #error "vprime device models need a little-endian host"
 #endif
 
-uint32_t vprime_disp_format_cpp(uint32_t format)
-{
-    switch (format) {
-    case VPRIME_FMT_XRGB8888:
-    case VPRIME_FMT_ARGB8888:
-    case VPRIME_FMT_XBGR8888:
-        return 4;
-    case VPRIME_FMT_RGB565:
-        return 2;
-    default:
-        return 0;
-    }
-}
-
 static pixman_format_code_t format_pixman(uint32_t format)
 {
     switch (format) {
@@ -81,7 +67,7 @@ static void plane_geom(const VPrimePlaneRegs *r, PlaneGeom *g)
     g->h = VPRIME_Y(r->size);
     g->dx = VPRIME_X(r->dst_pos);
     g->dy = VPRIME_Y(r->dst_pos);
-    g->cpp = vprime_disp_format_cpp(r->format);
+    g->cpp = vprime_format_cpp(r->format);
 }
 
 /*

@@ -158,7 +158,6 @@ void vprime_head_vblank(void *opaque);
 void vprime_plane_set_pages(VPrimePlane *pl, uint64_t *pages, uint32_t n);
 
 /* Bytes per pixel of a VPRIME_FMT_*, 0 for an unknown format */
-uint32_t vprime_disp_format_cpp(uint32_t format);
 
 /* vprime-display-scanout.c */
 void vprime_disp_console_init(VPrimeDisplayState *s, VPrimeHead *h);

@@ -49,20 +49,6 @@ typedef struct Surface {
     uint32_t bpp;
 } Surface;
 
-static uint32_t format_bpp(uint32_t format)
-{
-    switch (format) {
-    case VPRIME_FMT_XRGB8888:
-    case VPRIME_FMT_ARGB8888:
-    case VPRIME_FMT_XBGR8888:
-        return 4;
-    case VPRIME_FMT_RGB565:
-        return 2;
-    default:
-        return 0;
-    }
-}
-
 /* Bytes from the surface's address to one past its last byte */
 static uint64_t surface_extent(const Surface *sf)
 {
@@ -274,7 +260,7 @@ static void cmd_surface(const struct vprime_cmd *c, Surface *sf)
     sf->height = c->rect.height;
     sf->format = c->rect.format;
     sf->layout = c->rect.layout;
-    sf->bpp = format_bpp(sf->format);
+    sf->bpp = vprime_format_cpp(sf->format);
 }
 
 static void cmd_blit_surfaces(const struct vprime_cmd *c, Surface *src,
@@ -290,8 +276,8 @@ static void cmd_blit_surfaces(const struct vprime_cmd *c, Surface *src,
         .width = c->blit.width, .height = c->blit.height,
         .format = c->blit.dst_format, .layout = c->blit.dst_layout,
     };
-    src->bpp = format_bpp(src->format);
-    dst->bpp = format_bpp(dst->format);
+    src->bpp = vprime_format_cpp(src->format);
+    dst->bpp = vprime_format_cpp(dst->format);
 }
 
 static bool all_zero(const void *p, size_t n)
