@@ -85,7 +85,9 @@ void drm_nodes(const char *bdf, char *card, char *render, size_t len);
 int get_param(int fd, uint32_t param, uint64_t *value);
 
 int gpu_kinds(struct ctx *c, int *kinds);
+int dev_node_open(struct ctx *c, int kind, bool render_node);
 int gpu_open(struct ctx *c, int kind);
+int bo_create(int fd, uint64_t size, uint32_t flags, bool map, struct bo *bo);
 int bo_new(int fd, uint64_t size, struct bo *bo);
 int bo_new_flags(int fd, uint64_t size, uint32_t flags, struct bo *bo);
 void bo_free(int fd, struct bo *bo);

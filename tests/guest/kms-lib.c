@@ -68,19 +68,22 @@ uint32_t crc32_update(uint32_t crc, const void *buf, size_t len)
 /* CRC of a composed frame held as XRGB values, as the spec defines it */
 uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h)
 {
-	uint32_t crc = 0, x, y;
-	uint8_t row[4 * 4096];
+	uint32_t crc = 0, x, n;
+	uint8_t buf[4 * 4096];
+	size_t i, total = (size_t)w * h;
 
-	for (y = 0; y < h; y++) {
-		for (x = 0; x < w; x++) {
-			uint32_t v = xrgb[(size_t)y * w + x] & 0x00ffffff;
+	/* rows are consecutive, so the frame is one run of pixels */
+	for (i = 0; i < total; i += n) {
+		n = total - i < 4096 ? total - i : 4096;
+		for (x = 0; x < n; x++) {
+			uint32_t v = xrgb[i + x] & 0x00ffffff;
 
-			row[4 * x] = v;
-			row[4 * x + 1] = v >> 8;
-			row[4 * x + 2] = v >> 16;
-			row[4 * x + 3] = 0;
+			buf[4 * x] = v;
+			buf[4 * x + 1] = v >> 8;
+			buf[4 * x + 2] = v >> 16;
+			buf[4 * x + 3] = 0;
 		}
-		crc = crc32_update(crc, row, 4 * w);
+		crc = crc32_update(crc, buf, 4 * n);
 	}
 	return crc;
 }
@@ -253,7 +256,9 @@ uint32_t fb_crc(const struct fb *f)
 
 /* ---- KMS objects ----------------------------------------------------------- */
 
-static uint32_t prop_id(int fd, uint32_t obj, uint32_t type, const char *name)
+/* A property of a KMS object by name: its id (0 if none) and current value */
+static uint32_t prop_find(int fd, uint32_t obj, uint32_t type, const char *name,
+			  uint64_t *value)
 {
 	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, obj, type);
 	uint32_t id = 0, i;
@@ -263,31 +268,65 @@ static uint32_t prop_id(int fd, uint32_t obj, uint32_t type, const char *name)
 	for (i = 0; i < props->count_props && !id; i++) {
 		drmModePropertyRes *p = drmModeGetProperty(fd, props->props[i]);
 
-		if (p && !strcmp(p->name, name))
+		if (p && !strcmp(p->name, name)) {
 			id = p->prop_id;
+			*value = props->prop_values[i];
+		}
 		drmModeFreeProperty(p);
 	}
 	drmModeFreeObjectProperties(props);
 	return id;
 }
 
+/*
+ * Property ids do not change while a card is open: look each up once.
+ * Every atomic commit adds about ten properties, and a lookup costs two
+ * ioctls per property of the object.
+ */
+static struct {
+	int fd;
+	uint32_t obj;
+	const char *name;
+	uint32_t id;
+} prop_cache[128];
+static unsigned int prop_cached;
+
+static uint32_t prop_id(int fd, uint32_t obj, uint32_t type, const char *name)
+{
+	uint64_t value;
+	uint32_t id;
+	unsigned int i;
+
+	for (i = 0; i < prop_cached; i++)
+		if (prop_cache[i].fd == fd && prop_cache[i].obj == obj &&
+		    !strcmp(prop_cache[i].name, name))
+			return prop_cache[i].id;
+	id = prop_find(fd, obj, type, name, &value);
+	if (id && prop_cached < sizeof(prop_cache) / sizeof(prop_cache[0]))
+		prop_cache[prop_cached++] =
+			(typeof(prop_cache[0])){ fd, obj, strdup(name), id };
+	return id;
+}
+
+/* Forget the cached ids of a card that is being closed */
+static void prop_cache_drop(int fd)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < prop_cached; i++) {
+		if (prop_cache[i].fd == fd)
+			free((void *)prop_cache[i].name);
+		else
+			prop_cache[n++] = prop_cache[i];
+	}
+	prop_cached = n;
+}
+
 uint64_t prop_value(int fd, uint32_t obj, uint32_t type, const char *name)
 {
-	drmModeObjectProperties *props = drmModeObjectGetProperties(fd, obj, type);
 	uint64_t v = ~0ull;
-	uint32_t i;
 
-	if (!props)
-		return v;
-	for (i = 0; i < props->count_props; i++) {
-		drmModePropertyRes *p = drmModeGetProperty(fd, props->props[i]);
-
-		if (p && !strcmp(p->name, name))
-			v = props->prop_values[i];
-		drmModeFreeProperty(p);
-	}
-	drmModeFreeObjectProperties(props);
-	return v;
+	return prop_find(fd, obj, type, name, &v) ? v : ~0ull;
 }
 
 void add_prop(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type,
@@ -303,25 +342,11 @@ void add_prop(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type,
 	drmModeAtomicAddProperty(req, obj, id, value);
 }
 
-int display_card(struct ctx *c)
-{
-	char card[PATH_MAX], render[PATH_MAX];
-	int i;
-
-	for (i = 0; i < c->ndev; i++) {
-		if (c->devs[i].kind != VPRIME_KIND_DISPLAY)
-			continue;
-		drm_nodes(c->devs[i].bdf, card, render, sizeof(card));
-		return open(card, O_RDWR | O_CLOEXEC);
-	}
-	return -ENODEV;
-}
-
 /* Open the display engine's card and map its heads; EXIT_SKIP if none */
 int kms_open(struct ctx *c, struct kms *k)
 {
 	memset(k, 0, sizeof(*k));
-	k->fd = display_card(c);
+	k->fd = dev_node_open(c, VPRIME_KIND_DISPLAY, false);
 	if (k->fd < 0) {
 		printf("# SKIP no display engine in this topology\n");
 		return EXIT_SKIP;
@@ -408,8 +433,10 @@ int kms_adopt(struct kms *k)
 void kms_close(struct kms *k)
 {
 	kms_disable_all(k);
-	if (k->fd >= 0)
+	if (k->fd >= 0) {
+		prop_cache_drop(k->fd);
 		close(k->fd);
+	}
 	k->fd = -1;
 }
 
@@ -737,7 +764,8 @@ bool host_ok(const char *reply)
 
 /* ---- foreign exporters ------------------------------------------------------- */
 
-int vgem_open(void)
+/* The card node of the first DRM device whose driver has this name */
+int drm_card_by_driver(const char *driver)
 {
 	char path[64], name[32];
 	int i, fd;
@@ -750,7 +778,7 @@ int vgem_open(void)
 		fd = open(path, O_RDWR | O_CLOEXEC);
 		if (fd < 0)
 			continue;
-		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, "vgem"))
+		if (!ioctl(fd, DRM_IOCTL_VERSION, &v) && !strcmp(name, driver))
 			return fd;
 		close(fd);
 	}
@@ -817,4 +845,29 @@ int prime_export(int fd, uint32_t handle)
 					.flags = DRM_CLOEXEC | DRM_RDWR };
 
 	return ioctl(fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp) ? -errno : exp.fd;
+}
+
+/* Read one DRM event (page flip or vblank) within ms; 1 if got */
+int read_event(int fd, int ms, struct drm_event_vblank *ev)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	char buf[256];
+	ssize_t n;
+
+	if (poll(&pfd, 1, ms) <= 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf));
+	if (n < (ssize_t)sizeof(*ev))
+		return 0;
+	memcpy(ev, buf, sizeof(*ev));
+	return 1;
+}
+
+/* CLOCK_MONOTONIC in seconds */
+double mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <xf86drm.h>
 #include <xf86drmMode.h>
 
 #include "guest-test.h"
@@ -54,10 +55,11 @@ uint32_t fb_crc(const struct fb *f);
 uint64_t prop_value(int fd, uint32_t obj, uint32_t type, const char *name);
 void add_prop(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type,
 	      const char *name, uint64_t value);
-int display_card(struct ctx *c);
 int kms_open(struct ctx *c, struct kms *k);
 int kms_adopt(struct kms *k);
 int prime_export(int fd, uint32_t handle);
+int read_event(int fd, int ms, struct drm_event_vblank *ev);
+double mono_s(void);
 void kms_close(struct kms *k);
 void kms_disable_all(struct kms *k);
 int fb_new(struct kms *k, struct fb *f, uint32_t w, uint32_t h, uint32_t format,
@@ -77,7 +79,7 @@ int crc_read(struct head *hd, uint32_t *frames, uint32_t *crcs, int max);
 int crc_current(struct kms *k, struct head *hd, uint32_t *crc);
 int host_request(const char *request, char *reply, size_t len, int timeout_s);
 bool host_ok(const char *reply);
-int vgem_open(void);
+int drm_card_by_driver(const char *driver);
 int vgem_buffer(int vfd, uint32_t w, uint32_t h, uint32_t bpp, uint32_t *pitch,
 		void **map, size_t *size);
 int udmabuf_buffer(size_t size, bool huge, void **map);

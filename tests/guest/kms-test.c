@@ -256,22 +256,6 @@ int test_kms_blend_crc(struct ctx *c)
 	return 0;
 }
 
-/* Read one DRM event (page flip or vblank) within ms; 1 if got */
-static int read_event(int fd, int ms, struct drm_event_vblank *ev)
-{
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char buf[256];
-	ssize_t n;
-
-	if (poll(&pfd, 1, ms) <= 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf));
-	if (n < (ssize_t)sizeof(*ev))
-		return 0;
-	memcpy(ev, buf, sizeof(*ev));
-	return 1;
-}
-
 /*
  * Page flips at the refresh rate: every flip completes at a vblank, the
  * counter moves by whole frames and the timestamps are the frame period
@@ -615,7 +599,7 @@ int test_kms_prime_import(struct ctx *c)
 		}
 		close(gfd);
 	}
-	vfd = vgem_open();
+	vfd = drm_card_by_driver("vgem");
 	CHECK(vfd >= 0, "no vgem device");
 	if (vfd >= 0) {
 		uint32_t vp;
@@ -808,7 +792,7 @@ int test_kms_contiguous(struct ctx *c)
 	CHECK(ret == -EINVAL, "scattered dumb buffer: atomic check gave %d, want -EINVAL", ret);
 	fb_free(&k, &f);
 	/* a vgem buffer: scattered too */
-	vfd = vgem_open();
+	vfd = drm_card_by_driver("vgem");
 	if (vfd >= 0) {
 		uint32_t vp;
 		size_t size;
@@ -994,14 +978,6 @@ int test_gpu_import_display(struct ctx *c)
 	return 0;
 }
 
-static double mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* QEMU's main-loop thread CPU seconds, from the host agent */
 static int host_cputime(double *cpu)
 {
@@ -1049,27 +1025,9 @@ int cmd_bench_kms(struct ctx *c)
 	bool has_vblank;
 
 	if (virtio) {
-		/* reuse the KMS helpers on the virtio-gpu card */
-		struct ctx vc = *c;
-		int j;
-
-		for (j = 0; j < vc.ndev; j++)
-			if (vc.devs[j].kind == VPRIME_KIND_DISPLAY)
-				vc.devs[j].kind = -1;
+		/* the KMS helpers on the virtio-gpu card */
 		memset(&k, 0, sizeof(k));
-		k.fd = -1;
-		for (j = 0; j < 16 && k.fd < 0; j++) {
-			char path[64], dname[32] = { 0 };
-			struct drm_version v = { .name = dname, .name_len = sizeof(dname) - 1 };
-
-			snprintf(path, sizeof(path), "/dev/dri/card%d", j);
-			k.fd = open(path, O_RDWR | O_CLOEXEC);
-			if (k.fd >= 0 && (ioctl(k.fd, DRM_IOCTL_VERSION, &v) ||
-					  strcmp(dname, "virtio_gpu"))) {
-				close(k.fd);
-				k.fd = -1;
-			}
-		}
+		k.fd = drm_card_by_driver("virtio_gpu");
 		if (k.fd < 0) {
 			diag("FAIL: no virtio_gpu card");
 			return EXIT_FAIL;
@@ -1148,6 +1106,6 @@ int cmd_bench_kms(struct ctx *c)
 	kms_disable_all(&k);
 	fb_free(&k, &fb[0]);
 	fb_free(&k, &fb[1]);
-	close(k.fd);
+	kms_close(&k);
 	return 0;
 }

@@ -94,22 +94,6 @@ static int gpu_open_nth(struct ctx *c, int kind, int n)
 	return gpu_open(&one, kind);
 }
 
-/* A GEM BO the CPU never maps: the scenarios hand buffers over untouched */
-static int bo_unmapped(int fd, uint64_t size, uint32_t flags, struct bo *bo)
-{
-	struct drm_vprime_gem_create cr = { .size = size, .flags = flags };
-	struct drm_vprime_gem_info in = { 0 };
-
-	memset(bo, 0, sizeof(*bo));
-	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_CREATE, &cr))
-		return -errno;
-	in.handle = cr.handle;
-	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &in))
-		return -errno;
-	*bo = (struct bo){ .handle = cr.handle, .va = in.gpu_va, .size = in.size };
-	return 0;
-}
-
 static uint64_t migrations(int fd)
 {
 	uint64_t v = 0;
@@ -134,14 +118,6 @@ static double fence_signal_time(int fd)
 		if (fi[i].timestamp_ns / 1e9 > t)
 			t = fi[i].timestamp_ns / 1e9;
 	return t;
-}
-
-static double mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 /* A dma-buf of a GPU BO as a display framebuffer */
@@ -247,12 +223,8 @@ static uint32_t pattern_crc(const struct scen *s, int frame, uint32_t tag)
 
 static int read_flip_event(int fd, int ms, struct drm_event_vblank *ev)
 {
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	char buf[256];
-
-	if (poll(&pfd, 1, ms) <= 0 || read(fd, buf, sizeof(buf)) < (ssize_t)sizeof(*ev))
+	if (!read_event(fd, ms, ev))
 		return -ETIMEDOUT;
-	memcpy(ev, buf, sizeof(*ev));
 	return ev->base.type == DRM_EVENT_FLIP_COMPLETE ? 0 : -EPROTO;
 }
 
@@ -295,7 +267,7 @@ static int present(struct scen *s, render_fn render)
 	if (!next)
 		return EXIT_FAIL;
 	crc_read(s->hd, (uint32_t[128]){ 0 }, (uint32_t[128]){ 0 }, 128);
-	t0 = mono_now();
+	t0 = mono_s();
 	for (i = 0; i < s->frames; i++) {
 		drmModeAtomicReq *req = drmModeAtomicAlloc();
 		struct fb *cur = next;
@@ -337,7 +309,7 @@ static int present(struct scen *s, render_fn render)
 		close(cur_fence);
 		crc_collect(s, &log);
 	}
-	s->fps = i / (mono_now() - t0);
+	s->fps = i / (mono_s() - t0);
 	wait_vblanks(&s->k, s->hd, 2, NULL);
 	crc_collect(s, &log);
 	if (failures)
@@ -471,7 +443,7 @@ static int shared_buffers(struct scen *s, int g)
 	int j, ret = 0;
 
 	for (j = 0; j < NBUF && !ret; j++) {
-		ret = bo_unmapped(s->gfd[g], s->bytes, 0, &s->shared[g][j]);
+		ret = bo_create(s->gfd[g], s->bytes, 0, false, &s->shared[g][j]);
 		if (!ret)
 			ret = share_with_display(s, s->gfd[g], &s->shared[g][j], &s->fb[g][j]);
 	}
@@ -554,7 +526,7 @@ int test_scenario_optimus(struct ctx *c)
 		return EXIT_SKIP;
 	mig0 = migrations(s.gfd[0]);
 	for (j = 0; j < NBUF && !ret; j++)
-		ret = bo_unmapped(s.gfd[0], s.bytes, VPRIME_GEM_VRAM, &s.vram[j]);
+		ret = bo_create(s.gfd[0], s.bytes, VPRIME_GEM_VRAM, false, &s.vram[j]);
 	CHECK(!ret, "VRAM frames: %s", strerror(-ret));
 	if (ret || shared_buffers(&s, 0))
 		return EXIT_FAIL;

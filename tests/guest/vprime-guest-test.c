@@ -30,6 +30,7 @@
 #include "vprime_drm.h"
 
 #include "guest-test.h"
+#include "kms-lib.h"
 
 int failures;
 
@@ -568,7 +569,8 @@ static int test_injected_error(struct ctx *c)
 #include <time.h>
 #include <linux/sync_file.h>
 
-int gpu_open(struct ctx *c, int kind)
+/* Open the first vprime device of a kind: its render node, or its card */
+int dev_node_open(struct ctx *c, int kind, bool render_node)
 {
 	char card[PATH_MAX], render[PATH_MAX];
 	int i;
@@ -577,33 +579,22 @@ int gpu_open(struct ctx *c, int kind)
 		if (c->devs[i].kind != kind)
 			continue;
 		drm_nodes(c->devs[i].bdf, card, render, sizeof(card));
-		return open(render, O_RDWR | O_CLOEXEC);
+		return open(render_node ? render : card, O_RDWR | O_CLOEXEC);
 	}
 	return -ENODEV;
 }
 
-int bo_new(int fd, uint64_t size, struct bo *bo)
+int gpu_open(struct ctx *c, int kind)
 {
-	struct drm_vprime_gem_create cr = { .size = size };
-	struct drm_vprime_gem_info in = { 0 };
-
-	memset(bo, 0, sizeof(*bo));
-	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_CREATE, &cr))
-		return -errno;
-	in.handle = cr.handle;
-	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &in))
-		return -errno;
-	bo->handle = cr.handle;
-	bo->va = in.gpu_va;
-	bo->size = in.size;
-	bo->map = mmap(NULL, in.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		       in.mmap_offset);
-	if (bo->map == MAP_FAILED)
-		return -errno;
-	return 0;
+	return dev_node_open(c, kind, true);
 }
 
-int bo_new_flags(int fd, uint64_t size, uint32_t flags, struct bo *bo)
+/*
+ * Create a BO (flags: VPRIME_GEM_* placement, 0 for system memory) with its
+ * GPU VA; map it for the CPU unless map is false (the scenarios hand
+ * buffers over untouched).
+ */
+int bo_create(int fd, uint64_t size, uint32_t flags, bool map, struct bo *bo)
 {
 	struct drm_vprime_gem_create cr = { .size = size, .flags = flags };
 	struct drm_vprime_gem_info in = { 0 };
@@ -619,9 +610,21 @@ int bo_new_flags(int fd, uint64_t size, uint32_t flags, struct bo *bo)
 	bo->handle = cr.handle;
 	bo->va = in.gpu_va;
 	bo->size = in.size;
+	if (!map)
+		return 0;
 	bo->map = mmap(NULL, in.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		       in.mmap_offset);
 	return bo->map == MAP_FAILED ? -errno : 0;
+}
+
+int bo_new(int fd, uint64_t size, struct bo *bo)
+{
+	return bo_create(fd, size, 0, true, bo);
+}
+
+int bo_new_flags(int fd, uint64_t size, uint32_t flags, struct bo *bo)
+{
+	return bo_create(fd, size, flags, true, bo);
 }
 
 void bo_free(int fd, struct bo *bo)
@@ -1200,9 +1203,6 @@ static int test_gpu_cross_device_sync(struct ctx *c)
 	return 0;
 }
 
-#include <linux/udmabuf.h>
-#include <sys/syscall.h>
-
 /* Import a foreign dma-buf into the first GPU and fill it there */
 static int gpu_fill_foreign(struct ctx *c, int dmabuf_fd, uint32_t pitch,
 			    uint32_t color)
@@ -1241,70 +1241,39 @@ out:
 /* vgem and udmabuf buffers imported by a GPU: it writes their pages */
 static int test_gpu_import_foreign(struct ctx *c)
 {
-	int kinds[2], nk, vfd = -1, i;
-	char path[64], name[32];
+	int kinds[2], nk, vfd, dfd;
+	uint32_t *p, pitch;
+	size_t size;
 
 	NEED_GPU(c, kinds, nk);
 	/* vgem: a dumb buffer on the vgem card, exported */
-	for (i = 0; i < 16 && vfd < 0; i++) {
-		struct drm_version v = { .name = name, .name_len = sizeof(name) - 1 };
-
-		memset(name, 0, sizeof(name));
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		vfd = open(path, O_RDWR | O_CLOEXEC);
-		if (vfd >= 0 && (ioctl(vfd, DRM_IOCTL_VERSION, &v) || strcmp(name, "vgem"))) {
-			close(vfd);
-			vfd = -1;
-		}
-	}
+	vfd = drm_card_by_driver("vgem");
 	if (vfd < 0) {
 		CHECK(0, "no vgem device (modprobe vgem)");
 	} else {
-		struct drm_mode_create_dumb cd = { .width = 256, .height = 16, .bpp = 32 };
-		struct drm_mode_map_dumb md = { 0 };
-		struct drm_prime_handle exp = { .flags = DRM_CLOEXEC | DRM_RDWR };
-		uint32_t *p;
-
-		CHECK(!ioctl(vfd, DRM_IOCTL_MODE_CREATE_DUMB, &cd), "vgem dumb");
-		md.handle = exp.handle = cd.handle;
-		CHECK(!ioctl(vfd, DRM_IOCTL_MODE_MAP_DUMB, &md), "vgem map");
-		p = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, vfd,
-			 md.offset);
-		CHECK(p != MAP_FAILED, "vgem mmap");
-		CHECK(!ioctl(vfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp), "vgem export");
-		CHECK(!gpu_fill_foreign(c, exp.fd, cd.pitch, 0x00c0ffee),
-		      "GPU fill into the vgem buffer");
-		CHECK(p != MAP_FAILED && p[0] == 0x00c0ffee &&
-		      p[cd.pitch / 4 * 16 - 1] == 0x00c0ffee,
-		      "vgem pages do not hold the GPU's pixels");
-		diag("vgem dma-buf imported and written by the GPU");
-		close(exp.fd);
+		dfd = vgem_buffer(vfd, 256, 16, 32, &pitch, (void **)&p, &size);
+		CHECK(dfd >= 0, "vgem buffer: %s", strerror(-dfd));
+		if (dfd >= 0) {
+			CHECK(!gpu_fill_foreign(c, dfd, pitch, 0x00c0ffee),
+			      "GPU fill into the vgem buffer");
+			CHECK(p[0] == 0x00c0ffee && p[pitch / 4 * 16 - 1] == 0x00c0ffee,
+			      "vgem pages do not hold the GPU's pixels");
+			diag("vgem dma-buf imported and written by the GPU");
+			close(dfd);
+		}
 		close(vfd);
 	}
 
 	/* udmabuf: memfd pages as a dma-buf */
-	{
-		int mfd = syscall(SYS_memfd_create, "vprime", MFD_ALLOW_SEALING);
-		int ufd = open("/dev/udmabuf", O_RDWR | O_CLOEXEC);
-		struct udmabuf_create uc = { .memfd = mfd, .size = 65536 };
-		uint32_t *p;
-		int dfd;
-
-		CHECK(mfd >= 0 && ufd >= 0, "memfd/udmabuf: %s", strerror(errno));
-		CHECK(!ftruncate(mfd, 65536) &&
-		      !fcntl(mfd, F_ADD_SEALS, F_SEAL_SHRINK), "memfd setup");
-		p = mmap(NULL, 65536, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-		dfd = ioctl(ufd, UDMABUF_CREATE, &uc);
-		CHECK(dfd >= 0, "UDMABUF_CREATE: %s", strerror(errno));
+	dfd = udmabuf_buffer(65536, false, (void **)&p);
+	CHECK(dfd >= 0, "udmabuf: %s", strerror(-dfd));
+	if (dfd >= 0) {
 		CHECK(!gpu_fill_foreign(c, dfd, 4096, 0x00beef00),
 		      "GPU fill into the udmabuf");
-		CHECK(p != MAP_FAILED && p[0] == 0x00beef00 &&
-		      p[1024 * 16 - 1] == 0x00beef00,
+		CHECK(p[0] == 0x00beef00 && p[1024 * 16 - 1] == 0x00beef00,
 		      "memfd pages do not hold the GPU's pixels");
 		diag("udmabuf dma-buf imported and written by the GPU");
 		close(dfd);
-		close(ufd);
-		close(mfd);
 	}
 	return 0;
 }
@@ -1526,10 +1495,7 @@ static int test_gpu_ioctl_validation(struct ctx *c)
 
 static double now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+	return mono_s() * 1e6;
 }
 
 /*
