@@ -367,6 +367,33 @@ static void head_update(VPrimeHead *h)
 }
 
 /*
+ * Injected monitor unplug and replug, counted in vblanks of the head so
+ * that they do not depend on time.
+ */
+static void head_inject_hotplug(VPrimeHead *h)
+{
+    VPrimeFaults *f = &h->s->faults;
+    VPrimeFaultHit hit;
+
+    h->seq_vblanks++;
+    if (h->replug_in && !--h->replug_in) {
+        vprime_fault_note(f, VPRIME_INJ_REPLUG, h->idx, "vblank",
+                          h->seq_vblanks, "after unplug");
+        vprime_head_set_connected(h, true);
+    }
+    if (vprime_fault_check(f, VPRIME_INJ_UNPLUG, h->idx, "vblank",
+                           h->seq_vblanks, 0, 0, &hit)) {
+        h->replug_in = hit.replug;
+        vprime_head_set_connected(h, false);
+    }
+    if (vprime_fault_check(f, VPRIME_INJ_REPLUG, h->idx, "vblank",
+                           h->seq_vblanks, 0, 0, &hit)) {
+        h->replug_in = 0;
+        vprime_head_set_connected(h, true);
+    }
+}
+
+/*
  * Vblank.  Deadlines advance by exactly one period; if the main loop ran
  * late by whole periods, FRAME counts the missed vblanks too and the
  * timestamp is that of the latest one (one event for all).
@@ -387,6 +414,7 @@ void vprime_head_vblank(void *opaque)
     h->stat_vblanks += n;
     s->stat_vblanks += n;
     trace_vprime_disp_vblank(s->core.name, h->idx, h->frame, h->vblank_ts);
+    head_inject_hotplug(h);
 
     if (h->pending) {
         head_latch(h);

@@ -80,6 +80,10 @@ static bool plane_read(VPrimeHead *h, unsigned p, uint64_t off, uint8_t *buf,
     VPrimeDisplayState *s = h->s;
     VPrimePlane *pl = &h->plane[p];
 
+    if (h->inject_underrun) {
+        trace_vprime_disp_underrun(s->core.name, h->idx, p, 0);
+        return false;
+    }
     while (len) {
         dma_addr_t addr;
         uint64_t n;
@@ -281,12 +285,23 @@ uint32_t vprime_disp_compose(VPrimeHead *h)
     VPrimeDisplayState *s = h->s;
     const VPrimePlaneRegs *prim = &h->plane[VPRIME_PLANE_PRIMARY].active;
     uint32_t events = 0, left_out = 0;
+    VPrimeFaultHit hit;
     bool direct;
     PlaneGeom g;
     unsigned p;
 
     if (!h->fb) {
         return 0;       /* the host could not allocate the frame */
+    }
+    h->seq_frames++;
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        if (h->plane[p].active.control & VPRIME_PL_CTRL_ENABLE) {
+            /* an injected underrun: every fetch of this frame fails */
+            h->inject_underrun =
+                vprime_fault_check(&s->faults, VPRIME_INJ_UNDERRUN, h->idx,
+                                   "frame", h->seq_frames, 0, 0, &hit);
+            break;
+        }
     }
     /* OVER on black is a copy of the colour channels: fetch in place */
     direct = prim->format == VPRIME_FMT_XRGB8888 ||
@@ -323,6 +338,7 @@ again:
         h->crc = frame_crc(h);
         h->crc_frame = h->frame;
     }
+    h->inject_underrun = false;
     trace_vprime_disp_compose(s->core.name, h->idx, h->frame, h->crc);
     h->fb_composed = true;
     h->stat_frames_composed++;

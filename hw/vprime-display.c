@@ -143,6 +143,7 @@ static void vprime_display_stats_reset(void *opaque)
         s->head[i].stat_flips = 0;
         s->head[i].stat_vblanks = 0;
     }
+    vprime_faults_stats_reset(&s->faults);
 }
 
 static const VPrimeCoreOps vprime_display_core_ops = {
@@ -184,6 +185,13 @@ static void head_set_connected(Object *obj, Visitor *v, const char *name,
                    h->idx, s->heads);
         return;
     }
+    vprime_head_set_connected(h, val);
+}
+
+void vprime_head_set_connected(VPrimeHead *h, bool val)
+{
+    VPrimeDisplayState *s = h->s;
+
     if (val == h->connected) {
         return;
     }
@@ -289,6 +297,14 @@ static void vprime_display_instance_init(Object *obj)
         object_property_add(obj, name, "bool", head_get_connected,
                             head_set_connected, NULL, h);
     }
+    vprime_faults_init(&s->faults, obj, &s->core, VPRIME_INJ_DISPLAY_KINDS,
+                       "head", NULL);
+    s->faults.ntargets = VPRIME_HEADS_MAX;  /* until realize knows heads */
+}
+
+static void vprime_display_instance_finalize(Object *obj)
+{
+    vprime_faults_fini(&VPRIME_DISPLAY(obj)->faults);
 }
 
 static void head_init(VPrimeDisplayState *s, VPrimeHead *h)
@@ -320,6 +336,9 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
         error_setg(errp, "dma-mask=%u is invalid: it must be %u to %u (bits)",
                    s->dma_bits, VPRIME_DISP_DMA_BITS_MIN,
                    VPRIME_DISP_DMA_BITS_MAX);
+        return;
+    }
+    if (!vprime_faults_realize(&s->faults, s->heads, errp)) {
         return;
     }
     e->prefx = e->prefx ? e->prefx : VPRIME_DISP_DEFAULT_XRES;
@@ -536,6 +555,7 @@ static const TypeInfo vprime_display_types[] = {
         .parent        = TYPE_PCI_DEVICE,
         .instance_size = sizeof(VPrimeDisplayState),
         .instance_init = vprime_display_instance_init,
+        .instance_finalize = vprime_display_instance_finalize,
         .class_init    = vprime_display_class_init,
         .interfaces    = (InterfaceInfo[]) {
             { INTERFACE_PCIE_DEVICE },

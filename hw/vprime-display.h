@@ -17,6 +17,7 @@
 #include "hw/display/edid.h"
 #include "ui/console.h"
 #include "vprime-core.h"
+#include "vprime-fault.h"
 
 #define TYPE_VPRIME_DISPLAY "vprime-display"
 
@@ -102,6 +103,15 @@ typedef struct VPrimeHead {
     uint8_t edid[VPRIME_EDID_MAX];
     uint32_t edid_size;
 
+    /*
+     * Fault injection (not migrated): event sequence numbers since realize
+     * and the injected state
+     */
+    uint64_t seq_frames;        /* frames composed */
+    uint64_t seq_vblanks;       /* vblank timer callbacks */
+    bool inject_underrun;       /* this frame's fetches fail */
+    uint64_t replug_in;         /* vblanks until an injected unplug ends */
+
     /* statistics (QOM head<N>-*) */
     uint64_t stat_frames_composed;
     uint64_t stat_flips;
@@ -127,6 +137,7 @@ struct VPrimeDisplayState {
 
     /* internal state */
     uint8_t *bounce;            /* tiled fetch: one band of tiles; CRC rows */
+    VPrimeFaults faults;        /* QOM fault, fault-seed, fault-log */
 
     /* statistics (QOM stat-*) */
     uint64_t stat_vblanks;
@@ -154,6 +165,8 @@ void vprime_head_reset(VPrimeHead *h);
 void vprime_head_event(VPrimeHead *h, uint32_t ev);
 /* The vblank timer's callback */
 void vprime_head_vblank(void *opaque);
+/* Plug or unplug the head's monitor (host side): HOTPLUG event */
+void vprime_head_set_connected(VPrimeHead *h, bool connected);
 /* Replace a plane's latched page list (takes ownership of pages) */
 void vprime_plane_set_pages(VPrimePlane *pl, uint64_t *pages, uint32_t n);
 

@@ -491,9 +491,34 @@ static bool engine_fence(VPrimeEngine *e)
     e->fence_value = e->cmd.fence.value;
     trace_vprime_engine_fence(s->core.name, e->idx, e->fence_value);
     if (e->cmd.flags & VPRIME_CMDF_IRQ) {
+        VPrimeFaultHit hit;
+
+        e->seq_irqs++;
+        if (vprime_fault_check(&s->faults, VPRIME_INJ_LOST_IRQ, e->idx, "irq",
+                               e->seq_irqs, 0, 0, &hit)) {
+            return true;    /* the writeback happened; the message is lost */
+        }
+        if (vprime_fault_check(&s->faults, VPRIME_INJ_LATE_IRQ, e->idx, "irq",
+                               e->seq_irqs, 0, 0, &hit)) {
+            /* one pending late message covers every fence before it */
+            if (!timer_pending(e->late_timer)) {
+                timer_mod(e->late_timer,
+                          qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL) +
+                          hit.delay_ns);
+            }
+            return true;
+        }
         vprime_core_raise(&s->core, VPRIME_IRQ_ENGINE(e->idx));
     }
     return true;
+}
+
+/* The injected late fence interrupt is due */
+static void engine_late_irq(void *opaque)
+{
+    VPrimeEngine *e = opaque;
+
+    vprime_core_raise(&e->gpu->core, VPRIME_IRQ_ENGINE(e->idx));
 }
 
 /* WAIT: true once the value reached the target */
@@ -519,10 +544,12 @@ static void engine_run(void *opaque)
     VPrimeGpuState *s = e->gpu;
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     unsigned done = 0;
+    VPrimeFaultHit hit;
 
     while (done < MAX_CMDS_PER_RUN) {
         if (!(e->control & VPRIME_ENG_CTRL_ENABLE) ||
-            (e->status & VPRIME_ENG_STATUS_HALTED) || !e->ring_size) {
+            (e->status & VPRIME_ENG_STATUS_HALTED) || !e->ring_size ||
+            e->hung) {
             break;
         }
         if (!e->have_cmd) {
@@ -546,6 +573,7 @@ static void engine_run(void *opaque)
                 engine_halt(e, err, why);
                 break;
             }
+            e->seq_cmds++;
             e->have_cmd = true;
             e->cmd_done = false;
             e->progress = 0;
@@ -557,6 +585,17 @@ static void engine_run(void *opaque)
                 g_array_set_size(e->last_pages[true], 0);
             }
             e->done_at = now + engine_cost_ns(e, bytes);
+            if (e->cmd.opcode == VPRIME_OP_FENCE &&
+                vprime_fault_check(&s->faults, VPRIME_INJ_SLOW_FENCE, e->idx,
+                                   "cmd", e->seq_cmds, 0, 0, &hit)) {
+                e->done_at += hit.delay_ns;
+            }
+            if (vprime_fault_check(&s->faults, VPRIME_INJ_HANG, e->idx, "cmd",
+                                   e->seq_cmds, 0, 0, &hit)) {
+                /* fetched, and never finished: until CONTROL.RESET */
+                e->hung = true;
+                break;
+            }
             if (e->cmd.opcode != VPRIME_OP_NOP &&
                 e->cmd.opcode != VPRIME_OP_FENCE &&
                 s->ctx[e->cmd.ctx].faulted) {
@@ -576,6 +615,11 @@ static void engine_run(void *opaque)
             r = engine_work(e);
             s->active = NULL;
 
+            if (r < 0 && s->dma_failed) {
+                s->dma_failed = false;
+                engine_halt(e, VPRIME_ENG_ERR_DMA, "DMA error (injected)");
+                break;
+            }
             if (r < 0) {
                 engine_retire(e);
                 continue;
@@ -627,6 +671,8 @@ void vprime_engine_kick(VPrimeEngine *e)
 void vprime_engine_reset(VPrimeEngine *e)
 {
     timer_del(e->timer);
+    timer_del(e->late_timer);
+    e->hung = false;
     e->ring_base = 0;
     e->ring_size = 0;
     e->head = e->tail = 0;
@@ -644,6 +690,7 @@ static void engine_soft_reset(VPrimeEngine *e)
     trace_vprime_engine_reset(e->gpu->core.name, e->idx, e->head, e->tail);
     timer_del(e->timer);
     e->have_cmd = false;
+    e->hung = false;
     e->head = e->tail;
     e->status = 0;
     e->error = 0;
@@ -790,6 +837,7 @@ void vprime_engine_init(VPrimeGpuState *s, unsigned idx)
     e->idx = idx;
     e->name = idx == VPRIME_ENGINE_RENDER ? "render" : "copy";
     e->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, engine_run, e);
+    e->late_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, engine_late_irq, e);
     e->last_pages[false] = g_array_new(false, false, sizeof(VPrimePageRef));
     e->last_pages[true] = g_array_new(false, false, sizeof(VPrimePageRef));
 }
@@ -798,6 +846,8 @@ void vprime_engine_fini(VPrimeEngine *e)
 {
     timer_free(e->timer);
     e->timer = NULL;
+    timer_free(e->late_timer);
+    e->late_timer = NULL;
     g_array_free(e->last_pages[false], true);
     g_array_free(e->last_pages[true], true);
 }

@@ -245,6 +245,19 @@ static void vprime_gpu_log(VPrimeGpuState *s, uint64_t addr, uint64_t len,
     }
 }
 
+bool vprime_gpu_dma_allowed(VPrimeGpuState *s, uint64_t addr, uint64_t len)
+{
+    VPrimeFaultHit hit;
+
+    if (!s->active ||
+        !vprime_fault_check(&s->faults, VPRIME_INJ_DMA_ERROR, s->active->idx,
+                            "cmd", s->active->seq_cmds, addr, len, &hit)) {
+        return true;
+    }
+    s->dma_failed = true;
+    return false;
+}
+
 bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
                    uint64_t len, bool is_write)
 {
@@ -267,6 +280,9 @@ bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
                 memcpy(p, s->vram_ptr + addr, n);
             }
         } else {
+            if (!vprime_gpu_dma_allowed(s, addr, n)) {
+                return false;
+            }
             kind = vprime_gpu_classify(s, addr, is_write);
             if (pci_dma_rw(pdev, addr, p, n,
                            is_write ? DMA_DIRECTION_FROM_DEVICE
@@ -332,6 +348,10 @@ bool vprime_gpu_copy(VPrimeGpuState *s, uint32_t ctx, uint64_t src,
             return false;
         }
         n = MIN(sn, dn);
+        if ((!sv && !vprime_gpu_dma_allowed(s, sa, n)) ||
+            (!dv && !vprime_gpu_dma_allowed(s, da, n))) {
+            return false;
+        }
         sp = vprime_gpu_map_run(s, sa, sv, &n, false);
         dp = sp ? vprime_gpu_map_run(s, da, dv, &n, true) : NULL;
         if (sp && dp) {

@@ -91,6 +91,12 @@ static bool vprime_gpu_read(void *opaque, hwaddr addr, uint64_t *val)
     case VPRIME_REG_FAULT_INFO:
         *val = s->fault_info;
         return true;
+    case VPRIME_REG_VRAM_USABLE_LO:
+        *val = (uint32_t)(s->core.vram_size - s->vram_retired);
+        return true;
+    case VPRIME_REG_VRAM_USABLE_HI:
+        *val = (s->core.vram_size - s->vram_retired) >> 32;
+        return true;
     }
     return false;
 }
@@ -152,6 +158,8 @@ static bool vprime_gpu_write(void *opaque, hwaddr addr, uint64_t val)
     case VPRIME_REG_FAULT_ADDR_LO:
     case VPRIME_REG_FAULT_ADDR_HI:
     case VPRIME_REG_FAULT_INFO:
+    case VPRIME_REG_VRAM_USABLE_LO:
+    case VPRIME_REG_VRAM_USABLE_HI:
         vprime_core_guest_error(&s->core, VPRIME_ERR_BAD_ACCESS, addr,
                                 "write to read-only register 0x%"
                                 HWADDR_PRIx, addr);
@@ -178,6 +186,7 @@ static void vprime_gpu_stats_reset(void *opaque)
     for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
         s->engine[i].stat_cmds = 0;
     }
+    vprime_faults_stats_reset(&s->faults);
 }
 
 static const VPrimeCoreOps vprime_gpu_core_ops = {
@@ -253,6 +262,41 @@ static void vprime_gpu_add_stats(VPrimeGpuState *s)
     }
 }
 
+/*
+ * vram-retire: the top 'bytes' of VRAM become unusable, as pages a real
+ * dGPU retires after ECC errors; VRAM_USABLE tells the driver, which
+ * allocates below it.  0 gives everything back.
+ */
+static void vprime_gpu_fault_arm(void *opaque, const VPrimeFault *f)
+{
+    VPrimeGpuState *s = opaque;
+
+    if (f->kind == VPRIME_INJ_VRAM_RETIRE) {
+        s->vram_retired = MIN(ROUND_UP(f->bytes, VPRIME_GPU_PAGE_SIZE),
+                              s->vram_size);
+    }
+}
+
+static const char *const vprime_engine_names[] = { "render", "copy", NULL };
+
+static void vprime_gpu_instance_init(Object *obj)
+{
+    VPrimeGpuState *s = VPRIME_GPU(obj);
+    VPrimeGpuClass *gc = VPRIME_GPU_GET_CLASS(obj);
+
+    vprime_faults_init(&s->faults, obj, &s->core,
+                       VPRIME_INJ_GPU_KINDS |
+                       (gc->has_vram ? BIT(VPRIME_INJ_VRAM_RETIRE) : 0),
+                       "engine", vprime_engine_names);
+    s->faults.arm = vprime_gpu_fault_arm;
+    s->faults.opaque = s;
+}
+
+static void vprime_gpu_instance_finalize(Object *obj)
+{
+    vprime_faults_fini(&VPRIME_GPU(obj)->faults);
+}
+
 static void vprime_gpu_realize(PCIDevice *pdev, Error **errp)
 {
     VPrimeGpuState *s = VPRIME_GPU(pdev);
@@ -260,6 +304,9 @@ static void vprime_gpu_realize(PCIDevice *pdev, Error **errp)
     uint32_t caps = VPRIME_CAP_GPU;
     unsigned i;
 
+    if (!vprime_faults_realize(&s->faults, VPRIME_GPU_ENGINES, errp)) {
+        return;
+    }
     if (gc->has_vram) {
         if (s->vram_size < VPRIME_VRAM_MIN || s->vram_size > VPRIME_VRAM_MAX ||
             !is_power_of_2(s->vram_size)) {
@@ -422,6 +469,8 @@ static const TypeInfo vprime_gpu_types[] = {
         .parent        = TYPE_PCI_DEVICE,
         .abstract      = true,
         .instance_size = sizeof(VPrimeGpuState),
+        .instance_init = vprime_gpu_instance_init,
+        .instance_finalize = vprime_gpu_instance_finalize,
         .class_size    = sizeof(VPrimeGpuClass),
         .class_init    = vprime_gpu_class_init,
         .interfaces    = (InterfaceInfo[]) {

@@ -12,6 +12,7 @@
 
 #include "qemu/timer.h"
 #include "vprime-core.h"
+#include "vprime-fault.h"
 
 #define TYPE_VPRIME_GPU "vprime-gpu"
 #define TYPE_VPRIME_IGPU "vprime-igpu"
@@ -78,6 +79,15 @@ typedef struct VPrimeEngine {
     int64_t done_at;            /* QEMU_CLOCK_VIRTUAL ns */
     uint64_t progress;          /* rows or bytes done, for chunked work */
 
+    /*
+     * Fault injection (not migrated): per-engine event sequence numbers
+     * since realize, and the injected state
+     */
+    uint64_t seq_cmds;          /* commands fetched */
+    uint64_t seq_irqs;          /* fence interrupts due */
+    bool hung;                  /* injected hang: no progress until reset */
+    QEMUTimer *late_timer;      /* an injected late fence interrupt */
+
     /* statistics */
     uint64_t stat_cmds;
     /*
@@ -117,6 +127,11 @@ struct VPrimeGpuState {
     uint8_t *bounce;            /* data staging for chunked work */
     VPrimeEngine *active;       /* engine doing data work, for its page log */
 
+    /* fault injection (QOM fault, fault-seed, fault-log) */
+    VPrimeFaults faults;
+    uint64_t vram_retired;      /* bytes at the top of VRAM retired */
+    bool dma_failed;            /* the active engine's DMA hit an injected error */
+
     /* statistics (QOM stat-*) */
     uint64_t stat_read[VPRIME_MEM__MAX];
     uint64_t stat_written[VPRIME_MEM__MAX];
@@ -138,6 +153,12 @@ bool vprime_gpu_copy(VPrimeGpuState *s, uint32_t ctx, uint64_t src,
 /* Move data through the context's page tables; false after a fault. */
 bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
                    uint64_t len, bool is_write);
+
+/*
+ * Whether the active engine may DMA [addr, addr + len) of system memory
+ * (its command 'seq'); false after an injected DMA error, which halts it.
+ */
+bool vprime_gpu_dma_allowed(VPrimeGpuState *s, uint64_t addr, uint64_t len);
 
 /* vprime-gpu-engine.c */
 void vprime_engine_init(VPrimeGpuState *s, unsigned idx);

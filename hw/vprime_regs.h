@@ -78,7 +78,7 @@
 #define VPRIME_ID_MAGIC                 0x4d525056u     /* "VPRM" little endian */
 
 #define VPRIME_VERSION_MAJOR            1
-#define VPRIME_VERSION_MINOR            1
+#define VPRIME_VERSION_MINOR            2
 #define VPRIME_VERSION                  ((VPRIME_VERSION_MAJOR << 16) | VPRIME_VERSION_MINOR)
 #define VPRIME_VERSION_GET_MAJOR(v)     (((v) >> 16) & 0xffff)
 #define VPRIME_VERSION_GET_MINOR(v)     ((v) & 0xffff)
@@ -143,6 +143,8 @@
 #define VPRIME_REG_FAULT_ADDR_LO        0x11c   /* RO: faulting GPU virtual address, low */
 #define VPRIME_REG_FAULT_ADDR_HI        0x120   /* RO: faulting GPU virtual address, high */
 #define VPRIME_REG_FAULT_INFO           0x124   /* RO: VPRIME_FAULT_* reason | VPRIME_FAULT_WRITE */
+#define VPRIME_REG_VRAM_USABLE_LO       0x128   /* RO: VRAM bytes the driver may allocate, low (0 on the iGPU) */
+#define VPRIME_REG_VRAM_USABLE_HI       0x12c   /* RO: high half */
 
 #define VPRIME_CTX_ENABLE               (1u << 0)
 #define VPRIME_CTX_STATUS_ENABLED       (1u << 0)
@@ -207,6 +209,7 @@
 #define VPRIME_ENG_ERR_RING_DMA         3   /* the ring could not be read */
 #define VPRIME_ENG_ERR_FENCE_DMA        4   /* the fence writeback could not be written */
 #define VPRIME_ENG_ERR_BAD_CTX          5   /* context index out of range */
+#define VPRIME_ENG_ERR_DMA              6   /* the command's data DMA failed (host-injected fault) */
 
 /* Commands: 64 bytes each, little endian */
 #define VPRIME_OP_NOP                   0

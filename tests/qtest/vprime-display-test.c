@@ -213,6 +213,18 @@ static bool qom_set_bool(Disp *d, const char *prop, bool val)
     return ok;
 }
 
+/* qom-set a string; returns whether QEMU accepted it */
+static bool qom_set_str(Disp *d, const char *prop, const char *val)
+{
+    QDict *r = qtest_qmp(d->qts, "{'execute': 'qom-set', 'arguments': "
+                         "{'path': '/machine/peripheral/dut', 'property': %s, "
+                         "'value': %s}}", prop, val);
+    bool ok = qdict_haskey(r, "return");
+
+    qobject_unref(r);
+    return ok;
+}
+
 /* Point MSI-X vector 'vec' at guest RAM, data 0xd0 + vec */
 static uint64_t msix_setup(Disp *d, int vec)
 {
@@ -1504,6 +1516,122 @@ static void test_underrun(void)
     disp_stop(&d);
 }
 
+/* ---- fault injection ---------------------------------------------------- */
+
+/* An injected underrun: that frame shows no plane, the next one is whole */
+static void test_inject_underrun(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                   .contig = true };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    g_autofree uint32_t *black = g_new0(uint32_t, 64 * 48);
+    g_autofree char *log = NULL;
+    uint32_t good;
+    Buf b;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    head_on(&d, 0, &mode_a);            /* composes frame 1 */
+    model_plane(frame, 64, &c, b.argb);
+    good = frame_crc(frame, 64, 48);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, good);
+
+    /* refused scripts arm nothing */
+    g_assert_false(qom_set_str(&d, "fault", "underrun:head=1"));
+    g_assert_false(qom_set_str(&d, "fault", "hang"));
+    g_assert_false(qom_set_str(&d, "fault", "underrun:after=x"));
+    g_assert_false(qom_set_str(&d, "fault", "underrun;bogus"));
+    log = qom_str(&d, "fault");
+    g_assert_cmpstr(log, ==, "");
+    g_free(log);
+
+    g_assert_true(qom_set_str(&d, "fault", "underrun:head=0"));
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+    step_to_vblank(&d, 0, &mode_a);     /* frame 2: the fetch fails */
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_UNDERRUN,
+                    ==, VPRIME_HEAD_EV_UNDERRUN);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, frame_crc(black, 64, 48));
+    g_assert_cmpuint(qom_u64(&d, "stat-underruns"), ==, 1);
+    g_assert_cmpuint(qom_u64(&d, "stat-injected-underrun"), ==, 1);
+    g_assert_cmpuint(qom_u64(&d, "stat-injected-faults"), ==, 1);
+    check_no_errors(&d, 0);
+    log = qom_str(&d, "fault-log");
+    g_assert_cmpstr(log, ==, "1 underrun head0 frame=2\n");
+
+    /* the next frame is whole again */
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_UNDERRUN,
+                    ==, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, good);
+    g_assert_cmpuint(qom_u64(&d, "stat-underruns"), ==, 1);
+    buf_free(&b);
+    disp_stop(&d);
+}
+
+/* An injected unplug at a counted vblank, replugged N vblanks later */
+static void test_inject_unplug(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                   .contig = true };
+    g_autofree char *log = NULL;
+    Buf b;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    head_on(&d, 0, &mode_a);
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    g_assert_true(qom_set_str(&d, "fault", "unplug:head=0,after=1,replug=2"));
+    step_to_vblank(&d, 0, &mode_a);     /* vblank 1: let through */
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
+    step_to_vblank(&d, 0, &mode_a);     /* vblank 2: unplugged */
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, ==, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_HOTPLUG,
+                    ==, VPRIME_HEAD_EV_HOTPLUG);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_EDID_SIZE), ==, 0);
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    step_to_vblank(&d, 0, &mode_a);     /* vblank 3: still out */
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, ==, 0);
+    step_to_vblank(&d, 0, &mode_a);     /* vblank 4: back */
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_HOTPLUG,
+                    ==, VPRIME_HEAD_EV_HOTPLUG);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_EDID_SIZE), >, 0);
+    g_assert_cmpuint(qom_u64(&d, "stat-injected-unplug"), ==, 1);
+    g_assert_cmpuint(qom_u64(&d, "stat-injected-replug"), ==, 1);
+    log = qom_str(&d, "fault-log");
+    g_assert_cmpstr(log, ==, "1 unplug head0 vblank=2 replug=2\n"
+                    "2 replug head0 vblank=4 after unplug\n");
+    g_free(log);
+
+    /* replug as a fault of its own, after a host unplug */
+    g_assert_true(qom_set_bool(&d, "head0-connected", false));
+    g_assert_true(qom_set_str(&d, "fault", "replug:head=0"));
+    log = qom_str(&d, "fault");
+    g_assert_cmpstr(log, ==, "replug:head=head0,after=0,count=1");
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, ==, 0);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
+    g_assert_cmpuint(qom_u64(&d, "stat-injected-replug"), ==, 2);
+    buf_free(&b);
+    disp_stop(&d);
+}
+
 /* ---- connectors ------------------------------------------------------- */
 
 static void read_edid(Disp *d, int h, uint8_t *edid, uint32_t len)
@@ -2006,6 +2134,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/underrun", test_underrun);
     qtest_add_func("/vprime-display/edid", test_edid);
     qtest_add_func("/vprime-display/hotplug", test_hotplug);
+    qtest_add_func("/vprime-display/inject/underrun", test_inject_underrun);
+    qtest_add_func("/vprime-display/inject/unplug", test_inject_unplug);
     qtest_add_func("/vprime-display/counters", test_counters);
     qtest_add_func("/vprime-display/peer-scanout", test_peer_scanout);
     qtest_add_func("/vprime-display/reset-mid-scanout",

@@ -1,0 +1,516 @@
+/*
+ * vprime: host-controlled fault injection (see vprime-fault.h and the
+ * "Fault injection" section of vprime-spec.rst)
+ *
+ * Copyright (c) 2026 The vprime authors
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+
+#include "qemu/osdep.h"
+#include "qemu/cutils.h"
+#include "qapi/error.h"
+#include "qapi/visitor.h"
+#include "hw/qdev-core.h"
+#include "vprime-fault.h"
+#include "trace.h"
+
+static const char *const kind_names[VPRIME_INJ__MAX] = {
+    [VPRIME_INJ_HANG] = "hang",
+    [VPRIME_INJ_LOST_IRQ] = "lost-irq",
+    [VPRIME_INJ_LATE_IRQ] = "late-irq",
+    [VPRIME_INJ_DMA_ERROR] = "dma-error",
+    [VPRIME_INJ_SLOW_FENCE] = "slow-fence",
+    [VPRIME_INJ_VRAM_RETIRE] = "vram-retire",
+    [VPRIME_INJ_UNDERRUN] = "underrun",
+    [VPRIME_INJ_UNPLUG] = "unplug",
+    [VPRIME_INJ_REPLUG] = "replug",
+};
+
+/* Keys each kind takes besides after, count and prob (and its target) */
+#define KEY_DELAY   BIT(0)
+#define KEY_RANGE   BIT(1)
+#define KEY_BYTES   BIT(2)
+#define KEY_REPLUG  BIT(3)
+
+static const uint32_t kind_keys[VPRIME_INJ__MAX] = {
+    [VPRIME_INJ_LATE_IRQ] = KEY_DELAY,
+    [VPRIME_INJ_SLOW_FENCE] = KEY_DELAY,
+    [VPRIME_INJ_DMA_ERROR] = KEY_RANGE,
+    [VPRIME_INJ_VRAM_RETIRE] = KEY_BYTES,
+    [VPRIME_INJ_UNPLUG] = KEY_REPLUG,
+};
+
+/* Defaults: a late interrupt 100 ms late, a slow fence 10 ms slower */
+#define LATE_IRQ_DELAY_NS   (100 * 1000 * 1000)
+#define SLOW_FENCE_DELAY_NS (10 * 1000 * 1000)
+
+static uint64_t fault_rand(VPrimeFaults *f)
+{
+    /* xorshift64, as the GPU timing jitter: deterministic from the seed */
+    f->rng ^= f->rng << 13;
+    f->rng ^= f->rng >> 7;
+    f->rng ^= f->rng << 17;
+    return f->rng;
+}
+
+static void fault_reseed(VPrimeFaults *f)
+{
+    f->rng = f->seed ? f->seed : 0x9e3779b97f4a7c15ULL;
+}
+
+static void fault_target_name(VPrimeFaults *f, uint32_t target, char *buf,
+                        size_t len)
+{
+    if (target == VPRIME_INJ_ANY) {
+        snprintf(buf, len, "any");
+    } else if (f->target_names) {
+        snprintf(buf, len, "%s", f->target_names[target]);
+    } else {
+        snprintf(buf, len, "%s%u", f->target_kind, target);
+    }
+}
+
+static void fault_log(VPrimeFaults *f, VPrimeInjKind kind, uint32_t target,
+                      const char *event, uint64_t seq, const char *detail)
+{
+    char tname[32];
+
+    if (kind == VPRIME_INJ_VRAM_RETIRE) {
+        snprintf(tname, sizeof(tname), "vram");
+    } else {
+        fault_target_name(f, target, tname, sizeof(tname));
+    }
+    f->nlog++;
+    g_string_append_printf(f->log, "%" PRIu64 " %s %s %s=%" PRIu64 "%s%s\n",
+                           f->nlog, kind_names[kind], tname, event, seq,
+                           detail && *detail ? " " : "",
+                           detail ? detail : "");
+    f->stat[kind]++;
+    f->core->stat_injected_faults++;
+    trace_vprime_fault_inject(f->core->name ? f->core->name : "vprime",
+                              kind_names[kind], tname, event, seq);
+}
+
+void vprime_fault_note(VPrimeFaults *f, VPrimeInjKind kind, uint32_t target,
+                       const char *event, uint64_t seq, const char *detail)
+{
+    fault_log(f, kind, target, event, seq, detail);
+}
+
+bool vprime_fault_check(VPrimeFaults *f, VPrimeInjKind kind, uint32_t target,
+                        const char *event, uint64_t seq, uint64_t addr,
+                        uint64_t len, VPrimeFaultHit *hit)
+{
+    g_autofree char *detail = NULL;
+    VPrimeFault *flt = NULL;
+    guint i;
+
+    for (i = 0; i < f->armed->len; i++) {
+        VPrimeFault *c = &g_array_index(f->armed, VPrimeFault, i);
+
+        if (c->kind != kind ||
+            (c->target != VPRIME_INJ_ANY && c->target != target)) {
+            continue;
+        }
+        if (kind == VPRIME_INJ_DMA_ERROR) {
+            if (c->size && (addr + len <= c->start ||
+                            addr >= c->start + c->size)) {
+                continue;
+            }
+            /* one candidate per command, however many runs it moves */
+            if (c->seen && c->last_seq == seq) {
+                continue;
+            }
+            c->last_seq = seq;
+        }
+        if (++c->seen <= c->after) {
+            continue;
+        }
+        if (c->prob < 100 && fault_rand(f) % 100 >= c->prob) {
+            continue;
+        }
+        flt = c;
+        break;
+    }
+    if (!flt) {
+        return false;
+    }
+
+    memset(hit, 0, sizeof(*hit));
+    hit->delay_ns = flt->delay_ns;
+    if (flt->jitter_ns) {
+        hit->delay_ns += fault_rand(f) % (flt->jitter_ns + 1);
+    }
+    hit->bytes = flt->bytes;
+    hit->replug = flt->replug;
+    switch (kind) {
+    case VPRIME_INJ_LATE_IRQ:
+    case VPRIME_INJ_SLOW_FENCE:
+        detail = g_strdup_printf("+%" PRIu64 "ns", hit->delay_ns);
+        break;
+    case VPRIME_INJ_DMA_ERROR:
+        detail = g_strdup_printf("addr=0x%" PRIx64, addr);
+        break;
+    case VPRIME_INJ_UNPLUG:
+        if (flt->replug) {
+            detail = g_strdup_printf("replug=%" PRIu64, flt->replug);
+        }
+        break;
+    default:
+        break;
+    }
+    fault_log(f, kind, target, event, seq, detail);
+    if (flt->count && ++flt->hits >= flt->count) {
+        g_array_remove_index(f->armed, flt - &g_array_index(f->armed,
+                                                            VPrimeFault, 0));
+    }
+    return true;
+}
+
+/* ---- the script ---------------------------------------------------------- */
+
+static bool parse_u64(const char *key, const char *val, uint64_t *out,
+                      bool size, Error **errp)
+{
+    if (size ? qemu_strtosz(val, NULL, out) :
+               qemu_strtou64(val, NULL, 0, out)) {
+        error_setg(errp, "fault: %s=%s is not %s", key, val,
+                   size ? "a size" : "a number");
+        return false;
+    }
+    return true;
+}
+
+static bool parse_target(VPrimeFaults *f, const char *val, uint32_t *out,
+                         Error **errp)
+{
+    uint64_t n;
+    uint32_t i;
+
+    if (!strcmp(val, "any")) {
+        *out = VPRIME_INJ_ANY;
+        return true;
+    }
+    for (i = 0; f->target_names && f->target_names[i]; i++) {
+        if (!strcmp(val, f->target_names[i])) {
+            *out = i;
+            return true;
+        }
+    }
+    if (qemu_strtou64(val, NULL, 0, &n) || n >= f->ntargets) {
+        error_setg(errp, "fault: %s=%s: no such %s (0..%u%s)", f->target_kind,
+                   val, f->target_kind, f->ntargets - 1,
+                   f->target_names ? ", or a name" : "");
+        return false;
+    }
+    *out = n;
+    return true;
+}
+
+/* "kind[:key=value,...]" */
+static bool parse_fault(VPrimeFaults *f, const char *text, VPrimeFault *flt,
+                        Error **errp)
+{
+    g_auto(GStrv) items = NULL;
+    g_autofree char *kind = NULL;
+    const char *colon = strchr(text, ':');
+    uint32_t keys;
+    int k, i;
+
+    kind = g_strndup(text, colon ? colon - text : strlen(text));
+    memset(flt, 0, sizeof(*flt));
+    for (k = 0; k < VPRIME_INJ__MAX; k++) {
+        if (!strcmp(kind, kind_names[k])) {
+            break;
+        }
+    }
+    if (k == VPRIME_INJ__MAX || !(f->kinds & BIT(k))) {
+        g_autoptr(GString) allowed = g_string_new("");
+
+        for (i = 0; i < VPRIME_INJ__MAX; i++) {
+            if (f->kinds & BIT(i)) {
+                g_string_append_printf(allowed, "%s%s", allowed->len ? ", " : "",
+                                       kind_names[i]);
+            }
+        }
+        error_setg(errp, "fault: unknown kind '%s' for this device: allowed "
+                   "are %s (and clear)", kind, allowed->str);
+        return false;
+    }
+    flt->kind = k;
+    flt->target = VPRIME_INJ_ANY;
+    flt->count = 1;
+    flt->prob = 100;
+    if (k == VPRIME_INJ_LATE_IRQ) {
+        flt->delay_ns = LATE_IRQ_DELAY_NS;
+    } else if (k == VPRIME_INJ_SLOW_FENCE) {
+        flt->delay_ns = SLOW_FENCE_DELAY_NS;
+    } else if (k == VPRIME_INJ_UNDERRUN || k == VPRIME_INJ_UNPLUG ||
+               k == VPRIME_INJ_REPLUG) {
+        flt->target = 0;
+    }
+    keys = kind_keys[k];
+
+    items = g_strsplit(colon ? colon + 1 : "", ",", -1);
+    for (i = 0; items[i]; i++) {
+        g_autofree char *key = NULL;
+        const char *eq = strchr(items[i], '=');
+        const char *val;
+        uint64_t v;
+
+        if (!*items[i] && !items[i + 1] && !i) {
+            break;      /* "kind:" with nothing after */
+        }
+        if (!eq) {
+            error_setg(errp, "fault: '%s' is not key=value", items[i]);
+            return false;
+        }
+        key = g_strndup(items[i], eq - items[i]);
+        val = eq + 1;
+        if (!strcmp(key, f->target_kind)) {
+            if (k == VPRIME_INJ_VRAM_RETIRE ||
+                !parse_target(f, val, &flt->target, errp)) {
+                if (k == VPRIME_INJ_VRAM_RETIRE) {
+                    error_setg(errp, "fault: vram-retire takes no %s",
+                               f->target_kind);
+                }
+                return false;
+            }
+        } else if (!strcmp(key, "after")) {
+            if (!parse_u64(key, val, &flt->after, false, errp)) {
+                return false;
+            }
+        } else if (!strcmp(key, "count")) {
+            if (!parse_u64(key, val, &flt->count, false, errp)) {
+                return false;
+            }
+        } else if (!strcmp(key, "prob")) {
+            if (!parse_u64(key, val, &v, false, errp)) {
+                return false;
+            }
+            if (v < 1 || v > 100) {
+                error_setg(errp, "fault: prob=%s must be a percentage, 1 to "
+                           "100", val);
+                return false;
+            }
+            flt->prob = v;
+        } else if ((keys & KEY_DELAY) && !strcmp(key, "delay-ns")) {
+            if (!parse_u64(key, val, &flt->delay_ns, false, errp)) {
+                return false;
+            }
+        } else if ((keys & KEY_DELAY) && !strcmp(key, "jitter-ns")) {
+            if (!parse_u64(key, val, &flt->jitter_ns, false, errp)) {
+                return false;
+            }
+        } else if ((keys & KEY_RANGE) && !strcmp(key, "start")) {
+            if (!parse_u64(key, val, &flt->start, false, errp)) {
+                return false;
+            }
+        } else if ((keys & KEY_RANGE) && !strcmp(key, "size")) {
+            if (!parse_u64(key, val, &flt->size, true, errp)) {
+                return false;
+            }
+        } else if ((keys & KEY_BYTES) && !strcmp(key, "bytes")) {
+            if (!parse_u64(key, val, &flt->bytes, true, errp)) {
+                return false;
+            }
+        } else if ((keys & KEY_REPLUG) && !strcmp(key, "replug")) {
+            if (!parse_u64(key, val, &flt->replug, false, errp)) {
+                return false;
+            }
+        } else {
+            error_setg(errp, "fault: %s takes no key '%s'", kind_names[k], key);
+            return false;
+        }
+    }
+    if (flt->start + flt->size < flt->start) {
+        error_setg(errp, "fault: dma-error range wraps around");
+        return false;
+    }
+    return true;
+}
+
+static void fault_arm(VPrimeFaults *f, VPrimeFault *flt)
+{
+    if (flt->kind == VPRIME_INJ_VRAM_RETIRE) {
+        g_autofree char *detail = g_strdup_printf("bytes=%" PRIu64,
+                                                  flt->bytes);
+
+        /* acts when armed: the device's state changes, no event waits */
+        if (f->arm) {
+            f->arm(f->opaque, flt);
+        }
+        fault_log(f, flt->kind, VPRIME_INJ_ANY, "armed", f->nlog + 1, detail);
+        return;
+    }
+    g_array_append_val(f->armed, *flt);
+}
+
+static void set_fault(Object *obj, Visitor *v, const char *name, void *opaque,
+                      Error **errp)
+{
+    VPrimeFaults *f = opaque;
+    g_autofree char *script = NULL;
+    g_autoptr(GArray) parsed = g_array_new(false, false, sizeof(VPrimeFault));
+    g_auto(GStrv) parts = NULL;
+    bool clear = false;
+    guint i;
+
+    if (!visit_type_str(v, name, &script, errp)) {
+        return;
+    }
+    /* the whole script is checked before anything is armed */
+    parts = g_strsplit(script, ";", -1);
+    for (i = 0; parts[i]; i++) {
+        VPrimeFault flt;
+        char *t = g_strstrip(parts[i]);
+
+        if (!*t) {
+            continue;
+        }
+        if (!strcmp(t, "clear")) {
+            clear = true;
+            continue;
+        }
+        if (!parse_fault(f, t, &flt, errp)) {
+            return;
+        }
+        g_array_append_val(parsed, flt);
+    }
+    if (clear) {
+        g_array_set_size(f->armed, 0);
+    }
+    for (i = 0; i < parsed->len; i++) {
+        VPrimeFault *flt = &g_array_index(parsed, VPrimeFault, i);
+
+        if (flt->kind == VPRIME_INJ_VRAM_RETIRE && !DEVICE(obj)->realized) {
+            g_array_append_val(f->armed, *flt);    /* applied at realize */
+        } else {
+            fault_arm(f, flt);
+        }
+    }
+}
+
+/* Reading "fault" gives what is still armed, in the script's syntax */
+static void get_fault(Object *obj, Visitor *v, const char *name, void *opaque,
+                      Error **errp)
+{
+    VPrimeFaults *f = opaque;
+    g_autoptr(GString) s = g_string_new("");
+    g_autofree char *val = NULL;
+    guint i;
+
+    for (i = 0; i < f->armed->len; i++) {
+        VPrimeFault *c = &g_array_index(f->armed, VPrimeFault, i);
+        char tname[32];
+
+        fault_target_name(f, c->target, tname, sizeof(tname));
+        g_string_append_printf(s, "%s%s:%s=%s,after=%" PRIu64 ",count=%"
+                               PRIu64, s->len ? ";" : "", kind_names[c->kind],
+                               f->target_kind, tname,
+                               c->after > c->seen ? c->after - c->seen : 0,
+                               c->count ? c->count - c->hits : 0);
+    }
+    val = g_string_free(g_steal_pointer(&s), false);
+    visit_type_str(v, name, &val, errp);
+}
+
+static void get_log(Object *obj, Visitor *v, const char *name, void *opaque,
+                    Error **errp)
+{
+    VPrimeFaults *f = opaque;
+    g_autofree char *val = g_strdup(f->log->str);
+
+    visit_type_str(v, name, &val, errp);
+}
+
+static void get_seed(Object *obj, Visitor *v, const char *name, void *opaque,
+                     Error **errp)
+{
+    VPrimeFaults *f = opaque;
+
+    visit_type_uint64(v, name, &f->seed, errp);
+}
+
+static void set_seed(Object *obj, Visitor *v, const char *name, void *opaque,
+                     Error **errp)
+{
+    VPrimeFaults *f = opaque;
+    uint64_t seed;
+
+    if (!visit_type_uint64(v, name, &seed, errp)) {
+        return;
+    }
+    f->seed = seed;
+    fault_reseed(f);
+}
+
+void vprime_faults_init(VPrimeFaults *f, Object *obj, VPrimeCore *core,
+                        uint32_t kinds, const char *target_kind,
+                        const char *const *target_names)
+{
+    int k;
+
+    f->obj = obj;
+    f->core = core;
+    f->kinds = kinds;
+    f->target_kind = target_kind;
+    f->target_names = target_names;
+    f->ntargets = 1;
+    for (k = 0; target_names && target_names[k]; k++) {
+        f->ntargets = k + 1;
+    }
+    f->armed = g_array_new(false, false, sizeof(VPrimeFault));
+    f->log = g_string_new("");
+    fault_reseed(f);
+
+    object_property_add(obj, "fault", "str", get_fault, set_fault, NULL, f);
+    object_property_add(obj, "fault-seed", "uint64", get_seed, set_seed,
+                        NULL, f);
+    object_property_add(obj, "fault-log", "str", get_log, NULL, NULL, f);
+    for (k = 0; k < VPRIME_INJ__MAX; k++) {
+        g_autofree char *stat = NULL;
+
+        if (!(kinds & BIT(k))) {
+            continue;
+        }
+        stat = g_strdup_printf("stat-injected-%s", kind_names[k]);
+        object_property_add_uint64_ptr(obj, stat, &f->stat[k],
+                                       OBJ_PROP_FLAG_READ);
+    }
+}
+
+bool vprime_faults_realize(VPrimeFaults *f, uint32_t ntargets, Error **errp)
+{
+    g_autoptr(GArray) armed = f->armed;
+    guint i;
+
+    f->ntargets = ntargets;
+    f->armed = g_array_new(false, false, sizeof(VPrimeFault));
+    for (i = 0; i < armed->len; i++) {
+        VPrimeFault *c = &g_array_index(armed, VPrimeFault, i);
+
+        if (c->target != VPRIME_INJ_ANY && c->target >= ntargets) {
+            error_setg(errp, "fault: %s %s=%u does not exist (%u of them)",
+                       kind_names[c->kind], f->target_kind, c->target,
+                       ntargets);
+            return false;
+        }
+        fault_arm(f, c);
+    }
+    return true;
+}
+
+void vprime_faults_fini(VPrimeFaults *f)
+{
+    g_array_free(f->armed, true);
+    g_string_free(f->log, true);
+}
+
+void vprime_faults_stats_reset(VPrimeFaults *f)
+{
+    memset(f->stat, 0, sizeof(f->stat));
+    g_string_truncate(f->log, 0);
+    f->nlog = 0;
+}
