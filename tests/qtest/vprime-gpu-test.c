@@ -442,30 +442,42 @@ static void test_blit_tiled_and_formats(const void *opaque)
 
 /* ---- fences, interrupts, time --------------------------------------- */
 
+/*
+ * MSI-X on: engine e's interrupt writes 0xf0 + e to MSI_ADDR + 4 * e;
+ * both engine causes enabled.
+ */
+static void msix_engines(Gpu *g)
+{
+    uint64_t entry;
+    int e;
+
+    qpci_msix_enable(g->dev);
+    for (e = 0; e < VPRIME_GPU_ENGINES; e++) {
+        entry = g->dev->msix_table_off +
+                VPRIME_ENGINE_MSIX_VEC(e) * PCI_MSIX_ENTRY_SIZE;
+        qpci_io_writel(g->dev, g->dev->msix_table_bar,
+                       entry + PCI_MSIX_ENTRY_LOWER_ADDR, MSI_ADDR + e * 4);
+        qpci_io_writel(g->dev, g->dev->msix_table_bar,
+                       entry + PCI_MSIX_ENTRY_UPPER_ADDR, 0);
+        qpci_io_writel(g->dev, g->dev->msix_table_bar,
+                       entry + PCI_MSIX_ENTRY_DATA, 0xf0 + e);
+        qpci_io_writel(g->dev, g->dev->msix_table_bar,
+                       entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+        qtest_writel(g->qts, MSI_ADDR + e * 4, 0);
+    }
+    wr(g, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_ENGINE(VPRIME_ENGINE_RENDER) |
+                                 VPRIME_IRQ_ENGINE(VPRIME_ENGINE_COPY));
+}
+
 static void test_fence_msix_and_time(const void *opaque)
 {
-    uint64_t entry, seq, before;
+    uint64_t seq, before;
     struct vprime_cmd nop = { .opcode = VPRIME_OP_NOP };
     Gpu g;
     int e;
 
     gpu_start(&g, GPOINTER_TO_INT(opaque), "latency-ns=50000");
-    qpci_msix_enable(g.dev);
-    for (e = 0; e < VPRIME_GPU_ENGINES; e++) {
-        entry = g.dev->msix_table_off +
-                VPRIME_ENGINE_MSIX_VEC(e) * PCI_MSIX_ENTRY_SIZE;
-        qpci_io_writel(g.dev, g.dev->msix_table_bar,
-                       entry + PCI_MSIX_ENTRY_LOWER_ADDR, MSI_ADDR + e * 4);
-        qpci_io_writel(g.dev, g.dev->msix_table_bar,
-                       entry + PCI_MSIX_ENTRY_UPPER_ADDR, 0);
-        qpci_io_writel(g.dev, g.dev->msix_table_bar,
-                       entry + PCI_MSIX_ENTRY_DATA, 0xf0 + e);
-        qpci_io_writel(g.dev, g.dev->msix_table_bar,
-                       entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
-        qtest_writel(g.qts, MSI_ADDR + e * 4, 0);
-    }
-    wr(&g, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_ENGINE(VPRIME_ENGINE_RENDER) |
-                                  VPRIME_IRQ_ENGINE(VPRIME_ENGINE_COPY));
+    msix_engines(&g);
 
     for (e = 0; e < VPRIME_GPU_ENGINES; e++) {
         queue(&g, e, &nop);
@@ -525,6 +537,268 @@ static void test_wait(const void *opaque)
     gpu_stop(&g);
 }
 
+/* ---- fault injection ---------------------------------------------------- */
+
+static void check_str(Gpu *g, const char *prop, const char *want)
+{
+    QDict *r = qtest_qmp(g->qts, "{'execute': 'qom-get', 'arguments': "
+                         "{'path': '/machine/peripheral/dut', 'property': %s}}",
+                         prop);
+
+    g_assert_cmpstr(qdict_get_str(r, "return"), ==, want);
+    qobject_unref(r);
+}
+
+/* qom-set a string; returns whether QEMU accepted it */
+static bool qom_set_str(Gpu *g, const char *prop, const char *val)
+{
+    QDict *r = qtest_qmp(g->qts, "{'execute': 'qom-set', 'arguments': "
+                         "{'path': '/machine/peripheral/dut', 'property': %s, "
+                         "'value': %s}}", prop, val);
+    bool ok = qdict_haskey(r, "return");
+
+    qobject_unref(r);
+    return ok;
+}
+
+static struct vprime_cmd copy_cmd(uint64_t src, uint64_t dst, uint64_t size)
+{
+    return (struct vprime_cmd) {
+        .opcode = VPRIME_OP_COPY,
+        .copy = { .src = src, .dst = dst, .size = size },
+    };
+}
+
+/* A hang: the engine takes the command and stops, until CONTROL.RESET */
+static void test_inject_hang(const void *opaque)
+{
+    struct vprime_cmd nop = { .opcode = VPRIME_OP_NOP };
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    submit(&g, VPRIME_ENGINE_RENDER, &nop);    /* commands 1 and 2 */
+    g_assert_true(qom_set_str(&g, "fault", "hang:engine=render,after=1"));
+    check_str(&g, "fault", "hang:engine=render,after=1,count=1");
+    queue(&g, VPRIME_ENGINE_RENDER, &nop);      /* 3: let through */
+    queue(&g, VPRIME_ENGINE_RENDER, &nop);      /* 4: hangs */
+    queue_fence(&g, VPRIME_ENGINE_RENDER, false);
+    doorbell(&g, VPRIME_ENGINE_RENDER);
+    qtest_clock_step(g.qts, 100 * 1000 * 1000);
+    g_assert_cmphex(erd(&g, VPRIME_ENGINE_RENDER, VPRIME_ENG_STATUS), ==,
+                    VPRIME_ENG_STATUS_BUSY);
+    g_assert_cmpuint(erd(&g, VPRIME_ENGINE_RENDER, VPRIME_ENG_RING_HEAD), ==,
+                     3);
+    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[0]), ==, g.seqno - 1);
+    g_assert_cmphex(rd(&g, VPRIME_REG_ERROR), ==, 0);
+    g_assert_cmpuint(qom_u64(&g, "stat-injected-hang"), ==, 1);
+    g_assert_cmpuint(qom_u64(&g, "stat-injected-faults"), ==, 1);
+    check_str(&g, "fault-log", "1 hang render cmd=4\n");
+    check_str(&g, "fault", "");
+    /* the other engine carries on */
+    submit(&g, VPRIME_ENGINE_COPY, &nop);
+
+    ewr(&g, VPRIME_ENGINE_RENDER, VPRIME_ENG_CONTROL,
+        VPRIME_ENG_CTRL_RESET | VPRIME_ENG_CTRL_ENABLE);
+    g_assert_cmphex(erd(&g, VPRIME_ENGINE_RENDER, VPRIME_ENG_STATUS), ==, 0);
+    submit(&g, VPRIME_ENGINE_RENDER, &nop);
+    gpu_stop(&g);
+}
+
+/* Lost and late fence interrupts: the writeback always happens */
+static void test_inject_irqs(const void *opaque)
+{
+    struct vprime_cmd nop = { .opcode = VPRIME_OP_NOP };
+    uint64_t seq;
+    int e;
+
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    msix_engines(&g);
+    g_assert_true(qom_set_str(&g, "fault", "lost-irq:engine=copy;"
+                              "late-irq:engine=render,delay-ns=5000000"));
+    for (e = 0; e < VPRIME_GPU_ENGINES; e++) {
+        queue(&g, e, &nop);
+        seq = queue_fence(&g, e, true);
+        doorbell(&g, e);
+        run_idle(&g, e);
+        g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[e]), ==, seq);
+        g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR + e * 4), ==, 0);
+    }
+    /* the render engine's comes 5 ms later, the copy engine's never */
+    qtest_clock_step(g.qts, 4 * 1000 * 1000);
+    g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR), ==, 0);
+    qtest_clock_step(g.qts, 2 * 1000 * 1000);
+    g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR), ==, 0xf0);
+    qtest_clock_step(g.qts, 100 * 1000 * 1000);
+    g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR + 4), ==, 0);
+    g_assert_cmpuint(qom_u64(&g, "stat-injected-lost-irq"), ==, 1);
+    g_assert_cmpuint(qom_u64(&g, "stat-injected-late-irq"), ==, 1);
+    check_str(&g, "fault-log", "1 late-irq render irq=1 +5000000ns\n"
+              "2 lost-irq copy irq=1\n");
+
+    /* the next fence interrupts as usual */
+    queue_fence(&g, VPRIME_ENGINE_COPY, true);
+    doorbell(&g, VPRIME_ENGINE_COPY);
+    run_idle(&g, VPRIME_ENGINE_COPY);
+    g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR + 4), ==, 0xf1);
+    gpu_stop(&g);
+}
+
+/* A DMA error halts the engine with VPRIME_ENG_ERR_DMA; only in its range */
+static void test_inject_dma_error(const void *opaque)
+{
+    uint64_t src[1], dst[1];
+    struct vprime_cmd c = copy_cmd(GPU_VA, GPU_VA + MiB, 256);
+    g_autofree char *script = NULL;
+    uint8_t byte;
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    map_sys(&g, g.root, GPU_VA, VPRIME_GPU_PAGE_SIZE, src, 0);
+    map_sys(&g, g.root, GPU_VA + MiB, VPRIME_GPU_PAGE_SIZE, dst,
+            VPRIME_PTE_WRITABLE);
+    qtest_memset(g.qts, src[0], 0x5a, 256);
+
+    /* a range the copy does not touch: no effect */
+    script = g_strdup_printf("dma-error:start=0x%" PRIx64 ",size=4096",
+                             dst[0] + VPRIME_GPU_PAGE_SIZE);
+    g_assert_true(qom_set_str(&g, "fault", script));
+    submit(&g, VPRIME_ENGINE_COPY, &c);
+    g_assert_cmpuint(qom_u64(&g, "stat-injected-dma-error"), ==, 0);
+    g_assert_true(qom_set_str(&g, "fault", "clear"));
+    check_str(&g, "fault", "");
+
+    /* the destination page: the engine halts */
+    g_free(script);
+    script = g_strdup_printf("dma-error:engine=copy,start=0x%" PRIx64
+                             ",size=4096", dst[0]);
+    g_assert_true(qom_set_str(&g, "fault", script));
+    qtest_memset(g.qts, dst[0], 0, 256);
+    queue(&g, VPRIME_ENGINE_COPY, &c);
+    queue_fence(&g, VPRIME_ENGINE_COPY, false);
+    doorbell(&g, VPRIME_ENGINE_COPY);
+    qtest_clock_step(g.qts, 10 * 1000 * 1000);
+    g_assert_cmphex(erd(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_STATUS), ==,
+                    VPRIME_ENG_STATUS_HALTED);
+    g_assert_cmpuint(erd(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_ERROR), ==,
+                     VPRIME_ENG_ERR_DMA);
+    g_assert_cmphex(rd(&g, VPRIME_REG_ERROR), ==, VPRIME_ERR_ENGINE);
+    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[1]), ==, g.seqno - 1);
+    byte = qtest_readb(g.qts, dst[0]);
+    g_assert_cmpuint(byte, ==, 0);
+    g_assert_cmpuint(qom_u64(&g, "stat-injected-dma-error"), ==, 1);
+    g_free(script);
+    script = g_strdup_printf("1 dma-error copy cmd=3 addr=0x%" PRIx64 "\n",
+                             dst[0]);
+    check_str(&g, "fault-log", script);
+
+    /* reset: the same copy works */
+    wr(&g, VPRIME_REG_ERROR, VPRIME_ERR_VALID_MASK);
+    ewr(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_CONTROL,
+        VPRIME_ENG_CTRL_RESET | VPRIME_ENG_CTRL_ENABLE);
+    submit(&g, VPRIME_ENGINE_COPY, &c);
+    byte = qtest_readb(g.qts, dst[0] + 255);
+    g_assert_cmpuint(byte, ==, 0x5a);
+    gpu_stop(&g);
+}
+
+/* A slow fence completes later than its modelled time */
+static void test_inject_slow_fence(const void *opaque)
+{
+    uint64_t seq;
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), "latency-ns=50000");
+    g_assert_true(qom_set_str(&g, "fault",
+                              "slow-fence:engine=copy,delay-ns=2000000"));
+    seq = queue_fence(&g, VPRIME_ENGINE_COPY, false);
+    doorbell(&g, VPRIME_ENGINE_COPY);
+    qtest_clock_step(g.qts, 1000 * 1000);
+    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[1]), ==, 0);
+    qtest_clock_step(g.qts, 1100 * 1000);
+    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[1]), ==, seq);
+    check_str(&g, "fault-log", "1 slow-fence copy cmd=1 +2000000ns\n");
+    gpu_stop(&g);
+}
+
+/*
+ * The log depends on the seed and the events only: two devices with one
+ * seed give the same log for the same commands, another seed another.
+ */
+static char *slow_fence_log(const void *opaque, uint64_t seed)
+{
+    g_autofree char *props = g_strdup_printf(
+        "fault-seed=%" PRIu64 ",fault=slow-fence:count=0,,prob=50,,"
+        "delay-ns=1000,,jitter-ns=1000", seed);
+    QDict *r;
+    char *log;
+    Gpu g;
+    int i;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), props);
+    for (i = 0; i < 24; i++) {
+        queue_fence(&g, i % 2, false);
+        doorbell(&g, i % 2);
+        run_idle(&g, i % 2);
+    }
+    r = qtest_qmp(g.qts, "{'execute': 'qom-get', 'arguments': "
+                  "{'path': '/machine/peripheral/dut', "
+                  "'property': 'fault-log'}}");
+    log = g_strdup(qdict_get_str(r, "return"));
+    qobject_unref(r);
+    gpu_stop(&g);
+    return log;
+}
+
+static void test_inject_seed(const void *opaque)
+{
+    g_autofree char *a = slow_fence_log(opaque, 7);
+    g_autofree char *b = slow_fence_log(opaque, 7);
+    g_autofree char *c = slow_fence_log(opaque, 8);
+
+    g_assert_cmpstr(a, !=, "");
+    g_assert_cmpstr(a, ==, b);
+    g_assert_cmpstr(a, !=, c);
+}
+
+/* vram-retire: VRAM_USABLE drops and comes back; armed at realize too */
+static void test_inject_vram_retire(void)
+{
+    Gpu g;
+
+    gpu_start(&g, true, "fault=vram-retire:bytes=1M");
+    g_assert_cmpuint(rd(&g, VPRIME_REG_VRAM_USABLE_LO), ==, VRAM_SIZE - MiB);
+    g_assert_cmpuint(rd(&g, VPRIME_REG_VRAM_USABLE_HI), ==, 0);
+    g_assert_true(qom_set_str(&g, "fault", "vram-retire:bytes=48M"));
+    g_assert_cmpuint(rd(&g, VPRIME_REG_VRAM_USABLE_LO), ==, 16 * MiB);
+    /* a reset keeps it: retired pages stay retired */
+    wr(&g, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
+    g_assert_cmpuint(rd(&g, VPRIME_REG_VRAM_USABLE_LO), ==, 16 * MiB);
+    g_assert_true(qom_set_str(&g, "fault", "vram-retire:bytes=0"));
+    g_assert_cmpuint(rd(&g, VPRIME_REG_VRAM_USABLE_LO), ==, VRAM_SIZE);
+    g_assert_cmpuint(qom_u64(&g, "stat-injected-vram-retire"), ==, 3);
+    check_str(&g, "fault-log", "1 vram-retire vram armed=1 bytes=1048576\n"
+              "2 vram-retire vram armed=2 bytes=50331648\n"
+              "3 vram-retire vram armed=3 bytes=0\n");
+    /* read only */
+    wr(&g, VPRIME_REG_ERROR, VPRIME_ERR_VALID_MASK);
+    wr(&g, VPRIME_REG_VRAM_USABLE_LO, 0);
+    g_assert_cmphex(rd(&g, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_ACCESS);
+    gpu_stop(&g);
+
+    /* the iGPU has no VRAM to retire */
+    gpu_start(&g, false, NULL);
+    g_assert_cmpuint(rd(&g, VPRIME_REG_VRAM_USABLE_LO), ==, 0);
+    g_assert_false(qom_set_str(&g, "fault", "vram-retire:bytes=1M"));
+    g_assert_false(qom_set_str(&g, "fault", "hang:engine=blitter"));
+    g_assert_false(qom_set_str(&g, "fault", "late-irq:delay=5"));
+    g_assert_false(qom_set_str(&g, "fault", "hang:prob=0"));
+    g_assert_false(qom_set_str(&g, "fault", "underrun"));
+    check_str(&g, "fault", "");
+    gpu_stop(&g);
+}
+
 /* ---- VRAM -------------------------------------------------------------- */
 
 static void test_vram(void)
@@ -567,16 +841,6 @@ static void test_vram(void)
                      sizeof(buf));
     qpci_iounmap(g.dev, vram);
     gpu_stop(&g);
-}
-
-static void check_str(Gpu *g, const char *prop, const char *want)
-{
-    QDict *r = qtest_qmp(g->qts, "{'execute': 'qom-get', 'arguments': "
-                         "{'path': '/machine/peripheral/dut', 'property': %s}}",
-                         prop);
-
-    g_assert_cmpstr(qdict_get_str(r, "return"), ==, want);
-    qobject_unref(r);
 }
 
 /*
@@ -1067,6 +1331,13 @@ int main(int argc, char **argv)
     add("bad-commands", test_bad_commands, true);
     add("ring-dma-error", test_ring_dma_error, true);
     add("reset-mid-job", test_reset_mid_job, true);
+    add("inject/hang", test_inject_hang, true);
+    add("inject/irqs", test_inject_irqs, true);
+    add("inject/dma-error", test_inject_dma_error, true);
+    add("inject/slow-fence", test_inject_slow_fence, true);
+    add("inject/seed", test_inject_seed, false);
+    qtest_add_func("/vprime-gpu/dgpu/inject/vram-retire",
+                   test_inject_vram_retire);
     qtest_add_func("/vprime-gpu/dgpu/vram", test_vram);
     qtest_add_func("/vprime-gpu/dgpu/last-pages", test_last_pages);
     qtest_add_func("/vprime-gpu/dgpu/fault-vram-range", test_fault_vram_range);
