@@ -31,8 +31,11 @@ static int vprime_debugfs_engines(struct seq_file *m, void *data)
 		seqno = e->seqno;
 		done = le64_to_cpu(READ_ONCE(*e->fence_cpu));
 		spin_unlock_irqrestore(&e->lock, flags);
-		seq_printf(m, "%s: emitted %llu, completed %llu, pending %u",
-			   e->name, seqno, done, pending);
+		seq_printf(m, "%s: emitted %llu, completed %llu, pending %u, lost interrupts %lld, halts %lld, timeout resets %lld",
+			   e->name, seqno, done, pending,
+			   (long long)atomic64_read(&e->lost_irqs),
+			   (long long)atomic64_read(&e->halts),
+			   (long long)atomic64_read(&e->resets));
 		if (drm_dev_enter(&gpu->drm, &idx)) {
 			seq_printf(m, ", head %u, tail %u, status 0x%x, error %u",
 				   vprime_hw_read(&gpu->hw, base + VPRIME_ENG_RING_HEAD),

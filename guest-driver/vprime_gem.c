@@ -360,10 +360,30 @@ u64 vprime_bo_va(struct drm_gem_object *obj)
 					to_vprime_bo(obj)->va.start;
 }
 
+/*
+ * The VRAM new BOs may use: the device can retire pages at the top (as a
+ * dGPU retires pages after ECC errors) and says how much is left in
+ * VRAM_USABLE.  BOs already there stay; new ones go below.
+ */
+static int vprime_vram_usable(struct vprime_gpu *gpu, u64 *usable)
+{
+	int idx;
+
+	if (!drm_dev_enter(&gpu->drm, &idx))
+		return -ENODEV;
+	*usable = vprime_hw_read(&gpu->hw, VPRIME_REG_VRAM_USABLE_LO) |
+		  (u64)vprime_hw_read(&gpu->hw, VPRIME_REG_VRAM_USABLE_HI) << 32;
+	drm_dev_exit(idx);
+	*usable = min_t(u64, round_down(*usable, VPRIME_GPU_PAGE_SIZE),
+			gpu->hw.vram_size);
+	return 0;
+}
+
 static struct drm_gem_object *vprime_vram_create(struct vprime_gpu *gpu,
 						 size_t size)
 {
 	struct vprime_vram_bo *bo;
+	u64 usable = 0;
 	int ret;
 
 	bo = kzalloc(sizeof(*bo), GFP_KERNEL);
@@ -374,9 +394,18 @@ static struct drm_gem_object *vprime_vram_create(struct vprime_gpu *gpu,
 	drm_gem_private_object_init(&gpu->drm, &bo->base, size);
 
 	mutex_lock(&gpu->vram_lock);
-	ret = drm_buddy_alloc_blocks(&gpu->vram, 0, gpu->hw.vram_size, size,
-				     VPRIME_GPU_PAGE_SIZE, &bo->blocks, 0);
+	ret = vprime_vram_usable(gpu, &usable);
+	if (!ret && size > usable)
+		ret = -ENOSPC;
+	else if (!ret)
+		ret = drm_buddy_alloc_blocks(&gpu->vram, 0, usable, size,
+					     VPRIME_GPU_PAGE_SIZE, &bo->blocks,
+					     usable < gpu->hw.vram_size ?
+					     DRM_BUDDY_RANGE_ALLOCATION : 0);
 	mutex_unlock(&gpu->vram_lock);
+	if (ret == -ENOSPC && usable < gpu->hw.vram_size)
+		drm_dbg_driver(&gpu->drm, "no room for %zu KiB of VRAM: the device retired all but %llu KiB\n",
+			       size >> 10, usable >> 10);
 	if (!ret)
 		ret = vprime_va_alloc(gpu, &bo->va, size);
 	if (ret) {

@@ -61,6 +61,11 @@ struct vprime_engine {
 	u64 seqno;
 	u64 fence_context;
 	struct list_head pending;
+
+	/* recoveries, for debugfs "engines" */
+	atomic64_t lost_irqs;	/* fences found complete by the timeout */
+	atomic64_t halts;	/* halts recovered (job failed with -EIO) */
+	atomic64_t resets;	/* resets after a timeout */
 };
 
 /**
@@ -163,6 +168,8 @@ struct vprime_gpu {
 	struct vprime_ctx *kctx;
 
 	unsigned int job_timeout_ms;
+	/* recovers halted engines, after the error interrupt */
+	struct work_struct halt_work;
 };
 
 static inline struct vprime_gpu *to_vprime_gpu(struct drm_device *drm)
@@ -219,6 +226,7 @@ struct dma_fence *vprime_engine_run(struct vprime_engine *e,
 				    struct vprime_hw_fence *hf,
 				    const struct vprime_cmd *cmds, u32 n);
 void vprime_gpu_fault_irq(struct vprime_gpu *gpu);
+void vprime_gpu_halt_work(struct work_struct *work);
 
 /* vprime_submit.c */
 int vprime_ioctl_ctx_create(struct drm_device *drm, void *data,

@@ -133,8 +133,13 @@ static const struct drm_driver vprime_gpu_driver = {
 
 static void vprime_gpu_on_error(struct vprime_hw *hw, u32 err)
 {
+	struct vprime_gpu *gpu = container_of(hw, struct vprime_gpu, hw);
+
 	if (err & VPRIME_ERR_PAGE_FAULT)
-		vprime_gpu_fault_irq(container_of(hw, struct vprime_gpu, hw));
+		vprime_gpu_fault_irq(gpu);
+	/* the reset and the fences' errors need the scheduler: not here */
+	if (err & VPRIME_ERR_ENGINE)
+		schedule_work(&gpu->halt_work);
 }
 
 static void vprime_gpu_fini_mm(struct drm_device *drm, void *arg)
@@ -161,6 +166,9 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 	gpu->hw.drm = &gpu->drm;
 	gpu->hw.pdev = pdev;
 	gpu->hw.on_error = vprime_gpu_on_error;
+	/* the halt recovery says which engine and why */
+	gpu->hw.quiet_errors = VPRIME_ERR_ENGINE;
+	INIT_WORK(&gpu->halt_work, vprime_gpu_halt_work);
 	gpu->job_timeout_ms = job_timeout_ms;
 	pci_set_drvdata(pdev, gpu);
 
@@ -227,7 +235,10 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 err_engines:
 	if (gpu->kctx)
 		vprime_ctx_destroy(gpu->kctx);
+	vprime_hw_fini(&gpu->hw);
+	cancel_work_sync(&gpu->halt_work);
 	vprime_engines_fini(gpu);
+	return ret;
 err_hw:
 	vprime_hw_fini(&gpu->hw);
 	return ret;
@@ -240,6 +251,7 @@ static void vprime_gpu_remove(struct pci_dev *pdev)
 	drm_dev_unplug(&gpu->drm);
 	vprime_ctx_destroy(gpu->kctx);
 	vprime_hw_fini(&gpu->hw);
+	cancel_work_sync(&gpu->halt_work);
 	vprime_engines_fini(gpu);
 }
 

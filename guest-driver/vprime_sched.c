@@ -226,19 +226,140 @@ static struct dma_fence *vprime_sched_run_job(struct drm_sched_job *sched_job)
 				 job->num_cmds);
 }
 
+/* Whether the writeback says the engine finished the fence @hw */
+static bool vprime_engine_done(struct vprime_engine *e, struct dma_fence *hw)
+{
+	return le64_to_cpu(READ_ONCE(*e->fence_cpu)) >= hw->seqno;
+}
+
 static enum drm_gpu_sched_stat
 vprime_sched_timedout_job(struct drm_sched_job *sched_job)
 {
 	struct vprime_job *job = container_of(sched_job, struct vprime_job, base);
+	struct dma_fence *hw = sched_job->s_fence->parent;
+	struct drm_gpu_scheduler *sched = sched_job->sched;
 	struct vprime_engine *e = job->engine;
+	unsigned long flags;
+
+	/*
+	 * Before declaring a hang, look at the writeback: the engine may
+	 * have finished the job and only its interrupt went missing.
+	 */
+	if (hw && (dma_fence_is_signaled(hw) || vprime_engine_done(e, hw))) {
+		/*
+		 * Not a timeout: the job goes back on the scheduler's list
+		 * first, so that signalling it below frees it as usual.
+		 */
+		spin_lock(&sched->job_list_lock);
+		list_add(&sched_job->list, &sched->pending_list);
+		spin_unlock(&sched->job_list_lock);
+		if (!dma_fence_is_signaled(hw)) {
+			atomic64_inc(&e->lost_irqs);
+			drm_warn(&e->gpu->drm, "%s: lost interrupt: fence %llu done without one; signalled\n",
+				 e->name, hw->seqno);
+			spin_lock_irqsave(&e->lock, flags);
+			vprime_engine_signal(e, le64_to_cpu(READ_ONCE(*e->fence_cpu)), 0);
+			spin_unlock_irqrestore(&e->lock, flags);
+		}
+		return DRM_GPU_SCHED_STAT_NOMINAL;
+	}
 
 	drm_warn(&e->gpu->drm, "%s: job timed out; resetting the engine, banning context %u\n",
 		 e->name, job->ctx->hw_id);
-	drm_sched_stop(&e->sched, sched_job);
 	atomic_set(&job->ctx->banned, 1);
+	atomic64_inc(&e->resets);
+	/*
+	 * Reset and fail the ring's fences before drm_sched_stop() detaches
+	 * them: their -ETIMEDOUT then reaches the jobs' finished fences
+	 * (drm_sched_start() of 6.12 would cancel a detached job instead).
+	 */
 	vprime_engine_reset(e);
+	drm_sched_stop(&e->sched, sched_job);
 	drm_sched_start(&e->sched);
 	return DRM_GPU_SCHED_STAT_NOMINAL;
+}
+
+static const char *vprime_eng_err_name(u32 err)
+{
+	switch (err) {
+	case VPRIME_ENG_ERR_BAD_OPCODE:
+		return "unknown opcode";
+	case VPRIME_ENG_ERR_BAD_ARGS:
+		return "bad command arguments";
+	case VPRIME_ENG_ERR_RING_DMA:
+		return "ring not readable";
+	case VPRIME_ENG_ERR_FENCE_DMA:
+		return "fence writeback not writable";
+	case VPRIME_ENG_ERR_BAD_CTX:
+		return "bad context";
+	case VPRIME_ENG_ERR_DMA:
+		return "DMA error";
+	}
+	return "unknown error";
+}
+
+/*
+ * A halted engine stopped at the command it could not run: the jobs
+ * before it are done (the writeback says how far), the job it halted on
+ * fails with -EIO and its context is banned; the reset drops the ring,
+ * so the jobs queued behind it are cancelled.
+ */
+static void vprime_engine_recover_halt(struct vprime_engine *e)
+{
+	struct vprime_hw *hw = &e->gpu->hw;
+	u32 base = VPRIME_ENGINE_BASE(e->idx);
+	struct vprime_hw_fence *hf;
+	unsigned long flags;
+	u32 err, ctx = ~0u;
+	u64 seqno = 0;
+
+	spin_lock_irqsave(&e->lock, flags);
+	if (!(vprime_hw_read(hw, base + VPRIME_ENG_STATUS) &
+	      VPRIME_ENG_STATUS_HALTED)) {
+		spin_unlock_irqrestore(&e->lock, flags);
+		return;
+	}
+	err = vprime_hw_read(hw, base + VPRIME_ENG_ERROR);
+	vprime_engine_signal(e, le64_to_cpu(READ_ONCE(*e->fence_cpu)), 0);
+	atomic64_inc(&e->halts);
+	hf = list_first_entry_or_null(&e->pending, struct vprime_hw_fence, link);
+	if (hf) {
+		ctx = hf->ctx_hw_id;
+		seqno = hf->base.seqno;
+		vprime_ctx_id_ban(e->gpu, ctx, true);
+		dma_fence_set_error(&hf->base, -EIO);
+		list_del_init(&hf->link);
+		dma_fence_signal_locked(&hf->base);
+		dma_fence_put(&hf->base);
+	}
+	vprime_hw_write(hw, base + VPRIME_ENG_CONTROL,
+			VPRIME_ENG_CTRL_RESET | VPRIME_ENG_CTRL_ENABLE);
+	vprime_engine_signal(e, 0, -ECANCELED);
+	spin_unlock_irqrestore(&e->lock, flags);
+
+	if (hf)
+		drm_err(&e->gpu->drm, "%s: engine halted (error %u: %s) on fence %llu; job failed with -EIO, context %u banned, engine reset\n",
+			e->name, err, vprime_eng_err_name(err), seqno, ctx);
+	else
+		drm_err(&e->gpu->drm, "%s: engine halted (error %u: %s) with no job; engine reset\n",
+			e->name, err, vprime_eng_err_name(err));
+}
+
+/**
+ * vprime_gpu_halt_work - recover every halted engine
+ * @work: &vprime_gpu.halt_work, queued by the error interrupt
+ */
+void vprime_gpu_halt_work(struct work_struct *work)
+{
+	struct vprime_gpu *gpu = container_of(work, struct vprime_gpu,
+					      halt_work);
+	int i, idx;
+
+	if (!drm_dev_enter(&gpu->drm, &idx))
+		return;
+	for (i = 0; i < VPRIME_GPU_ENGINES; i++)
+		vprime_engine_recover_halt(&gpu->engine[i]);
+	drm_dev_exit(idx);
 }
 
 static void vprime_sched_free_job(struct drm_sched_job *sched_job)

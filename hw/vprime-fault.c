@@ -341,7 +341,8 @@ static void fault_arm(VPrimeFaults *f, VPrimeFault *flt)
         if (f->arm) {
             f->arm(f->opaque, flt);
         }
-        fault_log(f, flt->kind, VPRIME_INJ_ANY, "armed", f->nlog + 1, detail);
+        fault_log(f, flt->kind, VPRIME_INJ_ANY, "armed", ++f->narmed,
+                  detail);
         return;
     }
     g_array_append_val(f->armed, *flt);

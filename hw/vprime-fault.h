@@ -88,6 +88,7 @@ typedef struct VPrimeFaults {
     uint64_t rng;
     GString *log;
     uint64_t nlog;
+    uint64_t narmed;            /* faults that acted when armed */
     uint64_t stat[VPRIME_INJ__MAX];
 } VPrimeFaults;
 

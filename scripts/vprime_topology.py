@@ -72,6 +72,7 @@ class Gpu:
         self.kind = kind
         self.vram = vram
         self.timing = {}        # QOM timing properties (TIMING_KEYS)
+        self.faults = []        # fault scripts (hw/vprime-fault.c)
 
 
 # The GPUs' timing model (hw/vprime-gpu.c): property -> smallest value
@@ -98,6 +99,91 @@ def parse_gpu_timing(specs, gpus):
                 raise TopologyError("--gpu-timing %s: %s must be an integer from %d to %d"
                                     % (spec, key, TIMING_KEYS[key], TIMING_MAX))
             gpus[int(idx)].timing[key] = int(val)
+
+
+# Fault kinds (hw/vprime-fault.c) -> the keys each takes besides after,
+# count and prob; "engine" or "head" names the target.  The device checks
+# the script again; this refuses bad input before QEMU starts.
+FAULT_COMMON = ("after", "count", "prob")
+GPU_FAULTS = {
+    "hang": ("engine",),
+    "lost-irq": ("engine",),
+    "late-irq": ("engine", "delay-ns", "jitter-ns"),
+    "dma-error": ("engine", "start", "size"),
+    "slow-fence": ("engine", "delay-ns", "jitter-ns"),
+    "vram-retire": ("bytes",),          # dGPU only
+}
+DISPLAY_FAULTS = {
+    "underrun": ("head",),
+    "unplug": ("head", "replug"),
+    "replug": ("head",),
+}
+ENGINES = ("render", "copy", "0", "1", "any")
+_SIZE_KEYS = ("size", "bytes")
+
+
+def parse_faults(specs, gpus, heads):
+    """['1:hang:engine=copy', 'display:underrun'] -> fault scripts set on
+    gpus[i].faults and returned for the display, both lists of 'KIND[:K=V,..]'."""
+    display = []
+    for spec in specs or []:
+        where, _, fault = spec.partition(":")
+        kind, _, params = fault.partition(":")
+        usage = ("--fault '%s' is invalid: use INDEX:KIND[:KEY=VALUE,...] (INDEX counts --gpus "
+                 "from 0; kinds %s) or display:KIND[:KEY=VALUE,...] (kinds %s)"
+                 % (spec, ", ".join(GPU_FAULTS), ", ".join(DISPLAY_FAULTS)))
+        if where == "display":
+            if not heads:
+                raise TopologyError("--fault %s: there is no display engine (--no-display)" % spec)
+            table, target = DISPLAY_FAULTS, None
+        elif where.isdigit():
+            if int(where) >= len(gpus):
+                raise TopologyError("--fault %s: there is no GPU %s, --gpus lists %d"
+                                    % (spec, where, len(gpus)))
+            table, target = GPU_FAULTS, gpus[int(where)]
+        else:
+            raise TopologyError(usage)
+        if kind not in table:
+            raise TopologyError("--fault %s: unknown fault kind '%s': allowed are %s"
+                                % (spec, kind, ", ".join(table)))
+        if kind == "vram-retire" and target.kind != "dgpu":
+            raise TopologyError("--fault %s: vram-retire needs a dGPU (GPU %s is an %s)"
+                                % (spec, where, target.kind))
+        for item in filter(None, params.split(",")):
+            key, eq, val = item.partition("=")
+            if key not in table[kind] + FAULT_COMMON:
+                raise TopologyError("--fault %s: %s takes no key '%s': allowed are %s"
+                                    % (spec, kind, key, ", ".join(table[kind] + FAULT_COMMON)))
+            if not eq or not val:
+                raise TopologyError("--fault %s: '%s' needs a value" % (spec, key))
+            if key == "engine":
+                ok = val in ENGINES
+            elif key == "head":
+                ok = val.isdigit() and int(val) < heads
+            elif key in _SIZE_KEYS:
+                try:
+                    parse_size(val, key)
+                    ok = True
+                except TopologyError:
+                    ok = False
+            elif key == "prob":
+                ok = val.isdigit() and 1 <= int(val) <= 100
+            else:
+                try:
+                    ok = int(val, 0) >= 0
+                except ValueError:
+                    ok = False
+            if not ok:
+                raise TopologyError("--fault %s: %s=%s is invalid%s" % (
+                    spec, key, val,
+                    {"engine": ": engines are render, copy, 0, 1 and any",
+                     "head": ": the display engine has heads 0 to %d" % (heads - 1),
+                     "prob": ": a percentage, 1 to 100"}.get(key, ": use a number")))
+        if target is None:
+            display.append(fault)
+        else:
+            target.faults.append(fault)
+    return display
 
 
 def parse_gpus(spec):
@@ -152,12 +238,13 @@ def parse_display(text):
 
 
 def _qv(v):
-    """A property value as QEMU's key=value syntax spells it."""
+    """A property value as QEMU's key=value syntax spells it (a comma in a
+    value is doubled)."""
     if v is True:
         return "on"
     if v is False:
         return "off"
-    return str(v)
+    return str(v).replace(",", ",,")
 
 
 _MODE_RE = re.compile(r"^(\d+)x(\d+)(@(\d+(\.\d+)?))?$")
@@ -214,6 +301,8 @@ class Topology:
         self.display_mode = None        # (w, h, mHz or None): the EDID's preferred mode
         self.contiguous_only = False
         self.dma_mask = None            # display DMA address bits, None: device default
+        self.display_faults = []        # fault scripts for the display engine
+        self.fault_seed = None          # fault-seed of every device
 
     @classmethod
     def from_options(cls, opts):
@@ -258,6 +347,13 @@ class Topology:
                                 "display engine, which --no-display leaves out")
         if not t.gpus and t.heads == 0:
             raise TopologyError("the topology is empty: give at least one GPU or a display engine")
+        t.display_faults = parse_faults(getattr(opts, "fault", None), t.gpus, t.heads)
+        seed = getattr(opts, "fault_seed", None)
+        if seed is not None:
+            if not str(seed).isdigit() or int(seed) >= 1 << 64:
+                raise TopologyError("--fault-seed '%s' is invalid: an integer from 0 to 2^64-1"
+                                    % seed)
+            t.fault_seed = int(seed)
         return t
 
     def guest_topology(self):
@@ -311,6 +407,7 @@ class Topology:
                 devs.append({"driver": "vprime-dgpu", "id": "gpu%d" % i, "bus": port_bus(port),
                              "vram": g.vram})
             devs[-1].update(g.timing)
+            self._fault_props(devs[-1], g.faults)
         if self.heads:
             d = {"driver": "vprime-display", "id": "display0", "bus": "pcie.0",
                  "addr": "0x%x" % slot, "heads": self.heads}
@@ -322,8 +419,16 @@ class Topology:
                 d["contiguous-only"] = True
             if self.dma_mask:
                 d["dma-mask"] = self.dma_mask
+            self._fault_props(d, self.display_faults)
             devs.append(d)
         return devs
+
+    def _fault_props(self, dev, faults):
+        """Faults armed from boot: the device's fault script and seed."""
+        if self.fault_seed is not None:
+            dev["fault-seed"] = self.fault_seed
+        if faults:
+            dev["fault"] = ";".join(faults)
 
     def vprime_device_args(self, port_bus, as_json=False):
         """-device arguments; JSON where they must follow JSON -devices

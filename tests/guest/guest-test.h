@@ -128,6 +128,28 @@ int test_scenario_afr(struct ctx *c);
 	{ "scenario-igpu", test_scenario_igpu }, \
 	{ "scenario-afr", test_scenario_afr },
 
+/* Fault injection end to end: fault-test.c (the fault suite runs them) */
+int test_fault_hang(struct ctx *c);
+int test_fault_lost_irq(struct ctx *c);
+int test_fault_late_irq(struct ctx *c);
+int test_fault_dma_error(struct ctx *c);
+int test_fault_slow_fence(struct ctx *c);
+int test_fault_vram_retire(struct ctx *c);
+int test_fault_underrun(struct ctx *c);
+int test_fault_unplug(struct ctx *c);
+int test_fault_replay(struct ctx *c);
+
+#define FAULT_TESTS \
+	{ "fault-hang", test_fault_hang }, \
+	{ "fault-lost-irq", test_fault_lost_irq }, \
+	{ "fault-late-irq", test_fault_late_irq }, \
+	{ "fault-dma-error", test_fault_dma_error }, \
+	{ "fault-slow-fence", test_fault_slow_fence }, \
+	{ "fault-vram-retire", test_fault_vram_retire }, \
+	{ "fault-underrun", test_fault_underrun }, \
+	{ "fault-unplug", test_fault_unplug }, \
+	{ "fault-replay", test_fault_replay },
+
 #define KMS_TESTS \
 	{ "kms-modeset", test_kms_modeset }, \
 	{ "kms-formats-crc", test_kms_formats_crc }, \

@@ -705,6 +705,42 @@ int crc_current(struct kms *k, struct head *hd, uint32_t *crc)
 	return 0;
 }
 
+/* Whether a DRM hotplug uevent arrives on the netlink socket within ms */
+int wait_hotplug_uevent(int nl, int ms)
+{
+	struct pollfd pfd = { .fd = nl, .events = POLLIN };
+	char buf[4096];
+
+	while (poll(&pfd, 1, ms) > 0) {
+		ssize_t n = recv(nl, buf, sizeof(buf) - 1, 0), off;
+		bool drm = false, hp = false;
+
+		if (n <= 0)
+			continue;
+		buf[n] = 0;
+		for (off = 0; off < n; off += strlen(buf + off) + 1) {
+			if (!strcmp(buf + off, "SUBSYSTEM=drm"))
+				drm = true;
+			if (!strcmp(buf + off, "HOTPLUG=1"))
+				hp = true;
+		}
+		if (drm && hp)
+			return 1;
+	}
+	return 0;
+}
+
+/* The connector's connection state (DRM_MODE_*) and how many modes it has */
+int connector_state(struct kms *k, struct head *hd, int *modes)
+{
+	drmModeConnector *conn = drmModeGetConnector(k->fd, hd->conn);
+	int st = conn ? conn->connection : -1;
+
+	*modes = conn ? conn->count_modes : 0;
+	drmModeFreeConnector(conn);
+	return st;
+}
+
 /* ---- host control channel ----------------------------------------------------- */
 
 static int control_fd = -1;

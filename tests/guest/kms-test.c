@@ -632,40 +632,6 @@ int test_kms_prime_import(struct ctx *c)
 }
 
 /* Wait for a DRM hotplug uevent; 1 if seen */
-static int wait_hotplug_uevent(int nl, int ms)
-{
-	struct pollfd pfd = { .fd = nl, .events = POLLIN };
-	char buf[4096];
-
-	while (poll(&pfd, 1, ms) > 0) {
-		ssize_t n = recv(nl, buf, sizeof(buf) - 1, 0), off;
-		bool drm = false, hp = false;
-
-		if (n <= 0)
-			continue;
-		buf[n] = 0;
-		for (off = 0; off < n; off += strlen(buf + off) + 1) {
-			if (!strcmp(buf + off, "SUBSYSTEM=drm"))
-				drm = true;
-			if (!strcmp(buf + off, "HOTPLUG=1"))
-				hp = true;
-		}
-		if (drm && hp)
-			return 1;
-	}
-	return 0;
-}
-
-static int connector_state(struct kms *k, struct head *hd, int *modes)
-{
-	drmModeConnector *conn = drmModeGetConnector(k->fd, hd->conn);
-	int st = conn ? conn->connection : -1;
-
-	*modes = conn ? conn->count_modes : 0;
-	drmModeFreeConnector(conn);
-	return st;
-}
-
 /* The host unplugs and replugs a connector; the guest sees both */
 int test_kms_hotplug(struct ctx *c)
 {

@@ -144,6 +144,16 @@ BAD_INPUTS = [
     ("gpu-timing-no-such-gpu", ["--gpu-timing", "5:seed=1"], ["no GPU 5"]),
     ("gpu-timing-not-a-number", ["--gpu-timing", "0:latency-ns=soon"], ["latency-ns", "integer"]),
     ("gpu-timing-zero-throughput", ["--gpu-timing", "0:throughput=0"], ["throughput", "from 1"]),
+    ("fault-unknown-kind", ["--fault", "1:meltdown"], ["unknown fault kind 'meltdown'", "hang"]),
+    ("fault-no-such-gpu", ["--fault", "4:hang"], ["no GPU 4"]),
+    ("fault-bad-engine", ["--fault", "1:hang:engine=blit"], ["engine=blit", "render, copy"]),
+    ("fault-unknown-key", ["--fault", "1:hang:delay-ns=5"], ["takes no key 'delay-ns'"]),
+    ("fault-vram-on-igpu", ["--fault", "0:vram-retire:bytes=1M"], ["needs a dGPU"]),
+    ("fault-no-display", ["--no-display", "--fault", "display:underrun"], ["no display engine"]),
+    ("fault-bad-head", ["--fault", "display:unplug:head=2"], ["head=2", "heads 0 to 0"]),
+    ("fault-bad-seed", ["--fault-seed", "-1"], ["--fault-seed", "integer"]),
+    ("replay-missing-file", ["--replay", "/nonexistent/repro.json"], ["cannot read the reproducer"]),
+    ("replay-with-topology", ["--replay", "/dev/null", "--gpus", "dgpu"], ["host-side options", "--gpus"]),
 ]
 
 
@@ -318,6 +328,45 @@ def suite_guest(topologies=GUEST_TOPOLOGIES):
     return suites
 
 
+# The fault tests (tests/guest/fault-test.c), one boot with the injected
+# error: each arms its fault through the host agent, and the launcher
+# reads every device's fault log when the guest stops.
+FAULT_TESTS = ["fault-hang", "fault-lost-irq", "fault-late-irq", "fault-dma-error",
+               "fault-slow-fence", "fault-vram-retire", "fault-underrun", "fault-unplug"]
+# What the devices must have injected (default topology: gpu1 is the dGPU)
+FAULT_EXPECT = {
+    "gpu1": [("hang", 1), ("lost-irq", 1), ("late-irq", 1), ("dma-error", 1),
+             ("slow-fence", 12), ("vram-retire", 2)],
+    "display0": [("underrun", 1), ("unplug", 1), ("replug", 1)],
+}
+
+
+def check_fault_logs(s, path, expect):
+    """The devices' fault logs (vprime-launch --fault-log) hold what the
+    guest tests provoked, in order, and agree with the counters."""
+    try:
+        with open(path) as f:
+            logs = json.load(f)
+    except (OSError, ValueError) as e:
+        s.add("device-fault-logs", "fail", "no fault log from the launcher: %s" % e)
+        return
+    for dev, want in expect.items():
+        d = logs.get(dev, {"log": "", "stats": {}})
+        kinds = [l.split()[1] for l in d["log"].splitlines()]
+        want_kinds = [k for k, n in want for _ in range(n)]
+        bad = []
+        if kinds != want_kinds:
+            bad.append("log kinds %s, want %s" % (kinds, want_kinds))
+        for k, n in want:
+            if d["stats"].get("stat-injected-" + k) != n:
+                bad.append("stat-injected-%s = %s, want %d" % (k, d["stats"].get("stat-injected-" + k), n))
+        if d["stats"].get("stat-injected-faults") != len(kinds):
+            bad.append("stat-injected-faults %s, log has %d lines"
+                       % (d["stats"].get("stat-injected-faults"), len(kinds)))
+        s.add("device-fault-log-%s" % dev, "fail" if bad else "pass", "; ".join(bad),
+              output=d["log"])
+
+
 def suite_fault():
     """Fault injection from the host over QMP, seen by the guest driver."""
     sys.path.insert(0, os.path.join(SRC, "scripts"))
@@ -340,10 +389,23 @@ def suite_fault():
             except (vprime_qmp.QMPError, OSError) as e:
                 seen["error"] = str(e)
 
+        flog = os.path.join(tmp, "fault-log.json")
+        tests = ",".join(["injected-error"] + FAULT_TESTS + ["dmesg-clean"])
         ktap, console, rc, timed_out, _ = boot_guest(
-            ["--qmp", sock, "--append", "vprime.inject=error"], tmp,
+            ["--qmp", sock, "--fault-log", flog,
+             "--append", "vprime.inject=error vprime.tests=" + tests], tmp,
             trigger=(r"waiting for an injected device error", inject))
+        keep = os.path.join(RESULTS, "fault")
+        os.makedirs(keep, exist_ok=True)
+        for fn, text in (("results.ktap", ktap), ("console.log", console),
+                         ("fault-log.json", slurp(flog))):
+            with open(os.path.join(keep, fn), "w") as f:
+                f.write(text)
         add_tap_results(s, ktap, None if rc == 0 else rc, "boot", timed_out, "\n" + console[-3000:])
+        check_fault_logs(s, flog, FAULT_EXPECT)
+        oops = [l for l in console.splitlines() if OOPS_RE.search(l)]
+        s.add("console-clean", "fail" if oops else "pass",
+              "kernel trouble on the console" if oops else "", "\n".join(oops[:20]))
         if "error" in seen or "after" not in seen:
             s.add("host-injects-over-qmp", "fail", seen.get("error", "never reached the waiting line"))
         elif seen["before"] != 0 or seen["after"] != 1:
@@ -360,6 +422,72 @@ def suite_fault():
             s.add("guest-saw-injected-error", "pass")
         else:
             s.add("guest-saw-injected-error", "fail", "the guest's injected-error test did not pass", ktap)
+    s.seconds = time.time() - t0
+    return [s]
+
+
+# A reproducer: faults from the command line on both GPUs (a hang, a DMA
+# error, a lost and a late interrupt, seeded random slow fences), the
+# fixed fault-replay workload.  Recorded once, replayed once: the fault
+# logs and the guest's results must be identical.
+REPLAY_ARGS = ["--gpus", "igpu,dgpu", "--no-display", "--fault-seed", "42",
+               "--fault", "1:hang:engine=render,after=4",
+               "--fault", "1:dma-error:engine=copy,after=2",
+               "--fault", "1:late-irq:engine=copy,after=4,delay-ns=300000000",
+               "--fault", "0:lost-irq:engine=render,after=1",
+               "--fault", "0:slow-fence:engine=copy,count=0,prob=50,jitter-ns=5000000",
+               "--append", "vprime.tests=fault-replay,dmesg-clean"]
+REPLAY_KINDS = {"hang", "dma-error", "late-irq", "lost-irq", "slow-fence"}
+
+
+def suite_replay():
+    """vprime-launch --record, then --replay: the same faults in the same
+    order and the same guest results."""
+    s = Suite("replay")
+    t0 = time.time()
+    with tempfile.TemporaryDirectory(prefix="vprime-replay-") as tmp:
+        rec = os.path.join(RESULTS, "replay", "reproducer.json")
+        os.makedirs(os.path.dirname(rec), exist_ok=True)
+        runs = []
+        for n, args in enumerate([REPLAY_ARGS + ["--record", rec],
+                                  ["--replay", rec]]):
+            flog = os.path.join(tmp, "fault-log-%d.json" % n)
+            run_dir = os.path.join(tmp, "run%d" % n)
+            os.makedirs(run_dir)
+            ktap, console, rc, timed_out, _ = boot_guest(args + ["--fault-log", flog], run_dir)
+            with open(os.path.join(RESULTS, "replay", "run%d.ktap" % n), "w") as f:
+                f.write(ktap)
+            with open(os.path.join(RESULTS, "replay", "console%d.log" % n), "w") as f:
+                f.write(console)
+            what = "record" if n == 0 else "replay"
+            add_tap_results(s, re.sub(r"^(not ok|ok) (\d+) ", r"\1 \2 %s-" % what, ktap, flags=re.M),
+                            None if rc == 0 else rc, what, timed_out, "\n" + console[-3000:])
+            try:
+                with open(flog) as f:
+                    logs = json.load(f)
+            except (OSError, ValueError):
+                logs = None
+            lines = [l for l in ktap.splitlines()
+                     if re.match(r"^(ok|not ok) \d+ |^# replay: ", l)]
+            runs.append((logs, lines))
+        (log0, res0), (log1, res1) = runs
+        kinds = {l.split()[1] for d in (log0 or {}).values() for l in d["log"].splitlines()}
+        if not log0 or not REPLAY_KINDS <= kinds:
+            s.add("faults-injected", "fail", "the recorded run injected %s, want %s"
+                  % (sorted(kinds), sorted(REPLAY_KINDS)), json.dumps(log0, indent=1))
+        else:
+            s.add("faults-injected", "pass", output=json.dumps(log0, indent=1))
+        if log0 is None or log0 != log1:
+            s.add("identical-fault-logs", "fail", "the fault logs differ",
+                  "record: %s\nreplay: %s" % (json.dumps(log0, indent=1), json.dumps(log1, indent=1)))
+        else:
+            s.add("identical-fault-logs", "pass",
+                  output="%d events" % sum(d["log"].count("\n") for d in log0.values()))
+        if not res0 or res0 != res1:
+            s.add("identical-guest-results", "fail", "the guest results differ",
+                  "record:\n%s\nreplay:\n%s" % ("\n".join(res0), "\n".join(res1)))
+        else:
+            s.add("identical-guest-results", "pass", output="\n".join(res0))
     s.seconds = time.time() - t0
     return [s]
 
@@ -569,6 +697,7 @@ SUITES = {
     "launcher": lambda: [suite_launcher()],
     "guest": suite_guest,
     "fault": suite_fault,
+    "replay": suite_replay,
     "zero-copy": suite_zero_copy,
     "scenarios": lambda: suite_guest(SCENARIO_TOPOLOGIES),
     "libvirt": suite_libvirt,
@@ -583,8 +712,8 @@ def main():
 
     t0 = time.time()
     suites = []
-    for name in opts.suite or ["qtest", "launcher", "guest", "fault", "zero-copy", "scenarios",
-                               "libvirt"]:
+    for name in opts.suite or ["qtest", "launcher", "guest", "fault", "replay", "zero-copy",
+                               "scenarios", "libvirt"]:
         suites += SUITES[name]()
     write_junit(suites, opts.junit)
     cases = [c for s in suites for c in s.cases]
