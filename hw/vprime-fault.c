@@ -150,7 +150,16 @@ bool vprime_fault_check(VPrimeFaults *f, VPrimeInjKind kind, uint32_t target,
         detail = g_strdup_printf("+%" PRIu64 "ns", hit->delay_ns);
         break;
     case VPRIME_INJ_DMA_ERROR:
-        detail = g_strdup_printf("addr=0x%" PRIx64, addr);
+        /*
+         * Where in the range, not the address: guest memory layout differs
+         * from boot to boot (KASLR, page allocator shuffling), and the log
+         * must not.  The address itself is traced.
+         */
+        trace_vprime_fault_dma(f->core->name, target, addr);
+        if (flt->size) {
+            detail = g_strdup_printf("offset=0x%" PRIx64,
+                                     addr > flt->start ? addr - flt->start : 0);
+        }
         break;
     case VPRIME_INJ_UNPLUG:
         if (flt->replug) {

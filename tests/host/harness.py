@@ -451,7 +451,9 @@ def suite_replay():
         runs = []
         for n, args in enumerate([REPLAY_ARGS + ["--record", rec],
                                   ["--replay", rec]]):
-            flog = os.path.join(tmp, "fault-log-%d.json" % n)
+            flog = os.path.join(RESULTS, "replay", "fault-log-%d.json" % n)
+            if os.path.exists(flog):
+                os.unlink(flog)
             run_dir = os.path.join(tmp, "run%d" % n)
             os.makedirs(run_dir)
             ktap, console, rc, timed_out, _ = boot_guest(args + ["--fault-log", flog], run_dir)
