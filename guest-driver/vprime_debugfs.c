@@ -1,9 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vprime_gpu: debugfs (engines, VRAM, contexts), under the DRM minor.
+ * vprime_gpu: debugfs (engines, VRAM, contexts, BOs, the inject_early_unmap
+ * fault knob) under the DRM minor, and the module's live object counts
+ * (vprime_gpu/live), which outlive a removed device's directory.
  */
 
+#include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
+#include <linux/kstrtox.h>
 #include <linux/seq_file.h>
+#include <linux/uaccess.h>
 
 #include <drm/drm_debugfs.h>
 #include <drm/drm_file.h>
@@ -127,9 +133,155 @@ static const struct drm_debugfs_info vprime_debugfs_list[] = {
 	{ "contexts", vprime_debugfs_contexts, 0 },
 };
 
+/* The BO mapped at GPU VA va in some context, with a reference, or NULL */
+static struct drm_gem_object *vprime_bo_at(struct vprime_gpu *gpu, u64 va)
+{
+	unsigned long key = va >> VPRIME_GPU_PAGE_SHIFT;
+	struct drm_gem_object *obj = NULL;
+	struct vprime_ctx *ctx;
+	unsigned long flags;
+	int i;
+
+	for (i = 0; i < VPRIME_GPU_MAX_CONTEXTS && !obj; i++) {
+		spin_lock_irqsave(&gpu->ctx_lock, flags);
+		ctx = gpu->ctx_by_id[i];
+		if (ctx && !kref_get_unless_zero(&ctx->refcount))
+			ctx = NULL;
+		spin_unlock_irqrestore(&gpu->ctx_lock, flags);
+		if (!ctx)
+			continue;
+		mutex_lock(&ctx->lock);
+		obj = xa_load(&ctx->mapped, key);
+		if (obj)
+			drm_gem_object_get(obj);
+		mutex_unlock(&ctx->lock);
+		vprime_ctx_put(ctx);
+	}
+	return obj;
+}
+
+/*
+ * inject_early_unmap: write a BO's GPU VA (as GEM_INFO gives it) and the
+ * driver dma-unmaps the BO's system-memory pages for this device while its
+ * page-table entries still point at them -- the classic importer bug of
+ * unmapping a buffer the device still uses.  With a vIOMMU, the device's
+ * next access to the BO faults in the IOMMU (the guest logs a DMAR fault)
+ * and the GPU reports a DMA page fault; without one, the stale addresses
+ * still reach the pages, as on real hardware.  The BO stays broken: free
+ * it.  Reading the file gives the last injection's VA and DMA ranges.
+ */
+static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf,
+					 size_t len, loff_t *pos)
+{
+	struct vprime_gpu *gpu = file_inode(f)->i_private;
+	struct drm_gem_object *obj;
+	struct scatterlist *sg;
+	struct vprime_bo *bo;
+	char *out;
+	int ret, i, idx;
+	u64 va;
+
+	ret = kstrtou64_from_user(ubuf, len, 0, &va);
+	if (ret)
+		return ret;
+	if (!drm_dev_enter(&gpu->drm, &idx))
+		return -ENODEV;
+	obj = vprime_bo_at(gpu, va);
+	if (!obj) {
+		ret = -ENOENT;
+		goto out_exit;
+	}
+	if (vprime_is_vram_bo(obj) || obj->import_attach) {
+		/* VRAM has no DMA mapping; an import's belongs to its dma-buf */
+		ret = -EINVAL;
+		goto out_put;
+	}
+	bo = to_vprime_bo(obj);
+	mutex_lock(&gpu->inject_lock);
+	dma_resv_lock(obj->resv, NULL);
+	if (!bo->base.sgt || bo->dma_unmapped) {
+		ret = -EINVAL;
+	} else {
+		out = gpu->inject_dma;
+		out[0] = 0;
+		for_each_sgtable_dma_sg(bo->base.sgt, sg, i)
+			scnprintf(out + strlen(out), sizeof(gpu->inject_dma) - strlen(out),
+				  "%s0x%llx-0x%llx", i ? "," : "",
+				  (u64)sg_dma_address(sg),
+				  (u64)sg_dma_address(sg) + sg_dma_len(sg) - 1);
+		dma_unmap_sgtable(obj->dev->dev, bo->base.sgt, DMA_BIDIRECTIONAL, 0);
+		bo->dma_unmapped = true;
+		gpu->inject_va = va;
+		drm_warn(&gpu->drm, "inject_early_unmap: BO at GPU VA 0x%llx unmapped (DMA %s) while the GPU maps it\n",
+			 va, out);
+		ret = len;
+	}
+	dma_resv_unlock(obj->resv);
+	mutex_unlock(&gpu->inject_lock);
+out_put:
+	drm_gem_object_put(obj);
+out_exit:
+	drm_dev_exit(idx);
+	return ret;
+}
+
+static int vprime_inject_unmap_show(struct seq_file *m, void *data)
+{
+	struct vprime_gpu *gpu = m->private;
+
+	mutex_lock(&gpu->inject_lock);
+	if (gpu->inject_va)
+		seq_printf(m, "va 0x%llx dma %s\n", gpu->inject_va, gpu->inject_dma);
+	else
+		seq_puts(m, "none\n");
+	mutex_unlock(&gpu->inject_lock);
+	return 0;
+}
+
+static int vprime_inject_unmap_open(struct inode *inode, struct file *f)
+{
+	return single_open(f, vprime_inject_unmap_show, inode->i_private);
+}
+
+static const struct file_operations vprime_inject_unmap_fops = {
+	.owner = THIS_MODULE,
+	.open = vprime_inject_unmap_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = vprime_inject_unmap_write,
+};
+
 /* Called before drm_dev_register(), as drm_debugfs_add_files() wants. */
 void vprime_debugfs_init(struct vprime_gpu *gpu)
 {
 	drm_debugfs_add_files(&gpu->drm, vprime_debugfs_list,
 			      ARRAY_SIZE(vprime_debugfs_list));
+	/* removed with the device's directory at unplug */
+	debugfs_create_file("inject_early_unmap", 0600, gpu->drm.debugfs_root,
+			    gpu, &vprime_inject_unmap_fops);
+}
+
+static struct dentry *vprime_debugfs_module_dir;
+
+static int vprime_debugfs_live_show(struct seq_file *m, void *data)
+{
+	seq_printf(m, "devices %d\nbos %d\ncontexts %d\njobs %d\nfences %d\n",
+		   atomic_read(&vprime_live.devices), atomic_read(&vprime_live.bos),
+		   atomic_read(&vprime_live.ctxs), atomic_read(&vprime_live.jobs),
+		   atomic_read(&vprime_live.fences));
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vprime_debugfs_live);
+
+void vprime_debugfs_module_init(void)
+{
+	vprime_debugfs_module_dir = debugfs_create_dir("vprime_gpu", NULL);
+	debugfs_create_file("live", 0444, vprime_debugfs_module_dir, NULL,
+			    &vprime_debugfs_live_fops);
+}
+
+void vprime_debugfs_module_fini(void)
+{
+	debugfs_remove_recursive(vprime_debugfs_module_dir);
 }

@@ -47,8 +47,20 @@ static void vprime_gem_free(struct drm_gem_object *obj)
 {
 	struct vprime_bo *bo = to_vprime_bo(obj);
 
-	vprime_va_free(to_vprime_gpu(obj->dev), &bo->va);
+	struct vprime_gpu *gpu = to_vprime_gpu(obj->dev);
+
+	mutex_lock(&gpu->bo_lock);
+	list_del_init(&bo->link);
+	mutex_unlock(&gpu->bo_lock);
+	vprime_va_free(gpu, &bo->va);
+	if (bo->dma_unmapped && bo->base.sgt) {
+		/* already unmapped (removal, inject_early_unmap): only the table */
+		sg_free_table(bo->base.sgt);
+		kfree(bo->base.sgt);
+		bo->base.sgt = NULL;
+	}
 	drm_gem_shmem_free(&bo->base);
+	atomic_dec(&vprime_live.bos);
 }
 
 static const struct drm_gem_object_funcs vprime_gem_funcs = {
@@ -90,6 +102,10 @@ struct drm_gem_object *vprime_gem_create_object(struct drm_device *drm,
 		kfree(bo);
 		return ERR_PTR(ret);
 	}
+	mutex_lock(&gpu->bo_lock);
+	list_add_tail(&bo->link, &gpu->bo_list);
+	mutex_unlock(&gpu->bo_lock);
+	atomic_inc(&vprime_live.bos);
 	return &bo->base.base;
 }
 
@@ -102,6 +118,9 @@ static void vprime_vram_free(struct drm_gem_object *obj)
 	struct vprime_gpu *gpu = to_vprime_gpu(obj->dev);
 	struct vprime_vram_bo *bo = to_vprime_vram_bo(obj);
 
+	mutex_lock(&gpu->bo_lock);
+	list_del_init(&bo->link);
+	mutex_unlock(&gpu->bo_lock);
 	mutex_lock(&gpu->vram_lock);
 	drm_buddy_free_list(&gpu->vram, &bo->blocks, 0);
 	mutex_unlock(&gpu->vram_lock);
@@ -114,6 +133,7 @@ static void vprime_vram_free(struct drm_gem_object *obj)
 	vprime_va_free(gpu, &bo->va);
 	drm_gem_object_release(obj);
 	kfree(bo);
+	atomic_dec(&vprime_live.bos);
 }
 
 static void vprime_free_pages(struct page **pages, unsigned long n)
@@ -224,31 +244,37 @@ static int vprime_vram_migrate(struct vprime_vram_bo *bo)
 	struct drm_gem_object *obj = &bo->base;
 	struct vprime_gpu *gpu = to_vprime_gpu(obj->dev);
 	unsigned long i, n = obj->size >> PAGE_SHIFT;
-	struct vprime_ctx *kctx = gpu->kctx;
 	struct drm_mm_node tmp = {};
 	struct page **pages = NULL;
 	struct sg_table *sgt = NULL;
+	struct vprime_ctx *kctx;
 	LIST_HEAD(old);
 	long lret;
-	int ret;
+	int ret, idx;
 
 	ret = dma_resv_lock_interruptible(obj->resv, NULL);
 	if (ret)
 		return ret;
 	if (bo->pages)
 		goto out_unlock;
+	/* the copy engine does the move: not on an unplugged GPU */
+	if (!drm_dev_enter(obj->dev, &idx)) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	kctx = gpu->kctx;
 	/* the GPU's pending writes land before the copy */
 	lret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_BOOKKEEP, true,
 				     MAX_SCHEDULE_TIMEOUT);
 	if (lret < 0) {
 		ret = lret;
-		goto out_unlock;
+		goto out_exit;
 	}
 
 	pages = kvcalloc(n, sizeof(*pages), GFP_KERNEL);
 	if (!pages) {
 		ret = -ENOMEM;
-		goto out_unlock;
+		goto out_exit;
 	}
 	for (i = 0; i < n; i++) {
 		pages[i] = alloc_page(GFP_KERNEL);
@@ -301,7 +327,7 @@ static int vprime_vram_migrate(struct vprime_vram_bo *bo)
 	atomic64_inc(&gpu->migrations);
 	drm_dbg_driver(obj->dev, "migrated a %zu KiB VRAM BO to system memory\n",
 		       obj->size >> 10);
-	goto out_unlock;
+	goto out_exit;
 
 err_map:
 	dma_unmap_sgtable(obj->dev->dev, sgt, DMA_BIDIRECTIONAL, 0);
@@ -310,6 +336,8 @@ err_sgt:
 	kfree(sgt);
 err_pages:
 	vprime_free_pages(pages, n);
+out_exit:
+	drm_dev_exit(idx);
 out_unlock:
 	dma_resv_unlock(obj->resv);
 	return ret;
@@ -390,8 +418,12 @@ static struct drm_gem_object *vprime_vram_create(struct vprime_gpu *gpu,
 	if (!bo)
 		return ERR_PTR(-ENOMEM);
 	INIT_LIST_HEAD(&bo->blocks);
+	atomic_inc(&vprime_live.bos);
 	bo->base.funcs = &vprime_vram_funcs;
 	drm_gem_private_object_init(&gpu->drm, &bo->base, size);
+	mutex_lock(&gpu->bo_lock);
+	list_add_tail(&bo->link, &gpu->vram_bo_list);
+	mutex_unlock(&gpu->bo_lock);
 
 	mutex_lock(&gpu->vram_lock);
 	ret = vprime_vram_usable(gpu, &usable);
@@ -414,6 +446,47 @@ static struct drm_gem_object *vprime_vram_create(struct vprime_gpu *gpu,
 		return ERR_PTR(ret == -ENOSPC ? -ENOMEM : ret);
 	}
 	return &bo->base;
+}
+
+/**
+ * vprime_gem_unmap_all - release every BO's DMA mapping for the device
+ * @gpu: device being removed, after drm_dev_unplug()
+ *
+ * The BOs themselves live on as long as userspace (or a dma-buf) holds
+ * them, and their pages with them; only this device's view of the pages
+ * goes, while the device is still there to have one.  Imported dma-bufs
+ * keep their attachment until they are freed (see the README).
+ */
+void vprime_gem_unmap_all(struct vprime_gpu *gpu)
+{
+	struct vprime_vram_bo *vbo;
+	struct vprime_bo *bo;
+
+	mutex_lock(&gpu->bo_lock);
+	list_for_each_entry(bo, &gpu->bo_list, link) {
+		struct drm_gem_object *obj = &bo->base.base;
+
+		if (obj->import_attach)
+			continue;
+		dma_resv_lock(obj->resv, NULL);
+		if (bo->base.sgt && !bo->dma_unmapped) {
+			dma_unmap_sgtable(obj->dev->dev, bo->base.sgt,
+					  DMA_BIDIRECTIONAL, 0);
+			bo->dma_unmapped = true;
+		}
+		dma_resv_unlock(obj->resv);
+	}
+	list_for_each_entry(vbo, &gpu->vram_bo_list, link) {
+		mutex_lock(&gpu->vram_lock);
+		if (vbo->sgt) {
+			dma_unmap_sgtable(gpu->drm.dev, vbo->sgt, DMA_BIDIRECTIONAL, 0);
+			sg_free_table(vbo->sgt);
+			kfree(vbo->sgt);
+			vbo->sgt = NULL;
+		}
+		mutex_unlock(&gpu->vram_lock);
+	}
+	mutex_unlock(&gpu->bo_lock);
 }
 
 int vprime_vram_init(struct vprime_gpu *gpu)

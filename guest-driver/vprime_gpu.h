@@ -114,6 +114,14 @@ struct vprime_file {
 struct vprime_bo {
 	struct drm_gem_shmem_object base;
 	struct drm_mm_node va;
+	/* in &vprime_gpu.bo_list */
+	struct list_head link;
+	/*
+	 * Its DMA mapping for this device (base.sgt) is gone: the device was
+	 * removed, or debugfs inject_early_unmap took it (a bug, on purpose).
+	 * Protected by the BO's reservation lock.
+	 */
+	bool dma_unmapped;
 };
 
 static inline struct vprime_bo *to_vprime_bo(struct drm_gem_object *obj)
@@ -131,6 +139,8 @@ struct vprime_vram_bo {
 	struct drm_gem_object base;
 	struct drm_mm_node va;
 	struct list_head blocks;
+	/* in &vprime_gpu.vram_bo_list */
+	struct list_head link;
 	/*
 	 * After migration to system memory (export to an importer that
 	 * cannot reach VRAM): its pages and their mapping for this device.
@@ -159,6 +169,15 @@ struct vprime_gpu {
 	struct mutex va_lock;
 	struct drm_mm va_mm;
 
+	/*
+	 * Every BO of the device, so that remove() can release their DMA
+	 * mappings while the device still has them: once the PCI device is
+	 * gone its IOMMU domain is too, and a later dma_unmap would go wrong.
+	 */
+	struct mutex bo_lock;
+	struct list_head bo_list;
+	struct list_head vram_bo_list;
+
 	/* VRAM allocator (dGPU only) */
 	struct mutex vram_lock;
 	struct drm_buddy vram;
@@ -170,6 +189,11 @@ struct vprime_gpu {
 	unsigned int job_timeout_ms;
 	/* recovers halted engines, after the error interrupt */
 	struct work_struct halt_work;
+
+	/* debugfs inject_early_unmap: what the last injection unmapped */
+	struct mutex inject_lock;
+	u64 inject_va;
+	char inject_dma[160];
 };
 
 static inline struct vprime_gpu *to_vprime_gpu(struct drm_device *drm)
@@ -193,6 +217,22 @@ struct vprime_job {
 	u32 num_bos;
 };
 
+/**
+ * struct vprime_live - objects of the module alive now, over all devices
+ *
+ * For leak checks after a surprise removal: a removed GPU's debugfs goes
+ * with it, these counts (debugfs vprime_gpu/live) stay.
+ */
+struct vprime_live {
+	atomic_t devices;
+	atomic_t bos;
+	atomic_t ctxs;
+	atomic_t jobs;
+	atomic_t fences;
+};
+
+extern struct vprime_live vprime_live;
+
 /* vprime_gem.c */
 struct drm_gem_object *vprime_gem_create_object(struct drm_device *drm,
 						size_t size);
@@ -205,6 +245,9 @@ bool vprime_is_vram_bo(struct drm_gem_object *obj);
 u64 vprime_bo_va(struct drm_gem_object *obj);
 int vprime_vram_init(struct vprime_gpu *gpu);
 void vprime_debugfs_init(struct vprime_gpu *gpu);
+void vprime_gem_unmap_all(struct vprime_gpu *gpu);
+void vprime_debugfs_module_init(void);
+void vprime_debugfs_module_fini(void);
 
 /* vprime_mmu.c */
 int vprime_ctx_map_bo(struct vprime_ctx *ctx, struct drm_gem_object *obj);
@@ -215,10 +258,12 @@ int vprime_ctx_write_sgt(struct vprime_ctx *ctx, struct sg_table *sgt,
 void vprime_ctx_clear(struct vprime_ctx *ctx, u64 va, u64 size);
 struct vprime_pt *vprime_pt_alloc(struct vprime_gpu *gpu);
 void vprime_pt_free(struct vprime_gpu *gpu, struct vprime_pt *pt, int level);
+void vprime_ctx_free_tables_all(struct vprime_gpu *gpu);
 
 /* vprime_sched.c */
 int vprime_engines_init(struct vprime_gpu *gpu);
 void vprime_engines_fini(struct vprime_gpu *gpu);
+void vprime_engines_unplug(struct vprime_gpu *gpu);
 void vprime_engines_hw_init(struct vprime_gpu *gpu);
 irqreturn_t vprime_engine_irq(int irq, void *arg);
 struct dma_fence *vprime_engine_run(struct vprime_engine *e,

@@ -46,6 +46,8 @@
 #define DRIVER_MAJOR	0
 #define DRIVER_MINOR	2
 
+struct vprime_live vprime_live;
+
 static unsigned int job_timeout_ms = 2000;
 module_param(job_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(job_timeout_ms, "GPU job timeout before an engine reset (default 2000)");
@@ -146,6 +148,7 @@ static void vprime_gpu_fini_mm(struct drm_device *drm, void *arg)
 {
 	struct vprime_gpu *gpu = to_vprime_gpu(drm);
 
+	atomic_dec(&vprime_live.devices);
 	drm_mm_takedown(&gpu->va_mm);
 	ida_destroy(&gpu->ctx_ida);
 	/* every BO is gone by now: the drm_device is being released */
@@ -179,6 +182,15 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 	ret = drmm_mutex_init(&gpu->drm, &gpu->va_lock);
 	if (ret)
 		return ret;
+	ret = drmm_mutex_init(&gpu->drm, &gpu->inject_lock);
+	if (ret)
+		return ret;
+	ret = drmm_mutex_init(&gpu->drm, &gpu->bo_lock);
+	if (ret)
+		return ret;
+	INIT_LIST_HEAD(&gpu->bo_list);
+	INIT_LIST_HEAD(&gpu->vram_bo_list);
+	atomic_inc(&vprime_live.devices);
 	ret = drmm_add_action_or_reset(&gpu->drm, vprime_gpu_fini_mm, NULL);
 	if (ret)
 		return ret;
@@ -244,15 +256,29 @@ err_hw:
 	return ret;
 }
 
+/*
+ * Unbind, or the device is gone (hot or surprise removal).  Userspace may
+ * still hold files, BOs, dma-bufs and fences of this device: they stay
+ * valid and fail cleanly (-ENODEV) until the last one goes, and then the
+ * drm_device release frees the rest (schedulers, VA and VRAM allocators).
+ */
 static void vprime_gpu_remove(struct pci_dev *pdev)
 {
 	struct vprime_gpu *gpu = pci_get_drvdata(pdev);
 
+	/* no ioctl, mmap or hardware access from now on; CPU maps zapped */
 	drm_dev_unplug(&gpu->drm);
-	vprime_ctx_destroy(gpu->kctx);
+	/* no more interrupts; the vectors go with the devres below */
 	vprime_hw_fini(&gpu->hw);
 	cancel_work_sync(&gpu->halt_work);
-	vprime_engines_fini(gpu);
+	/* the rings go too: what they held fails with -ENODEV */
+	vprime_engines_unplug(gpu);
+	vprime_ctx_destroy(gpu->kctx);
+	gpu->kctx = NULL;
+	/* DMA memory and mappings go while the device (and its IOMMU domain) exists */
+	vprime_ctx_free_tables_all(gpu);
+	vprime_gem_unmap_all(gpu);
+	drm_info(&gpu->drm, "unplugged\n");
 }
 
 static void vprime_gpu_shutdown(struct pci_dev *pdev)
@@ -278,7 +304,20 @@ static struct pci_driver vprime_gpu_pci_driver = {
 	.remove = vprime_gpu_remove,
 	.shutdown = vprime_gpu_shutdown,
 };
-module_pci_driver(vprime_gpu_pci_driver);
+static int __init vprime_gpu_init(void)
+{
+	vprime_debugfs_module_init();
+	return pci_register_driver(&vprime_gpu_pci_driver);
+}
+
+static void __exit vprime_gpu_exit(void)
+{
+	pci_unregister_driver(&vprime_gpu_pci_driver);
+	vprime_debugfs_module_fini();
+}
+
+module_init(vprime_gpu_init);
+module_exit(vprime_gpu_exit);
 
 MODULE_AUTHOR("The vprime authors");
 MODULE_DESCRIPTION(DRIVER_DESC);

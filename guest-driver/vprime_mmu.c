@@ -43,12 +43,44 @@ void vprime_pt_free(struct vprime_gpu *gpu, struct vprime_pt *pt, int level)
 	kfree(pt);
 }
 
+/**
+ * vprime_ctx_free_tables_all - free the page tables of every context
+ * @gpu: device being removed, after drm_dev_unplug(): no job or ioctl can
+ *	 use a context's address space any more
+ *
+ * The tables are DMA memory of the device and must go while it exists;
+ * the contexts themselves live until userspace lets them go.
+ */
+void vprime_ctx_free_tables_all(struct vprime_gpu *gpu)
+{
+	struct vprime_ctx *ctx;
+	unsigned long flags;
+	int i;
+
+	for (i = 0; i < VPRIME_GPU_MAX_CONTEXTS; i++) {
+		spin_lock_irqsave(&gpu->ctx_lock, flags);
+		ctx = gpu->ctx_by_id[i];
+		if (ctx && !kref_get_unless_zero(&ctx->refcount))
+			ctx = NULL;
+		spin_unlock_irqrestore(&gpu->ctx_lock, flags);
+		if (!ctx)
+			continue;
+		mutex_lock(&ctx->lock);
+		vprime_pt_free(gpu, ctx->root, VPRIME_GPU_PT_LEVELS - 1);
+		ctx->root = NULL;
+		mutex_unlock(&ctx->lock);
+		vprime_ctx_put(ctx);
+	}
+}
+
 /* The leaf table covering va, allocating the path to it. */
 static struct vprime_pt *vprime_pt_leaf(struct vprime_ctx *ctx, u64 va)
 {
 	struct vprime_pt *pt = ctx->root;
 	int level;
 
+	if (!pt)	/* freed when the device was removed */
+		return NULL;
 	for (level = VPRIME_GPU_PT_LEVELS - 1; level > 0; level--) {
 		unsigned int idx = VPRIME_GPU_PT_INDEX(va, level);
 

@@ -14,6 +14,8 @@
 #include <linux/interrupt.h>
 #include <linux/slab.h>
 
+#include <drm/drm_managed.h>
+
 #include "vprime_gpu.h"
 
 static const char *vprime_fence_driver_name(struct dma_fence *f)
@@ -26,9 +28,16 @@ static const char *vprime_fence_timeline_name(struct dma_fence *f)
 	return "vprime_gpu engine";
 }
 
+static void vprime_fence_release(struct dma_fence *f)
+{
+	atomic_dec(&vprime_live.fences);
+	dma_fence_free(f);
+}
+
 static const struct dma_fence_ops vprime_fence_ops = {
 	.get_driver_name = vprime_fence_driver_name,
 	.get_timeline_name = vprime_fence_timeline_name,
+	.release = vprime_fence_release,
 };
 
 /*
@@ -139,6 +148,16 @@ struct dma_fence *vprime_engine_run(struct vprime_engine *e,
 	spin_lock_irqsave(&e->lock, flags);
 	dma_fence_init(&hf->base, &vprime_fence_ops, &e->lock, e->fence_context,
 		       ++e->seqno);
+	atomic_inc(&vprime_live.fences);
+	/* one reference for the pending list, one for the scheduler */
+	dma_fence_get(&hf->base);
+	list_add_tail(&hf->link, &e->pending);
+	/* unplugged: the ring went with the device, the job fails at once */
+	if (!drm_dev_enter(&e->gpu->drm, &idx)) {
+		vprime_engine_signal(e, 0, -ENODEV);
+		spin_unlock_irqrestore(&e->lock, flags);
+		return &hf->base;
+	}
 	fence.fence.value = e->seqno;
 	for (i = 0; i < n; i++) {
 		struct vprime_cmd *slot = &e->ring[e->tail];
@@ -149,19 +168,11 @@ struct dma_fence *vprime_engine_run(struct vprime_engine *e,
 	}
 	e->ring[e->tail] = fence;
 	e->tail = (e->tail + 1) % VPRIME_RING_ENTRIES;
-	/* one reference for the pending list, one for the scheduler */
-	dma_fence_get(&hf->base);
-	list_add_tail(&hf->link, &e->pending);
 	/* ring contents before the doorbell */
 	dma_wmb();
-	if (drm_dev_enter(&e->gpu->drm, &idx)) {
-		vprime_hw_write(&e->gpu->hw,
-				VPRIME_ENGINE_BASE(e->idx) + VPRIME_ENG_RING_TAIL,
-				e->tail);
-		drm_dev_exit(idx);
-	} else {
-		vprime_engine_signal(e, 0, -ENODEV);
-	}
+	vprime_hw_write(&e->gpu->hw,
+			VPRIME_ENGINE_BASE(e->idx) + VPRIME_ENG_RING_TAIL, e->tail);
+	drm_dev_exit(idx);
 	spin_unlock_irqrestore(&e->lock, flags);
 	return &hf->base;
 }
@@ -375,6 +386,7 @@ static void vprime_sched_free_job(struct drm_sched_job *sched_job)
 	kvfree(job->cmds);
 	vprime_ctx_put(job->ctx);
 	kfree(job);
+	atomic_dec(&vprime_live.jobs);
 }
 
 const struct drm_sched_backend_ops vprime_sched_ops = {
@@ -382,6 +394,11 @@ const struct drm_sched_backend_ops vprime_sched_ops = {
 	.timedout_job = vprime_sched_timedout_job,
 	.free_job = vprime_sched_free_job,
 };
+
+static void vprime_engines_release(struct drm_device *drm, void *arg)
+{
+	vprime_engines_fini(to_vprime_gpu(drm));
+}
 
 int vprime_engines_init(struct vprime_gpu *gpu)
 {
@@ -419,7 +436,38 @@ int vprime_engines_init(struct vprime_gpu *gpu)
 		if (ret)
 			return ret;
 	}
-	return 0;
+	return drmm_add_action_or_reset(&gpu->drm, vprime_engines_release, NULL);
+}
+
+/**
+ * vprime_engines_unplug - the device is going: stop it, fail what it had
+ * @gpu: device, in remove(), after drm_dev_unplug() and with its
+ *	 interrupts off
+ *
+ * Every fence on the rings signals with -ENODEV, so the schedulers free
+ * those jobs; queued jobs fail the same way when they reach run_job.  The
+ * schedulers themselves live on until the drm_device is released: user
+ * contexts (scheduler entities) can outlive the device.
+ */
+void vprime_engines_unplug(struct vprime_gpu *gpu)
+{
+	int i;
+
+	for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
+		struct vprime_engine *e = &gpu->engine[i];
+		unsigned long flags;
+
+		/*
+		 * Stop the engine (a WAIT polls memory about to be unmapped).
+		 * remove() still reaches the registers of a device being
+		 * unplugged; after a surprise removal the write goes nowhere.
+		 */
+		vprime_hw_write(&gpu->hw, VPRIME_ENGINE_BASE(i) + VPRIME_ENG_CONTROL,
+				VPRIME_ENG_CTRL_RESET);
+		spin_lock_irqsave(&e->lock, flags);
+		vprime_engine_signal(e, 0, -ENODEV);
+		spin_unlock_irqrestore(&e->lock, flags);
+	}
 }
 
 void vprime_engines_fini(struct vprime_gpu *gpu)
@@ -428,6 +476,7 @@ void vprime_engines_fini(struct vprime_gpu *gpu)
 
 	for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
 		struct vprime_engine *e = &gpu->engine[i];
+		struct drm_sched_job *job, *tmp;
 		unsigned long flags;
 
 		if (!e->sched.ready)
@@ -436,5 +485,11 @@ void vprime_engines_fini(struct vprime_gpu *gpu)
 		spin_lock_irqsave(&e->lock, flags);
 		vprime_engine_signal(e, 0, -ENODEV);
 		spin_unlock_irqrestore(&e->lock, flags);
+		/* finished jobs whose free_job the stopped scheduler never ran */
+		list_for_each_entry_safe(job, tmp, &e->sched.pending_list, list) {
+			list_del_init(&job->list);
+			vprime_sched_free_job(job);
+		}
 	}
 }
+

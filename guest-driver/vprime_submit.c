@@ -37,6 +37,7 @@ static void vprime_ctx_release(struct kref *kref)
 	vprime_pt_free(gpu, ctx->root, VPRIME_GPU_PT_LEVELS - 1);
 	mutex_destroy(&ctx->lock);
 	kfree(ctx);
+	atomic_dec(&vprime_live.ctxs);
 }
 
 void vprime_ctx_put(struct vprime_ctx *ctx)
@@ -86,6 +87,7 @@ struct vprime_ctx *vprime_ctx_create(struct vprime_gpu *gpu)
 	spin_lock_irqsave(&gpu->ctx_lock, flags);
 	gpu->ctx_by_id[ctx->hw_id] = ctx;
 	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
+	atomic_inc(&vprime_live.ctxs);
 	vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_SELECT, ctx->hw_id);
 	vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_PT_LO,
 			lower_32_bits(ctx->root->dma));
@@ -268,6 +270,7 @@ int vprime_ioctl_submit(struct drm_device *drm, void *data,
 		ret = -ENOMEM;
 		goto out_exit;
 	}
+	atomic_inc(&vprime_live.jobs);
 	job->ctx = ctx;
 	job->engine = &gpu->engine[args->engine];
 	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
@@ -387,6 +390,7 @@ err_free:
 	kvfree(job->cmds);
 	kfree(job->hw_fence);
 	kfree(job);
+	atomic_dec(&vprime_live.jobs);
 	kvfree(handles);
 	vprime_ctx_put(ctx);
 out_exit:
@@ -415,6 +419,7 @@ int vprime_kernel_copy(struct vprime_gpu *gpu, struct vprime_ctx *ctx,
 	job = kzalloc(sizeof(*job), GFP_KERNEL);
 	if (!job)
 		return -ENOMEM;
+	atomic_inc(&vprime_live.jobs);
 	job->hw_fence = kzalloc(sizeof(*job->hw_fence), GFP_KERNEL);
 	job->cmds = kvcalloc(1, sizeof(*job->cmds), GFP_KERNEL);
 	if (!job->hw_fence || !job->cmds) {
@@ -449,5 +454,6 @@ err_free:
 	kvfree(job->cmds);
 	kfree(job->hw_fence);
 	kfree(job);
+	atomic_dec(&vprime_live.jobs);
 	return ret;
 }

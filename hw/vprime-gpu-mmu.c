@@ -316,6 +316,17 @@ static void *vprime_gpu_map_run(VPrimeGpuState *s, uint64_t addr, bool vram,
     if (vram) {
         return s->vram_ptr + addr;
     }
+    /*
+     * dma_memory_map() hands back a bounce buffer even when the address
+     * does not translate (a vIOMMU fault): the caller would copy garbage.
+     * Check first; the caller's pci_dma_rw() then reports the DMA fault.
+     */
+    if (!dma_memory_valid(pci_get_address_space(PCI_DEVICE(s)), addr, *len,
+                          is_write ? DMA_DIRECTION_FROM_DEVICE
+                                   : DMA_DIRECTION_TO_DEVICE,
+                          MEMTXATTRS_UNSPECIFIED)) {
+        return NULL;
+    }
     p = pci_dma_map(PCI_DEVICE(s), addr, &plen,
                     is_write ? DMA_DIRECTION_FROM_DEVICE
                              : DMA_DIRECTION_TO_DEVICE);

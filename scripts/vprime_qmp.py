@@ -61,6 +61,23 @@ class QMP:
                 raise QMPError("%s: %s" % (cmd, r["error"].get("desc", r["error"])))
             return r.get("return")
 
+    def wait_event(self, name, match=lambda data: True, timeout=30.0):
+        """The next event NAME whose data satisfies match, or None."""
+        deadline = time.time() + timeout
+        while True:
+            for ev in self.events:
+                if ev["event"] == name and match(ev.get("data", {})):
+                    self.events.remove(ev)
+                    return ev
+            left = deadline - time.time()
+            if left <= 0:
+                return None
+            self.sock.settimeout(left)
+            try:
+                self.events.append(self._read())
+            except (socket.timeout, OSError, QMPError):
+                return None
+
     def qom_get(self, path, prop):
         return self.execute("qom-get", path=path, property=prop)
 

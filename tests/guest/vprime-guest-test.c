@@ -1610,6 +1610,7 @@ static const struct {
 	{ "gpu-ioctl-validation", test_gpu_ioctl_validation },
 	KMS_TESTS
 	FAULT_TESTS
+	UNPLUG_TESTS
 	{ "show", cmd_show },
 	{ "bench-submit", cmd_bench_submit },
 };

@@ -13,6 +13,13 @@ Requests:
    "frame": F, "tag": T}     compare every pixel with VPRIME_PATTERN_XRGB
    optional "save": NAME     also keep the screen as NAME.png
   {"op": "cputime"}          QEMU main-loop thread CPU seconds ("main_s")
+  {"op": "device_del", "id": ID}
+                             hot-unplug device ID (QMP device_del) and wait
+                             for QEMU's DEVICE_DELETED: the guest has let
+                             the device go ("seconds": how long it took)
+  {"op": "device_add", "id": ID}
+                             plug device ID back with the properties it had
+                             on QEMU's command line (same bus: same root port)
   {"op": "zero-copy", "name": N, "producer": GPU, "engine": E,
    "display": DEV, "head": H, "plane": P, "frame_bytes": B,
    "expect": {DEV: {COUNTER: VALUE}}}
@@ -271,6 +278,10 @@ class Agent(threading.Thread):
                 reply = self.screendump(req)
             elif op == "zero-copy":
                 reply = self.zero_copy(req)
+            elif op == "device_del":
+                reply = self.device_del(req["id"])
+            elif op == "device_add":
+                reply = self.device_add(req["id"])
             elif op == "cputime":
                 pid = qemu_pid(self.control_path)
                 reply = {"ok": pid is not None, "main_s": thread_cpu_s(pid) if pid else 0}
@@ -361,6 +372,48 @@ class Agent(threading.Thread):
         detail = "; ".join(bad or notes)
         self.checks.append((name, not bad, detail))
         return {"ok": not bad, "detail": detail}
+
+    # How long QEMU may wait for the guest to release an unplugged device
+    # (pciehp's attention button alone takes 5 s; TCG is slow).
+    UNPLUG_WAIT_S = 120
+
+    def device_del(self, dev_id):
+        t0 = time.time()
+        with vprime_qmp.QMP(self.qmp_path, timeout=self.UNPLUG_WAIT_S) as q:
+            q.execute("device_del", id=dev_id)
+            ev = q.wait_event("DEVICE_DELETED", lambda d: d.get("device") == dev_id,
+                              self.UNPLUG_WAIT_S)
+        if not ev:
+            return {"ok": False, "error": "no DEVICE_DELETED for %s within %ds: the guest did not "
+                    "release it" % (dev_id, self.UNPLUG_WAIT_S)}
+        return {"ok": True, "seconds": round(time.time() - t0, 3)}
+
+    def device_props(self, dev_id):
+        """The -device properties QEMU was started with for dev_id."""
+        pid = qemu_pid(self.control_path)
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            argv = f.read().decode(errors="replace").split("\0")
+        for flag, val in zip(argv, argv[1:]):
+            if flag != "-device":
+                continue
+            if val.startswith("{"):
+                props = json.loads(val)
+            else:
+                driver, _, rest = val.partition(",")
+                props = {"driver": driver}
+                for kv in filter(None, rest.split(",")):
+                    k, _, v = kv.partition("=")
+                    # QMP wants JSON types: numbers and booleans as such
+                    props[k] = int(v) if v.isdigit() else {"on": True, "off": False}.get(v, v)
+            if props.get("id") == dev_id:
+                return props
+        raise KeyError("no -device with id=%s on QEMU's command line" % dev_id)
+
+    def device_add(self, dev_id):
+        props = self.device_props(dev_id)
+        with vprime_qmp.QMP(self.qmp_path) as q:
+            q.execute("device_add", **props)
+        return {"ok": True, "props": props}
 
     def _qemu_cmdline(self):
         pid = qemu_pid(self.control_path)

@@ -29,7 +29,8 @@ GUEST_TIMEOUT = float(os.environ.get("VPRIME_GUEST_TIMEOUT", "180"))
 QTEST_TIMEOUT = float(os.environ.get("VPRIME_QTEST_TIMEOUT", "600"))
 
 OOPS_RE = re.compile(r"Kernel panic|Oops|BUG:|WARNING:|Call Trace|general protection fault|"
-                     r"KVM internal error")
+                     r"KVM internal error|blocked for more than|soft lockup|hard LOCKUP|"
+                     r"rcu: INFO|detected stall")
 
 
 class Case:
@@ -294,6 +295,17 @@ SCENARIO_ARGS = ["--gpus", "igpu,dgpu,dgpu", "--gpu-timing", "2:latency-ns=20000
 SCENARIO_TOPOLOGIES = [
     ("scenarios", SCENARIO_ARGS),
     ("scenarios-iommu", SCENARIO_ARGS + ["--iommu", "on"]),
+]
+
+
+# Surprise removal and IOMMU faults (tests/guest/unplug-test.c): the host
+# agent removes and re-adds the dGPU over QMP while the guest holds its
+# buffers and jobs; the gated job must not time out before the removal.
+HOTPLUG_APPEND = "vprime_gpu.job_timeout_ms=600000 vprime.tests="
+HOTPLUG_TOPOLOGIES = [
+    ("hotplug", ["--gpus", "igpu,dgpu", "--append", HOTPLUG_APPEND + "unplug-dgpu,dmesg-clean"]),
+    ("hotplug-iommu", ["--gpus", "igpu,dgpu", "--iommu", "on",
+                       "--append", HOTPLUG_APPEND + "iommu-fault,unplug-dgpu,dmesg-clean"]),
 ]
 
 
@@ -702,6 +714,7 @@ SUITES = {
     "replay": suite_replay,
     "zero-copy": suite_zero_copy,
     "scenarios": lambda: suite_guest(SCENARIO_TOPOLOGIES),
+    "hotplug": lambda: suite_guest(HOTPLUG_TOPOLOGIES),
     "libvirt": suite_libvirt,
 }
 
@@ -715,7 +728,7 @@ def main():
     t0 = time.time()
     suites = []
     for name in opts.suite or ["qtest", "launcher", "guest", "fault", "replay", "zero-copy",
-                               "scenarios", "libvirt"]:
+                               "scenarios", "hotplug", "libvirt"]:
         suites += SUITES[name]()
     write_junit(suites, opts.junit)
     cases = [c for s in suites for c in s.cases]

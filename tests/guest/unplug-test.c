@@ -1,0 +1,793 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Surprise removal and IOMMU faults, as the guest sees them.
+ *
+ * unplug-dgpu: while one of its buffers is on screen (a dma-buf the
+ * display imported) and jobs are queued on both its engines, the host
+ * removes the dGPU (QMP device_del through the host agent).  The GPU
+ * driver must unplug: every ioctl and mmap fails with -ENODEV, queued
+ * fences signal with an error, a VRAM mapping faults (SIGBUS), while the
+ * display keeps showing the frame (the buffer's pages live as long as the
+ * dma-buf).  Closing everything frees everything (debugfs counts back to
+ * where they were; with a vIOMMU, no DMA fault of the removed device is
+ * logged), then the host plugs the dGPU back in on the same root
+ * port and a frame rendered by the new device is shown, checked by CRC.
+ * Needs the host agent and vprime_gpu.job_timeout_ms long enough that the
+ * gated job is still queued when the removal comes.
+ *
+ * iommu-fault: with the vIOMMU on, the GPU driver's inject_early_unmap
+ * debugfs knob dma-unmaps a BO a context still maps (the classic importer
+ * bug); the GPU's next read of it must fault in the IOMMU -- the guest's
+ * DMAR driver logs the device and the address -- and reach the job's fence
+ * as an error, never read stale memory.  A new context then works.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <drm_fourcc.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "guest-test.h"
+#include "kms-lib.h"
+
+#define LIVE_PATH	"/sys/kernel/debug/vprime_gpu/live"
+#define BUFINFO_PATH	"/sys/kernel/debug/dma_buf/bufinfo"
+#define TIMEOUT_PARAM	"/sys/module/vprime_gpu/parameters/job_timeout_ms"
+/* the gated job must outlive the removal, which takes seconds under TCG */
+#define MIN_JOB_TIMEOUT_MS	60000
+/* bounds on waiting for the kernel or the host, not timing assertions */
+#define HOTPLUG_WAIT_S		120
+#define FREE_WAIT_S		30
+#define TAG_UNPLUG		7
+
+struct live {
+	int devices, bos, contexts, jobs, fences;
+};
+
+static int live_read(struct live *l)
+{
+	char buf[256];
+
+	if (read_file(LIVE_PATH, buf, sizeof(buf)) < 0)
+		return -1;
+	return sscanf(buf, "devices %d bos %d contexts %d jobs %d fences %d",
+		      &l->devices, &l->bos, &l->contexts, &l->jobs,
+		      &l->fences) == 5 ? 0 : -1;
+}
+
+static void live_diag(const char *what, const struct live *l)
+{
+	diag("%s: vprime_gpu devices %d, bos %d, contexts %d, jobs %d, fences %d",
+	     what, l->devices, l->bos, l->contexts, l->jobs, l->fences);
+}
+
+/* "Total N objects" of debugfs dma_buf/bufinfo */
+static int dmabuf_count(void)
+{
+	static char buf[65536];
+	const char *p;
+	int fd, n = 0;
+	ssize_t r;
+	size_t got = 0;
+
+	fd = open(BUFINFO_PATH, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	while (got < sizeof(buf) - 1 &&
+	       (r = read(fd, buf + got, sizeof(buf) - 1 - got)) > 0)
+		got += r;
+	close(fd);
+	buf[got] = 0;
+	p = strstr(buf, "Total ");
+	return p && sscanf(p, "Total %d objects", &n) == 1 ? n : -1;
+}
+
+/* Framebuffers the display driver knows (debugfs dri/N/framebuffer) */
+static int fb_count(int minor)
+{
+	char path[PATH_MAX], line[512];
+	FILE *f;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/framebuffer", minor);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "framebuffer[", 12))
+			n++;
+	fclose(f);
+	return n;
+}
+
+static bool path_exists(const char *path)
+{
+	return access(path, F_OK) == 0;
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Wait (bounded) until the device's render node exists or is gone */
+static bool wait_render_node(const char *bdf, bool present, char *render,
+			     size_t len)
+{
+	char card[PATH_MAX];
+	int i;
+
+	for (i = 0; i < HOTPLUG_WAIT_S * 10; i++) {
+		drm_nodes(bdf, card, render, len);
+		if (!!render[0] == present && (!present || path_exists(render)))
+			return true;
+		sleep_ms(100);
+	}
+	return false;
+}
+
+static bool wait_pci_gone(const char *bdf)
+{
+	char path[PATH_MAX];
+	int i;
+
+	snprintf(path, sizeof(path), PCI_SYSFS "/%s", bdf);
+	for (i = 0; i < HOTPLUG_WAIT_S * 10 && path_exists(path); i++)
+		sleep_ms(100);
+	return !path_exists(path);
+}
+
+/* The CRC of a full-screen XRGB8888 test pattern, computed on the CPU */
+static uint32_t pattern_crc(uint32_t w, uint32_t h, uint32_t frame, uint32_t tag)
+{
+	struct fb ref = { .width = w, .height = h, .pitch = w * 4,
+			  .format = DRM_FORMAT_XRGB8888 };
+	uint32_t crc;
+
+	ref.map = malloc((size_t)ref.pitch * h);
+	if (!ref.map)
+		return 0;
+	fb_fill_pattern(&ref, frame, tag);
+	crc = fb_crc(&ref);
+	free(ref.map);
+	return crc;
+}
+
+static struct vprime_cmd pattern_cmd(uint64_t va, uint32_t w, uint32_t h,
+				     uint32_t frame, uint32_t tag)
+{
+	struct vprime_cmd cmd = { .opcode = VPRIME_OP_PATTERN };
+
+	cmd.rect.dst = va;
+	cmd.rect.pitch = w * 4;
+	cmd.rect.width = w;
+	cmd.rect.height = h;
+	cmd.rect.format = VPRIME_FMT_XRGB8888;
+	cmd.rect.frame = frame;
+	cmd.rect.tag = tag;
+	return cmd;
+}
+
+static struct head *connected_head(struct kms *k)
+{
+	int i;
+
+	for (i = 0; i < k->nheads; i++)
+		if (k->heads[i].connected)
+			return &k->heads[i];
+	return NULL;
+}
+
+/* Point the head's primary plane at f (no mode change); 0 or -errno */
+static int flip_to(struct kms *k, struct head *hd, const struct fb *f)
+{
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	int ret;
+
+	plane_props(req, k, hd->plane[VPRIME_PLANE_PRIMARY], hd->crtc, f, 0, 0, 0,
+		    0, f->width, f->height);
+	ret = drmModeAtomicCommit(k->fd, req, 0, NULL) ? -errno : 0;
+	drmModeAtomicFree(req);
+	return ret;
+}
+
+static void expect_screen(struct kms *k, struct head *hd, uint32_t want,
+			  const char *what)
+{
+	uint32_t got = 0;
+
+	if (crc_current(k, hd, &got))
+		return;
+	CHECK(got == want, "%s: head %d CRC 0x%08x, CPU computed 0x%08x", what,
+	      hd->index, got, want);
+	if (got == want)
+		diag("%s: head %d shows it, CRC 0x%08x", what, hd->index, got);
+}
+
+/*
+ * Render frame `frame` of the pattern on the GPU behind gfd into a new
+ * system-memory BO and import it into the display as *f.  0 or -errno.
+ */
+static int render_and_import(int gfd, uint32_t ctx_id, struct kms *k,
+			     uint32_t w, uint32_t h, uint32_t frame,
+			     struct bo *b, struct fb *f)
+{
+	struct vprime_cmd cmd = pattern_cmd(0, w, h, frame, TAG_UNPLUG);
+	const struct bo *bos[1] = { b };
+	int ret, dfd;
+
+	ret = bo_new(gfd, (uint64_t)w * 4 * h, b);
+	if (ret)
+		return ret;
+	cmd.rect.dst = b->va;
+	ret = run(gfd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 1);
+	if (ret)
+		return ret;
+	dfd = prime_export(gfd, b->handle);
+	if (dfd < 0)
+		return dfd;
+	ret = fb_import(k, f, dfd, w, h, w * 4, DRM_FORMAT_XRGB8888,
+			DRM_FORMAT_MOD_LINEAR);
+	close(dfd);
+	return ret;
+}
+
+struct dma_range {
+	uint64_t lo, hi;
+};
+
+static bool find_dmar_fault(int kfd, const char *bdf, const struct dma_range *r,
+			    int nr, char *line, size_t len, int tries);
+
+static sigjmp_buf sigbus_jmp;
+
+static void on_sigbus(int sig __attribute__((unused)))
+{
+	siglongjmp(sigbus_jmp, 1);
+}
+
+/* Whether reading *p raises SIGBUS */
+static bool read_faults(volatile const uint8_t *p)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus }, old;
+	bool faulted;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(sigbus_jmp, 1)) {
+		faulted = true;
+	} else {
+		(void)*p;
+		faulted = false;
+	}
+	sigaction(SIGBUS, &old, NULL);
+	return faulted;
+}
+
+/* ioctl's errno, 0 if it succeeded */
+static int ioctl_errno(int fd, unsigned long req, void *arg)
+{
+	return ioctl(fd, req, arg) ? errno : 0;
+}
+
+/* Every entry point of the removed GPU answers -ENODEV */
+static void check_unplugged_fd(int gfd, const struct bo *b, uint64_t mmap_off)
+{
+	struct drm_vprime_get_param gp = { .param = VPRIME_PARAM_KIND };
+	struct drm_vprime_gem_create cr = { .size = 4096 };
+	struct drm_vprime_gem_info gi = { .handle = b->handle };
+	struct drm_vprime_ctx_create cc = { 0 };
+	struct drm_prime_handle ph = { .handle = b->handle, .flags = DRM_CLOEXEC };
+	struct vprime_cmd nop = { .opcode = VPRIME_OP_NOP };
+	struct drm_vprime_submit s = { .cmds = (uintptr_t)&nop, .num_cmds = 1,
+				       .ctx_id = 1 };
+	struct {
+		const char *name;
+		int err;
+	} r[] = {
+		{ "GET_PARAM", ioctl_errno(gfd, DRM_IOCTL_VPRIME_GET_PARAM, &gp) },
+		{ "GEM_CREATE", ioctl_errno(gfd, DRM_IOCTL_VPRIME_GEM_CREATE, &cr) },
+		{ "GEM_INFO", ioctl_errno(gfd, DRM_IOCTL_VPRIME_GEM_INFO, &gi) },
+		{ "CTX_CREATE", ioctl_errno(gfd, DRM_IOCTL_VPRIME_CTX_CREATE, &cc) },
+		{ "SUBMIT", ioctl_errno(gfd, DRM_IOCTL_VPRIME_SUBMIT, &s) },
+		{ "PRIME_HANDLE_TO_FD", ioctl_errno(gfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &ph) },
+	};
+	void *m;
+	size_t i;
+
+	for (i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		CHECK(r[i].err == ENODEV, "%s after removal: %s, expected ENODEV",
+		      r[i].name, r[i].err ? strerror(r[i].err) : "success");
+	m = mmap(NULL, b->size, PROT_READ, MAP_SHARED, gfd, mmap_off);
+	CHECK(m == MAP_FAILED && errno == ENODEV, "mmap after removal: %s, expected ENODEV",
+	      m == MAP_FAILED ? strerror(errno) : "success");
+	if (m != MAP_FAILED)
+		munmap(m, b->size);
+	diag("after removal: GET_PARAM, GEM_CREATE, GEM_INFO, CTX_CREATE, SUBMIT, "
+	     "PRIME_HANDLE_TO_FD and mmap fail with ENODEV");
+}
+
+/* Wait (bounded) until the counts are what they were before the test */
+static bool wait_no_leak(const struct live *want, int want_dmabufs, int kminor,
+			 int want_fbs)
+{
+	struct live l = { 0 };
+	int i, nd = -1, nf = -1;
+
+	for (i = 0; i < FREE_WAIT_S * 10; i++) {
+		live_read(&l);
+		nd = dmabuf_count();
+		nf = fb_count(kminor);
+		if (!memcmp(&l, want, sizeof(l)) && nd == want_dmabufs && nf == want_fbs)
+			break;
+		sleep_ms(100);
+	}
+	live_diag("now", &l);
+	diag("now: %d dma-bufs, %d display framebuffers (before: %d, %d)", nd, nf,
+	     want_dmabufs, want_fbs);
+	return !memcmp(&l, want, sizeof(l)) && nd == want_dmabufs && nf == want_fbs;
+}
+
+static int host_device(const char *op, const char *id)
+{
+	char req[128], reply[4096];
+	int ret;
+
+	snprintf(req, sizeof(req), "{\"op\": \"%s\", \"id\": \"%s\"}", op, id);
+	ret = host_request(req, reply, sizeof(reply), HOTPLUG_WAIT_S + 30);
+	if (ret) {
+		diag("FAIL: host %s %s: %s", op, id, strerror(-ret));
+		failures++;
+		return ret;
+	}
+	diag("host %s %s: %s", op, id, reply);
+	if (!host_ok(reply)) {
+		diag("FAIL: the host could not %s %s", op, id);
+		failures++;
+		return -EIO;
+	}
+	return 0;
+}
+
+int test_unplug_dgpu(struct ctx *c)
+{
+	char bdf[32], id[16], render[PATH_MAX], buf[64];
+	struct live live0, live_now;
+	struct bo frame, vram, sem, scratch, scratch2, frame2;
+	struct fb shown, placeholder, fb2;
+	struct drm_vprime_gem_info gi = { 0 };
+	struct kms k;
+	struct head *hd;
+	int i, gfd, gfd2, kfd, dmabufs0, fbs0, fence[3] = { -1, -1, -1 }, st[3];
+	uint32_t ctx_id, ctx2, w, h, want;
+	unsigned long timeout_ms = 0;
+
+	/* the dGPU: the first one of the topology, in bus order */
+	bdf[0] = id[0] = 0;
+	for (i = 0; i < c->ndev; i++)
+		if (c->devs[i].kind == VPRIME_KIND_DGPU) {
+			snprintf(bdf, sizeof(bdf), "%s", c->devs[i].bdf);
+			break;
+		}
+	for (i = 0; i < c->nexp; i++)
+		if (c->exp[i].kind == VPRIME_KIND_DGPU) {
+			snprintf(id, sizeof(id), "gpu%d", i);
+			break;
+		}
+	if (!bdf[0] || !id[0]) {
+		printf("# SKIP no dGPU in this topology\n");
+		return EXIT_SKIP;
+	}
+	if (read_file(TIMEOUT_PARAM, buf, sizeof(buf)) >= 0)
+		timeout_ms = strtoul(buf, NULL, 10);
+	if (timeout_ms < MIN_JOB_TIMEOUT_MS) {
+		printf("# SKIP needs vprime_gpu.job_timeout_ms >= %d (is %lu): a gated job "
+		       "must still be queued when the removal comes\n",
+		       MIN_JOB_TIMEOUT_MS, timeout_ms);
+		return EXIT_SKIP;
+	}
+	if (host_request("{\"op\": \"cputime\"}", buf, sizeof(buf), 30)) {
+		printf("# SKIP no host agent to remove the device\n");
+		return EXIT_SKIP;
+	}
+	i = kms_open(c, &k);
+	if (i)
+		return i;
+	hd = connected_head(&k);
+	if (!hd) {
+		diag("FAIL: no connected head");
+		return EXIT_FAIL;
+	}
+	w = hd->mode.hdisplay;
+	h = hd->mode.vdisplay;
+	want = pattern_crc(w, h, 1, TAG_UNPLUG);
+
+	/* the display's own buffer, shown at the end; before the baseline */
+	CHECK(!fb_new(&k, &placeholder, w, h, DRM_FORMAT_XRGB8888,
+		      DRM_FORMAT_MOD_LINEAR), "dumb framebuffer");
+	if (failures)
+		return EXIT_FAIL;
+	fb_fill_noise(&placeholder, 3);
+	CHECK(!live_read(&live0), "read " LIVE_PATH);
+	dmabufs0 = dmabuf_count();
+	fbs0 = fb_count(k.minor);
+	CHECK(dmabufs0 >= 0 && fbs0 >= 0, "read the dma-buf and framebuffer counts");
+	if (failures)
+		return EXIT_FAIL;
+	live_diag("before", &live0);
+	diag("before: %d dma-bufs, %d display framebuffers", dmabufs0, fbs0);
+
+	/* 1: a dGPU frame on screen, through a dma-buf */
+	drm_nodes(bdf, buf, render, sizeof(render));
+	gfd = open(render, O_RDWR | O_CLOEXEC);
+	CHECK(gfd >= 0, "open the dGPU %s (%s): %s", bdf, render, strerror(errno));
+	if (gfd < 0)
+		return EXIT_FAIL;
+	ctx_id = ctx_new(gfd);
+	CHECK(!render_and_import(gfd, ctx_id, &k, w, h, 1, &frame, &shown),
+	      "dGPU renders a frame the display imports: %s", strerror(errno));
+	gi.handle = frame.handle;
+	CHECK(!ioctl(gfd, DRM_IOCTL_VPRIME_GEM_INFO, &gi), "GEM_INFO");
+	CHECK(!head_enable(&k, hd, &shown, 0), "mode set on the dGPU's buffer: %s",
+	      strerror(errno));
+	if (failures || crc_start(&k, hd))
+		return EXIT_FAIL;
+	expect_screen(&k, hd, want, "the dGPU's frame");
+
+	/* 2: a VRAM BO mapped through the BAR, and jobs queued on both engines */
+	CHECK(!bo_new_flags(gfd, 65536, VPRIME_GEM_VRAM, &vram), "VRAM BO");
+	CHECK(!bo_new(gfd, 4096, &sem), "semaphore BO");
+	CHECK(!bo_new(gfd, 65536, &scratch) && !bo_new(gfd, 65536, &scratch2),
+	      "scratch BOs");
+	if (failures)
+		return EXIT_FAIL;
+	vram.map[0] = 0x5a;
+	CHECK(vram.map[0] == 0x5a, "VRAM through the BAR");
+	*(volatile uint64_t *)sem.map = 0;
+	{
+		struct vprime_cmd gated[2] = { { .opcode = VPRIME_OP_WAIT } };
+		struct vprime_cmd fillc = fill(scratch.va, 256, 64, 64,
+					       VPRIME_FMT_XRGB8888, 0xff00ff);
+		struct vprime_cmd copy = { .opcode = VPRIME_OP_COPY };
+		const struct bo *gbos[2] = { &sem, &scratch };
+		const struct bo *cbos[2] = { &scratch, &scratch2 };
+		struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1,
+					 .out_fd = true };
+
+		/* the render engine waits on a semaphore nobody releases */
+		gated[0].wait.addr = sem.va;
+		gated[0].wait.value = 1;
+		gated[1] = pattern_cmd(scratch.va, 64, 64, 9, TAG_UNPLUG);
+		CHECK(!submit(gfd, ctx_id, gated, 2, gbos, 2, &o, &fence[0]),
+		      "gated render job: %s", strerror(errno));
+		/* behind it on the same engine */
+		CHECK(!submit(gfd, ctx_id, &fillc, 1, gbos + 1, 1, &o, &fence[1]),
+		      "second render job: %s", strerror(errno));
+		/* the copy engine: waits for the render job as its in-fence */
+		copy.copy.src = scratch.va;
+		copy.copy.dst = scratch2.va;
+		copy.copy.size = 65536;
+		o.engine = VPRIME_ENGINE_COPY;
+		o.in_fd = fence[0];
+		CHECK(!submit(gfd, ctx_id, &copy, 1, cbos, 2, &o, &fence[2]),
+		      "copy job behind the render job: %s", strerror(errno));
+	}
+	if (failures)
+		return EXIT_FAIL;
+	wait_vblanks(&k, hd, 3, NULL);
+	for (i = 0; i < 3; i++)
+		CHECK(sync_file_status(fence[i]) == 0, "job %d finished before the removal", i);
+	live_read(&live_now);
+	live_diag("queued", &live_now);
+
+	/* 3: the host removes the dGPU */
+	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (kfd >= 0)
+		lseek(kfd, 0, SEEK_END);
+	if (host_device("device_del", id))
+		return EXIT_FAIL;
+	CHECK(wait_pci_gone(bdf), "%s still in sysfs after the removal", bdf);
+	CHECK(!path_exists(render), "%s still exists after the removal", render);
+	{
+		/* the driver stops the engines before it drops their mappings */
+		struct dma_range all = { 0, ~0ULL };
+		char line[512] = "";
+
+		CHECK(kfd < 0 || !find_dmar_fault(kfd, bdf, &all, 1, line, sizeof(line), 1),
+		      "the removed dGPU did DMA after its mappings went: %s", line);
+		if (kfd >= 0)
+			close(kfd);
+	}
+	for (i = 0; i < 3; i++) {
+		st[i] = sync_file_status(fence[i]);
+		CHECK(st[i] < 0, "queued job %d: fence status %d, expected an error", i, st[i]);
+	}
+	CHECK(st[0] == -ENODEV && st[1] == -ENODEV,
+	      "jobs on the ring: fence errors %d, %d, expected -ENODEV", st[0], st[1]);
+	diag("queued jobs' fences signalled with errors %d (%s), %d (%s), %d (%s)",
+	     st[0], strerror(-st[0]), st[1], strerror(-st[1]), st[2], strerror(-st[2]));
+	check_unplugged_fd(gfd, &frame, gi.mmap_offset);
+	CHECK(read_faults(vram.map), "a VRAM mapping of the removed GPU is still readable");
+	/* the shown buffer's pages are alive: system memory held by the dma-buf */
+	CHECK(*(uint32_t *)frame.map == (VPRIME_PATTERN_XRGB(1, TAG_UNPLUG, 0, 0) & 0xffffff),
+	      "the shared buffer's pages changed after the removal");
+	diag("after removal: a VRAM mapping faults (SIGBUS); the shared system-memory "
+	     "buffer still holds the frame");
+
+	/* 4: the display did not notice */
+	expect_screen(&k, hd, want, "after the removal, the dGPU's last frame");
+	CHECK(!flip_to(&k, hd, &shown), "flip onto the removed GPU's buffer: %s",
+	      strerror(errno));
+	expect_screen(&k, hd, want, "flipped again onto the removed GPU's buffer");
+
+	/* 5: userspace lets go; nothing may be left */
+	CHECK(!flip_to(&k, hd, &placeholder), "flip to a dumb buffer: %s", strerror(errno));
+	fb_free(&k, &shown);
+	for (i = 0; i < 3; i++)
+		close(fence[i]);
+	munmap(vram.map, vram.size);
+	munmap(frame.map, frame.size);
+	munmap(sem.map, sem.size);
+	munmap(scratch.map, scratch.size);
+	munmap(scratch2.map, scratch2.size);
+	close(gfd);
+	/* the removed GPU's drm_device is released, with its kernel context */
+	live0.devices--;
+	live0.contexts--;
+	CHECK(wait_no_leak(&live0, dmabufs0, k.minor, fbs0),
+	      "objects left behind after closing everything");
+
+	/* 6: plug it back in, on the same root port; the scenario continues */
+	if (host_device("device_add", id))
+		return EXIT_FAIL;
+	CHECK(wait_render_node(bdf, true, render, sizeof(render)),
+	      "the re-added dGPU %s got no render node", bdf);
+	if (failures)
+		return EXIT_FAIL;
+	live0.devices++;
+	live0.contexts++;
+	live_read(&live_now);
+	CHECK(live_now.devices == live0.devices, "%d vprime GPUs after the re-add, expected %d",
+	      live_now.devices, live0.devices);
+	gfd2 = open(render, O_RDWR | O_CLOEXEC);
+	CHECK(gfd2 >= 0, "open the re-added dGPU (%s): %s", render, strerror(errno));
+	if (gfd2 < 0)
+		return EXIT_FAIL;
+	diag("re-added: %s is %s", bdf, render);
+	ctx2 = ctx_new(gfd2);
+	CHECK(ctx2, "context on the re-added dGPU");
+	CHECK(!render_and_import(gfd2, ctx2, &k, w, h, 2, &frame2, &fb2),
+	      "the re-added dGPU renders a frame the display imports: %s", strerror(errno));
+	if (failures)
+		return EXIT_FAIL;
+	CHECK(!flip_to(&k, hd, &fb2), "flip to the re-added dGPU's frame: %s", strerror(errno));
+	expect_screen(&k, hd, pattern_crc(w, h, 2, TAG_UNPLUG), "the re-added dGPU's frame");
+
+	CHECK(!flip_to(&k, hd, &placeholder), "flip to a dumb buffer");
+	fb_free(&k, &fb2);
+	bo_free(gfd2, &frame2);
+	close(gfd2);
+	CHECK(wait_no_leak(&live0, dmabufs0, k.minor, fbs0),
+	      "objects left behind by the re-added dGPU");
+	crc_stop(hd);
+	kms_disable_all(&k);
+	fb_free(&k, &placeholder);
+	kms_close(&k);
+	return 0;
+}
+
+/* ---- IOMMU fault -------------------------------------------------------- */
+
+static bool iommu_on(void)
+{
+	DIR *d = opendir("/sys/class/iommu");
+	struct dirent *de;
+	bool found = false;
+
+	if (!d)
+		return false;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			found = true;
+	closedir(d);
+	return found;
+}
+
+/* The debugfs directory of the DRM device behind an open node */
+static void debugfs_dir(int fd, char *dir, size_t len)
+{
+	struct stat st;
+
+	fstat(fd, &st);
+	snprintf(dir, len, "/sys/kernel/debug/dri/%u", minor(st.st_rdev));
+}
+
+/* "va 0x.. dma 0xA-0xB,0xC-0xD" -> ranges; how many */
+static int parse_injection(const char *text, struct dma_range *r, int max)
+{
+	const char *p = strstr(text, "dma ");
+	int n = 0;
+
+	if (!p)
+		return 0;
+	p += 4;
+	while (n < max && sscanf(p, "0x%" SCNx64 "-0x%" SCNx64, &r[n].lo, &r[n].hi) == 2) {
+		n++;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		p++;
+	}
+	return n;
+}
+
+/*
+ * Find a kernel log record after `since` (a /dev/kmsg fd positioned at
+ * the end before the fault) that names the device and an address in one
+ * of the ranges.  Bounded wait: the DMAR fault interrupt is asynchronous.
+ */
+static bool find_dmar_fault(int kfd, const char *bdf, const struct dma_range *r,
+			    int nr, char *line, size_t len, int tries)
+{
+	unsigned int dom, bus, dev, fn, b, d, f;
+	char rec[1024];
+
+	sscanf(bdf, "%x:%x:%x.%x", &dom, &bus, &dev, &fn);
+	for (; tries > 0; tries--) {
+		ssize_t n;
+
+		while ((n = read(kfd, rec, sizeof(rec) - 1)) > 0) {
+			const char *msg, *p;
+			uint64_t addr;
+			int i;
+
+			rec[n] = 0;
+			msg = strchr(rec, ';');
+			if (!msg || !strstr(msg, "DMAR: [DMA "))
+				continue;
+			p = strstr(msg, "Request device [");
+			if (!p || sscanf(p, "Request device [%x:%x.%x]", &b, &d, &f) != 3 ||
+			    b != bus || d != dev || f != fn)
+				continue;
+			p = strstr(msg, "fault addr 0x");
+			if (!p || sscanf(p, "fault addr 0x%" SCNx64, &addr) != 1)
+				continue;
+			for (i = 0; i < nr; i++)
+				if (addr >= (r[i].lo & ~0xfffULL) && addr <= r[i].hi) {
+					snprintf(line, len, "%s", msg + 1);
+					line[strcspn(line, "\n")] = 0;
+					return true;
+				}
+		}
+		sleep_ms(100);
+	}
+	return false;
+}
+
+int test_iommu_fault(struct ctx *c)
+{
+	char dir[PATH_MAX], path[PATH_MAX], text[256], line[512], req[32];
+	struct bo src, dst, src2;
+	struct dma_range r[8];
+	int kinds[2], nk, gfd, kfd, wfd, fence = -1, st, nr, i;
+	uint32_t ctx_id, ctx2;
+	uint64_t err0 = 0;
+	const char *bdf = NULL;
+	struct vprime_cmd copy = { .opcode = VPRIME_OP_COPY };
+	struct submit_opts o = { .engine = VPRIME_ENGINE_COPY, .in_fd = -1,
+				 .out_fd = true };
+	const struct bo *bos[2] = { &src, &dst };
+
+	if (!iommu_on()) {
+		printf("# SKIP no IOMMU in this guest (boot with --iommu on)\n");
+		return EXIT_SKIP;
+	}
+	NEED_GPU(c, kinds, nk);
+	for (i = 0; i < c->ndev; i++)
+		if (c->devs[i].kind == kinds[0]) {
+			bdf = c->devs[i].bdf;
+			break;
+		}
+	gfd = gpu_open(c, kinds[0]);
+	CHECK(gfd >= 0, "open the GPU");
+	if (gfd < 0)
+		return EXIT_FAIL;
+	debugfs_dir(gfd, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/inject_early_unmap", dir);
+	ctx_id = ctx_new(gfd);
+	CHECK(!bo_new(gfd, 65536, &src) && !bo_new(gfd, 65536, &dst), "BOs");
+	if (failures)
+		return EXIT_FAIL;
+	memset(src.map, 0xa5, src.size);
+	memset(dst.map, 0, dst.size);
+	copy.copy.src = src.va;
+	copy.copy.dst = dst.va;
+	copy.copy.size = src.size;
+	/* a normal copy first: both BOs mapped in the context, through the IOMMU */
+	CHECK(!run(gfd, ctx_id, VPRIME_ENGINE_COPY, &copy, 1, bos, 2), "first copy");
+	CHECK(dst.map[0] == 0xa5 && dst.map[src.size - 1] == 0xa5, "first copy's result");
+	memset(dst.map, 0, dst.size);
+	get_param(gfd, VPRIME_PARAM_ERROR_COUNT, &err0);
+
+	/* the bug: the driver dma-unmaps src while the context still maps it */
+	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	CHECK(kfd >= 0, "open /dev/kmsg");
+	if (kfd >= 0)
+		lseek(kfd, 0, SEEK_END);
+	wfd = open(path, O_WRONLY | O_CLOEXEC);
+	CHECK(wfd >= 0, "open %s: %s", path, strerror(errno));
+	if (failures)
+		return EXIT_FAIL;
+	snprintf(req, sizeof(req), "0x%" PRIx64, src.va);
+	CHECK(write(wfd, req, strlen(req)) == (ssize_t)strlen(req), "inject_early_unmap: %s",
+	      strerror(errno));
+	close(wfd);
+	CHECK(read_file(path, text, sizeof(text)) >= 0, "read %s", path);
+	nr = parse_injection(text, r, 8);
+	CHECK(nr > 0, "inject_early_unmap reports no DMA range: '%s'", text);
+	if (failures)
+		return EXIT_FAIL;
+	diag("inject_early_unmap: %s", text);
+
+	/* the GPU reads src again: an IOMMU fault, the job fails */
+	CHECK(!submit(gfd, ctx_id, &copy, 1, bos, 2, &o, &fence), "copy from the unmapped BO");
+	{
+		struct pollfd pfd = { .fd = fence, .events = POLLIN };
+
+		CHECK(poll(&pfd, 1, 30000) == 1, "the faulting copy's fence never signalled");
+	}
+	st = sync_file_status(fence);
+	CHECK(st == -EFAULT, "the faulting copy's fence: status %d, expected -EFAULT", st);
+	diag("the faulting copy's fence signalled with %d (%s)", st, strerror(-st));
+	CHECK(dst.map[0] == 0 && dst.map[dst.size - 1] == 0,
+	      "the faulting copy wrote data: the device read through a stale mapping");
+	/* bounded: the DMAR fault interrupt is asynchronous */
+	CHECK(find_dmar_fault(kfd, bdf, r, nr, line, sizeof(line), 100),
+	      "no DMAR fault logged for %s in the unmapped range", bdf);
+	if (line[0])
+		diag("guest kernel: %s", line);
+	close(fence);
+	close(kfd);
+
+	/* recovery: the context is banned; free the broken BO, a new context works */
+	{
+		struct vprime_cmd nop = { .opcode = VPRIME_OP_NOP };
+
+		CHECK(submit(gfd, ctx_id, &nop, 1, NULL, 0, &o, NULL) == -EIO,
+		      "the faulted context still takes jobs");
+	}
+	bo_free(gfd, &src);
+	ctx2 = ctx_new(gfd);
+	CHECK(ctx2, "new context");
+	CHECK(!bo_new(gfd, 65536, &src2), "new BO");
+	if (failures)
+		return EXIT_FAIL;
+	memset(src2.map, 0x3c, src2.size);
+	copy.copy.src = src2.va;
+	bos[0] = &src2;
+	CHECK(!run(gfd, ctx2, VPRIME_ENGINE_COPY, &copy, 1, bos, 2), "copy in a new context");
+	CHECK(dst.map[0] == 0x3c && dst.map[dst.size - 1] == 0x3c,
+	      "the next copy's result is wrong");
+	diag("recovered: a new context copies 64 KiB correctly");
+	bo_free(gfd, &src2);
+	bo_free(gfd, &dst);
+	close(gfd);
+	return 0;
+}
