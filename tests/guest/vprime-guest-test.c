@@ -645,28 +645,34 @@ int prime_share(int src_fd, uint32_t handle, int dst_fd, struct bo *in)
 {
 	struct drm_prime_handle exp = { .handle = handle,
 					.flags = DRM_CLOEXEC | DRM_RDWR };
-	struct drm_prime_handle imp = { 0 };
-	struct drm_vprime_gem_info info = { 0 };
 	int ret;
 
 	if (ioctl(src_fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp))
 		return -errno;
-	imp.fd = exp.fd;
-	info.handle = 0;
-	if (ioctl(dst_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp))
-		goto err;
+	ret = prime_import(dst_fd, exp.fd, in);
+	if (ret) {
+		close(exp.fd);
+		return ret;
+	}
+	return exp.fd;
+}
+
+/* Import a dma-buf (any exporter) into a GPU: *in gets handle and GPU VA */
+int prime_import(int fd, int dmabuf, struct bo *in)
+{
+	struct drm_prime_handle imp = { .fd = dmabuf };
+	struct drm_vprime_gem_info info = { 0 };
+
+	if (ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp))
+		return -errno;
 	info.handle = imp.handle;
-	if (ioctl(dst_fd, DRM_IOCTL_VPRIME_GEM_INFO, &info))
-		goto err;
+	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &info))
+		return -errno;
 	memset(in, 0, sizeof(*in));
 	in->handle = imp.handle;
 	in->va = info.gpu_va;
 	in->size = info.size;
-	return exp.fd;
-err:
-	ret = -errno;
-	close(exp.fd);
-	return ret;
+	return 0;
 }
 
 uint32_t ctx_new(int fd)
