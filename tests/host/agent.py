@@ -337,6 +337,8 @@ class Agent(threading.Thread):
                     got = q.qom_get(self._dev(dev), prop)
                     if got != want:
                         bad.append("%s %s = %s, want %s" % (dev, prop, got, want))
+                notes.append("%s: %s" % (dev, ", ".join("%s %s" % (p[len("stat-"):], v)
+                                                      for p, v in sorted(counters.items()))))
             links = [(l["a"], l["b"], l.get("rel", "equal")) for l in req.get("pages", [])]
             if req.get("display"):
                 disp = self._dev(req["display"])
