@@ -78,7 +78,7 @@
 #define VPRIME_ID_MAGIC                 0x4d525056u     /* "VPRM" little endian */
 
 #define VPRIME_VERSION_MAJOR            1
-#define VPRIME_VERSION_MINOR            1
+#define VPRIME_VERSION_MINOR            2
 #define VPRIME_VERSION                  ((VPRIME_VERSION_MAJOR << 16) | VPRIME_VERSION_MINOR)
 #define VPRIME_VERSION_GET_MAJOR(v)     (((v) >> 16) & 0xffff)
 #define VPRIME_VERSION_GET_MINOR(v)     ((v) & 0xffff)
@@ -240,9 +240,10 @@
 #define VPRIME_CMD_MAX_DIM              16384
 
 /*
- * VPRIME_OP_PATTERN pixel at (x, y), as XRGB8888: a gradient that moves
- * with the frame number, in a hue chosen by the tag.  The same expression
- * is checked on the CPU by the tests.
+ * VPRIME_OP_PATTERN's gradient at (x, y), as XRGB8888: it moves with the
+ * frame number, in a hue chosen by the tag.  The whole picture (this,
+ * and the frame and tag as text) is vprime_pattern_pixel() of
+ * vprime_pattern.h, which the model and the tests share.
  */
 #define VPRIME_PATTERN_XRGB(frame, tag, x, y)                           \
     ((((((x) + (frame) * 4u) & 0xffu) << 16) |                          \

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vprime_regs.h"
+#include "vprime_pattern.h"
 #include "vprime_drm.h"
 
 #define EXIT_PASS 0

@@ -203,7 +203,7 @@ void fb_fill_pattern(struct fb *f, uint32_t frame, uint32_t tag)
 	for (y = 0; y < f->height; y++)
 		for (x = 0; x < f->width; x++)
 			*(uint32_t *)(f->map + (size_t)y * f->pitch + 4 * x) =
-				VPRIME_PATTERN_XRGB(frame, tag, x, y);
+				vprime_pattern_pixel(frame, tag, x, y);
 }
 
 uint32_t fb_pixel_argb(const struct fb *f, uint32_t x, uint32_t y)

@@ -906,7 +906,7 @@ static int compute_verify(const struct scen *s, const uint32_t *got, int i, uint
 			bool in = x >= COMPUTE_RECT_XY && x < COMPUTE_RECT_XY + rw &&
 				  y >= COMPUTE_RECT_XY && y < COMPUTE_RECT_XY + rh;
 			uint32_t want = xrgb_to_xbgr(in ? COMPUTE_FILL_ARGB & 0xffffff :
-						     VPRIME_PATTERN_XRGB(i, s->tag[1], x, y));
+						     vprime_pattern_pixel(i, s->tag[1], x, y));
 			uint32_t v = got[(size_t)y * s->w + x];
 
 			if (v != want && bad++ < 3)

@@ -840,7 +840,7 @@ static int test_gpu_commands(struct ctx *c)
 		for (ok = true, y = 0; y < h && ok; y++)
 			for (x = 0; x < w && ok; x++)
 				ok = *(uint32_t *)(b.map + y * pitch + x * 4) ==
-				     VPRIME_PATTERN_XRGB(9, kinds[k] + 1, x, y);
+				     vprime_pattern_pixel(9, kinds[k] + 1, x, y);
 		CHECK(ok, "%s: PATTERN pixels", kind_name(kinds[k]));
 
 		/* BLIT linear -> tiled (render), COPY tiled -> a (copy) */
@@ -863,7 +863,7 @@ static int test_gpu_commands(struct ctx *c)
 					       (y % 32) * 128 + (x * 4) % 128;
 
 				ok = *(uint32_t *)(t.map + off) ==
-				     VPRIME_PATTERN_XRGB(9, kinds[k] + 1, x, y);
+				     vprime_pattern_pixel(9, kinds[k] + 1, x, y);
 			}
 		CHECK(ok, "%s: BLIT to the tiled layout", kind_name(kinds[k]));
 		memset(&cmd, 0, sizeof(cmd));
@@ -1117,7 +1117,7 @@ static int test_gpu_prime(struct ctx *c)
 		}
 		for (y = 0; y < 64 && ok; y++)
 			for (x = 0; x < 256 && ok; x++) {
-				uint32_t p = VPRIME_PATTERN_XRGB(3 + pl, 0x42, x, y);
+				uint32_t p = vprime_pattern_pixel(3 + pl, 0x42, x, y);
 				uint16_t want = ((p >> 8) & 0xf800) | ((p >> 5) & 0x07e0) |
 						((p >> 3) & 0x001f);
 

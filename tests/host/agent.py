@@ -10,7 +10,8 @@ Requests:
   {"op": "qom-set", "path": DEV, "property": P, "value": V}
   {"op": "qom-get", "path": DEV, "property": P}
   {"op": "screendump", "device": DEV, "head": N, "width": W, "height": H,
-   "frame": F, "tag": T}     compare every pixel with VPRIME_PATTERN_XRGB
+   "frame": F, "tag": T}     compare every pixel with the PATTERN picture
+                             (hw/vprime_pattern.h: gradient + text)
    optional "save": NAME     also keep the screen as NAME.png
    optional "window": [X, Y, W, H], "background": RGB
                              the pattern only in that window (its own
@@ -40,6 +41,7 @@ reports it as a host-side test case of its own.
 
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -49,10 +51,46 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import vprime_qmp  # noqa: E402
 
 
-def pattern_xrgb(frame, tag, x, y):
+def gradient_xrgb(frame, tag, x, y):
     """VPRIME_PATTERN_XRGB of hw/vprime_regs.h."""
     return ((((x + frame * 4) & 0xff) << 16) | (((y + frame * 2) & 0xff) << 8) |
             ((tag * 0x45) & 0xff)) & 0xffffff
+
+
+def load_font(path=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "hw",
+                                "vprime_pattern.h")):
+    """The constants and glyphs of hw/vprime_pattern.h, read from it (one
+    copy of the font for the model, the guest tests and this agent)."""
+    with open(path) as f:
+        text = f.read()
+    consts = {m.group(1): int(m.group(2), 0)
+              for m in re.finditer(r"^#define (VPRIME_\w+)\s+(0x[0-9a-fA-F]+|\d+)u?\b", text, re.M)}
+    chars = re.search(r'^#define VPRIME_FONT_CHARS\s+"([^"]*)"', text, re.M).group(1)
+    table = text[text.index("glyphs[][VPRIME_FONT_HEIGHT] = {"):]
+    table = table[table.index("{") + 1:table.index("};")]
+    rows = [int(v, 16) for v in re.findall(r"0x([0-9a-fA-F]{2})\b", table)]
+    h = consts["VPRIME_FONT_HEIGHT"]
+    if len(rows) != len(chars) * h:
+        raise ValueError("%s: %d glyph rows for %d characters" % (path, len(rows), len(chars)))
+    consts["glyphs"] = {c: rows[i * h:(i + 1) * h] for i, c in enumerate(chars)}
+    return consts
+
+
+FONT = load_font()
+
+
+def pattern_xrgb(frame, tag, x, y):
+    """vprime_pattern_pixel of hw/vprime_pattern.h: the gradient, and the
+    text "FRAME <frame> TAG <tag>" in the 8x16 font."""
+    cx, cy = x - FONT["VPRIME_PATTERN_TEXT_X"], y - FONT["VPRIME_PATTERN_TEXT_Y"]
+    if cx >= 0 and 0 <= cy < FONT["VPRIME_FONT_HEIGHT"]:
+        text = "FRAME %d TAG %d" % (frame, tag)
+        i = cx // FONT["VPRIME_FONT_WIDTH"]
+        if i < len(text):
+            row = FONT["glyphs"][text[i]][cy]
+            return (FONT["VPRIME_PATTERN_INK"] if row & (0x80 >> cx % FONT["VPRIME_FONT_WIDTH"])
+                    else FONT["VPRIME_PATTERN_PAPER"])
+    return gradient_xrgb(frame, tag, x, y)
 
 
 def read_ppm(path):
