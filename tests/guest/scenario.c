@@ -9,7 +9,11 @@
  * that the handoff was zero-copy (tests/host/agent.py "zero-copy": device
  * counters and the pages the producer wrote vs the pages the plane scans).
  * The scenario never maps a buffer it hands over; the GPU driver's
- * migration count (its only copy path) must not move.
+ * migration count (its only copy path) must not move.  Handoffs between
+ * GPUs (compositing, compute) are proven the same way: the consumer
+ * engine read the very pages the producer engine wrote.  Compute sharing
+ * shows nothing: the iGPU checks the result into the one buffer the test
+ * maps.
  *
  * vprime.frames=N on the kernel command line sets the frame count (the
  * benchmark runs longer); results go to '# scenario' and '# bench' lines.
