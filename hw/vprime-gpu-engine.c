@@ -20,6 +20,7 @@
 #include "hw/pci/pci_device.h"
 #include "migration/vmstate.h"
 #include "vprime-gpu.h"
+#include "vprime_pattern.h"
 #include "trace.h"
 
 /*
@@ -432,8 +433,8 @@ static int engine_work(VPrimeEngine *e)
 
             for (x = 0; x < dst.width; x++) {
                 uint32_t argb = c->opcode == VPRIME_OP_FILL ? c->rect.color :
-                    0xff000000u | VPRIME_PATTERN_XRGB(c->rect.frame,
-                                                      c->rect.tag, x, y);
+                    0xff000000u | vprime_pattern_pixel(c->rect.frame,
+                                                       c->rect.tag, x, y);
 
                 argb_to_pixel(buf + x * dst.bpp, argb, dst.format);
             }

@@ -243,9 +243,10 @@
 #define VPRIME_CMD_MAX_DIM              16384
 
 /*
- * VPRIME_OP_PATTERN pixel at (x, y), as XRGB8888: a gradient that moves
- * with the frame number, in a hue chosen by the tag.  The same expression
- * is checked on the CPU by the tests.
+ * VPRIME_OP_PATTERN's gradient at (x, y), as XRGB8888: it moves with the
+ * frame number, in a hue chosen by the tag.  The whole picture (this,
+ * and the frame and tag as text) is vprime_pattern_pixel() of
+ * vprime_pattern.h, which the model and the tests share.
  */
 #define VPRIME_PATTERN_XRGB(frame, tag, x, y)                           \
     ((((((x) + (frame) * 4u) & 0xffu) << 16) |                          \

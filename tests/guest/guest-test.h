@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "vprime_regs.h"
+#include "vprime_pattern.h"
 #include "vprime_drm.h"
 
 #define EXIT_PASS 0
@@ -92,6 +93,7 @@ int bo_new(int fd, uint64_t size, struct bo *bo);
 int bo_new_flags(int fd, uint64_t size, uint32_t flags, struct bo *bo);
 void bo_free(int fd, struct bo *bo);
 int prime_share(int src_fd, uint32_t handle, int dst_fd, struct bo *in);
+int prime_import(int fd, int dmabuf, struct bo *in);
 uint32_t ctx_new(int fd);
 uint32_t syncobj_new(int fd);
 int syncobj_wait(int fd, uint32_t h, uint64_t point, int64_t ms);
@@ -122,11 +124,17 @@ int cmd_bench_kms(struct ctx *c);
 int test_scenario_optimus(struct ctx *c);
 int test_scenario_igpu(struct ctx *c);
 int test_scenario_afr(struct ctx *c);
+int test_scenario_composite(struct ctx *c);
+int test_scenario_compute(struct ctx *c);
+int test_scenario_foreign(struct ctx *c);
 
 #define SCENARIO_TESTS \
 	{ "scenario-optimus", test_scenario_optimus }, \
 	{ "scenario-igpu", test_scenario_igpu }, \
-	{ "scenario-afr", test_scenario_afr },
+	{ "scenario-afr", test_scenario_afr }, \
+	{ "scenario-composite", test_scenario_composite }, \
+	{ "scenario-compute", test_scenario_compute }, \
+	{ "scenario-foreign", test_scenario_foreign },
 
 /* Fault injection end to end: fault-test.c (the fault suite runs them) */
 int test_fault_hang(struct ctx *c);

@@ -203,7 +203,7 @@ void fb_fill_pattern(struct fb *f, uint32_t frame, uint32_t tag)
 	for (y = 0; y < f->height; y++)
 		for (x = 0; x < f->width; x++)
 			*(uint32_t *)(f->map + (size_t)y * f->pitch + 4 * x) =
-				VPRIME_PATTERN_XRGB(frame, tag, x, y);
+				vprime_pattern_pixel(frame, tag, x, y);
 }
 
 uint32_t fb_pixel_argb(const struct fb *f, uint32_t x, uint32_t y)
@@ -821,7 +821,7 @@ int drm_card_by_driver(const char *driver)
 	return -ENODEV;
 }
 
-/* A vgem dumb buffer, mapped, exported: returns the dma-buf fd */
+/* A vgem dumb buffer, mapped (unless map is NULL), exported: returns the dma-buf fd */
 int vgem_buffer(int vfd, uint32_t w, uint32_t h, uint32_t bpp, uint32_t *pitch,
 		void **map, size_t *size)
 {
@@ -832,10 +832,11 @@ int vgem_buffer(int vfd, uint32_t w, uint32_t h, uint32_t bpp, uint32_t *pitch,
 	if (ioctl(vfd, DRM_IOCTL_MODE_CREATE_DUMB, &cd))
 		return -errno;
 	md.handle = exp.handle = cd.handle;
-	if (ioctl(vfd, DRM_IOCTL_MODE_MAP_DUMB, &md))
+	if (map && ioctl(vfd, DRM_IOCTL_MODE_MAP_DUMB, &md))
 		return -errno;
-	*map = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, vfd, md.offset);
-	if (*map == MAP_FAILED)
+	if (map)
+		*map = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED, vfd, md.offset);
+	if (map && *map == MAP_FAILED)
 		return -errno;
 	if (ioctl(vfd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp))
 		return -errno;
@@ -844,7 +845,10 @@ int vgem_buffer(int vfd, uint32_t w, uint32_t h, uint32_t bpp, uint32_t *pitch,
 	return exp.fd;
 }
 
-/* memfd pages as a dma-buf (hugetlb: one physically contiguous 2 MiB page) */
+/*
+ * memfd pages as a dma-buf (hugetlb: one physically contiguous 2 MiB
+ * page), mapped unless map is NULL
+ */
 int udmabuf_buffer(size_t size, bool huge, void **map)
 {
 	int mfd = syscall(SYS_memfd_create, "vprime",
@@ -858,8 +862,9 @@ int udmabuf_buffer(size_t size, bool huge, void **map)
 		close(mfd);
 		return -errno;
 	}
-	*map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
-	if (*map == MAP_FAILED) {
+	if (map)
+		*map = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	if (map && *map == MAP_FAILED) {
 		close(mfd);
 		return -errno;
 	}

@@ -9,7 +9,11 @@
  * that the handoff was zero-copy (tests/host/agent.py "zero-copy": device
  * counters and the pages the producer wrote vs the pages the plane scans).
  * The scenario never maps a buffer it hands over; the GPU driver's
- * migration count (its only copy path) must not move.
+ * migration count (its only copy path) must not move.  Handoffs between
+ * GPUs (compositing, compute) are proven the same way: the consumer
+ * engine read the very pages the producer engine wrote.  Compute sharing
+ * shows nothing: the iGPU checks the result into the one buffer the test
+ * maps.
  *
  * vprime.frames=N on the kernel command line sets the frame count (the
  * benchmark runs longer); results go to '# scenario' and '# bench' lines.
@@ -38,6 +42,7 @@
 #define MAX_FRAMES 600
 #define TAG_IGPU 1
 #define TAG_DGPU(n) (2 + (n))
+#define DESKTOP_ARGB 0xff203040u	/* compositing: the desktop's background */
 
 struct scen;
 /* Render frame i; returns the framebuffer to show, *fence its sync_file */
@@ -58,8 +63,13 @@ struct scen {
 	uint32_t gctx[2];
 	char gid[2][16];		/* QOM ids of the producers */
 	uint32_t tag[2];		/* their pattern tags */
-	struct bo vram[NBUF], shared[2][NBUF];
+	struct bo vram[2 * NBUF];	/* producer 0's */
+	struct bo shared[2][NBUF];	/* producer g's (foreign: its imports) */
+	struct bo imp[2][NBUF];		/* shared[g] as GPU 1 - g imported them */
 	struct fb fb[2][NBUF];
+	struct fb blank;
+	bool foreign;			/* both producers render into the same buffers */
+	uint32_t wx, wy, ww, wh;	/* compositing: the window on the desktop */
 	int prev_fence;			/* AFR: the previous frame's fence */
 	/* measured */
 	int shown, lat_n;
@@ -134,19 +144,26 @@ static int share_with_display(struct scen *s, int gfd, const struct bo *b,
 	return ret;
 }
 
-static struct vprime_cmd pattern(const struct scen *s, uint64_t va, int frame,
-				 uint32_t tag)
+static struct vprime_cmd pattern_rect(uint64_t va, uint32_t pitch, uint32_t w,
+				      uint32_t h, int frame, uint32_t tag)
 {
 	struct vprime_cmd cmd = { .opcode = VPRIME_OP_PATTERN };
 
 	cmd.rect.dst = va;
-	cmd.rect.pitch = s->pitch;
-	cmd.rect.width = s->w;
-	cmd.rect.height = s->h;
+	cmd.rect.pitch = pitch;
+	cmd.rect.width = w;
+	cmd.rect.height = h;
 	cmd.rect.format = VPRIME_FMT_XRGB8888;
 	cmd.rect.frame = frame;
 	cmd.rect.tag = tag;
 	return cmd;
+}
+
+/* The test pattern, full screen */
+static struct vprime_cmd pattern(const struct scen *s, uint64_t va, int frame,
+				 uint32_t tag)
+{
+	return pattern_rect(va, s->pitch, s->w, s->h, frame, tag);
 }
 
 static int host_reset_stats(struct scen *s)
@@ -341,37 +358,49 @@ static int present(struct scen *s, render_fn render)
 
 /*
  * Ask the host for the zero-copy proof.  expect: JSON of counters the
- * host must read, per QOM id.  0, EXIT_SKIP without a host agent.
+ * host must read, per QOM id; the plane must scan the pages engine
+ * 'engine' of 'producer' wrote last (no producer: a handoff between GPUs,
+ * not shown); links: JSON of more page lists that must match (agent.py
+ * "pages").  0, EXIT_SKIP without a host agent.
  */
-static int host_proof(struct scen *s, const char *producer, const char *engine,
-		      const char *expect)
+static int host_proof(struct scen *s, const char *name, const char *producer,
+		      const char *engine, const char *expect, const char *links)
 {
-	char req[2048], reply[1024];
+	char req[3072], shown[256] = "", reply[2048];
 	int ret;
 
-	snprintf(req, sizeof(req), "{\"op\": \"zero-copy\", \"name\": \"%s\", "
-		 "\"producer\": \"%s\", \"engine\": \"%s\", \"display\": \"display0\", "
-		 "\"head\": %d, \"plane\": %d, \"frame_bytes\": %" PRIu64 ", "
-		 "\"expect\": {%s}}", s->name, producer, engine, s->hd->index,
-		 VPRIME_PLANE_PRIMARY, s->bytes, expect);
+	if (producer)
+		snprintf(shown, sizeof(shown), "\"producer\": \"%s\", \"engine\": \"%s\", "
+			 "\"display\": \"display0\", \"head\": %d, \"plane\": %d, "
+			 "\"frame_bytes\": %" PRIu64 ", ", producer, engine, s->hd->index,
+			 VPRIME_PLANE_PRIMARY, s->bytes);
+	snprintf(req, sizeof(req), "{\"op\": \"zero-copy\", \"name\": \"%s\", %s"
+		 "\"expect\": {%s}, \"pages\": [%s]}", name, shown, expect, links ? links : "");
 	ret = host_request(req, reply, sizeof(reply), 120);
 	if (ret == -ENODEV)
 		return EXIT_SKIP;
-	CHECK(!ret && host_ok(reply), "host zero-copy proof: %s", ret ? strerror(-ret) : reply);
+	CHECK(!ret && host_ok(reply), "host zero-copy proof %s: %s", name,
+	      ret ? strerror(-ret) : reply);
 	if (!ret)
 		diag("host: %s", reply);
 	return 0;
 }
 
-/* The last frame as the host sees it: screendump vs the pattern, saved */
+/*
+ * The last frame as the host sees it: screendump vs the pattern (in the
+ * window on the background when compositing), saved
+ */
 static int host_screendump(struct scen *s, int frame, uint32_t tag)
 {
-	char req[256], reply[1024];
+	char req[512], win[128] = "", reply[1024];
 	int ret;
 
+	if (s->ww)
+		snprintf(win, sizeof(win), ", \"window\": [%u, %u, %u, %u], \"background\": %u",
+			 s->wx, s->wy, s->ww, s->wh, DESKTOP_ARGB & 0xffffff);
 	snprintf(req, sizeof(req), "{\"op\": \"screendump\", \"device\": \"display0\", "
 		 "\"head\": %d, \"width\": %u, \"height\": %u, \"frame\": %d, \"tag\": %u, "
-		 "\"save\": \"%s\"}", s->hd->index, s->w, s->h, frame, tag, s->name);
+		 "\"save\": \"%s\"%s}", s->hd->index, s->w, s->h, frame, tag, s->name, win);
 	ret = host_request(req, reply, sizeof(reply), 60);
 	if (ret == -ENODEV)
 		return EXIT_SKIP;
@@ -379,17 +408,22 @@ static int host_screendump(struct scen *s, int frame, uint32_t tag)
 	return 0;
 }
 
-/* Blank screen, counters cleared: what the scenario then does is all */
+/*
+ * Blank screen, counters cleared: what the scenario then does is all.
+ * A scenario may start again (a new set of buffers).
+ */
 static int scen_start(struct scen *s)
 {
-	static struct fb blank;
-	int ret;
+	int ret = 0;
 
-	ret = fb_new(&s->k, &blank, s->w, s->h, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR);
+	if (!s->blank.fb_id)
+		ret = fb_new(&s->k, &s->blank, s->w, s->h, DRM_FORMAT_XRGB8888,
+			     DRM_FORMAT_MOD_LINEAR);
 	CHECK(!ret, "blank fb: %s", strerror(-ret));
 	if (!ret)
-		ret = head_enable(&s->k, s->hd, &blank, 0);
+		ret = head_enable(&s->k, s->hd, &s->blank, 0);
 	CHECK(!ret, "mode set: %s", strerror(-ret));
+	crc_stop(s->hd);
 	if (ret || crc_start(&s->k, s->hd))
 		return EXIT_FAIL;
 	wait_vblanks(&s->k, s->hd, 2, NULL);
@@ -399,26 +433,47 @@ static int scen_start(struct scen *s)
 	return 0;
 }
 
-static void scen_close(struct scen *s)
+/* Free every buffer (the display shows the blank one first) */
+static void scen_free_buffers(struct scen *s)
 {
 	int g, j;
 
-	crc_stop(s->hd);
-	kms_disable_all(&s->k);
+	if (s->blank.fb_id && s->hd->on)
+		head_enable(&s->k, s->hd, &s->blank, 0);
 	for (g = 0; g < 2; g++) {
 		for (j = 0; j < NBUF; j++) {
 			if (s->fb[g][j].fb_id)
 				fb_free(&s->k, &s->fb[g][j]);
 			if (s->shared[g][j].handle)
 				bo_free(s->gfd[g], &s->shared[g][j]);
-			if (!g && s->vram[j].handle)
-				bo_free(s->gfd[0], &s->vram[j]);
+			if (s->imp[g][j].handle)
+				bo_free(s->gfd[1 - g], &s->imp[g][j]);
 		}
-		if (s->gfd[g] >= 0)
-			close(s->gfd[g]);
 	}
+	for (j = 0; j < 2 * NBUF; j++)
+		if (s->vram[j].handle)
+			bo_free(s->gfd[0], &s->vram[j]);
+	memset(s->fb, 0, sizeof(s->fb));
+	memset(s->shared, 0, sizeof(s->shared));
+	memset(s->imp, 0, sizeof(s->imp));
+	memset(s->vram, 0, sizeof(s->vram));
 	if (s->prev_fence >= 0)
 		close(s->prev_fence);
+	s->prev_fence = -1;
+}
+
+static void scen_close(struct scen *s)
+{
+	int g;
+
+	crc_stop(s->hd);
+	kms_disable_all(&s->k);
+	scen_free_buffers(s);
+	if (s->blank.fb_id)
+		fb_free(&s->k, &s->blank);
+	for (g = 0; g < 2; g++)
+		if (s->gfd[g] >= 0)
+			close(s->gfd[g]);
 	kms_close(&s->k);
 }
 
@@ -543,7 +598,7 @@ int test_scenario_optimus(struct ctx *c)
 		 "\"stat-bytes-read-vram\": %" PRIu64 ", \"stat-bytes-written-sysram\": %" PRIu64 ", "
 		 "\"stat-bytes-read-sysram\": 0, \"stat-bytes-read-peer\": 0, "
 		 "\"stat-bytes-written-peer\": 0}", s.gid[0], n, n, n);
-	proof = host_proof(&s, s.gid[0], "copy", expect);
+	proof = host_proof(&s, s.name, s.gid[0], "copy", expect, NULL);
 	if (!failures)
 		host_screendump(&s, s.frames - 1, TAG_DGPU(0));
 	diag("copies: CPU 0 (scenario never maps, driver migrations %" PRIu64 "), "
@@ -559,8 +614,12 @@ out:
 
 static struct fb *render_direct(struct scen *s, int i, int *fence)
 {
-	/* AFR alternates producers; a single producer is producer 0 */
-	int g = s->gfd[1] >= 0 ? i % 2 : 0, j = (s->gfd[1] >= 0 ? i / 2 : i) % NBUF, ret;
+	/*
+	 * AFR alternates producers, each with its own buffers; a single
+	 * producer is producer 0; foreign buffers are both producers'.
+	 */
+	int g = s->gfd[1] >= 0 ? i % 2 : 0;
+	int j = (s->gfd[1] >= 0 && !s->foreign ? i / 2 : i) % NBUF, ret;
 	struct vprime_cmd cmd = pattern(s, s->shared[g][j].va, i, s->tag[g]);
 	const struct bo *bos[1] = { &s->shared[g][j] };
 	struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER, .in_fd = s->prev_fence,
@@ -576,7 +635,7 @@ static struct fb *render_direct(struct scen *s, int i, int *fence)
 			close(s->prev_fence);
 		s->prev_fence = dup(*fence);
 	}
-	return &s->fb[g][j];
+	return &s->fb[s->foreign ? 0 : g][j];
 }
 
 /* The iGPU renders into system memory; the display scans the same pages */
@@ -604,7 +663,7 @@ int test_scenario_igpu(struct ctx *c)
 		 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", "
 		 "\"stat-bytes-read-sysram\": 0, \"stat-bytes-written-peer\": 0}",
 		 s.gid[0], (uint64_t)s.frames * s.bytes);
-	proof = host_proof(&s, s.gid[0], "render", expect);
+	proof = host_proof(&s, s.name, s.gid[0], "render", expect, NULL);
 	if (!failures)
 		host_screendump(&s, s.frames - 1, TAG_IGPU);
 	return scen_finish(&s, proof, 0);
@@ -659,11 +718,485 @@ int test_scenario_afr(struct ctx *c)
 		 "\"stat-bytes-read-vram\": 0}",
 		 s.gid[0], (uint64_t)((s.frames + 1) / 2) * s.bytes,
 		 s.gid[1], (uint64_t)(s.frames / 2) * s.bytes);
-	proof = host_proof(&s, s.gid[(s.frames - 1) % 2], "render", expect);
+	proof = host_proof(&s, s.name, s.gid[(s.frames - 1) % 2], "render", expect, NULL);
 	if (!failures)
 		host_screendump(&s, s.frames - 1, TAG_DGPU((s.frames - 1) % 2));
 	return scen_finish(&s, proof, 0);
 out:
 	scen_close(&s);
 	return EXIT_FAIL;
+}
+
+/* ---- 3: hybrid compositing ------------------------------------------------ */
+
+/* NBUF system-memory buffers of producer g, each imported by the other GPU */
+static int peer_buffers(struct scen *s, int g, uint64_t size)
+{
+	int j, dfd = 0;
+
+	for (j = 0; j < NBUF && dfd >= 0; j++) {
+		dfd = bo_create(s->gfd[g], size, 0, false, &s->shared[g][j]);
+		if (!dfd)
+			dfd = prime_share(s->gfd[g], s->shared[g][j].handle, s->gfd[1 - g],
+					  &s->imp[g][j]);
+		if (dfd > 0)
+			close(dfd);
+	}
+	CHECK(dfd >= 0, "%s: buffers of %s for %s: %s", s->name, s->gid[g], s->gid[1 - g],
+	      strerror(-dfd));
+	return dfd < 0 ? dfd : 0;
+}
+
+/* CRC of the desktop: the background with the window's pattern on it */
+static uint32_t composite_crc(const struct scen *s, int frame)
+{
+	uint32_t *desk = malloc(s->bytes), crc;
+	struct fb win = { .width = s->ww, .height = s->wh, .pitch = s->pitch,
+			  .format = DRM_FORMAT_XRGB8888 };
+	size_t i;
+
+	for (i = 0; i < (size_t)s->w * s->h; i++)
+		desk[i] = DESKTOP_ARGB & 0xffffff;
+	win.map = (uint8_t *)(desk + (size_t)s->wy * s->w + s->wx);
+	fb_fill_pattern(&win, frame, s->tag[1]);
+	crc = frame_crc(desk, s->w, s->h);
+	free(desk);
+	return crc;
+}
+
+/*
+ * The dGPU (producer 1) renders the window straight into a system-memory
+ * buffer it exports; the iGPU (producer 0) imported it and composites the
+ * desktop the display imported: its copy engine clears the desktop (FILL),
+ * its render engine BLITs the window onto it once the dGPU's fence (a
+ * sync_file across devices) and the clear (the desktop's reservation) have
+ * signalled.  The iGPU reads the window in place: the composition is the
+ * only copy, and it is the frame's reason to exist.
+ */
+static struct fb *render_composite(struct scen *s, int i, int *fence)
+{
+	int j = i % NBUF, wfence = -1, ret;
+	struct vprime_cmd cmd = pattern_rect(s->shared[1][j].va, s->ww * 4, s->ww, s->wh,
+					     i, s->tag[1]);
+	const struct bo *win[1] = { &s->shared[1][j] }, *desk[1] = { &s->shared[0][j] };
+	const struct bo *both[2] = { &s->imp[1][j], &s->shared[0][j] };
+	struct submit_opts wo = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1, .out_fd = true };
+	struct submit_opts fo = { .engine = VPRIME_ENGINE_COPY, .in_fd = -1 };
+	struct submit_opts bo = { .engine = VPRIME_ENGINE_RENDER, .out_fd = true };
+
+	ret = submit(s->gfd[1], s->gctx[1], &cmd, 1, win, 1, &wo, &wfence);
+	CHECK(!ret, "dGPU window of frame %d: %s", i, strerror(-ret));
+	cmd = fill(s->shared[0][j].va, s->pitch, s->w, s->h, VPRIME_FMT_XRGB8888, DESKTOP_ARGB);
+	if (!ret)
+		ret = submit(s->gfd[0], s->gctx[0], &cmd, 1, desk, 1, &fo, NULL);
+	CHECK(!ret, "iGPU desktop clear of frame %d: %s", i, strerror(-ret));
+	memset(&cmd, 0, sizeof(cmd));
+	cmd.opcode = VPRIME_OP_BLIT;
+	cmd.blit.src = s->imp[1][j].va;
+	cmd.blit.dst = s->shared[0][j].va + (uint64_t)s->wy * s->pitch + s->wx * 4;
+	cmd.blit.src_pitch = s->ww * 4;
+	cmd.blit.dst_pitch = s->pitch;
+	cmd.blit.width = s->ww;
+	cmd.blit.height = s->wh;
+	cmd.blit.src_format = cmd.blit.dst_format = VPRIME_FMT_XRGB8888;
+	bo.in_fd = wfence;
+	if (!ret)
+		ret = submit(s->gfd[0], s->gctx[0], &cmd, 1, both, 2, &bo, fence);
+	CHECK(!ret, "iGPU composition of frame %d: %s", i, strerror(-ret));
+	if (wfence >= 0)
+		close(wfence);
+	return ret ? NULL : &s->fb[0][j];
+}
+
+int test_scenario_composite(struct ctx *c)
+{
+	struct scen s;
+	char expect[1024], links[512];
+	uint64_t mig0[2], n, b, wb;
+	int ret, j, g, proof;
+
+	ret = scen_open(&s, c, "composite");
+	if (ret)
+		return ret;
+	if (!producer_open(&s, 0, VPRIME_KIND_IGPU, 0) ||
+	    !producer_open(&s, 1, VPRIME_KIND_DGPU, 0)) {
+		scen_close(&s);
+		return EXIT_SKIP;
+	}
+	s.ww = s.w / 2;
+	s.wh = s.h / 2;
+	s.wx = s.w / 8;
+	s.wy = s.h / 8;
+	for (g = 0; g < 2; g++)
+		mig0[g] = migrations(s.gfd[g]);
+	if (shared_buffers(&s, 0) || peer_buffers(&s, 1, (uint64_t)s.ww * 4 * s.wh))
+		goto out;
+	for (j = 0; j < s.frames; j++)
+		s.want[j] = composite_crc(&s, j);
+	if (scen_start(&s) || present(&s, render_composite))
+		goto out;
+	for (g = 0; g < 2; g++)
+		CHECK(migrations(s.gfd[g]) == mig0[g], "%s migrated a BO (a copy)", s.gid[g]);
+	n = s.frames;
+	b = s.bytes;
+	wb = (uint64_t)s.ww * 4 * s.wh;
+	/*
+	 * The dGPU wrote each window once, in system memory; the iGPU read it
+	 * once (the BLIT) and wrote the desktop and the window onto it.
+	 */
+	snprintf(expect, sizeof(expect),
+		 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", "
+		 "\"stat-bytes-read-sysram\": %" PRIu64 ", \"stat-bytes-written-vram\": 0, "
+		 "\"stat-bytes-read-vram\": 0, \"stat-bytes-read-peer\": 0, "
+		 "\"stat-bytes-written-peer\": 0}, "
+		 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", "
+		 "\"stat-bytes-read-sysram\": 0, \"stat-bytes-written-vram\": 0, "
+		 "\"stat-bytes-read-vram\": 0, \"stat-bytes-read-peer\": 0, "
+		 "\"stat-bytes-written-peer\": 0}",
+		 s.gid[0], n * (b + wb), n * wb, s.gid[1], n * wb);
+	/* the BLIT read the dGPU's window pages and wrote into the desktop shown */
+	snprintf(links, sizeof(links),
+		 "{\"a\": [\"%s\", \"render-last-read-pages\"], "
+		 "\"b\": [\"%s\", \"render-last-write-pages\"]}, "
+		 "{\"a\": [\"%s\", \"render-last-write-pages\"], "
+		 "\"b\": [\"display0\", \"head%d-plane%d-pages\"], \"rel\": \"within\"}",
+		 s.gid[0], s.gid[1], s.gid[0], s.hd->index, VPRIME_PLANE_PRIMARY);
+	proof = host_proof(&s, s.name, s.gid[0], "copy", expect, links);
+	if (!failures)
+		host_screendump(&s, s.frames - 1, s.tag[1]);
+	diag("copies: CPU 0 (scenario never maps, driver migrations 0), device 0: the iGPU "
+	     "reads each window where the dGPU wrote it (system memory) as it composites");
+	return scen_finish(&s, proof, 0);
+out:
+	scen_close(&s);
+	return EXIT_FAIL;
+}
+
+/* ---- 5: compute sharing --------------------------------------------------- */
+
+#define COMPUTE_FILL_ARGB 0xff10e0a0u	/* the dGPU's transform fills a sub-rect */
+#define COMPUTE_RECT_XY 64		/* its origin (x and y): tile aligned */
+
+static uint32_t xrgb_to_xbgr(uint32_t v)
+{
+	return (v & 0xff) << 16 | (v & 0xff00) | ((v >> 16) & 0xff);
+}
+
+/* GPU VA of pixel (x, y) of a tiled surface, (x, y) on a tile corner */
+static uint64_t tiled_at(uint64_t va, uint32_t pitch, uint32_t x, uint32_t y)
+{
+	return va + ((uint64_t)(y / VPRIME_TILE_HEIGHT) * (pitch / VPRIME_TILE_WIDTH_BYTES) +
+		     x * 4 / VPRIME_TILE_WIDTH_BYTES) * VPRIME_TILE_SIZE;
+}
+
+static int fence_wait(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	if (poll(&pfd, 1, ms) != 1)
+		return -ETIMEDOUT;
+	return sync_file_status(fd) == 1 ? 0 : -EIO;
+}
+
+/* The data the iGPU should find after round i: pixels it mismatches */
+static int compute_verify(const struct scen *s, const uint32_t *got, int i, uint32_t rw,
+			  uint32_t rh)
+{
+	uint32_t x, y;
+	int bad = 0;
+
+	for (y = 0; y < s->h; y++) {
+		for (x = 0; x < s->w; x++) {
+			bool in = x >= COMPUTE_RECT_XY && x < COMPUTE_RECT_XY + rw &&
+				  y >= COMPUTE_RECT_XY && y < COMPUTE_RECT_XY + rh;
+			uint32_t want = xrgb_to_xbgr(in ? COMPUTE_FILL_ARGB & 0xffffff :
+						     vprime_pattern_pixel(i, s->tag[1], x, y));
+			uint32_t v = got[(size_t)y * s->w + x];
+
+			if (v != want && bad++ < 3)
+				diag("FAIL: round %d: pixel (%u, %u) is 0x%08x, want 0x%08x",
+				     i, x, y, v, want);
+		}
+	}
+	return bad;
+}
+
+/*
+ * One round.  iGPU (producer 1): PATTERN into its buffer A.  dGPU
+ * (producer 0), which imported A: its copy engine copies A into VRAM
+ * (after the iGPU's fence, a sync_file across devices); its render engine
+ * transforms it there: BLIT linear XRGB8888 -> tiled XBGR8888 and a FILL
+ * of a sub-rectangle; its copy engine copies the result into its buffer B
+ * in system memory, which the iGPU imported.  The iGPU BLITs B (tiled)
+ * into its linear checking buffer, which the test reads.  At the last
+ * round the host checks, between the copy into VRAM and the transform,
+ * that the dGPU read the very pages the iGPU wrote.
+ */
+static int compute_round(struct scen *s, int i, uint32_t tp, uint64_t tbytes,
+			 const struct bo *check, uint32_t sync, uint32_t rw, uint32_t rh)
+{
+	int j = i % NBUF, f1 = -1, f2 = -1, ret;
+	struct vprime_cmd cmd[2] = { pattern(s, s->shared[1][j].va, i, s->tag[1]) };
+	const struct bo *a[1] = { &s->shared[1][j] };
+	const struct bo *in[2] = { &s->imp[1][j], &s->vram[j] };
+	const struct bo *tr[2] = { &s->vram[j], &s->vram[NBUF + j] };
+	const struct bo *out[2] = { &s->vram[NBUF + j], &s->shared[0][j] };
+	const struct bo *chk[2] = { &s->imp[0][j], check };
+	struct submit_opts io = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1, .out_fd = true };
+	struct submit_opts co = { .engine = VPRIME_ENGINE_COPY, .out_fd = true };
+	struct submit_opts ro = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1 };
+	struct submit_opts ko = { .engine = VPRIME_ENGINE_RENDER, .out_syncobj = sync };
+	char links[256];
+
+	ret = submit(s->gfd[1], s->gctx[1], cmd, 1, a, 1, &io, &f1);
+	CHECK(!ret, "round %d: iGPU data: %s", i, strerror(-ret));
+	memset(cmd, 0, sizeof(cmd));
+	cmd[0].opcode = VPRIME_OP_COPY;
+	cmd[0].copy.src = s->imp[1][j].va;
+	cmd[0].copy.dst = s->vram[j].va;
+	cmd[0].copy.size = s->bytes;
+	co.in_fd = f1;
+	if (!ret)
+		ret = submit(s->gfd[0], s->gctx[0], cmd, 1, in, 2, &co, &f2);
+	CHECK(!ret, "round %d: dGPU copy into VRAM: %s", i, strerror(-ret));
+	if (f1 >= 0)
+		close(f1);
+	if (!ret && i == s->frames - 1) {
+		ret = fence_wait(f2, 10000);
+		CHECK(!ret, "round %d: dGPU copy into VRAM: %s", i, strerror(-ret));
+		snprintf(links, sizeof(links), "{\"a\": [\"%s\", \"copy-last-read-pages\"], "
+			 "\"b\": [\"%s\", \"render-last-write-pages\"]}", s->gid[0], s->gid[1]);
+		if (!ret && host_proof(s, "compute-import", NULL, NULL, "", links) == EXIT_SKIP)
+			diag("no host agent: the import is not checked page by page");
+	}
+	if (f2 >= 0)
+		close(f2);
+	f2 = -1;
+
+	memset(cmd, 0, sizeof(cmd));
+	cmd[0].opcode = VPRIME_OP_BLIT;
+	cmd[0].blit.src = s->vram[j].va;
+	cmd[0].blit.dst = s->vram[NBUF + j].va;
+	cmd[0].blit.src_pitch = s->pitch;
+	cmd[0].blit.dst_pitch = tp;
+	cmd[0].blit.width = s->w;
+	cmd[0].blit.height = s->h;
+	cmd[0].blit.src_format = VPRIME_FMT_XRGB8888;
+	cmd[0].blit.dst_format = VPRIME_FMT_XBGR8888;
+	cmd[0].blit.dst_layout = VPRIME_LAYOUT_TILED;
+	cmd[1] = fill(tiled_at(s->vram[NBUF + j].va, tp, COMPUTE_RECT_XY, COMPUTE_RECT_XY),
+		      tp, rw, rh, VPRIME_FMT_XBGR8888, COMPUTE_FILL_ARGB);
+	cmd[1].rect.layout = VPRIME_LAYOUT_TILED;
+	if (!ret)
+		ret = submit(s->gfd[0], s->gctx[0], cmd, 2, tr, 2, &ro, NULL);
+	CHECK(!ret, "round %d: dGPU transform: %s", i, strerror(-ret));
+
+	memset(cmd, 0, sizeof(cmd));
+	cmd[0].opcode = VPRIME_OP_COPY;
+	cmd[0].copy.src = s->vram[NBUF + j].va;
+	cmd[0].copy.dst = s->shared[0][j].va;
+	cmd[0].copy.size = tbytes;
+	co.in_fd = -1;
+	if (!ret)
+		ret = submit(s->gfd[0], s->gctx[0], cmd, 1, out, 2, &co, &f2);
+	CHECK(!ret, "round %d: dGPU copy out of VRAM: %s", i, strerror(-ret));
+
+	memset(cmd, 0, sizeof(cmd));
+	cmd[0].opcode = VPRIME_OP_BLIT;
+	cmd[0].blit.src = s->imp[0][j].va;
+	cmd[0].blit.dst = check->va;
+	cmd[0].blit.src_pitch = tp;
+	cmd[0].blit.dst_pitch = s->pitch;
+	cmd[0].blit.width = s->w;
+	cmd[0].blit.height = s->h;
+	cmd[0].blit.src_format = cmd[0].blit.dst_format = VPRIME_FMT_XBGR8888;
+	cmd[0].blit.src_layout = VPRIME_LAYOUT_TILED;
+	ko.in_fd = f2;
+	if (!ret)
+		ret = submit(s->gfd[1], s->gctx[1], cmd, 1, chk, 2, &ko, NULL);
+	CHECK(!ret, "round %d: iGPU check: %s", i, strerror(-ret));
+	if (f2 >= 0)
+		close(f2);
+	if (!ret)
+		ret = syncobj_wait(s->gfd[1], sync, 0, 10000);
+	CHECK(!ret, "round %d: the pipeline did not finish: %s", i, strerror(-ret));
+	if (!ret && compute_verify(s, (const uint32_t *)check->map, i, rw, rh))
+		ret = -EBADMSG;
+	return ret;
+}
+
+int test_scenario_compute(struct ctx *c)
+{
+	struct scen s;
+	struct bo check = { 0 };
+	char expect[1024], links[256];
+	uint64_t mig0[2], n, b, t, r;
+	uint32_t tp, rw, rh, sync;
+	int ret, j, g, i, proof;
+	double t0;
+
+	ret = scen_open(&s, c, "compute");
+	if (ret)
+		return ret;
+	if (!producer_open(&s, 0, VPRIME_KIND_DGPU, 0) ||
+	    !producer_open(&s, 1, VPRIME_KIND_IGPU, 0)) {
+		scen_close(&s);
+		return EXIT_SKIP;
+	}
+	tp = (s.w * 4 + VPRIME_TILE_WIDTH_BYTES - 1) / VPRIME_TILE_WIDTH_BYTES *
+	     VPRIME_TILE_WIDTH_BYTES;
+	t = (uint64_t)tp * ((s.h + VPRIME_TILE_HEIGHT - 1) / VPRIME_TILE_HEIGHT *
+			    VPRIME_TILE_HEIGHT);
+	rw = s.w / 3;
+	rh = s.h / 3;
+	for (g = 0; g < 2; g++)
+		mig0[g] = migrations(s.gfd[g]);
+	if (peer_buffers(&s, 1, s.bytes) || peer_buffers(&s, 0, t))
+		goto out;
+	for (j = 0; j < NBUF && !ret; j++) {
+		ret = bo_create(s.gfd[0], s.bytes, VPRIME_GEM_VRAM, false, &s.vram[j]);
+		if (!ret)
+			ret = bo_create(s.gfd[0], t, VPRIME_GEM_VRAM, false, &s.vram[NBUF + j]);
+	}
+	CHECK(!ret, "VRAM buffers: %s", strerror(-ret));
+	/* the only buffer the test maps: where the iGPU puts what it checks */
+	if (!ret)
+		ret = bo_create(s.gfd[1], s.bytes, 0, true, &check);
+	CHECK(!ret, "checking buffer: %s", strerror(-ret));
+	sync = syncobj_new(s.gfd[1]);
+	if (ret || !sync)
+		goto out;
+	ret = host_reset_stats(&s);
+	if (ret && ret != -ENODEV)
+		CHECK(0, "host stats reset: %s", strerror(-ret));
+	t0 = mono_s();
+	for (i = 0; i < s.frames && !failures; i++)
+		compute_round(&s, i, tp, t, &check, sync, rw, rh);
+	s.fps = i / (mono_s() - t0);
+	if (failures)
+		goto out;
+	s.shown = i;
+	diag("compute: %d rounds checked by the iGPU (every pixel), %.1f rounds/s", i, s.fps);
+	for (g = 0; g < 2; g++)
+		CHECK(migrations(s.gfd[g]) == mig0[g], "%s migrated a BO (a copy)", s.gid[g]);
+	n = s.frames;
+	b = s.bytes;
+	r = (uint64_t)rw * rh * 4;
+	/*
+	 * dGPU: read the iGPU's data once (sysram), wrote it into VRAM, the
+	 * transform read it there and wrote the tiled result and the fill; the
+	 * copy engine read the result once and wrote it once to system memory.
+	 * iGPU: wrote the data and the checking buffer, read the result once.
+	 */
+	snprintf(expect, sizeof(expect),
+		 "\"%s\": {\"stat-bytes-read-sysram\": %" PRIu64 ", "
+		 "\"stat-bytes-written-vram\": %" PRIu64 ", \"stat-bytes-read-vram\": %" PRIu64 ", "
+		 "\"stat-bytes-written-sysram\": %" PRIu64 ", \"stat-bytes-read-peer\": 0, "
+		 "\"stat-bytes-written-peer\": 0}, "
+		 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", "
+		 "\"stat-bytes-read-sysram\": %" PRIu64 ", \"stat-bytes-written-vram\": 0, "
+		 "\"stat-bytes-read-vram\": 0, \"stat-bytes-read-peer\": 0, "
+		 "\"stat-bytes-written-peer\": 0}",
+		 s.gid[0], n * b, n * (2 * b + r), n * (b + t), n * t,
+		 s.gid[1], n * 2 * b, n * b);
+	/* the iGPU's check read the very pages the dGPU's copy engine wrote */
+	snprintf(links, sizeof(links), "{\"a\": [\"%s\", \"render-last-read-pages\"], "
+		 "\"b\": [\"%s\", \"copy-last-write-pages\"]}", s.gid[1], s.gid[0]);
+	proof = host_proof(&s, s.name, NULL, NULL, expect, links);
+	diag("copies: CPU 0 (the test maps only the iGPU's checking buffer, driver migrations 0), "
+	     "device %d: the dGPU copy engine, into VRAM and back, once per round each", 2 * s.frames);
+	bo_free(s.gfd[1], &check);
+	return scen_finish(&s, proof, 2 * s.frames);
+out:
+	if (check.handle)
+		bo_free(s.gfd[1], &check);
+	scen_close(&s);
+	return EXIT_FAIL;
+}
+
+/* ---- 6: foreign buffers --------------------------------------------------- */
+
+/*
+ * NBUF foreign dma-bufs (vgem dumb buffers, or udmabufs of memfd pages
+ * when vfd < 0), never mapped, each imported by both GPUs and the display
+ */
+static int foreign_buffers(struct scen *s, int vfd)
+{
+	int j, g, dfd = 0, ret = 0;
+
+	for (j = 0; j < NBUF && !ret; j++) {
+		uint32_t pitch = s->pitch;
+		size_t size;
+
+		dfd = vfd >= 0 ? vgem_buffer(vfd, s->w, s->h, 32, &pitch, NULL, &size) :
+				 udmabuf_buffer((s->bytes + 4095) & ~4095ull, false, NULL);
+		if (dfd < 0) {
+			ret = dfd;
+			break;
+		}
+		CHECK(pitch == s->pitch, "vgem pitch %u, want %u", pitch, s->pitch);
+		for (g = 0; g < 2 && !ret; g++)
+			ret = prime_import(s->gfd[g], dfd, &s->shared[g][j]);
+		if (!ret)
+			ret = fb_import(&s->k, &s->fb[0][j], dfd, s->w, s->h, pitch,
+					DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR);
+		close(dfd);
+	}
+	CHECK(!ret, "%s: buffers: %s", s->name, strerror(-ret));
+	return ret;
+}
+
+/*
+ * vgem buffers, then udmabufs: the iGPU renders the even frames, the dGPU
+ * the odd ones (each waiting for the previous frame's fence, across
+ * devices), into foreign buffers both imported; the display shows them.
+ */
+int test_scenario_foreign(struct ctx *c)
+{
+	static const char *const names[2] = { "foreign-vgem", "foreign-udmabuf" };
+	struct scen s;
+	char expect[1024];
+	uint64_t mig0[2];
+	int ret, j, g, kind, vfd, proof = 0;
+
+	ret = scen_open(&s, c, "foreign");
+	if (ret)
+		return ret;
+	if (!producer_open(&s, 0, VPRIME_KIND_IGPU, 0) ||
+	    !producer_open(&s, 1, VPRIME_KIND_DGPU, 0)) {
+		scen_close(&s);
+		return EXIT_SKIP;
+	}
+	s.foreign = true;
+	for (g = 0; g < 2; g++)
+		mig0[g] = migrations(s.gfd[g]);
+	vfd = drm_card_by_driver("vgem");
+	CHECK(vfd >= 0, "no vgem device");
+	for (kind = 0; kind < 2 && !failures; kind++) {
+		s.name = names[kind];
+		if (foreign_buffers(&s, kind ? -1 : vfd))
+			break;
+		for (j = 0; j < s.frames; j++)
+			s.want[j] = pattern_crc(&s, j, s.tag[j % 2]);
+		if (scen_start(&s) || present(&s, render_direct))
+			break;
+		snprintf(expect, sizeof(expect),
+			 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", "
+			 "\"stat-bytes-read-sysram\": 0, \"stat-bytes-written-peer\": 0}, "
+			 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", "
+			 "\"stat-bytes-read-sysram\": 0, \"stat-bytes-written-vram\": 0, "
+			 "\"stat-bytes-read-vram\": 0, \"stat-bytes-written-peer\": 0}",
+			 s.gid[0], (uint64_t)((s.frames + 1) / 2) * s.bytes,
+			 s.gid[1], (uint64_t)(s.frames / 2) * s.bytes);
+		proof = host_proof(&s, s.name, s.gid[(s.frames - 1) % 2], "render", expect, NULL);
+		if (!failures)
+			host_screendump(&s, s.frames - 1, s.tag[(s.frames - 1) % 2]);
+		scen_free_buffers(&s);
+	}
+	if (vfd >= 0)
+		close(vfd);
+	for (g = 0; g < 2; g++)
+		CHECK(migrations(s.gfd[g]) == mig0[g], "%s migrated a BO (a copy)", s.gid[g]);
+	s.name = "foreign";
+	return scen_finish(&s, proof, 0);
 }

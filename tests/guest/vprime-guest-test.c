@@ -645,28 +645,34 @@ int prime_share(int src_fd, uint32_t handle, int dst_fd, struct bo *in)
 {
 	struct drm_prime_handle exp = { .handle = handle,
 					.flags = DRM_CLOEXEC | DRM_RDWR };
-	struct drm_prime_handle imp = { 0 };
-	struct drm_vprime_gem_info info = { 0 };
 	int ret;
 
 	if (ioctl(src_fd, DRM_IOCTL_PRIME_HANDLE_TO_FD, &exp))
 		return -errno;
-	imp.fd = exp.fd;
-	info.handle = 0;
-	if (ioctl(dst_fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp))
-		goto err;
+	ret = prime_import(dst_fd, exp.fd, in);
+	if (ret) {
+		close(exp.fd);
+		return ret;
+	}
+	return exp.fd;
+}
+
+/* Import a dma-buf (any exporter) into a GPU: *in gets handle and GPU VA */
+int prime_import(int fd, int dmabuf, struct bo *in)
+{
+	struct drm_prime_handle imp = { .fd = dmabuf };
+	struct drm_vprime_gem_info info = { 0 };
+
+	if (ioctl(fd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp))
+		return -errno;
 	info.handle = imp.handle;
-	if (ioctl(dst_fd, DRM_IOCTL_VPRIME_GEM_INFO, &info))
-		goto err;
+	if (ioctl(fd, DRM_IOCTL_VPRIME_GEM_INFO, &info))
+		return -errno;
 	memset(in, 0, sizeof(*in));
 	in->handle = imp.handle;
 	in->va = info.gpu_va;
 	in->size = info.size;
-	return exp.fd;
-err:
-	ret = -errno;
-	close(exp.fd);
-	return ret;
+	return 0;
 }
 
 uint32_t ctx_new(int fd)
@@ -834,7 +840,7 @@ static int test_gpu_commands(struct ctx *c)
 		for (ok = true, y = 0; y < h && ok; y++)
 			for (x = 0; x < w && ok; x++)
 				ok = *(uint32_t *)(b.map + y * pitch + x * 4) ==
-				     VPRIME_PATTERN_XRGB(9, kinds[k] + 1, x, y);
+				     vprime_pattern_pixel(9, kinds[k] + 1, x, y);
 		CHECK(ok, "%s: PATTERN pixels", kind_name(kinds[k]));
 
 		/* BLIT linear -> tiled (render), COPY tiled -> a (copy) */
@@ -857,7 +863,7 @@ static int test_gpu_commands(struct ctx *c)
 					       (y % 32) * 128 + (x * 4) % 128;
 
 				ok = *(uint32_t *)(t.map + off) ==
-				     VPRIME_PATTERN_XRGB(9, kinds[k] + 1, x, y);
+				     vprime_pattern_pixel(9, kinds[k] + 1, x, y);
 			}
 		CHECK(ok, "%s: BLIT to the tiled layout", kind_name(kinds[k]));
 		memset(&cmd, 0, sizeof(cmd));
@@ -1111,7 +1117,7 @@ static int test_gpu_prime(struct ctx *c)
 		}
 		for (y = 0; y < 64 && ok; y++)
 			for (x = 0; x < 256 && ok; x++) {
-				uint32_t p = VPRIME_PATTERN_XRGB(3 + pl, 0x42, x, y);
+				uint32_t p = vprime_pattern_pixel(3 + pl, 0x42, x, y);
 				uint16_t want = ((p >> 8) & 0xf800) | ((p >> 5) & 0x07e0) |
 						((p >> 3) & 0x001f);
 

@@ -10,8 +10,12 @@ Requests:
   {"op": "qom-set", "path": DEV, "property": P, "value": V}
   {"op": "qom-get", "path": DEV, "property": P}
   {"op": "screendump", "device": DEV, "head": N, "width": W, "height": H,
-   "frame": F, "tag": T}     compare every pixel with VPRIME_PATTERN_XRGB
+   "frame": F, "tag": T}     compare every pixel with the PATTERN picture
+                             (hw/vprime_pattern.h: gradient + text)
    optional "save": NAME     also keep the screen as NAME.png
+   optional "window": [X, Y, W, H], "background": RGB
+                             the pattern only in that window (its own
+                             coordinates), the background elsewhere
   {"op": "cputime"}          QEMU main-loop thread CPU seconds ("main_s")
   {"op": "device_del", "id": ID}
                              hot-unplug device ID (QMP device_del) and wait
@@ -22,15 +26,21 @@ Requests:
                              on QEMU's command line (same bus: same root port)
   {"op": "zero-copy", "name": N, "producer": GPU, "engine": E,
    "display": DEV, "head": H, "plane": P, "frame_bytes": B,
-   "expect": {DEV: {COUNTER: VALUE}}}
+   "expect": {DEV: {COUNTER: VALUE}},
+   "pages": [{"a": [DEV, PROP], "b": [DEV, PROP], "rel": "equal"|"within"}]}
                              the proof that a handoff is zero-copy: every
                              expected counter has its value; the display
                              read exactly frame_bytes per composed frame,
-                             all from system RAM; and the plane scans the
-                             very pages engine E of the producer wrote
-                             (both translated to guest-physical addresses
-                             through the vIOMMU's page tables when there is
-                             one)
+                             all from system RAM; the plane scans the very
+                             pages engine E of the producer wrote; and the
+                             pages each "pages" entry names (page-list
+                             properties: <engine>-last-{read,write}-pages,
+                             head<N>-plane<P>-pages) are the same pages, or
+                             within them.  Pages are compared as
+                             guest-physical addresses, translated through
+                             the vIOMMU's page tables when there is one.
+                             Without "display" only counters and "pages"
+                             are checked (a handoff between GPUs).
 
 Every screendump check is also recorded (self.checks) so the harness
 reports it as a host-side test case of its own.
@@ -38,6 +48,7 @@ reports it as a host-side test case of its own.
 
 import json
 import os
+import re
 import socket
 import sys
 import threading
@@ -47,10 +58,46 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import vprime_qmp  # noqa: E402
 
 
-def pattern_xrgb(frame, tag, x, y):
+def gradient_xrgb(frame, tag, x, y):
     """VPRIME_PATTERN_XRGB of hw/vprime_regs.h."""
     return ((((x + frame * 4) & 0xff) << 16) | (((y + frame * 2) & 0xff) << 8) |
             ((tag * 0x45) & 0xff)) & 0xffffff
+
+
+def load_font(path=os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "hw",
+                                "vprime_pattern.h")):
+    """The constants and glyphs of hw/vprime_pattern.h, read from it (one
+    copy of the font for the model, the guest tests and this agent)."""
+    with open(path) as f:
+        text = f.read()
+    consts = {m.group(1): int(m.group(2), 0)
+              for m in re.finditer(r"^#define (VPRIME_\w+)\s+(0x[0-9a-fA-F]+|\d+)u?\b", text, re.M)}
+    chars = re.search(r'^#define VPRIME_FONT_CHARS\s+"([^"]*)"', text, re.M).group(1)
+    table = text[text.index("glyphs[][VPRIME_FONT_HEIGHT] = {"):]
+    table = table[table.index("{") + 1:table.index("};")]
+    rows = [int(v, 16) for v in re.findall(r"0x([0-9a-fA-F]{2})\b", table)]
+    h = consts["VPRIME_FONT_HEIGHT"]
+    if len(rows) != len(chars) * h:
+        raise ValueError("%s: %d glyph rows for %d characters" % (path, len(rows), len(chars)))
+    consts["glyphs"] = {c: rows[i * h:(i + 1) * h] for i, c in enumerate(chars)}
+    return consts
+
+
+FONT = load_font()
+
+
+def pattern_xrgb(frame, tag, x, y):
+    """vprime_pattern_pixel of hw/vprime_pattern.h: the gradient, and the
+    text "FRAME <frame> TAG <tag>" in the 8x16 font."""
+    cx, cy = x - FONT["VPRIME_PATTERN_TEXT_X"], y - FONT["VPRIME_PATTERN_TEXT_Y"]
+    if cx >= 0 and 0 <= cy < FONT["VPRIME_FONT_HEIGHT"]:
+        text = "FRAME %d TAG %d" % (frame, tag)
+        i = cx // FONT["VPRIME_FONT_WIDTH"]
+        if i < len(text):
+            row = FONT["glyphs"][text[i]][cy]
+            return (FONT["VPRIME_PATTERN_INK"] if row & (0x80 >> cx % FONT["VPRIME_FONT_WIDTH"])
+                    else FONT["VPRIME_PATTERN_PAPER"])
+    return gradient_xrgb(frame, tag, x, y)
 
 
 def read_ppm(path):
@@ -77,13 +124,19 @@ def read_ppm(path):
     return w, h, data[pos:pos + w * h * 3]
 
 
-def pattern_mismatches(w, h, rgb, frame, tag):
-    """How many pixels differ from the test pattern (first few listed)."""
+def pattern_mismatches(w, h, rgb, frame, tag, window=None, background=0):
+    """How many pixels differ from the test pattern (first few listed);
+    with window (x, y, w, h), the pattern is in the window only, on the
+    background (the hybrid compositing scenario's desktop)."""
     bad, first = 0, []
+    wx, wy, ww, wh = window or (0, 0, w, h)
     for y in range(h):
         row = rgb[y * w * 3:(y + 1) * w * 3]
         for x in range(w):
-            v = pattern_xrgb(frame, tag, x, y)
+            if wx <= x < wx + ww and wy <= y < wy + wh:
+                v = pattern_xrgb(frame, tag, x - wx, y - wy)
+            else:
+                v = background
             if row[3 * x] != v >> 16 or row[3 * x + 1] != (v >> 8) & 0xff or row[3 * x + 2] != v & 0xff:
                 bad += 1
                 if len(first) < 3:
@@ -314,15 +367,17 @@ class Agent(threading.Thread):
             detail = "screendump is %dx%d, the guest set %dx%d" % (w, h, req["width"], req["height"])
             self.checks.append((name, False, detail))
             return {"ok": False, "error": detail}
-        bad, first = pattern_mismatches(w, h, rgb, req["frame"], req["tag"])
-        detail = ("%dx%d, frame %d tag %d: %d of %d pixels differ %s"
-                  % (w, h, req["frame"], req["tag"], bad, w * h, " ".join(first)))
+        bad, first = pattern_mismatches(w, h, rgb, req["frame"], req["tag"], req.get("window"),
+                                        req.get("background", 0))
+        detail = ("%dx%d, frame %d tag %d%s: %d of %d pixels differ %s"
+                  % (w, h, req["frame"], req["tag"],
+                     " in window %s on %06x" % (req["window"], req.get("background", 0))
+                     if req.get("window") else "", bad, w * h, " ".join(first)))
         self.checks.append((name, bad == 0, detail))
         return {"ok": bad == 0, "detail": detail}
 
     def zero_copy(self, req):
         name = "zero-copy-%s" % req["name"]
-        disp, prod = self._dev(req["display"]), self._dev(req["producer"])
         bad, notes = [], []
         os.makedirs(self.keep_dir, exist_ok=True)
         with vprime_qmp.QMP(self.qmp_path) as q:
@@ -331,44 +386,36 @@ class Agent(threading.Thread):
                     got = q.qom_get(self._dev(dev), prop)
                     if got != want:
                         bad.append("%s %s = %s, want %s" % (dev, prop, got, want))
-            composed = q.qom_get(disp, "stat-frames-composed")
-            flips = q.qom_get(disp, "stat-flips")
-            read = {k: q.qom_get(disp, "stat-bytes-read-%s" % k) for k in ("sysram", "peer", "other")}
-            plane = q.qom_get(disp, "head%d-plane%d-pages" % (req["head"], req["plane"]))
-            shown = parse_pages(plane)
-            # each latch of a scattered buffer reads its page list (8 bytes a page)
-            lists = flips * len(shown) * 8 if plane.startswith("pages:") else 0
-            if not composed:
-                bad.append("the display composed no frame")
-            if read != {"sysram": composed * req["frame_bytes"] + lists, "peer": 0, "other": 0}:
-                bad.append("display read %s for %d composed frames of %d bytes and %d page-list "
-                           "bytes (%d flips)" % (read, composed, req["frame_bytes"], lists, flips))
-            notes.append("display composed %d frames, read exactly %d bytes each (+ %d bytes of page "
-                         "lists for %d flips), all from system RAM" % (composed, req["frame_bytes"],
-                                                                       lists, flips))
-            wrote = parse_pages(q.qom_get(prod, "%s-last-write-pages" % req["engine"]))
+                notes.append("%s: %s" % (dev, ", ".join("%s %s" % (p[len("stat-"):], v)
+                                                      for p, v in sorted(counters.items()))))
+            links = [(l["a"], l["b"], l.get("rel", "equal")) for l in req.get("pages", [])]
+            if req.get("display"):
+                disp = self._dev(req["display"])
+                plane_prop = "head%d-plane%d-pages" % (req["head"], req["plane"])
+                composed = q.qom_get(disp, "stat-frames-composed")
+                flips = q.qom_get(disp, "stat-flips")
+                read = {k: q.qom_get(disp, "stat-bytes-read-%s" % k) for k in ("sysram", "peer", "other")}
+                plane = q.qom_get(disp, plane_prop)
+                # each latch of a scattered buffer reads its page list (8 bytes a page)
+                lists = flips * len(parse_pages(plane)) * 8 if plane.startswith("pages:") else 0
+                if not composed:
+                    bad.append("the display composed no frame")
+                if read != {"sysram": composed * req["frame_bytes"] + lists, "peer": 0, "other": 0}:
+                    bad.append("display read %s for %d composed frames of %d bytes and %d page-list "
+                               "bytes (%d flips)" % (read, composed, req["frame_bytes"], lists, flips))
+                notes.append("display composed %d frames, read exactly %d bytes each (+ %d bytes of page "
+                             "lists for %d flips), all from system RAM" % (composed, req["frame_bytes"],
+                                                                           lists, flips))
+                links.insert(0, ([req["display"], plane_prop],
+                                 [req["producer"], "%s-last-write-pages" % req["engine"]], "equal"))
+            walker = IommuWalker(q, self.keep_dir, "intel-iommu" in self._qemu_cmdline())
+            how = ("DMA addresses translated through the vIOMMU's page tables" if walker.enabled
+                   else "no vIOMMU: DMA addresses are guest-physical")
             bdfs = pci_bdfs(q)
-            iommu = "intel-iommu" in self._qemu_cmdline()
-            walker = IommuWalker(q, self.keep_dir, iommu)
-            try:
-                shown_pa = [walker.translate(bdfs[req["display"]], a) for a, _ in shown]
-                wrote_pa = [None if v else walker.translate(bdfs[req["producer"]], a) for a, v in wrote]
-            except (ValueError, KeyError) as e:
-                bad.append("cannot translate the page lists: %s" % e)
-                shown_pa = wrote_pa = []
-            if not shown_pa:
-                bad.append("the plane scans no pages")
-            elif None in wrote_pa:
-                bad.append("the producer's last write went to VRAM, which the display cannot scan")
-            elif set(shown_pa) != set(wrote_pa):
-                bad.append("the plane scans %d pages, %s's %s engine last wrote %d; %d in common"
-                           % (len(set(shown_pa)), req["producer"], req["engine"], len(set(wrote_pa)),
-                              len(set(shown_pa) & set(wrote_pa))))
-            else:
-                notes.append("the plane scans the %d pages %s's %s engine wrote (%s)"
-                             % (len(set(shown_pa)), req["producer"], req["engine"],
-                                "DMA addresses translated through the vIOMMU's page tables"
-                                if walker.enabled else "no vIOMMU: DMA addresses are guest-physical"))
+            for a, b, rel in links:
+                self._same_pages(q, walker, bdfs, a, b, rel, bad, notes)
+            if links and not bad:
+                notes.append(how)
         detail = "; ".join(bad or notes)
         self.checks.append((name, not bad, detail))
         return {"ok": not bad, "detail": detail}
@@ -390,9 +437,7 @@ class Agent(threading.Thread):
 
     def device_props(self, dev_id):
         """The -device properties QEMU was started with for dev_id."""
-        pid = qemu_pid(self.control_path)
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            argv = f.read().decode(errors="replace").split("\0")
+        argv = self._qemu_argv()
         for flag, val in zip(argv, argv[1:]):
             if flag != "-device":
                 continue
@@ -415,9 +460,37 @@ class Agent(threading.Thread):
             q.execute("device_add", **props)
         return {"ok": True, "props": props}
 
-    def _qemu_cmdline(self):
+    def _same_pages(self, q, walker, bdfs, a, b, rel, bad, notes):
+        """Check that the pages [DEV, PROP] a names are those of b (rel
+        "equal") or among them ("within"), as guest-physical pages (VRAM
+        pages as the device's VRAM offsets)."""
+        sets = []
+        for dev, prop in (a, b):
+            try:
+                pages = [("vram", dev, addr) if vram else walker.translate(bdfs[dev], addr)
+                         for addr, vram in parse_pages(q.qom_get(self._dev(dev), prop))]
+            except (ValueError, KeyError) as e:
+                bad.append("cannot translate %s %s: %s" % (dev, prop, e))
+                return
+            sets.append(set(pages))
+        what = "%s %s (%d pages) %s %s %s (%d pages)" % (
+            a[0], a[1], len(sets[0]), "are" if rel == "equal" else "are within",
+            b[0], b[1], len(sets[1]))
+        if not sets[0]:
+            bad.append("%s %s names no page" % tuple(a))
+        elif len({any(isinstance(p, tuple) for p in pages) for pages in sets}) > 1:
+            bad.append("%s %s and %s %s: one is in VRAM, the other is not" % (a[0], a[1], b[0], b[1]))
+        elif (sets[0] != sets[1]) if rel == "equal" else not sets[0] <= sets[1]:
+            bad.append("not so: %s; %d in common" % (what, len(sets[0] & sets[1])))
+        else:
+            notes.append(what)
+
+    def _qemu_argv(self):
         pid = qemu_pid(self.control_path)
         if not pid:
-            return ""
+            return []
         with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return f.read().replace(b"\0", b" ").decode(errors="replace")
+            return f.read().decode(errors="replace").split("\0")
+
+    def _qemu_cmdline(self):
+        return " ".join(self._qemu_argv())

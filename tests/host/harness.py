@@ -289,7 +289,8 @@ GUEST_TOPOLOGIES = [
 # command takes 20 ms more) so that alternate-frame rendering must keep
 # order through its cross-device fences.  The host agent proves each
 # handoff zero-copy and compares a screendump of the last frame.
-SCENARIO_TESTS = "scenario-optimus,scenario-igpu,scenario-afr,dmesg-clean"
+SCENARIO_TESTS = ("scenario-optimus,scenario-igpu,scenario-composite,scenario-afr,scenario-compute,"
+                  "scenario-foreign,dmesg-clean")
 SCENARIO_ARGS = ["--gpus", "igpu,dgpu,dgpu", "--gpu-timing", "2:latency-ns=20000000",
                  "--append", "vprime.tests=" + SCENARIO_TESTS]
 SCENARIO_TOPOLOGIES = [

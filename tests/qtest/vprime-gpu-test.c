@@ -18,6 +18,7 @@
 #include "qobject/qdict.h"
 #include "hw/pci/pci_regs.h"
 #include "hw/vprime/vprime_regs.h"
+#include "hw/vprime/vprime_pattern.h"
 
 #define DEV_SLOT    4
 #define ARENA_BASE  (16 * MiB)      /* guest RAM the tests hand out */
@@ -365,9 +366,20 @@ static void test_pattern(const void *opaque)
     for (y = 0; y < h; y++) {
         for (x = 0; x < w; x++) {
             g_assert_cmphex(le32_to_cpu(buf[y * w + x]), ==,
-                            VPRIME_PATTERN_XRGB(frame, tag, x, y));
+                            vprime_pattern_pixel(frame, tag, x, y));
         }
     }
+    /*
+     * The text is there, clipped by the rectangle: "FRAME 17 ..." from
+     * (8, 8); the F's third row is 0xfe, its first one empty
+     */
+    g_assert_cmphex(le32_to_cpu(buf[0]), ==, VPRIME_PATTERN_XRGB(frame, tag, 0, 0));
+    g_assert_cmphex(le32_to_cpu(buf[8 * w + 8]), ==, VPRIME_PATTERN_PAPER);
+    g_assert_cmphex(le32_to_cpu(buf[10 * w + 8]), ==, VPRIME_PATTERN_INK);
+    g_assert_cmphex(le32_to_cpu(buf[10 * w + 15]), ==, VPRIME_PATTERN_PAPER);
+    g_assert_cmphex(le32_to_cpu(buf[19 * w + 39]), ==,
+                    vprime_font_row('M', 11) & 1 ? VPRIME_PATTERN_INK
+                                                 : VPRIME_PATTERN_PAPER);
     gpu_stop(&g);
 }
 
