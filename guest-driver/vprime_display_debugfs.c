@@ -127,6 +127,15 @@ static struct drm_framebuffer *vprime_scanned_fb(struct vprime_display *disp,
 	return fb;
 }
 
+/* Append "lo-last" to the comma-separated list in @out */
+static void vprime_add_range(char *out, size_t size, dma_addr_t lo, dma_addr_t end)
+{
+	size_t n = strlen(out);
+
+	scnprintf(out + n, size - n, "%s0x%llx-0x%llx", n ? "," : "",
+		  (u64)lo, (u64)end - 1);
+}
+
 /*
  * inject_early_unmap: write a head's index and the driver dma-unmaps the
  * pages of the buffer on that head's primary plane while the engine still
@@ -149,6 +158,7 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 	struct drm_gem_object *obj;
 	struct vprime_display_bo *bo;
 	struct scatterlist *sg;
+	dma_addr_t lo = 0, end = 0;
 	unsigned int h;
 	char *out;
 	int ret, i, idx;
@@ -178,11 +188,19 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 	} else {
 		out = disp->inject_dma;
 		out[0] = 0;
-		for_each_sgtable_dma_sg(bo->base.sgt, sg, i)
-			scnprintf(out + strlen(out), sizeof(disp->inject_dma) - strlen(out),
-				  "%s0x%llx-0x%llx", i ? "," : "",
-				  (u64)sg_dma_address(sg),
-				  (u64)sg_dma_address(sg) + sg_dma_len(sg) - 1);
+		/* segments are at most 64 KiB: print the DMA ranges they form */
+		for_each_sgtable_dma_sg(bo->base.sgt, sg, i) {
+			if (i && sg_dma_address(sg) == end) {
+				end += sg_dma_len(sg);
+				continue;
+			}
+			if (i)
+				vprime_add_range(out, sizeof(disp->inject_dma), lo, end);
+			lo = sg_dma_address(sg);
+			end = lo + sg_dma_len(sg);
+		}
+		if (i)
+			vprime_add_range(out, sizeof(disp->inject_dma), lo, end);
 		dma_unmap_sgtable(obj->dev->dev, bo->base.sgt, DMA_BIDIRECTIONAL, 0);
 		bo->dma_unmapped = true;
 		atomic_inc(&disp->inject_live);
