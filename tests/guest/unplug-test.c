@@ -812,6 +812,34 @@ static int inject_live(const char *path)
 	return p ? atoi(p + 5) : -1;
 }
 
+/*
+ * DMA address of the first page of head h's primary plane, from the
+ * "buffer" line under its first plane in vprime_state; 0 if none.
+ */
+static uint64_t primary_first_dma(struct kms *k, int h)
+{
+	char path[PATH_MAX], buf[16384], key[32], *p, *end, *at;
+	uint64_t addr = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state", k->minor);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	snprintf(key, sizeof(key), "head %d [", h);
+	p = strstr(buf, key);
+	p = p ? strstr(p, "    buffer ") : NULL;
+	if (!p)
+		return 0;
+	end = strchr(p, '\n');
+	if (end)
+		*end = 0;
+	at = strstr(p, "first page ");
+	if (at)
+		sscanf(at + strlen("first page "), "%" SCNx64, &addr);
+	else if ((at = strstr(p, "contiguous at ")))
+		sscanf(at + strlen("contiguous at "), "%" SCNx64, &addr);
+	return addr;
+}
+
 int test_iommu_fault_display(struct ctx *c)
 {
 	char path[PATH_MAX], text[256], line[512] = "";
@@ -821,6 +849,7 @@ int test_iommu_fault_display(struct ctx *c)
 	struct kms k;
 	const char *bdf = NULL;
 	uint32_t crc = 0, black_crc, *black;
+	uint64_t fresh_dma;
 	long long before, after;
 	int kfd, wfd, nr, ret, i, live0;
 
@@ -918,14 +947,28 @@ int test_iommu_fault_display(struct ctx *c)
 	wait_vblanks(&k, hd, 2, NULL);
 	CHECK(head_underruns(&k, 0) == after, "underruns go on after the flip: %lld -> %lld",
 	      after, head_underruns(&k, 0));
-	diag("recovered: a flip to a fresh buffer shows it (CRC 0x%08x)", crc);
+	fresh_dma = primary_first_dma(&k, 0);
+	diag("recovered: a flip to a fresh buffer shows it (CRC 0x%08x), its DMA address 0x%" PRIx64 "%s",
+	     crc, fresh_dma, fresh_dma >= r[0].lo && fresh_dma <= r[nr - 1].hi ?
+	     " (in the range the bug unmapped: the IOMMU reused it)" : "");
 
-	/* the broken buffer is freed, its mapping not unmapped a second time */
+	/*
+	 * The broken buffer is freed without a second unmap: that would tear
+	 * down whatever the IOMMU mapped at those addresses since, here the
+	 * fresh buffer on screen, which would then fault when fetched.
+	 */
 	fb_free(&k, &old);
 	for (i = 0; i < FREE_WAIT_S * 10 && inject_live(path) != live0; i++)
 		sleep_ms(100);
 	CHECK(inject_live(path) == live0, "the unmapped buffer was not freed: live %d, want %d",
 	      inject_live(path), live0);
+	CHECK(!drmModeDirtyFB(k.fd, fresh.fb_id, NULL, 0), "DIRTYFB: %s", strerror(errno));
+	if (!crc_current(&k, hd, &crc))
+		CHECK(crc == fb_crc(&fresh),
+		      "CRC 0x%08x after freeing the broken buffer, want 0x%08x: its free unmapped the fresh one's pages",
+		      crc, fb_crc(&fresh));
+	CHECK(head_underruns(&k, 0) == after,
+	      "underruns after freeing the broken buffer: %lld -> %lld", after, head_underruns(&k, 0));
 	crc_stop(hd);
 	kms_disable_all(&k);
 	fb_free(&k, &fresh);
