@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vprime_display: debugfs (dri/N/vprime_state), what each head shows and
- * how the interrupts went.
+ * how the interrupts went; the inject_early_unmap fault knob.
  */
 
+#include <linux/debugfs.h>
+#include <linux/dma-mapping.h>
 #include <linux/seq_file.h>
 
 #include <drm/drm_debugfs.h>
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_fourcc.h>
 #include <drm/drm_framebuffer.h>
+#include <drm/drm_gem.h>
+#include <drm/drm_managed.h>
 #include <drm/drm_modeset_lock.h>
 #include <drm/drm_print.h>
 
@@ -102,6 +107,147 @@ static int vprime_debugfs_state(struct seq_file *m, void *data)
 	return 0;
 }
 
+/*
+ * The framebuffer on head @h's primary plane, while the head scans it, with
+ * a reference; NULL if the head is off or shows nothing there.
+ */
+static struct drm_framebuffer *vprime_scanned_fb(struct vprime_display *disp,
+						 unsigned int h)
+{
+	struct vprime_head *head = &disp->heads[h];
+	struct drm_plane *plane = &head->planes[VPRIME_PLANE_PRIMARY]->base;
+	struct drm_framebuffer *fb = NULL;
+
+	drm_modeset_lock_all(&disp->drm);
+	if (head->crtc.state->active && plane->state->fb && plane->state->visible) {
+		fb = plane->state->fb;
+		drm_framebuffer_get(fb);
+	}
+	drm_modeset_unlock_all(&disp->drm);
+	return fb;
+}
+
+/* Append "lo-last" to the comma-separated list in @out */
+static void vprime_add_range(char *out, size_t size, dma_addr_t lo, dma_addr_t end)
+{
+	size_t n = strlen(out);
+
+	scnprintf(out + n, size - n, "%s0x%llx-0x%llx", n ? "," : "",
+		  (u64)lo, (u64)end - 1);
+}
+
+/*
+ * inject_early_unmap: write a head's index and the driver dma-unmaps the
+ * pages of the buffer on that head's primary plane while the engine still
+ * scans it -- the importer bug of unmapping a buffer a device still uses.
+ * The plane keeps pointing at the stale DMA addresses.  With a vIOMMU, the
+ * engine's next fetch of the plane (the next flip, DAMAGE, CRC turned on)
+ * faults in the IOMMU (the guest logs a DMAR fault) and the frame is an
+ * underrun, composed without the plane; without one, the stale addresses
+ * still reach the pages, as on real hardware.  Only the driver's own
+ * buffers (dumb buffers): an import's mapping belongs to its dma-buf.  The
+ * buffer stays broken until freed; freeing it unmaps nothing twice.
+ * Reading the file gives the last injection (head, framebuffer, DMA
+ * ranges) and how many such buffers are not freed yet.
+ */
+static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf,
+					 size_t len, loff_t *pos)
+{
+	struct vprime_display *disp = file_inode(f)->i_private;
+	struct drm_framebuffer *fb;
+	struct drm_gem_object *obj;
+	struct vprime_display_bo *bo;
+	struct scatterlist *sg;
+	dma_addr_t lo = 0, end = 0;
+	unsigned int h;
+	char *out;
+	int ret, i, idx;
+
+	ret = kstrtouint_from_user(ubuf, len, 0, &h);
+	if (ret)
+		return ret;
+	if (h >= disp->hw.num_heads)
+		return -EINVAL;
+	if (!drm_dev_enter(&disp->drm, &idx))
+		return -ENODEV;
+	fb = vprime_scanned_fb(disp, h);
+	if (!fb) {
+		ret = -ENOENT;
+		goto out_exit;
+	}
+	obj = fb->obj[0];
+	bo = to_vprime_display_bo(obj);
+	if (obj->import_attach) {
+		ret = -EINVAL;
+		goto out_put;
+	}
+	mutex_lock(&disp->inject_lock);
+	dma_resv_lock(obj->resv, NULL);
+	if (!bo->base.sgt || bo->dma_unmapped) {
+		ret = -EINVAL;
+	} else {
+		out = disp->inject_dma;
+		out[0] = 0;
+		/* segments are at most 64 KiB: print the DMA ranges they form */
+		for_each_sgtable_dma_sg(bo->base.sgt, sg, i) {
+			if (i && sg_dma_address(sg) == end) {
+				end += sg_dma_len(sg);
+				continue;
+			}
+			if (i)
+				vprime_add_range(out, sizeof(disp->inject_dma), lo, end);
+			lo = sg_dma_address(sg);
+			end = lo + sg_dma_len(sg);
+		}
+		if (i)
+			vprime_add_range(out, sizeof(disp->inject_dma), lo, end);
+		dma_unmap_sgtable(obj->dev->dev, bo->base.sgt, DMA_BIDIRECTIONAL, 0);
+		bo->dma_unmapped = true;
+		atomic_inc(&disp->inject_live);
+		disp->inject_head = h;
+		disp->inject_fb = fb->base.id;
+		drm_warn(&disp->drm, "inject_early_unmap: head %u's FB %u unmapped (DMA %s) while the engine scans it\n",
+			 h, fb->base.id, out);
+		ret = len;
+	}
+	dma_resv_unlock(obj->resv);
+	mutex_unlock(&disp->inject_lock);
+out_put:
+	drm_framebuffer_put(fb);
+out_exit:
+	drm_dev_exit(idx);
+	return ret;
+}
+
+static int vprime_inject_unmap_show(struct seq_file *m, void *data)
+{
+	struct vprime_display *disp = m->private;
+
+	mutex_lock(&disp->inject_lock);
+	if (disp->inject_head >= 0)
+		seq_printf(m, "head %d fb %u dma %s\n", disp->inject_head,
+			   disp->inject_fb, disp->inject_dma);
+	else
+		seq_puts(m, "none\n");
+	seq_printf(m, "live %d\n", atomic_read(&disp->inject_live));
+	mutex_unlock(&disp->inject_lock);
+	return 0;
+}
+
+static int vprime_inject_unmap_open(struct inode *inode, struct file *f)
+{
+	return single_open(f, vprime_inject_unmap_show, inode->i_private);
+}
+
+static const struct file_operations vprime_inject_unmap_fops = {
+	.owner = THIS_MODULE,
+	.open = vprime_inject_unmap_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.release = single_release,
+	.write = vprime_inject_unmap_write,
+};
+
 /**
  * vprime_display_debugfs_init - register the debugfs files
  * @disp: the engine, before drm_dev_register()
@@ -109,4 +255,10 @@ static int vprime_debugfs_state(struct seq_file *m, void *data)
 void vprime_display_debugfs_init(struct vprime_display *disp)
 {
 	drm_debugfs_add_file(&disp->drm, "vprime_state", vprime_debugfs_state, NULL);
+	disp->inject_head = -1;
+	if (drmm_mutex_init(&disp->drm, &disp->inject_lock))
+		return;
+	/* removed with the device's directory at unplug */
+	debugfs_create_file("inject_early_unmap", 0600, disp->drm.debugfs_root,
+			    disp, &vprime_inject_unmap_fops);
 }

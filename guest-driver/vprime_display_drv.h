@@ -109,6 +109,14 @@ struct vprime_display {
 
 	/* runs the probe helpers after a HOTPLUG interrupt */
 	struct work_struct hotplug_work;
+
+	/* debugfs inject_early_unmap: what the last injection unmapped */
+	struct mutex inject_lock;
+	int inject_head;	/* -1: none yet */
+	u32 inject_fb;
+	char inject_dma[160];
+	/* BOs the knob unmapped that are not freed yet */
+	atomic_t inject_live;
 };
 
 static inline struct vprime_display *to_vprime_display(struct drm_device *drm)
@@ -132,6 +140,10 @@ static inline struct vprime_display *to_vprime_display(struct drm_device *drm)
  * @page_list: one little-endian DMA address per page, coherent memory the
  *	engine reads at latch; only on engines with VPRIME_DISP_CAP_SCATTER
  * @page_list_dma: its DMA address
+ * @dma_unmapped: debugfs inject_early_unmap removed the object's own DMA
+ *	mapping (a bug, on purpose) while a plane may still scan it; the
+ *	fields above keep the stale addresses.  Set under the object's
+ *	reservation lock, read at free.
  */
 struct vprime_display_bo {
 	struct drm_gem_shmem_object base;
@@ -146,6 +158,7 @@ struct vprime_display_bo {
 	bool bounced;
 	__le64 *page_list;
 	dma_addr_t page_list_dma;
+	bool dma_unmapped;
 };
 
 static inline struct vprime_display_bo *to_vprime_display_bo(struct drm_gem_object *obj)

@@ -24,6 +24,17 @@ static void vprime_display_gem_free(struct drm_gem_object *obj)
 {
 	struct vprime_display_bo *bo = to_vprime_display_bo(obj);
 
+	if (bo->dma_unmapped) {
+		/*
+		 * inject_early_unmap already unmapped the pages: free only the
+		 * table, so drm_gem_shmem_free() unmaps nothing twice (it still
+		 * releases the pages).
+		 */
+		sg_free_table(bo->base.sgt);
+		kfree(bo->base.sgt);
+		bo->base.sgt = NULL;
+		atomic_dec(&to_vprime_display(obj->dev)->inject_live);
+	}
 	if (bo->page_list)
 		dma_free_coherent(obj->dev->dev,
 				  bo->npages * sizeof(*bo->page_list),

@@ -538,21 +538,6 @@ int test_fault_vram_retire(struct ctx *c)
 	return 0;
 }
 
-/* Head h's underrun count in the display driver's debugfs vprime_state */
-static long long head_underruns(struct kms *k, int h)
-{
-	char path[PATH_MAX], buf[16384], key[32], *p;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state",
-		 k->minor);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	snprintf(key, sizeof(key), "head %d [", h);
-	p = strstr(buf, key);
-	p = p ? strstr(p, "underruns ") : NULL;
-	return p ? strtoll(p + strlen("underruns "), NULL, 10) : -1;
-}
-
 /* underrun: the frame goes black, the driver counts it, the next flip shows */
 int test_fault_underrun(struct ctx *c)
 {

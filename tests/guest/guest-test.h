@@ -159,13 +159,15 @@ int test_fault_replay(struct ctx *c);
 	{ "fault-replay", test_fault_replay },
 
 /* Surprise removal and IOMMU faults: unplug-test.c (not in the default
- * run: unplug-dgpu needs the host agent, iommu-fault the vIOMMU) */
+ * run: unplug-dgpu needs the host agent, iommu-fault* the vIOMMU) */
 int test_unplug_dgpu(struct ctx *c);
 int test_iommu_fault(struct ctx *c);
+int test_iommu_fault_display(struct ctx *c);
 
 #define UNPLUG_TESTS \
 	{ "unplug-dgpu", test_unplug_dgpu }, \
-	{ "iommu-fault", test_iommu_fault },
+	{ "iommu-fault", test_iommu_fault }, \
+	{ "iommu-fault-display", test_iommu_fault_display },
 
 #define KMS_TESTS \
 	{ "kms-modeset", test_kms_modeset }, \

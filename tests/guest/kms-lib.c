@@ -912,3 +912,18 @@ double mono_s(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
+
+/* Head h's underrun count in the display driver's debugfs vprime_state */
+long long head_underruns(struct kms *k, int h)
+{
+	char path[PATH_MAX], buf[16384], key[32], *p;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state",
+		 k->minor);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	snprintf(key, sizeof(key), "head %d [", h);
+	p = strstr(buf, key);
+	p = p ? strstr(p, "underruns ") : NULL;
+	return p ? strtoll(p + strlen("underruns "), NULL, 10) : -1;
+}

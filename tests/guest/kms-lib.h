@@ -85,5 +85,6 @@ int drm_card_by_driver(const char *driver);
 int vgem_buffer(int vfd, uint32_t w, uint32_t h, uint32_t bpp, uint32_t *pitch,
 		void **map, size_t *size);
 int udmabuf_buffer(size_t size, bool huge, void **map);
+long long head_underruns(struct kms *k, int h);
 
 #endif

@@ -20,6 +20,15 @@
  * bug); the GPU's next read of it must fault in the IOMMU -- the guest's
  * DMAR driver logs the device and the address -- and reach the job's fence
  * as an error, never read stale memory.  A new context then works.
+ *
+ * iommu-fault-display: the same bug on the display side.  The display
+ * driver's inject_early_unmap dma-unmaps the buffer on head 0's primary
+ * plane while the engine scans it; the engine's next fetch of it (DIRTYFB
+ * asks for one) must fault in the IOMMU -- a DMAR fault naming the display
+ * engine and an address in the unmapped range -- and show as an underrun:
+ * counted by the driver, the frame composed without the plane (black CRC),
+ * never the old picture presented as good.  A flip to a fresh buffer then
+ * shows it, and freeing the broken buffer unmaps nothing twice.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -789,5 +798,180 @@ int test_iommu_fault(struct ctx *c)
 	bo_free(gfd, &src2);
 	bo_free(gfd, &dst);
 	close(gfd);
+	return 0;
+}
+
+/* The "live N" line of the display's inject_early_unmap; -1 if unreadable */
+static int inject_live(const char *path)
+{
+	char text[256], *p;
+
+	if (read_file(path, text, sizeof(text)) < 0)
+		return -1;
+	p = strstr(text, "live ");
+	return p ? atoi(p + 5) : -1;
+}
+
+/*
+ * DMA address of the first page of head h's primary plane, from the
+ * "buffer" line under its first plane in vprime_state; 0 if none.
+ */
+static uint64_t primary_first_dma(struct kms *k, int h)
+{
+	char path[PATH_MAX], buf[16384], key[32], *p, *end, *at;
+	uint64_t addr = 0;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state", k->minor);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return 0;
+	snprintf(key, sizeof(key), "head %d [", h);
+	p = strstr(buf, key);
+	p = p ? strstr(p, "    buffer ") : NULL;
+	if (!p)
+		return 0;
+	end = strchr(p, '\n');
+	if (end)
+		*end = 0;
+	at = strstr(p, "first page ");
+	if (at)
+		sscanf(at + strlen("first page "), "%" SCNx64, &addr);
+	else if ((at = strstr(p, "contiguous at ")))
+		sscanf(at + strlen("contiguous at "), "%" SCNx64, &addr);
+	return addr;
+}
+
+int test_iommu_fault_display(struct ctx *c)
+{
+	char path[PATH_MAX], text[256], line[512] = "";
+	struct dma_range r[8];
+	struct fb old, fresh;
+	struct head *hd;
+	struct kms k;
+	const char *bdf = NULL;
+	uint32_t crc = 0, black_crc, *black;
+	uint64_t fresh_dma;
+	long long before, after;
+	int kfd, wfd, nr, ret, i, live0;
+
+	if (!iommu_on()) {
+		printf("# SKIP no IOMMU in this guest (boot with --iommu on)\n");
+		return EXIT_SKIP;
+	}
+	ret = kms_open(c, &k);
+	if (ret)
+		return ret;
+	for (i = 0; i < c->ndev; i++)
+		if (c->devs[i].kind == VPRIME_KIND_DISPLAY) {
+			bdf = c->devs[i].bdf;
+			break;
+		}
+	CHECK(bdf, "no display engine among the PCI devices");
+	hd = &k.heads[0];
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/inject_early_unmap", k.minor);
+	live0 = inject_live(path);
+	CHECK(live0 >= 0, "read %s", path);
+	CHECK(!fb_new(&k, &old, hd->mode.hdisplay, hd->mode.vdisplay,
+		      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR) &&
+	      !fb_new(&k, &fresh, hd->mode.hdisplay, hd->mode.vdisplay,
+		      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fbs");
+	if (failures)
+		return EXIT_FAIL;
+	fb_fill_pattern(&old, 1, 5);
+	fb_fill_pattern(&fresh, 2, 5);
+	black = calloc((size_t)hd->mode.hdisplay * hd->mode.vdisplay, 4);
+	black_crc = frame_crc(black, hd->mode.hdisplay, hd->mode.vdisplay);
+	free(black);
+	CHECK(fb_crc(&old) != black_crc, "the test picture's CRC is black's");
+
+	/* the buffer on screen, through the IOMMU */
+	CHECK(!head_enable(&k, hd, &old, 0), "mode set");
+	CHECK(!crc_start(&k, hd), "CRC on");
+	if (!crc_current(&k, hd, &crc))
+		CHECK(crc == fb_crc(&old), "CRC 0x%08x before the fault, want 0x%08x",
+		      crc, fb_crc(&old));
+	if (failures)
+		return EXIT_FAIL;
+	before = head_underruns(&k, 0);
+	CHECK(before >= 0, "no underrun count in vprime_state");
+
+	/* the bug: the driver dma-unmaps the buffer the engine scans */
+	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	CHECK(kfd >= 0, "open /dev/kmsg");
+	if (kfd >= 0)
+		lseek(kfd, 0, SEEK_END);
+	wfd = open(path, O_WRONLY | O_CLOEXEC);
+	CHECK(wfd >= 0, "open %s: %s", path, strerror(errno));
+	if (failures)
+		return EXIT_FAIL;
+	CHECK(write(wfd, "0", 1) == 1, "inject_early_unmap: %s", strerror(errno));
+	close(wfd);
+	CHECK(read_file(path, text, sizeof(text)) >= 0, "read %s", path);
+	nr = parse_injection(text, r, 8);
+	CHECK(nr > 0, "inject_early_unmap reports no DMA range: '%s'", text);
+	CHECK(inject_live(path) == live0 + 1, "inject_early_unmap: live %d, want %d",
+	      inject_live(path), live0 + 1);
+	if (failures)
+		return EXIT_FAIL;
+	text[strcspn(text, "\n")] = 0;
+	diag("inject_early_unmap: %s", text);
+
+	/* the engine fetches it again (as after a CPU write): an underrun */
+	CHECK(!drmModeDirtyFB(k.fd, old.fb_id, NULL, 0), "DIRTYFB: %s", strerror(errno));
+	if (!crc_current(&k, hd, &crc)) {
+		CHECK(crc != fb_crc(&old),
+		      "the frame after the fault is the old picture (CRC 0x%08x): stale data shown as good",
+		      crc);
+		CHECK(crc == black_crc, "frame CRC 0x%08x after the fault, want black 0x%08x",
+		      crc, black_crc);
+	}
+	/* bounded: the UNDERRUN interrupt and the DMAR fault are asynchronous */
+	for (i = 0; i < 100 && head_underruns(&k, 0) <= before; i++)
+		sleep_ms(100);
+	after = head_underruns(&k, 0);
+	CHECK(after > before, "debugfs underruns %lld, want more than %lld", after, before);
+	diag("underrun reported by the driver (debugfs underruns %lld -> %lld), frame CRC 0x%08x (black)",
+	     before, after, crc);
+	CHECK(kfd >= 0 && find_dmar_fault(kfd, bdf, r, nr, line, sizeof(line), 100),
+	      "no DMAR fault logged for %s in the unmapped range", bdf);
+	if (line[0])
+		diag("guest kernel: %s", line);
+	if (kfd >= 0)
+		close(kfd);
+
+	/* a flip to a fresh buffer shows it */
+	CHECK(!head_enable(&k, hd, &fresh, 0), "flip to a fresh buffer");
+	if (!crc_current(&k, hd, &crc))
+		CHECK(crc == fb_crc(&fresh), "CRC 0x%08x after the flip, want 0x%08x",
+		      crc, fb_crc(&fresh));
+	after = head_underruns(&k, 0);
+	wait_vblanks(&k, hd, 2, NULL);
+	CHECK(head_underruns(&k, 0) == after, "underruns go on after the flip: %lld -> %lld",
+	      after, head_underruns(&k, 0));
+	fresh_dma = primary_first_dma(&k, 0);
+	diag("recovered: a flip to a fresh buffer shows it (CRC 0x%08x), its DMA address 0x%" PRIx64 "%s",
+	     crc, fresh_dma, fresh_dma >= r[0].lo && fresh_dma <= r[nr - 1].hi ?
+	     " (in the range the bug unmapped: the IOMMU reused it)" : "");
+
+	/*
+	 * The broken buffer is freed without a second unmap: that would tear
+	 * down whatever the IOMMU mapped at those addresses since, here the
+	 * fresh buffer on screen, which would then fault when fetched.
+	 */
+	fb_free(&k, &old);
+	for (i = 0; i < FREE_WAIT_S * 10 && inject_live(path) != live0; i++)
+		sleep_ms(100);
+	CHECK(inject_live(path) == live0, "the unmapped buffer was not freed: live %d, want %d",
+	      inject_live(path), live0);
+	CHECK(!drmModeDirtyFB(k.fd, fresh.fb_id, NULL, 0), "DIRTYFB: %s", strerror(errno));
+	if (!crc_current(&k, hd, &crc))
+		CHECK(crc == fb_crc(&fresh),
+		      "CRC 0x%08x after freeing the broken buffer, want 0x%08x: its free unmapped the fresh one's pages",
+		      crc, fb_crc(&fresh));
+	CHECK(head_underruns(&k, 0) == after,
+	      "underruns after freeing the broken buffer: %lld -> %lld", after, head_underruns(&k, 0));
+	crc_stop(hd);
+	kms_disable_all(&k);
+	fb_free(&k, &fresh);
+	kms_close(&k);
 	return 0;
 }

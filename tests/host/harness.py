@@ -306,7 +306,7 @@ HOTPLUG_APPEND = "vprime_gpu.job_timeout_ms=600000 vprime.tests="
 HOTPLUG_TOPOLOGIES = [
     ("hotplug", ["--gpus", "igpu,dgpu", "--append", HOTPLUG_APPEND + "unplug-dgpu,dmesg-clean"]),
     ("hotplug-iommu", ["--gpus", "igpu,dgpu", "--iommu", "on",
-                       "--append", HOTPLUG_APPEND + "iommu-fault,unplug-dgpu,dmesg-clean"]),
+                       "--append", HOTPLUG_APPEND + "iommu-fault,iommu-fault-display,unplug-dgpu,dmesg-clean"]),
 ]
 
 
