@@ -1609,6 +1609,7 @@ static const struct {
 	{ "gpu-debugfs", test_gpu_debugfs },
 	{ "gpu-ioctl-validation", test_gpu_ioctl_validation },
 	KMS_TESTS
+	{ "ioctl-fuzz", test_ioctl_fuzz },
 	{ "show", cmd_show },
 	{ "bench-submit", cmd_bench_submit },
 };
