@@ -1539,7 +1539,7 @@ static void check_gpu(Fuzz *f, Dev *d)
         for (x = 0; x < pitch / 4; x++) {
             bool in = y >= 1 && y < 1 + h && x < w;
 
-            g_assert_cmphex(ldl_le_p(px + y * pitch + x * 4), ==,
+            g_assert_cmphex((uint32_t)ldl_le_p(px + y * pitch + x * 4), ==,
                             in ? color : 0);
         }
     }
