@@ -218,6 +218,22 @@ static int do_ioctl(struct fz *f, unsigned long req, void *arg, size_t len)
 }
 
 /*
+ * A request number with arbitrary bytes behind it: the drivers' range (and
+ * beyond the table), or not DRM at all.  Not the DRM core's own ioctls:
+ * with random bytes those find the core's allocation warnings (a count
+ * it kmallocs without __GFP_NOWARN), which are not these drivers' to fix;
+ * the core ioctls get structured arguments instead.
+ */
+static unsigned long any_request(struct fz *f)
+{
+	if (pct(f, 90))
+		return _IOC(rn(f, 4), DRM_IOCTL_BASE,
+			    DRM_COMMAND_BASE + rn(f, DRM_COMMAND_END - DRM_COMMAND_BASE),
+			    rn(f, 512));
+	return _IOC(rn(f, 4), 'x' + rn(f, 3), rn(f, 256), rn(f, 512));
+}
+
+/*
  * The request number, usually as defined; now and then with another size
  * or direction (the DRM core must cope with both).
  */
@@ -233,7 +249,7 @@ static unsigned long mangle(struct fz *f, unsigned long req)
 		return _IOC(rn(f, 4), _IOC_TYPE(req), _IOC_NR(req),
 			    _IOC_SIZE(req));
 	default:
-		return _IOC(rn(f, 4), DRM_IOCTL_BASE, rn(f, 256), rn(f, 512));
+		return any_request(f);
 	}
 }
 
@@ -246,6 +262,22 @@ static void scribble(struct fz *f, void *arg, size_t len)
 }
 
 /* ---- the driver's own ioctls ---- */
+
+/*
+ * A BO size: small mostly, else one the driver must refuse (0, above
+ * VPRIME_CMD_MAX_BYTES) or up to 4 MiB.  Never a large one it accepts:
+ * pinned by an mmap, a few of those would leave the 1 GiB guest to the
+ * OOM killer, which is memory exhaustion by the test, not a driver bug.
+ */
+static uint64_t bo_size(struct fz *f)
+{
+	uint64_t v;
+
+	if (pct(f, 80))
+		return 1 + rn(f, 256 * 1024);
+	v = any_u64(f);
+	return v > VPRIME_CMD_MAX_BYTES ? v : v % (4 << 20);
+}
 
 static void gen_cmd(struct fz *f, struct vprime_cmd *c)
 {
@@ -348,7 +380,7 @@ static void op_driver(struct fz *f)
 		struct drm_vprime_gem_create *c = (void *)buf;
 		struct drm_vprime_gem_info in = { 0 };
 
-		c->size = pct(f, 80) ? 1 + rn(f, 256 * 1024) : any_u64(f);
+		c->size = bo_size(f);
 		c->flags = pct(f, 85) ? rn(f, 3) : any_u64(f);
 		if (pct(f, 3))
 			c->pad = any_u64(f);
@@ -414,13 +446,14 @@ static void op_driver(struct fz *f)
 
 /*
  * How many handles a syncobj array claims: mostly the truth, else a lie,
- * but under a million.  Linux 6.12's drm_syncobj_array_find() kmallocs
- * the count without __GFP_NOWARN, so a larger one trips the page
- * allocator's WARN in the DRM core, which is not these drivers' to fix.
+ * but under 2^19.  Linux 6.12's drm_syncobj_array_find() kmallocs 8
+ * bytes per handle without __GFP_NOWARN, so more than 4 MiB trips the
+ * page allocator's WARN in the DRM core, which is not these drivers' to
+ * fix.
  */
 static uint32_t syncobj_count(struct fz *f)
 {
-	return pct(f, 90) ? 1 + rn(f, 4) : rn(f, 1 << 20);
+	return pct(f, 90) ? 1 + rn(f, 4) : rn(f, 1 << 19);
 }
 
 static void op_generic(struct fz *f)
@@ -679,9 +712,21 @@ static void op_kms(struct fz *f)
 		c.height = pct(f, 85) ? 1 + rn(f, 768) : any_u64(f);
 		c.bpp = pct(f, 85) ? (rn(f, 2) ? 32 : 16) : any_u64(f);
 		c.flags = pct(f, 95) ? 0 : any_u64(f);
-		/* the guest has 1 GiB: nothing that could invoke the OOM killer */
-		if ((uint64_t)c.width * c.height * (c.bpp / 8 + 1) > (64 << 20))
-			c.height = 1;
+		/*
+		 * As bo_size(): what drm_mode_create_dumb() would accept stays
+		 * under 4 MiB; what it must refuse (overflow) goes as it is.
+		 */
+		{
+			uint64_t cpp = (c.bpp + 7) / 8, stride = cpp * c.width;
+
+			if (cpp && stride <= UINT32_MAX && stride &&
+			    c.height <= UINT32_MAX / stride &&
+			    stride * c.height > (4 << 20)) {
+				c.width = 1 + rn(f, 1024);
+				c.height = 1 + rn(f, 768);
+				c.bpp = 32;
+			}
+		}
 		if (!do_ioctl(f, mangle(f, DRM_IOCTL_MODE_CREATE_DUMB), &c, sizeof(c)))
 			keep(f->handles, &f->nh, c.handle);
 		return;
@@ -1048,7 +1093,7 @@ static void fuzz_node(struct fz *f)
 
 			for (i = 0; i < 256; i++)
 				buf[i] = r64(f);
-			do_ioctl(f, r64(f), buf, sizeof(buf));	/* any request at all */
+			do_ioctl(f, any_request(f), buf, sizeof(buf));
 		} else {
 			/* close with everything outstanding, and start over */
 			close(f->fd);
