@@ -690,7 +690,8 @@ static void random_mode(struct fz *f, struct drm_mode_modeinfo *m)
 	m->vsync_start = m->vdisplay + rn(f, 8);
 	m->vsync_end = m->vsync_start + rn(f, 8);
 	m->vtotal = m->vsync_end + rn(f, 8);
-	m->clock = pct(f, 80) ? (uint64_t)m->htotal * m->vtotal * (30 + rn(f, 120)) / 1000 :
+	m->clock = pct(f, 80) ?
+		   (uint64_t)m->htotal * m->vtotal * (30 + rn(f, 120)) / 1000 :
 		   any_u64(f);
 	m->vrefresh = rn(f, 240);
 	m->flags = pct(f, 90) ? 0 : any_u64(f);

@@ -47,20 +47,20 @@
 
 #define RAM_SIZE        (512 * MiB)
 #define PAGE            4096ULL
-#define VTD_TABLES      (4 * MiB)       /* the IOMMU's own tables: never mapped for DMA */
+#define VTD_TABLES      (4 * MiB)       /* the IOMMU's tables, not DMA-mapped */
 #define TABLE_BASE      (16 * MiB)      /* GPU page tables the fuzzer builds */
 #define TABLE_SIZE      (16 * MiB)
 #define RING_BASE       (32 * MiB)      /* rings, page lists, scanout buffers */
 #define RING_SIZE       (16 * MiB)
 #define DATA_BASE       (48 * MiB)      /* pages devices may write */
 #define DATA_SIZE       (16 * MiB)
-#define DATA_BLOCK      (64 * KiB)      /* the last page of each block is a canary */
+#define DATA_BLOCK      (64 * KiB)      /* its last page is a canary */
 #define CHECK_BASE      (96 * MiB)      /* known-good checks */
 #define CHECK_SIZE      (1 * MiB)
 #define IOMMU_HOLE      (104 * MiB)     /* RAM the IOMMU does not map: faults */
 #define IOMMU_HOLE_SIZE (2 * MiB)
 #define VRAM_SIZE       (16 * MiB)
-#define VRAM_CANARY     (1 * MiB)       /* top of VRAM, never given to the GPU */
+#define VRAM_CANARY     (1 * MiB)       /* top of VRAM, never given out */
 
 /*
  * Addresses nothing decodes (nor the low half alone: 3 GiB is in the PCI
@@ -139,7 +139,7 @@ typedef struct Fuzz {
     uint64_t stat[6];           /* device counters, summed per batch */
 } Fuzz;
 
-/* ---- parameters, seed, reproduction ------------------------------------ */
+/* ---- parameters, seed, reproduction ----------------------------------- */
 
 static uint64_t fuzz_seed;
 static double fuzz_seconds;     /* per target */
@@ -163,13 +163,14 @@ static void fuzz_abort_hook(void *opaque)
         fprintf(stderr, "# vprime-fuzz: FAILED on target %s, batch %" PRIu64
                 " (%s), after %" PRIu64 " inputs\n# reproduce: "
                 "VPRIME_FUZZ_SEED=0x%" PRIx64 " VPRIME_FUZZ_ITERS=%" PRIu64
-                " QTEST_QEMU_BINARY=... vprime-fuzz-test -p /x86_64/vprime-fuzz/%s\n",
+                " QTEST_QEMU_BINARY=... vprime-fuzz-test "
+                "-p /x86_64/vprime-fuzz/%s\n",
                 f->t->name, f->batch, f->closed ? "closed" : "open",
                 f->inputs, fuzz_seed, f->inputs, f->t->name);
     }
 }
 
-/* ---- random numbers ---------------------------------------------------- */
+/* ---- random numbers --------------------------------------------------- */
 
 static uint64_t splitmix(uint64_t *x)
 {
@@ -328,7 +329,7 @@ static uint32_t write_addr_lo(Fuzz *f)
     return write_addr(f);
 }
 
-/* ---- guest memory helpers ---------------------------------------------- */
+/* ---- guest memory helpers --------------------------------------------- */
 
 static uint64_t table_alloc(Fuzz *f)
 {
@@ -469,7 +470,7 @@ static uint32_t crc32_frame(const uint32_t *px, size_t n)
     return ~crc;
 }
 
-/* ---- device access ------------------------------------------------------ */
+/* ---- device access ---------------------------------------------------- */
 
 static uint32_t rd(Fuzz *f, Dev *d, uint32_t reg)
 {
@@ -541,7 +542,7 @@ static void msix_vector(Fuzz *f, Dev *d, int vec, uint64_t addr,
     qtest_writel(f->qts, e + PCI_MSIX_ENTRY_VECTOR_CTRL, ctrl);
 }
 
-/* ---- inputs for every device -------------------------------------------- */
+/* ---- inputs for every device ------------------------------------------ */
 
 /* Is reg (BAR 0) one that holds an address the device writes through? */
 static bool is_write_addr_reg(Dev *d, uint32_t reg)
@@ -587,7 +588,8 @@ static uint32_t any_reg(Fuzz *f, Dev *d)
         if (pct(f, 40)) {
             return VPRIME_REG_CTX_SELECT + rn(f, 12) * 4;
         }
-        return VPRIME_ENGINE_BASE(rn(f, 3)) + rn(f, VPRIME_ENG_REGS_SIZE / 4) * 4;
+        return VPRIME_ENGINE_BASE(rn(f, 3)) +
+               rn(f, VPRIME_ENG_REGS_SIZE / 4) * 4;
     }
 }
 
@@ -754,7 +756,7 @@ static void op_clock(Fuzz *f)
     qtest_clock_step(f->qts, steps[rn(f, ARRAY_SIZE(steps))] + rn(f, 1000));
 }
 
-/* ---- GPU: page tables, rings, commands ---------------------------------- */
+/* ---- GPU: page tables, rings, commands -------------------------------- */
 
 static uint64_t leaf_pte(Fuzz *f, Dev *d)
 {
@@ -893,7 +895,8 @@ static void gpu_setup_ctx(Fuzz *f, Dev *d)
         Map *mp = &d->maps[d->nmaps++];
 
         mp->ctx = ctx;
-        mp->va = windows[rn(f, ARRAY_SIZE(windows))] + rn(f, 64) * MiB * (m + 1);
+        mp->va = windows[rn(f, ARRAY_SIZE(windows))] +
+                 rn(f, 64) * MiB * (m + 1);
         mp->va &= VPRIME_GPU_VA_LIMIT - 1;
         mp->pages = 1 + rn(f, pct(f, 80) ? 16 : 64);
         gpu_map(f, d, ctx, mp->va, mp->pages);
@@ -1177,7 +1180,7 @@ static void op_gpu(Fuzz *f, Dev *d)
     }
 }
 
-/* ---- display: modes, planes, page lists ---------------------------------- */
+/* ---- display: modes, planes, page lists ------------------------------- */
 
 static void op_mode(Fuzz *f, Dev *d, int h)
 {
@@ -1403,7 +1406,7 @@ static void op_display(Fuzz *f, Dev *d)
     }
 }
 
-/* ---- one input ------------------------------------------------------------ */
+/* ---- one input -------------------------------------------------------- */
 
 static void fuzz_one(Fuzz *f)
 {
@@ -1430,7 +1433,7 @@ static void fuzz_one(Fuzz *f)
     f->inputs++;
 }
 
-/* ---- checks after a batch ------------------------------------------------- */
+/* ---- checks after a batch --------------------------------------------- */
 
 static void check_common(Fuzz *f, Dev *d)
 {
@@ -1723,7 +1726,7 @@ static void vtd_setup(Fuzz *f)
     g_assert(qtest_readl(f->qts, base + DMAR_GSTS_REG) & VTD_GSTS_TES);
 }
 
-/* ---- targets ---------------------------------------------------------------- */
+/* ---- targets ---------------------------------------------------------- */
 
 static const Target targets[] = {
     { "igpu", "-device vprime-igpu,id=d0,addr=04.0", false, 1 },
