@@ -58,6 +58,13 @@ struct fz {
 	int nh, nctx, nsync, nfb, nblob;
 	uint32_t objs[64], props[256];
 	int nobj, nprop;
+	/*
+	 * OUT_FENCE_PTR makes the kernel write an fd to the address given:
+	 * only this slot or an address nothing is mapped at, never a random
+	 * number that may land in this program's own memory.
+	 */
+	uint32_t out_fence_prop;
+	int64_t out_fence_slot;
 	int own_fds[POOL];	/* dma-bufs, sync_files, syncobj fds of this node */
 	int nown;
 
@@ -663,8 +670,12 @@ static uint32_t kms_type(struct fz *f)
 }
 
 /* A property value: an object, a fence fd, a small number, anything */
-static uint64_t prop_val(struct fz *f)
+static uint64_t prop_val(struct fz *f, uint32_t prop)
 {
+	if (prop && prop == f->out_fence_prop) {
+		f->out_fence_slot = -2;
+		return uptr(f, &f->out_fence_slot);
+	}
 	switch (rn(f, 6)) {
 	case 0:
 		return kms_obj(f);
@@ -677,6 +688,14 @@ static uint64_t prop_val(struct fz *f)
 	default:
 		return any_u64(f);
 	}
+}
+
+/* A sync_file the kernel wrote to the OUT_FENCE_PTR slot is ours to close */
+static void keep_out_fence(struct fz *f)
+{
+	if (f->out_fence_slot >= 0 && f->out_fence_slot < INT32_MAX)
+		keep_fd(f, (int)f->out_fence_slot);
+	f->out_fence_slot = -2;
 }
 
 static void random_mode(struct fz *f, struct drm_mode_modeinfo *m)
@@ -877,7 +896,7 @@ static void op_kms(struct fz *f)
 		};
 		struct drm_mode_obj_set_property s = {
 			.obj_id = kms_obj(f), .obj_type = kms_type(f),
-			.prop_id = pick(f, f->props, f->nprop), .value = prop_val(f),
+			.prop_id = pick(f, f->props, f->nprop),
 		};
 		struct drm_mode_get_property gp = {
 			.prop_id = pick(f, f->props, f->nprop),
@@ -885,9 +904,11 @@ static void op_kms(struct fz *f)
 			.count_values = rn(f, 8), .count_enum_blobs = rn(f, 4),
 		};
 
+		s.value = prop_val(f, s.prop_id);
 		do_ioctl(f, DRM_IOCTL_MODE_OBJ_GETPROPERTIES, &g, sizeof(g));
 		do_ioctl(f, DRM_IOCTL_MODE_GETPROPERTY, &gp, sizeof(gp));
 		do_ioctl(f, DRM_IOCTL_MODE_OBJ_SETPROPERTY, &s, sizeof(s));
+		keep_out_fence(f);
 		return;
 	}
 	case 11: {
@@ -921,7 +942,7 @@ static void op_kms(struct fz *f)
 			cnt[i] = pct(f, 95) ? 1 + rn(f, 4) : any_u64(f);
 			for (n = 0; n < (cnt[i] < 8 ? cnt[i] : 0) && k < 32; n++, k++) {
 				pids[k] = pick(f, f->props, f->nprop);
-				vals[k] = prop_val(f);
+				vals[k] = prop_val(f, pids[k]);
 			}
 		}
 		a.flags = pct(f, 85) ? (rn(f, 2) ? DRM_MODE_ATOMIC_TEST_ONLY : 0) |
@@ -936,6 +957,7 @@ static void op_kms(struct fz *f)
 		a.prop_values_ptr = uptr(f, vals);
 		a.user_data = r64(f);
 		do_ioctl(f, mangle(f, DRM_IOCTL_MODE_ATOMIC), &a, sizeof(a));
+		keep_out_fence(f);
 		return;
 	}
 	case 14: {	/* vblank waits that never block for long */
@@ -1031,6 +1053,8 @@ static void learn_kms(struct fz *f)
 	int i;
 
 	f->nobj = f->nprop = 0;
+	f->out_fence_prop = 0;
+	f->out_fence_slot = -2;
 	drmSetClientCap(f->fd, DRM_CLIENT_CAP_UNIVERSAL_PLANES, 1);
 	drmSetClientCap(f->fd, DRM_CLIENT_CAP_ATOMIC, 1);
 	res = drmModeGetResources(f->fd);
@@ -1056,8 +1080,15 @@ static void learn_kms(struct fz *f)
 
 		if (!p)
 			continue;
-		for (j = 0; j < p->count_props && f->nprop < 256; j++)
+		for (j = 0; j < p->count_props && f->nprop < 256; j++) {
+			drmModePropertyRes *pr = drmModeGetProperty(f->fd,
+								    p->props[j]);
+
+			if (pr && !strcmp(pr->name, "OUT_FENCE_PTR"))
+				f->out_fence_prop = p->props[j];
+			drmModeFreeProperty(pr);
 			f->props[f->nprop++] = p->props[j];
+		}
 		drmModeFreeObjectProperties(p);
 	}
 }
@@ -1146,7 +1177,23 @@ static int gpu_works(struct ctx *c, int kind)
 	memset(bo.map, 0, PAGE);
 	cmd = fill(bo.va, 64, 16, 4, VPRIME_FMT_XRGB8888, 0x00abcdef);
 	bos[0] = &bo;
-	ret = run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 1);
+	{
+		struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER,
+					 .in_fd = -1, .out_fd = true };
+		struct pollfd pfd = { .events = POLLIN };
+		int sfd = -1;
+
+		ret = submit(fd, ctx_id, &cmd, 1, bos, 1, &o, &sfd);
+		pfd.fd = sfd;
+		if (!ret && poll(&pfd, 1, 10000) != 1)
+			ret = -ETIME;
+		if (!ret && sync_file_status(sfd) != 1) {
+			diag("the job's fence: status %d", sync_file_status(sfd));
+			ret = -EIO;
+		}
+		if (sfd >= 0)
+			close(sfd);
+	}
 	for (i = 0; !ret && i < 16 * 4; i++)
 		if (((uint32_t *)bo.map)[(i / 16) * 16 + i % 16] != 0x00abcdef)
 			ret = -EBADMSG;
