@@ -13,7 +13,8 @@
 want_stamp=$( { echo "$QEMU_ORIG_SHA256"; cat "$VPRIME_SRC"/qemu-patches/*.patch; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$QEMU_SRCDIR/.vprime-stamp" 2>/dev/null)" != "$want_stamp" ]; then
     log "unpacking $QEMU_ORIG and applying qemu-patches/"
-    rm -rf "$QEMU_SRCDIR" "$QEMU_SRCDIR.tmp" "$QEMU_BLDDIR"
+    rm -rf "$QEMU_SRCDIR" "$QEMU_SRCDIR.tmp" "$QEMU_BLDDIR" \
+           "$VPRIME_BUILD/qemu-build" "$VPRIME_BUILD/qemu-build-asan"
     mkdir -p "$QEMU_SRCDIR.tmp"
     tar -xf "$DL/$QEMU_ORIG" -C "$QEMU_SRCDIR.tmp" --strip-components=1
     for p in "$VPRIME_SRC"/qemu-patches/*.patch; do
@@ -42,6 +43,8 @@ for f in "$VPRIME_SRC"/tests/qtest/*.c; do
 done
 
 # --- configure ---------------------------------------------------------------
+# logs: qemu-{configure,build}.log, or qemu-asan-*.log for qemu-build-asan
+LOGBASE=$VPRIME_BUILD/$(basename "$QEMU_BLDDIR" | sed 's/^qemu-build/qemu/')
 CONFIGURE_ARGS=(
     --target-list=x86_64-softmmu
     --python="$PYTHON"
@@ -63,10 +66,10 @@ if [ ! -f "$QEMU_BLDDIR/build.ninja" ] ||
     rm -rf "$QEMU_BLDDIR"
     mkdir -p "$QEMU_BLDDIR"
     (cd "$QEMU_BLDDIR" && "$QEMU_SRCDIR/configure" "${CONFIGURE_ARGS[@]}") \
-        > "$VPRIME_BUILD/qemu-configure.log" 2>&1 ||
-        { tail -30 "$VPRIME_BUILD/qemu-configure.log" >&2
+        > "$LOGBASE-configure.log" 2>&1 ||
+        { tail -30 "$LOGBASE-configure.log" >&2
           rm -f "$QEMU_BLDDIR/build.ninja"
-          die "QEMU configure failed (log: $VPRIME_BUILD/qemu-configure.log)"; }
+          die "QEMU configure failed (log: $LOGBASE-configure.log)"; }
     echo "$want_cfg" > "$QEMU_BLDDIR/.vprime-configure"
 fi
 
@@ -74,7 +77,8 @@ fi
 log "building QEMU (x86_64-softmmu) and the vprime qtests"
 ninja -C "$QEMU_BLDDIR" qemu-system-x86_64 tests/qtest/vprime-test \
     tests/qtest/vprime-gpu-test tests/qtest/vprime-display-test \
-    > "$VPRIME_BUILD/qemu-build.log" 2>&1 ||
-    { grep -E 'error|Error|FAILED' "$VPRIME_BUILD/qemu-build.log" | head -40 >&2
-      die "QEMU build failed (log: $VPRIME_BUILD/qemu-build.log)"; }
+    tests/qtest/vprime-fuzz-test \
+    > "$LOGBASE-build.log" 2>&1 ||
+    { grep -E 'error|Error|FAILED' "$LOGBASE-build.log" | head -40 >&2
+      die "QEMU build failed (log: $LOGBASE-build.log)"; }
 log "QEMU ready: $QEMU_BIN"

@@ -15,7 +15,8 @@ DL=$VPRIME_BUILD/dl                 # verified downloads (.deb, .dsc, tarballs)
 APTDIR=$VPRIME_BUILD/apt            # private apt configuration and lists
 KDIR_ROOT=$VPRIME_BUILD/kernel      # unpacked guest kernel packages
 QEMU_SRCDIR=$VPRIME_BUILD/qemu-src  # unpacked + patched QEMU source
-QEMU_BLDDIR=$VPRIME_BUILD/qemu-build
+# VPRIME_QEMU_BUILD: another build of the same source (the ASan/UBSan one)
+QEMU_BLDDIR=${VPRIME_QEMU_BUILD:-$VPRIME_BUILD/qemu-build}
 QEMU_BIN=$QEMU_BLDDIR/qemu-system-x86_64
 MOD_BLDDIR=$VPRIME_BUILD/guest-driver
 IMG_DIR=$VPRIME_BUILD/image

@@ -14,6 +14,7 @@ MAIN_PKGS=(
     dwarves libelf-dev busybox-static seabios
     libdrm-dev libgtk-3-dev libfdt-dev libdrm-tests drm-info
     libvirt-daemon-system libvirt-clients
+    libasan8 libubsan1
 )
 # name:minimum-version, installed with -t bookworm-backports
 BPO_PKGS=(meson:1.5 python3-pycotap:0 qemu-system-data:1:10.0)

@@ -120,6 +120,9 @@ int test_kms_check_refusals(struct ctx *c);
 int test_gpu_import_display(struct ctx *c);
 int cmd_bench_kms(struct ctx *c);
 
+/* Random ioctls on every vprime node: ioctl-fuzz.c */
+int test_ioctl_fuzz(struct ctx *c);
+
 /* Optimus and multi-GPU scenarios: scenario.c */
 int test_scenario_optimus(struct ctx *c);
 int test_scenario_igpu(struct ctx *c);

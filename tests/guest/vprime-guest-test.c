@@ -1617,6 +1617,7 @@ static const struct {
 	KMS_TESTS
 	FAULT_TESTS
 	UNPLUG_TESTS
+	{ "ioctl-fuzz", test_ioctl_fuzz },
 	{ "show", cmd_show },
 	{ "bench-submit", cmd_bench_submit },
 };
