@@ -586,9 +586,12 @@ static void op_generic(struct fz *f)
 		uint32_t h[4];
 		uint64_t pts[4];
 		struct drm_syncobj_timeline_array a = { 0 };
-		static const unsigned long reqs[] = {
-			DRM_IOCTL_SYNCOBJ_RESET, DRM_IOCTL_SYNCOBJ_SIGNAL,
+		struct drm_syncobj_array b = { 0 };
+		static const unsigned long treqs[] = {
 			DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, DRM_IOCTL_SYNCOBJ_QUERY,
+		};
+		static const unsigned long breqs[] = {
+			DRM_IOCTL_SYNCOBJ_RESET, DRM_IOCTL_SYNCOBJ_SIGNAL,
 		};
 		int i;
 
@@ -596,11 +599,23 @@ static void op_generic(struct fz *f)
 			h[i] = pick(f, f->syncobjs, f->nsync);
 			pts[i] = pct(f, 70) ? 1 + rn(f, 4) : any_u64(f);
 		}
-		a.handles = uptr(f, h);
-		a.points = uptr(f, pts);
-		a.count_handles = syncobj_count(f);
-		a.flags = pct(f, 90) ? 0 : any_u64(f);
-		do_ioctl(f, mangle(f, reqs[rn(f, 4)]), &a, sizeof(a));
+		/*
+		 * Each request with its own struct: RESET and SIGNAL read a
+		 * drm_syncobj_array, whose count would otherwise be the low
+		 * half of the points pointer (the core's allocation WARN).
+		 */
+		if (pct(f, 50)) {
+			a.handles = uptr(f, h);
+			a.points = uptr(f, pts);
+			a.count_handles = syncobj_count(f);
+			a.flags = pct(f, 90) ? 0 : any_u64(f);
+			do_ioctl(f, mangle(f, treqs[rn(f, 2)]), &a, sizeof(a));
+		} else {
+			b.handles = uptr(f, h);
+			b.count_handles = syncobj_count(f);
+			b.pad = pct(f, 90) ? 0 : any_u64(f);
+			do_ioctl(f, mangle(f, breqs[rn(f, 2)]), &b, sizeof(b));
+		}
 		return;
 	}
 	case 11: {
