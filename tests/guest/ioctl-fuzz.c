@@ -600,7 +600,20 @@ static void op_generic(struct fz *f)
 		a.points = uptr(f, pts);
 		a.count_handles = syncobj_count(f);
 		a.flags = pct(f, 90) ? 0 : any_u64(f);
-		do_ioctl(f, mangle(f, reqs[rn(f, 4)]), &a, sizeof(a));
+		i = rn(f, 4);
+		if (reqs[i] == DRM_IOCTL_SYNCOBJ_RESET ||
+		    reqs[i] == DRM_IOCTL_SYNCOBJ_SIGNAL) {
+			/* the binary ones take the shorter struct */
+			struct drm_syncobj_array b = {
+				.handles = a.handles,
+				.count_handles = a.count_handles,
+				.pad = pct(f, 95) ? 0 : any_u64(f),
+			};
+
+			do_ioctl(f, mangle(f, reqs[i]), &b, sizeof(b));
+		} else {
+			do_ioctl(f, mangle(f, reqs[i]), &a, sizeof(a));
+		}
 		return;
 	}
 	case 11: {
