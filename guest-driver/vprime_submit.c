@@ -286,6 +286,17 @@ int vprime_ioctl_submit(struct drm_device *drm, void *data,
 		ret = -EFAULT;
 		goto err_free;
 	}
+	/*
+	 * FENCE writes the engine's fence writeback, the seqno every job's
+	 * fence is signalled from: only the driver emits it.  From userspace
+	 * it would signal other jobs' fences before their work is done.
+	 */
+	for (i = 0; i < args->num_cmds; i++) {
+		if (job->cmds[i].opcode == VPRIME_OP_FENCE) {
+			ret = -EINVAL;
+			goto err_free;
+		}
+	}
 	for (i = 0; i < args->num_bos; i++) {
 		job->bos[i] = drm_gem_object_lookup(file, handles[i]);
 		if (!job->bos[i]) {
