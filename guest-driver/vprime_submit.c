@@ -21,12 +21,12 @@ static void vprime_ctx_release(struct kref *kref)
 	unsigned long key, flags;
 	int idx;
 
+	spin_lock_irqsave(&gpu->ctx_lock, flags);
 	if (drm_dev_enter(&gpu->drm, &idx)) {
 		vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_SELECT, ctx->hw_id);
 		vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_CONTROL, 0);
 		drm_dev_exit(idx);
 	}
-	spin_lock_irqsave(&gpu->ctx_lock, flags);
 	gpu->ctx_by_id[ctx->hw_id] = NULL;
 	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
 	ida_free(&gpu->ctx_ida, ctx->hw_id);
@@ -85,13 +85,13 @@ struct vprime_ctx *vprime_ctx_create(struct vprime_gpu *gpu)
 
 	spin_lock_irqsave(&gpu->ctx_lock, flags);
 	gpu->ctx_by_id[ctx->hw_id] = ctx;
-	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
 	vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_SELECT, ctx->hw_id);
 	vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_PT_LO,
 			lower_32_bits(ctx->root->dma));
 	vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_PT_HI,
 			upper_32_bits(ctx->root->dma));
 	vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_CONTROL, VPRIME_CTX_ENABLE);
+	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
 	return ctx;
 
 err_entities:
