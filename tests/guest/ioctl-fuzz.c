@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/sync_file.h>
@@ -1170,6 +1171,30 @@ static void print_counts(const char *path, struct fz *f, double secs)
 
 /* ---- afterwards: the devices still work ---- */
 
+/* The GPU driver's view, when a check fails */
+static void dump_debugfs(int fd)
+{
+	static const char *const files[] = { "engines", "contexts" };
+	char path[PATH_MAX], buf[4096], *line, *save;
+	struct stat st;
+	size_t i;
+
+	if (fstat(fd, &st))
+		return;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		/* render minors are 128 up; debugfs is by primary minor */
+		snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%u/%s",
+			 minor(st.st_rdev) >= 128 ? minor(st.st_rdev) - 128 :
+			 minor(st.st_rdev), files[i]);
+		if (read_file(path, buf, sizeof(buf)) <= 0)
+			continue;
+		diag("%s:", path);
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			diag("  %s", line);
+	}
+}
+
 static int gpu_works(struct ctx *c, int kind)
 {
 	int fd = gpu_open(c, kind);
@@ -1202,6 +1227,7 @@ static int gpu_works(struct ctx *c, int kind)
 			ret = -ETIME;
 		if (!ret && sync_file_status(sfd) != 1) {
 			diag("the job's fence: status %d", sync_file_status(sfd));
+			dump_debugfs(fd);
 			ret = -EIO;
 		}
 		if (sfd >= 0)
@@ -1221,9 +1247,14 @@ static int display_works(struct ctx *c)
 	struct kms k;
 	struct fb fb[2];
 	struct head *hd = NULL;
-	int i, ret = 0;
+	int i, ret, saved;
 
-	if (kms_open(c, &k))
+	/* kms_open() fails if anything failed before: judge only this */
+	saved = failures;
+	failures = 0;
+	ret = kms_open(c, &k);
+	failures += saved;
+	if (ret)
 		return -ENODEV;
 	for (i = 0; i < k.nheads; i++)
 		if (k.heads[i].connected) {
