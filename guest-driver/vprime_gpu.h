@@ -160,7 +160,12 @@ struct vprime_gpu {
 	struct vprime_hw hw;
 	struct vprime_engine engine[VPRIME_GPU_ENGINES];
 
-	/* hardware context ids; ctx_by_id[] is read from the fault IRQ */
+	/*
+	 * hardware context ids; ctx_by_id[] is read from the fault IRQ.
+	 * ctx_lock protects ctx_by_id[] and makes each CTX_SELECT + CTX_*
+	 * register sequence one step (a context is released from the
+	 * scheduler's free_job worker while another may be created).
+	 */
 	struct ida ctx_ida;
 	spinlock_t ctx_lock;
 	struct vprime_ctx *ctx_by_id[VPRIME_GPU_MAX_CONTEXTS];

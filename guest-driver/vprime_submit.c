@@ -21,12 +21,12 @@ static void vprime_ctx_release(struct kref *kref)
 	unsigned long key, flags;
 	int idx;
 
+	spin_lock_irqsave(&gpu->ctx_lock, flags);
 	if (drm_dev_enter(&gpu->drm, &idx)) {
 		vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_SELECT, ctx->hw_id);
 		vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_CONTROL, 0);
 		drm_dev_exit(idx);
 	}
-	spin_lock_irqsave(&gpu->ctx_lock, flags);
 	gpu->ctx_by_id[ctx->hw_id] = NULL;
 	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
 	ida_free(&gpu->ctx_ida, ctx->hw_id);
@@ -86,14 +86,14 @@ struct vprime_ctx *vprime_ctx_create(struct vprime_gpu *gpu)
 
 	spin_lock_irqsave(&gpu->ctx_lock, flags);
 	gpu->ctx_by_id[ctx->hw_id] = ctx;
-	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
-	atomic_inc(&vprime_live.ctxs);
 	vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_SELECT, ctx->hw_id);
 	vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_PT_LO,
 			lower_32_bits(ctx->root->dma));
 	vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_PT_HI,
 			upper_32_bits(ctx->root->dma));
 	vprime_hw_write(&gpu->hw, VPRIME_REG_CTX_CONTROL, VPRIME_CTX_ENABLE);
+	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
+	atomic_inc(&vprime_live.ctxs);
 	return ctx;
 
 err_entities:
@@ -288,6 +288,17 @@ int vprime_ioctl_submit(struct drm_device *drm, void *data,
 			   args->num_bos * sizeof(*handles))) {
 		ret = -EFAULT;
 		goto err_free;
+	}
+	/*
+	 * FENCE writes the engine's fence writeback, the seqno every job's
+	 * fence is signalled from: only the driver emits it.  From userspace
+	 * it would signal other jobs' fences before their work is done.
+	 */
+	for (i = 0; i < args->num_cmds; i++) {
+		if (job->cmds[i].opcode == VPRIME_OP_FENCE) {
+			ret = -EINVAL;
+			goto err_free;
+		}
 	}
 	for (i = 0; i < args->num_bos; i++) {
 		job->bos[i] = drm_gem_object_lookup(file, handles[i]);

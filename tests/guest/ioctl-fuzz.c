@@ -27,6 +27,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/sync_file.h>
@@ -586,12 +587,9 @@ static void op_generic(struct fz *f)
 		uint32_t h[4];
 		uint64_t pts[4];
 		struct drm_syncobj_timeline_array a = { 0 };
-		struct drm_syncobj_array b = { 0 };
-		static const unsigned long treqs[] = {
-			DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, DRM_IOCTL_SYNCOBJ_QUERY,
-		};
-		static const unsigned long breqs[] = {
+		static const unsigned long reqs[] = {
 			DRM_IOCTL_SYNCOBJ_RESET, DRM_IOCTL_SYNCOBJ_SIGNAL,
+			DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, DRM_IOCTL_SYNCOBJ_QUERY,
 		};
 		int i;
 
@@ -599,22 +597,23 @@ static void op_generic(struct fz *f)
 			h[i] = pick(f, f->syncobjs, f->nsync);
 			pts[i] = pct(f, 70) ? 1 + rn(f, 4) : any_u64(f);
 		}
-		/*
-		 * Each request with its own struct: RESET and SIGNAL read a
-		 * drm_syncobj_array, whose count would otherwise be the low
-		 * half of the points pointer (the core's allocation WARN).
-		 */
-		if (pct(f, 50)) {
-			a.handles = uptr(f, h);
-			a.points = uptr(f, pts);
-			a.count_handles = syncobj_count(f);
-			a.flags = pct(f, 90) ? 0 : any_u64(f);
-			do_ioctl(f, mangle(f, treqs[rn(f, 2)]), &a, sizeof(a));
+		a.handles = uptr(f, h);
+		a.points = uptr(f, pts);
+		a.count_handles = syncobj_count(f);
+		a.flags = pct(f, 90) ? 0 : any_u64(f);
+		i = rn(f, 4);
+		if (reqs[i] == DRM_IOCTL_SYNCOBJ_RESET ||
+		    reqs[i] == DRM_IOCTL_SYNCOBJ_SIGNAL) {
+			/* the binary ones take the shorter struct */
+			struct drm_syncobj_array b = {
+				.handles = a.handles,
+				.count_handles = a.count_handles,
+				.pad = pct(f, 95) ? 0 : any_u64(f),
+			};
+
+			do_ioctl(f, mangle(f, reqs[i]), &b, sizeof(b));
 		} else {
-			b.handles = uptr(f, h);
-			b.count_handles = syncobj_count(f);
-			b.pad = pct(f, 90) ? 0 : any_u64(f);
-			do_ioctl(f, mangle(f, breqs[rn(f, 2)]), &b, sizeof(b));
+			do_ioctl(f, mangle(f, reqs[i]), &a, sizeof(a));
 		}
 		return;
 	}
@@ -1172,6 +1171,30 @@ static void print_counts(const char *path, struct fz *f, double secs)
 
 /* ---- afterwards: the devices still work ---- */
 
+/* The GPU driver's view, when a check fails */
+static void dump_debugfs(int fd)
+{
+	static const char *const files[] = { "engines", "contexts" };
+	char path[PATH_MAX], buf[4096], *line, *save;
+	struct stat st;
+	size_t i;
+
+	if (fstat(fd, &st))
+		return;
+	for (i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		/* render minors are 128 up; debugfs is by primary minor */
+		snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%u/%s",
+			 minor(st.st_rdev) >= 128 ? minor(st.st_rdev) - 128 :
+			 minor(st.st_rdev), files[i]);
+		if (read_file(path, buf, sizeof(buf)) <= 0)
+			continue;
+		diag("%s:", path);
+		for (line = strtok_r(buf, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save))
+			diag("  %s", line);
+	}
+}
+
 static int gpu_works(struct ctx *c, int kind)
 {
 	int fd = gpu_open(c, kind);
@@ -1204,6 +1227,7 @@ static int gpu_works(struct ctx *c, int kind)
 			ret = -ETIME;
 		if (!ret && sync_file_status(sfd) != 1) {
 			diag("the job's fence: status %d", sync_file_status(sfd));
+			dump_debugfs(fd);
 			ret = -EIO;
 		}
 		if (sfd >= 0)
@@ -1223,9 +1247,14 @@ static int display_works(struct ctx *c)
 	struct kms k;
 	struct fb fb[2];
 	struct head *hd = NULL;
-	int i, ret = 0;
+	int i, ret, saved;
 
-	if (kms_open(c, &k))
+	/* kms_open() fails if anything failed before: judge only this */
+	saved = failures;
+	failures = 0;
+	ret = kms_open(c, &k);
+	failures += saved;
+	if (ret)
 		return -ENODEV;
 	for (i = 0; i < k.nheads; i++)
 		if (k.heads[i].connected) {

@@ -1476,6 +1476,14 @@ static int test_gpu_ioctl_validation(struct ctx *c)
 	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, EINVAL, "submit no commands");
 	s = SUBMIT_BASE; s.num_cmds = VPRIME_SUBMIT_MAX_CMDS + 1;
 	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, EINVAL, "submit too many");
+	{
+		/* the engine's fence writeback is the driver's */
+		struct vprime_cmd fc[2] = { { .opcode = VPRIME_OP_NOP },
+			{ .opcode = VPRIME_OP_FENCE, .fence.value = ~0ULL } };
+
+		s = SUBMIT_BASE; s.cmds = (uintptr_t)fc; s.num_cmds = 2;
+		EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, EINVAL, "submit a FENCE");
+	}
 	s = SUBMIT_BASE; s.ctx_id = 9999;
 	EXPECT(DRM_IOCTL_VPRIME_SUBMIT, &s, ENOENT, "submit bad ctx");
 	s = SUBMIT_BASE; s.cmds = 8;

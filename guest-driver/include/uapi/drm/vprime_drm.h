@@ -108,7 +108,8 @@ struct drm_vprime_ctx_destroy {
 /**
  * struct drm_vprime_submit - run commands on an engine
  * @cmds: in, pointer to @num_cmds struct vprime_cmd (hw/vprime_regs.h);
- *	their ctx field is overwritten with the context's hardware index
+ *	their ctx field is overwritten with the context's hardware index;
+ *	VPRIME_OP_FENCE is the driver's (it ends every job) and gets -EINVAL
  * @bo_handles: in, pointer to @num_bos __u32 GEM handles the commands use;
  *	each is mapped into the context; implicit sync through their
  *	reservation objects (all as writers)
