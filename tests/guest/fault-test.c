@@ -191,6 +191,31 @@ static int submit_fd(int fd, uint32_t ctx_id, uint32_t engine,
 	return ret ? ret : sfd;
 }
 
+/* A GPU file, a context and a 4 KiB BO: what each GPU fault test starts from */
+static void gpu_job_open(struct ctx *c, int kind, int *fd, uint32_t *ctx_id,
+			 struct bo *a)
+{
+	*fd = gpu_open(c, kind);
+	*ctx_id = ctx_new(*fd);
+	CHECK(*fd >= 0 && *ctx_id && !bo_new(*fd, 4096, a), "open/ctx/bo");
+}
+
+/* The fault tests' job: the BO's first 16 pixels set to @color */
+static struct vprime_cmd pixel_fill(const struct bo *bo, uint32_t color)
+{
+	return fill(bo->va, 4096, 16, 1, VPRIME_FMT_XRGB8888, color);
+}
+
+/* pixel_fill() of @bo on @engine; returns its out-fence or -errno */
+static int submit_fill(int fd, uint32_t ctx_id, uint32_t engine,
+		       const struct bo *bo, uint32_t color)
+{
+	struct vprime_cmd cmd = pixel_fill(bo, color);
+	const struct bo *bos[1] = { bo };
+
+	return submit_fd(fd, ctx_id, engine, &cmd, bos, 1);
+}
+
 static void ctx_free(int fd, uint32_t ctx_id)
 {
 	struct drm_vprime_ctx_destroy d = { .ctx_id = ctx_id };
@@ -225,8 +250,7 @@ static void check_recovered(int fd, uint32_t banned_ctx, uint32_t engine,
 			    struct bo *bo, uint32_t color)
 {
 	const struct bo *bos[1] = { bo };
-	struct vprime_cmd cmd = fill(bo->va, 4096, 16, 1, VPRIME_FMT_XRGB8888,
-				     color);
+	struct vprime_cmd cmd = pixel_fill(bo, color);
 	uint32_t ctx2 = ctx_new(fd);
 
 	if (banned_ctx)
@@ -248,20 +272,15 @@ int test_fault_hang(struct ctx *c)
 	long long resets;
 	uint64_t inj;
 	struct bo a;
-	const struct bo *ab[1] = { &a };
-	struct vprime_cmd cmd;
 
 	NEED_FAULT_GPU(c, kind, id);
-	fd = gpu_open(c, kind);
-	ctx_id = ctx_new(fd);
-	CHECK(fd >= 0 && ctx_id && !bo_new(fd, 4096, &a), "open/ctx/bo");
+	gpu_job_open(c, kind, &fd, &ctx_id, &a);
 	resets = engine_stat(c, kind, "render", "timeout resets");
 	ret = host_fault(id, "hang:engine=render");
 	NEED_HOST(ret);
 	CHECK(!ret, "arming the fault");
 
-	cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x11);
-	sfd = submit_fd(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, ab, 1);
+	sfd = submit_fill(fd, ctx_id, VPRIME_ENGINE_RENDER, &a, 0x11);
 	CHECK(sfd >= 0, "submit: %d", sfd);
 	st = wait_sync_file(sfd, FENCE_WAIT_MS);
 	CHECK(st == -ETIMEDOUT, "hung job's fence: status %d, want -ETIMEDOUT", st);
@@ -293,17 +312,14 @@ int test_fault_lost_irq(struct ctx *c)
 	struct vprime_cmd cmd;
 
 	NEED_FAULT_GPU(c, kind, id);
-	fd = gpu_open(c, kind);
-	ctx_id = ctx_new(fd);
-	CHECK(fd >= 0 && ctx_id && !bo_new(fd, 4096, &a), "open/ctx/bo");
+	gpu_job_open(c, kind, &fd, &ctx_id, &a);
 	lost = engine_stat(c, kind, "copy", "lost interrupts");
 	resets = engine_stat(c, kind, "copy", "timeout resets");
 	ret = host_fault(id, "lost-irq:engine=copy");
 	NEED_HOST(ret);
 	CHECK(!ret, "arming the fault");
 
-	cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x21);
-	sfd = submit_fd(fd, ctx_id, VPRIME_ENGINE_COPY, &cmd, ab, 1);
+	sfd = submit_fill(fd, ctx_id, VPRIME_ENGINE_COPY, &a, 0x21);
 	CHECK(sfd >= 0, "submit: %d", sfd);
 	st = wait_sync_file(sfd, FENCE_WAIT_MS);
 	CHECK(st == 1, "fence after a lost interrupt: status %d, want signalled", st);
@@ -316,7 +332,7 @@ int test_fault_lost_irq(struct ctx *c)
 	diag("lost interrupt noticed by the timeout, fence signalled without error");
 	/* not banned: the same context works on */
 	check_recovered(fd, 0, VPRIME_ENGINE_COPY, &a, 0x22);
-	cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x23);
+	cmd = pixel_fill(&a, 0x23);
 	CHECK(!run(fd, ctx_id, VPRIME_ENGINE_COPY, &cmd, 1, ab, 1),
 	      "the context was banned for a lost interrupt");
 	CHECK(host_u64(id, "stat-injected-lost-irq") == 1,
@@ -336,21 +352,16 @@ int test_fault_late_irq(struct ctx *c)
 	long long lost;
 	bool early = false;
 	struct bo a;
-	const struct bo *ab[1] = { &a };
-	struct vprime_cmd cmd;
 
 	NEED_FAULT_GPU(c, kind, id);
-	fd = gpu_open(c, kind);
-	ctx_id = ctx_new(fd);
-	CHECK(fd >= 0 && ctx_id && !bo_new(fd, 4096, &a), "open/ctx/bo");
+	gpu_job_open(c, kind, &fd, &ctx_id, &a);
 	lost = engine_stat(c, kind, "render", "lost interrupts");
 	/* half a second late: well inside the 2 s job timeout */
 	ret = host_fault(id, "late-irq:engine=render,delay-ns=500000000");
 	NEED_HOST(ret);
 	CHECK(!ret, "arming the fault");
 
-	cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x31);
-	sfd = submit_fd(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, ab, 1);
+	sfd = submit_fill(fd, ctx_id, VPRIME_ENGINE_RENDER, &a, 0x31);
 	CHECK(sfd >= 0, "submit: %d", sfd);
 	for (i = 0; i < FENCE_WAIT_MS && st == 0; i++) {
 		long long emitted = engine_stat(c, kind, "render", "emitted");
@@ -390,11 +401,9 @@ int test_fault_dma_error(struct ctx *c)
 	struct vprime_cmd cmd;
 
 	NEED_FAULT_GPU(c, kind, id);
-	fd = gpu_open(c, kind);
-	ctx_id = ctx_new(fd);
-	CHECK(fd >= 0 && ctx_id && !bo_new(fd, 4096, &a), "open/ctx/bo");
+	gpu_job_open(c, kind, &fd, &ctx_id, &a);
 	/* where the device DMAs the BO: it says so itself */
-	cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x41);
+	cmd = pixel_fill(&a, 0x41);
 	CHECK(!run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, ab, 1), "first fill");
 	ret = host_get(id, "render-last-write-pages", pages, sizeof(pages));
 	NEED_HOST(ret);
@@ -404,8 +413,7 @@ int test_fault_dma_error(struct ctx *c)
 	halts = engine_stat(c, kind, "render", "halts");
 	CHECK(!host_fault(id, script), "arming the fault");
 
-	cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x42);
-	sfd = submit_fd(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, ab, 1);
+	sfd = submit_fill(fd, ctx_id, VPRIME_ENGINE_RENDER, &a, 0x42);
 	CHECK(sfd >= 0, "submit: %d", sfd);
 	st = wait_sync_file(sfd, FENCE_WAIT_MS);
 	CHECK(st == -EIO, "DMA error job's fence: status %d, want -EIO", st);
@@ -435,21 +443,16 @@ int test_fault_slow_fence(struct ctx *c)
 	uint64_t ts[SLOW_JOBS], n;
 	uint32_t ctx_id;
 	struct bo a;
-	const struct bo *ab[1] = { &a };
-	struct vprime_cmd cmd;
 
 	NEED_FAULT_GPU(c, kind, id);
-	fd = gpu_open(c, kind);
-	ctx_id = ctx_new(fd);
-	CHECK(fd >= 0 && ctx_id && !bo_new(fd, 4096, &a), "open/ctx/bo");
+	gpu_job_open(c, kind, &fd, &ctx_id, &a);
 	ret = host_fault(id, "slow-fence:count=0,delay-ns=2000000,jitter-ns=20000000");
 	NEED_HOST(ret);
 	CHECK(!ret, "arming the fault");
 	/* one BO written by every job: implicit sync orders them across engines */
 	for (i = 0; i < SLOW_JOBS; i++) {
-		cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x100 + i);
-		sfd[i] = submit_fd(fd, ctx_id, i % 3 ? VPRIME_ENGINE_RENDER :
-					       VPRIME_ENGINE_COPY, &cmd, ab, 1);
+		sfd[i] = submit_fill(fd, ctx_id, i % 3 ? VPRIME_ENGINE_RENDER :
+				     VPRIME_ENGINE_COPY, &a, 0x100 + i);
 		CHECK(sfd[i] >= 0, "submit %d: %d", i, sfd[i]);
 	}
 	for (i = 0; i < SLOW_JOBS; i++) {
@@ -512,7 +515,7 @@ int test_fault_vram_retire(struct ctx *c)
 
 	CHECK(!bo_new_flags(fd, 8 << 20, VPRIME_GEM_VRAM, &small),
 	      "an 8 MiB VRAM BO below the retired range");
-	cmd = fill(small.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x51);
+	cmd = pixel_fill(&small, 0x51);
 	CHECK(!run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, sb, 1) &&
 	      *(volatile uint32_t *)small.map == 0x51,
 	      "a job on the VRAM BO below the retired range");

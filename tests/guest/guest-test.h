@@ -105,6 +105,8 @@ int run(int fd, uint32_t ctx_id, uint32_t engine, struct vprime_cmd *cmds,
 int sync_file_status(int sfd);
 struct vprime_cmd fill(uint64_t va, uint32_t pitch, uint32_t w, uint32_t h,
 		       uint32_t fmt, uint32_t color);
+struct vprime_cmd pattern(uint64_t va, uint32_t pitch, uint32_t w, uint32_t h,
+			  uint32_t frame, uint32_t tag);
 
 /* Display (KMS) tests: kms-test.c */
 int test_kms_modeset(struct ctx *c);

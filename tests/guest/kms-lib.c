@@ -572,6 +572,22 @@ int head_enable(struct kms *k, struct head *hd, const struct fb *f,
 	return ret;
 }
 
+/*
+ * Point the head's primary plane at f, no mode change, with atomic commit
+ * @flags (0: blocking; NONBLOCK | PAGE_FLIP_EVENT for a flip); 0 or -errno.
+ */
+int flip_to(struct kms *k, struct head *hd, const struct fb *f, uint32_t flags)
+{
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	int ret;
+
+	plane_props(req, k, hd->plane[VPRIME_PLANE_PRIMARY], hd->crtc, f, 0, 0,
+		    0, 0, f->width, f->height);
+	ret = drmModeAtomicCommit(k->fd, req, flags, NULL) ? -errno : 0;
+	drmModeAtomicFree(req);
+	return ret;
+}
+
 void kms_disable_all(struct kms *k)
 {
 	int i;
@@ -703,6 +719,20 @@ int crc_current(struct kms *k, struct head *hd, uint32_t *crc)
 	}
 	*crc = crcs[n - 1];
 	return 0;
+}
+
+/* Check the head's current device CRC against the one the CPU computed */
+void expect_crc(struct kms *k, struct head *hd, uint32_t want,
+		const char *what)
+{
+	uint32_t got = 0;
+
+	if (crc_current(k, hd, &got))
+		return;
+	CHECK(got == want, "%s: head %d CRC 0x%08x, CPU computed 0x%08x", what,
+	      hd->index, got, want);
+	if (got == want)
+		diag("%s: head %d CRC 0x%08x matches", what, hd->index, got);
 }
 
 /* Whether a DRM hotplug uevent arrives on the netlink socket within ms */

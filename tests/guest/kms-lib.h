@@ -77,6 +77,9 @@ int crc_start(struct kms *k, struct head *hd);
 void crc_stop(struct head *hd);
 int crc_read(struct head *hd, uint32_t *frames, uint32_t *crcs, int max);
 int crc_current(struct kms *k, struct head *hd, uint32_t *crc);
+int flip_to(struct kms *k, struct head *hd, const struct fb *f, uint32_t flags);
+void expect_crc(struct kms *k, struct head *hd, uint32_t want,
+		const char *what);
 int wait_hotplug_uevent(int nl, int ms);
 int connector_state(struct kms *k, struct head *hd, int *modes);
 int host_request(const char *request, char *reply, size_t len, int timeout_s);

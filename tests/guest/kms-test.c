@@ -61,20 +61,6 @@ static struct head *first_connected(struct kms *k)
 	return NULL;
 }
 
-/* Show fb on the head and check the device's CRC against the CPU's */
-static void expect_crc(struct kms *k, struct head *hd, uint32_t want,
-		       const char *what)
-{
-	uint32_t got = 0;
-
-	if (crc_current(k, hd, &got))
-		return;
-	CHECK(got == want, "%s: head %d CRC 0x%08x, CPU computed 0x%08x", what,
-	      hd->index, got, want);
-	if (got == want)
-		diag("%s: head %d CRC 0x%08x matches", what, hd->index, got);
-}
-
 /* A mode set on every head, each with its own picture, vblanks running */
 int test_kms_modeset(struct ctx *c)
 {
@@ -564,7 +550,7 @@ int test_kms_prime_import(struct ctx *c)
 
 		for (pl = 0; pl < (kinds[i] == VPRIME_KIND_DGPU ? 2 : 1); pl++) {
 			uint32_t flags = pl ? VPRIME_GEM_VRAM : 0;
-			struct vprime_cmd cmd = { .opcode = VPRIME_OP_PATTERN };
+			struct vprime_cmd cmd;
 			const struct bo *bos[1];
 			struct bo b;
 			char what[64];
@@ -572,13 +558,7 @@ int test_kms_prime_import(struct ctx *c)
 
 			CHECK(!bo_new_flags(gfd, (uint64_t)pitch * h, flags, &b), "GPU BO");
 			bos[0] = &b;
-			cmd.rect.dst = b.va;
-			cmd.rect.pitch = pitch;
-			cmd.rect.width = w;
-			cmd.rect.height = h;
-			cmd.rect.format = VPRIME_FMT_XRGB8888;
-			cmd.rect.frame = 9 + pl;
-			cmd.rect.tag = kinds[i] + 1;
+			cmd = pattern(b.va, pitch, w, h, 9 + pl, kinds[i] + 1);
 			CHECK(!run(gfd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 1),
 			      "GPU pattern");
 			/* the CPU reference must not touch the pages (VRAM
@@ -956,20 +936,6 @@ static int host_cputime(double *cpu)
 	return 0;
 }
 
-/* Commit fb to the primary plane without blocking, with a flip event */
-static int flip_to(struct kms *k, struct head *hd, const struct fb *f)
-{
-	drmModeAtomicReq *req = drmModeAtomicAlloc();
-	int ret;
-
-	plane_props(req, k, hd->plane[VPRIME_PLANE_PRIMARY], hd->crtc, f, 0, 0, 0, 0,
-		    f->width, f->height);
-	ret = drmModeAtomicCommit(k->fd, req, DRM_MODE_ATOMIC_NONBLOCK |
-				  DRM_MODE_PAGE_FLIP_EVENT, NULL) ? -errno : 0;
-	drmModeAtomicFree(req);
-	return ret;
-}
-
 /*
  * Display benchmark (make bench): host CPU per presented frame for an
  * unchanged and a fully changed frame, sustained flips per second, and
@@ -1043,7 +1009,8 @@ int cmd_bench_kms(struct ctx *c)
 		uint32_t seq0 = has_vblank ? wait_vblanks(&k, hd, 0, NULL) : 0;
 		double tc = mono_s();
 
-		if (flip_to(&k, hd, &fb[(i + 1) % 2])) {
+		if (flip_to(&k, hd, &fb[(i + 1) % 2], DRM_MODE_ATOMIC_NONBLOCK |
+			    DRM_MODE_PAGE_FLIP_EVENT)) {
 			CHECK(0, "flip %d: %s", i, strerror(errno));
 			break;
 		}

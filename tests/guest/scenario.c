@@ -144,26 +144,11 @@ static int share_with_display(struct scen *s, int gfd, const struct bo *b,
 	return ret;
 }
 
-static struct vprime_cmd pattern_rect(uint64_t va, uint32_t pitch, uint32_t w,
-				      uint32_t h, int frame, uint32_t tag)
-{
-	struct vprime_cmd cmd = { .opcode = VPRIME_OP_PATTERN };
-
-	cmd.rect.dst = va;
-	cmd.rect.pitch = pitch;
-	cmd.rect.width = w;
-	cmd.rect.height = h;
-	cmd.rect.format = VPRIME_FMT_XRGB8888;
-	cmd.rect.frame = frame;
-	cmd.rect.tag = tag;
-	return cmd;
-}
-
 /* The test pattern, full screen */
-static struct vprime_cmd pattern(const struct scen *s, uint64_t va, int frame,
-				 uint32_t tag)
+static struct vprime_cmd scen_pattern(const struct scen *s, uint64_t va,
+				      int frame, uint32_t tag)
 {
-	return pattern_rect(va, s->pitch, s->w, s->h, frame, tag);
+	return pattern(va, s->pitch, s->w, s->h, frame, tag);
 }
 
 static int host_reset_stats(struct scen *s)
@@ -549,7 +534,7 @@ static int scen_finish(struct scen *s, int proof, uint64_t dev_copies)
 static struct fb *render_optimus(struct scen *s, int i, int *fence)
 {
 	int j = i % NBUF, ret;
-	struct vprime_cmd cmd = pattern(s, s->vram[j].va, i, TAG_DGPU(0));
+	struct vprime_cmd cmd = scen_pattern(s, s->vram[j].va, i, TAG_DGPU(0));
 	const struct bo *rb[1] = { &s->vram[j] }, *cb[2] = { &s->vram[j], &s->shared[0][j] };
 	struct submit_opts ro = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1 };
 	struct submit_opts co = { .engine = VPRIME_ENGINE_COPY, .in_fd = -1, .out_fd = true };
@@ -620,7 +605,7 @@ static struct fb *render_direct(struct scen *s, int i, int *fence)
 	 */
 	int g = s->gfd[1] >= 0 ? i % 2 : 0;
 	int j = (s->gfd[1] >= 0 && !s->foreign ? i / 2 : i) % NBUF, ret;
-	struct vprime_cmd cmd = pattern(s, s->shared[g][j].va, i, s->tag[g]);
+	struct vprime_cmd cmd = scen_pattern(s, s->shared[g][j].va, i, s->tag[g]);
 	const struct bo *bos[1] = { &s->shared[g][j] };
 	struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER, .in_fd = s->prev_fence,
 				 .out_fd = true };
@@ -776,7 +761,7 @@ static uint32_t composite_crc(const struct scen *s, int frame)
 static struct fb *render_composite(struct scen *s, int i, int *fence)
 {
 	int j = i % NBUF, wfence = -1, ret;
-	struct vprime_cmd cmd = pattern_rect(s->shared[1][j].va, s->ww * 4, s->ww, s->wh,
+	struct vprime_cmd cmd = pattern(s->shared[1][j].va, s->ww * 4, s->ww, s->wh,
 					     i, s->tag[1]);
 	const struct bo *win[1] = { &s->shared[1][j] }, *desk[1] = { &s->shared[0][j] };
 	const struct bo *both[2] = { &s->imp[1][j], &s->shared[0][j] };
@@ -936,7 +921,7 @@ static int compute_round(struct scen *s, int i, uint32_t tp, uint64_t tbytes,
 			 const struct bo *check, uint32_t sync, uint32_t rw, uint32_t rh)
 {
 	int j = i % NBUF, f1 = -1, f2 = -1, ret;
-	struct vprime_cmd cmd[2] = { pattern(s, s->shared[1][j].va, i, s->tag[1]) };
+	struct vprime_cmd cmd[2] = { scen_pattern(s, s->shared[1][j].va, i, s->tag[1]) };
 	const struct bo *a[1] = { &s->shared[1][j] };
 	const struct bo *in[2] = { &s->imp[1][j], &s->vram[j] };
 	const struct bo *tr[2] = { &s->vram[j], &s->vram[NBUF + j] };

@@ -776,6 +776,22 @@ struct vprime_cmd fill(uint64_t va, uint32_t pitch, uint32_t w,
 	return c;
 }
 
+/* PATTERN of frame @frame and device tag @tag, XRGB8888 */
+struct vprime_cmd pattern(uint64_t va, uint32_t pitch, uint32_t w, uint32_t h,
+			  uint32_t frame, uint32_t tag)
+{
+	struct vprime_cmd c = { .opcode = VPRIME_OP_PATTERN };
+
+	c.rect.dst = va;
+	c.rect.pitch = pitch;
+	c.rect.width = w;
+	c.rect.height = h;
+	c.rect.format = VPRIME_FMT_XRGB8888;
+	c.rect.frame = frame;
+	c.rect.tag = tag;
+	return c;
+}
+
 int gpu_kinds(struct ctx *c, int *kinds)
 {
 	int n = 0, i, k;
@@ -826,15 +842,7 @@ static int test_gpu_commands(struct ctx *c)
 		      "%s: FILL RGB565", kind_name(kinds[k]));
 
 		/* PATTERN */
-		memset(&cmd, 0, sizeof(cmd));
-		cmd.opcode = VPRIME_OP_PATTERN;
-		cmd.rect.dst = b.va;
-		cmd.rect.pitch = pitch;
-		cmd.rect.width = w;
-		cmd.rect.height = h;
-		cmd.rect.format = VPRIME_FMT_XRGB8888;
-		cmd.rect.frame = 9;
-		cmd.rect.tag = kinds[k] + 1;
+		cmd = pattern(b.va, pitch, w, h, 9, kinds[k] + 1);
 		CHECK(!run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 3),
 		      "pattern");
 		for (ok = true, y = 0; y < h && ok; y++)
@@ -1085,15 +1093,7 @@ static int test_gpu_prime(struct ctx *c)
 
 		CHECK(!bo_new_flags(dfd, 1 << 20, pl ? VPRIME_GEM_VRAM : 0, &src) &&
 		      !bo_new(ifd, 1 << 20, &dst), "bo_new");
-		memset(&cmd, 0, sizeof(cmd));
-		cmd.opcode = VPRIME_OP_PATTERN;
-		cmd.rect.dst = src.va;
-		cmd.rect.pitch = 1024;
-		cmd.rect.width = 256;
-		cmd.rect.height = 64;
-		cmd.rect.format = VPRIME_FMT_XRGB8888;
-		cmd.rect.frame = 3 + pl;
-		cmd.rect.tag = 0x42;
+		cmd = pattern(src.va, 1024, 256, 64, 3 + pl, 0x42);
 		CHECK(!run(dfd, dctx, VPRIME_ENGINE_RENDER, &cmd, 1, sb, 1),
 		      "dGPU pattern");
 
