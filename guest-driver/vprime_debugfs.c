@@ -139,15 +139,10 @@ static struct drm_gem_object *vprime_bo_at(struct vprime_gpu *gpu, u64 va)
 	unsigned long key = va >> VPRIME_GPU_PAGE_SHIFT;
 	struct drm_gem_object *obj = NULL;
 	struct vprime_ctx *ctx;
-	unsigned long flags;
 	int i;
 
 	for (i = 0; i < VPRIME_GPU_MAX_CONTEXTS && !obj; i++) {
-		spin_lock_irqsave(&gpu->ctx_lock, flags);
-		ctx = gpu->ctx_by_id[i];
-		if (ctx && !kref_get_unless_zero(&ctx->refcount))
-			ctx = NULL;
-		spin_unlock_irqrestore(&gpu->ctx_lock, flags);
+		ctx = vprime_ctx_get_hw(gpu, i);
 		if (!ctx)
 			continue;
 		mutex_lock(&ctx->lock);

@@ -286,6 +286,7 @@ int vprime_ioctl_ctx_destroy(struct drm_device *drm, void *data,
 int vprime_ioctl_submit(struct drm_device *drm, void *data,
 			struct drm_file *file);
 void vprime_ctx_put(struct vprime_ctx *ctx);
+struct vprime_ctx *vprime_ctx_get_hw(struct vprime_gpu *gpu, u32 hw_id);
 struct vprime_ctx *vprime_ctx_create(struct vprime_gpu *gpu);
 void vprime_ctx_destroy(struct vprime_ctx *ctx);
 int vprime_kernel_copy(struct vprime_gpu *gpu, struct vprime_ctx *ctx,

@@ -54,15 +54,10 @@ void vprime_pt_free(struct vprime_gpu *gpu, struct vprime_pt *pt, int level)
 void vprime_ctx_free_tables_all(struct vprime_gpu *gpu)
 {
 	struct vprime_ctx *ctx;
-	unsigned long flags;
 	int i;
 
 	for (i = 0; i < VPRIME_GPU_MAX_CONTEXTS; i++) {
-		spin_lock_irqsave(&gpu->ctx_lock, flags);
-		ctx = gpu->ctx_by_id[i];
-		if (ctx && !kref_get_unless_zero(&ctx->refcount))
-			ctx = NULL;
-		spin_unlock_irqrestore(&gpu->ctx_lock, flags);
+		ctx = vprime_ctx_get_hw(gpu, i);
 		if (!ctx)
 			continue;
 		mutex_lock(&ctx->lock);

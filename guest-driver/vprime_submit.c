@@ -46,6 +46,27 @@ void vprime_ctx_put(struct vprime_ctx *ctx)
 }
 
 /**
+ * vprime_ctx_get_hw - a reference on the context with hardware id @hw_id
+ * @gpu: the device
+ * @hw_id: 0 .. VPRIME_GPU_MAX_CONTEXTS - 1
+ *
+ * Returns: the context (release with vprime_ctx_put()), or NULL if there
+ * is none or it is already on its way out.
+ */
+struct vprime_ctx *vprime_ctx_get_hw(struct vprime_gpu *gpu, u32 hw_id)
+{
+	struct vprime_ctx *ctx;
+	unsigned long flags;
+
+	spin_lock_irqsave(&gpu->ctx_lock, flags);
+	ctx = gpu->ctx_by_id[hw_id];
+	if (ctx && !kref_get_unless_zero(&ctx->refcount))
+		ctx = NULL;
+	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
+	return ctx;
+}
+
+/**
  * vprime_ctx_create - a new hardware context with an empty address space
  * @gpu: device
  *
