@@ -431,3 +431,31 @@ uint32_t vprime_format_cpp(uint32_t format)
         return 0;
     }
 }
+
+pixman_format_code_t vprime_format_pixman(uint32_t format)
+{
+    switch (format) {
+    case VPRIME_FMT_XRGB8888:
+        return PIXMAN_x8r8g8b8;
+    case VPRIME_FMT_ARGB8888:
+        return PIXMAN_a8r8g8b8;   /* premultiplied, DRM's default blend */
+    case VPRIME_FMT_XBGR8888:
+        return PIXMAN_x8b8g8r8;
+    default:
+        g_assert(format == VPRIME_FMT_RGB565);
+        return PIXMAN_r5g6b5;
+    }
+}
+
+/*
+ * splitmix64 (Steele, Lea, Flood: "Fast splittable pseudorandom number
+ * generators", 2014): every seed, 0 included, starts a full sequence.
+ */
+uint64_t vprime_rand(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}

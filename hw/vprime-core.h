@@ -10,6 +10,7 @@
 #define HW_VPRIME_CORE_H
 
 #include "hw/pci/pci_device.h"
+#include "ui/qemu-pixman.h"
 #include "vprime_regs.h"
 
 /*
@@ -103,5 +104,17 @@ void vprime_core_raise(VPrimeCore *core, uint32_t causes);
 
 /* Bytes per pixel of a VPRIME_FMT_* (GPU and display alike); 0 if unknown. */
 uint32_t vprime_format_cpp(uint32_t format);
+/* The pixman format of a known VPRIME_FMT_* (GPU and display alike) */
+pixman_format_code_t vprime_format_pixman(uint32_t format);
+
+/*
+ * The one generator behind every seeded choice of the models (GPU timing
+ * jitter, fault probabilities and jitter): the next number from *state,
+ * which the caller seeds with the seed property itself (any value, 0
+ * too).  Its whole state is one uint64_t, so VMState carries it and a
+ * migrated GPU continues the same sequence; glib's GRand keeps its state
+ * opaque, which is why it is not used here.
+ */
+uint64_t vprime_rand(uint64_t *state);
 
 #endif

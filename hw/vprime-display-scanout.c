@@ -37,20 +37,6 @@
 #error "vprime device models need a little-endian host"
 #endif
 
-static pixman_format_code_t format_pixman(uint32_t format)
-{
-    switch (format) {
-    case VPRIME_FMT_XRGB8888:
-        return PIXMAN_x8r8g8b8;
-    case VPRIME_FMT_ARGB8888:
-        return PIXMAN_a8r8g8b8;   /* premultiplied, DRM's default blend */
-    case VPRIME_FMT_XBGR8888:
-        return PIXMAN_x8b8g8r8;
-    default:
-        return PIXMAN_r5g6b5;
-    }
-}
-
 /* ---- fetch ------------------------------------------------------------ */
 
 /* The latched geometry of a plane, in pixels and bytes */
@@ -194,7 +180,7 @@ static bool fetch_rows(VPrimeHead *h, unsigned p, const PlaneGeom *g,
  */
 static pixman_image_t *plane_image(VPrimePlane *pl, const PlaneGeom *g)
 {
-    pixman_format_code_t fmt = format_pixman(pl->active.format);
+    pixman_format_code_t fmt = vprime_format_pixman(pl->active.format);
     uint32_t rows = MIN(g->h, VPRIME_TILE_HEIGHT);
 
     if (pl->img && (pixman_image_get_width(pl->img) != g->w ||

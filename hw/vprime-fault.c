@@ -45,20 +45,6 @@ static const uint32_t kind_keys[VPRIME_INJ__MAX] = {
 #define LATE_IRQ_DELAY_NS   (100 * 1000 * 1000)
 #define SLOW_FENCE_DELAY_NS (10 * 1000 * 1000)
 
-static uint64_t fault_rand(VPrimeFaults *f)
-{
-    /* xorshift64, as the GPU timing jitter: deterministic from the seed */
-    f->rng ^= f->rng << 13;
-    f->rng ^= f->rng >> 7;
-    f->rng ^= f->rng << 17;
-    return f->rng;
-}
-
-static void fault_reseed(VPrimeFaults *f)
-{
-    f->rng = f->seed ? f->seed : 0x9e3779b97f4a7c15ULL;
-}
-
 static void fault_target_name(VPrimeFaults *f, uint32_t target, char *buf,
                         size_t len)
 {
@@ -127,7 +113,7 @@ bool vprime_fault_check(VPrimeFaults *f, VPrimeInjKind kind, uint32_t target,
         if (++c->seen <= c->after) {
             continue;
         }
-        if (c->prob < 100 && fault_rand(f) % 100 >= c->prob) {
+        if (c->prob < 100 && vprime_rand(&f->rng) % 100 >= c->prob) {
             continue;
         }
         flt = c;
@@ -140,7 +126,7 @@ bool vprime_fault_check(VPrimeFaults *f, VPrimeInjKind kind, uint32_t target,
     memset(hit, 0, sizeof(*hit));
     hit->delay_ns = flt->delay_ns;
     if (flt->jitter_ns) {
-        hit->delay_ns += fault_rand(f) % (flt->jitter_ns + 1);
+        hit->delay_ns += vprime_rand(&f->rng) % (flt->jitter_ns + 1);
     }
     hit->bytes = flt->bytes;
     hit->replug = flt->replug;
@@ -453,7 +439,7 @@ static void set_seed(Object *obj, Visitor *v, const char *name, void *opaque,
         return;
     }
     f->seed = seed;
-    fault_reseed(f);
+    f->rng = seed;      /* the sequence starts again */
 }
 
 void vprime_faults_init(VPrimeFaults *f, Object *obj, VPrimeCore *core,
@@ -473,7 +459,7 @@ void vprime_faults_init(VPrimeFaults *f, Object *obj, VPrimeCore *core,
     }
     f->armed = g_array_new(false, false, sizeof(VPrimeFault));
     f->log = g_string_new("");
-    fault_reseed(f);
+    f->rng = f->seed;
 
     object_property_add(obj, "fault", "str", get_fault, set_fault, NULL, f);
     object_property_add(obj, "fault-seed", "uint64", get_seed, set_seed,

@@ -85,7 +85,7 @@ typedef struct VPrimeFaults {
 
     GArray *armed;              /* of VPrimeFault */
     uint64_t seed;
-    uint64_t rng;
+    uint64_t rng;               /* vprime_rand() state, from seed */
     GString *log;
     uint64_t nlog;
     uint64_t narmed;            /* faults that acted when armed */

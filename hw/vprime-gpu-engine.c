@@ -32,7 +32,9 @@
 #endif
 
 /* Host work per timer callback before yielding to the main loop */
-#define CHUNK_BYTES         (1 << 20)
+#define CHUNK_BYTES         VPRIME_GPU_BOUNCE_SIZE
+/* 2D commands stage a band of rows in each half of the bounce buffer */
+#define BAND_BYTES          (VPRIME_GPU_BOUNCE_SIZE / 2)
 /* How often a WAIT re-reads its value, in virtual time */
 #define WAIT_POLL_NS        (10 * 1000)
 /* Commands completed per callback before yielding */
@@ -239,15 +241,12 @@ static int64_t engine_cost_ns(VPrimeEngine *e, uint64_t bytes)
     VPrimeGpuState *s = e->gpu;
     int64_t ns = s->latency_ns;
 
-    if (s->throughput_mbps) {
-        ns += bytes * 1000 / s->throughput_mbps;   /* MB/s = bytes/us */
+    if (s->throughput_mb_per_s) {
+        /* 1 MB/s is 1 byte per microsecond */
+        ns += bytes * 1000 / s->throughput_mb_per_s;
     }
     if (s->jitter_ns) {
-        /* xorshift64: deterministic from the seed property */
-        s->rng ^= s->rng << 13;
-        s->rng ^= s->rng >> 7;
-        s->rng ^= s->rng << 17;
-        ns += s->rng % (s->jitter_ns + 1);
+        ns += vprime_rand(&s->rng) % (s->jitter_ns + 1);   /* from seed */
     }
     return ns;
 }

@@ -44,7 +44,7 @@ static void vprime_gpu_reset(VPrimeGpuState *s)
     s->fault_addr = 0;
     s->fault_info = 0;
     vprime_gpu_tlb_invalidate(s, VPRIME_TLB_INVALIDATE_ALL);
-    s->rng = s->seed ? s->seed : 0x9e3779b97f4a7c15ULL;
+    s->rng = s->seed;           /* the jitter sequence starts again */
 }
 
 static bool vprime_gpu_read(void *opaque, hwaddr addr, uint64_t *val)
@@ -342,12 +342,12 @@ static void vprime_gpu_realize(PCIDevice *pdev, Error **errp)
     if (gc->has_vram) {
         s->vram_ptr = memory_region_get_ram_ptr(&s->vram);
     }
-    s->bounce = g_malloc(1 << 20);
+    s->bounce = g_malloc(VPRIME_GPU_BOUNCE_SIZE);
     for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
         vprime_engine_init(s, i);
     }
     vprime_gpu_add_stats(s);
-    s->rng = s->seed ? s->seed : 0x9e3779b97f4a7c15ULL;
+    s->rng = s->seed;
 }
 
 static void vprime_gpu_exit(PCIDevice *pdev)
@@ -405,12 +405,12 @@ static const VMStateDescription vmstate_vprime_gpu = {
  * limit (a 64 MiB copy is modelled at 16 GB/s), with a per-command
  * latency so that completion is always asynchronous.
  */
-#define VPRIME_GPU_THROUGHPUT_MBPS  16000
-#define VPRIME_GPU_LATENCY_NS       5000
+#define VPRIME_GPU_THROUGHPUT_MB_PER_S  16000
+#define VPRIME_GPU_LATENCY_NS           5000
 
 static const Property vprime_gpu_properties[] = {
-    DEFINE_PROP_UINT64("throughput", VPrimeGpuState, throughput_mbps,
-                       VPRIME_GPU_THROUGHPUT_MBPS),
+    DEFINE_PROP_UINT64("throughput", VPrimeGpuState, throughput_mb_per_s,
+                       VPRIME_GPU_THROUGHPUT_MB_PER_S),
     DEFINE_PROP_UINT64("latency-ns", VPrimeGpuState, latency_ns,
                        VPRIME_GPU_LATENCY_NS),
     DEFINE_PROP_UINT64("jitter-ns", VPrimeGpuState, jitter_ns, 0),

@@ -33,6 +33,9 @@ typedef struct VPrimeGpuCtx {
     bool faulted;
 } VPrimeGpuCtx;
 
+/* Staging memory for the engines' data work, one chunk of it at a time */
+#define VPRIME_GPU_BOUNCE_SIZE (1 << 20)
+
 /* A small direct-mapped TLB of leaf PTEs, flushed by TLB_INVALIDATE */
 #define VPRIME_TLB_ENTRIES 64
 
@@ -105,7 +108,7 @@ struct VPrimeGpuState {
 
     /* properties */
     uint64_t vram_size;
-    uint64_t throughput_mbps;   /* modelled bytes per microsecond, x1 MB/s */
+    uint64_t throughput_mb_per_s;   /* modelled MB/s (bytes per us); 0: none */
     uint64_t latency_ns;        /* per command */
     uint64_t jitter_ns;         /* uniform 0..jitter added per command */
     uint64_t seed;
@@ -123,8 +126,8 @@ struct VPrimeGpuState {
     MemoryRegion vram;
     uint8_t *vram_ptr;
     VPrimeTlbEntry tlb[VPRIME_TLB_ENTRIES];
-    uint64_t rng;               /* jitter PRNG state, from seed */
-    uint8_t *bounce;            /* data staging for chunked work */
+    uint64_t rng;               /* jitter: vprime_rand() state, from seed */
+    uint8_t *bounce;            /* VPRIME_GPU_BOUNCE_SIZE: chunked work */
     VPrimeEngine *active;       /* engine doing data work, for its page log */
 
     /* fault injection (QOM fault, fault-seed, fault-log) */
