@@ -57,7 +57,8 @@ static void vprime_core_set_stats_reset(Object *obj, Visitor *v,
         core->stat_irqs = 0;
         core->stat_guest_errors = 0;
         core->stat_injected_faults = 0;
-        if (core->ops->stats_reset) {
+        /* before realize the device's own counters are still 0 */
+        if (core->ops && core->ops->stats_reset) {
             core->ops->stats_reset(core->opaque);
         }
     }
@@ -78,6 +79,10 @@ static void vprime_core_set_inject_error(Object *obj, Visitor *v,
     if (!visit_type_uint32(v, name, &n, errp)) {
         return;
     }
+    if (!DEVICE(obj)->realized) {
+        error_setg(errp, "inject-error: the device is not realized yet");
+        return;
+    }
     if (n > 1000) {
         error_setg(errp, "inject-error: at most 1000 faults at once, not %u", n);
         return;
@@ -90,10 +95,8 @@ static void vprime_core_set_inject_error(Object *obj, Visitor *v,
     }
 }
 
-static void vprime_core_add_properties(VPrimeCore *core)
+void vprime_core_instance_init(VPrimeCore *core, Object *obj)
 {
-    Object *obj = OBJECT(core->pdev);
-
     object_property_add_uint64_ptr(obj, "stat-irqs", &core->stat_irqs,
                                    OBJ_PROP_FLAG_READ);
     object_property_add_uint64_ptr(obj, "stat-guest-errors",
@@ -104,8 +107,12 @@ static void vprime_core_add_properties(VPrimeCore *core)
                                    OBJ_PROP_FLAG_READ);
     object_property_add(obj, "stats-reset", "bool", NULL,
                         vprime_core_set_stats_reset, NULL, core);
+    object_property_set_description(obj, "stats-reset",
+                                    "true clears every stat-* counter");
     object_property_add(obj, "inject-error", "uint32", NULL,
                         vprime_core_set_inject_error, NULL, core);
+    object_property_set_description(obj, "inject-error",
+                                    "latch VPRIME_ERR_INJECTED N times");
 }
 
 static uint64_t vprime_core_read(VPrimeCore *core, hwaddr addr);
@@ -192,7 +199,6 @@ bool vprime_core_realize(VPrimeCore *core, const VPrimeCoreOps *ops,
         msix_uninit_exclusive_bar(pdev);
         return false;
     }
-    vprime_core_add_properties(core);
     return true;
 }
 

@@ -63,12 +63,17 @@ extern const VMStateDescription vmstate_vprime_core;
 #define VMSTATE_VPRIME_CORE(_field, _state) \
     VMSTATE_STRUCT(_field, _state, 1, vmstate_vprime_core, VPrimeCore)
 
+/*
+ * From instance_init: the QOM properties every device has (stat-irqs,
+ * stat-guest-errors, stat-injected-faults, stats-reset, inject-error), so
+ * that introspection lists them before realize.
+ */
+void vprime_core_instance_init(VPrimeCore *core, Object *obj);
 void vprime_core_init(VPrimeCore *core, PCIDevice *pdev, const char *name,
                       uint32_t kind, uint32_t caps);
 /*
- * Set up BAR 0 (common block + the device's registers through ops), MSI-X,
- * the PCIe capability and the QOM properties for the statistics and fault
- * injection; called from realize.
+ * Set up BAR 0 (common block + the device's registers through ops), MSI-X
+ * and the PCIe capability; called from realize.
  */
 bool vprime_core_realize(VPrimeCore *core, const VPrimeCoreOps *ops,
                          void *opaque, Error **errp);

@@ -260,7 +260,8 @@ static void vprime_display_add_properties(VPrimeDisplayState *s)
         object_property_add_uint64_ptr(obj, name, &s->stat_read[i],
                                        OBJ_PROP_FLAG_READ);
     }
-    for (i = 0; i < s->heads; i++) {
+    /* every head the engine can have: 'heads' is not known before realize */
+    for (i = 0; i < VPRIME_HEADS_MAX; i++) {
         VPrimeHead *h = head_of(s, i);
         g_autofree char *fc = g_strdup_printf("head%u-frames-composed", i);
         g_autofree char *fl = g_strdup_printf("head%u-flips", i);
@@ -282,11 +283,14 @@ static void vprime_display_add_properties(VPrimeDisplayState *s)
     }
 }
 
+/* Every QOM property is there from instance_init: introspection lists them */
 static void vprime_display_instance_init(Object *obj)
 {
     VPrimeDisplayState *s = VPRIME_DISPLAY(obj);
     unsigned i;
 
+    vprime_core_instance_init(&s->core, obj);
+    vprime_display_add_properties(s);
     for (i = 0; i < VPRIME_HEADS_MAX; i++) {
         VPrimeHead *h = head_of(s, i);
         g_autofree char *name = g_strdup_printf("head%u-connected", i);
@@ -378,7 +382,6 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
             head_of(s, i)->connected = false;
         }
     }
-    vprime_display_add_properties(s);
 }
 
 static void vprime_display_exit(PCIDevice *pdev)

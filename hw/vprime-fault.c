@@ -462,9 +462,16 @@ void vprime_faults_init(VPrimeFaults *f, Object *obj, VPrimeCore *core,
     f->rng = f->seed;
 
     object_property_add(obj, "fault", "str", get_fault, set_fault, NULL, f);
+    object_property_set_description(obj, "fault",
+                                    "fault script: KIND[:KEY=VALUE,...];... "
+                                    "or clear (hw/vprime-spec.rst)");
     object_property_add(obj, "fault-seed", "uint64", get_seed, set_seed,
                         NULL, f);
+    object_property_set_description(obj, "fault-seed",
+                                    "seed of the faults' prob and jitter-ns");
     object_property_add(obj, "fault-log", "str", get_log, NULL, NULL, f);
+    object_property_set_description(obj, "fault-log",
+                                    "one line per injected event");
     for (k = 0; k < VPRIME_INJ__MAX; k++) {
         g_autofree char *stat = NULL;
 

@@ -829,13 +829,13 @@ bool vprime_engine_write(VPrimeEngine *e, hwaddr reg, uint64_t val)
     return false;
 }
 
-void vprime_engine_init(VPrimeGpuState *s, unsigned idx)
+void vprime_engine_init(VPrimeGpuState *s, unsigned idx, const char *name)
 {
     VPrimeEngine *e = &s->engine[idx];
 
     e->gpu = s;
     e->idx = idx;
-    e->name = idx == VPRIME_ENGINE_RENDER ? "render" : "copy";
+    e->name = name;
     e->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, engine_run, e);
     e->late_timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, engine_late_irq, e);
     e->last_pages[false] = g_array_new(false, false, sizeof(VPrimePageRef));

@@ -173,7 +173,6 @@ static void vprime_gpu_reset_cb(void *opaque)
     vprime_gpu_reset(opaque);
 }
 
-
 static void vprime_gpu_stats_reset(void *opaque)
 {
     VPrimeGpuState *s = opaque;
@@ -204,12 +203,12 @@ static const VPrimeCoreOps vprime_gpu_core_ops = {
 static void engine_get_pages(Object *obj, Visitor *v, const char *name,
                              void *opaque, Error **errp)
 {
-    GArray *log = opaque;
+    GArray *log = *(GArray **)opaque;   /* NULL until realize */
     g_autoptr(GString) str = g_string_new("");
     g_autofree char *val = NULL;
     guint i;
 
-    for (i = 0; i < log->len; i++) {
+    for (i = 0; log && i < log->len; i++) {
         VPrimePageRef *r = &g_array_index(log, VPrimePageRef, i);
 
         g_string_append_printf(str, "%s%s0x%" PRIx64, i ? "," : "",
@@ -218,6 +217,8 @@ static void engine_get_pages(Object *obj, Visitor *v, const char *name,
     val = g_string_free(g_steal_pointer(&str), false);
     visit_type_str(v, name, &val, errp);
 }
+
+static const char *const vprime_engine_names[] = { "render", "copy", NULL };
 
 /* Counters over QMP (qom-get), next to the core's stat-* ones */
 static void vprime_gpu_add_stats(VPrimeGpuState *s)
@@ -252,13 +253,14 @@ static void vprime_gpu_add_stats(VPrimeGpuState *s)
                                    OBJ_PROP_FLAG_READ);
     for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
         VPrimeEngine *e = &s->engine[i];
-        g_autofree char *rd = g_strdup_printf("%s-last-read-pages", e->name);
-        g_autofree char *wr = g_strdup_printf("%s-last-write-pages", e->name);
+        const char *ename = vprime_engine_names[i];
+        g_autofree char *rd = g_strdup_printf("%s-last-read-pages", ename);
+        g_autofree char *wr = g_strdup_printf("%s-last-write-pages", ename);
 
         object_property_add(obj, rd, "str", engine_get_pages, NULL, NULL,
-                            e->last_pages[false]);
+                            &e->last_pages[false]);
         object_property_add(obj, wr, "str", engine_get_pages, NULL, NULL,
-                            e->last_pages[true]);
+                            &e->last_pages[true]);
     }
 }
 
@@ -277,13 +279,14 @@ static void vprime_gpu_fault_arm(void *opaque, const VPrimeFault *f)
     }
 }
 
-static const char *const vprime_engine_names[] = { "render", "copy", NULL };
-
+/* Every QOM property is there from instance_init: introspection lists them */
 static void vprime_gpu_instance_init(Object *obj)
 {
     VPrimeGpuState *s = VPRIME_GPU(obj);
     VPrimeGpuClass *gc = VPRIME_GPU_GET_CLASS(obj);
 
+    vprime_core_instance_init(&s->core, obj);
+    vprime_gpu_add_stats(s);
     vprime_faults_init(&s->faults, obj, &s->core,
                        VPRIME_INJ_GPU_KINDS |
                        (gc->has_vram ? BIT(VPRIME_INJ_VRAM_RETIRE) : 0),
@@ -344,9 +347,8 @@ static void vprime_gpu_realize(PCIDevice *pdev, Error **errp)
     }
     s->bounce = g_malloc(VPRIME_GPU_BOUNCE_SIZE);
     for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
-        vprime_engine_init(s, i);
+        vprime_engine_init(s, i, vprime_engine_names[i]);
     }
-    vprime_gpu_add_stats(s);
     s->rng = s->seed;
 }
 

@@ -164,7 +164,7 @@ bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
 bool vprime_gpu_dma_allowed(VPrimeGpuState *s, uint64_t addr, uint64_t len);
 
 /* vprime-gpu-engine.c */
-void vprime_engine_init(VPrimeGpuState *s, unsigned idx);
+void vprime_engine_init(VPrimeGpuState *s, unsigned idx, const char *name);
 void vprime_engine_fini(VPrimeEngine *e);
 void vprime_engine_reset(VPrimeEngine *e);
 bool vprime_engine_read(VPrimeEngine *e, hwaddr reg, uint64_t *val);
