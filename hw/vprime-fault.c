@@ -9,8 +9,11 @@
 
 #include "qemu/osdep.h"
 #include "qemu/cutils.h"
+#include "qemu/keyval.h"
 #include "qapi/error.h"
+#include "qapi/qobject-input-visitor.h"
 #include "qapi/visitor.h"
+#include "qobject/qdict.h"
 #include "hw/qdev-core.h"
 #include "vprime-fault.h"
 #include "trace.h"
@@ -25,20 +28,6 @@ static const char *const kind_names[VPRIME_INJ__MAX] = {
     [VPRIME_INJ_UNDERRUN] = "underrun",
     [VPRIME_INJ_UNPLUG] = "unplug",
     [VPRIME_INJ_REPLUG] = "replug",
-};
-
-/* Keys each kind takes besides after, count and prob (and its target) */
-#define KEY_DELAY   BIT(0)
-#define KEY_RANGE   BIT(1)
-#define KEY_BYTES   BIT(2)
-#define KEY_REPLUG  BIT(3)
-
-static const uint32_t kind_keys[VPRIME_INJ__MAX] = {
-    [VPRIME_INJ_LATE_IRQ] = KEY_DELAY,
-    [VPRIME_INJ_SLOW_FENCE] = KEY_DELAY,
-    [VPRIME_INJ_DMA_ERROR] = KEY_RANGE,
-    [VPRIME_INJ_VRAM_RETIRE] = KEY_BYTES,
-    [VPRIME_INJ_UNPLUG] = KEY_REPLUG,
 };
 
 /* Defaults: a late interrupt 100 ms late, a slow fence 10 ms slower */
@@ -163,19 +152,39 @@ bool vprime_fault_check(VPrimeFaults *f, VPrimeInjKind kind, uint32_t target,
     return true;
 }
 
-/* ---- the script ---------------------------------------------------------- */
+/*
+ * ---- the script -----------------------------------------------------------
+ *
+ * A script is faults separated by ';', each "KIND[:KEY=VALUE,...]".  What
+ * follows the colon is QEMU's own KEY=VALUE syntax: keyval_parse() reads
+ * it and a keyval QObject input visitor takes each key the kind has, as a
+ * number or a size, so that unknown keys and bad values get QEMU's usual
+ * messages.
+ */
 
-static bool parse_u64(const char *key, const char *val, uint64_t *out,
-                      bool size, Error **errp)
-{
-    if (size ? qemu_strtosz(val, NULL, out) :
-               qemu_strtou64(val, NULL, 0, out)) {
-        error_setg(errp, "fault: %s=%s is not %s", key, val,
-                   size ? "a size" : "a number");
-        return false;
-    }
-    return true;
-}
+#define ALL_KINDS       (BIT(VPRIME_INJ__MAX) - 1)
+#define DELAY_KINDS     (BIT(VPRIME_INJ_LATE_IRQ) | BIT(VPRIME_INJ_SLOW_FENCE))
+/* Kinds that name an engine or a head (vram-retire acts on the VRAM) */
+#define TARGET_KINDS    (ALL_KINDS & ~BIT(VPRIME_INJ_VRAM_RETIRE))
+
+/* The numeric keys of a fault: which kinds take them, where they go */
+static const struct {
+    const char *name;
+    uint32_t kinds;             /* BIT(VPRIME_INJ_*) */
+    size_t offset;              /* of a uint64_t in VPrimeFault */
+    bool size;                  /* a size ("1M"), not just a number */
+} fault_keys[] = {
+    { "after", ALL_KINDS, offsetof(VPrimeFault, after) },
+    { "count", ALL_KINDS, offsetof(VPrimeFault, count) },
+    { "prob", ALL_KINDS, offsetof(VPrimeFault, prob) },
+    { "delay-ns", DELAY_KINDS, offsetof(VPrimeFault, delay_ns) },
+    { "jitter-ns", DELAY_KINDS, offsetof(VPrimeFault, jitter_ns) },
+    { "start", BIT(VPRIME_INJ_DMA_ERROR), offsetof(VPrimeFault, start) },
+    { "size", BIT(VPRIME_INJ_DMA_ERROR), offsetof(VPrimeFault, size), true },
+    { "bytes", BIT(VPRIME_INJ_VRAM_RETIRE), offsetof(VPrimeFault, bytes),
+      true },
+    { "replug", BIT(VPRIME_INJ_UNPLUG), offsetof(VPrimeFault, replug) },
+};
 
 static bool parse_target(VPrimeFaults *f, const char *val, uint32_t *out,
                          Error **errp)
@@ -194,45 +203,24 @@ static bool parse_target(VPrimeFaults *f, const char *val, uint32_t *out,
         }
     }
     if (qemu_strtou64(val, NULL, 0, &n) || n >= f->ntargets) {
-        error_setg(errp, "fault: %s=%s: no such %s (0..%u%s)", f->target_kind,
-                   val, f->target_kind, f->ntargets - 1,
-                   f->target_names ? ", or a name" : "");
+        g_autoptr(GString) names = g_string_new("");
+
+        for (i = 0; f->target_names && f->target_names[i]; i++) {
+            g_string_append_printf(names, "%s, ", f->target_names[i]);
+        }
+        error_setg(errp, "%s=%s: no such %s: allowed are %s0 to %u and any",
+                   f->target_kind, val, f->target_kind, names->str,
+                   f->ntargets - 1);
         return false;
     }
     *out = n;
     return true;
 }
 
-/* "kind[:key=value,...]" */
-static bool parse_fault(VPrimeFaults *f, const char *text, VPrimeFault *flt,
-                        Error **errp)
+/* The kind's defaults, before its keys */
+static void fault_defaults(VPrimeFault *flt, VPrimeInjKind k)
 {
-    g_auto(GStrv) items = NULL;
-    g_autofree char *kind = NULL;
-    const char *colon = strchr(text, ':');
-    uint32_t keys;
-    int k, i;
-
-    kind = g_strndup(text, colon ? colon - text : strlen(text));
     memset(flt, 0, sizeof(*flt));
-    for (k = 0; k < VPRIME_INJ__MAX; k++) {
-        if (!strcmp(kind, kind_names[k])) {
-            break;
-        }
-    }
-    if (k == VPRIME_INJ__MAX || !(f->kinds & BIT(k))) {
-        g_autoptr(GString) allowed = g_string_new("");
-
-        for (i = 0; i < VPRIME_INJ__MAX; i++) {
-            if (f->kinds & BIT(i)) {
-                g_string_append_printf(allowed, "%s%s", allowed->len ? ", " : "",
-                                       kind_names[i]);
-            }
-        }
-        error_setg(errp, "fault: unknown kind '%s' for this device: allowed "
-                   "are %s (and clear)", kind, allowed->str);
-        return false;
-    }
     flt->kind = k;
     flt->target = VPRIME_INJ_ANY;
     flt->count = 1;
@@ -243,84 +231,121 @@ static bool parse_fault(VPrimeFaults *f, const char *text, VPrimeFault *flt,
         flt->delay_ns = SLOW_FENCE_DELAY_NS;
     } else if (k == VPRIME_INJ_UNDERRUN || k == VPRIME_INJ_UNPLUG ||
                k == VPRIME_INJ_REPLUG) {
-        flt->target = 0;
+        flt->target = 0;        /* one head, not every head */
     }
-    keys = kind_keys[k];
+}
 
-    items = g_strsplit(colon ? colon + 1 : "", ",", -1);
-    for (i = 0; items[i]; i++) {
-        g_autofree char *key = NULL;
-        const char *eq = strchr(items[i], '=');
-        const char *val;
-        uint64_t v;
+static bool parse_kind(VPrimeFaults *f, const char *kind, VPrimeInjKind *out,
+                       Error **errp)
+{
+    g_autoptr(GString) allowed = g_string_new("");
+    int k;
 
-        if (!*items[i] && !items[i + 1] && !i) {
-            break;      /* "kind:" with nothing after */
+    for (k = 0; k < VPRIME_INJ__MAX; k++) {
+        if (!(f->kinds & BIT(k))) {
+            continue;
         }
-        if (!eq) {
-            error_setg(errp, "fault: '%s' is not key=value", items[i]);
+        if (!strcmp(kind, kind_names[k])) {
+            *out = k;
+            return true;
+        }
+        g_string_append_printf(allowed, "%s, ", kind_names[k]);
+    }
+    g_string_truncate(allowed, allowed->len - 2);
+    error_setg(errp, "unknown fault kind '%s' for %s: allowed are %s and "
+               "clear", kind, object_get_typename(f->obj), allowed->str);
+    return false;
+}
+
+/* Visit the keys a fault of flt->kind takes; any other key is an error */
+static bool visit_fault_keys(VPrimeFaults *f, Visitor *v, VPrimeFault *flt,
+                             Error **errp)
+{
+    g_autofree char *target = NULL;
+    bool present;
+    size_t i;
+
+    if ((TARGET_KINDS & BIT(flt->kind)) &&
+        visit_optional(v, f->target_kind, &present) &&
+        (!visit_type_str(v, f->target_kind, &target, errp) ||
+         !parse_target(f, target, &flt->target, errp))) {
+        return false;
+    }
+    for (i = 0; i < ARRAY_SIZE(fault_keys); i++) {
+        uint64_t *val = (uint64_t *)((char *)flt + fault_keys[i].offset);
+
+        if (!(fault_keys[i].kinds & BIT(flt->kind)) ||
+            !visit_optional(v, fault_keys[i].name, &present)) {
+            continue;
+        }
+        if (fault_keys[i].size ?
+            !visit_type_size(v, fault_keys[i].name, val, errp) :
+            !visit_type_uint64(v, fault_keys[i].name, val, errp)) {
             return false;
         }
-        key = g_strndup(items[i], eq - items[i]);
-        val = eq + 1;
-        if (!strcmp(key, f->target_kind)) {
-            if (k == VPRIME_INJ_VRAM_RETIRE ||
-                !parse_target(f, val, &flt->target, errp)) {
-                if (k == VPRIME_INJ_VRAM_RETIRE) {
-                    error_setg(errp, "fault: vram-retire takes no %s",
-                               f->target_kind);
-                }
-                return false;
-            }
-        } else if (!strcmp(key, "after")) {
-            if (!parse_u64(key, val, &flt->after, false, errp)) {
-                return false;
-            }
-        } else if (!strcmp(key, "count")) {
-            if (!parse_u64(key, val, &flt->count, false, errp)) {
-                return false;
-            }
-        } else if (!strcmp(key, "prob")) {
-            if (!parse_u64(key, val, &v, false, errp)) {
-                return false;
-            }
-            if (v < 1 || v > 100) {
-                error_setg(errp, "fault: prob=%s must be a percentage, 1 to "
-                           "100", val);
-                return false;
-            }
-            flt->prob = v;
-        } else if ((keys & KEY_DELAY) && !strcmp(key, "delay-ns")) {
-            if (!parse_u64(key, val, &flt->delay_ns, false, errp)) {
-                return false;
-            }
-        } else if ((keys & KEY_DELAY) && !strcmp(key, "jitter-ns")) {
-            if (!parse_u64(key, val, &flt->jitter_ns, false, errp)) {
-                return false;
-            }
-        } else if ((keys & KEY_RANGE) && !strcmp(key, "start")) {
-            if (!parse_u64(key, val, &flt->start, false, errp)) {
-                return false;
-            }
-        } else if ((keys & KEY_RANGE) && !strcmp(key, "size")) {
-            if (!parse_u64(key, val, &flt->size, true, errp)) {
-                return false;
-            }
-        } else if ((keys & KEY_BYTES) && !strcmp(key, "bytes")) {
-            if (!parse_u64(key, val, &flt->bytes, true, errp)) {
-                return false;
-            }
-        } else if ((keys & KEY_REPLUG) && !strcmp(key, "replug")) {
-            if (!parse_u64(key, val, &flt->replug, false, errp)) {
-                return false;
-            }
-        } else {
-            error_setg(errp, "fault: %s takes no key '%s'", kind_names[k], key);
-            return false;
+    }
+    return visit_check_struct(v, errp);
+}
+
+/* The keys a kind takes, for the hint after a refusal */
+static char *fault_keys_of(VPrimeFaults *f, VPrimeInjKind k)
+{
+    GString *keys = g_string_new("");
+    size_t i;
+
+    if (TARGET_KINDS & BIT(k)) {
+        g_string_append(keys, f->target_kind);
+    }
+    for (i = 0; i < ARRAY_SIZE(fault_keys); i++) {
+        if (fault_keys[i].kinds & BIT(k)) {
+            g_string_append_printf(keys, "%s%s", keys->len ? ", " : "",
+                                   fault_keys[i].name);
         }
+    }
+    return g_string_free(keys, false);
+}
+
+/* "kind[:key=value,...]" */
+static bool parse_fault(VPrimeFaults *f, const char *text, VPrimeFault *flt,
+                        Error **errp)
+{
+    ERRP_GUARD();
+    const char *colon = strchr(text, ':');
+    g_autofree char *kind = g_strndup(text, colon ? colon - text
+                                                  : strlen(text));
+    g_autoptr(QDict) keys = NULL;
+    VPrimeInjKind k;
+    Visitor *v;
+    bool ok;
+
+    if (!parse_kind(f, kind, &k, errp)) {
+        return false;
+    }
+    fault_defaults(flt, k);
+    keys = keyval_parse(colon ? colon + 1 : "", NULL, NULL, errp);
+    if (!keys) {
+        return false;
+    }
+    v = qobject_input_visitor_new_keyval(QOBJECT(keys));
+    ok = visit_start_struct(v, NULL, NULL, 0, errp);
+    if (ok) {
+        ok = visit_fault_keys(f, v, flt, errp);
+        visit_end_struct(v, NULL);
+    }
+    visit_free(v);
+    if (!ok) {
+        g_autofree char *allowed = fault_keys_of(f, k);
+
+        error_append_hint(errp, "%s takes %s\n", kind, allowed);
+        return false;
+    }
+    if (flt->prob < 1 || flt->prob > 100) {
+        error_setg(errp, "prob=%" PRIu64 " is not a percentage, 1 to 100",
+                   flt->prob);
+        return false;
     }
     if (flt->start + flt->size < flt->start) {
-        error_setg(errp, "fault: dma-error range wraps around");
+        error_setg(errp, "the dma-error range wraps around");
         return false;
     }
     return true;
@@ -346,6 +371,7 @@ static void fault_arm(VPrimeFaults *f, VPrimeFault *flt)
 static void set_fault(Object *obj, Visitor *v, const char *name, void *opaque,
                       Error **errp)
 {
+    ERRP_GUARD();
     VPrimeFaults *f = opaque;
     g_autofree char *script = NULL;
     g_autoptr(GArray) parsed = g_array_new(false, false, sizeof(VPrimeFault));
@@ -370,6 +396,7 @@ static void set_fault(Object *obj, Visitor *v, const char *name, void *opaque,
             continue;
         }
         if (!parse_fault(f, t, &flt, errp)) {
+            error_prepend(errp, "fault '%s': ", t);
             return;
         }
         g_array_append_val(parsed, flt);
@@ -495,9 +522,10 @@ bool vprime_faults_realize(VPrimeFaults *f, uint32_t ntargets, Error **errp)
         VPrimeFault *c = &g_array_index(armed, VPrimeFault, i);
 
         if (c->target != VPRIME_INJ_ANY && c->target >= ntargets) {
-            error_setg(errp, "fault: %s %s=%u does not exist (%u of them)",
-                       kind_names[c->kind], f->target_kind, c->target,
-                       ntargets);
+            error_setg(errp, "fault '%s:%s=%u': no such %s: the device "
+                       "has %ss 0 to %u", kind_names[c->kind], f->target_kind,
+                       c->target, f->target_kind, f->target_kind,
+                       ntargets - 1);
             return false;
         }
         fault_arm(f, c);

@@ -51,7 +51,7 @@ typedef struct VPrimeFault {
     uint32_t target;            /* engine or head */
     uint64_t after;             /* matching events that pass first */
     uint64_t count;             /* events it hits; 0: every one */
-    uint32_t prob;              /* percent of candidate events hit */
+    uint64_t prob;              /* percent of candidate events hit */
     uint64_t delay_ns;          /* late-irq, slow-fence */
     uint64_t jitter_ns;         /* late-irq, slow-fence: + U(0, jitter) */
     uint64_t start;             /* dma-error: DMA address range ... */

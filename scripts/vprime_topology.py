@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shlex
+import subprocess
 
 # From hw/vprime_regs.h (parsed, not restated, so the two cannot drift).
 _REGS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "hw", "vprime_regs.h")
@@ -72,7 +73,7 @@ class Gpu:
         self.kind = kind
         self.vram = vram
         self.timing = {}        # QOM timing properties (TIMING_KEYS)
-        self.faults = []        # fault scripts (hw/vprime-fault.c)
+        self.faults = []        # (--fault spec, script): hw/vprime-fault.c parses it
 
 
 # The GPUs' timing model (hw/vprime-gpu.c): property -> smallest value
@@ -101,88 +102,33 @@ def parse_gpu_timing(specs, gpus):
             gpus[int(idx)].timing[key] = int(val)
 
 
-# Fault kinds (hw/vprime-fault.c) -> the keys each takes besides after,
-# count and prob; "engine" or "head" names the target.  The device checks
-# the script again; this refuses bad input before QEMU starts.
-FAULT_COMMON = ("after", "count", "prob")
-GPU_FAULTS = {
-    "hang": ("engine",),
-    "lost-irq": ("engine",),
-    "late-irq": ("engine", "delay-ns", "jitter-ns"),
-    "dma-error": ("engine", "start", "size"),
-    "slow-fence": ("engine", "delay-ns", "jitter-ns"),
-    "vram-retire": ("bytes",),          # dGPU only
-}
-DISPLAY_FAULTS = {
-    "underrun": ("head",),
-    "unplug": ("head", "replug"),
-    "replug": ("head",),
-}
-ENGINES = ("render", "copy", "0", "1", "any")
-_SIZE_KEYS = ("size", "bytes")
+FAULT_USAGE = ("use INDEX:KIND[:KEY=VALUE,...] (INDEX counts --gpus from 0) or "
+               "display:KIND[:KEY=VALUE,...]; KIND and its keys are in hw/vprime-spec.rst, "
+               "'Fault injection'")
 
 
 def parse_faults(specs, gpus, heads):
     """['1:hang:engine=copy', 'display:underrun'] -> fault scripts set on
-    gpus[i].faults and returned for the display, both lists of 'KIND[:K=V,..]'."""
+    gpus[i].faults and returned for the display.  Only where each fault
+    goes is checked here: the script is the device's to parse, and
+    Topology.check_faults() has QEMU do it."""
     display = []
     for spec in specs or []:
         where, _, fault = spec.partition(":")
-        kind, _, params = fault.partition(":")
-        usage = ("--fault '%s' is invalid: use INDEX:KIND[:KEY=VALUE,...] (INDEX counts --gpus "
-                 "from 0; kinds %s) or display:KIND[:KEY=VALUE,...] (kinds %s)"
-                 % (spec, ", ".join(GPU_FAULTS), ", ".join(DISPLAY_FAULTS)))
         if where == "display":
             if not heads:
                 raise TopologyError("--fault %s: there is no display engine (--no-display)" % spec)
-            table, target = DISPLAY_FAULTS, None
+            target = None
         elif where.isdigit():
             if int(where) >= len(gpus):
                 raise TopologyError("--fault %s: there is no GPU %s, --gpus lists %d"
                                     % (spec, where, len(gpus)))
-            table, target = GPU_FAULTS, gpus[int(where)]
+            target = gpus[int(where)]
         else:
-            raise TopologyError(usage)
-        if kind not in table:
-            raise TopologyError("--fault %s: unknown fault kind '%s': allowed are %s"
-                                % (spec, kind, ", ".join(table)))
-        if kind == "vram-retire" and target.kind != "dgpu":
-            raise TopologyError("--fault %s: vram-retire needs a dGPU (GPU %s is an %s)"
-                                % (spec, where, target.kind))
-        for item in filter(None, params.split(",")):
-            key, eq, val = item.partition("=")
-            if key not in table[kind] + FAULT_COMMON:
-                raise TopologyError("--fault %s: %s takes no key '%s': allowed are %s"
-                                    % (spec, kind, key, ", ".join(table[kind] + FAULT_COMMON)))
-            if not eq or not val:
-                raise TopologyError("--fault %s: '%s' needs a value" % (spec, key))
-            if key == "engine":
-                ok = val in ENGINES
-            elif key == "head":
-                ok = val.isdigit() and int(val) < heads
-            elif key in _SIZE_KEYS:
-                try:
-                    parse_size(val, key)
-                    ok = True
-                except TopologyError:
-                    ok = False
-            elif key == "prob":
-                ok = val.isdigit() and 1 <= int(val) <= 100
-            else:
-                try:
-                    ok = int(val, 0) >= 0
-                except ValueError:
-                    ok = False
-            if not ok:
-                raise TopologyError("--fault %s: %s=%s is invalid%s" % (
-                    spec, key, val,
-                    {"engine": ": engines are render, copy, 0, 1 and any",
-                     "head": ": the display engine has heads 0 to %d" % (heads - 1),
-                     "prob": ": a percentage, 1 to 100"}.get(key, ": use a number")))
-        if target is None:
-            display.append(fault)
-        else:
-            target.faults.append(fault)
+            raise TopologyError("--fault '%s' is invalid: %s" % (spec, FAULT_USAGE))
+        if not fault.partition(":")[0]:
+            raise TopologyError("--fault '%s' names no fault kind: %s" % (spec, FAULT_USAGE))
+        (display if target is None else target.faults).append((spec, fault))
     return display
 
 
@@ -301,7 +247,7 @@ class Topology:
         self.display_mode = None        # (w, h, mHz or None): the EDID's preferred mode
         self.contiguous_only = False
         self.dma_mask = None            # display DMA address bits, None: device default
-        self.display_faults = []        # fault scripts for the display engine
+        self.display_faults = []        # (--fault spec, script) for the display engine
         self.fault_seed = None          # fault-seed of every device
 
     @classmethod
@@ -428,7 +374,49 @@ class Topology:
         if self.fault_seed is not None:
             dev["fault-seed"] = self.fault_seed
         if faults:
-            dev["fault"] = ";".join(faults)
+            dev["fault"] = ";".join(script for _, script in faults)
+
+    def check_faults(self, qemu, firmware_args):
+        """Have QEMU parse the fault scripts, before anything boots: every
+        device with a script is created once in a QEMU stopped before it
+        runs (-S), which then quits.  A script QEMU refuses raises
+        TopologyError with QEMU's own message."""
+        specs = {}
+        for i, g in enumerate(self.gpus):
+            specs["gpu%d" % i] = [spec for spec, _ in g.faults]
+        specs["display0"] = [spec for spec, _ in self.display_faults]
+        devs = [d for d in self.vprime_devices(lambda n: "pcie.0") if "fault" in d]
+        if not devs:
+            return
+        if not os.access(qemu, os.X_OK):
+            raise TopologyError("QEMU not found: %s (build it with 'make'); it checks the "
+                                "--fault scripts" % qemu)
+        args = [qemu] + list(firmware_args) + [
+            "-nodefaults", "-no-user-config", "-machine", "q35", "-display", "none",
+            "-S", "-monitor", "stdio"]
+        for d in devs:
+            # On the root complex, with the least VRAM: only the script matters.
+            d = dict(d, bus="pcie.0")
+            d.pop("addr", None)
+            if "vram" in d:
+                d["vram"] = VRAM_MIN
+            args += ["-device", json.dumps(d, separators=(",", ":"))]
+        try:
+            r = subprocess.run(args, input=b"quit\n", stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, timeout=120)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            raise TopologyError("cannot have QEMU check the --fault scripts: %s" % e)
+        if r.returncode == 0:
+            return
+        err = r.stderr.decode(errors="replace").strip()
+        m = re.search(r'-device (\{.*?"id":"(\w+)".*?\}): (.*)', err, re.S)
+        if not m:
+            raise TopologyError("QEMU refused the --fault scripts: %s" % err)
+        failed = specs.get(m.group(2)) or []
+        quoted = re.match(r"fault '([^']*)'", m.group(3))
+        named = [s for s in failed if quoted and s.endswith(":" + quoted.group(1))]
+        raise TopologyError("--fault %s: QEMU refuses it: %s"
+                            % (", ".join(named or failed), m.group(3).strip()))
 
     def vprime_device_args(self, port_bus, as_json=False):
         """-device arguments; JSON where they must follow JSON -devices
