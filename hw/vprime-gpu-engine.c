@@ -123,7 +123,10 @@ static uint64_t surface_offset(const Surface *sf, uint32_t xb, uint32_t y)
     return (uint64_t)y * sf->pitch + xb;
 }
 
-/* Visit each contiguous byte run of row y: fn(va, buffer offset, len) */
+/*
+ * Move row y of a surface between guest memory and row[], one GPU VA run
+ * at a time (a tiled row is a 128-byte run in each tile it crosses).
+ */
 static bool surface_row_rw(VPrimeGpuState *s, uint32_t ctx, const Surface *sf,
                            uint32_t y, uint8_t *row, bool is_write)
 {
@@ -164,47 +167,66 @@ static bool surface_probe(VPrimeGpuState *s, uint32_t ctx, const Surface *sf,
     return true;
 }
 
-/* Pixels go through ARGB8888 between formats */
-static uint32_t pixel_to_argb(const uint8_t *p, uint32_t format)
+/*
+ * Format conversion is pixman's: PIXMAN_OP_SRC from an image of the source
+ * pixels to one of the destination's format, a band of rows at a time in
+ * the bounce buffer.  The tiled layout stays ours: pixman has no tiled
+ * images, and a tiled row reaches guest memory through the GPU's page
+ * tables in 128-byte runs anyway (surface_row_rw), so rows are tiled and
+ * de-tiled on their way between guest memory and the band.
+ */
+
+/* Bytes from one row of a band to the next: pixman wants 4-byte multiples */
+static uint32_t band_stride(const Surface *sf)
 {
-    uint32_t v;
+    return ROUND_UP(sf->width * sf->bpp, 4);
+}
 
-    switch (format) {
-    case VPRIME_FMT_RGB565: {
-        uint32_t c = lduw_le_p(p);
-        uint32_t r = (c >> 11) & 0x1f, g = (c >> 5) & 0x3f, b = c & 0x1f;
+/* Rows of sf that fit in one band, of the rows left from 'done' on */
+static uint32_t band_rows(const Surface *sf, uint32_t stride, uint64_t done)
+{
+    return MIN(sf->height - done, BAND_BYTES / stride);
+}
 
-        return 0xff000000u | ((r << 3 | r >> 2) << 16) |
-               ((g << 2 | g >> 4) << 8) | (b << 3 | b >> 2);
+/*
+ * Store 'rows' rows of src (PIXMAN_OP_SRC) in dst's format at band.  In an
+ * x8r8g8b8 or x8b8g8r8 image pixman leaves the X byte to its fast paths
+ * (some copy the source's alpha there); the engine stores 0 (the spec), so
+ * the X bytes are cleared afterwards.
+ */
+static void band_store(pixman_image_t *src, const Surface *dst, uint8_t *band,
+                       uint32_t rows)
+{
+    uint32_t stride = band_stride(dst), x, y;
+    pixman_image_t *img = pixman_image_create_bits(
+        vprime_format_pixman(dst->format), dst->width, rows,
+        (uint32_t *)band, stride);
+
+    pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, img, 0, 0, 0, 0, 0, 0,
+                             dst->width, rows);
+    pixman_image_unref(img);
+    if (dst->format != VPRIME_FMT_XRGB8888 &&
+        dst->format != VPRIME_FMT_XBGR8888) {
+        return;
     }
-    case VPRIME_FMT_XBGR8888:
-        v = ldl_le_p(p);
-        return 0xff000000u | (v & 0xff) << 16 | (v & 0xff00) | ((v >> 16) & 0xff);
-    case VPRIME_FMT_XRGB8888:
-        return ldl_le_p(p) | 0xff000000u;
-    default: /* ARGB8888 */
-        return ldl_le_p(p);
+    for (y = 0; y < rows; y++) {
+        uint32_t *px = (uint32_t *)(band + y * stride);
+
+        for (x = 0; x < dst->width; x++) {
+            px[x] &= 0x00ffffffu;   /* the X byte (a little-endian host) */
+        }
     }
 }
 
-static void argb_to_pixel(uint8_t *p, uint32_t argb, uint32_t format)
+/* A FILL colour (ARGB8888) as pixman's 16 bits per channel */
+static pixman_color_t argb_color(uint32_t argb)
 {
-    switch (format) {
-    case VPRIME_FMT_RGB565:
-        stw_le_p(p, ((argb >> 8) & 0xf800) | ((argb >> 5) & 0x07e0) |
-                    ((argb >> 3) & 0x001f));
-        break;
-    case VPRIME_FMT_XBGR8888:
-        stl_le_p(p, (argb & 0xff) << 16 | (argb & 0xff00) |
-                    ((argb >> 16) & 0xff));
-        break;
-    case VPRIME_FMT_XRGB8888:
-        stl_le_p(p, argb & 0x00ffffffu);
-        break;
-    default:
-        stl_le_p(p, argb);
-        break;
-    }
+    return (pixman_color_t) {
+        .alpha = (argb >> 24) * 0x101,
+        .red = ((argb >> 16) & 0xff) * 0x101,
+        .green = ((argb >> 8) & 0xff) * 0x101,
+        .blue = (argb & 0xff) * 0x101,
+    };
 }
 
 /* ---- engine state ------------------------------------------------------- */
@@ -397,80 +419,112 @@ static bool engine_probe(VPrimeEngine *e, struct vprime_cmd *c)
     }
 }
 
+/* COPY: up to CHUNK_BYTES of it */
+static int engine_copy(VPrimeEngine *e)
+{
+    VPrimeGpuState *s = e->gpu;
+    struct vprime_cmd *c = &e->cmd;
+    uint64_t n = MIN(c->copy.size - e->progress, CHUNK_BYTES);
+
+    if (!vprime_gpu_copy(s, c->ctx, c->copy.src + e->progress,
+                         c->copy.dst + e->progress, n)) {
+        return -1;
+    }
+    e->progress += n;
+    return e->progress == c->copy.size;
+}
+
+/* FILL and PATTERN: one band of the destination's rows */
+static int engine_draw(VPrimeEngine *e)
+{
+    VPrimeGpuState *s = e->gpu;
+    struct vprime_cmd *c = &e->cmd;
+    uint8_t *band = s->bounce;
+    uint32_t *argb = (uint32_t *)(s->bounce + BAND_BYTES);
+    pixman_image_t *src;
+    uint32_t y0 = e->progress, rows, x, y;
+    Surface dst;
+
+    cmd_surface(c, &dst);
+    /* the PATTERN source is 4 bytes a pixel, the destination at most */
+    rows = band_rows(&dst, dst.width * 4, y0);
+    if (c->opcode == VPRIME_OP_FILL) {
+        pixman_color_t color = argb_color(c->rect.color);
+
+        src = pixman_image_create_solid_fill(&color);
+    } else {
+        for (y = 0; y < rows; y++) {
+            for (x = 0; x < dst.width; x++) {
+                argb[y * dst.width + x] = 0xff000000u |
+                    vprime_pattern_pixel(c->rect.frame, c->rect.tag, x,
+                                         y0 + y);
+            }
+        }
+        src = pixman_image_create_bits(PIXMAN_a8r8g8b8, dst.width, rows, argb,
+                                       dst.width * 4);
+    }
+    band_store(src, &dst, band, rows);
+    pixman_image_unref(src);
+    for (y = 0; y < rows; y++) {
+        if (!surface_row_rw(s, c->ctx, &dst, y0 + y,
+                            band + y * band_stride(&dst), true)) {
+            return -1;
+        }
+    }
+    e->progress += rows;
+    return e->progress == dst.height;
+}
+
+/* BLIT: one band of rows, converted by pixman unless the formats match */
+static int engine_blit(VPrimeEngine *e)
+{
+    VPrimeGpuState *s = e->gpu;
+    struct vprime_cmd *c = &e->cmd;
+    uint8_t *in = s->bounce, *out = s->bounce;
+    uint32_t y0 = e->progress, rows, y;
+    Surface src, dst;
+
+    cmd_blit_surfaces(c, &src, &dst);
+    rows = band_rows(&dst, MAX(band_stride(&src), band_stride(&dst)), y0);
+    for (y = 0; y < rows; y++) {
+        if (!surface_row_rw(s, c->ctx, &src, y0 + y,
+                            in + y * band_stride(&src), false)) {
+            return -1;
+        }
+    }
+    if (src.format != dst.format) {
+        pixman_image_t *img = pixman_image_create_bits(
+            vprime_format_pixman(src.format), src.width, rows,
+            (uint32_t *)in, band_stride(&src));
+
+        out = s->bounce + BAND_BYTES;
+        band_store(img, &dst, out, rows);
+        pixman_image_unref(img);
+    }
+    for (y = 0; y < rows; y++) {
+        if (!surface_row_rw(s, c->ctx, &dst, y0 + y,
+                            out + y * band_stride(&dst), true)) {
+            return -1;
+        }
+    }
+    e->progress += rows;
+    return e->progress == dst.height;
+}
+
 /*
- * Do up to CHUNK_BYTES of the command's data work.  Returns 1 when done,
+ * Do a bounded part of the command's data work.  Returns 1 when done,
  * 0 when more remains, -1 after a fault (the context is stopped).
  */
 static int engine_work(VPrimeEngine *e)
 {
-    VPrimeGpuState *s = e->gpu;
-    struct vprime_cmd *c = &e->cmd;
-    uint8_t *buf = s->bounce;
-    uint64_t budget = CHUNK_BYTES;
-    Surface src, dst;
-
-    switch (c->opcode) {
+    switch (e->cmd.opcode) {
     case VPRIME_OP_COPY:
-        while (e->progress < c->copy.size && budget) {
-            uint64_t n = MIN(MIN(c->copy.size - e->progress, budget),
-                             CHUNK_BYTES);
-
-            if (!vprime_gpu_copy(s, c->ctx, c->copy.src + e->progress,
-                                 c->copy.dst + e->progress, n)) {
-                return -1;
-            }
-            e->progress += n;
-            budget -= n;
-        }
-        return e->progress == c->copy.size;
-
+        return engine_copy(e);
     case VPRIME_OP_FILL:
     case VPRIME_OP_PATTERN:
-        cmd_surface(c, &dst);
-        while (e->progress < dst.height && budget >= dst.width * dst.bpp) {
-            uint32_t y = e->progress, x;
-
-            for (x = 0; x < dst.width; x++) {
-                uint32_t argb = c->opcode == VPRIME_OP_FILL ? c->rect.color :
-                    0xff000000u | vprime_pattern_pixel(c->rect.frame,
-                                                       c->rect.tag, x, y);
-
-                argb_to_pixel(buf + x * dst.bpp, argb, dst.format);
-            }
-            if (!surface_row_rw(s, c->ctx, &dst, y, buf, true)) {
-                return -1;
-            }
-            e->progress++;
-            budget -= dst.width * dst.bpp;
-        }
-        return e->progress == dst.height;
-
+        return engine_draw(e);
     case VPRIME_OP_BLIT:
-        cmd_blit_surfaces(c, &src, &dst);
-        while (e->progress < dst.height && budget >= dst.width * 4) {
-            uint32_t y = e->progress, x;
-            uint8_t *row = buf + VPRIME_CMD_MAX_DIM * 4;
-
-            if (!surface_row_rw(s, c->ctx, &src, y, buf, false)) {
-                return -1;
-            }
-            if (src.format != dst.format) {
-                for (x = 0; x < dst.width; x++) {
-                    argb_to_pixel(row + x * dst.bpp,
-                                  pixel_to_argb(buf + x * src.bpp, src.format),
-                                  dst.format);
-                }
-            } else {
-                row = buf;
-            }
-            if (!surface_row_rw(s, c->ctx, &dst, y, row, true)) {
-                return -1;
-            }
-            e->progress++;
-            budget -= dst.width * 4;
-        }
-        return e->progress == dst.height;
-
+        return engine_blit(e);
     default:
         return 1;
     }
@@ -538,121 +592,183 @@ static void engine_retire(VPrimeEngine *e)
     e->stat_cmds++;
 }
 
+/* What fetching the command at HEAD gave */
+typedef enum EngineFetch {
+    FETCH_NONE,         /* nothing to run: ring empty, or the engine halted */
+    FETCH_DROPPED,      /* fetched and retired without running */
+    FETCH_OK,           /* e->cmd is checked, probed and ready to run */
+} EngineFetch;
+
+/* What running the command in flight gave */
+typedef enum EngineStep {
+    STEP_DONE,          /* it completed: retire it */
+    STEP_DROPPED,       /* it faulted and was retired */
+    STEP_LATER,         /* the timer is set to come back to it */
+    STEP_HALTED,        /* the engine halted on it */
+} EngineStep;
+
+static bool engine_runnable(VPrimeEngine *e)
+{
+    return (e->control & VPRIME_ENG_CTRL_ENABLE) &&
+           !(e->status & VPRIME_ENG_STATUS_HALTED) && e->ring_size &&
+           !e->hung;
+}
+
+/* A data command starts a new page log (<engine>-last-*-pages) */
+static void engine_start_page_log(VPrimeEngine *e)
+{
+    switch (e->cmd.opcode) {
+    case VPRIME_OP_FILL:
+    case VPRIME_OP_PATTERN:
+    case VPRIME_OP_BLIT:
+    case VPRIME_OP_COPY:
+        g_array_set_size(e->last_pages[false], 0);
+        g_array_set_size(e->last_pages[true], 0);
+        break;
+    default:
+        break;
+    }
+}
+
+/*
+ * Fetch the command at HEAD, check it, give it its completion time and the
+ * injected faults that hit it, and probe the pages it touches.
+ */
+static EngineFetch engine_fetch(VPrimeEngine *e, int64_t now)
+{
+    VPrimeGpuState *s = e->gpu;
+    dma_addr_t at = e->ring_base + (uint64_t)e->head * VPRIME_CMD_SIZE;
+    const char *why = NULL;
+    VPrimeFaultHit hit;
+    uint64_t bytes;
+    uint32_t err;
+
+    if (e->head == e->tail) {
+        return FETCH_NONE;
+    }
+    if (pci_dma_read(PCI_DEVICE(s), at, &e->cmd, sizeof(e->cmd)) != MEMTX_OK) {
+        engine_halt(e, VPRIME_ENG_ERR_RING_DMA, "ring not readable");
+        return FETCH_NONE;
+    }
+    trace_vprime_engine_cmd(s->core.name, e->idx, e->head, e->cmd.opcode,
+                            e->cmd.ctx);
+    err = engine_validate(e, &e->cmd, &bytes, &why);
+    if (err) {
+        engine_halt(e, err, why);
+        return FETCH_NONE;
+    }
+    e->seq_cmds++;
+    e->have_cmd = true;
+    e->cmd_done = false;
+    e->progress = 0;
+    engine_start_page_log(e);
+    e->done_at = now + engine_cost_ns(e, bytes);
+    if (e->cmd.opcode == VPRIME_OP_FENCE &&
+        vprime_fault_check(&s->faults, VPRIME_INJ_SLOW_FENCE, e->idx, "cmd",
+                           e->seq_cmds, 0, 0, &hit)) {
+        e->done_at += hit.delay_ns;
+    }
+    if (vprime_fault_check(&s->faults, VPRIME_INJ_HANG, e->idx, "cmd",
+                           e->seq_cmds, 0, 0, &hit)) {
+        /* fetched, and never finished: until CONTROL.RESET */
+        e->hung = true;
+        return FETCH_NONE;
+    }
+    if (e->cmd.opcode != VPRIME_OP_NOP && e->cmd.opcode != VPRIME_OP_FENCE &&
+        s->ctx[e->cmd.ctx].faulted) {
+        /* a stopped context's work is dropped, touching nothing */
+        engine_retire(e);
+        return FETCH_DROPPED;
+    }
+    if (!engine_probe(e, &e->cmd)) {
+        engine_retire(e);
+        return FETCH_DROPPED;
+    }
+    return FETCH_OK;
+}
+
+/*
+ * Run the command in flight: its data work (in bounded parts), then its
+ * modelled duration, then what completes it (a WAIT's value, a FENCE).
+ */
+static EngineStep engine_execute(VPrimeEngine *e, int64_t now)
+{
+    VPrimeGpuState *s = e->gpu;
+
+    if (!e->cmd_done) {
+        int r;
+
+        s->active = e;
+        r = engine_work(e);
+        s->active = NULL;
+        if (r < 0 && s->dma_failed) {
+            s->dma_failed = false;
+            engine_halt(e, VPRIME_ENG_ERR_DMA, "DMA error (injected)");
+            return STEP_HALTED;
+        }
+        if (r < 0) {
+            engine_retire(e);
+            return STEP_DROPPED;
+        }
+        if (r == 0) {
+            /* more data work: yield the main loop, come straight back */
+            timer_mod(e->timer, now);
+            return STEP_LATER;
+        }
+        e->cmd_done = true;
+    }
+    if (now < e->done_at) {
+        timer_mod(e->timer, e->done_at);
+        return STEP_LATER;
+    }
+    if (e->cmd.opcode == VPRIME_OP_WAIT) {
+        bool faulted;
+
+        if (!engine_wait_done(e, &faulted)) {
+            e->status |= VPRIME_ENG_STATUS_WAITING;
+            timer_mod(e->timer, now + WAIT_POLL_NS);
+            return STEP_LATER;
+        }
+        e->status &= ~VPRIME_ENG_STATUS_WAITING;
+    }
+    if (e->cmd.opcode == VPRIME_OP_FENCE && !engine_fence(e)) {
+        return STEP_HALTED;
+    }
+    return STEP_DONE;
+}
+
+/* The engine's timer: run commands until one has to wait, or a batch ran */
 static void engine_run(void *opaque)
 {
     VPrimeEngine *e = opaque;
-    VPrimeGpuState *s = e->gpu;
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     unsigned done = 0;
-    VPrimeFaultHit hit;
 
-    while (done < MAX_CMDS_PER_RUN) {
-        if (!(e->control & VPRIME_ENG_CTRL_ENABLE) ||
-            (e->status & VPRIME_ENG_STATUS_HALTED) || !e->ring_size ||
-            e->hung) {
-            break;
-        }
+    while (done < MAX_CMDS_PER_RUN && engine_runnable(e)) {
         if (!e->have_cmd) {
-            dma_addr_t at = e->ring_base + (uint64_t)e->head * VPRIME_CMD_SIZE;
-            const char *why = NULL;
-            uint64_t bytes;
-            uint32_t err;
+            EngineFetch f = engine_fetch(e, now);
 
-            if (e->head == e->tail) {
+            if (f == FETCH_NONE) {
                 break;
             }
-            if (pci_dma_read(PCI_DEVICE(s), at, &e->cmd, sizeof(e->cmd)) !=
-                MEMTX_OK) {
-                engine_halt(e, VPRIME_ENG_ERR_RING_DMA, "ring not readable");
-                break;
-            }
-            trace_vprime_engine_cmd(s->core.name, e->idx, e->head,
-                                    e->cmd.opcode, e->cmd.ctx);
-            err = engine_validate(e, &e->cmd, &bytes, &why);
-            if (err) {
-                engine_halt(e, err, why);
-                break;
-            }
-            e->seq_cmds++;
-            e->have_cmd = true;
-            e->cmd_done = false;
-            e->progress = 0;
-            if (e->cmd.opcode == VPRIME_OP_FILL ||
-                e->cmd.opcode == VPRIME_OP_PATTERN ||
-                e->cmd.opcode == VPRIME_OP_BLIT ||
-                e->cmd.opcode == VPRIME_OP_COPY) {
-                g_array_set_size(e->last_pages[false], 0);
-                g_array_set_size(e->last_pages[true], 0);
-            }
-            e->done_at = now + engine_cost_ns(e, bytes);
-            if (e->cmd.opcode == VPRIME_OP_FENCE &&
-                vprime_fault_check(&s->faults, VPRIME_INJ_SLOW_FENCE, e->idx,
-                                   "cmd", e->seq_cmds, 0, 0, &hit)) {
-                e->done_at += hit.delay_ns;
-            }
-            if (vprime_fault_check(&s->faults, VPRIME_INJ_HANG, e->idx, "cmd",
-                                   e->seq_cmds, 0, 0, &hit)) {
-                /* fetched, and never finished: until CONTROL.RESET */
-                e->hung = true;
-                break;
-            }
-            if (e->cmd.opcode != VPRIME_OP_NOP &&
-                e->cmd.opcode != VPRIME_OP_FENCE &&
-                s->ctx[e->cmd.ctx].faulted) {
-                /* a stopped context's work is dropped, touching nothing */
-                engine_retire(e);
-                continue;
-            }
-            if (!engine_probe(e, &e->cmd)) {
-                engine_retire(e);
+            if (f == FETCH_DROPPED) {
                 continue;
             }
         }
-        if (!e->cmd_done) {
-            int r;
-
-            s->active = e;
-            r = engine_work(e);
-            s->active = NULL;
-
-            if (r < 0 && s->dma_failed) {
-                s->dma_failed = false;
-                engine_halt(e, VPRIME_ENG_ERR_DMA, "DMA error (injected)");
-                break;
-            }
-            if (r < 0) {
-                engine_retire(e);
-                continue;
-            }
-            if (r == 0) {
-                /* more data work: yield the main loop, come straight back */
-                timer_mod(e->timer, now);
-                engine_update_status(e);
-                return;
-            }
-            e->cmd_done = true;
-        }
-        if (now < e->done_at) {
-            timer_mod(e->timer, e->done_at);
+        switch (engine_execute(e, now)) {
+        case STEP_DONE:
+            engine_retire(e);
+            done++;
+            continue;
+        case STEP_DROPPED:
+            continue;
+        case STEP_LATER:
             engine_update_status(e);
             return;
-        }
-        if (e->cmd.opcode == VPRIME_OP_WAIT) {
-            bool faulted;
-
-            if (!engine_wait_done(e, &faulted)) {
-                e->status |= VPRIME_ENG_STATUS_WAITING;
-                timer_mod(e->timer, now + WAIT_POLL_NS);
-                engine_update_status(e);
-                return;
-            }
-            e->status &= ~VPRIME_ENG_STATUS_WAITING;
-        }
-        if (e->cmd.opcode == VPRIME_OP_FENCE && !engine_fence(e)) {
+        case STEP_HALTED:
             break;
         }
-        engine_retire(e);
-        done++;
+        break;
     }
     if (done == MAX_CMDS_PER_RUN) {
         timer_mod(e->timer, now);
