@@ -100,29 +100,18 @@ static bool mode_valid(const VPrimeHeadRegs *r, const char **why)
 }
 
 /*
- * Check one enabled plane against the mode it will be shown on and read
- * its page list.  Returns 0, or a VPRIME_HEAD_ERR_* with the register it
- * concerns and why.  On success *pages holds the list (NULL for CONTIG).
+ * An enabled plane's format, layout and rectangles against the mode it
+ * will be shown on.  Returns 0, or a VPRIME_HEAD_ERR_* with the register
+ * it concerns and why.
  */
-static uint32_t plane_validate(VPrimeHead *h, unsigned p,
-                               const VPrimePlaneRegs *r,
-                               uint64_t **pages, uint32_t *npages,
-                               hwaddr *reg, const char **why)
+static uint32_t plane_check_rect(VPrimeHead *h, unsigned p,
+                                 const VPrimePlaneRegs *r, hwaddr *reg,
+                                 const char **why)
 {
-    VPrimeDisplayState *s = h->s;
-    uint32_t hd = VPRIME_X(h->active.mode_size);
-    uint32_t vd = VPRIME_Y(h->active.mode_size);
-    uint32_t sx = VPRIME_X(r->src_pos), sy = VPRIME_Y(r->src_pos);
     uint32_t w = VPRIME_X(r->size), hh = VPRIME_Y(r->size);
     uint32_t dx = VPRIME_X(r->dst_pos), dy = VPRIME_Y(r->dst_pos);
-    uint32_t cpp = vprime_format_cpp(r->format);
-    uint64_t row_end = (uint64_t)(sx + w) * cpp;
-    g_autofree uint64_t *list = NULL;
-    uint32_t n, i;
 
-    *pages = NULL;
-    *npages = 0;
-    if (!cpp) {
+    if (!vprime_format_cpp(r->format)) {
         *reg = VPRIME_PL_FORMAT;
         *why = "unknown format";
         return VPRIME_HEAD_ERR_FORMAT;
@@ -142,7 +131,8 @@ static uint32_t plane_validate(VPrimeHead *h, unsigned p,
         *why = "cursor larger than VPRIME_DISP_CURSOR_MAX";
         return VPRIME_HEAD_ERR_RECT;
     }
-    if ((uint64_t)dx + w > hd || (uint64_t)dy + hh > vd) {
+    if ((uint64_t)dx + w > VPRIME_X(h->active.mode_size) ||
+        (uint64_t)dy + hh > VPRIME_Y(h->active.mode_size)) {
         *reg = VPRIME_PL_DST_POS;
         *why = "destination outside the mode";
         return VPRIME_HEAD_ERR_RECT;
@@ -152,6 +142,18 @@ static uint32_t plane_validate(VPrimeHead *h, unsigned p,
         *why = "buffer size zero or above VPRIME_DISP_FB_MAX";
         return VPRIME_HEAD_ERR_FB_SIZE;
     }
+    return 0;
+}
+
+/* The pitch and the source rectangle against the buffer, by layout */
+static uint32_t plane_check_buffer(const VPrimePlaneRegs *r, hwaddr *reg,
+                                   const char **why)
+{
+    uint32_t sx = VPRIME_X(r->src_pos), sy = VPRIME_Y(r->src_pos);
+    uint32_t w = VPRIME_X(r->size), hh = VPRIME_Y(r->size);
+    uint32_t cpp = vprime_format_cpp(r->format);
+    uint64_t row_end = (uint64_t)(sx + w) * cpp;
+
     if (r->layout == VPRIME_LAYOUT_LINEAR) {
         if (r->pitch < row_end || r->pitch % cpp) {
             *reg = VPRIME_PL_PITCH;
@@ -164,24 +166,40 @@ static uint32_t plane_validate(VPrimeHead *h, unsigned p,
             *why = "source rectangle outside the buffer";
             return VPRIME_HEAD_ERR_RECT;
         }
-    } else {
-        if (r->pitch % VPRIME_TILE_WIDTH_BYTES || r->pitch < row_end) {
-            *reg = VPRIME_PL_PITCH;
-            *why = "tiled pitch not a multiple of 128 or smaller than a row";
-            return VPRIME_HEAD_ERR_PITCH;
-        }
-        if (r->offset % VPRIME_TILE_SIZE) {
-            *reg = VPRIME_PL_OFFSET;
-            *why = "tiled buffer offset not 4 KiB aligned";
-            return VPRIME_HEAD_ERR_ALIGN;
-        }
-        if (r->offset + (uint64_t)ROUND_UP(sy + hh, VPRIME_TILE_HEIGHT) *
-            r->pitch > r->fb_size) {
-            *reg = VPRIME_PL_SRC_POS;
-            *why = "source tile rows outside the buffer";
-            return VPRIME_HEAD_ERR_RECT;
-        }
+        return 0;
     }
+    if (r->pitch % VPRIME_TILE_WIDTH_BYTES || r->pitch < row_end) {
+        *reg = VPRIME_PL_PITCH;
+        *why = "tiled pitch not a multiple of 128 or smaller than a row";
+        return VPRIME_HEAD_ERR_PITCH;
+    }
+    if (r->offset % VPRIME_TILE_SIZE) {
+        *reg = VPRIME_PL_OFFSET;
+        *why = "tiled buffer offset not 4 KiB aligned";
+        return VPRIME_HEAD_ERR_ALIGN;
+    }
+    if (r->offset + (uint64_t)ROUND_UP(sy + hh, VPRIME_TILE_HEIGHT) *
+        r->pitch > r->fb_size) {
+        *reg = VPRIME_PL_SRC_POS;
+        *why = "source tile rows outside the buffer";
+        return VPRIME_HEAD_ERR_RECT;
+    }
+    return 0;
+}
+
+/*
+ * Where the plane's buffer is: a contiguous range, or a page list, which
+ * is read (once, here) and checked.  On success *pages holds the list
+ * (NULL for CONTIG).
+ */
+static uint32_t plane_read_pages(VPrimeHead *h, unsigned p,
+                                 const VPrimePlaneRegs *r, uint64_t **pages,
+                                 uint32_t *npages, hwaddr *reg,
+                                 const char **why)
+{
+    VPrimeDisplayState *s = h->s;
+    g_autofree uint64_t *list = NULL;
+    uint32_t n, i;
 
     *reg = VPRIME_PL_ADDR_LO;
     if (r->control & VPRIME_PL_CTRL_CONTIG) {
@@ -190,7 +208,7 @@ static uint32_t plane_validate(VPrimeHead *h, unsigned p,
             return VPRIME_HEAD_ERR_ALIGN;
         }
         if (!dma_reachable(s, r->addr, r->fb_size)) {
-            *why = "buffer beyond the DMA mask";
+            *why = "buffer beyond the DMA address bits";
             return VPRIME_HEAD_ERR_DMA_MASK;
         }
         return 0;
@@ -206,7 +224,7 @@ static uint32_t plane_validate(VPrimeHead *h, unsigned p,
     }
     n = DIV_ROUND_UP(r->fb_size, VPRIME_DISP_PAGE_SIZE);
     if (!dma_reachable(s, r->addr, (uint64_t)n * sizeof(uint64_t))) {
-        *why = "page list beyond the DMA mask";
+        *why = "page list beyond the DMA address bits";
         return VPRIME_HEAD_ERR_DMA_MASK;
     }
     list = g_new(uint64_t, n);
@@ -224,7 +242,7 @@ static uint32_t plane_validate(VPrimeHead *h, unsigned p,
             return VPRIME_HEAD_ERR_ALIGN;
         }
         if (!dma_reachable(s, list[i], VPRIME_DISP_PAGE_SIZE)) {
-            *why = "page beyond the DMA mask";
+            *why = "page beyond the DMA address bits";
             return VPRIME_HEAD_ERR_DMA_MASK;
         }
     }
@@ -232,6 +250,30 @@ static uint32_t plane_validate(VPrimeHead *h, unsigned p,
     *pages = g_steal_pointer(&list);
     *npages = n;
     return 0;
+}
+
+/*
+ * Check one enabled plane (the spec's order: rectangles, buffer, page
+ * list) and read its page list.  Returns 0, or a VPRIME_HEAD_ERR_* with the
+ * register it concerns and why.
+ */
+static uint32_t plane_validate(VPrimeHead *h, unsigned p,
+                               const VPrimePlaneRegs *r,
+                               uint64_t **pages, uint32_t *npages,
+                               hwaddr *reg, const char **why)
+{
+    uint32_t reason;
+
+    *pages = NULL;
+    *npages = 0;
+    reason = plane_check_rect(h, p, r, reg, why);
+    if (!reason) {
+        reason = plane_check_buffer(r, reg, why);
+    }
+    if (!reason) {
+        reason = plane_read_pages(h, p, r, pages, npages, reg, why);
+    }
+    return reason;
 }
 
 /* A refused configuration: HEAD_ERROR, event ERROR, the error interrupt */
@@ -513,10 +555,6 @@ bool vprime_head_read(VPrimeHead *h, hwaddr reg, uint64_t *val)
                                reg - VPRIME_PLANE_BASE(p), &ok);
         return ok;
     }
-    if (reg >= VPRIME_HEAD_EDID && reg < VPRIME_HEAD_EDID + VPRIME_EDID_MAX) {
-        *val = h->connected ? ldl_le_p(h->edid + reg - VPRIME_HEAD_EDID) : 0;
-        return true;
-    }
     switch (reg) {
     case VPRIME_HEAD_CONTROL:
         *val = h->shadow.control;
@@ -590,9 +628,6 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
 
         return plane_regs_write(&h->plane[p].shadow,
                                 reg - VPRIME_PLANE_BASE(p), val);
-    }
-    if (reg >= VPRIME_HEAD_EDID && reg < VPRIME_HEAD_EDID + VPRIME_EDID_MAX) {
-        goto read_only;
     }
     switch (reg) {
     case VPRIME_HEAD_CONTROL:

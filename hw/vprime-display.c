@@ -197,6 +197,7 @@ void vprime_head_set_connected(VPrimeHead *h, bool val)
     }
     trace_vprime_disp_hotplug(s->core.name, h->idx, val);
     h->connected = val;
+    vprime_head_show_edid(h);
     /*
      * The frame kept up to date while unplugged, so the console can show
      * it (or the right placeholder) at once; the next vblank composes
@@ -311,7 +312,13 @@ static void vprime_display_instance_finalize(Object *obj)
     vprime_faults_fini(&VPRIME_DISPLAY(obj)->faults);
 }
 
-static void head_init(VPrimeDisplayState *s, VPrimeHead *h)
+/*
+ * The head's EDID is QEMU's generator's, and its register window QEMU's
+ * EDID region (any access of 1 to 4 bytes reads, writes are ignored),
+ * over the head's block of BAR 0.  The window is 512 bytes: 3840x2160@60
+ * and larger preferred modes take a DisplayID extension (384 bytes).
+ */
+static void head_init_edid(VPrimeDisplayState *s, VPrimeHead *h)
 {
     qemu_edid_info info = s->edid_info;
     g_autofree char *serial = g_strdup_printf("head%u", h->idx);
@@ -320,6 +327,26 @@ static void head_init(VPrimeDisplayState *s, VPrimeHead *h)
     info.serial = serial;
     qemu_edid_generate(h->edid, sizeof(h->edid), &info);
     h->edid_size = qemu_edid_size(h->edid);
+    vprime_head_show_edid(h);
+    qemu_edid_region_io(&h->edid_mr, OBJECT(s), h->edid_shown,
+                        sizeof(h->edid_shown));
+    memory_region_add_subregion(&s->core.mmio,
+                                VPRIME_HEAD_BASE(h->idx) + VPRIME_HEAD_EDID,
+                                &h->edid_mr);
+}
+
+void vprime_head_show_edid(VPrimeHead *h)
+{
+    if (h->connected) {
+        memcpy(h->edid_shown, h->edid, sizeof(h->edid_shown));
+    } else {
+        memset(h->edid_shown, 0, sizeof(h->edid_shown));
+    }
+}
+
+static void head_init(VPrimeDisplayState *s, VPrimeHead *h)
+{
+    head_init_edid(s, h);
     h->timer = timer_new_ns(QEMU_CLOCK_VIRTUAL, vprime_head_vblank, h);
     vprime_disp_console_init(s, h);
 }
@@ -394,6 +421,7 @@ static void vprime_display_exit(PCIDevice *pdev)
 
         timer_free(h->timer);
         h->timer = NULL;
+        memory_region_del_subregion(&s->core.mmio, &h->edid_mr);
         for (p = 0; p < VPRIME_DISP_PLANES; p++) {
             vprime_plane_set_pages(&h->plane[p], NULL, 0);
         }
@@ -471,6 +499,7 @@ static int vprime_head_post_load(void *opaque, int version_id)
 {
     VPrimeHead *h = opaque;
 
+    vprime_head_show_edid(h);   /* 'connected' came with the stream */
     if (vprime_head_on(h)) {
         vprime_disp_set_mode(h);
         h->dirty = true;

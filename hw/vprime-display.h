@@ -100,8 +100,11 @@ typedef struct VPrimeHead {
     pixman_image_t *fb;         /* PIXMAN_x8r8g8b8, hdisplay x vdisplay */
     bool fb_composed;           /* fb holds a frame (not just allocated) */
     VPrimeDispShown shown;
-    uint8_t edid[VPRIME_EDID_MAX];
+    uint8_t edid[VPRIME_EDID_MAX];          /* the connector's monitor */
     uint32_t edid_size;
+    /* the EDID window (qemu_edid_region_io): edid, or zeros unplugged */
+    MemoryRegion edid_mr;
+    uint8_t edid_shown[VPRIME_EDID_MAX];
 
     /*
      * Fault injection (not migrated): event sequence numbers since realize
@@ -169,8 +172,8 @@ void vprime_head_vblank(void *opaque);
 void vprime_head_set_connected(VPrimeHead *h, bool connected);
 /* Replace a plane's latched page list (takes ownership of pages) */
 void vprime_plane_set_pages(VPrimePlane *pl, uint64_t *pages, uint32_t n);
-
-/* Bytes per pixel of a VPRIME_FMT_*, 0 for an unknown format */
+/* Make the EDID window show the monitor's EDID, or zeros if unplugged */
+void vprime_head_show_edid(VPrimeHead *h);
 
 /* vprime-display-scanout.c */
 void vprime_disp_console_init(VPrimeDisplayState *s, VPrimeHead *h);

@@ -1433,7 +1433,6 @@ static void test_bad_registers(void)
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_FRAME,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_CRC,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_EDID_SIZE,
-            VPRIME_HEAD_BASE(0) + VPRIME_HEAD_EDID + 8,
         };
         size_t i;
 
