@@ -369,9 +369,9 @@ static enum drm_mode_status vprime_crtc_mode_valid(struct drm_crtc *crtc,
 	/* as the engine computes it */
 	refresh_mhz = div_u64((u64)mode->clock * 1000000,
 			      (u32)mode->htotal * mode->vtotal);
-	if (refresh_mhz < VPRIME_DISP_REFRESH_MIN_MHZ)
+	if (refresh_mhz < VPRIME_DISP_REFRESH_MIN_MILLIHZ)
 		return MODE_CLOCK_LOW;
-	if (refresh_mhz > VPRIME_DISP_REFRESH_MAX_MHZ)
+	if (refresh_mhz > VPRIME_DISP_REFRESH_MAX_MILLIHZ)
 		return MODE_CLOCK_HIGH;
 	return MODE_OK;
 }

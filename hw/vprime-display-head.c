@@ -57,7 +57,7 @@ void vprime_head_event(VPrimeHead *h, uint32_t ev)
 
 /* ---- validation at latch ---------------------------------------------- */
 
-/* Does [addr, addr + len) lie below 2^dma-mask? */
+/* Does [addr, addr + len) lie below 2^dma-bits? */
 static bool dma_reachable(VPrimeDisplayState *s, uint64_t addr, uint64_t len)
 {
     uint64_t last = addr + len - 1;
@@ -91,8 +91,8 @@ static bool mode_valid(const VPrimeHeadRegs *r, const char **why)
         return false;
     }
     refresh = (uint64_t)r->mode_clock * 1000000 / ((uint64_t)ht * vt);
-    if (refresh < VPRIME_DISP_REFRESH_MIN_MHZ ||
-        refresh > VPRIME_DISP_REFRESH_MAX_MHZ) {
+    if (refresh < VPRIME_DISP_REFRESH_MIN_MILLIHZ ||
+        refresh > VPRIME_DISP_REFRESH_MAX_MILLIHZ) {
         *why = "refresh rate out of range";
         return false;
     }

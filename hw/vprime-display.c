@@ -364,7 +364,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
     }
     if (s->dma_bits < VPRIME_DISP_DMA_BITS_MIN ||
         s->dma_bits > VPRIME_DISP_DMA_BITS_MAX) {
-        error_setg(errp, "dma-mask=%u is invalid: it must be %u to %u (bits)",
+        error_setg(errp, "dma-bits=%u is invalid: it must be %u to %u",
                    s->dma_bits, VPRIME_DISP_DMA_BITS_MIN,
                    VPRIME_DISP_DMA_BITS_MAX);
         return;
@@ -381,11 +381,11 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
                    e->prefx, e->prefy, VPRIME_DISP_MAX_DIM);
         return;
     }
-    if (e->refresh_rate < VPRIME_DISP_REFRESH_MIN_MHZ ||
-        e->refresh_rate > VPRIME_DISP_REFRESH_MAX_MHZ) {
+    if (e->refresh_rate < VPRIME_DISP_REFRESH_MIN_MILLIHZ ||
+        e->refresh_rate > VPRIME_DISP_REFRESH_MAX_MILLIHZ) {
         error_setg(errp, "refresh_rate=%u is invalid: it must be %u to %u "
-                   "(mHz)", e->refresh_rate, VPRIME_DISP_REFRESH_MIN_MHZ,
-                   VPRIME_DISP_REFRESH_MAX_MHZ);
+                   "(mHz)", e->refresh_rate, VPRIME_DISP_REFRESH_MIN_MILLIHZ,
+                   VPRIME_DISP_REFRESH_MAX_MILLIHZ);
         return;
     }
 
@@ -558,7 +558,7 @@ static const Property vprime_display_properties[] = {
     DEFINE_PROP_UINT32("heads", VPrimeDisplayState, heads, VPRIME_HEADS_MIN),
     DEFINE_PROP_BOOL("contiguous-only", VPrimeDisplayState, contiguous_only,
                      false),
-    DEFINE_PROP_UINT32("dma-mask", VPrimeDisplayState, dma_bits,
+    DEFINE_PROP_UINT32("dma-bits", VPrimeDisplayState, dma_bits,
                        VPRIME_DISP_DMA_BITS_MAX),
     DEFINE_EDID_PROPERTIES(VPrimeDisplayState, edid_info),
 };

@@ -158,8 +158,8 @@ bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
                    uint64_t len, bool is_write);
 
 /*
- * Whether the active engine may DMA [addr, addr + len) of system memory
- * (its command 'seq'); false after an injected DMA error, which halts it.
+ * Whether the active engine's command in flight may DMA [addr, addr + len)
+ * of system memory; false after an injected DMA error, which halts it.
  */
 bool vprime_gpu_dma_allowed(VPrimeGpuState *s, uint64_t addr, uint64_t len);
 

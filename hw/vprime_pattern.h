@@ -7,8 +7,10 @@
  *
  * One copy for everyone who draws or checks the pattern: the GPU model,
  * the qtests and the guest tests include this header; tests/host/agent.py
- * reads the glyphs and constants from it.  It is not in vprime_regs.h,
- * which holds only defines and fixed-width structs: this is code and data.
+ * reads the glyphs and the text's constants from it, and computes the
+ * gradient with its own copy of VPRIME_PATTERN_XRGB (gradient_xrgb()).
+ * It is not in vprime_regs.h, which holds only defines and fixed-width
+ * structs: this is code and data.
  *
  * The glyphs are those of QEMU's ui/vgafont.h (the VGA ROM's 8x16 font),
  * only the characters the text uses.

@@ -321,7 +321,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
  * nanoseconds.
  * ------------------------------------------------------------------------ */
 #define VPRIME_DISP_CAPS                0x100   /* RO: VPRIME_DISP_CAP_* */
-#define VPRIME_DISP_DMA_BITS            0x104   /* RO: address bits the engine can reach ("dma-mask") */
+#define VPRIME_DISP_DMA_BITS            0x104   /* RO: address bits the engine can reach ("dma-bits") */
 #define VPRIME_DISP_CLOCK_LO            0x108   /* RO: device clock ns; reading LO latches HI */
 #define VPRIME_DISP_CLOCK_HI            0x10c   /* RO: high half latched by the last CLOCK_LO read */
 
@@ -424,8 +424,8 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_FB_MAX              (256u << 20)
 #define VPRIME_DISP_MAX_DIM             8192    /* mode and plane width and height */
 #define VPRIME_DISP_CURSOR_MAX          256     /* cursor plane width and height */
-#define VPRIME_DISP_REFRESH_MIN_MHZ     1000    /* slowest vblank rate, mHz */
-#define VPRIME_DISP_REFRESH_MAX_MHZ     240000  /* fastest */
+#define VPRIME_DISP_REFRESH_MIN_MILLIHZ 1000    /* slowest vblank rate, mHz */
+#define VPRIME_DISP_REFRESH_MAX_MILLIHZ 240000  /* fastest, mHz */
 
 #define VPRIME_XY(x, y)                 (((uint32_t)(x) & 0xffff) | ((uint32_t)(y) << 16))
 #define VPRIME_X(v)                     ((v) & 0xffff)

@@ -35,8 +35,8 @@ HEADS_MAX = REGS["VPRIME_HEADS_MAX"]
 DMA_BITS_MIN = REGS["VPRIME_DISP_DMA_BITS_MIN"]
 DMA_BITS_MAX = REGS["VPRIME_DISP_DMA_BITS_MAX"]
 MAX_DIM = REGS["VPRIME_DISP_MAX_DIM"]
-REFRESH_MIN = REGS["VPRIME_DISP_REFRESH_MIN_MHZ"]
-REFRESH_MAX = REGS["VPRIME_DISP_REFRESH_MAX_MHZ"]
+REFRESH_MIN = REGS["VPRIME_DISP_REFRESH_MIN_MILLIHZ"]
+REFRESH_MAX = REGS["VPRIME_DISP_REFRESH_MAX_MILLIHZ"]
 
 GPU_KINDS = ("igpu", "dgpu")
 DISPLAYS = ("none", "vnc", "gtk")
@@ -364,7 +364,7 @@ class Topology:
             if self.contiguous_only:
                 d["contiguous-only"] = True
             if self.dma_mask:
-                d["dma-mask"] = self.dma_mask
+                d["dma-bits"] = self.dma_mask
             self._fault_props(d, self.display_faults)
             devs.append(d)
         return devs

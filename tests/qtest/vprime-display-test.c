@@ -2,7 +2,7 @@
  * QTest testcases for the vprime display engine: identification, double
  * buffered registers latched at vblank, vblank timing, per-head
  * interrupts, the CRC of composed frames in every format and layout,
- * blending, page lists, contiguous-only and dma-mask engines, hostile
+ * blending, page lists, contiguous-only and dma-bits engines, hostile
  * configurations, underruns, hotplug and EDID, counters, reset and
  * screendumps.
  *
@@ -592,10 +592,10 @@ static void test_identity(void)
                 VPRIME_DISP_CAP_CRC, 64, 1 },
         { "contiguous-only=on,heads=3", VPRIME_DISP_CAP_TILED |
                                         VPRIME_DISP_CAP_CRC, 64, 3 },
-        { "dma-mask=32,heads=4", VPRIME_DISP_CAP_SCATTER |
+        { "dma-bits=32,heads=4", VPRIME_DISP_CAP_SCATTER |
                                  VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC,
           32, 4 },
-        { "dma-mask=40", VPRIME_DISP_CAP_SCATTER | VPRIME_DISP_CAP_TILED |
+        { "dma-bits=40", VPRIME_DISP_CAP_SCATTER | VPRIME_DISP_CAP_TILED |
                          VPRIME_DISP_CAP_CRC, 40, 1 },
     };
     size_t i;
@@ -648,8 +648,8 @@ static void expect_realize_error(const char *prop, int64_t val,
 
 static void test_bad_properties(void)
 {
-    expect_realize_error("dma-mask", 31, "32 to 64");
-    expect_realize_error("dma-mask", 65, "32 to 64");
+    expect_realize_error("dma-bits", 31, "32 to 64");
+    expect_realize_error("dma-bits", 65, "32 to 64");
     expect_realize_error("xres", 9000, "xres=9000");
     expect_realize_error("refresh_rate", 500, "refresh_rate=500");
 }
@@ -1148,7 +1148,7 @@ static void test_dma_mask(void)
     uint32_t i;
     Disp d;
 
-    disp_start(&d, "dma-mask=32");
+    disp_start(&d, "dma-bits=32");
     /* a contiguous buffer above 4 GiB, and one that ends above it */
     expect_plane_refused(&d, VPRIME_PLANE_PRIMARY, &c, ABOVE_4G,
                          VPRIME_PL_CTRL_CONTIG, VPRIME_HEAD_ERR_DMA_MASK);

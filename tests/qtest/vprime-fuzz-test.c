@@ -1201,8 +1201,8 @@ static void op_mode(Fuzz *f, Dev *d, int h)
     }
     ht = hd + rn(f, 64) - (pct(f, 5) ? 2 : 0);
     vt = vd + rn(f, 16) - (pct(f, 5) ? 2 : 0);
-    refresh = pct(f, 10) ? (pct(f, 50) ? VPRIME_DISP_REFRESH_MIN_MHZ
-                                       : VPRIME_DISP_REFRESH_MAX_MHZ) +
+    refresh = pct(f, 10) ? (pct(f, 50) ? VPRIME_DISP_REFRESH_MIN_MILLIHZ
+                                       : VPRIME_DISP_REFRESH_MAX_MILLIHZ) +
                            rn(f, 3) - 1
                          : 30000 + rn(f, 120000);
     clock = MAX(1, (uint64_t)ht * vt * refresh / 1000000);
@@ -1735,12 +1735,12 @@ static const Target targets[] = {
     { "display", "-device vprime-display,id=d0,heads=4,addr=04.0 "
       "-device vprime-dgpu,id=d1,vram=16M,addr=05.0", false, 1 },
     { "display-contig", "-device vprime-display,id=d0,contiguous-only=on,"
-      "dma-mask=32,addr=04.0", false, 1 },
+      "dma-bits=32,addr=04.0", false, 1 },
     /* all three behind the vIOMMU, each a DMA target of the others */
     { "iommu", "-device intel-iommu,intremap=off,aw-bits=39 "
       "-device vprime-igpu,id=d0,addr=04.0 "
       "-device vprime-dgpu,id=d1,vram=16M,addr=05.0 "
-      "-device vprime-display,id=d2,heads=2,dma-mask=40,addr=06.0", true, 3 },
+      "-device vprime-display,id=d2,heads=2,dma-bits=40,addr=06.0", true, 3 },
 };
 
 static void fuzz_start(Fuzz *f, const Target *t)
