@@ -1,9 +1,9 @@
 #!/bin/bash
 # Build vprime's QEMU: the upstream 10.0.2 tarball from Debian, our patch
 # series from qemu-patches/, and our device models from hw/ (copied to
-# hw/vprime) and qtests from tests/qtest/.  Only x86_64-softmmu with the
-# few features vprime needs.  Incremental: a second run rebuilds only what
-# changed.
+# hw/vprime) and qtests (with their shared header) from tests/qtest/.
+# Only x86_64-softmmu with the few features vprime needs.  Incremental: a
+# second run rebuilds only what changed.
 . "$(dirname "$0")/lib.sh"
 
 "$VPRIME_SRC/scripts/fetch.sh"
@@ -38,7 +38,7 @@ done
 for f in "$QEMU_SRCDIR"/hw/vprime/*; do
     [ -e "$VPRIME_SRC/hw/$(basename "$f")" ] || rm -f "$f"
 done
-for f in "$VPRIME_SRC"/tests/qtest/*.c; do
+for f in "$VPRIME_SRC"/tests/qtest/*.[ch]; do
     sync_file "$f" "$QEMU_SRCDIR/tests/qtest/$(basename "$f")"
 done
 

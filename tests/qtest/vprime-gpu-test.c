@@ -11,44 +11,32 @@
 #include "qemu/osdep.h"
 #include "qemu/units.h"
 #include "qemu/cutils.h"
-#include "qemu/bswap.h"
-#include "libqtest.h"
-#include "libqos/pci.h"
-#include "libqos/pci-pc.h"
-#include "qobject/qdict.h"
-#include "hw/pci/pci_regs.h"
-#include "hw/vprime/vprime_regs.h"
+#include "vprime-qtest.h"
 #include "hw/vprime/vprime_pattern.h"
 
-#define DEV_SLOT    4
-#define ARENA_BASE  (16 * MiB)      /* guest RAM the tests hand out */
 #define GPU_VA      0x40000000ULL   /* where buffers are mapped */
 #define RING_ENTRIES 64
-#define MSI_ADDR    0x100000
 #define VRAM_SIZE   (64 * MiB)
 
 typedef struct Gpu {
-    QTestState *qts;
-    QPCIBus *bus;
-    QPCIDevice *dev;
-    QPCIBar mmio;
+    VPrimeQTest t;
     bool dgpu;
-    uint64_t arena;             /* bump allocator in guest RAM */
     uint64_t root;              /* context 0 root table */
     uint64_t ring[VPRIME_GPU_ENGINES];
     uint32_t tail[VPRIME_GPU_ENGINES];
     uint64_t fence_mem[VPRIME_GPU_ENGINES];
+    uint64_t msi[VPRIME_GPU_ENGINES];   /* msix_engines(): where they land */
     uint64_t seqno;
 } Gpu;
 
 static uint32_t rd(Gpu *g, uint32_t reg)
 {
-    return qpci_io_readl(g->dev, g->mmio, reg);
+    return vprime_rd(&g->t, reg);
 }
 
 static void wr(Gpu *g, uint32_t reg, uint32_t val)
 {
-    qpci_io_writel(g->dev, g->mmio, reg, val);
+    vprime_wr(&g->t, reg, val);
 }
 
 static uint32_t erd(Gpu *g, int e, uint32_t reg)
@@ -63,12 +51,7 @@ static void ewr(Gpu *g, int e, uint32_t reg, uint32_t val)
 
 static uint64_t alloc_pages(Gpu *g, uint64_t bytes)
 {
-    uint64_t at = g->arena;
-
-    g->arena += ROUND_UP(bytes, VPRIME_GPU_PAGE_SIZE);
-    g_assert_cmpuint(g->arena, <, 120 * MiB);
-    qtest_memset(g->qts, at, 0, ROUND_UP(bytes, VPRIME_GPU_PAGE_SIZE));
-    return at;
+    return vprime_alloc(&g->t, ROUND_UP(bytes, VPRIME_GPU_PAGE_SIZE));
 }
 
 /* Map one 4 KiB page of ctx's space (root table at 'root') */
@@ -79,15 +62,15 @@ static void map_page(Gpu *g, uint64_t root, uint64_t va, uint64_t pte)
 
     for (level = VPRIME_GPU_PT_LEVELS - 1; level > 0; level--) {
         uint64_t slot = table + VPRIME_GPU_PT_INDEX(va, level) * 8;
-        uint64_t e = qtest_readq(g->qts, slot);
+        uint64_t e = qtest_readq(g->t.qts, slot);
 
         if (!(e & VPRIME_PTE_VALID)) {
             e = alloc_pages(g, VPRIME_GPU_PAGE_SIZE) | VPRIME_PTE_VALID;
-            qtest_writeq(g->qts, slot, e);
+            qtest_writeq(g->t.qts, slot, e);
         }
         table = e & VPRIME_PTE_ADDR_MASK;
     }
-    qtest_writeq(g->qts, table + VPRIME_GPU_PT_INDEX(va, 0) * 8, pte);
+    qtest_writeq(g->t.qts, table + VPRIME_GPU_PT_INDEX(va, 0) * 8, pte);
 }
 
 /*
@@ -119,7 +102,7 @@ static void read_sys(Gpu *g, const uint64_t *pages, uint64_t off, void *buf,
         uint64_t in = VPRIME_GPU_PAGE_SIZE - off % VPRIME_GPU_PAGE_SIZE;
         uint64_t n = MIN(in, len);
 
-        qtest_memread(g->qts, pages[off / VPRIME_GPU_PAGE_SIZE] +
+        qtest_memread(g->t.qts, pages[off / VPRIME_GPU_PAGE_SIZE] +
                       off % VPRIME_GPU_PAGE_SIZE, p, n);
         p += n;
         off += n;
@@ -136,7 +119,7 @@ static void write_sys(Gpu *g, const uint64_t *pages, uint64_t off,
         uint64_t in = VPRIME_GPU_PAGE_SIZE - off % VPRIME_GPU_PAGE_SIZE;
         uint64_t n = MIN(in, len);
 
-        qtest_memwrite(g->qts, pages[off / VPRIME_GPU_PAGE_SIZE] +
+        qtest_memwrite(g->t.qts, pages[off / VPRIME_GPU_PAGE_SIZE] +
                        off % VPRIME_GPU_PAGE_SIZE, p, n);
         p += n;
         off += n;
@@ -158,16 +141,8 @@ static void gpu_start(Gpu *g, bool dgpu, const char *props)
 
     memset(g, 0, sizeof(*g));
     g->dgpu = dgpu;
-    g->qts = qtest_initf("-machine q35 -nodefaults -m 512M "
-                         "-device %s,id=dut,addr=%02x.0%s%s",
-                         dgpu ? "vprime-dgpu,vram=64M" : "vprime-igpu",
-                         DEV_SLOT, props ? "," : "", props ? props : "");
-    g->bus = qpci_new_pc(g->qts, NULL);
-    g->dev = qpci_device_find(g->bus, QPCI_DEVFN(DEV_SLOT, 0));
-    g_assert_nonnull(g->dev);
-    qpci_device_enable(g->dev);
-    g->mmio = qpci_iomap(g->dev, VPRIME_BAR_MMIO, NULL);
-    g->arena = ARENA_BASE;
+    vprime_start(&g->t, dgpu ? "vprime-dgpu,vram=64M" : "vprime-igpu", props,
+                 NULL);
 
     g->root = alloc_pages(g, VPRIME_GPU_PAGE_SIZE);
     ctx_setup(g, 0, g->root);
@@ -185,19 +160,13 @@ static void gpu_start(Gpu *g, bool dgpu, const char *props)
 
 static void gpu_stop(Gpu *g)
 {
-    if (g->dev->msix_enabled) {
-        qpci_msix_disable(g->dev);
-    }
-    qpci_iounmap(g->dev, g->mmio);
-    g_free(g->dev);
-    qpci_free_pc(g->bus);
-    qtest_quit(g->qts);
+    vprime_stop(&g->t);
 }
 
 /* Queue commands on an engine's ring without ringing the doorbell */
 static void queue(Gpu *g, int e, const struct vprime_cmd *cmd)
 {
-    qtest_memwrite(g->qts, g->ring[e] + g->tail[e] * VPRIME_CMD_SIZE, cmd,
+    qtest_memwrite(g->t.qts, g->ring[e] + g->tail[e] * VPRIME_CMD_SIZE, cmd,
                    sizeof(*cmd));
     g->tail[e] = (g->tail[e] + 1) % RING_ENTRIES;
 }
@@ -228,7 +197,7 @@ static void run_idle(Gpu *g, int e)
         if (!(erd(g, e, VPRIME_ENG_STATUS) & VPRIME_ENG_STATUS_BUSY)) {
             return;
         }
-        qtest_clock_step(g->qts, 100 * 1000);
+        qtest_clock_step(g->t.qts, 100 * 1000);
     }
     g_assert_not_reached();
 }
@@ -243,7 +212,7 @@ static void submit(Gpu *g, int e, const struct vprime_cmd *cmd)
     doorbell(g, e);
     run_idle(g, e);
     g_assert_cmphex(erd(g, e, VPRIME_ENG_STATUS), ==, 0);
-    g_assert_cmpuint(qtest_readq(g->qts, g->fence_mem[e]), ==, seq);
+    g_assert_cmpuint(qtest_readq(g->t.qts, g->fence_mem[e]), ==, seq);
 }
 
 static struct vprime_cmd fill_cmd(uint64_t va, uint32_t pitch, uint32_t w,
@@ -258,13 +227,7 @@ static struct vprime_cmd fill_cmd(uint64_t va, uint32_t pitch, uint32_t w,
 
 static uint64_t qom_u64(Gpu *g, const char *prop)
 {
-    QDict *r = qtest_qmp(g->qts, "{'execute': 'qom-get', 'arguments': "
-                         "{'path': '/machine/peripheral/dut', 'property': %s}}",
-                         prop);
-    uint64_t v = qdict_get_int(r, "return");
-
-    qobject_unref(r);
-    return v;
+    return vprime_qom_u64(&g->t, prop);
 }
 
 /* ---- commands ---------------------------------------------------------- */
@@ -373,7 +336,8 @@ static void test_pattern(const void *opaque)
      * The text is there, clipped by the rectangle: "FRAME 17 ..." from
      * (8, 8); the F's third row is 0xfe, its first one empty
      */
-    g_assert_cmphex(le32_to_cpu(buf[0]), ==, VPRIME_PATTERN_XRGB(frame, tag, 0, 0));
+    g_assert_cmphex(le32_to_cpu(buf[0]), ==,
+                    VPRIME_PATTERN_XRGB(frame, tag, 0, 0));
     g_assert_cmphex(le32_to_cpu(buf[8 * w + 8]), ==, VPRIME_PATTERN_PAPER);
     g_assert_cmphex(le32_to_cpu(buf[10 * w + 8]), ==, VPRIME_PATTERN_INK);
     g_assert_cmphex(le32_to_cpu(buf[10 * w + 15]), ==, VPRIME_PATTERN_PAPER);
@@ -455,27 +419,16 @@ static void test_blit_tiled_and_formats(const void *opaque)
 /* ---- fences, interrupts, time --------------------------------------- */
 
 /*
- * MSI-X on: engine e's interrupt writes 0xf0 + e to MSI_ADDR + 4 * e;
- * both engine causes enabled.
+ * MSI-X on: engine e's interrupt writes 0xf0 + e to g->msi[e]; both
+ * engine causes enabled.
  */
 static void msix_engines(Gpu *g)
 {
-    uint64_t entry;
     int e;
 
-    qpci_msix_enable(g->dev);
     for (e = 0; e < VPRIME_GPU_ENGINES; e++) {
-        entry = g->dev->msix_table_off +
-                VPRIME_ENGINE_MSIX_VEC(e) * PCI_MSIX_ENTRY_SIZE;
-        qpci_io_writel(g->dev, g->dev->msix_table_bar,
-                       entry + PCI_MSIX_ENTRY_LOWER_ADDR, MSI_ADDR + e * 4);
-        qpci_io_writel(g->dev, g->dev->msix_table_bar,
-                       entry + PCI_MSIX_ENTRY_UPPER_ADDR, 0);
-        qpci_io_writel(g->dev, g->dev->msix_table_bar,
-                       entry + PCI_MSIX_ENTRY_DATA, 0xf0 + e);
-        qpci_io_writel(g->dev, g->dev->msix_table_bar,
-                       entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
-        qtest_writel(g->qts, MSI_ADDR + e * 4, 0);
+        g->msi[e] = vprime_msix_vector(&g->t, VPRIME_ENGINE_MSIX_VEC(e),
+                                       0xf0 + e);
     }
     wr(g, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_ENGINE(VPRIME_ENGINE_RENDER) |
                                  VPRIME_IRQ_ENGINE(VPRIME_ENGINE_COPY));
@@ -496,27 +449,27 @@ static void test_fence_msix_and_time(const void *opaque)
         seq = queue_fence(&g, e, true);
         doorbell(&g, e);
         /* not before its modelled time: 2 commands x 50 us */
-        qtest_clock_step(g.qts, 30 * 1000);
-        g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[e]), ==, 0);
+        qtest_clock_step(g.t.qts, 30 * 1000);
+        g_assert_cmpuint(qtest_readq(g.t.qts, g.fence_mem[e]), ==, 0);
         g_assert_cmphex(erd(&g, e, VPRIME_ENG_STATUS) &
                         VPRIME_ENG_STATUS_BUSY, ==, VPRIME_ENG_STATUS_BUSY);
-        g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR + e * 4), ==, 0);
+        g_assert_cmphex(qtest_readl(g.t.qts, g.msi[e]), ==, 0);
         run_idle(&g, e);
-        g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[e]), ==, seq);
+        g_assert_cmpuint(qtest_readq(g.t.qts, g.fence_mem[e]), ==, seq);
         g_assert_cmpuint(erd(&g, e, VPRIME_ENG_FENCE_LO), ==, seq);
         g_assert_cmpuint(erd(&g, e, VPRIME_ENG_RING_HEAD), ==, g.tail[e]);
         /* the interrupt came on the engine's own vector */
-        g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR + e * 4), ==, 0xf0 + e);
+        g_assert_cmphex(qtest_readl(g.t.qts, g.msi[e]), ==, 0xf0 + e);
         g_assert_cmphex(rd(&g, VPRIME_REG_IRQ_STATUS) &
                         VPRIME_IRQ_ENGINE(e), ==, VPRIME_IRQ_ENGINE(e));
     }
     /* a fence without the IRQ flag interrupts nobody */
-    qtest_writel(g.qts, MSI_ADDR, 0);
+    qtest_writel(g.t.qts, g.msi[0], 0);
     before = qom_u64(&g, "stat-irqs");
     queue_fence(&g, 0, false);
     doorbell(&g, 0);
     run_idle(&g, 0);
-    g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR), ==, 0);
+    g_assert_cmphex(qtest_readl(g.t.qts, g.msi[0]), ==, 0);
     g_assert_cmpuint(qom_u64(&g, "stat-irqs"), ==, before);
     gpu_stop(&g);
 }
@@ -535,16 +488,16 @@ static void test_wait(const void *opaque)
     queue(&g, VPRIME_ENGINE_COPY, &w);
     seq = queue_fence(&g, VPRIME_ENGINE_COPY, false);
     doorbell(&g, VPRIME_ENGINE_COPY);
-    qtest_clock_step(g.qts, 10 * 1000 * 1000);
+    qtest_clock_step(g.t.qts, 10 * 1000 * 1000);
     g_assert_cmphex(erd(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_STATUS), ==,
                     VPRIME_ENG_STATUS_BUSY | VPRIME_ENG_STATUS_WAITING);
-    qtest_writeq(g.qts, sem_pages[0] + 8, 4);
-    qtest_clock_step(g.qts, 1000 * 1000);
-    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[VPRIME_ENGINE_COPY]), ==,
+    qtest_writeq(g.t.qts, sem_pages[0] + 8, 4);
+    qtest_clock_step(g.t.qts, 1000 * 1000);
+    g_assert_cmpuint(qtest_readq(g.t.qts, g.fence_mem[VPRIME_ENGINE_COPY]), ==,
                      0);
-    qtest_writeq(g.qts, sem_pages[0] + 8, 5);
+    qtest_writeq(g.t.qts, sem_pages[0] + 8, 5);
     run_idle(&g, VPRIME_ENGINE_COPY);
-    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[VPRIME_ENGINE_COPY]), ==,
+    g_assert_cmpuint(qtest_readq(g.t.qts, g.fence_mem[VPRIME_ENGINE_COPY]), ==,
                      seq);
     gpu_stop(&g);
 }
@@ -553,24 +506,14 @@ static void test_wait(const void *opaque)
 
 static void check_str(Gpu *g, const char *prop, const char *want)
 {
-    QDict *r = qtest_qmp(g->qts, "{'execute': 'qom-get', 'arguments': "
-                         "{'path': '/machine/peripheral/dut', 'property': %s}}",
-                         prop);
+    g_autofree char *val = vprime_qom_str(&g->t, prop);
 
-    g_assert_cmpstr(qdict_get_str(r, "return"), ==, want);
-    qobject_unref(r);
+    g_assert_cmpstr(val, ==, want);
 }
 
-/* qom-set a string; returns whether QEMU accepted it */
-static bool qom_set_str(Gpu *g, const char *prop, const char *val)
+static void set_fault(Gpu *g, const char *script)
 {
-    QDict *r = qtest_qmp(g->qts, "{'execute': 'qom-set', 'arguments': "
-                         "{'path': '/machine/peripheral/dut', 'property': %s, "
-                         "'value': %s}}", prop, val);
-    bool ok = qdict_haskey(r, "return");
-
-    qobject_unref(r);
-    return ok;
+    vprime_qom_set_str(&g->t, "fault", script);
 }
 
 static struct vprime_cmd copy_cmd(uint64_t src, uint64_t dst, uint64_t size)
@@ -589,18 +532,18 @@ static void test_inject_hang(const void *opaque)
 
     gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
     submit(&g, VPRIME_ENGINE_RENDER, &nop);    /* commands 1 and 2 */
-    g_assert_true(qom_set_str(&g, "fault", "hang:engine=render,after=1"));
+    set_fault(&g, "hang:engine=render,after=1");
     check_str(&g, "fault", "hang:engine=render,after=1,count=1");
     queue(&g, VPRIME_ENGINE_RENDER, &nop);      /* 3: let through */
     queue(&g, VPRIME_ENGINE_RENDER, &nop);      /* 4: hangs */
     queue_fence(&g, VPRIME_ENGINE_RENDER, false);
     doorbell(&g, VPRIME_ENGINE_RENDER);
-    qtest_clock_step(g.qts, 100 * 1000 * 1000);
+    qtest_clock_step(g.t.qts, 100 * 1000 * 1000);
     g_assert_cmphex(erd(&g, VPRIME_ENGINE_RENDER, VPRIME_ENG_STATUS), ==,
                     VPRIME_ENG_STATUS_BUSY);
     g_assert_cmpuint(erd(&g, VPRIME_ENGINE_RENDER, VPRIME_ENG_RING_HEAD), ==,
                      3);
-    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[0]), ==, g.seqno - 1);
+    g_assert_cmpuint(qtest_readq(g.t.qts, g.fence_mem[0]), ==, g.seqno - 1);
     g_assert_cmphex(rd(&g, VPRIME_REG_ERROR), ==, 0);
     g_assert_cmpuint(qom_u64(&g, "stat-injected-hang"), ==, 1);
     g_assert_cmpuint(qom_u64(&g, "stat-injected-faults"), ==, 1);
@@ -627,23 +570,23 @@ static void test_inject_irqs(const void *opaque)
 
     gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
     msix_engines(&g);
-    g_assert_true(qom_set_str(&g, "fault", "lost-irq:engine=copy;"
-                              "late-irq:engine=render,delay-ns=5000000"));
+    set_fault(&g, "lost-irq:engine=copy;"
+                              "late-irq:engine=render,delay-ns=5000000");
     for (e = 0; e < VPRIME_GPU_ENGINES; e++) {
         queue(&g, e, &nop);
         seq = queue_fence(&g, e, true);
         doorbell(&g, e);
         run_idle(&g, e);
-        g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[e]), ==, seq);
-        g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR + e * 4), ==, 0);
+        g_assert_cmpuint(qtest_readq(g.t.qts, g.fence_mem[e]), ==, seq);
+        g_assert_cmphex(qtest_readl(g.t.qts, g.msi[e]), ==, 0);
     }
     /* the render engine's comes 5 ms later, the copy engine's never */
-    qtest_clock_step(g.qts, 4 * 1000 * 1000);
-    g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR), ==, 0);
-    qtest_clock_step(g.qts, 2 * 1000 * 1000);
-    g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR), ==, 0xf0);
-    qtest_clock_step(g.qts, 100 * 1000 * 1000);
-    g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR + 4), ==, 0);
+    qtest_clock_step(g.t.qts, 4 * 1000 * 1000);
+    g_assert_cmphex(qtest_readl(g.t.qts, g.msi[0]), ==, 0);
+    qtest_clock_step(g.t.qts, 2 * 1000 * 1000);
+    g_assert_cmphex(qtest_readl(g.t.qts, g.msi[0]), ==, 0xf0);
+    qtest_clock_step(g.t.qts, 100 * 1000 * 1000);
+    g_assert_cmphex(qtest_readl(g.t.qts, g.msi[1]), ==, 0);
     g_assert_cmpuint(qom_u64(&g, "stat-injected-lost-irq"), ==, 1);
     g_assert_cmpuint(qom_u64(&g, "stat-injected-late-irq"), ==, 1);
     check_str(&g, "fault-log", "1 late-irq render irq=1 +5000000ns\n"
@@ -653,7 +596,7 @@ static void test_inject_irqs(const void *opaque)
     queue_fence(&g, VPRIME_ENGINE_COPY, true);
     doorbell(&g, VPRIME_ENGINE_COPY);
     run_idle(&g, VPRIME_ENGINE_COPY);
-    g_assert_cmphex(qtest_readl(g.qts, MSI_ADDR + 4), ==, 0xf1);
+    g_assert_cmphex(qtest_readl(g.t.qts, g.msi[1]), ==, 0xf1);
     gpu_stop(&g);
 }
 
@@ -670,34 +613,34 @@ static void test_inject_dma_error(const void *opaque)
     map_sys(&g, g.root, GPU_VA, VPRIME_GPU_PAGE_SIZE, src, 0);
     map_sys(&g, g.root, GPU_VA + MiB, VPRIME_GPU_PAGE_SIZE, dst,
             VPRIME_PTE_WRITABLE);
-    qtest_memset(g.qts, src[0], 0x5a, 256);
+    qtest_memset(g.t.qts, src[0], 0x5a, 256);
 
     /* a range the copy does not touch: no effect */
     script = g_strdup_printf("dma-error:start=0x%" PRIx64 ",size=4096",
                              dst[0] + VPRIME_GPU_PAGE_SIZE);
-    g_assert_true(qom_set_str(&g, "fault", script));
+    set_fault(&g, script);
     submit(&g, VPRIME_ENGINE_COPY, &c);
     g_assert_cmpuint(qom_u64(&g, "stat-injected-dma-error"), ==, 0);
-    g_assert_true(qom_set_str(&g, "fault", "clear"));
+    set_fault(&g, "clear");
     check_str(&g, "fault", "");
 
     /* the destination page: the engine halts */
     g_free(script);
     script = g_strdup_printf("dma-error:engine=copy,start=0x%" PRIx64
                              ",size=4096", dst[0]);
-    g_assert_true(qom_set_str(&g, "fault", script));
-    qtest_memset(g.qts, dst[0], 0, 256);
+    set_fault(&g, script);
+    qtest_memset(g.t.qts, dst[0], 0, 256);
     queue(&g, VPRIME_ENGINE_COPY, &c);
     queue_fence(&g, VPRIME_ENGINE_COPY, false);
     doorbell(&g, VPRIME_ENGINE_COPY);
-    qtest_clock_step(g.qts, 10 * 1000 * 1000);
+    qtest_clock_step(g.t.qts, 10 * 1000 * 1000);
     g_assert_cmphex(erd(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_STATUS), ==,
                     VPRIME_ENG_STATUS_HALTED);
     g_assert_cmpuint(erd(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_ERROR), ==,
                      VPRIME_ENG_ERR_DMA);
     g_assert_cmphex(rd(&g, VPRIME_REG_ERROR), ==, VPRIME_ERR_ENGINE);
-    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[1]), ==, g.seqno - 1);
-    byte = qtest_readb(g.qts, dst[0]);
+    g_assert_cmpuint(qtest_readq(g.t.qts, g.fence_mem[1]), ==, g.seqno - 1);
+    byte = qtest_readb(g.t.qts, dst[0]);
     g_assert_cmpuint(byte, ==, 0);
     g_assert_cmpuint(qom_u64(&g, "stat-injected-dma-error"), ==, 1);
     check_str(&g, "fault-log", "1 dma-error copy cmd=3 offset=0x0\n");
@@ -707,7 +650,7 @@ static void test_inject_dma_error(const void *opaque)
     ewr(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_CONTROL,
         VPRIME_ENG_CTRL_RESET | VPRIME_ENG_CTRL_ENABLE);
     submit(&g, VPRIME_ENGINE_COPY, &c);
-    byte = qtest_readb(g.qts, dst[0] + 255);
+    byte = qtest_readb(g.t.qts, dst[0] + 255);
     g_assert_cmpuint(byte, ==, 0x5a);
     gpu_stop(&g);
 }
@@ -719,14 +662,13 @@ static void test_inject_slow_fence(const void *opaque)
     Gpu g;
 
     gpu_start(&g, GPOINTER_TO_INT(opaque), "latency-ns=50000");
-    g_assert_true(qom_set_str(&g, "fault",
-                              "slow-fence:engine=copy,delay-ns=2000000"));
+    set_fault(&g, "slow-fence:engine=copy,delay-ns=2000000");
     seq = queue_fence(&g, VPRIME_ENGINE_COPY, false);
     doorbell(&g, VPRIME_ENGINE_COPY);
-    qtest_clock_step(g.qts, 1000 * 1000);
-    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[1]), ==, 0);
-    qtest_clock_step(g.qts, 1100 * 1000);
-    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[1]), ==, seq);
+    qtest_clock_step(g.t.qts, 1000 * 1000);
+    g_assert_cmpuint(qtest_readq(g.t.qts, g.fence_mem[1]), ==, 0);
+    qtest_clock_step(g.t.qts, 1100 * 1000);
+    g_assert_cmpuint(qtest_readq(g.t.qts, g.fence_mem[1]), ==, seq);
     check_str(&g, "fault-log", "1 slow-fence copy cmd=1 +2000000ns\n");
     gpu_stop(&g);
 }
@@ -740,7 +682,6 @@ static char *slow_fence_log(const void *opaque, uint64_t seed)
     g_autofree char *props = g_strdup_printf(
         "fault-seed=%" PRIu64 ",fault=slow-fence:count=0,,prob=50,,"
         "delay-ns=1000,,jitter-ns=1000", seed);
-    QDict *r;
     char *log;
     Gpu g;
     int i;
@@ -751,11 +692,7 @@ static char *slow_fence_log(const void *opaque, uint64_t seed)
         doorbell(&g, i % 2);
         run_idle(&g, i % 2);
     }
-    r = qtest_qmp(g.qts, "{'execute': 'qom-get', 'arguments': "
-                  "{'path': '/machine/peripheral/dut', "
-                  "'property': 'fault-log'}}");
-    log = g_strdup(qdict_get_str(r, "return"));
-    qobject_unref(r);
+    log = vprime_qom_str(&g.t, "fault-log");
     gpu_stop(&g);
     return log;
 }
@@ -779,12 +716,12 @@ static void test_inject_vram_retire(void)
     gpu_start(&g, true, "fault=vram-retire:bytes=1M");
     g_assert_cmpuint(rd(&g, VPRIME_REG_VRAM_USABLE_LO), ==, VRAM_SIZE - MiB);
     g_assert_cmpuint(rd(&g, VPRIME_REG_VRAM_USABLE_HI), ==, 0);
-    g_assert_true(qom_set_str(&g, "fault", "vram-retire:bytes=48M"));
+    set_fault(&g, "vram-retire:bytes=48M");
     g_assert_cmpuint(rd(&g, VPRIME_REG_VRAM_USABLE_LO), ==, 16 * MiB);
     /* a reset keeps it: retired pages stay retired */
     wr(&g, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
     g_assert_cmpuint(rd(&g, VPRIME_REG_VRAM_USABLE_LO), ==, 16 * MiB);
-    g_assert_true(qom_set_str(&g, "fault", "vram-retire:bytes=0"));
+    set_fault(&g, "vram-retire:bytes=0");
     g_assert_cmpuint(rd(&g, VPRIME_REG_VRAM_USABLE_LO), ==, VRAM_SIZE);
     g_assert_cmpuint(qom_u64(&g, "stat-injected-vram-retire"), ==, 3);
     check_str(&g, "fault-log", "1 vram-retire vram armed=1 bytes=1048576\n"
@@ -799,11 +736,25 @@ static void test_inject_vram_retire(void)
     /* the iGPU has no VRAM to retire */
     gpu_start(&g, false, NULL);
     g_assert_cmpuint(rd(&g, VPRIME_REG_VRAM_USABLE_LO), ==, 0);
-    g_assert_false(qom_set_str(&g, "fault", "vram-retire:bytes=1M"));
-    g_assert_false(qom_set_str(&g, "fault", "hang:engine=blitter"));
-    g_assert_false(qom_set_str(&g, "fault", "late-irq:delay=5"));
-    g_assert_false(qom_set_str(&g, "fault", "hang:prob=0"));
-    g_assert_false(qom_set_str(&g, "fault", "underrun"));
+    vprime_fault_refused(&g.t, "vram-retire:bytes=1M",
+                         "unknown fault kind 'vram-retire' for vprime-igpu: "
+                         "allowed are hang, lost-irq, late-irq, dma-error, "
+                         "slow-fence and clear");
+    vprime_fault_refused(&g.t, "hang:engine=blitter",
+                         "engine=blitter: no such engine: allowed are "
+                         "render, copy, 0 to 1 and any");
+    vprime_fault_refused(&g.t, "late-irq:delay=5", "'delay' is unexpected");
+    vprime_fault_refused(&g.t, "hang:prob=0", "prob=0 is not a percentage");
+    vprime_fault_refused(&g.t, "hang:after=soon", "'after' expects integer");
+    vprime_fault_refused(&g.t, "hang:count",
+                         "Expected '=' after parameter 'count'");
+    vprime_fault_refused(&g.t, "dma-error:size=lots", "'size' expects size");
+    vprime_fault_refused(&g.t, "dma-error:start=0xfffffffffffff000,size=8K",
+                         "range wraps around");
+    vprime_fault_refused(&g.t, "underrun", "unknown fault kind 'underrun'");
+    /* the whole script is checked before anything is armed */
+    vprime_fault_refused(&g.t, "hang;lost-irq:engine=copy;bogus",
+                         "fault 'bogus': unknown fault kind");
     check_str(&g, "fault", "");
     gpu_stop(&g);
 }
@@ -820,7 +771,7 @@ static void test_vram(void)
     struct vprime_cmd c;
 
     gpu_start(&g, true, NULL);
-    vram = qpci_iomap(g.dev, VPRIME_BAR_VRAM, NULL);
+    vram = qpci_iomap(g.t.dev, VPRIME_BAR_VRAM, NULL);
     for (i = 0; i < 2; i++) {
         map_page(&g, g.root, GPU_VA + i * VPRIME_GPU_PAGE_SIZE,
                  (vram_off + i * VPRIME_GPU_PAGE_SIZE) | VPRIME_PTE_VALID |
@@ -833,7 +784,7 @@ static void test_vram(void)
     submit(&g, VPRIME_ENGINE_RENDER, &c);
     /* the CPU sees it through the VRAM BAR */
     for (i = 0; i < 2048; i += 97) {
-        g_assert_cmphex(qpci_io_readl(g.dev, vram, vram_off + i * 4), ==,
+        g_assert_cmphex(qpci_io_readl(g.t.dev, vram, vram_off + i * 4), ==,
                         0xcafe0123);
     }
     /* copy engine: VRAM -> system memory */
@@ -848,7 +799,7 @@ static void test_vram(void)
     g_assert_cmpuint(qom_u64(&g, "stat-bytes-read-vram"), ==, sizeof(buf));
     g_assert_cmpuint(qom_u64(&g, "stat-bytes-written-sysram"), >=,
                      sizeof(buf));
-    qpci_iounmap(g.dev, vram);
+    qpci_iounmap(g.t.dev, vram);
     gpu_stop(&g);
 }
 
@@ -987,7 +938,7 @@ static void test_fault_read_only(const void *opaque)
     submit(&g, VPRIME_ENGINE_RENDER, &c);
     check_fault(&g, 0, GPU_VA + 64, VPRIME_FAULT_READ_ONLY |
                 VPRIME_FAULT_WRITE);
-    g_assert_cmpuint(qtest_readl(g.qts, pages[0] + 64), ==, 0);
+    g_assert_cmpuint(qtest_readl(g.t.qts, pages[0] + 64), ==, 0);
     gpu_stop(&g);
 }
 
@@ -1026,12 +977,12 @@ static void test_page_table_loop(const void *opaque)
 
     gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
     for (i = 0; i < VPRIME_GPU_PT_ENTRIES; i++) {
-        qtest_writeq(g.qts, g.root + i * 8, g.root | VPRIME_PTE_VALID |
+        qtest_writeq(g.t.qts, g.root + i * 8, g.root | VPRIME_PTE_VALID |
                      VPRIME_PTE_WRITABLE);
     }
     submit(&g, VPRIME_ENGINE_RENDER, &c);
     /* the 'leaf' is the root table itself: it was written, nothing else */
-    g_assert_cmphex(qtest_readl(g.qts, g.root + (GPU_VA & 0xfff)), ==, 1);
+    g_assert_cmphex(qtest_readl(g.t.qts, g.root + (GPU_VA & 0xfff)), ==, 1);
     g_assert_cmphex(erd(&g, VPRIME_ENGINE_RENDER, VPRIME_ENG_STATUS), ==, 0);
     gpu_stop(&g);
 }
@@ -1083,7 +1034,7 @@ static void expect_halt(Gpu *g, const struct vprime_cmd *bad, uint32_t err)
     queue(g, 0, bad);
     queue_fence(g, 0, false);
     doorbell(g, 0);
-    qtest_clock_step(g->qts, 10 * 1000 * 1000);
+    qtest_clock_step(g->t.qts, 10 * 1000 * 1000);
     g_assert_cmphex(erd(g, 0, VPRIME_ENG_STATUS), ==,
                     VPRIME_ENG_STATUS_HALTED);
     g_assert_cmpuint(erd(g, 0, VPRIME_ENG_ERROR), ==, err);
@@ -1097,7 +1048,7 @@ static void expect_halt(Gpu *g, const struct vprime_cmd *bad, uint32_t err)
     seq = queue_fence(g, 0, false);
     doorbell(g, 0);
     run_idle(g, 0);
-    g_assert_cmpuint(qtest_readq(g->qts, g->fence_mem[0]), ==, seq);
+    g_assert_cmpuint(qtest_readq(g->t.qts, g->fence_mem[0]), ==, seq);
 }
 
 static void test_bad_commands(const void *opaque)
@@ -1159,7 +1110,7 @@ static void test_ring_dma_error(const void *opaque)
     ewr(&g, 0, VPRIME_ENG_RING_BASE_HI, 0x100);
     ewr(&g, 0, VPRIME_ENG_CONTROL, VPRIME_ENG_CTRL_ENABLE);
     ewr(&g, 0, VPRIME_ENG_RING_TAIL, 1);
-    qtest_clock_step(g.qts, 1000 * 1000);
+    qtest_clock_step(g.t.qts, 1000 * 1000);
     g_assert_cmphex(erd(&g, 0, VPRIME_ENG_STATUS) & VPRIME_ENG_STATUS_HALTED,
                     ==, VPRIME_ENG_STATUS_HALTED);
     g_assert_cmpuint(erd(&g, 0, VPRIME_ENG_ERROR), ==,
@@ -1185,14 +1136,14 @@ static void test_reset_mid_job(const void *opaque)
     queue_fence(&g, VPRIME_ENGINE_COPY, false);
     doorbell(&g, VPRIME_ENGINE_COPY);
     /* 4 MiB at 100 MB/s takes ~42 ms of virtual time: stop at 5 ms */
-    qtest_clock_step(g.qts, 5 * 1000 * 1000);
+    qtest_clock_step(g.t.qts, 5 * 1000 * 1000);
     g_assert_cmphex(erd(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_STATUS), ==,
                     VPRIME_ENG_STATUS_BUSY);
     wr(&g, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
     g_assert_cmphex(erd(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_STATUS), ==, 0);
     g_assert_cmpuint(erd(&g, VPRIME_ENGINE_COPY, VPRIME_ENG_RING_SIZE), ==, 0);
-    qtest_clock_step(g.qts, 100 * 1000 * 1000);
-    g_assert_cmpuint(qtest_readq(g.qts, g.fence_mem[VPRIME_ENGINE_COPY]), ==,
+    qtest_clock_step(g.t.qts, 100 * 1000 * 1000);
+    g_assert_cmpuint(qtest_readq(g.t.qts, g.fence_mem[VPRIME_ENGINE_COPY]), ==,
                      0);
 
     /* reprogram and run again: the device works after the reset */
@@ -1227,16 +1178,16 @@ static void map_linear(Gpu *g, uint64_t va, uint64_t addr, uint64_t bytes,
             leaf[i] = cpu_to_le64((addr + off + i * VPRIME_GPU_PAGE_SIZE) |
                                   VPRIME_PTE_VALID | flags);
         }
-        qtest_memwrite(g->qts, table, leaf, VPRIME_GPU_PAGE_SIZE);
+        qtest_memwrite(g->t.qts, table, leaf, VPRIME_GPU_PAGE_SIZE);
         /* level 2 and level 1 entries, then point level 1 at the leaf */
         map_page(g, g->root, va + off, 0);
         {
-            uint64_t l2 = qtest_readq(g->qts, g->root +
+            uint64_t l2 = qtest_readq(g->t.qts, g->root +
                                       VPRIME_GPU_PT_INDEX(va + off, 2) * 8);
             uint64_t l1 = (l2 & VPRIME_PTE_ADDR_MASK) +
                           VPRIME_GPU_PT_INDEX(va + off, 1) * 8;
 
-            qtest_writeq(g->qts, l1, table | VPRIME_PTE_VALID);
+            qtest_writeq(g->t.qts, l1, table | VPRIME_PTE_VALID);
         }
     }
 }
@@ -1292,9 +1243,8 @@ static void bench_copy_engine(void)
     Gpu g;
 
     gpu_start(&g, true, "throughput=0,latency-ns=0");
-    g.arena = 64 * MiB;
-    src = 128 * MiB;
-    dst = 192 * MiB;
+    src = alloc_pages(&g, BENCH_BYTES);     /* contiguous, as the maps */
+    dst = alloc_pages(&g, BENCH_BYTES);
     map_linear(&g, GPU_VA, src, BENCH_BYTES, 0);
     map_linear(&g, GPU_VA + 2 * BENCH_BYTES, dst, BENCH_BYTES,
                VPRIME_PTE_WRITABLE);

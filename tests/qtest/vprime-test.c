@@ -10,16 +10,9 @@
 
 #include "qemu/osdep.h"
 #include "qemu/units.h"
-#include "libqtest.h"
-#include "libqos/pci.h"
-#include "libqos/pci-pc.h"
-#include "qobject/qbool.h"
-#include "qobject/qdict.h"
+#include "qobject/qlist.h"
 #include "qobject/qnum.h"
-#include "hw/pci/pci_regs.h"
-#include "hw/vprime/vprime_regs.h"
-
-#define DEV_SLOT 4
+#include "vprime-qtest.h"
 
 typedef struct VPrimeTestDev {
     const char *driver;
@@ -28,7 +21,36 @@ typedef struct VPrimeTestDev {
     uint32_t kind;
     uint32_t caps;
     uint32_t msix_vectors;
+    const char *const *props;   /* QOM properties of its own, NULL ended */
 } VPrimeTestDev;
+
+/* QOM properties of every vprime device */
+static const char *const common_props[] = {
+    "stat-irqs", "stat-guest-errors", "stat-injected-faults", "stats-reset",
+    "inject-error", "fault", "fault-seed", "fault-log", NULL
+};
+
+static const char *const igpu_props[] = {
+    "throughput", "latency-ns", "jitter-ns", "seed",
+    "stat-bytes-read-sysram", "stat-bytes-written-peer", "stat-page-faults",
+    "stat-tlb-walks", "stat-cmds-render", "stat-cmds-copy",
+    "render-last-read-pages", "copy-last-write-pages",
+    "stat-injected-hang", "stat-injected-slow-fence", NULL
+};
+
+static const char *const dgpu_props[] = {
+    "vram", "throughput", "stat-bytes-read-vram", "stat-bytes-written-vram",
+    "stat-injected-vram-retire", "copy-last-read-pages", NULL
+};
+
+static const char *const display_props[] = {
+    "heads", "contiguous-only", "dma-bits", "xres", "yres", "refresh_rate",
+    "stat-vblanks", "stat-flips", "stat-frames-composed", "stat-underruns",
+    "stat-bytes-read-peer", "head0-connected", "head3-connected",
+    "head0-vblanks", "head3-flips", "head3-frames-composed",
+    "head0-plane0-pages", "head3-plane2-pages", "stat-injected-underrun",
+    "stat-injected-unplug", "stat-injected-replug", NULL
+};
 
 static const VPrimeTestDev igpu = {
     .driver = "vprime-igpu",
@@ -37,6 +59,7 @@ static const VPrimeTestDev igpu = {
     .kind = VPRIME_KIND_IGPU,
     .caps = VPRIME_CAP_MSIX | VPRIME_CAP_GPU,
     .msix_vectors = VPRIME_GPU_MSIX_VECTORS,
+    .props = igpu_props,
 };
 
 static const VPrimeTestDev dgpu = {
@@ -46,6 +69,7 @@ static const VPrimeTestDev dgpu = {
     .kind = VPRIME_KIND_DGPU,
     .caps = VPRIME_CAP_MSIX | VPRIME_CAP_GPU | VPRIME_CAP_VRAM,
     .msix_vectors = VPRIME_GPU_MSIX_VECTORS,
+    .props = dgpu_props,
 };
 
 static const VPrimeTestDev display = {
@@ -55,49 +79,8 @@ static const VPrimeTestDev display = {
     .kind = VPRIME_KIND_DISPLAY,
     .caps = VPRIME_CAP_MSIX | VPRIME_CAP_DISPLAY,
     .msix_vectors = VPRIME_DISPLAY_MSIX_VECTORS,
+    .props = display_props,
 };
-
-typedef struct VPrimeCtx {
-    QTestState *qts;
-    QPCIBus *bus;
-    QPCIDevice *dev;
-    QPCIBar mmio;
-    uint64_t mmio_size;
-} VPrimeCtx;
-
-static void vprime_start(VPrimeCtx *c, const VPrimeTestDev *d,
-                         const char *props)
-{
-    c->qts = qtest_initf("-machine q35 -nodefaults -device %s,id=dut,addr=%02x.0%s%s",
-                         d->driver, DEV_SLOT, props ? "," : "",
-                         props ? props : "");
-    c->bus = qpci_new_pc(c->qts, NULL);
-    c->dev = qpci_device_find(c->bus, QPCI_DEVFN(DEV_SLOT, 0));
-    g_assert_nonnull(c->dev);
-    qpci_device_enable(c->dev);
-    c->mmio = qpci_iomap(c->dev, VPRIME_BAR_MMIO, &c->mmio_size);
-}
-
-static void vprime_stop(VPrimeCtx *c)
-{
-    if (c->dev->msix_enabled) {
-        qpci_msix_disable(c->dev);
-    }
-    qpci_iounmap(c->dev, c->mmio);
-    g_free(c->dev);
-    qpci_free_pc(c->bus);
-    qtest_quit(c->qts);
-}
-
-static uint32_t rd(VPrimeCtx *c, uint32_t reg)
-{
-    return qpci_io_readl(c->dev, c->mmio, reg);
-}
-
-static void wr(VPrimeCtx *c, uint32_t reg, uint32_t val)
-{
-    qpci_io_writel(c->dev, c->mmio, reg, val);
-}
 
 /* Size a BAR the way firmware does: write all ones, read the mask back. */
 static uint64_t bar_size(QPCIDevice *dev, int bar, uint32_t *flags)
@@ -129,9 +112,9 @@ static uint64_t bar_size(QPCIDevice *dev, int bar, uint32_t *flags)
 static void test_pci_identity(const void *opaque)
 {
     const VPrimeTestDev *d = opaque;
-    VPrimeCtx c;
+    VPrimeQTest c;
 
-    vprime_start(&c, d, NULL);
+    vprime_start(&c, d->driver, NULL, NULL);
     g_assert_cmphex(qpci_config_readw(c.dev, PCI_VENDOR_ID), ==,
                     VPRIME_PCI_VENDOR_ID);
     g_assert_cmphex(qpci_config_readw(c.dev, PCI_DEVICE_ID), ==, d->device_id);
@@ -151,9 +134,9 @@ static void test_bars(const void *opaque)
 {
     const VPrimeTestDev *d = opaque;
     uint32_t flags;
-    VPrimeCtx c;
+    VPrimeQTest c;
 
-    vprime_start(&c, d, NULL);
+    vprime_start(&c, d->driver, NULL, NULL);
     g_assert_cmphex(bar_size(c.dev, VPRIME_BAR_MMIO, &flags), ==,
                     VPRIME_MMIO_SIZE);
     g_assert_cmphex(flags & PCI_BASE_ADDRESS_SPACE, ==,
@@ -178,104 +161,96 @@ static void test_bars(const void *opaque)
 static void test_vram_property(void)
 {
     uint32_t flags;
-    VPrimeCtx c;
+    VPrimeQTest c;
 
-    vprime_start(&c, &dgpu, "vram=64M");
+    vprime_start(&c, dgpu.driver, "vram=64M", NULL);
     g_assert_cmphex(bar_size(c.dev, VPRIME_BAR_VRAM, &flags), ==, 64 * MiB);
-    g_assert_cmphex(rd(&c, VPRIME_REG_VRAM_SIZE_LO), ==, 64 * MiB);
-    g_assert_cmphex(rd(&c, VPRIME_REG_VRAM_SIZE_HI), ==, 0);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_VRAM_SIZE_LO), ==, 64 * MiB);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_VRAM_SIZE_HI), ==, 0);
     vprime_stop(&c);
 
-    vprime_start(&c, &dgpu, "vram=8G");
+    vprime_start(&c, dgpu.driver, "vram=8G", NULL);
     g_assert_cmphex(bar_size(c.dev, VPRIME_BAR_VRAM, &flags), ==, 8 * GiB);
-    g_assert_cmphex(rd(&c, VPRIME_REG_VRAM_SIZE_LO), ==, 0);
-    g_assert_cmphex(rd(&c, VPRIME_REG_VRAM_SIZE_HI), ==, 2);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_VRAM_SIZE_LO), ==, 0);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_VRAM_SIZE_HI), ==, 2);
     vprime_stop(&c);
 }
 
 /* Invalid properties are refused by realize, with a message that names them */
-static void expect_device_add_error(const char *driver, const char *prop,
-                                    int64_t val, const char *needle)
+static void expect_realize_error(const char *driver, const char *prop,
+                                 int64_t val, const char *needle)
 {
-    QTestState *qts = qtest_init("-machine q35 -nodefaults "
-                                 "-device pcie-root-port,id=rp,chassis=1");
-    QDict *resp = qtest_qmp(qts, "{'execute': 'device_add', 'arguments': "
-                            "{'driver': %s, 'bus': 'rp', %s: %" PRId64 "}}",
-                            driver, prop, val);
-    QDict *err = qdict_get_qdict(resp, "error");
+    g_autofree char *err = vprime_realize_error(driver, prop, val);
 
-    g_assert_nonnull(err);
-    g_assert_nonnull(strstr(qdict_get_str(err, "desc"), needle));
-    qobject_unref(resp);
-    qtest_quit(qts);
+    g_assert_nonnull(strstr(err, needle));
 }
 
 static void test_bad_properties(void)
 {
-    expect_device_add_error("vprime-dgpu", "vram", 3 * MiB, "power of two");
-    expect_device_add_error("vprime-dgpu", "vram", 8 * MiB, "power of two");
-    expect_device_add_error("vprime-dgpu", "vram", 32 * GiB, "power of two");
-    expect_device_add_error("vprime-display", "heads", 0, "heads=0");
-    expect_device_add_error("vprime-display", "heads", 5, "heads=5");
+    expect_realize_error("vprime-dgpu", "vram", 3 * MiB, "power of two");
+    expect_realize_error("vprime-dgpu", "vram", 8 * MiB, "power of two");
+    expect_realize_error("vprime-dgpu", "vram", 32 * GiB, "power of two");
+    expect_realize_error("vprime-display", "heads", 0, "heads=0");
+    expect_realize_error("vprime-display", "heads", 5, "heads=5");
 }
 
 static void test_msix_capability(const void *opaque)
 {
     const VPrimeTestDev *d = opaque;
     uint8_t cap;
-    VPrimeCtx c;
+    VPrimeQTest c;
 
-    vprime_start(&c, d, NULL);
+    vprime_start(&c, d->driver, NULL, NULL);
     cap = qpci_find_capability(c.dev, PCI_CAP_ID_MSIX, 0);
     g_assert_cmphex(cap, !=, 0);
     g_assert_cmpuint(qpci_msix_table_size(c.dev), ==, d->msix_vectors);
     g_assert_cmphex(qpci_config_readl(c.dev, cap + PCI_MSIX_TABLE) &
                     PCI_MSIX_FLAGS_BIRMASK, ==, VPRIME_BAR_MSIX);
-    g_assert_cmphex(rd(&c, VPRIME_REG_MSIX_VECTORS), ==, d->msix_vectors);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_MSIX_VECTORS), ==,
+                    d->msix_vectors);
     vprime_stop(&c);
 }
 
-static void check_reset_values(VPrimeCtx *c, const VPrimeTestDev *d)
+static void check_reset_values(VPrimeQTest *c, const VPrimeTestDev *d)
 {
-    g_assert_cmphex(rd(c, VPRIME_REG_ID), ==, VPRIME_ID_MAGIC);
-    g_assert_cmphex(rd(c, VPRIME_REG_VERSION), ==, VPRIME_VERSION);
-    g_assert_cmphex(rd(c, VPRIME_REG_KIND), ==, d->kind);
-    g_assert_cmphex(rd(c, VPRIME_REG_CAPS), ==, d->caps);
-    g_assert_cmphex(rd(c, VPRIME_REG_VRAM_SIZE_LO), ==,
+    g_assert_cmphex(vprime_rd(c, VPRIME_REG_ID), ==, VPRIME_ID_MAGIC);
+    g_assert_cmphex(vprime_rd(c, VPRIME_REG_VERSION), ==, VPRIME_VERSION);
+    g_assert_cmphex(vprime_rd(c, VPRIME_REG_KIND), ==, d->kind);
+    g_assert_cmphex(vprime_rd(c, VPRIME_REG_CAPS), ==, d->caps);
+    g_assert_cmphex(vprime_rd(c, VPRIME_REG_VRAM_SIZE_LO), ==,
                     d->kind == VPRIME_KIND_DGPU ? VPRIME_VRAM_DEFAULT : 0);
-    g_assert_cmphex(rd(c, VPRIME_REG_VRAM_SIZE_HI), ==, 0);
-    g_assert_cmphex(rd(c, VPRIME_REG_NUM_HEADS), ==,
+    g_assert_cmphex(vprime_rd(c, VPRIME_REG_VRAM_SIZE_HI), ==, 0);
+    g_assert_cmphex(vprime_rd(c, VPRIME_REG_NUM_HEADS), ==,
                     d->kind == VPRIME_KIND_DISPLAY ? VPRIME_HEADS_MIN : 0);
-    g_assert_cmphex(rd(c, VPRIME_REG_SCRATCH), ==, 0);
-    g_assert_cmphex(rd(c, VPRIME_REG_IRQ_STATUS), ==, 0);
-    g_assert_cmphex(rd(c, VPRIME_REG_IRQ_ENABLE), ==, 0);
-    g_assert_cmphex(rd(c, VPRIME_REG_ERROR), ==, 0);
-    g_assert_cmphex(rd(c, VPRIME_REG_ERROR_ADDR), ==, 0);
+    g_assert_cmphex(vprime_rd(c, VPRIME_REG_SCRATCH), ==, 0);
+    g_assert_cmphex(vprime_rd(c, VPRIME_REG_IRQ_STATUS), ==, 0);
+    g_assert_cmphex(vprime_rd(c, VPRIME_REG_IRQ_ENABLE), ==, 0);
+    g_assert_cmphex(vprime_rd(c, VPRIME_REG_ERROR), ==, 0);
+    g_assert_cmphex(vprime_rd(c, VPRIME_REG_ERROR_ADDR), ==, 0);
 }
 
 static void test_reset_values(const void *opaque)
 {
     const VPrimeTestDev *d = opaque;
-    VPrimeCtx c;
+    VPrimeQTest c;
 
-    vprime_start(&c, d, NULL);
+    vprime_start(&c, d->driver, NULL, NULL);
     check_reset_values(&c, d);
 
     /* dirty every writable register, then reset through the register */
-    wr(&c, VPRIME_REG_SCRATCH, 0xdeadbeef);
-    wr(&c, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_VALID_MASK);
-    wr(&c, VPRIME_REG_IRQ_RAISE, VPRIME_IRQ_SOFTWARE);
-    wr(&c, VPRIME_REG_ID, 0);
-    g_assert_cmphex(rd(&c, VPRIME_REG_SCRATCH), ==, 0xdeadbeef);
-    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), !=, 0);
-    wr(&c, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
+    vprime_wr(&c, VPRIME_REG_SCRATCH, 0xdeadbeef);
+    vprime_wr(&c, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_VALID_MASK);
+    vprime_wr(&c, VPRIME_REG_IRQ_RAISE, VPRIME_IRQ_SOFTWARE);
+    vprime_wr(&c, VPRIME_REG_ID, 0);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_SCRATCH), ==, 0xdeadbeef);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR), !=, 0);
+    vprime_wr(&c, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
     check_reset_values(&c, d);
 
     /* and through a system reset */
-    wr(&c, VPRIME_REG_SCRATCH, 0x12345678);
+    vprime_wr(&c, VPRIME_REG_SCRATCH, 0x12345678);
     qtest_system_reset(c.qts);
-    qpci_device_enable(c.dev);
-    c.mmio = qpci_iomap(c.dev, VPRIME_BAR_MMIO, NULL);
+    vprime_map_mmio(&c);
     check_reset_values(&c, d);
     vprime_stop(&c);
 }
@@ -283,12 +258,12 @@ static void test_reset_values(const void *opaque)
 static void test_scratch_rw(const void *opaque)
 {
     const VPrimeTestDev *d = opaque;
-    VPrimeCtx c;
+    VPrimeQTest c;
 
-    vprime_start(&c, d, NULL);
-    wr(&c, VPRIME_REG_SCRATCH, 0xa5a55a5a);
-    g_assert_cmphex(rd(&c, VPRIME_REG_SCRATCH), ==, 0xa5a55a5a);
-    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), ==, 0);
+    vprime_start(&c, d->driver, NULL, NULL);
+    vprime_wr(&c, VPRIME_REG_SCRATCH, 0xa5a55a5a);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_SCRATCH), ==, 0xa5a55a5a);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR), ==, 0);
     vprime_stop(&c);
 }
 
@@ -300,23 +275,24 @@ static void test_readonly_ignored(const void *opaque)
         VPRIME_REG_VRAM_SIZE_LO, VPRIME_REG_VRAM_SIZE_HI,
         VPRIME_REG_NUM_HEADS, VPRIME_REG_MSIX_VECTORS, VPRIME_REG_ERROR_ADDR,
     };
-    VPrimeCtx c;
+    VPrimeQTest c;
     size_t i;
 
-    vprime_start(&c, d, NULL);
+    vprime_start(&c, d->driver, NULL, NULL);
     for (i = 0; i < ARRAY_SIZE(ro_regs); i++) {
-        uint32_t before = rd(&c, ro_regs[i]);
+        uint32_t before = vprime_rd(&c, ro_regs[i]);
 
-        wr(&c, VPRIME_REG_ERROR, VPRIME_ERR_VALID_MASK);
-        wr(&c, ro_regs[i], ~before);
-        g_assert_cmphex(rd(&c, ro_regs[i]), ==,
+        vprime_wr(&c, VPRIME_REG_ERROR, VPRIME_ERR_VALID_MASK);
+        vprime_wr(&c, ro_regs[i], ~before);
+        g_assert_cmphex(vprime_rd(&c, ro_regs[i]), ==,
                         ro_regs[i] == VPRIME_REG_ERROR_ADDR ? ro_regs[i]
                                                             : before);
-        g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_ACCESS);
-        g_assert_cmphex(rd(&c, VPRIME_REG_ERROR_ADDR), ==, ro_regs[i]);
+        g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR), ==,
+                        VPRIME_ERR_BAD_ACCESS);
+        g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR_ADDR), ==, ro_regs[i]);
     }
     /* The error was also reported as an interrupt cause */
-    g_assert_cmphex(rd(&c, VPRIME_REG_IRQ_STATUS) & VPRIME_IRQ_ERROR, ==,
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_IRQ_STATUS) & VPRIME_IRQ_ERROR, ==,
                     VPRIME_IRQ_ERROR);
     vprime_stop(&c);
 }
@@ -324,26 +300,27 @@ static void test_readonly_ignored(const void *opaque)
 static void test_unknown_register(const void *opaque)
 {
     const VPrimeTestDev *d = opaque;
-    VPrimeCtx c;
+    VPrimeQTest c;
 
-    vprime_start(&c, d, NULL);
-    g_assert_cmphex(rd(&c, 0x0f0), ==, 0);
-    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_ACCESS);
-    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR_ADDR), ==, 0x0f0);
-    wr(&c, VPRIME_REG_ERROR, VPRIME_ERR_BAD_ACCESS);
-    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), ==, 0);
+    vprime_start(&c, d->driver, NULL, NULL);
+    g_assert_cmphex(vprime_rd(&c, 0x0f0), ==, 0);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_ACCESS);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR_ADDR), ==, 0x0f0);
+    vprime_wr(&c, VPRIME_REG_ERROR, VPRIME_ERR_BAD_ACCESS);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR), ==, 0);
 
-    wr(&c, VPRIME_MMIO_SIZE - 4, 0xffffffff);
-    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_ACCESS);
-    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR_ADDR), ==, VPRIME_MMIO_SIZE - 4);
+    vprime_wr(&c, VPRIME_MMIO_SIZE - 4, 0xffffffff);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_ACCESS);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR_ADDR), ==,
+                    VPRIME_MMIO_SIZE - 4);
 
     /* Reserved bits make the whole write a no-op */
-    wr(&c, VPRIME_REG_ERROR, VPRIME_ERR_VALID_MASK);
-    wr(&c, VPRIME_REG_IRQ_ENABLE, 0x80000000 | VPRIME_IRQ_SOFTWARE);
-    g_assert_cmphex(rd(&c, VPRIME_REG_IRQ_ENABLE), ==, 0);
-    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
-    wr(&c, VPRIME_REG_RESET, 0x1234);
-    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
+    vprime_wr(&c, VPRIME_REG_ERROR, VPRIME_ERR_VALID_MASK);
+    vprime_wr(&c, VPRIME_REG_IRQ_ENABLE, 0x80000000 | VPRIME_IRQ_SOFTWARE);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_IRQ_ENABLE), ==, 0);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
+    vprime_wr(&c, VPRIME_REG_RESET, 0x1234);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
     vprime_stop(&c);
 }
 
@@ -351,110 +328,72 @@ static void test_unknown_register(const void *opaque)
  * End-to-end MSI-X: point vector MISC at guest RAM, raise the software
  * interrupt and check the device wrote the message there.
  */
-#define MSI_ADDR 0x100000
 #define MSI_DATA 0x5a5a0001
 
 static void test_msix_delivery(const void *opaque)
 {
     const VPrimeTestDev *d = opaque;
-    uint64_t entry;
-    VPrimeCtx c;
+    uint64_t entry, msi;
+    VPrimeQTest c;
 
-    vprime_start(&c, d, NULL);
-    qpci_msix_enable(c.dev);
+    vprime_start(&c, d->driver, NULL, NULL);
+    msi = vprime_msix_vector(&c, VPRIME_MSIX_VEC_MISC, MSI_DATA);
     entry = c.dev->msix_table_off + VPRIME_MSIX_VEC_MISC * PCI_MSIX_ENTRY_SIZE;
-    qpci_io_writel(c.dev, c.dev->msix_table_bar,
-                   entry + PCI_MSIX_ENTRY_LOWER_ADDR, MSI_ADDR);
-    qpci_io_writel(c.dev, c.dev->msix_table_bar,
-                   entry + PCI_MSIX_ENTRY_UPPER_ADDR, 0);
-    qpci_io_writel(c.dev, c.dev->msix_table_bar,
-                   entry + PCI_MSIX_ENTRY_DATA, MSI_DATA);
-    qpci_io_writel(c.dev, c.dev->msix_table_bar,
-                   entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
-    qtest_writel(c.qts, MSI_ADDR, 0);
 
     /* disabled cause: status set, no message */
-    wr(&c, VPRIME_REG_IRQ_RAISE, VPRIME_IRQ_SOFTWARE);
-    g_assert_cmphex(rd(&c, VPRIME_REG_IRQ_STATUS), ==, VPRIME_IRQ_SOFTWARE);
-    g_assert_cmphex(qtest_readl(c.qts, MSI_ADDR), ==, 0);
-    wr(&c, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_SOFTWARE);
-    g_assert_cmphex(rd(&c, VPRIME_REG_IRQ_STATUS), ==, 0);
+    vprime_wr(&c, VPRIME_REG_IRQ_RAISE, VPRIME_IRQ_SOFTWARE);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_IRQ_STATUS), ==,
+                    VPRIME_IRQ_SOFTWARE);
+    g_assert_cmphex(qtest_readl(c.qts, msi), ==, 0);
+    vprime_wr(&c, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_SOFTWARE);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_IRQ_STATUS), ==, 0);
 
     /* enabled cause: one message */
-    wr(&c, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_SOFTWARE);
-    wr(&c, VPRIME_REG_IRQ_RAISE, VPRIME_IRQ_SOFTWARE);
-    g_assert_cmphex(qtest_readl(c.qts, MSI_ADDR), ==, MSI_DATA);
-    g_assert_cmphex(rd(&c, VPRIME_REG_IRQ_STATUS), ==, VPRIME_IRQ_SOFTWARE);
+    vprime_wr(&c, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_SOFTWARE);
+    vprime_wr(&c, VPRIME_REG_IRQ_RAISE, VPRIME_IRQ_SOFTWARE);
+    g_assert_cmphex(qtest_readl(c.qts, msi), ==, MSI_DATA);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_IRQ_STATUS), ==,
+                    VPRIME_IRQ_SOFTWARE);
 
     /* masked vector: the message is held pending */
-    qtest_writel(c.qts, MSI_ADDR, 0);
+    qtest_writel(c.qts, msi, 0);
     qpci_io_writel(c.dev, c.dev->msix_table_bar,
                    entry + PCI_MSIX_ENTRY_VECTOR_CTRL,
                    PCI_MSIX_ENTRY_CTRL_MASKBIT);
-    wr(&c, VPRIME_REG_IRQ_RAISE, VPRIME_IRQ_SOFTWARE);
-    g_assert_cmphex(qtest_readl(c.qts, MSI_ADDR), ==, 0);
+    vprime_wr(&c, VPRIME_REG_IRQ_RAISE, VPRIME_IRQ_SOFTWARE);
+    g_assert_cmphex(qtest_readl(c.qts, msi), ==, 0);
     g_assert_true(qpci_msix_pending(c.dev, VPRIME_MSIX_VEC_MISC));
     vprime_stop(&c);
-}
-
-static uint64_t qom_get_u64(VPrimeCtx *c, const char *prop)
-{
-    QDict *resp = qtest_qmp(c->qts, "{'execute': 'qom-get', 'arguments': "
-                            "{'path': '/machine/peripheral/dut', "
-                            "'property': %s}}", prop);
-    uint64_t val;
-
-    g_assert(qdict_haskey(resp, "return"));
-    val = qdict_get_int(resp, "return");
-    qobject_unref(resp);
-    return val;
-}
-
-static QDict *qom_set_u64(VPrimeCtx *c, const char *prop, uint64_t val)
-{
-    return qtest_qmp(c->qts, "{'execute': 'qom-set', 'arguments': "
-                     "{'path': '/machine/peripheral/dut', "
-                     "'property': %s, 'value': %" PRIu64 "}}", prop, val);
-}
-
-static void qom_set_ok(VPrimeCtx *c, const char *prop, QObject *val)
-{
-    QDict *resp = qtest_qmp(c->qts, "{'execute': 'qom-set', 'arguments': "
-                            "{'path': '/machine/peripheral/dut', "
-                            "'property': %s, 'value': %p}}", prop, val);
-
-    g_assert(qdict_haskey(resp, "return"));
-    qobject_unref(resp);
 }
 
 /* Counters over QMP: what they count, and that stats-reset clears them */
 static void test_stats(const void *opaque)
 {
     const VPrimeTestDev *d = opaque;
-    VPrimeCtx c;
+    VPrimeQTest c;
 
-    vprime_start(&c, d, NULL);
-    g_assert_cmpuint(qom_get_u64(&c, "stat-irqs"), ==, 0);
-    g_assert_cmpuint(qom_get_u64(&c, "stat-guest-errors"), ==, 0);
-    g_assert_cmpuint(qom_get_u64(&c, "stat-injected-faults"), ==, 0);
+    vprime_start(&c, d->driver, NULL, NULL);
+    g_assert_cmpuint(vprime_qom_u64(&c, "stat-irqs"), ==, 0);
+    g_assert_cmpuint(vprime_qom_u64(&c, "stat-guest-errors"), ==, 0);
+    g_assert_cmpuint(vprime_qom_u64(&c, "stat-injected-faults"), ==, 0);
 
     /* an enabled cause with MSI-X off asserts INTx once */
-    wr(&c, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_SOFTWARE);
-    wr(&c, VPRIME_REG_IRQ_RAISE, VPRIME_IRQ_SOFTWARE);
-    g_assert_cmpuint(qom_get_u64(&c, "stat-irqs"), ==, 1);
-    wr(&c, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_SOFTWARE);
+    vprime_wr(&c, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_SOFTWARE);
+    vprime_wr(&c, VPRIME_REG_IRQ_RAISE, VPRIME_IRQ_SOFTWARE);
+    g_assert_cmpuint(vprime_qom_u64(&c, "stat-irqs"), ==, 1);
+    vprime_wr(&c, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_SOFTWARE);
 
-    rd(&c, 0x0f8);
-    wr(&c, VPRIME_REG_VERSION, 0);
-    g_assert_cmpuint(qom_get_u64(&c, "stat-guest-errors"), ==, 2);
+    vprime_rd(&c, 0x0f8);
+    vprime_wr(&c, VPRIME_REG_VERSION, 0);
+    g_assert_cmpuint(vprime_qom_u64(&c, "stat-guest-errors"), ==, 2);
 
     /* a device reset keeps the host's counters */
-    wr(&c, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
-    g_assert_cmpuint(qom_get_u64(&c, "stat-guest-errors"), ==, 2);
+    vprime_wr(&c, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
+    g_assert_cmpuint(vprime_qom_u64(&c, "stat-guest-errors"), ==, 2);
 
-    qom_set_ok(&c, "stats-reset", QOBJECT(qbool_from_bool(true)));
-    g_assert_cmpuint(qom_get_u64(&c, "stat-irqs"), ==, 0);
-    g_assert_cmpuint(qom_get_u64(&c, "stat-guest-errors"), ==, 0);
+    vprime_qom_set_bool(&c, "stats-reset", true);
+    g_assert_cmpuint(vprime_qom_u64(&c, "stat-irqs"), ==, 0);
+    g_assert_cmpuint(vprime_qom_u64(&c, "stat-guest-errors"), ==, 0);
     vprime_stop(&c);
 }
 
@@ -462,30 +401,80 @@ static void test_stats(const void *opaque)
 static void test_inject_error(const void *opaque)
 {
     const VPrimeTestDev *d = opaque;
-    QDict *resp;
-    VPrimeCtx c;
+    g_autofree char *err = NULL;
+    VPrimeQTest c;
 
-    vprime_start(&c, d, NULL);
-    wr(&c, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_ERROR);
-    qom_set_ok(&c, "inject-error", QOBJECT(qnum_from_uint(2)));
-    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), ==, VPRIME_ERR_INJECTED);
-    g_assert_cmphex(rd(&c, VPRIME_REG_IRQ_STATUS), ==, VPRIME_IRQ_ERROR);
-    g_assert_cmpuint(qom_get_u64(&c, "stat-injected-faults"), ==, 2);
-    g_assert_cmpuint(qom_get_u64(&c, "stat-guest-errors"), ==, 0);
+    vprime_start(&c, d->driver, NULL, NULL);
+    vprime_wr(&c, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_ERROR);
+    vprime_qom_set_u64(&c, "inject-error", 2);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR), ==, VPRIME_ERR_INJECTED);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_IRQ_STATUS), ==, VPRIME_IRQ_ERROR);
+    g_assert_cmpuint(vprime_qom_u64(&c, "stat-injected-faults"), ==, 2);
+    g_assert_cmpuint(vprime_qom_u64(&c, "stat-guest-errors"), ==, 0);
 
     /* the driver clears it like any other error */
-    wr(&c, VPRIME_REG_ERROR, VPRIME_ERR_INJECTED);
-    wr(&c, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_ERROR);
-    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), ==, 0);
-    g_assert_cmphex(rd(&c, VPRIME_REG_IRQ_STATUS), ==, 0);
+    vprime_wr(&c, VPRIME_REG_ERROR, VPRIME_ERR_INJECTED);
+    vprime_wr(&c, VPRIME_REG_IRQ_STATUS, VPRIME_IRQ_ERROR);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR), ==, 0);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_IRQ_STATUS), ==, 0);
 
     /* an absurd count is refused and injects nothing */
-    resp = qom_set_u64(&c, "inject-error", 5000);
-    g_assert(qdict_haskey(resp, "error"));
-    qobject_unref(resp);
-    g_assert_cmpuint(qom_get_u64(&c, "stat-injected-faults"), ==, 2);
-    g_assert_cmphex(rd(&c, VPRIME_REG_ERROR), ==, 0);
+    err = vprime_qom_refused(&c, "inject-error",
+                             QOBJECT(qnum_from_uint(5000)));
+    g_assert_nonnull(strstr(err, "at most 1000"));
+    g_assert_cmpuint(vprime_qom_u64(&c, "stat-injected-faults"), ==, 2);
+    g_assert_cmphex(vprime_rd(&c, VPRIME_REG_ERROR), ==, 0);
     vprime_stop(&c);
+}
+
+/* The names a list-properties command returns, in a hash table */
+static GHashTable *listed_properties(QTestState *qts, const char *cmd,
+                                     const char *driver)
+{
+    QDict *r = qtest_qmp(qts, "{'execute': %s, 'arguments': "
+                         "{'typename': %s}}", cmd, driver);
+    GHashTable *names = g_hash_table_new_full(g_str_hash, g_str_equal,
+                                              g_free, NULL);
+    QListEntry *e;
+
+    g_assert(qdict_haskey(r, "return"));
+    QLIST_FOREACH_ENTRY(qdict_get_qlist(r, "return"), e) {
+        QDict *prop = qobject_to(QDict, qlist_entry_obj(e));
+
+        g_hash_table_add(names, g_strdup(qdict_get_str(prop, "name")));
+    }
+    qobject_unref(r);
+    return names;
+}
+
+/*
+ * Introspection sees every property before a device exists: the QMP
+ * commands list what instance_init adds (counters, fault injection, the
+ * display's per-head properties for all four heads), not only qdev's.
+ */
+static void test_introspection(const void *opaque)
+{
+    static const char *const cmds[] = {
+        "device-list-properties", "qom-list-properties"
+    };
+    const VPrimeTestDev *d = opaque;
+    QTestState *qts = qtest_init("-machine q35 -nodefaults");
+    size_t i, k;
+
+    for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+        g_autoptr(GHashTable) names = listed_properties(qts, cmds[i],
+                                                        d->driver);
+
+        for (k = 0; common_props[k]; k++) {
+            g_assert_true(g_hash_table_contains(names, common_props[k]));
+        }
+        for (k = 0; d->props[k]; k++) {
+            g_assert_true(g_hash_table_contains(names, d->props[k]));
+        }
+        /* renamed: the display's DMA address width is a number of bits */
+        g_assert_false(g_hash_table_contains(names, "dma-mask"));
+    }
+    qtest_quit(qts);
 }
 
 static void add_dev_tests(const VPrimeTestDev *d)
@@ -504,6 +493,7 @@ static void add_dev_tests(const VPrimeTestDev *d)
         { "msix-delivery", test_msix_delivery },
         { "stats", test_stats },
         { "inject-error", test_inject_error },
+        { "introspection", test_introspection },
     };
     size_t i;
 
