@@ -218,6 +218,43 @@ static void band_store(pixman_image_t *src, const Surface *dst, uint8_t *band,
     }
 }
 
+/*
+ * Move rows [y0, y0 + rows) of a surface between guest memory and a band.
+ * False after a fault.
+ */
+static bool band_rw(VPrimeGpuState *s, uint32_t ctx, const Surface *sf,
+                    uint32_t y0, uint8_t *band, uint32_t rows, bool is_write)
+{
+    uint32_t y;
+
+    for (y = 0; y < rows; y++) {
+        if (!surface_row_rw(s, ctx, sf, y0 + y, band + y * band_stride(sf),
+                            is_write)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/*
+ * The last step of a band of FILL, PATTERN or BLIT: convert src (if any;
+ * its reference is dropped) to the destination's format in the band, write
+ * the band's rows and count them.  Returns as engine_work().
+ */
+static int band_finish(VPrimeEngine *e, pixman_image_t *src,
+                       const Surface *dst, uint8_t *band, uint32_t rows)
+{
+    if (src) {
+        band_store(src, dst, band, rows);
+        pixman_image_unref(src);
+    }
+    if (!band_rw(e->gpu, e->cmd.ctx, dst, e->progress, band, rows, true)) {
+        return -1;
+    }
+    e->progress += rows;
+    return e->progress == dst->height;
+}
+
 /* A FILL colour (ARGB8888) as pixman's 16 bits per channel */
 static pixman_color_t argb_color(uint32_t argb)
 {
@@ -439,7 +476,6 @@ static int engine_draw(VPrimeEngine *e)
 {
     VPrimeGpuState *s = e->gpu;
     struct vprime_cmd *c = &e->cmd;
-    uint8_t *band = s->bounce;
     uint32_t *argb = (uint32_t *)(s->bounce + BAND_BYTES);
     pixman_image_t *src;
     uint32_t y0 = e->progress, rows, x, y;
@@ -463,16 +499,7 @@ static int engine_draw(VPrimeEngine *e)
         src = pixman_image_create_bits(PIXMAN_a8r8g8b8, dst.width, rows, argb,
                                        dst.width * 4);
     }
-    band_store(src, &dst, band, rows);
-    pixman_image_unref(src);
-    for (y = 0; y < rows; y++) {
-        if (!surface_row_rw(s, c->ctx, &dst, y0 + y,
-                            band + y * band_stride(&dst), true)) {
-            return -1;
-        }
-    }
-    e->progress += rows;
-    return e->progress == dst.height;
+    return band_finish(e, src, &dst, s->bounce, rows);
 }
 
 /* BLIT: one band of rows, converted by pixman unless the formats match */
@@ -480,35 +507,24 @@ static int engine_blit(VPrimeEngine *e)
 {
     VPrimeGpuState *s = e->gpu;
     struct vprime_cmd *c = &e->cmd;
-    uint8_t *in = s->bounce, *out = s->bounce;
-    uint32_t y0 = e->progress, rows, y;
+    uint8_t *in = s->bounce;
+    pixman_image_t *img;
+    uint32_t rows;
     Surface src, dst;
 
     cmd_blit_surfaces(c, &src, &dst);
-    rows = band_rows(&dst, MAX(band_stride(&src), band_stride(&dst)), y0);
-    for (y = 0; y < rows; y++) {
-        if (!surface_row_rw(s, c->ctx, &src, y0 + y,
-                            in + y * band_stride(&src), false)) {
-            return -1;
-        }
+    rows = band_rows(&dst, MAX(band_stride(&src), band_stride(&dst)),
+                     e->progress);
+    if (!band_rw(s, c->ctx, &src, e->progress, in, rows, false)) {
+        return -1;
     }
-    if (src.format != dst.format) {
-        pixman_image_t *img = pixman_image_create_bits(
-            vprime_format_pixman(src.format), src.width, rows,
-            (uint32_t *)in, band_stride(&src));
-
-        out = s->bounce + BAND_BYTES;
-        band_store(img, &dst, out, rows);
-        pixman_image_unref(img);
+    if (src.format == dst.format) {
+        return band_finish(e, NULL, &dst, in, rows);     /* bytes as they are */
     }
-    for (y = 0; y < rows; y++) {
-        if (!surface_row_rw(s, c->ctx, &dst, y0 + y,
-                            out + y * band_stride(&dst), true)) {
-            return -1;
-        }
-    }
-    e->progress += rows;
-    return e->progress == dst.height;
+    img = pixman_image_create_bits(vprime_format_pixman(src.format),
+                                   src.width, rows, (uint32_t *)in,
+                                   band_stride(&src));
+    return band_finish(e, img, &dst, s->bounce + BAND_BYTES, rows);
 }
 
 /*
