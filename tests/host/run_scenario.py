@@ -97,6 +97,20 @@ def cpu_copy_proof(trace, frame_bytes, frames):
     return same == frames == len(copies), text
 
 
+def accel_used(argv, console):
+    """The accelerator this run used: --accel, or what --accel auto chose."""
+    accel = "tcg"
+    for i, a in enumerate(argv):
+        if a == "--accel" and i + 1 < len(argv):
+            accel = argv[i + 1]
+        elif a.startswith("--accel="):
+            accel = a.split("=", 1)[1]
+    if accel == "auto":
+        m = re.search(r"^vprime-launch: .*; using (KVM|TCG)$", console, re.M)
+        return m.group(1) if m else "accelerator unknown"
+    return accel.upper()
+
+
 def with_trace(argv, trace):
     """argv with the trace events and log file added to --qemu-args."""
     extra = " ".join("-trace enable=%s" % e for e in TRACE_EVENTS) + " -D " + trace
@@ -145,8 +159,8 @@ def main(argv):
     frame_bytes = proof["display"]["frame_bytes"]
     (dev, got), = [(d, c) for d, c in proof["counters"].items()]
     written, read_vram = got["stat-bytes-written-sysram"], got["stat-bytes-read-vram"]
-    print("vprime: scenario 1 (Optimus render offload): %s frames shown in order, %s fps (TCG)"
-          % m.groups())
+    print("vprime: scenario 1 (Optimus render offload): %s frames shown in order, %s fps (%s)"
+          % (m.group(1), m.group(2), accel_used(argv, console)))
     print("vprime: device copies: %g frames (%s, the dGPU: %d bytes read from VRAM, %d written to "
           "system RAM, frames of %d bytes; its counters over QMP)"
           % (written / frame_bytes, dev, read_vram, written, frame_bytes))
