@@ -124,12 +124,21 @@ def bench_scenarios(figures, extra):
 def bench_copy(figures, extra):
     """The GPU copy engine of the device model (driven over qtest, no
     modelled time), beside host memcpy measured in the same run."""
+    sys.path.insert(0, os.path.join(harness.SRC, "scripts"))
+    import vprime_firmware
     qdir = os.path.join(harness.BUILD, "qemu-build")
-    r = subprocess.run([os.path.join(qdir, "tests/qtest/vprime-gpu-test"), "-m", "perf", "-p",
-                        "/x86_64/vprime-gpu/bench/copy-engine", "--tap"], cwd=qdir,
-                       env=dict(os.environ, QTEST_QEMU_BINARY=os.path.join(harness.BUILD, "qtest-bin",
-                                                                          "qemu-system-x86_64")),
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
+    with tempfile.TemporaryDirectory(prefix="vprime-bench-") as tmp:
+        # libqtest takes the target from the binary's name: a wrapper of
+        # that name adds the firmware directories
+        wrap = os.path.join(tmp, "qemu-system-x86_64")
+        with open(wrap, "w") as f:
+            f.write("#!/bin/sh\nexec %s %s \"$@\"\n" % (
+                os.path.join(qdir, "qemu-system-x86_64"), " ".join(vprime_firmware.qemu_args())))
+        os.chmod(wrap, 0o755)
+        r = subprocess.run([os.path.join(qdir, "tests/qtest/vprime-gpu-test"), "-m", "perf", "-p",
+                            "/x86_64/vprime-gpu/bench/copy-engine", "--tap"], cwd=qdir,
+                           env=dict(os.environ, QTEST_QEMU_BINARY=wrap),
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=600)
     out = r.stdout.decode(errors="replace")
     if r.returncode or re.search(r"^not ok", out, re.M):
         raise BenchError("copy-engine benchmark failed (exit %s)\n%s" % (r.returncode, out[-2000:]))
