@@ -26,8 +26,8 @@ RESULTS=$VPRIME_BUILD/results
 # venv on top of it and needs Debian's meson and pycotap from it.
 PYTHON=${PYTHON:-/usr/bin/python3}
 
-# Firmware from Debian's seabios and qemu-system-data packages.
-QEMU_FW_ARGS=(-L /usr/share/seabios -L /usr/share/qemu)
+# QEMU's firmware arguments (-L DIR ...), defined once in vprime_firmware.py
+mapfile -t QEMU_FW_ARGS < <("$PYTHON" "$VPRIME_SRC/scripts/vprime_firmware.py")
 
 log()  { printf '[vprime] %s\n' "$*" >&2; }
 die()  { printf 'vprime: error: %s\n' "$*" >&2; exit 1; }

@@ -1,82 +1,86 @@
-"""A small QMP client for vprime's host-side tests and tools.
+"""QMP for vprime's host-side tests and tools: QEMU's own qemu.qmp package
+(python/qemu/qmp in the unpacked QEMU source), driven synchronously.
 
     with QMP("/tmp/vprime.qmp") as q:
         q.qom_set("/machine/peripheral/gpu0", "inject-error", 1)
         print(q.qom_get("/machine/peripheral/gpu0", "stat-irqs"))
+
+qemu.qmp is asyncio; each QMP object runs its own event loop, so it works
+in any thread (the host agent serves the guest from one).  What this file
+adds: waiting for the socket to appear, per-command timeouts, and the
+small command line below.
 
 Also a command line:  vprime_qmp.py SOCKET qom-get PATH PROP
                       vprime_qmp.py SOCKET qom-set PATH PROP JSON-VALUE
                       vprime_qmp.py SOCKET COMMAND [JSON-ARGUMENTS]
 """
 
+import asyncio
 import json
-import socket
+import os
 import sys
 import time
 
+SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.abspath(os.environ.get("VPRIME_BUILD", os.path.join(SRC, "build")))
+# QEMU's python/ of the source vprime's QEMU is built from (scripts/fetch.sh)
+QEMU_PYTHON = os.path.join(BUILD, "qemu-src", "python")
+sys.path.insert(0, QEMU_PYTHON)
+try:
+    from qemu.qmp import QMPClient, QMPError, ConnectError  # noqa: E402
+except ImportError as e:       # before the first 'make build'
+    raise ImportError("QEMU's qemu.qmp package is not in %s (run 'make build'): %s"
+                      % (QEMU_PYTHON, e)) from e
 
-class QMPError(RuntimeError):
+__all__ = ("QMP", "QMPError")
+
+
+class QMPTimeout(QMPError):
     pass
 
 
 class QMP:
+    """A QMP connection to the unix socket at path.  Waits up to timeout
+    seconds for QEMU to listen; each command then has timeout seconds."""
+
     def __init__(self, path, timeout=30.0):
+        self.timeout = timeout
+        self.loop = asyncio.new_event_loop()
+        self.client = QMPClient(os.path.basename(path))
         deadline = time.time() + timeout
         while True:
             try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.settimeout(timeout)
-                self.sock.connect(path)
+                self._run(self.client.connect(path))
                 break
-            except (FileNotFoundError, ConnectionRefusedError):
-                self.sock.close()
+            except ConnectError as e:
                 if time.time() > deadline:
-                    raise QMPError("no QMP server at %s after %gs" % (path, timeout))
+                    self.loop.close()
+                    raise QMPError("no QMP server at %s after %gs: %s" % (path, timeout, e)) from e
                 time.sleep(0.05)
-        self.file = self.sock.makefile("rw")
-        greeting = self._read()
-        if "QMP" not in greeting:
-            raise QMPError("not a QMP greeting: %r" % greeting)
-        self.execute("qmp_capabilities")
-        self.events = []
 
-    def _read(self):
-        line = self.file.readline()
-        if not line:
-            raise QMPError("QMP connection closed")
-        return json.loads(line)
+    def _run(self, coro, timeout=None):
+        try:
+            return self.loop.run_until_complete(asyncio.wait_for(coro, timeout or self.timeout))
+        except asyncio.TimeoutError as e:
+            raise QMPTimeout("no reply within %gs" % (timeout or self.timeout)) from e
 
     def execute(self, cmd, **args):
-        msg = {"execute": cmd}
-        if args:
-            msg["arguments"] = args
-        self.file.write(json.dumps(msg) + "\n")
-        self.file.flush()
-        while True:
-            r = self._read()
-            if "event" in r:
-                getattr(self, "events", []).append(r)
-                continue
-            if "error" in r:
-                raise QMPError("%s: %s" % (cmd, r["error"].get("desc", r["error"])))
-            return r.get("return")
+        """The command's return value; QMPError (ExecuteError) on an error reply."""
+        return self._run(self.client.execute(cmd, args or None))
 
     def wait_event(self, name, match=lambda data: True, timeout=30.0):
-        """The next event NAME whose data satisfies match, or None."""
+        """The next event NAME whose data satisfies match, or None after timeout."""
         deadline = time.time() + timeout
         while True:
-            for ev in self.events:
-                if ev["event"] == name and match(ev.get("data", {})):
-                    self.events.remove(ev)
-                    return ev
             left = deadline - time.time()
             if left <= 0:
                 return None
-            self.sock.settimeout(left)
             try:
-                self.events.append(self._read())
-            except (socket.timeout, OSError, QMPError):
+                ev = self._run(self.client.events.get(), left)
+            except QMPTimeout:
                 return None
+            if ev["event"] == name and match(ev.get("data", {})):
+                return ev
 
     def qom_get(self, path, prop):
         return self.execute("qom-get", path=path, property=prop)
@@ -85,11 +89,14 @@ class QMP:
         return self.execute("qom-set", path=path, property=prop, value=value)
 
     def close(self):
+        if self.loop.is_closed():
+            return
         try:
-            self.file.close()
-            self.sock.close()
-        except OSError:
-            pass
+            self._run(self.client.disconnect(), 10)
+        except Exception:       # noqa: BLE001 - disconnect() re-raises whatever
+            pass                # ended the session (QEMU quit first): nothing to close
+        finally:
+            self.loop.close()
 
     def __enter__(self):
         return self

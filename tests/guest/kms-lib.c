@@ -5,7 +5,7 @@
  * the CRC the device computes of every composed frame (DRM's debugfs CRC
  * interface), compared with a CRC computed here on the CPU from the same
  * pixels (hw/vprime-spec.rst defines what is hashed).  Tests that need the
- * host to act (screendump, connector unplug) ask through the control port.
+ * host to act (screendump, connector unplug) ask through host-msg.c.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -769,63 +769,6 @@ int connector_state(struct kms *k, struct head *hd, int *modes)
 	*modes = conn ? conn->count_modes : 0;
 	drmModeFreeConnector(conn);
 	return st;
-}
-
-/* ---- host control channel ----------------------------------------------------- */
-
-static int control_fd = -1;
-
-/*
- * Ask the host harness to do something (tests/host/harness.py serves the
- * virtio-serial port org.vprime.control).  request is one line of JSON;
- * the reply line goes to reply.  0, or -ENODEV without a host agent.
- */
-int host_request(const char *request, char *reply, size_t len, int timeout_s)
-{
-	struct pollfd pfd;
-	size_t got = 0;
-
-	if (control_fd < 0) {
-		char name[128], path[PATH_MAX];
-		int i;
-
-		for (i = 0; i < 32 && control_fd < 0; i++) {
-			snprintf(path, sizeof(path), "/sys/class/virtio-ports/vport%dp%d/name",
-				 i / 8, i % 8);
-			if (read_file(path, name, sizeof(name)) < 0 ||
-			    strncmp(name, "org.vprime.control", 18))
-				continue;
-			snprintf(path, sizeof(path), "/dev/vport%dp%d", i / 8, i % 8);
-			control_fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-		}
-		if (control_fd < 0)
-			return -ENODEV;
-	}
-	if (dprintf(control_fd, "%s\n", request) < 0)
-		return -ENODEV;
-	pfd.fd = control_fd;
-	pfd.events = POLLIN;
-	while (got < len - 1) {
-		ssize_t r;
-
-		if (poll(&pfd, 1, timeout_s * 1000) <= 0)
-			return -ETIMEDOUT;
-		r = read(control_fd, reply + got, 1);
-		if (r < 0 && errno == EAGAIN)
-			continue;
-		if (r <= 0)
-			return -EIO;
-		if (reply[got] == '\n')
-			break;
-		got++;
-	}
-	reply[got] = 0;
-	return 0;
-}
-
-bool host_ok(const char *reply)
-{
-	return strstr(reply, "\"ok\": true") || strstr(reply, "\"ok\":true");
 }
 
 /* ---- foreign exporters ------------------------------------------------------- */

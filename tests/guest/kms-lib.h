@@ -9,6 +9,7 @@
 #include <xf86drmMode.h>
 
 #include "guest-test.h"
+#include "host-msg.h"
 
 struct fb {
 	uint32_t handle, fb_id;
@@ -82,8 +83,6 @@ void expect_crc(struct kms *k, struct head *hd, uint32_t want,
 		const char *what);
 int wait_hotplug_uevent(int nl, int ms);
 int connector_state(struct kms *k, struct head *hd, int *modes);
-int host_request(const char *request, char *reply, size_t len, int timeout_s);
-bool host_ok(const char *reply);
 int drm_card_by_driver(const char *driver);
 int vgem_buffer(int vfd, uint32_t w, uint32_t h, uint32_t bpp, uint32_t *pitch,
 		void **map, size_t *size);

@@ -616,7 +616,7 @@ int test_kms_prime_import(struct ctx *c)
 int test_kms_hotplug(struct ctx *c)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK, .nl_groups = 1 };
-	char req[256], reply[512];
+	char prop[32];
 	struct head *hd;
 	struct kms k;
 	int nl, ret, modes, st;
@@ -630,24 +630,21 @@ int test_kms_hotplug(struct ctx *c)
 	}
 	CHECK(connector_state(&k, hd, &modes) == DRM_MODE_CONNECTED && modes > 0,
 	      "head %d not connected at start", hd->index);
-	snprintf(req, sizeof(req), "{\"op\": \"qom-set\", \"path\": \"display0\", "
-		 "\"property\": \"head%d-connected\", \"value\": false}", hd->index);
-	ret = host_request(req, reply, sizeof(reply), 30);
+	snprintf(prop, sizeof(prop), "head%d-connected", hd->index);
+	ret = host_qom_set_bool("display0", prop, false);
 	if (ret == -ENODEV) {
 		printf("# SKIP no host control channel (the harness provides it)\n");
 		return EXIT_SKIP;
 	}
-	CHECK(!ret && host_ok(reply), "host unplug: %d %s", ret, reply);
+	CHECK(!ret, "host unplug: %s", strerror(-ret));
 	CHECK(wait_hotplug_uevent(nl, 5000), "no hotplug uevent after unplug");
 	st = connector_state(&k, hd, &modes);
 	CHECK(st == DRM_MODE_DISCONNECTED, "head %d after unplug: connection %d",
 	      hd->index, st);
 	diag("unplug: uevent seen, head %d disconnected, %d modes", hd->index, modes);
 
-	snprintf(req, sizeof(req), "{\"op\": \"qom-set\", \"path\": \"display0\", "
-		 "\"property\": \"head%d-connected\", \"value\": true}", hd->index);
-	ret = host_request(req, reply, sizeof(reply), 30);
-	CHECK(!ret && host_ok(reply), "host replug: %d %s", ret, reply);
+	ret = host_qom_set_bool("display0", prop, true);
+	CHECK(!ret, "host replug: %s", strerror(-ret));
 	CHECK(wait_hotplug_uevent(nl, 5000), "no hotplug uevent after replug");
 	st = connector_state(&k, hd, &modes);
 	CHECK(st == DRM_MODE_CONNECTED && modes > 0,
@@ -667,7 +664,8 @@ int test_kms_hotplug(struct ctx *c)
 int test_kms_screendump(struct ctx *c)
 {
 	struct fb fbs[VPRIME_HEADS_MAX];
-	char req[256], reply[512];
+	struct hreply rep;
+	struct hmsg req;
 	struct kms k;
 	int i, ret;
 
@@ -682,18 +680,22 @@ int test_kms_screendump(struct ctx *c)
 		wait_vblanks(&k, hd, 1, NULL);
 	}
 	for (i = 0; i < k.nheads && !failures; i++) {
-		snprintf(req, sizeof(req), "{\"op\": \"screendump\", \"device\": \"display0\", "
-			 "\"head\": %d, \"width\": %u, \"height\": %u, \"frame\": %d, \"tag\": %d}",
-			 i, k.heads[i].mode.hdisplay, k.heads[i].mode.vdisplay, 20 + i, 1 + i);
-		ret = host_request(req, reply, sizeof(reply), 60);
+		hmsg_start(&req, "screendump");
+		hmsg_str(&req, "device", "display0");
+		hmsg_int(&req, "head", i);
+		hmsg_u64(&req, "width", k.heads[i].mode.hdisplay);
+		hmsg_u64(&req, "height", k.heads[i].mode.vdisplay);
+		hmsg_int(&req, "frame", 20 + i);
+		hmsg_int(&req, "tag", 1 + i);
+		ret = host_call(&req, &rep, 60);
 		if (ret == -ENODEV) {
 			printf("# SKIP no host control channel (the harness provides it)\n");
 			return EXIT_SKIP;
 		}
-		CHECK(!ret && host_ok(reply), "head %d screendump: %s", i,
-		      ret ? strerror(-ret) : reply);
+		CHECK(!ret && rep.ok, "head %d screendump: %s", i,
+		      ret ? strerror(-ret) : hreply_why(&rep));
 		if (!ret)
-			diag("head %d: host says %s", i, reply);
+			diag("head %d: host says %s", i, hreply_why(&rep));
 	}
 	kms_disable_all(&k);
 	for (i = 0; i < k.nheads; i++)
@@ -920,125 +922,6 @@ int test_gpu_import_display(struct ctx *c)
 		close(gfd);
 	}
 	fb_free(&k, &f);
-	kms_close(&k);
-	return 0;
-}
-
-/* QEMU's main-loop thread CPU seconds, from the host agent */
-static int host_cputime(double *cpu)
-{
-	char reply[256], *p;
-
-	if (host_request("{\"op\": \"cputime\"}", reply, sizeof(reply), 30) ||
-	    !host_ok(reply) || !(p = strstr(reply, "\"main_s\":")))
-		return -1;
-	*cpu = strtod(p + 9, NULL);
-	return 0;
-}
-
-/*
- * Display benchmark (make bench): host CPU per presented frame for an
- * unchanged and a fully changed frame, sustained flips per second, and
- * flip latency, on the vprime display engine or (vprime.bench_card=virtio)
- * on a virtio-gpu scanout measured the same way.
- */
-int cmd_bench_kms(struct ctx *c)
-{
-	const int frames = 120;
-	bool virtio = cmdline_has("vprime.bench_card=virtio");
-	const char *card = virtio ? "virtio" : "vprime";
-	struct drm_event_vblank ev;
-	double cpu0, cpu1, t0, t1, lat_us = 0, lat_vbl = 0;
-	struct fb fb[2];
-	struct head *hd;
-	struct kms k;
-	char name[64];
-	int i, lat_n = 0;
-	bool has_vblank;
-
-	if (virtio) {
-		/* the KMS helpers on the virtio-gpu card */
-		memset(&k, 0, sizeof(k));
-		k.fd = drm_card_by_driver("virtio_gpu");
-		if (k.fd < 0) {
-			diag("FAIL: no virtio_gpu card");
-			return EXIT_FAIL;
-		}
-		if (kms_adopt(&k))
-			return EXIT_FAIL;
-	} else {
-		KMS_OPEN(c, &k);
-	}
-	hd = first_connected(&k);
-	if (!hd)
-		return EXIT_FAIL;
-	for (i = 0; i < 2; i++) {
-		CHECK(!fb_new(&k, &fb[i], hd->mode.hdisplay, hd->mode.vdisplay,
-			      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fb: %s",
-		      strerror(errno));
-		if (failures)
-			return EXIT_FAIL;
-		memset(fb[i].map, i ? 0xee : 0x11, fb[i].size);
-	}
-	CHECK(!head_enable(&k, hd, &fb[0], 0), "mode set: %s", strerror(errno));
-	if (failures)
-		return EXIT_FAIL;
-	has_vblank = !virtio && wait_vblanks(&k, hd, 1, NULL);
-	snprintf(name, sizeof(name), "display_%ux%u_%s", hd->mode.hdisplay,
-		 hd->mode.vdisplay, card);
-
-	/* unchanged: the head keeps showing the same frame for `frames` frames */
-	if (host_cputime(&cpu0)) {
-		printf("# SKIP no host agent to read QEMU's CPU time\n");
-		return EXIT_SKIP;
-	}
-	t0 = mono_s();
-	if (has_vblank)
-		wait_vblanks(&k, hd, frames, NULL);
-	else
-		usleep(frames * 1000000 / 60);
-	t1 = mono_s();
-	host_cputime(&cpu1);
-	printf("# bench %s_unchanged_host_cpu_per_frame %.1f us\n", name,
-	       (cpu1 - cpu0) / ((t1 - t0) * 60) * 1e6);
-
-	/* fully changed: flip between two different buffers every frame */
-	host_cputime(&cpu0);
-	t0 = mono_s();
-	for (i = 0; i < frames; i++) {
-		uint32_t seq0 = has_vblank ? wait_vblanks(&k, hd, 0, NULL) : 0;
-		double tc = mono_s();
-
-		if (flip_to(&k, hd, &fb[(i + 1) % 2], DRM_MODE_ATOMIC_NONBLOCK |
-			    DRM_MODE_PAGE_FLIP_EVENT)) {
-			CHECK(0, "flip %d: %s", i, strerror(errno));
-			break;
-		}
-		if (!read_event(k.fd, 5000, &ev)) {
-			CHECK(0, "no flip event for flip %d", i);
-			break;
-		}
-		if (has_vblank && i >= 10) {
-			lat_us += (ev.tv_sec + ev.tv_usec / 1e6 - tc) * 1e6;
-			lat_vbl += ev.sequence - seq0;
-			lat_n++;
-		}
-	}
-	t1 = mono_s();
-	host_cputime(&cpu1);
-	if (failures)
-		return EXIT_FAIL;
-	printf("# bench %s_changed_host_cpu_per_frame %.1f us\n", name,
-	       (cpu1 - cpu0) / frames * 1e6);
-	printf("# bench %s_changed_fps %.1f fps\n", name, frames / (t1 - t0));
-	if (lat_n) {
-		printf("# bench %s_flip_latency %.1f us\n", name, lat_us / lat_n);
-		printf("# bench %s_flip_latency_vblanks %.2f vblanks\n", name,
-		       lat_vbl / lat_n);
-	}
-	kms_disable_all(&k);
-	fb_free(&k, &fb[0]);
-	fb_free(&k, &fb[1]);
 	kms_close(&k);
 	return 0;
 }

@@ -153,20 +153,16 @@ static struct vprime_cmd scen_pattern(const struct scen *s, uint64_t va,
 
 static int host_reset_stats(struct scen *s)
 {
-	char req[160], reply[256];
+	char id[16];
 	int i, ret = 0;
 
 	/* QOM ids: gpu<i> in --gpus order (the topology's order), display0 */
 	for (i = 0; i < s->c->nexp && !ret; i++) {
 		if (s->c->exp[i].kind == VPRIME_KIND_DISPLAY)
-			snprintf(req, sizeof(req), "{\"op\": \"qom-set\", \"path\": "
-				 "\"display0\", \"property\": \"stats-reset\", \"value\": true}");
+			snprintf(id, sizeof(id), "display0");
 		else
-			snprintf(req, sizeof(req), "{\"op\": \"qom-set\", \"path\": "
-				 "\"gpu%d\", \"property\": \"stats-reset\", \"value\": true}", i);
-		ret = host_request(req, reply, sizeof(reply), 30);
-		if (!ret && !host_ok(reply))
-			ret = -EIO;
+			snprintf(id, sizeof(id), "gpu%d", i);
+		ret = host_qom_set_bool(id, "stats-reset", true);
 	}
 	return ret;
 }
@@ -341,33 +337,86 @@ static int present(struct scen *s, render_fn render)
 	return failures ? EXIT_FAIL : 0;
 }
 
+/* A counter the host must read with this value (QOM id, property) */
+struct want {
+	const char *dev, *prop;
+	uint64_t value;
+};
+
+/* Two page lists (QOM id, property) that must be the same pages, or a within b */
+struct link {
+	const char *a_dev, *a_prop, *b_dev, *b_prop;
+	bool within;
+};
+
+#define RD_SYS "stat-bytes-read-sysram"
+#define RD_VRAM "stat-bytes-read-vram"
+#define RD_PEER "stat-bytes-read-peer"
+#define WR_SYS "stat-bytes-written-sysram"
+#define WR_VRAM "stat-bytes-written-vram"
+#define WR_PEER "stat-bytes-written-peer"
+
 /*
- * Ask the host for the zero-copy proof.  expect: JSON of counters the
- * host must read, per QOM id; the plane must scan the pages engine
- * 'engine' of 'producer' wrote last (no producer: a handoff between GPUs,
- * not shown); links: JSON of more page lists that must match (agent.py
- * "pages").  0, EXIT_SKIP without a host agent.
+ * Ask the host for the zero-copy proof.  want: counters the host must
+ * read, rows of one device together, ended by a NULL dev; the plane must
+ * scan the pages engine 'engine' of 'producer' wrote last (no producer:
+ * a handoff between GPUs, not shown); links (ended by a NULL a_dev, or
+ * NULL): more page lists that must match (agent.py "zero-copy").  The
+ * host's reply says what it measured.  0, EXIT_SKIP without a host agent.
  */
 static int host_proof(struct scen *s, const char *name, const char *producer,
-		      const char *engine, const char *expect, const char *links)
+		      const char *engine, const struct want *want,
+		      const struct link *links)
 {
-	char req[3072], shown[256] = "", reply[2048];
+	const char *dev = NULL;
+	struct hreply rep;
+	struct hmsg m;
 	int ret;
 
-	if (producer)
-		snprintf(shown, sizeof(shown), "\"producer\": \"%s\", \"engine\": \"%s\", "
-			 "\"display\": \"display0\", \"head\": %d, \"plane\": %d, "
-			 "\"frame_bytes\": %" PRIu64 ", ", producer, engine, s->hd->index,
-			 VPRIME_PLANE_PRIMARY, s->bytes);
-	snprintf(req, sizeof(req), "{\"op\": \"zero-copy\", \"name\": \"%s\", %s"
-		 "\"expect\": {%s}, \"pages\": [%s]}", name, shown, expect, links ? links : "");
-	ret = host_request(req, reply, sizeof(reply), 120);
+	hmsg_start(&m, "zero-copy");
+	hmsg_str(&m, "name", name);
+	if (producer) {
+		hmsg_str(&m, "producer", producer);
+		hmsg_str(&m, "engine", engine);
+		hmsg_str(&m, "display", "display0");
+		hmsg_int(&m, "head", s->hd->index);
+		hmsg_int(&m, "plane", VPRIME_PLANE_PRIMARY);
+		hmsg_u64(&m, "frame_bytes", s->bytes);
+	}
+	hmsg_open(&m, "expect", '{');
+	for (; want && want->dev; want++) {
+		if (!dev || strcmp(dev, want->dev)) {
+			if (dev)
+				hmsg_close(&m);
+			dev = want->dev;
+			hmsg_open(&m, dev, '{');
+		}
+		hmsg_u64(&m, want->prop, want->value);
+	}
+	if (dev)
+		hmsg_close(&m);
+	hmsg_close(&m);
+	hmsg_open(&m, "pages", '[');
+	for (; links && links->a_dev; links++) {
+		hmsg_open(&m, NULL, '{');
+		hmsg_open(&m, "a", '[');
+		hmsg_str(&m, NULL, links->a_dev);
+		hmsg_str(&m, NULL, links->a_prop);
+		hmsg_close(&m);
+		hmsg_open(&m, "b", '[');
+		hmsg_str(&m, NULL, links->b_dev);
+		hmsg_str(&m, NULL, links->b_prop);
+		hmsg_close(&m);
+		hmsg_str(&m, "rel", links->within ? "within" : "equal");
+		hmsg_close(&m);
+	}
+	ret = host_call(&m, &rep, 120);
 	if (ret == -ENODEV)
 		return EXIT_SKIP;
-	CHECK(!ret && host_ok(reply), "host zero-copy proof %s: %s", name,
-	      ret ? strerror(-ret) : reply);
-	if (!ret)
-		diag("host: %s", reply);
+	CHECK(!ret && rep.ok, "host zero-copy proof %s: %s", name,
+	      ret ? strerror(-ret) : hreply_why(&rep));
+	if (!ret && rep.ok)
+		diag("host: %s: %s", name, hreply_why(&rep));
 	return 0;
 }
 
@@ -377,19 +426,31 @@ static int host_proof(struct scen *s, const char *name, const char *producer,
  */
 static int host_screendump(struct scen *s, int frame, uint32_t tag)
 {
-	char req[512], win[128] = "", reply[1024];
+	struct hreply rep;
+	struct hmsg m;
 	int ret;
 
-	if (s->ww)
-		snprintf(win, sizeof(win), ", \"window\": [%u, %u, %u, %u], \"background\": %u",
-			 s->wx, s->wy, s->ww, s->wh, DESKTOP_ARGB & 0xffffff);
-	snprintf(req, sizeof(req), "{\"op\": \"screendump\", \"device\": \"display0\", "
-		 "\"head\": %d, \"width\": %u, \"height\": %u, \"frame\": %d, \"tag\": %u, "
-		 "\"save\": \"%s\"%s}", s->hd->index, s->w, s->h, frame, tag, s->name, win);
-	ret = host_request(req, reply, sizeof(reply), 60);
+	hmsg_start(&m, "screendump");
+	hmsg_str(&m, "device", "display0");
+	hmsg_int(&m, "head", s->hd->index);
+	hmsg_u64(&m, "width", s->w);
+	hmsg_u64(&m, "height", s->h);
+	hmsg_int(&m, "frame", frame);
+	hmsg_u64(&m, "tag", tag);
+	hmsg_str(&m, "save", s->name);
+	if (s->ww) {
+		hmsg_open(&m, "window", '[');
+		hmsg_u64(&m, NULL, s->wx);
+		hmsg_u64(&m, NULL, s->wy);
+		hmsg_u64(&m, NULL, s->ww);
+		hmsg_u64(&m, NULL, s->wh);
+		hmsg_close(&m);
+		hmsg_u64(&m, "background", DESKTOP_ARGB & 0xffffff);
+	}
+	ret = host_call(&m, &rep, 60);
 	if (ret == -ENODEV)
 		return EXIT_SKIP;
-	CHECK(!ret && host_ok(reply), "host screendump: %s", ret ? strerror(-ret) : reply);
+	CHECK(!ret && rep.ok, "host screendump: %s", ret ? strerror(-ret) : hreply_why(&rep));
 	return 0;
 }
 
@@ -462,12 +523,14 @@ static void scen_close(struct scen *s)
 	kms_close(&s->k);
 }
 
-/* Figures for make run and make bench */
-static void report(struct scen *s, uint64_t cpu_copies, uint64_t dev_copies)
+/*
+ * Figures for make run and make bench, all measured here; what was
+ * copied, and by whom, is the host's to say (its zero-copy proof reads
+ * the devices' counters)
+ */
+static void report(struct scen *s)
 {
-	printf("# scenario %s frames_shown %d fps %.1f copies_cpu %" PRIu64
-	       " copies_device %" PRIu64 "\n", s->name, s->shown, s->fps, cpu_copies,
-	       dev_copies);
+	printf("# scenario %s frames_shown %d fps %.1f\n", s->name, s->shown, s->fps);
 	printf("# bench %s_%ux%u_fps %.1f fps\n", s->name, s->w, s->h, s->fps);
 	if (s->lat_n) {
 		printf("# bench %s_%ux%u_handoff_latency %.1f us\n", s->name, s->w, s->h,
@@ -510,9 +573,9 @@ static bool producer_open(struct scen *s, int g, int kind, int n)
 }
 
 /* Report, clean up; a run without the host agent skips, saying why */
-static int scen_finish(struct scen *s, int proof, uint64_t dev_copies)
+static int scen_finish(struct scen *s, int proof)
 {
-	report(s, 0, dev_copies);
+	report(s);
 	scen_close(s);
 	if (failures)
 		return EXIT_FAIL;
@@ -555,7 +618,6 @@ static struct fb *render_optimus(struct scen *s, int i, int *fence)
 int test_scenario_optimus(struct ctx *c)
 {
 	struct scen s;
-	char expect[1024];
 	uint64_t mig0, n;
 	int ret, j, proof;
 
@@ -578,18 +640,13 @@ int test_scenario_optimus(struct ctx *c)
 	      migrations(s.gfd[0]) - mig0);
 	n = (uint64_t)s.frames * s.bytes;
 	/* render to VRAM, copy engine VRAM -> the shared system pages, once */
-	snprintf(expect, sizeof(expect),
-		 "\"%s\": {\"stat-bytes-written-vram\": %" PRIu64 ", "
-		 "\"stat-bytes-read-vram\": %" PRIu64 ", \"stat-bytes-written-sysram\": %" PRIu64 ", "
-		 "\"stat-bytes-read-sysram\": 0, \"stat-bytes-read-peer\": 0, "
-		 "\"stat-bytes-written-peer\": 0}", s.gid[0], n, n, n);
-	proof = host_proof(&s, s.name, s.gid[0], "copy", expect, NULL);
+	proof = host_proof(&s, s.name, s.gid[0], "copy", (const struct want[]) {
+		{ s.gid[0], WR_VRAM, n }, { s.gid[0], RD_VRAM, n },
+		{ s.gid[0], WR_SYS, n }, { s.gid[0], RD_SYS, 0 },
+		{ s.gid[0], RD_PEER, 0 }, { s.gid[0], WR_PEER, 0 }, { 0 } }, NULL);
 	if (!failures)
 		host_screendump(&s, s.frames - 1, TAG_DGPU(0));
-	diag("copies: CPU 0 (scenario never maps, driver migrations %" PRIu64 "), "
-	     "device %d (the dGPU copy engine, VRAM -> system, once per frame)",
-	     migrations(s.gfd[0]) - mig0, s.frames);
-	return scen_finish(&s, proof, s.frames);
+	return scen_finish(&s, proof);
 out:
 	scen_close(&s);
 	return EXIT_FAIL;
@@ -627,7 +684,6 @@ static struct fb *render_direct(struct scen *s, int i, int *fence)
 int test_scenario_igpu(struct ctx *c)
 {
 	struct scen s;
-	char expect[512];
 	int ret, j, proof;
 	uint64_t mig0;
 
@@ -644,14 +700,12 @@ int test_scenario_igpu(struct ctx *c)
 	if (scen_start(&s) || present(&s, render_direct))
 		goto out;
 	CHECK(migrations(s.gfd[0]) == mig0, "the driver migrated a BO");
-	snprintf(expect, sizeof(expect),
-		 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", "
-		 "\"stat-bytes-read-sysram\": 0, \"stat-bytes-written-peer\": 0}",
-		 s.gid[0], (uint64_t)s.frames * s.bytes);
-	proof = host_proof(&s, s.name, s.gid[0], "render", expect, NULL);
+	proof = host_proof(&s, s.name, s.gid[0], "render", (const struct want[]) {
+		{ s.gid[0], WR_SYS, (uint64_t)s.frames * s.bytes },
+		{ s.gid[0], RD_SYS, 0 }, { s.gid[0], WR_PEER, 0 }, { 0 } }, NULL);
 	if (!failures)
 		host_screendump(&s, s.frames - 1, TAG_IGPU);
-	return scen_finish(&s, proof, 0);
+	return scen_finish(&s, proof);
 out:
 	scen_close(&s);
 	return EXIT_FAIL;
@@ -669,7 +723,6 @@ out:
 int test_scenario_afr(struct ctx *c)
 {
 	struct scen s;
-	char expect[1024];
 	int ret, g, j, i, proof;
 
 	ret = scen_open(&s, c, "afr");
@@ -696,17 +749,14 @@ int test_scenario_afr(struct ctx *c)
 		      "frame %d (%s) finished %.3f ms before frame %d", i, s.gid[i % 2],
 		      (s.fence_ts[i - 1] - s.fence_ts[i]) * 1e3, i - 1);
 	diag("afr: render fences signalled in frame order across the two dGPUs");
-	snprintf(expect, sizeof(expect),
-		 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", \"stat-bytes-written-vram\": 0, "
-		 "\"stat-bytes-read-vram\": 0}, "
-		 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", \"stat-bytes-written-vram\": 0, "
-		 "\"stat-bytes-read-vram\": 0}",
-		 s.gid[0], (uint64_t)((s.frames + 1) / 2) * s.bytes,
-		 s.gid[1], (uint64_t)(s.frames / 2) * s.bytes);
-	proof = host_proof(&s, s.name, s.gid[(s.frames - 1) % 2], "render", expect, NULL);
+	proof = host_proof(&s, s.name, s.gid[(s.frames - 1) % 2], "render", (const struct want[]) {
+		{ s.gid[0], WR_SYS, (uint64_t)((s.frames + 1) / 2) * s.bytes },
+		{ s.gid[0], WR_VRAM, 0 }, { s.gid[0], RD_VRAM, 0 },
+		{ s.gid[1], WR_SYS, (uint64_t)(s.frames / 2) * s.bytes },
+		{ s.gid[1], WR_VRAM, 0 }, { s.gid[1], RD_VRAM, 0 }, { 0 } }, NULL);
 	if (!failures)
 		host_screendump(&s, s.frames - 1, TAG_DGPU((s.frames - 1) % 2));
-	return scen_finish(&s, proof, 0);
+	return scen_finish(&s, proof);
 out:
 	scen_close(&s);
 	return EXIT_FAIL;
@@ -796,8 +846,8 @@ static struct fb *render_composite(struct scen *s, int i, int *fence)
 int test_scenario_composite(struct ctx *c)
 {
 	struct scen s;
-	char expect[1024], links[512];
 	uint64_t mig0[2], n, b, wb;
+	char plane[32];
 	int ret, j, g, proof;
 
 	ret = scen_open(&s, c, "composite");
@@ -829,29 +879,21 @@ int test_scenario_composite(struct ctx *c)
 	 * The dGPU wrote each window once, in system memory; the iGPU read it
 	 * once (the BLIT) and wrote the desktop and the window onto it.
 	 */
-	snprintf(expect, sizeof(expect),
-		 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", "
-		 "\"stat-bytes-read-sysram\": %" PRIu64 ", \"stat-bytes-written-vram\": 0, "
-		 "\"stat-bytes-read-vram\": 0, \"stat-bytes-read-peer\": 0, "
-		 "\"stat-bytes-written-peer\": 0}, "
-		 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", "
-		 "\"stat-bytes-read-sysram\": 0, \"stat-bytes-written-vram\": 0, "
-		 "\"stat-bytes-read-vram\": 0, \"stat-bytes-read-peer\": 0, "
-		 "\"stat-bytes-written-peer\": 0}",
-		 s.gid[0], n * (b + wb), n * wb, s.gid[1], n * wb);
+	snprintf(plane, sizeof(plane), "head%d-plane%d-pages", s.hd->index, VPRIME_PLANE_PRIMARY);
 	/* the BLIT read the dGPU's window pages and wrote into the desktop shown */
-	snprintf(links, sizeof(links),
-		 "{\"a\": [\"%s\", \"render-last-read-pages\"], "
-		 "\"b\": [\"%s\", \"render-last-write-pages\"]}, "
-		 "{\"a\": [\"%s\", \"render-last-write-pages\"], "
-		 "\"b\": [\"display0\", \"head%d-plane%d-pages\"], \"rel\": \"within\"}",
-		 s.gid[0], s.gid[1], s.gid[0], s.hd->index, VPRIME_PLANE_PRIMARY);
-	proof = host_proof(&s, s.name, s.gid[0], "copy", expect, links);
+	proof = host_proof(&s, s.name, s.gid[0], "copy", (const struct want[]) {
+		{ s.gid[0], WR_SYS, n * (b + wb) }, { s.gid[0], RD_SYS, n * wb },
+		{ s.gid[0], WR_VRAM, 0 }, { s.gid[0], RD_VRAM, 0 },
+		{ s.gid[0], RD_PEER, 0 }, { s.gid[0], WR_PEER, 0 },
+		{ s.gid[1], WR_SYS, n * wb }, { s.gid[1], RD_SYS, 0 },
+		{ s.gid[1], WR_VRAM, 0 }, { s.gid[1], RD_VRAM, 0 },
+		{ s.gid[1], RD_PEER, 0 }, { s.gid[1], WR_PEER, 0 }, { 0 } },
+		(const struct link[]) {
+		{ s.gid[0], "render-last-read-pages", s.gid[1], "render-last-write-pages", false },
+		{ s.gid[0], "render-last-write-pages", "display0", plane, true }, { 0 } });
 	if (!failures)
 		host_screendump(&s, s.frames - 1, s.tag[1]);
-	diag("copies: CPU 0 (scenario never maps, driver migrations 0), device 0: the iGPU "
-	     "reads each window where the dGPU wrote it (system memory) as it composites");
-	return scen_finish(&s, proof, 0);
+	return scen_finish(&s, proof);
 out:
 	scen_close(&s);
 	return EXIT_FAIL;
@@ -931,7 +973,6 @@ static int compute_round(struct scen *s, int i, uint32_t tp, uint64_t tbytes,
 	struct submit_opts co = { .engine = VPRIME_ENGINE_COPY, .out_fd = true };
 	struct submit_opts ro = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1 };
 	struct submit_opts ko = { .engine = VPRIME_ENGINE_RENDER, .out_syncobj = sync };
-	char links[256];
 
 	ret = submit(s->gfd[1], s->gctx[1], cmd, 1, a, 1, &io, &f1);
 	CHECK(!ret, "round %d: iGPU data: %s", i, strerror(-ret));
@@ -949,9 +990,9 @@ static int compute_round(struct scen *s, int i, uint32_t tp, uint64_t tbytes,
 	if (!ret && i == s->frames - 1) {
 		ret = fence_wait(f2, 10000);
 		CHECK(!ret, "round %d: dGPU copy into VRAM: %s", i, strerror(-ret));
-		snprintf(links, sizeof(links), "{\"a\": [\"%s\", \"copy-last-read-pages\"], "
-			 "\"b\": [\"%s\", \"render-last-write-pages\"]}", s->gid[0], s->gid[1]);
-		if (!ret && host_proof(s, "compute-import", NULL, NULL, "", links) == EXIT_SKIP)
+		if (!ret && host_proof(s, "compute-import", NULL, NULL, NULL, (const struct link[]) {
+			{ s->gid[0], "copy-last-read-pages", s->gid[1], "render-last-write-pages", false },
+			{ 0 } }) == EXIT_SKIP)
 			diag("no host agent: the import is not checked page by page");
 	}
 	if (f2 >= 0)
@@ -1014,7 +1055,6 @@ int test_scenario_compute(struct ctx *c)
 {
 	struct scen s;
 	struct bo check = { 0 };
-	char expect[1024], links[256];
 	uint64_t mig0[2], n, b, t, r;
 	uint32_t tp, rw, rh, sync;
 	int ret, j, g, i, proof;
@@ -1073,25 +1113,19 @@ int test_scenario_compute(struct ctx *c)
 	 * copy engine read the result once and wrote it once to system memory.
 	 * iGPU: wrote the data and the checking buffer, read the result once.
 	 */
-	snprintf(expect, sizeof(expect),
-		 "\"%s\": {\"stat-bytes-read-sysram\": %" PRIu64 ", "
-		 "\"stat-bytes-written-vram\": %" PRIu64 ", \"stat-bytes-read-vram\": %" PRIu64 ", "
-		 "\"stat-bytes-written-sysram\": %" PRIu64 ", \"stat-bytes-read-peer\": 0, "
-		 "\"stat-bytes-written-peer\": 0}, "
-		 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", "
-		 "\"stat-bytes-read-sysram\": %" PRIu64 ", \"stat-bytes-written-vram\": 0, "
-		 "\"stat-bytes-read-vram\": 0, \"stat-bytes-read-peer\": 0, "
-		 "\"stat-bytes-written-peer\": 0}",
-		 s.gid[0], n * b, n * (2 * b + r), n * (b + t), n * t,
-		 s.gid[1], n * 2 * b, n * b);
 	/* the iGPU's check read the very pages the dGPU's copy engine wrote */
-	snprintf(links, sizeof(links), "{\"a\": [\"%s\", \"render-last-read-pages\"], "
-		 "\"b\": [\"%s\", \"copy-last-write-pages\"]}", s.gid[1], s.gid[0]);
-	proof = host_proof(&s, s.name, NULL, NULL, expect, links);
-	diag("copies: CPU 0 (the test maps only the iGPU's checking buffer, driver migrations 0), "
-	     "device %d: the dGPU copy engine, into VRAM and back, once per round each", 2 * s.frames);
+	proof = host_proof(&s, s.name, NULL, NULL, (const struct want[]) {
+		{ s.gid[0], RD_SYS, n * b }, { s.gid[0], WR_VRAM, n * (2 * b + r) },
+		{ s.gid[0], RD_VRAM, n * (b + t) }, { s.gid[0], WR_SYS, n * t },
+		{ s.gid[0], RD_PEER, 0 }, { s.gid[0], WR_PEER, 0 },
+		{ s.gid[1], WR_SYS, n * 2 * b }, { s.gid[1], RD_SYS, n * b },
+		{ s.gid[1], WR_VRAM, 0 }, { s.gid[1], RD_VRAM, 0 },
+		{ s.gid[1], RD_PEER, 0 }, { s.gid[1], WR_PEER, 0 }, { 0 } },
+		(const struct link[]) {
+		{ s.gid[1], "render-last-read-pages", s.gid[0], "copy-last-write-pages", false },
+		{ 0 } });
 	bo_free(s.gfd[1], &check);
-	return scen_finish(&s, proof, 2 * s.frames);
+	return scen_finish(&s, proof);
 out:
 	if (check.handle)
 		bo_free(s.gfd[1], &check);
@@ -1140,7 +1174,6 @@ int test_scenario_foreign(struct ctx *c)
 {
 	static const char *const names[2] = { "foreign-vgem", "foreign-udmabuf" };
 	struct scen s;
-	char expect[1024];
 	uint64_t mig0[2];
 	int ret, j, g, kind, vfd, proof = 0;
 
@@ -1165,15 +1198,13 @@ int test_scenario_foreign(struct ctx *c)
 			s.want[j] = pattern_crc(&s, j, s.tag[j % 2]);
 		if (scen_start(&s) || present(&s, render_direct))
 			break;
-		snprintf(expect, sizeof(expect),
-			 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", "
-			 "\"stat-bytes-read-sysram\": 0, \"stat-bytes-written-peer\": 0}, "
-			 "\"%s\": {\"stat-bytes-written-sysram\": %" PRIu64 ", "
-			 "\"stat-bytes-read-sysram\": 0, \"stat-bytes-written-vram\": 0, "
-			 "\"stat-bytes-read-vram\": 0, \"stat-bytes-written-peer\": 0}",
-			 s.gid[0], (uint64_t)((s.frames + 1) / 2) * s.bytes,
-			 s.gid[1], (uint64_t)(s.frames / 2) * s.bytes);
-		proof = host_proof(&s, s.name, s.gid[(s.frames - 1) % 2], "render", expect, NULL);
+		proof = host_proof(&s, s.name, s.gid[(s.frames - 1) % 2], "render",
+				   (const struct want[]) {
+			{ s.gid[0], WR_SYS, (uint64_t)((s.frames + 1) / 2) * s.bytes },
+			{ s.gid[0], RD_SYS, 0 }, { s.gid[0], WR_PEER, 0 },
+			{ s.gid[1], WR_SYS, (uint64_t)(s.frames / 2) * s.bytes },
+			{ s.gid[1], RD_SYS, 0 }, { s.gid[1], WR_VRAM, 0 },
+			{ s.gid[1], RD_VRAM, 0 }, { s.gid[1], WR_PEER, 0 }, { 0 } }, NULL);
 		if (!failures)
 			host_screendump(&s, s.frames - 1, s.tag[(s.frames - 1) % 2]);
 		scen_free_buffers(&s);
@@ -1183,5 +1214,5 @@ int test_scenario_foreign(struct ctx *c)
 	for (g = 0; g < 2; g++)
 		CHECK(migrations(s.gfd[g]) == mig0[g], "%s migrated a BO (a copy)", s.gid[g]);
 	s.name = "foreign";
-	return scen_finish(&s, proof, 0);
+	return scen_finish(&s, proof);
 }

@@ -315,18 +315,20 @@ static bool wait_no_leak(const struct live *want, int want_dmabufs, int kminor,
 
 static int host_device(const char *op, const char *id)
 {
-	char req[128], reply[4096];
+	struct hreply reply;
+	struct hmsg req;
 	int ret;
 
-	snprintf(req, sizeof(req), "{\"op\": \"%s\", \"id\": \"%s\"}", op, id);
-	ret = host_request(req, reply, sizeof(reply), HOTPLUG_WAIT_S + 30);
+	hmsg_start(&req, op);
+	hmsg_str(&req, "id", id);
+	ret = host_call(&req, &reply, HOTPLUG_WAIT_S + 30);
 	if (ret) {
 		diag("FAIL: host %s %s: %s", op, id, strerror(-ret));
 		failures++;
 		return ret;
 	}
-	diag("host %s %s: %s", op, id, reply);
-	if (!host_ok(reply)) {
+	diag("host %s %s: %s", op, id, reply.text);
+	if (!reply.ok) {
 		diag("FAIL: the host could not %s %s", op, id);
 		failures++;
 		return -EIO;
@@ -371,7 +373,7 @@ int test_unplug_dgpu(struct ctx *c)
 		       MIN_JOB_TIMEOUT_MS, timeout_ms);
 		return EXIT_SKIP;
 	}
-	if (host_request("{\"op\": \"cputime\"}", buf, sizeof(buf), 30)) {
+	if (host_cputime(&(double){ 0 })) {
 		printf("# SKIP no host agent to remove the device\n");
 		return EXIT_SKIP;
 	}

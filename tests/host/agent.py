@@ -16,7 +16,8 @@ Requests:
    optional "window": [X, Y, W, H], "background": RGB
                              the pattern only in that window (its own
                              coordinates), the background elsewhere
-  {"op": "cputime"}          QEMU main-loop thread CPU seconds ("main_s")
+  {"op": "cputime"}          QEMU's CPU seconds: its main-loop thread ("main_s")
+                             and the whole process ("process_s")
   {"op": "device_del", "id": ID}
                              hot-unplug device ID (QMP device_del) and wait
                              for QEMU's DEVICE_DELETED: the guest has let
@@ -40,10 +41,13 @@ Requests:
                              guest-physical addresses, translated through
                              the vIOMMU's page tables when there is one.
                              Without "display" only counters and "pages"
-                             are checked (a handoff between GPUs).
+                             are checked (a handoff between GPUs).  The
+                             reply's "detail" says what was measured; the
+                             values read are kept in self.proofs[N].
 
-Every screendump check is also recorded (self.checks) so the harness
-reports it as a host-side test case of its own.
+Every screendump and zero-copy check is also recorded (self.checks) so
+the harness reports it as a host-side test case of its own.  The agent
+finds its QEMU through the launcher's --pidfile (QEMU's -pidfile).
 """
 
 import json
@@ -249,20 +253,10 @@ def pci_bdfs(q):
     return out
 
 
-def qemu_pid(control_path):
-    """The QEMU process serving this control socket."""
-    needle = control_path.encode()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                cmd = f.read()
-        except OSError:
-            continue
-        if needle in cmd and b"qemu-system" in cmd.split(b"\0")[0]:
-            return int(pid)
-    return None
+def qemu_pid(pidfile):
+    """The process id QEMU wrote to its -pidfile."""
+    with open(pidfile) as f:
+        return int(f.read().split()[0])
 
 
 def thread_cpu_s(pid):
@@ -272,14 +266,24 @@ def thread_cpu_s(pid):
         return int(f.read().split()[0]) / 1e9
 
 
+def process_cpu_s(pid):
+    """CPU seconds of the whole QEMU process (every thread: vCPUs too),
+    user + system, from /proc/PID/stat."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class Agent(threading.Thread):
-    def __init__(self, control_path, qmp_path, keep_dir):
+    def __init__(self, control_path, qmp_path, keep_dir, pidfile):
         super().__init__(daemon=True)
         self.control_path = control_path
         self.qmp_path = qmp_path
         self.keep_dir = keep_dir
+        self.pidfile = pidfile
         self.stop = threading.Event()
         self.checks = []            # (name, ok, detail) for the harness
+        self.proofs = {}            # zero-copy name: what the host read
         self.log = []
 
     def run(self):
@@ -336,8 +340,8 @@ class Agent(threading.Thread):
             elif op == "device_add":
                 reply = self.device_add(req["id"])
             elif op == "cputime":
-                pid = qemu_pid(self.control_path)
-                reply = {"ok": pid is not None, "main_s": thread_cpu_s(pid) if pid else 0}
+                pid = qemu_pid(self.pidfile)
+                reply = {"ok": True, "main_s": thread_cpu_s(pid), "process_s": process_cpu_s(pid)}
             else:
                 reply = {"ok": False, "error": "unknown op %r" % op}
         except Exception as e:     # the guest gets the error, the agent lives on
@@ -379,15 +383,17 @@ class Agent(threading.Thread):
     def zero_copy(self, req):
         name = "zero-copy-%s" % req["name"]
         bad, notes = [], []
+        proof = self.proofs[req["name"]] = {"counters": {}}
         os.makedirs(self.keep_dir, exist_ok=True)
         with vprime_qmp.QMP(self.qmp_path) as q:
             for dev, counters in sorted(req.get("expect", {}).items()):
+                got = proof["counters"][dev] = {}
                 for prop, want in sorted(counters.items()):
-                    got = q.qom_get(self._dev(dev), prop)
-                    if got != want:
-                        bad.append("%s %s = %s, want %s" % (dev, prop, got, want))
+                    got[prop] = q.qom_get(self._dev(dev), prop)
+                    if got[prop] != want:
+                        bad.append("%s %s = %s, want %s" % (dev, prop, got[prop], want))
                 notes.append("%s: %s" % (dev, ", ".join("%s %s" % (p[len("stat-"):], v)
-                                                      for p, v in sorted(counters.items()))))
+                                                      for p, v in sorted(got.items()))))
             links = [(l["a"], l["b"], l.get("rel", "equal")) for l in req.get("pages", [])]
             if req.get("display"):
                 disp = self._dev(req["display"])
@@ -398,14 +404,17 @@ class Agent(threading.Thread):
                 plane = q.qom_get(disp, plane_prop)
                 # each latch of a scattered buffer reads its page list (8 bytes a page)
                 lists = flips * len(parse_pages(plane)) * 8 if plane.startswith("pages:") else 0
+                proof["display"] = {"composed": composed, "flips": flips, "read": read,
+                                    "frame_bytes": req["frame_bytes"], "page_list_bytes": lists}
                 if not composed:
                     bad.append("the display composed no frame")
                 if read != {"sysram": composed * req["frame_bytes"] + lists, "peer": 0, "other": 0}:
                     bad.append("display read %s for %d composed frames of %d bytes and %d page-list "
                                "bytes (%d flips)" % (read, composed, req["frame_bytes"], lists, flips))
-                notes.append("display composed %d frames, read exactly %d bytes each (+ %d bytes of page "
-                             "lists for %d flips), all from system RAM" % (composed, req["frame_bytes"],
-                                                                           lists, flips))
+                else:
+                    notes.append("display composed %d frames, read %d bytes = %d x %d + %d bytes of "
+                                 "page lists (%d flips), all from system RAM"
+                                 % (composed, read["sysram"], composed, req["frame_bytes"], lists, flips))
                 links.insert(0, ([req["display"], plane_prop],
                                  [req["producer"], "%s-last-write-pages" % req["engine"]], "equal"))
             walker = IommuWalker(q, self.keep_dir, "intel-iommu" in self._qemu_cmdline())
@@ -416,6 +425,7 @@ class Agent(threading.Thread):
                 self._same_pages(q, walker, bdfs, a, b, rel, bad, notes)
             if links and not bad:
                 notes.append(how)
+        proof["ok"] = not bad
         detail = "; ".join(bad or notes)
         self.checks.append((name, not bad, detail))
         return {"ok": not bad, "detail": detail}
@@ -486,10 +496,7 @@ class Agent(threading.Thread):
             notes.append(what)
 
     def _qemu_argv(self):
-        pid = qemu_pid(self.control_path)
-        if not pid:
-            return []
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
+        with open("/proc/%d/cmdline" % qemu_pid(self.pidfile), "rb") as f:
             return f.read().decode(errors="replace").split("\0")
 
     def _qemu_cmdline(self):

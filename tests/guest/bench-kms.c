@@ -1,0 +1,228 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Display benchmark (make bench, guest test "bench-kms"): the vprime
+ * display engine, or (vprime.bench_card=virtio) a virtio-gpu scanout,
+ * driven by the same program under the same conditions, so the two can be
+ * compared figure by figure:
+ *
+ * - both are paced by one 60 Hz clock of this program: flip i is
+ *   committed no earlier than t0 + i/60 s (virtio-gpu has no vblank and
+ *   would otherwise flip as fast as the guest can; vprime's flips complete
+ *   at its vblank as well);
+ * - host CPU is QEMU's, read by the host agent before and after: the main
+ *   thread (timers, the display model, virtio-gpu's command processing) and
+ *   the whole process; divided by the frames presented, counted (flip
+ *   events received), never assumed;
+ * - an unchanged screen for the same wall time: host CPU per second.
+ *
+ * Every figure is printed as '# bench NAME VALUE UNIT'; any failed call
+ * fails the test, nothing is printed from a partial measurement.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <drm_fourcc.h>
+#include <xf86drm.h>
+#include <xf86drmMode.h>
+
+#include "guest-test.h"
+#include "kms-lib.h"
+
+#define BENCH_FRAMES 120
+#define BENCH_HZ 60
+#define BENCH_WARMUP 10		/* flips not in the latency average */
+
+struct cpu {
+	double main_s, process_s;
+};
+
+static int cpu_now(struct cpu *c)
+{
+	struct hreply r;
+	struct hmsg m;
+	int ret;
+
+	hmsg_start(&m, "cputime");
+	ret = host_call(&m, &r, 30);
+	if (!ret && !r.ok)
+		ret = -EIO;
+	if (!ret)
+		ret = hreply_num(&r, "main_s", &c->main_s);
+	if (!ret)
+		ret = hreply_num(&r, "process_s", &c->process_s);
+	if (ret && ret != -ENODEV)
+		diag("FAIL: QEMU's CPU time from the host: %s (%s)", strerror(-ret), r.text);
+	return ret;
+}
+
+/* Sleep until CLOCK_MONOTONIC reaches t (seconds) */
+static void sleep_until(double t)
+{
+	struct timespec ts = { .tv_sec = (time_t)t,
+			       .tv_nsec = (long)((t - (time_t)t) * 1e9) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+static struct head *bench_head(struct kms *k)
+{
+	int i;
+
+	for (i = 0; i < k->nheads; i++)
+		if (k->heads[i].connected)
+			return &k->heads[i];
+	diag("FAIL: no connected head");
+	failures++;
+	return NULL;
+}
+
+static int open_card(struct ctx *c, struct kms *k, bool virtio)
+{
+	if (!virtio)
+		return kms_open(c, k);
+	memset(k, 0, sizeof(*k));
+	k->fd = drm_card_by_driver("virtio_gpu");
+	if (k->fd < 0) {
+		diag("FAIL: no virtio_gpu card");
+		return EXIT_FAIL;
+	}
+	return kms_adopt(k) ? EXIT_FAIL : 0;
+}
+
+/* An unchanged screen for frames/60 s: QEMU's CPU per second */
+static int bench_unchanged(struct kms *k, struct head *hd, bool vblank,
+			   const char *name)
+{
+	struct cpu c0, c1;
+	double t0, t1;
+	uint32_t v0 = 0, v1 = 0;
+
+	if (cpu_now(&c0))
+		return -EIO;
+	t0 = mono_s();
+	if (vblank)
+		v0 = wait_vblanks(k, hd, 0, NULL);
+	sleep_until(t0 + (double)BENCH_FRAMES / BENCH_HZ);
+	if (vblank)
+		v1 = wait_vblanks(k, hd, 0, NULL);
+	t1 = mono_s();
+	if (cpu_now(&c1) || failures)
+		return -EIO;
+	printf("# bench %s_unchanged_host_cpu_main %.2f ms/s\n", name,
+	       (c1.main_s - c0.main_s) / (t1 - t0) * 1e3);
+	printf("# bench %s_unchanged_host_cpu_process %.2f ms/s\n", name,
+	       (c1.process_s - c0.process_s) / (t1 - t0) * 1e3);
+	if (vblank)
+		diag("%s: unchanged for %.2f s, %u vblanks", name, t1 - t0, v1 - v0);
+	return 0;
+}
+
+/*
+ * Flip between two different buffers on the 60 Hz clock; each flip waits
+ * for its flip event.  Host CPU per presented frame, frames per second,
+ * and (with a vblank) commit-to-flip-done latency.
+ */
+static int bench_changed(struct kms *k, struct head *hd, struct fb fb[2], bool vblank,
+			 const char *name)
+{
+	struct drm_event_vblank ev;
+	double t0, t1, lat_us = 0, lat_vbl = 0;
+	struct cpu c0, c1;
+	int i, lat_n = 0, shown = 0, ret;
+
+	if (cpu_now(&c0))
+		return -EIO;
+	t0 = mono_s();
+	for (i = 0; i < BENCH_FRAMES; i++) {
+		uint32_t seq0;
+		double tc;
+
+		sleep_until(t0 + (double)i / BENCH_HZ);
+		seq0 = vblank ? wait_vblanks(k, hd, 0, NULL) : 0;
+		tc = mono_s();
+		ret = flip_to(k, hd, &fb[(i + 1) % 2], DRM_MODE_ATOMIC_NONBLOCK |
+			      DRM_MODE_PAGE_FLIP_EVENT);
+		CHECK(!ret, "flip %d: %s", i, strerror(-ret));
+		if (ret)
+			break;
+		if (!read_event(k->fd, 5000, &ev) || ev.base.type != DRM_EVENT_FLIP_COMPLETE) {
+			CHECK(0, "no flip event for flip %d", i);
+			break;
+		}
+		shown++;
+		if (vblank && i >= BENCH_WARMUP) {
+			lat_us += (ev.tv_sec + ev.tv_usec / 1e6 - tc) * 1e6;
+			lat_vbl += ev.sequence - seq0;
+			lat_n++;
+		}
+	}
+	t1 = mono_s();
+	if (cpu_now(&c1) || failures)
+		return -EIO;
+	printf("# bench %s_changed_host_cpu_main_per_frame %.1f us\n", name,
+	       (c1.main_s - c0.main_s) / shown * 1e6);
+	printf("# bench %s_changed_host_cpu_process_per_frame %.1f us\n", name,
+	       (c1.process_s - c0.process_s) / shown * 1e6);
+	printf("# bench %s_changed_fps %.1f fps\n", name, shown / (t1 - t0));
+	if (lat_n) {
+		printf("# bench %s_flip_latency %.1f us\n", name, lat_us / lat_n);
+		printf("# bench %s_flip_latency_vblanks %.2f vblanks\n", name,
+		       lat_vbl / lat_n);
+	}
+	return 0;
+}
+
+int cmd_bench_kms(struct ctx *c)
+{
+	bool virtio = cmdline_has("vprime.bench_card=virtio");
+	struct fb fb[2] = { 0 };
+	struct head *hd;
+	struct kms k;
+	struct cpu probe;
+	char name[64];
+	int i, ret;
+
+	ret = cpu_now(&probe);
+	if (ret == -ENODEV) {
+		printf("# SKIP no host agent to read QEMU's CPU time\n");
+		return EXIT_SKIP;
+	}
+	if (ret)
+		return EXIT_FAIL;
+	ret = open_card(c, &k, virtio);
+	if (ret)
+		return ret;
+	hd = bench_head(&k);
+	if (!hd)
+		return EXIT_FAIL;
+	for (i = 0; i < 2; i++) {
+		ret = fb_new(&k, &fb[i], hd->mode.hdisplay, hd->mode.vdisplay,
+			     DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR);
+		CHECK(!ret, "fb: %s", strerror(-ret));
+		if (ret)
+			goto out;
+		memset(fb[i].map, i ? 0xee : 0x11, fb[i].size);
+	}
+	ret = head_enable(&k, hd, &fb[0], 0);
+	CHECK(!ret, "mode set: %s", strerror(-ret));
+	if (ret)
+		goto out;
+	snprintf(name, sizeof(name), "display_%ux%u_%s", hd->mode.hdisplay,
+		 hd->mode.vdisplay, virtio ? "virtio" : "vprime");
+	/* virtio-gpu's KMS has no vblank: its flip events come at once */
+	if (!bench_unchanged(&k, hd, !virtio, name))
+		bench_changed(&k, hd, fb, !virtio, name);
+out:
+	kms_disable_all(&k);
+	for (i = 0; i < 2; i++)
+		if (fb[i].fb_id)
+			fb_free(&k, &fb[i]);
+	kms_close(&k);
+	return failures ? EXIT_FAIL : 0;
+}
