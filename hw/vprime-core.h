@@ -62,6 +62,13 @@ extern const VMStateDescription vmstate_vprime_core;
 #define VMSTATE_VPRIME_CORE(_field, _state) \
     VMSTATE_STRUCT(_field, _state, 1, vmstate_vprime_core, VPrimeCore)
 
+/*
+ * Refuse a migration stream: report why (printf-style) for device 'dev'
+ * and return -EINVAL, for a post_load to return.
+ */
+int vprime_load_refuse(const char *dev, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
+
 void vprime_core_init(VPrimeCore *core, PCIDevice *pdev, const char *name,
                       uint32_t kind, uint32_t caps);
 /*

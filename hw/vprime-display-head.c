@@ -71,7 +71,7 @@ static bool dma_reachable(VPrimeDisplayState *s, uint64_t addr, uint64_t len)
     return s->dma_bits >= 64 || !(last >> s->dma_bits);
 }
 
-static bool mode_valid(const VPrimeHeadRegs *r, const char **why)
+bool vprime_mode_valid(const VPrimeHeadRegs *r, const char **why)
 {
     uint32_t hd = VPRIME_X(r->mode_size), vd = VPRIME_Y(r->mode_size);
     uint32_t ht = VPRIME_X(r->mode_total), vt = VPRIME_Y(r->mode_total);
@@ -99,15 +99,23 @@ static bool mode_valid(const VPrimeHeadRegs *r, const char **why)
     return true;
 }
 
-/*
- * Check one enabled plane against the mode it will be shown on and read
- * its page list.  Returns 0, or a VPRIME_HEAD_ERR_* with the register it
- * concerns and why.  On success *pages holds the list (NULL for CONTIG).
- */
-static uint32_t plane_validate(VPrimeHead *h, unsigned p,
-                               const VPrimePlaneRegs *r,
-                               uint64_t **pages, uint32_t *npages,
-                               hwaddr *reg, const char **why)
+uint32_t vprime_disp_page_check(VPrimeDisplayState *s, uint64_t page,
+                                const char **why)
+{
+    if (page % VPRIME_DISP_PAGE_SIZE) {
+        *why = "page address not 4 KiB aligned";
+        return VPRIME_HEAD_ERR_ALIGN;
+    }
+    if (!dma_reachable(s, page, VPRIME_DISP_PAGE_SIZE)) {
+        *why = "page beyond the DMA mask";
+        return VPRIME_HEAD_ERR_DMA_MASK;
+    }
+    return 0;
+}
+
+uint32_t vprime_plane_check(VPrimeHead *h, unsigned p,
+                            const VPrimePlaneRegs *r, uint32_t *npages,
+                            hwaddr *reg, const char **why)
 {
     VPrimeDisplayState *s = h->s;
     uint32_t hd = VPRIME_X(h->active.mode_size);
@@ -117,10 +125,8 @@ static uint32_t plane_validate(VPrimeHead *h, unsigned p,
     uint32_t dx = VPRIME_X(r->dst_pos), dy = VPRIME_Y(r->dst_pos);
     uint32_t cpp = vprime_format_cpp(r->format);
     uint64_t row_end = (uint64_t)(sx + w) * cpp;
-    g_autofree uint64_t *list = NULL;
-    uint32_t n, i;
+    uint32_t n;
 
-    *pages = NULL;
     *npages = 0;
     if (!cpp) {
         *reg = VPRIME_PL_FORMAT;
@@ -209,6 +215,30 @@ static uint32_t plane_validate(VPrimeHead *h, unsigned p,
         *why = "page list beyond the DMA mask";
         return VPRIME_HEAD_ERR_DMA_MASK;
     }
+    *npages = n;
+    return 0;
+}
+
+/*
+ * Check one enabled plane against the mode it will be shown on and read
+ * its page list.  Returns 0, or a VPRIME_HEAD_ERR_* with the register it
+ * concerns and why.  On success *pages holds the list (NULL for CONTIG).
+ */
+static uint32_t plane_validate(VPrimeHead *h, unsigned p,
+                               const VPrimePlaneRegs *r,
+                               uint64_t **pages, uint32_t *npages,
+                               hwaddr *reg, const char **why)
+{
+    VPrimeDisplayState *s = h->s;
+    g_autofree uint64_t *list = NULL;
+    uint32_t n, i, reason;
+
+    *pages = NULL;
+    *npages = 0;
+    reason = vprime_plane_check(h, p, r, &n, reg, why);
+    if (reason || !n) {
+        return reason;      /* refused, or a contiguous buffer */
+    }
     list = g_new(uint64_t, n);
     if (pci_dma_read(PCI_DEVICE(s), r->addr, list, n * sizeof(uint64_t)) !=
         MEMTX_OK) {
@@ -219,13 +249,9 @@ static uint32_t plane_validate(VPrimeHead *h, unsigned p,
         n * sizeof(uint64_t);
     for (i = 0; i < n; i++) {
         list[i] = le64_to_cpu(list[i]);
-        if (list[i] % VPRIME_DISP_PAGE_SIZE) {
-            *why = "page address not 4 KiB aligned";
-            return VPRIME_HEAD_ERR_ALIGN;
-        }
-        if (!dma_reachable(s, list[i], VPRIME_DISP_PAGE_SIZE)) {
-            *why = "page beyond the DMA mask";
-            return VPRIME_HEAD_ERR_DMA_MASK;
+        reason = vprime_disp_page_check(s, list[i], why);
+        if (reason) {
+            return reason;
         }
     }
     trace_vprime_disp_page_list(s->core.name, h->idx, p, r->addr, n);
@@ -287,7 +313,7 @@ static bool head_latch(VPrimeHead *h)
                     head_reg(h, VPRIME_HEAD_CONTROL), "reserved CONTROL bits");
         goto done;
     }
-    if ((n->control & VPRIME_HEAD_CTRL_ENABLE) && !mode_valid(n, &why)) {
+    if ((n->control & VPRIME_HEAD_CTRL_ENABLE) && !vprime_mode_valid(n, &why)) {
         head_refuse(h, VPRIME_HEAD_ERR_PLANE_HEAD, VPRIME_HEAD_ERR_MODE,
                     head_reg(h, VPRIME_HEAD_MODE_SIZE), why);
         goto done;
