@@ -1277,35 +1277,48 @@ static void test_stream_unedited(void)
 }
 
 /*
- * The copy in flight had moved all its bytes.  Moved back to half way,
- * the destination moves the second half itself, from the source buffer
- * as it is then: the bytes prove where it resumed.
+ * The copy in flight had moved all its bytes, its completion due at
+ * done_at.  Edited into a copy between two chunks - half its bytes moved,
+ * the engine timer due a microsecond later - the destination moves the
+ * second half itself, from the source buffer as it is then (the bytes say
+ * where it resumed), and completes at done_at, not earlier.
  */
 static void test_stream_copy_resumes(void)
 {
     GpuJob *j = &saved.gpu;
-    uint64_t cf = j->fence + 64 * VPRIME_ENGINE_COPY;
+    uint64_t cf;
     g_autofree uint8_t *later = g_malloc(COPY_BYTES);
     g_autofree uint8_t *got = g_malloc(COPY_BYTES);
     g_autofree char *log = NULL;
+    int64_t done_at, fence1 = -1;
     Stream s;
     Machine m;
-    int64_t now;
 
-    stream_read(&s);
+    stream_read(&s);            /* saved.gpu is known from here on */
+    cf = j->fence + 64 * VPRIME_ENGINE_COPY;
     g_assert_cmpuint(stream_get(&s, "vprime-gpu", "engine[1]/cmd_done"), ==,
                      1);
+    done_at = stream_get(&s, "vprime-gpu", "engine[1]/done_at");
+    g_assert_cmpint(stream_get(&s, "vprime-gpu", "engine[1]/timer"), ==,
+                    done_at);
+    g_assert_cmpint(done_at, >, saved.m.now);
     stream_set(&s, "vprime-gpu", "engine[1]/cmd_done", 0);
     stream_set(&s, "vprime-gpu", "engine[1]/progress", COPY_BYTES / 2);
+    stream_set(&s, "vprime-gpu", "engine[1]/timer", saved.m.now + 1000);
     g_assert(stream_load(&s, &m, &log));
     stream_free(&s);
 
     fill_bytes(later, COPY_BYTES, 0x1a7e);
     write_mapped(&m, j->src, COPY_BYTES, COPY_BYTES / 2, later);
-    do {
-        now = clock_step(&m, 50 * 1000);
-        g_assert_cmpint(now, <, saved.m.now + 10 * 1000 * 1000);
-    } while (qtest_readq(m.qts, cf) != 2);
+    while (qtest_readq(m.qts, cf) != 2) {
+        clock_step(&m, 50 * 1000);
+        g_assert_cmpint(m.now, <, saved.m.now + 10 * 1000 * 1000);
+        if (fence1 < 0 && qtest_readq(m.qts, cf) >= 1) {
+            fence1 = m.now;
+        }
+    }
+    g_assert_cmpint(fence1, >=, done_at);
+    g_assert_cmpint(fence1, <, done_at + 50 * 1000);
     read_mapped(&m, j->dst, COPY_BYTES, got);
     g_assert(memcmp(got, j->src_bytes, COPY_BYTES / 2) == 0);
     g_assert(memcmp(got + COPY_BYTES / 2, later + COPY_BYTES / 2,
