@@ -499,9 +499,14 @@ static char *head_check_loaded(VPrimeHead *h)
     if (vprime_head_on(h) && !vprime_mode_valid(&h->active, &why)) {
         return g_strdup_printf("the mode it scans out: %s", why);
     }
-    /* on, the vblank timer runs to the next deadline; off, it is stopped */
+    /*
+     * On, the vblank timer runs to the next deadline, a time of the
+     * virtual clock (never negative: vblank arithmetic subtracts it from
+     * the clock); off, it is stopped.
+     */
     expire = timer_expire_time_ns(h->timer);     /* -1: stopped */
-    if (expire != (vprime_head_on(h) ? h->deadline : -1)) {
+    if (expire != (vprime_head_on(h) ? h->deadline : -1) ||
+        (vprime_head_on(h) && h->deadline < 0)) {
         return g_strdup_printf("the vblank timer (%" PRId64 " ns) does not "
                                "match the head (%s, next vblank %" PRId64
                                " ns)", expire,
