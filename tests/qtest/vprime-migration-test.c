@@ -497,6 +497,35 @@ static struct vprime_cmd fence_cmd(uint64_t value)
     };
 }
 
+/* Both engines' rings, fence writebacks and MSI-X vectors, enabled */
+static void gpu_engines(Machine *m, GpuJob *j)
+{
+    Dev *d = &m->gpu;
+    int e;
+
+    if (!j->fence) {
+        j->fence = galloc(m, VPRIME_GPU_PAGE_SIZE);
+    }
+    for (e = 0; e < VPRIME_GPU_ENGINES; e++) {
+        msix_route(m, d, VPRIME_ENGINE_MSIX_VEC(e), MSI_GPU(e), 0xe0 + e);
+        j->ring[e] = galloc(m, RING_ENTRIES * VPRIME_CMD_SIZE);
+        wr(d, VPRIME_ENGINE_BASE(e) + VPRIME_ENG_RING_BASE_LO,
+           (uint32_t)j->ring[e]);
+        wr(d, VPRIME_ENGINE_BASE(e) + VPRIME_ENG_RING_BASE_HI,
+           j->ring[e] >> 32);
+        wr(d, VPRIME_ENGINE_BASE(e) + VPRIME_ENG_RING_SIZE, RING_ENTRIES);
+        wr(d, VPRIME_ENGINE_BASE(e) + VPRIME_ENG_FENCE_ADDR_LO,
+           (uint32_t)j->fence + 64 * e);
+        wr(d, VPRIME_ENGINE_BASE(e) + VPRIME_ENG_FENCE_ADDR_HI,
+           j->fence >> 32);
+        wr(d, VPRIME_ENGINE_BASE(e) + VPRIME_ENG_CONTROL,
+           VPRIME_ENG_CTRL_ENABLE);
+    }
+    wr(d, VPRIME_REG_IRQ_ENABLE,
+       VPRIME_IRQ_ERROR | VPRIME_IRQ_ENGINE(VPRIME_ENGINE_RENDER) |
+       VPRIME_IRQ_ENGINE(VPRIME_ENGINE_COPY));
+}
+
 /*
  * The copy engine: COPY src -> VRAM, FENCE 1, COPY VRAM -> dst, FENCE 2.
  * The render engine: WAIT until the semaphore is 1, PATTERN, FENCE 1.
@@ -541,24 +570,7 @@ static void gpu_begin(Machine *m, GpuJob *j)
     wr(d, VPRIME_REG_CTX_CONTROL, VPRIME_CTX_ENABLE);
     wr(d, VPRIME_REG_CTX_SELECT, 7);    /* a selection that must survive */
     wr(d, VPRIME_REG_SCRATCH, 0x5c7a7c4u);
-    for (e = 0; e < VPRIME_GPU_ENGINES; e++) {
-        msix_route(m, d, VPRIME_ENGINE_MSIX_VEC(e), MSI_GPU(e), 0xe0 + e);
-        j->ring[e] = galloc(m, RING_ENTRIES * VPRIME_CMD_SIZE);
-        wr(d, VPRIME_ENGINE_BASE(e) + VPRIME_ENG_RING_BASE_LO,
-           (uint32_t)j->ring[e]);
-        wr(d, VPRIME_ENGINE_BASE(e) + VPRIME_ENG_RING_BASE_HI,
-           j->ring[e] >> 32);
-        wr(d, VPRIME_ENGINE_BASE(e) + VPRIME_ENG_RING_SIZE, RING_ENTRIES);
-        wr(d, VPRIME_ENGINE_BASE(e) + VPRIME_ENG_FENCE_ADDR_LO,
-           (uint32_t)j->fence + 64 * e);
-        wr(d, VPRIME_ENGINE_BASE(e) + VPRIME_ENG_FENCE_ADDR_HI,
-           j->fence >> 32);
-        wr(d, VPRIME_ENGINE_BASE(e) + VPRIME_ENG_CONTROL,
-           VPRIME_ENG_CTRL_ENABLE);
-    }
-    wr(d, VPRIME_REG_IRQ_ENABLE,
-       VPRIME_IRQ_ERROR | VPRIME_IRQ_ENGINE(VPRIME_ENGINE_RENDER) |
-       VPRIME_IRQ_ENGINE(VPRIME_ENGINE_COPY));
+    gpu_engines(m, j);
 
     copy[0] = copy_cmd(SRC_VA, VRAM_VA);
     copy[1] = fence_cmd(1);
@@ -1009,6 +1021,115 @@ static void test_display_in_flight(void)
     g_free(js);
 }
 
+static void qom_set_str(Machine *m, const char *dev, const char *prop,
+                        const char *val)
+{
+    g_autofree char *path = g_strdup_printf("/machine/peripheral/%s", dev);
+
+    qtest_qmp_assert_success(m->qts, "{'execute': 'qom-set', 'arguments': "
+                             "{'path': %s, 'property': %s, 'value': %s}}",
+                             path, prop, val);
+}
+
+static char *qom_str(Machine *m, const char *dev, const char *prop)
+{
+    QString *v = qobject_to(QString, qom_get(m, dev, prop));
+    char *str;
+
+    g_assert_nonnull(v);
+    str = g_strdup(qstring_get_str(v));
+    qobject_unref(v);
+    return str;
+}
+
+#define LATE_NS         (3 * 1000 * 1000)
+
+/*
+ * What injected faults did is device state and migrates; the fault
+ * scripts, their log and counters are the host's and do not.  Migrated
+ * in between: a render engine hung on its command, a copy engine's fence
+ * interrupt 3 ms late on its way, 1 MiB of VRAM retired, and a monitor
+ * unplugged with its replug 3 vblanks away.
+ */
+static void test_faults_in_flight(void)
+{
+    const uint32_t copy = VPRIME_ENGINE_BASE(VPRIME_ENGINE_COPY);
+    const uint32_t render = VPRIME_ENGINE_BASE(VPRIME_ENGINE_RENDER);
+    struct vprime_cmd fence = fence_cmd(1);
+    g_autofree char *log = NULL, *armed = NULL;
+    Machine src, dst;
+    GpuJob j = { 0 };
+    int64_t kicked, t_msi = -1;
+    uint64_t usable;
+
+    machine_start(&src, NULL, NULL);
+    qom_set_str(&src, "gpu", "fault", "late-irq:engine=copy,delay-ns=3000000;"
+                "hang:engine=render;vram-retire:bytes=1M");
+    qom_set_str(&src, "disp", "fault", "unplug:head=0,replug=3");
+    head_on(&src.disp, 0);          /* a mode and no plane: vblanks */
+    clock_step(&src, PERIOD);       /* vblank 1: unplugged */
+    g_assert_cmphex(hrd(&src.disp, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, ==, 0);
+
+    gpu_engines(&src, &j);
+    ring_put(&src, &j, VPRIME_ENGINE_COPY, 0, &fence);
+    ring_put(&src, &j, VPRIME_ENGINE_RENDER, 0, &fence);
+    kicked = src.now;
+    wr(&src.gpu, copy + VPRIME_ENG_RING_TAIL, 1);
+    wr(&src.gpu, render + VPRIME_ENG_RING_TAIL, 1);
+    clock_step(&src, 100 * 1000);
+    g_assert_cmpuint(qtest_readq(src.qts, j.fence + 64 * VPRIME_ENGINE_COPY),
+                     ==, 1);
+    g_assert_cmphex(qtest_readl(src.qts, src.msi + MSI_GPU(VPRIME_ENGINE_COPY)),
+                    ==, 0);
+    g_assert_cmphex(rd(&src.gpu, render + VPRIME_ENG_STATUS), ==,
+                    VPRIME_ENG_STATUS_BUSY);
+    usable = rd(&src.gpu, VPRIME_REG_VRAM_USABLE_LO);
+    g_assert_cmpuint(usable, ==, 63 * MiB);
+    log = qom_str(&src, "gpu", "fault-log");
+    g_assert(strstr(log, "hang") && strstr(log, "late-irq"));
+
+    migrate_live(&src, &dst);
+    machine_stop(&src);
+
+    /* the host's: not migrated */
+    armed = qom_str(&dst, "gpu", "fault");
+    g_assert_cmpstr(armed, ==, "");
+    g_free(log);
+    log = qom_str(&dst, "gpu", "fault-log");
+    g_assert_cmpstr(log, ==, "");
+    g_assert_cmpuint(qom_u64(&dst, "gpu", "stat-injected-hang"), ==, 0);
+
+    /* the device's: migrated */
+    g_assert_cmpuint(rd(&dst.gpu, VPRIME_REG_VRAM_USABLE_LO), ==, usable);
+    wr(&dst.gpu, render + VPRIME_ENG_RING_TAIL, 1);     /* a kick */
+    while (dst.now < kicked + LATE_NS + 1000 * 1000) {
+        clock_step(&dst, 50 * 1000);
+        if (t_msi < 0 && qtest_readl(dst.qts, dst.msi +
+                                     MSI_GPU(VPRIME_ENGINE_COPY))) {
+            t_msi = dst.now;
+        }
+    }
+    /* due 3 ms after the fence, written within 100 us of the doorbell */
+    g_assert_cmpint(t_msi, >, kicked + LATE_NS);
+    g_assert_cmpint(t_msi, <=, kicked + LATE_NS + 150 * 1000);
+    g_assert_cmphex(rd(&dst.gpu, render + VPRIME_ENG_STATUS), ==,
+                    VPRIME_ENG_STATUS_BUSY);
+    g_assert_cmpuint(rd(&dst.gpu, render + VPRIME_ENG_RING_HEAD), ==, 0);
+    g_assert_cmpuint(qtest_readq(dst.qts,
+                                 j.fence + 64 * VPRIME_ENGINE_RENDER), ==, 0);
+
+    /* vblanks 2 and 3 pass unplugged; vblank 4 plugs the monitor back */
+    clock_step(&dst, T_START + 3 * PERIOD + 1 - dst.now);
+    g_assert_cmpuint(hrd(&dst.disp, 0, VPRIME_HEAD_FRAME), ==, 3);
+    g_assert_cmphex(hrd(&dst.disp, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, ==, 0);
+    clock_step(&dst, PERIOD);
+    g_assert_cmphex(hrd(&dst.disp, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, !=, 0);
+    machine_stop(&dst);
+}
+
 /* ---- streams in a file, edited ------------------------------------------ */
 
 typedef struct Stream {
@@ -1415,6 +1536,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime/migration/gpu/in-flight", test_gpu_in_flight);
     qtest_add_func("/vprime/migration/display/in-flight",
                    test_display_in_flight);
+    qtest_add_func("/vprime/migration/faults/in-flight",
+                   test_faults_in_flight);
     qtest_add_func("/vprime/migration/stream/unedited",
                    test_stream_unedited);
     qtest_add_func("/vprime/migration/stream/copy-resumes",
