@@ -5,7 +5,9 @@
  * QEMUs (libqos migrate(), as ahci-test does).  The destination must hold
  * exactly the source's registers and counters, then finish the work as a
  * QEMU that never migrated does (same results at the same virtual times),
- * with the right bytes and the CRCs of the right pictures.
+ * with the right bytes and the CRCs of the right pictures.  What injected
+ * faults did (a hung engine, a late interrupt on its way, retired VRAM, a
+ * pending replug) migrates too; the fault scripts do not.
  *
  * Then streams written to a file and edited (the fields found through the
  * stream's own JSON description of itself): an unedited one loads; a copy
