@@ -8,6 +8,7 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/error-report.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
 #include "qemu/rcu.h"
@@ -19,16 +20,66 @@
 #include "vprime-core.h"
 #include "trace.h"
 
+/* ---- migration -------------------------------------------------------- */
+
+int vprime_load_refuse(const char *dev, const char *fmt, ...)
+{
+    g_autofree char *why = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    why = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    error_report("%s: migration stream refused: %s", dev, why);
+    return -EINVAL;
+}
+
+/*
+ * Every value from a migration stream is checked before the device uses
+ * it, as virtio-gpu's load path does: a stream is as hostile as the guest.
+ */
+static int vprime_core_post_load(void *opaque, int version_id)
+{
+    VPrimeCore *core = opaque;
+    g_autofree char *why = NULL;
+
+    if (core->irq_status & ~core->irq_valid) {
+        why = g_strdup_printf("IRQ_STATUS 0x%x has causes outside 0x%x",
+                              core->irq_status, core->irq_valid);
+    } else if (core->irq_enable & ~core->irq_valid) {
+        why = g_strdup_printf("IRQ_ENABLE 0x%x has causes outside 0x%x",
+                              core->irq_enable, core->irq_valid);
+    } else if (core->error & ~VPRIME_ERR_VALID_MASK) {
+        why = g_strdup_printf("ERROR 0x%x has bits outside 0x%x", core->error,
+                              VPRIME_ERR_VALID_MASK);
+    } else if (core->error_addr >= VPRIME_MMIO_SIZE) {
+        why = g_strdup_printf("ERROR_ADDR 0x%x is beyond the register window",
+                              core->error_addr);
+    }
+    if (why) {
+        vprime_core_reset(core);
+        return vprime_load_refuse(core->name, "%s", why);
+    }
+    /* the line itself is in the PCI device's state; this is its mirror */
+    core->intx_level = !msix_enabled(core->pdev) &&
+                       (core->irq_status & core->irq_enable);
+    return 0;
+}
+
 const VMStateDescription vmstate_vprime_core = {
     .name = "vprime-core",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .post_load = vprime_core_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(scratch, VPrimeCore),
         VMSTATE_UINT32(irq_status, VPrimeCore),
         VMSTATE_UINT32(irq_enable, VPrimeCore),
         VMSTATE_UINT32(error, VPrimeCore),
         VMSTATE_UINT32(error_addr, VPrimeCore),
+        VMSTATE_UINT64(stat_irqs, VPrimeCore),
+        VMSTATE_UINT64(stat_guest_errors, VPrimeCore),
+        VMSTATE_UINT64(stat_injected_faults, VPrimeCore),
         VMSTATE_END_OF_LIST()
     }
 };

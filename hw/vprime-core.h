@@ -69,6 +69,14 @@ extern const VMStateDescription vmstate_vprime_core;
  * that introspection lists them before realize.
  */
 void vprime_core_instance_init(VPrimeCore *core, Object *obj);
+
+/*
+ * Refuse a migration stream: report why (printf-style) for device 'dev'
+ * and return -EINVAL, for a post_load to return.
+ */
+int vprime_load_refuse(const char *dev, const char *fmt, ...)
+    G_GNUC_PRINTF(2, 3);
+
 void vprime_core_init(VPrimeCore *core, PCIDevice *pdev, const char *name,
                       uint32_t kind, uint32_t caps);
 /*

@@ -71,7 +71,7 @@ static bool dma_reachable(VPrimeDisplayState *s, uint64_t addr, uint64_t len)
     return s->dma_bits >= 64 || !(last >> s->dma_bits);
 }
 
-static bool mode_valid(const VPrimeHeadRegs *r, const char **why)
+bool vprime_mode_valid(const VPrimeHeadRegs *r, const char **why)
 {
     uint32_t hd = VPRIME_X(r->mode_size), vd = VPRIME_Y(r->mode_size);
     uint32_t ht = VPRIME_X(r->mode_total), vt = VPRIME_Y(r->mode_total);
@@ -187,19 +187,30 @@ static uint32_t plane_check_buffer(const VPrimePlaneRegs *r, hwaddr *reg,
     return 0;
 }
 
+uint32_t vprime_disp_page_check(VPrimeDisplayState *s, uint64_t page,
+                                const char **why)
+{
+    if (page % VPRIME_DISP_PAGE_SIZE) {
+        *why = "page address not 4 KiB aligned";
+        return VPRIME_HEAD_ERR_ALIGN;
+    }
+    if (!dma_reachable(s, page, VPRIME_DISP_PAGE_SIZE)) {
+        *why = "page beyond the DMA address bits";
+        return VPRIME_HEAD_ERR_DMA_MASK;
+    }
+    return 0;
+}
+
 /*
- * Where the plane's buffer is: a contiguous range, or a page list, which
- * is read (once, here) and checked.  On success *pages holds the list
- * (NULL for CONTIG).
+ * Where the plane's buffer is: a contiguous range, or a page list of
+ * *npages entries (0 for CONTIG), whose address is checked here.
  */
-static uint32_t plane_read_pages(VPrimeHead *h, unsigned p,
-                                 const VPrimePlaneRegs *r, uint64_t **pages,
-                                 uint32_t *npages, hwaddr *reg,
-                                 const char **why)
+static uint32_t plane_check_location(VPrimeHead *h, const VPrimePlaneRegs *r,
+                                     uint32_t *npages, hwaddr *reg,
+                                     const char **why)
 {
     VPrimeDisplayState *s = h->s;
-    g_autofree uint64_t *list = NULL;
-    uint32_t n, i;
+    uint32_t n;
 
     *reg = VPRIME_PL_ADDR_LO;
     if (r->control & VPRIME_PL_CTRL_CONTIG) {
@@ -227,6 +238,53 @@ static uint32_t plane_read_pages(VPrimeHead *h, unsigned p,
         *why = "page list beyond the DMA address bits";
         return VPRIME_HEAD_ERR_DMA_MASK;
     }
+    *npages = n;
+    return 0;
+}
+
+/*
+ * Every register check of one enabled plane, in the spec's order
+ * (rectangles, buffer, location), without reading guest memory: the latch
+ * and a migration load share it.  *npages is the page list's length (0 for
+ * a contiguous buffer).
+ */
+uint32_t vprime_plane_check(VPrimeHead *h, unsigned p,
+                            const VPrimePlaneRegs *r, uint32_t *npages,
+                            hwaddr *reg, const char **why)
+{
+    uint32_t reason;
+
+    *npages = 0;
+    reason = plane_check_rect(h, p, r, reg, why);
+    if (!reason) {
+        reason = plane_check_buffer(r, reg, why);
+    }
+    if (!reason) {
+        reason = plane_check_location(h, r, npages, reg, why);
+    }
+    return reason;
+}
+
+/*
+ * Check one enabled plane and read its page list (once, here).  Returns 0,
+ * or a VPRIME_HEAD_ERR_* with the register it concerns and why.  On
+ * success *pages holds the list (NULL for CONTIG).
+ */
+static uint32_t plane_validate(VPrimeHead *h, unsigned p,
+                               const VPrimePlaneRegs *r,
+                               uint64_t **pages, uint32_t *npages,
+                               hwaddr *reg, const char **why)
+{
+    VPrimeDisplayState *s = h->s;
+    g_autofree uint64_t *list = NULL;
+    uint32_t n, i, reason;
+
+    *pages = NULL;
+    *npages = 0;
+    reason = vprime_plane_check(h, p, r, &n, reg, why);
+    if (reason || !n) {
+        return reason;      /* refused, or a contiguous buffer */
+    }
     list = g_new(uint64_t, n);
     if (pci_dma_read(PCI_DEVICE(s), r->addr, list, n * sizeof(uint64_t)) !=
         MEMTX_OK) {
@@ -237,43 +295,15 @@ static uint32_t plane_read_pages(VPrimeHead *h, unsigned p,
         n * sizeof(uint64_t);
     for (i = 0; i < n; i++) {
         list[i] = le64_to_cpu(list[i]);
-        if (list[i] % VPRIME_DISP_PAGE_SIZE) {
-            *why = "page address not 4 KiB aligned";
-            return VPRIME_HEAD_ERR_ALIGN;
-        }
-        if (!dma_reachable(s, list[i], VPRIME_DISP_PAGE_SIZE)) {
-            *why = "page beyond the DMA address bits";
-            return VPRIME_HEAD_ERR_DMA_MASK;
+        reason = vprime_disp_page_check(s, list[i], why);
+        if (reason) {
+            return reason;
         }
     }
     trace_vprime_disp_page_list(s->core.name, h->idx, p, r->addr, n);
     *pages = g_steal_pointer(&list);
     *npages = n;
     return 0;
-}
-
-/*
- * Check one enabled plane (the spec's order: rectangles, buffer, page
- * list) and read its page list.  Returns 0, or a VPRIME_HEAD_ERR_* with the
- * register it concerns and why.
- */
-static uint32_t plane_validate(VPrimeHead *h, unsigned p,
-                               const VPrimePlaneRegs *r,
-                               uint64_t **pages, uint32_t *npages,
-                               hwaddr *reg, const char **why)
-{
-    uint32_t reason;
-
-    *pages = NULL;
-    *npages = 0;
-    reason = plane_check_rect(h, p, r, reg, why);
-    if (!reason) {
-        reason = plane_check_buffer(r, reg, why);
-    }
-    if (!reason) {
-        reason = plane_read_pages(h, p, r, pages, npages, reg, why);
-    }
-    return reason;
 }
 
 /* A refused configuration: HEAD_ERROR, event ERROR, the error interrupt */
@@ -329,7 +359,8 @@ static bool head_latch(VPrimeHead *h)
                     head_reg(h, VPRIME_HEAD_CONTROL), "reserved CONTROL bits");
         goto done;
     }
-    if ((n->control & VPRIME_HEAD_CTRL_ENABLE) && !mode_valid(n, &why)) {
+    if ((n->control & VPRIME_HEAD_CTRL_ENABLE) &&
+        !vprime_mode_valid(n, &why)) {
         head_refuse(h, VPRIME_HEAD_ERR_PLANE_HEAD, VPRIME_HEAD_ERR_MODE,
                     head_reg(h, VPRIME_HEAD_MODE_SIZE), why);
         goto done;

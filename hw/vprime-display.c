@@ -458,25 +458,16 @@ static const VMStateDescription vmstate_vprime_plane_regs = {
     }
 };
 
-static int vprime_plane_pre_load(void *opaque)
-{
-    vprime_plane_set_pages(opaque, NULL, 0);
-    return 0;
-}
-
+/* A plane's registers; its latched page list follows the head's planes */
 static const VMStateDescription vmstate_vprime_plane = {
     .name = "vprime-display-plane",
-    .version_id = 1,
-    .minimum_version_id = 1,
-    .pre_load = vprime_plane_pre_load,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .fields = (const VMStateField[]) {
         VMSTATE_STRUCT(shadow, VPrimePlane, 1, vmstate_vprime_plane_regs,
                        VPrimePlaneRegs),
         VMSTATE_STRUCT(active, VPrimePlane, 1, vmstate_vprime_plane_regs,
                        VPrimePlaneRegs),
-        VMSTATE_UINT32(npages, VPrimePlane),
-        VMSTATE_VARRAY_UINT32_ALLOC(pages, VPrimePlane, npages, 1,
-                                    vmstate_info_uint64, uint64_t),
         VMSTATE_END_OF_LIST()
     }
 };
@@ -494,11 +485,173 @@ static const VMStateDescription vmstate_vprime_head_regs = {
     }
 };
 
-/* The composed frame lives on the host: rebuild it at the next vblank */
+/*
+ * Why an enabled, latched plane cannot be scanned (NULL: it can).  The
+ * registers pass the latch's own checks against the head's mode and this
+ * engine's limits (caps, dma-bits); the page count is what they need.
+ */
+static char *plane_check_loaded(VPrimeHead *h, unsigned p, uint32_t npages)
+{
+    const VPrimePlaneRegs *r = &h->plane[p].active;
+    const char *why = NULL;
+    uint32_t want;
+    hwaddr reg;
+
+    if (!(r->control & VPRIME_PL_CTRL_ENABLE)) {
+        return npages ? g_strdup_printf("plane %u: a page list of %u pages "
+                                        "for a plane that is off", p, npages)
+                      : NULL;
+    }
+    if (!vprime_head_on(h)) {
+        return g_strdup_printf("plane %u is on, its head is off", p);
+    }
+    if (vprime_plane_check(h, p, r, &want, &reg, &why)) {
+        return g_strdup_printf("plane %u: register 0x%" HWADDR_PRIx ": %s",
+                               p, reg, why);
+    }
+    if (npages != want) {
+        return g_strdup_printf("plane %u: a page list of %u pages; FB_SIZE "
+                               "0x%x needs %u", p, npages, r->fb_size, want);
+    }
+    return NULL;
+}
+
+/* Why a loaded head cannot run (NULL: it can); its planes' pages aside */
+static char *head_check_loaded(VPrimeHead *h)
+{
+    const char *why = NULL;
+    int64_t expire;
+    unsigned p;
+
+    if (h->active.control & ~VPRIME_HEAD_CTRL_ENABLE) {
+        return g_strdup_printf("CONTROL 0x%x has reserved bits",
+                               h->active.control);
+    }
+    if (vprime_head_on(h) && !vprime_mode_valid(&h->active, &why)) {
+        return g_strdup_printf("the mode it scans out: %s", why);
+    }
+    /*
+     * On, the vblank timer runs to the next deadline, a time of the
+     * virtual clock (never negative: vblank arithmetic subtracts it from
+     * the clock); off, it is stopped.
+     */
+    expire = timer_expire_time_ns(h->timer);     /* -1: stopped */
+    if (expire != (vprime_head_on(h) ? h->deadline : -1) ||
+        (vprime_head_on(h) && h->deadline < 0)) {
+        return g_strdup_printf("the vblank timer (%" PRId64 " ns) does not "
+                               "match the head (%s, next vblank %" PRId64
+                               " ns)", expire,
+                               vprime_head_on(h) ? "on" : "off", h->deadline);
+    }
+    if ((h->events | h->event_enable) & ~VPRIME_HEAD_EV_VALID_MASK) {
+        return g_strdup_printf("EVENTS 0x%x or EVENT_ENABLE 0x%x has "
+                               "reserved bits", h->events, h->event_enable);
+    }
+    if (h->crc_control > 1) {
+        return g_strdup_printf("CRC_CONTROL %u is not 0 or 1",
+                               h->crc_control);
+    }
+    if (h->error >> VPRIME_HEAD_ERR_PLANE_SHIFT > VPRIME_HEAD_ERR_PLANE_HEAD) {
+        return g_strdup_printf("ERROR 0x%x has reserved bits", h->error);
+    }
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        if (h->plane[p].active.control & ~VPRIME_PL_CTRL_VALID_MASK) {
+            return g_strdup_printf("plane %u: CONTROL 0x%x has reserved bits",
+                                   p, h->plane[p].active.control);
+        }
+    }
+    return NULL;
+}
+
+/*
+ * The page counts of a head's planes, checked before their lists are
+ * allocated: each is what the plane's registers, already loaded and
+ * checked, need.
+ */
+typedef struct VPrimeHeadPageCounts {
+    VPrimeHead *parent;
+    uint32_t npages[VPRIME_DISP_PLANES];
+} VPrimeHeadPageCounts;
+
+static int vprime_head_pages_pre_save(void *opaque)
+{
+    VPrimeHeadPageCounts *c = opaque;
+    unsigned p;
+
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        c->npages[p] = c->parent->plane[p].npages;
+    }
+    return 0;
+}
+
+static int vprime_head_pages_post_load(void *opaque, int version_id)
+{
+    VPrimeHeadPageCounts *c = opaque;
+    VPrimeHead *h = c->parent;
+    g_autofree char *why = head_check_loaded(h);
+    unsigned p;
+
+    for (p = 0; p < VPRIME_DISP_PLANES && !why; p++) {
+        why = plane_check_loaded(h, p, c->npages[p]);
+    }
+    if (why) {
+        vprime_head_reset(h);
+        return vprime_load_refuse(h->s->core.name, "head %u: %s", h->idx,
+                                  why);
+    }
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        h->plane[p].npages = c->npages[p];
+    }
+    return 0;
+}
+
+static const VMStateDescription vmstate_vprime_head_pages = {
+    .name = "vprime-display-head-pages",
+    .pre_save = vprime_head_pages_pre_save,
+    .post_load = vprime_head_pages_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32_ARRAY(npages, VPrimeHeadPageCounts,
+                             VPRIME_DISP_PLANES),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static int vprime_head_pre_load(void *opaque)
+{
+    VPrimeHead *h = opaque;
+    unsigned p;
+
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        vprime_plane_set_pages(&h->plane[p], NULL, 0);
+    }
+    return 0;
+}
+
+/*
+ * The latched pages themselves, then the head as a whole.  The composed
+ * frame lives on the host: rebuild it at the next vblank.
+ */
 static int vprime_head_post_load(void *opaque, int version_id)
 {
     VPrimeHead *h = opaque;
+    const char *why = NULL;
+    unsigned p;
+    uint32_t i;
 
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        VPrimePlane *pl = &h->plane[p];
+
+        for (i = 0; i < pl->npages; i++) {
+            if (vprime_disp_page_check(h->s, pl->pages[i], &why)) {
+                uint64_t page = pl->pages[i];
+
+                vprime_head_reset(h);
+                return vprime_load_refuse(h->s->core.name, "head %u plane "
+                                          "%u: page %u (0x%" PRIx64 "): %s",
+                                          h->idx, p, i, page, why);
+            }
+        }
+    }
     vprime_head_show_edid(h);   /* 'connected' came with the stream */
     if (vprime_head_on(h)) {
         vprime_disp_set_mode(h);
@@ -510,10 +663,17 @@ static int vprime_head_post_load(void *opaque, int version_id)
     return 0;
 }
 
+/*
+ * A head migrates whole: shadow and latched registers, the page lists as
+ * latched (the engine read them once; the guest may since have reused
+ * that memory), the vblank timer, the connector, an injected unplug's
+ * pending replug and the counters.
+ */
 static const VMStateDescription vmstate_vprime_head = {
     .name = "vprime-display-head",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .pre_load = vprime_head_pre_load,
     .post_load = vprime_head_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_STRUCT(shadow, VPrimeHead, 1, vmstate_vprime_head_regs,
@@ -535,21 +695,86 @@ static const VMStateDescription vmstate_vprime_head = {
         VMSTATE_INT64(deadline, VPrimeHead),
         VMSTATE_BOOL(connected, VPrimeHead),
         VMSTATE_TIMER_PTR(timer, VPrimeHead),
+        VMSTATE_WITH_TMP(VPrimeHead, VPrimeHeadPageCounts,
+                         vmstate_vprime_head_pages),
+        VMSTATE_VARRAY_UINT32_ALLOC(plane[VPRIME_PLANE_PRIMARY].pages,
+                                    VPrimeHead,
+                                    plane[VPRIME_PLANE_PRIMARY].npages, 1,
+                                    vmstate_info_uint64, uint64_t),
+        VMSTATE_VARRAY_UINT32_ALLOC(plane[VPRIME_PLANE_OVERLAY].pages,
+                                    VPrimeHead,
+                                    plane[VPRIME_PLANE_OVERLAY].npages, 1,
+                                    vmstate_info_uint64, uint64_t),
+        VMSTATE_VARRAY_UINT32_ALLOC(plane[VPRIME_PLANE_CURSOR].pages,
+                                    VPrimeHead,
+                                    plane[VPRIME_PLANE_CURSOR].npages, 1,
+                                    vmstate_info_uint64, uint64_t),
+        VMSTATE_UINT64(replug_in, VPrimeHead),
+        VMSTATE_UINT64(stat_frames_composed, VPrimeHead),
+        VMSTATE_UINT64(stat_flips, VPrimeHead),
+        VMSTATE_UINT64(stat_vblanks, VPrimeHead),
         VMSTATE_END_OF_LIST()
     }
 };
 
+/* The stream must have as many heads as this engine */
+typedef struct VPrimeDisplayConfig {
+    VPrimeDisplayState *parent;
+    uint32_t heads;
+} VPrimeDisplayConfig;
+
+static int vprime_display_config_pre_save(void *opaque)
+{
+    VPrimeDisplayConfig *c = opaque;
+
+    c->heads = c->parent->heads;
+    return 0;
+}
+
+static int vprime_display_config_post_load(void *opaque, int version_id)
+{
+    VPrimeDisplayConfig *c = opaque;
+
+    if (c->heads != c->parent->heads) {
+        return vprime_load_refuse(c->parent->core.name, "saved from an "
+                                  "engine with %u heads; this one has "
+                                  "heads=%u", c->heads, c->parent->heads);
+    }
+    return 0;
+}
+
+static const VMStateDescription vmstate_vprime_display_config = {
+    .name = "vprime-display-config",
+    .pre_save = vprime_display_config_pre_save,
+    .post_load = vprime_display_config_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(heads, VPrimeDisplayConfig),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/*
+ * Not migrated: the fault injector's scripts, seed, progress and log,
+ * and the frames themselves (host memory, composed again).
+ */
 static const VMStateDescription vmstate_vprime_display = {
     .name = "vprime-display",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, VPrimeDisplayState),
         VMSTATE_MSIX(parent_obj, VPrimeDisplayState),
         VMSTATE_VPRIME_CORE(core, VPrimeDisplayState),
         VMSTATE_UINT32(clock_hi, VPrimeDisplayState),
+        VMSTATE_WITH_TMP(VPrimeDisplayState, VPrimeDisplayConfig,
+                         vmstate_vprime_display_config),
         VMSTATE_STRUCT_VARRAY_UINT32(head, VPrimeDisplayState, heads, 1,
                                      vmstate_vprime_head, VPrimeHead),
+        VMSTATE_UINT64(stat_vblanks, VPrimeDisplayState),
+        VMSTATE_UINT64(stat_flips, VPrimeDisplayState),
+        VMSTATE_UINT64(stat_frames_composed, VPrimeDisplayState),
+        VMSTATE_UINT64(stat_underruns, VPrimeDisplayState),
+        VMSTATE_UINT64_ARRAY(stat_read, VPrimeDisplayState, VPRIME_DMA__MAX),
         VMSTATE_END_OF_LIST()
     }
 };

@@ -160,6 +160,21 @@ static inline bool vprime_head_on(const VPrimeHead *h)
 }
 
 /* vprime-display-head.c */
+/* Is a head's mode (size, totals, clock) one the engine can scan out? */
+bool vprime_mode_valid(const VPrimeHeadRegs *r, const char **why);
+/*
+ * Check an enabled plane's registers against the head's active mode and
+ * the engine's limits, without touching guest memory: the latch's checks,
+ * which a migration stream's latched planes pass too.  Returns 0 and the
+ * number of pages its page list has (0: contiguous), or a
+ * VPRIME_HEAD_ERR_* with the register it concerns and why.
+ */
+uint32_t vprime_plane_check(VPrimeHead *h, unsigned p,
+                            const VPrimePlaneRegs *r, uint32_t *npages,
+                            hwaddr *reg, const char **why);
+/* One page of a page list: 0, or VPRIME_HEAD_ERR_ALIGN / _DMA_MASK */
+uint32_t vprime_disp_page_check(VPrimeDisplayState *s, uint64_t page,
+                                const char **why);
 /* Head registers, reg relative to VPRIME_HEAD_BASE; false: unknown */
 bool vprime_head_read(VPrimeHead *h, hwaddr reg, uint64_t *val);
 bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val);

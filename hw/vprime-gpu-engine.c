@@ -18,6 +18,7 @@
 #include "qemu/bswap.h"
 #include "qemu/main-loop.h"
 #include "hw/pci/pci_device.h"
+#include "migration/qemu-file-types.h"
 #include "migration/vmstate.h"
 #include "vprime-gpu.h"
 #include "vprime_pattern.h"
@@ -984,10 +985,180 @@ void vprime_engine_fini(VPrimeEngine *e)
     g_array_free(e->last_pages[true], true);
 }
 
+/* ---- migration ------------------------------------------------------- */
+
+/*
+ * An engine's page log (<engine>-last-{read,write}-pages) on the wire: the
+ * number of pages, then each page address with bit 0 set for VRAM.
+ */
+static int get_page_log(QEMUFile *f, void *pv, size_t size,
+                        const VMStateField *field)
+{
+    GArray *log = *(GArray **)pv;
+    uint32_t n = qemu_get_be32(f), i;
+
+    /* before anything is allocated for it */
+    if (n > VPRIME_PAGE_LOG_MAX) {
+        return vprime_load_refuse("vprime-gpu", "an engine page log of %u "
+                                  "pages (at most %u)", n,
+                                  VPRIME_PAGE_LOG_MAX);
+    }
+    g_array_set_size(log, 0);
+    for (i = 0; i < n; i++) {
+        uint64_t v = qemu_get_be64(f);
+        VPrimePageRef ref = {
+            .addr = v & ~(uint64_t)(VPRIME_GPU_PAGE_SIZE - 1),
+            .vram = v & 1,
+        };
+
+        if (v & (VPRIME_GPU_PAGE_SIZE - 1) & ~1ULL) {
+            g_array_set_size(log, 0);
+            return vprime_load_refuse("vprime-gpu", "engine page log entry "
+                                      "0x%" PRIx64 " is not a page", v);
+        }
+        g_array_append_val(log, ref);
+    }
+    return 0;
+}
+
+static int put_page_log(QEMUFile *f, void *pv, size_t size,
+                        const VMStateField *field, JSONWriter *vmdesc)
+{
+    GArray *log = *(GArray **)pv;
+    guint i;
+
+    qemu_put_be32(f, log->len);
+    for (i = 0; i < log->len; i++) {
+        VPrimePageRef *r = &g_array_index(log, VPrimePageRef, i);
+
+        qemu_put_be64(f, r->addr | r->vram);
+    }
+    return 0;
+}
+
+static const VMStateInfo vmstate_info_page_log = {
+    .name = "vprime-page-log",
+    .get = get_page_log,
+    .put = put_page_log,
+};
+
+/* Rows or bytes a data command moves in all: its 'progress' when done */
+static uint64_t cmd_total(const struct vprime_cmd *c)
+{
+    switch (c->opcode) {
+    case VPRIME_OP_COPY:
+        return c->copy.size;
+    case VPRIME_OP_FILL:
+    case VPRIME_OP_PATTERN:
+        return c->rect.height;
+    case VPRIME_OP_BLIT:
+        return c->blit.height;
+    default:
+        return 0;
+    }
+}
+
+static bool eng_error_known(uint32_t err)
+{
+    switch (err) {
+    case 0:
+    case VPRIME_ENG_ERR_BAD_OPCODE:
+    case VPRIME_ENG_ERR_BAD_ARGS:
+    case VPRIME_ENG_ERR_RING_DMA:
+    case VPRIME_ENG_ERR_FENCE_DMA:
+    case VPRIME_ENG_ERR_BAD_CTX:
+    case VPRIME_ENG_ERR_DMA:
+        return true;
+    }
+    return false;
+}
+
+/*
+ * Why a loaded engine cannot run (NULL: it can).  The command in flight is
+ * checked as the engine checks a command it fetches, so it resumes only
+ * if it could have been fetched; progress is bounded by the command.
+ */
+static char *engine_check_loaded(VPrimeEngine *e)
+{
+    const uint32_t status_bits = VPRIME_ENG_STATUS_BUSY |
+                                 VPRIME_ENG_STATUS_WAITING |
+                                 VPRIME_ENG_STATUS_HALTED;
+    const char *why = NULL;
+    uint64_t bytes;
+
+    if (e->ring_size &&
+        (!is_power_of_2(e->ring_size) ||
+         e->ring_size < VPRIME_RING_ENTRIES_MIN ||
+         e->ring_size > VPRIME_RING_ENTRIES_MAX)) {
+        return g_strdup_printf("RING_SIZE %u is not 0 or a power of two from "
+                               "%u to %u", e->ring_size,
+                               VPRIME_RING_ENTRIES_MIN,
+                               VPRIME_RING_ENTRIES_MAX);
+    }
+    if (e->ring_size ? e->head >= e->ring_size || e->tail >= e->ring_size
+                     : e->head || e->tail) {
+        return g_strdup_printf("RING_HEAD %u or RING_TAIL %u outside a ring "
+                               "of %u entries", e->head, e->tail,
+                               e->ring_size);
+    }
+    if (e->ring_base % VPRIME_GPU_PAGE_SIZE) {
+        return g_strdup_printf("RING_BASE 0x%" PRIx64 " is not 4 KiB aligned",
+                               e->ring_base);
+    }
+    if (e->fence_addr % sizeof(uint64_t)) {
+        return g_strdup_printf("FENCE_ADDR 0x%" PRIx64 " is not 8-byte "
+                               "aligned", e->fence_addr);
+    }
+    if (e->control & ~VPRIME_ENG_CTRL_ENABLE) {
+        return g_strdup_printf("CONTROL 0x%x has reserved bits", e->control);
+    }
+    if (e->status & ~status_bits) {
+        return g_strdup_printf("STATUS 0x%x has reserved bits", e->status);
+    }
+    if (!eng_error_known(e->error)) {
+        return g_strdup_printf("ERROR %u is no VPRIME_ENG_ERR_*", e->error);
+    }
+    if (!e->have_cmd) {
+        return NULL;
+    }
+    if (engine_validate(e, &e->cmd, &bytes, &why)) {
+        return g_strdup_printf("the command in flight (opcode %u) is "
+                               "invalid: %s", e->cmd.opcode, why);
+    }
+    if (e->progress > cmd_total(&e->cmd) ||
+        (e->cmd_done && e->progress != cmd_total(&e->cmd))) {
+        return g_strdup_printf("progress %" PRIu64 " of the command in "
+                               "flight (%s, %" PRIu64 " in all)", e->progress,
+                               e->cmd_done ? "done" : "running",
+                               cmd_total(&e->cmd));
+    }
+    return NULL;
+}
+
+static int vprime_engine_post_load(void *opaque, int version_id)
+{
+    VPrimeEngine *e = opaque;
+    g_autofree char *why = engine_check_loaded(e);
+
+    if (why) {
+        vprime_engine_reset(e);
+        return vprime_load_refuse(e->gpu->core.name, "%s engine: %s",
+                                  e->name, why);
+    }
+    return 0;
+}
+
+/*
+ * What runs migrates: the command in flight with its progress and
+ * completion time, the engine timer, and what injected faults left under
+ * way (a hung engine, a late interrupt on its way).  Not migrated: the
+ * fault scripts' event counts (seq_*), which count from realize.
+ */
 const VMStateDescription vmstate_vprime_engine = {
     .name = "vprime-engine",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .post_load = vprime_engine_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT64(ring_base, VPrimeEngine),
         VMSTATE_UINT32(ring_size, VPrimeEngine),
@@ -1004,6 +1175,11 @@ const VMStateDescription vmstate_vprime_engine = {
         VMSTATE_INT64(done_at, VPrimeEngine),
         VMSTATE_UINT64(progress, VPrimeEngine),
         VMSTATE_TIMER_PTR(timer, VPrimeEngine),
+        VMSTATE_BOOL(hung, VPrimeEngine),
+        VMSTATE_TIMER_PTR(late_timer, VPrimeEngine),
+        VMSTATE_UINT64(stat_cmds, VPrimeEngine),
+        VMSTATE_ARRAY(last_pages, VPrimeEngine, 2, 0, vmstate_info_page_log,
+                      GArray *),
         VMSTATE_END_OF_LIST()
     }
 };

@@ -214,10 +214,8 @@ static void vprime_gpu_account(VPrimeGpuState *s, VPrimeMemKind kind,
 /*
  * Note the pages a data command touched in its engine's log (the page
  * after the last one noted, as rows walk a buffer in order, is not noted
- * twice).  Bounded: a command touches at most a few hundred MiB.
+ * twice).  Bounded by VPRIME_PAGE_LOG_MAX.
  */
-#define VPRIME_PAGE_LOG_MAX (256 * 1024)
-
 static void vprime_gpu_log(VPrimeGpuState *s, uint64_t addr, uint64_t len,
                            bool vram, bool is_write)
 {

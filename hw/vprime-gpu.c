@@ -364,6 +364,13 @@ static void vprime_gpu_exit(PCIDevice *pdev)
     vprime_core_exit(&s->core);
 }
 
+static void vprime_gpu_reset_hold(Object *obj, ResetType type)
+{
+    vprime_gpu_reset(VPRIME_GPU(obj));
+}
+
+/* ---- migration -------------------------------------------------------- */
+
 static const VMStateDescription vmstate_vprime_gpu_ctx = {
     .name = "vprime-gpu-ctx",
     .version_id = 1,
@@ -376,15 +383,82 @@ static const VMStateDescription vmstate_vprime_gpu_ctx = {
     }
 };
 
-static void vprime_gpu_reset_hold(Object *obj, ResetType type)
+static bool fault_reason_known(uint32_t reason)
 {
-    vprime_gpu_reset(VPRIME_GPU(obj));
+    switch (reason) {
+    case 0:
+    case VPRIME_FAULT_NOT_PRESENT:
+    case VPRIME_FAULT_READ_ONLY:
+    case VPRIME_FAULT_BAD_TABLE:
+    case VPRIME_FAULT_VRAM_RANGE:
+    case VPRIME_FAULT_VA_RANGE:
+    case VPRIME_FAULT_DISABLED:
+    case VPRIME_FAULT_DMA:
+        return true;
+    }
+    return false;
 }
 
+/* Why the loaded GPU registers cannot be used (NULL: they can) */
+static char *vprime_gpu_check_loaded(VPrimeGpuState *s)
+{
+    unsigned i;
+
+    if (s->ctx_select >= VPRIME_GPU_MAX_CONTEXTS) {
+        return g_strdup_printf("CTX_SELECT %u is not a context (0 to %u)",
+                               s->ctx_select, VPRIME_GPU_MAX_CONTEXTS - 1);
+    }
+    for (i = 0; i < VPRIME_GPU_MAX_CONTEXTS; i++) {
+        if (s->ctx[i].pt_root % VPRIME_GPU_PAGE_SIZE) {
+            return g_strdup_printf("context %u: page table 0x%" PRIx64
+                                   " is not 4 KiB aligned", i,
+                                   s->ctx[i].pt_root);
+        }
+    }
+    if (s->fault_ctx >= VPRIME_GPU_MAX_CONTEXTS) {
+        return g_strdup_printf("FAULT_CTX %u is not a context (0 to %u)",
+                               s->fault_ctx, VPRIME_GPU_MAX_CONTEXTS - 1);
+    }
+    if ((s->fault_info & ~(VPRIME_FAULT_REASON_MASK | VPRIME_FAULT_WRITE)) ||
+        !fault_reason_known(s->fault_info & VPRIME_FAULT_REASON_MASK)) {
+        return g_strdup_printf("FAULT_INFO 0x%x is no VPRIME_FAULT_* reason",
+                               s->fault_info);
+    }
+    if (s->vram_retired > s->core.vram_size ||
+        s->vram_retired % VPRIME_GPU_PAGE_SIZE) {
+        return g_strdup_printf("%" PRIu64 " bytes of retired VRAM (VRAM: %"
+                               PRIu64 " bytes, 4 KiB pages)", s->vram_retired,
+                               s->core.vram_size);
+    }
+    return NULL;
+}
+
+static int vprime_gpu_post_load(void *opaque, int version_id)
+{
+    VPrimeGpuState *s = opaque;
+    g_autofree char *why = vprime_gpu_check_loaded(s);
+
+    if (why) {
+        vprime_gpu_reset(s);
+        return vprime_load_refuse(s->core.name, "%s", why);
+    }
+    /* the TLB is a cache of the page tables in guest RAM: start cold */
+    vprime_gpu_tlb_invalidate(s, VPRIME_TLB_INVALIDATE_ALL);
+    return 0;
+}
+
+/*
+ * Everything the guest or the host can observe migrates: registers, the
+ * engines' work in flight, retired VRAM, counters and page logs.  VRAM
+ * migrates as RAM; a stream from another kind of GPU or VRAM size fails
+ * on PCI configuration space and RAM first.  Not migrated: the TLB (a
+ * cache), the fault injector's scripts, seed, progress and log.
+ */
 static const VMStateDescription vmstate_vprime_gpu = {
     .name = "vprime-gpu",
-    .version_id = 1,
-    .minimum_version_id = 1,
+    .version_id = 2,
+    .minimum_version_id = 2,
+    .post_load = vprime_gpu_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, VPrimeGpuState),
         VMSTATE_MSIX(parent_obj, VPrimeGpuState),
@@ -398,6 +472,11 @@ static const VMStateDescription vmstate_vprime_gpu = {
         VMSTATE_STRUCT_ARRAY(engine, VPrimeGpuState, VPRIME_GPU_ENGINES, 1,
                              vmstate_vprime_engine, VPrimeEngine),
         VMSTATE_UINT64(rng, VPrimeGpuState),
+        VMSTATE_UINT64(vram_retired, VPrimeGpuState),
+        VMSTATE_UINT64_ARRAY(stat_read, VPrimeGpuState, VPRIME_MEM__MAX),
+        VMSTATE_UINT64_ARRAY(stat_written, VPrimeGpuState, VPRIME_MEM__MAX),
+        VMSTATE_UINT64(stat_faults, VPrimeGpuState),
+        VMSTATE_UINT64(stat_tlb_walks, VPrimeGpuState),
         VMSTATE_END_OF_LIST()
     }
 };

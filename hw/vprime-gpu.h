@@ -58,6 +58,9 @@ typedef struct VPrimePageRef {
     bool vram;
 } VPrimePageRef;
 
+/* Pages an engine's log holds at most: a command touches a few hundred MiB */
+#define VPRIME_PAGE_LOG_MAX (256 * 1024)
+
 typedef struct VPrimeEngine {
     struct VPrimeGpuState *gpu;
     unsigned idx;

@@ -20,7 +20,8 @@ n=0
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 rc=0
-for t in vprime-test vprime-gpu-test vprime-display-test vprime-fuzz-test; do
+for t in vprime-test vprime-gpu-test vprime-display-test vprime-fuzz-test \
+         vprime-migration-test; do
     "tests/qtest/$t" --tap -k "$@" > "$out" 2>&1 || rc=1
     while IFS= read -r line; do
         case $line in

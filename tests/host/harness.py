@@ -639,6 +639,13 @@ def suite_zero_copy():
     return [s.finish()]
 
 
+def suite_migration():
+    """A running testbed saved to a file mid-scenario and restored
+    (tests/host/migration.py)."""
+    import migration
+    return migration.suite(sys.modules[__name__])
+
+
 LIBVIRT = os.path.join(SRC, "scripts", "vprime-libvirt")
 
 
@@ -787,6 +794,7 @@ SUITES = {
     "zero-copy": suite_zero_copy,
     "scenarios": lambda: suite_guest(SCENARIO_TOPOLOGIES),
     "hotplug": lambda: suite_guest(HOTPLUG_TOPOLOGIES),
+    "migration": suite_migration,
     "libvirt": suite_libvirt,
 }
 
@@ -806,7 +814,7 @@ def main():
     t0 = time.time()
     suites = []
     for name in opts.suite or ["qtest", "launcher", "guest", "fault", "replay", "zero-copy",
-                               "scenarios", "hotplug", "libvirt"]:
+                               "scenarios", "hotplug", "migration", "libvirt"]:
         suites += SUITES[name]()
     write_junit(suites, opts.junit)
     cases = [c for s in suites for c in s.cases]
