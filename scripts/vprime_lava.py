@@ -357,8 +357,7 @@ def parse_results(text):
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     ours, lava, console = [], [], []
     records = []
-    stripped = text.lstrip()
-    if stripped.startswith("{") or stripped.startswith("- {"):
+    if re.search(r'^(- )?\{"?dt"?: ', text, re.M):
         # lava-run's log: one mapping a line ('- ' before it in a server's
         # copy of the log), double-quoted YAML that is mostly JSON too
         for line in text.splitlines():
