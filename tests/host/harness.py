@@ -684,6 +684,12 @@ def _suite_libvirt():
     return [s]
 
 
+def suite_lava():
+    """vprime's LAVA jobs, one run through lava-run (tests/host/lava_check.py)."""
+    import lava_check
+    return lava_check.suites()
+
+
 # ------------------------------------------------------------------ report --
 
 def write_junit(suites, path):
@@ -717,6 +723,7 @@ SUITES = {
     "scenarios": lambda: suite_guest(SCENARIO_TOPOLOGIES),
     "hotplug": lambda: suite_guest(HOTPLUG_TOPOLOGIES),
     "libvirt": suite_libvirt,
+    "lava": suite_lava,
 }
 
 
@@ -729,7 +736,7 @@ def main():
     t0 = time.time()
     suites = []
     for name in opts.suite or ["qtest", "launcher", "guest", "fault", "replay", "zero-copy",
-                               "scenarios", "hotplug", "libvirt"]:
+                               "scenarios", "hotplug", "libvirt", "lava"]:
         suites += SUITES[name]()
     write_junit(suites, opts.junit)
     cases = [c for s in suites for c in s.cases]
