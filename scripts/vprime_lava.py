@@ -220,6 +220,9 @@ def lab_device(qemu, firmware):
 # ------------------------------------------------------------------- job --
 
 _SHA256 = {}
+# The longest a test may run before its result line: a debug kernel under
+# TCG on a busy worker
+RESULT_GAP_MINUTES = 10
 
 
 def sha256(path):
@@ -264,12 +267,16 @@ def job(run, name, metadata=None, image_url=None, tags=("vprime",), timeout_minu
         "visibility": "public",
         "timeouts": {"job": {"minutes": test_min + 10},
                      "action": {"minutes": test_min},
-                     "connection": {"minutes": 10}},
+                     "connection": {"minutes": RESULT_GAP_MINUTES}},
         "context": {"arch": "amd64", "extra_options": list(run.extra)},
         "metadata": meta,
         "actions": [
             {"deploy": {"to": "tmpfs", "timeout": {"minutes": 5}, "images": images}},
-            {"boot": {"method": "qemu", "media": "tmpfs", "timeout": {"minutes": 2}}},
+            # The boot action's timeout is also the console's: LAVA spawns
+            # QEMU with it, and the monitor waits that long for each next
+            # result line (the action itself ends once QEMU runs).
+            {"boot": {"method": "qemu", "media": "tmpfs",
+                      "timeout": {"minutes": RESULT_GAP_MINUTES}}},
             {"test": {"timeout": {"minutes": test_min},
                       "monitors": [{"name": SUITE, "start": KTAP_START, "end": KTAP_END,
                                     "pattern": KTAP_PATTERN, "fixupdict": dict(KTAP_FIXUP)}]}},

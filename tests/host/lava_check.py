@@ -373,6 +373,13 @@ def check_run(s, tmp):
         s.add("lava-run-job", "fail", "exit %s, LAVA actions %s" % (rc, bad), log[-4000:])
     else:
         s.add("lava-run-job", "pass", output="%d LAVA test cases in %.0f s" % (len(ours), t_lava))
+    # how long the monitor waits for the next result line (LAVA takes it
+    # from the boot action's timeout): a slow test must not end the job
+    gap = re.search(r"test monitoring timeout: (\d+) seconds", log)
+    want = vl.RESULT_GAP_MINUTES * 60
+    s.add("monitor-timeout", "pass" if gap and int(gap.group(1)) == want else "fail",
+          "" if gap and int(gap.group(1)) == want else
+          "LAVA's monitor waits %s s for a result line, want %d" % (gap and gap.group(1), want))
 
     # the same topology under vprime's own harness (boot_guest: the
     # launcher, the results port, the host agent)
