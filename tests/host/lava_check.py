@@ -280,6 +280,11 @@ def check_matrix(s, tmp):
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max_workers=4) as pool:
         runs = list(pool.map(lambda v: (v[0],) + lava_run(v[1], 120), validate))
+    # lava-run removes its job's directory after a run, not after --validate
+    from lava_common.constants import DISPATCHER_DOWNLOAD_DIR
+    for _, args in validate:
+        shutil.rmtree(os.path.join(DISPATCHER_DOWNLOAD_DIR, args[args.index("--job-id") + 1]),
+                      ignore_errors=True)
     for fn, rc, log in runs:
         _, lava, _ = vl.parse_results(log)
         if rc != 0 or not lava or any(r != "pass" for _, r, _ in lava):
