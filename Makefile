@@ -4,7 +4,7 @@
 VPRIME_BUILD ?= $(CURDIR)/build
 export VPRIME_BUILD
 
-.PHONY: all build deps fetch qemu driver image run check qtest fuzz fuzz-asan check-libvirt check-cache bench clean distclean help
+.PHONY: all build deps fetch qemu driver image run check qtest fuzz fuzz-asan check-libvirt check-lava check-cache bench clean distclean help
 
 all: build
 
@@ -17,6 +17,7 @@ help:
 	@echo "make fuzz [FUZZ_SECONDS=600]       the device-model fuzzer, longer"
 	@echo "make fuzz-asan [FUZZ_SECONDS=600]  the same on an ASan/UBSan build of QEMU"
 	@echo "make check-libvirt  only the libvirt suite (scripts/vprime-libvirt)"
+	@echo "make check-lava     vprime's LAVA jobs: validated, one run through lava-run vs the harness"
 	@echo "make check-cache    damage a copy of the download cache, check it is repaired"
 	@echo "make clean      remove builds, keep downloads; make distclean: everything"
 	@echo "scripts/vprime-launch --help   start any other topology"
@@ -58,6 +59,9 @@ fuzz-asan: deps
 
 check-libvirt: build
 	scripts/check.sh --suite libvirt
+
+check-lava: build
+	scripts/check-lava.sh
 
 check-cache: deps
 	scripts/check-cache.sh

@@ -762,6 +762,12 @@ def _suite_libvirt():
     return [s.finish()]
 
 
+def suite_lava():
+    """vprime's LAVA jobs, one run through lava-run (tests/host/lava_check.py)."""
+    import lava_check
+    return lava_check.suites()
+
+
 # ------------------------------------------------------------------ report --
 
 def write_junit(suites, path):
@@ -796,6 +802,7 @@ SUITES = {
     "hotplug": lambda: suite_guest(HOTPLUG_TOPOLOGIES),
     "migration": suite_migration,
     "libvirt": suite_libvirt,
+    "lava": suite_lava,
 }
 
 
@@ -814,7 +821,7 @@ def main():
     t0 = time.time()
     suites = []
     for name in opts.suite or ["qtest", "launcher", "guest", "fault", "replay", "zero-copy",
-                               "scenarios", "hotplug", "migration", "libvirt"]:
+                               "scenarios", "hotplug", "migration", "libvirt", "lava"]:
         suites += SUITES[name]()
     write_junit(suites, opts.junit)
     cases = [c for s in suites for c in s.cases]
