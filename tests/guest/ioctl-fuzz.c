@@ -13,7 +13,7 @@
  *
  * Each node's inputs come from the seed and the node's index alone, so
  * the seed and each node's input count replay a run (its inputs exactly,
- * its outcomes up to timing); each node prints a digest of its inputs.
+ * its outcomes up to timing); each node prints a digest of its draws.
  *
  * Kernel command line: vprime.fuzz_seed=S (default FZ_CHECK_SEED),
  * vprime.fuzz_iters=N or N0,N1,... inputs per node (the last one for
@@ -1366,7 +1366,7 @@ static const char *cmdline_value(const char *key)
 	return p ? p + strlen(key) : NULL;
 }
 
-/* fuzz_seed, fuzz_iters, fuzz_seconds: see the header */
+/* fz_seed, fz_iters, fz_seconds from the command line: see the header */
 static void fuzz_params(void)
 {
 	const char *seed = cmdline_value("vprime.fuzz_seed=");
