@@ -202,6 +202,13 @@ fuzz_coverage() {
         { grep -E 'error|FAILED' "$VPRIME_BUILD/qemu-fuzz-target-build.log" | head -40 >&2
           die "qemu-fuzz-x86_64 build failed (log: $VPRIME_BUILD/qemu-fuzz-build.log)"; }
     bin=$VPRIME_QEMU_BUILD/qemu-fuzz-x86_64
+    # Run from its build tree, QEMU looks for the firmware path under
+    # qemu-bundle/ there (the generic-fuzz configs take no -L)
+    local fw
+    for fw in /usr/share/seabios /usr/share/qemu; do
+        mkdir -p "$(dirname "$VPRIME_QEMU_BUILD/qemu-bundle$fw")"
+        ln -sfn "$fw" "$VPRIME_QEMU_BUILD/qemu-bundle$fw"
+    done
     rm -rf "$out"
     mkdir -p "$out"
     each=$(( SECONDS_BUDGET / ${#COVERAGE_TARGETS[@]} ))
@@ -218,13 +225,13 @@ fuzz_coverage() {
             -close_fd_mask=1 \
             -artifact_prefix="$out/$t/crashes/" corpus) > "$log" 2>&1 || rc=$?
         # libFuzzer's last status line and final stats
-        grep -E '^#[0-9]+.*(pulse|DONE|NEW|REDUCE)' "$log" | tail -1 | sed "s/^/[$t] /"
-        grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb|new_units_added)' "$log" |
+        { grep -E '^#[0-9]+.*(pulse|DONE|NEW|REDUCE)' "$log" || true; } | tail -1 | sed "s/^/[$t] /"
+        { grep -E '^stat::(number_of_executed_units|average_exec_per_sec|peak_rss_mb|new_units_added)' "$log" || true; } |
             sed "s/^/[$t] /"
         vprime_coverage "$log" | sed "s/^/[$t] /"
         crash=$(ls "$out/$t/crashes/" 2>/dev/null | head -1)
         if [ $rc != 0 ] || [ -n "$crash" ]; then
-            grep -E 'ERROR|SUMMARY|Assertion|assert' "$log" | head -10 >&2
+            { grep -E 'ERROR|SUMMARY|Assertion|assert|qemu:' "$log" || true; } | head -10 >&2
             failed+=("$t")
             if [ -n "$crash" ]; then
                 log "crash in generic-fuzz-$t; reproduce with:
