@@ -4,7 +4,7 @@
 VPRIME_BUILD ?= $(CURDIR)/build
 export VPRIME_BUILD
 
-.PHONY: all build deps fetch qemu driver image run check qtest fuzz fuzz-asan check-libvirt check-lava check-cache bench clean distclean help
+.PHONY: all build deps fetch qemu driver image run check qtest fuzz fuzz-asan fuzz-guest fuzz-coverage check-libvirt check-lava check-cache bench clean distclean help
 
 all: build
 
@@ -14,8 +14,10 @@ help:
 	@echo "make bench      print benchmark figures (bench NAME VALUE UNIT)"
 	@echo "make build      host packages, downloads, QEMU, guest modules and image"
 	@echo "make qtest      only the QEMU device-model qtests"
-	@echo "make fuzz [FUZZ_SECONDS=600]       the device-model fuzzer, longer"
+	@echo "make fuzz [FUZZ_SECONDS=600]       the device-model fuzzer, random seed"
 	@echo "make fuzz-asan [FUZZ_SECONDS=600]  the same on an ASan/UBSan build of QEMU"
+	@echo "make fuzz-guest [FUZZ_SECONDS=600] the guest ioctl fuzzer, random seed"
+	@echo "make fuzz-coverage [FUZZ_SECONDS=600]  QEMU's libFuzzer generic-fuzz on the models"
 	@echo "make check-libvirt  only the libvirt suite (scripts/vprime-libvirt)"
 	@echo "make check-lava     vprime's LAVA jobs: validated, one run through lava-run vs the harness"
 	@echo "make check-cache    damage a copy of the download cache, check it is repaired"
@@ -57,6 +59,12 @@ fuzz: deps
 fuzz-asan: deps
 	scripts/fuzz.sh --asan $(FUZZ_SECONDS)
 
+fuzz-guest: build
+	scripts/fuzz.sh --guest $(FUZZ_SECONDS)
+
+fuzz-coverage: deps
+	scripts/fuzz.sh --coverage $(FUZZ_SECONDS)
+
 check-libvirt: build
 	scripts/check.sh --suite libvirt
 
@@ -70,7 +78,7 @@ bench: build
 	scripts/bench.sh
 
 clean:
-	rm -rf $(VPRIME_BUILD)/qemu-src $(VPRIME_BUILD)/qemu-build $(VPRIME_BUILD)/qemu-build-asan $(VPRIME_BUILD)/kernel \
+	rm -rf $(VPRIME_BUILD)/qemu-src $(VPRIME_BUILD)/qemu-build $(VPRIME_BUILD)/qemu-build-asan $(VPRIME_BUILD)/qemu-build-fuzz $(VPRIME_BUILD)/kernel \
 	       $(VPRIME_BUILD)/guest-driver $(VPRIME_BUILD)/image $(VPRIME_BUILD)/results \
 	       $(VPRIME_BUILD)/qtest-bin $(VPRIME_BUILD)/bench.json
 

@@ -16,6 +16,8 @@ MAIN_PKGS=(
     libvirt-daemon-system libvirt-clients
     libasan8 libubsan1
 )
+# and what a caller names (make fuzz-coverage: clang-14 libclang-rt-14-dev)
+MAIN_PKGS+=("$@")
 # name:minimum-version, installed with -t bookworm-backports
 BPO_PKGS=(meson:1.5 python3-pycotap:0 qemu-system-data:1:10.0)
 # make check-lava: LAVA's dispatcher (lava-run).  Through libguestfs it

@@ -11,11 +11,19 @@
  * device still works (a GPU job completes with the right pixels, the
  * display flips), and dmesg-clean, which runs later, finds no warning.
  *
- * Kernel command line: vprime.fuzz_seconds=N per node (default 2),
- * vprime.fuzz_seed=S (default from the clock; printed),
- * vprime.fuzz_iters=N per node (replays a run exactly, up to timing).
+ * Each node's inputs come from the seed and the node's index alone, so
+ * the seed and each node's input count replay a run (its inputs exactly,
+ * its outcomes up to timing); each node prints a digest of its draws.
+ *
+ * Kernel command line: vprime.fuzz_seed=S (default FZ_CHECK_SEED),
+ * vprime.fuzz_iters=N or N0,N1,... inputs per node (the last one for
+ * every further node; default FZ_CHECK_ITERS): make check runs these
+ * defaults, the same inputs every time.  vprime.fuzz_seconds=T fuzzes
+ * each node for T seconds instead, from the clock's seed unless one is
+ * given (make fuzz-guest); it prints the fuzz_iters list that replays it.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -77,20 +85,33 @@ struct fz {
 	uint8_t *guard;		/* a page followed by an inaccessible one */
 
 	/* results */
+	uint64_t digest;	/* FNV-1a of every random draw */
+	uint64_t iters;		/* inputs to run, 0: fz_seconds */
 	uint64_t n;
 	uint64_t errs[256];	/* [0]: success */
 };
 
-static uint64_t fz_seed, fz_iters;
-static double fz_seconds = 2;
+/* make check: this seed and this many inputs per node (about 2 s each) */
+#define FZ_CHECK_SEED	0x7670726d65ULL
+#define FZ_CHECK_ITERS	6000
+#define FZ_MAX_NODES	16
 
+static uint64_t fz_seed;
+static uint64_t fz_iters[FZ_MAX_NODES];	/* per node; 0: fz_seconds */
+static double fz_seconds;
+
+/* splitmix64 over the node's state; every draw goes into the digest */
 static uint64_t r64(struct fz *f)
 {
 	uint64_t z = (f->rng += 0x9e3779b97f4a7c15ULL);
+	int i;
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	z ^= z >> 31;
+	for (i = 0; i < 64; i += 8)
+		f->digest = (f->digest ^ ((z >> i) & 0xff)) * 0x100000001b3ULL;
+	return z;
 }
 
 static uint32_t rn(struct fz *f, uint32_t n)
@@ -1120,8 +1141,7 @@ static void fuzz_node(struct fz *f)
 	if (node_open(f) < 0)
 		return;
 	learn_kms(f);
-	while ((!fz_iters || f->n < fz_iters) &&
-	       (fz_iters || mono_s() - t0 < fz_seconds)) {
+	while (f->iters ? f->n < f->iters : mono_s() - t0 < fz_seconds) {
 		unsigned int r = rn(f, 100);
 
 		if (r < 30) {
@@ -1158,8 +1178,9 @@ static void print_counts(const char *path, struct fz *f, double secs)
 	char line[1024];
 	int e, len;
 
-	len = snprintf(line, sizeof(line), "%s: %" PRIu64 " ioctls and mmaps in "
-		       "%.1f s: ok %" PRIu64, path, f->n, secs, f->errs[0]);
+	len = snprintf(line, sizeof(line), "%s: %" PRIu64 " ioctls and mmaps "
+		       "(draws digest 0x%016" PRIx64 ") in %.1f s: ok %" PRIu64,
+		       path, f->n, f->digest, secs, f->errs[0]);
 	for (e = 1; e < 256; e++) {
 		if (!f->errs[e] || len >= (int)sizeof(line) - 32)
 			continue;
@@ -1333,43 +1354,67 @@ static int foreign_fds(struct ctx *c, int *fds, int max)
 	return n;
 }
 
-static uint64_t cmdline_u64(const char *key, uint64_t dflt, bool *given)
+/* The value of key= on the kernel command line, or NULL */
+static const char *cmdline_value(const char *key)
 {
-	char cmdline[4096], *p;
+	static char cmdline[4096];
+	char *p;
 
-	if (given)
-		*given = false;
 	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) < 0)
-		return dflt;
+		return NULL;
 	p = strstr(cmdline, key);
-	if (!p)
-		return dflt;
-	if (given)
-		*given = true;
-	return strtoull(p + strlen(key), NULL, 0);
+	return p ? p + strlen(key) : NULL;
+}
+
+/* fz_seed, fz_iters, fz_seconds from the command line: see the header */
+static void fuzz_params(void)
+{
+	const char *seed = cmdline_value("vprime.fuzz_seed=");
+	const char *iters = cmdline_value("vprime.fuzz_iters=");
+	const char *secs = cmdline_value("vprime.fuzz_seconds=");
+	uint64_t last = FZ_CHECK_ITERS;
+	char *end;
+	int i;
+
+	fz_seconds = secs ? strtod(secs, NULL) : 0;
+	if (seed) {
+		fz_seed = strtoull(seed, NULL, 0);
+	} else if (fz_seconds > 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		fz_seed = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	} else {
+		fz_seed = FZ_CHECK_SEED;
+	}
+	if (fz_seconds > 0 && !iters)
+		last = 0;
+	for (i = 0; i < FZ_MAX_NODES; i++) {
+		if (iters && *iters && !isspace((unsigned char)*iters)) {
+			last = strtoull(iters, &end, 0);
+			iters = *end == ',' ? end + 1 : NULL;
+		}
+		fz_iters[i] = last;
+	}
 }
 
 int test_ioctl_fuzz(struct ctx *c)
 {
 	static int foreign[32];
+	uint64_t done[FZ_MAX_NODES];
+	char replay[FZ_MAX_NODES * 24];
 	uint8_t *guard;
 	uint64_t total = 0;
-	bool seeded;
-	int nforeign, i, j, kinds[2], nk, nodes = 0;
+	int nforeign, i, j, kinds[2], nk, nodes = 0, len;
 
-	fz_seed = cmdline_u64("vprime.fuzz_seed=", 0, &seeded);
-	if (!seeded) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_REALTIME, &ts);
-		fz_seed = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	}
-	fz_seconds = cmdline_u64("vprime.fuzz_seconds=", 2, NULL);
-	fz_iters = cmdline_u64("vprime.fuzz_iters=", 0, NULL);
-	diag("seed 0x%" PRIx64 ", %.0f s per node%s (replay: --append "
-	     "\"vprime.tests=ioctl-fuzz vprime.fuzz_seed=0x%" PRIx64 "\")",
-	     fz_seed, fz_seconds, fz_iters ? " or the iteration count" : "",
-	     fz_seed);
+	fuzz_params();
+	if (fz_iters[0])
+		diag("seed 0x%" PRIx64 ", %" PRIu64 " inputs per node%s",
+		     fz_seed, fz_iters[0], fz_iters[0] != fz_iters[1] ?
+		     " (the first; see vprime.fuzz_iters)" : "");
+	else
+		diag("seed 0x%" PRIx64 ", %.1f s per node", fz_seed,
+		     fz_seconds);
 
 	guard = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
 		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -1391,8 +1436,14 @@ int test_ioctl_fuzz(struct ctx *c)
 
 			if (!*path || access(path, F_OK))
 				continue;
+			if (nodes == FZ_MAX_NODES) {
+				diag("FAIL: more than %d nodes", FZ_MAX_NODES);
+				return EXIT_FAIL;
+			}
 			memset(&f, 0, sizeof(f));
 			f.rng = fz_seed ^ (0x100000001b3ULL * (nodes + 1));
+			f.digest = 0xcbf29ce484222325ULL;
+			f.iters = fz_iters[nodes];
 			f.path = path;
 			f.display = c->devs[i].kind == VPRIME_KIND_DISPLAY;
 			f.foreign = foreign;
@@ -1404,12 +1455,17 @@ int test_ioctl_fuzz(struct ctx *c)
 				close(f.own_fds[k]);
 			print_counts(path, &f, mono_s() - t0);
 			total += f.n;
-			nodes++;
+			done[nodes++] = f.n;
 		}
 	}
 	for (i = 0; i < nforeign; i++)
 		close(foreign[i]);
 	diag("%" PRIu64 " inputs on %d nodes", total, nodes);
+	for (i = 0, len = 0; i < nodes; i++)
+		len += snprintf(replay + len, sizeof(replay) - len, "%s%" PRIu64,
+				i ? "," : "", done[i]);
+	diag("replay: --append \"vprime.tests=ioctl-fuzz vprime.fuzz_seed=0x%"
+	     PRIx64 " vprime.fuzz_iters=%s\"", fz_seed, nodes ? replay : "0");
 	CHECK(nodes > 0, "no vprime node to fuzz");
 
 	nk = gpu_kinds(c, kinds);

@@ -32,7 +32,7 @@ LAUNCH = os.path.join(SRC, "scripts", "vprime-launch")
 
 # Guest boots take ~6 s under TCG; allow a slow, loaded CI machine plenty.
 GUEST_TIMEOUT = float(os.environ.get("VPRIME_GUEST_TIMEOUT", "180"))
-QTEST_TIMEOUT = float(os.environ.get("VPRIME_QTEST_TIMEOUT", "600"))
+QTEST_TIMEOUT = float(os.environ.get("VPRIME_QTEST_TIMEOUT", "1800"))
 
 # --without-agent: nobody answers the guest's control port
 WITHOUT_AGENT = False

@@ -6,12 +6,13 @@
  * random page lists), on each model alone and on all three behind an
  * intel-iommu with DMA remapping on.
  *
- * Inputs come in batches.  After each batch: QEMU still answers, the
- * device resets and works (a known-good fill lands with its fence and
- * MSI-X message; each display head latches a valid mode and shows the
- * right CRC), and guest memory and VRAM the fuzzer never gave a device
- * are unchanged (canary pages, some right next to pages the devices
- * write).
+ * Inputs come in batches.  After each batch: QEMU still answers, every
+ * device resets (all of them before any is checked, so none still works
+ * on the batch's jobs while another is checked) and works (a known-good
+ * fill lands with its fence and MSI-X message; each display head latches
+ * a valid mode and shows the right CRC), and guest memory and VRAM the
+ * fuzzer never gave a device are unchanged (canary pages, some right next
+ * to pages the devices write).
  *
  * Canaries are checked after "closed" batches, in which every address a
  * device may write through (PTE leaves, fence addresses, MSI-X
@@ -21,10 +22,21 @@
  * writes wherever that data says, so they check QEMU's survival, reset
  * and function only, and the canaries are rewritten afterwards.
  *
- * Environment: VPRIME_FUZZ_SEED (default: from the clock, printed),
- * VPRIME_FUZZ_SECONDS (time budget shared by all targets, default 48),
- * VPRIME_FUZZ_ITERS (inputs per target, default: unbounded).  A failure
- * prints the line that reproduces it.
+ * Every batch draws from its own glib GRand, seeded with (seed, target,
+ * batch), so a run is a function of the seed and the number of inputs per
+ * target, and the same two replay it exactly.  Without environment (make
+ * check) the seed is FUZZ_CHECK_SEED and each target runs
+ * FUZZ_CHECK_INPUTS inputs: the same inputs, outcomes and verdicts on
+ * every run and machine.  Each target reports a digest of its random
+ * draws and one of every value it read back from QEMU, so two runs are
+ * seen to be the same.
+ *
+ * Environment (make fuzz, scripts/fuzz.sh): VPRIME_FUZZ_SEED (default
+ * FUZZ_CHECK_SEED), VPRIME_FUZZ_ITERS (inputs per target),
+ * VPRIME_FUZZ_SECONDS (a time budget shared by all targets instead of the
+ * count; with both, whichever ends first).  A failure prints the one
+ * command that replays it: VPRIME_FUZZ_REPLAY (default "scripts/fuzz.sh")
+ * followed by --replay TARGET SEED INPUTS.
  *
  * Copyright (c) 2026 The vprime authors
  *
@@ -129,22 +141,28 @@ typedef struct Fuzz {
     QPCIBus *bus;
     Dev dev[MAX_DEVS];
     int ndev;
-    uint64_t rng;
+    GRand *rand;                /* this batch's inputs */
     bool closed;                /* this batch keeps writes off canaries */
+    bool in_input;              /* inside fuzz_one() */
     uint64_t table_next, ring_next;
     uint64_t batch;
 
     /* what happened, for the report */
     uint64_t inputs, closed_batches, open_batches, canary_checks;
     uint64_t stat[6];           /* device counters, summed per batch */
+    uint64_t draw_digest;       /* FNV-1a of every random draw */
+    uint64_t read_digest;       /* FNV-1a of every value read from QEMU */
 } Fuzz;
 
 /* ---- parameters, seed, reproduction ----------------------------------- */
 
+/* make check: this seed, this many inputs per target (about 50 s here) */
+#define FUZZ_CHECK_SEED     0x7670726d65ULL
+#define FUZZ_CHECK_INPUTS   1200
+
 static uint64_t fuzz_seed;
-static double fuzz_seconds;     /* per target */
+static double fuzz_seconds;     /* per target, 0: no time budget */
 static uint64_t fuzz_iters;     /* per target, 0: unbounded */
-static bool fuzz_timed;         /* VPRIME_FUZZ_SECONDS bounds the run */
 static unsigned n_targets;
 static Fuzz *current;
 
@@ -158,43 +176,91 @@ static uint64_t env_u64(const char *name, uint64_t dflt)
 static void fuzz_abort_hook(void *opaque)
 {
     Fuzz *f = current;
+    const char *replay = g_getenv("VPRIME_FUZZ_REPLAY");
 
     if (f) {
+        /* a failing input counts: replaying up to it reaches the failure */
+        uint64_t n = f->inputs + f->in_input;
+
         fprintf(stderr, "# vprime-fuzz: FAILED on target %s, batch %" PRIu64
-                " (%s), after %" PRIu64 " inputs\n# reproduce: "
-                "VPRIME_FUZZ_SEED=0x%" PRIx64 " VPRIME_FUZZ_ITERS=%" PRIu64
-                " QTEST_QEMU_BINARY=... vprime-fuzz-test "
-                "-p /x86_64/vprime-fuzz/%s\n",
-                f->t->name, f->batch, f->closed ? "closed" : "open",
-                f->inputs, fuzz_seed, f->inputs, f->t->name);
+                " (%s), after %" PRIu64 " inputs\n"
+                "# reproduce: %s --replay %s 0x%" PRIx64 " %" PRIu64 "\n",
+                f->t->name, f->batch, f->closed ? "closed" : "open", n,
+                replay && *replay ? replay : "scripts/fuzz.sh", f->t->name,
+                fuzz_seed, n);
     }
 }
 
-/* ---- random numbers --------------------------------------------------- */
+/* ---- random numbers: glib's GRand, one stream per batch --------------- */
 
-static uint64_t splitmix(uint64_t *x)
+static void digest(uint64_t *h, uint64_t v)
 {
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
+    int i;
 
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
+    for (i = 0; i < 8; i++, v >>= 8) {
+        *h = (*h ^ (v & 0xff)) * 0x100000001b3ULL;
+    }
+}
+
+/* The stream of a target's batch (G_MAXUINT64: the checks before any) */
+static void rand_seed(Fuzz *f, unsigned target_idx, uint64_t batch)
+{
+    const guint32 key[] = {
+        fuzz_seed, fuzz_seed >> 32, target_idx, batch, batch >> 32,
+    };
+
+    g_rand_set_seed_array(f->rand, key, ARRAY_SIZE(key));
+}
+
+static uint32_t r32(Fuzz *f)
+{
+    uint32_t v = g_rand_int(f->rand);
+
+    digest(&f->draw_digest, v);
+    return v;
 }
 
 static uint64_t r64(Fuzz *f)
 {
-    return splitmix(&f->rng);
+    uint64_t hi = r32(f);
+
+    return hi << 32 | r32(f);
 }
 
 /* uniform in [0, n) */
 static uint32_t rn(Fuzz *f, uint32_t n)
 {
-    return n ? r64(f) % n : 0;
+    uint32_t v;
+
+    if (n <= 1) {
+        return 0;
+    }
+    g_assert(n <= G_MAXINT32);
+    v = g_rand_int_range(f->rand, 0, n);
+    digest(&f->draw_digest, v);
+    return v;
 }
 
 static bool pct(Fuzz *f, unsigned p)
 {
     return rn(f, 100) < p;
+}
+
+/* Reads from QEMU: every value goes into the run's read digest */
+static uint32_t rdl(Fuzz *f, uint64_t addr)
+{
+    uint32_t v = qtest_readl(f->qts, addr);
+
+    digest(&f->read_digest, v);
+    return v;
+}
+
+static uint64_t rdq(Fuzz *f, uint64_t addr)
+{
+    uint64_t v = qtest_readq(f->qts, addr);
+
+    digest(&f->read_digest, v);
+    return v;
 }
 
 /* A register value: boundaries, powers of two, small, or anything */
@@ -474,7 +540,7 @@ static uint32_t crc32_frame(const uint32_t *px, size_t n)
 
 static uint32_t rd(Fuzz *f, Dev *d, uint32_t reg)
 {
-    return qtest_readl(f->qts, d->mmio + reg);
+    return rdl(f, d->mmio + reg);
 }
 
 static void wr(Fuzz *f, Dev *d, uint32_t reg, uint32_t val)
@@ -602,16 +668,16 @@ static void op_mmio(Fuzz *f, Dev *d)
     if (pct(f, 35)) {
         switch (rn(f, 8)) {
         case 0:
-            qtest_readb(f->qts, a);
+            digest(&f->read_digest, qtest_readb(f->qts, a));
             break;
         case 1:
-            qtest_readw(f->qts, a);
+            digest(&f->read_digest, qtest_readw(f->qts, a));
             break;
         case 2:
-            qtest_readq(f->qts, a & ~7ULL);
+            rdq(f, a & ~7ULL);
             break;
         default:
-            qtest_readl(f->qts, a & ~3ULL);
+            rdl(f, a & ~3ULL);
             break;
         }
         return;
@@ -667,7 +733,7 @@ static void op_msix(Fuzz *f, Dev *d)
 
     switch (rn(f, 8)) {
     case 0:
-        qtest_readl(f->qts, d->msix + (rn(f, 0x1000) & ~3u));
+        rdl(f, d->msix + (rn(f, 0x1000) & ~3u));
         break;
     case 1:     /* the PBA, which the guest cannot write */
         qtest_writel(f->qts, d->msix + 0x800 + rn(f, 4) * 4, any_u32(f));
@@ -719,7 +785,7 @@ static void op_vram(Fuzz *f, Dev *d)
         break;
     }
     default:
-        qtest_readq(f->qts, a & ~7ULL);
+        rdq(f, a & ~7ULL);
         break;
     }
 }
@@ -844,7 +910,7 @@ static void gpu_map(Fuzz *f, Dev *d, uint32_t ctx, uint64_t va, uint32_t n)
 
         for (level = VPRIME_GPU_PT_LEVELS - 1; level > 0; level--) {
             slot = table + VPRIME_GPU_PT_INDEX(va, level) * 8;
-            e = qtest_readq(f->qts, slot);
+            e = rdq(f, slot);
             if (!(e & VPRIME_PTE_VALID)) {
                 if (pct(f, 4)) {
                     /* a broken or looping intermediate entry */
@@ -1413,6 +1479,7 @@ static void fuzz_one(Fuzz *f)
     Dev *d = &f->dev[rn(f, f->t->fuzzed)];
     unsigned r = rn(f, 100);
 
+    f->in_input = true;
     if (r < 15) {
         op_mmio(f, d);
     } else if (r < 21) {
@@ -1430,13 +1497,31 @@ static void fuzz_one(Fuzz *f)
     } else {
         op_gpu(f, d);
     }
+    f->in_input = false;
     f->inputs++;
 }
 
 /* ---- checks after a batch --------------------------------------------- */
 
-static void check_common(Fuzz *f, Dev *d)
+/*
+ * Reset a device and see it idle.  check_all() does this to every device
+ * before it checks any: a device the batch left running (a job still in
+ * its engine, interrupts enabled, MSI-X vectors wherever the batch or an
+ * earlier check left them) would otherwise keep working while another is
+ * checked, and its messages land on that device's check.
+ */
+static void check_quiesce(Fuzz *f, Dev *d)
 {
+    int h;
+
+    if (d->kind == DISPLAY) {
+        /* connect first: the reset clears the hotplug events */
+        for (h = 0; h < d->heads; h++) {
+            g_autofree char *prop = g_strdup_printf("head%d-connected", h);
+
+            qom_set_bool(f, d, prop, true);
+        }
+    }
     wr(f, d, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
     g_assert_cmphex(rd(f, d, VPRIME_REG_ID), ==, VPRIME_ID_MAGIC);
     g_assert_cmphex(rd(f, d, VPRIME_REG_ERROR), ==, 0);
@@ -1462,15 +1547,21 @@ static void check_run(Fuzz *f, Dev *d, int e, uint64_t fence_mem,
     int i;
 
     for (i = 0; i < 1000; i++) {
-        if (qtest_readq(f->qts, fence_mem) == seq) {
+        if (rdq(f, fence_mem) == seq) {
             break;
         }
         qtest_clock_step(f->qts, 100 * 1000);
     }
     g_assert_cmphex(erd(f, d, e, VPRIME_ENG_STATUS), ==, 0);
     g_assert_cmphex(erd(f, d, e, VPRIME_ENG_ERROR), ==, 0);
-    g_assert_cmphex(qtest_readq(f->qts, fence_mem), ==, seq);
+    g_assert_cmphex(rdq(f, fence_mem), ==, seq);
     g_assert_cmphex(erd(f, d, e, VPRIME_ENG_FENCE_LO), ==, (uint32_t)seq);
+}
+
+/* Where a device's check points its MSI-X message: a slot of its own */
+static uint64_t check_msi_slot(Fuzz *f, Dev *d)
+{
+    return CHECK_BASE + 8 * PAGE + 64 + (d - f->dev) * 8;
 }
 
 /*
@@ -1480,7 +1571,7 @@ static void check_run(Fuzz *f, Dev *d, int e, uint64_t fence_mem,
 static void check_gpu(Fuzz *f, Dev *d)
 {
     const uint64_t tables = CHECK_BASE, ring = CHECK_BASE + 4 * PAGE;
-    const uint64_t fence = CHECK_BASE + 8 * PAGE, msi = fence + 64;
+    const uint64_t fence = CHECK_BASE + 8 * PAGE, msi = check_msi_slot(f, d);
     const uint64_t buf = CHECK_BASE + 12 * PAGE;
     const uint32_t w = 16, h = 4, pitch = 128, msi_data = 0xc0de0000 |
                                                          (f->batch & 0xffff);
@@ -1491,7 +1582,6 @@ static void check_gpu(Fuzz *f, Dev *d)
     uint32_t x, y;
     int e;
 
-    check_common(f, d);
     for (e = 0; e < VPRIME_GPU_ENGINES; e++) {
         g_assert_cmphex(erd(f, d, e, VPRIME_ENG_STATUS), ==, 0);
         g_assert_cmpuint(erd(f, d, e, VPRIME_ENG_RING_SIZE), ==, 0);
@@ -1535,7 +1625,7 @@ static void check_gpu(Fuzz *f, Dev *d)
     qtest_memwrite(f->qts, ring, c, sizeof(c));
     ewr(f, d, VPRIME_ENGINE_RENDER, VPRIME_ENG_RING_TAIL, 2);
     check_run(f, d, VPRIME_ENGINE_RENDER, fence, seq);
-    g_assert_cmphex(qtest_readl(f->qts, msi), ==, msi_data);
+    g_assert_cmphex(rdl(f, msi), ==, msi_data);
 
     qtest_memread(f->qts, buf, px, sizeof(px));
     for (y = 0; y < PAGE / pitch; y++) {
@@ -1575,14 +1665,8 @@ static void check_display(Fuzz *f, Dev *d)
     uint32_t i;
     int h;
 
-    for (h = 0; h < d->heads; h++) {
-        g_autofree char *prop = g_strdup_printf("head%d-connected", h);
-
-        qom_set_bool(f, d, prop, true);
-    }
-    check_common(f, d);
     for (i = 0; i < w * ht; i++) {
-        px[i] = cpu_to_le32((uint32_t)splitmix(&f->rng));
+        px[i] = cpu_to_le32(r32(f));
     }
     qtest_memwrite(f->qts, fb, px, w * ht * 4);
     for (i = 0; i < w * ht; i++) {
@@ -1663,6 +1747,9 @@ static void check_all(Fuzz *f)
 
     /* the checks' own work is not counted */
     stats_collect(f);
+    for (i = 0; i < f->ndev; i++) {
+        check_quiesce(f, &f->dev[i]);
+    }
     for (i = 0; i < f->ndev; i++) {
         if (f->dev[i].kind == DISPLAY) {
             check_display(f, &f->dev[i]);
@@ -1749,6 +1836,9 @@ static void fuzz_start(Fuzz *f, const Target *t)
 
     memset(f, 0, sizeof(*f));
     f->t = t;
+    f->rand = g_rand_new();
+    rand_seed(f, t - targets, G_MAXUINT64);
+    f->draw_digest = f->read_digest = 0xcbf29ce484222325ULL;
     f->qts = qtest_initf("-machine q35 -nodefaults -m 512M %s", t->args);
     f->bus = qpci_new_pc(f->qts, NULL);
     for (i = 0; i < MAX_DEVS; i++) {
@@ -1795,15 +1885,14 @@ static void fuzz_stop(Fuzz *f)
     }
     qpci_free_pc(f->bus);
     qtest_quit(f->qts);
+    g_rand_free(f->rand);
 }
 
 static void batch_begin(Fuzz *f, unsigned target_idx)
 {
     int i;
 
-    f->rng = fuzz_seed ^ (0x100000001b3ULL * (target_idx + 1)) ^
-             (f->batch * 0x9e3779b97f4a7c15ULL);
-    splitmix(&f->rng);
+    rand_seed(f, target_idx, f->batch);
     f->closed = pct(f, 75);
     f->table_next = TABLE_BASE;
     f->ring_next = RING_BASE;
@@ -1848,8 +1937,9 @@ static void test_fuzz(const void *opaque)
         unsigned n, i;
 
         secs = (g_get_monotonic_time() - t0) / 1e6;
+        /* a time budget runs at least one batch, however slow the host */
         if ((fuzz_iters && f.inputs >= fuzz_iters) ||
-            (fuzz_timed && secs >= fuzz_seconds)) {
+            (fuzz_seconds && f.batch && secs >= fuzz_seconds)) {
             break;
         }
         batch_begin(&f, idx);
@@ -1878,7 +1968,74 @@ static void test_fuzz(const void *opaque)
                    f.inputs, f.batch, f.closed_batches, f.open_batches, secs,
                    f.stat[0], f.stat[1], f.stat[2], f.stat[3], f.stat[4],
                    f.stat[5]);
+    g_test_message("vprime-fuzz %s: digests: draws 0x%016" PRIx64
+                   ", reads 0x%016" PRIx64, t->name, f.draw_digest,
+                   f.read_digest);
     current = NULL;
+    fuzz_stop(&f);
+}
+
+/*
+ * Regression test for a make check failure (seed 0x6617b4fa9a536, target
+ * iommu, batch 32): the checks after a batch must hold while another
+ * device still has a job in flight whose MSI-X message points at the
+ * checked device's slot.  Here the dGPU waits (VPRIME_OP_WAIT) for the
+ * iGPU's check fence, then signals a fence with an interrupt through a
+ * vector left at the iGPU's check slot with an old message, as the
+ * previous batch's check had left it; the old check_all() saw that
+ * message replace the iGPU's own.
+ */
+static void test_peer_job_in_flight(const void *opaque)
+{
+    const Target *t = opaque;
+    const uint64_t tables = TABLE_BASE, ring = RING_BASE;
+    const uint64_t fence_page = CHECK_BASE + 8 * PAGE;
+    struct vprime_cmd c[2];
+    Dev *gpu, *peer;
+    Fuzz f;
+
+    fuzz_start(&f, t);
+    gpu = &f.dev[0];
+    peer = &f.dev[1];
+    g_assert(gpu->kind == IGPU && peer->kind == DGPU);
+    check_all(&f);
+    f.batch = 1;
+
+    /* the peer reads the iGPU's check fence page at GPU_VA */
+    qtest_memset(f.qts, tables, 0, 3 * PAGE);
+    check_map(&f, tables, GPU_VA, fence_page | VPRIME_PTE_VALID);
+    wr(&f, peer, VPRIME_REG_CTX_SELECT, 0);
+    wr(&f, peer, VPRIME_REG_CTX_PT_LO, tables);
+    wr(&f, peer, VPRIME_REG_CTX_PT_HI, 0);
+    wr(&f, peer, VPRIME_REG_CTX_CONTROL, VPRIME_CTX_ENABLE);
+    memset(c, 0, sizeof(c));
+    c[0].opcode = VPRIME_OP_WAIT;
+    c[0].wait.addr = GPU_VA;
+    c[0].wait.value = 0xf00d000000000000ULL | f.batch;  /* the check's */
+    c[1].opcode = VPRIME_OP_FENCE;
+    c[1].flags = VPRIME_CMDF_IRQ;
+    c[1].fence.value = 1;
+    qtest_memwrite(f.qts, ring, c, sizeof(c));
+    ewr(&f, peer, VPRIME_ENGINE_RENDER, VPRIME_ENG_CONTROL, 0);
+    ewr(&f, peer, VPRIME_ENGINE_RENDER, VPRIME_ENG_RING_BASE_LO, ring);
+    ewr(&f, peer, VPRIME_ENGINE_RENDER, VPRIME_ENG_RING_BASE_HI, 0);
+    ewr(&f, peer, VPRIME_ENGINE_RENDER, VPRIME_ENG_RING_SIZE, 16);
+    ewr(&f, peer, VPRIME_ENGINE_RENDER, VPRIME_ENG_FENCE_ADDR_LO,
+        DATA_BASE);
+    ewr(&f, peer, VPRIME_ENGINE_RENDER, VPRIME_ENG_FENCE_ADDR_HI, 0);
+    ewr(&f, peer, VPRIME_ENGINE_RENDER, VPRIME_ENG_CONTROL,
+        VPRIME_ENG_CTRL_ENABLE);
+    msix_vector(&f, peer, VPRIME_ENGINE_MSIX_VEC(VPRIME_ENGINE_RENDER),
+                check_msi_slot(&f, gpu), 0xc0de0000, 0);
+    wr(&f, peer, VPRIME_REG_IRQ_ENABLE,
+       VPRIME_IRQ_ENGINE(VPRIME_ENGINE_RENDER));
+    ewr(&f, peer, VPRIME_ENGINE_RENDER, VPRIME_ENG_RING_TAIL, 2);
+    qtest_clock_step(f.qts, 100 * 1000);
+    g_assert_cmphex(erd(&f, peer, VPRIME_ENGINE_RENDER, VPRIME_ENG_STATUS) &
+                    VPRIME_ENG_STATUS_WAITING, ==, VPRIME_ENG_STATUS_WAITING);
+
+    f.closed = true;
+    check_all(&f);
     fuzz_stop(&f);
 }
 
@@ -1889,16 +2046,19 @@ int main(int argc, char **argv)
 
     g_test_init(&argc, &argv, NULL);
     fuzz_seed = seed && *seed ? g_ascii_strtoull(seed, NULL, 0)
-                              : (uint64_t)g_get_real_time();
+                              : FUZZ_CHECK_SEED;
     n_targets = ARRAY_SIZE(targets);
-    fuzz_seconds = env_u64("VPRIME_FUZZ_SECONDS", 48) / (double)n_targets;
-    fuzz_iters = env_u64("VPRIME_FUZZ_ITERS", 0);
+    fuzz_seconds = env_u64("VPRIME_FUZZ_SECONDS", 0) / (double)n_targets;
     /* a count alone replays exactly; with both, whichever comes first */
-    fuzz_timed = !fuzz_iters || g_getenv("VPRIME_FUZZ_SECONDS");
+    fuzz_iters = env_u64("VPRIME_FUZZ_ITERS",
+                         fuzz_seconds ? 0 : FUZZ_CHECK_INPUTS);
+    if (!fuzz_iters && !fuzz_seconds) {
+        fuzz_iters = FUZZ_CHECK_INPUTS;     /* never unbounded */
+    }
     g_test_message("vprime-fuzz: seed 0x%" PRIx64 " (VPRIME_FUZZ_SEED), "
-                   "%.1f s per target (VPRIME_FUZZ_SECONDS), %" PRIu64
-                   " inputs per target (VPRIME_FUZZ_ITERS, 0: no limit)",
-                   fuzz_seed, fuzz_seconds, fuzz_iters);
+                   "%" PRIu64 " inputs per target (VPRIME_FUZZ_ITERS, 0: no "
+                   "limit), %.1f s per target (VPRIME_FUZZ_SECONDS, 0: no "
+                   "limit)", fuzz_seed, fuzz_iters, fuzz_seconds);
     qtest_add_abrt_handler(fuzz_abort_hook, NULL);
     for (i = 0; i < n_targets; i++) {
         g_autofree char *path = g_strdup_printf("/vprime-fuzz/%s",
@@ -1906,5 +2066,8 @@ int main(int argc, char **argv)
 
         qtest_add_data_func(path, &targets[i], test_fuzz);
     }
+    qtest_add_data_func("/vprime-fuzz/regress/peer-job-in-flight",
+                        &targets[ARRAY_SIZE(targets) - 1],
+                        test_peer_job_in_flight);
     return g_test_run();
 }
