@@ -1507,6 +1507,159 @@ static int test_gpu_ioctl_validation(struct ctx *c)
 	return 0;
 }
 
+/*
+ * SUBMIT may list a BO more than once: userspace builds BO lists from its
+ * command streams and every DRM driver's submit takes duplicates.
+ */
+static int test_submit_duplicate_bo(struct ctx *c)
+{
+	int kinds[2], nk, k, fd, ret;
+	struct vprime_cmd cmd;
+	uint32_t ctx_id;
+	struct bo a;
+	const struct bo *twice[2] = { &a, &a };
+
+	NEED_GPU(c, kinds, nk);
+	for (k = 0; k < nk; k++) {
+		fd = gpu_open(c, kinds[k]);
+		ctx_id = ctx_new(fd);
+		CHECK(fd >= 0 && ctx_id && !bo_new(fd, 4096, &a), "%s: open, context, BO",
+		      kind_name(kinds[k]));
+		if (failures)
+			return EXIT_FAIL;
+		cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x00c0ffee);
+		ret = run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, twice, 2);
+		CHECK(!ret, "%s: SUBMIT listing handle %u twice: %s", kind_name(kinds[k]),
+		      a.handle, strerror(-ret));
+		CHECK(!ret && *(uint32_t *)a.map == 0x00c0ffee, "%s: the job's pixels",
+		      kind_name(kinds[k]));
+		bo_free(fd, &a);
+		close(fd);
+	}
+	return 0;
+}
+
+/* Run one FILL of a row at va with no BO listed; the fence's status */
+static int fill_unlisted(int fd, uint32_t ctx_id, uint64_t va, uint32_t color)
+{
+	struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1,
+				 .out_fd = true };
+	struct vprime_cmd cmd = fill(va, 4096, 16, 1, VPRIME_FMT_XRGB8888, color);
+	struct pollfd p = { .events = POLLIN };
+	int ret, st;
+
+	ret = submit(fd, ctx_id, &cmd, 1, NULL, 0, &o, &p.fd);
+	if (ret)
+		return ret;
+	st = poll(&p, 1, 10000) == 1 ? sync_file_status(p.fd) : -ETIME;
+	close(p.fd);
+	return st;
+}
+
+/*
+ * A BO is mapped into a file's contexts while the file holds a handle to
+ * it: after GEM_CLOSE, a job writing its old GPU VA faults instead of
+ * writing memory userspace let go of.
+ */
+static int test_gem_close_unmaps(struct ctx *c)
+{
+	int kinds[2], nk, k, fd, st;
+	uint32_t ctx_id;
+	struct drm_gem_close cl;
+	struct vprime_cmd cmd;
+	struct bo a;
+	const struct bo *ab[1] = { &a };
+
+	NEED_GPU(c, kinds, nk);
+	for (k = 0; k < nk; k++) {
+		fd = gpu_open(c, kinds[k]);
+		ctx_id = ctx_new(fd);
+		CHECK(fd >= 0 && ctx_id && !bo_new(fd, 4096, &a), "%s: open, context, BO",
+		      kind_name(kinds[k]));
+		if (failures)
+			return EXIT_FAIL;
+		/* the job maps the BO into the context */
+		cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x00000001);
+		CHECK(!run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, ab, 1) &&
+		      *(uint32_t *)a.map == 1, "%s: a job on the BO", kind_name(kinds[k]));
+		/* the CPU mapping keeps the pages; only the handle goes */
+		cl = (struct drm_gem_close){ .handle = a.handle };
+		CHECK(!ioctl(fd, DRM_IOCTL_GEM_CLOSE, &cl), "GEM_CLOSE");
+		st = fill_unlisted(fd, ctx_id, a.va, 0x00000002);
+		CHECK(st == -EFAULT, "%s: a job writing the closed BO's GPU VA 0x%" PRIx64
+		      ": fence status %d, want %d (-EFAULT)", kind_name(kinds[k]), a.va,
+		      st, -EFAULT);
+		CHECK(*(uint32_t *)a.map == 1, "%s: the closed BO was written (0x%x)",
+		      kind_name(kinds[k]), *(uint32_t *)a.map);
+		diag("%s: after GEM_CLOSE the old GPU VA faults (fence %d)",
+		     kind_name(kinds[k]), st);
+		munmap(a.map, a.size);
+		close(fd);
+	}
+	return 0;
+}
+
+/*
+ * The mapping is per file: two files share a BO (the same GEM object
+ * through PRIME); when one closes its handle, its contexts lose the BO,
+ * the other's keep it until it closes its own.
+ */
+static int test_gem_close_shared_bo(struct ctx *c)
+{
+	int kinds[2], nk, fa, fb, dmabuf, st;
+	uint32_t ca, cb;
+	struct drm_gem_close cl;
+	struct vprime_cmd cmd;
+	struct bo a, in;
+	const struct bo *ab[1] = { &a }, *ib[1] = { &in };
+
+	NEED_GPU(c, kinds, nk);
+	fa = gpu_open(c, kinds[0]);
+	fb = gpu_open(c, kinds[0]);
+	ca = ctx_new(fa);
+	cb = ctx_new(fb);
+	CHECK(fa >= 0 && fb >= 0 && ca && cb && !bo_new(fa, 4096, &a),
+	      "two files, a context each, a BO");
+	if (failures)
+		return EXIT_FAIL;
+	dmabuf = prime_share(fa, a.handle, fb, &in);
+	CHECK(dmabuf >= 0, "share the BO with the second file: %s", strerror(-dmabuf));
+	if (failures)
+		return EXIT_FAIL;
+	close(dmabuf);
+	CHECK(in.va == a.va, "one GEM object, one GPU VA: 0x%" PRIx64 " and 0x%" PRIx64,
+	      a.va, in.va);
+	cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x00000001);
+	CHECK(!run(fa, ca, VPRIME_ENGINE_RENDER, &cmd, 1, ab, 1), "job in the first file");
+	cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x00000002);
+	CHECK(!run(fb, cb, VPRIME_ENGINE_RENDER, &cmd, 1, ib, 1) &&
+	      *(uint32_t *)a.map == 2, "job in the second file");
+
+	/* the first file lets go: its context faults, the second's does not */
+	cl = (struct drm_gem_close){ .handle = a.handle };
+	CHECK(!ioctl(fa, DRM_IOCTL_GEM_CLOSE, &cl), "GEM_CLOSE in the first file");
+	st = fill_unlisted(fa, ca, a.va, 0x00000003);
+	CHECK(st == -EFAULT, "first file after its GEM_CLOSE: fence status %d, want %d",
+	      st, -EFAULT);
+	st = fill_unlisted(fb, cb, a.va, 0x00000004);
+	CHECK(st == 1 && *(uint32_t *)a.map == 4,
+	      "second file, still holding the BO: fence status %d, pixel 0x%x", st,
+	      *(uint32_t *)a.map);
+
+	/* then the second lets go too */
+	cl = (struct drm_gem_close){ .handle = in.handle };
+	CHECK(!ioctl(fb, DRM_IOCTL_GEM_CLOSE, &cl), "GEM_CLOSE in the second file");
+	st = fill_unlisted(fb, cb, a.va, 0x00000005);
+	CHECK(st == -EFAULT && *(uint32_t *)a.map == 4,
+	      "second file after its GEM_CLOSE: fence status %d, want %d; pixel 0x%x",
+	      st, -EFAULT, *(uint32_t *)a.map);
+	diag("each file's contexts lose the shared BO when that file closes its handle");
+	munmap(a.map, a.size);
+	close(fa);
+	close(fb);
+	return 0;
+}
+
 static double now_us(void)
 {
 	return mono_s() * 1e6;
@@ -1622,6 +1775,9 @@ static const struct {
 	{ "gpu-vram", test_gpu_vram },
 	{ "gpu-debugfs", test_gpu_debugfs },
 	{ "gpu-ioctl-validation", test_gpu_ioctl_validation },
+	{ "submit-duplicate-bo", test_submit_duplicate_bo },
+	{ "gem-close-unmaps", test_gem_close_unmaps },
+	{ "gem-close-shared-bo", test_gem_close_shared_bo },
 	KMS_TESTS
 	FAULT_TESTS
 	UNPLUG_TESTS
