@@ -37,6 +37,7 @@ struct ioctl_case {
 	enum ioctl_on on;
 	int want;			/* errno, 0 for success */
 	int (*fn)(struct ioctl_env *e);	/* the ioctl's errno */
+	bool ctx;			/* needs a context (CTX_DESTROY, SUBMIT) */
 };
 
 /* ---- GET_PARAM ---------------------------------------------------------- */
@@ -369,48 +370,58 @@ static int submit_out_fd(struct ioctl_env *e)
 	return do_submit(e, s);
 }
 
+/* A case, and one that runs in a fresh context of the device */
+#define CASE(name, on, want, fn)	{ name, on, want, fn, false }
+#define CASE_CTX(name, on, want, fn)	{ name, on, want, fn, true }
+
 static const struct ioctl_case ioctl_cases[] = {
-	{ "get-param-pad", ON_EVERY_DEVICE, EINVAL, get_param_pad },
-	{ "get-param-unknown", ON_EVERY_DEVICE, EINVAL, get_param_unknown },
-	{ "get-param-zero", ON_EVERY_DEVICE, EINVAL, get_param_zero },
-	{ "get-param-retired", ON_EVERY_DEVICE, EINVAL, get_param_retired },
-	{ "get-param-null-arg", ON_EVERY_DEVICE, EFAULT, get_param_null_arg },
-	{ "gem-create-pad", ON_EVERY_GPU, EINVAL, gem_create_pad },
-	{ "gem-create-pad2", ON_EVERY_GPU, EINVAL, gem_create_pad2 },
-	{ "gem-create-bad-flags", ON_EVERY_GPU, EINVAL, gem_create_bad_flags },
-	{ "gem-create-zero-size", ON_EVERY_GPU, EINVAL, gem_create_zero_size },
-	{ "gem-create-too-big", ON_EVERY_GPU, EINVAL, gem_create_too_big },
-	{ "gem-create-two-placements", ON_EVERY_GPU, EINVAL, gem_create_two_placements },
-	{ "gem-create-vram-on-igpu", ON_IGPU, EINVAL, gem_create_vram_on_igpu },
-	{ "gem-create-handle-set", ON_EVERY_GPU, EINVAL, gem_create_handle_set },
-	{ "gem-info-pad", ON_EVERY_GPU, EINVAL, gem_info_pad },
-	{ "gem-info-bad-handle", ON_EVERY_GPU, ENOENT, gem_info_bad_handle },
-	{ "ctx-create-pad", ON_EVERY_GPU, EINVAL, ctx_create_pad },
-	{ "ctx-create-id-set", ON_EVERY_GPU, EINVAL, ctx_create_id_set },
-	{ "ctx-destroy-pad", ON_EVERY_GPU, EINVAL, ctx_destroy_pad },
-	{ "ctx-destroy-bad-id", ON_EVERY_GPU, ENOENT, ctx_destroy_bad_id },
-	{ "submit-nop", ON_EVERY_GPU, 0, submit_nop },
-	{ "submit-out-fd", ON_EVERY_GPU, 0, submit_out_fd },
-	{ "submit-pad", ON_EVERY_GPU, EINVAL, submit_pad },
-	{ "submit-bad-flags", ON_EVERY_GPU, EINVAL, submit_bad_flags },
-	{ "submit-bad-engine", ON_EVERY_GPU, EINVAL, submit_bad_engine },
-	{ "submit-no-cmds", ON_EVERY_GPU, EINVAL, submit_no_cmds },
-	{ "submit-too-many-cmds", ON_EVERY_GPU, EINVAL, submit_too_many_cmds },
-	{ "submit-too-many-bos", ON_EVERY_GPU, EINVAL, submit_too_many_bos },
-	{ "submit-fence-cmd", ON_EVERY_GPU, EINVAL, submit_fence_cmd },
-	{ "submit-bad-ctx", ON_EVERY_GPU, ENOENT, submit_bad_ctx },
-	{ "submit-bad-cmds-pointer", ON_EVERY_GPU, EFAULT, submit_bad_cmds_pointer },
-	{ "submit-bad-bo-handle", ON_EVERY_GPU, ENOENT, submit_bad_bo_handle },
-	{ "submit-bad-bo-pointer", ON_EVERY_GPU, EFAULT, submit_bad_bo_pointer },
-	{ "submit-bad-in-syncobj", ON_EVERY_GPU, ENOENT, submit_bad_in_syncobj },
-	{ "submit-bad-out-syncobj", ON_EVERY_GPU, ENOENT, submit_bad_out_syncobj },
-	{ "submit-in-point-without-syncobj", ON_EVERY_GPU, EINVAL,
-	  submit_in_point_without_syncobj },
-	{ "submit-out-point-without-syncobj", ON_EVERY_GPU, EINVAL,
-	  submit_out_point_without_syncobj },
-	{ "submit-in-point-too-big", ON_EVERY_GPU, EINVAL, submit_in_point_too_big },
-	{ "submit-in-fd-without-flag", ON_EVERY_GPU, EINVAL, submit_in_fd_without_flag },
-	{ "submit-in-fd-not-sync-file", ON_EVERY_GPU, EINVAL, submit_in_fd_not_sync_file },
+	CASE("get-param-pad", ON_EVERY_DEVICE, EINVAL, get_param_pad),
+	CASE("get-param-unknown", ON_EVERY_DEVICE, EINVAL, get_param_unknown),
+	CASE("get-param-zero", ON_EVERY_DEVICE, EINVAL, get_param_zero),
+	CASE("get-param-retired", ON_EVERY_DEVICE, EINVAL, get_param_retired),
+	CASE("get-param-null-arg", ON_EVERY_DEVICE, EFAULT, get_param_null_arg),
+	CASE("gem-create-pad", ON_EVERY_GPU, EINVAL, gem_create_pad),
+	CASE("gem-create-pad2", ON_EVERY_GPU, EINVAL, gem_create_pad2),
+	CASE("gem-create-bad-flags", ON_EVERY_GPU, EINVAL, gem_create_bad_flags),
+	CASE("gem-create-zero-size", ON_EVERY_GPU, EINVAL, gem_create_zero_size),
+	CASE("gem-create-too-big", ON_EVERY_GPU, EINVAL, gem_create_too_big),
+	CASE("gem-create-two-placements", ON_EVERY_GPU, EINVAL,
+		 gem_create_two_placements),
+	CASE("gem-create-vram-on-igpu", ON_IGPU, EINVAL, gem_create_vram_on_igpu),
+	CASE("gem-create-handle-set", ON_EVERY_GPU, EINVAL, gem_create_handle_set),
+	CASE("gem-info-pad", ON_EVERY_GPU, EINVAL, gem_info_pad),
+	CASE("gem-info-bad-handle", ON_EVERY_GPU, ENOENT, gem_info_bad_handle),
+	CASE("ctx-create-pad", ON_EVERY_GPU, EINVAL, ctx_create_pad),
+	CASE("ctx-create-id-set", ON_EVERY_GPU, EINVAL, ctx_create_id_set),
+	CASE_CTX("ctx-destroy-pad", ON_EVERY_GPU, EINVAL, ctx_destroy_pad),
+	CASE("ctx-destroy-bad-id", ON_EVERY_GPU, ENOENT, ctx_destroy_bad_id),
+	CASE_CTX("submit-nop", ON_EVERY_GPU, 0, submit_nop),
+	CASE_CTX("submit-out-fd", ON_EVERY_GPU, 0, submit_out_fd),
+	CASE_CTX("submit-pad", ON_EVERY_GPU, EINVAL, submit_pad),
+	CASE_CTX("submit-bad-flags", ON_EVERY_GPU, EINVAL, submit_bad_flags),
+	CASE_CTX("submit-bad-engine", ON_EVERY_GPU, EINVAL, submit_bad_engine),
+	CASE_CTX("submit-no-cmds", ON_EVERY_GPU, EINVAL, submit_no_cmds),
+	CASE_CTX("submit-too-many-cmds", ON_EVERY_GPU, EINVAL, submit_too_many_cmds),
+	CASE_CTX("submit-too-many-bos", ON_EVERY_GPU, EINVAL, submit_too_many_bos),
+	CASE_CTX("submit-fence-cmd", ON_EVERY_GPU, EINVAL, submit_fence_cmd),
+	CASE_CTX("submit-bad-ctx", ON_EVERY_GPU, ENOENT, submit_bad_ctx),
+	CASE_CTX("submit-bad-cmds-pointer", ON_EVERY_GPU, EFAULT,
+		 submit_bad_cmds_pointer),
+	CASE_CTX("submit-bad-bo-handle", ON_EVERY_GPU, ENOENT, submit_bad_bo_handle),
+	CASE_CTX("submit-bad-bo-pointer", ON_EVERY_GPU, EFAULT, submit_bad_bo_pointer),
+	CASE_CTX("submit-bad-in-syncobj", ON_EVERY_GPU, ENOENT, submit_bad_in_syncobj),
+	CASE_CTX("submit-bad-out-syncobj", ON_EVERY_GPU, ENOENT,
+		 submit_bad_out_syncobj),
+	CASE_CTX("submit-in-point-without-syncobj", ON_EVERY_GPU, EINVAL,
+		 submit_in_point_without_syncobj),
+	CASE_CTX("submit-out-point-without-syncobj", ON_EVERY_GPU, EINVAL,
+		 submit_out_point_without_syncobj),
+	CASE_CTX("submit-in-point-too-big", ON_EVERY_GPU, EINVAL,
+		 submit_in_point_too_big),
+	CASE_CTX("submit-in-fd-without-flag", ON_EVERY_GPU, EINVAL,
+		 submit_in_fd_without_flag),
+	CASE_CTX("submit-in-fd-not-sync-file", ON_EVERY_GPU, EINVAL,
+		 submit_in_fd_not_sync_file),
 };
 
 #define N_CASES (sizeof(ioctl_cases) / sizeof(ioctl_cases[0]))
@@ -440,7 +451,8 @@ static void run_case(const struct ioctl_case *tc, const struct dev *d)
 	CHECK(e.fd >= 0, "%s: cannot open its DRM node", d->bdf);
 	if (e.fd < 0)
 		return;
-	if (d->kind != VPRIME_KIND_DISPLAY) {
+	/* only where needed: a context costs page tables and entities */
+	if (tc->ctx) {
 		e.ctx_id = ctx_new(e.fd);
 		CHECK(e.ctx_id, "%s: CTX_CREATE", d->bdf);
 	}
