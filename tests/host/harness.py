@@ -24,8 +24,10 @@ BUILD = os.path.abspath(os.environ.get("VPRIME_BUILD", os.path.join(SRC, "build"
 RESULTS = os.path.join(BUILD, "results")
 LAUNCH = os.path.join(SRC, "scripts", "vprime-launch")
 
-# Guest boots take ~6 s under TCG; allow a slow, loaded CI machine plenty.
-GUEST_TIMEOUT = float(os.environ.get("VPRIME_GUEST_TIMEOUT", "180"))
+# Guest boots take ~6 s under TCG, but a topology's whole suite about
+# 3 min on a loaded 2-core machine (the 4-head one: kms-modetest alone
+# 90 s); allow a slow, loaded CI machine plenty.
+GUEST_TIMEOUT = float(os.environ.get("VPRIME_GUEST_TIMEOUT", "300"))
 QTEST_TIMEOUT = float(os.environ.get("VPRIME_QTEST_TIMEOUT", "600"))
 
 OOPS_RE = re.compile(r"Kernel panic|Oops|BUG:|WARNING:|Call Trace|general protection fault|"
