@@ -102,7 +102,10 @@ static bool vprime_file_has_other_handle(struct drm_file *file,
  * their mapping until they are freed.  A second handle of the same file
  * (GEM_OPEN of a flink name on the primary node) keeps it mapped; while a
  * closing file's handles go one by one, its contexts, destroyed next,
- * take the rest with them.
+ * take the rest with them.  A SUBMIT that looked the handle up before a
+ * concurrent GEM_CLOSE of it maps the BO after this ran: the BO then
+ * stays in that context until the context goes, as it did before files
+ * could let go of mappings (userspace closing a BO it is submitting).
  */
 void vprime_gem_close(struct drm_gem_object *obj, struct drm_file *file)
 {
