@@ -38,12 +38,18 @@ if [ "$(cat "$KDIR_ROOT/.vprime-stamp" 2>/dev/null)" != "$want_stamp" ]; then
 fi
 
 # --- sources into the build tree (only what changed) -------------------------
+# guest-driver/{common,gpu,display,include} keep their layout; sources that
+# left the tree leave the build tree too, with their objects.
 SRC=$MOD_BLDDIR/src
 mkdir -p "$SRC/hw"
 (cd "$VPRIME_SRC/guest-driver" && find . -type f \( -name '*.[ch]' -o -name Kbuild \)) |
 while read -r f; do
     mkdir -p "$SRC/$(dirname "$f")"
     cmp -s "$VPRIME_SRC/guest-driver/$f" "$SRC/$f" || cp "$VPRIME_SRC/guest-driver/$f" "$SRC/$f"
+done
+(cd "$SRC" && find . -path ./hw -prune -o -type f -name '*.[ch]' -print) |
+while read -r f; do
+    [ -e "$VPRIME_SRC/guest-driver/$f" ] || rm -f "$SRC/$f" "$SRC/${f%.c}.o"
 done
 cmp -s "$VPRIME_SRC/hw/vprime_regs.h" "$SRC/hw/vprime_regs.h" ||
     cp "$VPRIME_SRC/hw/vprime_regs.h" "$SRC/hw/vprime_regs.h"

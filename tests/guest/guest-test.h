@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Shared by the guest test programs (one binary, vprime-guest-test, built
- * from every the .c files in tests/guest): result codes, diagnostics, the topology
- * context and the GPU helpers the display tests reuse.
+ * from every .c file in tests/guest): result codes, diagnostics, the
+ * topology context, and every test's entry point.  The GPU helpers are in
+ * gpu-lib.h, the display helpers in kms-lib.h.
  */
 #ifndef VPRIME_GUEST_TEST_H
 #define VPRIME_GUEST_TEST_H
@@ -14,6 +15,8 @@
 #include "vprime_regs.h"
 #include "vprime_pattern.h"
 #include "vprime_drm.h"
+
+#include "gpu-lib.h"
 
 #define EXIT_PASS 0
 #define EXIT_FAIL 1
@@ -55,21 +58,6 @@ struct ctx {
 	const struct expect *which[MAX_DEVS];
 };
 
-struct bo {
-	uint32_t handle;
-	uint64_t va;
-	uint64_t size;
-	uint8_t *map;
-};
-
-struct submit_opts {
-	uint32_t engine;
-	uint32_t in_syncobj, out_syncobj;
-	uint64_t in_point, out_point;
-	int in_fd;		/* -1: none */
-	bool out_fd;
-};
-
 #define NEED_GPU(c, kinds, n) do {					\
 		n = gpu_kinds(c, kinds);				\
 		if (!n) {						\
@@ -82,31 +70,41 @@ extern int failures;
 void diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int read_file(const char *path, char *buf, size_t len);
 bool cmdline_has(const char *word);
-void drm_nodes(const char *bdf, char *card, char *render, size_t len);
-int get_param(int fd, uint32_t param, uint64_t *value);
+const char *kind_name(int kind);
 
-int gpu_kinds(struct ctx *c, int *kinds);
-int dev_node_open(struct ctx *c, int kind, bool render_node);
-int gpu_open(struct ctx *c, int kind);
-int bo_create(int fd, uint64_t size, uint32_t flags, bool map, struct bo *bo);
-int bo_new(int fd, uint64_t size, struct bo *bo);
-int bo_new_flags(int fd, uint64_t size, uint32_t flags, struct bo *bo);
-void bo_free(int fd, struct bo *bo);
-int prime_share(int src_fd, uint32_t handle, int dst_fd, struct bo *in);
-int prime_import(int fd, int dmabuf, struct bo *in);
-uint32_t ctx_new(int fd);
-uint32_t syncobj_new(int fd);
-int syncobj_wait(int fd, uint32_t h, uint64_t point, int64_t ms);
-int submit(int fd, uint32_t ctx_id, struct vprime_cmd *cmds, uint32_t n,
-	   const struct bo **bos, uint32_t nbos, const struct submit_opts *o,
-	   int *out_fd);
-int run(int fd, uint32_t ctx_id, uint32_t engine, struct vprime_cmd *cmds,
-	uint32_t n, const struct bo **bos, uint32_t nbos);
-int sync_file_status(int sfd);
-struct vprime_cmd fill(uint64_t va, uint32_t pitch, uint32_t w, uint32_t h,
-		       uint32_t fmt, uint32_t color);
-struct vprime_cmd pattern(uint64_t va, uint32_t pitch, uint32_t w, uint32_t h,
-			  uint32_t frame, uint32_t tag);
+/* GPU tests: gpu-test.c */
+int test_gpu_commands(struct ctx *c);
+int test_gpu_sync(struct ctx *c);
+int test_gpu_fault(struct ctx *c);
+int test_gpu_hang(struct ctx *c);
+int test_gpu_prime(struct ctx *c);
+int test_gpu_cross_device_sync(struct ctx *c);
+int test_gpu_import_foreign(struct ctx *c);
+int test_gpu_vram(struct ctx *c);
+int test_gpu_debugfs(struct ctx *c);
+int test_submit_duplicate_bo(struct ctx *c);
+int test_gem_close_unmaps(struct ctx *c);
+int test_gem_close_shared_bo(struct ctx *c);
+int cmd_bench_submit(struct ctx *c);
+
+#define GPU_TESTS \
+	{ "gpu-commands", test_gpu_commands }, \
+	{ "gpu-sync", test_gpu_sync }, \
+	{ "gpu-fault", test_gpu_fault }, \
+	{ "gpu-hang", test_gpu_hang }, \
+	{ "gpu-prime", test_gpu_prime }, \
+	{ "gpu-cross-device-sync", test_gpu_cross_device_sync }, \
+	{ "gpu-import-foreign", test_gpu_import_foreign }, \
+	{ "gpu-vram", test_gpu_vram }, \
+	{ "gpu-debugfs", test_gpu_debugfs }, \
+	{ "submit-duplicate-bo", test_submit_duplicate_bo }, \
+	{ "gem-close-unmaps", test_gem_close_unmaps }, \
+	{ "gem-close-shared-bo", test_gem_close_shared_bo }, \
+	{ "bench-submit", cmd_bench_submit },
+
+/* ioctl argument checks, one named test each: ioctl-test.c */
+const char *ioctl_case_name(size_t i);
+int test_ioctl_case(struct ctx *c, const char *name);
 
 /* Display (KMS) tests: kms-test.c */
 int test_kms_modeset(struct ctx *c);

@@ -357,6 +357,146 @@ static void crc_tally(struct head *hd, uint32_t a, uint32_t b, int *na, int *nb,
 	}
 }
 
+/* What kms-flip-fence holds: a gated GPU, two of its BOs as framebuffers */
+struct flip_fence {
+	struct kms k;
+	struct head *hd;
+	struct gated_render g;
+	struct bo gbo[2];
+	struct fb shown, fb[2];
+	uint32_t w, h, pitch;
+	volatile uint64_t *sem;
+};
+
+/* The CRC of frame `frame` of the pattern with `tag`, computed on the CPU */
+static uint32_t pattern_ref_crc(const struct fb *like, uint32_t frame, uint32_t tag)
+{
+	struct fb ref = *like;
+	uint32_t crc;
+
+	ref.map = malloc((size_t)ref.pitch * ref.height);
+	if (!ref.map)
+		return 0;
+	fb_fill_pattern(&ref, frame, tag);
+	crc = fb_crc(&ref);
+	free(ref.map);
+	return crc;
+}
+
+/* Two GPU BOs imported as framebuffers; a dumb buffer on screen, CRC on */
+static int flip_fence_setup(struct flip_fence *f, int gfd)
+{
+	int i, dfd;
+
+	f->w = f->hd->mode.hdisplay;
+	f->h = f->hd->mode.vdisplay;
+	f->pitch = f->w * 4;
+	f->g.gfd = gfd;
+	f->g.ctx_id = ctx_new(f->g.gfd);
+	CHECK(!bo_new(f->g.gfd, 4096, &f->g.sem), "semaphore BO");
+	if (failures)
+		return EXIT_FAIL;
+	f->sem = (volatile uint64_t *)f->g.sem.map;
+	*f->sem = 0;
+	for (i = 0; i < 2; i++) {
+		CHECK(!bo_new(f->g.gfd, (uint64_t)f->pitch * f->h, &f->gbo[i]), "GPU BO");
+		if (failures)
+			return EXIT_FAIL;
+		memset(f->gbo[i].map, 0, f->gbo[i].size);
+		dfd = prime_export(f->g.gfd, f->gbo[i].handle);
+		CHECK(dfd >= 0, "export GPU BO: %s", strerror(-dfd));
+		if (dfd < 0)
+			return EXIT_FAIL;
+		CHECK(!fb_import(&f->k, &f->fb[i], dfd, f->w, f->h, f->pitch,
+				 DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR),
+		      "display imports the GPU BO: %s", strerror(errno));
+		f->fb[i].map = f->gbo[i].map;
+		close(dfd);
+	}
+	CHECK(!fb_new(&f->k, &f->shown, f->w, f->h, DRM_FORMAT_XRGB8888,
+		      DRM_FORMAT_MOD_LINEAR), "fb");
+	if (failures)
+		return EXIT_FAIL;
+	fb_fill_noise(&f->shown, 77);
+	CHECK(!head_enable(&f->k, f->hd, &f->shown, 0), "mode set: %s", strerror(errno));
+	if (failures || crc_start(&f->k, f->hd))
+		return EXIT_FAIL;
+	return 0;
+}
+
+/* Implicit sync: the commit waits for the render's dma_resv fence */
+static void flip_fence_implicit(struct flip_fence *f)
+{
+	uint32_t crc_old = fb_crc(&f->shown), crc_new = pattern_ref_crc(&f->fb[0], 5, 2);
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	struct drm_event_vblank ev;
+	int fence = -1, na = 0, nb = 0, other = 0;
+
+	CHECK(!gated_submit(&f->g, &f->gbo[0], f->pitch, f->w, f->h, 1, 5, 2, &fence),
+	      "gated GPU render: %s", strerror(errno));
+	plane_props(req, &f->k, f->hd->plane[VPRIME_PLANE_PRIMARY], f->hd->crtc, &f->fb[0],
+		    0, 0, 0, 0, f->w, f->h);
+	CHECK(!drmModeAtomicCommit(f->k.fd, req, DRM_MODE_ATOMIC_NONBLOCK |
+				   DRM_MODE_PAGE_FLIP_EVENT, NULL),
+	      "non-blocking flip: %s", strerror(errno));
+	drmModeAtomicFree(req);
+	crc_read(f->hd, (uint32_t[256]){ 0 }, (uint32_t[256]){ 0 }, 256);
+	wait_vblanks(&f->k, f->hd, 6, NULL);
+	CHECK(!read_event(f->k.fd, 0, &ev), "the flip completed while the render was gated");
+	CHECK(sync_file_status(fence) == 0, "render fence signalled while gated");
+	crc_tally(f->hd, crc_old, crc_new, &na, &nb, &other);
+	CHECK(na > 0 && nb == 0 && other == 0,
+	      "while the render waits: %d old frames, %d new, %d other", na, nb, other);
+	*f->sem = 1;	/* release the GPU */
+	CHECK(read_event(f->k.fd, 3000, &ev) && ev.base.type == DRM_EVENT_FLIP_COMPLETE,
+	      "no flip event after the render finished");
+	CHECK(sync_file_status(fence) == 1, "render fence not signalled at flip time");
+	wait_vblanks(&f->k, f->hd, 2, NULL);
+	na = nb = other = 0;
+	crc_tally(f->hd, crc_old, crc_new, &na, &nb, &other);
+	CHECK(nb > 0 && other == 0,
+	      "after the fence: %d old frames, %d new, %d other (partial?)", na, nb, other);
+	diag("implicit sync: flip held for 6+ vblanks until the render fence, "
+	     "then the new frame (CRC 0x%08x), no partial frame", crc_new);
+	if (fence >= 0)
+		close(fence);
+}
+
+/* Explicit: IN_FENCE_FD from the render, OUT_FENCE_PTR back */
+static void flip_fence_explicit(struct flip_fence *f)
+{
+	uint32_t crc2 = pattern_ref_crc(&f->fb[1], 6, 3);
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	uint32_t primary = f->hd->plane[VPRIME_PLANE_PRIMARY];
+	int32_t out_fence = -1;
+	int fence = -1;
+
+	CHECK(!gated_submit(&f->g, &f->gbo[1], f->pitch, f->w, f->h, 2, 6, 3, &fence),
+	      "gated GPU render 2");
+	plane_props(req, &f->k, primary, f->hd->crtc, &f->fb[1], 0, 0, 0, 0, f->w, f->h);
+	add_prop(req, f->k.fd, primary, DRM_MODE_OBJECT_PLANE, "IN_FENCE_FD", fence);
+	add_prop(req, f->k.fd, f->hd->crtc, DRM_MODE_OBJECT_CRTC, "OUT_FENCE_PTR",
+		 (uintptr_t)&out_fence);
+	CHECK(!drmModeAtomicCommit(f->k.fd, req, DRM_MODE_ATOMIC_NONBLOCK, NULL),
+	      "flip with IN_FENCE_FD: %s", strerror(errno));
+	drmModeAtomicFree(req);
+	CHECK(out_fence >= 0, "no OUT_FENCE_PTR fence");
+	wait_vblanks(&f->k, f->hd, 4, NULL);
+	CHECK(out_fence >= 0 && sync_file_status(out_fence) == 0,
+	      "out-fence signalled before the in-fence");
+	*f->sem = 2;
+	CHECK(out_fence >= 0 && sync_file_wait(out_fence, 3000) == 1,
+	      "out-fence never signalled");
+	CHECK(sync_file_status(fence) == 1, "in-fence not signalled at flip");
+	wait_vblanks(&f->k, f->hd, 2, NULL);
+	crc_read(f->hd, (uint32_t[256]){ 0 }, (uint32_t[256]){ 0 }, 256);
+	expect_crc(&f->k, f->hd, crc2, "after IN_FENCE_FD");
+	if (out_fence >= 0)
+		close(out_fence);
+	if (fence >= 0)
+		close(fence);
+}
+
 /*
  * A flip onto a buffer whose GPU render is still pending shows the new
  * frame only after the render's fence signals: implicit sync through the
@@ -364,142 +504,29 @@ static void crc_tally(struct head *hd, uint32_t a, uint32_t b, int *na, int *nb,
  */
 int test_kms_flip_fence(struct ctx *c)
 {
-	struct gated_render g = { 0 };
-	struct bo gbo[2];
-	struct fb shown, fb[2];
-	struct head *hd;
-	struct kms k;
-	int kinds[2], nk, i, fence = -1, dfd, na, nb, other;
-	uint32_t crc_old, crc_new, w, h, pitch;
-	struct drm_event_vblank ev;
-	volatile uint64_t *sem;
+	static struct flip_fence f;
+	int kinds[2], nk, ret;
 
 	NEED_GPU(c, kinds, nk);
-	KMS_OPEN(c, &k);
-	hd = first_connected(&k);
-	if (!hd)
+	KMS_OPEN(c, &f.k);
+	f.hd = first_connected(&f.k);
+	if (!f.hd)
 		return EXIT_FAIL;
-	w = hd->mode.hdisplay;
-	h = hd->mode.vdisplay;
-	pitch = w * 4;
-	g.gfd = gpu_open(c, kinds[0]);
-	g.ctx_id = ctx_new(g.gfd);
-	CHECK(!bo_new(g.gfd, 4096, &g.sem), "semaphore BO");
-	sem = (volatile uint64_t *)g.sem.map;
-	*sem = 0;
-	for (i = 0; i < 2; i++) {
-		CHECK(!bo_new(g.gfd, (uint64_t)pitch * h, &gbo[i]), "GPU BO");
-		memset(gbo[i].map, 0, gbo[i].size);
-		dfd = prime_export(g.gfd, gbo[i].handle);
-		CHECK(dfd >= 0, "export GPU BO: %s", strerror(-dfd));
-		if (dfd < 0)
-			return EXIT_FAIL;
-		CHECK(!fb_import(&k, &fb[i], dfd, w, h, pitch, DRM_FORMAT_XRGB8888,
-				 DRM_FORMAT_MOD_LINEAR), "display imports the GPU BO: %s",
-		      strerror(errno));
-		fb[i].map = gbo[i].map;
-		close(dfd);
-	}
-	CHECK(!fb_new(&k, &shown, w, h, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fb");
-	fb_fill_noise(&shown, 77);
-	CHECK(!head_enable(&k, hd, &shown, 0), "mode set: %s", strerror(errno));
-	if (failures || crc_start(&k, hd))
-		return EXIT_FAIL;
-	crc_old = fb_crc(&shown);
-	/* the expected new frame, computed on the CPU from the pattern */
-	{
-		struct fb ref = fb[0];
-
-		ref.map = malloc((size_t)pitch * h);
-		fb_fill_pattern(&ref, 5, 2);
-		crc_new = fb_crc(&ref);
-		free(ref.map);
-	}
-
-	/* 1: implicit sync: the commit waits for the render's dma_resv fence */
-	CHECK(!gated_submit(&g, &gbo[0], pitch, w, h, 1, 5, 2, &fence),
-	      "gated GPU render: %s", strerror(errno));
-	{
-		drmModeAtomicReq *req = drmModeAtomicAlloc();
-
-		plane_props(req, &k, hd->plane[VPRIME_PLANE_PRIMARY], hd->crtc, &fb[0],
-			    0, 0, 0, 0, w, h);
-		CHECK(!drmModeAtomicCommit(k.fd, req, DRM_MODE_ATOMIC_NONBLOCK |
-					   DRM_MODE_PAGE_FLIP_EVENT, NULL),
-		      "non-blocking flip: %s", strerror(errno));
-		drmModeAtomicFree(req);
-	}
-	crc_read(hd, (uint32_t[256]){ 0 }, (uint32_t[256]){ 0 }, 256);
-	wait_vblanks(&k, hd, 6, NULL);
-	CHECK(!read_event(k.fd, 0, &ev), "the flip completed while the render was gated");
-	CHECK(sync_file_status(fence) == 0, "render fence signalled while gated");
-	na = nb = other = 0;
-	crc_tally(hd, crc_old, crc_new, &na, &nb, &other);
-	CHECK(na > 0 && nb == 0 && other == 0,
-	      "while the render waits: %d old frames, %d new, %d other", na, nb, other);
-	*sem = 1;	/* release the GPU */
-	CHECK(read_event(k.fd, 3000, &ev) && ev.base.type == DRM_EVENT_FLIP_COMPLETE,
-	      "no flip event after the render finished");
-	CHECK(sync_file_status(fence) == 1, "render fence not signalled at flip time");
-	wait_vblanks(&k, hd, 2, NULL);
-	na = nb = other = 0;
-	crc_tally(hd, crc_old, crc_new, &na, &nb, &other);
-	CHECK(nb > 0 && other == 0,
-	      "after the fence: %d old frames, %d new, %d other (partial?)", na, nb, other);
-	diag("implicit sync: flip held for 6+ vblanks until the render fence, "
-	     "then the new frame (CRC 0x%08x), no partial frame", crc_new);
-	close(fence);
-
-	/* 2: explicit: IN_FENCE_FD from the render, OUT_FENCE_PTR back */
-	{
-		struct fb ref = fb[1];
-		drmModeAtomicReq *req = drmModeAtomicAlloc();
-		int32_t out_fence = -1;
-		uint32_t crc2;
-
-		ref.map = malloc((size_t)pitch * h);
-		fb_fill_pattern(&ref, 6, 3);
-		crc2 = fb_crc(&ref);
-		free(ref.map);
-		CHECK(!gated_submit(&g, &gbo[1], pitch, w, h, 2, 6, 3, &fence),
-		      "gated GPU render 2");
-		plane_props(req, &k, hd->plane[VPRIME_PLANE_PRIMARY], hd->crtc, &fb[1],
-			    0, 0, 0, 0, w, h);
-		add_prop(req, k.fd, hd->plane[VPRIME_PLANE_PRIMARY], DRM_MODE_OBJECT_PLANE,
-			 "IN_FENCE_FD", fence);
-		add_prop(req, k.fd, hd->crtc, DRM_MODE_OBJECT_CRTC, "OUT_FENCE_PTR",
-			 (uintptr_t)&out_fence);
-		CHECK(!drmModeAtomicCommit(k.fd, req, DRM_MODE_ATOMIC_NONBLOCK, NULL),
-		      "flip with IN_FENCE_FD: %s", strerror(errno));
-		drmModeAtomicFree(req);
-		CHECK(out_fence >= 0, "no OUT_FENCE_PTR fence");
-		wait_vblanks(&k, hd, 4, NULL);
-		CHECK(out_fence >= 0 && sync_file_status(out_fence) == 0,
-		      "out-fence signalled before the in-fence");
-		*sem = 2;
-		{
-			struct pollfd pfd = { .fd = out_fence, .events = POLLIN };
-
-			CHECK(poll(&pfd, 1, 3000) == 1, "out-fence never signalled");
-		}
-		CHECK(sync_file_status(fence) == 1, "in-fence not signalled at flip");
-		wait_vblanks(&k, hd, 2, NULL);
-		crc_read(hd, (uint32_t[256]){ 0 }, (uint32_t[256]){ 0 }, 256);
-		expect_crc(&k, hd, crc2, "after IN_FENCE_FD");
-		if (out_fence >= 0)
-			close(out_fence);
-		close(fence);
-	}
-	crc_stop(hd);
-	kms_disable_all(&k);
-	fb_free(&k, &fb[0]);
-	fb_free(&k, &fb[1]);
-	fb_free(&k, &shown);
-	bo_free(g.gfd, &gbo[0]);
-	bo_free(g.gfd, &gbo[1]);
-	bo_free(g.gfd, &g.sem);
-	close(g.gfd);
-	kms_close(&k);
+	ret = flip_fence_setup(&f, gpu_open(c, kinds[0]));
+	if (ret)
+		return ret;
+	flip_fence_implicit(&f);
+	flip_fence_explicit(&f);
+	crc_stop(f.hd);
+	kms_disable_all(&f.k);
+	fb_free(&f.k, &f.fb[0]);
+	fb_free(&f.k, &f.fb[1]);
+	fb_free(&f.k, &f.shown);
+	bo_free(f.g.gfd, &f.gbo[0]);
+	bo_free(f.g.gfd, &f.gbo[1]);
+	bo_free(f.g.gfd, &f.g.sem);
+	close(f.g.gfd);
+	kms_close(&f.k);
 	return 0;
 }
 

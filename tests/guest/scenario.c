@@ -106,10 +106,7 @@ static int gpu_open_nth(struct ctx *c, int kind, int n)
 
 static uint64_t migrations(int fd)
 {
-	uint64_t v = 0;
-
-	get_param(fd, VPRIME_PARAM_MIGRATIONS, &v);
-	return v;
+	return gpu_migrations(fd);
 }
 
 /* When a sync_file's (last) fence signalled, CLOCK_MONOTONIC seconds */

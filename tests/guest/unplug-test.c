@@ -249,12 +249,6 @@ static bool read_faults(volatile const uint8_t *p)
 	return faulted;
 }
 
-/* ioctl's errno, 0 if it succeeded */
-static int ioctl_errno(int fd, unsigned long req, void *arg)
-{
-	return ioctl(fd, req, arg) ? errno : 0;
-}
-
 /* Every entry point of the removed GPU answers -ENODEV */
 static void check_unplugged_fd(int gfd, const struct bo *b, uint64_t mmap_off)
 {
@@ -336,32 +330,36 @@ static int host_device(const char *op, const char *id)
 	return 0;
 }
 
-int test_unplug_dgpu(struct ctx *c)
-{
-	char bdf[32], id[16], render[PATH_MAX], buf[64];
-	struct live live0, live_now;
-	struct bo frame, vram, sem, scratch, scratch2, frame2;
-	struct fb shown, placeholder, fb2;
-	struct drm_vprime_gem_info gi = { 0 };
+/* What unplug-dgpu holds from one step to the next */
+struct unplug {
+	char bdf[32], id[16], render[PATH_MAX];
 	struct kms k;
 	struct head *hd;
-	int i, gfd, gfd2, kfd, dmabufs0, fbs0, fence[3] = { -1, -1, -1 }, st[3];
-	uint32_t ctx_id, ctx2, w, h, want;
-	unsigned long timeout_ms = 0;
+	uint32_t w, h, want;		/* mode; CRC of the dGPU's frame */
+	struct fb placeholder, shown;
+	struct live live0;
+	int dmabufs0, fbs0;
+	int gfd;
+	uint32_t ctx_id;
+	struct bo frame, vram, sem, scratch, scratch2;
+	struct drm_vprime_gem_info gi;
+	int fence[3];
+};
 
-	/* the dGPU: the first one of the topology, in bus order */
-	bdf[0] = id[0] = 0;
-	for (i = 0; i < c->ndev; i++)
-		if (c->devs[i].kind == VPRIME_KIND_DGPU) {
-			snprintf(bdf, sizeof(bdf), "%s", c->devs[i].bdf);
-			break;
-		}
-	for (i = 0; i < c->nexp; i++)
-		if (c->exp[i].kind == VPRIME_KIND_DGPU) {
-			snprintf(id, sizeof(id), "gpu%d", i);
-			break;
-		}
-	if (!bdf[0] || !id[0]) {
+/* The first dGPU in bus order and its device id; whether it can be removed */
+static int unplug_find_dgpu(struct ctx *c, struct unplug *u)
+{
+	unsigned long timeout_ms = 0;
+	char buf[64];
+	int i;
+
+	for (i = 0; i < c->ndev && !u->bdf[0]; i++)
+		if (c->devs[i].kind == VPRIME_KIND_DGPU)
+			snprintf(u->bdf, sizeof(u->bdf), "%s", c->devs[i].bdf);
+	for (i = 0; i < c->nexp && !u->id[0]; i++)
+		if (c->exp[i].kind == VPRIME_KIND_DGPU)
+			snprintf(u->id, sizeof(u->id), "gpu%d", i);
+	if (!u->bdf[0] || !u->id[0]) {
 		printf("# SKIP no dGPU in this topology\n");
 		return EXIT_SKIP;
 	}
@@ -377,189 +375,252 @@ int test_unplug_dgpu(struct ctx *c)
 		printf("# SKIP no host agent to remove the device\n");
 		return EXIT_SKIP;
 	}
-	i = kms_open(c, &k);
-	if (i)
-		return i;
-	hd = connected_head(&k);
-	if (!hd) {
+	return 0;
+}
+
+/* The display's own buffer, and the object counts everything returns to */
+static int unplug_baseline(struct ctx *c, struct unplug *u)
+{
+	int ret = kms_open(c, &u->k);
+
+	if (ret)
+		return ret;
+	u->hd = connected_head(&u->k);
+	if (!u->hd) {
 		diag("FAIL: no connected head");
 		return EXIT_FAIL;
 	}
-	w = hd->mode.hdisplay;
-	h = hd->mode.vdisplay;
-	want = pattern_crc(w, h, 1, TAG_UNPLUG);
-
-	/* the display's own buffer, shown at the end; before the baseline */
-	CHECK(!fb_new(&k, &placeholder, w, h, DRM_FORMAT_XRGB8888,
+	u->w = u->hd->mode.hdisplay;
+	u->h = u->hd->mode.vdisplay;
+	u->want = pattern_crc(u->w, u->h, 1, TAG_UNPLUG);
+	CHECK(!fb_new(&u->k, &u->placeholder, u->w, u->h, DRM_FORMAT_XRGB8888,
 		      DRM_FORMAT_MOD_LINEAR), "dumb framebuffer");
 	if (failures)
 		return EXIT_FAIL;
-	fb_fill_noise(&placeholder, 3);
-	CHECK(!live_read(&live0), "read " LIVE_PATH);
-	dmabufs0 = dmabuf_count();
-	fbs0 = fb_count(k.minor);
-	CHECK(dmabufs0 >= 0 && fbs0 >= 0, "read the dma-buf and framebuffer counts");
+	fb_fill_noise(&u->placeholder, 3);
+	CHECK(!live_read(&u->live0), "read " LIVE_PATH);
+	u->dmabufs0 = dmabuf_count();
+	u->fbs0 = fb_count(u->k.minor);
+	CHECK(u->dmabufs0 >= 0 && u->fbs0 >= 0, "read the dma-buf and framebuffer counts");
 	if (failures)
 		return EXIT_FAIL;
-	live_diag("before", &live0);
-	diag("before: %d dma-bufs, %d display framebuffers", dmabufs0, fbs0);
+	live_diag("before", &u->live0);
+	diag("before: %d dma-bufs, %d display framebuffers", u->dmabufs0, u->fbs0);
+	return 0;
+}
 
-	/* 1: a dGPU frame on screen, through a dma-buf */
-	drm_nodes(bdf, buf, render, sizeof(render));
-	gfd = open(render, O_RDWR | O_CLOEXEC);
-	CHECK(gfd >= 0, "open the dGPU %s (%s): %s", bdf, render, strerror(errno));
-	if (gfd < 0)
+/* Step 1: a dGPU frame on screen, through a dma-buf */
+static int unplug_show_frame(struct unplug *u)
+{
+	char card[PATH_MAX];
+
+	drm_nodes(u->bdf, card, u->render, sizeof(u->render));
+	u->gfd = open(u->render, O_RDWR | O_CLOEXEC);
+	CHECK(u->gfd >= 0, "open the dGPU %s (%s): %s", u->bdf, u->render, strerror(errno));
+	if (u->gfd < 0)
 		return EXIT_FAIL;
-	ctx_id = ctx_new(gfd);
-	CHECK(!render_and_import(gfd, ctx_id, &k, w, h, 1, &frame, &shown),
+	u->ctx_id = ctx_new(u->gfd);
+	CHECK(!render_and_import(u->gfd, u->ctx_id, &u->k, u->w, u->h, 1, &u->frame,
+				 &u->shown),
 	      "dGPU renders a frame the display imports: %s", strerror(errno));
-	gi.handle = frame.handle;
-	CHECK(!ioctl(gfd, DRM_IOCTL_VPRIME_GEM_INFO, &gi), "GEM_INFO");
-	CHECK(!head_enable(&k, hd, &shown, 0), "mode set on the dGPU's buffer: %s",
+	u->gi.handle = u->frame.handle;
+	CHECK(!ioctl(u->gfd, DRM_IOCTL_VPRIME_GEM_INFO, &u->gi), "GEM_INFO");
+	CHECK(!head_enable(&u->k, u->hd, &u->shown, 0), "mode set on the dGPU's buffer: %s",
 	      strerror(errno));
-	if (failures || crc_start(&k, hd))
+	if (failures || crc_start(&u->k, u->hd))
 		return EXIT_FAIL;
-	expect_crc(&k, hd, want, "the dGPU's frame");
+	expect_crc(&u->k, u->hd, u->want, "the dGPU's frame");
+	return 0;
+}
 
-	/* 2: a VRAM BO mapped through the BAR, and jobs queued on both engines */
-	CHECK(!bo_new_flags(gfd, 65536, VPRIME_GEM_VRAM, &vram), "VRAM BO");
-	CHECK(!bo_new(gfd, 4096, &sem), "semaphore BO");
-	CHECK(!bo_new(gfd, 65536, &scratch) && !bo_new(gfd, 65536, &scratch2),
+/*
+ * Step 2: a VRAM BO mapped through the BAR, and jobs queued on both
+ * engines: the render engine waits on a semaphore nobody releases, a
+ * second render job behind it, a copy job with the first as in-fence.
+ */
+static int unplug_queue_jobs(struct unplug *u)
+{
+	struct vprime_cmd gated[2] = { { .opcode = VPRIME_OP_WAIT } };
+	struct vprime_cmd fillc, copy;
+	const struct bo *gbos[2] = { &u->sem, &u->scratch };
+	const struct bo *cbos[2] = { &u->scratch, &u->scratch2 };
+	struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1,
+				 .out_fd = true };
+	struct live now;
+	int i;
+
+	CHECK(!bo_new_flags(u->gfd, 65536, VPRIME_GEM_VRAM, &u->vram), "VRAM BO");
+	CHECK(!bo_new(u->gfd, 4096, &u->sem), "semaphore BO");
+	CHECK(!bo_new(u->gfd, 65536, &u->scratch) && !bo_new(u->gfd, 65536, &u->scratch2),
 	      "scratch BOs");
 	if (failures)
 		return EXIT_FAIL;
-	vram.map[0] = 0x5a;
-	CHECK(vram.map[0] == 0x5a, "VRAM through the BAR");
-	*(volatile uint64_t *)sem.map = 0;
-	{
-		struct vprime_cmd gated[2] = { { .opcode = VPRIME_OP_WAIT } };
-		struct vprime_cmd fillc = fill(scratch.va, 256, 64, 64,
-					       VPRIME_FMT_XRGB8888, 0xff00ff);
-		struct vprime_cmd copy = { .opcode = VPRIME_OP_COPY };
-		const struct bo *gbos[2] = { &sem, &scratch };
-		const struct bo *cbos[2] = { &scratch, &scratch2 };
-		struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER, .in_fd = -1,
-					 .out_fd = true };
+	u->vram.map[0] = 0x5a;
+	CHECK(u->vram.map[0] == 0x5a, "VRAM through the BAR");
+	*(volatile uint64_t *)u->sem.map = 0;
 
-		/* the render engine waits on a semaphore nobody releases */
-		gated[0].wait.addr = sem.va;
-		gated[0].wait.value = 1;
-		gated[1] = pattern(scratch.va, 64 * 4, 64, 64, 9, TAG_UNPLUG);
-		CHECK(!submit(gfd, ctx_id, gated, 2, gbos, 2, &o, &fence[0]),
-		      "gated render job: %s", strerror(errno));
-		/* behind it on the same engine */
-		CHECK(!submit(gfd, ctx_id, &fillc, 1, gbos + 1, 1, &o, &fence[1]),
-		      "second render job: %s", strerror(errno));
-		/* the copy engine: waits for the render job as its in-fence */
-		copy.copy.src = scratch.va;
-		copy.copy.dst = scratch2.va;
-		copy.copy.size = 65536;
-		o.engine = VPRIME_ENGINE_COPY;
-		o.in_fd = fence[0];
-		CHECK(!submit(gfd, ctx_id, &copy, 1, cbos, 2, &o, &fence[2]),
-		      "copy job behind the render job: %s", strerror(errno));
-	}
+	gated[0].wait.addr = u->sem.va;
+	gated[0].wait.value = 1;
+	gated[1] = pattern(u->scratch.va, 64 * 4, 64, 64, 9, TAG_UNPLUG);
+	CHECK(!submit(u->gfd, u->ctx_id, gated, 2, gbos, 2, &o, &u->fence[0]),
+	      "gated render job: %s", strerror(errno));
+	fillc = fill(u->scratch.va, 256, 64, 64, VPRIME_FMT_XRGB8888, 0xff00ff);
+	CHECK(!submit(u->gfd, u->ctx_id, &fillc, 1, gbos + 1, 1, &o, &u->fence[1]),
+	      "second render job: %s", strerror(errno));
+	copy = copy_cmd(u->scratch.va, u->scratch2.va, 65536);
+	o.engine = VPRIME_ENGINE_COPY;
+	o.in_fd = u->fence[0];
+	CHECK(!submit(u->gfd, u->ctx_id, &copy, 1, cbos, 2, &o, &u->fence[2]),
+	      "copy job behind the render job: %s", strerror(errno));
 	if (failures)
 		return EXIT_FAIL;
-	wait_vblanks(&k, hd, 3, NULL);
+	wait_vblanks(&u->k, u->hd, 3, NULL);
 	for (i = 0; i < 3; i++)
-		CHECK(sync_file_status(fence[i]) == 0, "job %d finished before the removal", i);
-	live_read(&live_now);
-	live_diag("queued", &live_now);
+		CHECK(sync_file_status(u->fence[i]) == 0, "job %d finished before the removal", i);
+	live_read(&now);
+	live_diag("queued", &now);
+	return 0;
+}
 
-	/* 3: the host removes the dGPU */
+/*
+ * Step 3: the host removes the dGPU.  The driver stops the engines before
+ * it drops their mappings (no DMA fault of the removed device), the
+ * queued jobs fail, every entry point answers -ENODEV, a VRAM mapping
+ * faults, the shared system-memory buffer keeps its frame.
+ */
+static int unplug_remove(struct unplug *u)
+{
+	struct dma_range all = { 0, ~0ULL };
+	char line[512] = "";
+	int i, kfd, st[3];
+
 	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	if (kfd >= 0)
 		lseek(kfd, 0, SEEK_END);
-	if (host_device("device_del", id))
+	if (host_device("device_del", u->id))
 		return EXIT_FAIL;
-	CHECK(wait_pci_gone(bdf), "%s still in sysfs after the removal", bdf);
-	CHECK(!path_exists(render), "%s still exists after the removal", render);
-	{
-		/* the driver stops the engines before it drops their mappings */
-		struct dma_range all = { 0, ~0ULL };
-		char line[512] = "";
-
-		CHECK(kfd < 0 || !find_dmar_fault(kfd, bdf, &all, 1, line, sizeof(line), 1),
-		      "the removed dGPU did DMA after its mappings went: %s", line);
-		if (kfd >= 0)
-			close(kfd);
-	}
+	CHECK(wait_pci_gone(u->bdf), "%s still in sysfs after the removal", u->bdf);
+	CHECK(!path_exists(u->render), "%s still exists after the removal", u->render);
+	CHECK(kfd < 0 || !find_dmar_fault(kfd, u->bdf, &all, 1, line, sizeof(line), 1),
+	      "the removed dGPU did DMA after its mappings went: %s", line);
+	if (kfd >= 0)
+		close(kfd);
 	for (i = 0; i < 3; i++) {
-		st[i] = sync_file_status(fence[i]);
+		st[i] = sync_file_status(u->fence[i]);
 		CHECK(st[i] < 0, "queued job %d: fence status %d, expected an error", i, st[i]);
 	}
 	CHECK(st[0] == -ENODEV && st[1] == -ENODEV,
 	      "jobs on the ring: fence errors %d, %d, expected -ENODEV", st[0], st[1]);
 	diag("queued jobs' fences signalled with errors %d (%s), %d (%s), %d (%s)",
 	     st[0], strerror(-st[0]), st[1], strerror(-st[1]), st[2], strerror(-st[2]));
-	check_unplugged_fd(gfd, &frame, gi.mmap_offset);
-	CHECK(read_faults(vram.map), "a VRAM mapping of the removed GPU is still readable");
-	/* the shown buffer's pages are alive: system memory held by the dma-buf */
-	CHECK(*(uint32_t *)frame.map == (VPRIME_PATTERN_XRGB(1, TAG_UNPLUG, 0, 0) & 0xffffff),
+	check_unplugged_fd(u->gfd, &u->frame, u->gi.mmap_offset);
+	CHECK(read_faults(u->vram.map), "a VRAM mapping of the removed GPU is still readable");
+	CHECK(*(uint32_t *)u->frame.map ==
+	      (VPRIME_PATTERN_XRGB(1, TAG_UNPLUG, 0, 0) & 0xffffff),
 	      "the shared buffer's pages changed after the removal");
 	diag("after removal: a VRAM mapping faults (SIGBUS); the shared system-memory "
 	     "buffer still holds the frame");
 
-	/* 4: the display did not notice */
-	expect_crc(&k, hd, want, "after the removal, the dGPU's last frame");
-	CHECK(!flip_to(&k, hd, &shown, 0), "flip onto the removed GPU's buffer: %s",
+	/* step 4: the display did not notice */
+	expect_crc(&u->k, u->hd, u->want, "after the removal, the dGPU's last frame");
+	CHECK(!flip_to(&u->k, u->hd, &u->shown, 0), "flip onto the removed GPU's buffer: %s",
 	      strerror(errno));
-	expect_crc(&k, hd, want, "flipped again onto the removed GPU's buffer");
+	expect_crc(&u->k, u->hd, u->want, "flipped again onto the removed GPU's buffer");
+	return 0;
+}
 
-	/* 5: userspace lets go; nothing may be left */
-	CHECK(!flip_to(&k, hd, &placeholder, 0), "flip to a dumb buffer: %s", strerror(errno));
-	fb_free(&k, &shown);
+/* Step 5: userspace lets go of the removed GPU; nothing may be left */
+static void unplug_release(struct unplug *u)
+{
+	int i;
+
+	CHECK(!flip_to(&u->k, u->hd, &u->placeholder, 0), "flip to a dumb buffer: %s",
+	      strerror(errno));
+	fb_free(&u->k, &u->shown);
 	for (i = 0; i < 3; i++)
-		close(fence[i]);
-	munmap(vram.map, vram.size);
-	munmap(frame.map, frame.size);
-	munmap(sem.map, sem.size);
-	munmap(scratch.map, scratch.size);
-	munmap(scratch2.map, scratch2.size);
-	close(gfd);
+		close(u->fence[i]);
+	munmap(u->vram.map, u->vram.size);
+	munmap(u->frame.map, u->frame.size);
+	munmap(u->sem.map, u->sem.size);
+	munmap(u->scratch.map, u->scratch.size);
+	munmap(u->scratch2.map, u->scratch2.size);
+	close(u->gfd);
 	/* the removed GPU's drm_device is released, with its kernel context */
-	live0.devices--;
-	live0.contexts--;
-	CHECK(wait_no_leak(&live0, dmabufs0, k.minor, fbs0),
+	u->live0.devices--;
+	u->live0.contexts--;
+	CHECK(wait_no_leak(&u->live0, u->dmabufs0, u->k.minor, u->fbs0),
 	      "objects left behind after closing everything");
+}
 
-	/* 6: plug it back in, on the same root port; the scenario continues */
-	if (host_device("device_add", id))
+/* Step 6: the host plugs it back in, on the same root port; a new frame */
+static int unplug_replug(struct unplug *u)
+{
+	struct live now;
+	struct bo frame2;
+	struct fb fb2;
+	uint32_t ctx2;
+	int gfd2;
+
+	if (host_device("device_add", u->id))
 		return EXIT_FAIL;
-	CHECK(wait_render_node(bdf, true, render, sizeof(render)),
-	      "the re-added dGPU %s got no render node", bdf);
+	CHECK(wait_render_node(u->bdf, true, u->render, sizeof(u->render)),
+	      "the re-added dGPU %s got no render node", u->bdf);
 	if (failures)
 		return EXIT_FAIL;
-	live0.devices++;
-	live0.contexts++;
-	live_read(&live_now);
-	CHECK(live_now.devices == live0.devices, "%d vprime GPUs after the re-add, expected %d",
-	      live_now.devices, live0.devices);
-	gfd2 = open(render, O_RDWR | O_CLOEXEC);
-	CHECK(gfd2 >= 0, "open the re-added dGPU (%s): %s", render, strerror(errno));
+	u->live0.devices++;
+	u->live0.contexts++;
+	live_read(&now);
+	CHECK(now.devices == u->live0.devices, "%d vprime GPUs after the re-add, expected %d",
+	      now.devices, u->live0.devices);
+	gfd2 = open(u->render, O_RDWR | O_CLOEXEC);
+	CHECK(gfd2 >= 0, "open the re-added dGPU (%s): %s", u->render, strerror(errno));
 	if (gfd2 < 0)
 		return EXIT_FAIL;
-	diag("re-added: %s is %s", bdf, render);
+	diag("re-added: %s is %s", u->bdf, u->render);
 	ctx2 = ctx_new(gfd2);
 	CHECK(ctx2, "context on the re-added dGPU");
-	CHECK(!render_and_import(gfd2, ctx2, &k, w, h, 2, &frame2, &fb2),
+	CHECK(!render_and_import(gfd2, ctx2, &u->k, u->w, u->h, 2, &frame2, &fb2),
 	      "the re-added dGPU renders a frame the display imports: %s", strerror(errno));
 	if (failures)
 		return EXIT_FAIL;
-	CHECK(!flip_to(&k, hd, &fb2, 0), "flip to the re-added dGPU's frame: %s", strerror(errno));
-	expect_crc(&k, hd, pattern_crc(w, h, 2, TAG_UNPLUG), "the re-added dGPU's frame");
+	CHECK(!flip_to(&u->k, u->hd, &fb2, 0), "flip to the re-added dGPU's frame: %s",
+	      strerror(errno));
+	expect_crc(&u->k, u->hd, pattern_crc(u->w, u->h, 2, TAG_UNPLUG),
+		   "the re-added dGPU's frame");
 
-	CHECK(!flip_to(&k, hd, &placeholder, 0), "flip to a dumb buffer");
-	fb_free(&k, &fb2);
+	CHECK(!flip_to(&u->k, u->hd, &u->placeholder, 0), "flip to a dumb buffer");
+	fb_free(&u->k, &fb2);
 	bo_free(gfd2, &frame2);
 	close(gfd2);
-	CHECK(wait_no_leak(&live0, dmabufs0, k.minor, fbs0),
+	CHECK(wait_no_leak(&u->live0, u->dmabufs0, u->k.minor, u->fbs0),
 	      "objects left behind by the re-added dGPU");
-	crc_stop(hd);
-	kms_disable_all(&k);
-	fb_free(&k, &placeholder);
-	kms_close(&k);
+	return 0;
+}
+
+int test_unplug_dgpu(struct ctx *c)
+{
+	static struct unplug u = { .fence = { -1, -1, -1 } };
+	int ret;
+
+	ret = unplug_find_dgpu(c, &u);
+	if (!ret)
+		ret = unplug_baseline(c, &u);
+	if (!ret)
+		ret = unplug_show_frame(&u);
+	if (!ret)
+		ret = unplug_queue_jobs(&u);
+	if (!ret)
+		ret = unplug_remove(&u);
+	if (ret)
+		return ret;
+	unplug_release(&u);
+	ret = unplug_replug(&u);
+	if (ret)
+		return ret;
+	crc_stop(u.hd);
+	kms_disable_all(&u.k);
+	fb_free(&u.k, &u.placeholder);
+	kms_close(&u.k);
 	return 0;
 }
 
@@ -578,15 +639,6 @@ static bool iommu_on(void)
 			found = true;
 	closedir(d);
 	return found;
-}
-
-/* The debugfs directory of the DRM device behind an open node */
-static void debugfs_dir(int fd, char *dir, size_t len)
-{
-	struct stat st;
-
-	fstat(fd, &st);
-	snprintf(dir, len, "/sys/kernel/debug/dri/%u", minor(st.st_rdev));
 }
 
 /* "va 0x.. dma 0xA-0xB,0xC-0xD" -> ranges; how many */
@@ -658,7 +710,6 @@ int test_iommu_fault(struct ctx *c)
 	struct dma_range r[8];
 	int kinds[2], nk, gfd, kfd, wfd, fence = -1, st, nr, i;
 	uint32_t ctx_id, ctx2;
-	uint64_t err0 = 0;
 	const char *bdf = NULL;
 	struct vprime_cmd copy = { .opcode = VPRIME_OP_COPY };
 	struct submit_opts o = { .engine = VPRIME_ENGINE_COPY, .in_fd = -1,
@@ -694,7 +745,6 @@ int test_iommu_fault(struct ctx *c)
 	CHECK(!run(gfd, ctx_id, VPRIME_ENGINE_COPY, &copy, 1, bos, 2), "first copy");
 	CHECK(dst.map[0] == 0xa5 && dst.map[src.size - 1] == 0xa5, "first copy's result");
 	memset(dst.map, 0, dst.size);
-	get_param(gfd, VPRIME_PARAM_ERROR_COUNT, &err0);
 
 	/* the bug: the driver dma-unmaps src while the context still maps it */
 	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -801,138 +851,195 @@ static uint64_t primary_first_dma(struct kms *k, int h)
 	return addr;
 }
 
+/* What iommu-fault-display holds from one step to the next */
+struct display_fault {
+	struct kms k;
+	struct head *hd;
+	const char *bdf;
+	char path[PATH_MAX];	/* the display's inject_early_unmap */
+	struct fb old, fresh;
+	uint32_t black_crc;
+	struct dma_range r[8];
+	int nr, live0;
+	long long before, after;	/* debugfs underruns */
+};
+
+/* Two framebuffers, the old one on screen through the IOMMU, CRC on */
+static int display_fault_setup(struct ctx *c, struct display_fault *f)
+{
+	uint32_t crc = 0, *black;
+	int i, ret;
+
+	ret = kms_open(c, &f->k);
+	if (ret)
+		return ret;
+	for (i = 0; i < c->ndev && !f->bdf; i++)
+		if (c->devs[i].kind == VPRIME_KIND_DISPLAY)
+			f->bdf = c->devs[i].bdf;
+	CHECK(f->bdf, "no display engine among the PCI devices");
+	f->hd = &f->k.heads[0];
+	snprintf(f->path, sizeof(f->path), "/sys/kernel/debug/dri/%d/inject_early_unmap",
+		 f->k.minor);
+	f->live0 = inject_live(f->path);
+	CHECK(f->live0 >= 0, "read %s", f->path);
+	CHECK(!fb_new(&f->k, &f->old, f->hd->mode.hdisplay, f->hd->mode.vdisplay,
+		      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR) &&
+	      !fb_new(&f->k, &f->fresh, f->hd->mode.hdisplay, f->hd->mode.vdisplay,
+		      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fbs");
+	if (failures)
+		return EXIT_FAIL;
+	fb_fill_pattern(&f->old, 1, 5);
+	fb_fill_pattern(&f->fresh, 2, 5);
+	black = calloc((size_t)f->hd->mode.hdisplay * f->hd->mode.vdisplay, 4);
+	f->black_crc = frame_crc(black, f->hd->mode.hdisplay, f->hd->mode.vdisplay);
+	free(black);
+	CHECK(fb_crc(&f->old) != f->black_crc, "the test picture's CRC is black's");
+
+	CHECK(!head_enable(&f->k, f->hd, &f->old, 0), "mode set");
+	CHECK(!crc_start(&f->k, f->hd), "CRC on");
+	if (!crc_current(&f->k, f->hd, &crc))
+		CHECK(crc == fb_crc(&f->old), "CRC 0x%08x before the fault, want 0x%08x",
+		      crc, fb_crc(&f->old));
+	if (failures)
+		return EXIT_FAIL;
+	f->before = head_underruns(&f->k, 0);
+	CHECK(f->before >= 0, "no underrun count in vprime_state");
+	return 0;
+}
+
+/* The bug: the driver dma-unmaps the buffer the engine scans */
+static int display_fault_inject(struct display_fault *f, int kfd)
+{
+	char text[256];
+	int wfd;
+
+	wfd = open(f->path, O_WRONLY | O_CLOEXEC);
+	CHECK(wfd >= 0, "open %s: %s", f->path, strerror(errno));
+	if (failures)
+		return EXIT_FAIL;
+	CHECK(write(wfd, "0", 1) == 1, "inject_early_unmap: %s", strerror(errno));
+	close(wfd);
+	CHECK(read_file(f->path, text, sizeof(text)) >= 0, "read %s", f->path);
+	f->nr = parse_injection(text, f->r, 8);
+	CHECK(f->nr > 0, "inject_early_unmap reports no DMA range: '%s'", text);
+	CHECK(inject_live(f->path) == f->live0 + 1, "inject_early_unmap: live %d, want %d",
+	      inject_live(f->path), f->live0 + 1);
+	CHECK(kfd >= 0, "open /dev/kmsg");
+	if (failures)
+		return EXIT_FAIL;
+	text[strcspn(text, "\n")] = 0;
+	diag("inject_early_unmap: %s", text);
+	return 0;
+}
+
+/*
+ * The engine fetches the buffer again (as after a CPU write): an IOMMU
+ * fault naming the display engine, and an underrun, the frame black.
+ */
+static void display_fault_check(struct display_fault *f, int kfd)
+{
+	char line[512] = "";
+	uint32_t crc = 0;
+	int i;
+
+	CHECK(!drmModeDirtyFB(f->k.fd, f->old.fb_id, NULL, 0), "DIRTYFB: %s", strerror(errno));
+	if (!crc_current(&f->k, f->hd, &crc)) {
+		CHECK(crc != fb_crc(&f->old),
+		      "the frame after the fault is the old picture (CRC 0x%08x): stale data shown as good",
+		      crc);
+		CHECK(crc == f->black_crc, "frame CRC 0x%08x after the fault, want black 0x%08x",
+		      crc, f->black_crc);
+	}
+	/* bounded: the UNDERRUN interrupt and the DMAR fault are asynchronous */
+	for (i = 0; i < 100 && head_underruns(&f->k, 0) <= f->before; i++)
+		sleep_ms(100);
+	f->after = head_underruns(&f->k, 0);
+	CHECK(f->after > f->before, "debugfs underruns %lld, want more than %lld",
+	      f->after, f->before);
+	diag("underrun reported by the driver (debugfs underruns %lld -> %lld), frame CRC 0x%08x (black)",
+	     f->before, f->after, crc);
+	CHECK(find_dmar_fault(kfd, f->bdf, f->r, f->nr, line, sizeof(line), 100),
+	      "no DMAR fault logged for %s in the unmapped range", f->bdf);
+	if (line[0])
+		diag("guest kernel: %s", line);
+}
+
+/* A flip to a fresh buffer shows it; the underruns stop */
+static void display_fault_recover(struct display_fault *f)
+{
+	uint32_t crc = 0;
+	uint64_t fresh_dma;
+
+	CHECK(!head_enable(&f->k, f->hd, &f->fresh, 0), "flip to a fresh buffer");
+	if (!crc_current(&f->k, f->hd, &crc))
+		CHECK(crc == fb_crc(&f->fresh), "CRC 0x%08x after the flip, want 0x%08x",
+		      crc, fb_crc(&f->fresh));
+	f->after = head_underruns(&f->k, 0);
+	wait_vblanks(&f->k, f->hd, 2, NULL);
+	CHECK(head_underruns(&f->k, 0) == f->after,
+	      "underruns go on after the flip: %lld -> %lld", f->after,
+	      head_underruns(&f->k, 0));
+	fresh_dma = primary_first_dma(&f->k, 0);
+	diag("recovered: a flip to a fresh buffer shows it (CRC 0x%08x), its DMA address 0x%" PRIx64 "%s",
+	     crc, fresh_dma, fresh_dma >= f->r[0].lo && fresh_dma <= f->r[f->nr - 1].hi ?
+	     " (in the range the bug unmapped: the IOMMU reused it)" : "");
+}
+
+/*
+ * The broken buffer is freed without a second unmap: that would tear down
+ * whatever the IOMMU mapped at those addresses since, here the fresh
+ * buffer on screen, which would then fault when fetched.
+ */
+static void display_fault_free_broken(struct display_fault *f)
+{
+	uint32_t crc = 0;
+	int i;
+
+	fb_free(&f->k, &f->old);
+	for (i = 0; i < FREE_WAIT_S * 10 && inject_live(f->path) != f->live0; i++)
+		sleep_ms(100);
+	CHECK(inject_live(f->path) == f->live0,
+	      "the unmapped buffer was not freed: live %d, want %d",
+	      inject_live(f->path), f->live0);
+	CHECK(!drmModeDirtyFB(f->k.fd, f->fresh.fb_id, NULL, 0), "DIRTYFB: %s",
+	      strerror(errno));
+	if (!crc_current(&f->k, f->hd, &crc))
+		CHECK(crc == fb_crc(&f->fresh),
+		      "CRC 0x%08x after freeing the broken buffer, want 0x%08x: its free unmapped the fresh one's pages",
+		      crc, fb_crc(&f->fresh));
+	CHECK(head_underruns(&f->k, 0) == f->after,
+	      "underruns after freeing the broken buffer: %lld -> %lld", f->after,
+	      head_underruns(&f->k, 0));
+}
+
 int test_iommu_fault_display(struct ctx *c)
 {
-	char path[PATH_MAX], text[256], line[512] = "";
-	struct dma_range r[8];
-	struct fb old, fresh;
-	struct head *hd;
-	struct kms k;
-	const char *bdf = NULL;
-	uint32_t crc = 0, black_crc, *black;
-	uint64_t fresh_dma;
-	long long before, after;
-	int kfd, wfd, nr, ret, i, live0;
+	static struct display_fault f;
+	int ret, kfd;
 
 	if (!iommu_on()) {
 		printf("# SKIP no IOMMU in this guest (boot with --iommu on)\n");
 		return EXIT_SKIP;
 	}
-	ret = kms_open(c, &k);
+	ret = display_fault_setup(c, &f);
 	if (ret)
 		return ret;
-	for (i = 0; i < c->ndev; i++)
-		if (c->devs[i].kind == VPRIME_KIND_DISPLAY) {
-			bdf = c->devs[i].bdf;
-			break;
-		}
-	CHECK(bdf, "no display engine among the PCI devices");
-	hd = &k.heads[0];
-	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/inject_early_unmap", k.minor);
-	live0 = inject_live(path);
-	CHECK(live0 >= 0, "read %s", path);
-	CHECK(!fb_new(&k, &old, hd->mode.hdisplay, hd->mode.vdisplay,
-		      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR) &&
-	      !fb_new(&k, &fresh, hd->mode.hdisplay, hd->mode.vdisplay,
-		      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fbs");
-	if (failures)
-		return EXIT_FAIL;
-	fb_fill_pattern(&old, 1, 5);
-	fb_fill_pattern(&fresh, 2, 5);
-	black = calloc((size_t)hd->mode.hdisplay * hd->mode.vdisplay, 4);
-	black_crc = frame_crc(black, hd->mode.hdisplay, hd->mode.vdisplay);
-	free(black);
-	CHECK(fb_crc(&old) != black_crc, "the test picture's CRC is black's");
-
-	/* the buffer on screen, through the IOMMU */
-	CHECK(!head_enable(&k, hd, &old, 0), "mode set");
-	CHECK(!crc_start(&k, hd), "CRC on");
-	if (!crc_current(&k, hd, &crc))
-		CHECK(crc == fb_crc(&old), "CRC 0x%08x before the fault, want 0x%08x",
-		      crc, fb_crc(&old));
-	if (failures)
-		return EXIT_FAIL;
-	before = head_underruns(&k, 0);
-	CHECK(before >= 0, "no underrun count in vprime_state");
-
-	/* the bug: the driver dma-unmaps the buffer the engine scans */
 	kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	CHECK(kfd >= 0, "open /dev/kmsg");
 	if (kfd >= 0)
 		lseek(kfd, 0, SEEK_END);
-	wfd = open(path, O_WRONLY | O_CLOEXEC);
-	CHECK(wfd >= 0, "open %s: %s", path, strerror(errno));
-	if (failures)
-		return EXIT_FAIL;
-	CHECK(write(wfd, "0", 1) == 1, "inject_early_unmap: %s", strerror(errno));
-	close(wfd);
-	CHECK(read_file(path, text, sizeof(text)) >= 0, "read %s", path);
-	nr = parse_injection(text, r, 8);
-	CHECK(nr > 0, "inject_early_unmap reports no DMA range: '%s'", text);
-	CHECK(inject_live(path) == live0 + 1, "inject_early_unmap: live %d, want %d",
-	      inject_live(path), live0 + 1);
-	if (failures)
-		return EXIT_FAIL;
-	text[strcspn(text, "\n")] = 0;
-	diag("inject_early_unmap: %s", text);
-
-	/* the engine fetches it again (as after a CPU write): an underrun */
-	CHECK(!drmModeDirtyFB(k.fd, old.fb_id, NULL, 0), "DIRTYFB: %s", strerror(errno));
-	if (!crc_current(&k, hd, &crc)) {
-		CHECK(crc != fb_crc(&old),
-		      "the frame after the fault is the old picture (CRC 0x%08x): stale data shown as good",
-		      crc);
-		CHECK(crc == black_crc, "frame CRC 0x%08x after the fault, want black 0x%08x",
-		      crc, black_crc);
+	ret = display_fault_inject(&f, kfd);
+	if (ret) {
+		if (kfd >= 0)
+			close(kfd);
+		return ret;
 	}
-	/* bounded: the UNDERRUN interrupt and the DMAR fault are asynchronous */
-	for (i = 0; i < 100 && head_underruns(&k, 0) <= before; i++)
-		sleep_ms(100);
-	after = head_underruns(&k, 0);
-	CHECK(after > before, "debugfs underruns %lld, want more than %lld", after, before);
-	diag("underrun reported by the driver (debugfs underruns %lld -> %lld), frame CRC 0x%08x (black)",
-	     before, after, crc);
-	CHECK(kfd >= 0 && find_dmar_fault(kfd, bdf, r, nr, line, sizeof(line), 100),
-	      "no DMAR fault logged for %s in the unmapped range", bdf);
-	if (line[0])
-		diag("guest kernel: %s", line);
-	if (kfd >= 0)
-		close(kfd);
-
-	/* a flip to a fresh buffer shows it */
-	CHECK(!head_enable(&k, hd, &fresh, 0), "flip to a fresh buffer");
-	if (!crc_current(&k, hd, &crc))
-		CHECK(crc == fb_crc(&fresh), "CRC 0x%08x after the flip, want 0x%08x",
-		      crc, fb_crc(&fresh));
-	after = head_underruns(&k, 0);
-	wait_vblanks(&k, hd, 2, NULL);
-	CHECK(head_underruns(&k, 0) == after, "underruns go on after the flip: %lld -> %lld",
-	      after, head_underruns(&k, 0));
-	fresh_dma = primary_first_dma(&k, 0);
-	diag("recovered: a flip to a fresh buffer shows it (CRC 0x%08x), its DMA address 0x%" PRIx64 "%s",
-	     crc, fresh_dma, fresh_dma >= r[0].lo && fresh_dma <= r[nr - 1].hi ?
-	     " (in the range the bug unmapped: the IOMMU reused it)" : "");
-
-	/*
-	 * The broken buffer is freed without a second unmap: that would tear
-	 * down whatever the IOMMU mapped at those addresses since, here the
-	 * fresh buffer on screen, which would then fault when fetched.
-	 */
-	fb_free(&k, &old);
-	for (i = 0; i < FREE_WAIT_S * 10 && inject_live(path) != live0; i++)
-		sleep_ms(100);
-	CHECK(inject_live(path) == live0, "the unmapped buffer was not freed: live %d, want %d",
-	      inject_live(path), live0);
-	CHECK(!drmModeDirtyFB(k.fd, fresh.fb_id, NULL, 0), "DIRTYFB: %s", strerror(errno));
-	if (!crc_current(&k, hd, &crc))
-		CHECK(crc == fb_crc(&fresh),
-		      "CRC 0x%08x after freeing the broken buffer, want 0x%08x: its free unmapped the fresh one's pages",
-		      crc, fb_crc(&fresh));
-	CHECK(head_underruns(&k, 0) == after,
-	      "underruns after freeing the broken buffer: %lld -> %lld", after, head_underruns(&k, 0));
-	crc_stop(hd);
-	kms_disable_all(&k);
-	fb_free(&k, &fresh);
-	kms_close(&k);
+	display_fault_check(&f, kfd);
+	close(kfd);
+	display_fault_recover(&f);
+	display_fault_free_broken(&f);
+	crc_stop(f.hd);
+	kms_disable_all(&f.k);
+	fb_free(&f.k, &f.fresh);
+	kms_close(&f.k);
 	return 0;
 }

@@ -1,137 +1,33 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vprime_gpu: engines, rings and fences.
+ * vprime_gpu: engines, rings and their schedulers.
  *
  * One drm_gpu_scheduler per engine.  A job's commands are copied into the
  * ring followed by a FENCE command with the job's seqno and the interrupt
- * flag; the engine's interrupt reads the fence writeback and signals every
- * finished hardware fence.  Fences are never polled.  Ring space is the
- * scheduler's credit limit, and jobs finish in order, so a job that runs
- * always fits.
+ * flag (vprime_gpu_fence.c signals it).  Ring space is the scheduler's
+ * credit limit, and jobs finish in order, so a job that runs always fits.
+ * A timeout resets the engine and bans the job's context; a halt (a
+ * command the engine refused) fails that job and cancels the ring.
  */
 
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
+#include <linux/pci.h>
 #include <linux/slab.h>
 
 #include <drm/drm_managed.h>
 
-#include "vprime_gpu.h"
+#include <drm/drm_drv.h>
+#include <drm/drm_print.h>
 
-static const char *vprime_fence_driver_name(struct dma_fence *f)
-{
-	return "vprime_gpu";
-}
-
-static const char *vprime_fence_timeline_name(struct dma_fence *f)
-{
-	return "vprime_gpu engine";
-}
-
-static void vprime_fence_release(struct dma_fence *f)
-{
-	atomic_dec(&vprime_live.fences);
-	dma_fence_free(f);
-}
-
-static const struct dma_fence_ops vprime_fence_ops = {
-	.get_driver_name = vprime_fence_driver_name,
-	.get_timeline_name = vprime_fence_timeline_name,
-	.release = vprime_fence_release,
-};
+#include "vprime_gpu_drv.h"
 
 /*
- * Ban the context with hardware id hw_id (ban == true) or just look.
- * Returns whether it was banned before.  Safe from interrupts.
+ * Put a job's commands on the ring, then its FENCE.  @hf was allocated at
+ * submit: this runs in the fence signalling path.  Returns @hf's fence,
+ * signalled from the engine interrupt.
  */
-static bool vprime_ctx_id_ban(struct vprime_gpu *gpu, u32 hw_id, bool ban)
-{
-	struct vprime_ctx *ctx;
-	unsigned long flags;
-	bool banned = false;
-
-	spin_lock_irqsave(&gpu->ctx_lock, flags);
-	ctx = hw_id < VPRIME_GPU_MAX_CONTEXTS ? gpu->ctx_by_id[hw_id] : NULL;
-	if (ctx)
-		banned = ban ? atomic_xchg(&ctx->banned, 1) :
-			       atomic_read(&ctx->banned);
-	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
-	return banned;
-}
-
-/* Signal every pending fence up to seqno; caller holds e->lock. */
-static void vprime_engine_signal(struct vprime_engine *e, u64 seqno, int error)
-{
-	struct vprime_hw_fence *hf, *tmp;
-
-	list_for_each_entry_safe(hf, tmp, &e->pending, link) {
-		if (!error && hf->base.seqno > seqno)
-			break;
-		if (error)
-			dma_fence_set_error(&hf->base, error);
-		else if (vprime_ctx_id_ban(e->gpu, hf->ctx_hw_id, false))
-			/* its context faulted: the GPU dropped its work */
-			dma_fence_set_error(&hf->base, -EFAULT);
-		list_del_init(&hf->link);
-		dma_fence_signal_locked(&hf->base);
-		dma_fence_put(&hf->base);
-	}
-}
-
-irqreturn_t vprime_engine_irq(int irq, void *arg)
-{
-	struct vprime_engine *e = arg;
-	struct vprime_hw *hw = &e->gpu->hw;
-	u32 cause = VPRIME_IRQ_ENGINE(e->idx);
-	unsigned long flags;
-
-	if (!(vprime_hw_read(hw, VPRIME_REG_IRQ_STATUS) & cause))
-		return IRQ_NONE;
-	vprime_hw_write(hw, VPRIME_REG_IRQ_STATUS, cause);
-	atomic64_inc(&hw->irq_count);
-	/*
-	 * A fault is reported on the misc vector before the faulting job's
-	 * FENCE completes, but the CPU may take this vector first: ban the
-	 * context now so that the job's fence carries the error.
-	 */
-	if (vprime_hw_read(hw, VPRIME_REG_ERROR) & VPRIME_ERR_PAGE_FAULT)
-		vprime_gpu_fault_irq(e->gpu);
-
-	spin_lock_irqsave(&e->lock, flags);
-	vprime_engine_signal(e, le64_to_cpu(READ_ONCE(*e->fence_cpu)), 0);
-	spin_unlock_irqrestore(&e->lock, flags);
-	return IRQ_HANDLED;
-}
-
-/* From either interrupt: a page fault stops its context; ban it. */
-void vprime_gpu_fault_irq(struct vprime_gpu *gpu)
-{
-	u32 hw_id = vprime_hw_read(&gpu->hw, VPRIME_REG_FAULT_CTX);
-	u64 addr = vprime_hw_read(&gpu->hw, VPRIME_REG_FAULT_ADDR_LO) |
-		   (u64)vprime_hw_read(&gpu->hw, VPRIME_REG_FAULT_ADDR_HI) << 32;
-	u32 info = vprime_hw_read(&gpu->hw, VPRIME_REG_FAULT_INFO);
-
-	/* both vectors may report the same fault: warn once */
-	if (!vprime_ctx_id_ban(gpu, hw_id, true))
-		dev_warn_ratelimited(gpu->drm.dev,
-				     "GPU page fault: context %u, address 0x%llx, %s, reason %u; context banned\n",
-				     hw_id, addr,
-				     info & VPRIME_FAULT_WRITE ? "write" : "read",
-				     info & VPRIME_FAULT_REASON_MASK);
-}
-
-/**
- * vprime_engine_run - put a job's commands on the ring
- * @e: engine
- * @ctx: the job's context
- * @hf: the job's hardware fence, allocated at submit (no allocation here:
- *	this runs in the fence signalling path)
- * @cmds: commands (their ctx field is set here)
- * @n: how many
- *
- * Returns @hf's fence, signalled from the engine interrupt.
- */
-struct dma_fence *vprime_engine_run(struct vprime_engine *e,
+static struct dma_fence *vprime_engine_run(struct vprime_engine *e,
 				    struct vprime_ctx *ctx,
 				    struct vprime_hw_fence *hf,
 				    const struct vprime_cmd *cmds, u32 n)
@@ -144,14 +40,8 @@ struct dma_fence *vprime_engine_run(struct vprime_engine *e,
 	u32 i;
 	int idx;
 
-	hf->ctx_hw_id = ctx->hw_id;
 	spin_lock_irqsave(&e->lock, flags);
-	dma_fence_init(&hf->base, &vprime_fence_ops, &e->lock, e->fence_context,
-		       ++e->seqno);
-	atomic_inc(&vprime_live.fences);
-	/* one reference for the pending list, one for the scheduler */
-	dma_fence_get(&hf->base);
-	list_add_tail(&hf->link, &e->pending);
+	vprime_hw_fence_init(e, hf, ctx->hw_id);
 	/* unplugged: the ring went with the device, the job fails at once */
 	if (!drm_dev_enter(&e->gpu->drm, &idx)) {
 		vprime_engine_signal(e, 0, -ENODEV);
@@ -177,6 +67,10 @@ struct dma_fence *vprime_engine_run(struct vprime_engine *e,
 	return &hf->base;
 }
 
+/**
+ * vprime_engines_hw_init - point each engine at its ring and writeback
+ * @gpu: the device, at probe, after vprime_engines_init()
+ */
 void vprime_engines_hw_init(struct vprime_gpu *gpu)
 {
 	int i;
@@ -237,10 +131,41 @@ static struct dma_fence *vprime_sched_run_job(struct drm_sched_job *sched_job)
 				 job->num_cmds);
 }
 
-/* Whether the writeback says the engine finished the fence @hw */
-static bool vprime_engine_done(struct vprime_engine *e, struct dma_fence *hw)
+/*
+ * What drm_sched of Linux 6.12 leaves to the driver: the two places the
+ * driver reaches into the scheduler's pending_list.
+ */
+
+/*
+ * A timed-out job that did not hang goes back on the scheduler's list.
+ * 6.12's drm_sched_job_timedout() takes the job off pending_list before it
+ * calls timedout_job() (so that free_job cannot race with the handler) and
+ * puts it back only through drm_sched_stop(), which is for a real hang.  A
+ * job whose interrupt went missing is done, not hung: without this, its
+ * free_job would never run.  Later kernels do it themselves when the
+ * handler returns DRM_GPU_SCHED_STAT_NO_HANG.
+ */
+static void vprime_sched_requeue_job(struct drm_sched_job *job)
 {
-	return le64_to_cpu(READ_ONCE(*e->fence_cpu)) >= hw->seqno;
+	struct drm_gpu_scheduler *sched = job->sched;
+
+	spin_lock(&sched->job_list_lock);
+	list_add(&job->list, &sched->pending_list);
+	spin_unlock(&sched->job_list_lock);
+}
+
+/*
+ * After drm_sched_fini(): 6.12 leaves the jobs still on pending_list (done,
+ * but the stopped scheduler never ran their free_job) to the driver.
+ */
+static void vprime_sched_free_pending(struct drm_gpu_scheduler *sched)
+{
+	struct drm_sched_job *job, *tmp;
+
+	list_for_each_entry_safe(job, tmp, &sched->pending_list, list) {
+		list_del_init(&job->list);
+		sched->ops->free_job(job);
+	}
 }
 
 static enum drm_gpu_sched_stat
@@ -248,7 +173,6 @@ vprime_sched_timedout_job(struct drm_sched_job *sched_job)
 {
 	struct vprime_job *job = container_of(sched_job, struct vprime_job, base);
 	struct dma_fence *hw = sched_job->s_fence->parent;
-	struct drm_gpu_scheduler *sched = sched_job->sched;
 	struct vprime_engine *e = job->engine;
 	unsigned long flags;
 
@@ -257,13 +181,8 @@ vprime_sched_timedout_job(struct drm_sched_job *sched_job)
 	 * have finished the job and only its interrupt went missing.
 	 */
 	if (hw && (dma_fence_is_signaled(hw) || vprime_engine_done(e, hw))) {
-		/*
-		 * Not a timeout: the job goes back on the scheduler's list
-		 * first, so that signalling it below frees it as usual.
-		 */
-		spin_lock(&sched->job_list_lock);
-		list_add(&sched_job->list, &sched->pending_list);
-		spin_unlock(&sched->job_list_lock);
+		/* first, so that signalling it below frees it as usual */
+		vprime_sched_requeue_job(sched_job);
 		if (!dma_fence_is_signaled(hw)) {
 			atomic64_inc(&e->lost_irqs);
 			drm_warn(&e->gpu->drm, "%s: lost interrupt: fence %llu done without one; signalled\n",
@@ -337,7 +256,7 @@ static void vprime_engine_recover_halt(struct vprime_engine *e)
 	if (hf) {
 		ctx = hf->ctx_hw_id;
 		seqno = hf->base.seqno;
-		vprime_ctx_id_ban(e->gpu, ctx, true);
+		vprime_ctx_ban_hw(e->gpu, ctx);
 		dma_fence_set_error(&hf->base, -EIO);
 		list_del_init(&hf->link);
 		dma_fence_signal_locked(&hf->base);
@@ -375,21 +294,11 @@ void vprime_gpu_halt_work(struct work_struct *work)
 
 static void vprime_sched_free_job(struct drm_sched_job *sched_job)
 {
-	struct vprime_job *job = container_of(sched_job, struct vprime_job, base);
-	u32 i;
-
 	drm_sched_job_cleanup(sched_job);
-	kfree(job->hw_fence);	/* never ran */
-	for (i = 0; i < job->num_bos; i++)
-		drm_gem_object_put(job->bos[i]);
-	kvfree(job->bos);
-	kvfree(job->cmds);
-	vprime_ctx_put(job->ctx);
-	kfree(job);
-	atomic_dec(&vprime_live.jobs);
+	vprime_job_free(container_of(sched_job, struct vprime_job, base));
 }
 
-const struct drm_sched_backend_ops vprime_sched_ops = {
+static const struct drm_sched_backend_ops vprime_sched_ops = {
 	.run_job = vprime_sched_run_job,
 	.timedout_job = vprime_sched_timedout_job,
 	.free_job = vprime_sched_free_job,
@@ -400,6 +309,16 @@ static void vprime_engines_release(struct drm_device *drm, void *arg)
 	vprime_engines_fini(to_vprime_gpu(drm));
 }
 
+/**
+ * vprime_engines_init - rings, writebacks, schedulers and interrupts
+ * @gpu: the device, at probe
+ *
+ * Rings and interrupts are device-managed; the schedulers go with the
+ * drm_device (vprime_engines_fini()), since contexts can outlive the
+ * device.
+ *
+ * Returns: 0 or a negative errno.
+ */
 int vprime_engines_init(struct vprime_gpu *gpu)
 {
 	struct device *dev = gpu->drm.dev;
@@ -470,13 +389,16 @@ void vprime_engines_unplug(struct vprime_gpu *gpu)
 	}
 }
 
+/**
+ * vprime_engines_fini - stop the schedulers and free what they still hold
+ * @gpu: the device, when the drm_device is released or probe fails
+ */
 void vprime_engines_fini(struct vprime_gpu *gpu)
 {
 	int i;
 
 	for (i = 0; i < VPRIME_GPU_ENGINES; i++) {
 		struct vprime_engine *e = &gpu->engine[i];
-		struct drm_sched_job *job, *tmp;
 		unsigned long flags;
 
 		if (!e->sched.ready)
@@ -485,11 +407,7 @@ void vprime_engines_fini(struct vprime_gpu *gpu)
 		spin_lock_irqsave(&e->lock, flags);
 		vprime_engine_signal(e, 0, -ENODEV);
 		spin_unlock_irqrestore(&e->lock, flags);
-		/* finished jobs whose free_job the stopped scheduler never ran */
-		list_for_each_entry_safe(job, tmp, &e->sched.pending_list, list) {
-			list_del_init(&job->list);
-			vprime_sched_free_job(job);
-		}
+		vprime_sched_free_pending(&e->sched);
 	}
 }
 

@@ -17,6 +17,7 @@
 #include <drm/drm_atomic_helper.h>
 #include <drm/drm_blend.h>
 #include <drm/drm_damage_helper.h>
+#include <drm/drm_drv.h>
 #include <drm/drm_fourcc.h>
 #include <drm/drm_framebuffer.h>
 #include <drm/drm_gem_atomic_helper.h>
@@ -34,6 +35,8 @@ static const u32 vprime_plane_formats[] = {
 /**
  * vprime_format_to_hw - VPRIME_FMT_* of a DRM fourcc, 0 if the engine has none
  * @fourcc: DRM_FORMAT_*
+ *
+ * Returns: the VPRIME_FMT_* value, or 0.
  */
 u32 vprime_format_to_hw(u32 fourcc)
 {
@@ -352,6 +355,8 @@ static const char * const vprime_plane_names[VPRIME_DISP_PLANES] = {
  * @head: the head; its CRTC is created after its planes, with index
  *	@head->idx
  * @idx: VPRIME_PLANE_*
+ *
+ * Returns: the plane (drmm-managed) or an ERR_PTR.
  */
 struct vprime_plane *vprime_plane_create(struct vprime_head *head,
 					 unsigned int idx)

@@ -6,6 +6,7 @@
 #define _VPRIME_DISPLAY_DRV_H_
 
 #include <linux/atomic.h>
+#include <linux/interrupt.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/workqueue.h>
@@ -42,6 +43,28 @@ static inline struct vprime_plane *to_vprime_plane(struct drm_plane *plane)
 
 /**
  * struct vprime_head - one display head: CRTC, planes, encoder, connector
+ * @disp: the engine
+ * @idx: head index, 0 .. VPRIME_HEADS_MAX - 1
+ * @crtc: its CRTC
+ * @planes: primary, overlay and cursor, by VPRIME_PLANE_*
+ * @encoder: a virtual encoder
+ * @connector: the monitor, with EDID and hotplug
+ * @lock: protects @event_enable (a copy of the EVENT_ENABLE register,
+ *	which is read-modify-written from the vblank code and read by the
+ *	interrupt) and the CRC state (@crc_on, @crc_start)
+ * @event_enable: the VPRIME_HEAD_EV_* that interrupt
+ * @crc_on: DRM's CRC capture is on
+ * @crc_start: FRAME when the CRC was turned on: older CRC values are stale
+ * @event: the flip whose FLIP_DONE interrupt completes it, armed by
+ *	atomic_flush; protected by &drm_device.event_lock
+ * @last_frame: the last FRAME read, the vblank counter once the device
+ *	is gone
+ * @vblank_irqs: VBLANK events handled (debugfs vprime_state)
+ * @flips: FLIP_DONE events handled
+ * @underruns: UNDERRUN events: a plane could not be fetched
+ * @errors: ERROR events: a latched configuration was refused
+ * @hotplugs: HOTPLUG events
+ * @last_error: the head's VPRIME_HEAD_ERROR of the last refusal
  */
 struct vprime_head {
 	struct vprime_display *disp;
@@ -52,27 +75,14 @@ struct vprime_head {
 	struct drm_encoder encoder;
 	struct drm_connector connector;
 
-	/*
-	 * Protects @event_enable (a copy of the EVENT_ENABLE register, which
-	 * is read-modify-written from the vblank code and read by the
-	 * interrupt) and the CRC state.
-	 */
 	spinlock_t lock;
 	u32 event_enable;
 	bool crc_on;
-	/* FRAME when the CRC was turned on: older CRC values are stale */
 	u32 crc_start;
 
-	/*
-	 * The flip whose FLIP_DONE interrupt completes it, armed by
-	 * atomic_flush.  Protected by drm_device.event_lock.
-	 */
 	struct drm_pending_vblank_event *event;
-
-	/* last FRAME read, the vblank counter once the device is gone */
 	u32 last_frame;
 
-	/* interrupt statistics, for debugfs */
 	atomic64_t vblank_irqs;
 	atomic64_t flips;
 	atomic64_t underruns;
@@ -93,29 +103,38 @@ static inline struct vprime_head *connector_to_head(struct drm_connector *c)
 
 /**
  * struct vprime_display - the display engine
+ * @drm: the DRM device
+ * @hw: the common register block
+ * @disp_caps: VPRIME_DISP_CAPS, read at probe
+ * @dma_bits: VPRIME_DISP_DMA_BITS, read at probe
+ * @dma_mask: the DMA mask they make
+ * @modifiers: IN_FORMATS modifiers, DRM_FORMAT_MOD_INVALID terminated
+ * @heads: the heads; &vprime_hw.num_heads of them are used
+ * @hotplug_work: runs the probe helpers after a HOTPLUG interrupt
+ * @inject_lock: protects the inject_* fields
+ * @inject_head: debugfs inject_early_unmap: the last injection's head,
+ *	-1 before the first
+ * @inject_fb: its framebuffer id
+ * @inject_dma: the DMA ranges it unmapped
+ * @inject_live: buffers the knob unmapped that are not freed yet
  */
 struct vprime_display {
 	struct drm_device drm;
 	struct vprime_hw hw;
 
-	/* read once at probe */
-	u32 disp_caps;		/* VPRIME_DISP_CAP_* */
-	u32 dma_bits;		/* VPRIME_DISP_DMA_BITS */
+	u32 disp_caps;
+	u32 dma_bits;
 	u64 dma_mask;
-	/* IN_FORMATS modifiers, DRM_FORMAT_MOD_INVALID terminated */
 	u64 modifiers[3];
 
 	struct vprime_head heads[VPRIME_HEADS_MAX];
 
-	/* runs the probe helpers after a HOTPLUG interrupt */
 	struct work_struct hotplug_work;
 
-	/* debugfs inject_early_unmap: what the last injection unmapped */
 	struct mutex inject_lock;
-	int inject_head;	/* -1: none yet */
+	int inject_head;
 	u32 inject_fb;
 	char inject_dma[160];
-	/* BOs the knob unmapped that are not freed yet */
 	atomic_t inject_live;
 };
 

@@ -61,6 +61,8 @@ static const struct drm_gem_object_funcs vprime_display_gem_funcs = {
  * @size: object size, page aligned
  *
  * Used for dumb buffers and imported dma-bufs alike.
+ *
+ * Returns: the object, or an ERR_PTR.
  */
 struct drm_gem_object *vprime_display_gem_create_object(struct drm_device *drm,
 							size_t size)
@@ -88,6 +90,8 @@ struct drm_gem_object *vprime_display_gem_create_object(struct drm_device *drm,
  * mask would be mapped through swiotlb bounce buffers, and the engine
  * would scan a stale CPU copy instead of the buffer; the plane check
  * refuses such buffers, so allocate where the engine can reach.
+ *
+ * Returns: 0 or a negative errno.
  */
 int vprime_display_dumb_create(struct drm_file *file, struct drm_device *drm,
 			       struct drm_mode_create_dumb *args)
@@ -118,7 +122,7 @@ int vprime_display_dumb_create(struct drm_file *file, struct drm_device *drm,
  * layout; on a scatter-capable engine, also builds its page list.  Done
  * once: the mapping lasts as long as the object.  May sleep.
  *
- * Returns 0 or a negative errno; whether the engine can show the buffer
+ * Returns: 0 or a negative errno; whether the engine can show the buffer
  * is the caller's decision, from the recorded layout.
  */
 int vprime_display_bo_map(struct vprime_display_bo *bo)

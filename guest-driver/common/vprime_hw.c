@@ -1,64 +1,24 @@
-/* SPDX-License-Identifier: GPL-2.0-only */
+// SPDX-License-Identifier: GPL-2.0-only
 /*
- * Helpers shared by vprime_gpu and vprime_display for the register block
- * every vprime device has (hw/vprime_regs.h): identification, MSI-X setup,
- * the misc interrupt and an interrupt self-test.  Header-only so that each
- * module carries its own copy and neither depends on the other.
+ * The register block every vprime device has: identification, MSI-X, the
+ * misc interrupt (errors, the software interrupt), GET_PARAM's answers
+ * from the identification registers and the interrupt counters in
+ * debugfs.  Compiled into vprime_gpu.ko and vprime_display.ko alike.
  */
-#ifndef _VPRIME_HW_H_
-#define _VPRIME_HW_H_
 
-#include <linux/completion.h>
 #include <linux/interrupt.h>
-#include <linux/io.h>
 #include <linux/pci.h>
+#include <linux/seq_file.h>
 
+#include <drm/drm_debugfs.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_print.h>
 
-#include "vprime_regs.h"
+#include "uapi/drm/vprime_drm.h"
+#include "vprime_hw.h"
 
 /* How long probe waits for the self-test interrupt. */
 #define VPRIME_IRQ_SELFTEST_MS	1000
-
-/**
- * struct vprime_hw - common state of one vprime PCI function
- */
-struct vprime_hw {
-	struct drm_device *drm;
-	struct pci_dev *pdev;
-	void __iomem *mmio;
-
-	/* read once at probe from the identification registers */
-	u32 kind;
-	u32 version;
-	u32 caps;
-	u64 vram_size;
-	u32 num_heads;
-	u32 msix_vectors;
-
-	/* completed by the software interrupt of the probe self-test */
-	struct completion selftest;
-	/* interrupts handled on the misc vector, for userspace and tests */
-	atomic64_t irq_count;
-	/* device errors reported through VPRIME_IRQ_ERROR, and the last bits */
-	atomic64_t error_count;
-	atomic_t last_error;
-	/* called from the misc interrupt with the ERROR bits, if set */
-	void (*on_error)(struct vprime_hw *hw, u32 err);
-	/* ERROR bits the driver reports itself, in more detail: not logged here */
-	u32 quiet_errors;
-};
-
-static inline u32 vprime_hw_read(struct vprime_hw *hw, u32 reg)
-{
-	return readl(hw->mmio + reg);
-}
-
-static inline void vprime_hw_write(struct vprime_hw *hw, u32 reg, u32 val)
-{
-	writel(val, hw->mmio + reg);
-}
 
 static irqreturn_t vprime_hw_misc_irq(int irq, void *arg)
 {
@@ -90,32 +50,11 @@ static irqreturn_t vprime_hw_misc_irq(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
-/**
- * vprime_hw_init - map and identify a vprime function, set up its MSI-X
- * @hw: state to fill; @hw->drm and @hw->pdev set by the caller
- * @expect_kind: VPRIME_KIND_* the PCI ID promised
- * @name: for the BAR request and the interrupt
- *
- * Everything is device-managed: on failure, or on unbind, the devres
- * unwinding undoes it.  Returns 0 or a negative errno.
- */
-static inline int vprime_hw_init(struct vprime_hw *hw, u32 expect_kind,
-				 const char *name)
+/* ID, VERSION and KIND say this is the vprime function the PCI ID promised */
+static int vprime_hw_identify(struct vprime_hw *hw, u32 expect_kind)
 {
-	struct pci_dev *pdev = hw->pdev;
-	u32 id;
-	int ret, nvec;
+	u32 id = vprime_hw_read(hw, VPRIME_REG_ID);
 
-	ret = pcim_enable_device(pdev);
-	if (ret)
-		return ret;
-	pci_set_master(pdev);
-
-	hw->mmio = pcim_iomap_region(pdev, VPRIME_BAR_MMIO, name);
-	if (IS_ERR(hw->mmio))
-		return PTR_ERR(hw->mmio);
-
-	id = vprime_hw_read(hw, VPRIME_REG_ID);
 	if (id != VPRIME_ID_MAGIC) {
 		drm_err(hw->drm, "ID register reads 0x%08x, expected 0x%08x\n",
 			id, VPRIME_ID_MAGIC);
@@ -145,6 +84,36 @@ static inline int vprime_hw_init(struct vprime_hw *hw, u32 expect_kind,
 		drm_err(hw->drm, "device has no MSI-X (caps 0x%x)\n", hw->caps);
 		return -ENODEV;
 	}
+	return 0;
+}
+
+/**
+ * vprime_hw_init - map and identify a vprime function, set up its MSI-X
+ * @hw: state to fill; @hw->drm and @hw->pdev set by the caller
+ * @expect_kind: VPRIME_KIND_* the PCI ID promised
+ * @name: for the BAR request and the interrupt
+ *
+ * Everything is device-managed: on failure, or on unbind, the devres
+ * unwinding undoes it.
+ *
+ * Returns: 0 or a negative errno.
+ */
+int vprime_hw_init(struct vprime_hw *hw, u32 expect_kind, const char *name)
+{
+	struct pci_dev *pdev = hw->pdev;
+	int ret, nvec;
+
+	ret = pcim_enable_device(pdev);
+	if (ret)
+		return ret;
+	pci_set_master(pdev);
+
+	hw->mmio = pcim_iomap_region(pdev, VPRIME_BAR_MMIO, name);
+	if (IS_ERR(hw->mmio))
+		return PTR_ERR(hw->mmio);
+	ret = vprime_hw_identify(hw, expect_kind);
+	if (ret)
+		return ret;
 
 	/* Quiesce whatever firmware or a previous driver left behind. */
 	vprime_hw_write(hw, VPRIME_REG_IRQ_ENABLE, 0);
@@ -185,16 +154,27 @@ static inline int vprime_hw_init(struct vprime_hw *hw, u32 expect_kind,
 	return 0;
 }
 
-/* Stop the device from interrupting; called on unbind and shutdown. */
-static inline void vprime_hw_fini(struct vprime_hw *hw)
+/**
+ * vprime_hw_fini - stop the device from interrupting
+ * @hw: the function, on unbind, shutdown or a failed probe
+ */
+void vprime_hw_fini(struct vprime_hw *hw)
 {
 	vprime_hw_write(hw, VPRIME_REG_IRQ_ENABLE, 0);
 	vprime_hw_write(hw, VPRIME_REG_IRQ_STATUS, ~0u);
 }
 
-/* DRM_IOCTL_VPRIME_GET_PARAM, shared by both drivers. */
-static inline int vprime_hw_get_param(struct vprime_hw *hw,
-				      struct drm_vprime_get_param *args)
+/**
+ * vprime_hw_get_param - DRM_IOCTL_VPRIME_GET_PARAM for the common registers
+ * @hw: the function
+ * @args: the ioctl's argument; @args->value is set
+ *
+ * The values were read at probe; the caller answers its driver's own
+ * parameters first and holds drm_dev_enter().
+ *
+ * Returns: 0, or -EINVAL for a non-zero pad or a parameter it does not know.
+ */
+int vprime_hw_get_param(struct vprime_hw *hw, struct drm_vprime_get_param *args)
 {
 	if (args->pad)
 		return -EINVAL;
@@ -215,19 +195,34 @@ static inline int vprime_hw_get_param(struct vprime_hw *hw,
 	case VPRIME_PARAM_NUM_HEADS:
 		args->value = hw->num_heads;
 		break;
-	case VPRIME_PARAM_IRQ_COUNT:
-		args->value = atomic64_read(&hw->irq_count);
-		break;
-	case VPRIME_PARAM_ERROR_COUNT:
-		args->value = atomic64_read(&hw->error_count);
-		break;
-	case VPRIME_PARAM_LAST_ERROR:
-		args->value = atomic_read(&hw->last_error);
-		break;
 	default:
 		return -EINVAL;
 	}
 	return 0;
 }
 
-#endif /* _VPRIME_HW_H_ */
+static int vprime_hw_debugfs_interrupts(struct seq_file *m, void *data)
+{
+	struct drm_debugfs_entry *entry = m->private;
+	struct vprime_hw *hw = entry->file.data;
+
+	seq_printf(m, "interrupts: %lld\n",
+		   (long long)atomic64_read(&hw->irq_count));
+	seq_printf(m, "device errors: %lld\n",
+		   (long long)atomic64_read(&hw->error_count));
+	seq_printf(m, "last error: 0x%x\n", atomic_read(&hw->last_error));
+	return 0;
+}
+
+/**
+ * vprime_hw_debugfs_init - the "interrupts" file under the DRM device
+ * @hw: the function, before drm_dev_register()
+ *
+ * Interrupts handled (&vprime_hw.irq_count), device errors and the bits
+ * of the last one: for tests and debugging, not an ABI.
+ */
+void vprime_hw_debugfs_init(struct vprime_hw *hw)
+{
+	drm_debugfs_add_file(hw->drm, "interrupts",
+			     vprime_hw_debugfs_interrupts, hw);
+}

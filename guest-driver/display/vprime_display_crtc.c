@@ -18,6 +18,7 @@
 
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
+#include <drm/drm_drv.h>
 #include <drm/drm_print.h>
 #include <drm/drm_vblank.h>
 
@@ -300,6 +301,8 @@ static void vprime_head_error(struct vprime_head *head)
  * vprime_head_irq - interrupt handler of a head's MSI-X vector
  * @irq: the vector
  * @arg: the &struct vprime_head
+ *
+ * Returns: IRQ_HANDLED, or IRQ_NONE if the head did not interrupt.
  */
 irqreturn_t vprime_head_irq(int irq, void *arg)
 {
@@ -516,6 +519,8 @@ static const struct drm_crtc_funcs vprime_crtc_funcs = {
  *
  * The head's event mask starts with the events the driver always handles;
  * probe writes it to the hardware once the interrupt is requested.
+ *
+ * Returns: 0 or a negative errno.
  */
 int vprime_crtc_init(struct vprime_head *head)
 {

@@ -15,13 +15,19 @@
  * enables every MSI-X vector and proves the interrupt path with a
  * software interrupt before the device is registered.
  *
- * Buffer objects live in system memory (shmem helpers) and are mapped into
- * per-context GPU page tables; PRIME import maps the exporter's pages with
- * this device's DMA addresses.  Jobs go through drm_sched, one scheduler
- * per engine, wait for explicit (syncobj, sync_file) and implicit
- * (dma_resv) fences, and their fences are signalled from the engine
- * interrupt.  A page fault or a timeout bans the context; a timeout also
- * resets the engine.
+ * Buffer objects live in system memory (shmem helpers) or the dGPU's VRAM
+ * (drm_buddy) and are mapped into per-context GPU page tables by the jobs
+ * that use them, for as long as the context's file holds them; PRIME
+ * import maps the exporter's pages with this device's DMA addresses.
+ * Jobs go through drm_sched, one scheduler per engine, wait for explicit
+ * (syncobj, sync_file) and implicit (dma_resv) fences, and their fences
+ * are signalled from the engine interrupt.  A page fault or a timeout bans
+ * the context; a timeout also resets the engine.
+ *
+ * Files: _drv (probe, ioctls), _bo and _vram (buffer objects), _mmu (page
+ * tables, mappings), _ctx (contexts), _submit (SUBMIT), _sched (rings,
+ * schedulers, recovery), _fence (hardware fences, their interrupts),
+ * _debugfs.
  *
  * Lifetimes follow the DRM template: the drm_device and everything
  * userspace can reach is drmm-managed, hardware resources are devm/pcim
@@ -38,13 +44,14 @@
 #include <drm/drm_gem.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_print.h>
 
-#include "vprime_gpu.h"
+#include "vprime_gpu_drv.h"
 
 #define DRIVER_NAME	"vprime_gpu"
 #define DRIVER_DESC	"vprime integrated and discrete GPUs"
 #define DRIVER_MAJOR	0
-#define DRIVER_MINOR	2
+#define DRIVER_MINOR	3	/* see the version notes in vprime_drm.h */
 
 struct vprime_live vprime_live;
 
@@ -66,9 +73,6 @@ static int vprime_gpu_ioctl_get_param(struct drm_device *drm, void *data,
 		mutex_lock(&gpu->vram_lock);
 		args->value = gpu->hw.vram_size ? gpu->vram.avail : 0;
 		mutex_unlock(&gpu->vram_lock);
-		return 0;
-	case VPRIME_PARAM_MIGRATIONS:
-		args->value = atomic64_read(&gpu->migrations);
 		return 0;
 	}
 
@@ -114,7 +118,12 @@ static void vprime_gpu_postclose(struct drm_device *drm, struct drm_file *file)
 	kfree(vf);
 }
 
-DEFINE_DRM_GEM_FOPS(vprime_gpu_fops);
+/* DEFINE_DRM_GEM_FOPS(), plus fdinfo: drm-client-id names a file in debugfs */
+static const struct file_operations vprime_gpu_fops = {
+	.owner = THIS_MODULE,
+	DRM_GEM_FOPS,
+	.show_fdinfo = drm_show_fdinfo,
+};
 
 static const struct drm_driver vprime_gpu_driver = {
 	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ |
@@ -156,6 +165,30 @@ static void vprime_gpu_fini_mm(struct drm_device *drm, void *arg)
 		drm_buddy_fini(&gpu->vram);
 }
 
+/* Allocators and lists, released with the drm_device */
+static int vprime_gpu_init_mm(struct vprime_gpu *gpu)
+{
+	int ret;
+
+	ida_init(&gpu->ctx_ida);
+	spin_lock_init(&gpu->ctx_lock);
+	drm_mm_init(&gpu->va_mm, VPRIME_VA_START,
+		    VPRIME_GPU_VA_LIMIT - VPRIME_VA_START);
+	ret = drmm_mutex_init(&gpu->drm, &gpu->va_lock);
+	if (ret)
+		return ret;
+	ret = drmm_mutex_init(&gpu->drm, &gpu->inject_lock);
+	if (ret)
+		return ret;
+	ret = drmm_mutex_init(&gpu->drm, &gpu->bo_lock);
+	if (ret)
+		return ret;
+	INIT_LIST_HEAD(&gpu->bo_list);
+	INIT_LIST_HEAD(&gpu->vram_bo_list);
+	atomic_inc(&vprime_live.devices);
+	return drmm_add_action_or_reset(&gpu->drm, vprime_gpu_fini_mm, NULL);
+}
+
 static int vprime_gpu_probe(struct pci_dev *pdev,
 			    const struct pci_device_id *ent)
 {
@@ -174,24 +207,7 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 	INIT_WORK(&gpu->halt_work, vprime_gpu_halt_work);
 	gpu->job_timeout_ms = job_timeout_ms;
 	pci_set_drvdata(pdev, gpu);
-
-	ida_init(&gpu->ctx_ida);
-	spin_lock_init(&gpu->ctx_lock);
-	drm_mm_init(&gpu->va_mm, VPRIME_VA_START,
-		    VPRIME_GPU_VA_LIMIT - VPRIME_VA_START);
-	ret = drmm_mutex_init(&gpu->drm, &gpu->va_lock);
-	if (ret)
-		return ret;
-	ret = drmm_mutex_init(&gpu->drm, &gpu->inject_lock);
-	if (ret)
-		return ret;
-	ret = drmm_mutex_init(&gpu->drm, &gpu->bo_lock);
-	if (ret)
-		return ret;
-	INIT_LIST_HEAD(&gpu->bo_list);
-	INIT_LIST_HEAD(&gpu->vram_bo_list);
-	atomic_inc(&vprime_live.devices);
-	ret = drmm_add_action_or_reset(&gpu->drm, vprime_gpu_fini_mm, NULL);
+	ret = vprime_gpu_init_mm(gpu);
 	if (ret)
 		return ret;
 
@@ -213,7 +229,7 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 		gpu->hw.vram_size = 0;	/* nothing for the release to undo */
 		goto err_hw;
 	}
-	vprime_debugfs_init(gpu);
+	vprime_gpu_debugfs_init(gpu);
 
 	ret = vprime_engines_init(gpu);
 	if (ret)
@@ -306,14 +322,14 @@ static struct pci_driver vprime_gpu_pci_driver = {
 };
 static int __init vprime_gpu_init(void)
 {
-	vprime_debugfs_module_init();
+	vprime_gpu_debugfs_module_init();
 	return pci_register_driver(&vprime_gpu_pci_driver);
 }
 
 static void __exit vprime_gpu_exit(void)
 {
 	pci_unregister_driver(&vprime_gpu_pci_driver);
-	vprime_debugfs_module_fini();
+	vprime_gpu_debugfs_module_fini();
 }
 
 module_init(vprime_gpu_init);

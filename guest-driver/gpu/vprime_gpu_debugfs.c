@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * vprime_gpu: debugfs (engines, VRAM, contexts, BOs, the inject_early_unmap
- * fault knob) under the DRM minor, and the module's live object counts
- * (vprime_gpu/live), which outlive a removed device's directory.
+ * vprime_gpu: debugfs (engines, VRAM, contexts, BOs, interrupts, the
+ * inject_early_unmap fault knob) under the DRM minor, and the module's live
+ * object counts (vprime_gpu/live), which outlive a removed device's
+ * directory.
  */
 
 #include <linux/debugfs.h>
@@ -12,10 +13,11 @@
 #include <linux/uaccess.h>
 
 #include <drm/drm_debugfs.h>
+#include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_print.h>
 
-#include "vprime_gpu.h"
+#include "vprime_gpu_drv.h"
 
 static int vprime_debugfs_engines(struct seq_file *m, void *data)
 {
@@ -63,7 +65,6 @@ static int vprime_debugfs_vram(struct seq_file *m, void *data)
 
 	seq_printf(m, "migrations to system memory: %lld\n",
 		   (long long)atomic64_read(&gpu->migrations));
-	seq_puts(m, "CPU copies of buffer contents by the driver: 0\n");
 	if (!gpu->hw.vram_size) {
 		seq_puts(m, "no VRAM\n");
 		return 0;
@@ -93,33 +94,69 @@ static int vprime_debugfs_contexts(struct seq_file *m, void *data)
 	return 0;
 }
 
+/* The user ids of @vf's contexts that map @obj, comma-separated */
+static void vprime_debugfs_bo_ctxs(struct seq_file *m, struct vprime_file *vf,
+				   struct drm_gem_object *obj)
+{
+	unsigned long id, key = vprime_bo_va(obj) >> VPRIME_GPU_PAGE_SHIFT;
+	struct vprime_ctx *ctx;
+	bool any = false;
+
+	/* a context in the array is alive: CTX_DESTROY takes it out first */
+	xa_lock(&vf->ctxs);
+	xa_for_each(&vf->ctxs, id, ctx) {
+		if (!xa_load(&ctx->mapped, key))
+			continue;
+		seq_printf(m, "%s%lu", any ? "," : "", id);
+		any = true;
+	}
+	xa_unlock(&vf->ctxs);
+	if (!any)
+		seq_puts(m, "none");
+}
+
+struct vprime_debugfs_bo_arg {
+	struct seq_file *m;
+	struct vprime_file *vf;
+};
+
 static int vprime_debugfs_bo(int handle, void *ptr, void *data)
 {
+	struct vprime_debugfs_bo_arg *arg = data;
 	struct drm_gem_object *obj = ptr;
-	struct seq_file *m = data;
 	const char *place = "system";
 
 	if (vprime_is_vram_bo(obj))
 		place = to_vprime_vram_bo(obj)->pages ? "system (migrated)" : "vram";
 	else if (obj->import_attach)
 		place = "imported";
-	seq_printf(m, "  handle %d: %zu bytes, %s, gpu va 0x%llx\n", handle,
-		   obj->size, place, vprime_bo_va(obj));
+	seq_printf(arg->m, "  handle %d: %zu bytes, %s, gpu va 0x%llx, handles %u, contexts ",
+		   handle, obj->size, place, vprime_bo_va(obj),
+		   READ_ONCE(obj->handle_count));
+	vprime_debugfs_bo_ctxs(arg->m, arg->vf, obj);
+	seq_puts(arg->m, "\n");
 	return 0;
 }
 
-/* Every BO of every open file, with its placement */
+/*
+ * Every BO of every open file: its handle in that file, size, placement,
+ * GPU VA, how many handles it has over all files, and the file's contexts
+ * (user ids) it is mapped into.  Files are named by their fdinfo
+ * drm-client-id.
+ */
 static int vprime_debugfs_bos(struct seq_file *m, void *data)
 {
 	struct drm_debugfs_entry *entry = m->private;
 	struct drm_device *drm = entry->dev;
+	struct vprime_debugfs_bo_arg arg = { .m = m };
 	struct drm_file *file;
 
 	mutex_lock(&drm->filelist_mutex);
 	list_for_each_entry(file, &drm->filelist, lhead) {
-		seq_printf(m, "file %p:\n", file);
+		seq_printf(m, "file client %llu:\n", file->client_id);
+		arg.vf = file->driver_priv;
 		spin_lock(&file->table_lock);
-		idr_for_each(&file->object_idr, vprime_debugfs_bo, m);
+		idr_for_each(&file->object_idr, vprime_debugfs_bo, &arg);
 		spin_unlock(&file->table_lock);
 	}
 	mutex_unlock(&drm->filelist_mutex);
@@ -138,6 +175,7 @@ static struct drm_gem_object *vprime_bo_at(struct vprime_gpu *gpu, u64 va)
 {
 	unsigned long key = va >> VPRIME_GPU_PAGE_SHIFT;
 	struct drm_gem_object *obj = NULL;
+	struct vprime_mapping *m;
 	struct vprime_ctx *ctx;
 	int i;
 
@@ -146,9 +184,11 @@ static struct drm_gem_object *vprime_bo_at(struct vprime_gpu *gpu, u64 va)
 		if (!ctx)
 			continue;
 		mutex_lock(&ctx->lock);
-		obj = xa_load(&ctx->mapped, key);
-		if (obj)
+		m = xa_load(&ctx->mapped, key);
+		if (m) {
+			obj = m->obj;
 			drm_gem_object_get(obj);
+		}
 		mutex_unlock(&ctx->lock);
 		vprime_ctx_put(ctx);
 	}
@@ -247,11 +287,16 @@ static const struct file_operations vprime_inject_unmap_fops = {
 	.write = vprime_inject_unmap_write,
 };
 
-/* Called before drm_dev_register(), as drm_debugfs_add_files() wants. */
-void vprime_debugfs_init(struct vprime_gpu *gpu)
+/**
+ * vprime_gpu_debugfs_init - the device's debugfs files
+ * @gpu: the device, before drm_dev_register() (as drm_debugfs_add_files()
+ *	wants)
+ */
+void vprime_gpu_debugfs_init(struct vprime_gpu *gpu)
 {
 	drm_debugfs_add_files(&gpu->drm, vprime_debugfs_list,
 			      ARRAY_SIZE(vprime_debugfs_list));
+	vprime_hw_debugfs_init(&gpu->hw);
 	/* removed with the device's directory at unplug */
 	debugfs_create_file("inject_early_unmap", 0600, gpu->drm.debugfs_root,
 			    gpu, &vprime_inject_unmap_fops);
@@ -269,14 +314,20 @@ static int vprime_debugfs_live_show(struct seq_file *m, void *data)
 }
 DEFINE_SHOW_ATTRIBUTE(vprime_debugfs_live);
 
-void vprime_debugfs_module_init(void)
+/**
+ * vprime_gpu_debugfs_module_init - vprime_gpu/live, at module load
+ */
+void vprime_gpu_debugfs_module_init(void)
 {
 	vprime_debugfs_module_dir = debugfs_create_dir("vprime_gpu", NULL);
 	debugfs_create_file("live", 0444, vprime_debugfs_module_dir, NULL,
 			    &vprime_debugfs_live_fops);
 }
 
-void vprime_debugfs_module_fini(void)
+/**
+ * vprime_gpu_debugfs_module_fini - remove vprime_gpu/, at module unload
+ */
+void vprime_gpu_debugfs_module_fini(void)
 {
 	debugfs_remove_recursive(vprime_debugfs_module_dir);
 }

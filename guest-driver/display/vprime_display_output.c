@@ -8,6 +8,7 @@
  * HOTPLUG event, which ends up as a hotplug uevent for userspace.
  */
 
+#include <drm/drm_drv.h>
 #include <drm/drm_edid.h>
 #include <drm/drm_encoder.h>
 #include <drm/drm_modeset_helper_vtables.h>
@@ -109,6 +110,8 @@ void vprime_hotplug_work(struct work_struct *work)
 /**
  * vprime_output_init - create a head's encoder and connector
  * @head: the head, its CRTC already created
+ *
+ * Returns: 0 or a negative errno.
  */
 int vprime_output_init(struct vprime_head *head)
 {

@@ -46,6 +46,7 @@
 #include <drm/drm_ioctl.h>
 #include <drm/drm_managed.h>
 #include <drm/drm_mode_config.h>
+#include <drm/drm_print.h>
 #include <drm/drm_probe_helper.h>
 #include <drm/drm_vblank.h>
 
@@ -54,7 +55,7 @@
 #define DRIVER_NAME	"vprime_display"
 #define DRIVER_DESC	"vprime display engine"
 #define DRIVER_MAJOR	0
-#define DRIVER_MINOR	2
+#define DRIVER_MINOR	3	/* see the version notes in vprime_drm.h */
 
 /*
  * Cursor size offered to legacy cursor clients (DRM_CAP_CURSOR_WIDTH/

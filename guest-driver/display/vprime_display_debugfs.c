@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * vprime_display: debugfs (dri/N/vprime_state), what each head shows and
- * how the interrupts went; the inject_early_unmap fault knob.
+ * how its interrupts went; the device's interrupts and errors
+ * (dri/N/interrupts); the inject_early_unmap fault knob.
  */
 
 #include <linux/debugfs.h>
@@ -56,12 +57,65 @@ static void vprime_debugfs_plane(struct seq_file *m, struct vprime_display *disp
 	mutex_unlock(&bo->lock);
 }
 
+/*
+ * Lock a head's CRTC and planes for reading their state, with the
+ * wait-wound backoff a commit holding some of them may ask for.
+ */
+static void vprime_head_lock(struct vprime_head *head,
+			     struct drm_modeset_acquire_ctx *ctx)
+{
+	unsigned int p;
+	int ret;
+
+retry:
+	ret = drm_modeset_lock(&head->crtc.mutex, ctx);
+	for (p = 0; !ret && p < VPRIME_DISP_PLANES; p++)
+		ret = drm_modeset_lock(&head->planes[p]->base.mutex, ctx);
+	if (ret == -EDEADLK) {
+		drm_modeset_backoff(ctx);
+		goto retry;
+	}
+}
+
+static void vprime_debugfs_head(struct seq_file *m, struct vprime_head *head)
+{
+	struct drm_crtc_state *cs = head->crtc.state;
+	unsigned int p;
+	int idx;
+
+	seq_printf(m, "head %u [CRTC:%d]: %s", head->idx, head->crtc.base.id,
+		   cs->active ? "active" : "off");
+	if (cs->enable)
+		seq_printf(m, ", mode " DRM_MODE_FMT, DRM_MODE_ARG(&cs->adjusted_mode));
+	seq_puts(m, "\n");
+	if (drm_dev_enter(&head->disp->drm, &idx)) {
+		u32 status = vprime_head_read(head, VPRIME_HEAD_STATUS);
+
+		seq_printf(m, "  hardware: frame %u, status%s%s%s, crc %s\n",
+			   vprime_head_read(head, VPRIME_HEAD_FRAME),
+			   status & VPRIME_HEAD_STATUS_CONNECTED ? " connected" : " disconnected",
+			   status & VPRIME_HEAD_STATUS_ACTIVE ? " active" : "",
+			   status & VPRIME_HEAD_STATUS_PENDING ? " update-pending" : "",
+			   vprime_head_read(head, VPRIME_HEAD_CRC_CONTROL) ? "on" : "off");
+		drm_dev_exit(idx);
+	}
+	seq_printf(m, "  vblank irqs %lld, flips %lld, underruns %lld, errors %lld (last 0x%x), hotplugs %lld\n",
+		   (long long)atomic64_read(&head->vblank_irqs),
+		   (long long)atomic64_read(&head->flips),
+		   (long long)atomic64_read(&head->underruns),
+		   (long long)atomic64_read(&head->errors),
+		   atomic_read(&head->last_error),
+		   (long long)atomic64_read(&head->hotplugs));
+	for (p = 0; p < VPRIME_DISP_PLANES; p++)
+		vprime_debugfs_plane(m, head->disp, head->planes[p]);
+}
+
 static int vprime_debugfs_state(struct seq_file *m, void *data)
 {
 	struct drm_debugfs_entry *entry = m->private;
 	struct vprime_display *disp = to_vprime_display(entry->dev);
-	unsigned int h, p;
-	int idx;
+	struct drm_modeset_acquire_ctx ctx;
+	unsigned int h;
 
 	seq_printf(m, "engine: %u heads, caps 0x%x (%s%s%s), DMA %u bits\n",
 		   disp->hw.num_heads, disp->disp_caps,
@@ -69,41 +123,14 @@ static int vprime_debugfs_state(struct seq_file *m, void *data)
 		   disp->disp_caps & VPRIME_DISP_CAP_TILED ? ", tiled" : "",
 		   disp->disp_caps & VPRIME_DISP_CAP_CRC ? ", crc" : "",
 		   disp->dma_bits);
-	/* planes are scanned by DMA from the buffers' own pages */
-	seq_puts(m, "CPU copies of pixels by the driver: none, there is no such code path\n");
-
-	drm_modeset_lock_all(&disp->drm);
+	/* one head at a time: each one's state is consistent in itself */
 	for (h = 0; h < disp->hw.num_heads; h++) {
-		struct vprime_head *head = &disp->heads[h];
-		struct drm_crtc_state *cs = head->crtc.state;
-
-		seq_printf(m, "head %u [CRTC:%d]: %s", h, head->crtc.base.id,
-			   cs->active ? "active" : "off");
-		if (cs->enable)
-			seq_printf(m, ", mode " DRM_MODE_FMT, DRM_MODE_ARG(&cs->adjusted_mode));
-		seq_puts(m, "\n");
-		if (drm_dev_enter(&disp->drm, &idx)) {
-			u32 status = vprime_head_read(head, VPRIME_HEAD_STATUS);
-
-			seq_printf(m, "  hardware: frame %u, status%s%s%s, crc %s\n",
-				   vprime_head_read(head, VPRIME_HEAD_FRAME),
-				   status & VPRIME_HEAD_STATUS_CONNECTED ? " connected" : " disconnected",
-				   status & VPRIME_HEAD_STATUS_ACTIVE ? " active" : "",
-				   status & VPRIME_HEAD_STATUS_PENDING ? " update-pending" : "",
-				   vprime_head_read(head, VPRIME_HEAD_CRC_CONTROL) ? "on" : "off");
-			drm_dev_exit(idx);
-		}
-		seq_printf(m, "  vblank irqs %lld, flips %lld, underruns %lld, errors %lld (last 0x%x), hotplugs %lld\n",
-			   (long long)atomic64_read(&head->vblank_irqs),
-			   (long long)atomic64_read(&head->flips),
-			   (long long)atomic64_read(&head->underruns),
-			   (long long)atomic64_read(&head->errors),
-			   atomic_read(&head->last_error),
-			   (long long)atomic64_read(&head->hotplugs));
-		for (p = 0; p < VPRIME_DISP_PLANES; p++)
-			vprime_debugfs_plane(m, disp, head->planes[p]);
+		drm_modeset_acquire_init(&ctx, 0);
+		vprime_head_lock(&disp->heads[h], &ctx);
+		vprime_debugfs_head(m, &disp->heads[h]);
+		drm_modeset_drop_locks(&ctx);
+		drm_modeset_acquire_fini(&ctx);
 	}
-	drm_modeset_unlock_all(&disp->drm);
 	return 0;
 }
 
@@ -117,13 +144,16 @@ static struct drm_framebuffer *vprime_scanned_fb(struct vprime_display *disp,
 	struct vprime_head *head = &disp->heads[h];
 	struct drm_plane *plane = &head->planes[VPRIME_PLANE_PRIMARY]->base;
 	struct drm_framebuffer *fb = NULL;
+	struct drm_modeset_acquire_ctx ctx;
 
-	drm_modeset_lock_all(&disp->drm);
+	drm_modeset_acquire_init(&ctx, 0);
+	vprime_head_lock(head, &ctx);
 	if (head->crtc.state->active && plane->state->fb && plane->state->visible) {
 		fb = plane->state->fb;
 		drm_framebuffer_get(fb);
 	}
-	drm_modeset_unlock_all(&disp->drm);
+	drm_modeset_drop_locks(&ctx);
+	drm_modeset_acquire_fini(&ctx);
 	return fb;
 }
 
@@ -255,6 +285,7 @@ static const struct file_operations vprime_inject_unmap_fops = {
 void vprime_display_debugfs_init(struct vprime_display *disp)
 {
 	drm_debugfs_add_file(&disp->drm, "vprime_state", vprime_debugfs_state, NULL);
+	vprime_hw_debugfs_init(&disp->hw);
 	disp->inject_head = -1;
 	if (drmm_mutex_init(&disp->drm, &disp->inject_lock))
 		return;
