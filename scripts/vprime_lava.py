@@ -100,6 +100,8 @@ class Run:
             raise LavaError("--accel auto probes KVM on the machine that launches; under LAVA "
                             "choose tcg or kvm")
         self.qemu = os.path.abspath(opts.qemu)
+        # fault scripts are QEMU's to parse, as in the launcher
+        self.topo.check_faults(self.qemu, la.FIRMWARE)
         self.timeout = opts.timeout
         self.launcher_args = la.recorded_args(opts)
         self.kernel_path = self.topo.kernel
