@@ -84,7 +84,7 @@ typedef struct VPrimeScanMap {
 } VPrimeScanMap;
 
 /* Runs of guest memory remapped side by side, at most, for all heads */
-#define VPRIME_DISP_VIEW_RUNS_MAX   16384
+#define VPRIME_DISP_VIEW_RUNS_MAX   32768   /* half of Linux's default map count */
 
 /* Buffers a plane keeps mapped: double and triple buffering flip among them */
 #define VPRIME_DISP_MAPS_PER_PLANE  4
