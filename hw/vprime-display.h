@@ -83,8 +83,11 @@ typedef struct VPrimeScanMap {
     uint64_t view_off;
 } VPrimeScanMap;
 
-/* Runs of guest memory remapped side by side, at most, for all heads */
-#define VPRIME_DISP_VIEW_RUNS_MAX   32768   /* half of Linux's default map count */
+/*
+ * Runs of guest memory remapped side by side, at most, for all heads:
+ * half of Linux's default map count
+ */
+#define VPRIME_DISP_VIEW_RUNS_MAX   32768
 
 /* Buffers a plane keeps mapped: double and triple buffering flip among them */
 #define VPRIME_DISP_MAPS_PER_PLANE  4
