@@ -16,12 +16,14 @@
  *
  * A frame that is a single linear primary plane covering the whole mode,
  * in one run of host memory, is shown without a copy: the console's
- * surface is the guest's memory (as bochs-display and VGA do).  Any other
- * frame is built in the head's own pixman image: cleared to black, then
- * the primary, overlay and cursor planes with PIXMAN_OP_OVER, each read by
- * pixman straight from guest memory where its rows are one run of host
- * memory, else staged a band of 32 rows at a time; tiled planes are
- * de-tiled from guest memory a tile row at a time.
+ * surface is the guest's memory (as bochs-display and VGA do).  Scattered
+ * pages of guest RAM in a shared file are made one run by mapping them
+ * side by side (map_make_view).  Any other frame is built in the head's
+ * own pixman image: cleared to black, then the primary, overlay and
+ * cursor planes (PIXMAN_OP_OVER, or SRC for opaque formats, the same
+ * thing), each read by pixman straight from guest memory where its rows
+ * are one run of host memory, else staged a band of 32 rows at a time;
+ * tiled planes are de-tiled from guest memory a tile row at a time.
  *
  * Copyright (c) 2026 The vprime authors
  *
