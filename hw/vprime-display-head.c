@@ -470,6 +470,7 @@ void vprime_head_vblank(void *opaque)
         if (h->dirty) {
             head_compose(h);
         }
+        vprime_disp_grow_views(h);
         head_start_timer(h, h->vblank_ts);
     }
     vprime_head_event(h, VPRIME_HEAD_EV_VBLANK);

@@ -18,7 +18,7 @@
  * in one run of host memory, is shown without a copy: the console's
  * surface is the guest's memory (as bochs-display and VGA do).  Scattered
  * pages of guest RAM in a shared file are made one run by mapping them
- * side by side (map_make_view).  Any other frame is built in the head's
+ * side by side (map_start_view), a few at each vblank.  Any other frame is built in the head's
  * own pixman image: cleared to black, then the primary, overlay and
  * cursor planes (PIXMAN_OP_OVER, or SRC for opaque formats, the same
  * thing), each read by pixman straight from guest memory where its rows
@@ -95,14 +95,21 @@ static VPrimePlaneRegs map_key(const VPrimePlaneRegs *r)
     return k;
 }
 
+/* Drop a map's view (made or not) */
+static void map_drop_view(VPrimeDisplayState *s, VPrimeScanMap *m)
+{
+    if (m->view) {
+        munmap(m->view, m->view_size);
+        s->view_runs -= m->nruns;
+        m->view = NULL;
+    }
+}
+
 static void map_free(VPrimeDisplayState *s, VPrimeScanMap *m)
 {
     uint32_t i;
 
-    if (m->view) {
-        munmap(m->view, m->view_size);
-        s->view_runs -= m->nruns;
-    }
+    map_drop_view(s, m);
     for (i = 0; i < m->nruns; i++) {
         if (m->runs[i].host) {
             vprime_core_dma_unmap(&s->core, m->runs[i].host, m->runs[i].len,
@@ -196,9 +203,10 @@ static void map_add_range(MapBuild *b, uint64_t off, uint64_t len)
  * that the console can show the buffer as it is: each run's guest RAM is
  * mapped again, from the memory backend's file.  Only for RAM in a shared
  * file (memory-backend-memfd,share=on: a private mapping's pages would be
- * copies) with the host's page size; false if it cannot be done.
+ * copies) with the host's page size.  Here the range is reserved; the
+ * runs are mapped into it at the next vblanks (map_grow_view).
  */
-static bool map_make_view(VPrimeDisplayState *s, VPrimeScanMap *m)
+static void map_start_view(VPrimeDisplayState *s, VPrimeScanMap *m)
 {
     const uint64_t pg = qemu_real_host_page_size();
     const VPrimeScanRun *last = &m->runs[m->nruns - 1];
@@ -208,43 +216,93 @@ static bool map_make_view(VPrimeDisplayState *s, VPrimeScanMap *m)
     uint32_t i;
 
     if (s->view_runs + m->nruns > VPRIME_DISP_VIEW_RUNS_MAX) {
-        return false;
+        return;
+    }
+    for (i = 0; i < m->nruns; i++) {
+        ram_addr_t ram_off;
+        RAMBlock *rb;
+
+        if (!m->runs[i].host) {
+            return;
+        }
+        WITH_RCU_READ_LOCK_GUARD() {
+            rb = qemu_ram_block_from_host(m->runs[i].host, false, &ram_off);
+        }
+        if (!rb || qemu_ram_get_fd(rb) < 0 || !qemu_ram_is_shared(rb) ||
+            qemu_ram_pagesize(rb) != pg || ram_off % pg != m->runs[i].off % pg) {
+            return;
+        }
     }
     view = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
                 MAP_NORESERVE, -1, 0);
     if (view == MAP_FAILED) {
-        return false;
+        return;
     }
-    for (i = 0; i < m->nruns; i++) {
-        const VPrimeScanRun *r = &m->runs[i];
+    m->view = view;
+    m->view_size = size;
+    m->view_off = first;
+    m->view_done = 0;
+    s->view_runs += m->nruns;
+}
+
+/*
+ * Map up to 'budget' more runs into the map's view; returns how many.
+ * A run the host cannot map (the map count is exhausted) drops the view:
+ * the buffer is then composed, as without one.
+ */
+static uint32_t map_grow_view(VPrimeDisplayState *s, VPrimeScanMap *m,
+                              uint32_t budget)
+{
+    const uint64_t pg = qemu_real_host_page_size();
+    uint32_t done = 0;
+
+    while (m->view && m->view_done < m->nruns && done < budget) {
+        const VPrimeScanRun *r = &m->runs[m->view_done];
         uint64_t start = ROUND_DOWN(r->off, pg);
         uint64_t len = ROUND_UP(r->off + r->len, pg) - start;
         ram_addr_t ram_off;
         RAMBlock *rb;
 
-        if (!r->host) {
-            goto fail;
-        }
+        /* the map holds a reference on the run's memory: rb stays */
         WITH_RCU_READ_LOCK_GUARD() {
             rb = qemu_ram_block_from_host(r->host, false, &ram_off);
         }
-        if (!rb || qemu_ram_get_fd(rb) < 0 || !qemu_ram_is_shared(rb) ||
-            qemu_ram_pagesize(rb) != pg || ram_off % pg != r->off % pg ||
-            mmap(view + (start - first), len, PROT_READ,
-                 MAP_SHARED | MAP_FIXED, qemu_ram_get_fd(rb),
-                 rb->fd_offset + ram_off - r->off % pg) == MAP_FAILED) {
-            goto fail;
+        if (!rb || mmap(m->view + (start - m->view_off), len, PROT_READ,
+                        MAP_SHARED | MAP_FIXED, qemu_ram_get_fd(rb),
+                        rb->fd_offset + ram_off - r->off % pg) ==
+                   MAP_FAILED) {
+            map_drop_view(s, m);
+            break;
+        }
+        m->view_done++;
+        done++;
+    }
+    return done;
+}
+
+static bool map_view_ready(const VPrimeScanMap *m)
+{
+    return m->view && m->view_done == m->nruns;
+}
+
+void vprime_disp_grow_views(VPrimeHead *h)
+{
+    uint32_t budget = VPRIME_DISP_VIEW_RUNS_PER_VBLANK;
+    unsigned p, i;
+
+    for (p = 0; p < VPRIME_DISP_PLANES && budget; p++) {
+        VPrimePlane *pl = &h->plane[p];
+
+        /* what the plane scans now first */
+        if (pl->cur) {
+            budget -= map_grow_view(h->s, pl->cur, budget);
+        }
+        for (i = 0; i < VPRIME_DISP_MAPS_PER_PLANE && budget; i++) {
+            if (pl->maps[i]) {
+                budget -= map_grow_view(h->s, pl->maps[i], budget);
+            }
         }
     }
-    m->view = view;
-    m->view_size = size;
-    m->view_off = first;
-    s->view_runs += m->nruns;
-    return true;
-
-fail:
-    munmap(view, size);
-    return false;
 }
 
 /*
@@ -307,7 +365,7 @@ static VPrimeScanMap *map_new(VPrimeDisplayState *s, const VPrimePlane *pl,
         }
     }
     if (view && m->runs[0].group != m->runs[m->nruns - 1].group) {
-        map_make_view(s, m);
+        map_start_view(s, m);
     }
     return m;
 }
@@ -499,7 +557,7 @@ static uint8_t *map_linear(const VPrimeScanMap *m, uint64_t first,
 {
     const VPrimeScanRun *a = map_find(m, first), *b = map_find(m, last);
 
-    if (m->view) {
+    if (map_view_ready(m)) {
         return m->view + (first - m->view_off);
     }
     if (!a->host || a->group != b->group) {

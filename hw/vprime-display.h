@@ -76,11 +76,14 @@ typedef struct VPrimeScanMap {
     /*
      * Runs that are not one range of host memory, side by side in one
      * (each page of guest RAM mapped again from its memfd, as
-     * virtio-gpu's udmabuf does): view[0] is byte view_off of the buffer
+     * virtio-gpu's udmabuf does): view[0] is byte view_off of the buffer.
+     * Made a few runs per vblank (vprime_disp_grow_views): usable once
+     * view_done reaches nruns.
      */
     uint8_t *view;
     size_t view_size;
     uint64_t view_off;
+    uint32_t view_done;
 } VPrimeScanMap;
 
 /*
@@ -88,6 +91,12 @@ typedef struct VPrimeScanMap {
  * half of Linux's default map count
  */
 #define VPRIME_DISP_VIEW_RUNS_MAX   32768
+/*
+ * Runs a head maps into views per vblank: a host mmap costs microseconds,
+ * so a 4K buffer of scattered pages (8100 runs) takes a third of a second
+ * of vblanks, not 20 ms of one
+ */
+#define VPRIME_DISP_VIEW_RUNS_PER_VBLANK    256
 
 /* Buffers a plane keeps mapped: double and triple buffering flip among them */
 #define VPRIME_DISP_MAPS_PER_PLANE  4
@@ -261,5 +270,7 @@ uint32_t vprime_disp_compose(VPrimeHead *h);
  * (on, connected) says.
  */
 void vprime_disp_present(VPrimeHead *h);
+/* At a vblank: map more of the views the head's buffers are waiting for */
+void vprime_disp_grow_views(VPrimeHead *h);
 
 #endif

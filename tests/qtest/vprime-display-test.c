@@ -1922,8 +1922,9 @@ static void test_zero_copy(void)
 
 /*
  * A buffer of scattered pages (a page list): with guest RAM in a shared
- * memfd the host maps its pages side by side and shows it without a copy;
- * with anonymous RAM it cannot, and composes the frame (one copy).  The
+ * memfd the host maps its pages side by side (at the vblanks after it
+ * first shows it, composed) and from then on shows it without a copy;
+ * with anonymous RAM it cannot, and composes each frame (one copy).  The
  * picture is the same either way; flipping between two buffers maps each
  * once.
  */
@@ -1954,7 +1955,7 @@ static void test_zero_copy_pages(const void *opaque)
                         vprime_frame_crc(frame, 200, 100));
         check_screendump(&d, 0, frame, 200, 100);
         g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied"), ==,
-                         memfd ? 0 : (i + 1) * bytes);
+                         (memfd ? MIN(i + 1, 2) : i + 1) * bytes);
         /* flip to the other buffer */
         set_plane(&d, 0, 0, &c, b[(i + 1) % 2].addr, 0);
         hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
@@ -2167,12 +2168,21 @@ static void bench_scanout(void)
             msix_setup(&d, VPRIME_HEAD_MSIX_VEC(0));
             wr(&d, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_HEAD(0));
             hwr(&d, 0, VPRIME_HEAD_EVENT_ENABLE, VPRIME_HEAD_EV_VBLANK);
-            /* both buffers mapped once before timing */
+            /* both buffers mapped once: a flip to a buffer new to it */
+            ns = qom_u64_or_none(&d, "stat-host-ns");
             for (k = 0; k < 2; k++) {
                 set_plane(&d, 0, 0, &c, addr[(k + 1) % 2], 0);
                 hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
                 qtest_clock_step(d.t.qts, mode_period(m));
             }
+            if (ns >= 0) {
+                g_test_message("bench scanout_%ux%u_%s_new_buffer_engine "
+                               "%.1f us", m->hd, m->vd, cases[i].name,
+                               (qom_u64_or_none(&d, "stat-host-ns") - ns) /
+                               1e3 / 2);
+            }
+            /* time for views of scattered pages to be made */
+            qtest_clock_step(d.t.qts, 100 * mode_period(m));
             copied = qom_u64_or_none(&d, "stat-bytes-copied");
             ns = qom_u64_or_none(&d, "stat-host-ns");
 
