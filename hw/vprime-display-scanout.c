@@ -18,12 +18,13 @@
  * in one run of host memory, is shown without a copy: the console's
  * surface is the guest's memory (as bochs-display and VGA do).  Scattered
  * pages of guest RAM in a shared file are made one run by mapping them
- * side by side (map_start_view), a few at each vblank.  Any other frame is built in the head's
- * own pixman image: cleared to black, then the primary, overlay and
- * cursor planes (PIXMAN_OP_OVER, or SRC for opaque formats, the same
- * thing), each read by pixman straight from guest memory where its rows
- * are one run of host memory, else staged a band of 32 rows at a time;
- * tiled planes are de-tiled from guest memory a tile row at a time.
+ * side by side (map_start_view), a few at each vblank.  Any other frame
+ * is built in the head's own pixman image: cleared to black, then the
+ * primary, overlay and cursor planes (PIXMAN_OP_OVER, or SRC for opaque
+ * formats, the same thing), each read by pixman straight from guest
+ * memory where its rows are one run of host memory, else staged a band of
+ * 32 rows at a time; tiled planes are de-tiled from guest memory a tile
+ * row at a time.
  *
  * Copyright (c) 2026 The vprime authors
  *
@@ -229,7 +230,8 @@ static void map_start_view(VPrimeDisplayState *s, VPrimeScanMap *m)
             rb = qemu_ram_block_from_host(m->runs[i].host, false, &ram_off);
         }
         if (!rb || qemu_ram_get_fd(rb) < 0 || !qemu_ram_is_shared(rb) ||
-            qemu_ram_pagesize(rb) != pg || ram_off % pg != m->runs[i].off % pg) {
+            qemu_ram_pagesize(rb) != pg ||
+            ram_off % pg != m->runs[i].off % pg) {
             return;
         }
     }
