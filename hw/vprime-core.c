@@ -320,6 +320,18 @@ void vprime_core_raise(VPrimeCore *core, uint32_t causes)
     vprime_core_update_intx(core);
 }
 
+/* The kind of memory a translated DMA address landed in */
+static VPrimeDmaTarget dma_target_of(MemoryRegion *mr)
+{
+    if (mr->owner && object_dynamic_cast(mr->owner, TYPE_PCI_DEVICE)) {
+        return VPRIME_DMA_PEER;
+    }
+    if (memory_region_is_ram(mr) && !memory_region_is_rom(mr)) {
+        return VPRIME_DMA_SYSRAM;
+    }
+    return VPRIME_DMA_OTHER;
+}
+
 VPrimeDmaTarget vprime_core_dma_target(VPrimeCore *core, dma_addr_t addr,
                                        bool is_write)
 {
@@ -330,13 +342,164 @@ VPrimeDmaTarget vprime_core_dma_target(VPrimeCore *core, dma_addr_t addr,
     RCU_READ_LOCK_GUARD();
     mr = address_space_translate(as, addr, &xlat, &len, is_write,
                                  MEMTXATTRS_UNSPECIFIED);
-    if (mr->owner && object_dynamic_cast(mr->owner, TYPE_PCI_DEVICE)) {
-        return VPRIME_DMA_PEER;
+    return dma_target_of(mr);
+}
+
+/* ---- DMA: direct mappings --------------------------------------------- */
+
+void *vprime_core_dma_map(VPrimeCore *core, dma_addr_t addr, dma_addr_t *len,
+                          bool is_write, VPrimeDmaTarget *kind)
+{
+    AddressSpace *as = pci_get_address_space(core->pdev);
+    MemTxAttrs attrs = MEMTXATTRS_UNSPECIFIED;
+    hwaddr xlat, plen = *len;
+    bool direct;
+    void *p;
+
+    /*
+     * address_space_map() would hand back a bounce buffer for anything
+     * that is not plain memory, even an address that does not translate
+     * (filled by a read whose error it drops): look first, once, so that
+     * a vIOMMU records a fault once.
+     */
+    WITH_RCU_READ_LOCK_GUARD() {
+        MemoryRegion *mr = address_space_translate(as, addr, &xlat, &plen,
+                                                   is_write, attrs);
+
+        *kind = dma_target_of(mr);
+        direct = memory_access_is_direct(mr, is_write, attrs);
     }
-    if (memory_region_is_ram(mr) && !memory_region_is_rom(mr)) {
-        return VPRIME_DMA_SYSRAM;
+    if (!direct) {
+        *len = plen;
+        return NULL;
     }
-    return VPRIME_DMA_OTHER;
+    plen = *len;
+    p = address_space_map(as, addr, &plen, is_write, attrs);
+    if (!p) {
+        return NULL;
+    }
+    *len = plen;
+    return p;
+}
+
+void vprime_core_dma_unmap(VPrimeCore *core, void *ptr, dma_addr_t len,
+                           bool is_write, dma_addr_t access_len)
+{
+    address_space_unmap(pci_get_address_space(core->pdev), ptr, len,
+                        is_write, access_len);
+}
+
+/* ---- DMA: knowing when kept mappings go stale ------------------------- */
+
+static void dma_invalidate(VPrimeCore *core, hwaddr addr, Int128 len)
+{
+    uint64_t n = int128_gethi(len) ? 0 : int128_getlo(len);
+
+    if (!core->dma_watching) {
+        return;     /* vprime_core_dma_unwatch(): the device keeps nothing */
+    }
+    trace_vprime_dma_invalidate(core->name, addr, n);
+    core->dma_invalidate(core->dma_opaque, addr, n);
+}
+
+static void dma_iommu_unmapped(IOMMUNotifier *n, IOMMUTLBEntry *iotlb)
+{
+    VPrimeIommuWatch *w = container_of(n, VPrimeIommuWatch, n);
+
+    dma_invalidate(w->core, iotlb->iova + w->offset,
+                   int128_add(int128_make64(iotlb->addr_mask),
+                              int128_one()));
+}
+
+static void dma_region_add(MemoryListener *listener,
+                           MemoryRegionSection *section)
+{
+    VPrimeCore *core = container_of(listener, VPrimeCore, dma_listener);
+    IOMMUMemoryRegion *iommu_mr;
+    VPrimeIommuWatch *w;
+    Error *err = NULL;
+    Int128 last;
+
+    if (!memory_region_is_iommu(section->mr)) {
+        return;
+    }
+    iommu_mr = IOMMU_MEMORY_REGION(section->mr);
+    last = int128_sub(int128_add(int128_make64(section->offset_within_region),
+                                 section->size), int128_one());
+    w = g_new0(VPrimeIommuWatch, 1);
+    w->core = core;
+    w->mr = section->mr;
+    w->offset = section->offset_within_address_space -
+                section->offset_within_region;
+    iommu_notifier_init(&w->n, dma_iommu_unmapped, IOMMU_NOTIFIER_UNMAP,
+                        section->offset_within_region, int128_get64(last),
+                        memory_region_iommu_attrs_to_index(
+                            iommu_mr, MEMTXATTRS_UNSPECIFIED));
+    if (memory_region_register_iommu_notifier(section->mr, &w->n, &err)) {
+        /* it cannot tell us of unmaps: keep no mapping from now on */
+        warn_report_err(err);
+        g_free(w);
+        core->dma_unwatched = true;
+        dma_invalidate(core, 0, int128_zero());
+        return;
+    }
+    QLIST_INSERT_HEAD(&core->dma_iommus, w, next);
+}
+
+static void dma_region_del(MemoryListener *listener,
+                           MemoryRegionSection *section)
+{
+    VPrimeCore *core = container_of(listener, VPrimeCore, dma_listener);
+    VPrimeIommuWatch *w;
+
+    if (memory_region_is_iommu(section->mr)) {
+        QLIST_FOREACH(w, &core->dma_iommus, next) {
+            if (w->mr == section->mr &&
+                w->n.start == section->offset_within_region) {
+                memory_region_unregister_iommu_notifier(w->mr, &w->n);
+                QLIST_REMOVE(w, next);
+                g_free(w);
+                break;
+            }
+        }
+    }
+    dma_invalidate(core, section->offset_within_address_space, section->size);
+}
+
+bool vprime_core_dma_watch(VPrimeCore *core, VPrimeDmaInvalidate *cb,
+                           void *opaque)
+{
+    if (!core->dma_watching) {
+        core->dma_invalidate = cb;
+        core->dma_opaque = opaque;
+        core->dma_listener = (MemoryListener) {
+            .name = core->name,
+            .region_add = dma_region_add,
+            .region_del = dma_region_del,
+        };
+        core->dma_watching = true;
+        memory_listener_register(&core->dma_listener,
+                                 pci_get_address_space(core->pdev));
+    }
+    return !core->dma_unwatched;
+}
+
+void vprime_core_dma_unwatch(VPrimeCore *core)
+{
+    VPrimeIommuWatch *w, *tmp;
+
+    if (!core->dma_watching) {
+        return;
+    }
+    core->dma_watching = false;
+    /* this deletes every section: dma_region_del() drops the notifiers */
+    memory_listener_unregister(&core->dma_listener);
+    QLIST_FOREACH_SAFE(w, &core->dma_iommus, next, tmp) {
+        memory_region_unregister_iommu_notifier(w->mr, &w->n);
+        QLIST_REMOVE(w, next);
+        g_free(w);
+    }
+    core->dma_unwatched = false;
 }
 
 void vprime_core_report(VPrimeCore *core, uint32_t err)

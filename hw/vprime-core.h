@@ -27,6 +27,21 @@ typedef struct VPrimeCoreOps {
 } VPrimeCoreOps;
 
 /*
+ * Told that guest memory at [addr, addr + len) of the device's DMA address
+ * space may no longer be what a kept mapping points at (len 0: all of it).
+ */
+typedef void VPrimeDmaInvalidate(void *opaque, dma_addr_t addr, uint64_t len);
+
+/* One vIOMMU region the device's DMA goes through, and our notifier on it */
+typedef struct VPrimeIommuWatch {
+    IOMMUNotifier n;
+    MemoryRegion *mr;
+    hwaddr offset;              /* address space address - IOVA */
+    struct VPrimeCore *core;
+    QLIST_ENTRY(VPrimeIommuWatch) next;
+} VPrimeIommuWatch;
+
+/*
  * The common register block (VPRIME_REG_ID .. VPRIME_COMMON_REGS_END), BAR 0
  * and the interrupt state behind them.  Each device model embeds one.
  */
@@ -56,6 +71,14 @@ typedef struct VPrimeCore {
     uint64_t stat_guest_errors;     /* bad accesses by the guest */
     uint64_t stat_injected_faults;  /* faults injected by the host */
     bool intx_level;
+
+    /* host side: DMA mappings a device keeps (vprime_core_dma_watch) */
+    MemoryListener dma_listener;
+    QLIST_HEAD(, VPrimeIommuWatch) dma_iommus;
+    VPrimeDmaInvalidate *dma_invalidate;
+    void *dma_opaque;
+    bool dma_watching;
+    bool dma_unwatched;         /* a vIOMMU refused our notifier */
 } VPrimeCore;
 
 extern const VMStateDescription vmstate_vprime_core;
@@ -106,6 +129,38 @@ typedef enum VPrimeDmaTarget {
  */
 VPrimeDmaTarget vprime_core_dma_target(VPrimeCore *core, dma_addr_t addr,
                                        bool is_write);
+
+/*
+ * Direct access to guest memory for DMA, as address_space_map() gives it
+ * but never through a bounce buffer: map [addr, addr + *len) of the
+ * device's DMA address space (through the vIOMMU, if any) and shorten *len
+ * to the part that is one run of host memory.  NULL, with *len the length
+ * of the region there, when addr is not memory the host can touch directly
+ * (MMIO, or nothing: a vIOMMU fault, which the vIOMMU has then recorded);
+ * the caller then goes through pci_dma_read/write, which reports the
+ * error.  *kind says where the run landed, for the byte counters.  Every
+ * mapping is given back with vprime_core_dma_unmap(); access_len is what
+ * was written (the host marks it dirty and drops stale translated code).
+ */
+void *vprime_core_dma_map(VPrimeCore *core, dma_addr_t addr, dma_addr_t *len,
+                          bool is_write, VPrimeDmaTarget *kind);
+void vprime_core_dma_unmap(VPrimeCore *core, void *ptr, dma_addr_t len,
+                           bool is_write, dma_addr_t access_len);
+
+/*
+ * Mappings kept beyond one access (the display engine keeps a plane's
+ * buffer mapped from frame to frame) must go when the memory behind them
+ * does: cb hears of every vIOMMU invalidation (an UNMAP notifier on each
+ * vIOMMU region of the device's DMA address space) and of every part of
+ * that address space that goes away (a BAR moved, bus mastering turned
+ * off, a device unplugged, the vIOMMU switched on or off).  Starts on the
+ * first call, once the machine's DMA address spaces exist.  Returns false
+ * when the device must keep no mapping: a vIOMMU that refuses UNMAP
+ * notifiers (it cannot say when its mappings change).
+ */
+bool vprime_core_dma_watch(VPrimeCore *core, VPrimeDmaInvalidate *cb,
+                           void *opaque);
+void vprime_core_dma_unwatch(VPrimeCore *core);
 
 /* Latch an error, log it as a guest error and raise VPRIME_IRQ_ERROR. */
 void vprime_core_guest_error(VPrimeCore *core, uint32_t err, hwaddr addr,

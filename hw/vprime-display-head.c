@@ -330,6 +330,7 @@ void vprime_plane_set_pages(VPrimePlane *pl, uint64_t *pages, uint32_t n)
     g_free(pl->pages);
     pl->pages = pages;
     pl->npages = n;
+    pl->cur = NULL;
 }
 
 static void head_start_timer(VPrimeHead *h, int64_t from)
@@ -431,9 +432,12 @@ static void head_compose(VPrimeHead *h)
 static void head_update(VPrimeHead *h)
 {
     if (!vprime_head_on(h) || !(h->shadow.control & VPRIME_HEAD_CTRL_ENABLE)) {
+        int64_t t0 = get_clock();
+
         if (head_latch(h)) {
             head_compose(h);
         }
+        h->s->stat_host_ns += get_clock() - t0;
         return;
     }
     h->pending = true;
@@ -475,6 +479,7 @@ void vprime_head_vblank(void *opaque)
 {
     VPrimeHead *h = opaque;
     VPrimeDisplayState *s = h->s;
+    int64_t t0 = get_clock();
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
     uint64_t period = mode_period_ns(&h->active);
     uint64_t n = 1;
@@ -496,9 +501,11 @@ void vprime_head_vblank(void *opaque)
         if (h->dirty) {
             head_compose(h);
         }
+        vprime_disp_grow_views(h);
         head_start_timer(h, h->vblank_ts);
     }
     vprime_head_event(h, VPRIME_HEAD_EV_VBLANK);
+    s->stat_host_ns += get_clock() - t0;
 }
 
 /* ---- registers -------------------------------------------------------- */

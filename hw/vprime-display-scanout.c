@@ -4,17 +4,27 @@
  * "Panel self refresh": the engine fetches and composes only when the
  * picture can have changed (a latch, DAMAGE, CRC turned on, the head
  * turned on, a connector replugged).  Every other vblank fetches nothing
- * and copies nothing; the console keeps showing the last frame, which
- * lives in the head's own pixman image.
+ * and copies nothing; the console keeps showing the last frame.
  *
- * A frame is built in that image with pixman: cleared to black, then the
- * primary, overlay and cursor planes with PIXMAN_OP_OVER.  Planes are
- * fetched through pci_dma_read (so a vIOMMU applies) in runs as long as
- * the page list is contiguous, 32 rows at a time straight into a pixman
- * image of their own format, which pixman converts as it blends; a
- * primary plane in XRGB8888 or ARGB8888 is fetched straight into the
- * frame, as OVER on black is a copy of its colour channels.  Host memory
- * per plane is thus one band, whatever the guest asks for.
+ * Guest memory is mapped, not copied: the first frame that scans a buffer
+ * maps the bytes its plane reads (vprime_core_dma_map, through the vIOMMU
+ * if there is one) and keeps the mapping for the frames and flips that
+ * show the buffer again, until the memory under it changes (a vIOMMU
+ * invalidation, a BAR moving, bus mastering off: vprime_core_dma_watch)
+ * or the head goes off.  What is not plain memory (MMIO) is read with
+ * pci_dma_read at each frame, as a fetch always was.
+ *
+ * A frame that is a single linear primary plane covering the whole mode,
+ * in one run of host memory, is shown without a copy: the console's
+ * surface is the guest's memory (as bochs-display and VGA do).  Scattered
+ * pages of guest RAM in a shared file are made one run by mapping them
+ * side by side (map_start_view), a few at each vblank.  Any other frame
+ * is built in the head's own pixman image: cleared to black, then the
+ * primary, overlay and cursor planes (PIXMAN_OP_OVER, or SRC for opaque
+ * formats, the same thing), each read by pixman straight from guest
+ * memory where its rows are one run of host memory, else staged a band of
+ * 32 rows at a time; tiled planes are de-tiled from guest memory a tile
+ * row at a time.
  *
  * Copyright (c) 2026 The vprime authors
  *
@@ -23,6 +33,8 @@
 
 #include "qemu/osdep.h"
 #include "qemu/log.h"
+#include "qemu/rcu.h"
+#include "exec/ramblock.h"
 #include "hw/pci/pci_device.h"
 #include "system/dma.h"
 #include "ui/console.h"
@@ -36,8 +48,6 @@
 #if HOST_BIG_ENDIAN
 #error "vprime device models need a little-endian host"
 #endif
-
-/* ---- fetch ------------------------------------------------------------ */
 
 /* The latched geometry of a plane, in pixels and bytes */
 typedef struct PlaneGeom {
@@ -56,71 +66,593 @@ static void plane_geom(const VPrimePlaneRegs *r, PlaneGeom *g)
     g->cpp = vprime_format_cpp(r->format);
 }
 
-/*
- * Read bytes [off, off + len) of a plane's buffer, which the latch checked
- * lie inside it.  One pci_dma_read per run of DMA-contiguous pages.
- */
-static bool plane_read(VPrimeHead *h, unsigned p, uint64_t off, uint8_t *buf,
-                       uint64_t len)
+/* Buffer offset of source row y's first byte (linear) */
+static uint64_t linear_row(const VPrimePlaneRegs *r, const PlaneGeom *g,
+                           uint32_t y)
 {
-    VPrimeDisplayState *s = h->s;
-    VPrimePlane *pl = &h->plane[p];
+    return r->offset + (uint64_t)y * r->pitch + (uint64_t)g->sx * g->cpp;
+}
 
-    if (h->inject_underrun) {
-        trace_vprime_disp_underrun(s->core.name, h->idx, p, 0);
-        return false;
+/* Tiled: the tiles a band of 32 rows covers, as a buffer range */
+static void tiled_band(const VPrimePlaneRegs *r, const PlaneGeom *g,
+                       uint64_t band, uint64_t *off, uint64_t *len)
+{
+    uint64_t tiles_per_row = r->pitch / VPRIME_TILE_WIDTH_BYTES;
+    uint32_t tx0 = g->sx * g->cpp / VPRIME_TILE_WIDTH_BYTES;
+    uint32_t tx1 = ((g->sx + g->w) * g->cpp - 1) / VPRIME_TILE_WIDTH_BYTES;
+
+    *off = r->offset + (band * tiles_per_row + tx0) * VPRIME_TILE_SIZE;
+    *len = (uint64_t)(tx1 - tx0 + 1) * VPRIME_TILE_SIZE;
+}
+
+/* ---- mapping a plane's buffer ----------------------------------------- */
+
+/* What identifies a plane's reads: its registers but where it is shown */
+static VPrimePlaneRegs map_key(const VPrimePlaneRegs *r)
+{
+    VPrimePlaneRegs k = *r;
+
+    k.dst_pos = 0;
+    return k;
+}
+
+/* Drop a map's view (made or not) */
+static void map_drop_view(VPrimeDisplayState *s, VPrimeScanMap *m)
+{
+    if (m->view) {
+        munmap(m->view, m->view_size);
+        s->view_runs -= m->nruns;
+        m->view = NULL;
     }
+}
+
+static void map_free(VPrimeDisplayState *s, VPrimeScanMap *m)
+{
+    uint32_t i;
+
+    map_drop_view(s, m);
+    for (i = 0; i < m->nruns; i++) {
+        if (m->runs[i].host) {
+            vprime_core_dma_unmap(&s->core, m->runs[i].host, m->runs[i].len,
+                                  false, 0);
+        }
+    }
+    g_free(m->runs);
+    g_free(m->pages);
+    g_free(m);
+}
+
+/* A map being made */
+typedef struct MapBuild {
+    VPrimeDisplayState *s;
+    VPrimeScanMap *m;
+    GArray *runs;
+    bool mapping;       /* false after a run that is not memory */
+} MapBuild;
+
+/*
+ * Append [off, off + len) of the buffer at DMA address addr, mapped.
+ * After the first part that is not memory (MMIO, or not translating:
+ * the vIOMMU recorded that fault), the rest is not mapped but read by
+ * DMA at each frame, so that one bad page is one fault, not one per page.
+ */
+static void map_add_run(MapBuild *b, uint64_t off, uint64_t len,
+                        dma_addr_t addr)
+{
     while (len) {
+        VPrimeScanRun run = { .off = off, .addr = addr, .len = len,
+                              .kind = VPRIME_DMA__MAX };
+        dma_addr_t n = len;
+
+        if (b->mapping) {
+            run.host = vprime_core_dma_map(&b->s->core, addr, &n, false,
+                                           &run.kind);
+            if (run.host) {
+                run.len = MIN(n, len);
+            } else {
+                b->mapping = false;
+                run.kind = VPRIME_DMA__MAX;     /* known once read */
+            }
+        }
+        if (b->runs->len) {
+            VPrimeScanRun *prev = &g_array_index(b->runs, VPrimeScanRun,
+                                                 b->runs->len - 1);
+
+            run.group = prev->group;
+            if (!run.host || !prev->host ||
+                run.host - run.off != prev->host - prev->off) {
+                run.group++;
+            }
+        }
+        g_array_append_val(b->runs, run);
+        off += run.len;
+        addr += run.len;
+        len -= run.len;
+    }
+}
+
+/* Map [off, off + len) of the plane's buffer, split where its pages are */
+static void map_add_range(MapBuild *b, uint64_t off, uint64_t len)
+{
+    const VPrimeScanMap *m = b->m;
+
+    while (len) {
+        uint64_t idx = off / VPRIME_DISP_PAGE_SIZE;
+        uint64_t in_page = off % VPRIME_DISP_PAGE_SIZE;
         dma_addr_t addr;
         uint64_t n;
 
-        if (pl->active.control & VPRIME_PL_CTRL_CONTIG) {
-            addr = pl->active.addr + off;
-            n = len;
-        } else {
-            const uint64_t *pg = pl->pages;
-            uint64_t idx = off / VPRIME_DISP_PAGE_SIZE;
-            uint64_t in_page = off % VPRIME_DISP_PAGE_SIZE;
+        if (!m->pages) {
+            map_add_run(b, off, len, m->regs.addr + off);
+            return;
+        }
+        addr = m->pages[idx] + in_page;
+        n = MIN(len, VPRIME_DISP_PAGE_SIZE - in_page);
+        while (n < len &&
+               m->pages[idx + 1] == m->pages[idx] + VPRIME_DISP_PAGE_SIZE) {
+            idx++;
+            n += MIN(len - n, VPRIME_DISP_PAGE_SIZE);
+        }
+        map_add_run(b, off, n, addr);
+        off += n;
+        len -= n;
+    }
+}
 
-            addr = pg[idx] + in_page;
-            n = MIN(len, VPRIME_DISP_PAGE_SIZE - in_page);
-            while (n < len && pg[idx + 1] == pg[idx] + VPRIME_DISP_PAGE_SIZE) {
-                idx++;
-                n += MIN(len - n, VPRIME_DISP_PAGE_SIZE);
+/*
+ * Put the runs of a map side by side in one range of host addresses, so
+ * that the console can show the buffer as it is: each run's guest RAM is
+ * mapped again, from the memory backend's file.  Only for RAM in a shared
+ * file (memory-backend-memfd,share=on: a private mapping's pages would be
+ * copies) with the host's page size.  Here the range is reserved; the
+ * runs are mapped into it at the next vblanks (map_grow_view).
+ */
+static void map_start_view(VPrimeDisplayState *s, VPrimeScanMap *m)
+{
+    const uint64_t pg = qemu_real_host_page_size();
+    const VPrimeScanRun *last = &m->runs[m->nruns - 1];
+    uint64_t first = ROUND_DOWN(m->runs[0].off, pg);
+    size_t size = ROUND_UP(last->off + last->len, pg) - first;
+    uint8_t *view;
+    uint32_t i;
+
+    if (s->view_runs + m->nruns > VPRIME_DISP_VIEW_RUNS_MAX) {
+        return;
+    }
+    for (i = 0; i < m->nruns; i++) {
+        ram_addr_t ram_off;
+        RAMBlock *rb;
+
+        if (!m->runs[i].host) {
+            return;
+        }
+        WITH_RCU_READ_LOCK_GUARD() {
+            rb = qemu_ram_block_from_host(m->runs[i].host, false, &ram_off);
+        }
+        if (!rb || qemu_ram_get_fd(rb) < 0 || !qemu_ram_is_shared(rb) ||
+            qemu_ram_pagesize(rb) != pg ||
+            ram_off % pg != m->runs[i].off % pg) {
+            return;
+        }
+    }
+    view = mmap(NULL, size, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS |
+                MAP_NORESERVE, -1, 0);
+    if (view == MAP_FAILED) {
+        return;
+    }
+    m->view = view;
+    m->view_size = size;
+    m->view_off = first;
+    m->view_done = 0;
+    s->view_runs += m->nruns;
+}
+
+/*
+ * Map up to 'budget' more runs into the map's view; returns how many.
+ * A run the host cannot map (the map count is exhausted) drops the view:
+ * the buffer is then composed, as without one.
+ */
+static uint32_t map_grow_view(VPrimeDisplayState *s, VPrimeScanMap *m,
+                              uint32_t budget)
+{
+    const uint64_t pg = qemu_real_host_page_size();
+    uint32_t done = 0;
+
+    while (m->view && m->view_done < m->nruns && done < budget) {
+        const VPrimeScanRun *r = &m->runs[m->view_done];
+        uint64_t start = ROUND_DOWN(r->off, pg);
+        uint64_t len = ROUND_UP(r->off + r->len, pg) - start;
+        ram_addr_t ram_off;
+        RAMBlock *rb;
+
+        /* the map holds a reference on the run's memory: rb stays */
+        WITH_RCU_READ_LOCK_GUARD() {
+            rb = qemu_ram_block_from_host(r->host, false, &ram_off);
+        }
+        if (!rb || mmap(m->view + (start - m->view_off), len, PROT_READ,
+                        MAP_SHARED | MAP_FIXED, qemu_ram_get_fd(rb),
+                        rb->fd_offset + ram_off - r->off % pg) ==
+                   MAP_FAILED) {
+            map_drop_view(s, m);
+            break;
+        }
+        m->view_done++;
+        done++;
+    }
+    return done;
+}
+
+static bool map_view_ready(const VPrimeScanMap *m)
+{
+    return m->view && m->view_done == m->nruns;
+}
+
+void vprime_disp_grow_views(VPrimeHead *h)
+{
+    uint32_t budget = VPRIME_DISP_VIEW_RUNS_PER_VBLANK;
+    unsigned p, i;
+
+    for (p = 0; p < VPRIME_DISP_PLANES && budget; p++) {
+        VPrimePlane *pl = &h->plane[p];
+
+        /* what the plane scans now first */
+        if (pl->cur) {
+            budget -= map_grow_view(h->s, pl->cur, budget);
+        }
+        for (i = 0; i < VPRIME_DISP_MAPS_PER_PLANE && budget; i++) {
+            if (pl->maps[i]) {
+                budget -= map_grow_view(h->s, pl->maps[i], budget);
             }
         }
+    }
+}
+
+/*
+ * Map the bytes a plane reads: its source rows (linear) or the tile rows
+ * they lie in (tiled), ranges that touch merged.  'view': the plane could
+ * be shown as it is, if it is one range of host memory: make it one.
+ */
+static VPrimeScanMap *map_new(VPrimeDisplayState *s, const VPrimePlane *pl,
+                              bool view)
+{
+    VPrimeScanMap *m = g_new0(VPrimeScanMap, 1);
+    MapBuild b = {
+        .s = s, .m = m, .mapping = true,
+        .runs = g_array_new(false, false, sizeof(VPrimeScanRun)),
+    };
+    const VPrimePlaneRegs *r = &pl->active;
+    uint64_t start = 0, end = 0, off, len, i;
+    PlaneGeom g;
+
+    m->regs = map_key(r);
+    if (pl->pages) {
+        m->pages = g_memdup2(pl->pages, pl->npages * sizeof(uint64_t));
+        m->npages = pl->npages;
+    }
+    plane_geom(r, &g);
+    for (i = 0; ; i++) {
+        bool last;
+
+        if (r->layout == VPRIME_LAYOUT_TILED) {
+            uint64_t b0 = g.sy / VPRIME_TILE_HEIGHT;
+
+            tiled_band(r, &g, b0 + i, &off, &len);
+            last = b0 + i == (g.sy + g.h - 1) / VPRIME_TILE_HEIGHT;
+        } else {
+            off = linear_row(r, &g, g.sy + i);
+            len = (uint64_t)g.w * g.cpp;
+            last = i == g.h - 1;
+        }
+        if (!i) {
+            start = off;
+        } else if (off != end) {
+            map_add_range(&b, start, end - start);
+            start = off;
+        }
+        end = off + len;
+        if (last) {
+            break;
+        }
+    }
+    map_add_range(&b, start, end - start);
+
+    m->nruns = b.runs->len;
+    m->runs = (VPrimeScanRun *)g_array_free(b.runs, false);
+    m->lo = UINT64_MAX;
+    for (i = 0; i < m->nruns; i++) {
+        m->lo = MIN(m->lo, m->runs[i].addr);
+        m->hi = MAX(m->hi, m->runs[i].addr + m->runs[i].len);
+        if (m->runs[i].host) {
+            m->bytes[m->runs[i].kind] += m->runs[i].len;
+        }
+    }
+    if (view && m->runs[0].group != m->runs[m->nruns - 1].group) {
+        map_start_view(s, m);
+    }
+    return m;
+}
+
+static bool map_matches(const VPrimeScanMap *m, const VPrimePlane *pl)
+{
+    const VPrimePlaneRegs *a = &m->regs, *b = &pl->active;
+
+    /* field by field: the struct has padding */
+    return a->control == b->control && a->format == b->format &&
+           a->layout == b->layout && a->pitch == b->pitch &&
+           a->addr == b->addr && a->fb_size == b->fb_size &&
+           a->offset == b->offset && a->src_pos == b->src_pos &&
+           a->size == b->size && m->npages == pl->npages &&
+           (!pl->npages ||
+            !memcmp(m->pages, pl->pages, pl->npages * sizeof(uint64_t)));
+}
+
+static void show_placeholder(VPrimeHead *h, VPrimeDispShown what);
+
+/*
+ * The head stops showing guest memory; the caller presents what it shows
+ * instead before anything is unmapped.
+ */
+static void head_forget_alias(VPrimeHead *h)
+{
+    if (h->shown == VPRIME_DISP_SHOWN_ALIAS) {
+        h->shown = VPRIME_DISP_SHOWN_NONE;
+    }
+    h->alias = NULL;
+    qemu_pixman_image_unref(h->alias_img);
+    h->alias_img = NULL;
+}
+
+/*
+ * The memory the console shows is about to be unmapped: the console shows
+ * a copy of the same picture in the head's frame from now on (the next
+ * composed frame fetches anew).
+ */
+static void head_unalias(VPrimeHead *h)
+{
+    if (!h->alias) {
+        return;
+    }
+    if (h->fb) {
+        pixman_image_t *img = h->alias_img;
+
+        pixman_image_composite32(PIXMAN_OP_SRC, img, NULL, h->fb,
+                                 0, 0, 0, 0, 0, 0,
+                                 pixman_image_get_width(h->fb),
+                                 pixman_image_get_height(h->fb));
+        h->s->stat_copied += (uint64_t)pixman_image_get_width(img) *
+            pixman_image_get_height(img) *
+            PIXMAN_FORMAT_BPP(pixman_image_get_format(img)) / 8;
+        head_forget_alias(h);
+        vprime_disp_present(h);
+    } else {
+        show_placeholder(h, VPRIME_DISP_SHOWN_OFF);
+        head_forget_alias(h);
+        h->fb_composed = false;
+    }
+}
+
+/* Forget a mapping of plane p, unmapping it */
+static void plane_drop_map(VPrimeHead *h, VPrimePlane *pl, unsigned slot)
+{
+    VPrimeScanMap *m = pl->maps[slot];
+
+    if (!m) {
+        return;
+    }
+    if (h->alias == m) {
+        head_unalias(h);
+    }
+    if (pl->cur == m) {
+        pl->cur = NULL;
+    }
+    pl->maps[slot] = NULL;
+    map_free(h->s, m);
+}
+
+void vprime_disp_drop_maps(VPrimeHead *h)
+{
+    unsigned p, i;
+
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        for (i = 0; i < VPRIME_DISP_MAPS_PER_PLANE; i++) {
+            plane_drop_map(h, &h->plane[p], i);
+        }
+    }
+}
+
+/* vprime_core_dma_watch: guest memory at [addr, addr + len) changed */
+static void disp_dma_invalidate(void *opaque, dma_addr_t addr, uint64_t len)
+{
+    VPrimeDisplayState *s = opaque;
+    unsigned hd, p, i;
+    uint32_t r;
+
+    for (hd = 0; hd < s->heads; hd++) {
+        VPrimeHead *h = &s->head[hd];
+
+        for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+            for (i = 0; i < VPRIME_DISP_MAPS_PER_PLANE; i++) {
+                VPrimeScanMap *m = h->plane[p].maps[i];
+
+                if (!m || (len && (addr >= m->hi || addr + len <= m->lo))) {
+                    continue;
+                }
+                for (r = 0; r < m->nruns; r++) {
+                    const VPrimeScanRun *run = &m->runs[r];
+
+                    if (run->host &&
+                        (!len || (addr < run->addr + run->len &&
+                                  addr + len > run->addr))) {
+                        plane_drop_map(h, &h->plane[p], i);
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/*
+ * The mapping of what plane p scans now: kept from an earlier frame, or
+ * made now (evicting the one used longest ago).  Without 'keep' (the
+ * device may keep no mapping: a vIOMMU that does not report unmaps) the
+ * map is the caller's, to free after the frame.
+ */
+static VPrimeScanMap *plane_map(VPrimeHead *h, VPrimePlane *pl, bool keep)
+{
+    VPrimeDisplayState *s = h->s;
+    const VPrimePlaneRegs *r = &pl->active;
+    /* a plane the console could show as it is (head_alias_image) */
+    bool view = pl == &h->plane[VPRIME_PLANE_PRIMARY] &&
+                r->layout == VPRIME_LAYOUT_LINEAR && !r->dst_pos &&
+                r->size == h->active.mode_size;
+    unsigned i, victim = 0;
+
+    if (pl->cur) {
+        pl->cur->used = h->seq_frames;
+        return pl->cur;
+    }
+    for (i = 0; keep && i < VPRIME_DISP_MAPS_PER_PLANE; i++) {
+        VPrimeScanMap *m = pl->maps[i];
+
+        if (m && map_matches(m, pl)) {
+            m->used = h->seq_frames;
+            pl->cur = m;
+            return m;
+        }
+        if (!m || (pl->maps[victim] && m->used < pl->maps[victim]->used)) {
+            victim = i;
+        }
+    }
+    if (!keep) {
+        return map_new(s, pl, false);
+    }
+    plane_drop_map(h, pl, victim);
+    pl->maps[victim] = pl->cur = map_new(s, pl, view);
+    pl->cur->used = h->seq_frames;
+    return pl->cur;
+}
+
+/* The run holding byte off of the map (which holds it) */
+static const VPrimeScanRun *map_find(const VPrimeScanMap *m, uint64_t off)
+{
+    uint32_t lo = 0, hi = m->nruns;
+
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+
+        if (m->runs[mid].off <= off) {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    return &m->runs[lo];
+}
+
+/*
+ * The host address of buffer bytes [first, last] if every byte the plane
+ * reads among them is mapped in one run of host memory, else NULL
+ */
+static uint8_t *map_linear(const VPrimeScanMap *m, uint64_t first,
+                           uint64_t last)
+{
+    const VPrimeScanRun *a = map_find(m, first), *b = map_find(m, last);
+
+    if (map_view_ready(m)) {
+        return m->view + (first - m->view_off);
+    }
+    if (!a->host || a->group != b->group) {
+        return NULL;
+    }
+    return a->host + (first - a->off);
+}
+
+/*
+ * Count a frame's reads of the mapped bytes in [off, off + len) by the
+ * kind of memory (the gaps between rows are not read)
+ */
+static void map_count(VPrimeDisplayState *s, const VPrimeScanMap *m,
+                      uint64_t off, uint64_t len)
+{
+    const VPrimeScanRun *run = map_find(m, off);
+    const VPrimeScanRun *end = m->runs + m->nruns;
+
+    for (; run < end && run->off < off + len; run++) {
+        uint64_t a = MAX(off, run->off);
+        uint64_t z = MIN(off + len, run->off + run->len);
+
+        if (z > a && run->host) {
+            s->stat_read[run->kind] += z - a;
+        }
+    }
+}
+
+/* Count a frame's reads of everything a map holds, all of it mapped */
+static void map_count_all(VPrimeDisplayState *s, const VPrimeScanMap *m)
+{
+    unsigned k;
+
+    for (k = 0; k < VPRIME_DMA__MAX; k++) {
+        s->stat_read[k] += m->bytes[k];
+    }
+}
+
+/*
+ * Read bytes [off, off + len) of the plane's buffer, which the plane
+ * reads: from the mapping, or by pci_dma_read where it is not memory.
+ */
+static bool plane_read(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
+                       uint64_t off, uint8_t *buf, uint64_t len)
+{
+    VPrimeDisplayState *s = h->s;
+    const VPrimeScanRun *run = map_find(m, off);
+
+    while (len) {
+        uint64_t in_run = off - run->off;
+        uint64_t n = MIN(len, run->len - in_run);
+        dma_addr_t addr = run->addr + in_run;
+
+        VPrimeDmaTarget kind = run->kind;
+
         trace_vprime_disp_fetch(s->core.name, h->idx, p, addr, n);
-        if (pci_dma_read(PCI_DEVICE(s), addr, buf, n) != MEMTX_OK) {
+        if (run->host) {
+            memcpy(buf, run->host + in_run, n);
+        } else if (pci_dma_read(PCI_DEVICE(s), addr, buf, n) != MEMTX_OK) {
             trace_vprime_disp_underrun(s->core.name, h->idx, p, addr);
             qemu_log_mask(LOG_GUEST_ERROR, "%s: head %u plane %u: scanout "
                           "of 0x%" PRIx64 " failed: underrun\n", s->core.name,
                           h->idx, p, (uint64_t)addr);
             return false;
+        } else {
+            kind = vprime_core_dma_target(&s->core, addr, false);
         }
-        s->stat_read[vprime_core_dma_target(&s->core, addr, false)] += n;
+        s->stat_read[kind] += n;
+        s->stat_copied += n;
         off += n;
         buf += n;
         len -= n;
+        run++;
     }
     return true;
 }
 
+/* ---- fetch ------------------------------------------------------------ */
+
 /*
- * Fetch source rows [y0, y1) of the plane, all in one band of 32 rows, to
- * dst (row y0 first).  Linear: one read per row, split only where the
- * pages are.
+ * Fetch source rows [y0, y1) of a linear plane, all in one band of 32
+ * rows, to dst (row y0 first): one read per row.
  */
-static bool fetch_linear(VPrimeHead *h, unsigned p, const PlaneGeom *g,
-                         uint32_t y0, uint32_t y1, uint8_t *dst, size_t stride)
+static bool fetch_linear(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
+                         const PlaneGeom *g, uint32_t y0, uint32_t y1,
+                         uint8_t *dst, size_t stride)
 {
     const VPrimePlaneRegs *r = &h->plane[p].active;
     uint32_t y;
 
     for (y = y0; y < y1; y++) {
-        uint64_t off = r->offset + (uint64_t)y * r->pitch +
-                       (uint64_t)g->sx * g->cpp;
-
-        if (!plane_read(h, p, off, dst, (uint64_t)g->w * g->cpp)) {
+        if (!plane_read(h, p, m, linear_row(r, g, y), dst,
+                        (uint64_t)g->w * g->cpp)) {
             return false;
         }
         dst += stride;
@@ -129,25 +661,33 @@ static bool fetch_linear(VPrimeHead *h, unsigned p, const PlaneGeom *g,
 }
 
 /*
- * Tiled layout (as the GPU's): a band of 32 rows is a row of 4 KiB tiles;
- * the tiles the plane covers are read in one go, then de-tiled.
+ * Tiled layout (as the GPU's): a band of 32 rows is a row of 4 KiB tiles,
+ * de-tiled from guest memory (or, where it is not one run of host memory,
+ * read in one go first).
  */
-static bool fetch_tiled(VPrimeHead *h, unsigned p, const PlaneGeom *g,
-                        uint32_t y0, uint32_t y1, uint8_t *dst, size_t stride)
+static bool fetch_tiled(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
+                        const PlaneGeom *g, uint32_t y0, uint32_t y1,
+                        uint8_t *dst, size_t stride)
 {
     const VPrimePlaneRegs *r = &h->plane[p].active;
-    uint8_t *bounce = h->s->bounce;
-    uint64_t tiles_per_row = r->pitch / VPRIME_TILE_WIDTH_BYTES;
-    uint64_t band = y0 / VPRIME_TILE_HEIGHT;
     uint32_t xb0 = g->sx * g->cpp, xb1 = (g->sx + g->w) * g->cpp;
     uint32_t tx0 = xb0 / VPRIME_TILE_WIDTH_BYTES;
-    uint32_t ntiles = (xb1 - 1) / VPRIME_TILE_WIDTH_BYTES - tx0 + 1;
-    uint64_t off = r->offset + (band * tiles_per_row + tx0) * VPRIME_TILE_SIZE;
+    uint64_t off, len;
+    const uint8_t *tiles;
     uint32_t y, xb;
 
-    if (!plane_read(h, p, off, bounce, (uint64_t)ntiles * VPRIME_TILE_SIZE)) {
-        return false;
+    tiled_band(r, g, y0 / VPRIME_TILE_HEIGHT, &off, &len);
+    tiles = map_linear(m, off, off + len - 1);
+    if (tiles) {
+        map_count(h->s, m, off, len);
+        h->s->stat_copied += (uint64_t)(y1 - y0) * (xb1 - xb0);
+    } else {
+        if (!plane_read(h, p, m, off, h->s->bounce, len)) {
+            return false;
+        }
+        tiles = h->s->bounce;
     }
+    trace_vprime_disp_fetch(h->s->core.name, h->idx, p, off, len);
     for (y = y0; y < y1; y++) {
         uint32_t in_tile = (y % VPRIME_TILE_HEIGHT) * VPRIME_TILE_WIDTH_BYTES;
 
@@ -155,9 +695,15 @@ static bool fetch_tiled(VPrimeHead *h, unsigned p, const PlaneGeom *g,
             uint32_t within = xb % VPRIME_TILE_WIDTH_BYTES;
             uint32_t n = MIN(VPRIME_TILE_WIDTH_BYTES - within, xb1 - xb);
             uint32_t t = xb / VPRIME_TILE_WIDTH_BYTES - tx0;
+            const uint8_t *from = tiles + t * VPRIME_TILE_SIZE + in_tile +
+                                  within;
 
-            memcpy(dst + xb - xb0,
-                   bounce + t * VPRIME_TILE_SIZE + in_tile + within, n);
+            if (n == VPRIME_TILE_WIDTH_BYTES) {
+                /* a constant size: the compiler's moves, not a call */
+                memcpy(dst + xb - xb0, from, VPRIME_TILE_WIDTH_BYTES);
+            } else {
+                memcpy(dst + xb - xb0, from, n);
+            }
             xb += n;
         }
         dst += stride;
@@ -165,13 +711,43 @@ static bool fetch_tiled(VPrimeHead *h, unsigned p, const PlaneGeom *g,
     return true;
 }
 
-static bool fetch_rows(VPrimeHead *h, unsigned p, const PlaneGeom *g,
-                       uint32_t y0, uint32_t y1, uint8_t *dst, size_t stride)
+static bool fetch_rows(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
+                       const PlaneGeom *g, uint32_t y0, uint32_t y1,
+                       uint8_t *dst, size_t stride)
 {
     if (h->plane[p].active.layout == VPRIME_LAYOUT_TILED) {
-        return fetch_tiled(h, p, g, y0, y1, dst, stride);
+        return fetch_tiled(h, p, m, g, y0, y1, dst, stride);
     }
-    return fetch_linear(h, p, g, y0, y1, dst, stride);
+    return fetch_linear(h, p, m, g, y0, y1, dst, stride);
+}
+
+/*
+ * A pixman image of source rows [y0, y0 + rows) of a linear plane, over
+ * guest memory itself, or NULL if they are not one run of host memory
+ * pixman can address (rows 4-byte aligned).  'fmt' overrides the
+ * plane's format (0: none).
+ */
+static pixman_image_t *plane_guest_image(const VPrimePlane *pl,
+                                         const VPrimeScanMap *m,
+                                         const PlaneGeom *g, uint32_t y0,
+                                         uint32_t rows,
+                                         pixman_format_code_t fmt)
+{
+    const VPrimePlaneRegs *r = &pl->active;
+    uint64_t first = linear_row(r, g, y0);
+    uint8_t *p;
+
+    if (r->layout != VPRIME_LAYOUT_LINEAR || r->pitch % 4) {
+        return NULL;
+    }
+    p = map_linear(m, first, linear_row(r, g, y0 + rows - 1) +
+                             (uint64_t)g->w * g->cpp - 1);
+    if (!p || (uintptr_t)p % 4) {
+        return NULL;
+    }
+    return pixman_image_create_bits(fmt ? fmt
+                                        : vprime_format_pixman(r->format),
+                                    g->w, rows, (uint32_t *)p, r->pitch);
 }
 
 /*
@@ -196,20 +772,44 @@ static pixman_image_t *plane_image(VPrimePlane *pl, const PlaneGeom *g)
 }
 
 /*
- * Fetch and blend one plane, a band of up to 32 rows at a time (a tile
- * row, for tiled planes).  'direct': fetch straight into the frame.
- * False on a DMA error, with part of the plane possibly in the frame.
+ * Fetch and blend one plane.  'direct': an XRGB8888 or ARGB8888 primary,
+ * whose OVER on black is a copy of its colour channels (PIXMAN_OP_SRC of
+ * an x8r8g8b8 view), and whose tile rows are de-tiled straight into the
+ * frame.  False on a DMA error, with part of the plane possibly in the
+ * frame.
  */
-static bool plane_compose(VPrimeHead *h, unsigned p, bool direct)
+static bool plane_compose(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
+                          bool direct)
 {
     VPrimePlane *pl = &h->plane[p];
     uint8_t *data = (uint8_t *)pixman_image_get_data(h->fb);
     size_t stride = pixman_image_get_stride(h->fb);
-    pixman_image_t *img = NULL;
+    /* OVER of an opaque format is SRC, which pixman does much faster */
+    pixman_op_t op = direct ||
+        !PIXMAN_FORMAT_A(vprime_format_pixman(pl->active.format)) ?
+        PIXMAN_OP_SRC : PIXMAN_OP_OVER;
+    pixman_image_t *src, *img = NULL;
     uint32_t y0, y1;
     PlaneGeom g;
 
+    if (h->inject_underrun) {
+        trace_vprime_disp_underrun(h->s->core.name, h->idx, p, 0);
+        return false;
+    }
     plane_geom(&pl->active, &g);
+
+    /* rows in one run of host memory: pixman reads them where they are */
+    src = plane_guest_image(pl, m, &g, g.sy, g.h,
+                            direct ? PIXMAN_x8r8g8b8 : 0);
+    if (src) {
+        map_count_all(h->s, m);     /* the whole plane is in one range */
+        h->s->stat_copied += (uint64_t)g.w * g.h * g.cpp;
+        pixman_image_composite32(op, src, NULL, h->fb, 0, 0, 0, 0, g.dx,
+                                 g.dy, g.w, g.h);
+        pixman_image_unref(src);
+        return true;
+    }
+
     if (!direct) {
         img = plane_image(pl, &g);
         if (!img) {
@@ -222,18 +822,18 @@ static bool plane_compose(VPrimeHead *h, unsigned p, bool direct)
         y1 = MIN(g.sy + g.h, ROUND_DOWN(y0, VPRIME_TILE_HEIGHT) +
                              VPRIME_TILE_HEIGHT);
         if (direct) {
-            if (!fetch_rows(h, p, &g, y0, y1, data + dy * stride + g.dx * 4,
-                            stride)) {
+            if (!fetch_rows(h, p, m, &g, y0, y1,
+                            data + dy * stride + g.dx * 4, stride)) {
                 return false;
             }
             continue;
         }
-        if (!fetch_rows(h, p, &g, y0, y1,
+        if (!fetch_rows(h, p, m, &g, y0, y1,
                         (uint8_t *)pixman_image_get_data(img),
                         pixman_image_get_stride(img))) {
             return false;
         }
-        pixman_image_composite32(PIXMAN_OP_OVER, img, NULL, h->fb, 0, 0, 0, 0,
+        pixman_image_composite32(op, img, NULL, h->fb, 0, 0, 0, 0,
                                  g.dx, dy, g.w, y1 - y0);
     }
     return true;
@@ -242,37 +842,89 @@ static bool plane_compose(VPrimeHead *h, unsigned p, bool direct)
 /* ---- composition ------------------------------------------------------ */
 
 /*
- * CRC-32 (zlib's) of the frame: rows top to bottom, each pixel as the 4
- * little-endian bytes of R << 16 | G << 8 | B.  The X byte of the frame
- * is whatever the fetch left there, so it is masked off.
+ * CRC-32 (zlib's) of the frame in img (the composed frame, or the guest
+ * memory shown in its place): rows top to bottom, each pixel as the 4
+ * little-endian bytes of R << 16 | G << 8 | B.  Rows are converted to
+ * x8r8g8b8 by pixman (as composing would) and their X byte masked off.
  */
-static uint32_t frame_crc(VPrimeHead *h)
+static uint32_t frame_crc(VPrimeHead *h, pixman_image_t *img)
 {
     uint32_t *row = (uint32_t *)h->s->bounce;
-    uint8_t *data = (uint8_t *)pixman_image_get_data(h->fb);
-    int stride = pixman_image_get_stride(h->fb);
-    int w = pixman_image_get_width(h->fb), ht = pixman_image_get_height(h->fb);
+    int w = pixman_image_get_width(img), ht = pixman_image_get_height(img);
+    pixman_image_t *line = pixman_image_create_bits(PIXMAN_x8r8g8b8, w, 1,
+                                                    row, w * 4);
     uLong crc = crc32(0, NULL, 0);
     int x, y;
 
     for (y = 0; y < ht; y++) {
-        const uint32_t *px = (const uint32_t *)(data + y * stride);
+        const uint32_t *px = row;
 
+        if (pixman_image_get_format(img) == PIXMAN_x8r8g8b8) {
+            px = (const uint32_t *)((uint8_t *)pixman_image_get_data(img) +
+                                    y * pixman_image_get_stride(img));
+        } else {
+            pixman_image_composite32(PIXMAN_OP_SRC, img, NULL, line, 0, y,
+                                     0, 0, 0, 0, w, 1);
+        }
         for (x = 0; x < w; x++) {
             row[x] = px[x] & 0x00ffffffu;
         }
         crc = crc32(crc, (const Bytef *)row, w * 4);
     }
+    pixman_image_unref(line);
     return crc;
+}
+
+/*
+ * Can the console show the primary plane's memory itself?  Only the
+ * primary is on, it is linear and covers the whole mode, and its rows are
+ * one run of host memory.  ARGB8888 is shown as XRGB8888: over black, a
+ * premultiplied pixel is its colour channels.
+ */
+static pixman_image_t *head_alias_image(VPrimeHead *h, const VPrimeScanMap *m)
+{
+    const VPrimePlane *pl = &h->plane[VPRIME_PLANE_PRIMARY];
+    pixman_format_code_t fmt = vprime_format_pixman(pl->active.format);
+    PlaneGeom g;
+    unsigned p;
+
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        if (p != VPRIME_PLANE_PRIMARY &&
+            (h->plane[p].active.control & VPRIME_PL_CTRL_ENABLE)) {
+            return NULL;
+        }
+    }
+    plane_geom(&pl->active, &g);
+    if (g.dx || g.dy || g.w != VPRIME_X(h->active.mode_size) ||
+        g.h != VPRIME_Y(h->active.mode_size) || h->inject_underrun) {
+        return NULL;
+    }
+    if (fmt == PIXMAN_a8r8g8b8) {
+        fmt = PIXMAN_x8r8g8b8;
+    }
+    return plane_guest_image(pl, m, &g, g.sy, g.h, fmt);
+}
+
+/* Is img the same view of guest memory as the console's? */
+static bool same_image(pixman_image_t *a, pixman_image_t *b)
+{
+    return a && b && pixman_image_get_data(a) == pixman_image_get_data(b) &&
+           pixman_image_get_format(a) == pixman_image_get_format(b) &&
+           pixman_image_get_width(a) == pixman_image_get_width(b) &&
+           pixman_image_get_height(a) == pixman_image_get_height(b) &&
+           pixman_image_get_stride(a) == pixman_image_get_stride(b);
 }
 
 uint32_t vprime_disp_compose(VPrimeHead *h)
 {
     VPrimeDisplayState *s = h->s;
     const VPrimePlaneRegs *prim = &h->plane[VPRIME_PLANE_PRIMARY].active;
+    VPrimeScanMap *maps[VPRIME_DISP_PLANES] = { NULL };
+    bool kept[VPRIME_DISP_PLANES] = { false };
     uint32_t events = 0, left_out = 0;
+    pixman_image_t *alias = NULL;
     VPrimeFaultHit hit;
-    bool direct;
+    bool direct, keep;
     PlaneGeom g;
     unsigned p;
 
@@ -289,6 +941,36 @@ uint32_t vprime_disp_compose(VPrimeHead *h)
             break;
         }
     }
+    /* first, so that nothing it may drop is in use yet */
+    keep = vprime_core_dma_watch(&s->core, disp_dma_invalidate, s);
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        if (h->plane[p].active.control & VPRIME_PL_CTRL_ENABLE) {
+            kept[p] = keep;
+            maps[p] = plane_map(h, &h->plane[p], keep);
+        }
+    }
+
+    /* the primary's memory itself, when it is the whole frame */
+    if (maps[VPRIME_PLANE_PRIMARY] && kept[VPRIME_PLANE_PRIMARY]) {
+        alias = head_alias_image(h, maps[VPRIME_PLANE_PRIMARY]);
+    }
+    if (alias) {
+        /* scanned, as a real engine would, without a byte copied */
+        map_count_all(s, maps[VPRIME_PLANE_PRIMARY]);
+        trace_vprime_disp_fetch(s->core.name, h->idx, VPRIME_PLANE_PRIMARY,
+                                maps[VPRIME_PLANE_PRIMARY]->runs[0].addr, 0);
+        if (same_image(alias, h->alias_img)) {
+            pixman_image_unref(alias);
+        } else {
+            /* the console's old view stays valid until present() */
+            head_forget_alias(h);
+            h->alias_img = alias;
+        }
+        h->alias = maps[VPRIME_PLANE_PRIMARY];
+        goto composed;
+    }
+    head_forget_alias(h);
+
     /* OVER on black is a copy of the colour channels: fetch in place */
     direct = prim->format == VPRIME_FMT_XRGB8888 ||
              prim->format == VPRIME_FMT_ARGB8888;
@@ -304,14 +986,16 @@ again:
                pixman_image_get_height(h->fb));     /* black */
     }
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
-        if (!(h->plane[p].active.control & VPRIME_PL_CTRL_ENABLE) ||
-            (left_out & BIT(p))) {
+        if (!maps[p] || (left_out & BIT(p))) {
             continue;
         }
-        if (!plane_compose(h, p, p == VPRIME_PLANE_PRIMARY && direct)) {
+        if (!plane_compose(h, p, maps[p],
+                           p == VPRIME_PLANE_PRIMARY && direct)) {
             /*
              * This frame goes without the plane (not a configuration
              * error): start again without it, so no part of it shows.
+             * The mapping goes too: the next frame maps the buffer anew,
+             * and shows whatever the memory behind it is then.
              */
             left_out |= BIT(p);
             s->stat_underruns++;
@@ -320,8 +1004,9 @@ again:
         }
     }
 
+composed:
     if (h->crc_control) {
-        h->crc = frame_crc(h);
+        h->crc = frame_crc(h, alias ? h->alias_img : h->fb);
         h->crc_frame = h->frame;
     }
     h->inject_underrun = false;
@@ -330,6 +1015,30 @@ again:
     h->stat_frames_composed++;
     s->stat_frames_composed++;
     vprime_disp_present(h);
+
+    /*
+     * Now that the console shows this frame: mappings not kept go, and so
+     * do those of planes that underran, so that the next frame maps their
+     * buffer anew and shows whatever memory is behind it then.
+     */
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        VPrimePlane *pl = &h->plane[p];
+        unsigned i;
+
+        if (!maps[p]) {
+            continue;
+        }
+        if (!kept[p]) {
+            map_free(s, maps[p]);
+            continue;
+        }
+        for (i = 0; (left_out & BIT(p)) && i < VPRIME_DISP_MAPS_PER_PLANE;
+             i++) {
+            if (pl->maps[i] == maps[p]) {
+                plane_drop_map(h, pl, i);
+            }
+        }
+    }
     return events;
 }
 
@@ -353,6 +1062,12 @@ void vprime_disp_release_mode(VPrimeHead *h)
 {
     unsigned p;
 
+    /* nothing keeps pointing at guest memory: the console neither */
+    if (h->shown == VPRIME_DISP_SHOWN_ALIAS) {
+        show_placeholder(h, VPRIME_DISP_SHOWN_OFF);
+    }
+    head_forget_alias(h);
+    vprime_disp_drop_maps(h);
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
         qemu_pixman_image_unref(h->plane[p].img);
         h->plane[p].img = NULL;
@@ -391,7 +1106,15 @@ void vprime_disp_present(VPrimeHead *h)
         show_placeholder(h, VPRIME_DISP_SHOWN_OFF);
         return;
     }
-    if (h->shown != VPRIME_DISP_SHOWN_FRAME) {
+    if (h->alias) {
+        if (h->shown != VPRIME_DISP_SHOWN_ALIAS) {
+            /* the surface is the guest's memory: nothing is copied */
+            dpy_gfx_replace_surface(h->con,
+                                    qemu_create_displaysurface_pixman(
+                                        h->alias_img));
+            h->shown = VPRIME_DISP_SHOWN_ALIAS;
+        }
+    } else if (h->shown != VPRIME_DISP_SHOWN_FRAME) {
         /* the surface shares the frame's pixels: nothing is copied */
         dpy_gfx_replace_surface(h->con,
                                 qemu_create_displaysurface_pixman(h->fb));
@@ -408,7 +1131,8 @@ static void vprime_disp_invalidate(void *opaque)
 {
     VPrimeHead *h = opaque;
 
-    if (h->shown == VPRIME_DISP_SHOWN_FRAME) {
+    if (h->shown == VPRIME_DISP_SHOWN_FRAME ||
+        h->shown == VPRIME_DISP_SHOWN_ALIAS) {
         dpy_gfx_update_full(h->con);
     }
 }

@@ -138,6 +138,8 @@ static void vprime_display_stats_reset(void *opaque)
     s->stat_frames_composed = 0;
     s->stat_underruns = 0;
     memset(s->stat_read, 0, sizeof(s->stat_read));
+    s->stat_copied = 0;
+    s->stat_host_ns = 0;
     for (i = 0; i < VPRIME_HEADS_MAX; i++) {
         s->head[i].stat_frames_composed = 0;
         s->head[i].stat_flips = 0;
@@ -253,6 +255,10 @@ static void vprime_display_add_properties(VPrimeDisplayState *s)
                                    &s->stat_frames_composed,
                                    OBJ_PROP_FLAG_READ);
     object_property_add_uint64_ptr(obj, "stat-underruns", &s->stat_underruns,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stat-bytes-copied", &s->stat_copied,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint64_ptr(obj, "stat-host-ns", &s->stat_host_ns,
                                    OBJ_PROP_FLAG_READ);
     for (i = 0; i < VPRIME_DMA__MAX; i++) {
         g_autofree char *name = g_strdup_printf("stat-bytes-read-%s",
@@ -427,6 +433,7 @@ static void vprime_display_exit(PCIDevice *pdev)
         }
         vprime_disp_console_fini(h);
     }
+    vprime_core_dma_unwatch(&s->core);
     g_free(s->bounce);
     s->bounce = NULL;
     vprime_core_exit(&s->core);
@@ -653,6 +660,7 @@ static int vprime_head_post_load(void *opaque, int version_id)
         }
     }
     vprime_head_show_edid(h);   /* 'connected' came with the stream */
+    vprime_disp_drop_maps(h);   /* guest memory may differ under them */
     if (vprime_head_on(h)) {
         vprime_disp_set_mode(h);
         h->dirty = true;

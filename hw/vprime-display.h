@@ -45,6 +45,62 @@ typedef struct VPrimePlaneRegs {
     uint32_t dst_pos;
 } VPrimePlaneRegs;
 
+/*
+ * Host side: one run of a plane's buffer as mapped for scanout.  The runs
+ * of a map cover exactly the bytes the plane reads (its source rows, or
+ * tile rows), in buffer order.
+ */
+typedef struct VPrimeScanRun {
+    uint64_t off;               /* in the plane's buffer */
+    uint64_t len;
+    dma_addr_t addr;            /* DMA address of off */
+    uint8_t *host;              /* NULL: not memory, pci_dma_read per frame */
+    uint32_t group;             /* same group: host - off is the same */
+    VPrimeDmaTarget kind;
+} VPrimeScanRun;
+
+/*
+ * Host side: a buffer a plane scanned, mapped once and kept for the frames
+ * and flips that show it again (until its memory changes under it: see
+ * vprime_core_dma_watch)
+ */
+typedef struct VPrimeScanMap {
+    VPrimePlaneRegs regs;       /* what the plane latched; dst_pos zero */
+    uint64_t *pages;            /* its page list; NULL for CONTIG */
+    uint32_t npages;
+    VPrimeScanRun *runs;
+    uint32_t nruns;
+    dma_addr_t lo, hi;          /* the DMA addresses the runs span */
+    uint64_t bytes[VPRIME_DMA__MAX];    /* mapped bytes by kind of memory */
+    uint64_t used;              /* compose sequence of its latest use */
+    /*
+     * Runs that are not one range of host memory, side by side in one
+     * (each page of guest RAM mapped again from its memfd, as
+     * virtio-gpu's udmabuf does): view[0] is byte view_off of the buffer.
+     * Made a few runs per vblank (vprime_disp_grow_views): usable once
+     * view_done reaches nruns.
+     */
+    uint8_t *view;
+    size_t view_size;
+    uint64_t view_off;
+    uint32_t view_done;
+} VPrimeScanMap;
+
+/*
+ * Runs of guest memory remapped side by side, at most, for all heads:
+ * half of Linux's default map count
+ */
+#define VPRIME_DISP_VIEW_RUNS_MAX   32768
+/*
+ * Runs a head maps into views per vblank: a host mmap costs microseconds,
+ * so a 4K buffer of scattered pages (8100 runs) takes a third of a second
+ * of vblanks, not 20 ms of one
+ */
+#define VPRIME_DISP_VIEW_RUNS_PER_VBLANK    256
+
+/* Buffers a plane keeps mapped: double and triple buffering flip among them */
+#define VPRIME_DISP_MAPS_PER_PLANE  4
+
 typedef struct VPrimePlane {
     VPrimePlaneRegs shadow;
     VPrimePlaneRegs active;     /* validated; ENABLE clear when refused */
@@ -53,12 +109,16 @@ typedef struct VPrimePlane {
 
     /* host side: staging image for planes pixman converts and blends */
     pixman_image_t *img;
+    /* host side: mapped buffers, and the one the active registers scan */
+    VPrimeScanMap *maps[VPRIME_DISP_MAPS_PER_PLANE];
+    VPrimeScanMap *cur;
 } VPrimePlane;
 
 /* What a head's console shows */
 typedef enum VPrimeDispShown {
     VPRIME_DISP_SHOWN_NONE,
     VPRIME_DISP_SHOWN_FRAME,        /* the composed frame */
+    VPRIME_DISP_SHOWN_ALIAS,        /* guest memory: the primary's buffer */
     VPRIME_DISP_SHOWN_OFF,          /* placeholder: head off */
     VPRIME_DISP_SHOWN_UNPLUGGED,    /* placeholder: monitor unplugged */
 } VPrimeDispShown;
@@ -98,7 +158,14 @@ typedef struct VPrimeHead {
     /* host side: the composed frame and the console showing it */
     QemuConsole *con;
     pixman_image_t *fb;         /* PIXMAN_x8r8g8b8, hdisplay x vdisplay */
-    bool fb_composed;           /* fb holds a frame (not just allocated) */
+    bool fb_composed;           /* fb, or alias, holds a frame */
+    /*
+     * A frame that is one full-screen linear primary plane, in one run of
+     * host memory, is not composed: the console shows the guest's memory
+     * (alias_img over alias, the map it lies in), as bochs-display does.
+     */
+    pixman_image_t *alias_img;
+    VPrimeScanMap *alias;
     VPrimeDispShown shown;
     uint8_t edid[VPRIME_EDID_MAX];          /* the connector's monitor */
     uint32_t edid_size;
@@ -140,6 +207,7 @@ struct VPrimeDisplayState {
 
     /* internal state */
     uint8_t *bounce;            /* tiled fetch: one band of tiles; CRC rows */
+    uint32_t view_runs;         /* runs in the maps' views (host mappings) */
     VPrimeFaults faults;        /* QOM fault, fault-seed, fault-log */
 
     /* statistics (QOM stat-*) */
@@ -148,6 +216,8 @@ struct VPrimeDisplayState {
     uint64_t stat_frames_composed;
     uint64_t stat_underruns;
     uint64_t stat_read[VPRIME_DMA__MAX];  /* by VPrimeDmaTarget */
+    uint64_t stat_copied;       /* guest pixel bytes the host copied */
+    uint64_t stat_host_ns;      /* host time in vblanks, latches, frames */
 };
 
 /* Tiled fetch: the widest band of tiles one row of a plane can cover */
@@ -185,7 +255,10 @@ void vprime_head_event(VPrimeHead *h, uint32_t ev);
 void vprime_head_vblank(void *opaque);
 /* Plug or unplug the head's monitor (host side): HOTPLUG event */
 void vprime_head_set_connected(VPrimeHead *h, bool connected);
-/* Replace a plane's latched page list (takes ownership of pages) */
+/*
+ * Replace a plane's latched page list (takes ownership of pages); the
+ * plane looks up its mapping again at the next composed frame
+ */
 void vprime_plane_set_pages(VPrimePlane *pl, uint64_t *pages, uint32_t n);
 /* Make the EDID window show the monitor's EDID, or zeros if unplugged */
 void vprime_head_show_edid(VPrimeHead *h);
@@ -195,7 +268,13 @@ void vprime_disp_console_init(VPrimeDisplayState *s, VPrimeHead *h);
 void vprime_disp_console_fini(VPrimeHead *h);
 /* (Re)allocate the head's frame for its active mode, or drop it */
 void vprime_disp_set_mode(VPrimeHead *h);
+/* ... and drop its planes' mappings (head off, reset, unplug) */
 void vprime_disp_release_mode(VPrimeHead *h);
+/*
+ * Drop every mapping of the head's planes: the guest memory behind them
+ * may have changed without the device seeing it (after migration)
+ */
+void vprime_disp_drop_maps(VPrimeHead *h);
 /*
  * Fetch every enabled plane, compose, CRC, present.  Returns the events
  * (VPRIME_HEAD_EV_UNDERRUN) the frame raised.
@@ -206,5 +285,7 @@ uint32_t vprime_disp_compose(VPrimeHead *h);
  * (on, connected) says.
  */
 void vprime_disp_present(VPrimeHead *h);
+/* At a vblank: map more of the views the head's buffers are waiting for */
+void vprime_disp_grow_views(VPrimeHead *h);
 
 #endif

@@ -17,6 +17,7 @@
 #include "qemu/log.h"
 #include "qemu/bswap.h"
 #include "qemu/main-loop.h"
+#include "qemu/units.h"
 #include "hw/pci/pci_device.h"
 #include "migration/qemu-file-types.h"
 #include "migration/vmstate.h"
@@ -34,6 +35,12 @@
 
 /* Host work per timer callback before yielding to the main loop */
 #define CHUNK_BYTES         VPRIME_GPU_BOUNCE_SIZE
+/*
+ * COPY moves guest memory straight from one mapping to the other, at
+ * memcpy speed: 16 MiB is a few milliseconds of the main loop, and few
+ * enough yields that they cost nothing beside the copy.
+ */
+#define COPY_CHUNK_BYTES    (16 * MiB)
 /* 2D commands stage a band of rows in each half of the bounce buffer */
 #define BAND_BYTES          (VPRIME_GPU_BOUNCE_SIZE / 2)
 /* How often a WAIT re-reads its value, in virtual time */
@@ -457,12 +464,12 @@ static bool engine_probe(VPrimeEngine *e, struct vprime_cmd *c)
     }
 }
 
-/* COPY: up to CHUNK_BYTES of it */
+/* COPY: up to COPY_CHUNK_BYTES of it */
 static int engine_copy(VPrimeEngine *e)
 {
     VPrimeGpuState *s = e->gpu;
     struct vprime_cmd *c = &e->cmd;
-    uint64_t n = MIN(c->copy.size - e->progress, CHUNK_BYTES);
+    uint64_t n = MIN(c->copy.size - e->progress, COPY_CHUNK_BYTES);
 
     if (!vprime_gpu_copy(s, c->ctx, c->copy.src + e->progress,
                          c->copy.dst + e->progress, n)) {

@@ -28,14 +28,58 @@ void vprime_gpu_tlb_invalidate(VPrimeGpuState *s, uint32_t ctx)
 
     for (i = 0; i < VPRIME_TLB_ENTRIES; i++) {
         if (ctx == VPRIME_TLB_INVALIDATE_ALL || s->tlb[i].ctx == ctx) {
-            s->tlb[i].va_page = 0;
+            s->tlb[i].region = 0;
         }
     }
+    s->tlb_last = NULL;
 }
 
-static unsigned tlb_slot(uint32_t ctx, uint64_t va_page)
+/* The cached leaf table of va's 2 MiB region of a context, or NULL */
+static VPrimeTlbEntry *tlb_find(VPrimeGpuState *s, uint32_t ctx, uint64_t va)
 {
-    return (va_page ^ (ctx * 0x9e37u)) % VPRIME_TLB_ENTRIES;
+    uint64_t region = (va >> VPRIME_GPU_LEAF_SHIFT) + 1;
+    VPrimeTlbEntry *e = s->tlb_last;
+    unsigned i;
+
+    if (e && e->region == region && e->ctx == ctx) {
+        return e;
+    }
+    for (i = 0; i < VPRIME_TLB_ENTRIES; i++) {
+        e = &s->tlb[i];
+        if (e->region == region && e->ctx == ctx) {
+            s->tlb_last = e;
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Cache the leaf table at 'table' (DMA address) for va's region: read
+ * whole, or not cached at all if it cannot be (the walk read its entry).
+ */
+static void tlb_fill(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
+                     uint64_t table)
+{
+    VPrimeTlbEntry *e = &s->tlb[s->tlb_next];
+    unsigned i;
+
+    s->tlb_next = (s->tlb_next + 1) % VPRIME_TLB_ENTRIES;
+    e->region = 0;
+    if (s->tlb_last == e) {
+        s->tlb_last = NULL;
+    }
+    if (pci_dma_read(PCI_DEVICE(s), table, e->pte, sizeof(e->pte)) !=
+        MEMTX_OK) {
+        return;
+    }
+    for (i = 0; i < VPRIME_GPU_PT_ENTRIES; i++) {
+        e->pte[i] = le64_to_cpu(e->pte[i]);
+    }
+    e->region = (va >> VPRIME_GPU_LEAF_SHIFT) + 1;
+    e->ctx = ctx;
+    e->table = table;
+    s->tlb_last = e;
 }
 
 static void vprime_gpu_fault(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
@@ -56,20 +100,69 @@ static void vprime_gpu_fault(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
 }
 
 /*
+ * Walk the tables for va, bypassing the TLB: its leaf PTE and the leaf
+ * table's DMA address.  Returns 0 or a VPRIME_FAULT_* reason.
+ */
+static uint32_t vprime_gpu_walk(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
+                                uint64_t *pte_out, uint64_t *leaf_table)
+{
+    uint64_t table = s->ctx[ctx].pt_root, pte = 0;
+    int level;
+
+    s->stat_tlb_walks++;
+    for (level = VPRIME_GPU_PT_LEVELS - 1; level >= 0; level--) {
+        dma_addr_t entry = table +
+            VPRIME_GPU_PT_INDEX(va, level) * sizeof(uint64_t);
+
+        if (pci_dma_read(PCI_DEVICE(s), entry, &pte, sizeof(pte)) !=
+            MEMTX_OK) {
+            return VPRIME_FAULT_BAD_TABLE;
+        }
+        pte = le64_to_cpu(pte);
+        trace_vprime_gpu_walk(s->core.name, ctx, va, level, pte);
+        if (!(pte & VPRIME_PTE_VALID)) {
+            return VPRIME_FAULT_NOT_PRESENT;
+        }
+        if (level && (pte & VPRIME_PTE_VRAM)) {
+            /* tables live in system memory only */
+            return VPRIME_FAULT_BAD_TABLE;
+        }
+        *leaf_table = table;
+        table = pte & VPRIME_PTE_ADDR_MASK;
+    }
+    *pte_out = pte;
+    return 0;
+}
+
+/* A valid leaf PTE against the access: 0 or a VPRIME_FAULT_* reason */
+static inline uint32_t pte_check(VPrimeGpuState *s, uint64_t pte,
+                                 bool is_write)
+{
+    if ((pte & VPRIME_PTE_VRAM) &&
+        (!s->vram_ptr || (pte & VPRIME_PTE_ADDR_MASK) >= s->vram_size)) {
+        return VPRIME_FAULT_VRAM_RANGE;
+    }
+    if (is_write && !(pte & VPRIME_PTE_WRITABLE)) {
+        return VPRIME_FAULT_READ_ONLY;
+    }
+    return 0;
+}
+
+/*
  * Translate va to its leaf PTE.  Returns 0 or a VPRIME_FAULT_* reason.
  * A context already stopped by a fault fails silently (reason -1u): it was
- * reported once and its remaining work is dropped.
+ * reported once and its remaining work is dropped.  An entry the TLB holds
+ * as not valid is walked again: the driver may have just mapped it.
  */
 static uint32_t vprime_gpu_translate(VPrimeGpuState *s, uint32_t ctx,
                                      uint64_t va, bool is_write,
                                      uint64_t *pte_out)
 {
-    PCIDevice *pdev = PCI_DEVICE(s);
     VPrimeGpuCtx *c = &s->ctx[ctx];
-    uint64_t va_page = va >> VPRIME_GPU_PAGE_SHIFT;
-    VPrimeTlbEntry *t = &s->tlb[tlb_slot(ctx, va_page)];
-    uint64_t table, pte = 0;
-    int level;
+    unsigned idx = VPRIME_GPU_PT_INDEX(va, 0);
+    uint64_t pte, table;
+    VPrimeTlbEntry *e;
+    uint32_t reason;
 
     if (c->faulted) {
         return -1u;
@@ -81,45 +174,64 @@ static uint32_t vprime_gpu_translate(VPrimeGpuState *s, uint32_t ctx,
         return VPRIME_FAULT_VA_RANGE;
     }
 
-    if (t->va_page == va_page + 1 && t->ctx == ctx) {
-        pte = t->pte;
+    e = tlb_find(s, ctx, va);
+    if (e && (e->pte[idx] & VPRIME_PTE_VALID)) {
+        pte = e->pte[idx];
     } else {
-        s->stat_tlb_walks++;
-        table = c->pt_root;
-        for (level = VPRIME_GPU_PT_LEVELS - 1; level >= 0; level--) {
-            dma_addr_t entry = table +
-                VPRIME_GPU_PT_INDEX(va, level) * sizeof(uint64_t);
-
-            if (pci_dma_read(pdev, entry, &pte, sizeof(pte)) != MEMTX_OK) {
-                return VPRIME_FAULT_BAD_TABLE;
-            }
-            pte = le64_to_cpu(pte);
-            trace_vprime_gpu_walk(s->core.name, ctx, va, level, pte);
-            if (!(pte & VPRIME_PTE_VALID)) {
-                return VPRIME_FAULT_NOT_PRESENT;
-            }
-            if (level && (pte & VPRIME_PTE_VRAM)) {
-                /* tables live in system memory only */
-                return VPRIME_FAULT_BAD_TABLE;
-            }
-            table = pte & VPRIME_PTE_ADDR_MASK;
+        reason = vprime_gpu_walk(s, ctx, va, &pte, &table);
+        if (reason) {
+            return reason;
         }
-        if (pte & VPRIME_PTE_VRAM) {
-            uint64_t off = pte & VPRIME_PTE_ADDR_MASK;
-
-            if (!s->vram_ptr || off >= s->vram_size) {
-                return VPRIME_FAULT_VRAM_RANGE;
+        if (e && e->table == table) {
+            e->pte[idx] = pte;
+        } else {
+            if (e) {
+                e->region = 0;  /* the region has another leaf table now */
             }
+            tlb_fill(s, ctx, va, table);
         }
-        t->va_page = va_page + 1;
-        t->ctx = ctx;
-        t->pte = pte;
     }
-    if (is_write && !(pte & VPRIME_PTE_WRITABLE)) {
-        return VPRIME_FAULT_READ_ONLY;
+    reason = pte_check(s, pte, is_write);
+    if (reason) {
+        return reason;
     }
     *pte_out = pte;
     return 0;
+}
+
+/*
+ * How many pages from va's on (at most max_pages, within its 2 MiB
+ * region) the TLB already holds as valid for the access; with 'next',
+ * only as long as they continue one run of memory of one kind (*next:
+ * the address the next page must have, advanced).  The hot path of large
+ * commands: no call per page.
+ */
+static uint64_t tlb_run(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
+                        uint64_t max_pages, bool is_write, uint64_t *next,
+                        bool vram)
+{
+    VPrimeTlbEntry *e = tlb_find(s, ctx, va);
+    unsigned idx = VPRIME_GPU_PT_INDEX(va, 0), i;
+
+    if (!e || s->ctx[ctx].faulted || !s->ctx[ctx].enabled) {
+        return 0;
+    }
+    max_pages = MIN(max_pages, VPRIME_GPU_PT_ENTRIES - idx);
+    for (i = 0; i < max_pages; i++) {
+        uint64_t pte = e->pte[idx + i];
+
+        if (!(pte & VPRIME_PTE_VALID) || pte_check(s, pte, is_write)) {
+            break;
+        }
+        if (next) {
+            if ((pte & VPRIME_PTE_ADDR_MASK) != *next ||
+                !!(pte & VPRIME_PTE_VRAM) != vram) {
+                break;
+            }
+            *next += VPRIME_GPU_PAGE_SIZE;
+        }
+    }
+    return i;
 }
 
 bool vprime_gpu_probe(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
@@ -137,8 +249,16 @@ bool vprime_gpu_probe(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
                          VPRIME_FAULT_VA_RANGE, is_write);
         return false;
     }
-    for (page = va & ~(uint64_t)(VPRIME_GPU_PAGE_SIZE - 1); page <= end;
-         page += VPRIME_GPU_PAGE_SIZE) {
+    page = va & ~(uint64_t)(VPRIME_GPU_PAGE_SIZE - 1);
+    while (page <= end) {
+        uint64_t pages = ((end - page) >> VPRIME_GPU_PAGE_SHIFT) + 1;
+
+        /* what the TLB holds needs no walk, and cannot fault */
+        page += tlb_run(s, ctx, page, pages, is_write, NULL, false) <<
+                VPRIME_GPU_PAGE_SHIFT;
+        if (page > end) {
+            break;
+        }
         reason = vprime_gpu_translate(s, ctx, MAX(page, va), is_write, &pte);
         if (reason) {
             if (reason != -1u) {
@@ -146,6 +266,7 @@ bool vprime_gpu_probe(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
             }
             return false;
         }
+        page += VPRIME_GPU_PAGE_SIZE;
     }
     return true;
 }
@@ -177,6 +298,19 @@ static bool vprime_gpu_resolve(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
         uint64_t in_page = VPRIME_GPU_PAGE_SIZE - (at & (VPRIME_GPU_PAGE_SIZE - 1));
         uint64_t phys;
 
+        if (run) {
+            /* whole pages the TLB holds, as long as the run goes on */
+            uint64_t next = *addr + run;
+            uint64_t pages = tlb_run(s, ctx, at,
+                                     DIV_ROUND_UP(max - run,
+                                                  VPRIME_GPU_PAGE_SIZE),
+                                     is_write, &next, *vram);
+
+            if (pages) {
+                run = MIN(max, run + (pages << VPRIME_GPU_PAGE_SHIFT));
+                continue;
+            }
+        }
         reason = vprime_gpu_translate(s, ctx, at, is_write, &pte);
         if (reason) {
             if (run) {
@@ -219,27 +353,36 @@ static void vprime_gpu_account(VPrimeGpuState *s, VPrimeMemKind kind,
 static void vprime_gpu_log(VPrimeGpuState *s, uint64_t addr, uint64_t len,
                            bool vram, bool is_write)
 {
+    const uint64_t mask = VPRIME_GPU_PAGE_SIZE - 1;
+    uint64_t page = addr & ~mask, last = (addr + len - 1) & ~mask, n, i;
+    VPrimePageRef *refs;
     GArray *log;
-    uint64_t page;
+    guint old;
 
     if (!s->active || !len) {
         return;
     }
     log = s->active->last_pages[is_write];
-    for (page = addr & ~(uint64_t)(VPRIME_GPU_PAGE_SIZE - 1);
-         page < addr + len && log->len < VPRIME_PAGE_LOG_MAX;
-         page += VPRIME_GPU_PAGE_SIZE) {
-        VPrimePageRef ref = { .addr = page, .vram = vram };
+    if (log->len) {
+        VPrimePageRef *prev = &g_array_index(log, VPrimePageRef,
+                                             log->len - 1);
 
-        if (log->len) {
-            VPrimePageRef *last = &g_array_index(log, VPrimePageRef,
-                                                 log->len - 1);
-
-            if (last->addr == page && last->vram == vram) {
-                continue;
-            }
+        if (prev->addr == page && prev->vram == vram) {
+            page += VPRIME_GPU_PAGE_SIZE;
         }
-        g_array_append_val(log, ref);
+    }
+    if (page > last || log->len >= VPRIME_PAGE_LOG_MAX) {
+        return;
+    }
+    n = MIN(((last - page) >> VPRIME_GPU_PAGE_SHIFT) + 1,
+            VPRIME_PAGE_LOG_MAX - log->len);
+    old = log->len;
+    g_array_set_size(log, old + n);
+    refs = &g_array_index(log, VPrimePageRef, old);
+    for (i = 0; i < n; i++) {
+        refs[i] = (VPrimePageRef) {
+            .addr = page + (i << VPRIME_GPU_PAGE_SHIFT), .vram = vram,
+        };
     }
 }
 
@@ -303,54 +446,51 @@ bool vprime_gpu_rw(VPrimeGpuState *s, uint32_t ctx, uint64_t va, void *buf,
 /*
  * Host pointer for a resolved run, or NULL (then the caller goes through
  * a bounce buffer).  System memory is mapped through the device's DMA
- * address space, so the vIOMMU still translates it.
+ * address space, so the vIOMMU still translates it; *kind says where it
+ * landed.  *len shrinks to what is one run of host memory.
  */
 static void *vprime_gpu_map_run(VPrimeGpuState *s, uint64_t addr, bool vram,
-                                uint64_t *len, bool is_write)
+                                uint64_t *len, bool is_write,
+                                VPrimeMemKind *kind)
 {
+    VPrimeDmaTarget target;
     dma_addr_t plen = *len;
     void *p;
 
     if (vram) {
+        *kind = VPRIME_MEM_VRAM;
         return s->vram_ptr + addr;
     }
-    /*
-     * dma_memory_map() hands back a bounce buffer even when the address
-     * does not translate (a vIOMMU fault): the caller would copy garbage.
-     * Check first; the caller's pci_dma_rw() then reports the DMA fault.
-     */
-    if (!dma_memory_valid(pci_get_address_space(PCI_DEVICE(s)), addr, *len,
-                          is_write ? DMA_DIRECTION_FROM_DEVICE
-                                   : DMA_DIRECTION_TO_DEVICE,
-                          MEMTXATTRS_UNSPECIFIED)) {
-        return NULL;
-    }
-    p = pci_dma_map(PCI_DEVICE(s), addr, &plen,
-                    is_write ? DMA_DIRECTION_FROM_DEVICE
-                             : DMA_DIRECTION_TO_DEVICE);
-    if (p && plen < *len) {
-        *len = plen;
+    p = vprime_core_dma_map(&s->core, addr, &plen, is_write, &target);
+    *kind = target == VPRIME_DMA_PEER ? VPRIME_MEM_PEER : VPRIME_MEM_SYSRAM;
+    if (p) {
+        *len = MIN(*len, plen);
     }
     return p;
 }
 
 static void vprime_gpu_unmap_run(VPrimeGpuState *s, void *p, bool vram,
-                                 uint64_t len, bool is_write)
+                                 uint64_t len, bool is_write,
+                                 uint64_t written)
 {
     if (!vram) {
-        pci_dma_unmap(PCI_DEVICE(s), p, len,
-                      is_write ? DMA_DIRECTION_FROM_DEVICE
-                               : DMA_DIRECTION_TO_DEVICE, len);
+        vprime_core_dma_unmap(&s->core, p, len, is_write, written);
     }
 }
 
+/*
+ * COPY's data path: runs of guest memory both sides can map are copied
+ * straight from one to the other (memmove: the ranges may overlap);
+ * anything else (MMIO) goes through the bounce buffer.
+ */
 bool vprime_gpu_copy(VPrimeGpuState *s, uint32_t ctx, uint64_t src,
                      uint64_t dst, uint64_t len)
 {
     while (len) {
-        uint64_t sa, da, sn, dn, n;
+        uint64_t sa, da, sn, dn, n, smapped;
+        VPrimeMemKind sk, dk;
         bool sv, dv;
-        void *sp, *dp;
+        void *sp, *dp = NULL;
 
         if (!vprime_gpu_resolve(s, ctx, src, len, false, &sa, &sn, &sv) ||
             !vprime_gpu_resolve(s, ctx, dst, sn, true, &da, &dn, &dv)) {
@@ -361,27 +501,24 @@ bool vprime_gpu_copy(VPrimeGpuState *s, uint32_t ctx, uint64_t src,
             (!dv && !vprime_gpu_dma_allowed(s, da, n))) {
             return false;
         }
-        sp = vprime_gpu_map_run(s, sa, sv, &n, false);
-        dp = sp ? vprime_gpu_map_run(s, da, dv, &n, true) : NULL;
+        sp = vprime_gpu_map_run(s, sa, sv, &n, false, &sk);
+        smapped = n;
+        if (sp) {
+            dp = vprime_gpu_map_run(s, da, dv, &n, true, &dk);
+        }
         if (sp && dp) {
             memmove(dp, sp, n);
-            vprime_gpu_unmap_run(s, dp, dv, n, true);
-            vprime_gpu_unmap_run(s, sp, sv, n, false);
-            vprime_gpu_account(s, sv ? VPRIME_MEM_VRAM
-                                     : vprime_gpu_classify(s, sa, false),
-                               n, false);
-            vprime_gpu_account(s, dv ? VPRIME_MEM_VRAM
-                                     : vprime_gpu_classify(s, da, true),
-                               n, true);
+            vprime_gpu_unmap_run(s, dp, dv, n, true, n);
+            vprime_gpu_unmap_run(s, sp, sv, smapped, false, 0);
+            vprime_gpu_account(s, sk, n, false);
+            vprime_gpu_account(s, dk, n, true);
             vprime_gpu_log(s, sa, n, sv, false);
             vprime_gpu_log(s, da, n, dv, true);
-            trace_vprime_gpu_dma(s->core.name, ctx, dst, da, n,
-                                 dv ? VPRIME_MEM_VRAM : VPRIME_MEM_SYSRAM,
-                                 true);
+            trace_vprime_gpu_dma(s->core.name, ctx, dst, da, n, dk, true);
         } else {
             /* not plain memory (e.g. MMIO): through a bounce buffer */
             if (sp) {
-                vprime_gpu_unmap_run(s, sp, sv, 0, false);
+                vprime_gpu_unmap_run(s, sp, sv, smapped, false, 0);
             }
             n = MIN(n, 64 * KiB);
             if (!vprime_gpu_rw(s, ctx, src, s->bounce, n, false) ||

@@ -36,13 +36,20 @@ typedef struct VPrimeGpuCtx {
 /* Staging memory for the engines' data work, one chunk of it at a time */
 #define VPRIME_GPU_BOUNCE_SIZE (1 << 20)
 
-/* A small direct-mapped TLB of leaf PTEs, flushed by TLB_INVALIDATE */
-#define VPRIME_TLB_ENTRIES 64
+/*
+ * The TLB holds whole leaf tables, each mapping 2 MiB of a context's VA
+ * (a large copy reads each table once, not three entries per page); only
+ * its valid entries are used.  Flushed by TLB_INVALIDATE and the context
+ * registers.
+ */
+#define VPRIME_TLB_ENTRIES      64
+#define VPRIME_GPU_LEAF_SHIFT   (VPRIME_GPU_PAGE_SHIFT + 9)
 
 typedef struct VPrimeTlbEntry {
-    uint64_t va_page;           /* va >> page shift, +1 so that 0 is empty */
-    uint64_t pte;
+    uint64_t region;            /* va >> VPRIME_GPU_LEAF_SHIFT, +1: 0 empty */
     uint32_t ctx;
+    uint64_t table;             /* DMA address of the leaf table */
+    uint64_t pte[VPRIME_GPU_PT_ENTRIES];    /* host order */
 } VPrimeTlbEntry;
 
 /* Kinds of memory a DMA lands in, for the byte counters */
@@ -129,6 +136,8 @@ struct VPrimeGpuState {
     MemoryRegion vram;
     uint8_t *vram_ptr;
     VPrimeTlbEntry tlb[VPRIME_TLB_ENTRIES];
+    VPrimeTlbEntry *tlb_last;   /* the latest hit: walks go page by page */
+    unsigned tlb_next;          /* the entry the next fill replaces */
     uint64_t rng;               /* jitter: vprime_rand() state, from seed */
     uint8_t *bounce;            /* VPRIME_GPU_BOUNCE_SIZE: chunked work */
     VPrimeEngine *active;       /* engine doing data work, for its page log */

@@ -441,11 +441,15 @@ class Topology:
         return args + self.vprime_device_args(lambda n: "rp%d" % n)
 
     def qemu_args(self, qemu, firmware_args, accel):
-        machine = "q35,accel=%s" % accel
+        # Guest RAM in a shared memfd: the display engine maps the pages of
+        # a scattered buffer side by side and shows it without copying it
+        # (hw/vprime-spec.rst, "Fetch and panel self refresh").
+        machine = "q35,accel=%s,memory-backend=ram" % accel
         if self.iommu:
             machine += ",kernel-irqchip=split"
         args = [qemu] + list(firmware_args) + [
             "-nodefaults", "-no-user-config",
+            "-object", "memory-backend-memfd,id=ram,size=%dM,share=on" % (self.memory >> 20),
             "-machine", machine,
             "-cpu", "max" if accel == "kvm" else "qemu64",
             "-smp", str(self.smp),

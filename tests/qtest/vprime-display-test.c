@@ -1796,9 +1796,176 @@ static void test_peer_scanout(void)
                     vprime_frame_crc(frame, 64, 48));
     g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-peer"), ==, c.fb_size);
     g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-sysram"), ==, 0);
+    /* VRAM is memory: the console shows it as it is */
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied"), ==, 0);
+    check_screendump(&d, 0, frame, 64, 48);
+
+    /*
+     * The GPU stops decoding its BAR: the engine lets go of the VRAM at
+     * once (the console keeps a copy of the picture), and its next fetch
+     * finds nothing there: an underrun, a black frame.
+     */
+    qpci_config_writew(gpu, PCI_COMMAND,
+                       qpci_config_readw(gpu, PCI_COMMAND) &
+                       ~PCI_COMMAND_MEMORY);
+    check_screendump(&d, 0, frame, 64, 48);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied"), ==, c.fb_size);
+    hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_UNDERRUN,
+                    ==, VPRIME_HEAD_EV_UNDERRUN);
+    memset(frame, 0, 64 * 48 * 4);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    check_screendump(&d, 0, frame, 64, 48);
+
+    /* decoding again: the next fetch maps the VRAM anew */
+    qpci_config_writew(gpu, PCI_COMMAND,
+                       qpci_config_readw(gpu, PCI_COMMAND) |
+                       PCI_COMMAND_MEMORY);
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_UNDERRUN,
+                    ==, 0);
+    model_plane(frame, 64, &c, b.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    check_screendump(&d, 0, frame, 64, 48);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied"), ==, c.fb_size);
     buf_free(&b);
     qpci_iounmap(gpu, vram);
     g_free(gpu);
+    disp_stop(&d);
+}
+
+/* ---- host side: zero copy ---------------------------------------------- */
+
+/* Guest RAM in a shared memfd: the host can map any page list linearly */
+static const char memfd_ram[] =
+    "-object memory-backend-memfd,id=ram,size=512M,share=on "
+    "-machine memory-backend=ram";
+
+/* New random pixels in the plane's buffer, written by the "CPU" */
+static void repaint(Disp *d, Buf *b, const PlaneCfg *c)
+{
+    g_free(b->argb);
+    buf_paint(d, b, c, false);
+}
+
+/*
+ * A full-screen linear primary plane in one run of memory is shown as it
+ * is: the console's surface is guest memory, the host copies no pixel.
+ * CRC and screendump are those of the composed frame; a DAMAGE shows new
+ * pixels; a second plane makes the engine compose (and copy) again.
+ */
+static void test_zero_copy(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4 + 64,
+                   .fb_size = (64 * 4 + 64) * 48, .w = 64, .h = 48,
+                   .contig = true };
+    PlaneCfg ovl = { .format = VPRIME_FMT_ARGB8888, .pitch = 16 * 4,
+                     .fb_size = 16 * 4 * 8, .w = 16, .h = 8, .dx = 3,
+                     .dy = 4, .contig = true };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    Buf b, bo;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    model_plane(frame, 64, &c, b.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    check_screendump(&d, 0, frame, 64, 48);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-sysram"), ==, 64 * 4 * 48);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied"), ==, 0);
+
+    /* the CPU draws and says so: the next frame shows it, still no copy */
+    repaint(&d, &b, &c);
+    hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    model_plane(frame, 64, &c, b.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    check_screendump(&d, 0, frame, 64, 48);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied"), ==, 0);
+
+    /* an overlay: composed, each plane's pixels copied once */
+    plane_with_buf(&d, 0, VPRIME_PLANE_OVERLAY, &ovl, &bo, true);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    model_plane(frame, 64, &ovl, bo.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    check_screendump(&d, 0, frame, 64, 48);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied"), ==,
+                     (64 * 48 + 16 * 8) * 4);
+
+    /* overlay off: the primary alone is shown as it is again */
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL, 0);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    memset(frame, 0, 64 * 48 * 4);
+    model_plane(frame, 64, &c, b.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    check_screendump(&d, 0, frame, 64, 48);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied"), ==,
+                     (64 * 48 + 16 * 8) * 4);
+    buf_free(&b);
+    buf_free(&bo);
+    disp_stop(&d);
+}
+
+/*
+ * A buffer of scattered pages (a page list): with guest RAM in a shared
+ * memfd the host maps its pages side by side (at the vblanks after it
+ * first shows it, composed) and from then on shows it without a copy;
+ * with anonymous RAM it cannot, and composes each frame (one copy).  The
+ * picture is the same either way; flipping between two buffers maps each
+ * once.
+ */
+static void test_zero_copy_pages(const void *opaque)
+{
+    bool memfd = GPOINTER_TO_INT(opaque);
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 200 * 4,
+                   .fb_size = 200 * 4 * 100, .w = 200, .h = 100 };
+    Mode m = { 200, 100, 220, 110, 1452 };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 200 * 100);
+    const uint64_t bytes = 200 * 4 * 100;
+    Buf b[2];
+    Disp d;
+    int i;
+
+    disp_start_with(&d, NULL, memfd ? memfd_ram : NULL, 0x5eed);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b[0], false);
+    buf_alloc(&d, &b[1], c.fb_size, false);
+    buf_paint(&d, &b[1], &c, false);
+    head_on(&d, 0, &m);
+    check_no_errors(&d, 0);
+    for (i = 0; i < 4; i++) {
+        Buf *now = &b[i % 2];
+
+        memset(frame, 0, 200 * 100 * 4);
+        model_plane(frame, 200, &c, now->argb);
+        g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                        vprime_frame_crc(frame, 200, 100));
+        check_screendump(&d, 0, frame, 200, 100);
+        g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied"), ==,
+                         (memfd ? MIN(i + 1, 2) : i + 1) * bytes);
+        /* flip to the other buffer */
+        set_plane(&d, 0, 0, &c, b[(i + 1) % 2].addr, 0);
+        hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+        step_to_vblank(&d, 0, &m);
+        check_no_errors(&d, 0);
+    }
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-sysram"), ==,
+                     5 * bytes + 5 * b[0].npages * 8);
+    buf_free(&b[0]);
+    buf_free(&b[1]);
     disp_stop(&d);
 }
 
@@ -1922,80 +2089,143 @@ static void test_console_off(void)
 
 /* ---- benchmarks (only with -m perf) ----------------------------------- */
 
+/* A stat-* counter, or -1 if this engine has no such counter */
+static int64_t qom_u64_or_none(Disp *d, const char *prop)
+{
+    QDict *r = qtest_qmp(d->t.qts, "{'execute': 'qom-get', 'arguments': "
+                         "{'path': %s, 'property': %s}}", VPRIME_DUT_PATH,
+                         prop);
+    int64_t v = qdict_haskey(r, "return") ? qdict_get_int(r, "return") : -1;
+
+    qobject_unref(r);
+    return v;
+}
+
 /*
- * Host time to fetch, compose and checksum one 3840x2160 frame, per
- * source kind, and of a vblank with nothing to do (panel self refresh).
+ * Host time of the display engine, without a guest: per changed frame (a
+ * flip between two buffers at every vblank, CRC off) and per unchanged
+ * vblank (its timer and its VBLANK interrupt, 600 vblanks in one clock
+ * step), and the bytes of guest memory the host copied per changed frame,
+ * for each kind of source at 1920x1080 and 3840x2160.  An engine that
+ * counts the host time it spends (stat-host-ns) gives it for both (the
+ * *_engine figures, which the qtest protocol's round trips do not blur);
+ * the vblanks are also timed from here, 600 in one clock step, so that
+ * engines without the counter compare.
  */
-static void bench_compose_4k(void)
+static void bench_scanout(void)
 {
     static const struct {
         const char *name;
         uint32_t format, layout;
-        bool contig;
+        bool contig, memfd;
     } cases[] = {
         { "xrgb_linear_contig", VPRIME_FMT_XRGB8888, VPRIME_LAYOUT_LINEAR,
-          true },
+          true, false },
         { "xrgb_linear_pages", VPRIME_FMT_XRGB8888, VPRIME_LAYOUT_LINEAR,
-          false },
+          false, false },
+        { "xrgb_linear_pages_memfd", VPRIME_FMT_XRGB8888,
+          VPRIME_LAYOUT_LINEAR, false, true },
         { "xbgr_linear_pages", VPRIME_FMT_XBGR8888, VPRIME_LAYOUT_LINEAR,
-          false },
+          false, false },
         { "xrgb_tiled_pages", VPRIME_FMT_XRGB8888, VPRIME_LAYOUT_TILED,
-          false },
+          false, false },
     };
-    Mode m = { 3840, 2160, 4000, 2250, 540000 };
-    const int frames = 10;
-    size_t i;
-    Disp d;
+    static const Mode modes[] = {
+        { 1920, 1080, 2200, 1125, 148500 },
+        { 3840, 2160, 4400, 2250, 594000 },
+    };
+    const char *ram[] = { NULL, memfd_ram };
+    const int frames = 60, vblanks = 600;
+    size_t i, j;
 
-    for (i = 0; i < ARRAY_SIZE(cases); i++) {
-        PlaneCfg c = { .format = cases[i].format, .layout = cases[i].layout,
-                       .pitch = 3840 * 4, .w = 3840, .h = 2160,
-                       .contig = cases[i].contig };
-        uint64_t fb, list, composed;
-        gint64 t0;
-        double busy, idle;
-        uint32_t n, k;
+    for (j = 0; j < ARRAY_SIZE(modes); j++) {
+        const Mode *m = &modes[j];
 
-        c.fb_size = c.pitch * 2176;
-        n = c.fb_size / PAGE;
-        disp_start(&d, NULL);
-        fb = alloc_pages(&d, c.fb_size);
-        qtest_memset(d.t.qts, fb, 0x5a, c.fb_size);
-        list = alloc_pages(&d, n * 8);
-        {
-            g_autofree uint64_t *l = g_new(uint64_t, n);
+        for (i = 0; i < ARRAY_SIZE(cases); i++) {
+            PlaneCfg c = { .format = cases[i].format,
+                           .layout = cases[i].layout,
+                           .pitch = m->hd * 4, .w = m->hd, .h = m->vd,
+                           .contig = cases[i].contig };
+            int64_t copied, ns;
+            uint64_t addr[2];
+            gint64 t0;
+            Buf b[2];
+            Disp d;
+            int k;
 
-            for (k = 0; k < n; k++) {
-                /* pairs of pages swapped: runs of one page */
-                l[k] = cpu_to_le64(fb + (k ^ 1) * PAGE);
+            c.fb_size = c.pitch * ROUND_UP(m->vd, 32);
+            disp_start_with(&d, NULL, ram[cases[i].memfd], 0x5eed);
+            for (k = 0; k < 2; k++) {
+                buf_alloc(&d, &b[k], c.fb_size, c.contig);
+                qtest_memset(d.t.qts, c.contig ? b[k].addr : b[k].pages[0],
+                             0x5a + k, c.contig ? c.fb_size : PAGE);
+                addr[k] = b[k].addr;
             }
-            qtest_memwrite(d.t.qts, list, l, n * 8);
-        }
-        set_plane(&d, 0, 0, &c, c.contig ? fb : list, 0);
-        head_on(&d, 0, &m);
-        check_no_errors(&d, 0);
-        composed = qom_u64(&d, "stat-frames-composed");
+            set_plane(&d, 0, 0, &c, addr[0], 0);
+            head_on(&d, 0, m);
+            hwr(&d, 0, VPRIME_HEAD_CRC_CONTROL, 0);
+            check_no_errors(&d, 0);
+            msix_setup(&d, VPRIME_HEAD_MSIX_VEC(0));
+            wr(&d, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_HEAD(0));
+            hwr(&d, 0, VPRIME_HEAD_EVENT_ENABLE, VPRIME_HEAD_EV_VBLANK);
+            /* both buffers mapped once: a flip to a buffer new to it */
+            ns = qom_u64_or_none(&d, "stat-host-ns");
+            for (k = 0; k < 2; k++) {
+                set_plane(&d, 0, 0, &c, addr[(k + 1) % 2], 0);
+                hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+                qtest_clock_step(d.t.qts, mode_period(m));
+            }
+            if (ns >= 0) {
+                g_test_message("bench scanout_%ux%u_%s_new_buffer_engine "
+                               "%.1f us", m->hd, m->vd, cases[i].name,
+                               (qom_u64_or_none(&d, "stat-host-ns") - ns) /
+                               1e3 / 2);
+            }
+            /* time for views of scattered pages to be made */
+            qtest_clock_step(d.t.qts, 100 * mode_period(m));
+            copied = qom_u64_or_none(&d, "stat-bytes-copied");
+            ns = qom_u64_or_none(&d, "stat-host-ns");
 
-        t0 = g_get_monotonic_time();
-        for (k = 0; k < frames; k++) {
-            hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
-            qtest_clock_step(d.t.qts, mode_period(&m));
-        }
-        busy = (g_get_monotonic_time() - t0) / 1e3 / frames;
-        g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==,
-                         composed + frames);
+            for (k = 0; k < frames; k++) {
+                set_plane(&d, 0, 0, &c, addr[k % 2], 0);
+                hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+                qtest_clock_step(d.t.qts, mode_period(m));
+            }
+            check_no_errors(&d, 0);
+            if (ns >= 0) {
+                int64_t now = qom_u64_or_none(&d, "stat-host-ns");
 
-        t0 = g_get_monotonic_time();
-        for (k = 0; k < frames; k++) {
-            qtest_clock_step(d.t.qts, mode_period(&m));
+                g_test_message("bench scanout_%ux%u_%s_changed_frame_engine "
+                               "%.2f us", m->hd, m->vd, cases[i].name,
+                               (now - ns) / 1e3 / frames);
+                ns = now;
+            }
+            if (copied >= 0) {
+                g_test_message("bench scanout_%ux%u_%s_bytes_copied_per_frame "
+                               "%" PRId64 " bytes", m->hd, m->vd,
+                               cases[i].name,
+                               (qom_u64_or_none(&d, "stat-bytes-copied") -
+                                copied) / frames);
+            }
+
+            /* one qtest round trip for all: timed from here too */
+            t0 = g_get_monotonic_time();
+            qtest_clock_step(d.t.qts, vblanks * mode_period(m));
+            g_test_message("bench scanout_%ux%u_%s_unchanged_vblank %.2f us",
+                           m->hd, m->vd, cases[i].name,
+                           (g_get_monotonic_time() - t0) / (double)vblanks);
+            if (ns >= 0) {
+                g_test_message("bench scanout_%ux%u_%s_unchanged_vblank_engine "
+                               "%.2f us", m->hd, m->vd, cases[i].name,
+                               (qom_u64_or_none(&d, "stat-host-ns") - ns) /
+                               1e3 / vblanks);
+            }
+            g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==,
+                             1 + 2 + frames);
+            buf_free(&b[0]);
+            buf_free(&b[1]);
+            disp_stop(&d);
         }
-        idle = (g_get_monotonic_time() - t0) / 1e3 / frames;
-        g_assert_cmpuint(qom_u64(&d, "stat-frames-composed"), ==,
-                         composed + frames);
-        g_test_message("bench compose_4k_%s %.2f ms", cases[i].name, busy);
-        g_test_message("bench vblank_4k_unchanged_%s %.3f ms", cases[i].name,
-                       idle);
-        disp_stop(&d);
     }
 }
 
@@ -2034,13 +2264,18 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/inject/unplug", test_inject_unplug);
     qtest_add_func("/vprime-display/counters", test_counters);
     qtest_add_func("/vprime-display/peer-scanout", test_peer_scanout);
+    qtest_add_func("/vprime-display/zero-copy/contiguous", test_zero_copy);
+    qtest_add_data_func("/vprime-display/zero-copy/pages-memfd",
+                        GINT_TO_POINTER(true), test_zero_copy_pages);
+    qtest_add_data_func("/vprime-display/zero-copy/pages-anonymous",
+                        GINT_TO_POINTER(false), test_zero_copy_pages);
     qtest_add_func("/vprime-display/reset-mid-scanout",
                    test_reset_mid_scanout);
     qtest_add_func("/vprime-display/four-heads", test_four_heads);
     qtest_add_func("/vprime-display/console-off", test_console_off);
 
     if (g_test_perf()) {
-        qtest_add_func("/vprime-display/bench/compose-4k", bench_compose_4k);
+        qtest_add_func("/vprime-display/bench/scanout", bench_scanout);
     }
 
     return g_test_run();

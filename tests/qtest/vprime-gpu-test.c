@@ -881,6 +881,127 @@ static void check_fault(Gpu *g, uint32_t ctx, uint64_t va, uint32_t info)
  * A fill over a mapped page then an unmapped one faults, touches nothing
  * (not even the mapped page), stops the context; another context works.
  */
+/*
+ * A copy across several 2 MiB regions of GPU VA (leaf tables), from pages
+ * that are partly contiguous in memory and partly not, into VRAM on the
+ * dGPU: every byte lands, the counters count it once.
+ */
+static void test_copy_regions(const void *opaque)
+{
+    const uint64_t size = 5 * MiB + 3 * VPRIME_GPU_PAGE_SIZE + 123;
+    const uint64_t n = DIV_ROUND_UP(size + 77, VPRIME_GPU_PAGE_SIZE);
+    g_autofree uint64_t *src_pages = g_new(uint64_t, n);
+    g_autofree uint64_t *dst_pages = g_new(uint64_t, n);
+    g_autofree uint8_t *data = g_malloc(size);
+    g_autofree uint8_t *out = g_malloc(size);
+    const uint64_t src_va = GPU_VA + 2 * MiB - 3 * VPRIME_GPU_PAGE_SIZE;
+    const uint64_t dst_va = GPU_VA + 64 * MiB;
+    uint64_t contig, i;
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    /* the first half one run of memory, the second half pages backwards */
+    contig = alloc_pages(&g, n / 2 * VPRIME_GPU_PAGE_SIZE);
+    for (i = 0; i < n; i++) {
+        src_pages[i] = i < n / 2 ? contig + i * VPRIME_GPU_PAGE_SIZE : 0;
+    }
+    for (i = n - 1; i >= n / 2; i--) {
+        src_pages[i] = alloc_pages(&g, VPRIME_GPU_PAGE_SIZE);
+    }
+    for (i = 0; i < n; i++) {
+        map_page(&g, g.root, src_va + i * VPRIME_GPU_PAGE_SIZE,
+                 src_pages[i] | VPRIME_PTE_VALID);
+        dst_pages[i] = g.dgpu ? i * VPRIME_GPU_PAGE_SIZE
+                              : alloc_pages(&g, VPRIME_GPU_PAGE_SIZE);
+        map_page(&g, g.root, dst_va + i * VPRIME_GPU_PAGE_SIZE,
+                 dst_pages[i] | VPRIME_PTE_VALID | VPRIME_PTE_WRITABLE |
+                 (g.dgpu ? VPRIME_PTE_VRAM : 0));
+    }
+    for (i = 0; i < size; i++) {
+        data[i] = i * 13 + (i >> 12);
+    }
+    write_sys(&g, src_pages, 77, data, size);
+    submit(&g, VPRIME_ENGINE_COPY, &(struct vprime_cmd) {
+        .opcode = VPRIME_OP_COPY,
+        .copy = { .src = src_va + 77, .dst = dst_va + 5, .size = size },
+    });
+    if (g.dgpu) {
+        QPCIBar bar = qpci_iomap(g.t.dev, VPRIME_BAR_VRAM, NULL);
+
+        qpci_memread(g.t.dev, bar, 5, out, size);
+        qpci_iounmap(g.t.dev, bar);
+        g_assert_cmpuint(qom_u64(&g, "stat-bytes-written-vram"), ==, size);
+    } else {
+        read_sys(&g, dst_pages, 5, out, size);
+        g_assert_cmpuint(qom_u64(&g, "stat-bytes-written-sysram"), ==,
+                         size);
+    }
+    g_assert_cmpmem(out, size, data, size);
+    g_assert_cmpuint(qom_u64(&g, "stat-bytes-read-sysram"), ==, size);
+    g_assert_cmpuint(qom_u64(&g, "stat-page-faults"), ==, 0);
+    gpu_stop(&g);
+}
+
+/*
+ * The TLB holds leaf tables whole, but never a page as "not present": a
+ * page mapped after its neighbours were used works without TLB_INVALIDATE.
+ * A valid entry changed in memory is used once TLB_INVALIDATE says so.
+ */
+static void test_tlb(const void *opaque)
+{
+    uint64_t a[2], b[1], c[1];
+    uint32_t val = 0x11223344, got;
+    struct vprime_cmd copy = {
+        .opcode = VPRIME_OP_COPY,
+        .copy = { .src = GPU_VA, .dst = GPU_VA + VPRIME_GPU_PAGE_SIZE,
+                  .size = 4 },
+    };
+    Gpu g;
+
+    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    map_sys(&g, g.root, GPU_VA, 2 * VPRIME_GPU_PAGE_SIZE, a,
+            VPRIME_PTE_WRITABLE);
+    qtest_memwrite(g.t.qts, a[0], &val, 4);
+    submit(&g, VPRIME_ENGINE_COPY, &copy);      /* caches the leaf table */
+    qtest_memread(g.t.qts, a[1], &got, 4);
+    g_assert_cmphex(got, ==, val);
+
+    /* a new page in the same leaf table, no TLB_INVALIDATE */
+    b[0] = alloc_pages(&g, VPRIME_GPU_PAGE_SIZE);
+    map_page(&g, g.root, GPU_VA + 2 * VPRIME_GPU_PAGE_SIZE,
+             b[0] | VPRIME_PTE_VALID | VPRIME_PTE_WRITABLE);
+    copy.copy.dst = GPU_VA + 2 * VPRIME_GPU_PAGE_SIZE;
+    submit(&g, VPRIME_ENGINE_COPY, &copy);
+    qtest_memread(g.t.qts, b[0], &got, 4);
+    g_assert_cmphex(got, ==, val);
+    g_assert_cmpuint(qom_u64(&g, "stat-page-faults"), ==, 0);
+
+    /* the same VA moved to another page: used after TLB_INVALIDATE */
+    c[0] = alloc_pages(&g, VPRIME_GPU_PAGE_SIZE);
+    map_page(&g, g.root, GPU_VA + 2 * VPRIME_GPU_PAGE_SIZE,
+             c[0] | VPRIME_PTE_VALID | VPRIME_PTE_WRITABLE);
+    wr(&g, VPRIME_REG_TLB_INVALIDATE, 0);
+    val = 0x55667788;
+    qtest_memwrite(g.t.qts, a[0], &val, 4);
+    submit(&g, VPRIME_ENGINE_COPY, &copy);
+    qtest_memread(g.t.qts, c[0], &got, 4);
+    g_assert_cmphex(got, ==, val);
+    qtest_memread(g.t.qts, b[0], &got, 4);
+    g_assert_cmphex(got, ==, 0x11223344);
+
+    /* unmapped and invalidated: the copy faults, writes nothing */
+    map_page(&g, g.root, GPU_VA + 2 * VPRIME_GPU_PAGE_SIZE, 0);
+    wr(&g, VPRIME_REG_TLB_INVALIDATE, VPRIME_TLB_INVALIDATE_ALL);
+    val = 0x99aabbcc;
+    qtest_memwrite(g.t.qts, a[0], &val, 4);
+    submit(&g, VPRIME_ENGINE_COPY, &copy);
+    check_fault(&g, 0, GPU_VA + 2 * VPRIME_GPU_PAGE_SIZE,
+                VPRIME_FAULT_NOT_PRESENT | VPRIME_FAULT_WRITE);
+    qtest_memread(g.t.qts, c[0], &got, 4);
+    g_assert_cmphex(got, ==, 0x55667788);
+    gpu_stop(&g);
+}
+
 static void test_fault_not_present(const void *opaque)
 {
     uint64_t pages[1], pages1[1], root1;
@@ -1335,6 +1456,8 @@ int main(int argc, char **argv)
 
     add("fill-formats", test_fill_formats, true);
     add("copy", test_copy, true);
+    add("copy-regions", test_copy_regions, true);
+    add("tlb", test_tlb, true);
     add("pattern", test_pattern, true);
     add("blit-tiled-and-formats", test_blit_tiled_and_formats, true);
     add("fence-msix-and-time", test_fence_msix_and_time, true);
