@@ -55,7 +55,11 @@ cmp -s "$VPRIME_SRC/hw/vprime_regs.h" "$SRC/hw/vprime_regs.h" ||
     cp "$VPRIME_SRC/hw/vprime_regs.h" "$SRC/hw/vprime_regs.h"
 
 log "building guest modules against $KREL"
-make -C "$KHDR" M="$SRC" -j"$(nproc)" modules > "$MOD_BLDDIR/build.log" 2>&1 ||
+# steps: a CC per source of gpu/ and display/, and per module (2) its
+# common/ object, its .mod.o and two links
+steps=$(( $(find "$SRC/gpu" "$SRC/display" -name '*.c' | wc -l) + 4 * 2 ))
+progress "guest modules" "$MOD_BLDDIR/build.log" '^ +(CC|LD) \[M\]' "$steps" -- \
+    make -C "$KHDR" M="$SRC" -j"$(nproc)" modules ||
     { grep -E 'error|warning|Error' "$MOD_BLDDIR/build.log" | head -40 >&2
       die "guest module build failed (log: $MOD_BLDDIR/build.log)"; }
 # Warnings are bugs in kernel code: fail on them too.

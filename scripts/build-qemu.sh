@@ -75,10 +75,10 @@ fi
 
 # --- build -------------------------------------------------------------------
 log "building QEMU (x86_64-softmmu) and the vprime qtests"
-ninja -C "$QEMU_BLDDIR" qemu-system-x86_64 tests/qtest/vprime-test \
+progress "QEMU build" "$LOGBASE-build.log" "" 0 -- \
+    ninja -C "$QEMU_BLDDIR" qemu-system-x86_64 tests/qtest/vprime-test \
     tests/qtest/vprime-gpu-test tests/qtest/vprime-display-test \
-    tests/qtest/vprime-fuzz-test tests/qtest/vprime-migration-test \
-    > "$LOGBASE-build.log" 2>&1 ||
+    tests/qtest/vprime-fuzz-test tests/qtest/vprime-migration-test ||
     { grep -E 'error|Error|FAILED' "$LOGBASE-build.log" | head -40 >&2
       die "QEMU build failed (log: $LOGBASE-build.log)"; }
 log "QEMU ready: $QEMU_BIN"

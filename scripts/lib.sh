@@ -59,3 +59,46 @@ papt() {
         -o Acquire::Retries=3 \
         "$@"
 }
+
+# Run a build command with its output going to LOG, and say how far it
+# is: QEMU's ninja numbers its steps ([N/M]); other builds count the lines
+# that match STEP_RE against TOTAL expected steps.  On a terminal the
+# progress line is rewritten in place; elsewhere (CI logs) one line per
+# tenth of the work, so a build of minutes prints at most a dozen lines.
+#   progress WHAT LOG STEP_RE TOTAL -- COMMAND...
+# STEP_RE empty: ninja's [N/M] lines.  Returns COMMAND's exit status.
+progress() {
+    local what=$1 logf=$2 re=$3 total=$4
+    shift 5
+    local tty=0 n=0 m=$total shown=-1 pct line t0=$SECONDS
+    [ -t 2 ] && tty=1
+    : > "$logf"
+    set +e
+    "$@" 2>&1 | {
+        while IFS= read -r line; do
+            printf '%s\n' "$line" >> "$logf"
+            if [ -z "$re" ]; then
+                [[ $line =~ ^\[([0-9]+)/([0-9]+)\] ]] || continue
+                n=${BASH_REMATCH[1]} m=${BASH_REMATCH[2]}
+            else
+                [[ $line =~ $re ]] || continue
+                n=$((n + 1))
+                [ "$n" -le "$m" ] || m=$n
+            fi
+            [ "$m" -gt 0 ] || continue
+            pct=$((100 * n / m))
+            if [ $tty = 1 ]; then
+                printf '\r[vprime] %s: %3d%% (%d/%d, %d s)' "$what" "$pct" "$n" "$m" \
+                    $((SECONDS - t0)) >&2
+            elif [ $((pct / 10)) -gt "$shown" ]; then
+                shown=$((pct / 10))
+                printf '[vprime] %s: %d%% (%d/%d, %d s)\n' "$what" "$pct" "$n" "$m" \
+                    $((SECONDS - t0)) >&2
+            fi
+        done
+        if [ $tty = 1 ] && [ "$n" -gt 0 ]; then printf '\n' >&2; fi
+    }
+    local rc=${PIPESTATUS[0]}
+    set -e
+    return "$rc"
+}
