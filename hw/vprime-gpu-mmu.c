@@ -479,6 +479,34 @@ static void vprime_gpu_unmap_run(VPrimeGpuState *s, void *p, bool vram,
 }
 
 /*
+ * One side of a copy: a run of one kind of memory, contiguous in the
+ * GPU's view, resolved once and used up as the copy goes.  Behind a
+ * vIOMMU such a run (contiguous DMA addresses) is made of scattered guest
+ * pages, so one host mapping covers a page of it; resolving the rest of
+ * the run again after each mapping would make the copy's cost grow with
+ * the square of its length.
+ */
+typedef struct VPrimeCopyRun {
+    uint64_t addr;      /* DMA address or VRAM offset of its next byte */
+    uint64_t len;       /* bytes of it left */
+    bool vram;
+} VPrimeCopyRun;
+
+static bool copy_run_get(VPrimeGpuState *s, uint32_t ctx, uint64_t va,
+                         uint64_t max, bool is_write, VPrimeCopyRun *r)
+{
+    return r->len ||
+           vprime_gpu_resolve(s, ctx, va, max, is_write, &r->addr, &r->len,
+                              &r->vram);
+}
+
+static void copy_run_advance(VPrimeCopyRun *r, uint64_t n)
+{
+    r->addr += n;
+    r->len -= n;
+}
+
+/*
  * COPY's data path: runs of guest memory both sides can map are copied
  * straight from one to the other (memmove: the ranges may overlap);
  * anything else (MMIO) goes through the bounce buffer.
@@ -486,17 +514,23 @@ static void vprime_gpu_unmap_run(VPrimeGpuState *s, void *p, bool vram,
 bool vprime_gpu_copy(VPrimeGpuState *s, uint32_t ctx, uint64_t src,
                      uint64_t dst, uint64_t len)
 {
+    VPrimeCopyRun sr = { 0 }, dr = { 0 };
+
     while (len) {
-        uint64_t sa, da, sn, dn, n, smapped;
+        uint64_t sa, da, n, smapped;
         VPrimeMemKind sk, dk;
         bool sv, dv;
         void *sp, *dp = NULL;
 
-        if (!vprime_gpu_resolve(s, ctx, src, len, false, &sa, &sn, &sv) ||
-            !vprime_gpu_resolve(s, ctx, dst, sn, true, &da, &dn, &dv)) {
+        if (!copy_run_get(s, ctx, src, len, false, &sr) ||
+            !copy_run_get(s, ctx, dst, len, true, &dr)) {
             return false;
         }
-        n = MIN(sn, dn);
+        sa = sr.addr;
+        sv = sr.vram;
+        da = dr.addr;
+        dv = dr.vram;
+        n = MIN(sr.len, dr.len);
         if ((!sv && !vprime_gpu_dma_allowed(s, sa, n)) ||
             (!dv && !vprime_gpu_dma_allowed(s, da, n))) {
             return false;
@@ -526,6 +560,8 @@ bool vprime_gpu_copy(VPrimeGpuState *s, uint32_t ctx, uint64_t src,
                 return false;
             }
         }
+        copy_run_advance(&sr, n);
+        copy_run_advance(&dr, n);
         src += n;
         dst += n;
         len -= n;

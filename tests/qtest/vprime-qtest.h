@@ -57,21 +57,30 @@ static inline void vprime_map_mmio(VPrimeQTest *t)
 }
 
 /*
- * q35 with 512 MiB of RAM and "-device DRIVER,id=dut,addr=04.0[,PROPS]",
- * then EXTRA (more devices), all optional but the driver.
+ * q35 with 512 MiB of RAM, BEFORE (devices that must exist first, as a
+ * vIOMMU), "-device DRIVER,id=dut,addr=04.0[,PROPS]", then EXTRA (more
+ * devices), all optional but the driver.
  */
-static inline void vprime_start(VPrimeQTest *t, const char *driver,
-                                const char *props, const char *extra)
+static inline void vprime_start_behind(VPrimeQTest *t, const char *before,
+                                       const char *driver, const char *props,
+                                       const char *extra)
 {
     memset(t, 0, sizeof(*t));
-    t->qts = qtest_initf("-machine q35 -nodefaults -m 512M "
-                         "-device %s,id=dut,addr=%02x.0%s%s %s", driver,
+    t->qts = qtest_initf("-machine q35 -nodefaults -m 512M %s "
+                         "-device %s,id=dut,addr=%02x.0%s%s %s",
+                         before ? before : "", driver,
                          VPRIME_DUT_SLOT, props ? "," : "", props ? props : "",
                          extra ? extra : "");
     t->bus = qpci_new_pc(t->qts, NULL);
     pc_alloc_init(&t->alloc, t->qts, ALLOC_NO_FLAGS);
     t->dev = vprime_find(t, VPRIME_DUT_SLOT);
     vprime_map_mmio(t);
+}
+
+static inline void vprime_start(VPrimeQTest *t, const char *driver,
+                                const char *props, const char *extra)
+{
+    vprime_start_behind(t, NULL, driver, props, extra);
 }
 
 static inline void vprime_stop(VPrimeQTest *t)
