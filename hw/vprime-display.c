@@ -767,7 +767,7 @@ static const VMStateDescription vmstate_vprime_display_config = {
  */
 static const VMStateDescription vmstate_vprime_display = {
     .name = "vprime-display",
-    .version_id = 2,
+    .version_id = 3,
     .minimum_version_id = 2,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, VPrimeDisplayState),
@@ -783,6 +783,8 @@ static const VMStateDescription vmstate_vprime_display = {
         VMSTATE_UINT64(stat_frames_composed, VPrimeDisplayState),
         VMSTATE_UINT64(stat_underruns, VPrimeDisplayState),
         VMSTATE_UINT64_ARRAY(stat_read, VPrimeDisplayState, VPRIME_DMA__MAX),
+        /* version 3: a version 2 stream loads with stat-bytes-copied 0 */
+        VMSTATE_UINT64_V(stat_copied, VPrimeDisplayState, 3),
         VMSTATE_END_OF_LIST()
     }
 };
