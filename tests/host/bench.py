@@ -10,8 +10,9 @@ collected in $VPRIME_BUILD/bench.json.
   ratio to memcpy: the GPU copy engine of the device model, driven over
   qtest with no modelled time, so the figure is what the model can move;
   memcpy gets the same conditions (64 MiB, the source filled with the
-  same pattern, the destination untouched before the first of three
-  runs, best of three) and every copy's destination is verified.
+  same pattern, the destination untouched before the first of ten
+  runs, best of ten: a shared host preempts single runs) and every
+  copy's destination is verified.
 - submit_to_fence_{mean,min}_us, small_jobs_per_second: an empty job
   through vprime_gpu (ioctl, drm_sched, ring, FENCE, MSI-X, syncobj) in
   the TCG guest.

@@ -1324,7 +1324,7 @@ static void map_linear(Gpu *g, uint64_t va, uint64_t addr, uint64_t bytes,
 }
 
 #define BENCH_BYTES (64 * MiB)
-#define BENCH_RUNS 3
+#define BENCH_RUNS 10
 /* qtest rescans its line buffer per read: long lines cost n^2, so chunk */
 #define BENCH_CHUNK (32 * KiB)
 
