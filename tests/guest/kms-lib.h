@@ -41,7 +41,6 @@ struct plane_img {
 	int32_t dst_x, dst_y;
 };
 
-uint32_t crc32_update(uint32_t crc, const void *buf, size_t len);
 uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h);
 uint32_t fmt_cpp(uint32_t fourcc);
 size_t px_offset(uint64_t mod, uint32_t pitch, uint32_t cpp, uint32_t x, uint32_t y);
