@@ -6,8 +6,10 @@
  * debugfs.  Compiled into vprime_gpu.ko and vprime_display.ko alike.
  */
 
+#include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/pci.h>
+#include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 
 #include <drm/drm_debugfs.h>
@@ -225,4 +227,49 @@ void vprime_hw_debugfs_init(struct vprime_hw *hw)
 {
 	drm_debugfs_add_file(hw->drm, "interrupts",
 			     vprime_hw_debugfs_interrupts, hw);
+}
+
+/* Append "lo-last" to the comma-separated list in @out */
+static void vprime_hw_add_range(char *out, size_t size, dma_addr_t lo,
+				dma_addr_t end)
+{
+	size_t n = strlen(out);
+
+	scnprintf(out + n, size - n, "%s0x%llx-0x%llx", n ? "," : "",
+		  (u64)lo, (u64)end - 1);
+}
+
+/**
+ * vprime_hw_inject_unmap - dma-unmap a buffer a device still uses
+ * @dev: the device the table is mapped for
+ * @sgt: the buffer's DMA-mapped table
+ * @out: the DMA ranges it covered, as "0xlo-0xlast,..." (contiguous
+ *	segments merged)
+ * @size: the size of @out
+ *
+ * The debugfs fault knob inject_early_unmap of both drivers: the ranges
+ * go to the file and the kernel log, where the tests look for the IOMMU's
+ * fault on them.  The caller holds the object's reservation lock.
+ */
+void vprime_hw_inject_unmap(struct device *dev, struct sg_table *sgt,
+			    char *out, size_t size)
+{
+	struct scatterlist *sg;
+	dma_addr_t lo = 0, end = 0;
+	int i;
+
+	out[0] = 0;
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (i && sg_dma_address(sg) == end) {
+			end += sg_dma_len(sg);
+			continue;
+		}
+		if (i)
+			vprime_hw_add_range(out, size, lo, end);
+		lo = sg_dma_address(sg);
+		end = lo + sg_dma_len(sg);
+	}
+	if (i)
+		vprime_hw_add_range(out, size, lo, end);
+	dma_unmap_sgtable(dev, sgt, DMA_BIDIRECTIONAL, 0);
 }

@@ -157,15 +157,6 @@ static struct drm_framebuffer *vprime_scanned_fb(struct vprime_display *disp,
 	return fb;
 }
 
-/* Append "lo-last" to the comma-separated list in @out */
-static void vprime_add_range(char *out, size_t size, dma_addr_t lo, dma_addr_t end)
-{
-	size_t n = strlen(out);
-
-	scnprintf(out + n, size - n, "%s0x%llx-0x%llx", n ? "," : "",
-		  (u64)lo, (u64)end - 1);
-}
-
 /*
  * inject_early_unmap: write a head's index and the driver dma-unmaps the
  * pages of the buffer on that head's primary plane while the engine still
@@ -187,11 +178,9 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 	struct drm_framebuffer *fb;
 	struct drm_gem_object *obj;
 	struct vprime_display_bo *bo;
-	struct scatterlist *sg;
-	dma_addr_t lo = 0, end = 0;
 	unsigned int h;
 	char *out;
-	int ret, i, idx;
+	int ret, idx;
 
 	ret = kstrtouint_from_user(ubuf, len, 0, &h);
 	if (ret)
@@ -217,21 +206,8 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 		ret = -EINVAL;
 	} else {
 		out = disp->inject_dma;
-		out[0] = 0;
-		/* segments are at most 64 KiB: print the DMA ranges they form */
-		for_each_sgtable_dma_sg(bo->base.sgt, sg, i) {
-			if (i && sg_dma_address(sg) == end) {
-				end += sg_dma_len(sg);
-				continue;
-			}
-			if (i)
-				vprime_add_range(out, sizeof(disp->inject_dma), lo, end);
-			lo = sg_dma_address(sg);
-			end = lo + sg_dma_len(sg);
-		}
-		if (i)
-			vprime_add_range(out, sizeof(disp->inject_dma), lo, end);
-		dma_unmap_sgtable(obj->dev->dev, bo->base.sgt, DMA_BIDIRECTIONAL, 0);
+		vprime_hw_inject_unmap(obj->dev->dev, bo->base.sgt, out,
+				       sizeof(disp->inject_dma));
 		bo->dma_unmapped = true;
 		atomic_inc(&disp->inject_live);
 		disp->inject_head = h;

@@ -210,10 +210,9 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 {
 	struct vprime_gpu *gpu = file_inode(f)->i_private;
 	struct drm_gem_object *obj;
-	struct scatterlist *sg;
 	struct vprime_bo *bo;
 	char *out;
-	int ret, i, idx;
+	int ret, idx;
 	u64 va;
 
 	ret = kstrtou64_from_user(ubuf, len, 0, &va);
@@ -238,13 +237,8 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 		ret = -EINVAL;
 	} else {
 		out = gpu->inject_dma;
-		out[0] = 0;
-		for_each_sgtable_dma_sg(bo->base.sgt, sg, i)
-			scnprintf(out + strlen(out), sizeof(gpu->inject_dma) - strlen(out),
-				  "%s0x%llx-0x%llx", i ? "," : "",
-				  (u64)sg_dma_address(sg),
-				  (u64)sg_dma_address(sg) + sg_dma_len(sg) - 1);
-		dma_unmap_sgtable(obj->dev->dev, bo->base.sgt, DMA_BIDIRECTIONAL, 0);
+		vprime_hw_inject_unmap(obj->dev->dev, bo->base.sgt, out,
+				       sizeof(gpu->inject_dma));
 		bo->dma_unmapped = true;
 		gpu->inject_va = va;
 		drm_warn(&gpu->drm, "inject_early_unmap: BO at GPU VA 0x%llx unmapped (DMA %s) while the GPU maps it\n",
