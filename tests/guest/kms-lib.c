@@ -229,6 +229,21 @@ uint32_t fb_crc(const struct fb *f)
 	return compose_crc(f->width, f->height, &p, 1);
 }
 
+/* The CRC of frame @frame of the test pattern with @tag in a buffer like @like */
+uint32_t fb_pattern_crc(const struct fb *like, uint32_t frame, uint32_t tag)
+{
+	struct fb ref = *like;
+	uint32_t crc;
+
+	ref.map = malloc((size_t)ref.pitch * ref.height);
+	if (!ref.map)
+		return 0;
+	fb_fill_pattern(&ref, frame, tag);
+	crc = fb_crc(&ref);
+	free(ref.map);
+	return crc;
+}
+
 /* ---- KMS objects ----------------------------------------------------------- */
 
 /* A property of a KMS object by name: its id (0 if none) and current value */
@@ -327,6 +342,19 @@ int kms_open(struct ctx *c, struct kms *k)
 		return EXIT_SKIP;
 	}
 	return kms_adopt(k);
+}
+
+/* The first head with a monitor; NULL (a failure, said) if none has one */
+struct head *kms_first_connected(struct kms *k)
+{
+	int i;
+
+	for (i = 0; i < k->nheads; i++)
+		if (k->heads[i].connected)
+			return &k->heads[i];
+	diag("FAIL: no connected head");
+	failures++;
+	return NULL;
 }
 
 /* Map the heads (CRTC, connector, planes, preferred mode) of an open card */
