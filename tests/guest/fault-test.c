@@ -465,7 +465,7 @@ int test_fault_vram_retire(struct ctx *c)
 {
 	char id[16], script[96];
 	uint64_t size = 0, free0 = 0, free1 = 0;
-	int fd, ret, i;
+	int fd, ret;
 	uint32_t ctx_id;
 	struct bo big, small;
 	const struct bo *sb[1] = { &small };
@@ -508,12 +508,7 @@ int test_fault_vram_retire(struct ctx *c)
 	bo_free(fd, &big);
 	/* the context holds what it mapped; finished jobs are freed later */
 	ctx_free(fd, ctx_id);
-	for (i = 0; i < 100; i++) {
-		get_param(fd, VPRIME_PARAM_VRAM_FREE, &free1);
-		if (free1 == free0)
-			break;
-		usleep(50000);
-	}
+	free1 = vram_free_wait(fd, free0, 5000);
 	CHECK(free1 == free0, "VRAM free %" PRIu64 " at the end, was %" PRIu64,
 	      free1, free0);
 	CHECK(host_u64(id, "stat-injected-vram-retire") == 2,

@@ -589,12 +589,7 @@ int test_gpu_vram(struct ctx *c)
 	bo_free(fd, &v);
 	bo_free(fd, &s1);
 	bo_free(fd, &s2);
-	for (i = 0; i < 100; i++) {
-		get_param(fd, VPRIME_PARAM_VRAM_FREE, &free2);
-		if (free2 == free0)
-			break;
-		usleep(10000);
-	}
+	free2 = vram_free_wait(fd, free0, 1000);
 	CHECK(free2 == free0, "VRAM not returned: %" PRIu64 " of %" PRIu64,
 	      free2, free0);
 	close(fd);
