@@ -17,9 +17,8 @@
 
 struct drm_device;
 struct drm_vprime_get_param;
-struct device;
+struct drm_gem_shmem_object;
 struct pci_dev;
-struct sg_table;
 
 /**
  * struct vprime_hw - common state of one vprime PCI function
@@ -76,7 +75,7 @@ int vprime_hw_init(struct vprime_hw *hw, u32 expect_kind, const char *name);
 void vprime_hw_fini(struct vprime_hw *hw);
 int vprime_hw_get_param(struct vprime_hw *hw, struct drm_vprime_get_param *args);
 void vprime_hw_debugfs_init(struct vprime_hw *hw);
-void vprime_hw_inject_unmap(struct device *dev, struct sg_table *sgt,
-			    char *out, size_t size);
+int vprime_hw_inject_unmap(struct drm_gem_shmem_object *shmem, bool *unmapped,
+			   char *out, size_t size);
 
 #endif /* _VPRIME_HW_H_ */

@@ -179,7 +179,6 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 	struct drm_gem_object *obj;
 	struct vprime_display_bo *bo;
 	unsigned int h;
-	char *out;
 	int ret, idx;
 
 	ret = kstrtouint_from_user(ubuf, len, 0, &h);
@@ -201,22 +200,16 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 		goto out_put;
 	}
 	mutex_lock(&disp->inject_lock);
-	dma_resv_lock(obj->resv, NULL);
-	if (!bo->base.sgt || bo->dma_unmapped) {
-		ret = -EINVAL;
-	} else {
-		out = disp->inject_dma;
-		vprime_hw_inject_unmap(obj->dev->dev, bo->base.sgt, out,
-				       sizeof(disp->inject_dma));
-		bo->dma_unmapped = true;
+	ret = vprime_hw_inject_unmap(&bo->base, &bo->dma_unmapped,
+				     disp->inject_dma, sizeof(disp->inject_dma));
+	if (!ret) {
 		atomic_inc(&disp->inject_live);
 		disp->inject_head = h;
 		disp->inject_fb = fb->base.id;
 		drm_warn(&disp->drm, "inject_early_unmap: head %u's FB %u unmapped (DMA %s) while the engine scans it\n",
-			 h, fb->base.id, out);
+			 h, fb->base.id, disp->inject_dma);
 		ret = len;
 	}
-	dma_resv_unlock(obj->resv);
 	mutex_unlock(&disp->inject_lock);
 out_put:
 	drm_framebuffer_put(fb);

@@ -211,7 +211,6 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 	struct vprime_gpu *gpu = file_inode(f)->i_private;
 	struct drm_gem_object *obj;
 	struct vprime_bo *bo;
-	char *out;
 	int ret, idx;
 	u64 va;
 
@@ -232,20 +231,14 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 	}
 	bo = to_vprime_bo(obj);
 	mutex_lock(&gpu->inject_lock);
-	dma_resv_lock(obj->resv, NULL);
-	if (!bo->base.sgt || bo->dma_unmapped) {
-		ret = -EINVAL;
-	} else {
-		out = gpu->inject_dma;
-		vprime_hw_inject_unmap(obj->dev->dev, bo->base.sgt, out,
-				       sizeof(gpu->inject_dma));
-		bo->dma_unmapped = true;
+	ret = vprime_hw_inject_unmap(&bo->base, &bo->dma_unmapped,
+				     gpu->inject_dma, sizeof(gpu->inject_dma));
+	if (!ret) {
 		gpu->inject_va = va;
 		drm_warn(&gpu->drm, "inject_early_unmap: BO at GPU VA 0x%llx unmapped (DMA %s) while the GPU maps it\n",
-			 va, out);
+			 va, gpu->inject_dma);
 		ret = len;
 	}
-	dma_resv_unlock(obj->resv);
 	mutex_unlock(&gpu->inject_lock);
 out_put:
 	drm_gem_object_put(obj);
