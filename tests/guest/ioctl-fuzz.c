@@ -878,7 +878,7 @@ static void kms_addfb2(struct fz *f)
 /* DIRTYFB of any framebuffer, now and then RMFB or CLOSEFB */
 static void kms_dirtyfb_rmfb(struct fz *f)
 {
-	uint32_t ids[64];
+	uint32_t ids[64] = { 0 };
 	uint32_t id[2] = { pick(f, f->fbs, f->nfb), 0 };
 	struct drm_mode_fb_dirty_cmd d = {
 		.fb_id = pick(f, f->fbs, f->nfb),
@@ -895,7 +895,7 @@ static void kms_dirtyfb_rmfb(struct fz *f)
 /* Resource queries with lying counts */
 static void kms_getresources(struct fz *f)
 {
-	uint32_t ids[64];
+	uint32_t ids[64] = { 0 };
 	struct drm_mode_card_res r = {
 		.fb_id_ptr = uptr(f, ids), .crtc_id_ptr = uptr(f, ids),
 		.connector_id_ptr = uptr(f, ids),
@@ -914,8 +914,8 @@ static void kms_getresources(struct fz *f)
 /* GETCONNECTOR, GETPLANE, GETCRTC, GETENCODER of any object */
 static void kms_getobjects(struct fz *f)
 {
-	uint32_t ids[64], pids[64];
-	uint64_t vals[64];
+	uint32_t ids[64] = { 0 }, pids[64] = { 0 };
+	uint64_t vals[64] = { 0 };
 	struct drm_mode_get_connector c = {
 		.connector_id = kms_obj(f),
 		.encoders_ptr = uptr(f, ids), .count_encoders = rn(f, 8),
@@ -939,7 +939,7 @@ static void kms_getobjects(struct fz *f)
 /* Legacy mode set */
 static void kms_setcrtc(struct fz *f)
 {
-	uint32_t ids[64];
+	uint32_t ids[64] = { 0 };
 	uint32_t i;
 	struct drm_mode_crtc c = {
 		.crtc_id = kms_obj(f), .fb_id = pick(f, f->fbs, f->nfb),
@@ -1003,7 +1003,7 @@ static void kms_cursor(struct fz *f)
 static void kms_properties(struct fz *f)
 {
 	uint32_t pids[64];
-	uint64_t vals[64];
+	uint64_t vals[64] = { 0 };
 	struct drm_mode_obj_get_properties g = {
 		.obj_id = kms_obj(f), .obj_type = kms_type(f),
 		.props_ptr = uptr(f, pids), .prop_values_ptr = uptr(f, vals),
@@ -1029,7 +1029,7 @@ static void kms_properties(struct fz *f)
 /* Property blobs: random modes created, read back, destroyed */
 static void kms_propblobs(struct fz *f)
 {
-	uint64_t vals[64];
+	uint64_t vals[64] = { 0 };
 	struct drm_mode_modeinfo m;
 	struct drm_mode_create_blob c = { 0 };
 	struct drm_mode_get_blob g = {
@@ -1053,8 +1053,8 @@ static void kms_propblobs(struct fz *f)
 /* Atomic with real objects and properties, random values */
 static void kms_atomic(struct fz *f)
 {
-	uint32_t ids[64], pids[64], cnt[8];
-	uint64_t vals[64];
+	uint32_t ids[64] = { 0 }, pids[64] = { 0 }, cnt[8] = { 0 };
+	uint64_t vals[64] = { 0 };
 	uint32_t i, n;
 	struct drm_mode_atomic a = { 0 };
 	uint32_t nobj = 1 + rn(f, 4), k = 0;
@@ -1104,7 +1104,7 @@ static void kms_vblank(struct fz *f)
 /* Gamma, master, and the events that piled up */
 static void kms_gamma_master(struct fz *f)
 {
-	uint16_t lut[3 * 256];
+	uint16_t lut[3 * 256] = { 0 };
 	struct drm_mode_crtc_lut l = {
 		.crtc_id = kms_obj(f), .gamma_size = rn(f, 300),
 		.red = uptr(f, lut), .green = uptr(f, lut), .blue = uptr(f, lut),
