@@ -180,15 +180,6 @@ static int submit_fd(int fd, uint32_t ctx_id, uint32_t engine,
 	return ret ? ret : sfd;
 }
 
-/* A GPU file, a context and a 4 KiB BO: what each GPU fault test starts from */
-static void gpu_job_open(struct ctx *c, int kind, int *fd, uint32_t *ctx_id,
-			 struct bo *a)
-{
-	*fd = gpu_open(c, kind);
-	*ctx_id = ctx_new(*fd);
-	CHECK(*fd >= 0 && *ctx_id && !bo_new(*fd, 4096, a), "open/ctx/bo");
-}
-
 /* The fault tests' job: the BO's first 16 pixels set to @color */
 static struct vprime_cmd pixel_fill(const struct bo *bo, uint32_t color)
 {
