@@ -260,19 +260,7 @@ static int vprime_inject_unmap_show(struct seq_file *m, void *data)
 	return 0;
 }
 
-static int vprime_inject_unmap_open(struct inode *inode, struct file *f)
-{
-	return single_open(f, vprime_inject_unmap_show, inode->i_private);
-}
-
-static const struct file_operations vprime_inject_unmap_fops = {
-	.owner = THIS_MODULE,
-	.open = vprime_inject_unmap_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-	.write = vprime_inject_unmap_write,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(vprime_inject_unmap);
 
 /**
  * vprime_gpu_debugfs_init - the device's debugfs files
