@@ -26,7 +26,7 @@ if [ ! -x "$TESTBIN" ] || [ -n "$(find "$VPRIME_SRC/tests/guest" "$VPRIME_SRC/hw
     log "building guest test programs"
     gcc -static -O2 -Wall -Wextra -Werror -Wno-sign-compare -Wno-format-truncation \
         -I"$VPRIME_SRC/hw" -I"$VPRIME_SRC/guest-driver/include/uapi/drm" -I/usr/include/libdrm \
-        -o "$TESTBIN.tmp" "$VPRIME_SRC"/tests/guest/*.c -ldrm
+        -o "$TESTBIN.tmp" "$VPRIME_SRC"/tests/guest/*.c -ldrm -lz
     mv "$TESTBIN.tmp" "$TESTBIN"
 fi
 

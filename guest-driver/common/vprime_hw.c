@@ -6,12 +6,15 @@
  * debugfs.  Compiled into vprime_gpu.ko and vprime_display.ko alike.
  */
 
+#include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/pci.h>
+#include <linux/scatterlist.h>
 #include <linux/seq_file.h>
 
 #include <drm/drm_debugfs.h>
 #include <drm/drm_drv.h>
+#include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_print.h>
 
 #include "uapi/drm/vprime_drm.h"
@@ -225,4 +228,62 @@ void vprime_hw_debugfs_init(struct vprime_hw *hw)
 {
 	drm_debugfs_add_file(hw->drm, "interrupts",
 			     vprime_hw_debugfs_interrupts, hw);
+}
+
+/* Append "lo-last" to the comma-separated list in @out */
+static void vprime_hw_add_range(char *out, size_t size, dma_addr_t lo,
+				dma_addr_t end)
+{
+	size_t n = strlen(out);
+
+	scnprintf(out + n, size - n, "%s0x%llx-0x%llx", n ? "," : "",
+		  (u64)lo, (u64)end - 1);
+}
+
+/**
+ * vprime_hw_inject_unmap - dma-unmap a buffer a device still uses
+ * @shmem: the driver's own buffer, DMA-mapped for its device
+ * @unmapped: the buffer's flag that this was done (freeing then unmaps
+ *	nothing twice); set here
+ * @out: the DMA ranges it covered, as "0xlo-0xlast,..." (contiguous
+ *	segments merged)
+ * @size: the size of @out
+ *
+ * The debugfs fault knob inject_early_unmap of both drivers: the ranges
+ * go to the file and the kernel log, where the tests look for the IOMMU's
+ * fault on them.  Takes the object's reservation lock.
+ *
+ * Returns 0, or -EINVAL if the buffer has no DMA mapping (any more).
+ */
+int vprime_hw_inject_unmap(struct drm_gem_shmem_object *shmem, bool *unmapped,
+			   char *out, size_t size)
+{
+	struct drm_gem_object *obj = &shmem->base;
+	struct scatterlist *sg;
+	dma_addr_t lo = 0, end = 0;
+	int i, ret = 0;
+
+	dma_resv_lock(obj->resv, NULL);
+	if (!shmem->sgt || *unmapped) {
+		ret = -EINVAL;
+		goto out;
+	}
+	out[0] = 0;
+	for_each_sgtable_dma_sg(shmem->sgt, sg, i) {
+		if (i && sg_dma_address(sg) == end) {
+			end += sg_dma_len(sg);
+			continue;
+		}
+		if (i)
+			vprime_hw_add_range(out, size, lo, end);
+		lo = sg_dma_address(sg);
+		end = lo + sg_dma_len(sg);
+	}
+	if (i)
+		vprime_hw_add_range(out, size, lo, end);
+	dma_unmap_sgtable(obj->dev->dev, shmem->sgt, DMA_BIDIRECTIONAL, 0);
+	*unmapped = true;
+out:
+	dma_resv_unlock(obj->resv);
+	return ret;
 }

@@ -17,6 +17,7 @@
 
 struct drm_device;
 struct drm_vprime_get_param;
+struct drm_gem_shmem_object;
 struct pci_dev;
 
 /**
@@ -74,5 +75,7 @@ int vprime_hw_init(struct vprime_hw *hw, u32 expect_kind, const char *name);
 void vprime_hw_fini(struct vprime_hw *hw);
 int vprime_hw_get_param(struct vprime_hw *hw, struct drm_vprime_get_param *args);
 void vprime_hw_debugfs_init(struct vprime_hw *hw);
+int vprime_hw_inject_unmap(struct drm_gem_shmem_object *shmem, bool *unmapped,
+			   char *out, size_t size);
 
 #endif /* _VPRIME_HW_H_ */

@@ -157,15 +157,6 @@ static struct drm_framebuffer *vprime_scanned_fb(struct vprime_display *disp,
 	return fb;
 }
 
-/* Append "lo-last" to the comma-separated list in @out */
-static void vprime_add_range(char *out, size_t size, dma_addr_t lo, dma_addr_t end)
-{
-	size_t n = strlen(out);
-
-	scnprintf(out + n, size - n, "%s0x%llx-0x%llx", n ? "," : "",
-		  (u64)lo, (u64)end - 1);
-}
-
 /*
  * inject_early_unmap: write a head's index and the driver dma-unmaps the
  * pages of the buffer on that head's primary plane while the engine still
@@ -187,11 +178,8 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 	struct drm_framebuffer *fb;
 	struct drm_gem_object *obj;
 	struct vprime_display_bo *bo;
-	struct scatterlist *sg;
-	dma_addr_t lo = 0, end = 0;
 	unsigned int h;
-	char *out;
-	int ret, i, idx;
+	int ret, idx;
 
 	ret = kstrtouint_from_user(ubuf, len, 0, &h);
 	if (ret)
@@ -212,35 +200,16 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 		goto out_put;
 	}
 	mutex_lock(&disp->inject_lock);
-	dma_resv_lock(obj->resv, NULL);
-	if (!bo->base.sgt || bo->dma_unmapped) {
-		ret = -EINVAL;
-	} else {
-		out = disp->inject_dma;
-		out[0] = 0;
-		/* segments are at most 64 KiB: print the DMA ranges they form */
-		for_each_sgtable_dma_sg(bo->base.sgt, sg, i) {
-			if (i && sg_dma_address(sg) == end) {
-				end += sg_dma_len(sg);
-				continue;
-			}
-			if (i)
-				vprime_add_range(out, sizeof(disp->inject_dma), lo, end);
-			lo = sg_dma_address(sg);
-			end = lo + sg_dma_len(sg);
-		}
-		if (i)
-			vprime_add_range(out, sizeof(disp->inject_dma), lo, end);
-		dma_unmap_sgtable(obj->dev->dev, bo->base.sgt, DMA_BIDIRECTIONAL, 0);
-		bo->dma_unmapped = true;
+	ret = vprime_hw_inject_unmap(&bo->base, &bo->dma_unmapped,
+				     disp->inject_dma, sizeof(disp->inject_dma));
+	if (!ret) {
 		atomic_inc(&disp->inject_live);
 		disp->inject_head = h;
 		disp->inject_fb = fb->base.id;
 		drm_warn(&disp->drm, "inject_early_unmap: head %u's FB %u unmapped (DMA %s) while the engine scans it\n",
-			 h, fb->base.id, out);
+			 h, fb->base.id, disp->inject_dma);
 		ret = len;
 	}
-	dma_resv_unlock(obj->resv);
 	mutex_unlock(&disp->inject_lock);
 out_put:
 	drm_framebuffer_put(fb);
@@ -264,19 +233,7 @@ static int vprime_inject_unmap_show(struct seq_file *m, void *data)
 	return 0;
 }
 
-static int vprime_inject_unmap_open(struct inode *inode, struct file *f)
-{
-	return single_open(f, vprime_inject_unmap_show, inode->i_private);
-}
-
-static const struct file_operations vprime_inject_unmap_fops = {
-	.owner = THIS_MODULE,
-	.open = vprime_inject_unmap_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-	.write = vprime_inject_unmap_write,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(vprime_inject_unmap);
 
 /**
  * vprime_display_debugfs_init - register the debugfs files

@@ -210,10 +210,8 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 {
 	struct vprime_gpu *gpu = file_inode(f)->i_private;
 	struct drm_gem_object *obj;
-	struct scatterlist *sg;
 	struct vprime_bo *bo;
-	char *out;
-	int ret, i, idx;
+	int ret, idx;
 	u64 va;
 
 	ret = kstrtou64_from_user(ubuf, len, 0, &va);
@@ -233,25 +231,14 @@ static ssize_t vprime_inject_unmap_write(struct file *f, const char __user *ubuf
 	}
 	bo = to_vprime_bo(obj);
 	mutex_lock(&gpu->inject_lock);
-	dma_resv_lock(obj->resv, NULL);
-	if (!bo->base.sgt || bo->dma_unmapped) {
-		ret = -EINVAL;
-	} else {
-		out = gpu->inject_dma;
-		out[0] = 0;
-		for_each_sgtable_dma_sg(bo->base.sgt, sg, i)
-			scnprintf(out + strlen(out), sizeof(gpu->inject_dma) - strlen(out),
-				  "%s0x%llx-0x%llx", i ? "," : "",
-				  (u64)sg_dma_address(sg),
-				  (u64)sg_dma_address(sg) + sg_dma_len(sg) - 1);
-		dma_unmap_sgtable(obj->dev->dev, bo->base.sgt, DMA_BIDIRECTIONAL, 0);
-		bo->dma_unmapped = true;
+	ret = vprime_hw_inject_unmap(&bo->base, &bo->dma_unmapped,
+				     gpu->inject_dma, sizeof(gpu->inject_dma));
+	if (!ret) {
 		gpu->inject_va = va;
 		drm_warn(&gpu->drm, "inject_early_unmap: BO at GPU VA 0x%llx unmapped (DMA %s) while the GPU maps it\n",
-			 va, out);
+			 va, gpu->inject_dma);
 		ret = len;
 	}
-	dma_resv_unlock(obj->resv);
 	mutex_unlock(&gpu->inject_lock);
 out_put:
 	drm_gem_object_put(obj);
@@ -273,19 +260,7 @@ static int vprime_inject_unmap_show(struct seq_file *m, void *data)
 	return 0;
 }
 
-static int vprime_inject_unmap_open(struct inode *inode, struct file *f)
-{
-	return single_open(f, vprime_inject_unmap_show, inode->i_private);
-}
-
-static const struct file_operations vprime_inject_unmap_fops = {
-	.owner = THIS_MODULE,
-	.open = vprime_inject_unmap_open,
-	.read = seq_read,
-	.llseek = seq_lseek,
-	.release = single_release,
-	.write = vprime_inject_unmap_write,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(vprime_inject_unmap);
 
 /**
  * vprime_gpu_debugfs_init - the device's debugfs files

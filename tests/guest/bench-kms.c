@@ -70,18 +70,6 @@ static void sleep_until(double t)
 		;
 }
 
-static struct head *bench_head(struct kms *k)
-{
-	int i;
-
-	for (i = 0; i < k->nheads; i++)
-		if (k->heads[i].connected)
-			return &k->heads[i];
-	diag("FAIL: no connected head");
-	failures++;
-	return NULL;
-}
-
 static int open_card(struct ctx *c, struct kms *k, bool virtio)
 {
 	if (!virtio)
@@ -198,7 +186,7 @@ int cmd_bench_kms(struct ctx *c)
 	ret = open_card(c, &k, virtio);
 	if (ret)
 		return ret;
-	hd = bench_head(&k);
+	hd = kms_first_connected(&k);
 	if (!hd)
 		return EXIT_FAIL;
 	for (i = 0; i < 2; i++) {

@@ -40,6 +40,14 @@
 		}							\
 	} while (0)
 
+/* Arm a fault script on a device: SKIP without a host, a failure if refused */
+#define ARM_FAULT(dev, script) do {					\
+		int arm_ret_ = host_fault((dev), (script));		\
+									\
+		NEED_HOST(arm_ret_);					\
+		CHECK(!arm_ret_, "arming the fault");			\
+	} while (0)
+
 /* The QOM id of the first GPU of a kind: gpu<N> in --gpus order */
 static int gpu_qom_id(struct ctx *c, int kind, char *id, size_t len)
 {
@@ -172,15 +180,6 @@ static int submit_fd(int fd, uint32_t ctx_id, uint32_t engine,
 	return ret ? ret : sfd;
 }
 
-/* A GPU file, a context and a 4 KiB BO: what each GPU fault test starts from */
-static void gpu_job_open(struct ctx *c, int kind, int *fd, uint32_t *ctx_id,
-			 struct bo *a)
-{
-	*fd = gpu_open(c, kind);
-	*ctx_id = ctx_new(*fd);
-	CHECK(*fd >= 0 && *ctx_id && !bo_new(*fd, 4096, a), "open/ctx/bo");
-}
-
 /* The fault tests' job: the BO's first 16 pixels set to @color */
 static struct vprime_cmd pixel_fill(const struct bo *bo, uint32_t color)
 {
@@ -248,7 +247,7 @@ static void check_recovered(int fd, uint32_t banned_ctx, uint32_t engine,
 int test_fault_hang(struct ctx *c)
 {
 	char id[16];
-	int kind, fd, sfd, st, ret;
+	int kind, fd, sfd, st;
 	uint32_t ctx_id;
 	long long resets;
 	uint64_t inj;
@@ -257,9 +256,7 @@ int test_fault_hang(struct ctx *c)
 	NEED_FAULT_GPU(c, kind, id);
 	gpu_job_open(c, kind, &fd, &ctx_id, &a);
 	resets = engine_stat(c, kind, "render", "timeout resets");
-	ret = host_fault(id, "hang:engine=render");
-	NEED_HOST(ret);
-	CHECK(!ret, "arming the fault");
+	ARM_FAULT(id, "hang:engine=render");
 
 	sfd = submit_fill(fd, ctx_id, VPRIME_ENGINE_RENDER, &a, 0x11);
 	CHECK(sfd >= 0, "submit: %d", sfd);
@@ -285,7 +282,7 @@ int test_fault_hang(struct ctx *c)
 int test_fault_lost_irq(struct ctx *c)
 {
 	char id[16];
-	int kind, fd, sfd, st, ret;
+	int kind, fd, sfd, st;
 	uint32_t ctx_id;
 	long long lost, resets;
 	struct bo a;
@@ -296,9 +293,7 @@ int test_fault_lost_irq(struct ctx *c)
 	gpu_job_open(c, kind, &fd, &ctx_id, &a);
 	lost = engine_stat(c, kind, "copy", "lost interrupts");
 	resets = engine_stat(c, kind, "copy", "timeout resets");
-	ret = host_fault(id, "lost-irq:engine=copy");
-	NEED_HOST(ret);
-	CHECK(!ret, "arming the fault");
+	ARM_FAULT(id, "lost-irq:engine=copy");
 
 	sfd = submit_fill(fd, ctx_id, VPRIME_ENGINE_COPY, &a, 0x21);
 	CHECK(sfd >= 0, "submit: %d", sfd);
@@ -328,7 +323,7 @@ int test_fault_lost_irq(struct ctx *c)
 int test_fault_late_irq(struct ctx *c)
 {
 	char id[16];
-	int kind, fd, sfd, st = 0, ret, i;
+	int kind, fd, sfd, st = 0, i;
 	uint32_t ctx_id;
 	long long lost;
 	bool early = false;
@@ -338,9 +333,7 @@ int test_fault_late_irq(struct ctx *c)
 	gpu_job_open(c, kind, &fd, &ctx_id, &a);
 	lost = engine_stat(c, kind, "render", "lost interrupts");
 	/* half a second late: well inside the 2 s job timeout */
-	ret = host_fault(id, "late-irq:engine=render,delay-ns=500000000");
-	NEED_HOST(ret);
-	CHECK(!ret, "arming the fault");
+	ARM_FAULT(id, "late-irq:engine=render,delay-ns=500000000");
 
 	sfd = submit_fill(fd, ctx_id, VPRIME_ENGINE_RENDER, &a, 0x31);
 	CHECK(sfd >= 0, "submit: %d", sfd);
@@ -420,16 +413,14 @@ int test_fault_dma_error(struct ctx *c)
 int test_fault_slow_fence(struct ctx *c)
 {
 	char id[16];
-	int kind, fd, sfd[SLOW_JOBS], i, ret;
+	int kind, fd, sfd[SLOW_JOBS], i;
 	uint64_t ts[SLOW_JOBS], n;
 	uint32_t ctx_id;
 	struct bo a;
 
 	NEED_FAULT_GPU(c, kind, id);
 	gpu_job_open(c, kind, &fd, &ctx_id, &a);
-	ret = host_fault(id, "slow-fence:count=0,delay-ns=2000000,jitter-ns=20000000");
-	NEED_HOST(ret);
-	CHECK(!ret, "arming the fault");
+	ARM_FAULT(id, "slow-fence:count=0,delay-ns=2000000,jitter-ns=20000000");
 	/* one BO written by every job: implicit sync orders them across engines */
 	for (i = 0; i < SLOW_JOBS; i++) {
 		sfd[i] = submit_fill(fd, ctx_id, i % 3 ? VPRIME_ENGINE_RENDER :
@@ -465,7 +456,7 @@ int test_fault_vram_retire(struct ctx *c)
 {
 	char id[16], script[96];
 	uint64_t size = 0, free0 = 0, free1 = 0;
-	int fd, ret, i;
+	int fd, ret;
 	uint32_t ctx_id;
 	struct bo big, small;
 	const struct bo *sb[1] = { &small };
@@ -482,9 +473,7 @@ int test_fault_vram_retire(struct ctx *c)
 	/* all but 16 MiB retired */
 	snprintf(script, sizeof(script), "vram-retire:bytes=%" PRIu64,
 		 size - (16 << 20));
-	ret = host_fault(id, script);
-	NEED_HOST(ret);
-	CHECK(!ret, "arming the fault");
+	ARM_FAULT(id, script);
 
 	ret = bo_create(fd, 32 << 20, VPRIME_GEM_VRAM, false, &big);
 	CHECK(ret == -ENOMEM || ret == -ENOSPC,
@@ -508,12 +497,7 @@ int test_fault_vram_retire(struct ctx *c)
 	bo_free(fd, &big);
 	/* the context holds what it mapped; finished jobs are freed later */
 	ctx_free(fd, ctx_id);
-	for (i = 0; i < 100; i++) {
-		get_param(fd, VPRIME_PARAM_VRAM_FREE, &free1);
-		if (free1 == free0)
-			break;
-		usleep(50000);
-	}
+	free1 = vram_free_wait(fd, free0, 5000);
 	CHECK(free1 == free0, "VRAM free %" PRIu64 " at the end, was %" PRIu64,
 	      free1, free0);
 	CHECK(host_u64(id, "stat-injected-vram-retire") == 2,
@@ -547,9 +531,7 @@ int test_fault_underrun(struct ctx *c)
 	CHECK(!crc_start(&k, hd), "CRC on");
 	wait_vblanks(&k, hd, 2, NULL);
 	before = head_underruns(&k, 0);
-	ret = host_fault("display0", "underrun:head=0");
-	NEED_HOST(ret);
-	CHECK(!ret, "arming the fault");
+	ARM_FAULT("display0", "underrun:head=0");
 
 	/* this flip's frame fails to fetch */
 	CHECK(!head_enable(&k, hd, &f2, 0), "flip onto the underrun");
@@ -606,9 +588,7 @@ int test_fault_unplug(struct ctx *c)
 	/* vblanks count the fault: the head scans */
 	CHECK(!head_enable(&k, hd, &f, 0), "mode set");
 	/* out at the next vblank, back 30 vblanks later */
-	ret = host_fault("display0", "unplug:head=0,replug=30");
-	NEED_HOST(ret);
-	CHECK(!ret, "arming the fault");
+	ARM_FAULT("display0", "unplug:head=0,replug=30");
 	CHECK(wait_hotplug_uevent(nl, 10000), "no hotplug uevent after the unplug");
 	st = connector_state(&k, hd, &modes);
 	CHECK(st == DRM_MODE_DISCONNECTED, "head 0 after the unplug: connection %d", st);

@@ -59,6 +59,40 @@ int get_param(int fd, uint32_t param, uint64_t *value)
 	return 0;
 }
 
+/*
+ * A GPU of @kind opened, a context and a 4 KiB BO: what many GPU tests
+ * start from.  0, or EXIT_FAIL with the failure said and counted.
+ */
+int gpu_job_open(struct ctx *c, int kind, int *fd, uint32_t *ctx_id,
+		 struct bo *a)
+{
+	bool ok;
+
+	*fd = gpu_open(c, kind);
+	*ctx_id = ctx_new(*fd);
+	ok = *fd >= 0 && *ctx_id && !bo_new(*fd, 4096, a);
+	CHECK(ok, "%s: open, context, 4 KiB BO", kind_name(kind));
+	return ok ? 0 : EXIT_FAIL;
+}
+
+/*
+ * VRAM_FREE once it is back to @want, polled every 10 ms for at most @ms
+ * (freed BOs return their VRAM when the jobs using them retire); else the
+ * last value read.
+ */
+uint64_t vram_free_wait(int fd, uint64_t want, int ms)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i <= ms / 10; i++) {
+		get_param(fd, VPRIME_PARAM_VRAM_FREE, &v);
+		if (v == want)
+			break;
+		usleep(10000);
+	}
+	return v;
+}
 
 /* Open the first vprime device of a kind: its render node, or its card */
 int dev_node_open(struct ctx *c, int kind, bool render_node)

@@ -39,6 +39,9 @@ int dev_node_open(struct ctx *c, int kind, bool render_node);
 int gpu_open(struct ctx *c, int kind);
 int gpu_kinds(struct ctx *c, int *kinds);
 int get_param(int fd, uint32_t param, uint64_t *value);
+uint64_t vram_free_wait(int fd, uint64_t want, int ms);
+int gpu_job_open(struct ctx *c, int kind, int *fd, uint32_t *ctx_id,
+		 struct bo *a);
 int ioctl_errno(int fd, unsigned long req, void *arg);
 
 /* Buffer objects */

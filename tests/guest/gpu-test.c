@@ -279,27 +279,42 @@ int test_gpu_hang(struct ctx *c)
 }
 
 /*
- * PRIME: the dGPU renders into its BO and exports it; the iGPU imports it
- * and blits from it.  The iGPU reads the dGPU's pages: no CPU copy.
+ * The dGPU and the iGPU, each opened with a context, for the tests between
+ * the two; EXIT_SKIP in a topology without both.
  */
-int test_gpu_prime(struct ctx *c)
+static int gpu_pair_open(struct ctx *c, int *dfd, int *ifd, uint32_t *dctx,
+			 uint32_t *ictx)
 {
-	int kinds[2], nk, dfd, ifd, pl;
-	uint32_t dctx, ictx;
-	struct bo src, dst;
-	const struct bo *sb[1] = { &src };
-	struct vprime_cmd cmd;
-	uint32_t x, y;
+	int kinds[2], nk;
 
 	NEED_GPU(c, kinds, nk);
 	if (nk < 2) {
 		printf("# SKIP needs both an iGPU and a dGPU\n");
 		return EXIT_SKIP;
 	}
-	dfd = gpu_open(c, VPRIME_KIND_DGPU);
-	ifd = gpu_open(c, VPRIME_KIND_IGPU);
-	dctx = ctx_new(dfd);
-	ictx = ctx_new(ifd);
+	*dfd = gpu_open(c, VPRIME_KIND_DGPU);
+	*ifd = gpu_open(c, VPRIME_KIND_IGPU);
+	*dctx = ctx_new(*dfd);
+	*ictx = ctx_new(*ifd);
+	return 0;
+}
+
+/*
+ * PRIME: the dGPU renders into its BO and exports it; the iGPU imports it
+ * and blits from it.  The iGPU reads the dGPU's pages: no CPU copy.
+ */
+int test_gpu_prime(struct ctx *c)
+{
+	int dfd, ifd, pl, ret;
+	uint32_t dctx, ictx;
+	struct bo src, dst;
+	const struct bo *sb[1] = { &src };
+	struct vprime_cmd cmd;
+	uint32_t x, y;
+
+	ret = gpu_pair_open(c, &dfd, &ifd, &dctx, &ictx);
+	if (ret)
+		return ret;
 	/* the dGPU renders in system memory, then in VRAM (which migrates) */
 	for (pl = 0; pl < 2; pl++) {
 		struct bo in;
@@ -364,7 +379,7 @@ int test_gpu_prime(struct ctx *c)
  */
 int test_gpu_cross_device_sync(struct ctx *c)
 {
-	int kinds[2], nk, dfd, ifd;
+	int dfd, ifd, ret;
 	uint32_t dctx, ictx;
 	struct bo src, dst, w, in;
 	const struct bo *dbos[2] = { &src, &w };
@@ -372,15 +387,9 @@ int test_gpu_cross_device_sync(struct ctx *c)
 	struct vprime_cmd cmds[2], cmd;
 	int dmabuf;
 
-	NEED_GPU(c, kinds, nk);
-	if (nk < 2) {
-		printf("# SKIP needs both an iGPU and a dGPU\n");
-		return EXIT_SKIP;
-	}
-	dfd = gpu_open(c, VPRIME_KIND_DGPU);
-	ifd = gpu_open(c, VPRIME_KIND_IGPU);
-	dctx = ctx_new(dfd);
-	ictx = ctx_new(ifd);
+	ret = gpu_pair_open(c, &dfd, &ifd, &dctx, &ictx);
+	if (ret)
+		return ret;
 	CHECK(!bo_new(dfd, 65536, &src) && !bo_new(dfd, 4096, &w) &&
 	      !bo_new(ifd, 65536, &dst), "bo_new");
 	dmabuf = prime_share(dfd, src.handle, ifd, &in);
@@ -589,12 +598,7 @@ int test_gpu_vram(struct ctx *c)
 	bo_free(fd, &v);
 	bo_free(fd, &s1);
 	bo_free(fd, &s2);
-	for (i = 0; i < 100; i++) {
-		get_param(fd, VPRIME_PARAM_VRAM_FREE, &free2);
-		if (free2 == free0)
-			break;
-		usleep(10000);
-	}
+	free2 = vram_free_wait(fd, free0, 1000);
 	CHECK(free2 == free0, "VRAM not returned: %" PRIu64 " of %" PRIu64,
 	      free2, free0);
 	close(fd);
@@ -744,11 +748,7 @@ int test_submit_duplicate_bo(struct ctx *c)
 
 	NEED_GPU(c, kinds, nk);
 	for (k = 0; k < nk; k++) {
-		fd = gpu_open(c, kinds[k]);
-		ctx_id = ctx_new(fd);
-		CHECK(fd >= 0 && ctx_id && !bo_new(fd, 4096, &a), "%s: open, context, BO",
-		      kind_name(kinds[k]));
-		if (failures)
+		if (gpu_job_open(c, kinds[k], &fd, &ctx_id, &a))
 			return EXIT_FAIL;
 		cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x00c0ffee);
 		ret = run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, twice, 2);
@@ -793,11 +793,7 @@ int test_gem_close_unmaps(struct ctx *c)
 
 	NEED_GPU(c, kinds, nk);
 	for (k = 0; k < nk; k++) {
-		fd = gpu_open(c, kinds[k]);
-		ctx_id = ctx_new(fd);
-		CHECK(fd >= 0 && ctx_id && !bo_new(fd, 4096, &a), "%s: open, context, BO",
-		      kind_name(kinds[k]));
-		if (failures)
+		if (gpu_job_open(c, kinds[k], &fd, &ctx_id, &a))
 			return EXIT_FAIL;
 		/* the job maps the BO into the context */
 		cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x00000001);

@@ -485,197 +485,253 @@ static uint32_t syncobj_count(struct fz *f)
 	return pct(f, 90) ? 1 + rn(f, 4) : rn(f, 1 << 19);
 }
 
-static void op_generic(struct fz *f)
+/* GEM_CLOSE of any handle */
+static void fz_gem_close(struct fz *f)
 {
+	struct drm_gem_close c = { .handle = handle(f) };
+
+	if (pct(f, 3))
+		c.pad = any_u64(f);
+	do_ioctl(f, mangle(f, DRM_IOCTL_GEM_CLOSE), &c, sizeof(c));
+}
+
+/* PRIME export: a dma-buf fd of any handle, kept for imports */
+static void fz_prime_handle_to_fd(struct fz *f)
+{
+	struct drm_prime_handle p = { .handle = handle(f) };
+
+	p.flags = pct(f, 85) ? DRM_CLOEXEC | (pct(f, 50) ? DRM_RDWR : 0) :
+		  (uint32_t)any_u64(f);
+	if (!do_ioctl(f, mangle(f, DRM_IOCTL_PRIME_HANDLE_TO_FD), &p, sizeof(p)))
+		keep_fd(f, p.fd);
+}
+
+/* PRIME import of any fd (ours, foreign, closed, not a dma-buf) */
+static void fz_prime_fd_to_handle(struct fz *f)
+{
+	struct drm_prime_handle p = { .fd = any_fd(f) };
+	struct drm_vprime_gem_info in = { 0 };
+
+	if (pct(f, 5))
+		p.flags = any_u64(f);
+	if (do_ioctl(f, mangle(f, DRM_IOCTL_PRIME_FD_TO_HANDLE), &p, sizeof(p)))
+		return;
+	in.handle = p.handle;
+	if (!ioctl(f->fd, DRM_IOCTL_VPRIME_GEM_INFO, &in)) {
+		if (f->nh == POOL)
+			f->nh--;
+		f->vas[f->nh] = in.gpu_va;
+		f->handles[f->nh++] = p.handle;
+	} else {
+		keep(f->handles, &f->nh, p.handle);
+	}
+}
+
+static void fz_syncobj_create(struct fz *f)
+{
+	struct drm_syncobj_create c = {
+		.flags = pct(f, 80) ? rn(f, 2) : any_u64(f),
+	};
+
+	if (!do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_CREATE), &c, sizeof(c)))
+		keep(f->syncobjs, &f->nsync, c.handle);
+}
+
+static void fz_syncobj_destroy(struct fz *f)
+{
+	struct drm_syncobj_destroy d = {
+		.handle = pick(f, f->syncobjs, f->nsync),
+	};
+
+	do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_DESTROY), &d, sizeof(d));
+}
+
+/* SYNCOBJ_WAIT and SYNCOBJ_TIMELINE_WAIT, never for long */
+static void fz_syncobj_wait(struct fz *f)
+{
+	uint32_t h[4];
+	uint64_t pts[4];
+	struct drm_syncobj_timeline_wait w = { 0 };
 	struct timespec ts;
 	uint64_t now;
+	int i;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	now = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	for (i = 0; i < 4; i++) {
+		h[i] = pick(f, f->syncobjs, f->nsync);
+		pts[i] = pct(f, 70) ? rn(f, 4) : any_u64(f);
+	}
+	w.handles = uptr(f, h);
+	w.points = uptr(f, pts);
+	w.count_handles = syncobj_count(f);
+	/* never long: at most 20 ms from now */
+	w.timeout_nsec = pct(f, 20) ? 0 : now + rn(f, 20000000);
+	w.flags = pct(f, 90) ? rn(f, 8) : any_u64(f);
+	if (pct(f, 50)) {
+		do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT), &w,
+			 sizeof(w));
+	} else {
+		struct drm_syncobj_wait bw = {
+			.handles = w.handles, .timeout_nsec = w.timeout_nsec,
+			.count_handles = w.count_handles, .flags = w.flags,
+		};
 
+		do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_WAIT), &bw, sizeof(bw));
+	}
+}
+
+/* Syncobj export, as an fd or a sync_file */
+static void fz_syncobj_handle_to_fd(struct fz *f)
+{
+	struct drm_syncobj_handle h = {
+		.handle = pick(f, f->syncobjs, f->nsync),
+		.flags = pct(f, 80) ? rn(f, 4) : any_u64(f),
+		.fd = any_fd(f),
+		.pad = pct(f, 90) ? 0 : any_u64(f),
+	};
+
+	if (!do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD), &h, sizeof(h)))
+		keep_fd(f, h.fd);
+}
+
+/* Syncobj import, of any fd */
+static void fz_syncobj_fd_to_handle(struct fz *f)
+{
+	struct drm_syncobj_handle h = {
+		.fd = any_fd(f),
+		.pad = pct(f, 90) ? 0 : any_u64(f),
+	};
+
+	h.flags = pct(f, 80) ? rn(f, 4) : any_u64(f);
+	h.handle = pct(f, 50) ? 0 : pick(f, f->syncobjs, f->nsync);
+
+	if (!do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE), &h, sizeof(h)) &&
+	    !(h.flags & DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE))
+		keep(f->syncobjs, &f->nsync, h.handle);
+}
+
+/* Syncobj reset, signal, timeline signal and query */
+static void fz_syncobj_array(struct fz *f)
+{
+	uint32_t h[4];
+	uint64_t pts[4];
+	struct drm_syncobj_timeline_array a = { 0 };
+	static const unsigned long reqs[] = {
+		DRM_IOCTL_SYNCOBJ_RESET, DRM_IOCTL_SYNCOBJ_SIGNAL,
+		DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, DRM_IOCTL_SYNCOBJ_QUERY,
+	};
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		h[i] = pick(f, f->syncobjs, f->nsync);
+		pts[i] = pct(f, 70) ? 1 + rn(f, 4) : any_u64(f);
+	}
+	a.handles = uptr(f, h);
+	a.points = uptr(f, pts);
+	a.count_handles = syncobj_count(f);
+	a.flags = pct(f, 90) ? 0 : any_u64(f);
+	i = rn(f, 4);
+	if (reqs[i] == DRM_IOCTL_SYNCOBJ_RESET ||
+	    reqs[i] == DRM_IOCTL_SYNCOBJ_SIGNAL) {
+		/* the binary ones take the shorter struct */
+		struct drm_syncobj_array b = {
+			.handles = a.handles,
+			.count_handles = a.count_handles,
+			.pad = pct(f, 95) ? 0 : any_u64(f),
+		};
+
+		do_ioctl(f, mangle(f, reqs[i]), &b, sizeof(b));
+	} else {
+		do_ioctl(f, mangle(f, reqs[i]), &a, sizeof(a));
+	}
+}
+
+static void fz_syncobj_transfer(struct fz *f)
+{
+	struct drm_syncobj_transfer t = {
+		.src_handle = pick(f, f->syncobjs, f->nsync),
+		.dst_handle = pick(f, f->syncobjs, f->nsync),
+		.src_point = rn(f, 4), .dst_point = rn(f, 4),
+		.flags = pct(f, 90) ? 0 : any_u64(f),
+	};
+
+	do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_TRANSFER), &t, sizeof(t));
+}
+
+/* DRM_IOCTL_VERSION with honest buffer lengths */
+static void fz_get_version(struct fz *f)
+{
+	char name[64], date[64], desc[64];
+	struct drm_version v = {
+		.name_len = rn(f, 80), .name = (char *)(uintptr_t)uptr(f, name),
+		.date_len = rn(f, 80), .date = (char *)(uintptr_t)uptr(f, date),
+		.desc_len = rn(f, 80), .desc = (char *)(uintptr_t)uptr(f, desc),
+	};
+
+	/* the buffers are 64 bytes: keep the lengths honest */
+	v.name_len = v.name_len > 64 ? 64 : v.name_len;
+	v.date_len = v.date_len > 64 ? 64 : v.date_len;
+	v.desc_len = v.desc_len > 64 ? 64 : v.desc_len;
+	do_ioctl(f, DRM_IOCTL_VERSION, &v, sizeof(v));
+}
+
+/* GET_CAP and SET_CLIENT_CAP of any capability */
+static void fz_get_set_caps(struct fz *f)
+{
+	struct drm_get_cap c = { .capability = pct(f, 80) ? rn(f, 0x20) :
+					       any_u64(f) };
+	struct drm_set_client_cap s = {
+		.capability = pct(f, 80) ? rn(f, 8) : any_u64(f),
+		.value = pct(f, 80) ? rn(f, 2) : any_u64(f),
+	};
+
+	do_ioctl(f, DRM_IOCTL_GET_CAP, &c, sizeof(c));
+	do_ioctl(f, DRM_IOCTL_SET_CLIENT_CAP, &s, sizeof(s));
+}
+
+/* One generic DRM ioctl (GEM, PRIME, syncobj, core) */
+static void op_generic(struct fz *f)
+{
 	switch (rn(f, 14)) {
-	case 0: {
-		struct drm_gem_close c = { .handle = handle(f) };
-
-		if (pct(f, 3))
-			c.pad = any_u64(f);
-		do_ioctl(f, mangle(f, DRM_IOCTL_GEM_CLOSE), &c, sizeof(c));
-		return;
-	}
+	case 0:
+		fz_gem_close(f);
+		break;
 	case 1:
-	case 2: {
-		struct drm_prime_handle p = { .handle = handle(f) };
-
-		p.flags = pct(f, 85) ? DRM_CLOEXEC | (pct(f, 50) ? DRM_RDWR : 0) :
-			  (uint32_t)any_u64(f);
-		if (!do_ioctl(f, mangle(f, DRM_IOCTL_PRIME_HANDLE_TO_FD), &p, sizeof(p)))
-			keep_fd(f, p.fd);
-		return;
-	}
+	case 2:
+		fz_prime_handle_to_fd(f);
+		break;
 	case 3:
-	case 4: {
-		struct drm_prime_handle p = { .fd = any_fd(f) };
-		struct drm_vprime_gem_info in = { 0 };
-
-		if (pct(f, 5))
-			p.flags = any_u64(f);
-		if (do_ioctl(f, mangle(f, DRM_IOCTL_PRIME_FD_TO_HANDLE), &p, sizeof(p)))
-			return;
-		in.handle = p.handle;
-		if (!ioctl(f->fd, DRM_IOCTL_VPRIME_GEM_INFO, &in)) {
-			if (f->nh == POOL)
-				f->nh--;
-			f->vas[f->nh] = in.gpu_va;
-			f->handles[f->nh++] = p.handle;
-		} else {
-			keep(f->handles, &f->nh, p.handle);
-		}
-		return;
-	}
-	case 5: {
-		struct drm_syncobj_create c = {
-			.flags = pct(f, 80) ? rn(f, 2) : any_u64(f),
-		};
-
-		if (!do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_CREATE), &c, sizeof(c)))
-			keep(f->syncobjs, &f->nsync, c.handle);
-		return;
-	}
-	case 6: {
-		struct drm_syncobj_destroy d = {
-			.handle = pick(f, f->syncobjs, f->nsync),
-		};
-
-		do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_DESTROY), &d, sizeof(d));
-		return;
-	}
-	case 7: {
-		uint32_t h[4];
-		uint64_t pts[4];
-		struct drm_syncobj_timeline_wait w = { 0 };
-		int i;
-
-		for (i = 0; i < 4; i++) {
-			h[i] = pick(f, f->syncobjs, f->nsync);
-			pts[i] = pct(f, 70) ? rn(f, 4) : any_u64(f);
-		}
-		w.handles = uptr(f, h);
-		w.points = uptr(f, pts);
-		w.count_handles = syncobj_count(f);
-		/* never long: at most 20 ms from now */
-		w.timeout_nsec = pct(f, 20) ? 0 : now + rn(f, 20000000);
-		w.flags = pct(f, 90) ? rn(f, 8) : any_u64(f);
-		if (pct(f, 50)) {
-			do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT), &w,
-				 sizeof(w));
-		} else {
-			struct drm_syncobj_wait bw = {
-				.handles = w.handles, .timeout_nsec = w.timeout_nsec,
-				.count_handles = w.count_handles, .flags = w.flags,
-			};
-
-			do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_WAIT), &bw, sizeof(bw));
-		}
-		return;
-	}
-	case 8: {
-		struct drm_syncobj_handle h = {
-			.handle = pick(f, f->syncobjs, f->nsync),
-			.flags = pct(f, 80) ? rn(f, 4) : any_u64(f),
-			.fd = any_fd(f),
-			.pad = pct(f, 90) ? 0 : any_u64(f),
-		};
-
-		if (!do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_HANDLE_TO_FD), &h, sizeof(h)))
-			keep_fd(f, h.fd);
-		return;
-	}
-	case 9: {
-		struct drm_syncobj_handle h = {
-			.fd = any_fd(f),
-			.pad = pct(f, 90) ? 0 : any_u64(f),
-		};
-
-		h.flags = pct(f, 80) ? rn(f, 4) : any_u64(f);
-		h.handle = pct(f, 50) ? 0 : pick(f, f->syncobjs, f->nsync);
-
-		if (!do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_FD_TO_HANDLE), &h, sizeof(h)) &&
-		    !(h.flags & DRM_SYNCOBJ_FD_TO_HANDLE_FLAGS_IMPORT_SYNC_FILE))
-			keep(f->syncobjs, &f->nsync, h.handle);
-		return;
-	}
-	case 10: {
-		uint32_t h[4];
-		uint64_t pts[4];
-		struct drm_syncobj_timeline_array a = { 0 };
-		static const unsigned long reqs[] = {
-			DRM_IOCTL_SYNCOBJ_RESET, DRM_IOCTL_SYNCOBJ_SIGNAL,
-			DRM_IOCTL_SYNCOBJ_TIMELINE_SIGNAL, DRM_IOCTL_SYNCOBJ_QUERY,
-		};
-		int i;
-
-		for (i = 0; i < 4; i++) {
-			h[i] = pick(f, f->syncobjs, f->nsync);
-			pts[i] = pct(f, 70) ? 1 + rn(f, 4) : any_u64(f);
-		}
-		a.handles = uptr(f, h);
-		a.points = uptr(f, pts);
-		a.count_handles = syncobj_count(f);
-		a.flags = pct(f, 90) ? 0 : any_u64(f);
-		i = rn(f, 4);
-		if (reqs[i] == DRM_IOCTL_SYNCOBJ_RESET ||
-		    reqs[i] == DRM_IOCTL_SYNCOBJ_SIGNAL) {
-			/* the binary ones take the shorter struct */
-			struct drm_syncobj_array b = {
-				.handles = a.handles,
-				.count_handles = a.count_handles,
-				.pad = pct(f, 95) ? 0 : any_u64(f),
-			};
-
-			do_ioctl(f, mangle(f, reqs[i]), &b, sizeof(b));
-		} else {
-			do_ioctl(f, mangle(f, reqs[i]), &a, sizeof(a));
-		}
-		return;
-	}
-	case 11: {
-		struct drm_syncobj_transfer t = {
-			.src_handle = pick(f, f->syncobjs, f->nsync),
-			.dst_handle = pick(f, f->syncobjs, f->nsync),
-			.src_point = rn(f, 4), .dst_point = rn(f, 4),
-			.flags = pct(f, 90) ? 0 : any_u64(f),
-		};
-
-		do_ioctl(f, mangle(f, DRM_IOCTL_SYNCOBJ_TRANSFER), &t, sizeof(t));
-		return;
-	}
-	case 12: {
-		char name[64], date[64], desc[64];
-		struct drm_version v = {
-			.name_len = rn(f, 80), .name = (char *)(uintptr_t)uptr(f, name),
-			.date_len = rn(f, 80), .date = (char *)(uintptr_t)uptr(f, date),
-			.desc_len = rn(f, 80), .desc = (char *)(uintptr_t)uptr(f, desc),
-		};
-
-		/* the buffers are 64 bytes: keep the lengths honest */
-		v.name_len = v.name_len > 64 ? 64 : v.name_len;
-		v.date_len = v.date_len > 64 ? 64 : v.date_len;
-		v.desc_len = v.desc_len > 64 ? 64 : v.desc_len;
-		do_ioctl(f, DRM_IOCTL_VERSION, &v, sizeof(v));
-		return;
-	}
-	default: {
-		struct drm_get_cap c = { .capability = pct(f, 80) ? rn(f, 0x20) :
-						       any_u64(f) };
-		struct drm_set_client_cap s = {
-			.capability = pct(f, 80) ? rn(f, 8) : any_u64(f),
-			.value = pct(f, 80) ? rn(f, 2) : any_u64(f),
-		};
-
-		do_ioctl(f, DRM_IOCTL_GET_CAP, &c, sizeof(c));
-		do_ioctl(f, DRM_IOCTL_SET_CLIENT_CAP, &s, sizeof(s));
-		return;
-	}
+	case 4:
+		fz_prime_fd_to_handle(f);
+		break;
+	case 5:
+		fz_syncobj_create(f);
+		break;
+	case 6:
+		fz_syncobj_destroy(f);
+		break;
+	case 7:
+		fz_syncobj_wait(f);
+		break;
+	case 8:
+		fz_syncobj_handle_to_fd(f);
+		break;
+	case 9:
+		fz_syncobj_fd_to_handle(f);
+		break;
+	case 10:
+		fz_syncobj_array(f);
+		break;
+	case 11:
+		fz_syncobj_transfer(f);
+		break;
+	case 12:
+		fz_get_version(f);
+		break;
+	default:
+		fz_get_set_caps(f);
+		break;
 	}
 }
 
@@ -753,284 +809,369 @@ static void random_mode(struct fz *f, struct drm_mode_modeinfo *m)
 	scribble(f, m, sizeof(*m));
 }
 
+/* Dumb buffers of random sizes */
+static void kms_create_dumb(struct fz *f)
+{
+	struct drm_mode_create_dumb c = { 0 };
+
+	c.width = pct(f, 85) ? 1 + rn(f, 1024) : any_u64(f);
+	c.height = pct(f, 85) ? 1 + rn(f, 768) : any_u64(f);
+	c.bpp = pct(f, 85) ? (rn(f, 2) ? 32 : 16) : any_u64(f);
+	c.flags = pct(f, 95) ? 0 : any_u64(f);
+	/*
+	 * As bo_size(): what drm_mode_create_dumb() would accept stays
+	 * under 4 MiB; what it must refuse (overflow) goes as it is.
+	 */
+	{
+		uint64_t cpp = (c.bpp + 7) / 8, stride = cpp * c.width;
+
+		if (cpp && stride <= UINT32_MAX && stride &&
+		    c.height <= UINT32_MAX / stride &&
+		    stride * c.height > (4 << 20)) {
+			c.width = 1 + rn(f, 1024);
+			c.height = 1 + rn(f, 768);
+			c.bpp = 32;
+		}
+	}
+	if (!do_ioctl(f, mangle(f, DRM_IOCTL_MODE_CREATE_DUMB), &c, sizeof(c)))
+		keep(f->handles, &f->nh, c.handle);
+}
+
+/* MAP_DUMB of any handle, now and then DESTROY_DUMB */
+static void kms_map_dumb(struct fz *f)
+{
+	struct drm_mode_map_dumb m = { .handle = handle(f) };
+	struct drm_mode_destroy_dumb d = { .handle = handle(f) };
+
+	if (pct(f, 3))
+		m.pad = any_u64(f);
+	do_ioctl(f, mangle(f, DRM_IOCTL_MODE_MAP_DUMB), &m, sizeof(m));
+	if (pct(f, 30))
+		do_ioctl(f, mangle(f, DRM_IOCTL_MODE_DESTROY_DUMB), &d, sizeof(d));
+}
+
+/* Framebuffers over random handles, formats, modifiers */
+static void kms_addfb2(struct fz *f)
+{
+	uint32_t i;
+	struct drm_mode_fb_cmd2 fb = { 0 };
+	static const uint32_t fmts[] = {
+		DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888,
+		DRM_FORMAT_XBGR8888, DRM_FORMAT_RGB565, DRM_FORMAT_NV12,
+	};
+
+	fb.width = pct(f, 85) ? 1 + rn(f, 1024) : any_u64(f);
+	fb.height = pct(f, 85) ? 1 + rn(f, 768) : any_u64(f);
+	fb.pixel_format = pct(f, 90) ? fmts[rn(f, 5)] : any_u64(f);
+	fb.flags = pct(f, 70) ? DRM_MODE_FB_MODIFIERS * rn(f, 2) : any_u64(f);
+	for (i = 0; i < 4; i++) {
+		fb.handles[i] = i == 0 || pct(f, 10) ? handle(f) : 0;
+		fb.pitches[i] = pct(f, 80) ? fb.width * 4 : any_u64(f);
+		fb.offsets[i] = pct(f, 85) ? 0 : any_u64(f);
+		fb.modifier[i] = pct(f, 70) ? 0 :
+				 pct(f, 50) ? VPRIME_FORMAT_MOD_TILED : any_u64(f);
+	}
+	if (!do_ioctl(f, mangle(f, DRM_IOCTL_MODE_ADDFB2), &fb, sizeof(fb)))
+		keep(f->fbs, &f->nfb, fb.fb_id);
+}
+
+/* DIRTYFB of any framebuffer, now and then RMFB or CLOSEFB */
+static void kms_dirtyfb_rmfb(struct fz *f)
+{
+	uint32_t ids[64] = { 0 };
+	uint32_t id[2] = { pick(f, f->fbs, f->nfb), 0 };
+	struct drm_mode_fb_dirty_cmd d = {
+		.fb_id = pick(f, f->fbs, f->nfb),
+		.num_clips = rn(f, 4), .clips_ptr = uptr(f, ids),
+	};
+
+	memset(ids, 0xff, sizeof(ids));
+	do_ioctl(f, DRM_IOCTL_MODE_DIRTYFB, &d, sizeof(d));
+	if (pct(f, 40))
+		do_ioctl(f, mangle(f, pct(f, 50) ? DRM_IOCTL_MODE_RMFB :
+					  DRM_IOCTL_MODE_CLOSEFB), id, sizeof(id));
+}
+
+/* Resource queries with lying counts */
+static void kms_getresources(struct fz *f)
+{
+	uint32_t ids[64] = { 0 };
+	struct drm_mode_card_res r = {
+		.fb_id_ptr = uptr(f, ids), .crtc_id_ptr = uptr(f, ids),
+		.connector_id_ptr = uptr(f, ids),
+		.encoder_id_ptr = uptr(f, ids),
+		.count_fbs = rn(f, 16), .count_crtcs = rn(f, 16),
+		.count_connectors = rn(f, 16), .count_encoders = rn(f, 16),
+	};
+	struct drm_mode_get_plane_res p = {
+		.plane_id_ptr = uptr(f, ids), .count_planes = rn(f, 64),
+	};
+
+	do_ioctl(f, DRM_IOCTL_MODE_GETRESOURCES, &r, sizeof(r));
+	do_ioctl(f, DRM_IOCTL_MODE_GETPLANERESOURCES, &p, sizeof(p));
+}
+
+/* GETCONNECTOR, GETPLANE, GETCRTC, GETENCODER of any object */
+static void kms_getobjects(struct fz *f)
+{
+	uint32_t ids[64] = { 0 }, pids[64] = { 0 };
+	uint64_t vals[64] = { 0 };
+	struct drm_mode_get_connector c = {
+		.connector_id = kms_obj(f),
+		.encoders_ptr = uptr(f, ids), .count_encoders = rn(f, 8),
+		.props_ptr = uptr(f, pids), .prop_values_ptr = uptr(f, vals),
+		.count_props = rn(f, 64),
+		.modes_ptr = uptr(f, vals), .count_modes = rn(f, 6),
+	};
+	struct drm_mode_get_plane p = {
+		.plane_id = kms_obj(f), .format_type_ptr = uptr(f, ids),
+		.count_format_types = rn(f, 64),
+	};
+	struct drm_mode_crtc cr = { .crtc_id = kms_obj(f) };
+	struct drm_mode_get_encoder e = { .encoder_id = kms_obj(f) };
+
+	do_ioctl(f, DRM_IOCTL_MODE_GETCONNECTOR, &c, sizeof(c));
+	do_ioctl(f, DRM_IOCTL_MODE_GETPLANE, &p, sizeof(p));
+	do_ioctl(f, DRM_IOCTL_MODE_GETCRTC, &cr, sizeof(cr));
+	do_ioctl(f, DRM_IOCTL_MODE_GETENCODER, &e, sizeof(e));
+}
+
+/* Legacy mode set */
+static void kms_setcrtc(struct fz *f)
+{
+	uint32_t ids[64] = { 0 };
+	uint32_t i;
+	struct drm_mode_crtc c = {
+		.crtc_id = kms_obj(f), .fb_id = pick(f, f->fbs, f->nfb),
+		.set_connectors_ptr = uptr(f, ids),
+		.count_connectors = pct(f, 90) ? rn(f, 3) : any_u64(f),
+		.mode_valid = rn(f, 2), .x = rn(f, 64), .y = rn(f, 64),
+	};
+
+	for (i = 0; i < 4; i++)
+		ids[i] = kms_obj(f);
+	random_mode(f, &c.mode);
+	do_ioctl(f, DRM_IOCTL_MODE_SETCRTC, &c, sizeof(c));
+}
+
+/* Legacy SETPLANE */
+static void kms_setplane(struct fz *f)
+{
+	struct drm_mode_set_plane p = {
+		.plane_id = kms_obj(f), .crtc_id = kms_obj(f),
+		.fb_id = pick(f, f->fbs, f->nfb),
+		.flags = pct(f, 95) ? 0 : any_u64(f),
+		.crtc_x = (int32_t)rn(f, 256) - 64, .crtc_y = rn(f, 256),
+		.crtc_w = rn(f, 512), .crtc_h = rn(f, 512),
+		.src_x = (uint32_t)rn(f, 64) << (pct(f, 80) ? 16 : 0),
+		.src_y = 0, .src_w = (uint32_t)rn(f, 512) << 16,
+		.src_h = (uint32_t)rn(f, 512) << 16,
+	};
+
+	do_ioctl(f, DRM_IOCTL_MODE_SETPLANE, &p, sizeof(p));
+}
+
+/* Legacy page flip, with or without an event */
+static void kms_page_flip(struct fz *f)
+{
+	struct drm_mode_crtc_page_flip_target pf = {
+		.crtc_id = kms_obj(f), .fb_id = pick(f, f->fbs, f->nfb),
+		.flags = pct(f, 80) ? DRM_MODE_PAGE_FLIP_EVENT * rn(f, 2) :
+			 any_u64(f),
+		.sequence = rn(f, 3),
+	};
+
+	do_ioctl(f, DRM_IOCTL_MODE_PAGE_FLIP, &pf, sizeof(pf));
+}
+
+/* Legacy cursor, CURSOR or CURSOR2 */
+static void kms_cursor(struct fz *f)
+{
+	struct drm_mode_cursor2 c = {
+		.flags = pct(f, 80) ? 1 + rn(f, 3) : any_u64(f),
+		.crtc_id = kms_obj(f), .x = rn(f, 2048) - 64, .y = rn(f, 2048),
+		.width = pct(f, 80) ? 64 : rn(f, 512),
+		.height = pct(f, 80) ? 64 : rn(f, 512),
+		.handle = pct(f, 30) ? 0 : handle(f),
+	};
+
+	do_ioctl(f, mangle(f, pct(f, 50) ? DRM_IOCTL_MODE_CURSOR2 :
+				  DRM_IOCTL_MODE_CURSOR), &c, sizeof(c));
+}
+
+/* Property queries, and a property set to a random value */
+static void kms_properties(struct fz *f)
+{
+	uint32_t pids[64];
+	uint64_t vals[64] = { 0 };
+	struct drm_mode_obj_get_properties g = {
+		.obj_id = kms_obj(f), .obj_type = kms_type(f),
+		.props_ptr = uptr(f, pids), .prop_values_ptr = uptr(f, vals),
+		.count_props = rn(f, 64),
+	};
+	struct drm_mode_obj_set_property s = {
+		.obj_id = kms_obj(f), .obj_type = kms_type(f),
+		.prop_id = pick(f, f->props, f->nprop),
+	};
+	struct drm_mode_get_property gp = {
+		.prop_id = pick(f, f->props, f->nprop),
+		.values_ptr = uptr(f, vals), .enum_blob_ptr = uptr(f, vals),
+		.count_values = rn(f, 8), .count_enum_blobs = rn(f, 4),
+	};
+
+	s.value = prop_val(f, s.prop_id);
+	do_ioctl(f, DRM_IOCTL_MODE_OBJ_GETPROPERTIES, &g, sizeof(g));
+	do_ioctl(f, DRM_IOCTL_MODE_GETPROPERTY, &gp, sizeof(gp));
+	do_ioctl(f, DRM_IOCTL_MODE_OBJ_SETPROPERTY, &s, sizeof(s));
+	keep_out_fence(f);
+}
+
+/* Property blobs: random modes created, read back, destroyed */
+static void kms_propblobs(struct fz *f)
+{
+	uint64_t vals[64] = { 0 };
+	struct drm_mode_modeinfo m;
+	struct drm_mode_create_blob c = { 0 };
+	struct drm_mode_get_blob g = {
+		.blob_id = pick(f, f->blobs, f->nblob), .length = rn(f, 128),
+		.data = uptr(f, vals),
+	};
+	struct drm_mode_destroy_blob d = {
+		.blob_id = pick(f, f->blobs, f->nblob),
+	};
+
+	random_mode(f, &m);
+	c.data = uptr(f, &m);
+	c.length = pct(f, 80) ? sizeof(m) : rn(f, 256);
+	if (!do_ioctl(f, DRM_IOCTL_MODE_CREATEPROPBLOB, &c, sizeof(c)))
+		keep(f->blobs, &f->nblob, c.blob_id);
+	do_ioctl(f, DRM_IOCTL_MODE_GETPROPBLOB, &g, sizeof(g));
+	if (pct(f, 20))
+		do_ioctl(f, DRM_IOCTL_MODE_DESTROYPROPBLOB, &d, sizeof(d));
+}
+
+/* Atomic with real objects and properties, random values */
+static void kms_atomic(struct fz *f)
+{
+	uint32_t ids[64] = { 0 }, pids[64] = { 0 }, cnt[8] = { 0 };
+	uint64_t vals[64] = { 0 };
+	uint32_t i, n;
+	struct drm_mode_atomic a = { 0 };
+	uint32_t nobj = 1 + rn(f, 4), k = 0;
+
+	for (i = 0; i < nobj; i++) {
+		ids[i] = kms_obj(f);
+		cnt[i] = pct(f, 95) ? 1 + rn(f, 4) : any_u64(f);
+		for (n = 0; n < (cnt[i] < 8 ? cnt[i] : 0) && k < 32; n++, k++) {
+			pids[k] = pick(f, f->props, f->nprop);
+			vals[k] = prop_val(f, pids[k]);
+		}
+	}
+	a.flags = pct(f, 85) ? (rn(f, 2) ? DRM_MODE_ATOMIC_TEST_ONLY : 0) |
+			       (rn(f, 2) ? DRM_MODE_ATOMIC_NONBLOCK : 0) |
+			       (rn(f, 2) ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0) |
+			       (rn(f, 3) ? 0 : DRM_MODE_PAGE_FLIP_EVENT) :
+		  any_u64(f);
+	a.count_objs = pct(f, 95) ? nobj : any_u64(f);
+	a.objs_ptr = uptr(f, ids);
+	a.count_props_ptr = uptr(f, cnt);
+	a.props_ptr = uptr(f, pids);
+	a.prop_values_ptr = uptr(f, vals);
+	a.user_data = r64(f);
+	do_ioctl(f, mangle(f, DRM_IOCTL_MODE_ATOMIC), &a, sizeof(a));
+	keep_out_fence(f);
+}
+
+/* Vblank waits that never block for long */
+static void kms_vblank(struct fz *f)
+{
+	union drm_wait_vblank w = { 0 };
+	struct drm_crtc_get_sequence gs = { .crtc_id = kms_obj(f) };
+	struct drm_crtc_queue_sequence qs = {
+		.crtc_id = kms_obj(f), .flags = pct(f, 80) ? rn(f, 4) : any_u64(f),
+		.sequence = rn(f, 3), .user_data = r64(f),
+	};
+
+	w.request.type = (pct(f, 80) ? _DRM_VBLANK_RELATIVE | _DRM_VBLANK_EVENT :
+			  rn(f, 2) ? _DRM_VBLANK_RELATIVE : (uint32_t)any_u64(f)) |
+			 (rn(f, 4) << _DRM_VBLANK_HIGH_CRTC_SHIFT);
+	w.request.sequence = rn(f, 2);
+	do_ioctl(f, DRM_IOCTL_WAIT_VBLANK, &w, sizeof(w));
+	do_ioctl(f, DRM_IOCTL_CRTC_GET_SEQUENCE, &gs, sizeof(gs));
+	do_ioctl(f, DRM_IOCTL_CRTC_QUEUE_SEQUENCE, &qs, sizeof(qs));
+}
+
+/* Gamma, master, and the events that piled up */
+static void kms_gamma_master(struct fz *f)
+{
+	uint16_t lut[3 * 256] = { 0 };
+	struct drm_mode_crtc_lut l = {
+		.crtc_id = kms_obj(f), .gamma_size = rn(f, 300),
+		.red = uptr(f, lut), .green = uptr(f, lut), .blue = uptr(f, lut),
+	};
+	char ev[4096];
+
+	if (l.gamma_size > 256)
+		l.gamma_size = 256;
+	do_ioctl(f, pct(f, 50) ? DRM_IOCTL_MODE_GETGAMMA :
+				 DRM_IOCTL_MODE_SETGAMMA, &l, sizeof(l));
+	if (pct(f, 10))
+		do_ioctl(f, pct(f, 50) ? DRM_IOCTL_DROP_MASTER :
+					 DRM_IOCTL_SET_MASTER, NULL, 0);
+	while (read(f->fd, ev, sizeof(ev)) > 0)
+		;
+}
+
+/* One KMS ioctl: one family of them, as IGT would test it */
 static void op_kms(struct fz *f)
 {
-	uint32_t ids[64], pids[64], cnt[8];
-	uint64_t vals[64];
-	uint32_t i, n;
-
 	switch (rn(f, 16)) {
-	case 0: {	/* dumb buffers of random sizes */
-		struct drm_mode_create_dumb c = { 0 };
-
-		c.width = pct(f, 85) ? 1 + rn(f, 1024) : any_u64(f);
-		c.height = pct(f, 85) ? 1 + rn(f, 768) : any_u64(f);
-		c.bpp = pct(f, 85) ? (rn(f, 2) ? 32 : 16) : any_u64(f);
-		c.flags = pct(f, 95) ? 0 : any_u64(f);
-		/*
-		 * As bo_size(): what drm_mode_create_dumb() would accept stays
-		 * under 4 MiB; what it must refuse (overflow) goes as it is.
-		 */
-		{
-			uint64_t cpp = (c.bpp + 7) / 8, stride = cpp * c.width;
-
-			if (cpp && stride <= UINT32_MAX && stride &&
-			    c.height <= UINT32_MAX / stride &&
-			    stride * c.height > (4 << 20)) {
-				c.width = 1 + rn(f, 1024);
-				c.height = 1 + rn(f, 768);
-				c.bpp = 32;
-			}
-		}
-		if (!do_ioctl(f, mangle(f, DRM_IOCTL_MODE_CREATE_DUMB), &c, sizeof(c)))
-			keep(f->handles, &f->nh, c.handle);
-		return;
-	}
-	case 1: {
-		struct drm_mode_map_dumb m = { .handle = handle(f) };
-		struct drm_mode_destroy_dumb d = { .handle = handle(f) };
-
-		if (pct(f, 3))
-			m.pad = any_u64(f);
-		do_ioctl(f, mangle(f, DRM_IOCTL_MODE_MAP_DUMB), &m, sizeof(m));
-		if (pct(f, 30))
-			do_ioctl(f, mangle(f, DRM_IOCTL_MODE_DESTROY_DUMB), &d, sizeof(d));
-		return;
-	}
-	case 2: {	/* framebuffers over random handles, formats, modifiers */
-		struct drm_mode_fb_cmd2 fb = { 0 };
-		static const uint32_t fmts[] = {
-			DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888,
-			DRM_FORMAT_XBGR8888, DRM_FORMAT_RGB565, DRM_FORMAT_NV12,
-		};
-
-		fb.width = pct(f, 85) ? 1 + rn(f, 1024) : any_u64(f);
-		fb.height = pct(f, 85) ? 1 + rn(f, 768) : any_u64(f);
-		fb.pixel_format = pct(f, 90) ? fmts[rn(f, 5)] : any_u64(f);
-		fb.flags = pct(f, 70) ? DRM_MODE_FB_MODIFIERS * rn(f, 2) : any_u64(f);
-		for (i = 0; i < 4; i++) {
-			fb.handles[i] = i == 0 || pct(f, 10) ? handle(f) : 0;
-			fb.pitches[i] = pct(f, 80) ? fb.width * 4 : any_u64(f);
-			fb.offsets[i] = pct(f, 85) ? 0 : any_u64(f);
-			fb.modifier[i] = pct(f, 70) ? 0 :
-					 pct(f, 50) ? VPRIME_FORMAT_MOD_TILED : any_u64(f);
-		}
-		if (!do_ioctl(f, mangle(f, DRM_IOCTL_MODE_ADDFB2), &fb, sizeof(fb)))
-			keep(f->fbs, &f->nfb, fb.fb_id);
-		return;
-	}
-	case 3: {
-		uint32_t id[2] = { pick(f, f->fbs, f->nfb), 0 };
-		struct drm_mode_fb_dirty_cmd d = {
-			.fb_id = pick(f, f->fbs, f->nfb),
-			.num_clips = rn(f, 4), .clips_ptr = uptr(f, ids),
-		};
-
-		memset(ids, 0xff, sizeof(ids));
-		do_ioctl(f, DRM_IOCTL_MODE_DIRTYFB, &d, sizeof(d));
-		if (pct(f, 40))
-			do_ioctl(f, mangle(f, pct(f, 50) ? DRM_IOCTL_MODE_RMFB :
-						  DRM_IOCTL_MODE_CLOSEFB), id, sizeof(id));
-		return;
-	}
-	case 4: {	/* resource queries with lying counts */
-		struct drm_mode_card_res r = {
-			.fb_id_ptr = uptr(f, ids), .crtc_id_ptr = uptr(f, ids),
-			.connector_id_ptr = uptr(f, ids),
-			.encoder_id_ptr = uptr(f, ids),
-			.count_fbs = rn(f, 16), .count_crtcs = rn(f, 16),
-			.count_connectors = rn(f, 16), .count_encoders = rn(f, 16),
-		};
-		struct drm_mode_get_plane_res p = {
-			.plane_id_ptr = uptr(f, ids), .count_planes = rn(f, 64),
-		};
-
-		do_ioctl(f, DRM_IOCTL_MODE_GETRESOURCES, &r, sizeof(r));
-		do_ioctl(f, DRM_IOCTL_MODE_GETPLANERESOURCES, &p, sizeof(p));
-		return;
-	}
-	case 5: {
-		struct drm_mode_get_connector c = {
-			.connector_id = kms_obj(f),
-			.encoders_ptr = uptr(f, ids), .count_encoders = rn(f, 8),
-			.props_ptr = uptr(f, pids), .prop_values_ptr = uptr(f, vals),
-			.count_props = rn(f, 64),
-			.modes_ptr = uptr(f, vals), .count_modes = rn(f, 6),
-		};
-		struct drm_mode_get_plane p = {
-			.plane_id = kms_obj(f), .format_type_ptr = uptr(f, ids),
-			.count_format_types = rn(f, 64),
-		};
-		struct drm_mode_crtc cr = { .crtc_id = kms_obj(f) };
-		struct drm_mode_get_encoder e = { .encoder_id = kms_obj(f) };
-
-		do_ioctl(f, DRM_IOCTL_MODE_GETCONNECTOR, &c, sizeof(c));
-		do_ioctl(f, DRM_IOCTL_MODE_GETPLANE, &p, sizeof(p));
-		do_ioctl(f, DRM_IOCTL_MODE_GETCRTC, &cr, sizeof(cr));
-		do_ioctl(f, DRM_IOCTL_MODE_GETENCODER, &e, sizeof(e));
-		return;
-	}
-	case 6: {	/* legacy mode set */
-		struct drm_mode_crtc c = {
-			.crtc_id = kms_obj(f), .fb_id = pick(f, f->fbs, f->nfb),
-			.set_connectors_ptr = uptr(f, ids),
-			.count_connectors = pct(f, 90) ? rn(f, 3) : any_u64(f),
-			.mode_valid = rn(f, 2), .x = rn(f, 64), .y = rn(f, 64),
-		};
-
-		for (i = 0; i < 4; i++)
-			ids[i] = kms_obj(f);
-		random_mode(f, &c.mode);
-		do_ioctl(f, DRM_IOCTL_MODE_SETCRTC, &c, sizeof(c));
-		return;
-	}
-	case 7: {
-		struct drm_mode_set_plane p = {
-			.plane_id = kms_obj(f), .crtc_id = kms_obj(f),
-			.fb_id = pick(f, f->fbs, f->nfb),
-			.flags = pct(f, 95) ? 0 : any_u64(f),
-			.crtc_x = (int32_t)rn(f, 256) - 64, .crtc_y = rn(f, 256),
-			.crtc_w = rn(f, 512), .crtc_h = rn(f, 512),
-			.src_x = (uint32_t)rn(f, 64) << (pct(f, 80) ? 16 : 0),
-			.src_y = 0, .src_w = (uint32_t)rn(f, 512) << 16,
-			.src_h = (uint32_t)rn(f, 512) << 16,
-		};
-
-		do_ioctl(f, DRM_IOCTL_MODE_SETPLANE, &p, sizeof(p));
-		return;
-	}
-	case 8: {
-		struct drm_mode_crtc_page_flip_target pf = {
-			.crtc_id = kms_obj(f), .fb_id = pick(f, f->fbs, f->nfb),
-			.flags = pct(f, 80) ? DRM_MODE_PAGE_FLIP_EVENT * rn(f, 2) :
-				 any_u64(f),
-			.sequence = rn(f, 3),
-		};
-
-		do_ioctl(f, DRM_IOCTL_MODE_PAGE_FLIP, &pf, sizeof(pf));
-		return;
-	}
-	case 9: {
-		struct drm_mode_cursor2 c = {
-			.flags = pct(f, 80) ? 1 + rn(f, 3) : any_u64(f),
-			.crtc_id = kms_obj(f), .x = rn(f, 2048) - 64, .y = rn(f, 2048),
-			.width = pct(f, 80) ? 64 : rn(f, 512),
-			.height = pct(f, 80) ? 64 : rn(f, 512),
-			.handle = pct(f, 30) ? 0 : handle(f),
-		};
-
-		do_ioctl(f, mangle(f, pct(f, 50) ? DRM_IOCTL_MODE_CURSOR2 :
-					  DRM_IOCTL_MODE_CURSOR), &c, sizeof(c));
-		return;
-	}
-	case 10: {
-		struct drm_mode_obj_get_properties g = {
-			.obj_id = kms_obj(f), .obj_type = kms_type(f),
-			.props_ptr = uptr(f, pids), .prop_values_ptr = uptr(f, vals),
-			.count_props = rn(f, 64),
-		};
-		struct drm_mode_obj_set_property s = {
-			.obj_id = kms_obj(f), .obj_type = kms_type(f),
-			.prop_id = pick(f, f->props, f->nprop),
-		};
-		struct drm_mode_get_property gp = {
-			.prop_id = pick(f, f->props, f->nprop),
-			.values_ptr = uptr(f, vals), .enum_blob_ptr = uptr(f, vals),
-			.count_values = rn(f, 8), .count_enum_blobs = rn(f, 4),
-		};
-
-		s.value = prop_val(f, s.prop_id);
-		do_ioctl(f, DRM_IOCTL_MODE_OBJ_GETPROPERTIES, &g, sizeof(g));
-		do_ioctl(f, DRM_IOCTL_MODE_GETPROPERTY, &gp, sizeof(gp));
-		do_ioctl(f, DRM_IOCTL_MODE_OBJ_SETPROPERTY, &s, sizeof(s));
-		keep_out_fence(f);
-		return;
-	}
-	case 11: {
-		struct drm_mode_modeinfo m;
-		struct drm_mode_create_blob c = { 0 };
-		struct drm_mode_get_blob g = {
-			.blob_id = pick(f, f->blobs, f->nblob), .length = rn(f, 128),
-			.data = uptr(f, vals),
-		};
-		struct drm_mode_destroy_blob d = {
-			.blob_id = pick(f, f->blobs, f->nblob),
-		};
-
-		random_mode(f, &m);
-		c.data = uptr(f, &m);
-		c.length = pct(f, 80) ? sizeof(m) : rn(f, 256);
-		if (!do_ioctl(f, DRM_IOCTL_MODE_CREATEPROPBLOB, &c, sizeof(c)))
-			keep(f->blobs, &f->nblob, c.blob_id);
-		do_ioctl(f, DRM_IOCTL_MODE_GETPROPBLOB, &g, sizeof(g));
-		if (pct(f, 20))
-			do_ioctl(f, DRM_IOCTL_MODE_DESTROYPROPBLOB, &d, sizeof(d));
-		return;
-	}
+	case 0:
+		kms_create_dumb(f);
+		break;
+	case 1:
+		kms_map_dumb(f);
+		break;
+	case 2:
+		kms_addfb2(f);
+		break;
+	case 3:
+		kms_dirtyfb_rmfb(f);
+		break;
+	case 4:
+		kms_getresources(f);
+		break;
+	case 5:
+		kms_getobjects(f);
+		break;
+	case 6:
+		kms_setcrtc(f);
+		break;
+	case 7:
+		kms_setplane(f);
+		break;
+	case 8:
+		kms_page_flip(f);
+		break;
+	case 9:
+		kms_cursor(f);
+		break;
+	case 10:
+		kms_properties(f);
+		break;
+	case 11:
+		kms_propblobs(f);
+		break;
 	case 12:
-	case 13: {	/* atomic with real objects and properties, random values */
-		struct drm_mode_atomic a = { 0 };
-		uint32_t nobj = 1 + rn(f, 4), k = 0;
-
-		for (i = 0; i < nobj; i++) {
-			ids[i] = kms_obj(f);
-			cnt[i] = pct(f, 95) ? 1 + rn(f, 4) : any_u64(f);
-			for (n = 0; n < (cnt[i] < 8 ? cnt[i] : 0) && k < 32; n++, k++) {
-				pids[k] = pick(f, f->props, f->nprop);
-				vals[k] = prop_val(f, pids[k]);
-			}
-		}
-		a.flags = pct(f, 85) ? (rn(f, 2) ? DRM_MODE_ATOMIC_TEST_ONLY : 0) |
-				       (rn(f, 2) ? DRM_MODE_ATOMIC_NONBLOCK : 0) |
-				       (rn(f, 2) ? DRM_MODE_ATOMIC_ALLOW_MODESET : 0) |
-				       (rn(f, 3) ? 0 : DRM_MODE_PAGE_FLIP_EVENT) :
-			  any_u64(f);
-		a.count_objs = pct(f, 95) ? nobj : any_u64(f);
-		a.objs_ptr = uptr(f, ids);
-		a.count_props_ptr = uptr(f, cnt);
-		a.props_ptr = uptr(f, pids);
-		a.prop_values_ptr = uptr(f, vals);
-		a.user_data = r64(f);
-		do_ioctl(f, mangle(f, DRM_IOCTL_MODE_ATOMIC), &a, sizeof(a));
-		keep_out_fence(f);
-		return;
-	}
-	case 14: {	/* vblank waits that never block for long */
-		union drm_wait_vblank w = { 0 };
-		struct drm_crtc_get_sequence gs = { .crtc_id = kms_obj(f) };
-		struct drm_crtc_queue_sequence qs = {
-			.crtc_id = kms_obj(f), .flags = pct(f, 80) ? rn(f, 4) : any_u64(f),
-			.sequence = rn(f, 3), .user_data = r64(f),
-		};
-
-		w.request.type = (pct(f, 80) ? _DRM_VBLANK_RELATIVE | _DRM_VBLANK_EVENT :
-				  rn(f, 2) ? _DRM_VBLANK_RELATIVE : (uint32_t)any_u64(f)) |
-				 (rn(f, 4) << _DRM_VBLANK_HIGH_CRTC_SHIFT);
-		w.request.sequence = rn(f, 2);
-		do_ioctl(f, DRM_IOCTL_WAIT_VBLANK, &w, sizeof(w));
-		do_ioctl(f, DRM_IOCTL_CRTC_GET_SEQUENCE, &gs, sizeof(gs));
-		do_ioctl(f, DRM_IOCTL_CRTC_QUEUE_SEQUENCE, &qs, sizeof(qs));
-		return;
-	}
-	default: {	/* gamma, master, and the events that piled up */
-		uint16_t lut[3 * 256];
-		struct drm_mode_crtc_lut l = {
-			.crtc_id = kms_obj(f), .gamma_size = rn(f, 300),
-			.red = uptr(f, lut), .green = uptr(f, lut), .blue = uptr(f, lut),
-		};
-		char ev[4096];
-
-		if (l.gamma_size > 256)
-			l.gamma_size = 256;
-		do_ioctl(f, pct(f, 50) ? DRM_IOCTL_MODE_GETGAMMA :
-					 DRM_IOCTL_MODE_SETGAMMA, &l, sizeof(l));
-		if (pct(f, 10))
-			do_ioctl(f, pct(f, 50) ? DRM_IOCTL_DROP_MASTER :
-						 DRM_IOCTL_SET_MASTER, NULL, 0);
-		while (read(f->fd, ev, sizeof(ev)) > 0)
-			;
-		return;
-	}
+	case 13:
+		kms_atomic(f);
+		break;
+	case 14:
+		kms_vblank(f);
+		break;
+	default:
+		kms_gamma_master(f);
+		break;
 	}
 }
 

@@ -32,40 +32,15 @@
 #include <drm_fourcc.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
+#include <zlib.h>
 
 #include "guest-test.h"
 #include "kms-lib.h"
 
-/* ---- CRC-32 as zlib's crc32(0, ...) (ISO-HDLC) --------------------------- */
-
-static uint32_t crc_table[256];
-
-static void crc_init(void)
-{
-	uint32_t i, j, c;
-
-	if (crc_table[1])
-		return;
-	for (i = 0; i < 256; i++) {
-		c = i;
-		for (j = 0; j < 8; j++)
-			c = c & 1 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-		crc_table[i] = c;
-	}
-}
-
-uint32_t crc32_update(uint32_t crc, const void *buf, size_t len)
-{
-	const uint8_t *p = buf;
-
-	crc_init();
-	crc = ~crc;
-	while (len--)
-		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
-	return ~crc;
-}
-
-/* CRC of a composed frame held as XRGB values, as the spec defines it */
+/*
+ * CRC of a composed frame held as XRGB values, as the spec defines it:
+ * zlib's crc32() over each pixel's 4 little-endian bytes, alpha zeroed.
+ */
 uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h)
 {
 	uint32_t crc = 0, x, n;
@@ -83,7 +58,7 @@ uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h)
 			buf[4 * x + 2] = v >> 16;
 			buf[4 * x + 3] = 0;
 		}
-		crc = crc32_update(crc, buf, 4 * n);
+		crc = crc32(crc, buf, 4 * n);
 	}
 	return crc;
 }
@@ -254,6 +229,21 @@ uint32_t fb_crc(const struct fb *f)
 	return compose_crc(f->width, f->height, &p, 1);
 }
 
+/* The CRC of frame @frame of the test pattern with @tag in a buffer like @like */
+uint32_t fb_pattern_crc(const struct fb *like, uint32_t frame, uint32_t tag)
+{
+	struct fb ref = *like;
+	uint32_t crc;
+
+	ref.map = malloc((size_t)ref.pitch * ref.height);
+	if (!ref.map)
+		return 0;
+	fb_fill_pattern(&ref, frame, tag);
+	crc = fb_crc(&ref);
+	free(ref.map);
+	return crc;
+}
+
 /* ---- KMS objects ----------------------------------------------------------- */
 
 /* A property of a KMS object by name: its id (0 if none) and current value */
@@ -352,6 +342,19 @@ int kms_open(struct ctx *c, struct kms *k)
 		return EXIT_SKIP;
 	}
 	return kms_adopt(k);
+}
+
+/* The first head with a monitor; NULL (a failure, said) if none has one */
+struct head *kms_first_connected(struct kms *k)
+{
+	int i;
+
+	for (i = 0; i < k->nheads; i++)
+		if (k->heads[i].connected)
+			return &k->heads[i];
+	diag("FAIL: no connected head");
+	failures++;
+	return NULL;
 }
 
 /* Map the heads (CRTC, connector, planes, preferred mode) of an open card */

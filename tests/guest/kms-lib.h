@@ -41,7 +41,6 @@ struct plane_img {
 	int32_t dst_x, dst_y;
 };
 
-uint32_t crc32_update(uint32_t crc, const void *buf, size_t len);
 uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h);
 uint32_t fmt_cpp(uint32_t fourcc);
 size_t px_offset(uint64_t mod, uint32_t pitch, uint32_t cpp, uint32_t x, uint32_t y);
@@ -52,11 +51,13 @@ void fb_fill_pattern(struct fb *f, uint32_t frame, uint32_t tag);
 uint32_t fb_pixel_argb(const struct fb *f, uint32_t x, uint32_t y);
 uint32_t compose_crc(uint32_t w, uint32_t h, const struct plane_img *planes, int n);
 uint32_t fb_crc(const struct fb *f);
+uint32_t fb_pattern_crc(const struct fb *like, uint32_t frame, uint32_t tag);
 
 uint64_t prop_value(int fd, uint32_t obj, uint32_t type, const char *name);
 void add_prop(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type,
 	      const char *name, uint64_t value);
 int kms_open(struct ctx *c, struct kms *k);
+struct head *kms_first_connected(struct kms *k);
 int kms_adopt(struct kms *k);
 int prime_export(int fd, uint32_t handle);
 int read_event(int fd, int ms, struct drm_event_vblank *ev);

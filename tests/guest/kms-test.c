@@ -49,18 +49,6 @@ static const char *fmt_name(uint32_t f)
 			return __r;					\
 	} while (0)
 
-static struct head *first_connected(struct kms *k)
-{
-	int i;
-
-	for (i = 0; i < k->nheads; i++)
-		if (k->heads[i].connected)
-			return &k->heads[i];
-	diag("FAIL: no connected head");
-	failures++;
-	return NULL;
-}
-
 /* A mode set on every head, each with its own picture, vblanks running */
 int test_kms_modeset(struct ctx *c)
 {
@@ -122,7 +110,7 @@ int test_kms_formats_crc(struct ctx *c)
 	uint64_t id;
 
 	KMS_OPEN(c, &k);
-	hd = first_connected(&k);
+	hd = kms_first_connected(&k);
 	if (!hd)
 		return EXIT_FAIL;
 
@@ -195,7 +183,7 @@ int test_kms_blend_crc(struct ctx *c)
 	int ret;
 
 	KMS_OPEN(c, &k);
-	hd = first_connected(&k);
+	hd = kms_first_connected(&k);
 	if (!hd)
 		return EXIT_FAIL;
 	CHECK(!fb_new(&k, &prim, hd->mode.hdisplay, hd->mode.vdisplay,
@@ -259,7 +247,7 @@ int test_kms_flip_vblank(struct ctx *c)
 	int i, good = 0, one_frame = 0;
 
 	KMS_OPEN(c, &k);
-	hd = first_connected(&k);
+	hd = kms_first_connected(&k);
 	if (!hd)
 		return EXIT_FAIL;
 	period = mode_period_ns(&hd->mode) / 1e9;
@@ -368,21 +356,6 @@ struct flip_fence {
 	volatile uint64_t *sem;
 };
 
-/* The CRC of frame `frame` of the pattern with `tag`, computed on the CPU */
-static uint32_t pattern_ref_crc(const struct fb *like, uint32_t frame, uint32_t tag)
-{
-	struct fb ref = *like;
-	uint32_t crc;
-
-	ref.map = malloc((size_t)ref.pitch * ref.height);
-	if (!ref.map)
-		return 0;
-	fb_fill_pattern(&ref, frame, tag);
-	crc = fb_crc(&ref);
-	free(ref.map);
-	return crc;
-}
-
 /* Two GPU BOs imported as framebuffers; a dumb buffer on screen, CRC on */
 static int flip_fence_setup(struct flip_fence *f, int gfd)
 {
@@ -427,7 +400,7 @@ static int flip_fence_setup(struct flip_fence *f, int gfd)
 /* Implicit sync: the commit waits for the render's dma_resv fence */
 static void flip_fence_implicit(struct flip_fence *f)
 {
-	uint32_t crc_old = fb_crc(&f->shown), crc_new = pattern_ref_crc(&f->fb[0], 5, 2);
+	uint32_t crc_old = fb_crc(&f->shown), crc_new = fb_pattern_crc(&f->fb[0], 5, 2);
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
 	struct drm_event_vblank ev;
 	int fence = -1, na = 0, nb = 0, other = 0;
@@ -465,7 +438,7 @@ static void flip_fence_implicit(struct flip_fence *f)
 /* Explicit: IN_FENCE_FD from the render, OUT_FENCE_PTR back */
 static void flip_fence_explicit(struct flip_fence *f)
 {
-	uint32_t crc2 = pattern_ref_crc(&f->fb[1], 6, 3);
+	uint32_t crc2 = fb_pattern_crc(&f->fb[1], 6, 3);
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
 	uint32_t primary = f->hd->plane[VPRIME_PLANE_PRIMARY];
 	int32_t out_fence = -1;
@@ -509,7 +482,7 @@ int test_kms_flip_fence(struct ctx *c)
 
 	NEED_GPU(c, kinds, nk);
 	KMS_OPEN(c, &f.k);
-	f.hd = first_connected(&f.k);
+	f.hd = kms_first_connected(&f.k);
 	if (!f.hd)
 		return EXIT_FAIL;
 	ret = flip_fence_setup(&f, gpu_open(c, kinds[0]));
@@ -565,7 +538,7 @@ int test_kms_prime_import(struct ctx *c)
 	size_t size;
 
 	KMS_OPEN(c, &k);
-	hd = first_connected(&k);
+	hd = kms_first_connected(&k);
 	if (!hd)
 		return EXIT_FAIL;
 	w = hd->mode.hdisplay;
@@ -751,7 +724,7 @@ int test_kms_contiguous(struct ctx *c)
 		return EXIT_SKIP;
 	}
 	KMS_OPEN(c, &k);
-	hd = first_connected(&k);
+	hd = kms_first_connected(&k);
 	if (!hd)
 		return EXIT_FAIL;
 	w = hd->mode.hdisplay;
@@ -824,7 +797,7 @@ int test_kms_check_refusals(struct ctx *c)
 	int ret;
 
 	KMS_OPEN(c, &k);
-	hd = first_connected(&k);
+	hd = kms_first_connected(&k);
 	if (!hd)
 		return EXIT_FAIL;
 	CHECK(!fb_new(&k, &prim, hd->mode.hdisplay, hd->mode.vdisplay,

@@ -167,27 +167,10 @@ static bool wait_pci_gone(const char *bdf)
 /* The CRC of a full-screen XRGB8888 test pattern, computed on the CPU */
 static uint32_t pattern_crc(uint32_t w, uint32_t h, uint32_t frame, uint32_t tag)
 {
-	struct fb ref = { .width = w, .height = h, .pitch = w * 4,
-			  .format = DRM_FORMAT_XRGB8888 };
-	uint32_t crc;
+	struct fb like = { .width = w, .height = h, .pitch = w * 4,
+			   .format = DRM_FORMAT_XRGB8888 };
 
-	ref.map = malloc((size_t)ref.pitch * h);
-	if (!ref.map)
-		return 0;
-	fb_fill_pattern(&ref, frame, tag);
-	crc = fb_crc(&ref);
-	free(ref.map);
-	return crc;
-}
-
-static struct head *connected_head(struct kms *k)
-{
-	int i;
-
-	for (i = 0; i < k->nheads; i++)
-		if (k->heads[i].connected)
-			return &k->heads[i];
-	return NULL;
+	return fb_pattern_crc(&like, frame, tag);
 }
 
 /*
@@ -385,11 +368,9 @@ static int unplug_baseline(struct ctx *c, struct unplug *u)
 
 	if (ret)
 		return ret;
-	u->hd = connected_head(&u->k);
-	if (!u->hd) {
-		diag("FAIL: no connected head");
+	u->hd = kms_first_connected(&u->k);
+	if (!u->hd)
 		return EXIT_FAIL;
-	}
 	u->w = u->hd->mode.hdisplay;
 	u->h = u->hd->mode.vdisplay;
 	u->want = pattern_crc(u->w, u->h, 1, TAG_UNPLUG);

@@ -34,10 +34,8 @@
 #include "qobject/qlist.h"
 #include "qobject/qnum.h"
 #include "qobject/qstring.h"
-#include "hw/pci/pci_regs.h"
-#include "hw/vprime/vprime_regs.h"
 #include "hw/vprime/vprime_pattern.h"
-#include <zlib.h>
+#include "vprime-qtest.h"
 
 #define GPU_SLOT        4
 #define DISP_SLOT       5
@@ -148,18 +146,10 @@ static int64_t clock_step(Machine *m, int64_t ns)
 static void msix_route(Machine *m, Dev *d, int vec, uint32_t off,
                        uint32_t data)
 {
-    uint64_t entry;
-    QPCIBar t;
-
     if (!d->pdev->msix_enabled) {
         qpci_msix_enable(d->pdev);
     }
-    entry = d->pdev->msix_table_off + vec * PCI_MSIX_ENTRY_SIZE;
-    t = d->pdev->msix_table_bar;
-    qpci_io_writel(d->pdev, t, entry + PCI_MSIX_ENTRY_LOWER_ADDR, m->msi + off);
-    qpci_io_writel(d->pdev, t, entry + PCI_MSIX_ENTRY_UPPER_ADDR, 0);
-    qpci_io_writel(d->pdev, t, entry + PCI_MSIX_ENTRY_DATA, data);
-    qpci_io_writel(d->pdev, t, entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+    vprime_msix_set(d->pdev, vec, m->msi + off, data, 0);
 }
 
 /* Deterministic bytes (xorshift32 from a fixed seed) */
@@ -721,22 +711,6 @@ static void plane(Dev *d, int h, int p, uint32_t ctrl, uint32_t fmt,
     pwr(d, h, p, VPRIME_PL_DST_POS, VPRIME_XY(x, y));
 }
 
-/* The device's CRC of a frame of 0x00RRGGBB pixels (zlib's CRC-32) */
-static uint32_t frame_crc(const uint32_t *px)
-{
-    uint8_t row[MODE_W * 4];
-    uLong crc = crc32(0, NULL, 0);
-    int x, y;
-
-    for (y = 0; y < MODE_H; y++) {
-        for (x = 0; x < MODE_W; x++) {
-            stl_le_p(row + x * 4, px[y * MODE_W + x] & 0x00ffffff);
-        }
-        crc = crc32(crc, row, sizeof(row));
-    }
-    return crc;
-}
-
 /* Head 0: primary buffer 'b' (XRGB8888) under the opaque overlay */
 static uint32_t head0_crc(DispJob *j, int b)
 {
@@ -753,7 +727,7 @@ static uint32_t head0_crc(DispJob *j, int b)
                 ldl_le_p(j->fb[b] + (y * MODE_W + x) * 4);
         }
     }
-    return frame_crc(px);
+    return vprime_frame_crc(px, MODE_W, MODE_H);
 }
 
 /* Head 1: an XBGR8888 window on black */
@@ -770,7 +744,7 @@ static uint32_t head1_crc(DispJob *j)
                 (v & 0xff) << 16 | (v & 0xff00) | (v >> 16 & 0xff);
         }
     }
-    return frame_crc(px);
+    return vprime_frame_crc(px, MODE_W, MODE_H);
 }
 
 static void head_on(Dev *d, int h)

@@ -83,6 +83,26 @@ static inline void vprime_start(VPrimeQTest *t, const char *driver,
     vprime_start_behind(t, NULL, driver, props, extra);
 }
 
+/*
+ * q35 with 512 MiB of RAM and ARGS, for a test of several devices: it
+ * finds each with vprime_find() and maps its BARs itself.  t->dev stays
+ * NULL; vprime_stop_machine() ends it.
+ */
+static inline void vprime_start_machine(VPrimeQTest *t, const char *args)
+{
+    memset(t, 0, sizeof(*t));
+    t->qts = qtest_initf("-machine q35 -nodefaults -m 512M %s", args);
+    t->bus = qpci_new_pc(t->qts, NULL);
+    pc_alloc_init(&t->alloc, t->qts, ALLOC_NO_FLAGS);
+}
+
+static inline void vprime_stop_machine(VPrimeQTest *t)
+{
+    alloc_destroy(&t->alloc);
+    qpci_free_pc(t->bus);
+    qtest_quit(t->qts);
+}
+
 static inline void vprime_stop(VPrimeQTest *t)
 {
     if (t->dev->msix_enabled) {
@@ -225,26 +245,38 @@ static inline char *vprime_realize_error(const char *driver, const char *prop,
 /* ---- interrupts -------------------------------------------------------- */
 
 /*
+ * Write MSI-X table entry 'vec' of an enabled device: message address,
+ * data and vector control (0: unmasked).  A vector past the table is
+ * written all the same (the fuzzer's inputs).
+ */
+static inline void vprime_msix_set(QPCIDevice *dev, unsigned vec,
+                                   uint64_t addr, uint32_t data, uint32_t ctrl)
+{
+    uint64_t entry = dev->msix_table_off + vec * PCI_MSIX_ENTRY_SIZE;
+
+    qpci_io_writel(dev, dev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_LOWER_ADDR, addr);
+    qpci_io_writel(dev, dev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_UPPER_ADDR, addr >> 32);
+    qpci_io_writel(dev, dev->msix_table_bar, entry + PCI_MSIX_ENTRY_DATA,
+                   data);
+    qpci_io_writel(dev, dev->msix_table_bar,
+                   entry + PCI_MSIX_ENTRY_VECTOR_CTRL, ctrl);
+}
+
+/*
  * Aim MSI-X vector 'vec' at a new zeroed dword of guest RAM, with 'data';
  * returns its address.  MSI-X is enabled on the first call.
  */
 static inline uint64_t vprime_msix_vector(VPrimeQTest *t, unsigned vec,
                                           uint32_t data)
 {
-    uint64_t entry = t->dev->msix_table_off + vec * PCI_MSIX_ENTRY_SIZE;
     uint64_t addr = vprime_alloc(t, 4);
 
     if (!t->dev->msix_enabled) {
         qpci_msix_enable(t->dev);
     }
-    qpci_io_writel(t->dev, t->dev->msix_table_bar,
-                   entry + PCI_MSIX_ENTRY_LOWER_ADDR, addr);
-    qpci_io_writel(t->dev, t->dev->msix_table_bar,
-                   entry + PCI_MSIX_ENTRY_UPPER_ADDR, addr >> 32);
-    qpci_io_writel(t->dev, t->dev->msix_table_bar,
-                   entry + PCI_MSIX_ENTRY_DATA, data);
-    qpci_io_writel(t->dev, t->dev->msix_table_bar,
-                   entry + PCI_MSIX_ENTRY_VECTOR_CTRL, 0);
+    vprime_msix_set(t->dev, vec, addr, data, 0);
     return addr;
 }
 
