@@ -4,7 +4,7 @@
 VPRIME_BUILD ?= $(CURDIR)/build
 export VPRIME_BUILD
 
-.PHONY: all build deps fetch qemu driver image run check qtest fuzz fuzz-asan fuzz-guest fuzz-coverage check-libvirt check-lava check-cache bench clean distclean help
+.PHONY: all build deps fetch qemu driver image rootfs run check qtest fuzz fuzz-asan fuzz-guest fuzz-coverage check-libvirt check-lava check-cache bench clean distclean help
 
 all: build
 
@@ -12,7 +12,8 @@ help:
 	@echo "make run        scenario 1 (Optimus offload): fps, copies, zero-copy proof, screen PNG"
 	@echo "make check      build what is needed and run every test suite"
 	@echo "make bench      print benchmark figures (bench NAME VALUE UNIT)"
-	@echo "make build      host packages, downloads, QEMU, guest modules and image"
+	@echo "make build      host packages, downloads, QEMU, guest modules and images"
+	@echo "make rootfs     the Debian root filesystem with vprime's Mesa driver (--image rootfs)"
 	@echo "make qtest      only the QEMU device-model qtests"
 	@echo "make fuzz [FUZZ_SECONDS=600]       the device-model fuzzer, random seed"
 	@echo "make fuzz-asan [FUZZ_SECONDS=600]  the same on an ASan/UBSan build of QEMU"
@@ -38,6 +39,9 @@ driver: deps
 
 image: deps
 	scripts/build-image.sh
+
+rootfs: deps
+	scripts/build-rootfs.sh
 
 build:
 	scripts/build.sh
@@ -80,6 +84,8 @@ bench: build
 clean:
 	rm -rf $(VPRIME_BUILD)/qemu-src $(VPRIME_BUILD)/qemu-build $(VPRIME_BUILD)/qemu-build-asan $(VPRIME_BUILD)/qemu-build-fuzz $(VPRIME_BUILD)/kernel \
 	       $(VPRIME_BUILD)/guest-driver $(VPRIME_BUILD)/image $(VPRIME_BUILD)/results \
+	       $(VPRIME_BUILD)/rootfs/rootfs.ext4 $(VPRIME_BUILD)/rootfs/boot.cpio $(VPRIME_BUILD)/rootfs/stage \
+	       $(VPRIME_BUILD)/mesa/src $(VPRIME_BUILD)/mesa/build $(VPRIME_BUILD)/mesa/install \
 	       $(VPRIME_BUILD)/qtest-bin $(VPRIME_BUILD)/bench.json
 
 distclean:

@@ -385,6 +385,14 @@ HOTPLUG_TOPOLOGIES = [
 ]
 
 
+# Debian's userspace on the vprime devices (images/rootfs, tests/rootfs):
+# the rootfs image, an iGPU, a dGPU and the display; compositors, GL
+# clients and Xorg, each proven by device counters and host screenshots.
+ROOTFS_TOPOLOGIES = [
+    ("rootfs", ["--image", "rootfs", "--gpus", "igpu,dgpu", "--memory", "2G"], {}),
+]
+
+
 def suite_guest(topologies=GUEST_TOPOLOGIES):
     suites = []
     for topo, args, skips in topologies:
@@ -804,6 +812,7 @@ SUITES = {
     "zero-copy": suite_zero_copy,
     "scenarios": lambda: suite_guest(SCENARIO_TOPOLOGIES),
     "hotplug": lambda: suite_guest(HOTPLUG_TOPOLOGIES),
+    "rootfs": lambda: suite_guest(ROOTFS_TOPOLOGIES),
     "migration": suite_migration,
     "libvirt": suite_libvirt,
     "lava": suite_lava,
@@ -825,7 +834,7 @@ def main():
     t0 = time.time()
     suites = []
     for name in opts.suite or ["qtest", "launcher", "guest", "fault", "replay", "zero-copy",
-                               "scenarios", "hotplug", "migration", "libvirt", "lava"]:
+                               "scenarios", "hotplug", "rootfs", "migration", "libvirt", "lava"]:
         suites += SUITES[name]()
     write_junit(suites, opts.junit)
     cases = [c for s in suites for c in s.cases]
