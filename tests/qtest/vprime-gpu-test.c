@@ -1202,7 +1202,7 @@ static void bench_write(Gpu *g, uint64_t addr, const void *buf)
     size_t off;
 
     for (off = 0; off < BENCH_BYTES; off += BENCH_CHUNK) {
-        qtest_bufwrite(g->qts, addr + off, (const uint8_t *)buf + off,
+        qtest_bufwrite(g->t.qts, addr + off, (const uint8_t *)buf + off,
                        BENCH_CHUNK);
     }
 }
@@ -1212,7 +1212,7 @@ static void bench_read(Gpu *g, uint64_t addr, void *buf)
     size_t off;
 
     for (off = 0; off < BENCH_BYTES; off += BENCH_CHUNK) {
-        qtest_bufread(g->qts, addr + off, (uint8_t *)buf + off, BENCH_CHUNK);
+        qtest_bufread(g->t.qts, addr + off, (uint8_t *)buf + off, BENCH_CHUNK);
     }
 }
 
@@ -1300,9 +1300,9 @@ static void bench_copy_engine(void)
                VPRIME_PTE_WRITABLE);
     map_linear(&g, GPU_VA + 4 * BENCH_BYTES, 0, BENCH_BYTES, VPRIME_PTE_VRAM);
     bench_write(&g, src, sys_pat);
-    bar = qpci_iomap(g.dev, VPRIME_BAR_VRAM, NULL);
+    bar = qpci_iomap(g.t.dev, VPRIME_BAR_VRAM, NULL);
     bench_write(&g, bar.addr, vram_pat);
-    qpci_iounmap(g.dev, bar);
+    qpci_iounmap(g.t.dev, bar);
 
     mc = bench_memcpy(sys_pat);
     sys = bench_copy(&g, GPU_VA, GPU_VA + 2 * BENCH_BYTES, dst, sys_pat);
