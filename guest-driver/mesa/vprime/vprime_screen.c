@@ -23,8 +23,13 @@
  *    their reservation objects (the kernel does it for SUBMIT's BO list),
  *    so other devices wait for it; before the CPU touches a shared BO the
  *    driver waits for the fences of other devices through the dma-buf.
- *  - PRIME: dma-buf export and import through GBM and EGL, modifier
- *    DRM_FORMAT_MOD_LINEAR.
+ *  - PRIME: dma-buf export and import through GBM and EGL, modifiers
+ *    DRM_FORMAT_MOD_LINEAR and the GPU's tiled layout
+ *    (VPRIME_FORMAT_MOD_TILED, which the display engine scans too).
+ *    llvmpipe renders only linear images: a tiled buffer has a linear
+ *    shadow llvmpipe draws into and reads, and the GPU's BLIT converts
+ *    between the two -- shadow to tiled when the context flushes, tiled to
+ *    shadow before llvmpipe reads a tiled buffer another device wrote.
  *
  * Two entry points: the vprime_gpu render nodes, and the vprime_display
  * card node, a KMS-only device whose buffers are rendered by a vprime GPU
@@ -56,6 +61,7 @@
 #include "pipe/p_state.h"
 #include "util/format/u_format.h"
 #include "util/hash_table.h"
+#include "util/list.h"
 #include "util/os_file.h"
 #include "util/simple_mtx.h"
 #include "util/u_debug.h"
@@ -103,7 +109,17 @@ struct vprime_bo {
 struct vprime_dt {
    struct vprime_bo *bo;
    enum pipe_format format;
-   unsigned width, height, stride, offset;
+   unsigned width, height;
+   unsigned stride;        /* of what llvmpipe sees: bo, or the shadow */
+   unsigned offset;
+
+   /* VPRIME_FORMAT_MOD_TILED: bo holds the tiled image other devices see */
+   bool tiled;
+   struct vprime_bo *shadow;       /* linear, private: llvmpipe's view */
+   unsigned tiled_pitch;
+   bool shadow_dirty;      /* llvmpipe or an engine wrote the shadow */
+   bool foreign;           /* imported: bo is what counts, detile to read */
+   struct list_head link;  /* in vprime_winsys.tiled */
 };
 
 struct vprime_winsys {
@@ -119,6 +135,7 @@ struct vprime_winsys {
    simple_mtx_t lock;      /* protects bos, backing and the counters */
    struct hash_table *bos;         /* GEM handle -> struct vprime_bo */
    struct hash_table *backing;     /* pipe_resource -> struct vprime_bo */
+   struct list_head tiled;         /* tiled display targets */
 
    /* llvmpipe's functions this driver wraps */
    struct pipe_context *(*lp_context_create)(struct pipe_screen *, void *, unsigned);
@@ -138,6 +155,8 @@ struct vprime_winsys {
                                    struct pipe_resource *, unsigned,
                                    const struct pipe_box *);
    void (*lp_blit)(struct pipe_context *, const struct pipe_blit_info *);
+   void (*lp_flush)(struct pipe_context *, struct pipe_fence_handle **, unsigned);
+   void (*lp_flush_resource)(struct pipe_context *, struct pipe_resource *);
 
    /* GPU jobs submitted, for VPRIME_DEBUG */
    unsigned jobs[3];       /* fill, blit, copy */
@@ -371,6 +390,63 @@ vprime_wants_vram(struct vprime_winsys *ws, unsigned bind)
                     PIPE_BIND_CURSOR));
 }
 
+/* The formats the engines convert between (BLIT), or 0 */
+static uint32_t
+vprime_hw_format(enum pipe_format f)
+{
+   switch (f) {
+   case PIPE_FORMAT_B8G8R8X8_UNORM: return VPRIME_FMT_XRGB8888;
+   case PIPE_FORMAT_B8G8R8A8_UNORM: return VPRIME_FMT_ARGB8888;
+   case PIPE_FORMAT_R8G8B8X8_UNORM: return VPRIME_FMT_XBGR8888;
+   case PIPE_FORMAT_B5G6R5_UNORM:   return VPRIME_FMT_RGB565;
+   default: return 0;
+   }
+}
+
+/* Bytes per pixel the engines handle as raw data: 4 as ARGB8888 (the
+ * device stores a FILL colour or a same-format BLIT as it is), 2 as RGB565 */
+static uint32_t
+vprime_raw_format(unsigned cpp)
+{
+   return cpp == 4 ? VPRIME_FMT_ARGB8888 : cpp == 2 ? VPRIME_FMT_RGB565 : 0;
+}
+
+/* Set around llvmpipe's resource creation when the resource is to be
+ * tiled: the winsys' displaytarget_create has no modifier argument. */
+static __thread bool vprime_next_tiled;
+
+/* The GPU converts a tiled display target's layout: shadow -> tiled
+ * (what others see becomes what llvmpipe drew) or tiled -> shadow. */
+static bool
+vprime_dt_convert(struct vprime_winsys *ws, struct vprime_dt *dt, bool to_tiled)
+{
+   uint32_t raw = vprime_raw_format(util_format_get_blocksize(dt->format));
+   uint64_t tiled = dt->bo->gpu_va + dt->offset, linear = dt->shadow->gpu_va;
+   struct drm_vprime_cmd cmd = {
+      .opcode = VPRIME_OP_BLIT,
+      .blit = {
+         .src = to_tiled ? linear : tiled,
+         .dst = to_tiled ? tiled : linear,
+         .src_pitch = to_tiled ? dt->stride : dt->tiled_pitch,
+         .dst_pitch = to_tiled ? dt->tiled_pitch : dt->stride,
+         .width = dt->width,
+         .height = dt->height,
+         .src_format = raw,
+         .dst_format = raw,
+         .src_layout = to_tiled ? VPRIME_LAYOUT_LINEAR : VPRIME_LAYOUT_TILED,
+         .dst_layout = to_tiled ? VPRIME_LAYOUT_TILED : VPRIME_LAYOUT_LINEAR,
+      },
+   };
+   uint32_t handles[2] = { dt->bo->handle, dt->shadow->handle };
+   if (!vprime_submit(ws, VPRIME_ENGINE_RENDER, &cmd, 1, handles, 2))
+      return false;
+   p_atomic_inc(&ws->jobs[1]);
+   vp_dbg("BLIT %ux%u %s (BO %u %s BO %u)\n", dt->width, dt->height,
+          to_tiled ? "linear -> tiled" : "tiled -> linear", dt->shadow->handle,
+          to_tiled ? "->" : "<-", dt->bo->handle);
+   return true;
+}
+
 static bool
 vprime_ws_is_format_supported(struct sw_winsys *ws, unsigned tex_usage,
                               enum pipe_format format)
@@ -392,6 +468,32 @@ vprime_ws_dt_create(struct sw_winsys *_ws, unsigned tex_usage,
    dt->width = width;
    dt->height = height;
    dt->stride = align(util_format_get_stride(format, width), MAX2(alignment, 64));
+   if (vprime_next_tiled) {
+      /* the tiled image, shared (system memory), and the linear shadow,
+       * private (VRAM on a dGPU) */
+      dt->tiled = true;
+      dt->tiled_pitch = align(util_format_get_stride(format, width), VPRIME_TILE_WIDTH_BYTES);
+      dt->bo = vprime_bo_create(ws, (uint64_t)dt->tiled_pitch *
+                                align(height, VPRIME_TILE_HEIGHT), false);
+      dt->shadow = vprime_bo_create(ws, (uint64_t)dt->stride * height,
+                                    vprime_wants_vram(ws, 0));
+      if (!dt->bo || !dt->shadow) {
+         if (dt->bo)
+            vprime_bo_unref(ws, dt->bo);
+         if (dt->shadow)
+            vprime_bo_unref(ws, dt->shadow);
+         FREE(dt);
+         return NULL;
+      }
+      simple_mtx_lock(&ws->lock);
+      list_addtail(&dt->link, &ws->tiled);
+      simple_mtx_unlock(&ws->lock);
+      vp_dbg("display target %ux%u %s, tiled: BO %u (shadow BO %u, %s)\n", width, height,
+             util_format_short_name(format), dt->bo->handle, dt->shadow->handle,
+             dt->shadow->placement == VPRIME_GEM_VRAM ? "VRAM" : "system memory");
+      *stride = dt->stride;
+      return (struct sw_displaytarget *)dt;
+   }
    bool vram = vprime_wants_vram(ws, tex_usage);
    dt->bo = vprime_bo_create(ws, (uint64_t)dt->stride *
                              util_format_get_nblocksy(format, height), vram);
@@ -409,8 +511,15 @@ vprime_ws_dt_create(struct sw_winsys *_ws, unsigned tex_usage,
 static void
 vprime_ws_dt_destroy(struct sw_winsys *_ws, struct sw_displaytarget *_dt)
 {
+   struct vprime_winsys *ws = vprime_winsys(_ws);
    struct vprime_dt *dt = (struct vprime_dt *)_dt;
-   vprime_bo_unref(vprime_winsys(_ws), dt->bo);
+   if (dt->tiled) {
+      simple_mtx_lock(&ws->lock);
+      list_del(&dt->link);
+      simple_mtx_unlock(&ws->lock);
+      vprime_bo_unref(ws, dt->shadow);
+   }
+   vprime_bo_unref(ws, dt->bo);
    FREE(dt);
 }
 
@@ -418,8 +527,18 @@ static void *
 vprime_ws_dt_map(struct sw_winsys *_ws, struct sw_displaytarget *_dt,
                  unsigned flags)
 {
+   struct vprime_winsys *ws = vprime_winsys(_ws);
    struct vprime_dt *dt = (struct vprime_dt *)_dt;
-   uint8_t *map = vprime_bo_map(vprime_winsys(_ws), dt->bo);
+   if (dt->tiled) {
+      /* another device's tiled picture: the engine detiles it (after that
+       * device's fence: the BO is in the job's list) */
+      if (dt->foreign && !dt->shadow_dirty)
+         vprime_dt_convert(ws, dt, false);
+      if (flags & PIPE_MAP_WRITE)
+         dt->shadow_dirty = true;
+      return vprime_bo_map(ws, dt->shadow);
+   }
+   uint8_t *map = vprime_bo_map(ws, dt->bo);
    if (!map)
       return NULL;
    vprime_bo_wait_fences(dt->bo, flags & PIPE_MAP_WRITE);
@@ -471,9 +590,17 @@ vprime_ws_dt_from_handle(struct sw_winsys *_ws, const struct pipe_resource *temp
    struct vprime_winsys *ws = vprime_winsys(_ws);
    struct vprime_bo *bo = NULL;
 
+   bool tiled = whandle->modifier == VPRIME_FORMAT_MOD_TILED;
    if (whandle->modifier != DRM_FORMAT_MOD_INVALID &&
-       whandle->modifier != DRM_FORMAT_MOD_LINEAR) {
+       whandle->modifier != DRM_FORMAT_MOD_LINEAR &&
+       !(tiled && vprime_hw_format(templ->format))) {
       vp_dbg("import refused: modifier 0x%" PRIx64 "\n", whandle->modifier);
+      return NULL;
+   }
+   if (tiled && (whandle->stride % VPRIME_TILE_WIDTH_BYTES ||
+                 whandle->offset % VPRIME_TILE_SIZE)) {
+      vp_dbg("import refused: tiled, stride %u offset %u\n", whandle->stride,
+             whandle->offset);
       return NULL;
    }
    switch (whandle->type) {
@@ -518,15 +645,33 @@ vprime_ws_dt_from_handle(struct sw_winsys *_ws, const struct pipe_resource *temp
    dt->height = templ->height0;
    dt->stride = whandle->stride;
    dt->offset = whandle->offset;
-   if ((uint64_t)dt->offset + (uint64_t)dt->stride *
-       util_format_get_nblocksy(templ->format, templ->height0) > bo->size) {
+   uint64_t rows = util_format_get_nblocksy(templ->format, templ->height0);
+   if (tiled) {
+      dt->tiled = dt->foreign = true;
+      dt->tiled_pitch = whandle->stride;
+      dt->stride = align(util_format_get_stride(templ->format, templ->width0), 64);
+      rows = align64(rows, VPRIME_TILE_HEIGHT);
+   }
+   if ((uint64_t)dt->offset + (uint64_t)(tiled ? dt->tiled_pitch : dt->stride) * rows > bo->size) {
       vp_dbg("import refused: %ux%u stride %u offset %u beyond %" PRIu64 " bytes\n",
              templ->width0, templ->height0, dt->stride, dt->offset, bo->size);
       vprime_ws_dt_destroy(_ws, (struct sw_displaytarget *)dt);
       return NULL;
    }
-   vp_dbg("imported %ux%u %s: BO %u (%" PRIu64 " bytes)\n", dt->width, dt->height,
-          util_format_short_name(dt->format), bo->handle, bo->size);
+   if (tiled) {
+      dt->shadow = vprime_bo_create(ws, (uint64_t)dt->stride * templ->height0,
+                                    vprime_wants_vram(ws, 0));
+      if (!dt->shadow) {
+         dt->tiled = false;
+         vprime_ws_dt_destroy(_ws, (struct sw_displaytarget *)dt);
+         return NULL;
+      }
+      simple_mtx_lock(&ws->lock);
+      list_addtail(&dt->link, &ws->tiled);
+      simple_mtx_unlock(&ws->lock);
+   }
+   vp_dbg("imported %ux%u %s%s: BO %u (%" PRIu64 " bytes)\n", dt->width, dt->height,
+          util_format_short_name(dt->format), tiled ? ", tiled" : "", bo->handle, bo->size);
    *stride = dt->stride;
    return (struct sw_displaytarget *)dt;
 }
@@ -538,9 +683,9 @@ vprime_ws_dt_get_handle(struct sw_winsys *_ws, struct sw_displaytarget *_dt,
    struct vprime_winsys *ws = vprime_winsys(_ws);
    struct vprime_dt *dt = (struct vprime_dt *)_dt;
 
-   whandle->stride = dt->stride;
+   whandle->stride = dt->tiled ? dt->tiled_pitch : dt->stride;
    whandle->offset = dt->offset;
-   whandle->modifier = DRM_FORMAT_MOD_LINEAR;
+   whandle->modifier = dt->tiled ? VPRIME_FORMAT_MOD_TILED : DRM_FORMAT_MOD_LINEAR;
    switch (whandle->type) {
    case WINSYS_HANDLE_TYPE_KMS:
       if (ws->kms_fd >= 0) {
@@ -579,6 +724,7 @@ vprime_ws_destroy(struct sw_winsys *_ws)
           ws->jobs[0], ws->jobs[1], ws->jobs[2]);
    drmIoctl(ws->fd, DRM_IOCTL_VPRIME_CTX_DESTROY, &d);
    _mesa_hash_table_destroy(ws->backing, NULL);
+   assert(list_is_empty(&ws->tiled));
    _mesa_hash_table_destroy(ws->bos, NULL);
    simple_mtx_destroy(&ws->lock);
    if (ws->kms_fd >= 0)
@@ -645,15 +791,24 @@ vprime_resource_destroy(struct pipe_screen *screen, struct pipe_resource *res)
       vprime_bo_unref(ws, bo);
 }
 
-/* The BO behind a resource and where the resource starts in it, or NULL
- * (memory objects, user memory: not ours). */
+/* The BO behind a resource as llvmpipe lays it out (a tiled buffer's
+ * shadow) and where the resource starts in it, or NULL (memory objects,
+ * user memory: not ours).  write: an engine is about to write it. */
 static struct vprime_bo *
 vprime_resource_bo(struct vprime_winsys *ws, struct pipe_resource *res,
-                   uint64_t *offset)
+                   uint64_t *offset, bool write)
 {
    struct llvmpipe_resource *lpr = llvmpipe_resource(res);
    if (lpr->dt) {
       struct vprime_dt *dt = (struct vprime_dt *)lpr->dt;
+      if (dt->tiled) {
+         if (dt->foreign && !dt->shadow_dirty)
+            vprime_dt_convert(ws, dt, false);
+         if (write)
+            dt->shadow_dirty = true;
+         *offset = 0;
+         return dt->shadow;
+      }
       *offset = dt->offset;
       return dt->bo;
    }
@@ -669,16 +824,28 @@ vprime_resource_create_with_modifiers(struct pipe_screen *screen,
                                       const struct pipe_resource *templ,
                                       const uint64_t *modifiers, int count)
 {
-   bool linear = count == 0;
-   for (int i = 0; i < count; i++)
+   bool linear = count == 0, tiled = false;
+   for (int i = 0; i < count; i++) {
       if (modifiers[i] == DRM_FORMAT_MOD_LINEAR || modifiers[i] == DRM_FORMAT_MOD_INVALID)
          linear = true;
-   if (!linear)
+      if (modifiers[i] == VPRIME_FORMAT_MOD_TILED)
+         tiled = true;
+   }
+   /* the tiled layout when the user takes it: what the GPU and the display
+    * engine share (a dGPU's scanout is tiled where it can be) */
+   tiled = tiled && vprime_hw_format(templ->format) && templ->target == PIPE_TEXTURE_2D &&
+           templ->last_level == 0 && templ->array_size == 1 && templ->nr_samples <= 1;
+   if (!linear && !tiled)
       return NULL;
    struct pipe_resource t = *templ;
    /* a buffer with an explicit modifier is meant to be shared */
-   t.bind |= PIPE_BIND_SHARED | PIPE_BIND_LINEAR;
-   return vprime_resource_create(screen, &t);
+   t.bind |= PIPE_BIND_SHARED;
+   if (!tiled)
+      t.bind |= PIPE_BIND_LINEAR;
+   vprime_next_tiled = tiled;
+   struct pipe_resource *res = vprime_resource_create(screen, &t);
+   vprime_next_tiled = false;
+   return res;
 }
 
 static void
@@ -691,11 +858,12 @@ vprime_query_dmabuf_modifiers(struct pipe_screen *screen, enum pipe_format forma
       *count = 0;
       return;
    }
-   *count = 1;
-   if (max >= 1) {
-      modifiers[0] = DRM_FORMAT_MOD_LINEAR;
+   const uint64_t mods[] = { DRM_FORMAT_MOD_LINEAR, VPRIME_FORMAT_MOD_TILED };
+   *count = vprime_hw_format(format) ? 2 : 1;
+   for (int i = 0; i < MIN2(max, *count); i++) {
+      modifiers[i] = mods[i];
       if (external_only)
-         external_only[0] = false;
+         external_only[i] = false;
    }
 }
 
@@ -705,7 +873,8 @@ vprime_is_dmabuf_modifier_supported(struct pipe_screen *screen, uint64_t modifie
 {
    if (external_only)
       *external_only = false;
-   return modifier == DRM_FORMAT_MOD_LINEAR &&
+   return (modifier == DRM_FORMAT_MOD_LINEAR ||
+           (modifier == VPRIME_FORMAT_MOD_TILED && vprime_hw_format(format))) &&
           screen->is_format_supported(screen, format, PIPE_TEXTURE_2D, 0, 0,
                                       PIPE_BIND_SAMPLER_VIEW);
 }
@@ -725,8 +894,18 @@ vprime_resource_get_param(struct pipe_screen *screen, struct pipe_context *ctx,
                           uint64_t *value)
 {
    struct vprime_winsys *ws = vprime_screen_ws(screen);
+   struct vprime_dt *dt = (struct vprime_dt *)llvmpipe_resource(res)->dt;
    if (param == PIPE_RESOURCE_PARAM_MODIFIER) {
-      *value = DRM_FORMAT_MOD_LINEAR;
+      *value = dt && dt->tiled ? VPRIME_FORMAT_MOD_TILED : DRM_FORMAT_MOD_LINEAR;
+      return true;
+   }
+   /* what others see of a tiled buffer: the tiled image */
+   if (dt && dt->tiled && param == PIPE_RESOURCE_PARAM_STRIDE) {
+      *value = dt->tiled_pitch;
+      return true;
+   }
+   if (dt && param == PIPE_RESOURCE_PARAM_OFFSET) {
+      *value = dt->offset;
       return true;
    }
    return ws->lp_resource_get_param(screen, ctx, res, plane, layer, level,
@@ -749,27 +928,6 @@ vprime_get_vendor(struct pipe_screen *screen)
  * Clears, copies and blits on the GPU's engines
  * ------------------------------------------------------------------------ */
 
-/* Bytes per pixel the engines handle as raw data: 4 as ARGB8888 (the
- * device stores a FILL colour or a same-format BLIT as it is), 2 as RGB565 */
-static uint32_t
-vprime_raw_format(unsigned cpp)
-{
-   return cpp == 4 ? VPRIME_FMT_ARGB8888 : cpp == 2 ? VPRIME_FMT_RGB565 : 0;
-}
-
-/* The formats the engines convert between (BLIT), or 0 */
-static uint32_t
-vprime_hw_format(enum pipe_format f)
-{
-   switch (f) {
-   case PIPE_FORMAT_B8G8R8X8_UNORM: return VPRIME_FMT_XRGB8888;
-   case PIPE_FORMAT_B8G8R8A8_UNORM: return VPRIME_FMT_ARGB8888;
-   case PIPE_FORMAT_R8G8B8X8_UNORM: return VPRIME_FMT_XBGR8888;
-   case PIPE_FORMAT_B5G6R5_UNORM:   return VPRIME_FMT_RGB565;
-   default: return 0;
-   }
-}
-
 /* A FILL colour that the device turns into the raw value: ARGB8888 is
  * stored as it is; RGB565 takes the top bits of each channel. */
 static uint32_t
@@ -789,7 +947,7 @@ struct vprime_surf {
 
 static bool
 vprime_surf(struct vprime_winsys *ws, struct pipe_resource *res, enum pipe_format format,
-            unsigned level, unsigned layer, struct vprime_surf *s)
+            unsigned level, unsigned layer, bool write, struct vprime_surf *s)
 {
    struct llvmpipe_resource *lpr = llvmpipe_resource(res);
    uint64_t off;
@@ -797,7 +955,7 @@ vprime_surf(struct vprime_winsys *ws, struct pipe_resource *res, enum pipe_forma
    if (res->target == PIPE_BUFFER || res->nr_samples > 1 ||
        util_format_is_compressed(format) || util_format_is_yuv(format))
       return false;
-   s->bo = vprime_resource_bo(ws, res, &off);
+   s->bo = vprime_resource_bo(ws, res, &off, write);
    if (!s->bo)
       return false;
    s->cpp = util_format_get_blocksize(format);
@@ -826,7 +984,7 @@ vprime_gpu_fill(struct pipe_context *pipe, struct pipe_surface *surf,
 
    if (!surf || !surf->texture || surf->u.tex.first_layer != surf->u.tex.last_layer ||
        !vprime_surf(ws, surf->texture, surf->format, surf->u.tex.level,
-                    surf->u.tex.first_layer, &s))
+                    surf->u.tex.first_layer, true, &s))
       return false;
    unsigned x0 = 0, y0 = 0, x1 = surf->width, y1 = surf->height;
    if (scissor) {
@@ -911,8 +1069,8 @@ vprime_gpu_copy_buffer(struct pipe_context *pipe, struct pipe_resource *dst,
 {
    struct vprime_winsys *ws = vprime_screen_ws(pipe->screen);
    uint64_t doff, soff;
-   struct vprime_bo *dbo = vprime_resource_bo(ws, dst, &doff);
-   struct vprime_bo *sbo = vprime_resource_bo(ws, src, &soff);
+   struct vprime_bo *dbo = vprime_resource_bo(ws, dst, &doff, true);
+   struct vprime_bo *sbo = vprime_resource_bo(ws, src, &soff, false);
 
    if (!dbo || !sbo || box->width <= 0)
       return false;
@@ -950,8 +1108,8 @@ vprime_gpu_blit_rect(struct pipe_context *pipe,
    struct vprime_surf d, s;
    uint32_t df, sf;
 
-   if (!vprime_surf(ws, dst, dfmt, dlevel, dlayer, &d) ||
-       !vprime_surf(ws, src, sfmt, slevel, slayer, &s))
+   if (!vprime_surf(ws, dst, dfmt, dlevel, dlayer, true, &d) ||
+       !vprime_surf(ws, src, sfmt, slevel, slayer, false, &s))
       return false;
    if (dfmt == sfmt) {
       df = sf = vprime_raw_format(d.cpp);    /* the bytes as they are */
@@ -1046,6 +1204,53 @@ vprime_blit(struct pipe_context *pipe, const struct pipe_blit_info *info)
    ws->lp_blit(pipe, info);
 }
 
+/* What llvmpipe drew into tiled buffers, tiled for the other devices: the
+ * rasterizer finishes, then the engine converts.  Buffers shared without
+ * an explicit flush must be right whenever the context flushes, as with
+ * any GPU whose render layout differs from the shared one. */
+static void
+vprime_resolve_tiled(struct pipe_context *pipe, struct pipe_resource *only)
+{
+   struct vprime_winsys *ws = vprime_screen_ws(pipe->screen);
+   struct vprime_dt *want = only && llvmpipe_resource(only)->dt ?
+      (struct vprime_dt *)llvmpipe_resource(only)->dt : NULL;
+   bool any = false;
+
+   if (only && !want)
+      return;
+   simple_mtx_lock(&ws->lock);
+   list_for_each_entry(struct vprime_dt, dt, &ws->tiled, link)
+      any |= dt->shadow_dirty && (!want || dt == want);
+   simple_mtx_unlock(&ws->lock);
+   if (!any)
+      return;
+   llvmpipe_finish(pipe, "vprime tiled resolve");
+   simple_mtx_lock(&ws->lock);
+   list_for_each_entry(struct vprime_dt, dt, &ws->tiled, link) {
+      if (dt->shadow_dirty && (!want || dt == want)) {
+         dt->shadow_dirty = false;
+         vprime_dt_convert(ws, dt, true);
+      }
+   }
+   simple_mtx_unlock(&ws->lock);
+}
+
+static void
+vprime_flush(struct pipe_context *pipe, struct pipe_fence_handle **fence, unsigned flags)
+{
+   struct vprime_winsys *ws = vprime_screen_ws(pipe->screen);
+   ws->lp_flush(pipe, fence, flags);
+   vprime_resolve_tiled(pipe, NULL);
+}
+
+static void
+vprime_flush_resource(struct pipe_context *pipe, struct pipe_resource *res)
+{
+   struct vprime_winsys *ws = vprime_screen_ws(pipe->screen);
+   ws->lp_flush_resource(pipe, res);
+   vprime_resolve_tiled(pipe, res);
+}
+
 static struct pipe_context *
 vprime_context_create(struct pipe_screen *screen, void *priv, unsigned flags)
 {
@@ -1057,6 +1262,10 @@ vprime_context_create(struct pipe_screen *screen, void *priv, unsigned flags)
    ws->lp_clear = pipe->clear;
    ws->lp_resource_copy_region = pipe->resource_copy_region;
    ws->lp_blit = pipe->blit;
+   ws->lp_flush = pipe->flush;
+   ws->lp_flush_resource = pipe->flush_resource;
+   pipe->flush = vprime_flush;
+   pipe->flush_resource = vprime_flush_resource;
    pipe->clear = vprime_clear;
    pipe->resource_copy_region = vprime_resource_copy_region;
    pipe->blit = vprime_blit;
@@ -1092,6 +1301,7 @@ vprime_winsys_create(int gpu_fd, int kms_fd)
    simple_mtx_init(&ws->lock, mtx_plain);
    ws->bos = _mesa_pointer_hash_table_create(NULL);
    ws->backing = _mesa_pointer_hash_table_create(NULL);
+   list_inithead(&ws->tiled);
 
    ws->base.destroy = vprime_ws_destroy;
    ws->base.is_displaytarget_format_supported = vprime_ws_is_format_supported;
