@@ -89,7 +89,7 @@ if [ ! -f "$BLD/build.ninja" ]; then
     # As Debian configures it where it matters to a DRI driver (GL, GLES2,
     # shared glapi, LLVM, dri3, release without asserts); no EGL platform
     # or GLX: only the driver is used, Debian's loaders load it.
-    meson setup "$BLD" "$SRC" --buildtype=release -Db_ndebug=true \
+    meson setup "$BLD" "$SRC" --buildtype=release -Doptimization=1 -Db_ndebug=true \
         -Dgallium-drivers=swrast,vprime -Dvulkan-drivers= -Dplatforms= \
         -Dglx=disabled -Degl=enabled -Dgbm=enabled -Dgles1=disabled -Dgles2=enabled \
         -Dshared-glapi=enabled -Dglvnd=false -Dllvm=enabled -Dshared-llvm=enabled \

@@ -151,7 +151,7 @@ mkdir -p "$B"/{bin,dev,proc,sys,lib/modules/"$KREL"}
 cp /bin/busybox "$B/bin/busybox"
 install -m 0755 "$VPRIME_SRC/images/rootfs/boot-init" "$B/init"
 cp "$KROOT/lib/modules/$KREL"/modules.{builtin,builtin.modinfo,order} "$B/lib/modules/$KREL/"
-for m in virtio_blk ext4 overlay; do
+for m in virtio_blk crc32c_generic ext4 overlay; do
     modprobe -d "$KROOT" -S "$KREL" --show-depends "$m" | sed -n 's/^insmod \([^ ]*\).*/\1/p'
 done | sort -u | while read -r path; do
     rel=${path#"$KROOT"/}

@@ -834,7 +834,7 @@ def main():
     t0 = time.time()
     suites = []
     for name in opts.suite or ["qtest", "launcher", "guest", "fault", "replay", "zero-copy",
-                               "scenarios", "hotplug", "rootfs", "migration", "libvirt", "lava"]:
+                               "scenarios", "hotplug", "migration", "libvirt", "lava"]:
         suites += SUITES[name]()
     write_junit(suites, opts.junit)
     cases = [c for s in suites for c in s.cases]

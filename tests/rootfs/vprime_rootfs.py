@@ -36,8 +36,12 @@ class Node:
         sysdev = os.path.realpath("/sys/class/drm/%s/device" % os.path.basename(card))
         self.slot = os.path.basename(sysdev)
         self.driver = os.path.basename(os.path.realpath(sysdev + "/driver"))
-        with open(sysdev + "/device") as f:
-            self.device = int(f.read(), 16)
+        # PCI devices have an ID; vgem (a platform device) has none
+        try:
+            with open(sysdev + "/device") as f:
+                self.device = int(f.read(), 16)
+        except OSError:
+            self.device = None
         renders = glob.glob(sysdev + "/drm/renderD*")
         self.render = "/dev/dri/" + os.path.basename(renders[0]) if renders else None
         self.tag = "pci-" + self.slot.replace(":", "_").replace(".", "_")
@@ -82,13 +86,20 @@ def topology():
 # ------------------------------------------------------------------- host --
 
 class Host:
-    """The control channel to the host agent (tests/host/agent.py)."""
+    """The control channel to the host agent (tests/host/agent.py): one
+    per guest (the virtio port opens once), shared by every test."""
 
-    def __init__(self):
-        if not os.path.exists(CONTROL):
-            raise Skip("no host control channel (%s)" % CONTROL)
-        self.fd = os.open(CONTROL, os.O_RDWR)
-        self.buf = b""
+    _the = None
+
+    def __new__(cls):
+        if cls._the is None:
+            if not os.path.exists(CONTROL):
+                raise Skip("no host control channel (%s)" % CONTROL)
+            h = super().__new__(cls)
+            h.fd = os.open(CONTROL, os.O_RDWR)
+            h.buf = b""
+            cls._the = h
+        return cls._the
 
     def ask(self, req, timeout=120):
         os.write(self.fd, (json.dumps(req) + "\n").encode())
@@ -121,6 +132,22 @@ class Host:
         diag("host screenshot %s: %s" % (name, r["detail"]))
         return r
 
+    def wait_picture(self, name, min_colors, timeout=90, head=0, device="display0", pred=None):
+        """Wait until the head shows at least min_colors colours (and
+        pred(reply), if given): a client's picture has reached the screen.
+        Then keep it as a screenshot; Fail if it never came."""
+        t0 = time.time()
+        while True:
+            r = self.ask({"op": "screenshot", "device": device, "head": head, "save": name,
+                          "min_colors": min_colors, "record": False})
+            if (r.get("ok") and (pred is None or pred(r))) or time.time() - t0 > timeout:
+                break
+            time.sleep(1)
+        r = self.screenshot(name, head, device, min_colors)
+        if pred is not None and not pred(r):
+            raise Fail("screenshot %s: not the expected picture: %s" % (name, r["detail"]))
+        return r
+
 
 GPU_COUNTERS = ["stat-bytes-%s-%s" % (d, k) for d in ("read", "written")
                 for k in ("sysram", "vram", "peer")]
@@ -146,10 +173,11 @@ def env(**extra):
     return e
 
 
-def run(cmd, timeout=120, **kw):
-    """Run to completion: (exit status, output)."""
+def run(cmd, timeout=120, stderr=subprocess.STDOUT, **kw):
+    """Run to completion: (exit status, output; stderr too unless
+    stderr= says otherwise)."""
     try:
-        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=stderr,
                            timeout=timeout, **kw)
         return r.returncode, r.stdout.decode(errors="replace")
     except subprocess.TimeoutExpired as e:
