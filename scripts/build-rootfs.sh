@@ -134,6 +134,13 @@ if [ "$WITH_MESA" = 1 ]; then
 fi
 
 echo vprime > "$S/etc/hostname"
+# a user for what refuses to run as root (sway), in the groups that give
+# the seat (seatd -g video) and the render nodes
+echo "vprime:x:1000:1000:vprime:/home/vprime:/bin/bash" >> "$S/etc/passwd"
+echo "vprime:x:1000:" >> "$S/etc/group"
+echo "vprime::20000:0:99999:7:::" >> "$S/etc/shadow"
+sed -i -E '/^(video|render):/ { s/:$/:vprime/; t; s/$/,vprime/ }' "$S/etc/group"
+install -d -o 1000 -g 1000 -m 0755 "$S/home/vprime"
 # root logs in without a password on the serial console (a testbed)
 sed -i 's/^root:[^:]*:/root::/' "$S/etc/shadow"
 
