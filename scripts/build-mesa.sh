@@ -119,8 +119,11 @@ if ! ninja -C "$BLD" -n "$TARGET" 2>/dev/null | grep -q 'no work to do'; then
         done; }
     [ "${PIPESTATUS[0]}" = 0 ] ||
         { grep -E 'error|Error' "$MESA_DIR/build.log" | head -30 >&2; die "mesa build failed (log: $MESA_DIR/build.log)"; }
-    echo "$(( $(date +%s) - t0 ))" > "$MESA_DIR/build-seconds"
-    log "mesa: built in $(cat "$MESA_DIR/build-seconds") s"
+    # the figure only for a build that compiled something
+    if grep -q 'Compiling' "$MESA_DIR/build.log"; then
+        echo "$(( $(date +%s) - t0 ))" > "$MESA_DIR/build-seconds"
+        log "mesa: built in $(cat "$MESA_DIR/build-seconds") s"
+    fi
 fi
 
 # --- what the rootfs gets ----------------------------------------------------------
