@@ -4,7 +4,7 @@
 VPRIME_BUILD ?= $(CURDIR)/build
 export VPRIME_BUILD
 
-.PHONY: all build deps fetch qemu driver image run check qtest fuzz fuzz-asan fuzz-guest fuzz-coverage check-libvirt check-lava check-cache bench clean distclean help
+.PHONY: all build deps fetch qemu driver image rootfs run check qtest fuzz fuzz-asan fuzz-guest fuzz-coverage check-libvirt check-lava check-cache check-rootfs bench clean distclean help
 
 all: build
 
@@ -13,6 +13,8 @@ help:
 	@echo "make check      build what is needed and run every test suite"
 	@echo "make bench      print benchmark figures (bench NAME VALUE UNIT)"
 	@echo "make build      host packages, downloads, QEMU, guest modules and image"
+	@echo "make rootfs     the Debian root filesystem with vprime's Mesa driver (--image rootfs)"
+	@echo "make check-rootfs  Debian userspace on the devices (compositors, GL, Xorg); not in make check"
 	@echo "make qtest      only the QEMU device-model qtests"
 	@echo "make fuzz [FUZZ_SECONDS=600]       the device-model fuzzer, random seed"
 	@echo "make fuzz-asan [FUZZ_SECONDS=600]  the same on an ASan/UBSan build of QEMU"
@@ -38,6 +40,9 @@ driver: deps
 
 image: deps
 	scripts/build-image.sh
+
+rootfs: deps
+	scripts/build-rootfs.sh
 
 build:
 	scripts/build.sh
@@ -65,6 +70,11 @@ fuzz-guest: build
 fuzz-coverage: deps
 	scripts/fuzz.sh --coverage $(FUZZ_SECONDS)
 
+# Outside make check: a fresh clone's base system and Mesa build would
+# take the CI run past its 90 minutes (README, "Real userspace").
+check-rootfs: build rootfs
+	scripts/check.sh --suite rootfs
+
 check-libvirt: build
 	scripts/check.sh --suite libvirt
 
@@ -80,6 +90,8 @@ bench: build
 clean:
 	rm -rf $(VPRIME_BUILD)/qemu-src $(VPRIME_BUILD)/qemu-build $(VPRIME_BUILD)/qemu-build-asan $(VPRIME_BUILD)/qemu-build-fuzz $(VPRIME_BUILD)/kernel \
 	       $(VPRIME_BUILD)/guest-driver $(VPRIME_BUILD)/image $(VPRIME_BUILD)/results \
+	       $(VPRIME_BUILD)/rootfs/rootfs.ext4 $(VPRIME_BUILD)/rootfs/boot.cpio $(VPRIME_BUILD)/rootfs/stage \
+	       $(VPRIME_BUILD)/mesa/src $(VPRIME_BUILD)/mesa/build $(VPRIME_BUILD)/mesa/install \
 	       $(VPRIME_BUILD)/qtest-bin $(VPRIME_BUILD)/bench.json
 
 distclean:

@@ -249,6 +249,7 @@ class Topology:
         self.dma_mask = None            # display DMA address bits, None: device default
         self.display_faults = []        # (--fault spec, script) for the display engine
         self.fault_seed = None          # fault-seed of every device
+        self.rootfs = None              # --image rootfs: the ext4 image (virtio-blk, read-only)
 
     @classmethod
     def from_options(cls, opts):
@@ -279,6 +280,7 @@ class Topology:
                                     % (what, path or "(none)", attr))
             setattr(t, attr, os.path.abspath(path))
         t.append = opts.append or ""
+        t.rootfs = getattr(opts, "rootfs", None)
         t.qmp = opts.qmp
         t.results = opts.results
         t.console = opts.console
@@ -467,6 +469,12 @@ class Topology:
             args += ["-display", "gtk"]
         args += ["-serial", "file:%s" % self.console if self.console else "stdio"]
         args += self.device_args()
+        if self.rootfs:
+            # the rootfs image, read-only: the guest writes to a tmpfs overlay
+            # (images/rootfs/boot-init), so every boot starts from the image
+            args += ["-drive", "file=%s,if=none,id=rootfs,format=raw,readonly=on"
+                     % self.rootfs.replace(",", ",,"),
+                     "-device", "virtio-blk-pci,drive=rootfs,bus=pcie.0"]
         if self.results or self.control:
             args += ["-device", "virtio-serial-pci,id=vser,bus=pcie.0"]
         if self.results:

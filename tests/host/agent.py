@@ -16,6 +16,14 @@ Requests:
    optional "window": [X, Y, W, H], "background": RGB
                              the pattern only in that window (its own
                              coordinates), the background elsewhere
+  {"op": "screenshot", "device": DEV, "head": N, "save": NAME, "min_colors": K}
+                             keep a head's picture as NAME.png (what a real
+                             client drew: no expected pattern) and describe
+                             it: size, distinct colours (counted up to 4096),
+                             pixels that are not black; "ok" when it has at
+                             least K colours (a blank or stale screen has 1);
+                             "record": false: only look (no check, no file),
+                             for a guest that waits for a client's picture
   {"op": "cputime"}          QEMU's CPU seconds: its main-loop thread ("main_s")
                              and the whole process ("process_s")
   {"op": "device_del", "id": ID}
@@ -333,6 +341,8 @@ class Agent(threading.Thread):
                     reply = {"ok": True, "value": q.qom_get(self._dev(req["path"]), req["property"])}
             elif op == "screendump":
                 reply = self.screendump(req)
+            elif op == "screenshot":
+                reply = self.screenshot(req)
             elif op == "zero-copy":
                 reply = self.zero_copy(req)
             elif op == "device_del":
@@ -379,6 +389,37 @@ class Agent(threading.Thread):
                      if req.get("window") else "", bad, w * h, " ".join(first)))
         self.checks.append((name, bad == 0, detail))
         return {"ok": bad == 0, "detail": detail}
+
+    def screenshot(self, req):
+        head = int(req.get("head", 0))
+        name = "screenshot-%s" % os.path.basename(req["save"])
+        os.makedirs(self.keep_dir, exist_ok=True)
+        ppm = os.path.join(self.keep_dir, "%s.ppm" % name)
+        with vprime_qmp.QMP(self.qmp_path) as q:
+            q.execute("screendump", filename=ppm, device=req["device"], head=head, format="ppm")
+            q.execute("screendump", device=req["device"], head=head, format="png",
+                      filename=os.path.join(self.keep_dir, "%s.png" % os.path.basename(req["save"])))
+        w, h, rgb = read_ppm(ppm)
+        os.unlink(ppm)
+        record = req.get("record", True)
+        if not record:
+            os.unlink(os.path.join(self.keep_dir, "%s.png" % os.path.basename(req["save"])))
+        colors = set()
+        nonblack = 0
+        for i in range(0, len(rgb), 3):
+            px = rgb[i:i + 3]
+            if px != b"\0\0\0":
+                nonblack += 1
+            if len(colors) < 4096:
+                colors.add(px)
+        ok = len(colors) >= int(req.get("min_colors", 2))
+        detail = ("%dx%d, %d%s distinct colours, %d of %d pixels not black, saved as %s.png"
+                  % (w, h, len(colors), "+" if len(colors) >= 4096 else "", nonblack, w * h,
+                     os.path.basename(req["save"])))
+        if record:
+            self.checks.append((name, ok, detail))
+        return {"ok": ok, "detail": detail, "width": w, "height": h, "colors": len(colors),
+                "nonblack": nonblack}
 
     def zero_copy(self, req):
         name = "zero-copy-%s" % req["name"]

@@ -387,6 +387,14 @@ HOTPLUG_TOPOLOGIES = [
 ]
 
 
+# Debian's userspace on the vprime devices (images/rootfs, tests/rootfs):
+# the rootfs image, an iGPU, a dGPU and the display; compositors, GL
+# clients and Xorg, each proven by device counters and host screenshots.
+ROOTFS_TOPOLOGIES = [
+    ("rootfs", ["--image", "rootfs", "--gpus", "igpu,dgpu", "--memory", "2G"], {}),
+]
+
+
 def suite_guest(topologies=GUEST_TOPOLOGIES):
     suites = []
     for topo, args, skips in topologies:
@@ -806,6 +814,7 @@ SUITES = {
     "zero-copy": suite_zero_copy,
     "scenarios": lambda: suite_guest(SCENARIO_TOPOLOGIES),
     "hotplug": lambda: suite_guest(HOTPLUG_TOPOLOGIES),
+    "rootfs": lambda: suite_guest(ROOTFS_TOPOLOGIES),
     "migration": suite_migration,
     "libvirt": suite_libvirt,
     "lava": suite_lava,
