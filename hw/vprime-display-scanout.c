@@ -915,6 +915,52 @@ static bool same_image(pixman_image_t *a, pixman_image_t *b)
            pixman_image_get_stride(a) == pixman_image_get_stride(b);
 }
 
+/* An injected underrun for this frame (counted once, if a plane is on)? */
+static bool frame_underrun_injected(VPrimeHead *h)
+{
+    VPrimeFaultHit hit;
+    unsigned p;
+
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        if (h->plane[p].active.control & VPRIME_PL_CTRL_ENABLE) {
+            /* every fetch of this frame fails */
+            return vprime_fault_check(&h->s->faults, VPRIME_INJ_UNDERRUN,
+                                      h->idx, "frame", h->seq_frames, 0, 0,
+                                      &hit);
+        }
+    }
+    return false;
+}
+
+/*
+ * Once the console shows a frame: mappings not kept go, and so do those
+ * of planes that underran (LEFT_OUT), so that the next frame maps their
+ * buffer anew and shows whatever memory is behind it then.
+ */
+static void frame_release_maps(VPrimeHead *h, VPrimeScanMap **maps,
+                               const bool *kept, uint32_t left_out)
+{
+    unsigned p, i;
+
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        VPrimePlane *pl = &h->plane[p];
+
+        if (!maps[p]) {
+            continue;
+        }
+        if (!kept[p]) {
+            map_free(h->s, maps[p]);
+            continue;
+        }
+        for (i = 0; (left_out & BIT(p)) && i < VPRIME_DISP_MAPS_PER_PLANE;
+             i++) {
+            if (pl->maps[i] == maps[p]) {
+                plane_drop_map(h, pl, i);
+            }
+        }
+    }
+}
+
 uint32_t vprime_disp_compose(VPrimeHead *h)
 {
     VPrimeDisplayState *s = h->s;
@@ -923,7 +969,6 @@ uint32_t vprime_disp_compose(VPrimeHead *h)
     bool kept[VPRIME_DISP_PLANES] = { false };
     uint32_t events = 0, left_out = 0;
     pixman_image_t *alias = NULL;
-    VPrimeFaultHit hit;
     bool direct, keep;
     PlaneGeom g;
     unsigned p;
@@ -932,15 +977,7 @@ uint32_t vprime_disp_compose(VPrimeHead *h)
         return 0;       /* the host could not allocate the frame */
     }
     h->seq_frames++;
-    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
-        if (h->plane[p].active.control & VPRIME_PL_CTRL_ENABLE) {
-            /* an injected underrun: every fetch of this frame fails */
-            h->inject_underrun =
-                vprime_fault_check(&s->faults, VPRIME_INJ_UNDERRUN, h->idx,
-                                   "frame", h->seq_frames, 0, 0, &hit);
-            break;
-        }
-    }
+    h->inject_underrun = frame_underrun_injected(h);
     /* first, so that nothing it may drop is in use yet */
     keep = vprime_core_dma_watch(&s->core, disp_dma_invalidate, s);
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
@@ -1016,29 +1053,7 @@ composed:
     s->stat_frames_composed++;
     vprime_disp_present(h);
 
-    /*
-     * Now that the console shows this frame: mappings not kept go, and so
-     * do those of planes that underran, so that the next frame maps their
-     * buffer anew and shows whatever memory is behind it then.
-     */
-    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
-        VPrimePlane *pl = &h->plane[p];
-        unsigned i;
-
-        if (!maps[p]) {
-            continue;
-        }
-        if (!kept[p]) {
-            map_free(s, maps[p]);
-            continue;
-        }
-        for (i = 0; (left_out & BIT(p)) && i < VPRIME_DISP_MAPS_PER_PLANE;
-             i++) {
-            if (pl->maps[i] == maps[p]) {
-                plane_drop_map(h, pl, i);
-            }
-        }
-    }
+    frame_release_maps(h, maps, kept, left_out);
     return events;
 }
 
