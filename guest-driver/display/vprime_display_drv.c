@@ -102,7 +102,8 @@ static const struct drm_driver vprime_display_driver = {
 	.num_ioctls = ARRAY_SIZE(vprime_display_ioctls),
 	.fops = &vprime_display_fops,
 	.gem_create_object = vprime_display_gem_create_object,
-	/* DRM_GEM_SHMEM_DRIVER_OPS, with our dumb_create */
+	/* DRM_GEM_SHMEM_DRIVER_OPS, with our dumb_create and prime import */
+	.gem_prime_import = vprime_display_gem_prime_import,
 	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
 	.dumb_create = vprime_display_dumb_create,
 	.name = DRIVER_NAME,
