@@ -201,6 +201,13 @@ BAD_INPUTS = [
     ("fault-bad-seed", ["--fault-seed", "-1"], ["--fault-seed", "integer"]),
     ("replay-missing-file", ["--replay", "/nonexistent/repro.json"], ["cannot read the reproducer"]),
     ("replay-with-topology", ["--replay", "/dev/null", "--gpus", "dgpu"], ["host-side options", "--gpus"]),
+    # driver authors: flavours, bring a module, the PCIe switch
+    ("flavour-unknown", ["--kernel-flavour", "nosuch"], ["nosuch", "default, debug"]),
+    ("flavour-not-a-tree", ["--kernel-flavour", "/nonexistent/linux"], ["/nonexistent/linux",
+                                                                         "does not exist"]),
+    ("add-missing-file", ["--add", "/nonexistent/my.ko"], ["/nonexistent/my.ko", "no such file"]),
+    ("pcie-switch-alone", ["--gpus", "igpu", "--no-display", "--pcie-switch"],
+     ["--pcie-switch", "at least two"]),
 ]
 
 
@@ -222,7 +229,10 @@ def suite_launcher():
             ("default-topology", [], ["vprime-igpu", "vprime-dgpu", "vprime-display,id=display0",
                                       "heads=1", "-nodefaults", "accel=tcg"]),
             ("rich-topology", ["--gpus", "dgpu:1G,dgpu", "--heads", "4", "--iommu", "on"],
-             ["intel-iommu", "vram=1073741824", "rp2", "heads=4", "intel_iommu=on"])]:
+             ["intel-iommu", "vram=1073741824", "rp2", "heads=4", "intel_iommu=on"]),
+            ("importer-topology", ["--gpus", "igpu,dgpu", "--edu", "--pcie-switch", "--run", "true"],
+             ["x3130-upstream", "vprime-dgpu,id=gpu1,bus=swdn0", "edu,id=edu0,bus=swdn2",
+              "vprime.tests=user-command,dmesg-clean", "initramfs-user.cpio"])]:
         r = subprocess.run([LAUNCH, "--dry-run"] + args, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=60)
         out = r.stdout.decode(errors="replace")
