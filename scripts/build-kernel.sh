@@ -34,6 +34,9 @@ mkdir -p "$KD"
 t0=$(date +%s)
 first=false
 [ -f "$KD/first-build-time" ] || first=true
+# a build that an interruption left half done is no first build's time
+resumed=false
+[ -d "$KD/obj/kernel" ] && resumed=true
 
 # --- unpack the source (atomically) ------------------------------------------
 if [ "$(cat "$KD/src/.vprime-stamp" 2>/dev/null)" != "$src_stamp" ]; then
@@ -93,7 +96,8 @@ cp "$KD/obj/arch/x86/boot/bzImage" "$KD/bzImage.tmp"
 mv "$KD/bzImage.tmp" "$KD/bzImage"
 secs=$(( $(date +%s) - t0 ))
 if $first; then
-    echo "$secs s, $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)" > "$KD/first-build-time"
+    echo "$secs s, $(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)$($resumed &&
+          echo ', resumed a build left half done: not a whole first build')" > "$KD/first-build-time"
 fi
 echo "$want_stamp" > "$KD/.vprime-stamp"
 log "debug kernel $(cat "$KD/obj/include/config/kernel.release") ready in ${secs} s: $KD/bzImage"
