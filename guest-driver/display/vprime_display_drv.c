@@ -315,6 +315,8 @@ static int vprime_display_probe(struct pci_dev *pdev,
 		drm_err(&disp->drm, "cannot use a %u-bit DMA mask\n", disp->dma_bits);
 		goto err_hw;
 	}
+	/* page lists (or one range): a DMA segment may be any length */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 
 	for (h = 0; h < disp->hw.num_heads; h++) {
 		disp->heads[h].disp = disp;

@@ -225,6 +225,9 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(52));
 	if (ret)
 		goto err_hw;
+	/* its PTEs map pages: a DMA segment may be any length (the PCI
+	 * default, 64 KiB, is what DMA-API debugging holds mappings to) */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 	ret = vprime_vram_init(gpu);
 	if (ret) {
 		gpu->hw.vram_size = 0;	/* nothing for the release to undo */
