@@ -4,12 +4,29 @@
 VPRIME_BUILD ?= $(CURDIR)/build
 export VPRIME_BUILD
 
+# The guest kernel flavour: KERNEL=default (Debian's 6.12), KERNEL=debug
+# (built by vprime: lockdep, KASAN, ...) or KERNEL=/path/to/linux/build
+# (your own tree); see README "For driver authors".
+ifdef KERNEL
+export VPRIME_KERNEL := $(KERNEL)
+endif
+# make run ADD="my.ko my-test" CMD="my-test --all": bring a module and a
+# program (vprime-launch --add/--run) instead of the scenario
+ifdef ADD
+export VPRIME_ADD := $(ADD)
+endif
+ifdef CMD
+export VPRIME_CMD := $(CMD)
+endif
+
 .PHONY: all build deps fetch qemu driver image rootfs run check qtest fuzz fuzz-asan fuzz-guest fuzz-coverage check-libvirt check-lava check-cache check-rootfs bench clean distclean help
 
 all: build
 
 help:
 	@echo "make run        scenario 1 (Optimus offload): fps, copies, zero-copy proof, screen PNG"
+	@echo "make run ADD=\"my.ko my-prog\" CMD=\"my-prog\"  your module and program in the guest, reported as a test"
+	@echo "  any target KERNEL=debug|/path/to/linux/build  another guest kernel (default: Debian's 6.12)"
 	@echo "make check      build what is needed and run every test suite"
 	@echo "make bench      print benchmark figures (bench NAME VALUE UNIT)"
 	@echo "make build      host packages, downloads, QEMU, guest modules and image"
@@ -89,9 +106,11 @@ bench: build
 
 clean:
 	rm -rf $(VPRIME_BUILD)/qemu-src $(VPRIME_BUILD)/qemu-build $(VPRIME_BUILD)/qemu-build-asan $(VPRIME_BUILD)/qemu-build-fuzz $(VPRIME_BUILD)/kernel \
+	       $(VPRIME_BUILD)/kernel-debug $(VPRIME_BUILD)/kernel-user-* \
 	       $(VPRIME_BUILD)/guest-driver $(VPRIME_BUILD)/image $(VPRIME_BUILD)/results \
 	       $(VPRIME_BUILD)/rootfs/rootfs.ext4 $(VPRIME_BUILD)/rootfs/boot.cpio $(VPRIME_BUILD)/rootfs/stage \
 	       $(VPRIME_BUILD)/mesa/src $(VPRIME_BUILD)/mesa/build $(VPRIME_BUILD)/mesa/install \
+	       $(VPRIME_BUILD)/guest-driver-* $(VPRIME_BUILD)/image-* $(VPRIME_BUILD)/results-* \
 	       $(VPRIME_BUILD)/qtest-bin $(VPRIME_BUILD)/bench.json
 
 distclean:

@@ -1,38 +1,56 @@
 #!/bin/bash
-# Build the default guest image: an uncompressed initramfs (TCG unpacks a
-# compressed one slowly) with busybox-static, the Debian kernel modules the
-# vprime drivers need (decompressed: busybox cannot load .ko.xz), our
-# modules, the guest tests and images/init.
+# Build the guest image of the kernel flavour (KERNEL=): an uncompressed initramfs (TCG unpacks a
+# compressed one slowly) with busybox-static, the flavour's kernel modules
+# the vprime drivers need (decompressed: busybox cannot load .ko.xz), our
+# modules (with the example importer), the guest tests and images/init.
 . "$(dirname "$0")/lib.sh"
 
 "$VPRIME_SRC/scripts/build-driver.sh"
 . "$DL/versions.env"
-KREL=$KERNEL_ABI-amd64
-KROOT=$KDIR_ROOT/root
+# the flavour's kernel release and modules (KERNEL=, scripts/vprime_kernel.py)
+if [ "$KFLAVOUR" = default ]; then
+    KREL=$KERNEL_ABI-amd64
+    KROOT=$KDIR_ROOT/root
+else
+    KREL=$(cat "$KHDR/include/config/kernel.release")
+fi
+KSTAMP=$(dirname "$KROOT")/.vprime-stamp
 MODSRC=$MOD_BLDDIR/src
-# Debian modules wanted beyond our modules' own dependencies.
-# vgem: a foreign exporter for the PRIME tests; virtio_gpu: the scanout
-# the display benchmark compares against.
-EXTRA_MODULES=(vgem virtio_gpu)
+# Kernel modules wanted beyond our modules' own dependencies, where the
+# flavour's kernel has them.  vgem: a foreign exporter for the PRIME
+# tests; virtio_gpu: the scanout the display benchmark compares against;
+# vkms and dmabuf_selftests (debug kernel): for driver authors, not
+# loaded unless asked.
+EXTRA_MODULES=(vgem virtio_gpu vkms dmabuf_selftests)
 # Standard DRM clients that must work unchanged (Debian's libdrm-tests and
 # drm-info), with their shared libraries.
 CLIENTS=(/usr/bin/modetest /usr/bin/drm_info)
 
 mkdir -p "$IMG_DIR"
 TESTBIN=$IMG_DIR/vprime-guest-test
-# Guest test programs: static, so the image needs no libc.
-if [ ! -x "$TESTBIN" ] || [ -n "$(find "$VPRIME_SRC/tests/guest" "$VPRIME_SRC/hw/vprime_regs.h" \
+IMPORTBIN=$IMG_DIR/vprime-import
+IMPORTER=$VPRIME_SRC/guest-driver/importer
+# Guest test programs: static, so the image needs no libc.  The example
+# importer's userspace side is its own program (/bin/vprime-import) and
+# part of the tests.
+CFLAGS=(-static -O2 -Wall -Wextra -Werror -Wno-sign-compare -Wno-format-truncation
+        -I"$VPRIME_SRC/hw" -I"$VPRIME_SRC/guest-driver/include/uapi/drm" -I/usr/include/libdrm
+        -I"$IMPORTER")
+if [ ! -x "$TESTBIN" ] || [ ! -x "$IMPORTBIN" ] ||
+   [ -n "$(find "$VPRIME_SRC/tests/guest" "$VPRIME_SRC/hw/vprime_regs.h" "$IMPORTER" \
         "$VPRIME_SRC/guest-driver/include" -newer "$TESTBIN" -type f 2>/dev/null)" ]; then
     log "building guest test programs"
-    gcc -static -O2 -Wall -Wextra -Werror -Wno-sign-compare -Wno-format-truncation \
-        -I"$VPRIME_SRC/hw" -I"$VPRIME_SRC/guest-driver/include/uapi/drm" -I/usr/include/libdrm \
-        -o "$TESTBIN.tmp" "$VPRIME_SRC"/tests/guest/*.c -ldrm -lz
+    gcc "${CFLAGS[@]}" -o "$IMPORTBIN.tmp" "$IMPORTER/vprime-import.c"
+    gcc "${CFLAGS[@]}" -DVPRIME_IMPORT_LIB -o "$TESTBIN.tmp" "$VPRIME_SRC"/tests/guest/*.c \
+        "$IMPORTER/vprime-import.c" -ldrm -lz
+    mv "$IMPORTBIN.tmp" "$IMPORTBIN"
     mv "$TESTBIN.tmp" "$TESTBIN"
 fi
 
 INPUTS=("$VPRIME_SRC/images/init" "$VPRIME_SRC"/tests/guest/run-tests "$VPRIME_SRC"/tests/guest/*.sh
-        "$TESTBIN" "$MODSRC/vprime_gpu.ko" "$MODSRC/vprime_display.ko" /bin/busybox "$KDIR_ROOT/.vprime-stamp"
-        "${CLIENTS[@]}")
+        "$TESTBIN" "$IMPORTBIN" "$MODSRC/vprime_gpu.ko" "$MODSRC/vprime_display.ko"
+        "$MODSRC/importer/vprime_importer.ko"
+        /bin/busybox "$KSTAMP" "${CLIENTS[@]}")
 want_stamp=$({ printf "%s\n" "${EXTRA_MODULES[@]}"; sha256sum "${INPUTS[@]}" "$0" | cut -d" " -f1; } | sha256sum | cut -d" " -f1)
 if [ -f "$IMG_DIR/initramfs.cpio" ] && [ "$(cat "$IMG_DIR/.vprime-stamp" 2>/dev/null)" = "$want_stamp" ]; then
     exit 0
@@ -45,7 +63,10 @@ mkdir -p "$R"/{bin,sbin,dev,proc,sys,tmp,tests,lib/modules/"$KREL"/extra}
 cp /bin/busybox "$R/bin/busybox"
 cp "$VPRIME_SRC/images/init" "$R/init"
 cp "$VPRIME_SRC/tests/guest/run-tests" "$VPRIME_SRC"/tests/guest/*.sh "$TESTBIN" "$R/tests/"
-cp "$MODSRC/vprime_gpu.ko" "$MODSRC/vprime_display.ko" "$R/lib/modules/$KREL/extra/"
+cp "$IMPORTBIN" "$R/bin/"
+cp "$MODSRC/vprime_gpu.ko" "$MODSRC/vprime_display.ko" "$MODSRC/importer/vprime_importer.ko" \
+   "$R/lib/modules/$KREL/extra/"
+echo "$KFLAVOUR $KREL" > "$R/kernel-flavour"
 cp "$KROOT/lib/modules/$KREL"/modules.{builtin,builtin.modinfo,order} "$R/lib/modules/$KREL/"
 
 # DRM clients and the shared libraries they load (ldd's closure).
@@ -56,8 +77,17 @@ for lib in $(ldd "${CLIENTS[@]}" | sed -n 's/.*=> \(\/[^ ]*\).*/\1/p; s/^[[:spac
 done
 
 # Dependency closure from the Debian kernel's own modules.dep.
-wanted=("${EXTRA_MODULES[@]}")
-for ko in "$MODSRC"/vprime_*.ko; do
+wanted=()
+for m in "${EXTRA_MODULES[@]}"; do
+    if modprobe -d "$KROOT" -S "$KREL" --show-depends "$m" >/dev/null 2>&1; then
+        wanted+=("$m")
+    elif [ "$KFLAVOUR" = default ] && [ "$m" != vkms ] && [ "$m" != dmabuf_selftests ]; then
+        die "module $m not found in $KROOT"
+    else
+        log "the $KFLAVOUR kernel has no module $m: left out of the image"
+    fi
+done
+for ko in "$MODSRC"/vprime_*.ko "$MODSRC"/importer/vprime_*.ko; do
     IFS=, read -r -a deps <<< "$(modinfo -F depends "$ko")"
     wanted+=("${deps[@]}")
 done
@@ -68,7 +98,13 @@ for m in "${wanted[@]}"; do
 done | sort -u | while read -r path; do
     rel=${path#"$KROOT"/}
     mkdir -p "$R/$(dirname "$rel")"
-    xz -dc "$path" > "$R/${rel%.xz}"
+    # busybox cannot load compressed modules
+    case $path in
+        *.xz)  xz -dc "$path" > "$R/${rel%.xz}" ;;
+        *.gz)  gzip -dc "$path" > "$R/${rel%.gz}" ;;
+        *.zst) zstd -qdc "$path" > "$R/${rel%.zst}" ;;
+        *)     cp "$path" "$R/$rel" ;;
+    esac
 done
 depmod -b "$R" "$KREL"
 

@@ -3,6 +3,8 @@
 #   - the bookworm-backports `qemu` source package (upstream 10.0.2, +ds)
 #   - the bookworm-backports 6.12 guest kernel: image, headers, -common
 #     headers and linux-kbuild, as .deb files (never installed)
+#   - for the debug kernel flavour (KERNEL=debug), the same version's
+#     linux-source-6.12 package, which scripts/build-kernel.sh builds
 #
 # apt verifies every file against the archive's signed indexes when it
 # fetches it; we then record the sha256 sums in dl/MANIFEST.  Later runs only
@@ -53,7 +55,14 @@ drop_bad_files() {
     rm -f "$DL/MANIFEST"
 }
 
-if manifest_ok && [ -s "$DL/versions.env" ]; then
+# The debug flavour builds the very version of the default image, from
+# Debian's linux-source package of the same source version.
+need_source() {
+    [ "$KFLAVOUR" = debug ] || return 1
+    ! ls "$DL"/linux-source-6.12_*.deb >/dev/null 2>&1
+}
+
+if manifest_ok && [ -s "$DL/versions.env" ] && ! need_source; then
     exit 0
 fi
 drop_bad_files
@@ -127,6 +136,17 @@ if [ ${#need[@]} -gt 0 ]; then
     (cd "$DL" && papt apt-get download -q "${need[@]}") >"$DL/kernel-fetch.log" 2>&1 ||
         { tail -20 "$DL/kernel-fetch.log" >&2
           die "downloading the guest kernel failed (log: $DL/kernel-fetch.log); if $KERNEL_ABI left the archive, delete $DL/versions.env to pick the current one"; }
+fi
+
+# --- kernel source, for the debug flavour -----------------------------------
+if need_source; then
+    # the version of the image package: 6.12.N-M~bpo12+1
+    img=$(ls "$DL/linux-image-$KERNEL_ABI-amd64_"*.deb | head -1)
+    srcver=${img##*/linux-image-"$KERNEL_ABI"-amd64_}; srcver=${srcver%_amd64.deb}
+    log "downloading linux-source-6.12 $srcver (about 150 MB) for the debug kernel"
+    (cd "$DL" && papt apt-get download -q "linux-source-6.12=$srcver") >"$DL/source-fetch.log" 2>&1 ||
+        { tail -20 "$DL/source-fetch.log" >&2
+          die "downloading linux-source-6.12 $srcver failed (log: $DL/source-fetch.log)"; }
 fi
 
 # --- record what was verified ------------------------------------------------

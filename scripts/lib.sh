@@ -18,13 +18,18 @@ QEMU_SRCDIR=$VPRIME_BUILD/qemu-src  # unpacked + patched QEMU source
 # VPRIME_QEMU_BUILD: another build of the same source (the ASan/UBSan one)
 QEMU_BLDDIR=${VPRIME_QEMU_BUILD:-$VPRIME_BUILD/qemu-build}
 QEMU_BIN=$QEMU_BLDDIR/qemu-system-x86_64
-MOD_BLDDIR=$VPRIME_BUILD/guest-driver
-IMG_DIR=$VPRIME_BUILD/image
-RESULTS=$VPRIME_BUILD/results
 
 # The host's Python, not a pyenv/venv shim: QEMU's configure builds its own
 # venv on top of it and needs Debian's meson and pycotap from it.
 PYTHON=${PYTHON:-/usr/bin/python3}
+
+# The guest kernel flavour (VPRIME_KERNEL, from make's KERNEL=: default,
+# debug, or a kernel build tree) and where its pieces live: KFLAVOUR,
+# KFLAVOUR_TAG, KERNEL_IMAGE, KROOT (lib/modules), KHDR (the tree modules
+# build against), KREL, and per flavour MOD_BLDDIR (guest modules),
+# IMG_DIR (guest image) and RESULTS.  Defined once, in vprime_kernel.py.
+_kflavour=$("$PYTHON" "$VPRIME_SRC/scripts/vprime_kernel.py" --shell) || exit 2
+eval "$_kflavour"
 
 # QEMU's firmware arguments (-L DIR ...), defined once in vprime_firmware.py
 mapfile -t QEMU_FW_ARGS < <("$PYTHON" "$VPRIME_SRC/scripts/vprime_firmware.py")

@@ -250,6 +250,8 @@ class Topology:
         self.display_faults = []        # (--fault spec, script) for the display engine
         self.fault_seed = None          # fault-seed of every device
         self.rootfs = None              # --image rootfs: the ext4 image (virtio-blk, read-only)
+        self.edu = False                # QEMU's edu: the example importer's device
+        self.pcie_switch = False        # dGPUs, display, edu behind one PCIe switch
 
     @classmethod
     def from_options(cls, opts):
@@ -302,6 +304,11 @@ class Topology:
                 raise TopologyError("--fault-seed '%s' is invalid: an integer from 0 to 2^64-1"
                                     % seed)
             t.fault_seed = int(seed)
+        t.edu = bool(getattr(opts, "edu", False))
+        t.pcie_switch = bool(getattr(opts, "pcie_switch", False))
+        if t.pcie_switch and len([g for g in t.gpus if g.kind == "dgpu"]) + (t.heads > 0) + t.edu < 2:
+            raise TopologyError("--pcie-switch puts the dGPUs, the display engine and edu behind one "
+                                "switch, for peer-to-peer DMA between them: give at least two of them")
         return t
 
     def guest_topology(self):
@@ -432,11 +439,50 @@ class Topology:
                                                              if k != "driver"])]
         return args
 
+    # The PCIe switch of --pcie-switch: its root port, upstream port and the
+    # chassis numbers of its downstream ports (after the root ports')
+    SWITCH_SLOT = 0x18
+    SWITCH_CHASSIS = 32
+    EDU_DMA_MASK = (1 << 64) - 1    # edu's own address width: the guest sets the importer's
+
+    def switch_args(self, devs):
+        """--pcie-switch: a root port, an XIO3130 upstream port and one
+        downstream port per dGPU, display engine and edu, which move there.
+        Linux allows peer-to-peer DMA between devices under one switch
+        (pci_p2pdma_distance(); the downstream ports have no ACS)."""
+        args = ["-device", "pcie-root-port,id=rpsw,chassis=%d,slot=0,bus=pcie.0,addr=0x%x"
+                % (self.SWITCH_CHASSIS, self.SWITCH_SLOT),
+                "-device", "x3130-upstream,id=swup,bus=rpsw"]
+        n = 0
+        for d in devs:
+            if d["driver"] in ("vprime-dgpu", "vprime-display", "edu"):
+                args += ["-device", "xio3130-downstream,id=swdn%d,bus=swup,chassis=%d,slot=0"
+                         % (n, self.SWITCH_CHASSIS + 1 + n)]
+                d["bus"] = "swdn%d" % n
+                d.pop("addr", None)
+                n += 1
+        return args
+
     def device_args(self):
         args = []
         if self.iommu:
             # Must come before the devices it translates for.
             args += ["-device", "intel-iommu,intremap=on,caching-mode=on,device-iotlb=off"]
+        if self.pcie_switch or self.edu:
+            devs = self.vprime_devices(lambda n: "rp%d" % n)
+            if self.edu:
+                devs.append({"driver": "edu", "id": "edu0", "bus": "pcie.0",
+                             "dma_mask": self.EDU_DMA_MASK})
+            if self.pcie_switch:
+                args += self.switch_args(devs)
+            else:
+                for n, slot in self.root_ports():
+                    args += ["-device", "pcie-root-port,id=rp%d,chassis=%d,slot=%d,bus=pcie.0,"
+                             "addr=0x%x" % (n, n, n, slot)]
+            for d in devs:
+                args += ["-device", ",".join([d["driver"]] + ["%s=%s" % (k, _qv(v))
+                                                             for k, v in d.items() if k != "driver"])]
+            return args
         for n, slot in self.root_ports():
             args += ["-device", "pcie-root-port,id=rp%d,chassis=%d,slot=%d,bus=pcie.0,addr=0x%x"
                      % (n, n, n, slot)]

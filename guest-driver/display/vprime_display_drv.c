@@ -102,7 +102,8 @@ static const struct drm_driver vprime_display_driver = {
 	.num_ioctls = ARRAY_SIZE(vprime_display_ioctls),
 	.fops = &vprime_display_fops,
 	.gem_create_object = vprime_display_gem_create_object,
-	/* DRM_GEM_SHMEM_DRIVER_OPS, with our dumb_create */
+	/* DRM_GEM_SHMEM_DRIVER_OPS, with our dumb_create and prime import */
+	.gem_prime_import = vprime_display_gem_prime_import,
 	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
 	.dumb_create = vprime_display_dumb_create,
 	.name = DRIVER_NAME,
@@ -314,6 +315,8 @@ static int vprime_display_probe(struct pci_dev *pdev,
 		drm_err(&disp->drm, "cannot use a %u-bit DMA mask\n", disp->dma_bits);
 		goto err_hw;
 	}
+	/* page lists (or one range): a DMA segment may be any length */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 
 	for (h = 0; h < disp->hw.num_heads; h++) {
 		disp->heads[h].disp = disp;

@@ -163,6 +163,8 @@ static inline struct vprime_display *to_vprime_display(struct drm_device *drm)
  *	mapping (a bug, on purpose) while a plane may still scan it; the
  *	fields above keep the stale addresses.  Set under the object's
  *	reservation lock, read at free.
+ * @pinned: an import this driver pinned (dma_buf_pin()), set once at
+ *	import, unpinned at free
  */
 struct vprime_display_bo {
 	struct drm_gem_shmem_object base;
@@ -178,6 +180,7 @@ struct vprime_display_bo {
 	__le64 *page_list;
 	dma_addr_t page_list_dma;
 	bool dma_unmapped;
+	bool pinned;
 };
 
 static inline struct vprime_display_bo *to_vprime_display_bo(struct drm_gem_object *obj)
@@ -206,6 +209,8 @@ struct drm_gem_object *vprime_display_gem_create_object(struct drm_device *drm,
 							size_t size);
 int vprime_display_dumb_create(struct drm_file *file, struct drm_device *drm,
 			       struct drm_mode_create_dumb *args);
+struct drm_gem_object *vprime_display_gem_prime_import(struct drm_device *drm,
+						       struct dma_buf *dma_buf);
 int vprime_display_bo_map(struct vprime_display_bo *bo);
 
 /* vprime_display_plane.c */

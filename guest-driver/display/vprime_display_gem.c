@@ -7,8 +7,17 @@
  * need to point the engine at it: for an engine that scans page lists, a
  * list of the DMA addresses of its 4 KiB pages in coherent memory; for a
  * contiguous-only engine, whether its DMA addresses form one range.
+ *
+ * Imports attach dynamically and allow peer-to-peer DMA, as amdgpu's
+ * display does: an exporter that can (a dGPU's VRAM behind the same PCIe
+ * switch) hands out its BAR addresses and the engine scans VRAM directly;
+ * the others give system memory.  Either way the import is pinned, as a
+ * framebuffer must stay where the engine scans it: the exporter cannot
+ * move it, so move_notify never has anything to do.
  */
 
+#include <linux/dma-buf.h>
+#include <linux/module.h>
 #include <linux/dma-mapping.h>
 #include <linux/pagemap.h>
 #include <linux/scatterlist.h>
@@ -19,6 +28,8 @@
 #include <drm/drm_print.h>
 
 #include "vprime_display_drv.h"
+
+MODULE_IMPORT_NS(DMA_BUF);
 
 static void vprime_display_gem_free(struct drm_gem_object *obj)
 {
@@ -39,6 +50,15 @@ static void vprime_display_gem_free(struct drm_gem_object *obj)
 		dma_free_coherent(obj->dev->dev,
 				  bo->npages * sizeof(*bo->page_list),
 				  bo->page_list, bo->page_list_dma);
+	if (bo->pinned) {
+		/*
+		 * No plane scans it any more: the exporter may move it again.
+		 * drm_gem_shmem_free() unmaps and detaches (drm_prime_gem_destroy()).
+		 */
+		dma_resv_lock(obj->import_attach->dmabuf->resv, NULL);
+		dma_buf_unpin(obj->import_attach);
+		dma_resv_unlock(obj->import_attach->dmabuf->resv);
+	}
 	mutex_destroy(&bo->lock);
 	drm_gem_shmem_free(&bo->base);
 }
@@ -77,6 +97,77 @@ struct drm_gem_object *vprime_display_gem_create_object(struct drm_device *drm,
 	bo->base.base.funcs = &vprime_display_gem_funcs;
 	mutex_init(&bo->lock);
 	return &bo->base.base;
+}
+
+static void vprime_display_move_notify(struct dma_buf_attachment *attach)
+{
+	/* imports are pinned (see the top of this file): nothing moves */
+}
+
+static const struct dma_buf_attach_ops vprime_display_importer_ops = {
+	.allow_peer2peer = true,
+	.move_notify = vprime_display_move_notify,
+};
+
+/**
+ * vprime_display_gem_prime_import - &drm_driver.gem_prime_import
+ * @drm: device
+ * @dma_buf: the buffer to import
+ *
+ * drm_gem_prime_import_dev() with a dynamic, peer-to-peer capable and
+ * pinned attachment (see the top of this file).  The display's own dumb
+ * buffers come back as themselves.
+ *
+ * Returns: the object, or an ERR_PTR.
+ */
+struct drm_gem_object *vprime_display_gem_prime_import(struct drm_device *drm,
+						       struct dma_buf *dma_buf)
+{
+	struct drm_gem_object *obj = dma_buf->priv;
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+	int ret;
+
+	if (dma_buf->ops->release == drm_gem_dmabuf_release && obj->dev == drm)
+		return drm_gem_prime_import(drm, dma_buf);
+
+	attach = dma_buf_dynamic_attach(dma_buf, drm->dev,
+					&vprime_display_importer_ops, NULL);
+	if (IS_ERR(attach))
+		return ERR_CAST(attach);
+	get_dma_buf(dma_buf);
+
+	dma_resv_lock(dma_buf->resv, NULL);
+	ret = dma_buf_pin(attach);
+	if (ret)
+		goto err_unlock;
+	sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		goto err_unpin;
+	}
+	dma_resv_unlock(dma_buf->resv);
+
+	obj = drm_gem_shmem_prime_import_sg_table(drm, attach, sgt);
+	if (IS_ERR(obj)) {
+		ret = PTR_ERR(obj);
+		dma_resv_lock(dma_buf->resv, NULL);
+		dma_buf_unmap_attachment(attach, sgt, DMA_BIDIRECTIONAL);
+		goto err_unpin;
+	}
+	obj->import_attach = attach;
+	obj->resv = dma_buf->resv;
+	attach->importer_priv = obj;
+	to_vprime_display_bo(obj)->pinned = true;
+	return obj;
+
+err_unpin:
+	dma_buf_unpin(attach);
+err_unlock:
+	dma_resv_unlock(dma_buf->resv);
+	dma_buf_detach(dma_buf, attach);
+	dma_buf_put(dma_buf);
+	return ERR_PTR(ret);
 }
 
 /**

@@ -65,6 +65,8 @@ static int vprime_debugfs_vram(struct seq_file *m, void *data)
 
 	seq_printf(m, "migrations to system memory: %lld\n",
 		   (long long)atomic64_read(&gpu->migrations));
+	seq_printf(m, "evictions: %lld\n",
+		   (long long)atomic64_read(&gpu->evictions));
 	if (!gpu->hw.vram_size) {
 		seq_puts(m, "no VRAM\n");
 		return 0;

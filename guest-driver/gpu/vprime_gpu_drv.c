@@ -24,8 +24,8 @@
  * are signalled from the engine interrupt.  A page fault or a timeout bans
  * the context; a timeout also resets the engine.
  *
- * Files: _drv (probe, ioctls), _bo and _vram (buffer objects), _mmu (page
- * tables, mappings), _ctx (contexts), _submit (SUBMIT), _sched (rings,
+ * Files: _drv (probe, ioctls), _bo and _vram (buffer objects), _prime
+ * (dma-buf export of VRAM BOs), _mmu (page tables, mappings), _ctx (contexts), _submit (SUBMIT), _sched (rings,
  * schedulers, recovery), _fence (hardware fences, their interrupts),
  * _debugfs.
  *
@@ -132,6 +132,7 @@ static const struct drm_driver vprime_gpu_driver = {
 	.postclose = vprime_gpu_postclose,
 	.gem_create_object = vprime_gem_create_object,
 	DRM_GEM_SHMEM_DRIVER_OPS,
+	.gem_prime_import = vprime_gem_prime_import,
 	.ioctls = vprime_gpu_ioctls,
 	.num_ioctls = ARRAY_SIZE(vprime_gpu_ioctls),
 	.fops = &vprime_gpu_fops,
@@ -224,6 +225,9 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(52));
 	if (ret)
 		goto err_hw;
+	/* its PTEs map pages: a DMA segment may be any length (the PCI
+	 * default, 64 KiB, is what DMA-API debugging holds mappings to) */
+	dma_set_max_seg_size(&pdev->dev, UINT_MAX);
 	ret = vprime_vram_init(gpu);
 	if (ret) {
 		gpu->hw.vram_size = 0;	/* nothing for the release to undo */

@@ -175,9 +175,15 @@ static inline struct vprime_bo *to_vprime_bo(struct drm_gem_object *obj)
  * @va: GPU virtual address (as &vprime_bo.va)
  * @blocks: drm_buddy blocks holding it, protected by &vprime_gpu.vram_lock
  * @link: in &vprime_gpu.vram_bo_list
- * @pages: after migration to system memory (export to an importer that
- *	cannot reach VRAM), its pages; set once, under &vprime_gpu.vram_lock
+ * @pages: after the move to system memory (for an importer that cannot
+ *	reach VRAM, or an eviction), its pages; set once, under
+ *	&vprime_gpu.vram_lock
  * @sgt: their mapping for this device, set with @pages
+ * @vram_pins: dma-buf pins that keep it in VRAM (peer-to-peer importers,
+ *	e.g. a display scanning it through the BAR); it is not moved or
+ *	evicted while there are any.  Protected by the reservation lock.
+ * @dmabuf: its exported dma-buf while that lives, for move_notify;
+ *	protected by the reservation lock (vprime_gpu_prime.c)
  */
 struct vprime_vram_bo {
 	struct drm_gem_object base;
@@ -186,6 +192,8 @@ struct vprime_vram_bo {
 	struct list_head link;
 	struct page **pages;
 	struct sg_table *sgt;
+	unsigned int vram_pins;
+	struct dma_buf *dmabuf;
 };
 
 static inline struct vprime_vram_bo *to_vprime_vram_bo(struct drm_gem_object *obj)
@@ -216,6 +224,7 @@ static inline struct vprime_vram_bo *to_vprime_vram_bo(struct drm_gem_object *ob
  * @vram: VRAM allocator (dGPU only)
  * @vram_bar: bus address of the VRAM BAR
  * @migrations: VRAM BOs moved to system memory (debugfs "vram")
+ * @evictions: of them, those evicted to make room or leave retired VRAM
  * @kctx: the driver's own context, for migration copies
  * @job_timeout_ms: the module parameter, at probe
  * @halt_work: recovers halted engines, after the error interrupt
@@ -243,6 +252,7 @@ struct vprime_gpu {
 	struct drm_buddy vram;
 	resource_size_t vram_bar;
 	atomic64_t migrations;
+	atomic64_t evictions;
 	struct vprime_ctx *kctx;
 
 	unsigned int job_timeout_ms;
@@ -320,8 +330,14 @@ int vprime_ioctl_gem_info(struct drm_device *drm, void *data,
 /* vprime_gpu_vram.c */
 bool vprime_is_vram_bo(struct drm_gem_object *obj);
 struct drm_gem_object *vprime_vram_create(struct vprime_gpu *gpu, size_t size);
+int vprime_vram_move_locked(struct vprime_vram_bo *bo);
 int vprime_vram_init(struct vprime_gpu *gpu);
 void vprime_vram_unmap_all(struct vprime_gpu *gpu);
+
+/* vprime_gpu_prime.c */
+struct dma_buf *vprime_vram_prime_export(struct drm_gem_object *obj, int flags);
+struct drm_gem_object *vprime_gem_prime_import(struct drm_device *drm,
+					       struct dma_buf *dma_buf);
 
 /* vprime_gpu_mmu.c */
 struct vprime_pt *vprime_pt_alloc(struct vprime_gpu *gpu);

@@ -7,7 +7,8 @@
  * the context, prepare the out-fences, add the in-fences to the scheduler
  * job (syncobj, sync_file), lock the BOs' reservations with drm_exec for
  * implicit sync, then arm and push the job and attach its fence to the
- * BOs and the out-fences.
+ * BOs and the out-fences: as a writer of the BOs its commands write into,
+ * as a reader of the others.
  */
 
 #include <linux/slab.h>
@@ -261,10 +262,67 @@ static int vprime_submit_in_fences(struct vprime_job *job,
 }
 
 /*
+ * The bytes [*start, *end) a command may write: the destination rectangle
+ * (tiled: whole tile rows) of FILL, PATTERN and BLIT, the destination
+ * range of COPY; WAIT and NOP write nothing.  Generous: a row is never
+ * shorter than 4 bytes a pixel, whatever the pitch says.
+ */
+static bool vprime_cmd_writes(const struct vprime_cmd *c, u64 *start, u64 *end)
+{
+	u64 rows, row;
+
+	switch (c->opcode) {
+	case VPRIME_OP_FILL:
+	case VPRIME_OP_PATTERN:
+		rows = c->rect.layout == VPRIME_LAYOUT_TILED ?
+		       round_up((u64)c->rect.height, VPRIME_TILE_HEIGHT) : c->rect.height;
+		row = max_t(u64, c->rect.pitch, (u64)c->rect.width * 4);
+		*start = c->rect.dst;
+		break;
+	case VPRIME_OP_BLIT:
+		rows = c->blit.dst_layout == VPRIME_LAYOUT_TILED ?
+		       round_up((u64)c->blit.height, VPRIME_TILE_HEIGHT) : c->blit.height;
+		row = max_t(u64, c->blit.dst_pitch, (u64)c->blit.width * 4);
+		*start = c->blit.dst;
+		break;
+	case VPRIME_OP_COPY:
+		rows = 1;
+		row = c->copy.size;
+		*start = c->copy.dst;
+		break;
+	default:
+		return false;
+	}
+	*end = *start + rows * row;
+	if (*end < *start)
+		*end = U64_MAX;
+	return true;
+}
+
+/*
+ * Whether the job writes into @obj, or only reads it: implicit sync then
+ * makes it a reader of the BO, which waits for the BO's writers only, and
+ * which a reader elsewhere (another job, DMA_BUF_IOCTL_SYNC for read by
+ * the CPU) does not wait for.
+ */
+static bool vprime_job_writes_bo(const struct vprime_job *job,
+				 struct drm_gem_object *obj)
+{
+	u64 va = vprime_bo_va(obj), start, end;
+	u32 i;
+
+	for (i = 0; i < job->num_cmds; i++)
+		if (vprime_cmd_writes(&job->cmds[i], &start, &end) &&
+		    start < va + obj->size && end > va)
+			return true;
+	return false;
+}
+
+/*
  * Implicit sync: lock every BO's reservation (a BO listed twice is locked
- * once), reserve a slot for the job's fence and wait for the BO's writers
- * and readers.  On success the caller unlocks with drm_exec_fini() after
- * attaching the fence.
+ * once), reserve a slot for the job's fence and wait for the BO's writers,
+ * and for a BO the job writes, its readers too.  On success the caller
+ * unlocks with drm_exec_fini() after attaching the fence.
  */
 static int vprime_submit_lock_bos(struct vprime_job *job,
 				  struct drm_exec *exec)
@@ -282,7 +340,8 @@ static int vprime_submit_lock_bos(struct vprime_job *job,
 	}
 	for (i = 0; i < job->num_bos; i++) {
 		ret = drm_sched_job_add_implicit_dependencies(&job->base,
-							      job->bos[i], true);
+							      job->bos[i],
+							      vprime_job_writes_bo(job, job->bos[i]));
 		if (ret)
 			goto err;
 	}
@@ -309,7 +368,9 @@ static int vprime_submit_push(struct vprime_job *job, struct drm_exec *exec,
 	drm_sched_job_arm(&job->base);
 	done = dma_fence_get(&job->base.s_fence->finished);
 	for (i = 0; i < job->num_bos; i++)
-		dma_resv_add_fence(job->bos[i]->resv, done, DMA_RESV_USAGE_WRITE);
+		dma_resv_add_fence(job->bos[i]->resv, done,
+				   vprime_job_writes_bo(job, job->bos[i]) ?
+				   DMA_RESV_USAGE_WRITE : DMA_RESV_USAGE_READ);
 	if (out->fd >= 0)
 		sync_file = sync_file_create(done);
 	drm_sched_entity_push_job(&job->base);

@@ -3,9 +3,12 @@
  * vprime_gpu: buffer objects in the dGPU's VRAM.
  *
  * VRAM is managed with drm_buddy; the CPU reaches a VRAM BO through the
- * prefetchable BAR, the GPU through VRAM PTEs.  There is no peer-to-peer
- * DMA here, so an export moves the BO to system memory first, by the copy
- * engine, once; every GPU and CPU mapping then follows the new pages.
+ * prefetchable BAR, the GPU through VRAM PTEs.  A BO leaves VRAM for
+ * system memory, copied by the copy engine, once and for good: for an
+ * importer that cannot reach VRAM (vprime_gpu_prime.c), or evicted when a
+ * new BO needs the room or the device retired the VRAM under it.  Every
+ * GPU and CPU mapping then follows the new pages, and dynamic dma-buf
+ * importers get move_notify.
  */
 
 #include <linux/dma-mapping.h>
@@ -67,7 +70,12 @@ static vm_fault_t vprime_vram_fault(struct vm_fault *vmf)
 	struct drm_gem_object *obj = vma->vm_private_data;
 	struct vprime_gpu *gpu = to_vprime_gpu(obj->dev);
 	struct vprime_vram_bo *bo = to_vprime_vram_bo(obj);
-	u64 off = (u64)(vmf->address - vma->vm_start);
+	/*
+	 * The page within the BO: a map through the GEM node or a dma-buf
+	 * (drm_gem_prime_mmap()) carries the node's fake offset plus where
+	 * the map starts in the BO.
+	 */
+	u64 off = (u64)(vmf->pgoff - drm_vma_node_start(&obj->vma_node)) << PAGE_SHIFT;
 	struct drm_buddy_block *block;
 	unsigned long pfn = 0;
 	vm_fault_t ret;
@@ -209,16 +217,19 @@ static void vprime_vram_commit_move(struct vprime_vram_bo *bo,
 }
 
 /**
- * vprime_vram_migrate - move a VRAM BO to system memory, once
- * @bo: the BO
+ * vprime_vram_move_locked - move a VRAM BO to system memory, for good
+ * @bo: the BO; the caller holds its reservation lock
  *
- * For an importer that cannot reach VRAM (there is no peer-to-peer DMA
- * here).  The dGPU's copy engine moves the contents, not the CPU; every
- * GPU mapping and CPU mapping then follows the new pages.
+ * For an importer that cannot reach VRAM, or to make room in VRAM.  The
+ * dGPU's copy engine moves the contents, not the CPU, after the GPU's
+ * pending work on the BO; every GPU and CPU mapping then follows the new
+ * pages, and dynamic importers of its dma-buf get move_notify (they map
+ * again, and find system memory).  Nothing to do for a BO moved already.
  *
- * Returns: 0 or a negative errno (-ENODEV on an unplugged GPU).
+ * Returns: 0 or a negative errno: -EBUSY while a peer-to-peer importer
+ * has it pinned in VRAM, -ENODEV on an unplugged GPU.
  */
-static int vprime_vram_migrate(struct vprime_vram_bo *bo)
+int vprime_vram_move_locked(struct vprime_vram_bo *bo)
 {
 	struct drm_gem_object *obj = &bo->base;
 	struct sg_table *sgt = NULL;
@@ -226,17 +237,15 @@ static int vprime_vram_migrate(struct vprime_vram_bo *bo)
 	long lret;
 	int ret, idx;
 
-	ret = dma_resv_lock_interruptible(obj->resv, NULL);
-	if (ret)
-		return ret;
+	dma_resv_assert_held(obj->resv);
 	if (bo->pages)
-		goto out_unlock;
+		return 0;
+	if (bo->vram_pins)
+		return -EBUSY;
 	/* the copy engine does the move: not on an unplugged GPU */
-	if (!drm_dev_enter(obj->dev, &idx)) {
-		ret = -ENODEV;
-		goto out_unlock;
-	}
-	/* the GPU's pending writes land before the copy */
+	if (!drm_dev_enter(obj->dev, &idx))
+		return -ENODEV;
+	/* the GPU's pending work on it lands before the copy */
 	lret = dma_resv_wait_timeout(obj->resv, DMA_RESV_USAGE_BOOKKEEP, true,
 				     MAX_SCHEDULE_TIMEOUT);
 	ret = lret < 0 ? lret : vprime_vram_alloc_sys(obj, &pages, &sgt);
@@ -251,45 +260,19 @@ static int vprime_vram_migrate(struct vprime_vram_bo *bo)
 		goto out_exit;
 	}
 	vprime_vram_commit_move(bo, pages, sgt);
+	/* importers that map on demand drop their VRAM mapping */
+	if (bo->dmabuf)
+		dma_buf_move_notify(bo->dmabuf);
 out_exit:
 	drm_dev_exit(idx);
-out_unlock:
-	dma_resv_unlock(obj->resv);
 	return ret;
-}
-
-static struct dma_buf *vprime_vram_export(struct drm_gem_object *obj,
-					  int flags)
-{
-	int ret;
-
-	/*
-	 * No peer-to-peer DMA here (no PCI_P2PDMA): an importer cannot reach
-	 * VRAM, so the BO moves to system memory first, by the copy engine.
-	 */
-	ret = vprime_vram_migrate(to_vprime_vram_bo(obj));
-	if (ret)
-		return ERR_PTR(ret);
-	return drm_gem_prime_export(obj, flags);
-}
-
-/* The exporter's pages, for drm_gem_map_dma_buf() to map per importer */
-static struct sg_table *vprime_vram_get_sg_table(struct drm_gem_object *obj)
-{
-	struct vprime_vram_bo *bo = to_vprime_vram_bo(obj);
-
-	if (!bo->pages)
-		return ERR_PTR(-EINVAL);
-	return drm_prime_pages_to_sg(obj->dev, bo->pages,
-				     obj->size >> PAGE_SHIFT);
 }
 
 static const struct drm_gem_object_funcs vprime_vram_funcs = {
 	.free = vprime_vram_free,
 	.close = vprime_gem_close,
 	.mmap = vprime_vram_mmap,
-	.export = vprime_vram_export,
-	.get_sg_table = vprime_vram_get_sg_table,
+	.export = vprime_vram_prime_export,
 	.vm_ops = &vprime_vram_vm_ops,
 };
 
@@ -323,23 +306,129 @@ static int vprime_vram_usable(struct vprime_gpu *gpu, u64 *usable)
 	return 0;
 }
 
+/* Whether a BO has VRAM at or above @usable; caller holds vram_lock */
+static bool vprime_vram_bo_above(struct vprime_gpu *gpu,
+				 struct vprime_vram_bo *bo, u64 usable)
+{
+	struct drm_buddy_block *block;
+
+	list_for_each_entry(block, &bo->blocks, link)
+		if (drm_buddy_block_offset(block) +
+		    drm_buddy_block_size(&gpu->vram, block) > usable)
+			return true;
+	return false;
+}
+
+/*
+ * One BO to evict, referenced: the oldest one in VRAM that no importer
+ * pinned there, idle ones first (an eviction waits for the BO's work).
+ * With @retired, only one that lies in VRAM the device retired (at or
+ * above @usable).  NULL if there is none.
+ */
+static struct vprime_vram_bo *vprime_vram_victim(struct vprime_gpu *gpu,
+						 u64 usable, bool retired)
+{
+	struct vprime_vram_bo *bo, *found = NULL;
+	int idle;
+
+	mutex_lock(&gpu->bo_lock);
+	mutex_lock(&gpu->vram_lock);
+	for (idle = 1; idle >= 0 && !found; idle--) {
+		list_for_each_entry(bo, &gpu->vram_bo_list, link) {
+			if (bo->pages || list_empty(&bo->blocks) ||
+			    READ_ONCE(bo->vram_pins))
+				continue;
+			if (retired && !vprime_vram_bo_above(gpu, bo, usable))
+				continue;
+			if (idle && !dma_resv_test_signaled(bo->base.resv,
+							    DMA_RESV_USAGE_BOOKKEEP))
+				continue;
+			if (kref_get_unless_zero(&bo->base.refcount)) {
+				found = bo;
+				break;
+			}
+		}
+	}
+	mutex_unlock(&gpu->vram_lock);
+	mutex_unlock(&gpu->bo_lock);
+	return found;
+}
+
+/*
+ * Evict one BO (see vprime_vram_victim()) to system memory.  Without
+ * holding bo_lock: the move waits for a copy job, whose scheduler frees
+ * finished jobs, which may free BOs, which takes bo_lock.  A BO whose
+ * reservation is busy is left alone, as TTM does.
+ *
+ * Returns: true if one was evicted.
+ */
+static bool vprime_vram_evict_one(struct vprime_gpu *gpu, u64 usable,
+				  bool retired)
+{
+	struct vprime_vram_bo *bo = vprime_vram_victim(gpu, usable, retired);
+	bool done = false;
+
+	if (!bo)
+		return false;
+	if (dma_resv_trylock(bo->base.resv)) {
+		done = !vprime_vram_move_locked(bo);
+		dma_resv_unlock(bo->base.resv);
+	}
+	if (done) {
+		atomic64_inc(&gpu->evictions);
+		drm_dbg_driver(&gpu->drm, "evicted a %zu KiB VRAM BO to system memory (%s)\n",
+			       bo->base.size >> 10,
+			       retired ? "the device retired its VRAM" : "VRAM is full");
+	}
+	drm_gem_object_put(&bo->base);
+	return done;
+}
+
 /* Blocks for @size bytes below VRAM_USABLE; -ENOSPC if they do not fit */
+static int vprime_vram_try_alloc(struct vprime_gpu *gpu,
+				 struct vprime_vram_bo *bo, size_t size,
+				 u64 *usable)
+{
+	int ret;
+
+	mutex_lock(&gpu->vram_lock);
+	ret = vprime_vram_usable(gpu, usable);
+	if (!ret && size > *usable)
+		ret = -ENOSPC;
+	else if (!ret)
+		ret = drm_buddy_alloc_blocks(&gpu->vram, 0, *usable, size,
+					     VPRIME_GPU_PAGE_SIZE, &bo->blocks,
+					     *usable < gpu->hw.vram_size ?
+					     DRM_BUDDY_RANGE_ALLOCATION : 0);
+	mutex_unlock(&gpu->vram_lock);
+	return ret;
+}
+
+/*
+ * Blocks for @size bytes below VRAM_USABLE.  BOs in VRAM the device
+ * retired move out first (their pages are out of service); when VRAM is
+ * full, the oldest BOs are evicted to system memory until the new one
+ * fits.  -ENOSPC if it cannot: larger than the usable VRAM, or every
+ * other BO pinned there.
+ */
 static int vprime_vram_alloc_blocks(struct vprime_gpu *gpu,
 				    struct vprime_vram_bo *bo, size_t size)
 {
 	u64 usable = 0;
 	int ret;
 
-	mutex_lock(&gpu->vram_lock);
 	ret = vprime_vram_usable(gpu, &usable);
-	if (!ret && size > usable)
-		ret = -ENOSPC;
-	else if (!ret)
-		ret = drm_buddy_alloc_blocks(&gpu->vram, 0, usable, size,
-					     VPRIME_GPU_PAGE_SIZE, &bo->blocks,
-					     usable < gpu->hw.vram_size ?
-					     DRM_BUDDY_RANGE_ALLOCATION : 0);
-	mutex_unlock(&gpu->vram_lock);
+	if (ret)
+		return ret;
+	if (usable < gpu->hw.vram_size)
+		while (vprime_vram_evict_one(gpu, usable, true))
+			;
+	for (;;) {
+		ret = vprime_vram_try_alloc(gpu, bo, size, &usable);
+		if (ret != -ENOSPC || size > usable ||
+		    !vprime_vram_evict_one(gpu, usable, false))
+			break;
+	}
 	if (ret == -ENOSPC && usable < gpu->hw.vram_size)
 		drm_dbg_driver(&gpu->drm, "no room for %zu KiB of VRAM: the device retired all but %llu KiB\n",
 			       size >> 10, usable >> 10);

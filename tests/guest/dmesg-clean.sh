@@ -5,7 +5,10 @@
 TAINT_OOT=4096
 TAINT_UNSIGNED=8192
 fail=0
-bad=$(dmesg | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|UBSAN:|KASAN:|refcount_t:|kernel BUG|lockdep|INFO: task .* blocked' | head -20)
+# (the debug kernel's lockdep, KASAN, DMA-API and debug-objects reports
+# come with WARNING: or BUG:; 'DMA-API: ... device driver' named too)
+# ('RCU lockdep checking is enabled' is the debug kernel's boot banner)
+bad=$(dmesg | grep -v 'RCU lockdep checking is enabled' | grep -E 'WARNING:|BUG:|Oops|Call Trace|general protection|UBSAN:|KASAN:|refcount_t:|kernel BUG|lockdep|INFO: task .* blocked|DMA-API: .*device driver' | head -20)
 if [ -n "$bad" ]; then
     echo "# kernel log has problems:"
     printf '%s\n' "$bad" | sed 's/^/#   /'

@@ -172,6 +172,32 @@ int test_iommu_fault_display(struct ctx *c);
 	{ "iommu-fault", test_iommu_fault }, \
 	{ "iommu-fault-display", test_iommu_fault_display },
 
+/* The example importer and dynamic / peer-to-peer import: importer-test.c */
+int test_importer_exporters(struct ctx *c);
+int test_importer_constraints(struct ctx *c);
+int test_importer_vram(struct ctx *c);
+int test_importer_p2p_evict(struct ctx *c);
+int test_importer_p2p_retire(struct ctx *c);
+int test_display_vram_import(struct ctx *c);
+
+#define IMPORTER_TESTS \
+	{ "importer-exporters", test_importer_exporters }, \
+	{ "importer-constraints", test_importer_constraints }, \
+	{ "importer-vram", test_importer_vram }, \
+	{ "importer-p2p-evict", test_importer_p2p_evict }, \
+	{ "importer-p2p-retire", test_importer_p2p_retire }, \
+	{ "display-vram-import", test_display_vram_import },
+
+/* CPU access to exported dma-bufs: dmabuf-cpu-test.c */
+int test_dmabuf_mmap_sync(struct ctx *c);
+int test_dmabuf_sync_read(struct ctx *c);
+int test_dmabuf_sync_write(struct ctx *c);
+
+#define DMABUF_CPU_TESTS \
+	{ "dmabuf-mmap-sync", test_dmabuf_mmap_sync }, \
+	{ "dmabuf-sync-read", test_dmabuf_sync_read }, \
+	{ "dmabuf-sync-write", test_dmabuf_sync_write },
+
 #define KMS_TESTS \
 	{ "kms-modeset", test_kms_modeset }, \
 	{ "kms-formats-crc", test_kms_formats_crc }, \

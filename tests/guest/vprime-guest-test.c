@@ -556,6 +556,8 @@ static const struct {
 	KMS_TESTS
 	FAULT_TESTS
 	UNPLUG_TESTS
+	IMPORTER_TESTS
+	DMABUF_CPU_TESTS
 	{ "ioctl-fuzz", test_ioctl_fuzz },
 	{ "show", cmd_show },
 };

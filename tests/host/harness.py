@@ -27,7 +27,11 @@ import xml.etree.ElementTree as ET
 
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.abspath(os.environ.get("VPRIME_BUILD", os.path.join(SRC, "build")))
-RESULTS = os.path.join(BUILD, "results")
+sys.path.insert(0, os.path.join(SRC, "scripts"))
+import vprime_kernel  # noqa: E402
+# The guest kernel flavour (make check KERNEL=...): its own image and results
+KFLAVOUR = vprime_kernel.flavour()
+RESULTS = KFLAVOUR.results
 LAUNCH = os.path.join(SRC, "scripts", "vprime-launch")
 
 # Guest boots take ~6 s under TCG, but a topology's whole suite about
@@ -42,7 +46,15 @@ WITHOUT_AGENT = False
 
 OOPS_RE = re.compile(r"Kernel panic|Oops|BUG:|WARNING:|Call Trace|general protection fault|"
                      r"KVM internal error|blocked for more than|soft lockup|hard LOCKUP|"
-                     r"rcu: INFO|detected stall")
+                     r"rcu: INFO|detected stall|"
+                     # the debug flavour's checkers (KERNEL=debug): lockdep,
+                     # KASAN, DMA-API debugging, atomic sleep (their reports
+                     # come with WARNING: or BUG: too; named for the record).
+                     # Not 'DMA-API:' or 'ODEBUG:' alone: both print a line
+                     # at every boot.
+                     r"possible circular locking|possible recursive locking|"
+                     r"inconsistent lock state|KASAN:|DMA-API: .*device driver|"
+                     r"UBSAN:|sleeping function called from invalid context")
 
 
 class Case:
@@ -194,6 +206,13 @@ BAD_INPUTS = [
     ("fault-bad-seed", ["--fault-seed", "-1"], ["--fault-seed", "integer"]),
     ("replay-missing-file", ["--replay", "/nonexistent/repro.json"], ["cannot read the reproducer"]),
     ("replay-with-topology", ["--replay", "/dev/null", "--gpus", "dgpu"], ["host-side options", "--gpus"]),
+    # driver authors: flavours, bring a module, the PCIe switch
+    ("flavour-unknown", ["--kernel-flavour", "nosuch"], ["nosuch", "default, debug"]),
+    ("flavour-not-a-tree", ["--kernel-flavour", "/nonexistent/linux"], ["/nonexistent/linux",
+                                                                         "does not exist"]),
+    ("add-missing-file", ["--add", "/nonexistent/my.ko"], ["/nonexistent/my.ko", "no such file"]),
+    ("pcie-switch-alone", ["--gpus", "igpu", "--no-display", "--pcie-switch"],
+     ["--pcie-switch", "at least two"]),
 ]
 
 
@@ -215,7 +234,10 @@ def suite_launcher():
             ("default-topology", [], ["vprime-igpu", "vprime-dgpu", "vprime-display,id=display0",
                                       "heads=1", "-nodefaults", "accel=tcg"]),
             ("rich-topology", ["--gpus", "dgpu:1G,dgpu", "--heads", "4", "--iommu", "on"],
-             ["intel-iommu", "vram=1073741824", "rp2", "heads=4", "intel_iommu=on"])]:
+             ["intel-iommu", "vram=1073741824", "rp2", "heads=4", "intel_iommu=on"]),
+            ("importer-topology", ["--gpus", "igpu,dgpu", "--edu", "--pcie-switch", "--run", "true"],
+             ["x3130-upstream", "vprime-dgpu,id=gpu1,bus=swdn0", "edu,id=edu0,bus=swdn2",
+              "vprime.tests=user-command,dmesg-clean", "initramfs-user.cpio"])]:
         r = subprocess.run([LAUNCH, "--dry-run"] + args, stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, timeout=60)
         out = r.stdout.decode(errors="replace")
@@ -393,6 +415,32 @@ HOTPLUG_TOPOLOGIES = [
 ROOTFS_TOPOLOGIES = [
     ("rootfs", ["--image", "rootfs", "--gpus", "igpu,dgpu", "--memory", "2G"], {}),
 ]
+
+
+# The example dma-buf importer (guest-driver/importer, QEMU's edu device)
+# against every exporter, dynamic and peer-to-peer import of dGPU VRAM,
+# and CPU access (mmap + DMA_BUF_IOCTL_SYNC) to every exported dma-buf:
+# tests/guest/importer-test.c, dmabuf-cpu-test.c.  With and without the
+# vIOMMU, and with the dGPU, display engine and edu behind one PCIe
+# switch.  Peer-to-peer needs CONFIG_PCI_P2PDMA, which only the debug
+# kernel has (Debian's 6.12 has not): declared skips elsewhere.
+IMPORTER_TESTS = ("importer-exporters,importer-constraints,importer-vram,importer-p2p-evict,"
+                  "importer-p2p-retire,display-vram-import,dmabuf-mmap-sync,dmabuf-sync-read,"
+                  "dmabuf-sync-write,dmesg-clean")
+IMPORTER_ARGS = ["--gpus", "igpu,dgpu:256M", "--edu", "--append", "vprime.tests=" + IMPORTER_TESTS]
+
+
+def importer_topologies(flavour=None):
+    """The importer suite's topologies, and the skips the flavour's kernel
+    implies: peer-to-peer only with PCI_P2PDMA and a shared switch."""
+    flavour = flavour or KFLAVOUR
+    p2p_kernel = flavour.name != "default"
+    no_p2p = {"importer-p2p-evict": "peer-to-peer", "importer-p2p-retire": "peer-to-peer"}
+    return [
+        ("importer", IMPORTER_ARGS, no_p2p),
+        ("importer-iommu", IMPORTER_ARGS + ["--iommu", "on"], no_p2p),
+        ("importer-p2p", IMPORTER_ARGS + ["--pcie-switch"], {} if p2p_kernel else no_p2p),
+    ]
 
 
 def suite_guest(topologies=GUEST_TOPOLOGIES):
@@ -815,6 +863,7 @@ SUITES = {
     "scenarios": lambda: suite_guest(SCENARIO_TOPOLOGIES),
     "hotplug": lambda: suite_guest(HOTPLUG_TOPOLOGIES),
     "rootfs": lambda: suite_guest(ROOTFS_TOPOLOGIES),
+    "importer": lambda: suite_guest(importer_topologies()),
     "migration": suite_migration,
     "libvirt": suite_libvirt,
     "lava": suite_lava,
@@ -836,7 +885,7 @@ def main():
     t0 = time.time()
     suites = []
     for name in opts.suite or ["qtest", "launcher", "guest", "fault", "replay", "zero-copy",
-                               "scenarios", "hotplug", "migration", "libvirt", "lava"]:
+                               "scenarios", "hotplug", "importer", "migration", "libvirt", "lava"]:
         suites += SUITES[name]()
     write_junit(suites, opts.junit)
     cases = [c for s in suites for c in s.cases]

@@ -1,0 +1,9 @@
+#!/bin/sh
+# The modules a user added (vprime-launch --add FILE.ko): the guest's init
+# loaded them with insmod after vprime's drivers, in the order given.
+if [ ! -f /user/modules.list ]; then
+    echo "# SKIP no module added (vprime-launch --add FILE.ko)"
+    exit 4
+fi
+sed 's/^/# /' /tmp/user-modules.log
+! grep -q '^FAILED' /tmp/user-modules.log
