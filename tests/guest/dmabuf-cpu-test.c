@@ -286,6 +286,25 @@ static void gated(int gfd, uint32_t ctx_id, uint32_t engine, struct bo *sem,
 	      "gated job: %s", strerror(errno));
 }
 
+/* b exported and mapped through its dma-buf, every byte set to fill */
+static uint32_t *export_mapped(int gfd, const struct bo *b, int fill, int *dmabuf)
+{
+	void *map;
+
+	*dmabuf = prime_export(gfd, b->handle);
+	CHECK(*dmabuf >= 0, "export");
+	if (*dmabuf < 0)
+		return NULL;
+	map = mmap(NULL, b->size, PROT_READ | PROT_WRITE, MAP_SHARED, *dmabuf, 0);
+	CHECK(map != MAP_FAILED, "mmap");
+	if (map == MAP_FAILED) {
+		close(*dmabuf);
+		return NULL;
+	}
+	memset(map, fill, b->size);
+	return map;
+}
+
 /*
  * SYNC_START for read waits for the GPU's pending write: without it the
  * CPU reads the old pixels (the render is held back, so the stale read is
@@ -304,15 +323,9 @@ int test_dmabuf_sync_read(struct ctx *c)
 	gfd = gpu_open(c, kinds[0]);
 	ctx_id = ctx_new(gfd);
 	CHECK(!bo_new(gfd, 1 << 20, &b) && !bo_new(gfd, 4096, &sem), "BOs");
-	dmabuf = prime_export(gfd, b.handle);
-	CHECK(dmabuf >= 0, "export");
-	if (failures)
+	map = export_mapped(gfd, &b, 0x11, &dmabuf);
+	if (!map)
 		return EXIT_FAIL;
-	map = mmap(NULL, b.size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
-	CHECK(map != MAP_FAILED, "mmap");
-	if (failures)
-		return EXIT_FAIL;
-	memset(map, 0x11, b.size);
 
 	gated(gfd, ctx_id, VPRIME_ENGINE_RENDER, &sem,
 	      fill(b.va, 4096, 1024, b.size / 4096, VPRIME_FMT_XRGB8888, 0x00f1f2f3), bos, 1);
@@ -358,15 +371,9 @@ int test_dmabuf_sync_write(struct ctx *c)
 	ctx_id = ctx_new(gfd);
 	CHECK(!bo_new(gfd, 1 << 20, &b) && !bo_new(gfd, 1 << 20, &dst) &&
 	      !bo_new(gfd, 4096, &sem), "BOs");
-	dmabuf = prime_export(gfd, b.handle);
-	CHECK(dmabuf >= 0, "export");
-	if (failures)
+	map = export_mapped(gfd, &b, 0x22, &dmabuf);
+	if (!map)
 		return EXIT_FAIL;
-	map = mmap(NULL, b.size, PROT_READ | PROT_WRITE, MAP_SHARED, dmabuf, 0);
-	CHECK(map != MAP_FAILED, "mmap");
-	if (failures)
-		return EXIT_FAIL;
-	memset(map, 0x22, b.size);
 
 	/* a pending copy out of b: b's reader, dst's writer */
 	gated(gfd, ctx_id, VPRIME_ENGINE_COPY, &sem, copy_cmd(b.va, dst.va, b.size), bos, 2);

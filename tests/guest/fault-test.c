@@ -48,23 +48,6 @@
 		CHECK(!arm_ret_, "arming the fault");			\
 	} while (0)
 
-/* The QOM id of the first GPU of a kind: gpu<N> in --gpus order */
-static int gpu_qom_id(struct ctx *c, int kind, char *id, size_t len)
-{
-	int i, n = 0;
-
-	for (i = 0; i < c->nexp; i++) {
-		if (c->exp[i].kind == VPRIME_KIND_DISPLAY)
-			continue;
-		if (c->exp[i].kind == kind) {
-			snprintf(id, len, "gpu%d", n);
-			return 0;
-		}
-		n++;
-	}
-	return -ENODEV;
-}
-
 /* Arm a fault script on a device; 0, -ENODEV without a host, -EIO refused */
 static int host_fault(const char *dev, const char *script)
 {

@@ -438,3 +438,20 @@ int drm_client_id(int fd, uint64_t *id)
 	*id = strtoull(p + strlen("drm-client-id:"), NULL, 10);
 	return 0;
 }
+
+/* The QOM id of the first GPU of a kind: gpu<N> in --gpus order */
+int gpu_qom_id(struct ctx *c, int kind, char *id, size_t len)
+{
+	int i, n = 0;
+
+	for (i = 0; i < c->nexp; i++) {
+		if (c->exp[i].kind == VPRIME_KIND_DISPLAY)
+			continue;
+		if (c->exp[i].kind == kind) {
+			snprintf(id, len, "gpu%d", n);
+			return 0;
+		}
+		n++;
+	}
+	return -ENODEV;
+}

@@ -38,6 +38,7 @@ void drm_nodes(const char *bdf, char *card, char *render, size_t len);
 int dev_node_open(struct ctx *c, int kind, bool render_node);
 int gpu_open(struct ctx *c, int kind);
 int gpu_kinds(struct ctx *c, int *kinds);
+int gpu_qom_id(struct ctx *c, int kind, char *id, size_t len);
 int get_param(int fd, uint32_t param, uint64_t *value);
 uint64_t vram_free_wait(int fd, uint64_t want, int ms);
 int gpu_job_open(struct ctx *c, int kind, int *fd, uint32_t *ctx_id,

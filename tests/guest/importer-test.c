@@ -124,23 +124,6 @@ static const char *dev_bdf(struct ctx *c, int kind)
 	return NULL;
 }
 
-/* The QOM id of the first GPU of a kind: gpu<N> in --gpus order */
-static int gpu_qom_id(struct ctx *c, int kind, char *id, size_t len)
-{
-	int i, n = 0;
-
-	for (i = 0; i < c->nexp; i++) {
-		if (c->exp[i].kind == VPRIME_KIND_DISPLAY)
-			continue;
-		if (c->exp[i].kind == kind) {
-			snprintf(id, len, "gpu%d", n);
-			return 0;
-		}
-		n++;
-	}
-	return -ENODEV;
-}
-
 /* A host counter over QMP; -1 when the host does not answer */
 static int64_t host_counter(const char *dev, const char *prop)
 {
