@@ -319,7 +319,7 @@ static int present(struct scen *s, render_fn render)
 		if (i && ev.sequence <= s0)
 			CHECK(0, "flip %d at vblank %u, not after %u", i, ev.sequence, s0);
 		s->flip_ts[i] = flip_ts;
-		if (s->fence_ts[i] > 0 && i >= s->frames / 4) {
+		if (s->fence_ts[i] > 0 && i && i >= s->frames / 4) {
 			/* handoff: the producer's fence to the frame on screen */
 			double us = (flip_ts - s->fence_ts[i]) * 1e6;
 			/* vblanks after the fence; 0.1 ms for timestamp jitter */
