@@ -83,7 +83,8 @@ struct scen {
 	uint32_t wx, wy, ww, wh;	/* compositing: the window on the desktop */
 	int prev_fence;			/* AFR: the previous frame's fence */
 	/* measured */
-	int shown, lat_n, queued;
+	int shown, lat_n, queued, missed;
+	double miss_margin;		/* most time before a vblank a missed fence had */
 	double fps, lat_us, lat_vbl, lat_us_max, lat_vbl_max;
 	double rdy_us, rdy_vbl, rdy_us_max, rdy_vbl_max;
 };
@@ -325,9 +326,9 @@ static int present(struct scen *s, render_fn render)
 			/* vblanks after the fence; 0.1 ms for timestamp jitter */
 			double vbl = vblanks_in(flip_ts - s->fence_ts[i] - 1e-4, period);
 			/*
-			 * ready: the fence, or the previous frame's vblank when
-			 * the fence came first (one flip per vblank: the frame
-			 * queued behind the one before it)
+			 * ready: the latest of the fence, the previous frame's
+			 * vblank (one flip per vblank: a frame whose fence came
+			 * first queued behind the one before it) and the commit
 			 */
 			double rdy = s->fence_ts[i];
 
@@ -335,17 +336,29 @@ static int present(struct scen *s, render_fn render)
 				rdy = s->flip_ts[i - 1];
 				s->queued++;
 			}
+			/* nor before this program committed it */
+			if (s->commit_ts[i] > rdy)
+				rdy = s->commit_ts[i];
 			s->lat_us += us;
 			s->lat_vbl += vbl;
 			s->lat_us_max = us > s->lat_us_max ? us : s->lat_us_max;
 			s->lat_vbl_max = vbl > s->lat_vbl_max ? vbl : s->lat_vbl_max;
 			us = (flip_ts - rdy) * 1e6;
-			vbl = rdy == s->fence_ts[i] ? vblanks_in(flip_ts - rdy - 1e-4, period) :
-			      ev.sequence - s0;
+			vbl = rdy == s->flip_ts[i - 1] ? ev.sequence - s0 :
+			      vblanks_in(flip_ts - rdy - 1e-4, period);
 			s->rdy_us += us;
 			s->rdy_vbl += vbl;
 			s->rdy_us_max = us > s->rdy_us_max ? us : s->rdy_us_max;
 			s->rdy_vbl_max = vbl > s->rdy_vbl_max ? vbl : s->rdy_vbl_max;
+			if (vbl > 1) {
+				/* missed the vblank after it was ready: by how much */
+				double off = rdy - s->flip_ts[i - 1];
+				double margin = period - (off - (unsigned int)(off / period) * period);
+
+				s->missed++;
+				if (margin > s->miss_margin)
+					s->miss_margin = margin;
+			}
 			s->lat_n++;
 			if (s->trace)
 				diag("%s frame %d: fence %+.2f ms commit %+.2f ms flip %+.2f ms (prev flip) seq %u",
@@ -615,6 +628,10 @@ static void report(struct scen *s)
 		       s->lat_n);
 		printf("# bench %s_%ux%u_handoff_queued %d frames\n", nm, s->w, s->h,
 		       s->queued);
+		printf("# bench %s_%ux%u_handoff_missed %d frames\n", nm, s->w, s->h,
+		       s->missed);
+		printf("# bench %s_%ux%u_handoff_missed_margin_worst %.1f us\n", nm, s->w, s->h,
+		       s->miss_margin * 1e6);
 	}
 }
 

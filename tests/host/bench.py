@@ -30,9 +30,12 @@ collected in $VPRIME_BUILD/bench.json.
   and the handoff latency from the producer's fence signalling to the frame
   on screen (flip-done), in us and in vblanks (1 = the next vblank, the
   physical limit), mean and worst over the last 60 of 80 frames;
-  ready_latency counts from the later of the fence and the previous
-  frame's flip-done (the display free), handoff_queued the frames whose
-  fence came while the previous flip was pending.  Each frame is rendered
+  ready_latency counts from the latest of the fence, the previous frame's
+  flip-done (the display free) and the commit, handoff_queued the frames
+  whose fence came while the previous flip was pending, handoff_missed
+  the frames that missed the vblank after they were ready (the display
+  driver's commit path and the latch), with the most time a missed one
+  had before that vblank (handoff_missed_margin_worst).  Each frame is rendered
   once the previous one is on screen; the *_ahead_* figures render it as
   soon as the previous one is committed (more fps on a slow host, a
   frame's wait behind the previous flip counted in its latency).
