@@ -17,6 +17,13 @@
  *
  * vprime.frames=N on the kernel command line sets the frame count (the
  * benchmark runs longer); results go to '# scenario' and '# bench' lines.
+ * Each frame is rendered once the one before it is on screen, so that its
+ * fence finds the display free and its flip lands on the next vblank;
+ * vprime.render_ahead=1 renders it as soon as the one before it is
+ * committed instead (more frames per second on a slow host, but a frame
+ * whose fence signals while the previous flip is pending waits one more
+ * vblank; its figures are named NAME_ahead_*).  vprime.frame_trace=1
+ * prints each measured frame's fence, commit and flip-done times.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -58,6 +65,8 @@ struct scen {
 	int frames;
 	uint32_t want[MAX_FRAMES];	/* CRC of each frame, computed on the CPU */
 	double fence_ts[MAX_FRAMES];	/* when its fence signalled (s) */
+	double commit_ts[MAX_FRAMES];	/* when its flip was committed (s) */
+	double flip_ts[MAX_FRAMES];	/* its flip-done (vblank) time (s) */
 	/* producers */
 	int gfd[2];
 	uint32_t gctx[2];
@@ -69,11 +78,15 @@ struct scen {
 	struct fb fb[2][NBUF];
 	struct fb blank;
 	bool foreign;			/* both producers render into the same buffers */
+	bool ahead;			/* render the next frame before this flip-done */
+	bool trace;			/* a diag line per frame: fence, commit, flip */
 	uint32_t wx, wy, ww, wh;	/* compositing: the window on the desktop */
 	int prev_fence;			/* AFR: the previous frame's fence */
 	/* measured */
-	int shown, lat_n;
-	double fps, lat_us, lat_vbl;
+	int shown, lat_n, queued, missed;
+	double miss_margin;		/* most time before a vblank a missed fence had */
+	double fps, lat_us, lat_vbl, lat_us_max, lat_vbl_max;
+	double rdy_us, rdy_vbl, rdy_us_max, rdy_vbl_max;
 };
 
 static const char *qom_id(struct ctx *c, int kind, int n)
@@ -178,6 +191,8 @@ static int scen_open(struct scen *s, struct ctx *c, const char *name)
 	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) > 0 &&
 	    (p = strstr(cmdline, "vprime.frames=")))
 		s->frames = atoi(p + strlen("vprime.frames="));
+	s->ahead = strstr(cmdline, "vprime.render_ahead=1") != NULL;
+	s->trace = strstr(cmdline, "vprime.frame_trace=1") != NULL;
 	if (s->frames < 2 || s->frames > MAX_FRAMES) {
 		diag("FAIL: vprime.frames=%d: 2 to %d", s->frames, MAX_FRAMES);
 		return EXIT_FAIL;
@@ -243,9 +258,18 @@ static void crc_collect(struct scen *s, struct crc_log *log)
 	}
 }
 
+/* Vblanks (of the given period) in dt seconds, rounded up */
+static unsigned int vblanks_in(double dt, double period)
+{
+	unsigned int n = dt > 0 ? dt / period : 0;
+
+	return n + (dt > n * period);
+}
+
 /*
- * Present s->frames frames: render frame i + 1 while frame i's flip waits
- * for its fence (IN_FENCE_FD), one flip per vblank at most.  Checks the
+ * Present s->frames frames, each flip behind its render's fence
+ * (IN_FENCE_FD), one flip per vblank at most; frame i + 1 rendered once
+ * frame i is on screen (or, s->ahead, while frame i's flip waits).  Checks the
  * frames appear in order, each once or more, nothing else in between.
  */
 static int present(struct scen *s, render_fn render)
@@ -273,13 +297,14 @@ static int present(struct scen *s, render_fn render)
 			    cur, 0, 0, 0, 0, s->w, s->h);
 		add_prop(req, s->k.fd, s->hd->plane[VPRIME_PLANE_PRIMARY],
 			 DRM_MODE_OBJECT_PLANE, "IN_FENCE_FD", cur_fence);
+		s->commit_ts[i] = mono_s();
 		ret = drmModeAtomicCommit(s->k.fd, req, DRM_MODE_ATOMIC_NONBLOCK |
 					  DRM_MODE_PAGE_FLIP_EVENT, NULL) ? -errno : 0;
 		drmModeAtomicFree(req);
 		CHECK(!ret, "flip to frame %d: %s", i, strerror(-ret));
 		if (ret)
 			break;
-		if (i + 1 < s->frames) {
+		if (s->ahead && i + 1 < s->frames) {
 			next = render(s, i + 1, &fence);
 			if (!next)
 				break;
@@ -294,15 +319,67 @@ static int present(struct scen *s, render_fn render)
 		flip_ts = ev.tv_sec + ev.tv_usec / 1e6;
 		if (i && ev.sequence <= s0)
 			CHECK(0, "flip %d at vblank %u, not after %u", i, ev.sequence, s0);
-		s0 = ev.sequence;
-		if (s->fence_ts[i] > 0 && i >= s->frames / 4) {
+		s->flip_ts[i] = flip_ts;
+		if (s->fence_ts[i] > 0 && i && i >= s->frames / 4) {
 			/* handoff: the producer's fence to the frame on screen */
-			s->lat_us += (flip_ts - s->fence_ts[i]) * 1e6;
-			s->lat_vbl += (uint32_t)((flip_ts - s->fence_ts[i]) / period + 0.999);
+			double us = (flip_ts - s->fence_ts[i]) * 1e6;
+			/* vblanks after the fence; 0.1 ms for timestamp jitter */
+			double vbl = vblanks_in(flip_ts - s->fence_ts[i] - 1e-4, period);
+			/*
+			 * ready: the latest of the fence, the previous frame's
+			 * vblank (one flip per vblank: a frame whose fence came
+			 * first queued behind the one before it) and the commit
+			 */
+			double rdy = s->fence_ts[i];
+
+			if (s->flip_ts[i - 1] > rdy) {
+				rdy = s->flip_ts[i - 1];
+				s->queued++;
+			}
+			/* nor before this program committed it */
+			if (s->commit_ts[i] > rdy)
+				rdy = s->commit_ts[i];
+			s->lat_us += us;
+			s->lat_vbl += vbl;
+			s->lat_us_max = us > s->lat_us_max ? us : s->lat_us_max;
+			s->lat_vbl_max = vbl > s->lat_vbl_max ? vbl : s->lat_vbl_max;
+			us = (flip_ts - rdy) * 1e6;
+			vbl = rdy == s->flip_ts[i - 1] ? ev.sequence - s0 :
+			      vblanks_in(flip_ts - rdy - 1e-4, period);
+			s->rdy_us += us;
+			s->rdy_vbl += vbl;
+			s->rdy_us_max = us > s->rdy_us_max ? us : s->rdy_us_max;
+			s->rdy_vbl_max = vbl > s->rdy_vbl_max ? vbl : s->rdy_vbl_max;
+			if (vbl > 1) {
+				/* missed the vblank after it was ready: by how much */
+				double off = rdy - s->flip_ts[i - 1];
+				double margin = period - (off - (unsigned int)(off / period) * period);
+
+				s->missed++;
+				if (margin > s->miss_margin)
+					s->miss_margin = margin;
+			}
 			s->lat_n++;
+			if (s->trace)
+				diag("%s frame %d: fence %+.2f ms commit %+.2f ms flip %+.2f ms (prev flip) seq %u",
+				     s->name, i, (s->fence_ts[i] - s->flip_ts[i - 1]) * 1e3,
+				     (s->commit_ts[i] - s->flip_ts[i - 1]) * 1e3,
+				     (flip_ts - s->flip_ts[i - 1]) * 1e3, ev.sequence);
 		}
+		s0 = ev.sequence;
 		close(cur_fence);
 		crc_collect(s, &log);
+		/*
+		 * Render the next frame only now that this one is on screen:
+		 * rendered earlier, its fence would signal while this flip
+		 * still holds the display, and it would wait a whole vblank
+		 * behind it (fence to flip-done two vblanks, not one)
+		 */
+		if (!s->ahead && i + 1 < s->frames) {
+			next = render(s, i + 1, &fence);
+			if (!next)
+				break;
+		}
 	}
 	s->fps = i / (mono_s() - t0);
 	wait_vblanks(&s->k, s->hd, 2, NULL);
@@ -527,13 +604,34 @@ static void scen_close(struct scen *s)
  */
 static void report(struct scen *s)
 {
+	char nm[40];
+
+	snprintf(nm, sizeof(nm), "%s%s", s->name, s->ahead ? "_ahead" : "");
 	printf("# scenario %s frames_shown %d fps %.1f\n", s->name, s->shown, s->fps);
-	printf("# bench %s_%ux%u_fps %.1f fps\n", s->name, s->w, s->h, s->fps);
+	printf("# bench %s_%ux%u_fps %.1f fps\n", nm, s->w, s->h, s->fps);
 	if (s->lat_n) {
-		printf("# bench %s_%ux%u_handoff_latency %.1f us\n", s->name, s->w, s->h,
+		printf("# bench %s_%ux%u_handoff_latency %.1f us\n", nm, s->w, s->h,
 		       s->lat_us / s->lat_n);
-		printf("# bench %s_%ux%u_handoff_latency_vblanks %.2f vblanks\n", s->name,
+		printf("# bench %s_%ux%u_handoff_latency_vblanks %.2f vblanks\n", nm,
 		       s->w, s->h, s->lat_vbl / s->lat_n);
+		printf("# bench %s_%ux%u_handoff_latency_worst %.1f us\n", nm, s->w, s->h,
+		       s->lat_us_max);
+		printf("# bench %s_%ux%u_handoff_latency_vblanks_worst %.0f vblanks\n", nm,
+		       s->w, s->h, s->lat_vbl_max);
+		printf("# bench %s_%ux%u_ready_latency %.1f us\n", nm, s->w, s->h,
+		       s->rdy_us / s->lat_n);
+		printf("# bench %s_%ux%u_ready_latency_vblanks %.2f vblanks\n", nm,
+		       s->w, s->h, s->rdy_vbl / s->lat_n);
+		printf("# bench %s_%ux%u_ready_latency_vblanks_worst %.0f vblanks\n", nm,
+		       s->w, s->h, s->rdy_vbl_max);
+		printf("# bench %s_%ux%u_handoff_frames %d frames\n", nm, s->w, s->h,
+		       s->lat_n);
+		printf("# bench %s_%ux%u_handoff_queued %d frames\n", nm, s->w, s->h,
+		       s->queued);
+		printf("# bench %s_%ux%u_handoff_missed %d frames\n", nm, s->w, s->h,
+		       s->missed);
+		printf("# bench %s_%ux%u_handoff_missed_margin_worst %.1f us\n", nm, s->w, s->h,
+		       s->miss_margin * 1e6);
 	}
 }
 
