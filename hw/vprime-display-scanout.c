@@ -572,7 +572,7 @@ static uint8_t *map_linear(const VPrimeScanMap *m, uint64_t first,
  * Count a frame's reads of the mapped bytes in [off, off + len) by the
  * kind of memory (the gaps between rows are not read)
  */
-static void map_count(VPrimeDisplayState *s, const VPrimeScanMap *m,
+static void map_count(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
                       uint64_t off, uint64_t len)
 {
     const VPrimeScanRun *run = map_find(m, off);
@@ -583,19 +583,24 @@ static void map_count(VPrimeDisplayState *s, const VPrimeScanMap *m,
         uint64_t z = MIN(off + len, run->off + run->len);
 
         if (z > a && run->host) {
-            s->stat_read[run->kind] += z - a;
+            trace_vprime_disp_fetch(h->s->core.name, h->idx, p,
+                                    run->addr + (a - run->off), z - a);
+            h->s->stat_read[run->kind] += z - a;
         }
     }
 }
 
-/* Count a frame's reads of everything a map holds, all of it mapped */
-static void map_count_all(VPrimeDisplayState *s, const VPrimeScanMap *m)
+/*
+ * Count (and trace, as the engine's fetch of this frame) a frame's reads
+ * of everything a map holds, all of it mapped
+ */
+static void map_count_all(VPrimeHead *h, unsigned p, const VPrimeScanMap *m)
 {
-    unsigned k;
-
-    for (k = 0; k < VPRIME_DMA__MAX; k++) {
-        s->stat_read[k] += m->bytes[k];
+    if (!m->nruns) {
+        return;
     }
+    map_count(h, p, m, 0, m->runs[m->nruns - 1].off +
+                          m->runs[m->nruns - 1].len);
 }
 
 /*
@@ -679,7 +684,7 @@ static bool fetch_tiled(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
     tiled_band(r, g, y0 / VPRIME_TILE_HEIGHT, &off, &len);
     tiles = map_linear(m, off, off + len - 1);
     if (tiles) {
-        map_count(h->s, m, off, len);
+        map_count(h, p, m, off, len);
         h->s->stat_copied += (uint64_t)(y1 - y0) * (xb1 - xb0);
     } else {
         if (!plane_read(h, p, m, off, h->s->bounce, len)) {
@@ -687,7 +692,6 @@ static bool fetch_tiled(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
         }
         tiles = h->s->bounce;
     }
-    trace_vprime_disp_fetch(h->s->core.name, h->idx, p, off, len);
     for (y = y0; y < y1; y++) {
         uint32_t in_tile = (y % VPRIME_TILE_HEIGHT) * VPRIME_TILE_WIDTH_BYTES;
 
@@ -802,7 +806,7 @@ static bool plane_compose(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
     src = plane_guest_image(pl, m, &g, g.sy, g.h,
                             direct ? PIXMAN_x8r8g8b8 : 0);
     if (src) {
-        map_count_all(h->s, m);     /* the whole plane is in one range */
+        map_count_all(h, p, m);     /* the whole plane is in one range */
         h->s->stat_copied += (uint64_t)g.w * g.h * g.cpp;
         pixman_image_composite32(op, src, NULL, h->fb, 0, 0, 0, 0, g.dx,
                                  g.dy, g.w, g.h);
@@ -993,9 +997,7 @@ uint32_t vprime_disp_compose(VPrimeHead *h)
     }
     if (alias) {
         /* scanned, as a real engine would, without a byte copied */
-        map_count_all(s, maps[VPRIME_PLANE_PRIMARY]);
-        trace_vprime_disp_fetch(s->core.name, h->idx, VPRIME_PLANE_PRIMARY,
-                                maps[VPRIME_PLANE_PRIMARY]->runs[0].addr, 0);
+        map_count_all(h, VPRIME_PLANE_PRIMARY, maps[VPRIME_PLANE_PRIMARY]);
         if (same_image(alias, h->alias_img)) {
             pixman_image_unref(alias);
         } else {
