@@ -15,6 +15,14 @@
  * enables every MSI-X vector and proves the interrupt path with a
  * software interrupt before the device is registered.
  *
+ * Neither GPU has a display, yet each is a KMS device with an empty mode
+ * configuration (no CRTC, encoder or connector), as amdgpu and nouveau
+ * register display-less GPUs: its card node answers GETRESOURCES, dumb
+ * buffers and framebuffers, so display servers take it as a GPU that
+ * renders for another device's outputs (Xorg's modesetting driver makes
+ * it a PRIME source provider) while compositors looking for outputs pass
+ * it by.
+ *
  * Buffer objects live in system memory (shmem helpers) or the dGPU's VRAM
  * (drm_buddy) and are mapped into per-context GPU page tables by the jobs
  * that use them, for as long as the context's file holds them; PRIME
@@ -42,8 +50,10 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem.h>
+#include <drm/drm_gem_framebuffer_helper.h>
 #include <drm/drm_ioctl.h>
 #include <drm/drm_managed.h>
+#include <drm/drm_mode_config.h>
 #include <drm/drm_print.h>
 
 #include "vprime_gpu_drv.h"
@@ -126,8 +136,8 @@ static const struct file_operations vprime_gpu_fops = {
 };
 
 static const struct drm_driver vprime_gpu_driver = {
-	.driver_features = DRIVER_GEM | DRIVER_RENDER | DRIVER_SYNCOBJ |
-			   DRIVER_SYNCOBJ_TIMELINE,
+	.driver_features = DRIVER_GEM | DRIVER_MODESET | DRIVER_RENDER |
+			   DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE,
 	.open = vprime_gpu_open,
 	.postclose = vprime_gpu_postclose,
 	.gem_create_object = vprime_gem_create_object,
@@ -142,6 +152,31 @@ static const struct drm_driver vprime_gpu_driver = {
 	.major = DRIVER_MAJOR,
 	.minor = DRIVER_MINOR,
 };
+
+/* Framebuffers of GEM BOs: what a display server hands a display-less GPU */
+static const struct drm_mode_config_funcs vprime_gpu_mode_config_funcs = {
+	.fb_create = drm_gem_fb_create,
+};
+
+/*
+ * The empty mode configuration of a GPU without a display: the card node
+ * is a KMS device with no CRTC, encoder or connector.
+ */
+static int vprime_gpu_mode_config_init(struct vprime_gpu *gpu)
+{
+	struct drm_device *drm = &gpu->drm;
+	int ret;
+
+	ret = drmm_mode_config_init(drm);
+	if (ret)
+		return ret;
+	drm->mode_config.min_width = 1;
+	drm->mode_config.min_height = 1;
+	drm->mode_config.max_width = VPRIME_CMD_MAX_DIM;
+	drm->mode_config.max_height = VPRIME_CMD_MAX_DIM;
+	drm->mode_config.funcs = &vprime_gpu_mode_config_funcs;
+	return 0;
+}
 
 static void vprime_gpu_on_error(struct vprime_hw *hw, u32 err)
 {
@@ -209,6 +244,9 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 	gpu->job_timeout_ms = job_timeout_ms;
 	pci_set_drvdata(pdev, gpu);
 	ret = vprime_gpu_init_mm(gpu);
+	if (ret)
+		return ret;
+	ret = vprime_gpu_mode_config_init(gpu);
 	if (ret)
 		return ret;
 
