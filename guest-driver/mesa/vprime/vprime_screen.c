@@ -23,6 +23,9 @@
  *    their reservation objects (the kernel does it for SUBMIT's BO list),
  *    so other devices wait for it; before the CPU touches a shared BO the
  *    driver waits for the fences of other devices through the dma-buf.
+ *    The job that makes a tiled buffer what others see (the conversion
+ *    at flush) is not waited for here: whoever uses the buffer next --
+ *    the display's flip, another GPU's job -- waits for its fence.
  *  - PRIME: dma-buf export and import through GBM and EGL, modifiers
  *    DRM_FORMAT_MOD_LINEAR and the GPU's tiled layout
  *    (VPRIME_FORMAT_MOD_TILED, which the display engine scans too).
@@ -118,6 +121,7 @@ struct vprime_dt {
    struct vprime_bo *shadow;       /* linear, private: llvmpipe's view */
    unsigned tiled_pitch;
    bool shadow_dirty;      /* llvmpipe or an engine wrote the shadow */
+   int convert_fence;      /* sync_file of the last shadow -> tiled job, or -1 */
    bool foreign;           /* imported: bo is what counts, detile to read */
    struct list_head link;  /* in vprime_winsys.tiled */
 };
@@ -343,17 +347,32 @@ vprime_bo_kms_handle(struct vprime_winsys *ws, struct vprime_bo *bo)
    return bo->kms_handle;
 }
 
+/* Wait for a sync_file and close it; -1 is no fence */
+static void
+vprime_fence_wait_close(int *fence_fd)
+{
+   if (*fence_fd < 0)
+      return;
+   struct pollfd p = { .fd = *fence_fd, .events = POLLIN };
+   while (poll(&p, 1, -1) < 0 && (errno == EINTR || errno == EAGAIN))
+      ;
+   close(*fence_fd);
+   *fence_fd = -1;
+}
+
 /*
- * Run commands on an engine and wait for their fence.  The kernel makes the
- * job's fence the writer of every listed BO, so devices that use those BOs
- * next wait for it; this CPU waits too, so llvmpipe never races the engine
+ * Run commands on an engine.  The kernel makes the job's fence the writer
+ * of every listed BO, so devices that use those BOs next wait for it.
+ * Without out_fence this CPU waits too, so llvmpipe never races the engine
  * (the GPU's work is ordered with the rasterizer's by waiting here, and
- * the rasterizer's with the GPU's by llvmpipe_flush_resource before).
+ * the rasterizer's with the GPU's by llvmpipe_flush_resource before);
+ * with out_fence the caller gets the job's sync_file and waits for it
+ * before the CPU touches what the job reads or writes.
  */
 static bool
-vprime_submit(struct vprime_winsys *ws, uint32_t engine,
-              struct drm_vprime_cmd *cmds, unsigned num_cmds,
-              const uint32_t *handles, unsigned num_handles)
+vprime_submit_fenced(struct vprime_winsys *ws, uint32_t engine,
+                     struct drm_vprime_cmd *cmds, unsigned num_cmds,
+                     const uint32_t *handles, unsigned num_handles, int *out_fence)
 {
    struct drm_vprime_submit req = {
       .cmds = (uintptr_t)cmds,
@@ -368,11 +387,20 @@ vprime_submit(struct vprime_winsys *ws, uint32_t engine,
       vp_dbg("SUBMIT failed: %s\n", strerror(errno));
       return false;
    }
-   struct pollfd p = { .fd = req.out_fence_fd, .events = POLLIN };
-   while (poll(&p, 1, -1) < 0 && (errno == EINTR || errno == EAGAIN))
-      ;
-   close(req.out_fence_fd);
+   int fd = req.out_fence_fd;
+   if (out_fence)
+      *out_fence = fd;
+   else
+      vprime_fence_wait_close(&fd);
    return true;
+}
+
+static bool
+vprime_submit(struct vprime_winsys *ws, uint32_t engine,
+              struct drm_vprime_cmd *cmds, unsigned num_cmds,
+              const uint32_t *handles, unsigned num_handles)
+{
+   return vprime_submit_fenced(ws, engine, cmds, num_cmds, handles, num_handles, NULL);
 }
 
 /* ------------------------------------------------------------------------
@@ -416,7 +444,10 @@ vprime_raw_format(unsigned cpp)
 static __thread bool vprime_next_tiled;
 
 /* The GPU converts a tiled display target's layout: shadow -> tiled
- * (what others see becomes what llvmpipe drew) or tiled -> shadow. */
+ * (what others see becomes what llvmpipe drew) or tiled -> shadow.  The
+ * first is not waited for: the tiled BO's users wait for its fence in the
+ * BO's reservation (implicit sync), this process before the CPU touches
+ * the shadow again (vprime_ws_dt_map, or the next conversion). */
 static bool
 vprime_dt_convert(struct vprime_winsys *ws, struct vprime_dt *dt, bool to_tiled)
 {
@@ -438,7 +469,9 @@ vprime_dt_convert(struct vprime_winsys *ws, struct vprime_dt *dt, bool to_tiled)
       },
    };
    uint32_t handles[2] = { dt->bo->handle, dt->shadow->handle };
-   if (!vprime_submit(ws, VPRIME_ENGINE_RENDER, &cmd, 1, handles, 2))
+   vprime_fence_wait_close(&dt->convert_fence);
+   if (!vprime_submit_fenced(ws, VPRIME_ENGINE_RENDER, &cmd, 1, handles, 2,
+                             to_tiled ? &dt->convert_fence : NULL))
       return false;
    p_atomic_inc(&ws->jobs[1]);
    vp_dbg("BLIT %ux%u %s (BO %u %s BO %u)\n", dt->width, dt->height,
@@ -467,6 +500,7 @@ vprime_ws_dt_create(struct sw_winsys *_ws, unsigned tex_usage,
    dt->format = format;
    dt->width = width;
    dt->height = height;
+   dt->convert_fence = -1;
    dt->stride = align(util_format_get_stride(format, width), MAX2(alignment, 64));
    if (vprime_next_tiled) {
       /* the tiled image, shared (system memory), and the linear shadow,
@@ -517,6 +551,7 @@ vprime_ws_dt_destroy(struct sw_winsys *_ws, struct sw_displaytarget *_dt)
       simple_mtx_lock(&ws->lock);
       list_del(&dt->link);
       simple_mtx_unlock(&ws->lock);
+      vprime_fence_wait_close(&dt->convert_fence);
       vprime_bo_unref(ws, dt->shadow);
    }
    vprime_bo_unref(ws, dt->bo);
@@ -534,6 +569,8 @@ vprime_ws_dt_map(struct sw_winsys *_ws, struct sw_displaytarget *_dt,
        * device's fence: the BO is in the job's list) */
       if (dt->foreign && !dt->shadow_dirty)
          vprime_dt_convert(ws, dt, false);
+      /* the last conversion may still read the shadow */
+      vprime_fence_wait_close(&dt->convert_fence);
       if (flags & PIPE_MAP_WRITE)
          dt->shadow_dirty = true;
       return vprime_bo_map(ws, dt->shadow);
@@ -640,6 +677,7 @@ vprime_ws_dt_from_handle(struct sw_winsys *_ws, const struct pipe_resource *temp
       return NULL;
    }
    dt->bo = bo;
+   dt->convert_fence = -1;
    dt->format = templ->format;
    dt->width = templ->width0;
    dt->height = templ->height0;
