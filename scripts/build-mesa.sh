@@ -10,17 +10,21 @@
 # against the signed index) in $VPRIME_MESA_CACHE (default $VPRIME_BUILD/dl/
 # mesa); unpacked with Debian's own patches, then guest-driver/mesa/patches/
 # and the driver's sources (guest-driver/mesa/vprime/, with hw/vprime_regs.h
-# and the vprime_gpu uapi header) in $VPRIME_BUILD/mesa/src; configured for
-# gallium swrast + vprime only (no Vulkan, no other driver); and only the DRI
-# megadriver built ($VPRIME_BUILD/mesa/build).  A change to the driver's
-# sources rebuilds only them.  The result: $VPRIME_BUILD/mesa/install/.
+# and the vprime_gpu uapi header) in TREE/src; configured for gallium
+# swrast + vprime only (no Vulkan, no other driver); and only the DRI
+# megadriver built (TREE/build).  A change to the driver's sources rebuilds
+# only them.  The result: $VPRIME_BUILD/mesa/install/.
+#
+# TREE is $VPRIME_BUILD/mesa, or with VPRIME_MESA_CACHE set, a tree in that
+# directory shared by every clone that names it: $VPRIME_MESA_CACHE/
+# tree-KEY (KEY: the Mesa version and guest-driver/mesa/patches/), used
+# under a lock ($VPRIME_MESA_CACHE/.lock), so that only the first clone
+# builds Mesa and the others recompile at most the driver's own files.
 . "$(dirname "$0")/lib.sh"
 
 BASE_TAR=${1:?usage: build-mesa.sh BASE_TAR}
 MESA_DIR=$VPRIME_BUILD/mesa
 MESA_DL=${VPRIME_MESA_CACHE:-$DL/mesa}
-SRC=$MESA_DIR/src
-BLD=$MESA_DIR/build
 OUT=$MESA_DIR/install
 MULTIARCH=x86_64-linux-gnu
 # Debian's python3 (with python3-mako), not a pyenv/venv shim first in PATH
@@ -55,6 +59,21 @@ fi
 
 # --- unpacked, Debian's patches, ours ------------------------------------------
 UNPACK_KEY=$({ echo "$VERSION"; cat "$VPRIME_SRC"/guest-driver/mesa/patches/*.patch; } | sha256sum | cut -c1-16)
+if [ -n "${VPRIME_MESA_CACHE:-}" ]; then
+    TREE=$VPRIME_MESA_CACHE/tree-$UNPACK_KEY
+    mkdir -p "$TREE"
+    # one clone at a time in the shared tree (held until this script exits)
+    exec 9> "$VPRIME_MESA_CACHE/.lock"
+    if ! flock -n 9; then
+        log "mesa: waiting for another clone's build in $TREE"
+        flock 9
+    fi
+else
+    TREE=$MESA_DIR
+fi
+SRC=$TREE/src
+BLD=$TREE/build
+log "mesa: build tree $TREE"
 if [ "$(cat "$SRC/.vprime-stamp" 2>/dev/null)" != "$UNPACK_KEY" ]; then
     log "mesa: unpacking $VERSION with Debian's patches and guest-driver/mesa/patches/"
     rm -rf "$SRC" "$SRC.tmp" "$BLD" "$OUT"
