@@ -138,10 +138,14 @@ if ! ninja -C "$BLD" -n "$TARGET" 2>/dev/null | grep -q 'no work to do'; then
         done; }
     [ "${PIPESTATUS[0]}" = 0 ] ||
         { grep -E 'error|Error' "$MESA_DIR/build.log" | head -30 >&2; die "mesa build failed (log: $MESA_DIR/build.log)"; }
-    # the figure only for a build that compiled something
-    if grep -q 'Compiling' "$MESA_DIR/build.log"; then
+    # the figure only for a build that compiled something; the tree keeps
+    # every build's (date, seconds, files compiled): a fresh one is the
+    # line with ~920 files, a change of the driver's own file 1
+    ncc=$(grep -c 'Compiling' "$MESA_DIR/build.log")
+    if [ "$ncc" -gt 0 ]; then
         echo "$(( $(date +%s) - t0 ))" > "$MESA_DIR/build-seconds"
-        log "mesa: built in $(cat "$MESA_DIR/build-seconds") s"
+        echo "$(date -u +%FT%TZ) $(cat "$MESA_DIR/build-seconds") s $ncc files" >> "$TREE/build-history"
+        log "mesa: built in $(cat "$MESA_DIR/build-seconds") s ($ncc files compiled)"
     fi
 fi
 
