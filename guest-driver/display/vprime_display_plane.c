@@ -456,6 +456,19 @@ struct vprime_plane *vprime_plane_create(struct vprime_head *head,
 	ret = drm_plane_create_zpos_immutable_property(&vplane->base, idx);
 	if (ret)
 		return ERR_PTR(ret);
+	if (idx == VPRIME_PLANE_CURSOR) {
+		/* any size up to the maximum shows; these are the ones to prefer */
+		static const struct drm_plane_size_hint hints[] = {
+			{ VPRIME_DISP_CURSOR_MAX / 4, VPRIME_DISP_CURSOR_MAX / 4 },
+			{ VPRIME_DISP_CURSOR_MAX / 2, VPRIME_DISP_CURSOR_MAX / 2 },
+			{ VPRIME_DISP_CURSOR_MAX, VPRIME_DISP_CURSOR_MAX },
+		};
+
+		ret = drm_plane_add_size_hints_property(&vplane->base, hints,
+							ARRAY_SIZE(hints));
+		if (ret)
+			return ERR_PTR(ret);
+	}
 	drm_plane_enable_fb_damage_clips(&vplane->base);
 	return vplane;
 }

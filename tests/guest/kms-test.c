@@ -231,6 +231,112 @@ int test_kms_blend_crc(struct ctx *c)
 	return 0;
 }
 
+/* One entry of a plane's SIZE_HINTS blob (uapi struct drm_plane_size_hint) */
+struct size_hint {
+	uint16_t width, height;
+};
+
+/* A w x h cursor at (x, y) over prim, by the atomic API; check the CRC */
+static void cursor_crc(struct kms *k, struct head *hd, const struct fb *prim,
+		       uint32_t w, uint32_t h, int x, int y)
+{
+	struct plane_img img[2];
+	drmModeAtomicReq *req;
+	struct fb cur;
+	char what[64];
+	int ret;
+
+	CHECK(!fb_new(k, &cur, w, h, DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_LINEAR),
+	      "%ux%u cursor fb", w, h);
+	if (failures)
+		return;
+	fb_fill_noise(&cur, 70 + w);
+	req = drmModeAtomicAlloc();
+	plane_props(req, k, hd->plane[VPRIME_PLANE_CURSOR], hd->crtc, &cur, x, y,
+		    0, 0, w, h);
+	ret = drmModeAtomicCommit(k->fd, req, 0, NULL);
+	drmModeAtomicFree(req);
+	CHECK(!ret, "%ux%u cursor commit: %s", w, h, strerror(errno));
+	img[0] = (struct plane_img){ .fb = prim, .w = prim->width, .h = prim->height };
+	img[1] = (struct plane_img){ .fb = &cur, .w = w, .h = h, .dst_x = x, .dst_y = y };
+	snprintf(what, sizeof(what), "%ux%u cursor at (%d, %d)", w, h, x, y);
+	if (!ret)
+		expect_crc(k, hd, compose_crc(hd->mode.hdisplay, hd->mode.vdisplay, img, 2),
+			   what);
+	req = drmModeAtomicAlloc();
+	plane_props(req, k, hd->plane[VPRIME_PLANE_CURSOR], 0, NULL, 0, 0, 0, 0, 0, 0);
+	CHECK(!drmModeAtomicCommit(k->fd, req, 0, NULL), "cursor off: %s", strerror(errno));
+	drmModeAtomicFree(req);
+	fb_free(k, &cur);
+}
+
+/*
+ * Cursors up to VPRIME_DISP_CURSOR_MAX (issue 16): the legacy cursor caps
+ * say the largest, the cursor plane's SIZE_HINTS the sizes to prefer, and
+ * a cursor of each hinted size shows as the CPU composes it (device CRC),
+ * also the largest hanging off the bottom-right corner.
+ */
+int test_kms_cursor_sizes(struct ctx *c)
+{
+	drmModePropertyBlobRes *blob = NULL;
+	const struct size_hint *hint;
+	uint64_t cw = 0, chh = 0, id;
+	struct head *hd;
+	struct fb prim;
+	struct kms k;
+	int i, n = 0;
+
+	KMS_OPEN(c, &k);
+	hd = kms_first_connected(&k);
+	if (!hd)
+		return EXIT_FAIL;
+	CHECK(!drmGetCap(k.fd, DRM_CAP_CURSOR_WIDTH, &cw) &&
+	      !drmGetCap(k.fd, DRM_CAP_CURSOR_HEIGHT, &chh) &&
+	      cw == VPRIME_DISP_CURSOR_MAX && chh == VPRIME_DISP_CURSOR_MAX,
+	      "cursor caps %" PRIu64 "x%" PRIu64 ", want %u", cw, chh,
+	      VPRIME_DISP_CURSOR_MAX);
+	id = prop_value(k.fd, hd->plane[VPRIME_PLANE_CURSOR], DRM_MODE_OBJECT_PLANE,
+			"SIZE_HINTS");
+	if (id != ~0ull && id)
+		blob = drmModeGetPropertyBlob(k.fd, id);
+	CHECK(blob, "cursor plane: no SIZE_HINTS blob");
+	if (blob) {
+		n = blob->length / sizeof(*hint);
+		hint = blob->data;
+		CHECK(n == 3, "SIZE_HINTS: %d sizes", n);
+		for (i = 0; i < n && i < 3; i++)
+			CHECK(hint[i].width == VPRIME_DISP_CURSOR_MAX >> (2 - i) &&
+			      hint[i].height == hint[i].width,
+			      "SIZE_HINTS[%d] = %ux%u", i, hint[i].width, hint[i].height);
+	}
+	CHECK(!fb_new(&k, &prim, hd->mode.hdisplay, hd->mode.vdisplay,
+		      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "primary fb");
+	if (failures)
+		goto out;
+	fb_fill_noise(&prim, 17);
+	CHECK(!head_enable(&k, hd, &prim, 0), "mode set: %s", strerror(errno));
+	if (failures || crc_start(&k, hd))
+		goto out_fb;
+	for (i = 0; i < n && !failures; i++)
+		cursor_crc(&k, hd, &prim, hint[i].width, hint[i].height, 40 + 100 * i, 30 + 60 * i);
+	if (!failures)
+		cursor_crc(&k, hd, &prim, VPRIME_DISP_CURSOR_MAX, VPRIME_DISP_CURSOR_MAX,
+			   hd->mode.hdisplay - VPRIME_DISP_CURSOR_MAX / 2,
+			   hd->mode.vdisplay - VPRIME_DISP_CURSOR_MAX / 3);
+	if (n)
+		diag("cursor caps %" PRIu64 "x%" PRIu64 ", SIZE_HINTS %ux%u, %ux%u, %ux%u",
+		     cw, chh, hint[0].width, hint[0].height, hint[1].width,
+		     hint[1].height, hint[2].width, hint[2].height);
+	crc_stop(hd);
+out_fb:
+	kms_disable_all(&k);
+	fb_free(&k, &prim);
+out:
+	drmModeFreePropertyBlob(blob);
+	kms_close(&k);
+	return 0;
+}
+
 /*
  * Page flips at the refresh rate: every flip completes at a vblank, the
  * counter moves by whole frames and the timestamps are the frame period
