@@ -411,6 +411,7 @@ static bool head_latch(VPrimeHead *h)
     }
 
 done:
+    h->flip_frame = h->frame;
     h->stat_flips++;
     s->stat_flips++;
     vprime_head_event(h, VPRIME_HEAD_EV_FLIP_DONE);
@@ -440,7 +441,10 @@ static void head_update(VPrimeHead *h)
         h->s->stat_host_ns += get_clock() - t0;
         return;
     }
-    h->pending = true;
+    if (!h->pending) {
+        h->pending = true;
+        h->update_ts = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    }
 }
 
 /*
@@ -473,7 +477,9 @@ static void head_inject_hotplug(VPrimeHead *h)
 /*
  * Vblank.  Deadlines advance by exactly one period; if the main loop ran
  * late by whole periods, FRAME counts the missed vblanks too and the
- * timestamp is that of the latest one (one event for all).
+ * timestamp is that of the latest one (one event for all).  A pending
+ * UPDATE latches only if it was written before that vblank's deadline:
+ * one the guest wrote while this callback was late belongs to the next.
  */
 void vprime_head_vblank(void *opaque)
 {
@@ -494,8 +500,11 @@ void vprime_head_vblank(void *opaque)
     trace_vprime_disp_vblank(s->core.name, h->idx, h->frame, h->vblank_ts);
     head_inject_hotplug(h);
 
-    if (h->pending) {
+    if (h->pending && h->update_ts < (int64_t)h->vblank_ts) {
         head_latch(h);
+    } else if (h->pending) {
+        trace_vprime_disp_update_late(s->core.name, h->idx, h->frame,
+                                      h->update_ts, h->vblank_ts);
     }
     if (vprime_head_on(h)) {
         if (h->dirty) {
@@ -645,6 +654,9 @@ bool vprime_head_read(VPrimeHead *h, hwaddr reg, uint64_t *val)
     case VPRIME_HEAD_EDID_SIZE:
         *val = h->connected ? h->edid_size : 0;
         return true;
+    case VPRIME_HEAD_FLIP_FRAME:
+        *val = h->flip_frame;
+        return true;
     }
     return false;
 }
@@ -720,6 +732,7 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
     case VPRIME_HEAD_CRC:
     case VPRIME_HEAD_CRC_FRAME:
     case VPRIME_HEAD_EDID_SIZE:
+    case VPRIME_HEAD_FLIP_FRAME:
         goto read_only;
     }
     return false;
@@ -743,9 +756,11 @@ void vprime_head_reset(VPrimeHead *h)
         vprime_plane_set_pages(&h->plane[p], NULL, 0);
     }
     h->pending = false;
+    h->update_ts = 0;
     h->events = 0;
     h->event_enable = 0;
     h->frame = 0;
+    h->flip_frame = 0;
     h->vblank_ts = 0;
     h->crc_control = 0;
     h->crc = 0;

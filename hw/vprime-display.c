@@ -628,6 +628,9 @@ static int vprime_head_pre_load(void *opaque)
     VPrimeHead *h = opaque;
     unsigned p;
 
+    /* a stream without the subsection: the UPDATE latches at the next vblank */
+    h->update_ts = 0;
+    h->flip_frame = 0;
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
         vprime_plane_set_pages(&h->plane[p], NULL, 0);
     }
@@ -670,6 +673,67 @@ static int vprime_head_post_load(void *opaque, int version_id)
     vprime_disp_present(h);
     return 0;
 }
+
+/*
+ * When a pending UPDATE was written.  It is never later than the clock,
+ * and the clock runs at most a little past the next deadline before the
+ * vblank timer fires: a second is a stalled main loop.
+ */
+#define VPRIME_DISP_UPDATE_LATE_MAX_NS  NANOSECONDS_PER_SECOND
+
+static bool vprime_head_update_ts_needed(void *opaque)
+{
+    VPrimeHead *h = opaque;
+
+    return h->pending;
+}
+
+static int vprime_head_update_ts_post_load(void *opaque, int version_id)
+{
+    VPrimeHead *h = opaque;
+    int64_t ts = h->update_ts;
+
+    if (!h->pending || ts < 0 || !vprime_head_on(h) ||
+        ts > h->deadline + VPRIME_DISP_UPDATE_LATE_MAX_NS) {
+        vprime_head_reset(h);
+        return vprime_load_refuse(h->s->core.name, "head %u: the time of "
+                                  "the pending UPDATE (%" PRId64 " ns) is "
+                                  "not one before the next vblank (%"
+                                  PRId64 " ns)", h->idx, ts, h->deadline);
+    }
+    return 0;
+}
+
+static const VMStateDescription vmstate_vprime_head_update_ts = {
+    .name = "vprime-display-head/update-ts",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_head_update_ts_needed,
+    .post_load = vprime_head_update_ts_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_INT64(update_ts, VPrimeHead),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/* FRAME at the latest latch; a stream without it reads 0 until the next */
+static bool vprime_head_flip_frame_needed(void *opaque)
+{
+    VPrimeHead *h = opaque;
+
+    return h->flip_frame != 0;
+}
+
+static const VMStateDescription vmstate_vprime_head_flip_frame = {
+    .name = "vprime-display-head/flip-frame",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_head_flip_frame_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(flip_frame, VPrimeHead),
+        VMSTATE_END_OF_LIST()
+    }
+};
 
 /*
  * A head migrates whole: shadow and latched registers, the page lists as
@@ -722,6 +786,11 @@ static const VMStateDescription vmstate_vprime_head = {
         VMSTATE_UINT64(stat_flips, VPrimeHead),
         VMSTATE_UINT64(stat_vblanks, VPrimeHead),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_vprime_head_update_ts,
+        &vmstate_vprime_head_flip_frame,
+        NULL
     }
 };
 

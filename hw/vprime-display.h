@@ -140,9 +140,16 @@ typedef struct VPrimeHead {
     VPrimeHeadRegs active;
     VPrimePlane plane[VPRIME_DISP_PLANES];
     bool pending;               /* UPDATE waits for the next vblank */
+    /*
+     * Device clock when the pending UPDATE was written: it latches at the
+     * first vblank whose deadline is after it, however late the vblank
+     * timer runs
+     */
+    int64_t update_ts;
     uint32_t events;
     uint32_t event_enable;
     uint32_t frame;
+    uint32_t flip_frame;        /* FRAME at the latest latch */
     uint64_t vblank_ts;
     uint32_t crc_control;
     uint32_t crc;

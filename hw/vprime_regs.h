@@ -353,6 +353,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERROR               0x038   /* RW1C: VPRIME_HEAD_ERR_* | plane << 8 of the last refusal */
 #define VPRIME_HEAD_DAMAGE              0x03c   /* WO: 1 = fetch and compose again at the next vblank */
 #define VPRIME_HEAD_EDID_SIZE           0x040   /* RO: EDID bytes (0 while disconnected) */
+#define VPRIME_HEAD_FLIP_FRAME          0x044   /* RO: FRAME at the latest latch */
 #define VPRIME_HEAD_EDID                0x200   /* RO: the connector's EDID, VPRIME_EDID_MAX bytes */
 #define VPRIME_HEAD_REGS_SIZE           0x400
 

@@ -6,7 +6,8 @@
  * engine latches at the vblank after an UPDATE (at once while the head is
  * off), then raises FLIP_DONE.  The flip's event is armed before the
  * UPDATE and sent from that interrupt, so userspace learns about a flip
- * when the hardware has really switched buffers.
+ * when the hardware has really switched buffers; the event of a commit
+ * that turns the head on (latched at once) waits for its first vblank.
  *
  * Vblank counts and timestamps come from the device: FRAME is a 32-bit
  * hardware counter, and VBLANK_TS together with the device clock tells how
@@ -91,6 +92,11 @@ static u32 vprime_crtc_get_vblank_counter(struct drm_crtc *crtc)
 	struct vprime_head *head = crtc_to_head(crtc);
 	int idx;
 
+	/* vprime_head_count_to(): the count goes up to that vblank only */
+	if (READ_ONCE(head->report_clamp)) {
+		WRITE_ONCE(head->last_frame, head->report_frame);
+		return head->report_frame;
+	}
 	if (drm_dev_enter(crtc->dev, &idx)) {
 		WRITE_ONCE(head->last_frame, vprime_head_read(head, VPRIME_HEAD_FRAME));
 		drm_dev_exit(idx);
@@ -140,6 +146,9 @@ static bool vprime_crtc_get_vblank_timestamp(struct drm_crtc *crtc,
 
 		if (vprime_head_read(head, VPRIME_HEAD_FRAME) != frame)
 			continue;
+		/* an earlier vblank, on the same grid of periods */
+		if (READ_ONCE(head->report_clamp))
+			ts -= (u64)(u32)(frame - head->report_frame) * head->period_ns;
 		*vblank_time = ktime_sub_ns(now, dev_now > ts ? dev_now - ts : 0);
 		ok = true;
 	}
@@ -256,25 +265,88 @@ static void vprime_crtc_crc_entry(struct vprime_head *head)
 
 /* ---- interrupt --------------------------------------------------------- */
 
-static void vprime_head_flip_done(struct vprime_head *head)
+/*
+ * Send the armed event with the vblank sequence DRM has now (the vblank
+ * this interrupt handled), and keep what it said for debugfs.  Under
+ * drm->event_lock.
+ */
+static void vprime_head_send_event(struct vprime_head *head, u32 latch_frame,
+				   u32 report_frame)
+{
+	struct drm_crtc *crtc = &head->crtc;
+	struct vprime_flip_record *r = &head->last_flip;
+
+	r->seq = (u32)drm_crtc_vblank_count(crtc);
+	r->event_frame = READ_ONCE(head->last_frame);
+	r->count_passed = r->event_frame != report_frame;
+	r->update_frame = head->event_update_frame;
+	r->latch_frame = latch_frame;
+	r->turned_on = head->event_at_vblank;
+	drm_crtc_send_vblank_event(crtc, head->event);
+	head->event = NULL;
+	head->event_at_vblank = false;
+	drm_crtc_vblank_put(crtc);
+}
+
+/*
+ * DRM's vblank count up to the device's @frame and no further: the
+ * vblank a flip completed at, when the interrupt is handled after later
+ * vblanks (a slow vCPU), so that its event names that vblank, with its
+ * timestamp.  drm_crtc_handle_vblank() takes event_lock: call without it.
+ */
+static void vprime_head_count_to(struct vprime_head *head, u32 frame)
+{
+	if ((s32)(frame - READ_ONCE(head->last_frame)) <= 0)
+		return;
+	head->report_frame = frame;
+	WRITE_ONCE(head->report_clamp, true);
+	drm_crtc_handle_vblank(&head->crtc);
+	WRITE_ONCE(head->report_clamp, false);
+}
+
+/*
+ * The frame the armed event completed at, or false if not yet: a flip
+ * completes at a latch at a vblank after the frame read behind its
+ * UPDATE write (a FLIP_DONE can be older than the armed event: the
+ * immediate latch of a head being turned off); whether another UPDATE,
+ * a cursor update, is pending since does not matter.  A commit that
+ * turned the head on completes at the first vblank after it.
+ */
+static bool vprime_head_event_done(struct vprime_head *head, bool at_vblank,
+				   u32 *frame)
+{
+	if (!head->event || head->event_at_vblank != at_vblank)
+		return false;
+	if (head->event_at_vblank) {
+		*frame = head->event_latch_frame + 1;
+		return true;
+	}
+	if (head->event_latched) {
+		*frame = head->event_latch_frame;
+		return true;
+	}
+	*frame = vprime_head_read(head, VPRIME_HEAD_FLIP_FRAME);
+	return (s32)(*frame - head->event_after_frame) > 0;
+}
+
+/* FLIP_DONE (at_vblank false) or VBLANK: send the armed event if it is done */
+static void vprime_head_complete(struct vprime_head *head, bool at_vblank)
 {
 	struct drm_device *drm = &head->disp->drm;
-	struct drm_crtc *crtc = &head->crtc;
 	unsigned long flags;
+	bool done;
+	u32 frame;
 
 	spin_lock_irqsave(&drm->event_lock, flags);
-	/*
-	 * A FLIP_DONE can be older than the armed event (the immediate latch
-	 * of a head being turned off, a legacy cursor update): the event's
-	 * own UPDATE is done only when no update is pending any more.
-	 * atomic_flush arms and writes UPDATE under this lock.
-	 */
-	if (head->event &&
-	    !(vprime_head_read(head, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_PENDING)) {
-		drm_crtc_send_vblank_event(crtc, head->event);
-		head->event = NULL;
-		drm_crtc_vblank_put(crtc);
-	}
+	done = vprime_head_event_done(head, at_vblank, &frame);
+	spin_unlock_irqrestore(&drm->event_lock, flags);
+	if (!done)
+		return;
+	vprime_head_count_to(head, frame);
+	spin_lock_irqsave(&drm->event_lock, flags);
+	/* atomic_disable may have sent it meanwhile */
+	if (head->event && head->event_at_vblank == at_vblank)
+		vprime_head_send_event(head, at_vblank ? frame - 1 : frame, frame);
 	spin_unlock_irqrestore(&drm->event_lock, flags);
 }
 
@@ -321,15 +393,19 @@ irqreturn_t vprime_head_irq(int irq, void *arg)
 	/* bits of disabled events are set too: cleared above, not handled */
 	events &= READ_ONCE(head->event_enable);
 
-	/* before FLIP_DONE, so the flip's event carries this vblank */
-	if (events & VPRIME_HEAD_EV_VBLANK) {
-		atomic64_inc(&head->vblank_irqs);
-		drm_crtc_handle_vblank(&head->crtc);
-		vprime_crtc_crc_entry(head);
-	}
+	/*
+	 * Flip events first: each names the vblank its flip completed at,
+	 * also when this interrupt comes vblanks later
+	 */
 	if (events & VPRIME_HEAD_EV_FLIP_DONE) {
 		atomic64_inc(&head->flips);
-		vprime_head_flip_done(head);
+		vprime_head_complete(head, false);
+	}
+	if (events & VPRIME_HEAD_EV_VBLANK) {
+		atomic64_inc(&head->vblank_irqs);
+		vprime_head_complete(head, true);
+		drm_crtc_handle_vblank(&head->crtc);
+		vprime_crtc_crc_entry(head);
 	}
 	if (events & VPRIME_HEAD_EV_HOTPLUG) {
 		atomic64_inc(&head->hotplugs);
@@ -396,6 +472,8 @@ static void vprime_crtc_atomic_enable(struct drm_crtc *crtc,
 		vprime_head_write(head, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE);
 		drm_dev_exit(idx);
 	}
+	head->period_ns = div_u64((u64)m->crtc_htotal * m->crtc_vtotal * 1000000,
+				  m->crtc_clock);
 	drm_crtc_vblank_on(crtc);
 }
 
@@ -436,6 +514,7 @@ static void vprime_crtc_atomic_disable(struct drm_crtc *crtc,
 		/* the head is off: the flip is as done as it will be */
 		drm_crtc_send_vblank_event(crtc, head->event);
 		head->event = NULL;
+		head->event_at_vblank = false;
 		drm_crtc_vblank_put(crtc);
 	}
 	spin_unlock_irq(&drm->event_lock);
@@ -449,6 +528,29 @@ static void vprime_crtc_atomic_disable(struct drm_crtc *crtc,
 		crtc->state->event = NULL;
 	}
 	spin_unlock_irq(&drm->event_lock);
+}
+
+/*
+ * UPDATE for a commit whose event is armed, noting which latch will take
+ * it: FRAME before and after the write, and whether it is pending.  An
+ * UPDATE turning the head on latches at once, in the write; otherwise the
+ * first latch after the write takes it (a vblank's latch comes after
+ * FRAME counted that vblank, so that latch is at a later FRAME than the
+ * one read after the write) -- unless it raced the write and the update
+ * is not pending any more.  Under drm->event_lock, as every UPDATE.
+ */
+static void vprime_head_update_armed(struct vprime_head *head)
+{
+	bool was_on = vprime_head_read(head, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_ACTIVE;
+
+	head->event_update_frame = vprime_head_read(head, VPRIME_HEAD_FRAME);
+	vprime_head_write(head, VPRIME_HEAD_UPDATE, 1);
+	head->event_after_frame = vprime_head_read(head, VPRIME_HEAD_FRAME);
+	head->event_at_vblank = !was_on;
+	head->event_latched = !was_on ||
+		!(vprime_head_read(head, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_PENDING);
+	if (head->event_latched)
+		head->event_latch_frame = vprime_head_read(head, VPRIME_HEAD_FLIP_FRAME);
 }
 
 static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
@@ -485,8 +587,11 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 		else
 			drm_crtc_send_vblank_event(crtc, event);
 	}
-	/* under the lock: see vprime_head_flip_done() */
-	vprime_head_write(head, VPRIME_HEAD_UPDATE, 1);
+	/* under the lock: see vprime_head_event_done() */
+	if (event && head->event == event)
+		vprime_head_update_armed(head);
+	else
+		vprime_head_write(head, VPRIME_HEAD_UPDATE, 1);
 	drm_dev_exit(idx);
 	spin_unlock_irqrestore(&drm->event_lock, flags);
 }

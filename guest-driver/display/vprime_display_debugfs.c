@@ -80,6 +80,7 @@ retry:
 static void vprime_debugfs_head(struct seq_file *m, struct vprime_head *head)
 {
 	struct drm_crtc_state *cs = head->crtc.state;
+	struct vprime_flip_record flip;
 	unsigned int p;
 	int idx;
 
@@ -99,6 +100,14 @@ static void vprime_debugfs_head(struct seq_file *m, struct vprime_head *head)
 			   vprime_head_read(head, VPRIME_HEAD_CRC_CONTROL) ? "on" : "off");
 		drm_dev_exit(idx);
 	}
+	spin_lock_irq(&head->disp->drm.event_lock);
+	flip = head->last_flip;
+	spin_unlock_irq(&head->disp->drm.event_lock);
+	/* the test kms-flip-events reads this line */
+	seq_printf(m, "  last flip event: sequence %u, frame %u; update after frame %u, latched at frame %u%s%s\n",
+		   flip.seq, flip.event_frame, flip.update_frame, flip.latch_frame,
+		   flip.turned_on ? ", turned the head on" : "",
+		   flip.count_passed ? ", vblank count already past" : "");
 	seq_printf(m, "  vblank irqs %lld, flips %lld, underruns %lld, errors %lld (last 0x%x), hotplugs %lld\n",
 		   (long long)atomic64_read(&head->vblank_irqs),
 		   (long long)atomic64_read(&head->flips),

@@ -59,10 +59,10 @@
 
 /*
  * Cursor size offered to legacy cursor clients (DRM_CAP_CURSOR_WIDTH/
- * HEIGHT): the customary 64x64.  The cursor plane takes any size up to
- * VPRIME_DISP_CURSOR_MAX through the atomic API.
+ * HEIGHT): the largest the engine shows, as i915, amdgpu and nouveau do;
+ * the cursor plane's SIZE_HINTS lists the sizes to prefer.
  */
-#define VPRIME_LEGACY_CURSOR_SIZE	64
+#define VPRIME_LEGACY_CURSOR_SIZE	VPRIME_DISP_CURSOR_MAX
 
 static int vprime_display_ioctl_get_param(struct drm_device *drm, void *data,
 					  struct drm_file *file)

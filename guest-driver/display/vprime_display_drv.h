@@ -57,8 +57,19 @@ static inline struct vprime_plane *to_vprime_plane(struct drm_plane *plane)
  * @crc_start: FRAME when the CRC was turned on: older CRC values are stale
  * @event: the flip whose FLIP_DONE interrupt completes it, armed by
  *	atomic_flush; protected by &drm_device.event_lock
+ * @event_at_vblank: the armed event's commit turned the head on: it is
+ *	sent at the first vblank after the latch, not at FLIP_DONE
+ * @event_latched: the armed event's UPDATE is latched already
+ * @event_update_frame: FRAME read before the armed event's UPDATE write
+ * @event_after_frame: FRAME read after it: a latch at a later FRAME took it
+ * @event_latch_frame: FLIP_FRAME of that latch, when @event_latched
  * @last_frame: the last FRAME read, the vblank counter once the device
  *	is gone
+ * @report_frame: while @report_clamp, the vblank counter reads this FRAME
+ *	(vprime_head_count_to())
+ * @report_clamp: see @report_frame
+ * @period_ns: the frame period of the mode, as the device computes it
+ * @last_flip: what the latest flip event said (debugfs); event_lock
  * @vblank_irqs: VBLANK events handled (debugfs vprime_state)
  * @flips: FLIP_DONE events handled
  * @underruns: UNDERRUN events: a plane could not be fetched
@@ -66,6 +77,28 @@ static inline struct vprime_plane *to_vprime_plane(struct drm_plane *plane)
  * @hotplugs: HOTPLUG events
  * @last_error: the head's VPRIME_HEAD_ERROR of the last refusal
  */
+/**
+ * struct vprime_flip_record - what the latest flip event said, for debugfs
+ * @seq: the vblank sequence the event carried
+ * @event_frame: the device FRAME that sequence stands for
+ * @update_frame: FRAME read just before the flip's UPDATE write
+ * @latch_frame: FLIP_FRAME of the latch that took the UPDATE
+ * @turned_on: the commit turned the head on (latched at once)
+ * @count_passed: DRM's vblank count had already passed the vblank the
+ *	flip completed at when the interrupt was handled: the event could
+ *	only name a later one
+ *
+ * All under drm->event_lock.
+ */
+struct vprime_flip_record {
+	u32 seq;
+	u32 event_frame;
+	u32 update_frame;
+	u32 latch_frame;
+	bool turned_on;
+	bool count_passed;
+};
+
 struct vprime_head {
 	struct vprime_display *disp;
 	unsigned int idx;
@@ -81,7 +114,16 @@ struct vprime_head {
 	u32 crc_start;
 
 	struct drm_pending_vblank_event *event;
+	bool event_at_vblank;
+	bool event_latched;
+	u32 event_update_frame;
+	u32 event_after_frame;
+	u32 event_latch_frame;
 	u32 last_frame;
+	u32 report_frame;
+	bool report_clamp;
+	u64 period_ns;
+	struct vprime_flip_record last_flip;
 
 	atomic64_t vblank_irqs;
 	atomic64_t flips;

@@ -4,7 +4,9 @@
  *
  * Every head has a primary, an overlay and a cursor plane, composed in
  * that order, each scanning a framebuffer by DMA from a page list (or one
- * contiguous range) without scaling.  The plane registers are shadow
+ * contiguous range) without scaling (a scaled plane is refused with
+ * -ERANGE, as drm_atomic_helper_check_plane_state() does).  The plane
+ * registers are shadow
  * registers: atomic_update writes them and the CRTC's atomic_flush makes
  * the head latch them all at the next vblank.
  *
@@ -177,32 +179,37 @@ static int vprime_plane_atomic_check(struct drm_plane *plane,
 	if (IS_ERR(crtc_state))
 		return PTR_ERR(crtc_state);
 
-	/*
-	 * No scaler, and no sub-pixel sampling: whole pixels, source and
-	 * destination of one size.  Checked here rather than through the
-	 * helper's scale factors, which round a near-1:1 ratio to 1:1.
-	 */
-	if ((new->src_x | new->src_y | new->src_w | new->src_h) & 0xffff ||
-	    new->src_w >> 16 != new->crtc_w || new->src_h >> 16 != new->crtc_h) {
-		drm_dbg_atomic(plane->dev, "[PLANE:%d] scaling or fractional source " DRM_RECT_FP_FMT " to %ux%u\n",
-			       plane->base.id, DRM_RECT_FP_ARG(&new->src),
-			       new->crtc_w, new->crtc_h);
-		return -EINVAL;
-	}
 	if (new->crtc_w > max || new->crtc_h > max) {
 		drm_dbg_atomic(plane->dev, "[PLANE:%d] %ux%u is larger than %ux%u\n",
 			       plane->base.id, new->crtc_w, new->crtc_h, max, max);
 		return -EINVAL;
 	}
 
-	ret = vprime_plane_check_fb(plane, new->fb);
-	if (ret)
-		return ret;
-
+	/* no scaler: a scaled plane is -ERANGE, the helper's answer */
 	ret = drm_atomic_helper_check_plane_state(new, crtc_state,
 						  DRM_PLANE_NO_SCALING,
 						  DRM_PLANE_NO_SCALING,
 						  true, true);
+	if (ret)
+		return ret;
+	/*
+	 * The helper's 16.16 scale factor rounds a ratio within 1/65536 of
+	 * 1:1 to 1:1; the engine takes whole pixels, source and destination
+	 * of one size.
+	 */
+	if (new->src_w >> 16 != new->crtc_w || new->src_h >> 16 != new->crtc_h) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] scaling " DRM_RECT_FP_FMT " to %ux%u\n",
+			       plane->base.id, DRM_RECT_FP_ARG(&new->src),
+			       new->crtc_w, new->crtc_h);
+		return -ERANGE;
+	}
+	if ((new->src_x | new->src_y | new->src_w | new->src_h) & 0xffff) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] fractional source " DRM_RECT_FP_FMT "\n",
+			       plane->base.id, DRM_RECT_FP_ARG(&new->src));
+		return -EINVAL;
+	}
+
+	ret = vprime_plane_check_fb(plane, new->fb);
 	if (ret)
 		return ret;
 	if (!new->visible)
@@ -252,26 +259,20 @@ static void vprime_plane_cleanup_fb(struct drm_plane *plane,
 		drm_gem_shmem_unpin(to_drm_gem_shmem_obj(obj));
 }
 
-static void vprime_plane_atomic_update(struct drm_plane *plane,
-				       struct drm_atomic_state *state)
+/* The plane's shadow registers for @new; inside drm_dev_enter() */
+static void vprime_plane_program(struct vprime_plane *vplane,
+				 const struct drm_plane_state *new)
 {
-	struct drm_plane_state *old = drm_atomic_get_old_plane_state(state, plane);
-	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state, plane);
-	struct vprime_plane *vplane = to_vprime_plane(plane);
 	struct vprime_head *head = vplane->head;
 	struct drm_framebuffer *fb = new->fb;
 	unsigned int p = vplane->idx;
 	struct vprime_display_bo *bo;
-	struct drm_rect damage;
 	bool contig;
 	u64 addr;
-	int idx;
 
-	if (!drm_dev_enter(plane->dev, &idx))
-		return;
 	if (!new->visible || !fb) {
 		vprime_plane_write(head, p, VPRIME_PL_CONTROL, 0);
-		goto out;
+		return;
 	}
 
 	bo = to_vprime_display_bo(fb->obj[0]);
@@ -297,15 +298,86 @@ static void vprime_plane_atomic_update(struct drm_plane *plane,
 			   VPRIME_XY(new->dst.x1, new->dst.y1));
 	vprime_plane_write(head, p, VPRIME_PL_CONTROL,
 			   VPRIME_PL_CTRL_ENABLE | (contig ? VPRIME_PL_CTRL_CONTIG : 0));
+}
 
+static void vprime_plane_atomic_update(struct drm_plane *plane,
+				       struct drm_atomic_state *state)
+{
+	struct drm_plane_state *old = drm_atomic_get_old_plane_state(state, plane);
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state, plane);
+	struct vprime_plane *vplane = to_vprime_plane(plane);
+	struct drm_rect damage;
+	int idx;
+
+	if (!drm_dev_enter(plane->dev, &idx))
+		return;
+	vprime_plane_program(vplane, new);
 	/*
 	 * The engine fetches only when the picture can have changed.  A new
 	 * buffer is fetched at latch; new pixels in the same buffer (DIRTYFB,
 	 * FB_DAMAGE_CLIPS) need DAMAGE.
 	 */
-	if (old->fb == fb && drm_atomic_helper_damage_merged(old, new, &damage))
-		vprime_head_write(head, VPRIME_HEAD_DAMAGE, 1);
-out:
+	if (new->visible && new->fb && old->fb == new->fb &&
+	    drm_atomic_helper_damage_merged(old, new, &damage))
+		vprime_head_write(vplane->head, VPRIME_HEAD_DAMAGE, 1);
+	drm_dev_exit(idx);
+}
+
+/*
+ * Legacy cursor updates (DRM_IOCTL_MODE_CURSOR, a cursor move) jump ahead
+ * of a flip in flight, as on real hardware; through a regular commit DRM
+ * would make the cursor ioctl wait for that flip's vblank.  The helper
+ * allows it for one plane keeping its framebuffer, with no commit of that
+ * plane in flight.
+ */
+static int vprime_plane_atomic_async_check(struct drm_plane *plane,
+					   struct drm_atomic_state *state)
+{
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state, plane);
+	struct drm_crtc_state *crtc_state;
+
+	if (to_vprime_plane(plane)->idx != VPRIME_PLANE_CURSOR || !new->crtc)
+		return -EINVAL;
+	crtc_state = drm_atomic_get_new_crtc_state(state, new->crtc);
+	if (!crtc_state || !crtc_state->active)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * The cursor's shadow registers at once, and an UPDATE: they latch at the
+ * next vblank, together with a flip pending there.
+ */
+static void vprime_plane_atomic_async_update(struct drm_plane *plane,
+					     struct drm_atomic_state *state)
+{
+	struct drm_plane_state *new = drm_atomic_get_new_plane_state(state, plane);
+	struct drm_plane_state *cur = plane->state;
+	struct vprime_plane *vplane = to_vprime_plane(plane);
+	struct drm_device *drm = plane->dev;
+	unsigned long flags;
+	int idx;
+
+	swap(cur->fb, new->fb);
+	cur->crtc_x = new->crtc_x;
+	cur->crtc_y = new->crtc_y;
+	cur->crtc_w = new->crtc_w;
+	cur->crtc_h = new->crtc_h;
+	cur->src_x = new->src_x;
+	cur->src_y = new->src_y;
+	cur->src_w = new->src_w;
+	cur->src_h = new->src_h;
+	cur->src = new->src;
+	cur->dst = new->dst;
+	cur->visible = new->visible;
+
+	if (!drm_dev_enter(drm, &idx))
+		return;
+	vprime_plane_program(vplane, cur);
+	/* every UPDATE under the event lock: see vprime_head_update_armed() */
+	spin_lock_irqsave(&drm->event_lock, flags);
+	vprime_head_write(vplane->head, VPRIME_HEAD_UPDATE, 1);
+	spin_unlock_irqrestore(&drm->event_lock, flags);
 	drm_dev_exit(idx);
 }
 
@@ -327,6 +399,8 @@ static const struct drm_plane_helper_funcs vprime_plane_helper_funcs = {
 	.atomic_check = vprime_plane_atomic_check,
 	.atomic_update = vprime_plane_atomic_update,
 	.atomic_disable = vprime_plane_atomic_disable,
+	.atomic_async_check = vprime_plane_atomic_async_check,
+	.atomic_async_update = vprime_plane_atomic_async_update,
 };
 
 static const struct drm_plane_funcs vprime_plane_funcs = {
@@ -382,6 +456,19 @@ struct vprime_plane *vprime_plane_create(struct vprime_head *head,
 	ret = drm_plane_create_zpos_immutable_property(&vplane->base, idx);
 	if (ret)
 		return ERR_PTR(ret);
+	if (idx == VPRIME_PLANE_CURSOR) {
+		/* any size up to the maximum shows; these are the ones to prefer */
+		static const struct drm_plane_size_hint hints[] = {
+			{ VPRIME_DISP_CURSOR_MAX / 4, VPRIME_DISP_CURSOR_MAX / 4 },
+			{ VPRIME_DISP_CURSOR_MAX / 2, VPRIME_DISP_CURSOR_MAX / 2 },
+			{ VPRIME_DISP_CURSOR_MAX, VPRIME_DISP_CURSOR_MAX },
+		};
+
+		ret = drm_plane_add_size_hints_property(&vplane->base, hints,
+							ARRAY_SIZE(hints));
+		if (ret)
+			return ERR_PTR(ret);
+	}
 	drm_plane_enable_fb_damage_clips(&vplane->base);
 	return vplane;
 }

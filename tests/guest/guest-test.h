@@ -110,7 +110,9 @@ int test_ioctl_case(struct ctx *c, const char *name);
 int test_kms_modeset(struct ctx *c);
 int test_kms_formats_crc(struct ctx *c);
 int test_kms_blend_crc(struct ctx *c);
+int test_kms_cursor_sizes(struct ctx *c);
 int test_kms_flip_vblank(struct ctx *c);
+int test_kms_flip_events(struct ctx *c);
 int test_kms_flip_fence(struct ctx *c);
 int test_kms_prime_import(struct ctx *c);
 int test_kms_hotplug(struct ctx *c);
@@ -202,7 +204,9 @@ int test_dmabuf_sync_write(struct ctx *c);
 	{ "kms-modeset", test_kms_modeset }, \
 	{ "kms-formats-crc", test_kms_formats_crc }, \
 	{ "kms-blend-crc", test_kms_blend_crc }, \
+	{ "kms-cursor-sizes", test_kms_cursor_sizes }, \
 	{ "kms-flip-vblank", test_kms_flip_vblank }, \
+	{ "kms-flip-events", test_kms_flip_events }, \
 	{ "kms-flip-fence", test_kms_flip_fence }, \
 	{ "kms-prime-import", test_kms_prime_import }, \
 	{ "kms-hotplug", test_kms_hotplug }, \

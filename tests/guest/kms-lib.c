@@ -903,3 +903,32 @@ long long head_underruns(struct kms *k, int h)
 	p = p ? strstr(p, "underruns ") : NULL;
 	return p ? strtoll(p + strlen("underruns "), NULL, 10) : -1;
 }
+
+/*
+ * What the display driver says of head h's latest flip event (debugfs
+ * vprime_state, "last flip event: ..."): 0, or -1 if it cannot be read.
+ */
+int head_last_flip(struct kms *k, int h, struct flip_record *r)
+{
+	char path[PATH_MAX], buf[16384], key[32], *p, *eol;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state",
+		 k->minor);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	snprintf(key, sizeof(key), "head %d [", h);
+	p = strstr(buf, key);
+	p = p ? strstr(p, "last flip event: ") : NULL;
+	if (!p)
+		return -1;
+	eol = strchr(p, '\n');
+	if (eol)
+		*eol = 0;
+	if (sscanf(p, "last flip event: sequence %u, frame %u; update after "
+		   "frame %u, latched at frame %u", &r->seq, &r->event_frame,
+		   &r->update_frame, &r->latch_frame) != 4)
+		return -1;
+	r->turned_on = strstr(p, ", turned the head on") != NULL;
+	r->count_passed = strstr(p, ", vblank count already past") != NULL;
+	return 0;
+}

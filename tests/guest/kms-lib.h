@@ -90,4 +90,16 @@ int vgem_buffer(int vfd, uint32_t w, uint32_t h, uint32_t bpp, uint32_t *pitch,
 int udmabuf_buffer(size_t size, bool huge, void **map);
 long long head_underruns(struct kms *k, int h);
 
+/* The display driver's record of a head's latest flip event (debugfs) */
+struct flip_record {
+	uint32_t seq;		/* the event's vblank sequence */
+	uint32_t event_frame;	/* the device FRAME it stands for */
+	uint32_t update_frame;	/* FRAME just before the flip's UPDATE */
+	uint32_t latch_frame;	/* FRAME of the latch that took it */
+	bool turned_on;		/* the commit turned the head on */
+	bool count_passed;	/* DRM's count was past the latch at the interrupt */
+};
+
+int head_last_flip(struct kms *k, int h, struct flip_record *r);
+
 #endif

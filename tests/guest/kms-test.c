@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -230,6 +231,112 @@ int test_kms_blend_crc(struct ctx *c)
 	return 0;
 }
 
+/* One entry of a plane's SIZE_HINTS blob (uapi struct drm_plane_size_hint) */
+struct size_hint {
+	uint16_t width, height;
+};
+
+/* A w x h cursor at (x, y) over prim, by the atomic API; check the CRC */
+static void cursor_crc(struct kms *k, struct head *hd, const struct fb *prim,
+		       uint32_t w, uint32_t h, int x, int y)
+{
+	struct plane_img img[2];
+	drmModeAtomicReq *req;
+	struct fb cur;
+	char what[64];
+	int ret;
+
+	CHECK(!fb_new(k, &cur, w, h, DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_LINEAR),
+	      "%ux%u cursor fb", w, h);
+	if (failures)
+		return;
+	fb_fill_noise(&cur, 70 + w);
+	req = drmModeAtomicAlloc();
+	plane_props(req, k, hd->plane[VPRIME_PLANE_CURSOR], hd->crtc, &cur, x, y,
+		    0, 0, w, h);
+	ret = drmModeAtomicCommit(k->fd, req, 0, NULL);
+	drmModeAtomicFree(req);
+	CHECK(!ret, "%ux%u cursor commit: %s", w, h, strerror(errno));
+	img[0] = (struct plane_img){ .fb = prim, .w = prim->width, .h = prim->height };
+	img[1] = (struct plane_img){ .fb = &cur, .w = w, .h = h, .dst_x = x, .dst_y = y };
+	snprintf(what, sizeof(what), "%ux%u cursor at (%d, %d)", w, h, x, y);
+	if (!ret)
+		expect_crc(k, hd, compose_crc(hd->mode.hdisplay, hd->mode.vdisplay, img, 2),
+			   what);
+	req = drmModeAtomicAlloc();
+	plane_props(req, k, hd->plane[VPRIME_PLANE_CURSOR], 0, NULL, 0, 0, 0, 0, 0, 0);
+	CHECK(!drmModeAtomicCommit(k->fd, req, 0, NULL), "cursor off: %s", strerror(errno));
+	drmModeAtomicFree(req);
+	fb_free(k, &cur);
+}
+
+/*
+ * Cursors up to VPRIME_DISP_CURSOR_MAX (issue 16): the legacy cursor caps
+ * say the largest, the cursor plane's SIZE_HINTS the sizes to prefer, and
+ * a cursor of each hinted size shows as the CPU composes it (device CRC),
+ * also the largest hanging off the bottom-right corner.
+ */
+int test_kms_cursor_sizes(struct ctx *c)
+{
+	drmModePropertyBlobRes *blob = NULL;
+	const struct size_hint *hint;
+	uint64_t cw = 0, chh = 0, id;
+	struct head *hd;
+	struct fb prim;
+	struct kms k;
+	int i, n = 0;
+
+	KMS_OPEN(c, &k);
+	hd = kms_first_connected(&k);
+	if (!hd)
+		return EXIT_FAIL;
+	CHECK(!drmGetCap(k.fd, DRM_CAP_CURSOR_WIDTH, &cw) &&
+	      !drmGetCap(k.fd, DRM_CAP_CURSOR_HEIGHT, &chh) &&
+	      cw == VPRIME_DISP_CURSOR_MAX && chh == VPRIME_DISP_CURSOR_MAX,
+	      "cursor caps %" PRIu64 "x%" PRIu64 ", want %u", cw, chh,
+	      VPRIME_DISP_CURSOR_MAX);
+	id = prop_value(k.fd, hd->plane[VPRIME_PLANE_CURSOR], DRM_MODE_OBJECT_PLANE,
+			"SIZE_HINTS");
+	if (id != ~0ull && id)
+		blob = drmModeGetPropertyBlob(k.fd, id);
+	CHECK(blob, "cursor plane: no SIZE_HINTS blob");
+	if (blob) {
+		n = blob->length / sizeof(*hint);
+		hint = blob->data;
+		CHECK(n == 3, "SIZE_HINTS: %d sizes", n);
+		for (i = 0; i < n && i < 3; i++)
+			CHECK(hint[i].width == VPRIME_DISP_CURSOR_MAX >> (2 - i) &&
+			      hint[i].height == hint[i].width,
+			      "SIZE_HINTS[%d] = %ux%u", i, hint[i].width, hint[i].height);
+	}
+	CHECK(!fb_new(&k, &prim, hd->mode.hdisplay, hd->mode.vdisplay,
+		      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "primary fb");
+	if (failures)
+		goto out;
+	fb_fill_noise(&prim, 17);
+	CHECK(!head_enable(&k, hd, &prim, 0), "mode set: %s", strerror(errno));
+	if (failures || crc_start(&k, hd))
+		goto out_fb;
+	for (i = 0; i < n && !failures; i++)
+		cursor_crc(&k, hd, &prim, hint[i].width, hint[i].height, 40 + 100 * i, 30 + 60 * i);
+	if (!failures)
+		cursor_crc(&k, hd, &prim, VPRIME_DISP_CURSOR_MAX, VPRIME_DISP_CURSOR_MAX,
+			   hd->mode.hdisplay - VPRIME_DISP_CURSOR_MAX / 2,
+			   hd->mode.vdisplay - VPRIME_DISP_CURSOR_MAX / 3);
+	if (n)
+		diag("cursor caps %" PRIu64 "x%" PRIu64 ", SIZE_HINTS %ux%u, %ux%u, %ux%u",
+		     cw, chh, hint[0].width, hint[0].height, hint[1].width,
+		     hint[1].height, hint[2].width, hint[2].height);
+	crc_stop(hd);
+out_fb:
+	kms_disable_all(&k);
+	fb_free(&k, &prim);
+out:
+	drmModeFreePropertyBlob(blob);
+	kms_close(&k);
+	return 0;
+}
+
 /*
  * Page flips at the refresh rate: every flip completes at a vblank, the
  * counter moves by whole frames and the timestamps are the frame period
@@ -295,6 +402,231 @@ out:
 	kms_disable_all(&k);
 	fb_free(&k, &fb[0]);
 	fb_free(&k, &fb[1]);
+	kms_close(&k);
+	return 0;
+}
+
+/* The driver's record of the event just read, checked against the event */
+static int flip_record(struct kms *k, struct head *hd, const char *what, int i,
+		       const struct drm_event_vblank *ev, struct flip_record *r)
+{
+	if (head_last_flip(k, hd->index, r)) {
+		CHECK(0, "%s %d: no flip record in debugfs vprime_state", what, i);
+		return -1;
+	}
+	diag("%s %d: event sequence %u at frame %u; UPDATE after frame %u, latched at frame %u%s%s",
+	     what, i, ev->sequence, r->event_frame, r->update_frame, r->latch_frame,
+	     r->turned_on ? " (turned the head on)" : "",
+	     r->count_passed ? " (vblank count already past)" : "");
+	CHECK(r->seq == ev->sequence, "%s %d: event sequence %u, the driver sent %u",
+	      what, i, ev->sequence, r->seq);
+	return 0;
+}
+
+/* vgem's fences (uapi/drm/vgem_drm.h): a write fence on a BO, signalled by hand */
+struct vgem_fence_attach {
+	uint32_t handle, flags, out_fence, pad;
+};
+
+struct vgem_fence_signal {
+	uint32_t fence, flags;
+};
+
+#define VGEM_FENCE_WRITE	0x1
+#define VGEM_IOCTL_FENCE_ATTACH	DRM_IOWR(DRM_COMMAND_BASE + 0x1, struct vgem_fence_attach)
+#define VGEM_IOCTL_FENCE_SIGNAL	DRM_IOW(DRM_COMMAND_BASE + 0x2, struct vgem_fence_signal)
+
+static void on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* A legacy cursor move; -EINTR if it was still waiting after 5 s */
+static int cursor_move_unwaited(struct kms *k, struct head *hd, int x, int y)
+{
+	struct drm_mode_cursor arg = { .flags = DRM_MODE_CURSOR_MOVE, .crtc_id = hd->crtc,
+				       .x = x, .y = y };
+	struct sigaction sa = { .sa_handler = on_alarm }, old;
+	int ret;
+
+	/* no SA_RESTART, and ioctl() rather than drmIoctl(), which retries */
+	sigaction(SIGALRM, &sa, &old);
+	alarm(5);
+	ret = ioctl(k->fd, DRM_IOCTL_MODE_CURSOR, &arg) ? -errno : 0;
+	alarm(0);
+	sigaction(SIGALRM, &old, NULL);
+	return ret;
+}
+
+/*
+ * A flip onto a vgem buffer whose write fence the test holds, then a
+ * cursor move: the move must not wait for the flip (the flip cannot
+ * complete before the test signals the fence), and once the fence
+ * signals, the flip's event names the vblank that latched it and the
+ * frame shows the new buffer with the cursor where it was moved to.
+ */
+static void flip_then_cursor(struct kms *k, struct head *hd, const struct fb *cur)
+{
+	uint32_t w = hd->mode.hdisplay, h = hd->mode.vdisplay, pitch;
+	struct vgem_fence_attach fa = { .flags = VGEM_FENCE_WRITE };
+	struct vgem_fence_signal fs = { 0 };
+	struct drm_prime_handle imp = { 0 };
+	struct drm_event_vblank ev;
+	struct plane_img pl[2];
+	struct flip_record r;
+	struct fb f;
+	size_t size;
+	void *map = NULL;
+	int vfd, ret;
+
+	vfd = drm_card_by_driver("vgem");
+	CHECK(vfd >= 0, "no vgem device (modprobe vgem)");
+	if (vfd < 0)
+		return;
+	imp.fd = vgem_buffer(vfd, w, h, 32, &pitch, &map, &size);
+	CHECK(imp.fd >= 0, "vgem buffer: %s", strerror(-imp.fd));
+	if (failures)
+		goto out;
+	CHECK(!fb_import(k, &f, imp.fd, w, h, pitch, DRM_FORMAT_XRGB8888,
+			 DRM_FORMAT_MOD_LINEAR), "import the vgem buffer: %s", strerror(errno));
+	CHECK(!ioctl(vfd, DRM_IOCTL_PRIME_FD_TO_HANDLE, &imp), "vgem handle: %s",
+	      strerror(errno));
+	if (failures)
+		goto out;
+	f.map = map;
+	fb_fill_noise(&f, 61);
+	if (crc_start(k, hd))
+		goto out_fb;
+	fa.handle = imp.handle;
+	CHECK(!ioctl(vfd, VGEM_IOCTL_FENCE_ATTACH, &fa), "vgem fence: %s", strerror(errno));
+	CHECK(!flip_to(k, hd, &f, DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT),
+	      "flip onto the fenced buffer: %s", strerror(errno));
+	if (failures)
+		goto out_fb;
+
+	ret = cursor_move_unwaited(k, hd, 100, 50);
+	CHECK(!ret, "cursor move behind a flip waiting for its fence: %s%s", strerror(-ret),
+	      ret == -EINTR ? " (it waited for the flip)" : "");
+	CHECK(!read_event(k->fd, 0, &ev), "the flip completed before its fence signalled");
+	fs.fence = fa.out_fence;
+	CHECK(!ioctl(vfd, VGEM_IOCTL_FENCE_SIGNAL, &fs), "signal the vgem fence: %s",
+	      strerror(errno));
+	if (!read_event(k->fd, 3000, &ev) || ev.base.type != DRM_EVENT_FLIP_COMPLETE) {
+		CHECK(0, "no flip event after the fence signalled");
+		goto out_fb;
+	}
+	if (!flip_record(k, hd, "fenced flip", 0, &ev, &r))
+		CHECK(!r.turned_on && r.latch_frame > r.update_frame &&
+		      (r.event_frame == r.latch_frame || r.count_passed),
+		      "fenced flip: UPDATE after frame %u, latched at %u, event at %u",
+		      r.update_frame, r.latch_frame, r.event_frame);
+
+	/* the new buffer and the moved cursor, in one frame */
+	pl[0] = (struct plane_img){ .fb = &f, .w = w, .h = h };
+	pl[1] = (struct plane_img){ .fb = cur, .w = cur->width, .h = cur->height,
+				    .dst_x = 100, .dst_y = 50 };
+	expect_crc(k, hd, compose_crc(w, h, pl, 2), "fenced flip and cursor move");
+	crc_stop(hd);
+out_fb:
+	kms_disable_all(k);
+	fb_free(k, &f);
+out:
+	if (map && map != MAP_FAILED)
+		munmap(map, size);
+	if (imp.fd >= 0)
+		close(imp.fd);
+	close(vfd);
+}
+
+/*
+ * Flip events name the vblank the flip completed at (issue 16).  A commit
+ * that turns the head on is latched at once, inside the commit: its event
+ * comes at a vblank after that, never before.  A flip completes at the
+ * vblank that latched it, after its UPDATE, also with a legacy cursor
+ * update (a second UPDATE) right behind it, and the cursor update does
+ * not wait for the flip.  The driver's debugfs record says which device
+ * frames those were, so the checks are on frame numbers, not times.
+ */
+int test_kms_flip_events(struct ctx *c)
+{
+	enum { MODESETS = 3, FLIPS = 10 };
+	struct drm_event_vblank ev;
+	struct flip_record r;
+	struct fb fb[2], cur;
+	struct head *hd;
+	struct kms k;
+	int i, next = 0, passed = 0;
+
+	KMS_OPEN(c, &k);
+	hd = kms_first_connected(&k);
+	if (!hd)
+		return EXIT_FAIL;
+	for (i = 0; i < 2; i++) {
+		CHECK(!fb_new(&k, &fb[i], hd->mode.hdisplay, hd->mode.vdisplay,
+			      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "fb");
+		fb_fill_noise(&fb[i], 50 + i);
+	}
+	CHECK(!fb_new(&k, &cur, 64, 64, DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_LINEAR),
+	      "cursor fb");
+	if (failures)
+		return EXIT_FAIL;
+	fb_fill_noise(&cur, 52);
+
+	for (i = 0; i < MODESETS && !failures; i++) {
+		kms_disable_all(&k);
+		CHECK(!head_enable(&k, hd, &fb[i % 2], DRM_MODE_ATOMIC_NONBLOCK |
+				   DRM_MODE_PAGE_FLIP_EVENT),
+		      "nonblocking modeset %d: %s", i, strerror(errno));
+		if (failures)
+			break;
+		if (!read_event(k.fd, 2000, &ev) || ev.base.type != DRM_EVENT_FLIP_COMPLETE) {
+			CHECK(0, "no event for nonblocking modeset %d", i);
+			break;
+		}
+		if (flip_record(&k, hd, "modeset", i, &ev, &r))
+			break;
+		CHECK(r.turned_on && r.latch_frame == r.update_frame,
+		      "modeset %d: not latched at once", i);
+		CHECK(r.event_frame > r.latch_frame,
+		      "modeset %d: event at frame %u, the frame the head turned on at: before any vblank",
+		      i, r.event_frame);
+		CHECK(r.event_frame == r.latch_frame + 1 || r.count_passed,
+		      "modeset %d: event at frame %u, not the first vblank (%u)", i,
+		      r.event_frame, r.latch_frame + 1);
+	}
+
+	CHECK(!drmModeSetCursor(k.fd, hd->crtc, cur.handle, cur.width, cur.height),
+	      "SetCursor: %s", strerror(errno));
+	for (i = 0; i < FLIPS && !failures; i++) {
+		CHECK(!flip_to(&k, hd, &fb[i % 2], DRM_MODE_ATOMIC_NONBLOCK |
+			       DRM_MODE_PAGE_FLIP_EVENT), "flip %d: %s", i, strerror(errno));
+		CHECK(!cursor_move_unwaited(&k, hd, 8 * i, 4 * i), "cursor %d: %s", i,
+		      strerror(errno));
+		if (failures)
+			break;
+		if (!read_event(k.fd, 2000, &ev) || ev.base.type != DRM_EVENT_FLIP_COMPLETE) {
+			CHECK(0, "no event for flip %d", i);
+			break;
+		}
+		if (flip_record(&k, hd, "flip", i, &ev, &r))
+			break;
+		CHECK(!r.turned_on && r.latch_frame > r.update_frame &&
+		      (r.event_frame == r.latch_frame || r.count_passed),
+		      "flip %d: UPDATE after frame %u, latched at %u, event at %u", i,
+		      r.update_frame, r.latch_frame, r.event_frame);
+		if (r.latch_frame == r.update_frame + 1)
+			next++;
+		passed += r.count_passed;
+	}
+	diag("%d flips, each with a cursor move behind it: %d latched at the vblank after their UPDATE; events naming a later vblank (DRM's count already past): %d",
+	     FLIPS, next, passed);
+	if (!failures)
+		flip_then_cursor(&k, hd, &cur);
+	drmModeSetCursor(k.fd, hd->crtc, 0, 0, 0);
+	kms_disable_all(&k);
+	fb_free(&k, &fb[0]);
+	fb_free(&k, &fb[1]);
+	fb_free(&k, &cur);
 	kms_close(&k);
 	return 0;
 }
@@ -785,7 +1117,7 @@ int test_kms_contiguous(struct ctx *c)
 	return 0;
 }
 
-/* Atomic check refuses what the hardware cannot show, with -EINVAL */
+/* Atomic check refuses what the hardware cannot show: -EINVAL, -ERANGE for a scale */
 int test_kms_check_refusals(struct ctx *c)
 {
 	struct fb prim, small, big;
@@ -819,14 +1151,28 @@ int test_kms_check_refusals(struct ctx *c)
 	} while (0)
 #define TRY(what, expr) TRY_ERR(what, EINVAL, expr)
 
-	/* scaling: 128x128 source onto 256x256 */
-	TRY("scaled overlay",
+	/* scaling: 128x128 source onto 256x256, the helper's -ERANGE */
+	TRY_ERR("scaled overlay", ERANGE,
 	    plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &small,
 			0, 0, 0, 0, 128, 128);
 	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
 		     "CRTC_W", 256);
 	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
 		     "CRTC_H", 256));
+	/* downscaling: 128x128 of the 512x512 buffer onto 64x64 */
+	TRY_ERR("downscaled overlay", ERANGE,
+	    plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &big,
+			0, 0, 0, 0, 128, 128);
+	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
+		     "CRTC_W", 64);
+	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
+		     "CRTC_H", 64));
+	/* a fractional source position: no sub-pixel sampling */
+	TRY("fractional source",
+	    plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &small,
+			0, 0, 0, 0, 64, 64);
+	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
+		     "SRC_X", 1 << 15));
 	/* cursor larger than the hardware's */
 	TRY("512x512 cursor",
 	    plane_props(req, &k, hd->plane[VPRIME_PLANE_CURSOR], hd->crtc, &big,

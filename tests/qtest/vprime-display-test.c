@@ -607,6 +607,7 @@ static void test_latch(void)
     g_assert_cmpuint(qom_u64(&d, "head0-flips"), ==, flips + 1);
     g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 1);
     g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_CRC_FRAME), ==, 1);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FLIP_FRAME), ==, 1);
     {
         g_autofree uint32_t *frame2 = g_new0(uint32_t, 64 * 48);
 
@@ -643,6 +644,120 @@ static void test_latch(void)
     hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
     step_to_vblank(&d, 0, &mode_a);
     g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 1);
+    check_no_errors(&d, 0);
+    buf_free(&b);
+    buf_free(&b2);
+    disp_stop(&d);
+}
+
+/*
+ * The VM stopped: the virtual clock moves with clock_step, but no timer
+ * of it runs until 'cont' - a vblank timer running late, as when QEMU's
+ * main loop is busy while the vCPUs go on.
+ */
+static void vm_stop(Disp *d)
+{
+    qtest_qmp_assert_success(d->t.qts, "{'execute': 'stop'}");
+}
+
+static void vm_cont(Disp *d)
+{
+    qtest_qmp_assert_success(d->t.qts, "{'execute': 'cont'}");
+}
+
+static void step_to(Disp *d, uint64_t t)
+{
+    uint64_t now = clock_ns(d);
+
+    g_assert_cmpuint(t, >, now);
+    qtest_clock_step(d->t.qts, t - now);
+}
+
+/* A late vblank timer latches by the time UPDATE was written (#17) */
+static void check_late_vblank(Disp *d, uint32_t frame, uint64_t ts,
+                              bool latched, const char *pages)
+{
+    g_autofree char *now = qom_str(d, "head0-plane0-pages");
+
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FRAME), ==, frame);
+    g_assert_cmpuint(vblank_ts(d, 0), ==, ts);
+    g_assert_cmpstr(now, ==, pages);
+    if (latched) {
+        g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_EVENTS), ==,
+                        VPRIME_HEAD_EV_FLIP_DONE | VPRIME_HEAD_EV_VBLANK);
+        g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_STATUS) &
+                        VPRIME_HEAD_STATUS_PENDING, ==, 0);
+        g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_CRC_FRAME), ==, frame);
+        g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FLIP_FRAME), ==, frame);
+    } else {
+        g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FLIP_FRAME), <, frame);
+        g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_EVENTS), ==,
+                        VPRIME_HEAD_EV_VBLANK);
+        g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_STATUS) &
+                        VPRIME_HEAD_STATUS_PENDING, !=, 0);
+    }
+    hwr(d, 0, VPRIME_HEAD_EVENTS, ~0u);
+}
+
+static void test_latch_late(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48, .contig = true };
+    uint64_t p = mode_period(&mode_a), d1;
+    g_autofree char *pages_b = NULL;
+    g_autofree char *pages_b2 = NULL;
+    Buf b, b2;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    head_on(&d, 0, &mode_a);
+    step_to_vblank(&d, 0, &mode_a);
+    d1 = vblank_ts(&d, 0);                      /* vblank 1 */
+    pages_b = qom_str(&d, "head0-plane0-pages");
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b2, false);
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+
+    /*
+     * UPDATE after vblank 2's deadline, before its late timer ran: the
+     * timer counts vblank 2 without latching; vblank 3 latches
+     */
+    vm_stop(&d);
+    step_to(&d, d1 + p + p / 2);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 1);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    vm_cont(&d);
+    qtest_clock_step(d.t.qts, 1);
+    check_late_vblank(&d, 2, d1 + p, false, pages_b);
+    step_to(&d, d1 + 2 * p);
+    pages_b2 = qom_str(&d, "head0-plane0-pages");
+    g_assert_cmpstr(pages_b2, !=, pages_b);
+    check_late_vblank(&d, 3, d1 + 2 * p, true, pages_b2);
+
+    /*
+     * UPDATE before vblank 4's deadline, the timer late past vblank 5:
+     * it latches at that (collapsed) vblank
+     */
+    set_plane(&d, 0, VPRIME_PLANE_PRIMARY, &c, b.addr, 0);
+    vm_stop(&d);
+    step_to(&d, d1 + 2 * p + p / 2);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to(&d, d1 + 4 * p + p / 2);
+    vm_cont(&d);
+    qtest_clock_step(d.t.qts, 1);
+    check_late_vblank(&d, 5, d1 + 4 * p, true, pages_b);
+
+    /* UPDATE after the last of several missed deadlines: the next one */
+    set_plane(&d, 0, VPRIME_PLANE_PRIMARY, &c, b2.addr, 0);
+    vm_stop(&d);
+    step_to(&d, d1 + 6 * p + p / 2);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    vm_cont(&d);
+    qtest_clock_step(d.t.qts, 1);
+    check_late_vblank(&d, 7, d1 + 6 * p, false, pages_b);
+    step_to(&d, d1 + 7 * p);
+    check_late_vblank(&d, 8, d1 + 7 * p, true, pages_b2);
+
     check_no_errors(&d, 0);
     buf_free(&b);
     buf_free(&b2);
@@ -1281,7 +1396,7 @@ static void test_bad_registers(void)
     {
         static const uint32_t unknown[] = {
             0x110, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
-            VPRIME_HEAD_BASE(0) + 0x44, VPRIME_HEAD_BASE(0) + 0x1fc,
+            VPRIME_HEAD_BASE(0) + 0x48, VPRIME_HEAD_BASE(0) + 0x1fc,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x2c,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(2) + 0x3c,
             VPRIME_HEAD_BASE(0) + 0xc0,
@@ -1308,6 +1423,7 @@ static void test_bad_registers(void)
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_FRAME,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_CRC,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_EDID_SIZE,
+            VPRIME_HEAD_BASE(0) + VPRIME_HEAD_FLIP_FRAME,
         };
         size_t i;
 
@@ -2237,6 +2353,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/bad-properties", test_bad_properties);
     qtest_add_func("/vprime-display/clock", test_clock);
     qtest_add_func("/vprime-display/latch", test_latch);
+    qtest_add_func("/vprime-display/latch-late", test_latch_late);
     qtest_add_func("/vprime-display/vblank-rate", test_vblank_rate);
     qtest_add_func("/vprime-display/irq", test_irq);
     qtest_add_data_func("/vprime-display/crc/linear",
