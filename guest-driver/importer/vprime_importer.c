@@ -672,12 +672,13 @@ static DEFINE_MUTEX(vprime_plant_b);
 static noinline void vprime_plant_use_after_free(void)
 {
 	u32 *buf = kmalloc_array(8, sizeof(*buf), GFP_KERNEL);
-	u32 * volatile stale = buf;	/* hides the bug from the compiler */
+	u32 *stale = buf;
 
 	if (!buf)
 		return;
 	buf[0] = 0xed;
 	kfree(buf);
+	OPTIMIZER_HIDE_VAR(stale);	/* as KASAN's own tests: no compiler warning */
 	pr_warn(DRIVER_NAME ": planted bug: read 0x%x after kfree()\n",
 		READ_ONCE(stale[0]));
 }
