@@ -19,10 +19,12 @@
 #include <linux/dma-buf.h>
 #include <linux/module.h>
 #include <linux/dma-mapping.h>
+#include <linux/iommu.h>
 #include <linux/pagemap.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
+#include <drm/drm_drv.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_prime.h>
 #include <drm/drm_print.h>
@@ -63,8 +65,31 @@ static void vprime_display_gem_free(struct drm_gem_object *obj)
 	drm_gem_shmem_free(&bo->base);
 }
 
+/*
+ * drm_gem_prime_export() of a dumb buffer, after its pages are mapped for
+ * the engine: the importers' mappings (DMA_ATTR_SKIP_CPU_SYNC) may only
+ * overlap a first one made without it, the owner's (the DMA API's rule,
+ * checked by kernel/dma/debug.c), so ours must not wait for the first
+ * commit that scans the buffer.  As vprime_gpu's system BOs.
+ */
+static struct dma_buf *vprime_display_gem_prime_export(struct drm_gem_object *obj,
+							int flags)
+{
+	struct sg_table *sgt;
+	int idx;
+
+	if (!obj->import_attach && drm_dev_enter(obj->dev, &idx)) {
+		sgt = drm_gem_shmem_get_pages_sgt(to_drm_gem_shmem_obj(obj));
+		drm_dev_exit(idx);
+		if (IS_ERR(sgt))
+			return ERR_CAST(sgt);
+	}
+	return drm_gem_prime_export(obj, flags);
+}
+
 static const struct drm_gem_object_funcs vprime_display_gem_funcs = {
 	.free = vprime_display_gem_free,
+	.export = vprime_display_gem_prime_export,
 	.print_info = drm_gem_shmem_object_print_info,
 	.pin = drm_gem_shmem_object_pin,
 	.unpin = drm_gem_shmem_object_unpin,
@@ -204,6 +229,25 @@ int vprime_display_dumb_create(struct drm_file *file, struct drm_device *drm,
 	return 0;
 }
 
+/*
+ * Whether the DMA layer bounced the page-aligned DMA page at @addr through
+ * swiotlb, so that the engine would scan a copy.  Only a direct mapping
+ * (no IOMMU, or an identity domain) bounces whole pages: the address is
+ * then one of swiotlb's, which dma_need_sync() finds.  Through an IOMMU's
+ * DMA domain a whole, aligned page is always mapped in place (dma-iommu
+ * bounces only sub-granule buffers of untrusted devices), while
+ * dma_need_sync() is true there for every address under DMA_API_DEBUG,
+ * which wants every driver to make its sync calls: it is no bounce test.
+ */
+static bool vprime_display_dma_bounced(struct device *dev, dma_addr_t addr)
+{
+	struct iommu_domain *domain = iommu_get_domain_for_dev(dev);
+
+	if (domain && iommu_is_dma_domain(domain))
+		return false;
+	return dma_need_sync(dev, addr);
+}
+
 /**
  * vprime_display_bo_map - describe a buffer's pages as the engine sees them
  * @bo: the buffer, at most VPRIME_DISP_FB_MAX bytes
@@ -258,7 +302,7 @@ int vprime_display_bo_map(struct vprime_display_bo *bo)
 		if (!IS_ALIGNED(addr, VPRIME_DISP_PAGE_SIZE) ||
 		    !IS_ALIGNED(len, VPRIME_DISP_PAGE_SIZE))
 			unaligned = true;
-		if (dma_need_sync(dev, addr))
+		if (vprime_display_dma_bounced(dev, addr))
 			bounced = true;
 		for (off = 0; off < len && n < npages; off += VPRIME_DISP_PAGE_SIZE) {
 			if (bo->page_list)

@@ -114,6 +114,26 @@ struct vprime_ctx *vprime_file_ctx_next(struct vprime_file *vf,
 	return ctx;
 }
 
+/*
+ * The banned flag of the context with hardware id @hw_id, looked up under
+ * the lock that keeps it in the array; @ban sets it first.  Out of range,
+ * or no such context: false.  Safe from interrupts.
+ */
+static bool vprime_ctx_hw_banned_flag(struct vprime_gpu *gpu, u32 hw_id,
+				      bool ban)
+{
+	struct vprime_ctx *ctx;
+	unsigned long flags;
+	bool was = false;
+
+	spin_lock_irqsave(&gpu->ctx_lock, flags);
+	ctx = hw_id < VPRIME_GPU_MAX_CONTEXTS ? gpu->ctx_by_id[hw_id] : NULL;
+	if (ctx)
+		was = ban ? atomic_xchg(&ctx->banned, 1) : atomic_read(&ctx->banned);
+	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
+	return was;
+}
+
 /**
  * vprime_ctx_ban_hw - ban the context with hardware id @hw_id
  * @gpu: the device
@@ -126,16 +146,7 @@ struct vprime_ctx *vprime_file_ctx_next(struct vprime_file *vf,
  */
 bool vprime_ctx_ban_hw(struct vprime_gpu *gpu, u32 hw_id)
 {
-	struct vprime_ctx *ctx;
-	unsigned long flags;
-	bool was = false;
-
-	spin_lock_irqsave(&gpu->ctx_lock, flags);
-	ctx = hw_id < VPRIME_GPU_MAX_CONTEXTS ? gpu->ctx_by_id[hw_id] : NULL;
-	if (ctx)
-		was = atomic_xchg(&ctx->banned, 1);
-	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
-	return was;
+	return vprime_ctx_hw_banned_flag(gpu, hw_id, true);
 }
 
 /**
@@ -149,16 +160,7 @@ bool vprime_ctx_ban_hw(struct vprime_gpu *gpu, u32 hw_id)
  */
 bool vprime_ctx_banned_hw(struct vprime_gpu *gpu, u32 hw_id)
 {
-	struct vprime_ctx *ctx;
-	unsigned long flags;
-	bool banned = false;
-
-	spin_lock_irqsave(&gpu->ctx_lock, flags);
-	ctx = hw_id < VPRIME_GPU_MAX_CONTEXTS ? gpu->ctx_by_id[hw_id] : NULL;
-	if (ctx)
-		banned = atomic_read(&ctx->banned);
-	spin_unlock_irqrestore(&gpu->ctx_lock, flags);
-	return banned;
+	return vprime_ctx_hw_banned_flag(gpu, hw_id, false);
 }
 
 /* Point the hardware context at the root table and enable it */

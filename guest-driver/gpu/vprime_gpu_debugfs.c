@@ -172,29 +172,30 @@ static const struct drm_debugfs_info vprime_debugfs_list[] = {
 	{ "contexts", vprime_debugfs_contexts, 0 },
 };
 
+struct vprime_bo_at {
+	unsigned long key;
+	struct drm_gem_object *obj;
+};
+
+static bool vprime_ctx_bo_at(struct vprime_ctx *ctx, void *data)
+{
+	struct vprime_bo_at *at = data;
+	struct vprime_mapping *m = xa_load(&ctx->mapped, at->key);
+
+	if (m) {
+		at->obj = m->obj;
+		drm_gem_object_get(at->obj);
+	}
+	return m != NULL;
+}
+
 /* The BO mapped at GPU VA va in some context, with a reference, or NULL */
 static struct drm_gem_object *vprime_bo_at(struct vprime_gpu *gpu, u64 va)
 {
-	unsigned long key = va >> VPRIME_GPU_PAGE_SHIFT;
-	struct drm_gem_object *obj = NULL;
-	struct vprime_mapping *m;
-	struct vprime_ctx *ctx;
-	int i;
+	struct vprime_bo_at at = { .key = va >> VPRIME_GPU_PAGE_SHIFT };
 
-	for (i = 0; i < VPRIME_GPU_MAX_CONTEXTS && !obj; i++) {
-		ctx = vprime_ctx_get_hw(gpu, i);
-		if (!ctx)
-			continue;
-		mutex_lock(&ctx->lock);
-		m = xa_load(&ctx->mapped, key);
-		if (m) {
-			obj = m->obj;
-			drm_gem_object_get(obj);
-		}
-		mutex_unlock(&ctx->lock);
-		vprime_ctx_put(ctx);
-	}
-	return obj;
+	vprime_ctx_for_each_hw_locked(gpu, vprime_ctx_bo_at, &at);
+	return at.obj;
 }
 
 /*

@@ -355,6 +355,9 @@ void vprime_mapping_put(struct vprime_mapping *m);
 void vprime_ctx_unmap_all(struct vprime_ctx *ctx);
 void vprime_file_unmap_bo(struct vprime_file *vf, struct drm_gem_object *obj);
 void vprime_remap_everywhere(struct vprime_gpu *gpu, struct drm_gem_object *obj);
+void vprime_ctx_for_each_hw_locked(struct vprime_gpu *gpu,
+				   bool (*fn)(struct vprime_ctx *ctx, void *data),
+				   void *data);
 
 /* vprime_gpu_ctx.c */
 struct vprime_ctx *vprime_ctx_create(struct vprime_gpu *gpu);

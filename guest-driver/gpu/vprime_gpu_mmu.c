@@ -65,6 +65,42 @@ void vprime_pt_free(struct vprime_gpu *gpu, struct vprime_pt *pt, int level)
 }
 
 /**
+ * vprime_ctx_for_each_hw_locked - visit every hardware context, locked
+ * @gpu: the device
+ * @fn: called with a context's lock held and a reference on it; returns
+ *	true to stop the walk
+ * @data: passed to @fn
+ *
+ * Contexts on their way out (no reference left) are skipped: their tables
+ * and mappings go with them.
+ */
+void vprime_ctx_for_each_hw_locked(struct vprime_gpu *gpu,
+				   bool (*fn)(struct vprime_ctx *ctx, void *data),
+				   void *data)
+{
+	struct vprime_ctx *ctx;
+	bool stop = false;
+	int i;
+
+	for (i = 0; i < VPRIME_GPU_MAX_CONTEXTS && !stop; i++) {
+		ctx = vprime_ctx_get_hw(gpu, i);
+		if (!ctx)
+			continue;
+		mutex_lock(&ctx->lock);
+		stop = fn(ctx, data);
+		mutex_unlock(&ctx->lock);
+		vprime_ctx_put(ctx);
+	}
+}
+
+static bool vprime_ctx_free_tables(struct vprime_ctx *ctx, void *data)
+{
+	vprime_pt_free(ctx->gpu, ctx->root, VPRIME_GPU_PT_LEVELS - 1);
+	ctx->root = NULL;
+	return false;
+}
+
+/**
  * vprime_ctx_free_tables_all - free the page tables of every context
  * @gpu: device being removed, after drm_dev_unplug(): no job or ioctl can
  *	 use a context's address space any more
@@ -74,19 +110,7 @@ void vprime_pt_free(struct vprime_gpu *gpu, struct vprime_pt *pt, int level)
  */
 void vprime_ctx_free_tables_all(struct vprime_gpu *gpu)
 {
-	struct vprime_ctx *ctx;
-	int i;
-
-	for (i = 0; i < VPRIME_GPU_MAX_CONTEXTS; i++) {
-		ctx = vprime_ctx_get_hw(gpu, i);
-		if (!ctx)
-			continue;
-		mutex_lock(&ctx->lock);
-		vprime_pt_free(gpu, ctx->root, VPRIME_GPU_PT_LEVELS - 1);
-		ctx->root = NULL;
-		mutex_unlock(&ctx->lock);
-		vprime_ctx_put(ctx);
-	}
+	vprime_ctx_for_each_hw_locked(gpu, vprime_ctx_free_tables, NULL);
 }
 
 /* The leaf table covering va, allocating the path to it. */
@@ -415,6 +439,17 @@ void vprime_ctx_unmap_all(struct vprime_ctx *ctx)
 	xa_destroy(&ctx->mapped);
 }
 
+static bool vprime_ctx_remap(struct vprime_ctx *ctx, void *data)
+{
+	struct drm_gem_object *obj = data;
+
+	if (xa_load(&ctx->mapped, vprime_mapping_key(obj))) {
+		vprime_ctx_write_ptes(ctx, obj, vprime_bo_va(obj));
+		vprime_ctx_tlb_invalidate(ctx);
+	}
+	return false;
+}
+
 /**
  * vprime_remap_everywhere - rewrite a BO's entries after it moved
  * @gpu: the device
@@ -425,20 +460,5 @@ void vprime_ctx_unmap_all(struct vprime_ctx *ctx)
  */
 void vprime_remap_everywhere(struct vprime_gpu *gpu, struct drm_gem_object *obj)
 {
-	unsigned long key = vprime_mapping_key(obj);
-	struct vprime_ctx *ctx;
-	int i;
-
-	for (i = 0; i < VPRIME_GPU_MAX_CONTEXTS; i++) {
-		ctx = vprime_ctx_get_hw(gpu, i);
-		if (!ctx)
-			continue;
-		mutex_lock(&ctx->lock);
-		if (xa_load(&ctx->mapped, key)) {
-			vprime_ctx_write_ptes(ctx, obj, vprime_bo_va(obj));
-			vprime_ctx_tlb_invalidate(ctx);
-		}
-		mutex_unlock(&ctx->lock);
-		vprime_ctx_put(ctx);
-	}
+	vprime_ctx_for_each_hw_locked(gpu, vprime_ctx_remap, obj);
 }

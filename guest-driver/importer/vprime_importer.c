@@ -46,8 +46,11 @@
 #include <linux/kref.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/xarray.h>
 
@@ -651,6 +654,65 @@ static const struct file_operations vprime_importer_fops = {
 	.unlocked_ioctl = vprime_importer_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 };
+
+/* ---- test only: a planted bug --------------------------------------------- */
+
+/*
+ * vprime's own tests show with this that the debug kernel's checkers catch
+ * a driver bug and that the run then fails: writing "use-after-free" or
+ * "lock-order" to /sys/module/vprime_importer/parameters/plant_bug makes
+ * the module read freed memory (KASAN reports it) or take two locks in
+ * both orders (lockdep reports the possible deadlock; nothing deadlocks:
+ * one task takes them one order after the other).  Nothing happens unless
+ * someone writes it.  Delete this section in your copy.
+ */
+static DEFINE_MUTEX(vprime_plant_a);
+static DEFINE_MUTEX(vprime_plant_b);
+
+static noinline void vprime_plant_use_after_free(void)
+{
+	u32 *buf = kmalloc_array(8, sizeof(*buf), GFP_KERNEL);
+	u32 *stale = buf;
+
+	if (!buf)
+		return;
+	buf[0] = 0xed;
+	kfree(buf);
+	OPTIMIZER_HIDE_VAR(stale);	/* as KASAN's own tests: no compiler warning */
+	pr_warn(DRIVER_NAME ": planted bug: read 0x%x after kfree()\n",
+		READ_ONCE(stale[0]));
+}
+
+static noinline void vprime_plant_lock_order(void)
+{
+	mutex_lock(&vprime_plant_a);
+	mutex_lock(&vprime_plant_b);
+	mutex_unlock(&vprime_plant_b);
+	mutex_unlock(&vprime_plant_a);
+
+	mutex_lock(&vprime_plant_b);
+	mutex_lock(&vprime_plant_a);
+	pr_warn(DRIVER_NAME ": planted bug: took two locks in both orders\n");
+	mutex_unlock(&vprime_plant_a);
+	mutex_unlock(&vprime_plant_b);
+}
+
+static int vprime_plant_bug_set(const char *val, const struct kernel_param *kp)
+{
+	if (sysfs_streq(val, "use-after-free"))
+		vprime_plant_use_after_free();
+	else if (sysfs_streq(val, "lock-order"))
+		vprime_plant_lock_order();
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static const struct kernel_param_ops vprime_plant_bug_ops = {
+	.set = vprime_plant_bug_set,
+};
+module_param_cb(plant_bug, &vprime_plant_bug_ops, NULL, 0200);
+MODULE_PARM_DESC(plant_bug, "test only: write use-after-free or lock-order to plant that bug now");
 
 /* ---- the PCI driver ------------------------------------------------------- */
 

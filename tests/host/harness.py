@@ -38,7 +38,12 @@ LAUNCH = os.path.join(SRC, "scripts", "vprime-launch")
 # 3 min on a loaded 2-core machine (the 4-head one: kms-modetest alone
 # 90 s).  The limits only catch hangs: a verdict must not depend on how
 # busy the machine is, so they are generous.
-GUEST_TIMEOUT = float(os.environ.get("VPRIME_GUEST_TIMEOUT", "600"))
+# A kernel with KASAN and lockdep (KERNEL=debug, or a user's tree) runs
+# the same suite several times slower: guest-4heads-2dgpu-iommu took 92 s
+# on Debian's kernel and had not finished kms-modetest after 600 s on the
+# debug kernel (the machine loaded alike).  Three times the limit there.
+GUEST_TIMEOUT = float(os.environ.get("VPRIME_GUEST_TIMEOUT",
+                                     "600" if KFLAVOUR.name == "default" else "1800"))
 QTEST_TIMEOUT = float(os.environ.get("VPRIME_QTEST_TIMEOUT", "1800"))
 
 # --without-agent: nobody answers the guest's control port
@@ -55,6 +60,18 @@ OOPS_RE = re.compile(r"Kernel panic|Oops|BUG:|WARNING:|Call Trace|general protec
                      r"possible circular locking|possible recursive locking|"
                      r"inconsistent lock state|KASAN:|DMA-API: .*device driver|"
                      r"UBSAN:|sleeping function called from invalid context")
+
+
+def console_trouble(console):
+    """The lines of a guest console that fail a run (OOPS_RE)."""
+    return [l for l in console.splitlines() if OOPS_RE.search(l)]
+
+
+def add_console_clean(s, console):
+    """The console-clean case of a boot: fails on any console_trouble()."""
+    oops = console_trouble(console)
+    return s.add("console-clean", "fail" if oops else "pass",
+                 "kernel trouble on the console" if oops else "", "\n".join(oops[:20]))
 
 
 class Case:
@@ -74,6 +91,7 @@ class Suite:
         # {test name: a word its SKIP reason must contain}
         self.skips = dict(skips or {})
         self.skipped = set()        # every test that said SKIP, declared or not
+        self.quiet = False          # a scratch suite of a self-test: no output
 
     def add(self, name, status, message="", output="", seconds=0.0):
         if status == "skip" and not self.verbatim:
@@ -86,6 +104,8 @@ class Suite:
                     why, message)
         c = Case(self.name, name, status, message, output, seconds)
         self.cases.append(c)
+        if self.quiet:
+            return c
         mark = {"pass": "ok", "fail": "not ok", "skip": "ok"}[c.status]
         extra = " # SKIP %s" % c.message if c.status == "skip" else (
             " # %s" % c.message if c.status == "fail" and c.message else "")
@@ -464,13 +484,99 @@ def suite_guest(topologies=GUEST_TOPOLOGIES):
             with open(os.path.join(keep, "console.log"), "w") as f:
                 f.write(console)
             add_tap_results(s, ktap, None if rc == 0 else rc, "boot", timed_out, "\n" + console[-3000:])
-            oops = [l for l in console.splitlines() if OOPS_RE.search(l)]
-            if oops:
-                s.add("console-clean", "fail", "kernel trouble on the console", "\n".join(oops[:20]))
-            else:
-                s.add("console-clean", "pass")
+            add_console_clean(s, console)
         suites.append(s.finish())
     return suites
+
+
+# ------------------------------------------------- the checkers, checked --
+
+# Guest consoles recorded from real runs (tests/host/console-samples): the
+# debug kernel's KASAN, lockdep and DMA-API reports must fail a run, clean
+# boots of both kernels must not.  (sample, a word of the lines that fail
+# the run, or None for a clean console)
+CONSOLE_SAMPLES = os.path.join(SRC, "tests", "host", "console-samples")
+CONSOLE_CASES = [
+    ("debug-kasan-use-after-free.log", "BUG: KASAN: slab-use-after-free"),
+    ("debug-lockdep-lock-order.log", "possible circular locking dependency"),
+    ("debug-dma-api-overlap.log", "kernel/dma/debug.c"),
+    ("debug-clean.log", None),
+    ("default-clean.log", None),
+]
+
+
+def scratch_suite():
+    s = Suite("scratch")
+    s.quiet = True
+    return s
+
+
+def suite_console_check():
+    """Unit test of the console check (add_console_clean) on every flavour."""
+    s = Suite("console-check")
+    for fn, want in CONSOLE_CASES:
+        text = slurp(os.path.join(CONSOLE_SAMPLES, fn))
+        c = add_console_clean(scratch_suite(), text)
+        name = fn[:-len(".log")]
+        if not text.strip():
+            s.add(name, "fail", "sample %s missing or empty" % fn)
+        elif want is None:
+            s.add(name, "pass" if c.status == "pass" else "fail",
+                  "" if c.status == "pass" else "a clean console fails the run", c.output)
+        elif c.status != "fail" or want not in c.output:
+            s.add(name, "fail", "the report (%s) does not fail the run" % want, c.output)
+        else:
+            s.add(name, "pass")
+    return s.finish()
+
+
+# A bug planted on demand in the example importer (its test-only module
+# parameter plant_bug): the debug kernel's checker reports it, and the
+# guest's dmesg-clean and the host's console check both fail the run.
+# (bug, a word of the report, the kernel option that makes the report)
+PLANTED_BUGS = [
+    ("use-after-free", "BUG: KASAN: slab-use-after-free", "CONFIG_KASAN"),
+    ("lock-order", "possible circular locking dependency", "CONFIG_PROVE_LOCKING"),
+]
+
+
+def suite_planted_bug(flavour=None):
+    flavour = flavour or KFLAVOUR
+    config = slurp(os.path.join(flavour.khdr or "", ".config"))
+    skips = {bug + "-caught": "debug kernel" for bug, _, opt in PLANTED_BUGS
+             if "\n%s=y" % opt not in config}
+    s = Suite("planted-bug", skips)
+    for bug, report, opt in PLANTED_BUGS:
+        name = bug + "-caught"
+        if name in skips:
+            s.add(name, "skip", "%s is not set in this kernel: needs the debug kernel "
+                  "(KERNEL=debug)" % opt)
+            continue
+        with tempfile.TemporaryDirectory(prefix="vprime-planted-") as tmp:
+            ktap, console, rc, timed_out, _ = boot_guest(
+                ["--gpus", "igpu", "--no-display", "--edu", "--run",
+                 "echo %s > /sys/module/vprime_importer/parameters/plant_bug" % bug], tmp)
+        keep = os.path.join(RESULTS, "planted-bug-" + bug)
+        os.makedirs(keep, exist_ok=True)
+        for fn, text in (("results.ktap", ktap), ("console.log", console)):
+            with open(os.path.join(keep, fn), "w") as f:
+                f.write(text)
+        verdict = {n: st for st, n, _, _ in parse_tap(ktap)[1]}
+        cons = add_console_clean(scratch_suite(), console)
+        bad = []
+        if timed_out:
+            bad.append("timed out")
+        if verdict.get("user-command") != "pass":
+            bad.append("planting it did not run (user-command: %s)" % verdict.get("user-command"))
+        if verdict.get("dmesg-clean") != "fail" or report not in ktap:
+            bad.append("dmesg-clean did not fail with '%s'" % report)
+        if cons.status != "fail" or report not in cons.output:
+            bad.append("the console check did not fail with '%s'" % report)
+        if rc == 0:
+            bad.append("the launcher exited 0")
+        s.add(name, "fail" if bad else "pass", "; ".join(bad),
+              ktap[-2000:] + console[-2000:] if bad else cons.output)
+    return s.finish()
 
 
 # The fault tests (tests/guest/fault-test.c), one boot with the injected
@@ -547,9 +653,7 @@ def suite_fault():
                 f.write(text)
         add_tap_results(s, ktap, None if rc == 0 else rc, "boot", timed_out, "\n" + console[-3000:])
         check_fault_logs(s, flog, FAULT_EXPECT)
-        oops = [l for l in console.splitlines() if OOPS_RE.search(l)]
-        s.add("console-clean", "fail" if oops else "pass",
-              "kernel trouble on the console" if oops else "", "\n".join(oops[:20]))
+        add_console_clean(s, console)
         if "error" in seen or "after" not in seen:
             s.add("host-injects-over-qmp", "fail", seen.get("error", "never reached the waiting line"))
         elif seen["before"] != 0 or seen["after"] != 1:
@@ -865,6 +969,8 @@ SUITES = {
     "hotplug": lambda: suite_guest(HOTPLUG_TOPOLOGIES),
     "rootfs": lambda: suite_guest(ROOTFS_TOPOLOGIES),
     "importer": lambda: suite_guest(importer_topologies()),
+    "console-check": lambda: [suite_console_check()],
+    "planted-bug": lambda: [suite_planted_bug()],
     "migration": suite_migration,
     "libvirt": suite_libvirt,
     "lava": suite_lava,
@@ -885,8 +991,9 @@ def main():
 
     t0 = time.time()
     suites = []
-    for name in opts.suite or ["qtest", "launcher", "guest", "fault", "replay", "zero-copy",
-                               "scenarios", "hotplug", "importer", "migration", "libvirt", "lava"]:
+    for name in opts.suite or ["qtest", "launcher", "console-check", "guest", "fault", "replay",
+                               "zero-copy", "scenarios", "hotplug", "importer", "planted-bug",
+                               "migration", "libvirt", "lava"]:
         suites += SUITES[name]()
     write_junit(suites, opts.junit)
     cases = [c for s in suites for c in s.cases]
