@@ -6,6 +6,11 @@ collected in $VPRIME_BUILD/bench.json.
   (its start time in /proc, found through QEMU's -pidfile) to the moment
   the harness sees the first KTAP result line of the guest suite (default
   topology, TCG), median of 3; a boot where either is unknown is refused.
+  boot_<phase>: where that time went (boot_phases()): firmware (to its
+  last fw_cfg access, QEMU's trace), kernel_load_decompress (to the
+  kernel's clock 0), kernel_init (to /init), initramfs_unpack (during
+  kernel_init), init_to_drivers (/init mounting and loading the modules),
+  drivers_to_first_test (the test runner and the first test).
 - host_memcpy_64MiB, copy_engine_{sys,vram}_to_sys_64MiB (GB/s) and their
   ratio to memcpy: the GPU copy engine of the device model, driven over
   qtest with no modelled time, so the figure is what the model can move;
@@ -39,7 +44,9 @@ collected in $VPRIME_BUILD/bench.json.
   once the previous one is on screen; the *_ahead_* figures render it as
   soon as the previous one is committed (more fps on a slow host, a
   frame's wait behind the previous flip counted in its latency).
-- full_suite: wall seconds of the whole 'make check' suite (build excluded).
+- full_suite: wall seconds of the whole 'make check' suite (build excluded);
+  initramfs_suites: its guest phase (every suite that boots the initramfs,
+  several guests at once: harness.py --jobs), as the harness timed it.
 """
 
 import argparse
@@ -81,19 +88,75 @@ class BenchError(RuntimeError):
     pass
 
 
+FW_CFG_RE = re.compile(r"^\d+@(\d+\.\d+):fw_cfg_select ", re.M)
+
+
+def boot_phases(ktap, trace, started, t_first):
+    """Where one boot went, in seconds: {phase: seconds} (see BOOT_PHASES).
+
+    Host clock: QEMU's start (CLOCK_BOOTTIME, from /proc) and the last
+    fw_cfg selection of its trace (wall clock): the firmware has loaded
+    the kernel and initramfs then.  Guest clock (vprime.boottime=1:
+    images/init's marks, the kernel log's): from the kernel's start.  The
+    two meet at the first result line: the host saw it at t_first, the
+    guest printed it at first_test_start + the first test's time."""
+    marks = dict(re.findall(r"^# boottime (\w+) ([\d.]+)$", ktap, re.M))
+    kernel = dict((what, float(t)) for t, what in
+                  re.findall(r"^# boottime kernel ([\d.]+) (.+)$", ktap, re.M))
+    took = re.search(r"^# \S+ took ([\d.]+) s$", ktap, re.M)
+    selects = [float(t) for t in FW_CFG_RE.findall(harness.slurp(trace))]
+    need = ("init_start", "drivers_loaded", "first_test_start")
+    if not all(k in marks for k in need) or not took or not selects or \
+            "Run /init" not in kernel:
+        raise BenchError("boot breakdown: marks %s, first test time %s, %d fw_cfg selections, "
+                         "kernel log %s" % (marks, took and took.group(1), len(selects), kernel))
+    wall_minus_boottime = time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+    firmware = selects[-1] - (started + wall_minus_boottime)
+    u_first = float(marks["first_test_start"]) + float(took.group(1))
+    kernel_start = t_first - u_first            # host seconds after QEMU started
+    unpack = (kernel.get("Freeing initrd memory", 0.0) -
+              kernel.get("Trying to unpack rootfs", 0.0)) if "Freeing initrd memory" in kernel else 0.0
+    return {
+        "firmware": firmware,
+        "kernel_load_decompress": kernel_start - firmware,
+        "kernel_init": kernel["Run /init"],
+        "initramfs_unpack": unpack,
+        "init_to_drivers": float(marks["drivers_loaded"]) - kernel["Run /init"],
+        "drivers_to_first_test": u_first - float(marks["drivers_loaded"]),
+    }
+
+
+# What boot_phases() reports, in boot order; all but initramfs_unpack add
+# up to the boot (the kernel unpacks the initramfs during its initcalls)
+BOOT_PHASES = ("firmware", "kernel_load_decompress", "kernel_init", "initramfs_unpack",
+               "init_to_drivers", "drivers_to_first_test")
+
+
 def bench_boot(figures, extra):
-    firsts = []
+    """The default topology's boot to the first guest test, and where the
+    time goes (median of each phase over the boots)."""
+    firsts, phases = [], []
     with tempfile.TemporaryDirectory(prefix="vprime-bench-") as tmp:
+        trace = os.path.join(tmp, "fw-cfg.trace")
         for _ in range(BOOTS):
-            ktap, console, rc, timed_out, t_first = harness.boot_guest([], tmp)
+            if os.path.exists(trace):
+                os.unlink(trace)
+            info = {}
+            ktap, console, rc, timed_out, t_first = harness.boot_guest(
+                ["--append", "vprime.boottime=1",
+                 "--qemu-args", "-msg timestamp=on -trace fw_cfg_select -D %s" % trace], tmp, info=info)
             if rc != 0:
                 raise BenchError("guest boot failed (exit %s)\n%s" % (rc, console[-2000:]))
-            if t_first is None or not math.isfinite(t_first):
+            if t_first is None or not math.isfinite(t_first) or "qemu_started" not in info:
                 raise BenchError("boot time not measured (QEMU's start or the first result "
                                  "line was not seen)")
             firsts.append(t_first)
+            phases.append(boot_phases(ktap, trace, info["qemu_started"], t_first))
     emit(figures, "boot_to_first_guest_test", statistics.median(firsts), "s")
+    for p in BOOT_PHASES:
+        emit(figures, "boot_%s" % p, statistics.median(x[p] for x in phases), "s")
     extra["boot_samples_s"] = [round(x, 3) for x in firsts]
+    extra["boot_phase_samples_s"] = [{k: round(v, 3) for k, v in x.items()} for x in phases]
 
 
 def guest_bench(figures, what, args, timeout=harness.GUEST_TIMEOUT):
@@ -160,13 +223,26 @@ def bench_copy(figures, extra):
 
 
 def bench_suite(figures, extra):
+    """The whole 'make check' (build excluded) and its guest phase, the
+    suites that boot the initramfs (every suite but the qtests and the
+    launcher's input checks), as the harness timed them; each suite's
+    wall time goes to bench.json."""
     t0 = time.time()
     r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "harness.py")],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.time() - t0
     if r.returncode != 0:
         raise BenchError("the suite failed; full_suite not reported")
+    try:
+        with open(os.path.join(harness.RESULTS, "summary.json")) as f:
+            summary = json.load(f)
+        guests = summary["phases"]["guests"]["seconds"]
+    except (OSError, ValueError, KeyError) as e:
+        raise BenchError("the suite's summary.json has no guest phase: %s" % e)
     emit(figures, "full_suite", elapsed, "s")
+    emit(figures, "initramfs_suites", guests, "s")
+    extra["suite_seconds"] = summary["suites"]
+    extra["suite_jobs"] = summary["jobs"]
 
 
 PARTS = {"boot": bench_boot, "submit": bench_submit, "display": bench_display,
