@@ -862,18 +862,21 @@ int test_scenario_afr(struct ctx *c)
 {
 	struct want want[3 * MAX_PROD + 1];
 	struct scen s;
-	int ret, g, j, i, proof;
+	int ret, g, j, i, n, proof;
 
 	ret = scen_open(&s, c, "afr");
 	if (ret)
 		return ret;
-	/* every dGPU of the topology, at least two */
-	for (g = 0; g < MAX_PROD; g++) {
+	/* every dGPU found, at least two */
+	for (i = n = 0; i < c->ndev; i++)
+		n += c->devs[i].kind == VPRIME_KIND_DGPU;
+	for (g = 0; g < MAX_PROD && (g < 2 || g < n); g++) {
 		if (!producer_open(&s, g, VPRIME_KIND_DGPU, g)) {
-			if (g >= 2)
-				break;
 			scen_close(&s);
-			return EXIT_SKIP;
+			if (g < 2)
+				return EXIT_SKIP;
+			CHECK(0, "dGPU %d of %d cannot be opened", g, n);
+			return EXIT_FAIL;
 		}
 		if (shared_buffers(&s, g))
 			return EXIT_FAIL;

@@ -408,9 +408,15 @@ SCENARIO_TESTS = ("scenario-optimus,scenario-igpu,scenario-composite,scenario-af
                   "scenario-foreign,dmesg-clean")
 SCENARIO_ARGS = ["--gpus", "igpu,dgpu,dgpu", "--gpu-timing", "2:latency-ns=20000000",
                  "--append", "vprime.tests=" + SCENARIO_TESTS]
+# Scale: the most GPUs the launcher takes (8: an iGPU and seven dGPUs)
+# and the most heads (4) in one VM: every device found and bound, and
+# alternate-frame rendering across all seven dGPUs, proven zero-copy.
+SCALE_ARGS = ["--gpus", ",".join(["igpu"] + ["dgpu"] * 7), "--heads", "4",
+              "--append", "vprime.tests=pci-ids,drivers-bound,dri-nodes,scenario-afr,dmesg-clean"]
 SCENARIO_TOPOLOGIES = [
     ("scenarios", SCENARIO_ARGS, {}),
     ("scenarios-iommu", SCENARIO_ARGS + ["--iommu", "on"], {}),
+    ("scale-8gpu-4heads", SCALE_ARGS, {}),
 ]
 
 
