@@ -52,6 +52,47 @@ INPUTS=("$VPRIME_SRC/images/init" "$VPRIME_SRC"/tests/guest/run-tests "$VPRIME_S
         "$MODSRC/importer/vprime_importer.ko"
         /bin/busybox "$KSTAMP" "${CLIENTS[@]}")
 want_stamp=$({ printf "%s\n" "${EXTRA_MODULES[@]}"; sha256sum "${INPUTS[@]}" "$0" | cut -d" " -f1; } | sha256sum | cut -d" " -f1)
+# The flavour's kernel uncompressed, when it has a PVH entry (Debian's
+# has, CONFIG_PVH): QEMU loads such an ELF itself and starts it in
+# 32-bit mode, so the guest neither decompresses nor relocates it, which
+# costs seconds under TCG.  vprime-launch boots it when it is newer than
+# the bzImage it came from.
+extract_pvh() {
+    local out=$IMG_DIR/vmlinux
+    [ -f "$KERNEL_IMAGE" ] || return 0
+    [ "$out" -nt "$KERNEL_IMAGE" ] && return 0
+    rm -f "$out"
+    "$PYTHON" - "$KERNEL_IMAGE" "$out.tmp" <<'EOP' || { rm -f "$out.tmp"; return 0; }
+import lzma, struct, subprocess, sys, zlib
+k = open(sys.argv[1], "rb").read()
+if k[0x202:0x206] != b"HdrS":
+    sys.exit("not a bzImage")
+start = ((k[0x1f1] or 4) + 1) * 512
+off, size = struct.unpack_from("<II", k, 0x248)      # payload_offset, payload_length
+payload = k[start + off:start + off + size]
+if payload[:4] == b"\x28\xb5\x2f\xfd":                # zstd
+    elf = subprocess.run(["zstd", "-dcq"], input=payload, stdout=subprocess.PIPE).stdout
+elif payload[:2] == b"\x1f\x8b":                       # gzip
+    elf = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(payload)
+elif payload[:6] == b"\xfd7zXZ\x00":                   # xz
+    elf = lzma.LZMADecompressor().decompress(payload)
+else:
+    sys.exit("payload compression not handled")
+if elf[:4] != b"\x7fELF":
+    sys.exit("payload is not an ELF")
+open(sys.argv[2], "wb").write(elf)
+EOP
+    # only with the PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, type 18)
+    if readelf -n "$out.tmp" 2>/dev/null | grep -q 'Unknown note type: (0x00000012)'; then
+        mv "$out.tmp" "$out"
+        log "uncompressed PVH kernel: $out"
+    else
+        rm -f "$out.tmp"
+        log "the $KFLAVOUR kernel has no PVH entry: it boots compressed"
+    fi
+}
+extract_pvh
+
 if [ -f "$IMG_DIR/initramfs.cpio" ] && [ "$(cat "$IMG_DIR/.vprime-stamp" 2>/dev/null)" = "$want_stamp" ]; then
     exit 0
 fi
@@ -61,6 +102,11 @@ R=$IMG_DIR/root
 rm -rf "$R" "$IMG_DIR/initramfs.cpio.tmp"
 mkdir -p "$R"/{bin,sbin,dev,proc,sys,tmp,tests,lib/modules/"$KREL"/extra}
 cp /bin/busybox "$R/bin/busybox"
+# busybox's applets as links in /bin, made here rather than by /init at
+# every boot (images/init)
+for a in $(/bin/busybox --list); do
+    [ -e "$R/bin/$a" ] || ln -s busybox "$R/bin/$a"
+done
 cp "$VPRIME_SRC/images/init" "$R/init"
 cp "$VPRIME_SRC/tests/guest/run-tests" "$VPRIME_SRC"/tests/guest/*.sh "$TESTBIN" "$R/tests/"
 cp "$IMPORTBIN" "$R/bin/"
@@ -106,6 +152,12 @@ done | sort -u | while read -r path; do
         *)     cp "$path" "$R/$rel" ;;
     esac
 done
+# Modules without their signature and BTF: the guest's kernel hashes a
+# signed module to check it (against no key of ours: the module taints E
+# either way) and parses a module's BTF against the kernel's at load,
+# both slow under TCG, and no test uses them.
+find "$R/lib/modules" -name '*.ko' -exec objcopy --remove-section=.BTF \
+    --remove-section=.BTF.base {} \;
 depmod -b "$R" "$KREL"
 
 (cd "$R" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) > "$IMG_DIR/initramfs.cpio.tmp"

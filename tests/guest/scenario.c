@@ -46,6 +46,7 @@
 #include "kms-lib.h"
 
 #define NBUF 3			/* per producer: one shown, one queued, one rendering */
+#define MAX_PROD 8		/* producers: AFR across every dGPU of the topology */
 #define MAX_FRAMES 600
 #define TAG_IGPU 1
 #define TAG_DGPU(n) (2 + (n))
@@ -68,14 +69,15 @@ struct scen {
 	double commit_ts[MAX_FRAMES];	/* when its flip was committed (s) */
 	double flip_ts[MAX_FRAMES];	/* its flip-done (vblank) time (s) */
 	/* producers */
-	int gfd[2];
-	uint32_t gctx[2];
-	char gid[2][16];		/* QOM ids of the producers */
-	uint32_t tag[2];		/* their pattern tags */
+	int nprod;			/* how many render in turn (AFR: every dGPU) */
+	int gfd[MAX_PROD];
+	uint32_t gctx[MAX_PROD];
+	char gid[MAX_PROD][16];		/* QOM ids of the producers */
+	uint32_t tag[MAX_PROD];		/* their pattern tags */
 	struct bo vram[2 * NBUF];	/* producer 0's */
-	struct bo shared[2][NBUF];	/* producer g's (foreign: its imports) */
+	struct bo shared[MAX_PROD][NBUF]; /* producer g's (foreign: its imports) */
 	struct bo imp[2][NBUF];		/* shared[g] as GPU 1 - g imported them */
-	struct fb fb[2][NBUF];
+	struct fb fb[MAX_PROD][NBUF];
 	struct fb blank;
 	bool foreign;			/* both producers render into the same buffers */
 	bool ahead;			/* render the next frame before this flip-done */
@@ -186,7 +188,8 @@ static int scen_open(struct scen *s, struct ctx *c, const char *name)
 	s->name = name;
 	s->c = c;
 	s->prev_fence = -1;
-	s->gfd[0] = s->gfd[1] = -1;
+	for (ret = 0; ret < MAX_PROD; ret++)
+		s->gfd[ret] = -1;
 	s->frames = 12;
 	if (read_file("/proc/cmdline", cmdline, sizeof(cmdline)) > 0 &&
 	    (p = strstr(cmdline, "vprime.frames=")))
@@ -267,6 +270,91 @@ static unsigned int vblanks_in(double dt, double period)
 }
 
 /*
+ * The timing of frame i (measured frames only: the last three quarters),
+ * flipped at its flip-done s->flip_ts[i], vblank seq (the previous one at
+ * s0): the handoff latency from its fence, the latency from when it was
+ * ready, whether it queued behind the previous flip or missed the vblank
+ * after it was ready (and by how much).
+ */
+static void account_frame(struct scen *s, int i, unsigned int seq, unsigned int s0,
+			  double period)
+{
+	double flip_ts = s->flip_ts[i];
+	/* handoff: the producer's fence to the frame on screen */
+	double us = (flip_ts - s->fence_ts[i]) * 1e6;
+	/* vblanks after the fence; 0.1 ms for timestamp jitter */
+	double vbl = vblanks_in(flip_ts - s->fence_ts[i] - 1e-4, period);
+	/*
+	 * ready: the latest of the fence, the previous frame's vblank (one
+	 * flip per vblank: a frame whose fence came first queued behind the
+	 * one before it) and the commit
+	 */
+	double rdy = s->fence_ts[i];
+
+	if (s->flip_ts[i - 1] > rdy) {
+		rdy = s->flip_ts[i - 1];
+		s->queued++;
+	}
+	/* nor before this program committed it */
+	if (s->commit_ts[i] > rdy)
+		rdy = s->commit_ts[i];
+	s->lat_us += us;
+	s->lat_vbl += vbl;
+	s->lat_us_max = us > s->lat_us_max ? us : s->lat_us_max;
+	s->lat_vbl_max = vbl > s->lat_vbl_max ? vbl : s->lat_vbl_max;
+	us = (flip_ts - rdy) * 1e6;
+	vbl = rdy == s->flip_ts[i - 1] ? seq - s0 : vblanks_in(flip_ts - rdy - 1e-4, period);
+	s->rdy_us += us;
+	s->rdy_vbl += vbl;
+	s->rdy_us_max = us > s->rdy_us_max ? us : s->rdy_us_max;
+	s->rdy_vbl_max = vbl > s->rdy_vbl_max ? vbl : s->rdy_vbl_max;
+	if (vbl > 1) {
+		/* missed the vblank after it was ready: by how much */
+		double off = rdy - s->flip_ts[i - 1];
+		double margin = period - (off - (unsigned int)(off / period) * period);
+
+		s->missed++;
+		if (margin > s->miss_margin)
+			s->miss_margin = margin;
+	}
+	s->lat_n++;
+	if (s->trace)
+		diag("%s frame %d: fence %+.2f ms commit %+.2f ms flip %+.2f ms (prev flip) seq %u",
+		     s->name, i, (s->fence_ts[i] - s->flip_ts[i - 1]) * 1e3,
+		     (s->commit_ts[i] - s->flip_ts[i - 1]) * 1e3,
+		     (flip_ts - s->flip_ts[i - 1]) * 1e3, seq);
+}
+
+/*
+ * The composed pictures of the CRC log in order: each one the last frame
+ * or the next one (the blank screen before frame 0 allowed); how many
+ * frames were shown, failures counted.
+ */
+static int frames_in_order(struct scen *s, const struct crc_log *log)
+{
+	int i, last = -1, bad = 0;
+
+	for (i = 0; i < log->n; i++) {
+		int f = log->frame[i];
+
+		if (f < 0 && last < 0)
+			continue;	/* the blank screen before frame 0 */
+		if (f < 0 || f < last || f > last + 1) {
+			if (bad++ < 4)
+				diag("FAIL: composed picture %d (CRC 0x%08x) is %s after frame %d",
+				     i, log->crc[i], f < 0 ? "no frame (torn or foreign)" :
+				     f < last ? "an older frame (stale)" : "a later frame (skip)",
+				     last);
+			failures++;
+			continue;
+		}
+		last = f;
+	}
+	CHECK(last == s->frames - 1, "the last frame seen is %d of %d", last, s->frames);
+	return last + 1;
+}
+
+/*
  * Present s->frames frames, each flip behind its render's fence
  * (IN_FENCE_FD), one flip per vblank at most; frame i + 1 rendered once
  * frame i is on screen (or, s->ahead, while frame i's flip waits).  Checks the
@@ -278,7 +366,7 @@ static int present(struct scen *s, render_fn render)
 	struct drm_event_vblank ev;
 	double period = mode_period_ns(&s->hd->mode) / 1e9, t0;
 	struct fb *next;
-	int fence, i, last = -1, bad = 0, ret;
+	int fence, i, ret;
 	uint32_t s0 = 0;
 
 	log.n = 0;
@@ -320,52 +408,8 @@ static int present(struct scen *s, render_fn render)
 		if (i && ev.sequence <= s0)
 			CHECK(0, "flip %d at vblank %u, not after %u", i, ev.sequence, s0);
 		s->flip_ts[i] = flip_ts;
-		if (s->fence_ts[i] > 0 && i && i >= s->frames / 4) {
-			/* handoff: the producer's fence to the frame on screen */
-			double us = (flip_ts - s->fence_ts[i]) * 1e6;
-			/* vblanks after the fence; 0.1 ms for timestamp jitter */
-			double vbl = vblanks_in(flip_ts - s->fence_ts[i] - 1e-4, period);
-			/*
-			 * ready: the latest of the fence, the previous frame's
-			 * vblank (one flip per vblank: a frame whose fence came
-			 * first queued behind the one before it) and the commit
-			 */
-			double rdy = s->fence_ts[i];
-
-			if (s->flip_ts[i - 1] > rdy) {
-				rdy = s->flip_ts[i - 1];
-				s->queued++;
-			}
-			/* nor before this program committed it */
-			if (s->commit_ts[i] > rdy)
-				rdy = s->commit_ts[i];
-			s->lat_us += us;
-			s->lat_vbl += vbl;
-			s->lat_us_max = us > s->lat_us_max ? us : s->lat_us_max;
-			s->lat_vbl_max = vbl > s->lat_vbl_max ? vbl : s->lat_vbl_max;
-			us = (flip_ts - rdy) * 1e6;
-			vbl = rdy == s->flip_ts[i - 1] ? ev.sequence - s0 :
-			      vblanks_in(flip_ts - rdy - 1e-4, period);
-			s->rdy_us += us;
-			s->rdy_vbl += vbl;
-			s->rdy_us_max = us > s->rdy_us_max ? us : s->rdy_us_max;
-			s->rdy_vbl_max = vbl > s->rdy_vbl_max ? vbl : s->rdy_vbl_max;
-			if (vbl > 1) {
-				/* missed the vblank after it was ready: by how much */
-				double off = rdy - s->flip_ts[i - 1];
-				double margin = period - (off - (unsigned int)(off / period) * period);
-
-				s->missed++;
-				if (margin > s->miss_margin)
-					s->miss_margin = margin;
-			}
-			s->lat_n++;
-			if (s->trace)
-				diag("%s frame %d: fence %+.2f ms commit %+.2f ms flip %+.2f ms (prev flip) seq %u",
-				     s->name, i, (s->fence_ts[i] - s->flip_ts[i - 1]) * 1e3,
-				     (s->commit_ts[i] - s->flip_ts[i - 1]) * 1e3,
-				     (flip_ts - s->flip_ts[i - 1]) * 1e3, ev.sequence);
-		}
+		if (s->fence_ts[i] > 0 && i && i >= s->frames / 4)
+			account_frame(s, i, ev.sequence, s0, period);
 		s0 = ev.sequence;
 		close(cur_fence);
 		crc_collect(s, &log);
@@ -387,25 +431,7 @@ static int present(struct scen *s, render_fn render)
 	if (failures)
 		return EXIT_FAIL;
 
-	/* in order: each composed frame is the last one or the next one */
-	for (i = 0; i < log.n; i++) {
-		int f = log.frame[i];
-
-		if (f < 0 && last < 0)
-			continue;	/* the blank screen before frame 0 */
-		if (f < 0 || f < last || f > last + 1) {
-			if (bad++ < 4)
-				diag("FAIL: composed picture %d (CRC 0x%08x) is %s after frame %d",
-				     i, log.crc[i], f < 0 ? "no frame (torn or foreign)" :
-				     f < last ? "an older frame (stale)" : "a later frame (skip)",
-				     last);
-			failures++;
-			continue;
-		}
-		last = f;
-	}
-	CHECK(last == s->frames - 1, "the last frame seen is %d of %d", last, s->frames);
-	s->shown = last + 1;
+	s->shown = frames_in_order(s, &log);
 	diag("%s: %d frames shown in order (device CRC of every composed frame), "
 	     "%d CRC entries, %.1f fps", s->name, s->shown, log.n, s->fps);
 	return failures ? EXIT_FAIL : 0;
@@ -560,13 +586,13 @@ static void scen_free_buffers(struct scen *s)
 
 	if (s->blank.fb_id && s->hd->on)
 		head_enable(&s->k, s->hd, &s->blank, 0);
-	for (g = 0; g < 2; g++) {
+	for (g = 0; g < MAX_PROD; g++) {
 		for (j = 0; j < NBUF; j++) {
 			if (s->fb[g][j].fb_id)
 				fb_free(&s->k, &s->fb[g][j]);
 			if (s->shared[g][j].handle)
 				bo_free(s->gfd[g], &s->shared[g][j]);
-			if (s->imp[g][j].handle)
+			if (g < 2 && s->imp[g][j].handle)
 				bo_free(s->gfd[1 - g], &s->imp[g][j]);
 		}
 	}
@@ -591,7 +617,7 @@ static void scen_close(struct scen *s)
 	scen_free_buffers(s);
 	if (s->blank.fb_id)
 		fb_free(&s->k, &s->blank);
-	for (g = 0; g < 2; g++)
+	for (g = 0; g < MAX_PROD; g++)
 		if (s->gfd[g] >= 0)
 			close(s->gfd[g]);
 	kms_close(&s->k);
@@ -664,6 +690,8 @@ static bool producer_open(struct scen *s, int g, int kind, int n)
 	snprintf(s->gid[g], sizeof(s->gid[g]), "%s", qom_id(s->c, kind, n));
 	s->tag[g] = kind == VPRIME_KIND_DGPU ? TAG_DGPU(n) : TAG_IGPU;
 	s->gctx[g] = ctx_new(s->gfd[g]);
+	if (g >= s->nprod)
+		s->nprod = g + 1;
 	return true;
 }
 
@@ -752,11 +780,12 @@ out:
 static struct fb *render_direct(struct scen *s, int i, int *fence)
 {
 	/*
-	 * AFR alternates producers, each with its own buffers; a single
-	 * producer is producer 0; foreign buffers are both producers'.
+	 * AFR takes the producers in turn, each with its own buffers; a
+	 * single producer is producer 0; foreign buffers are both producers'.
 	 */
-	int g = s->gfd[1] >= 0 ? i % 2 : 0;
-	int j = (s->gfd[1] >= 0 && !s->foreign ? i / 2 : i) % NBUF, ret;
+	int n = s->nprod > 1 ? s->nprod : 1;
+	int g = i % n;
+	int j = (s->foreign ? i : i / n) % NBUF, ret;
 	struct vprime_cmd cmd = scen_pattern(s, s->shared[g][j].va, i, s->tag[g]);
 	const struct bo *bos[1] = { &s->shared[g][j] };
 	struct submit_opts o = { .engine = VPRIME_ENGINE_RENDER, .in_fd = s->prev_fence,
@@ -766,7 +795,7 @@ static struct fb *render_direct(struct scen *s, int i, int *fence)
 	CHECK(!ret, "%s render of frame %d: %s", s->gid[g], i, strerror(-ret));
 	if (ret)
 		return NULL;
-	if (s->gfd[1] >= 0) {
+	if (n > 1) {
 		/* AFR: the next frame's render waits for this one, across GPUs */
 		if (s->prev_fence >= 0)
 			close(s->prev_fence);
@@ -815,42 +844,62 @@ out:
  * order even when one GPU is slower (the harness makes dGPU 1 slower with
  * --gpu-timing); the display shows them in order.
  */
+/* The counters of AFR across n dGPUs: each wrote its frames to system RAM */
+static void afr_want(const struct scen *s, struct want *w)
+{
+	int g, n = s->nprod;
+
+	for (g = 0; g < n; g++) {
+		*w++ = (struct want){ s->gid[g], WR_SYS,
+				      (uint64_t)((s->frames - g + n - 1) / n) * s->bytes };
+		*w++ = (struct want){ s->gid[g], WR_VRAM, 0 };
+		*w++ = (struct want){ s->gid[g], RD_VRAM, 0 };
+	}
+	*w = (struct want){ 0 };
+}
+
 int test_scenario_afr(struct ctx *c)
 {
+	struct want want[3 * MAX_PROD + 1];
 	struct scen s;
-	int ret, g, j, i, proof;
+	int ret, g, j, i, n, proof;
 
 	ret = scen_open(&s, c, "afr");
 	if (ret)
 		return ret;
-	for (g = 0; g < 2; g++) {
+	/* every dGPU found, at least two */
+	for (i = n = 0; i < c->ndev; i++)
+		n += c->devs[i].kind == VPRIME_KIND_DGPU;
+	for (g = 0; g < MAX_PROD && (g < 2 || g < n); g++) {
 		if (!producer_open(&s, g, VPRIME_KIND_DGPU, g)) {
 			scen_close(&s);
-			return EXIT_SKIP;
+			if (g < 2)
+				return EXIT_SKIP;
+			CHECK(0, "dGPU %d of %d cannot be opened", g, n);
+			return EXIT_FAIL;
 		}
 		if (shared_buffers(&s, g))
 			return EXIT_FAIL;
+		for (i = 0; i < g; i++)
+			if (!strcmp(s.gid[i], s.gid[g])) {
+				CHECK(0, "dGPUs %d and %d are both %s", i, g, s.gid[g]);
+				return EXIT_FAIL;
+			}
 	}
-	if (!strcmp(s.gid[0], s.gid[1])) {
-		CHECK(0, "both dGPUs are %s", s.gid[0]);
-		return EXIT_FAIL;
-	}
+	diag("afr: %d dGPUs render frames in turn", s.nprod);
 	for (j = 0; j < s.frames; j++)
-		s.want[j] = pattern_crc(&s, j, TAG_DGPU(j % 2));
+		s.want[j] = pattern_crc(&s, j, TAG_DGPU(j % s.nprod));
 	if (scen_start(&s) || present(&s, render_direct))
 		goto out;
 	for (i = 1; i < s.frames; i++)
 		CHECK(s.fence_ts[i] >= s.fence_ts[i - 1],
-		      "frame %d (%s) finished %.3f ms before frame %d", i, s.gid[i % 2],
+		      "frame %d (%s) finished %.3f ms before frame %d", i, s.gid[i % s.nprod],
 		      (s.fence_ts[i - 1] - s.fence_ts[i]) * 1e3, i - 1);
-	diag("afr: render fences signalled in frame order across the two dGPUs");
-	proof = host_proof(&s, s.name, s.gid[(s.frames - 1) % 2], "render", (const struct want[]) {
-		{ s.gid[0], WR_SYS, (uint64_t)((s.frames + 1) / 2) * s.bytes },
-		{ s.gid[0], WR_VRAM, 0 }, { s.gid[0], RD_VRAM, 0 },
-		{ s.gid[1], WR_SYS, (uint64_t)(s.frames / 2) * s.bytes },
-		{ s.gid[1], WR_VRAM, 0 }, { s.gid[1], RD_VRAM, 0 }, { 0 } }, NULL);
+	diag("afr: render fences signalled in frame order across the %d dGPUs", s.nprod);
+	afr_want(&s, want);
+	proof = host_proof(&s, s.name, s.gid[(s.frames - 1) % s.nprod], "render", want, NULL);
 	if (!failures)
-		host_screendump(&s, s.frames - 1, TAG_DGPU((s.frames - 1) % 2));
+		host_screendump(&s, s.frames - 1, TAG_DGPU((s.frames - 1) % s.nprod));
 	return scen_finish(&s, proof);
 out:
 	scen_close(&s);

@@ -6,6 +6,11 @@ collected in $VPRIME_BUILD/bench.json.
   (its start time in /proc, found through QEMU's -pidfile) to the moment
   the harness sees the first KTAP result line of the guest suite (default
   topology, TCG), median of 3; a boot where either is unknown is refused.
+  boot_<phase>: where that time went (boot_phases()): firmware (to its
+  last fw_cfg access, QEMU's trace), kernel_early (decompression and the
+  kernel's setup until its clock starts), kernel_init (to /init), initramfs_unpack (during
+  kernel_init), init_to_drivers (/init mounting and loading the modules),
+  drivers_to_first_test (the test runner and the first test).
 - host_memcpy_64MiB, copy_engine_{sys,vram}_to_sys_64MiB (GB/s) and their
   ratio to memcpy: the GPU copy engine of the device model, driven over
   qtest with no modelled time, so the figure is what the model can move;
@@ -39,7 +44,12 @@ collected in $VPRIME_BUILD/bench.json.
   once the previous one is on screen; the *_ahead_* figures render it as
   soon as the previous one is committed (more fps on a slow host, a
   frame's wait behind the previous flip counted in its latency).
-- full_suite: wall seconds of the whole 'make check' suite (build excluded).
+- scale_8gpu_4heads_*: 8 GPUs (an iGPU, seven dGPUs) and 4 heads in one
+  VM: the boot to its first guest test, and scenario 4 across the seven
+  dGPUs at 1920x1080 (the afr_* figures above, 80 frames).
+- full_suite: wall seconds of the whole 'make check' suite (build excluded);
+  initramfs_suites: its guest phase (every suite that boots the initramfs,
+  several guests at once: harness.py --jobs), as the harness timed it.
 """
 
 import argparse
@@ -81,19 +91,74 @@ class BenchError(RuntimeError):
     pass
 
 
+FW_CFG_RE = re.compile(r"^\d+@(\d+\.\d+):fw_cfg_select ", re.M)
+
+
+def boot_phases(ktap, trace, started, t_first):
+    """Where one boot went, in seconds: {phase: seconds} (see BOOT_PHASES).
+
+    Host clock: QEMU's start (CLOCK_BOOTTIME, from /proc) and the last
+    fw_cfg selection of its trace (wall clock): the firmware has loaded
+    the kernel and initramfs then.  Guest clock (vprime.boottime=1: the
+    kernel log's times, with images/init's marks in it): it starts once
+    the kernel is decompressed and has set up its clock (kernel_early is
+    the time before).  The two meet at the first result line: the host
+    saw it at t_first, the guest printed it at first_test_start + the
+    first test's time."""
+    marks = dict((what.replace("vprime-boot: ", ""), float(t)) for t, what in
+                 re.findall(r"^# boottime ([\d.]+) (.+?)\s*$", ktap, re.M))
+    took = re.search(r"^# \S+ took ([\d.]+) s$", ktap, re.M)
+    selects = [float(t) for t in FW_CFG_RE.findall(harness.slurp(trace))]
+    need = ("Run /init", "init_start", "drivers_loaded", "first_test_start")
+    if not all(k in marks for k in need) or not took or not selects:
+        raise BenchError("boot breakdown: marks %s, first test time %s, %d fw_cfg selections"
+                         % (marks, took and took.group(1), len(selects)))
+    wall_minus_boottime = time.time() - time.clock_gettime(time.CLOCK_BOOTTIME)
+    firmware = selects[-1] - (started + wall_minus_boottime)
+    u_first = marks["first_test_start"] + float(took.group(1))
+    kernel_clock0 = t_first - u_first           # host seconds after QEMU started
+    unpack = marks.get("Freeing initrd memory", 0.0) - marks.get("Trying to unpack rootfs", 0.0)
+    return {
+        "firmware": firmware,
+        "kernel_early": kernel_clock0 - firmware,
+        "kernel_init": marks["Run /init"],
+        "initramfs_unpack": unpack if unpack > 0 else 0.0,
+        "init_to_drivers": marks["drivers_loaded"] - marks["Run /init"],
+        "drivers_to_first_test": u_first - marks["drivers_loaded"],
+    }
+
+
+# What boot_phases() reports, in boot order; all but initramfs_unpack add
+# up to the boot (the kernel unpacks the initramfs during its initcalls)
+BOOT_PHASES = ("firmware", "kernel_early", "kernel_init", "initramfs_unpack",
+               "init_to_drivers", "drivers_to_first_test")
+
+
 def bench_boot(figures, extra):
-    firsts = []
+    """The default topology's boot to the first guest test, and where the
+    time goes (median of each phase over the boots)."""
+    firsts, phases = [], []
     with tempfile.TemporaryDirectory(prefix="vprime-bench-") as tmp:
+        trace = os.path.join(tmp, "fw-cfg.trace")
         for _ in range(BOOTS):
-            ktap, console, rc, timed_out, t_first = harness.boot_guest([], tmp)
+            if os.path.exists(trace):
+                os.unlink(trace)
+            info = {}
+            ktap, console, rc, timed_out, t_first = harness.boot_guest(
+                ["--append", "vprime.boottime=1",
+                 "--qemu-args", "-msg timestamp=on -trace fw_cfg_select -D %s" % trace], tmp, info=info)
             if rc != 0:
                 raise BenchError("guest boot failed (exit %s)\n%s" % (rc, console[-2000:]))
-            if t_first is None or not math.isfinite(t_first):
+            if t_first is None or not math.isfinite(t_first) or "qemu_started" not in info:
                 raise BenchError("boot time not measured (QEMU's start or the first result "
                                  "line was not seen)")
             firsts.append(t_first)
+            phases.append(boot_phases(ktap, trace, info["qemu_started"], t_first))
     emit(figures, "boot_to_first_guest_test", statistics.median(firsts), "s")
+    for p in BOOT_PHASES:
+        emit(figures, "boot_%s" % p, statistics.median(x[p] for x in phases), "s")
     extra["boot_samples_s"] = [round(x, 3) for x in firsts]
+    extra["boot_phase_samples_s"] = [{k: round(v, 3) for k, v in x.items()} for x in phases]
 
 
 def guest_bench(figures, what, args, timeout=harness.GUEST_TIMEOUT):
@@ -134,6 +199,27 @@ def bench_scenarios(figures, extra):
                     timeout=900)
 
 
+def bench_scale(figures, extra):
+    """8 GPUs (an iGPU, seven dGPUs) and 4 heads in one VM: its boot to the
+    first guest test, and scenario 4 (AFR) across the seven dGPUs at
+    1920x1080: the guest's afr_* figures, named scale_8gpu_4heads_afr_*."""
+    args = list(harness.SCALE_ARGS)
+    i = args.index("--append")
+    args[i + 1] = "vprime.tests=scenario-afr vprime.frames=80"
+    with tempfile.TemporaryDirectory(prefix="vprime-bench-") as tmp:
+        ktap, console, rc, timed_out, t_first = harness.boot_guest(
+            args + ["--display-mode", "1920x1080@60"], tmp, timeout=900)
+    if rc or "not ok" in ktap or not re.search(r"^ok ", ktap, re.M):
+        raise BenchError("scale benchmark failed (exit %s)\n%s" % (rc, (ktap + console)[-3000:]))
+    if t_first is None:
+        raise BenchError("scale benchmark: boot time not measured")
+    emit(figures, "scale_8gpu_4heads_boot_to_first_guest_test", t_first, "s")
+    renamed = "\n".join(re.sub(r"^# bench afr_", "# bench scale_8gpu_4heads_afr_", l)
+                         for l in ktap.splitlines() if l.startswith("# bench afr_"))
+    if not emit_lines(figures, renamed):
+        raise BenchError("scale benchmark printed no AFR figure\n%s" % ktap[-2000:])
+
+
 def bench_copy(figures, extra):
     """The GPU copy engine of the device model (driven over qtest, no
     modelled time), beside host memcpy measured in the same run."""
@@ -160,17 +246,31 @@ def bench_copy(figures, extra):
 
 
 def bench_suite(figures, extra):
+    """The whole 'make check' (build excluded) and its guest phase, the
+    suites that boot the initramfs (every suite but the qtests and the
+    launcher's input checks), as the harness timed them; each suite's
+    wall time goes to bench.json."""
     t0 = time.time()
     r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "harness.py")],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.time() - t0
     if r.returncode != 0:
         raise BenchError("the suite failed; full_suite not reported")
+    try:
+        with open(os.path.join(harness.RESULTS, "summary.json")) as f:
+            summary = json.load(f)
+        guests = summary["phases"]["guests"]["seconds"]
+    except (OSError, ValueError, KeyError) as e:
+        raise BenchError("the suite's summary.json has no guest phase: %s" % e)
     emit(figures, "full_suite", elapsed, "s")
+    emit(figures, "initramfs_suites", guests, "s")
+    extra["suite_seconds"] = summary["suites"]
+    extra["suite_jobs"] = summary["jobs"]
 
 
 PARTS = {"boot": bench_boot, "submit": bench_submit, "display": bench_display,
-         "scenarios": bench_scenarios, "copy": bench_copy, "suite": bench_suite}
+         "scenarios": bench_scenarios, "scale": bench_scale, "copy": bench_copy,
+         "suite": bench_suite}
 
 
 def main(argv):

@@ -12,7 +12,7 @@ why (a word of the reason).  Any other skip fails ("undeclared skip"),
 and so does a declared skip that does not happen (the declaration is
 stale: a test runs that the topology said could not).
 
-usage: harness.py [--suite NAME]... [--list] [--bench FILE]
+usage: harness.py [--suite NAME]... [--jobs N] [--junit FILE] [--without-agent]
 """
 
 import argparse
@@ -24,6 +24,12 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+
+# Run as a script, this module is also 'harness' to the suites that
+# import it (lava_check, run_scenario): one set of globals (STREAM,
+# WITHOUT_AGENT), not a second copy of the module.
+if __name__ == "__main__":
+    sys.modules.setdefault("harness", sys.modules[__name__])
 
 SRC = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.abspath(os.environ.get("VPRIME_BUILD", os.path.join(SRC, "build")))
@@ -48,6 +54,10 @@ QTEST_TIMEOUT = float(os.environ.get("VPRIME_QTEST_TIMEOUT", "1800"))
 
 # --without-agent: nobody answers the guest's control port
 WITHOUT_AGENT = False
+# Print each result as it comes (one suite at a time: lava_check.py's
+# main, vprime-lava); the harness runs suites side by side and prints
+# each one's lines whole, in the order the suites are listed.
+STREAM = True
 
 OOPS_RE = re.compile(r"Kernel panic|Oops|BUG:|WARNING:|Call Trace|general protection fault|"
                      r"KVM internal error|blocked for more than|soft lockup|hard LOCKUP|"
@@ -92,6 +102,7 @@ class Suite:
         self.skips = dict(skips or {})
         self.skipped = set()        # every test that said SKIP, declared or not
         self.quiet = False          # a scratch suite of a self-test: no output
+        self.lines = []             # its TAP lines, while STREAM is off
 
     def add(self, name, status, message="", output="", seconds=0.0):
         if status == "skip" and not self.verbatim:
@@ -109,10 +120,13 @@ class Suite:
         mark = {"pass": "ok", "fail": "not ok", "skip": "ok"}[c.status]
         extra = " # SKIP %s" % c.message if c.status == "skip" else (
             " # %s" % c.message if c.status == "fail" and c.message else "")
-        print("%s %s/%s%s" % (mark, self.name, c.name, extra), flush=True)
+        lines = ["%s %s/%s%s" % (mark, self.name, c.name, extra)]
         if c.status == "fail" and c.output:
-            for line in c.output.strip().splitlines()[-30:]:
-                print("#   %s" % line)
+            lines += ["#   %s" % line for line in c.output.strip().splitlines()[-30:]]
+        if STREAM:
+            print("\n".join(lines), flush=True)
+        else:
+            self.lines += lines
         return c
 
     def finish(self):
@@ -283,7 +297,7 @@ def qemu_started(pidfile):
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
-def run_watching(cmd, results, timeout, trigger=None, pidfile=None):
+def run_watching(cmd, results, timeout, trigger=None, pidfile=None, info=None):
     """Run cmd while watching the results file it writes.
 
     Returns (stdout+stderr, rc, timed_out, t_first): t_first is the time
@@ -291,7 +305,8 @@ def run_watching(cmd, results, timeout, trigger=None, pidfile=None):
     in /proc, 10 ms resolution) to the moment this loop (20 ms period) saw
     the first KTAP result line; None when either is unknown.  trigger:
     (regex, callback) — callback() runs once, while the guest still runs,
-    as soon as a results line matches regex.
+    as soon as a results line matches regex.  info: a dict that receives
+    "qemu_started" (QEMU's start, CLOCK_BOOTTIME seconds) when it is known.
     """
     t0 = time.time()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -325,6 +340,8 @@ def run_watching(cmd, results, timeout, trigger=None, pidfile=None):
             timed_out = True
         time.sleep(0.02)
     reader.join()
+    if info is not None and started is not None:
+        info["qemu_started"] = started
     out = b"".join(c for c in chunks if c).decode(errors="replace")
     rc = proc.returncode
     return out, rc, timed_out or rc == 124, t_first
@@ -338,12 +355,12 @@ def slurp(path):
         return ""
 
 
-def boot_guest(args, tmp, timeout=GUEST_TIMEOUT, trigger=None, agent=None):
+def boot_guest(args, tmp, timeout=GUEST_TIMEOUT, trigger=None, agent=None, info=None):
     """Boot a topology in check mode; returns (ktap, console, rc, timed_out, t_first).
 
     agent: a list that receives the host agent (tests/host/agent.py) that
     served the guest's control-port requests, for its checks.  t_first:
-    see run_watching (None when not measured).
+    see run_watching (None when not measured), as info.
     """
     import agent as host_agent
     results = os.path.join(tmp, "results.ktap")
@@ -364,7 +381,7 @@ def boot_guest(args, tmp, timeout=GUEST_TIMEOUT, trigger=None, agent=None):
     if not WITHOUT_AGENT:
         ag.start()
     try:
-        out, rc, timed_out, t_first = run_watching(cmd, results, timeout, trigger, pidfile)
+        out, rc, timed_out, t_first = run_watching(cmd, results, timeout, trigger, pidfile, info)
     finally:
         ag.stop.set()
         if ag.is_alive():
@@ -412,9 +429,15 @@ SCENARIO_TESTS = ("scenario-optimus,scenario-igpu,scenario-composite,scenario-af
                   "scenario-foreign,dmesg-clean")
 SCENARIO_ARGS = ["--gpus", "igpu,dgpu,dgpu", "--gpu-timing", "2:latency-ns=20000000",
                  "--append", "vprime.tests=" + SCENARIO_TESTS]
+# Scale: the most GPUs the launcher takes (8: an iGPU and seven dGPUs)
+# and the most heads (4) in one VM: every device found and bound, and
+# alternate-frame rendering across all seven dGPUs, proven zero-copy.
+SCALE_ARGS = ["--gpus", ",".join(["igpu"] + ["dgpu"] * 7), "--heads", "4",
+              "--append", "vprime.tests=pci-ids,drivers-bound,dri-nodes,scenario-afr,dmesg-clean"]
 SCENARIO_TOPOLOGIES = [
     ("scenarios", SCENARIO_ARGS, {}),
     ("scenarios-iommu", SCENARIO_ARGS + ["--iommu", "on"], {}),
+    ("scale-8gpu-4heads", SCALE_ARGS, {}),
 ]
 
 
@@ -806,6 +829,34 @@ def suite_zero_copy():
     return [s.finish()]
 
 
+def suite_run():
+    """make run's scenario (tests/host/run_scenario.py) as make run runs
+    it: scenario 1 on the default topology under QEMU's DMA trace, with
+    the proof that the CPU copied no frame (every frame the display
+    scanned is exactly the pages the dGPU wrote for it) and the screen
+    saved as a PNG."""
+    import run_scenario
+    s = Suite("make-run")
+    keep = os.path.join(RESULTS, "make-run")
+    os.makedirs(keep, exist_ok=True)
+    png = os.path.join(keep, "screen.png")
+    if os.path.exists(png):
+        os.unlink(png)
+    r = run_scenario.scenario([], png=png, keep=keep)
+    for name, ok, detail in r.checks:
+        s.add("host-" + name, "pass" if ok else "fail", "" if ok else detail, output=detail)
+    add_tap_results(s, r.ktap, None if r.rc == 0 else r.rc, "boot", r.timed_out,
+                    "\n" + r.console[-3000:])
+    s.add("cpu-copies-none", "pass" if r.cpu_ok else "fail", "" if r.cpu_ok else
+          "make run would print 'CPU copies: NOT PROVEN': " + r.cpu_text, output=r.cpu_text)
+    s.add("screen-saved", "pass" if r.png else "fail", "" if r.png else "no screen PNG saved",
+          output=r.png or "")
+    oops = [l for l in r.console.splitlines() if OOPS_RE.search(l)]
+    s.add("console-clean", "fail" if oops else "pass",
+          "kernel trouble on the console" if oops else "", "\n".join(oops[:20]))
+    return [s.finish()]
+
+
 def suite_migration():
     """A running testbed saved to a file mid-scenario and restored
     (tests/host/migration.py)."""
@@ -958,56 +1009,165 @@ def write_junit(suites, path):
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
+def topology_jobs(topologies):
+    """One job per topology: each boots its own QEMU."""
+    return lambda: [(topo, (lambda t=t: suite_guest([t])), 1)
+                    for t in topologies() for topo in ["guest-%s" % t[0]]]
+
+
+# Each suite as jobs: (name, function returning [Suite], QEMUs it runs at
+# once).  Jobs share nothing but the machine (their own temporary
+# directories, sockets, results directories), so they run side by side.
 SUITES = {
-    "qtest": lambda: [suite_qtest()],
-    "launcher": lambda: [suite_launcher()],
-    "guest": suite_guest,
-    "fault": suite_fault,
-    "replay": suite_replay,
-    "zero-copy": suite_zero_copy,
-    "scenarios": lambda: suite_guest(SCENARIO_TOPOLOGIES),
-    "hotplug": lambda: suite_guest(HOTPLUG_TOPOLOGIES),
-    "rootfs": lambda: suite_guest(ROOTFS_TOPOLOGIES),
-    "importer": lambda: suite_guest(importer_topologies()),
-    "console-check": lambda: [suite_console_check()],
-    "planted-bug": lambda: [suite_planted_bug()],
-    "migration": suite_migration,
-    "libvirt": suite_libvirt,
-    "lava": suite_lava,
+    "qtest": lambda: [("qtest", lambda: [suite_qtest()], 1)],
+    "launcher": lambda: [("launcher", lambda: [suite_launcher()], 1)],
+    "console-check": lambda: [("console-check", lambda: [suite_console_check()], 1)],
+    "guest": topology_jobs(lambda: GUEST_TOPOLOGIES),
+    "fault": lambda: [("fault-qmp", suite_fault, 1)],
+    "replay": lambda: [("replay", suite_replay, 1)],
+    "zero-copy": lambda: [("zero-copy", suite_zero_copy, 1)],
+    "run": lambda: [("make-run", suite_run, 1)],
+    "scenarios": topology_jobs(lambda: SCENARIO_TOPOLOGIES),
+    "hotplug": topology_jobs(lambda: HOTPLUG_TOPOLOGIES),
+    "rootfs": topology_jobs(lambda: ROOTFS_TOPOLOGIES),
+    "importer": topology_jobs(importer_topologies),
+    "planted-bug": lambda: [("planted-bug", lambda: [suite_planted_bug()], 1)],
+    "migration": lambda: [("migration", suite_migration, 1)],
+    "libvirt": lambda: [("libvirt", suite_libvirt, 1)],
+    # lava-run and the harness's own boot of the same topology, side by side
+    "lava": lambda: [("lava", suite_lava, 2)],
 }
+DEFAULT_SUITES = ["qtest", "launcher", "console-check", "guest", "fault", "replay", "zero-copy",
+                  "run", "scenarios", "hotplug", "importer", "planted-bug", "migration", "libvirt",
+                  "lava"]
+# Suites that boot no guest: they run first, alone (the qtests start
+# their own QEMUs, as many as the machine has cores), so that the guest
+# phase's wall time ('initramfs_suites' in make bench) is its own.
+HOST_SUITES = ("qtest", "launcher", "console-check")
+
+
+def default_jobs():
+    """How many QEMUs run at once: $VPRIME_JOBS, else one per core (a
+    TCG guest is mostly one busy thread), at most 4."""
+    env = os.environ.get("VPRIME_JOBS")
+    if env:
+        return max(1, int(env))
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def previous_seconds():
+    """Each suite's wall time when it last ran (suite-seconds.json), to
+    start the slow ones first; {} when there is none.  Only the order in
+    which jobs start depends on it, never what is printed."""
+    try:
+        with open(os.path.join(RESULTS, "suite-seconds.json")) as f:
+            return dict(json.load(f))
+    except (OSError, ValueError, TypeError):
+        return {}
+
+
+def remember_seconds(suites):
+    times = previous_seconds()
+    times.update({s.name: round(s.seconds, 3) for s in suites})
+    with open(os.path.join(RESULTS, "suite-seconds.json"), "w") as f:
+        json.dump(times, f, indent=1, sort_keys=True)
+
+
+def run_jobs(jobs, slots):
+    """Run jobs [(name, fn, qemus)] with at most `slots` QEMUs at once,
+    the longest (by the last run) first; print each job's suites whole, in
+    the order of `jobs`, as soon as every job before it has been printed.
+    Returns the suites in that order."""
+    import threading
+    last = previous_seconds()
+    order = sorted(range(len(jobs)), key=lambda i: -last.get(jobs[i][0], 0.0))
+    done = [None] * len(jobs)
+    cond = threading.Condition()
+    free = [slots]
+
+    def run(i):
+        name, fn, qemus = jobs[i]
+        t0 = time.time()
+        try:
+            suites = fn()
+        except Exception as e:      # a harness bug: the job fails, the others go on
+            import traceback
+            s = Suite(name)
+            s.add("harness", "fail", "%s: %s" % (type(e).__name__, e), traceback.format_exc())
+            suites = [s.finish()]
+        with cond:
+            done[i] = (suites, time.time() - t0)
+            free[0] += min(qemus, slots)
+            cond.notify_all()
+
+    threads = []
+    printed = 0
+    pending = list(order)
+    with cond:
+        while printed < len(jobs):
+            # start what fits, in the order chosen
+            while pending and free[0] >= min(jobs[pending[0]][2], slots):
+                i = pending.pop(0)
+                free[0] -= min(jobs[i][2], slots)
+                t = threading.Thread(target=run, args=(i,), daemon=True)
+                t.start()
+                threads.append(t)
+            while printed < len(jobs) and done[printed] is not None:
+                for s in done[printed][0]:
+                    if s.lines:
+                        print("\n".join(s.lines), flush=True)
+                printed += 1
+            if printed < len(jobs):
+                cond.wait()
+    for t in threads:
+        t.join()
+    return [s for suites, _ in done for s in suites]
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--suite", action="append", choices=sorted(SUITES), help="run only these suites")
     p.add_argument("--junit", default=os.path.join(RESULTS, "junit.xml"))
+    p.add_argument("--jobs", "-j", type=int, default=default_jobs(),
+                   help="guests (QEMUs) to run at once (default: $VPRIME_JOBS, else one per "
+                        "core, at most 4: %(default)s); the output is the same whatever it is")
     p.add_argument("--without-agent", action="store_true",
                    help="boot the guests without the host agent (its requests go unanswered): "
                         "shows that the tests needing it do not pass silently")
     opts = p.parse_args()
-    if opts.without_agent:
-        global WITHOUT_AGENT
-        WITHOUT_AGENT = True
+    global WITHOUT_AGENT, STREAM
+    WITHOUT_AGENT = opts.without_agent
+    STREAM = False
+    if opts.jobs < 1:
+        p.error("--jobs must be at least 1")
 
     t0 = time.time()
+    names = opts.suite or DEFAULT_SUITES
+    phases = {}
     suites = []
-    for name in opts.suite or ["qtest", "launcher", "console-check", "guest", "fault", "replay",
-                               "zero-copy", "scenarios", "hotplug", "importer", "planted-bug",
-                               "migration", "libvirt", "lava"]:
-        suites += SUITES[name]()
+    for phase, members in (("host", [n for n in names if n in HOST_SUITES]),
+                           ("guests", [n for n in names if n not in HOST_SUITES])):
+        if not members:
+            continue
+        t = time.time()
+        suites += run_jobs([j for n in members for j in SUITES[n]()], opts.jobs)
+        phases[phase] = {"seconds": round(time.time() - t, 3), "suites": members}
     write_junit(suites, opts.junit)
+    remember_seconds(suites)
     cases = [c for s in suites for c in s.cases]
     npass = sum(c.status == "pass" for c in cases)
     nfail = sum(c.status == "fail" for c in cases)
     nskip = sum(c.status == "skip" for c in cases)
     with open(os.path.join(RESULTS, "summary.json"), "w") as f:
         json.dump({"passed": npass, "failed": nfail, "skipped": nskip,
-                   "seconds": round(time.time() - t0, 3),
+                   "seconds": round(time.time() - t0, 3), "jobs": opts.jobs, "phases": phases,
                    "suites": {x.name: round(x.seconds, 3) for x in suites}}, f)
     print("# JUnit XML: %s" % opts.junit)
-    print("# wall time per suite:")
+    print("# wall time per suite (%d QEMUs at once):" % opts.jobs)
     for s in suites:
         print("#   %-28s %7.1f s  (%d cases)" % (s.name, s.seconds, len(s.cases)))
+    for phase, d in phases.items():
+        print("#   %-28s %7.1f s" % ("%s phase (wall)" % phase, d["seconds"]))
     print("#   %-28s %7.1f s" % ("total", time.time() - t0))
     for c in cases:
         if c.status == "fail":

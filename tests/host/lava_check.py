@@ -209,7 +209,9 @@ def template_dir():
         shutil.rmtree(top, ignore_errors=True)
         os.makedirs(os.path.join(top, "dl"))
         os.makedirs(TEMPLATES)
-        print("# downloading lava-server %s for its device-type templates" % ver, flush=True)
+        # stderr: make check prints the suites' results in a fixed order
+        print("# downloading lava-server %s for its device-type templates" % ver, file=sys.stderr,
+              flush=True)
         r = subprocess.run(
             ["bash", "-c", '. "$1"/scripts/lib.sh && cd "$2" && '
              'papt apt-get download -q "lava-server=$3" && '

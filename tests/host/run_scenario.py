@@ -125,55 +125,89 @@ def with_trace(argv, trace):
     return argv + ["--qemu-args", extra]
 
 
+class Run:
+    """What one run of scenario 1 measured (see scenario())."""
+    ok = False              # everything below held
+    completed = False       # the scenario reported its frames and the host its proof
+    ktap = console = ""
+    rc = None
+    timed_out = False
+    frames_shown = fps = None
+    proof = None            # the host agent's zero-copy proof (agent.proofs["optimus"])
+    cpu_ok, cpu_text = False, ""
+    checks = ()             # the host agent's checks: (name, ok, detail)
+    png = None              # the screen, saved
+
+
+def scenario(argv, frames=12, png=None, keep=None):
+    """Boot the topology of argv (vprime-launch options) and run scenario 1
+    with frames frames under QEMU's DMA trace.  keep: a directory for the
+    console log and trace; png: where to save the screen.  Returns a Run."""
+    r = Run()
+    with tempfile.TemporaryDirectory(prefix="vprime-run-") as tmp:
+        trace = os.path.join(tmp, "qemu-trace.log")
+        agents = []
+        r.ktap, r.console, r.rc, r.timed_out, _ = harness.boot_guest(
+            with_trace(argv, trace) + ["--append", "vprime.tests=scenario-optimus vprime.frames=%d"
+                                       % frames], tmp, timeout=max(300, frames), agent=agents)
+        if keep:
+            os.makedirs(keep, exist_ok=True)
+            with open(os.path.join(keep, "run-console.log"), "w") as f:
+                f.write(r.console)
+            with open(os.path.join(keep, "results.ktap"), "w") as f:
+                f.write(r.ktap)
+        saved = os.path.join(tmp, "host", "optimus.png")
+        if png and os.path.exists(saved):
+            shutil.copy(saved, png)
+            r.png = png
+        agent = agents[0] if agents else None
+        r.checks = list(agent.checks) if agent else []
+        r.proof = agent.proofs.get("optimus") if agent else None
+        r.cpu_ok, r.cpu_text = (cpu_copy_proof(trace, r.proof["display"]["frame_bytes"], frames)
+                                if r.proof and "display" in r.proof
+                                else (False, "no zero-copy proof from the host"))
+    m = re.search(r"^# scenario optimus frames_shown (\d+) fps ([\d.]+)\s*$", r.ktap, re.M)
+    if m:
+        r.frames_shown, r.fps = int(m.group(1)), m.group(2)
+    r.completed = bool(m and r.proof)
+    r.ok = (r.completed and r.cpu_ok and r.png is not None and all(ok for _, ok, _ in r.checks)
+            and re.search(r"^ok \d+ scenario-optimus\s*$", r.ktap, re.M) is not None)
+    return r
+
+
 def main(argv):
     frames = 12
     if "--frames" in argv:
         i = argv.index("--frames")
         frames, argv = int(argv[i + 1]), argv[:i] + argv[i + 2:]
     png = os.path.join(harness.BUILD, "vprime-screen.png")
-    with tempfile.TemporaryDirectory(prefix="vprime-run-") as tmp:
-        trace = os.path.join(tmp, "qemu-trace.log")
-        agents = []
-        ktap, console, rc, timed_out, _ = harness.boot_guest(
-            with_trace(argv, trace) + ["--append", "vprime.tests=scenario-optimus vprime.frames=%d"
-                                       % frames], tmp, timeout=max(300, frames), agent=agents)
-        os.makedirs(harness.RESULTS, exist_ok=True)
-        with open(os.path.join(harness.RESULTS, "run-console.log"), "w") as f:
-            f.write(console)
-        saved = os.path.join(tmp, "host", "optimus.png")
-        if os.path.exists(saved):
-            shutil.copy(saved, png)
-        agent = agents[0] if agents else None
-        proof = agent.proofs.get("optimus") if agent else None
-        cpu_ok, cpu_text = (cpu_copy_proof(trace, proof["display"]["frame_bytes"], frames)
-                            if proof and "display" in proof else (False, "no zero-copy proof from the host"))
-    for line in ktap.splitlines():
+    if os.path.exists(png):
+        os.unlink(png)
+    r = scenario(argv, frames, png, harness.RESULTS)
+    for line in r.ktap.splitlines():
         if line.startswith("# FAIL"):
             print("  " + line[2:])
-    m = re.search(r"^# scenario optimus frames_shown (\d+) fps ([\d.]+)\s*$", ktap, re.M)
-    ok = re.search(r"^ok \d+ scenario-optimus\s*$", ktap, re.M) is not None
-    if not m or not proof:
+    if not r.completed:
         print("vprime: scenario 1 did not complete (exit %s%s); console: %s"
-              % (rc, ", timed out" if timed_out else "", os.path.join(harness.RESULTS, "run-console.log")))
+              % (r.rc, ", timed out" if r.timed_out else "",
+                 os.path.join(harness.RESULTS, "run-console.log")))
         return 1
-    frame_bytes = proof["display"]["frame_bytes"]
-    (dev, got), = [(d, c) for d, c in proof["counters"].items()]
+    frame_bytes = r.proof["display"]["frame_bytes"]
+    (dev, got), = [(d, c) for d, c in r.proof["counters"].items()]
     written, read_vram = got["stat-bytes-written-sysram"], got["stat-bytes-read-vram"]
     print("vprime: scenario 1 (Optimus render offload): %s frames shown in order, %s fps (%s)"
-          % (m.group(1), m.group(2), accel_used(argv, console)))
+          % (r.frames_shown, r.fps, accel_used(argv, r.console)))
     print("vprime: device copies: %g frames (%s, the dGPU: %d bytes read from VRAM, %d written to "
           "system RAM, frames of %d bytes; its counters over QMP)"
           % (written / frame_bytes, dev, read_vram, written, frame_bytes))
-    print("vprime: CPU copies: %s: %s" % ("none" if cpu_ok else "NOT PROVEN", cpu_text))
-    ok = ok and cpu_ok
-    for name, good, detail in agent.checks:
+    print("vprime: CPU copies: %s: %s" % ("none" if r.cpu_ok else "NOT PROVEN", r.cpu_text))
+    for name, good, detail in r.checks:
         print("  host %s: %s: %s" % (name, "ok" if good else "FAILED", detail))
-    if os.path.exists(png):
+    if r.png:
         print("vprime: the screen (the dGPU's last frame) is in %s" % png)
     else:
         print("vprime: no screen PNG was saved")
-        ok = False
-    return 0 if ok else 1
+    return 0 if r.ok else 1
 
 
 if __name__ == "__main__":
