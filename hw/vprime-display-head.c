@@ -116,6 +116,11 @@ static uint32_t plane_check_rect(VPrimeHead *h, unsigned p,
         *why = "unknown format";
         return VPRIME_HEAD_ERR_FORMAT;
     }
+    if (r->zpos > VPRIME_PL_ZPOS_MAX) {
+        *reg = VPRIME_PL_ZPOS;
+        *why = "ZPOS above VPRIME_PL_ZPOS_MAX";
+        return VPRIME_HEAD_ERR_ZPOS;
+    }
     if (r->layout != VPRIME_LAYOUT_LINEAR && r->layout != VPRIME_LAYOUT_TILED) {
         *reg = VPRIME_PL_LAYOUT;
         *why = "unknown layout";
@@ -546,6 +551,8 @@ static uint32_t plane_regs_read(const VPrimePlaneRegs *r, hwaddr reg,
         return r->size;
     case VPRIME_PL_DST_POS:
         return r->dst_pos;
+    case VPRIME_PL_ZPOS:
+        return r->zpos;
     }
     *ok = false;
     return 0;
@@ -586,6 +593,9 @@ static bool plane_regs_write(VPrimePlaneRegs *r, hwaddr reg, uint32_t val)
         return true;
     case VPRIME_PL_DST_POS:
         r->dst_pos = val;
+        return true;
+    case VPRIME_PL_ZPOS:
+        r->zpos = val;
         return true;
     }
     return false;

@@ -965,6 +965,29 @@ static void frame_release_maps(VPrimeHead *h, VPrimeScanMap **maps,
     }
 }
 
+/*
+ * The enabled planes bottom to top: by ZPOS, ties by plane index.
+ * Returns how many.
+ */
+static unsigned head_plane_order(VPrimeHead *h, unsigned *order)
+{
+    unsigned p, i, n = 0;
+
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        uint32_t z = h->plane[p].active.zpos;
+
+        if (!(h->plane[p].active.control & VPRIME_PL_CTRL_ENABLE)) {
+            continue;
+        }
+        for (i = n; i > 0 && h->plane[order[i - 1]].active.zpos > z; i--) {
+            order[i] = order[i - 1];
+        }
+        order[i] = p;
+        n++;
+    }
+    return n;
+}
+
 uint32_t vprime_disp_compose(VPrimeHead *h)
 {
     VPrimeDisplayState *s = h->s;
@@ -973,9 +996,9 @@ uint32_t vprime_disp_compose(VPrimeHead *h)
     bool kept[VPRIME_DISP_PLANES] = { false };
     uint32_t events = 0, left_out = 0;
     pixman_image_t *alias = NULL;
+    unsigned order[VPRIME_DISP_PLANES], n, i, p;
     bool direct, keep;
     PlaneGeom g;
-    unsigned p;
 
     if (!h->fb) {
         return 0;       /* the host could not allocate the frame */
@@ -1010,9 +1033,14 @@ uint32_t vprime_disp_compose(VPrimeHead *h)
     }
     head_forget_alias(h);
 
-    /* OVER on black is a copy of the colour channels: fetch in place */
-    direct = prim->format == VPRIME_FMT_XRGB8888 ||
-             prim->format == VPRIME_FMT_ARGB8888;
+    /*
+     * OVER on black is a copy of the colour channels: fetch the primary
+     * in place when it is the bottom plane
+     */
+    n = head_plane_order(h, order);
+    direct = (prim->format == VPRIME_FMT_XRGB8888 ||
+              prim->format == VPRIME_FMT_ARGB8888) &&
+             n && order[0] == VPRIME_PLANE_PRIMARY;
     plane_geom(prim, &g);
 
 again:
@@ -1024,7 +1052,8 @@ again:
                pixman_image_get_stride(h->fb) *
                pixman_image_get_height(h->fb));     /* black */
     }
-    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+    for (i = 0; i < n; i++) {
+        p = order[i];
         if (!maps[p] || (left_out & BIT(p))) {
             continue;
         }

@@ -466,6 +466,26 @@ static const VMStateDescription vmstate_vprime_plane_regs = {
 };
 
 /* A plane's registers; its latched page list follows the head's planes */
+/* ZPOS: a stream without it has every plane at 0, the index order */
+static bool vprime_plane_zpos_needed(void *opaque)
+{
+    VPrimePlane *pl = opaque;
+
+    return pl->shadow.zpos || pl->active.zpos;
+}
+
+static const VMStateDescription vmstate_vprime_plane_zpos = {
+    .name = "vprime-display-plane/zpos",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_plane_zpos_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(shadow.zpos, VPrimePlane),
+        VMSTATE_UINT32(active.zpos, VPrimePlane),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 static const VMStateDescription vmstate_vprime_plane = {
     .name = "vprime-display-plane",
     .version_id = 2,
@@ -476,6 +496,10 @@ static const VMStateDescription vmstate_vprime_plane = {
         VMSTATE_STRUCT(active, VPrimePlane, 1, vmstate_vprime_plane_regs,
                        VPrimePlaneRegs),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_vprime_plane_zpos,
+        NULL
     }
 };
 

@@ -43,6 +43,7 @@ typedef struct VPrimePlaneRegs {
     uint32_t src_pos;
     uint32_t size;
     uint32_t dst_pos;
+    uint32_t zpos;
 } VPrimePlaneRegs;
 
 /*

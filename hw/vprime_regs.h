@@ -390,6 +390,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_DMA_MASK        9   /* an address beyond VPRIME_DISP_DMA_BITS */
 #define VPRIME_HEAD_ERR_CONTIG          10  /* a page list on a contiguous-only engine */
 #define VPRIME_HEAD_ERR_CONTROL         11  /* reserved control bits */
+#define VPRIME_HEAD_ERR_ZPOS            12  /* ZPOS above VPRIME_PL_ZPOS_MAX */
 #define VPRIME_HEAD_ERR_PLANE_SHIFT     8
 #define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
 
@@ -411,6 +412,8 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_PL_SRC_POS               0x20    /* x | y << 16: first source pixel */
 #define VPRIME_PL_SIZE                  0x24    /* w | h << 16: no scaling, source and destination alike */
 #define VPRIME_PL_DST_POS               0x28    /* x | y << 16 on the head's mode */
+#define VPRIME_PL_ZPOS                  0x2c    /* stacking order, lower first */
+#define VPRIME_PL_ZPOS_MAX              255
 #define VPRIME_PL_REGS_SIZE             0x40
 
 #define VPRIME_PL_CTRL_ENABLE           (1u << 0)

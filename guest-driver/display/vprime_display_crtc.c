@@ -44,6 +44,7 @@ static const char * const vprime_head_err_names[] = {
 	[VPRIME_HEAD_ERR_DMA_MASK] = "address beyond the DMA mask",
 	[VPRIME_HEAD_ERR_CONTIG] = "page list on a contiguous-only engine",
 	[VPRIME_HEAD_ERR_CONTROL] = "reserved control bits",
+	[VPRIME_HEAD_ERR_ZPOS] = "stacking order out of range",
 };
 
 static const char * const vprime_plane_err_names[VPRIME_DISP_PLANES] = {

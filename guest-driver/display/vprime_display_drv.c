@@ -173,6 +173,7 @@ static int vprime_display_kms_init(struct vprime_display *disp)
 	drm->mode_config.min_height = 1;
 	drm->mode_config.max_width = VPRIME_DISP_MAX_DIM;
 	drm->mode_config.max_height = VPRIME_DISP_MAX_DIM;
+	drm->mode_config.normalize_zpos = true;
 	drm->mode_config.cursor_width = VPRIME_LEGACY_CURSOR_SIZE;
 	drm->mode_config.cursor_height = VPRIME_LEGACY_CURSOR_SIZE;
 	drm->mode_config.preferred_depth = 24;

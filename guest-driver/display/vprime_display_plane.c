@@ -2,13 +2,13 @@
 /*
  * vprime_display: planes.
  *
- * Every head has a primary, an overlay and a cursor plane, composed in
- * that order, each scanning a framebuffer by DMA from a page list (or one
- * contiguous range) without scaling (a scaled plane is refused with
- * -ERANGE, as drm_atomic_helper_check_plane_state() does).  The plane
- * registers are shadow
- * registers: atomic_update writes them and the CRTC's atomic_flush makes
- * the head latch them all at the next vblank.
+ * Every head has a primary, an overlay and a cursor plane, composed by
+ * zpos (primary and overlay in either order, the cursor on top), each
+ * scanning a framebuffer by DMA from a page list (or one contiguous
+ * range) without scaling (a scaled plane is refused with -ERANGE, as
+ * drm_atomic_helper_check_plane_state() does).  The plane registers are
+ * shadow registers: atomic_update writes them and the CRTC's atomic_flush
+ * makes the head latch them all at the next vblank.
  *
  * The engine refuses a bad configuration at latch and shows nothing for
  * the plane, so atomic_check refuses everything the engine would: a commit
@@ -296,6 +296,7 @@ static void vprime_plane_program(struct vprime_plane *vplane,
 				     drm_rect_height(&new->dst)));
 	vprime_plane_write(head, p, VPRIME_PL_DST_POS,
 			   VPRIME_XY(new->dst.x1, new->dst.y1));
+	vprime_plane_write(head, p, VPRIME_PL_ZPOS, new->normalized_zpos);
 	vprime_plane_write(head, p, VPRIME_PL_CONTROL,
 			   VPRIME_PL_CTRL_ENABLE | (contig ? VPRIME_PL_CTRL_CONTIG : 0));
 }
@@ -452,8 +453,16 @@ struct vprime_plane *vprime_plane_create(struct vprime_head *head,
 	vplane->idx = idx;
 	drm_plane_helper_add(&vplane->base, &vprime_plane_helper_funcs);
 
-	/* composition order is fixed: primary, overlay, cursor */
-	ret = drm_plane_create_zpos_immutable_property(&vplane->base, idx);
+	/*
+	 * Primary and overlay stack in either order (the engine's ZPOS); the
+	 * cursor stays on top.  DRM normalizes zpos (mode_config), ties by
+	 * plane: the normalized value is what the engine gets.
+	 */
+	if (idx == VPRIME_PLANE_CURSOR)
+		ret = drm_plane_create_zpos_immutable_property(&vplane->base, idx);
+	else
+		ret = drm_plane_create_zpos_property(&vplane->base, idx, 0,
+						     VPRIME_DISP_PLANES - 1);
 	if (ret)
 		return ERR_PTR(ret);
 	if (idx == VPRIME_PLANE_CURSOR) {

@@ -111,6 +111,7 @@ int test_kms_modeset(struct ctx *c);
 int test_kms_formats_crc(struct ctx *c);
 int test_kms_blend_crc(struct ctx *c);
 int test_kms_cursor_sizes(struct ctx *c);
+int test_kms_zpos_crc(struct ctx *c);
 int test_kms_flip_vblank(struct ctx *c);
 int test_kms_flip_events(struct ctx *c);
 int test_kms_flip_fence(struct ctx *c);
@@ -205,6 +206,7 @@ int test_dmabuf_sync_write(struct ctx *c);
 	{ "kms-formats-crc", test_kms_formats_crc }, \
 	{ "kms-blend-crc", test_kms_blend_crc }, \
 	{ "kms-cursor-sizes", test_kms_cursor_sizes }, \
+	{ "kms-zpos-crc", test_kms_zpos_crc }, \
 	{ "kms-flip-vblank", test_kms_flip_vblank }, \
 	{ "kms-flip-events", test_kms_flip_events }, \
 	{ "kms-flip-fence", test_kms_flip_fence }, \

@@ -52,7 +52,8 @@ expect "planes offering the linear modifier" $((heads * 3)) 'DRM_FORMAT_MOD_LINE
 tiled=0
 grep -q '^engine: .*tiled' "/sys/kernel/debug/dri/$card/vprime_state" && tiled=$((heads * 3))
 expect "planes offering the tiled modifier" $tiled '\(0xf000000000000001\)$'
-expect "immutable zpos" $((heads * 3)) '"zpos" \(immutable\)'
+expect "immutable zpos (cursors)" "$heads" '"zpos" \(immutable\)'
+expect "mutable zpos (primaries, overlays)" $((heads * 2)) '"zpos": range'
 for f in 'XRGB8888 (0x34325258)' 'ARGB8888 (0x34325241)' 'XBGR8888 (0x34324258)' 'RGB565 (0x36314752)'; do
     # in each plane's legacy list and under each of its modifiers
     want=$((heads * 3 + heads * 3 + tiled))

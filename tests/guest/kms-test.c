@@ -231,6 +231,64 @@ int test_kms_blend_crc(struct ctx *c)
 	return 0;
 }
 
+/*
+ * Mutable zpos on the primary and overlay planes (issue 16): the overlay
+ * under a translucent primary, then back on top, each compared by device
+ * CRC with the test's CPU composition in that order.
+ */
+int test_kms_zpos_crc(struct ctx *c)
+{
+	uint32_t prim_plane, ovl_plane, want[2];
+	struct plane_img img[2], p, o;
+	drmModeAtomicReq *req;
+	struct fb prim, ovl;
+	struct head *hd;
+	struct kms k;
+	int i, ret;
+
+	KMS_OPEN(c, &k);
+	hd = kms_first_connected(&k);
+	if (!hd)
+		return EXIT_FAIL;
+	prim_plane = hd->plane[VPRIME_PLANE_PRIMARY];
+	ovl_plane = hd->plane[VPRIME_PLANE_OVERLAY];
+	CHECK(!fb_new(&k, &prim, hd->mode.hdisplay, hd->mode.vdisplay,
+		      DRM_FORMAT_ARGB8888, DRM_FORMAT_MOD_LINEAR), "primary fb");
+	CHECK(!fb_new(&k, &ovl, 200, 120, DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR),
+	      "overlay fb");
+	if (failures)
+		return EXIT_FAIL;
+	fb_fill_noise(&prim, 21);
+	fb_fill_noise(&ovl, 22);
+	CHECK(!head_enable(&k, hd, &prim, 0), "mode set: %s", strerror(errno));
+	if (failures || crc_start(&k, hd))
+		return EXIT_FAIL;
+	p = (struct plane_img){ .fb = &prim, .w = prim.width, .h = prim.height };
+	o = (struct plane_img){ .fb = &ovl, .w = 200, .h = 120, .dst_x = 100, .dst_y = 50 };
+	for (i = 0; i < 2 && !failures; i++) {
+		req = drmModeAtomicAlloc();
+		plane_props(req, &k, ovl_plane, hd->crtc, &ovl, 100, 50, 0, 0, 200, 120);
+		add_prop(req, k.fd, ovl_plane, DRM_MODE_OBJECT_PLANE, "zpos", i ? 1 : 0);
+		add_prop(req, k.fd, prim_plane, DRM_MODE_OBJECT_PLANE, "zpos", i ? 0 : 1);
+		ret = drmModeAtomicCommit(k.fd, req, 0, NULL);
+		drmModeAtomicFree(req);
+		CHECK(!ret, "zpos commit %d: %s", i, strerror(errno));
+		img[0] = i ? p : o;
+		img[1] = i ? o : p;
+		want[i] = compose_crc(hd->mode.hdisplay, hd->mode.vdisplay, img, 2);
+		if (!ret)
+			expect_crc(&k, hd, want[i], i ? "overlay over the primary" :
+							"overlay under the translucent primary");
+	}
+	CHECK(failures || want[0] != want[1], "both orders compose the same picture");
+	crc_stop(hd);
+	kms_disable_all(&k);
+	fb_free(&k, &prim);
+	fb_free(&k, &ovl);
+	kms_close(&k);
+	return 0;
+}
+
 /* One entry of a plane's SIZE_HINTS blob (uapi struct drm_plane_size_hint) */
 struct size_hint {
 	uint16_t width, height;

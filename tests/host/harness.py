@@ -399,9 +399,9 @@ DEFAULT_SKIPS = {
 }
 # Without a display engine (test name: a word of its SKIP reason)
 NO_DISPLAY_SKIPS = dict(DEFAULT_SKIPS, **{t: "no display engine" for t in (
-    "kms-modeset", "kms-formats-crc", "kms-blend-crc", "kms-cursor-sizes", "kms-flip-vblank",
-    "kms-flip-events", "kms-flip-fence", "kms-prime-import", "kms-check-refusals", "kms-hotplug",
-    "kms-screendump",
+    "kms-modeset", "kms-formats-crc", "kms-blend-crc", "kms-cursor-sizes", "kms-zpos-crc",
+    "kms-flip-vblank", "kms-flip-events", "kms-flip-fence", "kms-prime-import",
+    "kms-check-refusals", "kms-hotplug", "kms-screendump",
     "gpu-import-display")}, **{"kms-modetest": "no vprime_display device",
                                "kms-drm-info": "no vprime_display device"})
 

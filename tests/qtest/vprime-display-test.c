@@ -1022,6 +1022,66 @@ static void test_blend(void)
     disp_stop(&d);
 }
 
+/* Planes compose bottom to top by ZPOS, ties by plane index (#16) */
+static void check_order(Disp *d, const PlaneCfg *lo, const uint32_t *lo_px,
+                        const PlaneCfg *hi, const uint32_t *hi_px)
+{
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+
+    hwr(d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(d, 0, &mode_a);
+    if (lo) {
+        model_plane(frame, 64, lo, lo_px);
+    }
+    model_plane(frame, 64, hi, hi_px);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    check_screendump(d, 0, frame, 64, 48);
+}
+
+static void test_zpos(void)
+{
+    PlaneCfg prim = { .format = VPRIME_FMT_ARGB8888, .pitch = 64 * 4,
+                      .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                      .contig = true };
+    PlaneCfg ovl = { .format = VPRIME_FMT_XRGB8888, .pitch = 40 * 4,
+                     .fb_size = 40 * 4 * 30, .w = 40, .h = 30, .dx = 10,
+                     .dy = 5, .contig = false };
+    Buf bp, bo;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &prim, &bp, true);
+    plane_with_buf(&d, 0, VPRIME_PLANE_OVERLAY, &ovl, &bo, false);
+    head_on(&d, 0, &mode_a);
+    g_assert_cmphex(prd(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_ZPOS), ==, 0);
+
+    /* reset: all at 0, the index order - the opaque overlay on top */
+    check_order(&d, &prim, bp.argb, &ovl, bo.argb);
+    /* the overlay under the translucent primary */
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_ZPOS, 1);
+    check_order(&d, &ovl, bo.argb, &prim, bp.argb);
+    g_assert_cmphex(prd(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_ZPOS), ==, 1);
+    /* ties go by index again */
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_ZPOS, VPRIME_PL_ZPOS_MAX);
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_ZPOS, VPRIME_PL_ZPOS_MAX);
+    check_order(&d, &prim, bp.argb, &ovl, bo.argb);
+    check_no_errors(&d, 0);
+
+    /* beyond the maximum: that plane is refused, the rest shows */
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_ZPOS, VPRIME_PL_ZPOS_MAX + 1);
+    check_order(&d, NULL, NULL, &prim, bp.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==,
+                    VPRIME_HEAD_ERR_ZPOS |
+                    VPRIME_PLANE_OVERLAY << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==,
+                    VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(1) +
+                    VPRIME_PL_ZPOS);
+    buf_free(&bp);
+    buf_free(&bo);
+    disp_stop(&d);
+}
+
 /* A frame scanned from scattered pages, rows crossing page boundaries */
 static void test_page_list(const void *opaque)
 {
@@ -1397,7 +1457,7 @@ static void test_bad_registers(void)
         static const uint32_t unknown[] = {
             0x110, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
             VPRIME_HEAD_BASE(0) + 0x48, VPRIME_HEAD_BASE(0) + 0x1fc,
-            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x2c,
+            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x30,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(2) + 0x3c,
             VPRIME_HEAD_BASE(0) + 0xc0,
         };
@@ -2361,6 +2421,7 @@ int main(int argc, char **argv)
     qtest_add_data_func("/vprime-display/crc/tiled",
                         GUINT_TO_POINTER(VPRIME_LAYOUT_TILED), test_formats);
     qtest_add_func("/vprime-display/blend", test_blend);
+    qtest_add_func("/vprime-display/zpos", test_zpos);
     qtest_add_data_func("/vprime-display/page-list/linear",
                         GUINT_TO_POINTER(VPRIME_LAYOUT_LINEAR),
                         test_page_list);
