@@ -235,8 +235,8 @@ FAST_BOOT_ARGS = ["rodata=off", "cryptomgr.notests=1", "ipv6.disable=1", "apparm
                   "initcall_blacklist=jent_mod_init,crypto_kdf108_init,"
                   "load_system_certificate_list,trace_eval_init"]
 # The firmware the launcher prefers (QEMU's minimal BIOS, from Debian's
-# qemu-system-data): it boots the kernel a good second sooner than
-# SeaBIOS under TCG.
+# qemu-system-data): it starts the kernel sooner than SeaBIOS under TCG
+# (make bench: boot_firmware).
 QBOOT = "qboot.rom"
 
 

@@ -222,6 +222,7 @@ BAD_INPUTS = [
     ("bad-iommu", ["--iommu", "maybe"], ["--iommu", "on and off"]),
     ("bad-display", ["--display", "sdl"], ["--display", "none, vnc[:N] and gtk"]),
     ("bad-accel", ["--accel", "hvf"], ["--accel", "tcg, kvm and auto"]),
+    ("bad-firmware", ["--firmware", "uefi"], ["--firmware 'uefi'", "qboot, seabios and auto"]),
     ("bad-memory", ["--memory", "64M"], ["--memory", "256M to 16G"]),
     ("gpu-timing-unknown-key", ["--gpu-timing", "1:speed=3"], ["unknown key 'speed'", "latency-ns"]),
     ("gpu-timing-no-such-gpu", ["--gpu-timing", "5:seed=1"], ["no GPU 5"]),
