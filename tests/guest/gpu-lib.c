@@ -424,6 +424,28 @@ uint64_t gpu_migrations(int fd)
 	return v;
 }
 
+/*
+ * Wait until the driver has freed every job (debugfs vprime_gpu/live,
+ * "jobs 0"), at most limit_s seconds: a job's fence signals before the
+ * scheduler frees it, and the job holds its BOs' GPU mappings until then.
+ * 0, or -1 when the jobs are still there (or the file is unreadable).
+ */
+int jobs_freed_wait(int limit_s)
+{
+	char buf[256], *p;
+	int i;
+
+	for (i = 0; i < limit_s * 100; i++) {
+		if (read_file("/sys/kernel/debug/vprime_gpu/live", buf, sizeof(buf)) < 0)
+			return -1;
+		p = strstr(buf, "\njobs ");
+		if (p && atoi(p + 6) == 0)
+			return 0;
+		usleep(10000);
+	}
+	return -1;
+}
+
 /* The DRM client id of an open node (fdinfo drm-client-id); 0 or -errno */
 int drm_client_id(int fd, uint64_t *id)
 {

@@ -80,5 +80,6 @@ int debugfs_value(int fd, const char *file, const char *key, uint64_t *value);
 uint64_t dev_irq_count(int fd);
 uint64_t gpu_migrations(int fd);
 int drm_client_id(int fd, uint64_t *id);
+int jobs_freed_wait(int limit_s);
 
 #endif

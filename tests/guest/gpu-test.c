@@ -781,6 +781,9 @@ int test_submit_duplicate_bo(struct ctx *c)
 	return 0;
 }
 
+/* a bound on waiting for the scheduler to free finished jobs, not a timing */
+#define JOBS_FREED_WAIT_S	30
+
 /* Run one FILL of a row at va with no BO listed; the fence's status */
 static int fill_unlisted(int fd, uint32_t ctx_id, uint64_t va, uint32_t color)
 {
@@ -818,6 +821,11 @@ int test_gem_close_unmaps(struct ctx *c)
 		cmd = fill(a.va, 4096, 16, 1, VPRIME_FMT_XRGB8888, 0x00000001);
 		CHECK(!run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, ab, 1) &&
 		      *(uint32_t *)a.map == 1, "%s: a job on the BO", kind_name(kinds[k]));
+		/*
+		 * the job keeps its mapping until the scheduler frees it, after
+		 * its fence: the handle goes once no job holds the BO
+		 */
+		CHECK(!jobs_freed_wait(JOBS_FREED_WAIT_S), "the job freed");
 		/* the CPU mapping keeps the pages; only the handle goes */
 		CHECK(!gem_close(fd, a.handle), "GEM_CLOSE");
 		st = fill_unlisted(fd, ctx_id, a.va, 0x00000002);
@@ -870,7 +878,9 @@ int test_gem_close_shared_bo(struct ctx *c)
 	CHECK(!run(fb, cb, VPRIME_ENGINE_RENDER, &cmd, 1, ib, 1) &&
 	      *(uint32_t *)a.map == 2, "job in the second file");
 
-	/* the first file lets go: its context faults, the second's does not */
+	/* the first file lets go (its jobs freed): its context faults, the
+	 * second's does not */
+	CHECK(!jobs_freed_wait(JOBS_FREED_WAIT_S), "the jobs freed");
 	CHECK(!gem_close(fa, a.handle), "GEM_CLOSE in the first file");
 	st = fill_unlisted(fa, ca, a.va, 0x00000003);
 	CHECK(st == -EFAULT, "first file after its GEM_CLOSE: fence status %d, want %d",
