@@ -141,7 +141,7 @@ if ! ninja -C "$BLD" -n "$TARGET" 2>/dev/null | grep -q 'no work to do'; then
     # the figure only for a build that compiled something; the tree keeps
     # every build's (date, seconds, files compiled): a fresh one is the
     # line with ~920 files, a change of the driver's own file 1
-    ncc=$(grep -c 'Compiling' "$MESA_DIR/build.log")
+    ncc=$(grep -c 'Compiling' "$MESA_DIR/build.log" || true)
     if [ "$ncc" -gt 0 ]; then
         echo "$(( $(date +%s) - t0 ))" > "$MESA_DIR/build-seconds"
         echo "$(date -u +%FT%TZ) $(cat "$MESA_DIR/build-seconds") s $ncc files" >> "$TREE/build-history"
