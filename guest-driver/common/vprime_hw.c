@@ -15,6 +15,7 @@
 #include <drm/drm_debugfs.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_prime.h>
 #include <drm/drm_print.h>
 
 #include "uapi/drm/vprime_drm.h"
@@ -286,4 +287,37 @@ int vprime_hw_inject_unmap(struct drm_gem_shmem_object *shmem, bool *unmapped,
 out:
 	dma_resv_unlock(obj->resv);
 	return ret;
+}
+
+/**
+ * vprime_hw_gem_export - &drm_gem_object_funcs.export of a shmem buffer
+ * @obj: the driver's own buffer (never an import: those give back their
+ *	own dma-buf)
+ * @flags: the dma-buf file's flags
+ *
+ * drm_gem_prime_export(), after the buffer's pages are mapped for this
+ * device.  An importer maps them too, with DMA_ATTR_SKIP_CPU_SYNC
+ * (drm_prime's map_dma_buf): the DMA API allows overlapping mappings of
+ * the same pages only when each one after the first skips the CPU sync
+ * (the first one owns the cache maintenance; kernel/dma/debug.c checks
+ * this rule).  The exporter's own mapping, made without that attribute,
+ * must therefore exist before any importer's, not at the device's first
+ * use of the buffer (a job, a commit): made here, it lasts until the
+ * buffer is freed, as that first use's would.  An unplugged device maps
+ * nothing any more; importers still may.
+ *
+ * Returns: the dma-buf, or an ERR_PTR.
+ */
+struct dma_buf *vprime_hw_gem_export(struct drm_gem_object *obj, int flags)
+{
+	struct sg_table *sgt;
+	int idx;
+
+	if (!obj->import_attach && drm_dev_enter(obj->dev, &idx)) {
+		sgt = drm_gem_shmem_get_pages_sgt(to_drm_gem_shmem_obj(obj));
+		drm_dev_exit(idx);
+		if (IS_ERR(sgt))
+			return ERR_CAST(sgt);
+	}
+	return drm_gem_prime_export(obj, flags);
 }

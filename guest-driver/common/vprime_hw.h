@@ -15,7 +15,9 @@
 
 #include "vprime_regs.h"
 
+struct dma_buf;
 struct drm_device;
+struct drm_gem_object;
 struct drm_vprime_get_param;
 struct drm_gem_shmem_object;
 struct pci_dev;
@@ -77,5 +79,6 @@ int vprime_hw_get_param(struct vprime_hw *hw, struct drm_vprime_get_param *args)
 void vprime_hw_debugfs_init(struct vprime_hw *hw);
 int vprime_hw_inject_unmap(struct drm_gem_shmem_object *shmem, bool *unmapped,
 			   char *out, size_t size);
+struct dma_buf *vprime_hw_gem_export(struct drm_gem_object *obj, int flags);
 
 #endif /* _VPRIME_HW_H_ */

@@ -24,7 +24,6 @@
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
 
-#include <drm/drm_drv.h>
 #include <drm/drm_gem.h>
 #include <drm/drm_prime.h>
 #include <drm/drm_print.h>
@@ -65,31 +64,9 @@ static void vprime_display_gem_free(struct drm_gem_object *obj)
 	drm_gem_shmem_free(&bo->base);
 }
 
-/*
- * drm_gem_prime_export() of a dumb buffer, after its pages are mapped for
- * the engine: the importers' mappings (DMA_ATTR_SKIP_CPU_SYNC) may only
- * overlap a first one made without it, the owner's (the DMA API's rule,
- * checked by kernel/dma/debug.c), so ours must not wait for the first
- * commit that scans the buffer.  As vprime_gpu's system BOs.
- */
-static struct dma_buf *vprime_display_gem_prime_export(struct drm_gem_object *obj,
-							int flags)
-{
-	struct sg_table *sgt;
-	int idx;
-
-	if (!obj->import_attach && drm_dev_enter(obj->dev, &idx)) {
-		sgt = drm_gem_shmem_get_pages_sgt(to_drm_gem_shmem_obj(obj));
-		drm_dev_exit(idx);
-		if (IS_ERR(sgt))
-			return ERR_CAST(sgt);
-	}
-	return drm_gem_prime_export(obj, flags);
-}
-
 static const struct drm_gem_object_funcs vprime_display_gem_funcs = {
 	.free = vprime_display_gem_free,
-	.export = vprime_display_gem_prime_export,
+	.export = vprime_hw_gem_export,
 	.print_info = drm_gem_shmem_object_print_info,
 	.pin = drm_gem_shmem_object_pin,
 	.unpin = drm_gem_shmem_object_unpin,

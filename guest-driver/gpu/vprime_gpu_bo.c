@@ -132,42 +132,10 @@ static void vprime_gem_free(struct drm_gem_object *obj)
 	atomic_dec(&vprime_live.bos);
 }
 
-/**
- * vprime_gem_prime_export - &drm_gem_object_funcs.export of a system BO
- * @obj: the BO (never an import: those give back their own dma-buf)
- * @flags: the dma-buf file's flags
- *
- * drm_gem_prime_export(), after the BO's pages are mapped for this device.
- * An importer maps them too, with DMA_ATTR_SKIP_CPU_SYNC (drm_prime's
- * map_dma_buf): the DMA API allows overlapping mappings of the same pages
- * only when each one after the first skips the CPU sync (the first one
- * owns the cache maintenance; kernel/dma/debug.c checks this rule).  The
- * exporter's own mapping, made without that attribute, must therefore
- * exist before any importer's, not at this device's first job with the
- * BO: made here, it lasts until the BO is freed, as the first job's would.
- *
- * Returns: the dma-buf, or an ERR_PTR.
- */
-static struct dma_buf *vprime_gem_prime_export(struct drm_gem_object *obj,
-					       int flags)
-{
-	struct sg_table *sgt;
-	int idx;
-
-	/* an unplugged GPU maps nothing any more: importers still may */
-	if (!obj->import_attach && drm_dev_enter(obj->dev, &idx)) {
-		sgt = drm_gem_shmem_get_pages_sgt(to_drm_gem_shmem_obj(obj));
-		drm_dev_exit(idx);
-		if (IS_ERR(sgt))
-			return ERR_CAST(sgt);
-	}
-	return drm_gem_prime_export(obj, flags);
-}
-
 static const struct drm_gem_object_funcs vprime_gem_funcs = {
 	.free = vprime_gem_free,
 	.close = vprime_gem_close,
-	.export = vprime_gem_prime_export,
+	.export = vprime_hw_gem_export,
 	.print_info = drm_gem_shmem_object_print_info,
 	.pin = drm_gem_shmem_object_pin,
 	.unpin = drm_gem_shmem_object_unpin,
