@@ -889,18 +889,30 @@ double mono_s(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Head h's underrun count in the display driver's debugfs vprime_state */
-long long head_underruns(struct kms *k, int h)
+/*
+ * Where @field starts in head h's part of the display driver's debugfs
+ * vprime_state, read into buf (len bytes); NULL if it cannot be read.
+ */
+static char *head_state_field(struct kms *k, int h, const char *field,
+			      char *buf, size_t len)
 {
-	char path[PATH_MAX], buf[16384], key[32], *p;
+	char path[PATH_MAX], key[32], *p;
 
 	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state",
 		 k->minor);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
+	if (read_file(path, buf, len) <= 0)
+		return NULL;
 	snprintf(key, sizeof(key), "head %d [", h);
 	p = strstr(buf, key);
-	p = p ? strstr(p, "underruns ") : NULL;
+	return p ? strstr(p, field) : NULL;
+}
+
+/* Head h's underrun count in the display driver's debugfs vprime_state */
+long long head_underruns(struct kms *k, int h)
+{
+	char buf[16384], *p;
+
+	p = head_state_field(k, h, "underruns ", buf, sizeof(buf));
 	return p ? strtoll(p + strlen("underruns "), NULL, 10) : -1;
 }
 
@@ -910,15 +922,9 @@ long long head_underruns(struct kms *k, int h)
  */
 int head_last_flip(struct kms *k, int h, struct flip_record *r)
 {
-	char path[PATH_MAX], buf[16384], key[32], *p, *eol;
+	char buf[16384], *p, *eol;
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state",
-		 k->minor);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	snprintf(key, sizeof(key), "head %d [", h);
-	p = strstr(buf, key);
-	p = p ? strstr(p, "last flip event: ") : NULL;
+	p = head_state_field(k, h, "last flip event: ", buf, sizeof(buf));
 	if (!p)
 		return -1;
 	eol = strchr(p, '\n');
