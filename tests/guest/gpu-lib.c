@@ -424,22 +424,33 @@ uint64_t gpu_migrations(int fd)
 	return v;
 }
 
+/* The vprime_gpu module's live object counts; 0, or -1 if unreadable */
+int live_read(struct live *l)
+{
+	char buf[256];
+
+	if (read_file(VPRIME_LIVE_PATH, buf, sizeof(buf)) < 0)
+		return -1;
+	return sscanf(buf, "devices %d bos %d contexts %d jobs %d fences %d",
+		      &l->devices, &l->bos, &l->contexts, &l->jobs,
+		      &l->fences) == 5 ? 0 : -1;
+}
+
 /*
- * Wait until the driver has freed every job (debugfs vprime_gpu/live,
- * "jobs 0"), at most limit_s seconds: a job's fence signals before the
- * scheduler frees it, and the job holds its BOs' GPU mappings until then.
- * 0, or -1 when the jobs are still there (or the file is unreadable).
+ * Wait until the driver has freed every job (live_read()'s jobs is 0), at
+ * most limit_s seconds: a job's fence signals before the scheduler frees
+ * it, and the job holds its BOs' GPU mappings until then.  0, or -1 when
+ * the jobs are still there (or the counts are unreadable).
  */
 int jobs_freed_wait(int limit_s)
 {
-	char buf[256], *p;
+	struct live l;
 	int i;
 
 	for (i = 0; i < limit_s * 100; i++) {
-		if (read_file("/sys/kernel/debug/vprime_gpu/live", buf, sizeof(buf)) < 0)
+		if (live_read(&l))
 			return -1;
-		p = strstr(buf, "\njobs ");
-		if (p && atoi(p + 6) == 0)
+		if (!l.jobs)
 			return 0;
 		usleep(10000);
 	}

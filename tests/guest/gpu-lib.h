@@ -80,6 +80,13 @@ int debugfs_value(int fd, const char *file, const char *key, uint64_t *value);
 uint64_t dev_irq_count(int fd);
 uint64_t gpu_migrations(int fd);
 int drm_client_id(int fd, uint64_t *id);
+
+/* The vprime_gpu module's live objects (debugfs vprime_gpu/live) */
+#define VPRIME_LIVE_PATH	"/sys/kernel/debug/vprime_gpu/live"
+struct live {
+	int devices, bos, contexts, jobs, fences;
+};
+int live_read(struct live *l);
 int jobs_freed_wait(int limit_s);
 
 #endif

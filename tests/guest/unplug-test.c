@@ -55,7 +55,6 @@
 #include "guest-test.h"
 #include "kms-lib.h"
 
-#define LIVE_PATH	"/sys/kernel/debug/vprime_gpu/live"
 #define BUFINFO_PATH	"/sys/kernel/debug/dma_buf/bufinfo"
 #define TIMEOUT_PARAM	"/sys/module/vprime_gpu/parameters/job_timeout_ms"
 /* the gated job must outlive the removal, which takes seconds under TCG */
@@ -64,21 +63,6 @@
 #define HOTPLUG_WAIT_S		120
 #define FREE_WAIT_S		30
 #define TAG_UNPLUG		7
-
-struct live {
-	int devices, bos, contexts, jobs, fences;
-};
-
-static int live_read(struct live *l)
-{
-	char buf[256];
-
-	if (read_file(LIVE_PATH, buf, sizeof(buf)) < 0)
-		return -1;
-	return sscanf(buf, "devices %d bos %d contexts %d jobs %d fences %d",
-		      &l->devices, &l->bos, &l->contexts, &l->jobs,
-		      &l->fences) == 5 ? 0 : -1;
-}
 
 static void live_diag(const char *what, const struct live *l)
 {
@@ -379,7 +363,7 @@ static int unplug_baseline(struct ctx *c, struct unplug *u)
 	if (failures)
 		return EXIT_FAIL;
 	fb_fill_noise(&u->placeholder, 3);
-	CHECK(!live_read(&u->live0), "read " LIVE_PATH);
+	CHECK(!live_read(&u->live0), "read " VPRIME_LIVE_PATH);
 	u->dmabufs0 = dmabuf_count();
 	u->fbs0 = fb_count(u->k.minor);
 	CHECK(u->dmabufs0 >= 0 && u->fbs0 >= 0, "read the dma-buf and framebuffer counts");
