@@ -464,21 +464,40 @@ out:
 	return 0;
 }
 
-/* The driver's record of the event just read, checked against the event */
-static int flip_record(struct kms *k, struct head *hd, const char *what, int i,
-		       const struct drm_event_vblank *ev, struct flip_record *r)
+/*
+ * Read the flip event (at most ms milliseconds) and the driver's record
+ * of it, checked against the event: 0, or -1 with a failure counted
+ */
+static int flip_event(struct kms *k, struct head *hd, const char *what, int i, int ms,
+		      struct flip_record *r)
 {
+	struct drm_event_vblank ev;
+
+	if (!read_event(k->fd, ms, &ev) || ev.base.type != DRM_EVENT_FLIP_COMPLETE) {
+		CHECK(0, "no event for %s %d", what, i);
+		return -1;
+	}
 	if (head_last_flip(k, hd->index, r)) {
 		CHECK(0, "%s %d: no flip record in debugfs vprime_state", what, i);
 		return -1;
 	}
 	diag("%s %d: event sequence %u at frame %u; UPDATE after frame %u, latched at frame %u%s%s",
-	     what, i, ev->sequence, r->event_frame, r->update_frame, r->latch_frame,
+	     what, i, ev.sequence, r->event_frame, r->update_frame, r->latch_frame,
 	     r->turned_on ? " (turned the head on)" : "",
 	     r->count_passed ? " (vblank count already past)" : "");
-	CHECK(r->seq == ev->sequence, "%s %d: event sequence %u, the driver sent %u",
-	      what, i, ev->sequence, r->seq);
+	CHECK(r->seq == ev.sequence, "%s %d: event sequence %u, the driver sent %u",
+	      what, i, ev.sequence, r->seq);
 	return 0;
+}
+
+/*
+ * A flip of a head that was on: latched at a vblank after its UPDATE, and
+ * its event names that vblank (or DRM's count was already past it)
+ */
+static bool flip_event_at_latch(const struct flip_record *r)
+{
+	return !r->turned_on && r->latch_frame > r->update_frame &&
+	       (r->event_frame == r->latch_frame || r->count_passed);
 }
 
 /* vgem's fences (uapi/drm/vgem_drm.h): a write fence on a BO, signalled by hand */
@@ -569,13 +588,8 @@ static void flip_then_cursor(struct kms *k, struct head *hd, const struct fb *cu
 	fs.fence = fa.out_fence;
 	CHECK(!ioctl(vfd, VGEM_IOCTL_FENCE_SIGNAL, &fs), "signal the vgem fence: %s",
 	      strerror(errno));
-	if (!read_event(k->fd, 3000, &ev) || ev.base.type != DRM_EVENT_FLIP_COMPLETE) {
-		CHECK(0, "no flip event after the fence signalled");
-		goto out_fb;
-	}
-	if (!flip_record(k, hd, "fenced flip", 0, &ev, &r))
-		CHECK(!r.turned_on && r.latch_frame > r.update_frame &&
-		      (r.event_frame == r.latch_frame || r.count_passed),
+	if (!flip_event(k, hd, "fenced flip", 0, 3000, &r))
+		CHECK(flip_event_at_latch(&r),
 		      "fenced flip: UPDATE after frame %u, latched at %u, event at %u",
 		      r.update_frame, r.latch_frame, r.event_frame);
 
@@ -608,7 +622,6 @@ out:
 int test_kms_flip_events(struct ctx *c)
 {
 	enum { MODESETS = 3, FLIPS = 10 };
-	struct drm_event_vblank ev;
 	struct flip_record r;
 	struct fb fb[2], cur;
 	struct head *hd;
@@ -637,11 +650,7 @@ int test_kms_flip_events(struct ctx *c)
 		      "nonblocking modeset %d: %s", i, strerror(errno));
 		if (failures)
 			break;
-		if (!read_event(k.fd, 2000, &ev) || ev.base.type != DRM_EVENT_FLIP_COMPLETE) {
-			CHECK(0, "no event for nonblocking modeset %d", i);
-			break;
-		}
-		if (flip_record(&k, hd, "modeset", i, &ev, &r))
+		if (flip_event(&k, hd, "nonblocking modeset", i, 2000, &r))
 			break;
 		CHECK(r.turned_on && r.latch_frame == r.update_frame,
 		      "modeset %d: not latched at once", i);
@@ -662,14 +671,9 @@ int test_kms_flip_events(struct ctx *c)
 		      strerror(errno));
 		if (failures)
 			break;
-		if (!read_event(k.fd, 2000, &ev) || ev.base.type != DRM_EVENT_FLIP_COMPLETE) {
-			CHECK(0, "no event for flip %d", i);
+		if (flip_event(&k, hd, "flip", i, 2000, &r))
 			break;
-		}
-		if (flip_record(&k, hd, "flip", i, &ev, &r))
-			break;
-		CHECK(!r.turned_on && r.latch_frame > r.update_frame &&
-		      (r.event_frame == r.latch_frame || r.count_passed),
+		CHECK(flip_event_at_latch(&r),
 		      "flip %d: UPDATE after frame %u, latched at %u, event at %u", i,
 		      r.update_frame, r.latch_frame, r.event_frame);
 		if (r.latch_frame == r.update_frame + 1)
