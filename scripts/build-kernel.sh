@@ -3,13 +3,17 @@
 # linux-source-6.12 of the same version as the default image, configured
 # from `make tinyconfig` plus images/kernel-debug.config (lockdep, KASAN,
 # DMA-API debugging, debug objects, SW_SYNC, DMABUF_MOVE_NOTIFY,
-# PCI_P2PDMA, vkms, ...), into $VPRIME_BUILD/kernel-debug:
-#   src/      the unpacked source (never modified)
+# PCI_P2PDMA, vkms, ...), with the fixes in images/kernel-patches/*.patch
+# applied (as a distribution carries them), into $VPRIME_BUILD/kernel-debug:
+#   src/      the unpacked source with those patches (src/.vprime-patches/
+#             keeps a copy of what is applied, to take it back out)
 #   obj/      the build tree (O=): vprime's modules build against it
 #   root/     lib/modules/<release>, from modules_install
 #   bzImage   the kernel the launcher boots
 # Built once; rebuilt (incrementally, by kbuild) only when the source
-# package or the config fragment changes.  Progress goes to stderr, the
+# package, the config fragment or the patches change: a changed patch set
+# is reverted and reapplied in src/, so only the files it touches (and
+# what includes them) recompile.  Progress goes to stderr, the
 # full log to kernel-debug/build.log, the first build's time to
 # kernel-debug/first-build-time.
 . "$(dirname "$0")/lib.sh"
@@ -20,12 +24,16 @@
 
 KD=$VPRIME_BUILD/kernel-debug
 FRAG=$VPRIME_SRC/images/kernel-debug.config
+PATCHES=$VPRIME_SRC/images/kernel-patches
 SRCDEB=$(ls "$DL"/linux-source-6.12_*.deb 2>/dev/null | head -1)
 [ -n "$SRCDEB" ] || die "no linux-source-6.12 package in $DL"
 KMAKE=(make -C "$KD/src" O="$KD/obj" ARCH=x86_64 -j"$(nproc)")
 
 src_stamp=$(sha256sum "$SRCDEB" | cut -d' ' -f1)
-want_stamp=$( { echo "$src_stamp"; cat "$FRAG"; } | sha256sum | cut -d' ' -f1)
+# the patches by name and content, in the order they are applied
+patch_list() { find "$PATCHES" -maxdepth 1 -name '*.patch' 2>/dev/null | LC_ALL=C sort; }
+patch_stamp=$(patch_list | while read -r p; do basename "$p"; cat "$p"; done | sha256sum | cut -d' ' -f1)
+want_stamp=$( { echo "$src_stamp"; cat "$FRAG"; echo "$patch_stamp"; } | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$KD/.vprime-stamp" 2>/dev/null)" = "$want_stamp" ] &&
    [ -f "$KD/bzImage" ] && [ -d "$KD/root/lib/modules" ]; then
     exit 0
@@ -47,6 +55,29 @@ if [ "$(cat "$KD/src/.vprime-stamp" 2>/dev/null)" != "$src_stamp" ]; then
         tar -xJ -C "$KD/src.tmp" --strip-components=1
     echo "$src_stamp" > "$KD/src.tmp/.vprime-stamp"
     mv "$KD/src.tmp" "$KD/src"
+fi
+
+# --- patches: take out what is applied, put in what images/ has ---------------
+# (patch(1) gives the files it changes a new mtime: kbuild recompiles those)
+APPLIED=$KD/src/.vprime-patches
+if [ "$(cat "$APPLIED/stamp" 2>/dev/null)" != "$patch_stamp" ]; then
+    if [ -d "$APPLIED" ]; then
+        for p in $(find "$APPLIED" -maxdepth 1 -name '*.patch' | LC_ALL=C sort -r); do
+            log "reverting $(basename "$p") in $KD/src"
+            patch -d "$KD/src" -p1 -R -s --no-backup-if-mismatch < "$p" ||
+                die "could not revert $p: remove $KD/src and $KD/obj for a clean rebuild"
+        done
+        rm -rf "$APPLIED"
+    fi
+    mkdir -p "$APPLIED.tmp"
+    for p in $(patch_list); do
+        log "applying $(basename "$p") to $KD/src"
+        patch -d "$KD/src" -p1 -N -s --no-backup-if-mismatch < "$p" ||
+            die "$p does not apply to $(basename "$SRCDEB"): remove $KD/src and $KD/obj for a clean rebuild"
+        cp "$p" "$APPLIED.tmp/"
+    done
+    echo "$patch_stamp" > "$APPLIED.tmp/stamp"
+    mv "$APPLIED.tmp" "$APPLIED"
 fi
 
 # --- configure: tinyconfig + the fragment, and check every line took ---------
