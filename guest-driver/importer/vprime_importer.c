@@ -659,12 +659,14 @@ static const struct file_operations vprime_importer_fops = {
 
 /*
  * vprime's own tests show with this that the debug kernel's checkers catch
- * a driver bug and that the run then fails: writing "use-after-free" or
- * "lock-order" to /sys/module/vprime_importer/parameters/plant_bug makes
- * the module read freed memory (KASAN reports it) or take two locks in
- * both orders (lockdep reports the possible deadlock; nothing deadlocks:
- * one task takes them one order after the other).  Nothing happens unless
- * someone writes it.  Delete this section in your copy.
+ * a driver bug and that the run then fails: writing "use-after-free",
+ * "lock-order" or "dma-unmap-size" to
+ * /sys/module/vprime_importer/parameters/plant_bug makes the module read
+ * freed memory (KASAN reports it), take two locks in both orders (lockdep
+ * reports the possible deadlock; nothing deadlocks: one task takes them
+ * one order after the other) or unmap a streaming DMA mapping with another
+ * size than it mapped (DMA-API debugging reports it).  Nothing happens
+ * unless someone writes it.  Delete this section in your copy.
  */
 static DEFINE_MUTEX(vprime_plant_a);
 static DEFINE_MUTEX(vprime_plant_b);
@@ -697,12 +699,46 @@ static noinline void vprime_plant_lock_order(void)
 	mutex_unlock(&vprime_plant_b);
 }
 
+/* a DMA-API misuse on the bound edu device: the unmap's size is wrong */
+static noinline int vprime_plant_dma_unmap_size(void)
+{
+	struct device *dev;
+	dma_addr_t addr;
+	void *buf;
+	int ret = 0;
+
+	mutex_lock(&vprime_importer_bind_lock);
+	if (!vprime_importer_bound) {
+		ret = -ENODEV;
+		goto out;
+	}
+	dev = &vprime_importer_bound->pdev->dev;
+	buf = kzalloc(64, GFP_KERNEL);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	addr = dma_map_single(dev, buf, 64, DMA_TO_DEVICE);
+	if (dma_mapping_error(dev, addr)) {
+		ret = -ENOMEM;
+	} else {
+		pr_warn(DRIVER_NAME ": planted bug: unmap a 64-byte DMA mapping as 32 bytes\n");
+		dma_unmap_single(dev, addr, 32, DMA_TO_DEVICE);
+	}
+	kfree(buf);
+out:
+	mutex_unlock(&vprime_importer_bind_lock);
+	return ret;
+}
+
 static int vprime_plant_bug_set(const char *val, const struct kernel_param *kp)
 {
 	if (sysfs_streq(val, "use-after-free"))
 		vprime_plant_use_after_free();
 	else if (sysfs_streq(val, "lock-order"))
 		vprime_plant_lock_order();
+	else if (sysfs_streq(val, "dma-unmap-size"))
+		return vprime_plant_dma_unmap_size();
 	else
 		return -EINVAL;
 	return 0;
@@ -712,7 +748,8 @@ static const struct kernel_param_ops vprime_plant_bug_ops = {
 	.set = vprime_plant_bug_set,
 };
 module_param_cb(plant_bug, &vprime_plant_bug_ops, NULL, 0200);
-MODULE_PARM_DESC(plant_bug, "test only: write use-after-free or lock-order to plant that bug now");
+MODULE_PARM_DESC(plant_bug,
+		 "test only: write use-after-free, lock-order or dma-unmap-size to plant that bug now");
 
 /* ---- the PCI driver ------------------------------------------------------- */
 

@@ -558,6 +558,8 @@ def suite_console_check():
 PLANTED_BUGS = [
     ("use-after-free", "BUG: KASAN: slab-use-after-free", "CONFIG_KASAN"),
     ("lock-order", "possible circular locking dependency", "CONFIG_PROVE_LOCKING"),
+    ("dma-unmap-size", "device driver frees DMA memory with different size",
+     "CONFIG_DMA_API_DEBUG"),
 ]
 
 
