@@ -37,7 +37,9 @@ import vprime_lava as vl  # noqa: E402
 
 VPRIME_LAVA = os.path.join(harness.SRC, "scripts", "vprime-lava")
 KEEP = os.path.join(harness.RESULTS, "lava")
-LAVA_TIMEOUT = float(os.environ.get("VPRIME_LAVA_TIMEOUT", "600"))
+# (a bound that catches a hang: the harness's guest timeout, which is
+# longer on a kernel with KASAN and lockdep)
+LAVA_TIMEOUT = float(os.environ.get("VPRIME_LAVA_TIMEOUT", harness.GUEST_TIMEOUT))
 # lava-server's device-type templates (base.jinja2, qemu.jinja2: what a
 # lab's server renders device dictionaries with)
 TEMPLATES = os.path.join(harness.BUILD, "lava-server", "device-types")
