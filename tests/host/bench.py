@@ -257,14 +257,17 @@ def bench_suite(figures, extra):
     r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "harness.py")],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.time() - t0
-    if r.returncode != 0:
-        raise BenchError("the suite failed; full_suite not reported")
     try:
         with open(os.path.join(harness.RESULTS, "summary.json")) as f:
             summary = json.load(f)
         guests = summary["phases"]["guests"]["seconds"]
     except (OSError, ValueError, KeyError) as e:
         raise BenchError("the suite's summary.json has no guest phase: %s" % e)
+    if r.returncode != 0:
+        raise BenchError("the suite failed (%s failed, %s passed in %.0f s; %s): full_suite not "
+                         "reported" % (summary.get("failed"), summary.get("passed"), elapsed,
+                                       ", ".join(summary.get("failures", [])[:5]) or
+                                       "build/results/junit.xml says which"))
     emit(figures, "full_suite", elapsed, "s")
     emit(figures, "initramfs_suites", guests, "s")
     extra["suite_seconds"] = summary["suites"]

@@ -1161,6 +1161,7 @@ def main():
     nskip = sum(c.status == "skip" for c in cases)
     with open(os.path.join(RESULTS, "summary.json"), "w") as f:
         json.dump({"passed": npass, "failed": nfail, "skipped": nskip,
+                   "failures": ["%s/%s" % (c.suite, c.name) for c in cases if c.status == "fail"],
                    "seconds": round(time.time() - t0, 3), "jobs": opts.jobs, "phases": phases,
                    "suites": {x.name: round(x.seconds, 3) for x in suites}}, f)
     print("# JUnit XML: %s" % opts.junit)
