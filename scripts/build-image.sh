@@ -152,12 +152,14 @@ done | sort -u | while read -r path; do
         *)     cp "$path" "$R/$rel" ;;
     esac
 done
-# Modules without their signature and BTF: the guest's kernel hashes a
-# signed module to check it (against no key of ours: the module taints E
-# either way) and parses a module's BTF against the kernel's at load,
-# both slow under TCG, and no test uses them.
+# Modules without their signature, BTF and debug info: the guest's kernel
+# hashes a signed module to check it (against no key of ours: the module
+# taints E either way) and parses a module's BTF against the kernel's at
+# load, both slow under TCG, and no test uses them; the debug info (two
+# thirds of vprime's modules, which keep it in $MOD_BLDDIR for a host's
+# addr2line) only makes the image longer to unpack and load.
 find "$R/lib/modules" -name '*.ko' -exec objcopy --remove-section=.BTF \
-    --remove-section=.BTF.base {} \;
+    --remove-section=.BTF.base --strip-debug {} \;
 depmod -b "$R" "$KREL"
 
 (cd "$R" && find . -print0 | LC_ALL=C sort -z | cpio --null -o -H newc --quiet) > "$IMG_DIR/initramfs.cpio.tmp"

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "guest-test.h"
+#include "host-msg.h"
 #include "kms-lib.h"
 
 /* Every command on every GPU, pixels checked through a CPU mmap */
@@ -355,9 +356,14 @@ int test_gpu_prime(struct ctx *c)
 			}
 		CHECK(ok, "iGPU result differs from the dGPU's pattern");
 		if (pl == 1 && cmdline_has("vprime.hold=prime")) {
-			/* the host reads the device counters now */
-			diag("prime counters ready");
-			sleep(3);
+			/* the host reads the device counters before it answers */
+			struct hmsg m;
+			struct hreply r = { .ok = false };
+
+			hmsg_start(&m, "hold");
+			hmsg_str(&m, "tag", "prime");
+			CHECK(!host_call(&m, &r, 60) && r.ok,
+			      "the host did not read the counters: %s", hreply_why(&r));
 		}
 		diag("dGPU (%s) -> dma-buf -> iGPU blit: %s",
 		     pl ? "VRAM, migrated" : "system memory",

@@ -24,6 +24,10 @@ Requests:
                              least K colours (a blank or stale screen has 1);
                              "record": false: only look (no check, no file),
                              for a guest that waits for a client's picture
+  {"op": "hold", "tag": T}   the guest waits while the host acts: the
+                             harness's callback for T (boot_guest's holds)
+                             runs, then the reply ("ok" false when the
+                             harness holds nothing for T)
   {"op": "cputime"}          QEMU's CPU seconds: its main-loop thread ("main_s")
                              and the whole process ("process_s")
   {"op": "device_del", "id": ID}
@@ -283,8 +287,9 @@ def process_cpu_s(pid):
 
 
 class Agent(threading.Thread):
-    def __init__(self, control_path, qmp_path, keep_dir, pidfile):
+    def __init__(self, control_path, qmp_path, keep_dir, pidfile, holds=None):
         super().__init__(daemon=True)
+        self.holds = dict(holds or {})  # "hold" tag: the harness's callback
         self.control_path = control_path
         self.qmp_path = qmp_path
         self.keep_dir = keep_dir
@@ -349,6 +354,13 @@ class Agent(threading.Thread):
                 reply = self.device_del(req["id"])
             elif op == "device_add":
                 reply = self.device_add(req["id"])
+            elif op == "hold":
+                fn = self.holds.pop(req.get("tag"), None)
+                if fn is None:
+                    reply = {"ok": False, "error": "the host holds nothing for %r" % req.get("tag")}
+                else:
+                    fn()
+                    reply = {"ok": True}
             elif op == "cputime":
                 pid = qemu_pid(self.pidfile)
                 reply = {"ok": True, "main_s": thread_cpu_s(pid), "process_s": process_cpu_s(pid)}

@@ -257,18 +257,151 @@ def bench_suite(figures, extra):
     r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "harness.py")],
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     elapsed = time.time() - t0
-    if r.returncode != 0:
-        raise BenchError("the suite failed; full_suite not reported")
     try:
         with open(os.path.join(harness.RESULTS, "summary.json")) as f:
             summary = json.load(f)
         guests = summary["phases"]["guests"]["seconds"]
     except (OSError, ValueError, KeyError) as e:
         raise BenchError("the suite's summary.json has no guest phase: %s" % e)
+    if r.returncode != 0:
+        raise BenchError("the suite failed (%s failed, %s passed in %.0f s; %s): full_suite not "
+                         "reported" % (summary.get("failed"), summary.get("passed"), elapsed,
+                                       ", ".join(summary.get("failures", [])[:5]) or
+                                       "build/results/junit.xml says which"))
     emit(figures, "full_suite", elapsed, "s")
     emit(figures, "initramfs_suites", guests, "s")
     extra["suite_seconds"] = summary["suites"]
     extra["suite_jobs"] = summary["jobs"]
+
+
+def fig(figures, name):
+    """The value of figure name in this run, or None."""
+    for f in figures:
+        if f["name"] == name:
+            return f["value"]
+    return None
+
+
+def _verdict(met, reason):
+    return "goal met" if met else "goal NOT met: " + reason
+
+
+def table_rows(figures, extra, failed):
+    """Issue 17's table from this run's figures: [(figure, vprime,
+    reference, ratio, goal, verdict)], every row, measured or the reason
+    it is not.  failed: {part: error} of the benchmarks that failed."""
+    rows = []
+
+    def missing(part, what):
+        if part in failed:
+            return "not measured: the %s benchmark failed (%s)" % (part, failed[part])
+        if part not in extra.get("parts_run", []):
+            return "not measured: '--only %s' not in this run" % part
+        return "not measured: %s missing from its output" % what
+
+    for mode in ("1920x1080", "3840x2160"):
+        v = fig(figures, "display_%s_vprime_changed_host_cpu_main_per_frame" % mode)
+        r = fig(figures, "display_%s_virtio_changed_host_cpu_main_per_frame" % mode)
+        name = "host CPU (main thread) per changed frame, %s" % mode
+        if v is None or r is None or r <= 0:
+            rows.append((name, "-", "-", "-", "<= 0.5x virtio-gpu", missing("display", "a changed-frame figure")))
+            continue
+        ratio = v / r
+        rows.append((name, "%.0f us" % v, "virtio-gpu %.0f us" % r, "%.2fx" % ratio, "<= 0.5x virtio-gpu",
+                     _verdict(ratio <= 0.5, "%.0f us more than half of virtio-gpu's" % (v - r / 2))))
+    # ms of CPU per second of an unchanged screen, per frame of the 60 Hz clock
+    v = fig(figures, "display_1920x1080_vprime_unchanged_host_cpu_main")
+    r = fig(figures, "display_1920x1080_virtio_unchanged_host_cpu_main")
+    name = "host CPU (main thread) per unchanged frame, 1920x1080"
+    if v is None or r is None or r <= 0:
+        rows.append((name, "-", "-", "-", "<= 1x virtio-gpu", missing("display", "an unchanged-screen figure")))
+    else:
+        vf, rf = v * 1e3 / 60, r * 1e3 / 60
+        rows.append((name, "%.0f us" % vf, "virtio-gpu %.0f us" % rf, "%.2fx" % (vf / rf), "<= 1x virtio-gpu",
+                     _verdict(vf <= rf, "%.0f us more per 60 Hz frame than virtio-gpu" % (vf - rf))))
+    mc = fig(figures, "host_memcpy_64MiB")
+    for kind, label in (("sys", "sys->sys"), ("vram", "VRAM->sys")):
+        v = fig(figures, "copy_engine_%s_to_sys_64MiB" % kind)
+        name = "copy engine %s, 64 MiB" % label
+        if v is None or not mc:
+            rows.append((name, "-", "-", "-", ">= 0.8x memcpy", missing("copy", "a copy-engine figure")))
+            continue
+        rows.append((name, "%.2f GB/s" % v, "host memcpy %.2f GB/s" % mc, "%.2fx" % (v / mc),
+                     ">= 0.8x memcpy", _verdict(v / mc >= 0.8, "%.2f GB/s short of 0.8x memcpy"
+                                                % (0.8 * mc - v))))
+    for scen, label in (("optimus", "Optimus handoff, dGPU fence -> flip-done"),
+                        ("afr", "AFR handoff, fence -> flip-done")):
+        pre = "%s_1920x1080_" % scen
+        mean = fig(figures, pre + "handoff_latency_vblanks")
+        worst = fig(figures, pre + "handoff_latency_vblanks_worst")
+        if mean is None:
+            rows.append((label, "-", "-", "-", "<= 1.00 vblank", missing("scenarios", "a handoff figure")))
+            continue
+        frames = fig(figures, pre + "handoff_frames")
+        missed = fig(figures, pre + "handoff_missed")
+        queued = fig(figures, pre + "handoff_queued")
+        margin = fig(figures, pre + "handoff_missed_margin_worst")
+        reason = "mean %.2f vblanks: %s of %s frames missed the vblank after they were ready" % (
+            mean, "?" if missed is None else "%d" % missed, "?" if frames is None else "%d" % frames)
+        if margin is not None and missed:
+            reason += " (one had %.0f us before it)" % margin
+        if queued:
+            reason += ", %d fences came while the previous flip was pending" % queued
+        rows.append((label, "%.2f vblanks (worst %s)" % (mean, "-" if worst is None else "%.0f" % worst),
+                     "next vblank = 1.00", "%.2fx" % mean, "<= 1.00 vblank", _verdict(mean <= 1.0, reason)))
+    v = fig(figures, "boot_to_first_guest_test")
+    name = "boot -> first guest test (initramfs, TCG)"
+    if v is None:
+        rows.append((name, "-", "-", "-", "<= 3.0 s", missing("boot", "the boot figure")))
+    else:
+        phases = [(fig(figures, "boot_" + p), p) for p in BOOT_PHASES if p != "initramfs_unpack"]
+        longest = max((x for x in phases if x[0] is not None), default=(0, "?"))
+        rows.append((name, "%.2f s" % v, "-", "%.2fx" % (v / 3.0), "<= 3.0 s",
+                     _verdict(v <= 3.0, "%.2f s over; the longest phase is %s (%.2f s)"
+                              % (v - 3.0, longest[1], longest[0]))))
+    v, full = fig(figures, "initramfs_suites"), fig(figures, "full_suite")
+    name = "make check after the first build: initramfs_suites (full_suite)"
+    if v is None:
+        rows.append((name, "-", "-", "-", "<= 240 s", missing("suite", "the suite figures")))
+    else:
+        slow = sorted(extra.get("suite_seconds", {}).items(), key=lambda x: -x[1])[:3]
+        rows.append((name, "%.0f s (full_suite %.0f s)" % (v, full or float("nan")), "-", "%.2fx" % (v / 240.0),
+                     "<= 240 s", _verdict(v <= 240, "%.0f s over with %s QEMUs at once; slowest: %s"
+                                          % (v - 240, extra.get("suite_jobs", "?"),
+                                             ", ".join("%s %.0f s" % x for x in slow)))))
+    rows.append(("fresh clone -> green make check (make run, then make check)", "-", "-", "-",
+                 "<= 8 min", "not measured: make bench times the suite on this checkout's build "
+                 "(full_suite); a fresh clone's build (QEMU, modules, image) is not repeated here"))
+    return rows
+
+
+def print_table(figures, extra, failed):
+    """Issue 17's table, then the scale topology and the per-suite times."""
+    rows = table_rows(figures, extra, failed)
+    load = extra.get("load_before", "?"), extra.get("load_after", "?")
+    print("#\n# issue 17's table, this run (host load average before/after: %s / %s; "
+          "with other work beside it, read the ratios)" % load)
+    print("# | figure | vprime | reference, same run | ratio | goal | verdict |")
+    print("# |---|---|---|---|---|---|")
+    for r in rows:
+        print("# | %s |" % " | ".join(r))
+    boot = fig(figures, "scale_8gpu_4heads_boot_to_first_guest_test")
+    fps = fig(figures, "scale_8gpu_4heads_afr_1920x1080_fps")
+    print("# scale (8 GPUs, 4 heads): boot -> first guest test %s, AFR across 7 dGPUs at "
+          "1920x1080: %s" % ("%.2f s" % boot if boot is not None else missing_text(failed, "scale"),
+                             "%.1f fps" % fps if fps is not None else missing_text(failed, "scale")))
+    suites = extra.get("suite_seconds")
+    if suites:
+        print("# make check per suite (wall s, %s QEMUs at once): %s" % (
+            extra.get("suite_jobs", "?"), ", ".join("%s %.1f" % x for x in sorted(
+                suites.items(), key=lambda x: -x[1]))))
+    for part, err in failed.items():
+        print("# FAILED benchmark %s: %s" % (part, err))
+    return rows
+
+
+def missing_text(failed, part):
+    return "not measured (%s)" % ("failed: %s" % failed[part] if part in failed else "not run")
 
 
 PARTS = {"boot": bench_boot, "submit": bench_submit, "display": bench_display,
@@ -281,15 +414,33 @@ def main(argv):
     p.add_argument("--only", action="append", choices=sorted(PARTS),
                    help="run only these benchmarks (default: all, in the order above)")
     opts = p.parse_args(argv)
-    figures, extra = [], {}
+    figures, extra, failed = [], {"parts_run": []}, {}
+    t0 = time.time()
+    extra["load_before"] = "%.2f" % os.getloadavg()[0]
     for name in opts.only or list(PARTS):
-        PARTS[name](figures, extra)
+        # one benchmark failing does not stop the others: the table says why
+        # its rows are missing, and make bench fails at the end
+        extra["parts_run"].append(name)
+        t = time.time()
+        try:
+            PARTS[name](figures, extra)
+        except (BenchError, ValueError, OSError, subprocess.SubprocessError) as e:
+            failed[name] = str(e).splitlines()[0] if str(e) else type(e).__name__
+            print("bench: %s failed: %s" % (name, e), file=sys.stderr, flush=True)
+        extra.setdefault("part_seconds", {})[name] = round(time.time() - t, 1)
+    extra["load_after"] = "%.2f" % os.getloadavg()[0]
+    extra["bench_seconds"] = round(time.time() - t0, 1)
+    rows = print_table(figures, extra, failed)
+    print("# make bench took %.0f s (%s)" % (extra["bench_seconds"], ", ".join(
+        "%s %.0f s" % x for x in extra["part_seconds"].items())))
     path = os.path.join(harness.BUILD, "bench.json")
     with open(path, "w") as f:
-        json.dump(dict(extra, figures=figures, accel="tcg",
+        json.dump(dict(extra, figures=figures, accel="tcg", failed=failed,
+                       table=[dict(zip(("figure", "vprime", "reference", "ratio", "goal", "verdict"), r))
+                              for r in rows],
                        date=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())), f, indent=1)
     print("# figures also in %s" % path)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

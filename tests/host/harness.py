@@ -359,9 +359,12 @@ def slurp(path):
         return ""
 
 
-def boot_guest(args, tmp, timeout=GUEST_TIMEOUT, trigger=None, agent=None, info=None):
+def boot_guest(args, tmp, timeout=GUEST_TIMEOUT, trigger=None, agent=None, info=None,
+               holds=None):
     """Boot a topology in check mode; returns (ktap, console, rc, timed_out, t_first).
 
+    holds: {tag: callback} for the guest's "hold" requests (agent.py): the
+    guest waits until callback() has returned.
     agent: a list that receives the host agent (tests/host/agent.py) that
     served the guest's control-port requests, for its checks.  t_first:
     see run_watching (None when not measured), as info.
@@ -381,7 +384,7 @@ def boot_guest(args, tmp, timeout=GUEST_TIMEOUT, trigger=None, agent=None, info=
         args = args + ["--qmp", qmp]
     cmd = [LAUNCH, "--mode", "check", "--results", results, "--console", console,
            "--control", control, "--pidfile", pidfile, "--timeout", str(timeout)] + args
-    ag = host_agent.Agent(control, qmp, os.path.join(tmp, "host"), pidfile)
+    ag = host_agent.Agent(control, qmp, os.path.join(tmp, "host"), pidfile, holds)
     if not WITHOUT_AGENT:
         ag.start()
     try:
@@ -765,8 +768,8 @@ def suite_replay():
 def suite_zero_copy():
     """dGPU -> dma-buf -> iGPU, checked from outside the guest.
 
-    Only the PRIME test runs, and it holds while the host reads the device
-    counters over QMP: the iGPU must have read exactly the frame bytes,
+    Only the PRIME test runs, and it holds (the agent's "hold" request)
+    while the host reads the device counters over QMP: the iGPU must have read exactly the frame bytes,
     from system memory, and the only copy must be the dGPU copy engine's
     migration of the VRAM BO (counted once).
     """
@@ -794,7 +797,7 @@ def suite_zero_copy():
 
         ktap, console, rc, timed_out, _ = boot_guest(
             ["--qmp", sock, "--append", "vprime.tests=gpu-prime vprime.hold=prime"], tmp,
-            trigger=(r"prime counters ready", read_counters))
+            holds={"prime": read_counters})
         add_tap_results(s, ktap, None if rc == 0 else rc, "boot", timed_out, "\n" + console[-3000:])
         if "error" in got or not got:
             s.add("counters-read", "fail", got.get("error", "the guest never held for the host"))
@@ -1160,6 +1163,7 @@ def main():
     nskip = sum(c.status == "skip" for c in cases)
     with open(os.path.join(RESULTS, "summary.json"), "w") as f:
         json.dump({"passed": npass, "failed": nfail, "skipped": nskip,
+                   "failures": ["%s/%s" % (c.suite, c.name) for c in cases if c.status == "fail"],
                    "seconds": round(time.time() - t0, 3), "jobs": opts.jobs, "phases": phases,
                    "suites": {x.name: round(x.seconds, 3) for x in suites}}, f)
     print("# JUnit XML: %s" % opts.junit)
