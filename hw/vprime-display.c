@@ -396,6 +396,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
     }
 
     s->caps = VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC |
+              VPRIME_DISP_CAP_SCALE |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
                      VPRIME_CAP_DISPLAY);
@@ -486,6 +487,26 @@ static const VMStateDescription vmstate_vprime_plane_zpos = {
     }
 };
 
+/* DST_SIZE: a stream without it has every plane unscaled (0) */
+static bool vprime_plane_scale_needed(void *opaque)
+{
+    VPrimePlane *pl = opaque;
+
+    return pl->shadow.dst_size || pl->active.dst_size;
+}
+
+static const VMStateDescription vmstate_vprime_plane_scale = {
+    .name = "vprime-display-plane/scale",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_plane_scale_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(shadow.dst_size, VPrimePlane),
+        VMSTATE_UINT32(active.dst_size, VPrimePlane),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 static const VMStateDescription vmstate_vprime_plane = {
     .name = "vprime-display-plane",
     .version_id = 2,
@@ -499,6 +520,7 @@ static const VMStateDescription vmstate_vprime_plane = {
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_vprime_plane_zpos,
+        &vmstate_vprime_plane_scale,
         NULL
     }
 };

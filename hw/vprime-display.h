@@ -44,7 +44,20 @@ typedef struct VPrimePlaneRegs {
     uint32_t size;
     uint32_t dst_pos;
     uint32_t zpos;
+    uint32_t dst_size;          /* 0: size (not scaled) */
 } VPrimePlaneRegs;
+
+/* The size a plane is shown at on the head's mode: DST_SIZE, or SIZE */
+static inline uint32_t vprime_plane_dst_size(const VPrimePlaneRegs *r)
+{
+    return r->dst_size ? r->dst_size : r->size;
+}
+
+/* Is the plane scaled (DST_SIZE other than 0 or SIZE)? */
+static inline bool vprime_plane_scaled(const VPrimePlaneRegs *r)
+{
+    return vprime_plane_dst_size(r) != r->size;
+}
 
 /*
  * Host side: one run of a plane's buffer as mapped for scanout.  The runs

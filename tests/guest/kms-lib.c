@@ -194,6 +194,16 @@ uint32_t fb_pixel_argb(const struct fb *f, uint32_t x, uint32_t y)
  * CPU composition of a head: black, then each plane (primary, overlay,
  * cursor) OVER, at its destination; returns the frame CRC.
  */
+/*
+ * The source pixel a destination pixel of a scaled plane shows (the
+ * display spec's nearest neighbour): the one under its centre, (2x + 1)
+ * src / (2 dst) rounded down; x itself unscaled.
+ */
+static uint32_t nearest_src(uint32_t x, uint32_t src, uint32_t dst)
+{
+	return (uint32_t)((2 * (uint64_t)x + 1) * src / (2 * (uint64_t)dst));
+}
+
 uint32_t compose_crc(uint32_t w, uint32_t h, const struct plane_img *planes,
 		     int n)
 {
@@ -203,9 +213,11 @@ uint32_t compose_crc(uint32_t w, uint32_t h, const struct plane_img *planes,
 
 	for (i = 0; i < n; i++) {
 		const struct plane_img *p = &planes[i];
+		uint32_t dw = p->dst_w ? p->dst_w : p->w;
+		uint32_t dh = p->dst_h ? p->dst_h : p->h;
 
-		for (y = 0; y < p->h; y++) {
-			for (x = 0; x < p->w; x++) {
+		for (y = 0; y < dh; y++) {
+			for (x = 0; x < dw; x++) {
 				int32_t dx = p->dst_x + (int32_t)x, dy = p->dst_y + (int32_t)y;
 				uint32_t *d;
 
@@ -213,7 +225,9 @@ uint32_t compose_crc(uint32_t w, uint32_t h, const struct plane_img *planes,
 					continue;
 				d = &out[(size_t)dy * w + dx];
 				*d = blend_over(*d | 0xff000000,
-						fb_pixel_argb(p->fb, p->src_x + x, p->src_y + y));
+						fb_pixel_argb(p->fb,
+							      p->src_x + nearest_src(x, p->w, dw),
+							      p->src_y + nearest_src(y, p->h, dh)));
 			}
 		}
 	}

@@ -465,14 +465,15 @@ static void test_identity(void)
         uint32_t caps, dma_bits, heads;
     } cases[] = {
         { NULL, VPRIME_DISP_CAP_SCATTER | VPRIME_DISP_CAP_TILED |
-                VPRIME_DISP_CAP_CRC, 64, 1 },
+                VPRIME_DISP_CAP_CRC | VPRIME_DISP_CAP_SCALE, 64, 1 },
         { "contiguous-only=on,heads=3", VPRIME_DISP_CAP_TILED |
-                                        VPRIME_DISP_CAP_CRC, 64, 3 },
+                                        VPRIME_DISP_CAP_CRC |
+                                        VPRIME_DISP_CAP_SCALE, 64, 3 },
         { "dma-bits=32,heads=4", VPRIME_DISP_CAP_SCATTER |
-                                 VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC,
-          32, 4 },
+                                 VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC |
+                                 VPRIME_DISP_CAP_SCALE, 32, 4 },
         { "dma-bits=40", VPRIME_DISP_CAP_SCATTER | VPRIME_DISP_CAP_TILED |
-                         VPRIME_DISP_CAP_CRC, 40, 1 },
+                         VPRIME_DISP_CAP_CRC | VPRIME_DISP_CAP_SCALE, 40, 1 },
     };
     size_t i;
     Disp d;
@@ -1167,6 +1168,205 @@ static void expect_plane_refused(Disp *d, int p, const PlaneCfg *c,
     g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_CRC), ==,
                     vprime_frame_crc(black, 64, 48));
     pwr(d, 0, p, VPRIME_PL_CONTROL, 0);
+}
+
+/* ---- scaling ------------------------------------------------------------ */
+
+/*
+ * The spec's nearest neighbour: destination pixel (x, y) of a dw x dh
+ * plane shows source pixel ((2x + 1) w / 2dw, (2y + 1) h / 2dh)
+ */
+static void model_scaled(uint32_t *frame, uint32_t fw, const PlaneCfg *c,
+                         const uint32_t *argb, uint32_t dw, uint32_t dh)
+{
+    uint32_t x, y;
+
+    for (y = 0; y < dh; y++) {
+        uint32_t sy = (2 * y + 1) * c->h / (2 * dh);
+
+        for (x = 0; x < dw; x++) {
+            uint32_t sx = (2 * x + 1) * c->w / (2 * dw);
+            uint32_t *px = &frame[(c->dy + y) * fw + c->dx + x];
+
+            *px = over(argb[sy * c->w + sx], *px);
+        }
+    }
+}
+
+/*
+ * Nearest neighbour scaling up and down, by CRC and screendump against the
+ * spec's formula; a scaled full-screen primary is composed (bytes copied),
+ * not shown from guest memory as an unscaled one is.
+ */
+static void test_scale_nearest(void)
+{
+    PlaneCfg prim = { .format = VPRIME_FMT_XRGB8888, .pitch = 23 * 4,
+                      .fb_size = 23 * 4 * 17, .w = 23, .h = 17,
+                      .contig = true };
+    PlaneCfg ovl = { .format = VPRIME_FMT_ARGB8888, .pitch = 40 * 4,
+                     .fb_size = 40 * 4 * 30, .w = 40, .h = 30, .dx = 5,
+                     .dy = 7, .contig = false };
+    PlaneCfg full = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                      .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                      .contig = true };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    uint64_t copied;
+    Buf bp, bo, bf;
+    Disp d;
+
+    disp_start(&d, NULL);
+    /* 23x17 up to the whole 64x48 mode; 40x30 down to 13x11 */
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &prim, &bp, false);
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_DST_SIZE, VPRIME_XY(64, 48));
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_CONTROL,
+        VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_CONTIG |
+        VPRIME_PL_CTRL_NEAREST);
+    plane_with_buf(&d, 0, VPRIME_PLANE_OVERLAY, &ovl, &bo, true);
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_DST_SIZE, VPRIME_XY(13, 11));
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL,
+        VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_NEAREST);
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    g_assert_cmphex(prd(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_DST_SIZE), ==,
+                    VPRIME_XY(13, 11));
+    model_scaled(frame, 64, &prim, bp.argb, 64, 48);
+    model_scaled(frame, 64, &ovl, bo.argb, 13, 11);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    check_screendump(&d, 0, frame, 64, 48);
+
+    /* the primary alone, scaled over the whole mode: still composed */
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL, 0);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    memset(frame, 0, 64 * 48 * 4);
+    model_scaled(frame, 64, &prim, bp.argb, 64, 48);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    copied = qom_u64(&d, "stat-bytes-copied");
+    g_assert_cmpuint(copied, >, 0);
+
+    /* an unscaled full-screen primary: shown from guest memory, no copy */
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &full, &bf, false);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    model_plane(frame, 64, &full, bf.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied"), ==, copied);
+    /* ... and the same one scaled down: composed again */
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_DST_SIZE, VPRIME_XY(50, 40));
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_CONTROL,
+        VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_CONTIG |
+        VPRIME_PL_CTRL_NEAREST);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    memset(frame, 0, 64 * 48 * 4);
+    model_scaled(frame, 64, &full, bf.argb, 50, 40);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied"), >, copied);
+    buf_free(&bp);
+    buf_free(&bo);
+    buf_free(&bf);
+    disp_stop(&d);
+}
+
+/*
+ * Bilinear (the default filter) where its result is exact whatever its
+ * weights: rows all alike scaled vertically only are those rows.
+ */
+static void test_scale_bilinear(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 10, .w = 64, .h = 10,
+                   .contig = true };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    uint32_t x, y;
+    Buf b;
+    Disp d;
+
+    disp_start(&d, NULL);
+    buf_alloc(&d, &b, c.fb_size, true);
+    buf_paint(&d, &b, &c, false);
+    for (y = 1; y < c.h; y++) {
+        memcpy(b.cpu + y * c.pitch, b.cpu, c.pitch);
+        memcpy(b.argb + y * c.w, b.argb, c.w * 4);
+    }
+    buf_upload(&d, &b);
+    set_plane(&d, 0, VPRIME_PLANE_PRIMARY, &c, b.addr, 0);
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_DST_SIZE, VPRIME_XY(64, 37));
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    for (y = 0; y < 37; y++) {
+        for (x = 0; x < 64; x++) {
+            frame[y * 64 + x] = b.argb[x];
+        }
+    }
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    check_screendump(&d, 0, frame, 64, 48);
+    buf_free(&b);
+    disp_stop(&d);
+}
+
+/* Each plane's scaling limits: 8x up, 4x down; the cursor does not scale */
+static void test_scale_limits(void)
+{
+    static const struct {
+        int plane;
+        uint32_t w, h, dw, dh;
+        bool ok;
+    } cases[] = {
+        { VPRIME_PLANE_PRIMARY, 8, 6, 64, 48, true },
+        { VPRIME_PLANE_PRIMARY, 8, 6, 65, 48, false },
+        { VPRIME_PLANE_OVERLAY, 8, 6, 8, 49, false },
+        { VPRIME_PLANE_OVERLAY, 64, 48, 16, 12, true },
+        { VPRIME_PLANE_OVERLAY, 64, 48, 15, 12, false },
+        { VPRIME_PLANE_PRIMARY, 64, 48, 16, 11, false },
+        { VPRIME_PLANE_CURSOR, 16, 16, 16, 16, true },
+        { VPRIME_PLANE_CURSOR, 16, 16, 32, 32, false },
+        { VPRIME_PLANE_CURSOR, 16, 16, 16, 15, false },
+    };
+    size_t i;
+    Disp d;
+
+    disp_start(&d, NULL);
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        PlaneCfg c = { .format = VPRIME_FMT_XRGB8888,
+                       .pitch = cases[i].w * 4,
+                       .fb_size = cases[i].w * 4 * cases[i].h,
+                       .w = cases[i].w, .h = cases[i].h, .contig = true };
+        Buf b;
+
+        buf_alloc(&d, &b, c.fb_size, true);
+        buf_paint(&d, &b, &c, false);
+        if (cases[i].ok) {
+            head_off(&d, 0);
+            set_plane(&d, 0, cases[i].plane, &c, b.addr, 0);
+            pwr(&d, 0, cases[i].plane, VPRIME_PL_DST_SIZE,
+                VPRIME_XY(cases[i].dw, cases[i].dh));
+            head_on(&d, 0, &mode_a);
+            check_no_errors(&d, 0);
+            pwr(&d, 0, cases[i].plane, VPRIME_PL_CONTROL, 0);
+        } else {
+            pwr(&d, 0, cases[i].plane, VPRIME_PL_DST_SIZE,
+                VPRIME_XY(cases[i].dw, cases[i].dh));
+            expect_plane_refused(&d, cases[i].plane, &c, b.addr, 0,
+                                 VPRIME_HEAD_ERR_SCALE);
+            g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==,
+                            VPRIME_HEAD_BASE(0) +
+                            VPRIME_PLANE_BASE(cases[i].plane) +
+                            VPRIME_PL_DST_SIZE);
+            wr(&d, VPRIME_REG_ERROR, ~0u);
+            hwr(&d, 0, VPRIME_HEAD_ERROR, ~0u);
+        }
+        pwr(&d, 0, cases[i].plane, VPRIME_PL_DST_SIZE, 0);
+        buf_free(&b);
+    }
+    disp_stop(&d);
 }
 
 static void test_contiguous_only(void)
@@ -2422,6 +2622,9 @@ int main(int argc, char **argv)
                         GUINT_TO_POINTER(VPRIME_LAYOUT_TILED), test_formats);
     qtest_add_func("/vprime-display/blend", test_blend);
     qtest_add_func("/vprime-display/zpos", test_zpos);
+    qtest_add_func("/vprime-display/scale/nearest", test_scale_nearest);
+    qtest_add_func("/vprime-display/scale/bilinear", test_scale_bilinear);
+    qtest_add_func("/vprime-display/scale/limits", test_scale_limits);
     qtest_add_data_func("/vprime-display/page-list/linear",
                         GUINT_TO_POINTER(VPRIME_LAYOUT_LINEAR),
                         test_page_list);
