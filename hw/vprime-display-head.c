@@ -106,7 +106,8 @@ bool vprime_mode_valid(const VPrimeHeadRegs *r, const char **why)
 static uint32_t plane_check_scale(unsigned p, const VPrimePlaneRegs *r,
                                   hwaddr *reg, const char **why)
 {
-    uint32_t w = VPRIME_X(r->size), hh = VPRIME_Y(r->size);
+    uint32_t w = VPRIME_X(vprime_plane_rot_size(r));
+    uint32_t hh = VPRIME_Y(vprime_plane_rot_size(r));
     uint32_t dst = vprime_plane_dst_size(r);
     uint32_t dw = VPRIME_X(dst), dh = VPRIME_Y(dst);
 
@@ -435,7 +436,7 @@ static bool head_latch(VPrimeHead *h)
         uint32_t npages = 0, reason = 0;
         hwaddr reg = VPRIME_PL_CONTROL;
 
-        if (r.control & ~VPRIME_PL_CTRL_VALID_MASK) {
+        if (r.control & ~vprime_plane_ctrl_valid(p)) {
             reason = VPRIME_HEAD_ERR_CONTROL;
             why = "reserved plane CONTROL bits";
         } else if (r.control & VPRIME_PL_CTRL_ENABLE) {

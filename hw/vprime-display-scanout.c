@@ -508,7 +508,8 @@ static VPrimeScanMap *plane_map(VPrimeHead *h, VPrimePlane *pl, bool keep)
     /* a plane the console could show as it is (head_alias_image) */
     bool view = pl == &h->plane[VPRIME_PLANE_PRIMARY] &&
                 r->layout == VPRIME_LAYOUT_LINEAR && !r->dst_pos &&
-                r->size == h->active.mode_size && !vprime_plane_scaled(r);
+                r->size == h->active.mode_size &&
+                !vprime_plane_transformed(r);
     unsigned i, victim = 0;
 
     if (pl->cur) {
@@ -816,9 +817,71 @@ static pixman_image_t *plane_source(VPrimeHead *h, unsigned p,
 }
 
 /*
+ * Rotation and reflection, a permutation of the pixels: reflect-x maps
+ * source pixel (x, y) of the w x h rectangle to (w - 1 - x, y), reflect-y
+ * to (x, h - 1 - y); then a counter-clockwise turn of 90 degrees maps
+ * (x, y) to (y, w - 1 - x) of an h x w image, 180 to (w - 1 - x,
+ * h - 1 - y), 270 to (h - 1 - y, x).  Returns the rotated image (src's
+ * reference passed on).
+ */
+static pixman_image_t *rotate_image(pixman_image_t *src, uint32_t control,
+                                    uint32_t cpp)
+{
+    uint32_t w = pixman_image_get_width(src), h = pixman_image_get_height(src);
+    uint32_t turn = (control & VPRIME_PL_CTRL_ROTATE_MASK) >>
+                    VPRIME_PL_CTRL_ROTATE_SHIFT;
+    uint32_t ow = turn & 1 ? h : w, oh = turn & 1 ? w : h;
+    pixman_image_t *dst = pixman_image_create_bits(
+        pixman_image_get_format(src), ow, oh, NULL, 0);
+    const uint8_t *sbits = (const uint8_t *)pixman_image_get_data(src);
+    size_t sstride = pixman_image_get_stride(src);
+    uint8_t *dbits;
+    size_t dstride;
+    uint32_t x, y;
+
+    if (!dst) {
+        pixman_image_unref(src);
+        return NULL;
+    }
+    dbits = (uint8_t *)pixman_image_get_data(dst);
+    dstride = pixman_image_get_stride(dst);
+    for (y = 0; y < h; y++) {
+        for (x = 0; x < w; x++) {
+            uint32_t rx = control & VPRIME_PL_CTRL_REFLECT_X ? w - 1 - x : x;
+            uint32_t ry = control & VPRIME_PL_CTRL_REFLECT_Y ? h - 1 - y : y;
+            uint32_t tx, ty;
+
+            switch (turn) {
+            case 1:
+                tx = ry;
+                ty = w - 1 - rx;
+                break;
+            case 2:
+                tx = w - 1 - rx;
+                ty = h - 1 - ry;
+                break;
+            case 3:
+                tx = h - 1 - ry;
+                ty = rx;
+                break;
+            default:
+                tx = rx;
+                ty = ry;
+                break;
+            }
+            memcpy(dbits + ty * dstride + tx * cpp,
+                   sbits + y * sstride + x * cpp, cpp);
+        }
+    }
+    pixman_image_unref(src);
+    return dst;
+}
+
+/*
  * Nearest neighbour scaling, exact in integers: destination pixel (x, y)
- * of a dw x dh plane shows source pixel ((2x + 1) * w / (2 dw),
- * (2y + 1) * h / (2 dh)), the one under its centre (rounding down).
+ * of a dw x dh plane shows pixel ((2x + 1) * w / (2 dw),
+ * (2y + 1) * h / (2 dh)) of the w x h (rotated) source, the one under its
+ * centre (rounding down).
  */
 static pixman_image_t *scale_nearest(pixman_image_t *src, const PlaneGeom *g)
 {
@@ -826,6 +889,7 @@ static pixman_image_t *scale_nearest(pixman_image_t *src, const PlaneGeom *g)
         pixman_image_get_format(src), g->dw, g->dh, NULL, 0);
     const uint8_t *sbits = (const uint8_t *)pixman_image_get_data(src);
     size_t sstride = pixman_image_get_stride(src);
+    uint32_t w = pixman_image_get_width(src), h = pixman_image_get_height(src);
     g_autofree uint32_t *col = g_new(uint32_t, g->dw);
     uint32_t x, y;
 
@@ -833,12 +897,11 @@ static pixman_image_t *scale_nearest(pixman_image_t *src, const PlaneGeom *g)
         return NULL;
     }
     for (x = 0; x < g->dw; x++) {
-        col[x] = ((2 * (uint64_t)x + 1) * g->w / (2 * (uint64_t)g->dw)) *
-                 g->cpp;
+        col[x] = ((2 * (uint64_t)x + 1) * w / (2 * (uint64_t)g->dw)) * g->cpp;
     }
     for (y = 0; y < g->dh; y++) {
         const uint8_t *row = sbits + sstride *
-            ((2 * (uint64_t)y + 1) * g->h / (2 * (uint64_t)g->dh));
+            ((2 * (uint64_t)y + 1) * h / (2 * (uint64_t)g->dh));
         uint8_t *out = (uint8_t *)pixman_image_get_data(dst) +
                        y * pixman_image_get_stride(dst);
 
@@ -856,41 +919,45 @@ static pixman_image_t *scale_nearest(pixman_image_t *src, const PlaneGeom *g)
 }
 
 /*
- * A scaled plane: the source rectangle fetched whole, then either scaled
- * by nearest neighbour (VPRIME_PL_CTRL_NEAREST) and blended, or blended
- * through pixman's bilinear filter (the source's edge pixels extended
- * outwards, PIXMAN_REPEAT_PAD) with a transform of w / dw, h / dh in
- * 16.16 fixed point, truncated.
+ * A scaled or rotated plane: the source rectangle fetched whole, rotated
+ * and reflected (rotate_image), then shown unscaled, or scaled by nearest
+ * neighbour (VPRIME_PL_CTRL_NEAREST) and blended, or blended through
+ * pixman's bilinear filter (the edge pixels extended outwards,
+ * PIXMAN_REPEAT_PAD) with a transform of w / dw, h / dh in 16.16 fixed
+ * point, truncated.
  */
-static bool plane_compose_scaled(VPrimeHead *h, unsigned p,
-                                 const VPrimeScanMap *m, const PlaneGeom *g,
-                                 pixman_op_t op)
+static bool plane_compose_transformed(VPrimeHead *h, unsigned p,
+                                      const VPrimeScanMap *m,
+                                      const PlaneGeom *g, pixman_op_t op)
 {
     const VPrimePlaneRegs *r = &h->plane[p].active;
     pixman_image_t *src = plane_source(h, p, m, g);
     pixman_transform_t t;
+    uint32_t w, ht;
 
+    if (src && vprime_plane_rotated(r)) {
+        src = rotate_image(src, r->control, g->cpp);
+    }
     if (!src) {
         return false;
     }
-    if (r->control & VPRIME_PL_CTRL_NEAREST) {
+    if (vprime_plane_scaled(r) && (r->control & VPRIME_PL_CTRL_NEAREST)) {
         pixman_image_t *img = scale_nearest(src, g);
 
         pixman_image_unref(src);
         if (!img) {
             return false;
         }
-        pixman_image_composite32(op, img, NULL, h->fb, 0, 0, 0, 0, g->dx,
-                                 g->dy, g->dw, g->dh);
-        pixman_image_unref(img);
-        return true;
+        src = img;
+    } else if (vprime_plane_scaled(r)) {
+        w = pixman_image_get_width(src);
+        ht = pixman_image_get_height(src);
+        pixman_transform_init_scale(&t, ((uint64_t)w << 16) / g->dw,
+                                    ((uint64_t)ht << 16) / g->dh);
+        pixman_image_set_transform(src, &t);
+        pixman_image_set_filter(src, PIXMAN_FILTER_BILINEAR, NULL, 0);
+        pixman_image_set_repeat(src, PIXMAN_REPEAT_PAD);
     }
-    pixman_transform_init_scale(&t,
-                                ((uint64_t)g->w << 16) / g->dw,
-                                ((uint64_t)g->h << 16) / g->dh);
-    pixman_image_set_transform(src, &t);
-    pixman_image_set_filter(src, PIXMAN_FILTER_BILINEAR, NULL, 0);
-    pixman_image_set_repeat(src, PIXMAN_REPEAT_PAD);
     pixman_image_composite32(op, src, NULL, h->fb, 0, 0, 0, 0, g->dx, g->dy,
                              g->dw, g->dh);
     pixman_image_unref(src);
@@ -923,8 +990,8 @@ static bool plane_compose(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
         return false;
     }
     plane_geom(&pl->active, &g);
-    if (vprime_plane_scaled(&pl->active)) {
-        return plane_compose_scaled(h, p, m, &g, op);
+    if (vprime_plane_transformed(&pl->active)) {
+        return plane_compose_transformed(h, p, m, &g, op);
     }
 
     /* rows in one run of host memory: pixman reads them where they are */
@@ -1024,7 +1091,7 @@ static pixman_image_t *head_alias_image(VPrimeHead *h, const VPrimeScanMap *m)
         }
     }
     plane_geom(&pl->active, &g);
-    if (vprime_plane_scaled(&pl->active) ||
+    if (vprime_plane_transformed(&pl->active) ||
         g.dx || g.dy || g.w != VPRIME_X(h->active.mode_size) ||
         g.h != VPRIME_Y(h->active.mode_size) || h->inject_underrun) {
         return NULL;
@@ -1166,7 +1233,7 @@ uint32_t vprime_disp_compose(VPrimeHead *h)
     n = head_plane_order(h, order);
     direct = (prim->format == VPRIME_FMT_XRGB8888 ||
               prim->format == VPRIME_FMT_ARGB8888) &&
-             !vprime_plane_scaled(prim) &&
+             !vprime_plane_transformed(prim) &&
              n && order[0] == VPRIME_PLANE_PRIMARY;
     plane_geom(prim, &g);
 

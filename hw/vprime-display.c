@@ -396,7 +396,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
     }
 
     s->caps = VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC |
-              VPRIME_DISP_CAP_SCALE |
+              VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
                      VPRIME_CAP_DISPLAY);
@@ -608,7 +608,7 @@ static char *head_check_loaded(VPrimeHead *h)
         return g_strdup_printf("ERROR 0x%x has reserved bits", h->error);
     }
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
-        if (h->plane[p].active.control & ~VPRIME_PL_CTRL_VALID_MASK) {
+        if (h->plane[p].active.control & ~vprime_plane_ctrl_valid(p)) {
             return g_strdup_printf("plane %u: CONTROL 0x%x has reserved bits",
                                    p, h->plane[p].active.control);
         }

@@ -329,6 +329,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_TILED           (1u << 1)   /* VPRIME_LAYOUT_TILED scanout */
 #define VPRIME_DISP_CAP_CRC             (1u << 2)   /* per-head CRC of the composed frame */
 #define VPRIME_DISP_CAP_SCALE           (1u << 3)   /* VPRIME_PL_DST_SIZE: primary and overlay scale */
+#define VPRIME_DISP_CAP_ROTATE          (1u << 4)   /* VPRIME_PL_CTRL_ROTATE_*, _REFLECT_*: they rotate */
 
 #define VPRIME_DISP_DMA_BITS_MIN        32
 #define VPRIME_DISP_DMA_BITS_MAX        64
@@ -422,7 +423,17 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_PL_CTRL_ENABLE           (1u << 0)
 #define VPRIME_PL_CTRL_CONTIG           (1u << 1)   /* ADDR is the buffer itself, not a page list */
 #define VPRIME_PL_CTRL_NEAREST          (1u << 2)   /* scale by nearest neighbour; clear: bilinear */
-#define VPRIME_PL_CTRL_VALID_MASK       0x7u
+#define VPRIME_PL_CTRL_ROTATE_SHIFT     3           /* bits 4:3: counter-clockwise quarter turns */
+#define VPRIME_PL_CTRL_ROTATE_MASK      (3u << 3)
+#define VPRIME_PL_CTRL_ROTATE_0         (0u << 3)
+#define VPRIME_PL_CTRL_ROTATE_90        (1u << 3)
+#define VPRIME_PL_CTRL_ROTATE_180       (2u << 3)
+#define VPRIME_PL_CTRL_ROTATE_270       (3u << 3)
+#define VPRIME_PL_CTRL_REFLECT_X        (1u << 5)   /* mirror left-right, before rotating */
+#define VPRIME_PL_CTRL_REFLECT_Y        (1u << 6)   /* mirror top-bottom, before rotating */
+#define VPRIME_PL_CTRL_VALID_MASK       0x7fu
+/* The cursor neither scales nor rotates: its other bits are reserved */
+#define VPRIME_PL_CTRL_CURSOR_MASK      0x3u
 
 /*
  * Scaling limits of the primary and overlay planes, per axis: the

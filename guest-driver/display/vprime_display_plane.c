@@ -7,8 +7,9 @@
  * scanning a framebuffer by DMA from a page list (or one contiguous
  * range).  Primary and overlay scale (VPRIME_PL_DST_SIZE) from 4x down to
  * 8x up per axis, with the SCALING_FILTER the user picks: Default is the
- * engine's bilinear filter, Nearest Neighbor its exact nearest pixel.  The
- * cursor does not scale.  A scale beyond the limits is -ERANGE, the
+ * engine's bilinear filter, Nearest Neighbor its exact nearest pixel; and
+ * they rotate by quarter turns and reflect (the rotation property, every
+ * combination).  The cursor neither scales nor rotates.  A scale beyond the limits is -ERANGE, the
  * answer of drm_atomic_helper_check_plane_state().  The plane registers are
  * shadow registers: atomic_update writes them and the CRTC's atomic_flush
  * makes the head latch them all at the next vblank.
@@ -197,6 +198,10 @@ static int vprime_plane_check_scale(struct drm_plane *plane,
 	u32 sw = drm_rect_width(&new->src) >> 16, sh = drm_rect_height(&new->src) >> 16;
 	u32 dw = drm_rect_width(&new->dst), dh = drm_rect_height(&new->dst);
 
+	/* a quarter turn: the source's width goes down the screen */
+	if (new->rotation & (DRM_MODE_ROTATE_90 | DRM_MODE_ROTATE_270))
+		swap(sw, sh);
+
 	if ((new->src_x | new->src_y | new->src_w | new->src_h) & 0xffff ||
 	    (new->src.x1 | new->src.y1 | new->src.x2 | new->src.y2) & 0xffff) {
 		drm_dbg_atomic(plane->dev, "[PLANE:%d] fractional source " DRM_RECT_FP_FMT "\n",
@@ -302,6 +307,29 @@ static void vprime_plane_cleanup_fb(struct drm_plane *plane,
 		drm_gem_shmem_unpin(to_drm_gem_shmem_obj(obj));
 }
 
+/* VPRIME_PL_CTRL_ROTATE_* and _REFLECT_* bits of a DRM rotation */
+static u32 vprime_rotation_to_hw(unsigned int rotation)
+{
+	u32 ctrl = 0;
+
+	switch (rotation & DRM_MODE_ROTATE_MASK) {
+	case DRM_MODE_ROTATE_90:
+		ctrl = VPRIME_PL_CTRL_ROTATE_90;
+		break;
+	case DRM_MODE_ROTATE_180:
+		ctrl = VPRIME_PL_CTRL_ROTATE_180;
+		break;
+	case DRM_MODE_ROTATE_270:
+		ctrl = VPRIME_PL_CTRL_ROTATE_270;
+		break;
+	}
+	if (rotation & DRM_MODE_REFLECT_X)
+		ctrl |= VPRIME_PL_CTRL_REFLECT_X;
+	if (rotation & DRM_MODE_REFLECT_Y)
+		ctrl |= VPRIME_PL_CTRL_REFLECT_Y;
+	return ctrl;
+}
+
 /* The plane's shadow registers for @new; inside drm_dev_enter() */
 static void vprime_plane_program(struct vprime_plane *vplane,
 				 const struct drm_plane_state *new)
@@ -349,6 +377,7 @@ static void vprime_plane_program(struct vprime_plane *vplane,
 	vprime_plane_write(head, p, VPRIME_PL_ZPOS, new->normalized_zpos);
 	if (new->scaling_filter == DRM_SCALING_FILTER_NEAREST_NEIGHBOR)
 		ctrl |= VPRIME_PL_CTRL_NEAREST;
+	ctrl |= vprime_rotation_to_hw(new->rotation);
 	vprime_plane_write(head, p, VPRIME_PL_CONTROL, ctrl);
 }
 
@@ -534,6 +563,15 @@ struct vprime_plane *vprime_plane_create(struct vprime_head *head,
 		ret = drm_plane_create_scaling_filter_property(&vplane->base,
 							       BIT(DRM_SCALING_FILTER_DEFAULT) |
 							       BIT(DRM_SCALING_FILTER_NEAREST_NEIGHBOR));
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	if (idx != VPRIME_PLANE_CURSOR &&
+	    (disp->disp_caps & VPRIME_DISP_CAP_ROTATE)) {
+		ret = drm_plane_create_rotation_property(&vplane->base,
+							 DRM_MODE_ROTATE_0,
+							 DRM_MODE_ROTATE_MASK |
+							 DRM_MODE_REFLECT_MASK);
 		if (ret)
 			return ERR_PTR(ret);
 	}

@@ -35,15 +35,17 @@ struct kms {
 };
 
 /*
- * One plane of a CPU composition: the w x h source at (src_x, src_y)
- * shown dst_w x dst_h (0: w x h) at (dst_x, dst_y), scaled by the spec's
- * nearest neighbour rule
+ * One plane of a CPU composition: the w x h source at (src_x, src_y),
+ * reflected and rotated by @rotation (DRM_MODE_ROTATE_* | REFLECT_*; 0:
+ * none) as the display spec says, shown dst_w x dst_h (0: the rotated
+ * size) at (dst_x, dst_y), scaled by the spec's nearest neighbour rule
  */
 struct plane_img {
 	const struct fb *fb;
 	uint32_t src_x, src_y, w, h;
 	int32_t dst_x, dst_y;
 	uint32_t dst_w, dst_h;
+	uint32_t rotation;
 };
 
 uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h);

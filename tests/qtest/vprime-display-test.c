@@ -458,22 +458,21 @@ static void check_no_errors(Disp *d, int h)
 
 /* ---- identification ----------------------------------------------------- */
 
+/* The capabilities every engine has; SCATTER depends on contiguous-only */
+#define DISP_CAPS_ALWAYS (VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC | \
+                          VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE)
+
 static void test_identity(void)
 {
     static const struct {
         const char *props;
         uint32_t caps, dma_bits, heads;
     } cases[] = {
-        { NULL, VPRIME_DISP_CAP_SCATTER | VPRIME_DISP_CAP_TILED |
-                VPRIME_DISP_CAP_CRC | VPRIME_DISP_CAP_SCALE, 64, 1 },
-        { "contiguous-only=on,heads=3", VPRIME_DISP_CAP_TILED |
-                                        VPRIME_DISP_CAP_CRC |
-                                        VPRIME_DISP_CAP_SCALE, 64, 3 },
-        { "dma-bits=32,heads=4", VPRIME_DISP_CAP_SCATTER |
-                                 VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC |
-                                 VPRIME_DISP_CAP_SCALE, 32, 4 },
-        { "dma-bits=40", VPRIME_DISP_CAP_SCATTER | VPRIME_DISP_CAP_TILED |
-                         VPRIME_DISP_CAP_CRC | VPRIME_DISP_CAP_SCALE, 40, 1 },
+        { NULL, VPRIME_DISP_CAP_SCATTER | DISP_CAPS_ALWAYS, 64, 1 },
+        { "contiguous-only=on,heads=3", DISP_CAPS_ALWAYS, 64, 3 },
+        { "dma-bits=32,heads=4", VPRIME_DISP_CAP_SCATTER | DISP_CAPS_ALWAYS,
+          32, 4 },
+        { "dma-bits=40", VPRIME_DISP_CAP_SCATTER | DISP_CAPS_ALWAYS, 40, 1 },
     };
     size_t i;
     Disp d;
@@ -1309,6 +1308,114 @@ static void test_scale_bilinear(void)
                     vprime_frame_crc(frame, 64, 48));
     check_screendump(&d, 0, frame, 64, 48);
     buf_free(&b);
+    disp_stop(&d);
+}
+
+/*
+ * The spec's rotation and reflection, then nearest neighbour: the source
+ * pixel that destination pixel (x, y) of a dw x dh plane shows
+ */
+static uint32_t model_src_index(const PlaneCfg *c, uint32_t ctrl, uint32_t dw,
+                                uint32_t dh, uint32_t x, uint32_t y)
+{
+    uint32_t turn = (ctrl & VPRIME_PL_CTRL_ROTATE_MASK) >>
+                    VPRIME_PL_CTRL_ROTATE_SHIFT;
+    uint32_t w = c->w, h = c->h;
+    uint32_t ow = turn & 1 ? h : w, oh = turn & 1 ? w : h;
+    uint32_t X = (2 * x + 1) * ow / (2 * dw), Y = (2 * y + 1) * oh / (2 * dh);
+    uint32_t rx, ry;
+
+    switch (turn) {
+    case 1:
+        rx = w - 1 - Y;
+        ry = X;
+        break;
+    case 2:
+        rx = w - 1 - X;
+        ry = h - 1 - Y;
+        break;
+    case 3:
+        rx = Y;
+        ry = h - 1 - X;
+        break;
+    default:
+        rx = X;
+        ry = Y;
+        break;
+    }
+    if (ctrl & VPRIME_PL_CTRL_REFLECT_X) {
+        rx = w - 1 - rx;
+    }
+    if (ctrl & VPRIME_PL_CTRL_REFLECT_Y) {
+        ry = h - 1 - ry;
+    }
+    return ry * w + rx;
+}
+
+/*
+ * Every rotation with every reflection of a 20x12 overlay, unscaled and
+ * scaled (nearest) to 17x29, against the spec's mapping; the cursor does
+ * not rotate.
+ */
+static void test_rotate(void)
+{
+    PlaneCfg prim = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                      .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                      .contig = true };
+    PlaneCfg ovl = { .format = VPRIME_FMT_ARGB8888, .pitch = 24 * 4,
+                     .fb_size = 24 * 4 * 14, .sx = 3, .sy = 1, .w = 20,
+                     .h = 12, .dx = 9, .dy = 4, .contig = false };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    uint32_t ctrl, x, y, i;
+    Buf bp, bo, bc;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &prim, &bp, false);
+    plane_with_buf(&d, 0, VPRIME_PLANE_OVERLAY, &ovl, &bo, true);
+    head_on(&d, 0, &mode_a);
+    for (i = 0; i < 32; i++) {
+        uint32_t rot = (i & 15) << VPRIME_PL_CTRL_ROTATE_SHIFT;
+        uint32_t turn = (i & 3), dw, dh;
+
+        /* unscaled: the rotated size; then 17x29 */
+        dw = i < 16 ? (turn & 1 ? ovl.h : ovl.w) : 17;
+        dh = i < 16 ? (turn & 1 ? ovl.w : ovl.h) : 29;
+        ctrl = VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_NEAREST | rot;
+        pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_DST_SIZE,
+            i < 16 ? 0 : VPRIME_XY(dw, dh));
+        pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL, ctrl);
+        hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+        step_to_vblank(&d, 0, &mode_a);
+        check_no_errors(&d, 0);
+        model_plane(frame, 64, &prim, bp.argb);
+        for (y = 0; y < dh; y++) {
+            for (x = 0; x < dw; x++) {
+                uint32_t *px = &frame[(ovl.dy + y) * 64 + ovl.dx + x];
+
+                *px = over(bo.argb[model_src_index(&ovl, ctrl, dw, dh, x, y)],
+                           *px);
+            }
+        }
+        g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                        vprime_frame_crc(frame, 64, 48));
+        if (i == 1 || i == 22) {
+            check_screendump(&d, 0, frame, 64, 48);
+        }
+    }
+
+    /* the cursor's rotation bits are reserved */
+    plane_with_buf(&d, 0, VPRIME_PLANE_CURSOR, &ovl, &bc, true);
+    pwr(&d, 0, VPRIME_PLANE_CURSOR, VPRIME_PL_CONTROL,
+        VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_ROTATE_180);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==,
+                    VPRIME_HEAD_ERR_CONTROL |
+                    VPRIME_PLANE_CURSOR << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    buf_free(&bp);
+    buf_free(&bo);
+    buf_free(&bc);
     disp_stop(&d);
 }
 
@@ -2625,6 +2732,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/scale/nearest", test_scale_nearest);
     qtest_add_func("/vprime-display/scale/bilinear", test_scale_bilinear);
     qtest_add_func("/vprime-display/scale/limits", test_scale_limits);
+    qtest_add_func("/vprime-display/rotate", test_rotate);
     qtest_add_data_func("/vprime-display/page-list/linear",
                         GUINT_TO_POINTER(VPRIME_LAYOUT_LINEAR),
                         test_page_list);
