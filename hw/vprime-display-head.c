@@ -177,6 +177,13 @@ static uint32_t plane_check_rect(VPrimeHead *h, unsigned p,
     if (reason) {
         return reason;
     }
+    if ((r->control & VPRIME_PL_CTRL_BLEND) &&
+        ((r->blend & ~VPRIME_BLEND_VALID_MASK) ||
+         r->blend >> VPRIME_BLEND_MODE_SHIFT > VPRIME_BLEND_NONE)) {
+        *reg = VPRIME_PL_BLEND;
+        *why = "reserved BLEND bits or unknown blend mode";
+        return VPRIME_HEAD_ERR_BLEND;
+    }
     if ((uint64_t)dx + dw > VPRIME_X(h->active.mode_size) ||
         (uint64_t)dy + dh > VPRIME_Y(h->active.mode_size)) {
         *reg = VPRIME_PL_DST_POS;
@@ -596,6 +603,8 @@ static uint32_t plane_regs_read(const VPrimePlaneRegs *r, hwaddr reg,
         return r->zpos;
     case VPRIME_PL_DST_SIZE:
         return r->dst_size;
+    case VPRIME_PL_BLEND:
+        return r->blend;
     }
     *ok = false;
     return 0;
@@ -642,6 +651,9 @@ static bool plane_regs_write(VPrimePlaneRegs *r, hwaddr reg, uint32_t val)
         return true;
     case VPRIME_PL_DST_SIZE:
         r->dst_size = val;
+        return true;
+    case VPRIME_PL_BLEND:
+        r->blend = val;
         return true;
     }
     return false;

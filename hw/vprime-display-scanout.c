@@ -824,9 +824,9 @@ static pixman_image_t *plane_source(VPrimeHead *h, unsigned p,
  * h - 1 - y), 270 to (h - 1 - y, x).  Returns the rotated image (src's
  * reference passed on).
  */
-static pixman_image_t *rotate_image(pixman_image_t *src, uint32_t control,
-                                    uint32_t cpp)
+static pixman_image_t *rotate_image(pixman_image_t *src, uint32_t control)
 {
+    uint32_t cpp = PIXMAN_FORMAT_BPP(pixman_image_get_format(src)) / 8;
     uint32_t w = pixman_image_get_width(src), h = pixman_image_get_height(src);
     uint32_t turn = (control & VPRIME_PL_CTRL_ROTATE_MASK) >>
                     VPRIME_PL_CTRL_ROTATE_SHIFT;
@@ -877,6 +877,62 @@ static pixman_image_t *rotate_image(pixman_image_t *src, uint32_t control,
     return dst;
 }
 
+/* pixman's x * a / 255 for 8-bit channels */
+static inline uint32_t mul_un8(uint32_t x, uint32_t a)
+{
+    uint32_t t = x * a + 0x80;
+
+    return (t + (t >> 8)) >> 8;
+}
+
+/*
+ * Plane alpha and blend mode: the source as pre-multiplied a8r8g8b8 that
+ * OVER blends as DRM's "pixel blend mode" says, with pa = the plane
+ * alpha's top 8 bits and mul() pixman's rounding: Pre-multiplied c' =
+ * mul(c, pa), a' = mul(a, pa); Coverage k = mul(a, pa), c' = mul(c, k),
+ * a' = k; None c' = mul(c, pa), a' = pa.  Formats without alpha have
+ * a = 255.  Returns the new image (src's reference passed on).
+ */
+static pixman_image_t *blend_image(pixman_image_t *src, uint32_t blend)
+{
+    uint32_t w = pixman_image_get_width(src), h = pixman_image_get_height(src);
+    uint32_t pa = (blend & VPRIME_BLEND_ALPHA_MASK) >> 8;
+    uint32_t mode = blend >> VPRIME_BLEND_MODE_SHIFT;
+    pixman_image_t *dst = pixman_image_create_bits(PIXMAN_a8r8g8b8, w, h,
+                                                   NULL, 0);
+    uint32_t x, y;
+
+    if (dst) {
+        pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, dst, 0, 0, 0, 0,
+                                 0, 0, w, h);
+    }
+    pixman_image_unref(src);
+    if (!dst) {
+        return NULL;
+    }
+    for (y = 0; y < h; y++) {
+        uint32_t *px = (uint32_t *)((uint8_t *)pixman_image_get_data(dst) +
+                                    y * pixman_image_get_stride(dst));
+
+        for (x = 0; x < w; x++) {
+            uint32_t a = px[x] >> 24, k = pa, out;
+            int sh;
+
+            if (mode == VPRIME_BLEND_COVERAGE) {
+                k = mul_un8(a, pa);
+            } else if (mode == VPRIME_BLEND_PREMULTI) {
+                a = mul_un8(a, pa);
+            }
+            out = (mode == VPRIME_BLEND_PREMULTI ? a : k) << 24;
+            for (sh = 0; sh < 24; sh += 8) {
+                out |= mul_un8((px[x] >> sh) & 0xff, k) << sh;
+            }
+            px[x] = out;
+        }
+    }
+    return dst;
+}
+
 /*
  * Nearest neighbour scaling, exact in integers: destination pixel (x, y)
  * of a dw x dh plane shows pixel ((2x + 1) * w / (2 dw),
@@ -890,6 +946,7 @@ static pixman_image_t *scale_nearest(pixman_image_t *src, const PlaneGeom *g)
     const uint8_t *sbits = (const uint8_t *)pixman_image_get_data(src);
     size_t sstride = pixman_image_get_stride(src);
     uint32_t w = pixman_image_get_width(src), h = pixman_image_get_height(src);
+    uint32_t cpp = PIXMAN_FORMAT_BPP(pixman_image_get_format(src)) / 8;
     g_autofree uint32_t *col = g_new(uint32_t, g->dw);
     uint32_t x, y;
 
@@ -897,7 +954,7 @@ static pixman_image_t *scale_nearest(pixman_image_t *src, const PlaneGeom *g)
         return NULL;
     }
     for (x = 0; x < g->dw; x++) {
-        col[x] = ((2 * (uint64_t)x + 1) * w / (2 * (uint64_t)g->dw)) * g->cpp;
+        col[x] = ((2 * (uint64_t)x + 1) * w / (2 * (uint64_t)g->dw)) * cpp;
     }
     for (y = 0; y < g->dh; y++) {
         const uint8_t *row = sbits + sstride *
@@ -905,13 +962,13 @@ static pixman_image_t *scale_nearest(pixman_image_t *src, const PlaneGeom *g)
         uint8_t *out = (uint8_t *)pixman_image_get_data(dst) +
                        y * pixman_image_get_stride(dst);
 
-        if (g->cpp == 4) {
+        if (cpp == 4) {
             for (x = 0; x < g->dw; x++) {
                 memcpy(out + 4 * x, row + col[x], 4);
             }
         } else {
             for (x = 0; x < g->dw; x++) {
-                memcpy(out + g->cpp * x, row + col[x], g->cpp);
+                memcpy(out + cpp * x, row + col[x], cpp);
             }
         }
     }
@@ -919,8 +976,9 @@ static pixman_image_t *scale_nearest(pixman_image_t *src, const PlaneGeom *g)
 }
 
 /*
- * A scaled or rotated plane: the source rectangle fetched whole, rotated
- * and reflected (rotate_image), then shown unscaled, or scaled by nearest
+ * A scaled, rotated or blended plane: the source rectangle fetched whole,
+ * made pre-multiplied ARGB by its plane alpha and blend mode
+ * (blend_image), rotated and reflected (rotate_image), then shown unscaled, or scaled by nearest
  * neighbour (VPRIME_PL_CTRL_NEAREST) and blended, or blended through
  * pixman's bilinear filter (the edge pixels extended outwards,
  * PIXMAN_REPEAT_PAD) with a transform of w / dw, h / dh in 16.16 fixed
@@ -935,8 +993,12 @@ static bool plane_compose_transformed(VPrimeHead *h, unsigned p,
     pixman_transform_t t;
     uint32_t w, ht;
 
+    if (src && vprime_plane_blended(r)) {
+        src = blend_image(src, r->blend);
+        op = PIXMAN_OP_OVER;
+    }
     if (src && vprime_plane_rotated(r)) {
-        src = rotate_image(src, r->control, g->cpp);
+        src = rotate_image(src, r->control);
     }
     if (!src) {
         return false;

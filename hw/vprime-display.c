@@ -397,6 +397,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
 
     s->caps = VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC |
               VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE |
+              VPRIME_DISP_CAP_BLEND |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
                      VPRIME_CAP_DISPLAY);
@@ -507,6 +508,26 @@ static const VMStateDescription vmstate_vprime_plane_scale = {
     }
 };
 
+/* BLEND: a stream without it has every plane's BLEND 0 */
+static bool vprime_plane_blend_needed(void *opaque)
+{
+    VPrimePlane *pl = opaque;
+
+    return pl->shadow.blend || pl->active.blend;
+}
+
+static const VMStateDescription vmstate_vprime_plane_blend = {
+    .name = "vprime-display-plane/blend",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_plane_blend_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(shadow.blend, VPrimePlane),
+        VMSTATE_UINT32(active.blend, VPrimePlane),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 static const VMStateDescription vmstate_vprime_plane = {
     .name = "vprime-display-plane",
     .version_id = 2,
@@ -521,6 +542,7 @@ static const VMStateDescription vmstate_vprime_plane = {
     .subsections = (const VMStateDescription * const []) {
         &vmstate_vprime_plane_zpos,
         &vmstate_vprime_plane_scale,
+        &vmstate_vprime_plane_blend,
         NULL
     }
 };

@@ -45,6 +45,7 @@ typedef struct VPrimePlaneRegs {
     uint32_t dst_pos;
     uint32_t zpos;
     uint32_t dst_size;          /* 0: size (not scaled) */
+    uint32_t blend;             /* used with VPRIME_PL_CTRL_BLEND */
 } VPrimePlaneRegs;
 
 /* The CONTROL bits plane p takes (the cursor neither scales nor rotates) */
@@ -87,12 +88,23 @@ static inline bool vprime_plane_rotated(const VPrimePlaneRegs *r)
 }
 
 /*
+ * Does the plane blend otherwise than opaque pre-multiplied (a plane
+ * alpha below 0xffff, or another blend mode)?
+ */
+static inline bool vprime_plane_blended(const VPrimePlaneRegs *r)
+{
+    return (r->control & VPRIME_PL_CTRL_BLEND) &&
+           r->blend != VPRIME_BLEND_ALPHA_MASK;
+}
+
+/*
  * Is the plane anything but its source pixels copied in place (scaled,
- * rotated)?  Such a plane is always composed.
+ * rotated, blended)?  Such a plane is always composed.
  */
 static inline bool vprime_plane_transformed(const VPrimePlaneRegs *r)
 {
-    return vprime_plane_scaled(r) || vprime_plane_rotated(r);
+    return vprime_plane_scaled(r) || vprime_plane_rotated(r) ||
+           vprime_plane_blended(r);
 }
 
 /*

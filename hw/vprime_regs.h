@@ -330,6 +330,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_CRC             (1u << 2)   /* per-head CRC of the composed frame */
 #define VPRIME_DISP_CAP_SCALE           (1u << 3)   /* VPRIME_PL_DST_SIZE: primary and overlay scale */
 #define VPRIME_DISP_CAP_ROTATE          (1u << 4)   /* VPRIME_PL_CTRL_ROTATE_*, _REFLECT_*: they rotate */
+#define VPRIME_DISP_CAP_BLEND           (1u << 5)   /* VPRIME_PL_CTRL_BLEND: plane alpha and blend modes */
 
 #define VPRIME_DISP_DMA_BITS_MIN        32
 #define VPRIME_DISP_DMA_BITS_MAX        64
@@ -394,6 +395,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_CONTROL         11  /* reserved control bits */
 #define VPRIME_HEAD_ERR_ZPOS            12  /* ZPOS above VPRIME_PL_ZPOS_MAX */
 #define VPRIME_HEAD_ERR_SCALE           13  /* DST_SIZE against SIZE beyond the plane's scaling limits */
+#define VPRIME_HEAD_ERR_BLEND           14  /* reserved BLEND bits or an unknown blend mode */
 #define VPRIME_HEAD_ERR_PLANE_SHIFT     8
 #define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
 
@@ -417,6 +419,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_PL_DST_POS               0x28    /* x | y << 16 on the head's mode */
 #define VPRIME_PL_ZPOS                  0x2c    /* stacking order, lower first */
 #define VPRIME_PL_DST_SIZE              0x30    /* w | h << 16 on the head's mode; 0: SIZE (no scaling) */
+#define VPRIME_PL_BLEND                 0x34    /* with CTRL_BLEND: plane alpha 15:0, VPRIME_BLEND_* << 16 */
 #define VPRIME_PL_ZPOS_MAX              255
 #define VPRIME_PL_REGS_SIZE             0x40
 
@@ -431,9 +434,18 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_PL_CTRL_ROTATE_270       (3u << 3)
 #define VPRIME_PL_CTRL_REFLECT_X        (1u << 5)   /* mirror left-right, before rotating */
 #define VPRIME_PL_CTRL_REFLECT_Y        (1u << 6)   /* mirror top-bottom, before rotating */
-#define VPRIME_PL_CTRL_VALID_MASK       0x7fu
+#define VPRIME_PL_CTRL_BLEND            (1u << 7)   /* blend by VPRIME_PL_BLEND; clear: opaque pre-multiplied */
+#define VPRIME_PL_CTRL_VALID_MASK       0xffu
 /* The cursor neither scales nor rotates: its other bits are reserved */
 #define VPRIME_PL_CTRL_CURSOR_MASK      0x3u
+
+/* VPRIME_PL_BLEND: DRM's "pixel blend mode" (bits 17:16), plane alpha (15:0) */
+#define VPRIME_BLEND_ALPHA_MASK         0xffffu     /* 0 transparent .. 0xffff opaque */
+#define VPRIME_BLEND_MODE_SHIFT         16
+#define VPRIME_BLEND_PREMULTI           0   /* colour already multiplied by its alpha */
+#define VPRIME_BLEND_COVERAGE           1   /* colour not multiplied: the engine does */
+#define VPRIME_BLEND_NONE               2   /* the pixel's alpha ignored */
+#define VPRIME_BLEND_VALID_MASK         0x3ffffu
 
 /*
  * Scaling limits of the primary and overlay planes, per axis: the

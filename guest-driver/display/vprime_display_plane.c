@@ -9,7 +9,9 @@
  * 8x up per axis, with the SCALING_FILTER the user picks: Default is the
  * engine's bilinear filter, Nearest Neighbor its exact nearest pixel; and
  * they rotate by quarter turns and reflect (the rotation property, every
- * combination).  The cursor neither scales nor rotates.  A scale beyond the limits is -ERANGE, the
+ * combination) and blend with a plane alpha in any of DRM's three pixel
+ * blend modes.  The cursor neither scales, rotates nor takes a plane
+ * alpha.  A scale beyond the limits is -ERANGE, the
  * answer of drm_atomic_helper_check_plane_state().  The plane registers are
  * shadow registers: atomic_update writes them and the CRTC's atomic_flush
  * makes the head latch them all at the next vblank.
@@ -330,6 +332,18 @@ static u32 vprime_rotation_to_hw(unsigned int rotation)
 	return ctrl;
 }
 
+/* VPRIME_BLEND_* of a DRM_MODE_BLEND_* pixel blend mode */
+static u32 vprime_blend_mode_to_hw(u16 mode)
+{
+	switch (mode) {
+	case DRM_MODE_BLEND_COVERAGE:
+		return VPRIME_BLEND_COVERAGE;
+	case DRM_MODE_BLEND_PIXEL_NONE:
+		return VPRIME_BLEND_NONE;
+	}
+	return VPRIME_BLEND_PREMULTI;
+}
+
 /* The plane's shadow registers for @new; inside drm_dev_enter() */
 static void vprime_plane_program(struct vprime_plane *vplane,
 				 const struct drm_plane_state *new)
@@ -378,6 +392,13 @@ static void vprime_plane_program(struct vprime_plane *vplane,
 	if (new->scaling_filter == DRM_SCALING_FILTER_NEAREST_NEIGHBOR)
 		ctrl |= VPRIME_PL_CTRL_NEAREST;
 	ctrl |= vprime_rotation_to_hw(new->rotation);
+	if (head->disp->disp_caps & VPRIME_DISP_CAP_BLEND && p != VPRIME_PLANE_CURSOR) {
+		vprime_plane_write(head, p, VPRIME_PL_BLEND,
+				   new->alpha |
+				   vprime_blend_mode_to_hw(new->pixel_blend_mode) <<
+				   VPRIME_BLEND_MODE_SHIFT);
+		ctrl |= VPRIME_PL_CTRL_BLEND;
+	}
 	vprime_plane_write(head, p, VPRIME_PL_CONTROL, ctrl);
 }
 
@@ -572,6 +593,17 @@ struct vprime_plane *vprime_plane_create(struct vprime_head *head,
 							 DRM_MODE_ROTATE_0,
 							 DRM_MODE_ROTATE_MASK |
 							 DRM_MODE_REFLECT_MASK);
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	if (idx != VPRIME_PLANE_CURSOR &&
+	    (disp->disp_caps & VPRIME_DISP_CAP_BLEND)) {
+		ret = drm_plane_create_alpha_property(&vplane->base);
+		if (!ret)
+			ret = drm_plane_create_blend_mode_property(&vplane->base,
+								   BIT(DRM_MODE_BLEND_PIXEL_NONE) |
+								   BIT(DRM_MODE_BLEND_PREMULTI) |
+								   BIT(DRM_MODE_BLEND_COVERAGE));
 		if (ret)
 			return ERR_PTR(ret);
 	}

@@ -232,6 +232,32 @@ static void plane_src_pixel(const struct plane_img *p, uint32_t dw, uint32_t dh,
 	*sy = p->rotation & DRM_MODE_REFLECT_Y ? p->h - 1 - ry : ry;
 }
 
+/*
+ * A plane's premultiplied pixel @s as it blends by its plane alpha (top 8
+ * bits, pa) and pixel blend mode: Pre-multiplied c' = mul(c, pa),
+ * a' = mul(a, pa); Coverage k = mul(a, pa), c' = mul(c, k), a' = k;
+ * None c' = mul(c, pa), a' = pa
+ */
+static uint32_t plane_blend(const struct plane_img *p, uint32_t s)
+{
+	uint32_t pa = p->alpha >> 8, a = s >> 24, k = pa, out;
+	int shift;
+
+	if (!p->blend)
+		return s;
+	if (p->blend_mode == VPRIME_BLEND_COVERAGE) {
+		k = un8_mul(a, pa);
+		out = k << 24;
+	} else if (p->blend_mode == VPRIME_BLEND_PREMULTI) {
+		out = un8_mul(a, pa) << 24;
+	} else {
+		out = pa << 24;
+	}
+	for (shift = 0; shift < 24; shift += 8)
+		out |= un8_mul((s >> shift) & 0xff, k) << shift;
+	return out;
+}
+
 uint32_t compose_crc(uint32_t w, uint32_t h, const struct plane_img *planes,
 		     int n)
 {
@@ -255,8 +281,9 @@ uint32_t compose_crc(uint32_t w, uint32_t h, const struct plane_img *planes,
 				d = &out[(size_t)dy * w + dx];
 				plane_src_pixel(p, dw, dh, x, y, &sx, &sy);
 				*d = blend_over(*d | 0xff000000,
-						fb_pixel_argb(p->fb, p->src_x + sx,
-							      p->src_y + sy));
+						plane_blend(p, fb_pixel_argb(p->fb,
+									     p->src_x + sx,
+									     p->src_y + sy)));
 			}
 		}
 	}

@@ -38,7 +38,9 @@ struct kms {
  * One plane of a CPU composition: the w x h source at (src_x, src_y),
  * reflected and rotated by @rotation (DRM_MODE_ROTATE_* | REFLECT_*; 0:
  * none) as the display spec says, shown dst_w x dst_h (0: the rotated
- * size) at (dst_x, dst_y), scaled by the spec's nearest neighbour rule
+ * size) at (dst_x, dst_y), scaled by the spec's nearest neighbour rule;
+ * with @blend, blended with plane @alpha in VPRIME_BLEND_* @blend_mode
+ * by the spec's formulas (else opaque pre-multiplied)
  */
 struct plane_img {
 	const struct fb *fb;
@@ -46,6 +48,8 @@ struct plane_img {
 	int32_t dst_x, dst_y;
 	uint32_t dst_w, dst_h;
 	uint32_t rotation;
+	bool blend;
+	uint16_t alpha, blend_mode;
 };
 
 uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h);

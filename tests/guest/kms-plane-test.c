@@ -360,3 +360,138 @@ int test_kms_rotate_crc(struct ctx *c)
 	kms_close(&k);
 	return 0;
 }
+
+/* Turn plane @plane of the head off */
+static void plane_props_off(struct kms *k, struct head *hd, int plane)
+{
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+
+	plane_props(req, k, hd->plane[plane], hd->crtc, NULL, 0, 0, 0, 0, 0, 0);
+	CHECK(!drmModeAtomicCommit(k->fd, req, 0, NULL), "head %d: plane %d off: %s",
+	      hd->index, plane, strerror(errno));
+	drmModeAtomicFree(req);
+}
+
+/* Commit a plane with its plane alpha and pixel blend mode */
+static int plane_blended(struct kms *k, struct head *hd, int plane,
+			 const struct plane_img *p, const char *mode)
+{
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	uint32_t id = hd->plane[plane];
+	int ret;
+
+	plane_props(req, k, id, hd->crtc, p->fb, p->dst_x, p->dst_y, p->src_x,
+		    p->src_y, p->w, p->h);
+	add_prop(req, k->fd, id, DRM_MODE_OBJECT_PLANE, "alpha", p->alpha);
+	add_prop(req, k->fd, id, DRM_MODE_OBJECT_PLANE, "pixel blend mode",
+		 enum_value(k, id, DRM_MODE_OBJECT_PLANE, "pixel blend mode", mode));
+	ret = drmModeAtomicCommit(k->fd, req, 0, NULL) ? -errno : 0;
+	drmModeAtomicFree(req);
+	return ret;
+}
+
+/* Each blend mode at a few plane alphas on the overlay; the primary's alpha */
+static void alpha_head(struct kms *k, struct head *hd, const struct fb *prim,
+		       const struct fb *ovl)
+{
+	static const struct {
+		const char *name;
+		uint16_t mode;
+	} modes[] = {
+		{ "Pre-multiplied", VPRIME_BLEND_PREMULTI },
+		{ "Coverage", VPRIME_BLEND_COVERAGE },
+		{ "None", VPRIME_BLEND_NONE },
+	};
+	static const uint16_t alphas[] = { 0xffff, 0x9a00, 0x2f80 };
+	uint32_t mw = hd->mode.hdisplay, mh = hd->mode.vdisplay;
+	struct plane_img img[2];
+	char what[64];
+	size_t m, a;
+	int ret;
+
+	CHECK(!head_enable(k, hd, prim, 0), "head %d: mode set: %s", hd->index,
+	      strerror(errno));
+	if (failures || crc_start(k, hd))
+		return;
+	img[0] = (struct plane_img){ .fb = prim, .w = mw, .h = mh };
+	for (m = 0; m < ARRAY_SIZE(modes) && !failures; m++) {
+		for (a = 0; a < ARRAY_SIZE(alphas) && !failures; a++) {
+			/* alpha 0xffff pre-multiplied is the default: skip it */
+			if (!m && !a)
+				continue;
+			img[1] = (struct plane_img){ .fb = ovl, .src_x = 5, .src_y = 2,
+						     .w = 110, .h = 80, .dst_x = 60,
+						     .dst_y = 50, .blend = true,
+						     .alpha = alphas[a],
+						     .blend_mode = modes[m].mode };
+			ret = plane_blended(k, hd, VPRIME_PLANE_OVERLAY, &img[1],
+					    modes[m].name);
+			snprintf(what, sizeof(what), "overlay %s alpha 0x%04x",
+				 modes[m].name, alphas[a]);
+			CHECK(!ret, "head %d: %s: %s", hd->index, what, strerror(-ret));
+			if (!ret)
+				expect_crc(k, hd, compose_crc(mw, mh, img, 2), what);
+		}
+	}
+
+	/* the primary alone, translucent over black: composed, not shown in place */
+	img[0] = (struct plane_img){ .fb = prim, .w = mw, .h = mh, .blend = true,
+				     .alpha = 0x6000,
+				     .blend_mode = VPRIME_BLEND_NONE };
+	plane_props_off(k, hd, VPRIME_PLANE_OVERLAY);
+	ret = plane_blended(k, hd, VPRIME_PLANE_PRIMARY, &img[0], "None");
+	CHECK(!ret, "head %d: primary alpha: %s", hd->index, strerror(-ret));
+	if (!ret)
+		expect_crc(k, hd, compose_crc(mw, mh, img, 1), "primary None alpha 0x6000");
+
+	/* back to opaque pre-multiplied for the tests after this one */
+	img[0].alpha = 0xffff;
+	img[1].alpha = 0xffff;
+	CHECK(!plane_blended(k, hd, VPRIME_PLANE_PRIMARY, &img[0], "Pre-multiplied") &&
+	      !plane_blended(k, hd, VPRIME_PLANE_OVERLAY, &img[1], "Pre-multiplied"),
+	      "head %d: planes back to opaque", hd->index);
+	crc_stop(hd);
+	kms_disable_all(k);
+}
+
+/*
+ * Plane alpha and pixel blend mode (issue 16): "alpha" and "pixel blend
+ * mode" (None, Pre-multiplied, Coverage) on primary and overlay, none on
+ * the cursor; each compared exactly by device CRC.
+ */
+int test_kms_alpha_crc(struct ctx *c)
+{
+	struct head *heads[2];
+	struct fb prim, ovl;
+	struct kms k;
+	int i, n;
+
+	KMS_OPEN(c, &k);
+	n = feature_heads(&k, heads);
+	if (!n)
+		return EXIT_FAIL;
+	for (i = 0; i < n && !failures; i++) {
+		struct head *hd = heads[i];
+
+		CHECK(enum_value(&k, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
+				 "pixel blend mode", "Coverage") >= 0 &&
+		      enum_value(&k, hd->plane[VPRIME_PLANE_PRIMARY], DRM_MODE_OBJECT_PLANE,
+				 "pixel blend mode", "None") >= 0 &&
+		      enum_value(&k, hd->plane[VPRIME_PLANE_CURSOR], DRM_MODE_OBJECT_PLANE,
+				 "pixel blend mode", "Pre-multiplied") < 0,
+		      "head %d: pixel blend mode on primary and overlay only", hd->index);
+		CHECK(!fb_new(&k, &prim, hd->mode.hdisplay, hd->mode.vdisplay,
+			      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "primary fb");
+		CHECK(!fb_new(&k, &ovl, 120, 90, DRM_FORMAT_ARGB8888,
+			      DRM_FORMAT_MOD_LINEAR), "overlay fb");
+		if (failures)
+			break;
+		fb_fill_noise(&prim, 51 + hd->index);
+		fb_fill_noise(&ovl, 52 + hd->index);
+		alpha_head(&k, hd, &prim, &ovl);
+		fb_free(&k, &prim);
+		fb_free(&k, &ovl);
+	}
+	kms_close(&k);
+	return 0;
+}

@@ -460,7 +460,8 @@ static void check_no_errors(Disp *d, int h)
 
 /* The capabilities every engine has; SCATTER depends on contiguous-only */
 #define DISP_CAPS_ALWAYS (VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC | \
-                          VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE)
+                          VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE | \
+                          VPRIME_DISP_CAP_BLEND)
 
 static void test_identity(void)
 {
@@ -1416,6 +1417,105 @@ static void test_rotate(void)
     buf_free(&bp);
     buf_free(&bo);
     buf_free(&bc);
+    disp_stop(&d);
+}
+
+/* The spec's plane alpha and blend mode: the pixel OVER then blends */
+static uint32_t model_blend(uint32_t s, uint32_t blend)
+{
+    uint32_t pa = (blend & VPRIME_BLEND_ALPHA_MASK) >> 8;
+    uint32_t mode = blend >> VPRIME_BLEND_MODE_SHIFT;
+    uint32_t a = s >> 24, k = pa, out;
+    int sh;
+
+    switch (mode) {
+    case VPRIME_BLEND_PREMULTI:
+        out = mul_un8(a, pa) << 24;
+        break;
+    case VPRIME_BLEND_COVERAGE:
+        k = mul_un8(a, pa);
+        out = k << 24;
+        break;
+    default:
+        out = pa << 24;
+        break;
+    }
+    for (sh = 0; sh < 24; sh += 8) {
+        out |= mul_un8((s >> sh) & 0xff, k) << sh;
+    }
+    return out;
+}
+
+/*
+ * Plane alpha in each blend mode, an ARGB8888 and an XRGB8888 overlay
+ * over the primary, against the spec's formulas; an unknown mode is
+ * refused.
+ */
+static void test_blend_modes(void)
+{
+    static const uint32_t alphas[] = { 0xffff, 0x8000, 0x12ff, 0 };
+    PlaneCfg prim = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                      .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                      .contig = true };
+    PlaneCfg ovl[2] = {
+        { .format = VPRIME_FMT_ARGB8888, .pitch = 30 * 4,
+          .fb_size = 30 * 4 * 20, .w = 30, .h = 20, .dx = 7, .dy = 9,
+          .contig = false },
+        { .format = VPRIME_FMT_XRGB8888, .pitch = 30 * 4,
+          .fb_size = 30 * 4 * 20, .w = 30, .h = 20, .dx = 7, .dy = 9,
+          .contig = true },
+    };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    uint32_t mode, i, f, x, y;
+    Buf bp, bo[2];
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &prim, &bp, false);
+    buf_alloc(&d, &bo[0], ovl[0].fb_size, false);
+    buf_paint(&d, &bo[0], &ovl[0], true);
+    buf_alloc(&d, &bo[1], ovl[1].fb_size, true);
+    buf_paint(&d, &bo[1], &ovl[1], false);
+    head_on(&d, 0, &mode_a);
+    for (f = 0; f < 2; f++) {
+        set_plane(&d, 0, VPRIME_PLANE_OVERLAY, &ovl[f], bo[f].addr,
+                  VPRIME_PL_CTRL_BLEND);
+        for (mode = 0; mode <= VPRIME_BLEND_NONE; mode++) {
+            for (i = 0; i < ARRAY_SIZE(alphas); i++) {
+                uint32_t blend = alphas[i] | mode << VPRIME_BLEND_MODE_SHIFT;
+
+                pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_BLEND, blend);
+                hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+                step_to_vblank(&d, 0, &mode_a);
+                check_no_errors(&d, 0);
+                model_plane(frame, 64, &prim, bp.argb);
+                for (y = 0; y < ovl[f].h; y++) {
+                    for (x = 0; x < ovl[f].w; x++) {
+                        uint32_t *px = &frame[(ovl[f].dy + y) * 64 +
+                                              ovl[f].dx + x];
+
+                        *px = over(model_blend(bo[f].argb[y * ovl[f].w + x],
+                                               blend), *px);
+                    }
+                }
+                g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                                vprime_frame_crc(frame, 64, 48));
+            }
+        }
+    }
+    check_screendump(&d, 0, frame, 64, 48);
+
+    /* mode 3 is no mode */
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_BLEND,
+        0xffff | 3 << VPRIME_BLEND_MODE_SHIFT);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==,
+                    VPRIME_HEAD_ERR_BLEND |
+                    VPRIME_PLANE_OVERLAY << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    buf_free(&bp);
+    buf_free(&bo[0]);
+    buf_free(&bo[1]);
     disp_stop(&d);
 }
 
@@ -2733,6 +2833,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/scale/bilinear", test_scale_bilinear);
     qtest_add_func("/vprime-display/scale/limits", test_scale_limits);
     qtest_add_func("/vprime-display/rotate", test_rotate);
+    qtest_add_func("/vprime-display/blend-modes", test_blend_modes);
     qtest_add_data_func("/vprime-display/page-list/linear",
                         GUINT_TO_POINTER(VPRIME_LAYOUT_LINEAR),
                         test_page_list);
