@@ -1799,8 +1799,10 @@ static void test_bad_planes(void)
     EXPECT(0, offset, 0, 0, bad_list, VPRIME_HEAD_ERR_ALIGN);
     /* a page list nothing can read */
     EXPECT(0, offset, 0, 0, UNASSIGNED, VPRIME_HEAD_ERR_PAGE_LIST);
-    /* reserved plane CONTROL bits */
-    EXPECT(1, offset, 0, VPRIME_PL_CTRL_CONTIG | 0x80, fb,
+    /* reserved plane CONTROL bits; the cursor's rotation and blend bits */
+    EXPECT(1, offset, 0, VPRIME_PL_CTRL_CONTIG | 0x100, fb,
+           VPRIME_HEAD_ERR_CONTROL);
+    EXPECT(2, offset, 0, VPRIME_PL_CTRL_CONTIG | VPRIME_PL_CTRL_BLEND, fb,
            VPRIME_HEAD_ERR_CONTROL);
     /* a good plane after all that works */
     head_off(&d, 0);
@@ -1864,7 +1866,7 @@ static void test_bad_registers(void)
         static const uint32_t unknown[] = {
             0x110, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
             VPRIME_HEAD_BASE(0) + 0x48, VPRIME_HEAD_BASE(0) + 0x1fc,
-            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x30,
+            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x38,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(2) + 0x3c,
             VPRIME_HEAD_BASE(0) + 0xc0,
         };
