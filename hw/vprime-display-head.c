@@ -100,6 +100,40 @@ bool vprime_mode_valid(const VPrimeHeadRegs *r, const char **why)
 }
 
 /*
+ * The destination size against the source size: the plane's scaling
+ * limits (none for the cursor)
+ */
+static uint32_t plane_check_scale(unsigned p, const VPrimePlaneRegs *r,
+                                  hwaddr *reg, const char **why)
+{
+    uint32_t w = VPRIME_X(vprime_plane_rot_size(r));
+    uint32_t hh = VPRIME_Y(vprime_plane_rot_size(r));
+    uint32_t dst = vprime_plane_dst_size(r);
+    uint32_t dw = VPRIME_X(dst), dh = VPRIME_Y(dst);
+
+    *reg = VPRIME_PL_DST_SIZE;
+    if (!dw || !dh) {
+        *why = "empty destination";
+        return VPRIME_HEAD_ERR_RECT;
+    }
+    if (!vprime_plane_scaled(r)) {
+        return 0;
+    }
+    if (p == VPRIME_PLANE_CURSOR) {
+        *why = "the cursor plane does not scale";
+        return VPRIME_HEAD_ERR_SCALE;
+    }
+    if ((uint64_t)dw > (uint64_t)w * VPRIME_DISP_SCALE_UP ||
+        (uint64_t)dh > (uint64_t)hh * VPRIME_DISP_SCALE_UP ||
+        (uint64_t)w > (uint64_t)dw * VPRIME_DISP_SCALE_DOWN ||
+        (uint64_t)hh > (uint64_t)dh * VPRIME_DISP_SCALE_DOWN) {
+        *why = "scaling beyond VPRIME_DISP_SCALE_UP / _DOWN";
+        return VPRIME_HEAD_ERR_SCALE;
+    }
+    return 0;
+}
+
+/*
  * An enabled plane's format, layout and rectangles against the mode it
  * will be shown on.  Returns 0, or a VPRIME_HEAD_ERR_* with the register
  * it concerns and why.
@@ -109,7 +143,10 @@ static uint32_t plane_check_rect(VPrimeHead *h, unsigned p,
                                  const char **why)
 {
     uint32_t w = VPRIME_X(r->size), hh = VPRIME_Y(r->size);
+    uint32_t dw = VPRIME_X(vprime_plane_dst_size(r));
+    uint32_t dh = VPRIME_Y(vprime_plane_dst_size(r));
     uint32_t dx = VPRIME_X(r->dst_pos), dy = VPRIME_Y(r->dst_pos);
+    uint32_t reason;
 
     if (!vprime_format_cpp(r->format)) {
         *reg = VPRIME_PL_FORMAT;
@@ -136,8 +173,19 @@ static uint32_t plane_check_rect(VPrimeHead *h, unsigned p,
         *why = "cursor larger than VPRIME_DISP_CURSOR_MAX";
         return VPRIME_HEAD_ERR_RECT;
     }
-    if ((uint64_t)dx + w > VPRIME_X(h->active.mode_size) ||
-        (uint64_t)dy + hh > VPRIME_Y(h->active.mode_size)) {
+    reason = plane_check_scale(p, r, reg, why);
+    if (reason) {
+        return reason;
+    }
+    if ((r->control & VPRIME_PL_CTRL_BLEND) &&
+        ((r->blend & ~VPRIME_BLEND_VALID_MASK) ||
+         r->blend >> VPRIME_BLEND_MODE_SHIFT > VPRIME_BLEND_NONE)) {
+        *reg = VPRIME_PL_BLEND;
+        *why = "reserved BLEND bits or unknown blend mode";
+        return VPRIME_HEAD_ERR_BLEND;
+    }
+    if ((uint64_t)dx + dw > VPRIME_X(h->active.mode_size) ||
+        (uint64_t)dy + dh > VPRIME_Y(h->active.mode_size)) {
         *reg = VPRIME_PL_DST_POS;
         *why = "destination outside the mode";
         return VPRIME_HEAD_ERR_RECT;
@@ -395,7 +443,7 @@ static bool head_latch(VPrimeHead *h)
         uint32_t npages = 0, reason = 0;
         hwaddr reg = VPRIME_PL_CONTROL;
 
-        if (r.control & ~VPRIME_PL_CTRL_VALID_MASK) {
+        if (r.control & ~vprime_plane_ctrl_valid(p)) {
             reason = VPRIME_HEAD_ERR_CONTROL;
             why = "reserved plane CONTROL bits";
         } else if (r.control & VPRIME_PL_CTRL_ENABLE) {
@@ -553,6 +601,10 @@ static uint32_t plane_regs_read(const VPrimePlaneRegs *r, hwaddr reg,
         return r->dst_pos;
     case VPRIME_PL_ZPOS:
         return r->zpos;
+    case VPRIME_PL_DST_SIZE:
+        return r->dst_size;
+    case VPRIME_PL_BLEND:
+        return r->blend;
     }
     *ok = false;
     return 0;
@@ -596,6 +648,12 @@ static bool plane_regs_write(VPrimePlaneRegs *r, hwaddr reg, uint32_t val)
         return true;
     case VPRIME_PL_ZPOS:
         r->zpos = val;
+        return true;
+    case VPRIME_PL_DST_SIZE:
+        r->dst_size = val;
+        return true;
+    case VPRIME_PL_BLEND:
+        r->blend = val;
         return true;
     }
     return false;

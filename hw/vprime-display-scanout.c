@@ -52,6 +52,7 @@
 /* The latched geometry of a plane, in pixels and bytes */
 typedef struct PlaneGeom {
     uint32_t sx, sy, w, h, dx, dy;
+    uint32_t dw, dh;            /* shown at: w x h unless scaled */
     uint32_t cpp;
 } PlaneGeom;
 
@@ -63,6 +64,8 @@ static void plane_geom(const VPrimePlaneRegs *r, PlaneGeom *g)
     g->h = VPRIME_Y(r->size);
     g->dx = VPRIME_X(r->dst_pos);
     g->dy = VPRIME_Y(r->dst_pos);
+    g->dw = VPRIME_X(vprime_plane_dst_size(r));
+    g->dh = VPRIME_Y(vprime_plane_dst_size(r));
     g->cpp = vprime_format_cpp(r->format);
 }
 
@@ -505,7 +508,8 @@ static VPrimeScanMap *plane_map(VPrimeHead *h, VPrimePlane *pl, bool keep)
     /* a plane the console could show as it is (head_alias_image) */
     bool view = pl == &h->plane[VPRIME_PLANE_PRIMARY] &&
                 r->layout == VPRIME_LAYOUT_LINEAR && !r->dst_pos &&
-                r->size == h->active.mode_size;
+                r->size == h->active.mode_size &&
+                !vprime_plane_transformed(r);
     unsigned i, victim = 0;
 
     if (pl->cur) {
@@ -776,6 +780,253 @@ static pixman_image_t *plane_image(VPrimePlane *pl, const PlaneGeom *g)
 }
 
 /*
+ * The whole source rectangle of a plane as a pixman image in its format:
+ * over guest memory if its rows are one run of host memory, else fetched
+ * into a new image.  NULL on a DMA error (or no host memory).
+ */
+static pixman_image_t *plane_source(VPrimeHead *h, unsigned p,
+                                    const VPrimeScanMap *m,
+                                    const PlaneGeom *g)
+{
+    VPrimePlane *pl = &h->plane[p];
+    pixman_image_t *src = plane_guest_image(pl, m, g, g->sy, g->h, 0);
+    uint32_t y0, y1;
+
+    if (src) {
+        map_count_all(h, p, m);
+        h->s->stat_copied += (uint64_t)g->w * g->h * g->cpp;
+        return src;
+    }
+    src = pixman_image_create_bits(vprime_format_pixman(pl->active.format),
+                                   g->w, g->h, NULL, 0);
+    if (!src) {
+        return NULL;
+    }
+    for (y0 = g->sy; y0 < g->sy + g->h; y0 = y1) {
+        y1 = MIN(g->sy + g->h, ROUND_DOWN(y0, VPRIME_TILE_HEIGHT) +
+                               VPRIME_TILE_HEIGHT);
+        if (!fetch_rows(h, p, m, g, y0, y1,
+                        (uint8_t *)pixman_image_get_data(src) +
+                        (y0 - g->sy) * pixman_image_get_stride(src),
+                        pixman_image_get_stride(src))) {
+            pixman_image_unref(src);
+            return NULL;
+        }
+    }
+    return src;
+}
+
+/*
+ * Rotation and reflection, a permutation of the pixels: reflect-x maps
+ * source pixel (x, y) of the w x h rectangle to (w - 1 - x, y), reflect-y
+ * to (x, h - 1 - y); then a counter-clockwise turn of 90 degrees maps
+ * (x, y) to (y, w - 1 - x) of an h x w image, 180 to (w - 1 - x,
+ * h - 1 - y), 270 to (h - 1 - y, x).  Returns the rotated image (src's
+ * reference passed on).
+ */
+static pixman_image_t *rotate_image(pixman_image_t *src, uint32_t control)
+{
+    uint32_t cpp = PIXMAN_FORMAT_BPP(pixman_image_get_format(src)) / 8;
+    uint32_t w = pixman_image_get_width(src), h = pixman_image_get_height(src);
+    uint32_t turn = (control & VPRIME_PL_CTRL_ROTATE_MASK) >>
+                    VPRIME_PL_CTRL_ROTATE_SHIFT;
+    uint32_t ow = turn & 1 ? h : w, oh = turn & 1 ? w : h;
+    pixman_image_t *dst = pixman_image_create_bits(
+        pixman_image_get_format(src), ow, oh, NULL, 0);
+    const uint8_t *sbits = (const uint8_t *)pixman_image_get_data(src);
+    size_t sstride = pixman_image_get_stride(src);
+    uint8_t *dbits;
+    size_t dstride;
+    uint32_t x, y;
+
+    if (!dst) {
+        pixman_image_unref(src);
+        return NULL;
+    }
+    dbits = (uint8_t *)pixman_image_get_data(dst);
+    dstride = pixman_image_get_stride(dst);
+    for (y = 0; y < h; y++) {
+        for (x = 0; x < w; x++) {
+            uint32_t rx = control & VPRIME_PL_CTRL_REFLECT_X ? w - 1 - x : x;
+            uint32_t ry = control & VPRIME_PL_CTRL_REFLECT_Y ? h - 1 - y : y;
+            uint32_t tx, ty;
+
+            switch (turn) {
+            case 1:
+                tx = ry;
+                ty = w - 1 - rx;
+                break;
+            case 2:
+                tx = w - 1 - rx;
+                ty = h - 1 - ry;
+                break;
+            case 3:
+                tx = h - 1 - ry;
+                ty = rx;
+                break;
+            default:
+                tx = rx;
+                ty = ry;
+                break;
+            }
+            memcpy(dbits + ty * dstride + tx * cpp,
+                   sbits + y * sstride + x * cpp, cpp);
+        }
+    }
+    pixman_image_unref(src);
+    return dst;
+}
+
+/* pixman's x * a / 255 for 8-bit channels */
+static inline uint32_t mul_un8(uint32_t x, uint32_t a)
+{
+    uint32_t t = x * a + 0x80;
+
+    return (t + (t >> 8)) >> 8;
+}
+
+/*
+ * Plane alpha and blend mode: the source as pre-multiplied a8r8g8b8 that
+ * OVER blends as DRM's "pixel blend mode" says, with pa = the plane
+ * alpha's top 8 bits and mul() pixman's rounding: Pre-multiplied c' =
+ * mul(c, pa), a' = mul(a, pa); Coverage k = mul(a, pa), c' = mul(c, k),
+ * a' = k; None c' = mul(c, pa), a' = pa.  Formats without alpha have
+ * a = 255.  Returns the new image (src's reference passed on).
+ */
+static pixman_image_t *blend_image(pixman_image_t *src, uint32_t blend)
+{
+    uint32_t w = pixman_image_get_width(src), h = pixman_image_get_height(src);
+    uint32_t pa = (blend & VPRIME_BLEND_ALPHA_MASK) >> 8;
+    uint32_t mode = blend >> VPRIME_BLEND_MODE_SHIFT;
+    pixman_image_t *dst = pixman_image_create_bits(PIXMAN_a8r8g8b8, w, h,
+                                                   NULL, 0);
+    uint32_t x, y;
+
+    if (dst) {
+        pixman_image_composite32(PIXMAN_OP_SRC, src, NULL, dst, 0, 0, 0, 0,
+                                 0, 0, w, h);
+    }
+    pixman_image_unref(src);
+    if (!dst) {
+        return NULL;
+    }
+    for (y = 0; y < h; y++) {
+        uint32_t *px = (uint32_t *)((uint8_t *)pixman_image_get_data(dst) +
+                                    y * pixman_image_get_stride(dst));
+
+        for (x = 0; x < w; x++) {
+            uint32_t a = px[x] >> 24, k = pa, out;
+            int sh;
+
+            if (mode == VPRIME_BLEND_COVERAGE) {
+                k = mul_un8(a, pa);
+            } else if (mode == VPRIME_BLEND_PREMULTI) {
+                a = mul_un8(a, pa);
+            }
+            out = (mode == VPRIME_BLEND_PREMULTI ? a : k) << 24;
+            for (sh = 0; sh < 24; sh += 8) {
+                out |= mul_un8((px[x] >> sh) & 0xff, k) << sh;
+            }
+            px[x] = out;
+        }
+    }
+    return dst;
+}
+
+/*
+ * Nearest neighbour scaling, exact in integers: destination pixel (x, y)
+ * of a dw x dh plane shows pixel ((2x + 1) * w / (2 dw),
+ * (2y + 1) * h / (2 dh)) of the w x h (rotated) source, the one under its
+ * centre (rounding down).
+ */
+static pixman_image_t *scale_nearest(pixman_image_t *src, const PlaneGeom *g)
+{
+    pixman_image_t *dst = pixman_image_create_bits(
+        pixman_image_get_format(src), g->dw, g->dh, NULL, 0);
+    const uint8_t *sbits = (const uint8_t *)pixman_image_get_data(src);
+    size_t sstride = pixman_image_get_stride(src);
+    uint32_t w = pixman_image_get_width(src), h = pixman_image_get_height(src);
+    uint32_t cpp = PIXMAN_FORMAT_BPP(pixman_image_get_format(src)) / 8;
+    g_autofree uint32_t *col = g_new(uint32_t, g->dw);
+    uint32_t x, y;
+
+    if (!dst) {
+        return NULL;
+    }
+    for (x = 0; x < g->dw; x++) {
+        col[x] = ((2 * (uint64_t)x + 1) * w / (2 * (uint64_t)g->dw)) * cpp;
+    }
+    for (y = 0; y < g->dh; y++) {
+        const uint8_t *row = sbits + sstride *
+            ((2 * (uint64_t)y + 1) * h / (2 * (uint64_t)g->dh));
+        uint8_t *out = (uint8_t *)pixman_image_get_data(dst) +
+                       y * pixman_image_get_stride(dst);
+
+        if (cpp == 4) {
+            for (x = 0; x < g->dw; x++) {
+                memcpy(out + 4 * x, row + col[x], 4);
+            }
+        } else {
+            for (x = 0; x < g->dw; x++) {
+                memcpy(out + cpp * x, row + col[x], cpp);
+            }
+        }
+    }
+    return dst;
+}
+
+/*
+ * A scaled, rotated or blended plane: the source rectangle fetched whole,
+ * made pre-multiplied ARGB by its plane alpha and blend mode
+ * (blend_image), rotated and reflected (rotate_image), then shown unscaled, or scaled by nearest
+ * neighbour (VPRIME_PL_CTRL_NEAREST) and blended, or blended through
+ * pixman's bilinear filter (the edge pixels extended outwards,
+ * PIXMAN_REPEAT_PAD) with a transform of w / dw, h / dh in 16.16 fixed
+ * point, truncated.
+ */
+static bool plane_compose_transformed(VPrimeHead *h, unsigned p,
+                                      const VPrimeScanMap *m,
+                                      const PlaneGeom *g, pixman_op_t op)
+{
+    const VPrimePlaneRegs *r = &h->plane[p].active;
+    pixman_image_t *src = plane_source(h, p, m, g);
+    pixman_transform_t t;
+    uint32_t w, ht;
+
+    if (src && vprime_plane_blended(r)) {
+        src = blend_image(src, r->blend);
+        op = PIXMAN_OP_OVER;
+    }
+    if (src && vprime_plane_rotated(r)) {
+        src = rotate_image(src, r->control);
+    }
+    if (!src) {
+        return false;
+    }
+    if (vprime_plane_scaled(r) && (r->control & VPRIME_PL_CTRL_NEAREST)) {
+        pixman_image_t *img = scale_nearest(src, g);
+
+        pixman_image_unref(src);
+        if (!img) {
+            return false;
+        }
+        src = img;
+    } else if (vprime_plane_scaled(r)) {
+        w = pixman_image_get_width(src);
+        ht = pixman_image_get_height(src);
+        pixman_transform_init_scale(&t, ((uint64_t)w << 16) / g->dw,
+                                    ((uint64_t)ht << 16) / g->dh);
+        pixman_image_set_transform(src, &t);
+        pixman_image_set_filter(src, PIXMAN_FILTER_BILINEAR, NULL, 0);
+        pixman_image_set_repeat(src, PIXMAN_REPEAT_PAD);
+    }
+    pixman_image_composite32(op, src, NULL, h->fb, 0, 0, 0, 0, g->dx, g->dy,
+                             g->dw, g->dh);
+    pixman_image_unref(src);
+    return true;
+}
+
+/*
  * Fetch and blend one plane.  'direct': an XRGB8888 or ARGB8888 primary,
  * whose OVER on black is a copy of its colour channels (PIXMAN_OP_SRC of
  * an x8r8g8b8 view), and whose tile rows are de-tiled straight into the
@@ -801,6 +1052,9 @@ static bool plane_compose(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
         return false;
     }
     plane_geom(&pl->active, &g);
+    if (vprime_plane_transformed(&pl->active)) {
+        return plane_compose_transformed(h, p, m, &g, op);
+    }
 
     /* rows in one run of host memory: pixman reads them where they are */
     src = plane_guest_image(pl, m, &g, g.sy, g.h,
@@ -899,7 +1153,8 @@ static pixman_image_t *head_alias_image(VPrimeHead *h, const VPrimeScanMap *m)
         }
     }
     plane_geom(&pl->active, &g);
-    if (g.dx || g.dy || g.w != VPRIME_X(h->active.mode_size) ||
+    if (vprime_plane_transformed(&pl->active) ||
+        g.dx || g.dy || g.w != VPRIME_X(h->active.mode_size) ||
         g.h != VPRIME_Y(h->active.mode_size) || h->inject_underrun) {
         return NULL;
     }
@@ -1040,6 +1295,7 @@ uint32_t vprime_disp_compose(VPrimeHead *h)
     n = head_plane_order(h, order);
     direct = (prim->format == VPRIME_FMT_XRGB8888 ||
               prim->format == VPRIME_FMT_ARGB8888) &&
+             !vprime_plane_transformed(prim) &&
              n && order[0] == VPRIME_PLANE_PRIMARY;
     plane_geom(prim, &g);
 

@@ -396,6 +396,8 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
     }
 
     s->caps = VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC |
+              VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE |
+              VPRIME_DISP_CAP_BLEND |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
                      VPRIME_CAP_DISPLAY);
@@ -486,6 +488,46 @@ static const VMStateDescription vmstate_vprime_plane_zpos = {
     }
 };
 
+/* DST_SIZE: a stream without it has every plane unscaled (0) */
+static bool vprime_plane_scale_needed(void *opaque)
+{
+    VPrimePlane *pl = opaque;
+
+    return pl->shadow.dst_size || pl->active.dst_size;
+}
+
+static const VMStateDescription vmstate_vprime_plane_scale = {
+    .name = "vprime-display-plane/scale",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_plane_scale_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(shadow.dst_size, VPrimePlane),
+        VMSTATE_UINT32(active.dst_size, VPrimePlane),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/* BLEND: a stream without it has every plane's BLEND 0 */
+static bool vprime_plane_blend_needed(void *opaque)
+{
+    VPrimePlane *pl = opaque;
+
+    return pl->shadow.blend || pl->active.blend;
+}
+
+static const VMStateDescription vmstate_vprime_plane_blend = {
+    .name = "vprime-display-plane/blend",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_plane_blend_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(shadow.blend, VPrimePlane),
+        VMSTATE_UINT32(active.blend, VPrimePlane),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 static const VMStateDescription vmstate_vprime_plane = {
     .name = "vprime-display-plane",
     .version_id = 2,
@@ -499,6 +541,8 @@ static const VMStateDescription vmstate_vprime_plane = {
     },
     .subsections = (const VMStateDescription * const []) {
         &vmstate_vprime_plane_zpos,
+        &vmstate_vprime_plane_scale,
+        &vmstate_vprime_plane_blend,
         NULL
     }
 };
@@ -586,7 +630,7 @@ static char *head_check_loaded(VPrimeHead *h)
         return g_strdup_printf("ERROR 0x%x has reserved bits", h->error);
     }
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
-        if (h->plane[p].active.control & ~VPRIME_PL_CTRL_VALID_MASK) {
+        if (h->plane[p].active.control & ~vprime_plane_ctrl_valid(p)) {
             return g_strdup_printf("plane %u: CONTROL 0x%x has reserved bits",
                                    p, h->plane[p].active.control);
         }

@@ -44,7 +44,68 @@ typedef struct VPrimePlaneRegs {
     uint32_t size;
     uint32_t dst_pos;
     uint32_t zpos;
+    uint32_t dst_size;          /* 0: size (not scaled) */
+    uint32_t blend;             /* used with VPRIME_PL_CTRL_BLEND */
 } VPrimePlaneRegs;
+
+/* The CONTROL bits plane p takes (the cursor neither scales nor rotates) */
+static inline uint32_t vprime_plane_ctrl_valid(unsigned p)
+{
+    return p == VPRIME_PLANE_CURSOR ? VPRIME_PL_CTRL_CURSOR_MASK
+                                    : VPRIME_PL_CTRL_VALID_MASK;
+}
+
+/* Does the plane turn a quarter (90 or 270 degrees)? */
+static inline bool vprime_plane_quarter_turn(const VPrimePlaneRegs *r)
+{
+    return (r->control & VPRIME_PL_CTRL_ROTATE_90) != 0;
+}
+
+/* The source rectangle's size once rotated (w, h swapped a quarter turn) */
+static inline uint32_t vprime_plane_rot_size(const VPrimePlaneRegs *r)
+{
+    return vprime_plane_quarter_turn(r) ?
+           VPRIME_XY(VPRIME_Y(r->size), VPRIME_X(r->size)) : r->size;
+}
+
+/* The size a plane is shown at on the head's mode: DST_SIZE, or rotated SIZE */
+static inline uint32_t vprime_plane_dst_size(const VPrimePlaneRegs *r)
+{
+    return r->dst_size ? r->dst_size : vprime_plane_rot_size(r);
+}
+
+/* Is the plane scaled (DST_SIZE other than 0 or the rotated SIZE)? */
+static inline bool vprime_plane_scaled(const VPrimePlaneRegs *r)
+{
+    return vprime_plane_dst_size(r) != vprime_plane_rot_size(r);
+}
+
+/* Is the plane rotated or reflected? */
+static inline bool vprime_plane_rotated(const VPrimePlaneRegs *r)
+{
+    return r->control & (VPRIME_PL_CTRL_ROTATE_MASK |
+                         VPRIME_PL_CTRL_REFLECT_X | VPRIME_PL_CTRL_REFLECT_Y);
+}
+
+/*
+ * Does the plane blend otherwise than opaque pre-multiplied (a plane
+ * alpha below 0xffff, or another blend mode)?
+ */
+static inline bool vprime_plane_blended(const VPrimePlaneRegs *r)
+{
+    return (r->control & VPRIME_PL_CTRL_BLEND) &&
+           r->blend != VPRIME_BLEND_ALPHA_MASK;
+}
+
+/*
+ * Is the plane anything but its source pixels copied in place (scaled,
+ * rotated, blended)?  Such a plane is always composed.
+ */
+static inline bool vprime_plane_transformed(const VPrimePlaneRegs *r)
+{
+    return vprime_plane_scaled(r) || vprime_plane_rotated(r) ||
+           vprime_plane_blended(r);
+}
 
 /*
  * Host side: one run of a plane's buffer as mapped for scanout.  The runs

@@ -328,6 +328,9 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_SCATTER         (1u << 0)   /* planes scan page lists; clear: contiguous only */
 #define VPRIME_DISP_CAP_TILED           (1u << 1)   /* VPRIME_LAYOUT_TILED scanout */
 #define VPRIME_DISP_CAP_CRC             (1u << 2)   /* per-head CRC of the composed frame */
+#define VPRIME_DISP_CAP_SCALE           (1u << 3)   /* VPRIME_PL_DST_SIZE: primary and overlay scale */
+#define VPRIME_DISP_CAP_ROTATE          (1u << 4)   /* VPRIME_PL_CTRL_ROTATE_*, _REFLECT_*: they rotate */
+#define VPRIME_DISP_CAP_BLEND           (1u << 5)   /* VPRIME_PL_CTRL_BLEND: plane alpha and blend modes */
 
 #define VPRIME_DISP_DMA_BITS_MIN        32
 #define VPRIME_DISP_DMA_BITS_MAX        64
@@ -391,6 +394,8 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_CONTIG          10  /* a page list on a contiguous-only engine */
 #define VPRIME_HEAD_ERR_CONTROL         11  /* reserved control bits */
 #define VPRIME_HEAD_ERR_ZPOS            12  /* ZPOS above VPRIME_PL_ZPOS_MAX */
+#define VPRIME_HEAD_ERR_SCALE           13  /* DST_SIZE against SIZE beyond the plane's scaling limits */
+#define VPRIME_HEAD_ERR_BLEND           14  /* reserved BLEND bits or an unknown blend mode */
 #define VPRIME_HEAD_ERR_PLANE_SHIFT     8
 #define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
 
@@ -410,15 +415,45 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_PL_FB_SIZE               0x18    /* buffer bytes; the page list has one entry per 4 KiB */
 #define VPRIME_PL_OFFSET                0x1c    /* byte offset of pixel (0, 0) in the buffer */
 #define VPRIME_PL_SRC_POS               0x20    /* x | y << 16: first source pixel */
-#define VPRIME_PL_SIZE                  0x24    /* w | h << 16: no scaling, source and destination alike */
+#define VPRIME_PL_SIZE                  0x24    /* w | h << 16: the source rectangle's size */
 #define VPRIME_PL_DST_POS               0x28    /* x | y << 16 on the head's mode */
 #define VPRIME_PL_ZPOS                  0x2c    /* stacking order, lower first */
+#define VPRIME_PL_DST_SIZE              0x30    /* w | h << 16 on the head's mode; 0: SIZE (no scaling) */
+#define VPRIME_PL_BLEND                 0x34    /* with CTRL_BLEND: plane alpha 15:0, VPRIME_BLEND_* << 16 */
 #define VPRIME_PL_ZPOS_MAX              255
 #define VPRIME_PL_REGS_SIZE             0x40
 
 #define VPRIME_PL_CTRL_ENABLE           (1u << 0)
 #define VPRIME_PL_CTRL_CONTIG           (1u << 1)   /* ADDR is the buffer itself, not a page list */
-#define VPRIME_PL_CTRL_VALID_MASK       0x3u
+#define VPRIME_PL_CTRL_NEAREST          (1u << 2)   /* scale by nearest neighbour; clear: bilinear */
+#define VPRIME_PL_CTRL_ROTATE_SHIFT     3           /* bits 4:3: counter-clockwise quarter turns */
+#define VPRIME_PL_CTRL_ROTATE_MASK      (3u << 3)
+#define VPRIME_PL_CTRL_ROTATE_0         (0u << 3)
+#define VPRIME_PL_CTRL_ROTATE_90        (1u << 3)
+#define VPRIME_PL_CTRL_ROTATE_180       (2u << 3)
+#define VPRIME_PL_CTRL_ROTATE_270       (3u << 3)
+#define VPRIME_PL_CTRL_REFLECT_X        (1u << 5)   /* mirror left-right, before rotating */
+#define VPRIME_PL_CTRL_REFLECT_Y        (1u << 6)   /* mirror top-bottom, before rotating */
+#define VPRIME_PL_CTRL_BLEND            (1u << 7)   /* blend by VPRIME_PL_BLEND; clear: opaque pre-multiplied */
+#define VPRIME_PL_CTRL_VALID_MASK       0xffu
+/* The cursor neither scales nor rotates: its other bits are reserved */
+#define VPRIME_PL_CTRL_CURSOR_MASK      0x3u
+
+/* VPRIME_PL_BLEND: DRM's "pixel blend mode" (bits 17:16), plane alpha (15:0) */
+#define VPRIME_BLEND_ALPHA_MASK         0xffffu     /* 0 transparent .. 0xffff opaque */
+#define VPRIME_BLEND_MODE_SHIFT         16
+#define VPRIME_BLEND_PREMULTI           0   /* colour already multiplied by its alpha */
+#define VPRIME_BLEND_COVERAGE           1   /* colour not multiplied: the engine does */
+#define VPRIME_BLEND_NONE               2   /* the pixel's alpha ignored */
+#define VPRIME_BLEND_VALID_MASK         0x3ffffu
+
+/*
+ * Scaling limits of the primary and overlay planes, per axis: the
+ * destination is at most VPRIME_DISP_SCALE_UP times the source and at
+ * least 1 / VPRIME_DISP_SCALE_DOWN of it.  The cursor does not scale.
+ */
+#define VPRIME_DISP_SCALE_UP            8
+#define VPRIME_DISP_SCALE_DOWN          4
 
 /*
  * A page list is an array of little-endian u64 DMA addresses, one per 4 KiB

@@ -45,6 +45,8 @@ static const char * const vprime_head_err_names[] = {
 	[VPRIME_HEAD_ERR_CONTIG] = "page list on a contiguous-only engine",
 	[VPRIME_HEAD_ERR_CONTROL] = "reserved control bits",
 	[VPRIME_HEAD_ERR_ZPOS] = "stacking order out of range",
+	[VPRIME_HEAD_ERR_SCALE] = "scaling beyond the plane's limits",
+	[VPRIME_HEAD_ERR_BLEND] = "unknown blend mode",
 };
 
 static const char * const vprime_plane_err_names[VPRIME_DISP_PLANES] = {

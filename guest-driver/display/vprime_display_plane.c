@@ -5,8 +5,14 @@
  * Every head has a primary, an overlay and a cursor plane, composed by
  * zpos (primary and overlay in either order, the cursor on top), each
  * scanning a framebuffer by DMA from a page list (or one contiguous
- * range) without scaling (a scaled plane is refused with -ERANGE, as
- * drm_atomic_helper_check_plane_state() does).  The plane registers are
+ * range).  Primary and overlay scale (VPRIME_PL_DST_SIZE) from 4x down to
+ * 8x up per axis, with the SCALING_FILTER the user picks: Default is the
+ * engine's bilinear filter, Nearest Neighbor its exact nearest pixel; and
+ * they rotate by quarter turns and reflect (the rotation property, every
+ * combination) and blend with a plane alpha in any of DRM's three pixel
+ * blend modes.  The cursor neither scales, rotates nor takes a plane
+ * alpha.  A scale beyond the limits is -ERANGE, the
+ * answer of drm_atomic_helper_check_plane_state().  The plane registers are
  * shadow registers: atomic_update writes them and the CRTC's atomic_flush
  * makes the head latch them all at the next vblank.
  *
@@ -142,7 +148,8 @@ static int vprime_plane_check_rect(struct drm_plane *plane,
 	u64 cpp = fb->format->cpp[0];
 	u64 pitch = fb->pitches[0];
 	u64 sx = state->src.x1 >> 16, sy = state->src.y1 >> 16;
-	u64 w = drm_rect_width(&state->dst), h = drm_rect_height(&state->dst);
+	u64 w = drm_rect_width(&state->src) >> 16;
+	u64 h = drm_rect_height(&state->src) >> 16;
 	u64 end;
 
 	if (pitch < (sx + w) * cpp) {
@@ -162,6 +169,61 @@ static int vprime_plane_check_rect(struct drm_plane *plane,
 	return 0;
 }
 
+/*
+ * The plane's scale limits as the helper takes them, source over
+ * destination in 16.16: no scaling for the cursor (or an engine without
+ * scaler), else VPRIME_DISP_SCALE_UP times up to VPRIME_DISP_SCALE_DOWN
+ * times down.
+ */
+static void vprime_plane_scale_limits(struct vprime_plane *vplane,
+				      int *min_scale, int *max_scale)
+{
+	*min_scale = DRM_PLANE_NO_SCALING;
+	*max_scale = DRM_PLANE_NO_SCALING;
+	if (vplane->idx == VPRIME_PLANE_CURSOR ||
+	    !(vplane->head->disp->disp_caps & VPRIME_DISP_CAP_SCALE))
+		return;
+	*min_scale = DRM_PLANE_NO_SCALING / VPRIME_DISP_SCALE_UP;
+	*max_scale = DRM_PLANE_NO_SCALING * VPRIME_DISP_SCALE_DOWN;
+}
+
+/*
+ * The rectangles as the engine takes them: whole source pixels, and a
+ * scale within its limits by its integer rule.  The helper's 16.16 scale
+ * factor rounds a ratio within 1/65536 of the limit (or of 1:1 for a plane
+ * without scaler) into the limit: checked again in whole pixels.
+ */
+static int vprime_plane_check_scale(struct drm_plane *plane,
+				    struct drm_plane_state *new,
+				    int min_scale, int max_scale)
+{
+	u32 sw = drm_rect_width(&new->src) >> 16, sh = drm_rect_height(&new->src) >> 16;
+	u32 dw = drm_rect_width(&new->dst), dh = drm_rect_height(&new->dst);
+
+	/* a quarter turn: the source's width goes down the screen */
+	if (new->rotation & (DRM_MODE_ROTATE_90 | DRM_MODE_ROTATE_270))
+		swap(sw, sh);
+
+	if ((new->src_x | new->src_y | new->src_w | new->src_h) & 0xffff ||
+	    (new->src.x1 | new->src.y1 | new->src.x2 | new->src.y2) & 0xffff) {
+		drm_dbg_atomic(plane->dev, "[PLANE:%d] fractional source " DRM_RECT_FP_FMT "\n",
+			       plane->base.id, DRM_RECT_FP_ARG(&new->src));
+		return -EINVAL;
+	}
+	if (min_scale == DRM_PLANE_NO_SCALING && max_scale == DRM_PLANE_NO_SCALING) {
+		if (sw == dw && sh == dh)
+			return 0;
+	} else if ((u64)dw <= (u64)sw * VPRIME_DISP_SCALE_UP &&
+		   (u64)dh <= (u64)sh * VPRIME_DISP_SCALE_UP &&
+		   (u64)sw <= (u64)dw * VPRIME_DISP_SCALE_DOWN &&
+		   (u64)sh <= (u64)dh * VPRIME_DISP_SCALE_DOWN) {
+		return 0;
+	}
+	drm_dbg_atomic(plane->dev, "[PLANE:%d] scaling " DRM_RECT_FP_FMT " to %ux%u\n",
+		       plane->base.id, DRM_RECT_FP_ARG(&new->src), dw, dh);
+	return -ERANGE;
+}
+
 static int vprime_plane_atomic_check(struct drm_plane *plane,
 				     struct drm_atomic_state *state)
 {
@@ -170,6 +232,7 @@ static int vprime_plane_atomic_check(struct drm_plane *plane,
 	unsigned int max = vplane->idx == VPRIME_PLANE_CURSOR ?
 			   VPRIME_DISP_CURSOR_MAX : VPRIME_DISP_MAX_DIM;
 	struct drm_crtc_state *crtc_state;
+	int min_scale, max_scale;
 	int ret;
 
 	if (!new->fb || !new->crtc)
@@ -185,29 +248,16 @@ static int vprime_plane_atomic_check(struct drm_plane *plane,
 		return -EINVAL;
 	}
 
-	/* no scaler: a scaled plane is -ERANGE, the helper's answer */
+	/* out of the scale limits: -ERANGE, the helper's answer */
+	vprime_plane_scale_limits(vplane, &min_scale, &max_scale);
 	ret = drm_atomic_helper_check_plane_state(new, crtc_state,
-						  DRM_PLANE_NO_SCALING,
-						  DRM_PLANE_NO_SCALING,
+						  min_scale, max_scale,
 						  true, true);
 	if (ret)
 		return ret;
-	/*
-	 * The helper's 16.16 scale factor rounds a ratio within 1/65536 of
-	 * 1:1 to 1:1; the engine takes whole pixels, source and destination
-	 * of one size.
-	 */
-	if (new->src_w >> 16 != new->crtc_w || new->src_h >> 16 != new->crtc_h) {
-		drm_dbg_atomic(plane->dev, "[PLANE:%d] scaling " DRM_RECT_FP_FMT " to %ux%u\n",
-			       plane->base.id, DRM_RECT_FP_ARG(&new->src),
-			       new->crtc_w, new->crtc_h);
-		return -ERANGE;
-	}
-	if ((new->src_x | new->src_y | new->src_w | new->src_h) & 0xffff) {
-		drm_dbg_atomic(plane->dev, "[PLANE:%d] fractional source " DRM_RECT_FP_FMT "\n",
-			       plane->base.id, DRM_RECT_FP_ARG(&new->src));
-		return -EINVAL;
-	}
+	ret = vprime_plane_check_scale(plane, new, min_scale, max_scale);
+	if (ret)
+		return ret;
 
 	ret = vprime_plane_check_fb(plane, new->fb);
 	if (ret)
@@ -259,6 +309,41 @@ static void vprime_plane_cleanup_fb(struct drm_plane *plane,
 		drm_gem_shmem_unpin(to_drm_gem_shmem_obj(obj));
 }
 
+/* VPRIME_PL_CTRL_ROTATE_* and _REFLECT_* bits of a DRM rotation */
+static u32 vprime_rotation_to_hw(unsigned int rotation)
+{
+	u32 ctrl = 0;
+
+	switch (rotation & DRM_MODE_ROTATE_MASK) {
+	case DRM_MODE_ROTATE_90:
+		ctrl = VPRIME_PL_CTRL_ROTATE_90;
+		break;
+	case DRM_MODE_ROTATE_180:
+		ctrl = VPRIME_PL_CTRL_ROTATE_180;
+		break;
+	case DRM_MODE_ROTATE_270:
+		ctrl = VPRIME_PL_CTRL_ROTATE_270;
+		break;
+	}
+	if (rotation & DRM_MODE_REFLECT_X)
+		ctrl |= VPRIME_PL_CTRL_REFLECT_X;
+	if (rotation & DRM_MODE_REFLECT_Y)
+		ctrl |= VPRIME_PL_CTRL_REFLECT_Y;
+	return ctrl;
+}
+
+/* VPRIME_BLEND_* of a DRM_MODE_BLEND_* pixel blend mode */
+static u32 vprime_blend_mode_to_hw(u16 mode)
+{
+	switch (mode) {
+	case DRM_MODE_BLEND_COVERAGE:
+		return VPRIME_BLEND_COVERAGE;
+	case DRM_MODE_BLEND_PIXEL_NONE:
+		return VPRIME_BLEND_NONE;
+	}
+	return VPRIME_BLEND_PREMULTI;
+}
+
 /* The plane's shadow registers for @new; inside drm_dev_enter() */
 static void vprime_plane_program(struct vprime_plane *vplane,
 				 const struct drm_plane_state *new)
@@ -267,6 +352,7 @@ static void vprime_plane_program(struct vprime_plane *vplane,
 	struct drm_framebuffer *fb = new->fb;
 	unsigned int p = vplane->idx;
 	struct vprime_display_bo *bo;
+	u32 ctrl = VPRIME_PL_CTRL_ENABLE;
 	bool contig;
 	u64 addr;
 
@@ -278,6 +364,8 @@ static void vprime_plane_program(struct vprime_plane *vplane,
 	bo = to_vprime_display_bo(fb->obj[0]);
 	contig = !(head->disp->disp_caps & VPRIME_DISP_CAP_SCATTER);
 	addr = contig ? bo->first_dma : bo->page_list_dma;
+	if (contig)
+		ctrl |= VPRIME_PL_CTRL_CONTIG;
 
 	vprime_plane_write(head, p, VPRIME_PL_FORMAT,
 			   vprime_format_to_hw(fb->format->format));
@@ -292,13 +380,26 @@ static void vprime_plane_program(struct vprime_plane *vplane,
 	vprime_plane_write(head, p, VPRIME_PL_SRC_POS,
 			   VPRIME_XY(new->src.x1 >> 16, new->src.y1 >> 16));
 	vprime_plane_write(head, p, VPRIME_PL_SIZE,
-			   VPRIME_XY(drm_rect_width(&new->dst),
-				     drm_rect_height(&new->dst)));
+			   VPRIME_XY(drm_rect_width(&new->src) >> 16,
+				     drm_rect_height(&new->src) >> 16));
 	vprime_plane_write(head, p, VPRIME_PL_DST_POS,
 			   VPRIME_XY(new->dst.x1, new->dst.y1));
+	if (head->disp->disp_caps & VPRIME_DISP_CAP_SCALE)
+		vprime_plane_write(head, p, VPRIME_PL_DST_SIZE,
+				   VPRIME_XY(drm_rect_width(&new->dst),
+					     drm_rect_height(&new->dst)));
 	vprime_plane_write(head, p, VPRIME_PL_ZPOS, new->normalized_zpos);
-	vprime_plane_write(head, p, VPRIME_PL_CONTROL,
-			   VPRIME_PL_CTRL_ENABLE | (contig ? VPRIME_PL_CTRL_CONTIG : 0));
+	if (new->scaling_filter == DRM_SCALING_FILTER_NEAREST_NEIGHBOR)
+		ctrl |= VPRIME_PL_CTRL_NEAREST;
+	ctrl |= vprime_rotation_to_hw(new->rotation);
+	if (head->disp->disp_caps & VPRIME_DISP_CAP_BLEND && p != VPRIME_PLANE_CURSOR) {
+		vprime_plane_write(head, p, VPRIME_PL_BLEND,
+				   new->alpha |
+				   vprime_blend_mode_to_hw(new->pixel_blend_mode) <<
+				   VPRIME_BLEND_MODE_SHIFT);
+		ctrl |= VPRIME_PL_CTRL_BLEND;
+	}
+	vprime_plane_write(head, p, VPRIME_PL_CONTROL, ctrl);
 }
 
 static void vprime_plane_atomic_update(struct drm_plane *plane,
@@ -475,6 +576,34 @@ struct vprime_plane *vprime_plane_create(struct vprime_head *head,
 
 		ret = drm_plane_add_size_hints_property(&vplane->base, hints,
 							ARRAY_SIZE(hints));
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	if (idx != VPRIME_PLANE_CURSOR &&
+	    (disp->disp_caps & VPRIME_DISP_CAP_SCALE)) {
+		ret = drm_plane_create_scaling_filter_property(&vplane->base,
+							       BIT(DRM_SCALING_FILTER_DEFAULT) |
+							       BIT(DRM_SCALING_FILTER_NEAREST_NEIGHBOR));
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	if (idx != VPRIME_PLANE_CURSOR &&
+	    (disp->disp_caps & VPRIME_DISP_CAP_ROTATE)) {
+		ret = drm_plane_create_rotation_property(&vplane->base,
+							 DRM_MODE_ROTATE_0,
+							 DRM_MODE_ROTATE_MASK |
+							 DRM_MODE_REFLECT_MASK);
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	if (idx != VPRIME_PLANE_CURSOR &&
+	    (disp->disp_caps & VPRIME_DISP_CAP_BLEND)) {
+		ret = drm_plane_create_alpha_property(&vplane->base);
+		if (!ret)
+			ret = drm_plane_create_blend_mode_property(&vplane->base,
+								   BIT(DRM_MODE_BLEND_PIXEL_NONE) |
+								   BIT(DRM_MODE_BLEND_PREMULTI) |
+								   BIT(DRM_MODE_BLEND_COVERAGE));
 		if (ret)
 			return ERR_PTR(ret);
 	}

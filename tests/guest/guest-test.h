@@ -122,6 +122,10 @@ int test_kms_contiguous(struct ctx *c);
 int test_kms_check_refusals(struct ctx *c);
 int test_gpu_import_display(struct ctx *c);
 int cmd_bench_kms(struct ctx *c);
+/* Plane features (issue 16): kms-plane-test.c */
+int test_kms_scale_crc(struct ctx *c);
+int test_kms_rotate_crc(struct ctx *c);
+int test_kms_alpha_crc(struct ctx *c);
 
 /* Random ioctls on every vprime node: ioctl-fuzz.c */
 int test_ioctl_fuzz(struct ctx *c);
@@ -207,6 +211,9 @@ int test_dmabuf_sync_write(struct ctx *c);
 	{ "kms-blend-crc", test_kms_blend_crc }, \
 	{ "kms-cursor-sizes", test_kms_cursor_sizes }, \
 	{ "kms-zpos-crc", test_kms_zpos_crc }, \
+	{ "kms-scale-crc", test_kms_scale_crc }, \
+	{ "kms-rotate-crc", test_kms_rotate_crc }, \
+	{ "kms-alpha-crc", test_kms_alpha_crc }, \
 	{ "kms-flip-vblank", test_kms_flip_vblank }, \
 	{ "kms-flip-events", test_kms_flip_events }, \
 	{ "kms-flip-fence", test_kms_flip_fence }, \

@@ -194,6 +194,70 @@ uint32_t fb_pixel_argb(const struct fb *f, uint32_t x, uint32_t y)
  * CPU composition of a head: black, then each plane (primary, overlay,
  * cursor) OVER, at its destination; returns the frame CRC.
  */
+/*
+ * The source pixel a destination pixel of a scaled plane shows (the
+ * display spec's nearest neighbour): the one under its centre, (2x + 1)
+ * src / (2 dst) rounded down; x itself unscaled.
+ */
+static uint32_t nearest_src(uint32_t x, uint32_t src, uint32_t dst)
+{
+	return (uint32_t)((2 * (uint64_t)x + 1) * src / (2 * (uint64_t)dst));
+}
+
+/*
+ * The source pixel (*sx, *sy), relative to the source rectangle, that
+ * pixel (x, y) of the plane's destination shows: nearest neighbour in the
+ * rotated image, then back through the counter-clockwise turn and the
+ * reflections (reflect-x mirrors left-right, before the turn)
+ */
+static void plane_src_pixel(const struct plane_img *p, uint32_t dw, uint32_t dh,
+			    uint32_t x, uint32_t y, uint32_t *sx, uint32_t *sy)
+{
+	bool quarter = p->rotation & (DRM_MODE_ROTATE_90 | DRM_MODE_ROTATE_270);
+	uint32_t ow = quarter ? p->h : p->w, oh = quarter ? p->w : p->h;
+	uint32_t X = nearest_src(x, ow, dw), Y = nearest_src(y, oh, dh);
+	uint32_t rx = X, ry = Y;
+
+	if (p->rotation & DRM_MODE_ROTATE_90) {
+		rx = p->w - 1 - Y;
+		ry = X;
+	} else if (p->rotation & DRM_MODE_ROTATE_180) {
+		rx = p->w - 1 - X;
+		ry = p->h - 1 - Y;
+	} else if (p->rotation & DRM_MODE_ROTATE_270) {
+		rx = Y;
+		ry = p->h - 1 - X;
+	}
+	*sx = p->rotation & DRM_MODE_REFLECT_X ? p->w - 1 - rx : rx;
+	*sy = p->rotation & DRM_MODE_REFLECT_Y ? p->h - 1 - ry : ry;
+}
+
+/*
+ * A plane's premultiplied pixel @s as it blends by its plane alpha (top 8
+ * bits, pa) and pixel blend mode: Pre-multiplied c' = mul(c, pa),
+ * a' = mul(a, pa); Coverage k = mul(a, pa), c' = mul(c, k), a' = k;
+ * None c' = mul(c, pa), a' = pa
+ */
+static uint32_t plane_blend(const struct plane_img *p, uint32_t s)
+{
+	uint32_t pa = p->alpha >> 8, a = s >> 24, k = pa, out;
+	int shift;
+
+	if (!p->blend)
+		return s;
+	if (p->blend_mode == VPRIME_BLEND_COVERAGE) {
+		k = un8_mul(a, pa);
+		out = k << 24;
+	} else if (p->blend_mode == VPRIME_BLEND_PREMULTI) {
+		out = un8_mul(a, pa) << 24;
+	} else {
+		out = pa << 24;
+	}
+	for (shift = 0; shift < 24; shift += 8)
+		out |= un8_mul((s >> shift) & 0xff, k) << shift;
+	return out;
+}
+
 uint32_t compose_crc(uint32_t w, uint32_t h, const struct plane_img *planes,
 		     int n)
 {
@@ -203,17 +267,23 @@ uint32_t compose_crc(uint32_t w, uint32_t h, const struct plane_img *planes,
 
 	for (i = 0; i < n; i++) {
 		const struct plane_img *p = &planes[i];
+		bool quarter = p->rotation & (DRM_MODE_ROTATE_90 | DRM_MODE_ROTATE_270);
+		uint32_t dw = p->dst_w ? p->dst_w : quarter ? p->h : p->w;
+		uint32_t dh = p->dst_h ? p->dst_h : quarter ? p->w : p->h;
 
-		for (y = 0; y < p->h; y++) {
-			for (x = 0; x < p->w; x++) {
+		for (y = 0; y < dh; y++) {
+			for (x = 0; x < dw; x++) {
 				int32_t dx = p->dst_x + (int32_t)x, dy = p->dst_y + (int32_t)y;
-				uint32_t *d;
+				uint32_t *d, sx, sy;
 
 				if (dx < 0 || dy < 0 || dx >= (int32_t)w || dy >= (int32_t)h)
 					continue;
 				d = &out[(size_t)dy * w + dx];
+				plane_src_pixel(p, dw, dh, x, y, &sx, &sy);
 				*d = blend_over(*d | 0xff000000,
-						fb_pixel_argb(p->fb, p->src_x + x, p->src_y + y));
+						plane_blend(p, fb_pixel_argb(p->fb,
+									     p->src_x + sx,
+									     p->src_y + sy)));
 			}
 		}
 	}

@@ -34,11 +34,22 @@ struct kms {
 	struct head heads[VPRIME_HEADS_MAX];
 };
 
-/* One plane of a CPU composition */
+/*
+ * One plane of a CPU composition: the w x h source at (src_x, src_y),
+ * reflected and rotated by @rotation (DRM_MODE_ROTATE_* | REFLECT_*; 0:
+ * none) as the display spec says, shown dst_w x dst_h (0: the rotated
+ * size) at (dst_x, dst_y), scaled by the spec's nearest neighbour rule;
+ * with @blend, blended with plane @alpha in VPRIME_BLEND_* @blend_mode
+ * by the spec's formulas (else opaque pre-multiplied)
+ */
 struct plane_img {
 	const struct fb *fb;
 	uint32_t src_x, src_y, w, h;
 	int32_t dst_x, dst_y;
+	uint32_t dst_w, dst_h;
+	uint32_t rotation;
+	bool blend;
+	uint16_t alpha, blend_mode;
 };
 
 uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h);
@@ -57,6 +68,12 @@ uint64_t prop_value(int fd, uint32_t obj, uint32_t type, const char *name);
 void add_prop(drmModeAtomicReq *req, int fd, uint32_t obj, uint32_t type,
 	      const char *name, uint64_t value);
 int kms_open(struct ctx *c, struct kms *k);
+/* Open the display's card in a test function; return its verdict if not */
+#define KMS_OPEN(c, k) do {						\
+		int __r = kms_open(c, k);				\
+		if (__r)						\
+			return __r;					\
+	} while (0)
 struct head *kms_first_connected(struct kms *k);
 int kms_adopt(struct kms *k);
 int prime_export(int fd, uint32_t handle);

@@ -44,12 +44,6 @@ static const char *fmt_name(uint32_t f)
 	return s;
 }
 
-#define KMS_OPEN(c, k) do {						\
-		int __r = kms_open(c, k);				\
-		if (__r)						\
-			return __r;					\
-	} while (0)
-
 /* A mode set on every head, each with its own picture, vblanks running */
 int test_kms_modeset(struct ctx *c)
 {
@@ -1213,22 +1207,30 @@ int test_kms_check_refusals(struct ctx *c)
 	} while (0)
 #define TRY(what, expr) TRY_ERR(what, EINVAL, expr)
 
-	/* scaling: 128x128 source onto 256x256, the helper's -ERANGE */
-	TRY_ERR("scaled overlay", ERANGE,
+	/* scaling beyond 8x: 32x32 of the buffer onto 257x257 */
+	TRY_ERR("overlay scaled up beyond 8x", ERANGE,
 	    plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &small,
-			0, 0, 0, 0, 128, 128);
+			0, 0, 0, 0, 32, 32);
 	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
-		     "CRTC_W", 256);
+		     "CRTC_W", 257);
 	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
-		     "CRTC_H", 256));
-	/* downscaling: 128x128 of the 512x512 buffer onto 64x64 */
-	TRY_ERR("downscaled overlay", ERANGE,
+		     "CRTC_H", 257));
+	/* downscaling beyond 4x: the 512x512 buffer onto 127x127 */
+	TRY_ERR("overlay scaled down beyond 4x", ERANGE,
 	    plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &big,
-			0, 0, 0, 0, 128, 128);
+			0, 0, 0, 0, 512, 512);
 	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
-		     "CRTC_W", 64);
+		     "CRTC_W", 127);
 	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
-		     "CRTC_H", 64));
+		     "CRTC_H", 127));
+	/* the cursor does not scale */
+	TRY_ERR("scaled cursor", ERANGE,
+	    plane_props(req, &k, hd->plane[VPRIME_PLANE_CURSOR], hd->crtc, &small,
+			0, 0, 0, 0, 64, 64);
+	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_CURSOR], DRM_MODE_OBJECT_PLANE,
+		     "CRTC_W", 128);
+	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_CURSOR], DRM_MODE_OBJECT_PLANE,
+		     "CRTC_H", 128));
 	/* a fractional source position: no sub-pixel sampling */
 	TRY("fractional source",
 	    plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &small,

@@ -458,21 +458,22 @@ static void check_no_errors(Disp *d, int h)
 
 /* ---- identification ----------------------------------------------------- */
 
+/* The capabilities every engine has; SCATTER depends on contiguous-only */
+#define DISP_CAPS_ALWAYS (VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC | \
+                          VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE | \
+                          VPRIME_DISP_CAP_BLEND)
+
 static void test_identity(void)
 {
     static const struct {
         const char *props;
         uint32_t caps, dma_bits, heads;
     } cases[] = {
-        { NULL, VPRIME_DISP_CAP_SCATTER | VPRIME_DISP_CAP_TILED |
-                VPRIME_DISP_CAP_CRC, 64, 1 },
-        { "contiguous-only=on,heads=3", VPRIME_DISP_CAP_TILED |
-                                        VPRIME_DISP_CAP_CRC, 64, 3 },
-        { "dma-bits=32,heads=4", VPRIME_DISP_CAP_SCATTER |
-                                 VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC,
+        { NULL, VPRIME_DISP_CAP_SCATTER | DISP_CAPS_ALWAYS, 64, 1 },
+        { "contiguous-only=on,heads=3", DISP_CAPS_ALWAYS, 64, 3 },
+        { "dma-bits=32,heads=4", VPRIME_DISP_CAP_SCATTER | DISP_CAPS_ALWAYS,
           32, 4 },
-        { "dma-bits=40", VPRIME_DISP_CAP_SCATTER | VPRIME_DISP_CAP_TILED |
-                         VPRIME_DISP_CAP_CRC, 40, 1 },
+        { "dma-bits=40", VPRIME_DISP_CAP_SCATTER | DISP_CAPS_ALWAYS, 40, 1 },
     };
     size_t i;
     Disp d;
@@ -1169,6 +1170,412 @@ static void expect_plane_refused(Disp *d, int p, const PlaneCfg *c,
     pwr(d, 0, p, VPRIME_PL_CONTROL, 0);
 }
 
+/* ---- scaling ------------------------------------------------------------ */
+
+/*
+ * The spec's nearest neighbour: destination pixel (x, y) of a dw x dh
+ * plane shows source pixel ((2x + 1) w / 2dw, (2y + 1) h / 2dh)
+ */
+static void model_scaled(uint32_t *frame, uint32_t fw, const PlaneCfg *c,
+                         const uint32_t *argb, uint32_t dw, uint32_t dh)
+{
+    uint32_t x, y;
+
+    for (y = 0; y < dh; y++) {
+        uint32_t sy = (2 * y + 1) * c->h / (2 * dh);
+
+        for (x = 0; x < dw; x++) {
+            uint32_t sx = (2 * x + 1) * c->w / (2 * dw);
+            uint32_t *px = &frame[(c->dy + y) * fw + c->dx + x];
+
+            *px = over(argb[sy * c->w + sx], *px);
+        }
+    }
+}
+
+/*
+ * Nearest neighbour scaling up and down, by CRC and screendump against the
+ * spec's formula; a scaled full-screen primary is composed (bytes copied),
+ * not shown from guest memory as an unscaled one is.
+ */
+static void test_scale_nearest(void)
+{
+    PlaneCfg prim = { .format = VPRIME_FMT_XRGB8888, .pitch = 23 * 4,
+                      .fb_size = 23 * 4 * 17, .w = 23, .h = 17,
+                      .contig = true };
+    PlaneCfg ovl = { .format = VPRIME_FMT_ARGB8888, .pitch = 40 * 4,
+                     .fb_size = 40 * 4 * 30, .w = 40, .h = 30, .dx = 5,
+                     .dy = 7, .contig = false };
+    PlaneCfg full = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                      .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                      .contig = true };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    uint64_t copied;
+    Buf bp, bo, bf;
+    Disp d;
+
+    disp_start(&d, NULL);
+    /* 23x17 up to the whole 64x48 mode; 40x30 down to 13x11 */
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &prim, &bp, false);
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_DST_SIZE, VPRIME_XY(64, 48));
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_CONTROL,
+        VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_CONTIG |
+        VPRIME_PL_CTRL_NEAREST);
+    plane_with_buf(&d, 0, VPRIME_PLANE_OVERLAY, &ovl, &bo, true);
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_DST_SIZE, VPRIME_XY(13, 11));
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL,
+        VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_NEAREST);
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    g_assert_cmphex(prd(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_DST_SIZE), ==,
+                    VPRIME_XY(13, 11));
+    model_scaled(frame, 64, &prim, bp.argb, 64, 48);
+    model_scaled(frame, 64, &ovl, bo.argb, 13, 11);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    check_screendump(&d, 0, frame, 64, 48);
+
+    /* the primary alone, scaled over the whole mode: still composed */
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL, 0);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    memset(frame, 0, 64 * 48 * 4);
+    model_scaled(frame, 64, &prim, bp.argb, 64, 48);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    copied = qom_u64(&d, "stat-bytes-copied");
+    g_assert_cmpuint(copied, >, 0);
+
+    /* an unscaled full-screen primary: shown from guest memory, no copy */
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &full, &bf, false);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    model_plane(frame, 64, &full, bf.argb);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied"), ==, copied);
+    /* ... and the same one scaled down: composed again */
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_DST_SIZE, VPRIME_XY(50, 40));
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_CONTROL,
+        VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_CONTIG |
+        VPRIME_PL_CTRL_NEAREST);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    memset(frame, 0, 64 * 48 * 4);
+    model_scaled(frame, 64, &full, bf.argb, 50, 40);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied"), >, copied);
+    buf_free(&bp);
+    buf_free(&bo);
+    buf_free(&bf);
+    disp_stop(&d);
+}
+
+/*
+ * Bilinear (the default filter) where its result is exact whatever its
+ * weights: rows all alike scaled vertically only are those rows.
+ */
+static void test_scale_bilinear(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 10, .w = 64, .h = 10,
+                   .contig = true };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    uint32_t x, y;
+    Buf b;
+    Disp d;
+
+    disp_start(&d, NULL);
+    buf_alloc(&d, &b, c.fb_size, true);
+    buf_paint(&d, &b, &c, false);
+    for (y = 1; y < c.h; y++) {
+        memcpy(b.cpu + y * c.pitch, b.cpu, c.pitch);
+        memcpy(b.argb + y * c.w, b.argb, c.w * 4);
+    }
+    buf_upload(&d, &b);
+    set_plane(&d, 0, VPRIME_PLANE_PRIMARY, &c, b.addr, 0);
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_DST_SIZE, VPRIME_XY(64, 37));
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    for (y = 0; y < 37; y++) {
+        for (x = 0; x < 64; x++) {
+            frame[y * 64 + x] = b.argb[x];
+        }
+    }
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    check_screendump(&d, 0, frame, 64, 48);
+    buf_free(&b);
+    disp_stop(&d);
+}
+
+/*
+ * The spec's rotation and reflection, then nearest neighbour: the source
+ * pixel that destination pixel (x, y) of a dw x dh plane shows
+ */
+static uint32_t model_src_index(const PlaneCfg *c, uint32_t ctrl, uint32_t dw,
+                                uint32_t dh, uint32_t x, uint32_t y)
+{
+    uint32_t turn = (ctrl & VPRIME_PL_CTRL_ROTATE_MASK) >>
+                    VPRIME_PL_CTRL_ROTATE_SHIFT;
+    uint32_t w = c->w, h = c->h;
+    uint32_t ow = turn & 1 ? h : w, oh = turn & 1 ? w : h;
+    uint32_t X = (2 * x + 1) * ow / (2 * dw), Y = (2 * y + 1) * oh / (2 * dh);
+    uint32_t rx, ry;
+
+    switch (turn) {
+    case 1:
+        rx = w - 1 - Y;
+        ry = X;
+        break;
+    case 2:
+        rx = w - 1 - X;
+        ry = h - 1 - Y;
+        break;
+    case 3:
+        rx = Y;
+        ry = h - 1 - X;
+        break;
+    default:
+        rx = X;
+        ry = Y;
+        break;
+    }
+    if (ctrl & VPRIME_PL_CTRL_REFLECT_X) {
+        rx = w - 1 - rx;
+    }
+    if (ctrl & VPRIME_PL_CTRL_REFLECT_Y) {
+        ry = h - 1 - ry;
+    }
+    return ry * w + rx;
+}
+
+/*
+ * Every rotation with every reflection of a 20x12 overlay, unscaled and
+ * scaled (nearest) to 17x29, against the spec's mapping; the cursor does
+ * not rotate.
+ */
+static void test_rotate(void)
+{
+    PlaneCfg prim = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                      .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                      .contig = true };
+    PlaneCfg ovl = { .format = VPRIME_FMT_ARGB8888, .pitch = 24 * 4,
+                     .fb_size = 24 * 4 * 14, .sx = 3, .sy = 1, .w = 20,
+                     .h = 12, .dx = 9, .dy = 4, .contig = false };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    uint32_t ctrl, x, y, i;
+    Buf bp, bo, bc;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &prim, &bp, false);
+    plane_with_buf(&d, 0, VPRIME_PLANE_OVERLAY, &ovl, &bo, true);
+    head_on(&d, 0, &mode_a);
+    for (i = 0; i < 32; i++) {
+        uint32_t rot = (i & 15) << VPRIME_PL_CTRL_ROTATE_SHIFT;
+        uint32_t turn = (i & 3), dw, dh;
+
+        /* unscaled: the rotated size; then 17x29 */
+        dw = i < 16 ? (turn & 1 ? ovl.h : ovl.w) : 17;
+        dh = i < 16 ? (turn & 1 ? ovl.w : ovl.h) : 29;
+        ctrl = VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_NEAREST | rot;
+        pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_DST_SIZE,
+            i < 16 ? 0 : VPRIME_XY(dw, dh));
+        pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL, ctrl);
+        hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+        step_to_vblank(&d, 0, &mode_a);
+        check_no_errors(&d, 0);
+        model_plane(frame, 64, &prim, bp.argb);
+        for (y = 0; y < dh; y++) {
+            for (x = 0; x < dw; x++) {
+                uint32_t *px = &frame[(ovl.dy + y) * 64 + ovl.dx + x];
+
+                *px = over(bo.argb[model_src_index(&ovl, ctrl, dw, dh, x, y)],
+                           *px);
+            }
+        }
+        g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                        vprime_frame_crc(frame, 64, 48));
+        if (i == 1 || i == 22) {
+            check_screendump(&d, 0, frame, 64, 48);
+        }
+    }
+
+    /* the cursor's rotation bits are reserved */
+    plane_with_buf(&d, 0, VPRIME_PLANE_CURSOR, &ovl, &bc, true);
+    pwr(&d, 0, VPRIME_PLANE_CURSOR, VPRIME_PL_CONTROL,
+        VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_ROTATE_180);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==,
+                    VPRIME_HEAD_ERR_CONTROL |
+                    VPRIME_PLANE_CURSOR << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    buf_free(&bp);
+    buf_free(&bo);
+    buf_free(&bc);
+    disp_stop(&d);
+}
+
+/* The spec's plane alpha and blend mode: the pixel OVER then blends */
+static uint32_t model_blend(uint32_t s, uint32_t blend)
+{
+    uint32_t pa = (blend & VPRIME_BLEND_ALPHA_MASK) >> 8;
+    uint32_t mode = blend >> VPRIME_BLEND_MODE_SHIFT;
+    uint32_t a = s >> 24, k = pa, out;
+    int sh;
+
+    switch (mode) {
+    case VPRIME_BLEND_PREMULTI:
+        out = mul_un8(a, pa) << 24;
+        break;
+    case VPRIME_BLEND_COVERAGE:
+        k = mul_un8(a, pa);
+        out = k << 24;
+        break;
+    default:
+        out = pa << 24;
+        break;
+    }
+    for (sh = 0; sh < 24; sh += 8) {
+        out |= mul_un8((s >> sh) & 0xff, k) << sh;
+    }
+    return out;
+}
+
+/*
+ * Plane alpha in each blend mode, an ARGB8888 and an XRGB8888 overlay
+ * over the primary, against the spec's formulas; an unknown mode is
+ * refused.
+ */
+static void test_blend_modes(void)
+{
+    static const uint32_t alphas[] = { 0xffff, 0x8000, 0x12ff, 0 };
+    PlaneCfg prim = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                      .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                      .contig = true };
+    PlaneCfg ovl[2] = {
+        { .format = VPRIME_FMT_ARGB8888, .pitch = 30 * 4,
+          .fb_size = 30 * 4 * 20, .w = 30, .h = 20, .dx = 7, .dy = 9,
+          .contig = false },
+        { .format = VPRIME_FMT_XRGB8888, .pitch = 30 * 4,
+          .fb_size = 30 * 4 * 20, .w = 30, .h = 20, .dx = 7, .dy = 9,
+          .contig = true },
+    };
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    uint32_t mode, i, f, x, y;
+    Buf bp, bo[2];
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &prim, &bp, false);
+    buf_alloc(&d, &bo[0], ovl[0].fb_size, false);
+    buf_paint(&d, &bo[0], &ovl[0], true);
+    buf_alloc(&d, &bo[1], ovl[1].fb_size, true);
+    buf_paint(&d, &bo[1], &ovl[1], false);
+    head_on(&d, 0, &mode_a);
+    for (f = 0; f < 2; f++) {
+        set_plane(&d, 0, VPRIME_PLANE_OVERLAY, &ovl[f], bo[f].addr,
+                  VPRIME_PL_CTRL_BLEND);
+        for (mode = 0; mode <= VPRIME_BLEND_NONE; mode++) {
+            for (i = 0; i < ARRAY_SIZE(alphas); i++) {
+                uint32_t blend = alphas[i] | mode << VPRIME_BLEND_MODE_SHIFT;
+
+                pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_BLEND, blend);
+                hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+                step_to_vblank(&d, 0, &mode_a);
+                check_no_errors(&d, 0);
+                model_plane(frame, 64, &prim, bp.argb);
+                for (y = 0; y < ovl[f].h; y++) {
+                    for (x = 0; x < ovl[f].w; x++) {
+                        uint32_t *px = &frame[(ovl[f].dy + y) * 64 +
+                                              ovl[f].dx + x];
+
+                        *px = over(model_blend(bo[f].argb[y * ovl[f].w + x],
+                                               blend), *px);
+                    }
+                }
+                g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                                vprime_frame_crc(frame, 64, 48));
+            }
+        }
+    }
+    check_screendump(&d, 0, frame, 64, 48);
+
+    /* mode 3 is no mode */
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_BLEND,
+        0xffff | 3 << VPRIME_BLEND_MODE_SHIFT);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==,
+                    VPRIME_HEAD_ERR_BLEND |
+                    VPRIME_PLANE_OVERLAY << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    buf_free(&bp);
+    buf_free(&bo[0]);
+    buf_free(&bo[1]);
+    disp_stop(&d);
+}
+
+/* Each plane's scaling limits: 8x up, 4x down; the cursor does not scale */
+static void test_scale_limits(void)
+{
+    static const struct {
+        int plane;
+        uint32_t w, h, dw, dh;
+        bool ok;
+    } cases[] = {
+        { VPRIME_PLANE_PRIMARY, 8, 6, 64, 48, true },
+        { VPRIME_PLANE_PRIMARY, 8, 6, 65, 48, false },
+        { VPRIME_PLANE_OVERLAY, 8, 6, 8, 49, false },
+        { VPRIME_PLANE_OVERLAY, 64, 48, 16, 12, true },
+        { VPRIME_PLANE_OVERLAY, 64, 48, 15, 12, false },
+        { VPRIME_PLANE_PRIMARY, 64, 48, 16, 11, false },
+        { VPRIME_PLANE_CURSOR, 16, 16, 16, 16, true },
+        { VPRIME_PLANE_CURSOR, 16, 16, 32, 32, false },
+        { VPRIME_PLANE_CURSOR, 16, 16, 16, 15, false },
+    };
+    size_t i;
+    Disp d;
+
+    disp_start(&d, NULL);
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        PlaneCfg c = { .format = VPRIME_FMT_XRGB8888,
+                       .pitch = cases[i].w * 4,
+                       .fb_size = cases[i].w * 4 * cases[i].h,
+                       .w = cases[i].w, .h = cases[i].h, .contig = true };
+        Buf b;
+
+        buf_alloc(&d, &b, c.fb_size, true);
+        buf_paint(&d, &b, &c, false);
+        if (cases[i].ok) {
+            head_off(&d, 0);
+            set_plane(&d, 0, cases[i].plane, &c, b.addr, 0);
+            pwr(&d, 0, cases[i].plane, VPRIME_PL_DST_SIZE,
+                VPRIME_XY(cases[i].dw, cases[i].dh));
+            head_on(&d, 0, &mode_a);
+            check_no_errors(&d, 0);
+            pwr(&d, 0, cases[i].plane, VPRIME_PL_CONTROL, 0);
+        } else {
+            pwr(&d, 0, cases[i].plane, VPRIME_PL_DST_SIZE,
+                VPRIME_XY(cases[i].dw, cases[i].dh));
+            expect_plane_refused(&d, cases[i].plane, &c, b.addr, 0,
+                                 VPRIME_HEAD_ERR_SCALE);
+            g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==,
+                            VPRIME_HEAD_BASE(0) +
+                            VPRIME_PLANE_BASE(cases[i].plane) +
+                            VPRIME_PL_DST_SIZE);
+            wr(&d, VPRIME_REG_ERROR, ~0u);
+            hwr(&d, 0, VPRIME_HEAD_ERROR, ~0u);
+        }
+        pwr(&d, 0, cases[i].plane, VPRIME_PL_DST_SIZE, 0);
+        buf_free(&b);
+    }
+    disp_stop(&d);
+}
+
 static void test_contiguous_only(void)
 {
     PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
@@ -1392,8 +1799,10 @@ static void test_bad_planes(void)
     EXPECT(0, offset, 0, 0, bad_list, VPRIME_HEAD_ERR_ALIGN);
     /* a page list nothing can read */
     EXPECT(0, offset, 0, 0, UNASSIGNED, VPRIME_HEAD_ERR_PAGE_LIST);
-    /* reserved plane CONTROL bits */
-    EXPECT(1, offset, 0, VPRIME_PL_CTRL_CONTIG | 0x80, fb,
+    /* reserved plane CONTROL bits; the cursor's rotation and blend bits */
+    EXPECT(1, offset, 0, VPRIME_PL_CTRL_CONTIG | 0x100, fb,
+           VPRIME_HEAD_ERR_CONTROL);
+    EXPECT(2, offset, 0, VPRIME_PL_CTRL_CONTIG | VPRIME_PL_CTRL_BLEND, fb,
            VPRIME_HEAD_ERR_CONTROL);
     /* a good plane after all that works */
     head_off(&d, 0);
@@ -1457,7 +1866,7 @@ static void test_bad_registers(void)
         static const uint32_t unknown[] = {
             0x110, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
             VPRIME_HEAD_BASE(0) + 0x48, VPRIME_HEAD_BASE(0) + 0x1fc,
-            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x30,
+            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x38,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(2) + 0x3c,
             VPRIME_HEAD_BASE(0) + 0xc0,
         };
@@ -2422,6 +2831,11 @@ int main(int argc, char **argv)
                         GUINT_TO_POINTER(VPRIME_LAYOUT_TILED), test_formats);
     qtest_add_func("/vprime-display/blend", test_blend);
     qtest_add_func("/vprime-display/zpos", test_zpos);
+    qtest_add_func("/vprime-display/scale/nearest", test_scale_nearest);
+    qtest_add_func("/vprime-display/scale/bilinear", test_scale_bilinear);
+    qtest_add_func("/vprime-display/scale/limits", test_scale_limits);
+    qtest_add_func("/vprime-display/rotate", test_rotate);
+    qtest_add_func("/vprime-display/blend-modes", test_blend_modes);
     qtest_add_data_func("/vprime-display/page-list/linear",
                         GUINT_TO_POINTER(VPRIME_LAYOUT_LINEAR),
                         test_page_list);

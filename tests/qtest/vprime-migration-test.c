@@ -253,7 +253,7 @@ static void dump_disp(GString *out, Dev *d)
         }
         for (p = 0; p < VPRIME_DISP_PLANES; p++) {
             g_string_append_printf(out, "head %u plane %u:", h, p);
-            for (r = 0; r <= VPRIME_PL_DST_POS; r += 4) {
+            for (r = 0; r <= VPRIME_PL_DST_SIZE; r += 4) {
                 g_string_append_printf(out, " 0x%x",
                                        rd(d, VPRIME_HEAD_BASE(h) +
                                              VPRIME_PLANE_BASE(p) + r));
@@ -813,6 +813,8 @@ static void disp_begin(Machine *m, DispJob *j)
           VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_CONTIG,
           VPRIME_FMT_XBGR8888, H1_W * 4, j->h1, sizeof(j->h1_px),
           H1_W, H1_H, H1_X, H1_Y);
+    /* a shadow DST_SIZE, sent in subsection vprime-display-plane/scale */
+    pwr(d, 1, VPRIME_PLANE_OVERLAY, VPRIME_PL_DST_SIZE, VPRIME_XY(5, 6));
     head_on(d, 1);
     clock_step(m, PERIOD);
 
