@@ -51,7 +51,7 @@ TEMPLATES = os.path.join(harness.BUILD, "lava-server", "device-types")
 RUN_NAME = "dgpu-only"
 RUN_TESTS = ["pci-ids", "drivers-bound", "dri-nodes", "msix", "ioctl-validation",
              "injected-error", "gpu-commands", "gpu-sync", "gpu-fault", "gpu-prime",
-             "gpu-vram", "gpu-debugfs", "gpu-ioctl-validation", "dmesg-clean"]
+             "gpu-vram", "gpu-debugfs", "dmesg-clean"]
 RUN_ARGS = ["--gpus", "dgpu", "--no-display", "--append", "vprime.tests=" + ",".join(RUN_TESTS)]
 
 
