@@ -978,11 +978,11 @@ static pixman_image_t *scale_nearest(pixman_image_t *src, const PlaneGeom *g)
 /*
  * A scaled, rotated or blended plane: the source rectangle fetched whole,
  * made pre-multiplied ARGB by its plane alpha and blend mode
- * (blend_image), rotated and reflected (rotate_image), then shown unscaled, or scaled by nearest
- * neighbour (VPRIME_PL_CTRL_NEAREST) and blended, or blended through
- * pixman's bilinear filter (the edge pixels extended outwards,
- * PIXMAN_REPEAT_PAD) with a transform of w / dw, h / dh in 16.16 fixed
- * point, truncated.
+ * (blend_image), rotated and reflected (rotate_image), then blended
+ * unscaled, or scaled by nearest neighbour (VPRIME_PL_CTRL_NEAREST) and
+ * blended, or blended through pixman's bilinear filter (the edge pixels
+ * extended outwards, PIXMAN_REPEAT_PAD) with a transform of w / dw,
+ * h / dh in 16.16 fixed point, truncated.
  */
 static bool plane_compose_transformed(VPrimeHead *h, unsigned p,
                                       const VPrimeScanMap *m,

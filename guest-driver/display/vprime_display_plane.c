@@ -581,9 +581,10 @@ struct vprime_plane *vprime_plane_create(struct vprime_head *head,
 	}
 	if (idx != VPRIME_PLANE_CURSOR &&
 	    (disp->disp_caps & VPRIME_DISP_CAP_SCALE)) {
-		ret = drm_plane_create_scaling_filter_property(&vplane->base,
-							       BIT(DRM_SCALING_FILTER_DEFAULT) |
-							       BIT(DRM_SCALING_FILTER_NEAREST_NEIGHBOR));
+		unsigned int filters = BIT(DRM_SCALING_FILTER_DEFAULT) |
+				       BIT(DRM_SCALING_FILTER_NEAREST_NEIGHBOR);
+
+		ret = drm_plane_create_scaling_filter_property(&vplane->base, filters);
 		if (ret)
 			return ERR_PTR(ret);
 	}

@@ -3,7 +3,7 @@
 # connector: the preferred mode through the legacy API, vsynced page
 # flipping, the hardware cursor; through the atomic API the mode with all
 # three planes (primary, ARGB overlay, ARGB cursor), then flipping them;
-# a scaled plane must be refused.  Then every connector at once.  The
+# an overlay scaled 2x must be accepted, one scaled 9x refused.  Then every connector at once.  The
 # driver's own state (debugfs vprime_state) must show the planes and the
 # flips the device latched, and no refused configuration or underrun.
 PATH=$PATH:/usr/bin:/usr/sbin
@@ -208,13 +208,20 @@ while read -r id mode w h crtc primary overlay cursor; do
         echo "# connector $id: atomic page flipping, $flips flips latched"
     fi
 
-    # no scaler: a plane scaled 2x must be refused, not shown
+    # the overlay scales up to 8x: 2x is shown, 9x refused
     $MT -a -s "$id@$crtc:$mode" -P "$primary@$crtc:${w}x$h" \
         -P "$overlay@$crtc:128x128+64+64*2" < /dev/null > /tmp/mt-out.txt 2>&1
     if grep -q 'Atomic Commit failed' /tmp/mt-out.txt; then
-        echo "# connector $id: scaled plane refused"
+        bad "connector $id: a plane scaled 2x was refused"
     else
-        bad "connector $id: a scaled plane was accepted"
+        echo "# connector $id: plane scaled 2x accepted"
+    fi
+    $MT -a -s "$id@$crtc:$mode" -P "$primary@$crtc:${w}x$h" \
+        -P "$overlay@$crtc:16x16+64+64*9" < /dev/null > /tmp/mt-out.txt 2>&1
+    if grep -q 'Atomic Commit failed' /tmp/mt-out.txt; then
+        echo "# connector $id: plane scaled 9x refused"
+    else
+        bad "connector $id: a plane scaled 9x was accepted"
     fi
 done < /tmp/mt-targets.txt
 
