@@ -127,7 +127,12 @@ def main(argv):
         sys.stdout.write(f.shell())
     elif what == "--kdir":
         # where an out-of-tree module for this flavour is built (make -C KDIR M=...)
-        print(f.khdr or "")
+        if not f.khdr or not os.path.isfile(os.path.join(f.khdr, "Makefile")):
+            print("vprime: error: the %s kernel's build tree %s is not there yet: run "
+                  "'make build KERNEL=%s' first" % (f.name, f.khdr, f.spec or f.name),
+                  file=sys.stderr)
+            return 2
+        print(f.khdr)
     elif what == "--kernel":
         print(f.kernel or "")
     elif what == "--image":
