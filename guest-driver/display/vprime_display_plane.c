@@ -205,7 +205,8 @@ static int vprime_plane_check_scale(struct drm_plane *plane,
 		swap(sw, sh);
 
 	if ((new->src_x | new->src_y | new->src_w | new->src_h) & 0xffff ||
-	    (new->src.x1 | new->src.y1 | new->src.x2 | new->src.y2) & 0xffff) {
+	    (new->visible &&
+	     (new->src.x1 | new->src.y1 | new->src.x2 | new->src.y2) & 0xffff)) {
 		drm_dbg_atomic(plane->dev, "[PLANE:%d] fractional source " DRM_RECT_FP_FMT "\n",
 			       plane->base.id, DRM_RECT_FP_ARG(&new->src));
 		return -EINVAL;

@@ -69,6 +69,57 @@ static int64_t enum_value(struct kms *k, uint32_t obj, uint32_t type,
 	return v;
 }
 
+/*
+ * A plane feature whose test has the same frame on every head: its
+ * property offers @on_overlay on the overlay and @on_primary on the
+ * primary, and the cursor has no @on_cursor; @run composes with a
+ * full-screen primary and an @ovl_w x @ovl_h ARGB overlay, both filled
+ * with noise from @seed (and the head's index).
+ */
+struct feature {
+	const char *prop, *on_overlay, *on_primary, *on_cursor;
+	uint32_t ovl_w, ovl_h, seed;
+	void (*run)(struct kms *k, struct head *hd, const struct fb *prim,
+		    const struct fb *ovl);
+};
+
+static int feature_test(struct ctx *c, const struct feature *f)
+{
+	struct head *heads[2];
+	struct fb prim, ovl;
+	struct kms k;
+	int i, n;
+
+	KMS_OPEN(c, &k);
+	n = feature_heads(&k, heads);
+	if (!n)
+		return EXIT_FAIL;
+	for (i = 0; i < n && !failures; i++) {
+		struct head *hd = heads[i];
+
+		CHECK(enum_value(&k, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
+				 f->prop, f->on_overlay) >= 0 &&
+		      enum_value(&k, hd->plane[VPRIME_PLANE_PRIMARY], DRM_MODE_OBJECT_PLANE,
+				 f->prop, f->on_primary) >= 0 &&
+		      enum_value(&k, hd->plane[VPRIME_PLANE_CURSOR], DRM_MODE_OBJECT_PLANE,
+				 f->prop, f->on_cursor) < 0,
+		      "head %d: %s on primary and overlay only", hd->index, f->prop);
+		CHECK(!fb_new(&k, &prim, hd->mode.hdisplay, hd->mode.vdisplay,
+			      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "primary fb");
+		CHECK(!fb_new(&k, &ovl, f->ovl_w, f->ovl_h, DRM_FORMAT_ARGB8888,
+			      DRM_FORMAT_MOD_LINEAR), "overlay fb");
+		if (failures)
+			break;
+		fb_fill_noise(&prim, f->seed + hd->index);
+		fb_fill_noise(&ovl, f->seed + 1 + hd->index);
+		f->run(&k, hd, &prim, &ovl);
+		fb_free(&k, &prim);
+		fb_free(&k, &ovl);
+	}
+	kms_close(&k);
+	return 0;
+}
+
 /* Commit one plane (scaled: crtc dst_w x dst_h from the source's w x h) */
 static int plane_scaled(struct kms *k, struct head *hd, int plane,
 			const struct plane_img *p, const char *filter,
@@ -326,39 +377,13 @@ static void rotate_head(struct kms *k, struct head *hd, const struct fb *prim,
  */
 int test_kms_rotate_crc(struct ctx *c)
 {
-	struct head *heads[2];
-	struct fb prim, ovl;
-	struct kms k;
-	int i, n;
+	static const struct feature rotation = {
+		.prop = "rotation", .on_overlay = "rotate-270", .on_primary = "reflect-y",
+		.on_cursor = "rotate-0", .ovl_w = 100, .ovl_h = 60, .seed = 41,
+		.run = rotate_head,
+	};
 
-	KMS_OPEN(c, &k);
-	n = feature_heads(&k, heads);
-	if (!n)
-		return EXIT_FAIL;
-	for (i = 0; i < n && !failures; i++) {
-		struct head *hd = heads[i];
-
-		CHECK(enum_value(&k, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
-				 "rotation", "rotate-270") >= 0 &&
-		      enum_value(&k, hd->plane[VPRIME_PLANE_PRIMARY], DRM_MODE_OBJECT_PLANE,
-				 "rotation", "reflect-y") >= 0 &&
-		      enum_value(&k, hd->plane[VPRIME_PLANE_CURSOR], DRM_MODE_OBJECT_PLANE,
-				 "rotation", "rotate-0") < 0,
-		      "head %d: rotation on primary and overlay only", hd->index);
-		CHECK(!fb_new(&k, &prim, hd->mode.hdisplay, hd->mode.vdisplay,
-			      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "primary fb");
-		CHECK(!fb_new(&k, &ovl, 100, 60, DRM_FORMAT_ARGB8888,
-			      DRM_FORMAT_MOD_LINEAR), "overlay fb");
-		if (failures)
-			break;
-		fb_fill_noise(&prim, 41 + hd->index);
-		fb_fill_noise(&ovl, 42 + hd->index);
-		rotate_head(&k, hd, &prim, &ovl);
-		fb_free(&k, &prim);
-		fb_free(&k, &ovl);
-	}
-	kms_close(&k);
-	return 0;
+	return feature_test(c, &rotation);
 }
 
 /* Turn plane @plane of the head off */
@@ -461,37 +486,11 @@ static void alpha_head(struct kms *k, struct head *hd, const struct fb *prim,
  */
 int test_kms_alpha_crc(struct ctx *c)
 {
-	struct head *heads[2];
-	struct fb prim, ovl;
-	struct kms k;
-	int i, n;
+	static const struct feature blend = {
+		.prop = "pixel blend mode", .on_overlay = "Coverage", .on_primary = "None",
+		.on_cursor = "Pre-multiplied", .ovl_w = 120, .ovl_h = 90, .seed = 51,
+		.run = alpha_head,
+	};
 
-	KMS_OPEN(c, &k);
-	n = feature_heads(&k, heads);
-	if (!n)
-		return EXIT_FAIL;
-	for (i = 0; i < n && !failures; i++) {
-		struct head *hd = heads[i];
-
-		CHECK(enum_value(&k, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
-				 "pixel blend mode", "Coverage") >= 0 &&
-		      enum_value(&k, hd->plane[VPRIME_PLANE_PRIMARY], DRM_MODE_OBJECT_PLANE,
-				 "pixel blend mode", "None") >= 0 &&
-		      enum_value(&k, hd->plane[VPRIME_PLANE_CURSOR], DRM_MODE_OBJECT_PLANE,
-				 "pixel blend mode", "Pre-multiplied") < 0,
-		      "head %d: pixel blend mode on primary and overlay only", hd->index);
-		CHECK(!fb_new(&k, &prim, hd->mode.hdisplay, hd->mode.vdisplay,
-			      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "primary fb");
-		CHECK(!fb_new(&k, &ovl, 120, 90, DRM_FORMAT_ARGB8888,
-			      DRM_FORMAT_MOD_LINEAR), "overlay fb");
-		if (failures)
-			break;
-		fb_fill_noise(&prim, 51 + hd->index);
-		fb_fill_noise(&ovl, 52 + hd->index);
-		alpha_head(&k, hd, &prim, &ovl);
-		fb_free(&k, &prim);
-		fb_free(&k, &ovl);
-	}
-	kms_close(&k);
-	return 0;
+	return feature_test(c, &blend);
 }
