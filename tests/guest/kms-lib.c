@@ -603,9 +603,14 @@ void fb_free(struct kms *k, struct fb *f)
 	memset(f, 0, sizeof(*f));
 }
 
-void plane_props(drmModeAtomicReq *req, struct kms *k, uint32_t plane,
-		 uint32_t crtc, const struct fb *f, int32_t x, int32_t y,
-		 uint32_t sx, uint32_t sy, uint32_t w, uint32_t h)
+/*
+ * A plane's properties: @f's w x h at (sx, sy) shown dw x dh at (x, y)
+ * (the plane scales where they differ); @f NULL turns the plane off
+ */
+void plane_props_scaled(drmModeAtomicReq *req, struct kms *k, uint32_t plane,
+			uint32_t crtc, const struct fb *f, int32_t x, int32_t y,
+			uint32_t sx, uint32_t sy, uint32_t w, uint32_t h,
+			uint32_t dw, uint32_t dh)
 {
 	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "FB_ID", f ? f->fb_id : 0);
 	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "CRTC_ID", f ? crtc : 0);
@@ -617,8 +622,15 @@ void plane_props(drmModeAtomicReq *req, struct kms *k, uint32_t plane,
 	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "SRC_H", (uint64_t)h << 16);
 	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "CRTC_X", (uint64_t)(int64_t)x);
 	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "CRTC_Y", (uint64_t)(int64_t)y);
-	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "CRTC_W", w);
-	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "CRTC_H", h);
+	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "CRTC_W", dw);
+	add_prop(req, k->fd, plane, DRM_MODE_OBJECT_PLANE, "CRTC_H", dh);
+}
+
+void plane_props(drmModeAtomicReq *req, struct kms *k, uint32_t plane,
+		 uint32_t crtc, const struct fb *f, int32_t x, int32_t y,
+		 uint32_t sx, uint32_t sy, uint32_t w, uint32_t h)
+{
+	plane_props_scaled(req, k, plane, crtc, f, x, y, sx, sy, w, h, w, h);
 }
 
 /* Turn a head on with fb full-screen on the primary plane */

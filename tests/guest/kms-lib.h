@@ -89,6 +89,10 @@ void fb_free(struct kms *k, struct fb *f);
 void plane_props(drmModeAtomicReq *req, struct kms *k, uint32_t plane, uint32_t crtc,
 		 const struct fb *f, int32_t x, int32_t y, uint32_t sx, uint32_t sy,
 		 uint32_t w, uint32_t h);
+void plane_props_scaled(drmModeAtomicReq *req, struct kms *k, uint32_t plane,
+			uint32_t crtc, const struct fb *f, int32_t x, int32_t y,
+			uint32_t sx, uint32_t sy, uint32_t w, uint32_t h,
+			uint32_t dw, uint32_t dh);
 int head_enable(struct kms *k, struct head *hd, const struct fb *f, uint32_t flags);
 uint64_t mode_period_ns(const drmModeModeInfo *m);
 uint32_t wait_vblanks(struct kms *k, struct head *hd, uint32_t n, double *ts);

@@ -129,12 +129,9 @@ static int plane_scaled(struct kms *k, struct head *hd, int plane,
 	uint32_t id = hd->plane[plane];
 	int ret;
 
-	plane_props(req, k, id, hd->crtc, p->fb, p->dst_x, p->dst_y, p->src_x,
-		    p->src_y, p->w, p->h);
-	add_prop(req, k->fd, id, DRM_MODE_OBJECT_PLANE, "CRTC_W",
-		 p->dst_w ? p->dst_w : p->w);
-	add_prop(req, k->fd, id, DRM_MODE_OBJECT_PLANE, "CRTC_H",
-		 p->dst_h ? p->dst_h : p->h);
+	plane_props_scaled(req, k, id, hd->crtc, p->fb, p->dst_x, p->dst_y, p->src_x,
+			   p->src_y, p->w, p->h, p->dst_w ? p->dst_w : p->w,
+			   p->dst_h ? p->dst_h : p->h);
 	if (filter)
 		add_prop(req, k->fd, id, DRM_MODE_OBJECT_PLANE, "SCALING_FILTER",
 			 enum_value(k, id, DRM_MODE_OBJECT_PLANE, "SCALING_FILTER",
@@ -294,12 +291,10 @@ static int plane_rotated(struct kms *k, struct head *hd, int plane,
 	bool quarter = p->rotation & (DRM_MODE_ROTATE_90 | DRM_MODE_ROTATE_270);
 	int ret;
 
-	plane_props(req, k, id, hd->crtc, p->fb, p->dst_x, p->dst_y, p->src_x,
-		    p->src_y, p->w, p->h);
-	add_prop(req, k->fd, id, DRM_MODE_OBJECT_PLANE, "CRTC_W",
-		 p->dst_w ? p->dst_w : quarter ? p->h : p->w);
-	add_prop(req, k->fd, id, DRM_MODE_OBJECT_PLANE, "CRTC_H",
-		 p->dst_h ? p->dst_h : quarter ? p->w : p->h);
+	plane_props_scaled(req, k, id, hd->crtc, p->fb, p->dst_x, p->dst_y, p->src_x,
+			   p->src_y, p->w, p->h,
+			   p->dst_w ? p->dst_w : quarter ? p->h : p->w,
+			   p->dst_h ? p->dst_h : quarter ? p->w : p->h);
 	add_prop(req, k->fd, id, DRM_MODE_OBJECT_PLANE, "rotation",
 		 p->rotation ? p->rotation : DRM_MODE_ROTATE_0);
 	add_prop(req, k->fd, id, DRM_MODE_OBJECT_PLANE, "SCALING_FILTER",

@@ -1219,28 +1219,16 @@ int test_kms_check_refusals(struct ctx *c)
 
 	/* scaling beyond 8x: 32x32 of the buffer onto 257x257 */
 	TRY_ERR("overlay scaled up beyond 8x", ERANGE,
-	    plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &small,
-			0, 0, 0, 0, 32, 32);
-	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
-		     "CRTC_W", 257);
-	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
-		     "CRTC_H", 257));
+	    plane_props_scaled(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc,
+			       &small, 0, 0, 0, 0, 32, 32, 257, 257));
 	/* downscaling beyond 4x: the 512x512 buffer onto 127x127 */
 	TRY_ERR("overlay scaled down beyond 4x", ERANGE,
-	    plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &big,
-			0, 0, 0, 0, 512, 512);
-	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
-		     "CRTC_W", 127);
-	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_OVERLAY], DRM_MODE_OBJECT_PLANE,
-		     "CRTC_H", 127));
+	    plane_props_scaled(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc,
+			       &big, 0, 0, 0, 0, 512, 512, 127, 127));
 	/* the cursor does not scale */
 	TRY_ERR("scaled cursor", ERANGE,
-	    plane_props(req, &k, hd->plane[VPRIME_PLANE_CURSOR], hd->crtc, &small,
-			0, 0, 0, 0, 64, 64);
-	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_CURSOR], DRM_MODE_OBJECT_PLANE,
-		     "CRTC_W", 128);
-	    add_prop(req, k.fd, hd->plane[VPRIME_PLANE_CURSOR], DRM_MODE_OBJECT_PLANE,
-		     "CRTC_H", 128));
+	    plane_props_scaled(req, &k, hd->plane[VPRIME_PLANE_CURSOR], hd->crtc,
+			       &small, 0, 0, 0, 0, 64, 64, 128, 128));
 	/* a fractional source position: no sub-pixel sampling */
 	TRY("fractional source",
 	    plane_props(req, &k, hd->plane[VPRIME_PLANE_OVERLAY], hd->crtc, &small,
