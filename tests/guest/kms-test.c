@@ -400,6 +400,34 @@ static bool flip_event_at_latch(const struct flip_record *r)
 }
 
 /*
+ * Read the flip event (at most ms milliseconds; into @event if not NULL)
+ * and the driver's record of it, checked against the event: 0, or -1 with a failure counted
+ */
+static int flip_event(struct kms *k, struct head *hd, const char *what, int i, int ms,
+		      struct flip_record *r, struct drm_event_vblank *event)
+{
+	struct drm_event_vblank ev;
+
+	if (!read_event(k->fd, ms, &ev) || ev.base.type != DRM_EVENT_FLIP_COMPLETE) {
+		CHECK(0, "no event for %s %d", what, i);
+		return -1;
+	}
+	if (head_last_flip(k, hd->index, r)) {
+		CHECK(0, "%s %d: no flip record in debugfs vprime_state", what, i);
+		return -1;
+	}
+	diag("%s %d: event sequence %u at frame %u; UPDATE after frame %u, latched at frame %u%s%s",
+	     what, i, ev.sequence, r->event_frame, r->update_frame, r->latch_frame,
+	     r->turned_on ? " (turned the head on)" : "",
+	     r->count_passed ? " (vblank count already past)" : "");
+	CHECK(r->seq == ev.sequence, "%s %d: event sequence %u, the driver sent %u",
+	      what, i, ev.sequence, r->seq);
+	if (event)
+		*event = ev;
+	return 0;
+}
+
+/*
  * Page flips at the refresh rate: every flip completes at the first vblank
  * after its UPDATE (the driver's record of the latch, not how soon the test
  * got to send it: that depends on the host's load), its event names that
@@ -436,18 +464,10 @@ int test_kms_flip_vblank(struct ctx *c)
 			CHECK(0, "page flip %d: %s", i, strerror(errno));
 			break;
 		}
-		if (!read_event(k.fd, 2000, &ev) || ev.base.type != DRM_EVENT_FLIP_COMPLETE) {
-			CHECK(0, "no flip-complete event for flip %d", i);
+		if (flip_event(&k, hd, "flip", i, 2000, &r, &ev))
 			break;
-		}
 		seq[i] = ev.sequence;
 		ts[i] = ev.tv_sec + ev.tv_usec / 1e6;
-		if (head_last_flip(&k, hd->index, &r)) {
-			CHECK(0, "flip %d: no flip record in debugfs vprime_state", i);
-			break;
-		}
-		CHECK(r.seq == ev.sequence, "flip %d: event sequence %u, the driver sent %u",
-		      i, ev.sequence, r.seq);
 		CHECK(flip_event_at_latch(&r),
 		      "flip %d: UPDATE after frame %u, latched at %u, event at %u", i,
 		      r.update_frame, r.latch_frame, r.event_frame);
@@ -475,32 +495,6 @@ out:
 	fb_free(&k, &fb[0]);
 	fb_free(&k, &fb[1]);
 	kms_close(&k);
-	return 0;
-}
-
-/*
- * Read the flip event (at most ms milliseconds) and the driver's record
- * of it, checked against the event: 0, or -1 with a failure counted
- */
-static int flip_event(struct kms *k, struct head *hd, const char *what, int i, int ms,
-		      struct flip_record *r)
-{
-	struct drm_event_vblank ev;
-
-	if (!read_event(k->fd, ms, &ev) || ev.base.type != DRM_EVENT_FLIP_COMPLETE) {
-		CHECK(0, "no event for %s %d", what, i);
-		return -1;
-	}
-	if (head_last_flip(k, hd->index, r)) {
-		CHECK(0, "%s %d: no flip record in debugfs vprime_state", what, i);
-		return -1;
-	}
-	diag("%s %d: event sequence %u at frame %u; UPDATE after frame %u, latched at frame %u%s%s",
-	     what, i, ev.sequence, r->event_frame, r->update_frame, r->latch_frame,
-	     r->turned_on ? " (turned the head on)" : "",
-	     r->count_passed ? " (vblank count already past)" : "");
-	CHECK(r->seq == ev.sequence, "%s %d: event sequence %u, the driver sent %u",
-	      what, i, ev.sequence, r->seq);
 	return 0;
 }
 
@@ -592,7 +586,7 @@ static void flip_then_cursor(struct kms *k, struct head *hd, const struct fb *cu
 	fs.fence = fa.out_fence;
 	CHECK(!ioctl(vfd, VGEM_IOCTL_FENCE_SIGNAL, &fs), "signal the vgem fence: %s",
 	      strerror(errno));
-	if (!flip_event(k, hd, "fenced flip", 0, 3000, &r))
+	if (!flip_event(k, hd, "fenced flip", 0, 3000, &r, NULL))
 		CHECK(flip_event_at_latch(&r),
 		      "fenced flip: UPDATE after frame %u, latched at %u, event at %u",
 		      r.update_frame, r.latch_frame, r.event_frame);
@@ -654,7 +648,7 @@ int test_kms_flip_events(struct ctx *c)
 		      "nonblocking modeset %d: %s", i, strerror(errno));
 		if (failures)
 			break;
-		if (flip_event(&k, hd, "nonblocking modeset", i, 2000, &r))
+		if (flip_event(&k, hd, "nonblocking modeset", i, 2000, &r, NULL))
 			break;
 		CHECK(r.turned_on && r.latch_frame == r.update_frame,
 		      "modeset %d: not latched at once", i);
@@ -675,7 +669,7 @@ int test_kms_flip_events(struct ctx *c)
 		      strerror(errno));
 		if (failures)
 			break;
-		if (flip_event(&k, hd, "flip", i, 2000, &r))
+		if (flip_event(&k, hd, "flip", i, 2000, &r, NULL))
 			break;
 		CHECK(flip_event_at_latch(&r),
 		      "flip %d: UPDATE after frame %u, latched at %u, event at %u", i,
