@@ -11,6 +11,13 @@ VPRIME_BUILD=${VPRIME_BUILD:-$VPRIME_SRC/build}
 mkdir -p "$VPRIME_BUILD"
 VPRIME_BUILD=$(cd "$VPRIME_BUILD" && pwd)
 
+# VPRIME_CACHE is shared by every clone on the machine and holds only what
+# is addressed by content: the compiler cache (ccache) of QEMU's build.  A
+# fresh clone then compiles only what differs from a clone built before
+# it.  VPRIME_CACHE=off keeps a clone to itself.
+VPRIME_CACHE=${VPRIME_CACHE-${XDG_CACHE_HOME:-$HOME/.cache}/vprime}
+[ "$VPRIME_CACHE" != off ] || VPRIME_CACHE=
+
 DL=$VPRIME_BUILD/dl                 # verified downloads (.deb, .dsc, tarballs)
 APTDIR=$VPRIME_BUILD/apt            # private apt configuration and lists
 KDIR_ROOT=$VPRIME_BUILD/kernel      # unpacked guest kernel packages

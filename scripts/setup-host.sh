@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 MAIN_PKGS=(
-    build-essential pkg-config git ninja-build flex bison bc kmod
+    build-essential pkg-config git ninja-build ccache flex bison bc kmod
     libglib2.0-dev libpixman-1-dev libpng-dev zlib1g-dev
     python3 python3-venv dpkg-dev xz-utils zstd cpio
     dwarves libelf-dev busybox-static seabios
