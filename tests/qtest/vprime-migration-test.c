@@ -309,11 +309,15 @@ static void dump_qom(GString *out, Machine *m, const char *dev,
 
         g_autofree char *key = g_strdup_printf("%s:%s", dev, name);
 
-        /* stat-host-ns: the host's time, not the device's state */
+        /*
+         * stat-host-ns, stat-vblank-wakeups: the host's time and work, not
+         * the device's state
+         */
         if ((g_str_has_prefix(name, "stat-") ||
              g_str_has_prefix(name, "head") ||
              g_str_has_suffix(name, "-pages")) &&
             strcmp(name, "stat-host-ns") &&
+            strcmp(name, "stat-vblank-wakeups") &&
             !(skip && g_strv_contains(skip, key))) {
             g_ptr_array_add(names, (gpointer)name);
         }
