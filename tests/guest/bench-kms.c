@@ -112,15 +112,17 @@ static int bench_unchanged(struct kms *k, struct head *hd, bool vblank,
 	struct cpu c0, c1;
 	double t0, t1;
 	uint32_t v0 = 0, v1 = 0;
-	uint64_t m0 = 0, m1 = 0, n0 = 0, n1 = 0;
+	uint64_t m0 = 0, m1 = 0, n0 = 0, n1 = 0, w0 = 0, w1 = 0;
 
 	if (vblank)
 		wait_vblanks(k, hd, BENCH_SETTLE, NULL);
 	else
 		sleep_until(mono_s() + (double)BENCH_SETTLE / BENCH_HZ);
-	/* vprime: the model's own time in its vblank callbacks, read around
-	 * the CPU figure's window (not in it) */
-	if (vblank && (model_stat("stat-host-ns", &m0) || model_stat("stat-vblanks", &n0)))
+	/* vprime: the model's own time in its vblank callbacks and how many
+	 * vblanks the host ran (its timer stops while nothing waits for a
+	 * vblank), read around the CPU figure's window (not in it) */
+	if (vblank && (model_stat("stat-host-ns", &m0) || model_stat("stat-vblanks", &n0) ||
+		       model_stat("stat-vblank-wakeups", &w0)))
 		return -EIO;
 	if (cpu_now(&c0))
 		return -EIO;
@@ -133,7 +135,8 @@ static int bench_unchanged(struct kms *k, struct head *hd, bool vblank,
 	t1 = mono_s();
 	if (cpu_now(&c1) || failures)
 		return -EIO;
-	if (vblank && (model_stat("stat-host-ns", &m1) || model_stat("stat-vblanks", &n1)))
+	if (vblank && (model_stat("stat-host-ns", &m1) || model_stat("stat-vblanks", &n1) ||
+		       model_stat("stat-vblank-wakeups", &w1)))
 		return -EIO;
 	printf("# bench %s_unchanged_host_cpu_main %.2f ms/s\n", name,
 	       (c1.main_s - c0.main_s) / (t1 - t0) * 1e3);
@@ -142,8 +145,12 @@ static int bench_unchanged(struct kms *k, struct head *hd, bool vblank,
 	if (vblank && n1 > n0)
 		printf("# bench %s_unchanged_model_us_per_vblank %.1f us\n", name,
 		       (m1 - m0) / 1e3 / (n1 - n0));
+	if (vblank && n1 > n0)
+		printf("# bench %s_unchanged_vblank_wakeups_per_vblank %.3f ratio\n", name,
+		       (double)(w1 - w0) / (n1 - n0));
 	if (vblank)
-		diag("%s: unchanged for %.2f s, %u vblanks", name, t1 - t0, v1 - v0);
+		diag("%s: unchanged for %.2f s, %u vblanks, %llu of them run by the host",
+		     name, t1 - t0, v1 - v0, (unsigned long long)(w1 - w0));
 	return 0;
 }
 
