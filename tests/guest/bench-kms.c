@@ -47,7 +47,7 @@
 #define BENCH_SETTLE 60
 
 struct cpu {
-	double main_s, process_s;
+	double main_s, process_s, main_runs;
 };
 
 static int cpu_now(struct cpu *c)
@@ -64,6 +64,8 @@ static int cpu_now(struct cpu *c)
 		ret = hreply_num(&r, "main_s", &c->main_s);
 	if (!ret)
 		ret = hreply_num(&r, "process_s", &c->process_s);
+	if (!ret)
+		ret = hreply_num(&r, "main_runs", &c->main_runs);
 	if (ret && ret != -ENODEV)
 		diag("FAIL: QEMU's CPU time from the host: %s (%s)", strerror(-ret), r.text);
 	return ret;
@@ -142,6 +144,12 @@ static int bench_unchanged(struct kms *k, struct head *hd, bool vblank,
 	       (c1.main_s - c0.main_s) / (t1 - t0) * 1e3);
 	printf("# bench %s_unchanged_host_cpu_process %.2f ms/s\n", name,
 	       (c1.process_s - c0.process_s) / (t1 - t0) * 1e3);
+	/* what the main loop does: how often it woke, and the CPU per wake-up */
+	printf("# bench %s_unchanged_main_wakeups %.1f per_s\n", name,
+	       (c1.main_runs - c0.main_runs) / (t1 - t0));
+	if (c1.main_runs > c0.main_runs)
+		printf("# bench %s_unchanged_main_us_per_wakeup %.1f us\n", name,
+		       (c1.main_s - c0.main_s) * 1e6 / (c1.main_runs - c0.main_runs));
 	if (vblank && n1 > n0)
 		printf("# bench %s_unchanged_model_us_per_vblank %.1f us\n", name,
 		       (m1 - m0) / 1e3 / (n1 - n0));
