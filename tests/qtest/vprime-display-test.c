@@ -916,11 +916,29 @@ static void test_vblank_stopped(void)
     g_assert_cmpuint(qom_u64(&d, "stat-vblank-wakeups"), ==, wakeups + 2);
     g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 121);
 
+    /*
+     * An injected unplug armed while stopped counts vblanks: the timer
+     * runs for it, and the monitor goes at the next vblank
+     */
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    vprime_qom_set_str(&d.t, "fault", "unplug:head=0,replug=1");
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, ==, 0);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
+    g_assert_cmpuint(qom_u64(&d, "stat-vblank-wakeups"), ==, wakeups + 4);
+    /* the replug composed at its vblank; nothing waits after that */
+    qtest_clock_step(d.t.qts, 5 * mode_period(&mode_a));
+    g_assert_cmpuint(qom_u64(&d, "stat-vblank-wakeups"), ==, wakeups + 4);
+
     /* off: FRAME stays, nothing is counted any more */
     head_off(&d, 0);
     qtest_clock_step(d.t.qts, 10 * period);
-    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 121);
-    g_assert_cmpuint(qom_u64(&d, "head0-vblanks"), ==, frame + 121);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 128);
+    g_assert_cmpuint(qom_u64(&d, "head0-vblanks"), ==, frame + 128);
     check_no_errors(&d, 0);
     buf_free(&b);
     disp_stop(&d);
