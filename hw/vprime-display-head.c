@@ -4,7 +4,10 @@
  * The guest writes shadow registers; UPDATE makes the head latch them at
  * the next vblank (at once while it is off), checking every field against
  * the mode and the engine's limits and reading the page lists once.  The
- * vblank is a QEMU_CLOCK_VIRTUAL timer at the mode's exact period.
+ * vblank is a QEMU_CLOCK_VIRTUAL timer at the mode's exact period, which
+ * runs only while something waits for a vblank: otherwise FRAME, the
+ * vblank timestamp and the VBLANK event are derived from the clock when
+ * read (vprime_head_sync), and no host work is done per frame.
  *
  * Copyright (c) 2026 The vprime authors
  *
@@ -392,6 +395,76 @@ static void head_start_timer(VPrimeHead *h, int64_t from)
     timer_mod(h->timer, h->deadline);
 }
 
+/* Is an injected unplug or replug armed on the head: it counts vblanks */
+static bool head_fault_waits(VPrimeHead *h)
+{
+    GArray *armed = h->s->faults.armed;
+    guint i;
+
+    for (i = 0; i < armed->len; i++) {
+        const VPrimeFault *f = &g_array_index(armed, VPrimeFault, i);
+
+        if ((f->kind == VPRIME_INJ_UNPLUG || f->kind == VPRIME_INJ_REPLUG) &&
+            (f->target == VPRIME_INJ_ANY || f->target == h->idx)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * Does anything wait for the head's next vblank: an UPDATE to latch, a
+ * frame to compose, CRC capture, the VBLANK interrupt, an injected
+ * unplug or replug counting vblanks?  If not, the timer stops.
+ */
+static bool head_needs_vblank(VPrimeHead *h)
+{
+    return vprime_head_on(h) &&
+           (h->pending || h->dirty || h->crc_control ||
+            (h->event_enable & VPRIME_HEAD_EV_VBLANK) || h->replug_in ||
+            head_fault_waits(h));
+}
+
+/*
+ * The vblanks that passed while the timer was stopped, as the running
+ * timer would have counted them: FRAME, the timestamp of the latest
+ * (mode start + n periods), the VBLANK event (no interrupt: it was
+ * masked, or the timer would run) and the next deadline.
+ */
+void vprime_head_sync(VPrimeHead *h)
+{
+    int64_t now;
+    uint64_t period, n;
+
+    if (!vprime_head_on(h) || timer_pending(h->timer)) {
+        return;
+    }
+    now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    if (now < h->deadline) {
+        return;
+    }
+    period = mode_period_ns(&h->active);
+    n = 1 + (now - h->deadline) / period;
+    h->vblank_ts = h->deadline + (n - 1) * period;
+    h->deadline = h->vblank_ts + period;
+    h->frame += n;
+    h->stat_vblanks += n;
+    h->s->stat_vblanks += n;
+    h->events |= VPRIME_HEAD_EV_VBLANK;
+    trace_vprime_disp_vblank_derived(h->s->core.name, h->idx, h->frame,
+                                     h->vblank_ts, n);
+}
+
+/* Something may now wait for a vblank: run the timer, phase-locked */
+void vprime_head_kick(VPrimeHead *h)
+{
+    if (timer_pending(h->timer) || !head_needs_vblank(h)) {
+        return;
+    }
+    vprime_head_sync(h);
+    timer_mod(h->timer, h->deadline);
+}
+
 /*
  * Latch the shadow registers (UPDATE at a vblank, or at once).  A head
  * level refusal keeps the whole active configuration; a plane refusal
@@ -485,6 +558,7 @@ static void head_compose(VPrimeHead *h)
 /* UPDATE: latch at the next vblank, or at once when nothing is scanning */
 static void head_update(VPrimeHead *h)
 {
+    vprime_head_sync(h);
     if (!vprime_head_on(h) || !(h->shadow.control & VPRIME_HEAD_CTRL_ENABLE)) {
         int64_t t0 = get_clock();
 
@@ -497,6 +571,7 @@ static void head_update(VPrimeHead *h)
     if (!h->pending) {
         h->pending = true;
         h->update_ts = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+        vprime_head_kick(h);
     }
 }
 
@@ -533,6 +608,9 @@ static void head_inject_hotplug(VPrimeHead *h)
  * timestamp is that of the latest one (one event for all).  A pending
  * UPDATE latches only if it was written before that vblank's deadline:
  * one the guest wrote while this callback was late belongs to the next.
+ * The next deadline is set before anything else, so that what this
+ * callback does (a replug, an event) sees the head in step with the
+ * clock.  The timer is re-armed only if something waits for a vblank.
  */
 void vprime_head_vblank(void *opaque)
 {
@@ -547,24 +625,36 @@ void vprime_head_vblank(void *opaque)
         n += (now - h->deadline) / period;
     }
     h->vblank_ts = h->deadline + (n - 1) * period;
+    h->deadline = h->vblank_ts + period;
     h->frame += n;
     h->stat_vblanks += n;
     s->stat_vblanks += n;
+    s->stat_vblank_wakeups++;
     trace_vprime_disp_vblank(s->core.name, h->idx, h->frame, h->vblank_ts);
     head_inject_hotplug(h);
 
     if (h->pending && h->update_ts < (int64_t)h->vblank_ts) {
         head_latch(h);
+        if (vprime_head_on(h)) {
+            h->deadline = h->vblank_ts + mode_period_ns(&h->active);
+        }
     } else if (h->pending) {
         trace_vprime_disp_update_late(s->core.name, h->idx, h->frame,
                                       h->update_ts, h->vblank_ts);
     }
     if (vprime_head_on(h)) {
+        bool grew;
+
         if (h->dirty) {
             head_compose(h);
         }
-        vprime_disp_grow_views(h);
-        head_start_timer(h, h->vblank_ts);
+        grew = vprime_disp_grow_views(h);
+        if (grew || head_needs_vblank(h)) {
+            timer_mod(h->timer, h->deadline);
+        } else {
+            trace_vprime_disp_vblank_stop(s->core.name, h->idx, h->frame);
+            timer_del(h->timer);
+        }
     }
     vprime_head_event(h, VPRIME_HEAD_EV_VBLANK);
     s->stat_host_ns += get_clock() - t0;
@@ -670,6 +760,7 @@ bool vprime_head_read(VPrimeHead *h, hwaddr reg, uint64_t *val)
                                reg - VPRIME_PLANE_BASE(p), &ok);
         return ok;
     }
+    vprime_head_sync(h);        /* FRAME, VBLANK_TS, EVENTS: up to now */
     switch (reg) {
     case VPRIME_HEAD_CONTROL:
         *val = h->shadow.control;
@@ -747,6 +838,7 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
         return plane_regs_write(&h->plane[p].shadow,
                                 reg - VPRIME_PLANE_BASE(p), val);
     }
+    vprime_head_sync(h);        /* EVENTS cleared after the vblanks so far */
     switch (reg) {
     case VPRIME_HEAD_CONTROL:
         h->shadow.control = val;
@@ -774,6 +866,7 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
             return head_bad_value(h, reg, val, "reserved EVENT_ENABLE bits");
         }
         h->event_enable = val;
+        vprime_head_kick(h);
         return true;
     case VPRIME_HEAD_CRC_CONTROL:
         if (val > 1) {
@@ -783,6 +876,7 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
             h->dirty = true;    /* the next vblank composes and checksums */
         }
         h->crc_control = val;
+        vprime_head_kick(h);
         return true;
     case VPRIME_HEAD_ERROR:
         h->error &= ~val;
@@ -792,6 +886,7 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
             return head_bad_value(h, reg, val, "DAMAGE takes only 1");
         }
         h->dirty = true;
+        vprime_head_kick(h);
         return true;
     case VPRIME_HEAD_STATUS:
     case VPRIME_HEAD_FRAME:

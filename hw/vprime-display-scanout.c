@@ -290,7 +290,7 @@ static bool map_view_ready(const VPrimeScanMap *m)
     return m->view && m->view_done == m->nruns;
 }
 
-void vprime_disp_grow_views(VPrimeHead *h)
+bool vprime_disp_grow_views(VPrimeHead *h)
 {
     uint32_t budget = VPRIME_DISP_VIEW_RUNS_PER_VBLANK;
     unsigned p, i;
@@ -308,6 +308,17 @@ void vprime_disp_grow_views(VPrimeHead *h)
             }
         }
     }
+    /* views still waiting for runs: the next vblank maps more */
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        for (i = 0; i < VPRIME_DISP_MAPS_PER_PLANE; i++) {
+            const VPrimeScanMap *m = h->plane[p].maps[i];
+
+            if (m && m->view && !map_view_ready(m)) {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 /*

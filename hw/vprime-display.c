@@ -133,7 +133,11 @@ static void vprime_display_stats_reset(void *opaque)
     VPrimeDisplayState *s = opaque;
     unsigned i;
 
+    for (i = 0; i < s->heads; i++) {
+        vprime_head_sync(&s->head[i]);  /* vblanks so far: before the reset */
+    }
     s->stat_vblanks = 0;
+    s->stat_vblank_wakeups = 0;
     s->stat_flips = 0;
     s->stat_frames_composed = 0;
     s->stat_underruns = 0;
@@ -207,6 +211,7 @@ void vprime_head_set_connected(VPrimeHead *h, bool val)
      */
     if (val) {
         h->dirty = true;
+        vprime_head_kick(h);
     }
     vprime_disp_present(h);
     vprime_head_event(h, VPRIME_HEAD_EV_HOTPLUG);
@@ -237,6 +242,24 @@ static void plane_get_pages(Object *obj, Visitor *v, const char *name,
     visit_type_str(v, name, &val, errp);
 }
 
+/*
+ * stat-vblanks, head<N>-vblanks: the vblanks that passed, counted up to
+ * now on heads whose vblank timer is stopped (vprime_head_sync)
+ */
+static void get_stat_vblanks(Object *obj, Visitor *v, const char *name,
+                             void *opaque, Error **errp)
+{
+    VPrimeDisplayState *s = VPRIME_DISPLAY(obj);
+    unsigned i;
+
+    if (DEVICE(obj)->realized) {
+        for (i = 0; i < s->heads; i++) {
+            vprime_head_sync(&s->head[i]);
+        }
+    }
+    visit_type_uint64(v, name, opaque, errp);
+}
+
 static void vprime_display_add_properties(VPrimeDisplayState *s)
 {
     static const char *const kinds[VPRIME_DMA__MAX] = {
@@ -247,7 +270,10 @@ static void vprime_display_add_properties(VPrimeDisplayState *s)
     Object *obj = OBJECT(s);
     unsigned i, p;
 
-    object_property_add_uint64_ptr(obj, "stat-vblanks", &s->stat_vblanks,
+    object_property_add(obj, "stat-vblanks", "uint64", get_stat_vblanks,
+                        NULL, NULL, &s->stat_vblanks);
+    object_property_add_uint64_ptr(obj, "stat-vblank-wakeups",
+                                   &s->stat_vblank_wakeups,
                                    OBJ_PROP_FLAG_READ);
     object_property_add_uint64_ptr(obj, "stat-flips", &s->stat_flips,
                                    OBJ_PROP_FLAG_READ);
@@ -278,14 +304,27 @@ static void vprime_display_add_properties(VPrimeDisplayState *s)
                                        OBJ_PROP_FLAG_READ);
         object_property_add_uint64_ptr(obj, fl, &h->stat_flips,
                                        OBJ_PROP_FLAG_READ);
-        object_property_add_uint64_ptr(obj, vb, &h->stat_vblanks,
-                                       OBJ_PROP_FLAG_READ);
+        object_property_add(obj, vb, "uint64", get_stat_vblanks, NULL, NULL,
+                            &h->stat_vblanks);
         for (p = 0; p < VPRIME_DISP_PLANES; p++) {
             g_autofree char *pg = g_strdup_printf("head%u-plane%u-pages", i,
                                                   p);
 
             object_property_add(obj, pg, "str", plane_get_pages, NULL, NULL,
                                 &h->plane[p]);
+        }
+    }
+}
+
+/* An unplug or replug armed: it counts vblanks, the heads' timers run */
+static void vprime_display_fault_arm(void *opaque, const VPrimeFault *f)
+{
+    VPrimeDisplayState *s = opaque;
+    unsigned i;
+
+    if (DEVICE(s)->realized) {
+        for (i = 0; i < s->heads; i++) {
+            vprime_head_kick(&s->head[i]);
         }
     }
 }
@@ -310,6 +349,8 @@ static void vprime_display_instance_init(Object *obj)
     }
     vprime_faults_init(&s->faults, obj, &s->core, VPRIME_INJ_DISPLAY_KINDS,
                        "head", NULL);
+    s->faults.arm = vprime_display_fault_arm;
+    s->faults.opaque = s;
     s->faults.ntargets = VPRIME_HEADS_MAX;  /* until realize knows heads */
 }
 
@@ -691,6 +732,23 @@ static const VMStateDescription vmstate_vprime_head_pages = {
     }
 };
 
+/*
+ * A head whose vblank timer is stopped (nothing waits for a vblank) is
+ * saved as if it ran: its vblanks counted up to now and the timer set to
+ * the next, so that the stream is the one a running timer gives (and
+ * loads anywhere).  The timer stops again at that vblank.
+ */
+static int vprime_head_pre_save(void *opaque)
+{
+    VPrimeHead *h = opaque;
+
+    if (vprime_head_on(h) && !timer_pending(h->timer)) {
+        vprime_head_sync(h);
+        timer_mod(h->timer, h->deadline);
+    }
+    return 0;
+}
+
 static int vprime_head_pre_load(void *opaque)
 {
     VPrimeHead *h = opaque;
@@ -813,6 +871,7 @@ static const VMStateDescription vmstate_vprime_head = {
     .name = "vprime-display-head",
     .version_id = 2,
     .minimum_version_id = 2,
+    .pre_save = vprime_head_pre_save,
     .pre_load = vprime_head_pre_load,
     .post_load = vprime_head_post_load,
     .fields = (const VMStateField[]) {

@@ -281,6 +281,7 @@ struct VPrimeDisplayState {
 
     /* statistics (QOM stat-*) */
     uint64_t stat_vblanks;
+    uint64_t stat_vblank_wakeups;   /* vblank timer callbacks: host work */
     uint64_t stat_flips;
     uint64_t stat_frames_composed;
     uint64_t stat_underruns;
@@ -322,6 +323,15 @@ void vprime_head_reset(VPrimeHead *h);
 void vprime_head_event(VPrimeHead *h, uint32_t ev);
 /* The vblank timer's callback */
 void vprime_head_vblank(void *opaque);
+/*
+ * The vblank timer runs only while something waits for a vblank.  sync:
+ * count the vblanks that passed while it was stopped (FRAME, VBLANK_TS,
+ * EVENTS, the vblank counters), as it would have; call before reading
+ * them.  kick: something may now wait for a vblank: restart the timer,
+ * in phase with the mode.
+ */
+void vprime_head_sync(VPrimeHead *h);
+void vprime_head_kick(VPrimeHead *h);
 /* Plug or unplug the head's monitor (host side): HOTPLUG event */
 void vprime_head_set_connected(VPrimeHead *h, bool connected);
 /*
@@ -354,7 +364,10 @@ uint32_t vprime_disp_compose(VPrimeHead *h);
  * (on, connected) says.
  */
 void vprime_disp_present(VPrimeHead *h);
-/* At a vblank: map more of the views the head's buffers are waiting for */
-void vprime_disp_grow_views(VPrimeHead *h);
+/*
+ * At a vblank: map more of the views the head's buffers are waiting for;
+ * true while some still wait (the vblank timer keeps running for them)
+ */
+bool vprime_disp_grow_views(VPrimeHead *h);
 
 #endif

@@ -366,6 +366,10 @@ static void fault_arm(VPrimeFaults *f, VPrimeFault *flt)
         return;
     }
     g_array_append_val(f->armed, *flt);
+    /* the device may have to watch for its events now (display vblanks) */
+    if (f->arm) {
+        f->arm(f->opaque, flt);
+    }
 }
 
 static void set_fault(Object *obj, Visitor *v, const char *name, void *opaque,

@@ -79,7 +79,11 @@ typedef struct VPrimeFaults {
     uint32_t ntargets;          /* engines or heads */
     const char *target_kind;    /* "engine" or "head" */
     const char *const *target_names;    /* NULL: target_kind + number */
-    /* applies a fault that acts when armed (vram-retire); may be NULL */
+    /*
+     * called for each fault armed: applies one that acts when armed
+     * (vram-retire), or lets the device watch for the events the others
+     * wait for; may be NULL
+     */
     void (*arm)(void *opaque, const VPrimeFault *f);
     void *opaque;
 

@@ -47,7 +47,7 @@
 #define BENCH_SETTLE 60
 
 struct cpu {
-	double main_s, process_s;
+	double main_s, process_s, main_runs;
 };
 
 static int cpu_now(struct cpu *c)
@@ -64,6 +64,8 @@ static int cpu_now(struct cpu *c)
 		ret = hreply_num(&r, "main_s", &c->main_s);
 	if (!ret)
 		ret = hreply_num(&r, "process_s", &c->process_s);
+	if (!ret)
+		ret = hreply_num(&r, "main_runs", &c->main_runs);
 	if (ret && ret != -ENODEV)
 		diag("FAIL: QEMU's CPU time from the host: %s (%s)", strerror(-ret), r.text);
 	return ret;
@@ -112,15 +114,17 @@ static int bench_unchanged(struct kms *k, struct head *hd, bool vblank,
 	struct cpu c0, c1;
 	double t0, t1;
 	uint32_t v0 = 0, v1 = 0;
-	uint64_t m0 = 0, m1 = 0, n0 = 0, n1 = 0;
+	uint64_t m0 = 0, m1 = 0, n0 = 0, n1 = 0, w0 = 0, w1 = 0;
 
 	if (vblank)
 		wait_vblanks(k, hd, BENCH_SETTLE, NULL);
 	else
 		sleep_until(mono_s() + (double)BENCH_SETTLE / BENCH_HZ);
-	/* vprime: the model's own time in its vblank callbacks, read around
-	 * the CPU figure's window (not in it) */
-	if (vblank && (model_stat("stat-host-ns", &m0) || model_stat("stat-vblanks", &n0)))
+	/* vprime: the model's own time in its vblank callbacks and how many
+	 * vblanks the host ran (its timer stops while nothing waits for a
+	 * vblank), read around the CPU figure's window (not in it) */
+	if (vblank && (model_stat("stat-host-ns", &m0) || model_stat("stat-vblanks", &n0) ||
+		       model_stat("stat-vblank-wakeups", &w0)))
 		return -EIO;
 	if (cpu_now(&c0))
 		return -EIO;
@@ -133,17 +137,28 @@ static int bench_unchanged(struct kms *k, struct head *hd, bool vblank,
 	t1 = mono_s();
 	if (cpu_now(&c1) || failures)
 		return -EIO;
-	if (vblank && (model_stat("stat-host-ns", &m1) || model_stat("stat-vblanks", &n1)))
+	if (vblank && (model_stat("stat-host-ns", &m1) || model_stat("stat-vblanks", &n1) ||
+		       model_stat("stat-vblank-wakeups", &w1)))
 		return -EIO;
 	printf("# bench %s_unchanged_host_cpu_main %.2f ms/s\n", name,
 	       (c1.main_s - c0.main_s) / (t1 - t0) * 1e3);
 	printf("# bench %s_unchanged_host_cpu_process %.2f ms/s\n", name,
 	       (c1.process_s - c0.process_s) / (t1 - t0) * 1e3);
+	/* what the main loop does: how often it woke, and the CPU per wake-up */
+	printf("# bench %s_unchanged_main_wakeups %.1f per_s\n", name,
+	       (c1.main_runs - c0.main_runs) / (t1 - t0));
+	if (c1.main_runs > c0.main_runs)
+		printf("# bench %s_unchanged_main_us_per_wakeup %.1f us\n", name,
+		       (c1.main_s - c0.main_s) * 1e6 / (c1.main_runs - c0.main_runs));
 	if (vblank && n1 > n0)
 		printf("# bench %s_unchanged_model_us_per_vblank %.1f us\n", name,
 		       (m1 - m0) / 1e3 / (n1 - n0));
+	if (vblank && n1 > n0)
+		printf("# bench %s_unchanged_vblank_wakeups_per_vblank %.3f ratio\n", name,
+		       (double)(w1 - w0) / (n1 - n0));
 	if (vblank)
-		diag("%s: unchanged for %.2f s, %u vblanks", name, t1 - t0, v1 - v0);
+		diag("%s: unchanged for %.2f s, %u vblanks, %llu of them run by the host",
+		     name, t1 - t0, v1 - v0, (unsigned long long)(w1 - w0));
 	return 0;
 }
 

@@ -29,7 +29,8 @@ Requests:
                              runs, then the reply ("ok" false when the
                              harness holds nothing for T)
   {"op": "cputime"}          QEMU's CPU seconds: its main-loop thread ("main_s")
-                             and the whole process ("process_s")
+                             and the whole process ("process_s"); how often
+                             the main-loop thread was scheduled in ("main_runs")
   {"op": "device_del", "id": ID}
                              hot-unplug device ID (QMP device_del) and wait
                              for QEMU's DEVICE_DELETED: the guest has let
@@ -278,6 +279,13 @@ def thread_cpu_s(pid):
         return int(f.read().split()[0]) / 1e9
 
 
+def thread_runs(pid):
+    """How many times QEMU's main thread was scheduled in (its wake-ups),
+    from schedstat."""
+    with open("/proc/%d/task/%d/schedstat" % (pid, pid)) as f:
+        return int(f.read().split()[2])
+
+
 def process_cpu_s(pid):
     """CPU seconds of the whole QEMU process (every thread: vCPUs too),
     user + system, from /proc/PID/stat."""
@@ -363,7 +371,8 @@ class Agent(threading.Thread):
                     reply = {"ok": True}
             elif op == "cputime":
                 pid = qemu_pid(self.pidfile)
-                reply = {"ok": True, "main_s": thread_cpu_s(pid), "process_s": process_cpu_s(pid)}
+                reply = {"ok": True, "main_s": thread_cpu_s(pid), "process_s": process_cpu_s(pid),
+                         "main_runs": thread_runs(pid)}
             else:
                 reply = {"ok": False, "error": "unknown op %r" % op}
         except Exception as e:     # the guest gets the error, the agent lives on

@@ -319,9 +319,16 @@ def table_rows(figures, extra, failed):
         vf, rf = v * 1e3 / 60, r * 1e3 / 60
         model = fig(figures, "display_1920x1080_vprime_unchanged_model_us_per_vblank")
         reason = "%.0f us more per 60 Hz frame than virtio-gpu" % (vf - rf)
+        wakeups = fig(figures, "display_1920x1080_vprime_unchanged_vblank_wakeups_per_vblank")
         if model is not None:
-            reason += ("; %.0f us of a vblank are the display model's callback, the rest the main "
-                       "loop's wake-up and the interrupt (virtio-gpu has no vblank)" % model)
+            reason += "; %.1f us of a vblank are the display model's callbacks" % model
+        if wakeups is not None:
+            reason += ("; the host ran %.0f%% of the vblanks (its timer stops while nothing waits "
+                       "for one)" % (wakeups * 100))
+        vw = fig(figures, "display_1920x1080_vprime_unchanged_main_wakeups")
+        rw = fig(figures, "display_1920x1080_virtio_unchanged_main_wakeups")
+        if vw is not None and rw is not None:
+            reason += "; QEMU's main loop woke %.0f times a second (virtio-gpu: %.0f)" % (vw, rw)
         rows.append((name, "%.0f us" % vf, "virtio-gpu %.0f us" % rf, "%.2fx" % (vf / rf), "<= 1x virtio-gpu",
                      _verdict(vf <= rf, reason)))
     mc = fig(figures, "host_memcpy_64MiB")

@@ -826,6 +826,124 @@ static void test_vblank_rate(void)
     disp_stop(&d);
 }
 
+/*
+ * Nothing waits for a vblank (no UPDATE pending, the VBLANK interrupt
+ * masked, CRC off, nothing to compose): the vblank timer stops, the host
+ * does no work per frame (stat-vblank-wakeups stays), and FRAME, VBLANK_TS,
+ * the VBLANK event and the vblank counters are what a running timer would
+ * have given: exactly elapsed / period more.  Whatever comes to wait for a
+ * vblank restarts the timer on the mode's grid of periods.
+ */
+static void test_vblank_stopped(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                   .contig = true };
+    uint64_t period = mode_period(&mode_a), t0, ts, wakeups;
+    uint32_t frame;
+    Buf b;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    head_on(&d, 0, &mode_a);
+    hwr(&d, 0, VPRIME_HEAD_CRC_CONTROL, 0);
+    step_to_vblank(&d, 0, &mode_a);     /* this vblank's callback stops it */
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    frame = hrd(&d, 0, VPRIME_HEAD_FRAME);
+    t0 = vblank_ts(&d, 0);
+    wakeups = qom_u64(&d, "stat-vblank-wakeups");
+    g_assert_cmpuint(frame, ==, 1);
+    g_assert_cmpuint(wakeups, ==, 1);
+
+    /* 100 vblanks and a third of a period, stopped: no host work */
+    qtest_clock_step(d.t.qts, 100 * period + period / 3);
+    g_assert_cmpuint(qom_u64(&d, "stat-vblank-wakeups"), ==, wakeups);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 100);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, t0 + 100 * period);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==, VPRIME_HEAD_EV_VBLANK);
+    g_assert_cmpuint(qom_u64(&d, "head0-vblanks"), ==, frame + 100);
+    g_assert_cmpuint(qom_u64(&d, "stat-vblanks"), ==, frame + 100);
+    /* reading does not count again; a vblank cleared stays cleared */
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 100);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==, 0);
+    g_assert_cmphex(rd(&d, VPRIME_REG_IRQ_STATUS), ==, 0);
+
+    /* the VBLANK interrupt unmasked: the timer runs again, on the grid */
+    hwr(&d, 0, VPRIME_HEAD_EVENT_ENABLE, VPRIME_HEAD_EV_VBLANK);
+    step_to(&d, t0 + 101 * period - 1);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 100);
+    g_assert_cmpuint(qom_u64(&d, "stat-vblank-wakeups"), ==, wakeups);
+    qtest_clock_step(d.t.qts, 1);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 101);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, t0 + 101 * period);
+    g_assert_cmpuint(qom_u64(&d, "stat-vblank-wakeups"), ==, wakeups + 1);
+    check_vblank_rate(&d, 0, &mode_a, t0 + 102 * period, 5);
+    g_assert_cmpuint(qom_u64(&d, "stat-vblank-wakeups"), ==, wakeups + 6);
+
+    /*
+     * Masked again: the next vblank is the last the timer runs for.  An
+     * UPDATE written mid-period while stopped latches at the next vblank
+     * of the grid, as with the timer running.
+     */
+    hwr(&d, 0, VPRIME_HEAD_EVENT_ENABLE, 0);
+    qtest_clock_step(d.t.qts, period);
+    wakeups = qom_u64(&d, "stat-vblank-wakeups");
+    ts = t0 + 107 * period;
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, ts);
+    qtest_clock_step(d.t.qts, 10 * period + period / 2);
+    g_assert_cmpuint(qom_u64(&d, "stat-vblank-wakeups"), ==, wakeups);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_PENDING, ==,
+                    VPRIME_HEAD_STATUS_PENDING);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 117);
+    step_to(&d, ts + 11 * period - 1);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_PENDING, ==,
+                    VPRIME_HEAD_STATUS_PENDING);
+    qtest_clock_step(d.t.qts, 1);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_PENDING, ==, 0);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FLIP_FRAME), ==, frame + 118);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, ts + 11 * period);
+    g_assert_cmpuint(qom_u64(&d, "stat-vblank-wakeups"), ==, wakeups + 1);
+
+    /* DAMAGE: one compose at the next vblank, then stopped again */
+    hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+    qtest_clock_step(d.t.qts, 3 * period);
+    g_assert_cmpuint(qom_u64(&d, "stat-vblank-wakeups"), ==, wakeups + 2);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 121);
+
+    /*
+     * An injected unplug armed while stopped counts vblanks: the timer
+     * runs for it, and the monitor goes at the next vblank
+     */
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    vprime_qom_set_str(&d.t, "fault", "unplug:head=0,replug=1");
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, ==, 0);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
+    g_assert_cmpuint(qom_u64(&d, "stat-vblank-wakeups"), ==, wakeups + 4);
+    /* the replug composed at its vblank; nothing waits after that */
+    qtest_clock_step(d.t.qts, 5 * mode_period(&mode_a));
+    g_assert_cmpuint(qom_u64(&d, "stat-vblank-wakeups"), ==, wakeups + 4);
+
+    /* off: FRAME stays, nothing is counted any more */
+    head_off(&d, 0);
+    qtest_clock_step(d.t.qts, 10 * period);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 128);
+    g_assert_cmpuint(qom_u64(&d, "head0-vblanks"), ==, frame + 128);
+    check_no_errors(&d, 0);
+    buf_free(&b);
+    disp_stop(&d);
+}
+
 /* ---- interrupts --------------------------------------------------------- */
 
 static void test_irq(void)
@@ -2824,6 +2942,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/latch", test_latch);
     qtest_add_func("/vprime-display/latch-late", test_latch_late);
     qtest_add_func("/vprime-display/vblank-rate", test_vblank_rate);
+    qtest_add_func("/vprime-display/vblank-stopped", test_vblank_stopped);
     qtest_add_func("/vprime-display/irq", test_irq);
     qtest_add_data_func("/vprime-display/crc/linear",
                         GUINT_TO_POINTER(VPRIME_LAYOUT_LINEAR), test_formats);

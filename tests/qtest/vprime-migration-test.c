@@ -309,11 +309,15 @@ static void dump_qom(GString *out, Machine *m, const char *dev,
 
         g_autofree char *key = g_strdup_printf("%s:%s", dev, name);
 
-        /* stat-host-ns: the host's time, not the device's state */
+        /*
+         * stat-host-ns, stat-vblank-wakeups: the host's time and work, not
+         * the device's state
+         */
         if ((g_str_has_prefix(name, "stat-") ||
              g_str_has_prefix(name, "head") ||
              g_str_has_suffix(name, "-pages")) &&
             strcmp(name, "stat-host-ns") &&
+            strcmp(name, "stat-vblank-wakeups") &&
             !(skip && g_strv_contains(skip, key))) {
             g_ptr_array_add(names, (gpointer)name);
         }
@@ -1002,6 +1006,62 @@ static void test_display_in_flight(void)
     g_free(js);
 }
 
+/*
+ * A head nothing waits on (CRC off, VBLANK masked, no flip pending): its
+ * vblank timer stops after the first vblank and FRAME is counted from the
+ * clock.  It migrates as if the timer ran (the stream a running timer
+ * gives): the destination counts on, on the same grid of periods, as a
+ * machine that was not migrated.
+ */
+static void quiet_head_on(Machine *m)
+{
+    Dev *d = &m->disp;
+
+    hwr(d, 1, VPRIME_HEAD_MODE_SIZE, VPRIME_XY(MODE_W, MODE_H));
+    hwr(d, 1, VPRIME_HEAD_MODE_TOTAL, VPRIME_XY(80, 50));
+    hwr(d, 1, VPRIME_HEAD_MODE_CLOCK, 240);
+    hwr(d, 1, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE);
+    hwr(d, 1, VPRIME_HEAD_UPDATE, 1);
+    clock_step(m, PERIOD);                  /* the timer's last vblank */
+    clock_step(m, 10 * PERIOD + PERIOD / 2);
+}
+
+static void test_display_stopped_timer(void)
+{
+    Machine ref, src, dst;
+    g_autofree char *before = NULL, *after = NULL;
+    g_autofree char *end_ref = NULL, *end_dst = NULL;
+    Machine *both[2] = { &ref, &dst };
+    int i;
+
+    machine_start(&ref, NULL, NULL);
+    quiet_head_on(&ref);
+    machine_start(&src, NULL, NULL);
+    quiet_head_on(&src);
+    g_assert_cmpuint(qom_u64(&src, "disp", "stat-vblank-wakeups"), ==, 1);
+    g_assert_cmpuint(hrd(&src.disp, 1, VPRIME_HEAD_FRAME), ==, 11);
+    before = machine_dump(&src, NULL);
+    migrate_live(&src, &dst);
+    after = machine_dump(&dst, NULL);
+    assert_same(after, before);
+    machine_stop(&src);
+
+    for (i = 0; i < 2; i++) {
+        clock_step(both[i], 20 * PERIOD);
+        g_assert_cmpuint(hrd(&both[i]->disp, 1, VPRIME_HEAD_FRAME), ==, 31);
+        /* the VBLANK event unmasked: the timer runs again, on the grid */
+        hwr(&both[i]->disp, 1, VPRIME_HEAD_EVENT_ENABLE,
+            VPRIME_HEAD_EV_VBLANK);
+        clock_step(both[i], PERIOD / 2);
+        g_assert_cmpuint(hrd(&both[i]->disp, 1, VPRIME_HEAD_FRAME), ==, 32);
+    }
+    end_ref = machine_dump(&ref, after_migration_differs);
+    end_dst = machine_dump(&dst, after_migration_differs);
+    assert_same(end_dst, end_ref);
+    machine_stop(&dst);
+    machine_stop(&ref);
+}
+
 static void qom_set_str(Machine *m, const char *dev, const char *prop,
                         const char *val)
 {
@@ -1517,6 +1577,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime/migration/gpu/in-flight", test_gpu_in_flight);
     qtest_add_func("/vprime/migration/display/in-flight",
                    test_display_in_flight);
+    qtest_add_func("/vprime/migration/display/stopped-timer",
+                   test_display_stopped_timer);
     qtest_add_func("/vprime/migration/faults/in-flight",
                    test_faults_in_flight);
     qtest_add_func("/vprime/migration/stream/unedited",
