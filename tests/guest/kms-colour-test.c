@@ -290,6 +290,12 @@ static void colour_head(struct kms *k, struct head *hd, const struct fb *prim,
 	      strerror(errno));
 	if (failures || crc_start(k, hd))
 		return;
+	/*
+	 * Let the lone primary be shown in place first (zero-copy: the
+	 * engine maps its pages over a few vblanks): with colour on, the
+	 * frame must be composed instead, or the first case's CRC misses it
+	 */
+	wait_vblanks(k, hd, 16, NULL);
 
 	for (i = 0; i < ARRAY_SIZE(colour_cases) && !failures; i++) {
 		const struct colour_case *cc = &colour_cases[i];
