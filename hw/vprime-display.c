@@ -826,8 +826,7 @@ static int vprime_head_colour_post_load(void *opaque, int version_id)
         return vprime_load_refuse(h->s->core.name, "head %u: %s", h->idx,
                                   why);
     }
-    h->dirty = vprime_head_on(h);
-    return 0;
+    return 0;       /* the head's post_load composes a head that is on */
 }
 
 static const VMStateDescription vmstate_vprime_head_colour = {
