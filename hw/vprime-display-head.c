@@ -478,6 +478,8 @@ static bool head_latch(VPrimeHead *h)
     bool was_on = vprime_head_on(h);
     bool turned_on = false;
     const char *why = NULL;
+    hwaddr colour_reg = 0;
+    uint32_t colour_err;
     unsigned p;
 
     h->pending = false;
@@ -490,6 +492,13 @@ static bool head_latch(VPrimeHead *h)
         !vprime_mode_valid(n, &why)) {
         head_refuse(h, VPRIME_HEAD_ERR_PLANE_HEAD, VPRIME_HEAD_ERR_MODE,
                     head_reg(h, VPRIME_HEAD_MODE_SIZE), why);
+        goto done;
+    }
+    colour_err = vprime_colour_latch(h, n->control & VPRIME_HEAD_CTRL_ENABLE,
+                                     &colour_reg, &why);
+    if (colour_err) {
+        head_refuse(h, VPRIME_HEAD_ERR_PLANE_HEAD, colour_err,
+                    head_reg(h, colour_reg), why);
         goto done;
     }
 
@@ -816,6 +825,15 @@ bool vprime_head_read(VPrimeHead *h, hwaddr reg, uint64_t *val)
     case VPRIME_HEAD_FLIP_FRAME:
         *val = h->flip_frame;
         return true;
+    case VPRIME_HEAD_COLOUR_CONTROL:
+        *val = h->colour.shadow.control;
+        return true;
+    case VPRIME_HEAD_COLOUR_ADDR_LO:
+        *val = (uint32_t)h->colour.shadow.addr;
+        return true;
+    case VPRIME_HEAD_COLOUR_ADDR_HI:
+        *val = h->colour.shadow.addr >> 32;
+        return true;
     }
     return false;
 }
@@ -860,6 +878,15 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
         return true;
     case VPRIME_HEAD_EVENTS:
         h->events &= ~val;
+        return true;
+    case VPRIME_HEAD_COLOUR_CONTROL:
+        h->colour.shadow.control = val;
+        return true;
+    case VPRIME_HEAD_COLOUR_ADDR_LO:
+        h->colour.shadow.addr = deposit64(h->colour.shadow.addr, 0, 32, val);
+        return true;
+    case VPRIME_HEAD_COLOUR_ADDR_HI:
+        h->colour.shadow.addr = deposit64(h->colour.shadow.addr, 32, 32, val);
         return true;
     case VPRIME_HEAD_EVENT_ENABLE:
         if (val & ~VPRIME_HEAD_EV_VALID_MASK) {
@@ -918,6 +945,7 @@ void vprime_head_reset(VPrimeHead *h)
         h->plane[p].shadow = h->plane[p].active = (VPrimePlaneRegs) { 0 };
         vprime_plane_set_pages(&h->plane[p], NULL, 0);
     }
+    memset(&h->colour, 0, sizeof(h->colour));
     h->pending = false;
     h->update_ts = 0;
     h->events = 0;

@@ -1281,7 +1281,8 @@ uint32_t vprime_disp_compose(VPrimeHead *h)
     }
 
     /* the primary's memory itself, when it is the whole frame */
-    if (maps[VPRIME_PLANE_PRIMARY] && kept[VPRIME_PLANE_PRIMARY]) {
+    if (maps[VPRIME_PLANE_PRIMARY] && kept[VPRIME_PLANE_PRIMARY] &&
+        !vprime_colour_active(h)) {
         alias = head_alias_image(h, maps[VPRIME_PLANE_PRIMARY]);
     }
     if (alias) {
@@ -1338,6 +1339,7 @@ again:
             goto again;
         }
     }
+    vprime_colour_apply(h);     /* before the CRC: it covers the colour */
 
 composed:
     if (h->crc_control) {

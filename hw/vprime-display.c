@@ -438,7 +438,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
 
     s->caps = VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC |
               VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE |
-              VPRIME_DISP_CAP_BLEND |
+              VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
                      VPRIME_CAP_DISPLAY);
@@ -757,6 +757,7 @@ static int vprime_head_pre_load(void *opaque)
     /* a stream without the subsection: the UPDATE latches at the next vblank */
     h->update_ts = 0;
     h->flip_frame = 0;
+    memset(&h->colour, 0, sizeof(h->colour));   /* no colour subsection */
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
         vprime_plane_set_pages(&h->plane[p], NULL, 0);
     }
@@ -862,6 +863,51 @@ static const VMStateDescription vmstate_vprime_head_flip_frame = {
 };
 
 /*
+ * The colour pipeline: registers as written and latched, and the tables
+ * as latched (the engine read them once, like the page lists)
+ */
+static bool vprime_head_colour_needed(void *opaque)
+{
+    VPrimeHead *h = opaque;
+
+    return h->colour.shadow.control || h->colour.shadow.addr ||
+           h->colour.active.control;
+}
+
+static int vprime_head_colour_post_load(void *opaque, int version_id)
+{
+    VPrimeHead *h = opaque;
+    const char *why = vprime_colour_check(h);
+
+    if (why) {
+        vprime_head_reset(h);
+        return vprime_load_refuse(h->s->core.name, "head %u: %s", h->idx,
+                                  why);
+    }
+    return 0;       /* the head's post_load composes a head that is on */
+}
+
+static const VMStateDescription vmstate_vprime_head_colour = {
+    .name = "vprime-display-head/colour",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_head_colour_needed,
+    .post_load = vprime_head_colour_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(colour.shadow.control, VPrimeHead),
+        VMSTATE_UINT64(colour.shadow.addr, VPrimeHead),
+        VMSTATE_UINT32(colour.active.control, VPrimeHead),
+        VMSTATE_UINT64(colour.active.addr, VPrimeHead),
+        VMSTATE_UINT16_ARRAY(colour.degamma, VPrimeHead,
+                             VPRIME_COLOUR_LUT_SIZE * 3),
+        VMSTATE_UINT16_ARRAY(colour.gamma, VPrimeHead,
+                             VPRIME_COLOUR_LUT_SIZE * 3),
+        VMSTATE_UINT64_ARRAY(colour.ctm, VPrimeHead, 9),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/*
  * A head migrates whole: shadow and latched registers, the page lists as
  * latched (the engine read them once; the guest may since have reused
  * that memory), the vblank timer, the connector, an injected unplug's
@@ -917,6 +963,7 @@ static const VMStateDescription vmstate_vprime_head = {
     .subsections = (const VMStateDescription * const []) {
         &vmstate_vprime_head_update_ts,
         &vmstate_vprime_head_flip_frame,
+        &vmstate_vprime_head_colour,
         NULL
     }
 };

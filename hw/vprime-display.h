@@ -193,6 +193,24 @@ typedef struct VPrimeHeadRegs {
     uint32_t mode_clock;
 } VPrimeHeadRegs;
 
+/*
+ * A head's colour pipeline: COLOUR_* as written and as latched, and the
+ * tables the latch read from the colour block (host order; the CTM as
+ * read, sign-magnitude).  Only the parts CONTROL turns on are meaningful.
+ */
+typedef struct VPrimeColourRegs {
+    uint32_t control;
+    uint64_t addr;
+} VPrimeColourRegs;
+
+typedef struct VPrimeColour {
+    VPrimeColourRegs shadow;
+    VPrimeColourRegs active;
+    uint16_t degamma[VPRIME_COLOUR_LUT_SIZE * 3];   /* r, g, b per entry */
+    uint16_t gamma[VPRIME_COLOUR_LUT_SIZE * 3];
+    uint64_t ctm[9];
+} VPrimeColour;
+
 typedef struct VPrimeHead {
     struct VPrimeDisplayState *s;
     unsigned idx;
@@ -201,6 +219,7 @@ typedef struct VPrimeHead {
     VPrimeHeadRegs shadow;
     VPrimeHeadRegs active;
     VPrimePlane plane[VPRIME_DISP_PLANES];
+    VPrimeColour colour;
     bool pending;               /* UPDATE waits for the next vblank */
     /*
      * Device clock when the pending UPDATE was written: it latches at the
@@ -341,6 +360,25 @@ void vprime_head_set_connected(VPrimeHead *h, bool connected);
 void vprime_plane_set_pages(VPrimePlane *pl, uint64_t *pages, uint32_t n);
 /* Make the EDID window show the monitor's EDID, or zeros if unplugged */
 void vprime_head_show_edid(VPrimeHead *h);
+
+/* vprime-display-colour.c */
+/*
+ * Latch the colour registers for a head being turned on (@on) or off:
+ * read the tables that are on from the colour block.  Returns 0, or a
+ * VPRIME_HEAD_ERR_* with the register it concerns and why; the latched
+ * colour state is unchanged then.
+ */
+uint32_t vprime_colour_latch(VPrimeHead *h, bool on, hwaddr *reg,
+                             const char **why);
+/* Is a colour stage on (the frame must be composed, never aliased)? */
+static inline bool vprime_colour_active(const VPrimeHead *h)
+{
+    return h->colour.active.control != 0;
+}
+/* Apply the latched pipeline to the head's composed frame, in place */
+void vprime_colour_apply(VPrimeHead *h);
+/* A migration stream's latched colour state: 0, or why it is refused */
+const char *vprime_colour_check(const VPrimeHead *h);
 
 /* vprime-display-scanout.c */
 void vprime_disp_console_init(VPrimeDisplayState *s, VPrimeHead *h);

@@ -331,6 +331,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_SCALE           (1u << 3)   /* VPRIME_PL_DST_SIZE: primary and overlay scale */
 #define VPRIME_DISP_CAP_ROTATE          (1u << 4)   /* VPRIME_PL_CTRL_ROTATE_*, _REFLECT_*: they rotate */
 #define VPRIME_DISP_CAP_BLEND           (1u << 5)   /* VPRIME_PL_CTRL_BLEND: plane alpha and blend modes */
+#define VPRIME_DISP_CAP_COLOUR          (1u << 12)  /* VPRIME_HEAD_COLOUR_*: degamma, CTM, gamma per head */
 
 #define VPRIME_DISP_DMA_BITS_MIN        32
 #define VPRIME_DISP_DMA_BITS_MAX        64
@@ -357,6 +358,9 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_DAMAGE              0x03c   /* WO: 1 = fetch and compose again at the next vblank */
 #define VPRIME_HEAD_EDID_SIZE           0x040   /* RO: EDID bytes (0 while disconnected) */
 #define VPRIME_HEAD_FLIP_FRAME          0x044   /* RO: FRAME at the latest latch */
+#define VPRIME_HEAD_COLOUR_CONTROL      0x080   /* RW, latched: VPRIME_COLOUR_CTRL_* */
+#define VPRIME_HEAD_COLOUR_ADDR_LO      0x084   /* RW, latched: DMA address of the colour block */
+#define VPRIME_HEAD_COLOUR_ADDR_HI      0x088
 #define VPRIME_HEAD_EDID                0x200   /* RO: the connector's EDID, VPRIME_EDID_MAX bytes */
 #define VPRIME_HEAD_REGS_SIZE           0x400
 
@@ -396,6 +400,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_ZPOS            12  /* ZPOS above VPRIME_PL_ZPOS_MAX */
 #define VPRIME_HEAD_ERR_SCALE           13  /* DST_SIZE against SIZE beyond the plane's scaling limits */
 #define VPRIME_HEAD_ERR_BLEND           14  /* reserved BLEND bits or an unknown blend mode */
+#define VPRIME_HEAD_ERR_COLOUR          20  /* colour block misaligned, beyond the DMA bits or unreadable */
 #define VPRIME_HEAD_ERR_PLANE_SHIFT     8
 #define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
 
@@ -465,6 +470,34 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CURSOR_MAX          256     /* cursor plane width and height */
 #define VPRIME_DISP_REFRESH_MIN_MILLIHZ 1000    /* slowest vblank rate, mHz */
 #define VPRIME_DISP_REFRESH_MAX_MILLIHZ 240000  /* fastest, mHz */
+
+/*
+ * Colour pipeline of a head (VPRIME_DISP_CAP_COLOUR), applied to the
+ * composed frame: degamma LUT, colour transformation matrix, gamma LUT,
+ * each on when its VPRIME_COLOUR_CTRL_* bit is.  The tables are in guest
+ * memory, in one colour block at COLOUR_ADDR (8-byte aligned), which the
+ * engine reads by DMA when it latches (only the parts that are on):
+ *   VPRIME_COLOUR_DEGAMMA  VPRIME_COLOUR_LUT_SIZE entries of DRM's
+ *                          struct drm_color_lut: red, green, blue,
+ *                          reserved, little-endian u16 each
+ *   VPRIME_COLOUR_GAMMA    the same
+ *   VPRIME_COLOUR_CTM      DRM's struct drm_color_ctm: 9 little-endian
+ *                          S31.32 sign-magnitude u64, row-major (out R
+ *                          first)
+ * The arithmetic, exactly, is in hw/vprime-spec.rst ("Colour").
+ */
+#define VPRIME_COLOUR_CTRL_DEGAMMA      (1u << 0)
+#define VPRIME_COLOUR_CTRL_CTM          (1u << 1)
+#define VPRIME_COLOUR_CTRL_GAMMA        (1u << 2)
+#define VPRIME_COLOUR_CTRL_VALID_MASK   0x7u
+#define VPRIME_COLOUR_LUT_SIZE          256
+#define VPRIME_COLOUR_LUT_ENTRY         8
+#define VPRIME_COLOUR_DEGAMMA           0x0000
+#define VPRIME_COLOUR_GAMMA             0x0800
+#define VPRIME_COLOUR_CTM               0x1000
+#define VPRIME_COLOUR_BLOCK_SIZE        0x1048
+/* CTM magnitudes the engine uses, at most (just under 8.0) */
+#define VPRIME_COLOUR_CTM_MAG_MAX       ((1ull << 35) - 1)
 
 #define VPRIME_XY(x, y)                 (((uint32_t)(x) & 0xffff) | ((uint32_t)(y) << 16))
 #define VPRIME_X(v)                     ((v) & 0xffff)

@@ -14,11 +14,13 @@
  * long ago the latest vblank was.
  */
 
+#include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/ktime.h>
 
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
+#include <drm/drm_color_mgmt.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_print.h>
 #include <drm/drm_vblank.h>
@@ -47,6 +49,7 @@ static const char * const vprime_head_err_names[] = {
 	[VPRIME_HEAD_ERR_ZPOS] = "stacking order out of range",
 	[VPRIME_HEAD_ERR_SCALE] = "scaling beyond the plane's limits",
 	[VPRIME_HEAD_ERR_BLEND] = "unknown blend mode",
+	[VPRIME_HEAD_ERR_COLOUR] = "colour block unreadable",
 };
 
 static const char * const vprime_plane_err_names[VPRIME_DISP_PLANES] = {
@@ -424,6 +427,114 @@ irqreturn_t vprime_head_irq(int irq, void *arg)
 	return IRQ_HANDLED;
 }
 
+/* ---- colour ------------------------------------------------------------ */
+
+/* Each colour block of a head: two, used in turn (one may still be latching) */
+#define VPRIME_COLOUR_BUF_STRIDE	ALIGN(VPRIME_COLOUR_BLOCK_SIZE, 256)
+
+static void vprime_colour_put_lut(u8 *dst, const struct drm_property_blob *blob)
+{
+	const struct drm_color_lut *lut = blob->data;
+	__le16 *out = (__le16 *)dst;
+	unsigned int i;
+
+	for (i = 0; i < VPRIME_COLOUR_LUT_SIZE; i++) {
+		out[i * 4] = cpu_to_le16(lut[i].red);
+		out[i * 4 + 1] = cpu_to_le16(lut[i].green);
+		out[i * 4 + 2] = cpu_to_le16(lut[i].blue);
+		out[i * 4 + 3] = 0;
+	}
+}
+
+/*
+ * Write the CRTC state's DEGAMMA_LUT, CTM and GAMMA_LUT into the next
+ * colour block and point the head's (shadow) colour registers at it: the
+ * engine reads it when it latches the UPDATE that follows.  Inside
+ * drm_dev_enter().
+ */
+static void vprime_crtc_colour_program(struct vprime_head *head,
+				       const struct drm_crtc_state *st)
+{
+	dma_addr_t dma;
+	u32 ctl = 0;
+	u8 *blk;
+
+	if (!head->colour_buf)
+		return;
+	blk = head->colour_buf + head->colour_next * VPRIME_COLOUR_BUF_STRIDE;
+	dma = head->colour_dma + head->colour_next * VPRIME_COLOUR_BUF_STRIDE;
+	head->colour_next ^= 1;
+
+	if (st->degamma_lut) {
+		vprime_colour_put_lut(blk + VPRIME_COLOUR_DEGAMMA, st->degamma_lut);
+		ctl |= VPRIME_COLOUR_CTRL_DEGAMMA;
+	}
+	if (st->ctm) {
+		const struct drm_color_ctm *ctm = st->ctm->data;
+		__le64 *m = (__le64 *)(blk + VPRIME_COLOUR_CTM);
+		unsigned int i;
+
+		for (i = 0; i < ARRAY_SIZE(ctm->matrix); i++)
+			m[i] = cpu_to_le64(ctm->matrix[i]);
+		ctl |= VPRIME_COLOUR_CTRL_CTM;
+	}
+	if (st->gamma_lut) {
+		vprime_colour_put_lut(blk + VPRIME_COLOUR_GAMMA, st->gamma_lut);
+		ctl |= VPRIME_COLOUR_CTRL_GAMMA;
+	}
+	vprime_head_write(head, VPRIME_HEAD_COLOUR_ADDR_LO, lower_32_bits(dma));
+	vprime_head_write(head, VPRIME_HEAD_COLOUR_ADDR_HI, upper_32_bits(dma));
+	vprime_head_write(head, VPRIME_HEAD_COLOUR_CONTROL, ctl);
+}
+
+/* The engine's LUTs have VPRIME_COLOUR_LUT_SIZE entries, no other size */
+static int vprime_crtc_atomic_check(struct drm_crtc *crtc,
+				    struct drm_atomic_state *state)
+{
+	struct drm_crtc_state *st = drm_atomic_get_new_crtc_state(state, crtc);
+
+	if (!st->color_mgmt_changed)
+		return 0;
+	if (st->degamma_lut &&
+	    drm_color_lut_size(st->degamma_lut) != VPRIME_COLOUR_LUT_SIZE) {
+		drm_dbg_atomic(crtc->dev, "[CRTC:%d] DEGAMMA_LUT of %d entries, not %d\n",
+			       crtc->base.id, drm_color_lut_size(st->degamma_lut),
+			       VPRIME_COLOUR_LUT_SIZE);
+		return -EINVAL;
+	}
+	if (st->gamma_lut &&
+	    drm_color_lut_size(st->gamma_lut) != VPRIME_COLOUR_LUT_SIZE) {
+		drm_dbg_atomic(crtc->dev, "[CRTC:%d] GAMMA_LUT of %d entries, not %d\n",
+			       crtc->base.id, drm_color_lut_size(st->gamma_lut),
+			       VPRIME_COLOUR_LUT_SIZE);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * DEGAMMA_LUT, CTM and GAMMA_LUT (and so legacy gamma, which the core
+ * turns into GAMMA_LUT) on an engine with the colour pipeline
+ */
+static int vprime_crtc_colour_init(struct vprime_head *head)
+{
+	struct drm_device *drm = &head->disp->drm;
+	int ret;
+
+	if (!(head->disp->disp_caps & VPRIME_DISP_CAP_COLOUR))
+		return 0;
+	head->colour_buf = dmam_alloc_coherent(drm->dev, 2 * VPRIME_COLOUR_BUF_STRIDE,
+					       &head->colour_dma, GFP_KERNEL);
+	if (!head->colour_buf)
+		return -ENOMEM;
+	drm_crtc_enable_color_mgmt(&head->crtc, VPRIME_COLOUR_LUT_SIZE, true,
+				   VPRIME_COLOUR_LUT_SIZE);
+	ret = drm_mode_crtc_set_gamma_size(&head->crtc, VPRIME_COLOUR_LUT_SIZE);
+	if (ret)
+		drm_err(drm, "head %u: no legacy gamma table: %d\n", head->idx, ret);
+	return ret;
+}
+
 /* ---- CRTC -------------------------------------------------------------- */
 
 static enum drm_mode_status vprime_crtc_mode_valid(struct drm_crtc *crtc,
@@ -576,6 +687,9 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 		spin_unlock_irqrestore(&drm->event_lock, flags);
 		return;
 	}
+	/* latched with the planes, by the UPDATE below */
+	if (crtc->state->color_mgmt_changed || drm_atomic_crtc_needs_modeset(crtc->state))
+		vprime_crtc_colour_program(head, crtc->state);
 
 	if (event) {
 		if (head->event) {
@@ -601,6 +715,7 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 
 static const struct drm_crtc_helper_funcs vprime_crtc_helper_funcs = {
 	.mode_valid = vprime_crtc_mode_valid,
+	.atomic_check = vprime_crtc_atomic_check,
 	.atomic_enable = vprime_crtc_atomic_enable,
 	.atomic_disable = vprime_crtc_atomic_disable,
 	.atomic_flush = vprime_crtc_atomic_flush,
@@ -652,5 +767,5 @@ int vprime_crtc_init(struct vprime_head *head)
 	if (ret)
 		return ret;
 	drm_crtc_helper_add(&head->crtc, &vprime_crtc_helper_funcs);
-	return 0;
+	return vprime_crtc_colour_init(head);
 }

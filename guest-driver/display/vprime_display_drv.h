@@ -125,6 +125,11 @@ struct vprime_head {
 	u64 period_ns;
 	struct vprime_flip_record last_flip;
 
+	/* colour blocks (VPRIME_COLOUR_*), two used in turn; NULL: no colour */
+	u8 *colour_buf;
+	dma_addr_t colour_dma;
+	unsigned int colour_next;
+
 	atomic64_t vblank_irqs;
 	atomic64_t flips;
 	atomic64_t underruns;

@@ -461,7 +461,7 @@ static void check_no_errors(Disp *d, int h)
 /* The capabilities every engine has; SCATTER depends on contiguous-only */
 #define DISP_CAPS_ALWAYS (VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC | \
                           VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE | \
-                          VPRIME_DISP_CAP_BLEND)
+                          VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR)
 
 static void test_identity(void)
 {
@@ -1634,6 +1634,240 @@ static void test_blend_modes(void)
     buf_free(&bp);
     buf_free(&bo[0]);
     buf_free(&bo[1]);
+    disp_stop(&d);
+}
+
+/* ---- colour ------------------------------------------------------------- */
+
+/* A head's colour block as the test wrote it to guest memory */
+typedef struct ColourBlock {
+    uint16_t degamma[VPRIME_COLOUR_LUT_SIZE][3];
+    uint16_t gamma[VPRIME_COLOUR_LUT_SIZE][3];
+    uint64_t ctm[9];
+} ColourBlock;
+
+static void colour_upload(Disp *d, uint64_t addr, const ColourBlock *cb)
+{
+    uint8_t raw[VPRIME_COLOUR_BLOCK_SIZE] = { 0 };
+    unsigned i, c;
+
+    for (i = 0; i < VPRIME_COLOUR_LUT_SIZE; i++) {
+        for (c = 0; c < 3; c++) {
+            stw_le_p(raw + VPRIME_COLOUR_DEGAMMA + i * 8 + c * 2,
+                     cb->degamma[i][c]);
+            stw_le_p(raw + VPRIME_COLOUR_GAMMA + i * 8 + c * 2,
+                     cb->gamma[i][c]);
+        }
+    }
+    for (i = 0; i < 9; i++) {
+        stq_le_p(raw + VPRIME_COLOUR_CTM + i * 8, cb->ctm[i]);
+    }
+    qtest_memwrite(d->t.qts, addr, raw, sizeof(raw));
+}
+
+/* A rising random curve, or noise when @noise */
+static void colour_random_lut(Disp *d, uint16_t lut[][3], bool noise)
+{
+    unsigned i, c;
+
+    for (c = 0; c < 3; c++) {
+        uint32_t v = rnd(d) % 64;
+
+        for (i = 0; i < VPRIME_COLOUR_LUT_SIZE; i++) {
+            v = MIN(v + rnd(d) % 512, 65535);
+            lut[i][c] = noise ? rnd(d) & 0xffff : v;
+        }
+    }
+}
+
+/* S31.32 sign-magnitude of num / 256 */
+static uint64_t ctm_fixed(int64_t num)
+{
+    uint64_t mag = (uint64_t)(num < 0 ? -num : num) << 24;
+
+    return num < 0 ? mag | 1ull << 63 : mag;
+}
+
+/*
+ * The spec's colour arithmetic on one 0x00RRGGBB pixel, with the stages
+ * @ctl turns on
+ */
+static uint32_t model_colour(const ColourBlock *cb, uint32_t ctl, uint32_t px)
+{
+    uint32_t in[3] = { (px >> 16) & 0xff, (px >> 8) & 0xff, px & 0xff };
+    int64_t v[3], o[3];
+    unsigned c, j;
+    uint32_t out = 0;
+
+    for (c = 0; c < 3; c++) {
+        v[c] = ctl & VPRIME_COLOUR_CTRL_DEGAMMA ? cb->degamma[in[c]][c] :
+               in[c] * 257;
+    }
+    for (c = 0; c < 3; c++) {
+        o[c] = v[c];
+        if (ctl & VPRIME_COLOUR_CTRL_CTM) {
+            int64_t sum = 0;
+
+            for (j = 0; j < 3; j++) {
+                uint64_t m = cb->ctm[c * 3 + j];
+                int64_t mag = MIN(m & ~(1ull << 63), VPRIME_COLOUR_CTM_MAG_MAX);
+
+                sum += (m >> 63 ? -mag : mag) * v[j];
+            }
+            /* floor((sum + 2^31) / 2^32), clamped */
+            o[c] = sum < 0 ? 0 : MIN((sum + (1ll << 31)) >> 32, 65535);
+        }
+    }
+    for (c = 0; c < 3; c++) {
+        uint64_t y = o[c];
+
+        if (ctl & VPRIME_COLOUR_CTRL_GAMMA) {
+            uint64_t pos = y * 255, i = pos / 65535, f = pos % 65535;
+
+            y = i == 255 ? cb->gamma[255][c] :
+                (cb->gamma[i][c] * (65535 - f) + cb->gamma[i + 1][c] * f +
+                 32767) / 65535;
+        }
+        out |= (uint32_t)((y * 255 + 32767) / 65535) << (16 - 8 * c);
+    }
+    return out;
+}
+
+static void check_colour_frame(Disp *d, const ColourBlock *cb, uint32_t ctl,
+                               const uint32_t *plain)
+{
+    g_autofree uint32_t *frame = g_new(uint32_t, 64 * 48);
+    unsigned i;
+
+    for (i = 0; i < 64 * 48; i++) {
+        frame[i] = model_colour(cb, ctl, plain[i] & 0xffffff);
+    }
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(frame, 64, 48));
+    check_screendump(d, 0, frame, 64, 48);
+}
+
+/* Turning head 0 on with a colour configuration it refuses: it stays off */
+static void colour_refused_on(Disp *d, uint32_t reason)
+{
+    set_mode(d, 0, &mode_a);
+    hwr(d, 0, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE);
+    hwr(d, 0, VPRIME_HEAD_UPDATE, 1);
+    check_refused(d, 0, reason, VPRIME_HEAD_ERR_PLANE_HEAD);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_ACTIVE,
+                    ==, 0);
+}
+
+/*
+ * Degamma, CTM and gamma, each alone and together, on a composed frame of
+ * two planes and on a lone full-screen primary (which is otherwise shown
+ * in place: with a colour stage on it must be composed); the tables are
+ * latched (rewriting the block changes nothing until the next UPDATE);
+ * a block the engine cannot reach is refused for the whole head.
+ */
+static void test_colour(void)
+{
+    PlaneCfg prim = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                      .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                      .contig = true };
+    PlaneCfg ovl = { .format = VPRIME_FMT_ARGB8888, .pitch = 20 * 4,
+                     .fb_size = 20 * 4 * 10, .w = 20, .h = 10, .dx = 11,
+                     .dy = 13, .contig = false };
+    static const int64_t swap[9] = { 0, 256, 0,  0, 0, 256,  256, 0, 0 };
+    static const int64_t mix[9] = { 300, -40, 11,  -90, 200, 77,
+                                    5, 600, -311 };
+    static const struct {
+        uint32_t ctl;
+        const int64_t *ctm;
+        bool overlay;
+    } cases[] = {
+        { VPRIME_COLOUR_CTRL_GAMMA, NULL, false },
+        { VPRIME_COLOUR_CTRL_DEGAMMA, NULL, true },
+        { VPRIME_COLOUR_CTRL_CTM, swap, false },
+        { VPRIME_COLOUR_CTRL_CTM, mix, true },
+        { VPRIME_COLOUR_CTRL_VALID_MASK, mix, false },
+        { VPRIME_COLOUR_CTRL_VALID_MASK, mix, true },
+    };
+    g_autofree uint32_t *plain = g_new0(uint32_t, 64 * 48);
+    g_autofree uint32_t *with_ovl = g_new0(uint32_t, 64 * 48);
+    g_autofree ColourBlock *cb = g_new0(ColourBlock, 1);
+    uint64_t block;
+    unsigned i, j;
+    Buf bp, bo;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &prim, &bp, false);
+    buf_alloc(&d, &bo, ovl.fb_size, ovl.contig);
+    buf_paint(&d, &bo, &ovl, true);
+    model_plane(plain, 64, &prim, bp.argb);
+    memcpy(with_ovl, plain, 64 * 48 * 4);
+    model_plane(with_ovl, 64, &ovl, bo.argb);
+    block = alloc_pages(&d, VPRIME_COLOUR_BLOCK_SIZE) + 8;
+    hwr(&d, 0, VPRIME_HEAD_COLOUR_ADDR_LO, (uint32_t)block);
+    hwr(&d, 0, VPRIME_HEAD_COLOUR_ADDR_HI, block >> 32);
+    head_on(&d, 0, &mode_a);
+
+    for (i = 0; i < ARRAY_SIZE(cases); i++) {
+        colour_random_lut(&d, cb->degamma, i == 5);
+        colour_random_lut(&d, cb->gamma, false);
+        for (j = 0; j < 9; j++) {
+            cb->ctm[j] = cases[i].ctm ? ctm_fixed(cases[i].ctm[j]) : 0;
+        }
+        colour_upload(&d, block, cb);
+        hwr(&d, 0, VPRIME_HEAD_COLOUR_CONTROL, cases[i].ctl);
+        if (cases[i].overlay) {
+            set_plane(&d, 0, VPRIME_PLANE_OVERLAY, &ovl, bo.addr, 0);
+        } else {
+            pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL, 0);
+        }
+        hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+        step_to_vblank(&d, 0, &mode_a);
+        check_no_errors(&d, 0);
+        g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_COLOUR_CONTROL), ==,
+                        cases[i].ctl);
+        check_colour_frame(&d, cb, cases[i].ctl,
+                           cases[i].overlay ? with_ovl : plain);
+    }
+
+    /* latched: a new block in memory shows only after an UPDATE */
+    {
+        g_autofree ColourBlock *old = g_memdup2(cb, sizeof(*cb));
+
+        colour_random_lut(&d, cb->gamma, true);
+        colour_upload(&d, block, cb);
+        hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+        step_to_vblank(&d, 0, &mode_a);
+        check_colour_frame(&d, old, VPRIME_COLOUR_CTRL_VALID_MASK, with_ovl);
+        hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+        step_to_vblank(&d, 0, &mode_a);
+        check_colour_frame(&d, cb, VPRIME_COLOUR_CTRL_VALID_MASK, with_ovl);
+    }
+
+    /* refused for the whole head: the latched state stays */
+    hwr(&d, 0, VPRIME_HEAD_COLOUR_ADDR_LO, (uint32_t)block + 4);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_refused(&d, 0, VPRIME_HEAD_ERR_COLOUR, VPRIME_HEAD_ERR_PLANE_HEAD);
+    check_colour_frame(&d, cb, VPRIME_COLOUR_CTRL_VALID_MASK, with_ovl);
+    head_off(&d, 0);
+    hwr(&d, 0, VPRIME_HEAD_COLOUR_ADDR_LO, (uint32_t)UNASSIGNED);
+    hwr(&d, 0, VPRIME_HEAD_COLOUR_ADDR_HI, UNASSIGNED >> 32);
+    colour_refused_on(&d, VPRIME_HEAD_ERR_COLOUR);
+    head_off(&d, 0);
+    hwr(&d, 0, VPRIME_HEAD_COLOUR_CONTROL, 1u << 3);
+    colour_refused_on(&d, VPRIME_HEAD_ERR_CONTROL);
+
+    /* colour off: the primary alone is shown as it is again */
+    head_off(&d, 0);
+    hwr(&d, 0, VPRIME_HEAD_COLOUR_CONTROL, 0);
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL, 0);
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(plain, 64, 48));
+    buf_free(&bp);
+    buf_free(&bo);
     disp_stop(&d);
 }
 
@@ -2955,6 +3189,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/scale/limits", test_scale_limits);
     qtest_add_func("/vprime-display/rotate", test_rotate);
     qtest_add_func("/vprime-display/blend-modes", test_blend_modes);
+    qtest_add_func("/vprime-display/colour", test_colour);
     qtest_add_data_func("/vprime-display/page-list/linear",
                         GUINT_TO_POINTER(VPRIME_LAYOUT_LINEAR),
                         test_page_list);

@@ -1062,6 +1062,102 @@ static void test_display_stopped_timer(void)
     machine_stop(&ref);
 }
 
+/*
+ * Colour pipeline: the tables the engine latched migrate with the head,
+ * so that memory rewritten since the latch shows only after the next
+ * UPDATE, on the destination as on a machine that never migrated.
+ */
+typedef struct ColourJob {
+    uint64_t fb, block;
+    uint8_t fb_px[FB_BYTES];
+    uint8_t tables[2][VPRIME_COLOUR_BLOCK_SIZE];
+} ColourJob;
+
+/* A colour block of random LUTs and a mixing matrix (S31.32 of n / 256) */
+static void colour_block(uint8_t *b, uint32_t seed)
+{
+    static const int64_t m[9] = { 300, -40, 11, -90, 200, 77, 5, 600, -311 };
+    int i;
+
+    fill_bytes(b, VPRIME_COLOUR_CTM, seed);
+    for (i = 0; i < 9; i++) {
+        uint64_t v = (uint64_t)(m[i] < 0 ? -m[i] : m[i]) << 24;
+
+        stq_le_p(b + VPRIME_COLOUR_CTM + i * 8, m[i] < 0 ? v | 1ull << 63 : v);
+    }
+}
+
+static uint32_t colour_begin(Machine *m, ColourJob *j)
+{
+    Dev *d = &m->disp;
+    uint32_t crc;
+
+    fill_bytes(j->fb_px, FB_BYTES, 0xc01);
+    colour_block(j->tables[0], 0xc02);
+    colour_block(j->tables[1], 0xc03);
+    j->fb = galloc(m, FB_BYTES);
+    qtest_bufwrite(m->qts, j->fb, j->fb_px, FB_BYTES);
+    j->block = galloc(m, VPRIME_COLOUR_BLOCK_SIZE);
+    qtest_bufwrite(m->qts, j->block, j->tables[0], VPRIME_COLOUR_BLOCK_SIZE);
+    plane(d, 0, VPRIME_PLANE_PRIMARY,
+          VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_CONTIG,
+          VPRIME_FMT_XRGB8888, MODE_W * 4, j->fb, FB_BYTES,
+          MODE_W, MODE_H, 0, 0);
+    head_on(d, 0);
+    clock_step(m, PERIOD);
+    crc = hrd(d, 0, VPRIME_HEAD_CRC);
+    hwr(d, 0, VPRIME_HEAD_COLOUR_ADDR_LO, (uint32_t)j->block);
+    hwr(d, 0, VPRIME_HEAD_COLOUR_ADDR_HI, j->block >> 32);
+    hwr(d, 0, VPRIME_HEAD_COLOUR_CONTROL, VPRIME_COLOUR_CTRL_VALID_MASK);
+    hwr(d, 0, VPRIME_HEAD_UPDATE, 1);
+    clock_step(m, PERIOD);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_ERROR), ==, 0);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_CRC), !=, crc);
+    /* new tables in memory, not latched yet */
+    qtest_bufwrite(m->qts, j->block, j->tables[1], VPRIME_COLOUR_BLOCK_SIZE);
+    return hrd(d, 0, VPRIME_HEAD_CRC);
+}
+
+/* The frame again (old tables), then the new tables latched: both CRCs */
+static void colour_finish(Machine *m, uint32_t *crc)
+{
+    Dev *d = &m->disp;
+
+    hwr(d, 0, VPRIME_HEAD_DAMAGE, 1);
+    clock_step(m, PERIOD);
+    crc[0] = hrd(d, 0, VPRIME_HEAD_CRC);
+    hwr(d, 0, VPRIME_HEAD_UPDATE, 1);
+    clock_step(m, PERIOD);
+    crc[1] = hrd(d, 0, VPRIME_HEAD_CRC);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_ERROR), ==, 0);
+}
+
+static void test_display_colour(void)
+{
+    Machine ref, src, dst;
+    ColourJob *j = g_new(ColourJob, 1);
+    uint32_t want[2], got[2], latched;
+
+    machine_start(&ref, NULL, NULL);
+    latched = colour_begin(&ref, j);
+    colour_finish(&ref, want);
+    g_assert_cmphex(want[0], ==, latched);
+    g_assert_cmphex(want[1], !=, latched);
+
+    machine_start(&src, NULL, NULL);
+    g_assert_cmphex(colour_begin(&src, j), ==, latched);
+    migrate_live(&src, &dst);
+    machine_stop(&src);
+    g_assert_cmphex(hrd(&dst.disp, 0, VPRIME_HEAD_COLOUR_CONTROL), ==,
+                    VPRIME_COLOUR_CTRL_VALID_MASK);
+    colour_finish(&dst, got);
+    g_assert_cmphex(got[0], ==, want[0]);
+    g_assert_cmphex(got[1], ==, want[1]);
+    machine_stop(&dst);
+    machine_stop(&ref);
+    g_free(j);
+}
+
 static void qom_set_str(Machine *m, const char *dev, const char *prop,
                         const char *val)
 {
@@ -1579,6 +1675,7 @@ int main(int argc, char **argv)
                    test_display_in_flight);
     qtest_add_func("/vprime/migration/display/stopped-timer",
                    test_display_stopped_timer);
+    qtest_add_func("/vprime/migration/display/colour", test_display_colour);
     qtest_add_func("/vprime/migration/faults/in-flight",
                    test_faults_in_flight);
     qtest_add_func("/vprime/migration/stream/unedited",
