@@ -645,7 +645,7 @@ static char *head_check_loaded(VPrimeHead *h)
  */
 typedef struct VPrimeHeadPageCounts {
     VPrimeHead *parent;
-    uint32_t npages[VPRIME_DISP_PLANES];
+    uint32_t npages[VPRIME_DISP_PLANES_V1];
 } VPrimeHeadPageCounts;
 
 static int vprime_head_pages_pre_save(void *opaque)
@@ -653,7 +653,7 @@ static int vprime_head_pages_pre_save(void *opaque)
     VPrimeHeadPageCounts *c = opaque;
     unsigned p;
 
-    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+    for (p = 0; p < VPRIME_DISP_PLANES_V1; p++) {
         c->npages[p] = c->parent->plane[p].npages;
     }
     return 0;
@@ -666,7 +666,7 @@ static int vprime_head_pages_post_load(void *opaque, int version_id)
     g_autofree char *why = head_check_loaded(h);
     unsigned p;
 
-    for (p = 0; p < VPRIME_DISP_PLANES && !why; p++) {
+    for (p = 0; p < VPRIME_DISP_PLANES_V1 && !why; p++) {
         why = plane_check_loaded(h, p, c->npages[p]);
     }
     if (why) {
@@ -674,7 +674,7 @@ static int vprime_head_pages_post_load(void *opaque, int version_id)
         return vprime_load_refuse(h->s->core.name, "head %u: %s", h->idx,
                                   why);
     }
-    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+    for (p = 0; p < VPRIME_DISP_PLANES_V1; p++) {
         h->plane[p].npages = c->npages[p];
     }
     return 0;
@@ -686,7 +686,86 @@ static const VMStateDescription vmstate_vprime_head_pages = {
     .post_load = vprime_head_pages_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32_ARRAY(npages, VPrimeHeadPageCounts,
-                             VPRIME_DISP_PLANES),
+                             VPRIME_DISP_PLANES_V1),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/* The second overlay's page count, checked as the other planes' are */
+typedef struct VPrimeOverlay2Pages {
+    VPrimeHead *parent;
+    uint32_t npages;
+} VPrimeOverlay2Pages;
+
+static int vprime_overlay2_pages_pre_save(void *opaque)
+{
+    VPrimeOverlay2Pages *c = opaque;
+
+    c->npages = c->parent->plane[VPRIME_PLANE_OVERLAY2].npages;
+    return 0;
+}
+
+static int vprime_overlay2_pages_post_load(void *opaque, int version_id)
+{
+    VPrimeOverlay2Pages *c = opaque;
+    VPrimeHead *h = c->parent;
+    g_autofree char *why = NULL;
+
+    if (h->plane[VPRIME_PLANE_OVERLAY2].active.control &
+        ~vprime_plane_ctrl_valid(VPRIME_PLANE_OVERLAY2)) {
+        why = g_strdup_printf("plane %u: CONTROL 0x%x has reserved bits",
+                              VPRIME_PLANE_OVERLAY2,
+                              h->plane[VPRIME_PLANE_OVERLAY2].active.control);
+    } else {
+        why = plane_check_loaded(h, VPRIME_PLANE_OVERLAY2, c->npages);
+    }
+    if (why) {
+        vprime_head_reset(h);
+        return vprime_load_refuse(h->s->core.name, "head %u: %s", h->idx,
+                                  why);
+    }
+    h->plane[VPRIME_PLANE_OVERLAY2].npages = c->npages;
+    return 0;
+}
+
+static const VMStateDescription vmstate_vprime_overlay2_pages = {
+    .name = "vprime-display-overlay2-pages",
+    .pre_save = vprime_overlay2_pages_pre_save,
+    .post_load = vprime_overlay2_pages_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(npages, VPrimeOverlay2Pages),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/*
+ * The second overlay (plane 3): a stream without it has the plane off and
+ * its registers 0, as at reset
+ */
+static bool vprime_head_overlay2_needed(void *opaque)
+{
+    static const VPrimePlaneRegs zero;
+    VPrimeHead *h = opaque;
+    const VPrimePlane *pl = &h->plane[VPRIME_PLANE_OVERLAY2];
+
+    return memcmp(&pl->shadow, &zero, sizeof(zero)) ||
+           memcmp(&pl->active, &zero, sizeof(zero));
+}
+
+static const VMStateDescription vmstate_vprime_head_overlay2 = {
+    .name = "vprime-display-head/overlay2",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_head_overlay2_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT(plane[VPRIME_PLANE_OVERLAY2], VPrimeHead, 1,
+                       vmstate_vprime_plane, VPrimePlane),
+        VMSTATE_WITH_TMP(VPrimeHead, VPrimeOverlay2Pages,
+                         vmstate_vprime_overlay2_pages),
+        VMSTATE_VARRAY_UINT32_ALLOC(plane[VPRIME_PLANE_OVERLAY2].pages,
+                                    VPrimeHead,
+                                    plane[VPRIME_PLANE_OVERLAY2].npages, 1,
+                                    vmstate_info_uint64, uint64_t),
         VMSTATE_END_OF_LIST()
     }
 };
@@ -701,6 +780,11 @@ static int vprime_head_pre_load(void *opaque)
     h->flip_frame = 0;
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
         vprime_plane_set_pages(&h->plane[p], NULL, 0);
+    }
+    /* planes past VPRIME_DISP_PLANES_V1 come in subsections, if at all */
+    for (p = VPRIME_DISP_PLANES_V1; p < VPRIME_DISP_PLANES; p++) {
+        h->plane[p].shadow = (VPrimePlaneRegs) { 0 };
+        h->plane[p].active = (VPrimePlaneRegs) { 0 };
     }
     return 0;
 }
@@ -820,8 +904,8 @@ static const VMStateDescription vmstate_vprime_head = {
                        VPrimeHeadRegs),
         VMSTATE_STRUCT(active, VPrimeHead, 1, vmstate_vprime_head_regs,
                        VPrimeHeadRegs),
-        VMSTATE_STRUCT_ARRAY(plane, VPrimeHead, VPRIME_DISP_PLANES, 1,
-                             vmstate_vprime_plane, VPrimePlane),
+        VMSTATE_STRUCT_SUB_ARRAY(plane, VPrimeHead, 0, VPRIME_DISP_PLANES_V1,
+                                 1, vmstate_vprime_plane, VPrimePlane),
         VMSTATE_BOOL(pending, VPrimeHead),
         VMSTATE_UINT32(events, VPrimeHead),
         VMSTATE_UINT32(event_enable, VPrimeHead),
@@ -858,6 +942,7 @@ static const VMStateDescription vmstate_vprime_head = {
     .subsections = (const VMStateDescription * const []) {
         &vmstate_vprime_head_update_ts,
         &vmstate_vprime_head_flip_frame,
+        &vmstate_vprime_head_overlay2,
         NULL
     }
 };

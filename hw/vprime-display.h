@@ -48,6 +48,12 @@ typedef struct VPrimePlaneRegs {
     uint32_t blend;             /* used with VPRIME_PL_CTRL_BLEND */
 } VPrimePlaneRegs;
 
+/*
+ * The planes a migration stream carries among a head's fields (primary,
+ * overlay, cursor); the second overlay, added later, is a subsection
+ */
+#define VPRIME_DISP_PLANES_V1   3
+
 /* The CONTROL bits plane p takes (the cursor neither scales nor rotates) */
 static inline uint32_t vprime_plane_ctrl_valid(unsigned p)
 {

@@ -308,7 +308,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
  * Display engine (vprime-display), BAR 0
  *
  * Global registers at 0x100-0x1ff; head h at VPRIME_HEAD_BASE(h), with its
- * three planes at VPRIME_HEAD_BASE(h) + VPRIME_PLANE_BASE(p) and its EDID at
+ * four planes at VPRIME_HEAD_BASE(h) + VPRIME_PLANE_BASE(p) and its EDID at
  * VPRIME_HEAD_BASE(h) + VPRIME_HEAD_EDID.  Each head signals on MSI-X vector
  * VPRIME_HEAD_MSIX_VEC(h) (cause VPRIME_IRQ_HEAD(h) in IRQ_STATUS); what
  * happened is in the head's VPRIME_HEAD_EVENTS.
@@ -399,11 +399,15 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_PLANE_SHIFT     8
 #define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
 
-/* Planes of a head, composed in this order (bottom to top) */
+/*
+ * Planes of a head, composed bottom to top by ZPOS, ties by this index.
+ * The second overlay came last, so the first three kept their registers.
+ */
 #define VPRIME_PLANE_PRIMARY            0
 #define VPRIME_PLANE_OVERLAY            1
 #define VPRIME_PLANE_CURSOR             2
-#define VPRIME_DISP_PLANES              3
+#define VPRIME_PLANE_OVERLAY2           3
+#define VPRIME_DISP_PLANES              4
 #define VPRIME_PLANE_BASE(p)            (0x100 + (p) * 0x40)
 
 #define VPRIME_PL_CONTROL               0x00    /* VPRIME_PL_CTRL_* */

@@ -25,10 +25,10 @@ struct vprime_display;
 struct vprime_head;
 
 /**
- * struct vprime_plane - one of a head's three hardware planes
+ * struct vprime_plane - one of a head's four hardware planes
  * @base: DRM plane
  * @head: the head it belongs to (planes never move between heads)
- * @idx: VPRIME_PLANE_PRIMARY, _OVERLAY or _CURSOR
+ * @idx: VPRIME_PLANE_PRIMARY, _OVERLAY, _CURSOR or _OVERLAY2
  */
 struct vprime_plane {
 	struct drm_plane base;

@@ -2,10 +2,10 @@
 /*
  * vprime_display: planes.
  *
- * Every head has a primary, an overlay and a cursor plane, composed by
- * zpos (primary and overlay in either order, the cursor on top), each
- * scanning a framebuffer by DMA from a page list (or one contiguous
- * range).  Primary and overlay scale (VPRIME_PL_DST_SIZE) from 4x down to
+ * Every head has a primary, two overlays and a cursor plane, composed by
+ * zpos (mutable on all four: any order), each scanning a framebuffer by
+ * DMA from a page list (or one contiguous range).  Primary and overlays
+ * scale (VPRIME_PL_DST_SIZE) from 4x down to
  * 8x up per axis, with the SCALING_FILTER the user picks: Default is the
  * engine's bilinear filter, Nearest Neighbor its exact nearest pixel; and
  * they rotate by quarter turns and reflect (the rotation property, every
@@ -519,12 +519,22 @@ static const enum drm_plane_type vprime_plane_types[VPRIME_DISP_PLANES] = {
 	[VPRIME_PLANE_PRIMARY] = DRM_PLANE_TYPE_PRIMARY,
 	[VPRIME_PLANE_OVERLAY] = DRM_PLANE_TYPE_OVERLAY,
 	[VPRIME_PLANE_CURSOR] = DRM_PLANE_TYPE_CURSOR,
+	[VPRIME_PLANE_OVERLAY2] = DRM_PLANE_TYPE_OVERLAY,
 };
 
 static const char * const vprime_plane_names[VPRIME_DISP_PLANES] = {
 	[VPRIME_PLANE_PRIMARY] = "primary",
 	[VPRIME_PLANE_OVERLAY] = "overlay",
 	[VPRIME_PLANE_CURSOR] = "cursor",
+	[VPRIME_PLANE_OVERLAY2] = "overlay-2",
+};
+
+/* The default stacking: primary, overlay, second overlay, cursor on top */
+static const unsigned int vprime_plane_zpos_default[VPRIME_DISP_PLANES] = {
+	[VPRIME_PLANE_PRIMARY] = 0,
+	[VPRIME_PLANE_OVERLAY] = 1,
+	[VPRIME_PLANE_OVERLAY2] = 2,
+	[VPRIME_PLANE_CURSOR] = 3,
 };
 
 /**
@@ -556,15 +566,13 @@ struct vprime_plane *vprime_plane_create(struct vprime_head *head,
 	drm_plane_helper_add(&vplane->base, &vprime_plane_helper_funcs);
 
 	/*
-	 * Primary and overlay stack in either order (the engine's ZPOS); the
-	 * cursor stays on top.  DRM normalizes zpos (mode_config), ties by
-	 * plane: the normalized value is what the engine gets.
+	 * All four planes stack in any order (the engine's ZPOS), the cursor
+	 * too.  DRM normalizes zpos (mode_config), ties by plane: the
+	 * normalized value is what the engine gets.
 	 */
-	if (idx == VPRIME_PLANE_CURSOR)
-		ret = drm_plane_create_zpos_immutable_property(&vplane->base, idx);
-	else
-		ret = drm_plane_create_zpos_property(&vplane->base, idx, 0,
-						     VPRIME_DISP_PLANES - 1);
+	ret = drm_plane_create_zpos_property(&vplane->base,
+					     vprime_plane_zpos_default[idx], 0,
+					     VPRIME_DISP_PLANES - 1);
 	if (ret)
 		return ERR_PTR(ret);
 	if (idx == VPRIME_PLANE_CURSOR) {

@@ -126,6 +126,7 @@ int cmd_bench_kms(struct ctx *c);
 int test_kms_scale_crc(struct ctx *c);
 int test_kms_rotate_crc(struct ctx *c);
 int test_kms_alpha_crc(struct ctx *c);
+int test_kms_overlays_crc(struct ctx *c);
 
 /* Random ioctls on every vprime node: ioctl-fuzz.c */
 int test_ioctl_fuzz(struct ctx *c);
@@ -214,6 +215,7 @@ int test_dmabuf_sync_write(struct ctx *c);
 	{ "kms-scale-crc", test_kms_scale_crc }, \
 	{ "kms-rotate-crc", test_kms_rotate_crc }, \
 	{ "kms-alpha-crc", test_kms_alpha_crc }, \
+	{ "kms-overlays-crc", test_kms_overlays_crc }, \
 	{ "kms-flip-vblank", test_kms_flip_vblank }, \
 	{ "kms-flip-events", test_kms_flip_events }, \
 	{ "kms-flip-fence", test_kms_flip_fence }, \

@@ -472,8 +472,11 @@ int kms_adopt(struct kms *k)
 				continue;
 			if (type == DRM_PLANE_TYPE_PRIMARY)
 				k->heads[j].plane[VPRIME_PLANE_PRIMARY] = p->plane_id;
-			else if (type == DRM_PLANE_TYPE_OVERLAY)
+			else if (type == DRM_PLANE_TYPE_OVERLAY &&
+				 !k->heads[j].plane[VPRIME_PLANE_OVERLAY])
 				k->heads[j].plane[VPRIME_PLANE_OVERLAY] = p->plane_id;
+			else if (type == DRM_PLANE_TYPE_OVERLAY)	/* created later */
+				k->heads[j].plane[VPRIME_PLANE_OVERLAY2] = p->plane_id;
 			else if (type == DRM_PLANE_TYPE_CURSOR)
 				k->heads[j].plane[VPRIME_PLANE_CURSOR] = p->plane_id;
 		}

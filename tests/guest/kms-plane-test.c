@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,4 +489,161 @@ int test_kms_alpha_crc(struct ctx *c)
 	};
 
 	return feature_test(c, &blend);
+}
+
+/* The range of plane @plane's zpos property; false if it has no mutable one */
+static bool zpos_range(struct kms *k, uint32_t plane, uint64_t *lo, uint64_t *hi)
+{
+	drmModeObjectProperties *props = drmModeObjectGetProperties(k->fd, plane,
+								    DRM_MODE_OBJECT_PLANE);
+	bool found = false;
+	uint32_t i;
+
+	for (i = 0; props && i < props->count_props && !found; i++) {
+		drmModePropertyRes *p = drmModeGetProperty(k->fd, props->props[i]);
+
+		if (p && !strcmp(p->name, "zpos") && drm_property_type_is(p, DRM_MODE_PROP_RANGE) &&
+		    !(p->flags & DRM_MODE_PROP_IMMUTABLE) && p->count_values == 2) {
+			*lo = p->values[0];
+			*hi = p->values[1];
+			found = true;
+		}
+		drmModeFreeProperty(p);
+	}
+	drmModeFreeObjectProperties(props);
+	return found;
+}
+
+struct overlay_fbs {
+	struct fb fb[VPRIME_DISP_PLANES];
+};
+
+/*
+ * One head: primary (translucent ARGB, full screen), both overlays and a
+ * cursor overlapping, in stacking orders the default is not, each one
+ * atomic commit of all four planes with their zpos
+ */
+static void overlays_head(struct kms *k, struct head *hd, struct overlay_fbs *f)
+{
+	/* zpos of primary, overlay, cursor, second overlay (VPRIME_PLANE_*) */
+	static const uint8_t orders[][VPRIME_DISP_PLANES] = {
+		{ 0, 1, 3, 2 },		/* the default */
+		{ 0, 2, 3, 1 },		/* the overlays swapped */
+		{ 0, 3, 1, 2 },		/* the cursor under both overlays */
+		{ 3, 0, 2, 1 },		/* everything under the translucent primary */
+		{ 1, 3, 0, 2 },		/* the cursor at the bottom */
+	};
+	static const int32_t pos[VPRIME_DISP_PLANES][2] = {
+		{ 0, 0 }, { 40, 30 }, { 120, 90 }, { 90, 60 },
+	};
+	uint32_t mw = hd->mode.hdisplay, mh = hd->mode.vdisplay;
+	uint32_t want[ARRAY_SIZE(orders)];
+	char what[80];
+	size_t i, j;
+	unsigned int p, z;
+	int ret;
+
+	for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+		uint64_t lo = 1, hi = 0;
+
+		CHECK(hd->plane[p] && zpos_range(k, hd->plane[p], &lo, &hi) &&
+		      lo == 0 && hi == VPRIME_DISP_PLANES - 1,
+		      "head %d: plane %u: zpos range %" PRIu64 "..%" PRIu64 ", want 0..%d",
+		      hd->index, p, lo, hi, VPRIME_DISP_PLANES - 1);
+	}
+	CHECK(!head_enable(k, hd, &f->fb[VPRIME_PLANE_PRIMARY], 0), "head %d: mode set: %s",
+	      hd->index, strerror(errno));
+	if (failures || crc_start(k, hd))
+		return;
+	for (i = 0; i < ARRAY_SIZE(orders) && !failures; i++) {
+		drmModeAtomicReq *req = drmModeAtomicAlloc();
+		struct plane_img img[VPRIME_DISP_PLANES];
+		int n = 0;
+
+		for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+			const struct fb *fb = &f->fb[p];
+
+			plane_props(req, k, hd->plane[p], hd->crtc, fb, pos[p][0], pos[p][1],
+				    0, 0, fb->width, fb->height);
+			add_prop(req, k->fd, hd->plane[p], DRM_MODE_OBJECT_PLANE, "zpos",
+				 orders[i][p]);
+		}
+		ret = drmModeAtomicCommit(k->fd, req, 0, NULL) ? -errno : 0;
+		drmModeAtomicFree(req);
+		/* the CPU composes bottom to top by zpos */
+		for (z = 0; z < VPRIME_DISP_PLANES; z++)
+			for (p = 0; p < VPRIME_DISP_PLANES; p++)
+				if (orders[i][p] == z)
+					img[n++] = (struct plane_img){
+						.fb = &f->fb[p], .w = f->fb[p].width,
+						.h = f->fb[p].height, .dst_x = pos[p][0],
+						.dst_y = pos[p][1] };
+		want[i] = compose_crc(mw, mh, img, n);
+		snprintf(what, sizeof(what), "zpos primary %u overlay %u cursor %u overlay-2 %u",
+			 orders[i][0], orders[i][1], orders[i][2], orders[i][3]);
+		CHECK(!ret, "head %d: %s: %s", hd->index, what, strerror(-ret));
+		if (!ret)
+			expect_crc(k, hd, want[i], what);
+		for (j = 0; j < i; j++)
+			CHECK(want[j] != want[i], "orders %zu and %zu compose the same picture",
+			      j, i);
+	}
+	crc_stop(hd);
+	kms_disable_all(k);
+	/* back to the default stacking for the tests after this one */
+	{
+		drmModeAtomicReq *req = drmModeAtomicAlloc();
+
+		for (p = 0; p < VPRIME_DISP_PLANES; p++)
+			add_prop(req, k->fd, hd->plane[p], DRM_MODE_OBJECT_PLANE, "zpos",
+				 orders[0][p]);
+		CHECK(!drmModeAtomicCommit(k->fd, req, 0, NULL), "head %d: default zpos: %s",
+		      hd->index, strerror(errno));
+		drmModeAtomicFree(req);
+	}
+}
+
+/*
+ * Two overlays per head and zpos mutable on all four planes (issue 16):
+ * every plane's zpos ranges 0..3, and the four planes overlapping in five
+ * stacking orders each compare exactly by device CRC with the CPU's
+ * composition in that order.
+ */
+int test_kms_overlays_crc(struct ctx *c)
+{
+	static const uint32_t size[VPRIME_DISP_PLANES][2] = {
+		{ 0, 0 }, { 160, 120 }, { 64, 64 }, { 140, 100 },
+	};
+	struct head *heads[2];
+	struct overlay_fbs f;
+	struct kms k;
+	unsigned int p;
+	int i, n;
+
+	KMS_OPEN(c, &k);
+	n = feature_heads(&k, heads);
+	if (!n)
+		return EXIT_FAIL;
+	for (i = 0; i < n && !failures; i++) {
+		struct head *hd = heads[i];
+
+		memset(&f, 0, sizeof(f));
+		for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+			uint32_t w = p ? size[p][0] : hd->mode.hdisplay;
+			uint32_t h = p ? size[p][1] : hd->mode.vdisplay;
+
+			CHECK(!fb_new(&k, &f.fb[p], w, h, p == VPRIME_PLANE_OVERLAY ?
+				      DRM_FORMAT_XRGB8888 : DRM_FORMAT_ARGB8888,
+				      DRM_FORMAT_MOD_LINEAR), "head %d: plane %u fb", hd->index, p);
+			if (!failures)
+				fb_fill_noise(&f.fb[p], 61 + 4 * hd->index + p);
+		}
+		if (!failures)
+			overlays_head(&k, hd, &f);
+		for (p = 0; p < VPRIME_DISP_PLANES; p++)
+			if (f.fb[p].fb_id)
+				fb_free(&k, &f.fb[p]);
+	}
+	kms_close(&k);
+	return 0;
 }

@@ -407,7 +407,7 @@ DEFAULT_SKIPS = {
 # Without a display engine (test name: a word of its SKIP reason)
 NO_DISPLAY_SKIPS = dict(DEFAULT_SKIPS, **{t: "no display engine" for t in (
     "kms-modeset", "kms-formats-crc", "kms-blend-crc", "kms-cursor-sizes", "kms-zpos-crc",
-    "kms-scale-crc", "kms-rotate-crc", "kms-alpha-crc",
+    "kms-scale-crc", "kms-rotate-crc", "kms-alpha-crc", "kms-overlays-crc",
     "kms-flip-vblank", "kms-flip-events", "kms-flip-fence", "kms-prime-import",
     "kms-check-refusals", "kms-hotplug", "kms-screendump",
     "gpu-import-display")}, **{"kms-modetest": "no vprime_display device",

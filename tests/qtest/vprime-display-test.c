@@ -1083,6 +1083,92 @@ static void test_zpos(void)
     disp_stop(&d);
 }
 
+/*
+ * Two overlays and a cursor over the primary (#16): plane 3, the second
+ * overlay, at VPRIME_PLANE_BASE(3), and every plane stacked by ZPOS in
+ * orders the index order is not
+ */
+static void test_overlay2(void)
+{
+    PlaneCfg cfg[VPRIME_DISP_PLANES] = {
+        [VPRIME_PLANE_PRIMARY] = { .format = VPRIME_FMT_ARGB8888,
+                                   .pitch = 64 * 4, .fb_size = 64 * 4 * 48,
+                                   .w = 64, .h = 48, .contig = true },
+        [VPRIME_PLANE_OVERLAY] = { .format = VPRIME_FMT_XRGB8888,
+                                   .pitch = 40 * 4, .fb_size = 40 * 4 * 30,
+                                   .w = 40, .h = 30, .dx = 4, .dy = 3,
+                                   .contig = false },
+        [VPRIME_PLANE_CURSOR] = { .format = VPRIME_FMT_ARGB8888,
+                                  .pitch = 24 * 4, .fb_size = 24 * 4 * 24,
+                                  .w = 24, .h = 24, .dx = 30, .dy = 20,
+                                  .contig = true },
+        [VPRIME_PLANE_OVERLAY2] = { .format = VPRIME_FMT_ARGB8888,
+                                    .pitch = 36 * 4, .fb_size = 36 * 4 * 28,
+                                    .w = 36, .h = 28, .dx = 20, .dy = 14,
+                                    .contig = false },
+    };
+    /* ZPOS of primary, overlay, cursor, second overlay */
+    static const uint32_t orders[][VPRIME_DISP_PLANES] = {
+        { 0, 0, 0, 0 },         /* index order: the second overlay on top */
+        { 0, 1, 3, 2 },         /* the cursor on top */
+        { 0, 3, 1, 2 },         /* cursor under both overlays */
+        { 3, 0, 2, 1 },         /* all under the translucent primary */
+    };
+    uint32_t crcs[ARRAY_SIZE(orders)];
+    Buf b[VPRIME_DISP_PLANES];
+    unsigned i, j, p;
+    Disp d;
+
+    disp_start(&d, NULL);
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        plane_with_buf(&d, 0, p, &cfg[p], &b[p],
+                       cfg[p].format == VPRIME_FMT_ARGB8888);
+    }
+    head_on(&d, 0, &mode_a);
+    g_assert_cmphex(prd(&d, 0, VPRIME_PLANE_OVERLAY2, VPRIME_PL_SIZE), ==,
+                    VPRIME_XY(36, 28));
+    for (i = 0; i < ARRAY_SIZE(orders); i++) {
+        g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+        unsigned z;
+
+        for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+            pwr(&d, 0, p, VPRIME_PL_ZPOS, orders[i][p]);
+        }
+        hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+        step_to_vblank(&d, 0, &mode_a);
+        /* bottom to top: by ZPOS, ties by index */
+        for (z = 0; z < VPRIME_DISP_PLANES; z++) {
+            for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+                if (orders[i][p] == z) {
+                    model_plane(frame, 64, &cfg[p], b[p].argb);
+                }
+            }
+        }
+        crcs[i] = vprime_frame_crc(frame, 64, 48);
+        g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, crcs[i]);
+        check_screendump(&d, 0, frame, 64, 48);
+        for (j = 0; j < i; j++) {
+            g_assert_cmphex(crcs[j], !=, crcs[i]);
+        }
+    }
+    check_no_errors(&d, 0);
+
+    /* a refusal of the second overlay names plane 3 */
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY2, VPRIME_PL_ZPOS, VPRIME_PL_ZPOS_MAX + 1);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==,
+                    VPRIME_HEAD_ERR_ZPOS |
+                    VPRIME_PLANE_OVERLAY2 << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==,
+                    VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(3) +
+                    VPRIME_PL_ZPOS);
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        buf_free(&b[p]);
+    }
+    disp_stop(&d);
+}
+
 /* A frame scanned from scattered pages, rows crossing page boundaries */
 static void test_page_list(const void *opaque)
 {
@@ -2831,6 +2917,7 @@ int main(int argc, char **argv)
                         GUINT_TO_POINTER(VPRIME_LAYOUT_TILED), test_formats);
     qtest_add_func("/vprime-display/blend", test_blend);
     qtest_add_func("/vprime-display/zpos", test_zpos);
+    qtest_add_func("/vprime-display/overlay2", test_overlay2);
     qtest_add_func("/vprime-display/scale/nearest", test_scale_nearest);
     qtest_add_func("/vprime-display/scale/bilinear", test_scale_bilinear);
     qtest_add_func("/vprime-display/scale/limits", test_scale_limits);

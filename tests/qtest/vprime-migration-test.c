@@ -815,6 +815,9 @@ static void disp_begin(Machine *m, DispJob *j)
           H1_W, H1_H, H1_X, H1_Y);
     /* a shadow DST_SIZE, sent in subsection vprime-display-plane/scale */
     pwr(d, 1, VPRIME_PLANE_OVERLAY, VPRIME_PL_DST_SIZE, VPRIME_XY(5, 6));
+    /* the second overlay's shadow registers: subsection head/overlay2 */
+    pwr(d, 1, VPRIME_PLANE_OVERLAY2, VPRIME_PL_SIZE, VPRIME_XY(7, 8));
+    pwr(d, 1, VPRIME_PLANE_OVERLAY2, VPRIME_PL_ZPOS, 2);
     head_on(d, 1);
     clock_step(m, PERIOD);
 
