@@ -27,6 +27,7 @@
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "qom/object.h"
+#include "qemu/error-report.h"
 #include "vprime-display.h"
 #include "trace.h"
 
@@ -50,6 +51,21 @@ static VPrimeHead *head_at(VPrimeDisplayState *s, hwaddr addr, hwaddr *reg)
     return head_of(s, h);
 }
 
+/* Which head's framebuffer-plane block a BAR offset is in, or NULL */
+static VPrimeHead *fbp_head_at(VPrimeDisplayState *s, hwaddr addr,
+                               hwaddr *reg)
+{
+    unsigned h;
+
+    if (addr < VPRIME_FBP_HEAD_BASE(0) ||
+        addr >= VPRIME_FBP_HEAD_BASE(s->heads)) {
+        return NULL;
+    }
+    h = (addr - VPRIME_FBP_HEAD_BASE(0)) / VPRIME_FBP_HEAD_SIZE;
+    *reg = addr - VPRIME_FBP_HEAD_BASE(h);
+    return head_of(s, h);
+}
+
 static bool vprime_display_read(void *opaque, hwaddr addr, uint64_t *val)
 {
     VPrimeDisplayState *s = opaque;
@@ -60,6 +76,10 @@ static bool vprime_display_read(void *opaque, hwaddr addr, uint64_t *val)
     h = head_at(s, addr, &reg);
     if (h) {
         return vprime_head_read(h, reg, val);
+    }
+    h = fbp_head_at(s, addr, &reg);
+    if (h) {
+        return vprime_fbp_read(h, reg, val);
     }
     switch (addr) {
     case VPRIME_DISP_CAPS:
@@ -89,6 +109,10 @@ static bool vprime_display_write(void *opaque, hwaddr addr, uint64_t val)
     h = head_at(s, addr, &reg);
     if (h) {
         return vprime_head_write(h, reg, val);
+    }
+    h = fbp_head_at(s, addr, &reg);
+    if (h) {
+        return vprime_fbp_write(h, reg, val);
     }
     switch (addr) {
     case VPRIME_DISP_CAPS:
@@ -397,7 +421,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
 
     s->caps = VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC |
               VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE |
-              VPRIME_DISP_CAP_BLEND |
+              VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_YUV |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
                      VPRIME_CAP_DISPLAY);
@@ -528,6 +552,74 @@ static const VMStateDescription vmstate_vprime_plane_blend = {
     }
 };
 
+/*
+ * YUV: the YUV register, framebuffer planes 1 and 2 and their latched page
+ * lists.  A stream without it has them all 0 (RGB planes).
+ */
+static const VMStateDescription vmstate_vprime_fbp_regs = {
+    .name = "vprime-display-fb-plane-regs",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(addr, VPrimeFbPlaneRegs),
+        VMSTATE_UINT32(fb_size, VPrimeFbPlaneRegs),
+        VMSTATE_UINT32(pitch, VPrimeFbPlaneRegs),
+        VMSTATE_UINT32(offset, VPrimeFbPlaneRegs),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static bool vprime_plane_yuv_needed(void *opaque)
+{
+    static const VPrimeFbPlaneRegs zero[VPRIME_FBP_PLANES - 1];
+    VPrimePlane *pl = opaque;
+
+    return pl->shadow.yuv || pl->active.yuv ||
+           memcmp(pl->shadow.fbp, zero, sizeof(zero)) ||
+           memcmp(pl->active.fbp, zero, sizeof(zero));
+}
+
+/* Page counts as the latched registers need them, before they are allocated */
+static bool vprime_plane_yuv_pages_valid(void *opaque, int version_id)
+{
+    VPrimePlane *pl = opaque;
+    unsigned i;
+
+    for (i = 1; i < VPRIME_FBP_PLANES; i++) {
+        if (pl->active.fbp[i - 1].fb_size > VPRIME_DISP_FB_MAX ||
+            pl->fbp_npages[i - 1] != vprime_plane_fbp_npages(&pl->active, i)) {
+            error_report("vprime-display: framebuffer plane %u: a page list "
+                         "of %u pages, its registers need %u", i,
+                         pl->fbp_npages[i - 1],
+                         vprime_plane_fbp_npages(&pl->active, i));
+            return false;
+        }
+    }
+    return true;
+}
+
+static const VMStateDescription vmstate_vprime_plane_yuv = {
+    .name = "vprime-display-plane/yuv",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_plane_yuv_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(shadow.yuv, VPrimePlane),
+        VMSTATE_UINT32(active.yuv, VPrimePlane),
+        VMSTATE_STRUCT_ARRAY(shadow.fbp, VPrimePlane, VPRIME_FBP_PLANES - 1,
+                             1, vmstate_vprime_fbp_regs, VPrimeFbPlaneRegs),
+        VMSTATE_STRUCT_ARRAY(active.fbp, VPrimePlane, VPRIME_FBP_PLANES - 1,
+                             1, vmstate_vprime_fbp_regs, VPrimeFbPlaneRegs),
+        VMSTATE_UINT32_ARRAY(fbp_npages, VPrimePlane, VPRIME_FBP_PLANES - 1),
+        VMSTATE_VALIDATE("yuv page counts", vprime_plane_yuv_pages_valid),
+        VMSTATE_VARRAY_UINT32_ALLOC(fbp_pages[0], VPrimePlane, fbp_npages[0],
+                                    1, vmstate_info_uint64, uint64_t),
+        VMSTATE_VARRAY_UINT32_ALLOC(fbp_pages[1], VPrimePlane, fbp_npages[1],
+                                    1, vmstate_info_uint64, uint64_t),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 static const VMStateDescription vmstate_vprime_plane = {
     .name = "vprime-display-plane",
     .version_id = 2,
@@ -543,6 +635,7 @@ static const VMStateDescription vmstate_vprime_plane = {
         &vmstate_vprime_plane_zpos,
         &vmstate_vprime_plane_scale,
         &vmstate_vprime_plane_blend,
+        &vmstate_vprime_plane_yuv,
         NULL
     }
 };
@@ -797,7 +890,7 @@ static int vprime_head_post_load(void *opaque, int version_id)
 {
     VPrimeHead *h = opaque;
     const char *why = NULL;
-    unsigned p;
+    unsigned p, f;
     uint32_t i;
 
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
@@ -811,6 +904,20 @@ static int vprime_head_post_load(void *opaque, int version_id)
                 return vprime_load_refuse(h->s->core.name, "head %u plane "
                                           "%u: page %u (0x%" PRIx64 "): %s",
                                           h->idx, p, i, page, why);
+            }
+        }
+        for (f = 0; f < VPRIME_FBP_PLANES - 1; f++) {
+            for (i = 0; i < pl->fbp_npages[f]; i++) {
+                uint64_t page = pl->fbp_pages[f][i];
+
+                if (vprime_disp_page_check(h->s, page, &why)) {
+                    vprime_head_reset(h);
+                    return vprime_load_refuse(h->s->core.name, "head %u "
+                                              "plane %u framebuffer plane "
+                                              "%u: page %u (0x%" PRIx64
+                                              "): %s", h->idx, p, f + 1, i,
+                                              page, why);
+                }
             }
         }
     }
