@@ -246,6 +246,13 @@ static inline void vprime_plane_write(struct vprime_head *head, unsigned int p,
 	vprime_head_write(head, VPRIME_PLANE_BASE(p) + reg, val);
 }
 
+/* Register @reg (VPRIME_FBP_*) of framebuffer plane @i (1, 2) of plane @p */
+static inline void vprime_fbp_write(struct vprime_head *head, unsigned int p,
+				    unsigned int i, u32 reg, u32 val)
+{
+	vprime_hw_write(&head->disp->hw, VPRIME_FBP_BASE(head->idx, p, i) + reg, val);
+}
+
 /* vprime_display_gem.c */
 struct drm_gem_object *vprime_display_gem_create_object(struct drm_device *drm,
 							size_t size);
