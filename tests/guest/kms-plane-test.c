@@ -605,14 +605,16 @@ static void overlays_head(struct kms *k, struct head *hd, struct overlay_fbs *f)
 
 /*
  * Two overlays per head and zpos mutable on all four planes (issue 16):
- * every plane's zpos ranges 0..3, and the four planes overlapping in five
- * stacking orders each compare exactly by device CRC with the CPU's
- * composition in that order.
+ * every plane's zpos ranges 0..3, and the four planes (the cursor at its
+ * largest, 256x256) overlapping in five stacking orders each compare
+ * exactly by device CRC with the CPU's composition in that order.
  */
 int test_kms_overlays_crc(struct ctx *c)
 {
 	static const uint32_t size[VPRIME_DISP_PLANES][2] = {
-		{ 0, 0 }, { 160, 120 }, { 64, 64 }, { 140, 100 },
+		{ 0, 0 }, { 160, 120 },
+		/* the largest cursor, 256x256 (SIZE_HINTS' last) */
+		{ VPRIME_DISP_CURSOR_MAX, VPRIME_DISP_CURSOR_MAX }, { 140, 100 },
 	};
 	struct head *heads[2];
 	struct overlay_fbs f;
