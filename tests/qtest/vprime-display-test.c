@@ -461,7 +461,7 @@ static void check_no_errors(Disp *d, int h)
 /* The capabilities every engine has; SCATTER depends on contiguous-only */
 #define DISP_CAPS_ALWAYS (VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC | \
                           VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE | \
-                          VPRIME_DISP_CAP_BLEND)
+                          VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_YUV)
 
 static void test_identity(void)
 {
@@ -2142,9 +2142,12 @@ static void test_bad_registers(void)
         static const uint32_t unknown[] = {
             0x110, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
             VPRIME_HEAD_BASE(0) + 0x48, VPRIME_HEAD_BASE(0) + 0x1fc,
-            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x38,
+            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x3c,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(2) + 0x3c,
             VPRIME_HEAD_BASE(0) + 0xc0,
+            /* YUV framebuffer-plane block: gaps, past the planes, head 1 */
+            VPRIME_FBP_BASE(0, 0, 1) + 0x14, VPRIME_FBP_BASE(0, 3, 2) + 0x1c,
+            VPRIME_FBP_HEAD_BASE(0) + 0x100, VPRIME_FBP_HEAD_BASE(1),
         };
         size_t i;
 

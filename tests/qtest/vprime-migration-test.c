@@ -253,10 +253,17 @@ static void dump_disp(GString *out, Dev *d)
         }
         for (p = 0; p < VPRIME_DISP_PLANES; p++) {
             g_string_append_printf(out, "head %u plane %u:", h, p);
-            for (r = 0; r <= VPRIME_PL_DST_SIZE; r += 4) {
+            for (r = 0; r <= VPRIME_PL_YUV; r += 4) {
                 g_string_append_printf(out, " 0x%x",
                                        rd(d, VPRIME_HEAD_BASE(h) +
                                              VPRIME_PLANE_BASE(p) + r));
+            }
+            /* YUV framebuffer planes 1 and 2 */
+            for (r = 0; r < 2 * VPRIME_FBP_REGS_SIZE; r += 4) {
+                if (r % VPRIME_FBP_REGS_SIZE <= VPRIME_FBP_OFFSET) {
+                    g_string_append_printf(out, " 0x%x",
+                                           rd(d, VPRIME_FBP_BASE(h, p, 1) + r));
+                }
             }
             g_string_append_c(out, '\n');
         }
@@ -815,6 +822,10 @@ static void disp_begin(Machine *m, DispJob *j)
           H1_W, H1_H, H1_X, H1_Y);
     /* a shadow DST_SIZE, sent in subsection vprime-display-plane/scale */
     pwr(d, 1, VPRIME_PLANE_OVERLAY, VPRIME_PL_DST_SIZE, VPRIME_XY(5, 6));
+    /* shadow YUV registers: subsection plane/yuv */
+    pwr(d, 1, VPRIME_PLANE_OVERLAY, VPRIME_PL_YUV, VPRIME_PL_YUV_FULL);
+    wr(d, VPRIME_FBP_BASE(1, VPRIME_PLANE_OVERLAY, 2) + VPRIME_FBP_ADDR_HI, 1);
+    wr(d, VPRIME_FBP_BASE(1, VPRIME_PLANE_OVERLAY, 1) + VPRIME_FBP_PITCH, 96);
     /* the second overlay's shadow registers: subsection head/overlay2 */
     pwr(d, 1, VPRIME_PLANE_OVERLAY2, VPRIME_PL_SIZE, VPRIME_XY(7, 8));
     pwr(d, 1, VPRIME_PLANE_OVERLAY2, VPRIME_PL_ZPOS, 2);
