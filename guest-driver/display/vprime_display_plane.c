@@ -10,8 +10,11 @@
  * engine's bilinear filter, Nearest Neighbor its exact nearest pixel; and
  * they rotate by quarter turns and reflect (the rotation property, every
  * combination) and blend with a plane alpha in any of DRM's three pixel
- * blend modes.  The cursor neither scales, rotates nor takes a plane
- * alpha.  A scale beyond the limits is -ERANGE, the
+ * blend modes.  They also scan NV12 and YUV420 framebuffers (linear),
+ * each framebuffer plane from its own buffer and page list, converted by
+ * the engine as COLOR_ENCODING (BT.601, BT.709) and COLOR_RANGE (limited,
+ * full) say.  The cursor neither scales, rotates, takes a plane alpha nor
+ * YUV.  A scale beyond the limits is -ERANGE, the
  * answer of drm_atomic_helper_check_plane_state().  The plane registers are
  * shadow registers: atomic_update writes them and the CRTC's atomic_flush
  * makes the head latch them all at the next vblank.
