@@ -24,13 +24,7 @@ static hwaddr head_reg(const VPrimeHead *h, hwaddr reg)
     return VPRIME_HEAD_BASE(h->idx) + reg;
 }
 
-/*
- * Register 'reg' of plane p as the checks name it: a plane register
- * (VPRIME_PL_*), or FBP_REG(i, VPRIME_FBP_*) of framebuffer plane i
- */
-#define FBP_REG_FLAG    0x10000
-#define FBP_REG(i, r)   (FBP_REG_FLAG | ((i) - 1) * VPRIME_FBP_REGS_SIZE | (r))
-
+/* Register 'reg' of plane p as the checks name it (see FBP_REG) */
 static hwaddr plane_reg(const VPrimeHead *h, unsigned p, hwaddr reg)
 {
     if (reg & FBP_REG_FLAG) {

@@ -674,8 +674,10 @@ static char *plane_check_loaded(VPrimeHead *h, unsigned p, uint32_t npages)
         return g_strdup_printf("plane %u is on, its head is off", p);
     }
     if (vprime_plane_check(h, p, r, &want, &reg, &why)) {
-        return g_strdup_printf("plane %u: register 0x%" HWADDR_PRIx ": %s",
-                               p, reg, why);
+        return g_strdup_printf("plane %u: %sregister 0x%" HWADDR_PRIx ": %s",
+                               p, reg & FBP_REG_FLAG ?
+                               "framebuffer-plane block " : "",
+                               reg & ~FBP_REG_FLAG, why);
     }
     if (npages != want) {
         return g_strdup_printf("plane %u: a page list of %u pages; FB_SIZE "

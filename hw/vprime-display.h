@@ -330,6 +330,13 @@ static inline bool vprime_head_on(const VPrimeHead *h)
     return h->active.control & VPRIME_HEAD_CTRL_ENABLE;
 }
 
+/*
+ * The register a plane check names: a plane register (VPRIME_PL_*), or
+ * FBP_REG(i, VPRIME_FBP_*) of the plane's framebuffer plane i (1, 2)
+ */
+#define FBP_REG_FLAG    0x10000
+#define FBP_REG(i, r)   (FBP_REG_FLAG | ((i) - 1) * VPRIME_FBP_REGS_SIZE | (r))
+
 /* vprime-display-head.c */
 /* Is a head's mode (size, totals, clock) one the engine can scan out? */
 bool vprime_mode_valid(const VPrimeHeadRegs *r, const char **why);
