@@ -27,8 +27,12 @@ static hwaddr head_reg(const VPrimeHead *h, hwaddr reg)
     return VPRIME_HEAD_BASE(h->idx) + reg;
 }
 
+/* Register 'reg' of plane p as the checks name it (see FBP_REG) */
 static hwaddr plane_reg(const VPrimeHead *h, unsigned p, hwaddr reg)
 {
+    if (reg & FBP_REG_FLAG) {
+        return VPRIME_FBP_BASE(h->idx, p, 1) + (reg & ~FBP_REG_FLAG);
+    }
     return VPRIME_HEAD_BASE(h->idx) + VPRIME_PLANE_BASE(p) + reg;
 }
 
@@ -151,9 +155,19 @@ static uint32_t plane_check_rect(VPrimeHead *h, unsigned p,
     uint32_t dx = VPRIME_X(r->dst_pos), dy = VPRIME_Y(r->dst_pos);
     uint32_t reason;
 
-    if (!vprime_format_cpp(r->format)) {
+    if (!vprime_format_cpp(r->format) && !vprime_format_yuv(r->format)) {
         *reg = VPRIME_PL_FORMAT;
         *why = "unknown format";
+        return VPRIME_HEAD_ERR_FORMAT;
+    }
+    if (vprime_format_yuv(r->format) && p == VPRIME_PLANE_CURSOR) {
+        *reg = VPRIME_PL_FORMAT;
+        *why = "YUV format on the cursor plane";
+        return VPRIME_HEAD_ERR_FORMAT;
+    }
+    if (vprime_format_yuv(r->format) && (r->yuv & ~VPRIME_PL_YUV_VALID_MASK)) {
+        *reg = VPRIME_PL_YUV;
+        *why = "reserved YUV bits";
         return VPRIME_HEAD_ERR_FORMAT;
     }
     if (r->zpos > VPRIME_PL_ZPOS_MAX) {
@@ -164,6 +178,11 @@ static uint32_t plane_check_rect(VPrimeHead *h, unsigned p,
     if (r->layout != VPRIME_LAYOUT_LINEAR && r->layout != VPRIME_LAYOUT_TILED) {
         *reg = VPRIME_PL_LAYOUT;
         *why = "unknown layout";
+        return VPRIME_HEAD_ERR_LAYOUT;
+    }
+    if (r->layout != VPRIME_LAYOUT_LINEAR && vprime_format_yuv(r->format)) {
+        *reg = VPRIME_PL_LAYOUT;
+        *why = "YUV formats are linear only";
         return VPRIME_HEAD_ERR_LAYOUT;
     }
     *reg = VPRIME_PL_SIZE;
@@ -201,6 +220,70 @@ static uint32_t plane_check_rect(VPrimeHead *h, unsigned p,
     return 0;
 }
 
+/*
+ * The YUV formats' framebuffer planes: the rectangle of samples plane i
+ * holds for the source rectangle (x0, y0, cols x rows), bytes per sample
+ * (bps), and its pitch, offset and size
+ */
+typedef struct FbPlaneGeom {
+    uint32_t x0, y0, cols, rows, bps;
+    uint32_t pitch, offset, fb_size;
+} FbPlaneGeom;
+
+static void fb_plane_geom(const VPrimePlaneRegs *r, unsigned i,
+                          FbPlaneGeom *f)
+{
+    uint32_t sx = VPRIME_X(r->src_pos), sy = VPRIME_Y(r->src_pos);
+    uint32_t w = VPRIME_X(r->size), hh = VPRIME_Y(r->size);
+
+    if (!i) {
+        *f = (FbPlaneGeom) { sx, sy, w, hh, 1, r->pitch, r->offset,
+                             r->fb_size };
+        return;
+    }
+    /* 4:2:0: sample (x / 2, y / 2) holds the chroma of pixel (x, y) */
+    *f = (FbPlaneGeom) {
+        .x0 = sx / 2, .y0 = sy / 2,
+        .cols = (sx + w - 1) / 2 - sx / 2 + 1,
+        .rows = (sy + hh - 1) / 2 - sy / 2 + 1,
+        .bps = r->format == VPRIME_FMT_NV12 ? 2 : 1,
+        .pitch = r->fbp[i - 1].pitch, .offset = r->fbp[i - 1].offset,
+        .fb_size = r->fbp[i - 1].fb_size,
+    };
+}
+
+/* A YUV plane's framebuffer planes against their buffers */
+static uint32_t plane_check_yuv_buffer(const VPrimePlaneRegs *r, hwaddr *reg,
+                                       const char **why)
+{
+    unsigned i;
+
+    for (i = 0; i < vprime_format_fb_planes(r->format); i++) {
+        FbPlaneGeom f;
+        uint64_t row_end;
+
+        fb_plane_geom(r, i, &f);
+        row_end = (uint64_t)(f.x0 + f.cols) * f.bps;
+        if (i && (!f.fb_size || f.fb_size > VPRIME_DISP_FB_MAX)) {
+            *reg = FBP_REG(i, VPRIME_FBP_FB_SIZE);
+            *why = "framebuffer plane size zero or above VPRIME_DISP_FB_MAX";
+            return VPRIME_HEAD_ERR_FB_SIZE;
+        }
+        if (f.pitch < row_end) {
+            *reg = i ? FBP_REG(i, VPRIME_FBP_PITCH) : VPRIME_PL_PITCH;
+            *why = "YUV pitch smaller than a row of samples";
+            return VPRIME_HEAD_ERR_PITCH;
+        }
+        if (f.offset + (uint64_t)(f.y0 + f.rows - 1) * f.pitch + row_end >
+            f.fb_size) {
+            *reg = i ? FBP_REG(i, VPRIME_FBP_OFFSET) : VPRIME_PL_SRC_POS;
+            *why = "YUV samples outside the framebuffer plane's buffer";
+            return VPRIME_HEAD_ERR_RECT;
+        }
+    }
+    return 0;
+}
+
 /* The pitch and the source rectangle against the buffer, by layout */
 static uint32_t plane_check_buffer(const VPrimePlaneRegs *r, hwaddr *reg,
                                    const char **why)
@@ -210,6 +293,9 @@ static uint32_t plane_check_buffer(const VPrimePlaneRegs *r, hwaddr *reg,
     uint32_t cpp = vprime_format_cpp(r->format);
     uint64_t row_end = (uint64_t)(sx + w) * cpp;
 
+    if (vprime_format_yuv(r->format)) {
+        return plane_check_yuv_buffer(r, reg, why);
+    }
     if (r->layout == VPRIME_LAYOUT_LINEAR) {
         if (r->pitch < row_end || r->pitch % cpp) {
             *reg = VPRIME_PL_PITCH;
@@ -308,7 +394,8 @@ uint32_t vprime_plane_check(VPrimeHead *h, unsigned p,
                             const VPrimePlaneRegs *r, uint32_t *npages,
                             hwaddr *reg, const char **why)
 {
-    uint32_t reason;
+    uint32_t reason, n;
+    unsigned i;
 
     *npages = 0;
     reason = plane_check_rect(h, p, r, reg, why);
@@ -318,7 +405,28 @@ uint32_t vprime_plane_check(VPrimeHead *h, unsigned p,
     if (!reason) {
         reason = plane_check_location(h, r, npages, reg, why);
     }
+    /* framebuffer planes 1 and 2: their own buffers, the plane's CONTIG */
+    for (i = 1; !reason && i < vprime_format_fb_planes(r->format); i++) {
+        VPrimePlaneRegs fr = *r;
+
+        fr.addr = r->fbp[i - 1].addr;
+        fr.fb_size = r->fbp[i - 1].fb_size;
+        reason = plane_check_location(h, &fr, &n, reg, why);
+        if (reason && *reg == VPRIME_PL_ADDR_LO) {
+            *reg = FBP_REG(i, VPRIME_FBP_ADDR_LO);
+        }
+    }
     return reason;
+}
+
+uint32_t vprime_plane_fbp_npages(const VPrimePlaneRegs *r, unsigned i)
+{
+    if (!(r->control & VPRIME_PL_CTRL_ENABLE) ||
+        (r->control & VPRIME_PL_CTRL_CONTIG) ||
+        i >= vprime_format_fb_planes(r->format)) {
+        return 0;
+    }
+    return DIV_ROUND_UP(r->fbp[i - 1].fb_size, VPRIME_DISP_PAGE_SIZE);
 }
 
 /*
@@ -326,28 +434,20 @@ uint32_t vprime_plane_check(VPrimeHead *h, unsigned p,
  * or a VPRIME_HEAD_ERR_* with the register it concerns and why.  On
  * success *pages holds the list (NULL for CONTIG).
  */
-static uint32_t plane_validate(VPrimeHead *h, unsigned p,
-                               const VPrimePlaneRegs *r,
-                               uint64_t **pages, uint32_t *npages,
-                               hwaddr *reg, const char **why)
+/* Read and check a page list of n entries at addr */
+static uint32_t read_page_list(VPrimeHead *h, unsigned p, uint64_t addr,
+                               uint32_t n, uint64_t **pages, const char **why)
 {
     VPrimeDisplayState *s = h->s;
-    g_autofree uint64_t *list = NULL;
-    uint32_t n, i, reason;
+    g_autofree uint64_t *list = g_new(uint64_t, n);
+    uint32_t i, reason;
 
-    *pages = NULL;
-    *npages = 0;
-    reason = vprime_plane_check(h, p, r, &n, reg, why);
-    if (reason || !n) {
-        return reason;      /* refused, or a contiguous buffer */
-    }
-    list = g_new(uint64_t, n);
-    if (pci_dma_read(PCI_DEVICE(s), r->addr, list, n * sizeof(uint64_t)) !=
+    if (pci_dma_read(PCI_DEVICE(s), addr, list, n * sizeof(uint64_t)) !=
         MEMTX_OK) {
         *why = "page list not readable by DMA";
         return VPRIME_HEAD_ERR_PAGE_LIST;
     }
-    s->stat_read[vprime_core_dma_target(&s->core, r->addr, false)] +=
+    s->stat_read[vprime_core_dma_target(&s->core, addr, false)] +=
         n * sizeof(uint64_t);
     for (i = 0; i < n; i++) {
         list[i] = le64_to_cpu(list[i]);
@@ -356,9 +456,47 @@ static uint32_t plane_validate(VPrimeHead *h, unsigned p,
             return reason;
         }
     }
-    trace_vprime_disp_page_list(s->core.name, h->idx, p, r->addr, n);
+    trace_vprime_disp_page_list(s->core.name, h->idx, p, addr, n);
     *pages = g_steal_pointer(&list);
-    *npages = n;
+    return 0;
+}
+
+static uint32_t plane_validate(VPrimeHead *h, unsigned p,
+                               const VPrimePlaneRegs *r,
+                               uint64_t **pages, uint32_t *npages,
+                               uint64_t **fbp_pages, uint32_t *fbp_npages,
+                               hwaddr *reg, const char **why)
+{
+    uint32_t n, reason;
+    unsigned i;
+
+    *pages = NULL;
+    *npages = 0;
+    reason = vprime_plane_check(h, p, r, &n, reg, why);
+    if (reason) {
+        return reason;
+    }
+    if (n) {
+        *reg = VPRIME_PL_ADDR_LO;
+        reason = read_page_list(h, p, r->addr, n, pages, why);
+        if (reason) {
+            return reason;
+        }
+        *npages = n;
+    }
+    for (i = 1; i < VPRIME_FBP_PLANES; i++) {
+        n = vprime_plane_fbp_npages(r, i);
+        if (!n) {
+            continue;
+        }
+        *reg = FBP_REG(i, VPRIME_FBP_ADDR_LO);
+        reason = read_page_list(h, p, r->fbp[i - 1].addr, n,
+                                &fbp_pages[i - 1], why);
+        if (reason) {
+            return reason;
+        }
+        fbp_npages[i - 1] = n;
+    }
     return 0;
 }
 
@@ -383,10 +521,24 @@ static void head_refuse(VPrimeHead *h, unsigned plane, uint32_t reason,
 
 void vprime_plane_set_pages(VPrimePlane *pl, uint64_t *pages, uint32_t n)
 {
+    unsigned i;
+
     g_free(pl->pages);
     pl->pages = pages;
     pl->npages = n;
     pl->cur = NULL;
+    /* the framebuffer planes' lists go too: set them after this */
+    for (i = 1; i < VPRIME_FBP_PLANES; i++) {
+        vprime_plane_set_fbp_pages(pl, i, NULL, 0);
+    }
+}
+
+void vprime_plane_set_fbp_pages(VPrimePlane *pl, unsigned i, uint64_t *pages,
+                                uint32_t n)
+{
+    g_free(pl->fbp_pages[i - 1]);
+    pl->fbp_pages[i - 1] = pages;
+    pl->fbp_npages[i - 1] = n;
 }
 
 static void head_start_timer(VPrimeHead *h, int64_t from)
@@ -522,21 +674,37 @@ static bool head_latch(VPrimeHead *h)
         VPrimePlane *pl = &h->plane[p];
         VPrimePlaneRegs r = pl->shadow;
         uint64_t *pages = NULL;
+        uint64_t *fbp_pages[VPRIME_FBP_PLANES - 1] = { NULL };
+        uint32_t fbp_npages[VPRIME_FBP_PLANES - 1] = { 0 };
         uint32_t npages = 0, reason = 0;
         hwaddr reg = VPRIME_PL_CONTROL;
+        unsigned i;
 
         if (r.control & ~vprime_plane_ctrl_valid(p)) {
             reason = VPRIME_HEAD_ERR_CONTROL;
             why = "reserved plane CONTROL bits";
         } else if (r.control & VPRIME_PL_CTRL_ENABLE) {
-            reason = plane_validate(h, p, &r, &pages, &npages, &reg, &why);
+            reason = plane_validate(h, p, &r, &pages, &npages, fbp_pages,
+                                    fbp_npages, &reg, &why);
         }
         if (reason) {
             head_refuse(h, p, reason, plane_reg(h, p, reg), why);
             r.control &= ~VPRIME_PL_CTRL_ENABLE;
+            g_free(pages);
+            pages = NULL;
+            npages = 0;
+            for (i = 0; i < VPRIME_FBP_PLANES - 1; i++) {
+                g_free(fbp_pages[i]);
+                fbp_pages[i] = NULL;
+                fbp_npages[i] = 0;
+            }
         }
         pl->active = r;
         vprime_plane_set_pages(pl, pages, npages);
+        for (i = 1; i < VPRIME_FBP_PLANES; i++) {
+            vprime_plane_set_fbp_pages(pl, i, fbp_pages[i - 1],
+                                       fbp_npages[i - 1]);
+        }
     }
     vprime_disp_set_mode(h);
     h->dirty = true;
@@ -704,6 +872,8 @@ static uint32_t plane_regs_read(const VPrimePlaneRegs *r, hwaddr reg,
         return r->dst_size;
     case VPRIME_PL_BLEND:
         return r->blend;
+    case VPRIME_PL_YUV:
+        return r->yuv;
     }
     *ok = false;
     return 0;
@@ -753,6 +923,81 @@ static bool plane_regs_write(VPrimePlaneRegs *r, hwaddr reg, uint32_t val)
         return true;
     case VPRIME_PL_BLEND:
         r->blend = val;
+        return true;
+    case VPRIME_PL_YUV:
+        r->yuv = val;
+        return true;
+    }
+    return false;
+}
+
+/*
+ * The shadow registers of the framebuffer plane a VPRIME_FBP_HEAD_BASE
+ * offset falls in (NULL: none), and the register within them
+ */
+static VPrimeFbPlaneRegs *fbp_regs(VPrimeHead *h, hwaddr reg, hwaddr *r)
+{
+    unsigned p = reg / VPRIME_PL_REGS_SIZE;
+    unsigned i = reg % VPRIME_PL_REGS_SIZE / VPRIME_FBP_REGS_SIZE;
+
+    if (p >= VPRIME_DISP_PLANES) {
+        return NULL;
+    }
+    *r = reg % VPRIME_FBP_REGS_SIZE;
+    return &h->plane[p].shadow.fbp[i];
+}
+
+bool vprime_fbp_read(VPrimeHead *h, hwaddr reg, uint64_t *val)
+{
+    hwaddr r;
+    VPrimeFbPlaneRegs *f = fbp_regs(h, reg, &r);
+
+    if (!f) {
+        return false;
+    }
+    switch (r) {
+    case VPRIME_FBP_ADDR_LO:
+        *val = (uint32_t)f->addr;
+        return true;
+    case VPRIME_FBP_ADDR_HI:
+        *val = f->addr >> 32;
+        return true;
+    case VPRIME_FBP_FB_SIZE:
+        *val = f->fb_size;
+        return true;
+    case VPRIME_FBP_PITCH:
+        *val = f->pitch;
+        return true;
+    case VPRIME_FBP_OFFSET:
+        *val = f->offset;
+        return true;
+    }
+    return false;
+}
+
+bool vprime_fbp_write(VPrimeHead *h, hwaddr reg, uint64_t val)
+{
+    hwaddr r;
+    VPrimeFbPlaneRegs *f = fbp_regs(h, reg, &r);
+
+    if (!f) {
+        return false;
+    }
+    switch (r) {
+    case VPRIME_FBP_ADDR_LO:
+        f->addr = deposit64(f->addr, 0, 32, val);
+        return true;
+    case VPRIME_FBP_ADDR_HI:
+        f->addr = deposit64(f->addr, 32, 32, val);
+        return true;
+    case VPRIME_FBP_FB_SIZE:
+        f->fb_size = val;
+        return true;
+    case VPRIME_FBP_PITCH:
+        f->pitch = val;
+        return true;
+    case VPRIME_FBP_OFFSET:
+        f->offset = val;
         return true;
     }
     return false;

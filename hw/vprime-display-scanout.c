@@ -790,18 +790,159 @@ static pixman_image_t *plane_image(VPrimePlane *pl, const PlaneGeom *g)
     return pl->img;
 }
 
+/* ---- YUV ---------------------------------------------------------------- */
+
+/*
+ * Read bytes [off, off + len) of framebuffer plane i of a YUV plane by
+ * DMA, through its page list (or from its contiguous buffer).  YUV planes
+ * are not mapped: every composed frame reads them.
+ */
+static bool fbp_read(VPrimeHead *h, unsigned p, unsigned i, uint64_t off,
+                     uint8_t *buf, uint64_t len)
+{
+    VPrimeDisplayState *s = h->s;
+    const VPrimePlane *pl = &h->plane[p];
+    const VPrimePlaneRegs *r = &pl->active;
+    bool contig = r->control & VPRIME_PL_CTRL_CONTIG;
+    uint64_t base = i ? r->fbp[i - 1].addr : r->addr;
+    const uint64_t *pages = i ? pl->fbp_pages[i - 1] : pl->pages;
+
+    while (len) {
+        uint64_t in_page = off % VPRIME_DISP_PAGE_SIZE;
+        uint64_t n = contig ? len : MIN(len, VPRIME_DISP_PAGE_SIZE - in_page);
+        dma_addr_t addr = contig ? base + off
+                                 : pages[off / VPRIME_DISP_PAGE_SIZE] + in_page;
+
+        trace_vprime_disp_fetch(s->core.name, h->idx, p, addr, n);
+        if (pci_dma_read(PCI_DEVICE(s), addr, buf, n) != MEMTX_OK) {
+            trace_vprime_disp_underrun(s->core.name, h->idx, p, addr);
+            qemu_log_mask(LOG_GUEST_ERROR, "%s: head %u plane %u: scanout "
+                          "of 0x%" PRIx64 " failed: underrun\n", s->core.name,
+                          h->idx, p, (uint64_t)addr);
+            return false;
+        }
+        s->stat_read[vprime_core_dma_target(&s->core, addr, false)] += n;
+        s->stat_copied += n;
+        off += n;
+        buf += n;
+        len -= n;
+    }
+    return true;
+}
+
+/*
+ * YUV to RGB, in 16.16 fixed point: the coefficients of the spec's table
+ * (round(65536 x the real coefficient)) by [BT.709][full range]: cy for
+ * Y - y0, crv for V - 128 in R, cgu and cgv for U - 128 and V - 128 in
+ * G, cbu for U - 128 in B
+ */
+static const struct {
+    int32_t y0, cy, crv, cgu, cgv, cbu;
+} yuv_coef[2][2] = {
+    { { 16, 76309, 104597, 25675, 53279, 132201 },     /* BT.601 limited */
+      { 0, 65536, 91881, 22553, 46802, 116130 } },     /* BT.601 full */
+    { { 16, 76309, 117489, 13975, 34925, 138438 },     /* BT.709 limited */
+      { 0, 65536, 103206, 12276, 30679, 121609 } },    /* BT.709 full */
+};
+
+static inline uint32_t yuv_clamp(int32_t v)
+{
+    /* floor((v + 32768) / 65536): an arithmetic shift */
+    v = (v + 32768) >> 16;
+    return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/*
+ * A YUV plane's source rectangle as x8r8g8b8: each pixel (x, y) of the
+ * buffer takes Y from framebuffer plane 0 and U, V of chroma sample
+ * (x / 2, y / 2) (nearest, no filter), converted by the plane's
+ * VPRIME_PL_YUV.  NULL on a DMA error.
+ */
+static pixman_image_t *yuv_source(VPrimeHead *h, unsigned p,
+                                  const PlaneGeom *g)
+{
+    const VPrimePlaneRegs *r = &h->plane[p].active;
+    bool nv12 = r->format == VPRIME_FMT_NV12;
+    typeof(yuv_coef[0][0]) *c =
+        &yuv_coef[!!(r->yuv & VPRIME_PL_YUV_BT709)]
+                 [!!(r->yuv & VPRIME_PL_YUV_FULL)];
+    uint32_t cx0 = g->sx / 2, cy0 = g->sy / 2;
+    uint32_t cw = (g->sx + g->w - 1) / 2 - cx0 + 1;
+    uint32_t ch = (g->sy + g->h - 1) / 2 - cy0 + 1;
+    g_autofree uint8_t *luma = g_malloc((size_t)g->w * g->h);
+    g_autofree uint8_t *u = g_malloc((size_t)cw * ch * 2);
+    uint8_t *v = u + (size_t)cw * ch;
+    g_autofree uint8_t *uv = nv12 ? g_malloc((size_t)cw * ch * 2) : NULL;
+    pixman_image_t *img;
+    uint32_t x, y;
+
+    for (y = 0; y < g->h; y++) {
+        if (!fbp_read(h, p, 0, r->offset + (uint64_t)(g->sy + y) * r->pitch +
+                      g->sx, luma + (size_t)y * g->w, g->w)) {
+            return NULL;
+        }
+    }
+    for (y = 0; y < ch; y++) {
+        if (nv12) {
+            if (!fbp_read(h, p, 1, r->fbp[0].offset +
+                          (uint64_t)(cy0 + y) * r->fbp[0].pitch + 2 * cx0,
+                          uv + (size_t)y * cw * 2, (uint64_t)cw * 2)) {
+                return NULL;
+            }
+            for (x = 0; x < cw; x++) {
+                u[y * cw + x] = uv[(y * cw + x) * 2];
+                v[y * cw + x] = uv[(y * cw + x) * 2 + 1];
+            }
+        } else if (!fbp_read(h, p, 1, r->fbp[0].offset +
+                             (uint64_t)(cy0 + y) * r->fbp[0].pitch + cx0,
+                             u + (size_t)y * cw, cw) ||
+                   !fbp_read(h, p, 2, r->fbp[1].offset +
+                             (uint64_t)(cy0 + y) * r->fbp[1].pitch + cx0,
+                             v + (size_t)y * cw, cw)) {
+            return NULL;
+        }
+    }
+    img = pixman_image_create_bits(PIXMAN_x8r8g8b8, g->w, g->h, NULL, 0);
+    if (!img) {
+        return NULL;
+    }
+    for (y = 0; y < g->h; y++) {
+        uint32_t *out = (uint32_t *)((uint8_t *)pixman_image_get_data(img) +
+                                     y * pixman_image_get_stride(img));
+        uint32_t crow = ((g->sy + y) / 2 - cy0) * cw;
+
+        for (x = 0; x < g->w; x++) {
+            uint32_t ci = crow + (g->sx + x) / 2 - cx0;
+            int32_t yy = c->cy * ((int32_t)luma[y * g->w + x] - c->y0);
+            int32_t uu = (int32_t)u[ci] - 128, vv = (int32_t)v[ci] - 128;
+
+            out[x] = 0xff000000u |
+                     yuv_clamp(yy + c->crv * vv) << 16 |
+                     yuv_clamp(yy - c->cgu * uu - c->cgv * vv) << 8 |
+                     yuv_clamp(yy + c->cbu * uu);
+        }
+    }
+    return img;
+}
+
 /*
  * The whole source rectangle of a plane as a pixman image in its format:
  * over guest memory if its rows are one run of host memory, else fetched
- * into a new image.  NULL on a DMA error (or no host memory).
+ * into a new image.  NULL on a DMA error (or no host memory).  A YUV
+ * plane's is converted to x8r8g8b8.
  */
 static pixman_image_t *plane_source(VPrimeHead *h, unsigned p,
                                     const VPrimeScanMap *m,
                                     const PlaneGeom *g)
 {
     VPrimePlane *pl = &h->plane[p];
-    pixman_image_t *src = plane_guest_image(pl, m, g, g->sy, g->h, 0);
+    pixman_image_t *src;
     uint32_t y0, y1;
+
+    if (vprime_format_yuv(pl->active.format)) {
+        return yuv_source(h, p, g);
+    }
+    src = plane_guest_image(pl, m, g, g->sy, g->h, 0);
 
     if (src) {
         map_count_all(h, p, m);
@@ -1050,10 +1191,7 @@ static bool plane_compose(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
     VPrimePlane *pl = &h->plane[p];
     uint8_t *data = (uint8_t *)pixman_image_get_data(h->fb);
     size_t stride = pixman_image_get_stride(h->fb);
-    /* OVER of an opaque format is SRC, which pixman does much faster */
-    pixman_op_t op = direct ||
-        !PIXMAN_FORMAT_A(vprime_format_pixman(pl->active.format)) ?
-        PIXMAN_OP_SRC : PIXMAN_OP_OVER;
+    pixman_op_t op;
     pixman_image_t *src, *img = NULL;
     uint32_t y0, y1;
     PlaneGeom g;
@@ -1063,6 +1201,13 @@ static bool plane_compose(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
         return false;
     }
     plane_geom(&pl->active, &g);
+    if (vprime_format_yuv(pl->active.format)) {
+        /* converted to opaque x8r8g8b8 */
+        return plane_compose_transformed(h, p, m, &g, PIXMAN_OP_SRC);
+    }
+    /* OVER of an opaque format is SRC, which pixman does much faster */
+    op = direct || !PIXMAN_FORMAT_A(vprime_format_pixman(pl->active.format)) ?
+         PIXMAN_OP_SRC : PIXMAN_OP_OVER;
     if (vprime_plane_transformed(&pl->active)) {
         return plane_compose_transformed(h, p, m, &g, op);
     }
@@ -1153,7 +1298,7 @@ static uint32_t frame_crc(VPrimeHead *h, pixman_image_t *img)
 static pixman_image_t *head_alias_image(VPrimeHead *h, const VPrimeScanMap *m)
 {
     const VPrimePlane *pl = &h->plane[VPRIME_PLANE_PRIMARY];
-    pixman_format_code_t fmt = vprime_format_pixman(pl->active.format);
+    pixman_format_code_t fmt;
     PlaneGeom g;
     unsigned p;
 
@@ -1167,8 +1312,9 @@ static pixman_image_t *head_alias_image(VPrimeHead *h, const VPrimeScanMap *m)
     if (vprime_plane_transformed(&pl->active) ||
         g.dx || g.dy || g.w != VPRIME_X(h->active.mode_size) ||
         g.h != VPRIME_Y(h->active.mode_size) || h->inject_underrun) {
-        return NULL;
+        return NULL;    /* a YUV primary is "transformed": never shown so */
     }
+    fmt = vprime_format_pixman(pl->active.format);
     if (fmt == PIXMAN_a8r8g8b8) {
         fmt = PIXMAN_x8r8g8b8;
     }
@@ -1274,7 +1420,9 @@ uint32_t vprime_disp_compose(VPrimeHead *h)
     /* first, so that nothing it may drop is in use yet */
     keep = vprime_core_dma_watch(&s->core, disp_dma_invalidate, s);
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
-        if (h->plane[p].active.control & VPRIME_PL_CTRL_ENABLE) {
+        /* YUV planes are read by DMA at each frame (fbp_read), unmapped */
+        if ((h->plane[p].active.control & VPRIME_PL_CTRL_ENABLE) &&
+            !vprime_format_yuv(h->plane[p].active.format)) {
             kept[p] = keep;
             maps[p] = plane_map(h, &h->plane[p], keep);
         }
@@ -1322,7 +1470,8 @@ again:
     }
     for (i = 0; i < n; i++) {
         p = order[i];
-        if (!maps[p] || (left_out & BIT(p))) {
+        if ((!maps[p] && !vprime_format_yuv(h->plane[p].active.format)) ||
+            (left_out & BIT(p))) {
             continue;
         }
         if (!plane_compose(h, p, maps[p],

@@ -27,6 +27,7 @@
 #include "hw/qdev-properties.h"
 #include "migration/vmstate.h"
 #include "qom/object.h"
+#include "qemu/error-report.h"
 #include "vprime-display.h"
 #include "trace.h"
 
@@ -50,6 +51,21 @@ static VPrimeHead *head_at(VPrimeDisplayState *s, hwaddr addr, hwaddr *reg)
     return head_of(s, h);
 }
 
+/* Which head's framebuffer-plane block a BAR offset is in, or NULL */
+static VPrimeHead *fbp_head_at(VPrimeDisplayState *s, hwaddr addr,
+                               hwaddr *reg)
+{
+    unsigned h;
+
+    if (addr < VPRIME_FBP_HEAD_BASE(0) ||
+        addr >= VPRIME_FBP_HEAD_BASE(s->heads)) {
+        return NULL;
+    }
+    h = (addr - VPRIME_FBP_HEAD_BASE(0)) / VPRIME_FBP_HEAD_SIZE;
+    *reg = addr - VPRIME_FBP_HEAD_BASE(h);
+    return head_of(s, h);
+}
+
 static bool vprime_display_read(void *opaque, hwaddr addr, uint64_t *val)
 {
     VPrimeDisplayState *s = opaque;
@@ -60,6 +76,10 @@ static bool vprime_display_read(void *opaque, hwaddr addr, uint64_t *val)
     h = head_at(s, addr, &reg);
     if (h) {
         return vprime_head_read(h, reg, val);
+    }
+    h = fbp_head_at(s, addr, &reg);
+    if (h) {
+        return vprime_fbp_read(h, reg, val);
     }
     switch (addr) {
     case VPRIME_DISP_CAPS:
@@ -89,6 +109,10 @@ static bool vprime_display_write(void *opaque, hwaddr addr, uint64_t val)
     h = head_at(s, addr, &reg);
     if (h) {
         return vprime_head_write(h, reg, val);
+    }
+    h = fbp_head_at(s, addr, &reg);
+    if (h) {
+        return vprime_fbp_write(h, reg, val);
     }
     switch (addr) {
     case VPRIME_DISP_CAPS:
@@ -439,6 +463,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
     s->caps = VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC |
               VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE |
               VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR |
+              VPRIME_DISP_CAP_YUV |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
                      VPRIME_CAP_DISPLAY);
@@ -569,6 +594,74 @@ static const VMStateDescription vmstate_vprime_plane_blend = {
     }
 };
 
+/*
+ * YUV: the YUV register, framebuffer planes 1 and 2 and their latched page
+ * lists.  A stream without it has them all 0 (RGB planes).
+ */
+static const VMStateDescription vmstate_vprime_fbp_regs = {
+    .name = "vprime-display-fb-plane-regs",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64(addr, VPrimeFbPlaneRegs),
+        VMSTATE_UINT32(fb_size, VPrimeFbPlaneRegs),
+        VMSTATE_UINT32(pitch, VPrimeFbPlaneRegs),
+        VMSTATE_UINT32(offset, VPrimeFbPlaneRegs),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+static bool vprime_plane_yuv_needed(void *opaque)
+{
+    static const VPrimeFbPlaneRegs zero[VPRIME_FBP_PLANES - 1];
+    VPrimePlane *pl = opaque;
+
+    return pl->shadow.yuv || pl->active.yuv ||
+           memcmp(pl->shadow.fbp, zero, sizeof(zero)) ||
+           memcmp(pl->active.fbp, zero, sizeof(zero));
+}
+
+/* Page counts as the latched registers need them, before they are allocated */
+static bool vprime_plane_yuv_pages_valid(void *opaque, int version_id)
+{
+    VPrimePlane *pl = opaque;
+    unsigned i;
+
+    for (i = 1; i < VPRIME_FBP_PLANES; i++) {
+        if (pl->active.fbp[i - 1].fb_size > VPRIME_DISP_FB_MAX ||
+            pl->fbp_npages[i - 1] != vprime_plane_fbp_npages(&pl->active, i)) {
+            error_report("vprime-display: framebuffer plane %u: a page list "
+                         "of %u pages, its registers need %u", i,
+                         pl->fbp_npages[i - 1],
+                         vprime_plane_fbp_npages(&pl->active, i));
+            return false;
+        }
+    }
+    return true;
+}
+
+static const VMStateDescription vmstate_vprime_plane_yuv = {
+    .name = "vprime-display-plane/yuv",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_plane_yuv_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(shadow.yuv, VPrimePlane),
+        VMSTATE_UINT32(active.yuv, VPrimePlane),
+        VMSTATE_STRUCT_ARRAY(shadow.fbp, VPrimePlane, VPRIME_FBP_PLANES - 1,
+                             1, vmstate_vprime_fbp_regs, VPrimeFbPlaneRegs),
+        VMSTATE_STRUCT_ARRAY(active.fbp, VPrimePlane, VPRIME_FBP_PLANES - 1,
+                             1, vmstate_vprime_fbp_regs, VPrimeFbPlaneRegs),
+        VMSTATE_UINT32_ARRAY(fbp_npages, VPrimePlane, VPRIME_FBP_PLANES - 1),
+        VMSTATE_VALIDATE("yuv page counts", vprime_plane_yuv_pages_valid),
+        VMSTATE_VARRAY_UINT32_ALLOC(fbp_pages[0], VPrimePlane, fbp_npages[0],
+                                    1, vmstate_info_uint64, uint64_t),
+        VMSTATE_VARRAY_UINT32_ALLOC(fbp_pages[1], VPrimePlane, fbp_npages[1],
+                                    1, vmstate_info_uint64, uint64_t),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
 static const VMStateDescription vmstate_vprime_plane = {
     .name = "vprime-display-plane",
     .version_id = 2,
@@ -584,6 +677,7 @@ static const VMStateDescription vmstate_vprime_plane = {
         &vmstate_vprime_plane_zpos,
         &vmstate_vprime_plane_scale,
         &vmstate_vprime_plane_blend,
+        &vmstate_vprime_plane_yuv,
         NULL
     }
 };
@@ -622,8 +716,10 @@ static char *plane_check_loaded(VPrimeHead *h, unsigned p, uint32_t npages)
         return g_strdup_printf("plane %u is on, its head is off", p);
     }
     if (vprime_plane_check(h, p, r, &want, &reg, &why)) {
-        return g_strdup_printf("plane %u: register 0x%" HWADDR_PRIx ": %s",
-                               p, reg, why);
+        return g_strdup_printf("plane %u: %sregister 0x%" HWADDR_PRIx ": %s",
+                               p, reg & FBP_REG_FLAG ?
+                               "framebuffer-plane block " : "",
+                               reg & ~FBP_REG_FLAG, why);
     }
     if (npages != want) {
         return g_strdup_printf("plane %u: a page list of %u pages; FB_SIZE "
@@ -686,7 +782,7 @@ static char *head_check_loaded(VPrimeHead *h)
  */
 typedef struct VPrimeHeadPageCounts {
     VPrimeHead *parent;
-    uint32_t npages[VPRIME_DISP_PLANES];
+    uint32_t npages[VPRIME_DISP_PLANES_V1];
 } VPrimeHeadPageCounts;
 
 static int vprime_head_pages_pre_save(void *opaque)
@@ -694,7 +790,7 @@ static int vprime_head_pages_pre_save(void *opaque)
     VPrimeHeadPageCounts *c = opaque;
     unsigned p;
 
-    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+    for (p = 0; p < VPRIME_DISP_PLANES_V1; p++) {
         c->npages[p] = c->parent->plane[p].npages;
     }
     return 0;
@@ -707,7 +803,7 @@ static int vprime_head_pages_post_load(void *opaque, int version_id)
     g_autofree char *why = head_check_loaded(h);
     unsigned p;
 
-    for (p = 0; p < VPRIME_DISP_PLANES && !why; p++) {
+    for (p = 0; p < VPRIME_DISP_PLANES_V1 && !why; p++) {
         why = plane_check_loaded(h, p, c->npages[p]);
     }
     if (why) {
@@ -715,7 +811,7 @@ static int vprime_head_pages_post_load(void *opaque, int version_id)
         return vprime_load_refuse(h->s->core.name, "head %u: %s", h->idx,
                                   why);
     }
-    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+    for (p = 0; p < VPRIME_DISP_PLANES_V1; p++) {
         h->plane[p].npages = c->npages[p];
     }
     return 0;
@@ -727,7 +823,86 @@ static const VMStateDescription vmstate_vprime_head_pages = {
     .post_load = vprime_head_pages_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32_ARRAY(npages, VPrimeHeadPageCounts,
-                             VPRIME_DISP_PLANES),
+                             VPRIME_DISP_PLANES_V1),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/* The second overlay's page count, checked as the other planes' are */
+typedef struct VPrimeOverlay2Pages {
+    VPrimeHead *parent;
+    uint32_t npages;
+} VPrimeOverlay2Pages;
+
+static int vprime_overlay2_pages_pre_save(void *opaque)
+{
+    VPrimeOverlay2Pages *c = opaque;
+
+    c->npages = c->parent->plane[VPRIME_PLANE_OVERLAY2].npages;
+    return 0;
+}
+
+static int vprime_overlay2_pages_post_load(void *opaque, int version_id)
+{
+    VPrimeOverlay2Pages *c = opaque;
+    VPrimeHead *h = c->parent;
+    g_autofree char *why = NULL;
+
+    if (h->plane[VPRIME_PLANE_OVERLAY2].active.control &
+        ~vprime_plane_ctrl_valid(VPRIME_PLANE_OVERLAY2)) {
+        why = g_strdup_printf("plane %u: CONTROL 0x%x has reserved bits",
+                              VPRIME_PLANE_OVERLAY2,
+                              h->plane[VPRIME_PLANE_OVERLAY2].active.control);
+    } else {
+        why = plane_check_loaded(h, VPRIME_PLANE_OVERLAY2, c->npages);
+    }
+    if (why) {
+        vprime_head_reset(h);
+        return vprime_load_refuse(h->s->core.name, "head %u: %s", h->idx,
+                                  why);
+    }
+    h->plane[VPRIME_PLANE_OVERLAY2].npages = c->npages;
+    return 0;
+}
+
+static const VMStateDescription vmstate_vprime_overlay2_pages = {
+    .name = "vprime-display-overlay2-pages",
+    .pre_save = vprime_overlay2_pages_pre_save,
+    .post_load = vprime_overlay2_pages_post_load,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(npages, VPrimeOverlay2Pages),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/*
+ * The second overlay (plane 3): a stream without it has the plane off and
+ * its registers 0, as at reset
+ */
+static bool vprime_head_overlay2_needed(void *opaque)
+{
+    static const VPrimePlaneRegs zero;
+    VPrimeHead *h = opaque;
+    const VPrimePlane *pl = &h->plane[VPRIME_PLANE_OVERLAY2];
+
+    return memcmp(&pl->shadow, &zero, sizeof(zero)) ||
+           memcmp(&pl->active, &zero, sizeof(zero));
+}
+
+static const VMStateDescription vmstate_vprime_head_overlay2 = {
+    .name = "vprime-display-head/overlay2",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_head_overlay2_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_STRUCT(plane[VPRIME_PLANE_OVERLAY2], VPrimeHead, 1,
+                       vmstate_vprime_plane, VPrimePlane),
+        VMSTATE_WITH_TMP(VPrimeHead, VPrimeOverlay2Pages,
+                         vmstate_vprime_overlay2_pages),
+        VMSTATE_VARRAY_UINT32_ALLOC(plane[VPRIME_PLANE_OVERLAY2].pages,
+                                    VPrimeHead,
+                                    plane[VPRIME_PLANE_OVERLAY2].npages, 1,
+                                    vmstate_info_uint64, uint64_t),
         VMSTATE_END_OF_LIST()
     }
 };
@@ -761,6 +936,11 @@ static int vprime_head_pre_load(void *opaque)
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
         vprime_plane_set_pages(&h->plane[p], NULL, 0);
     }
+    /* planes past VPRIME_DISP_PLANES_V1 come in subsections, if at all */
+    for (p = VPRIME_DISP_PLANES_V1; p < VPRIME_DISP_PLANES; p++) {
+        h->plane[p].shadow = (VPrimePlaneRegs) { 0 };
+        h->plane[p].active = (VPrimePlaneRegs) { 0 };
+    }
     return 0;
 }
 
@@ -772,7 +952,7 @@ static int vprime_head_post_load(void *opaque, int version_id)
 {
     VPrimeHead *h = opaque;
     const char *why = NULL;
-    unsigned p;
+    unsigned p, f;
     uint32_t i;
 
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
@@ -786,6 +966,20 @@ static int vprime_head_post_load(void *opaque, int version_id)
                 return vprime_load_refuse(h->s->core.name, "head %u plane "
                                           "%u: page %u (0x%" PRIx64 "): %s",
                                           h->idx, p, i, page, why);
+            }
+        }
+        for (f = 0; f < VPRIME_FBP_PLANES - 1; f++) {
+            for (i = 0; i < pl->fbp_npages[f]; i++) {
+                uint64_t page = pl->fbp_pages[f][i];
+
+                if (vprime_disp_page_check(h->s, page, &why)) {
+                    vprime_head_reset(h);
+                    return vprime_load_refuse(h->s->core.name, "head %u "
+                                              "plane %u framebuffer plane "
+                                              "%u: page %u (0x%" PRIx64
+                                              "): %s", h->idx, p, f + 1, i,
+                                              page, why);
+                }
             }
         }
     }
@@ -925,8 +1119,8 @@ static const VMStateDescription vmstate_vprime_head = {
                        VPrimeHeadRegs),
         VMSTATE_STRUCT(active, VPrimeHead, 1, vmstate_vprime_head_regs,
                        VPrimeHeadRegs),
-        VMSTATE_STRUCT_ARRAY(plane, VPrimeHead, VPRIME_DISP_PLANES, 1,
-                             vmstate_vprime_plane, VPrimePlane),
+        VMSTATE_STRUCT_SUB_ARRAY(plane, VPrimeHead, 0, VPRIME_DISP_PLANES_V1,
+                                 1, vmstate_vprime_plane, VPrimePlane),
         VMSTATE_BOOL(pending, VPrimeHead),
         VMSTATE_UINT32(events, VPrimeHead),
         VMSTATE_UINT32(event_enable, VPrimeHead),
@@ -964,6 +1158,7 @@ static const VMStateDescription vmstate_vprime_head = {
         &vmstate_vprime_head_update_ts,
         &vmstate_vprime_head_flip_frame,
         &vmstate_vprime_head_colour,
+        &vmstate_vprime_head_overlay2,
         NULL
     }
 };

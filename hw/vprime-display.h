@@ -31,6 +31,14 @@ OBJECT_DECLARE_SIMPLE_TYPE(VPrimeDisplayState, VPRIME_DISPLAY)
 #define VPRIME_DISP_DEFAULT_YRES        768
 #define VPRIME_DISP_DEFAULT_REFRESH     60000   /* mHz */
 
+/* Framebuffer plane 1 or 2 of a YUV plane (VPRIME_FBP_*) */
+typedef struct VPrimeFbPlaneRegs {
+    uint64_t addr;
+    uint32_t fb_size;
+    uint32_t pitch;
+    uint32_t offset;
+} VPrimeFbPlaneRegs;
+
 /* One plane's registers, as written (shadow) or as latched (active) */
 typedef struct VPrimePlaneRegs {
     uint32_t control;
@@ -46,7 +54,27 @@ typedef struct VPrimePlaneRegs {
     uint32_t zpos;
     uint32_t dst_size;          /* 0: size (not scaled) */
     uint32_t blend;             /* used with VPRIME_PL_CTRL_BLEND */
+    uint32_t yuv;               /* VPRIME_PL_YUV_*, for YUV formats */
+    VPrimeFbPlaneRegs fbp[VPRIME_FBP_PLANES - 1];  /* framebuffer planes 1, 2 */
 } VPrimePlaneRegs;
+
+/* Is the format one of the engine's YUV formats? */
+static inline bool vprime_format_yuv(uint32_t format)
+{
+    return format == VPRIME_FMT_NV12 || format == VPRIME_FMT_YUV420;
+}
+
+/* Framebuffer planes of a format (1 for RGB) */
+static inline unsigned vprime_format_fb_planes(uint32_t format)
+{
+    return format == VPRIME_FMT_NV12 ? 2 : format == VPRIME_FMT_YUV420 ? 3 : 1;
+}
+
+/*
+ * The planes a migration stream carries among a head's fields (primary,
+ * overlay, cursor); the second overlay, added later, is a subsection
+ */
+#define VPRIME_DISP_PLANES_V1   3
 
 /* The CONTROL bits plane p takes (the cursor neither scales nor rotates) */
 static inline uint32_t vprime_plane_ctrl_valid(unsigned p)
@@ -99,12 +127,13 @@ static inline bool vprime_plane_blended(const VPrimePlaneRegs *r)
 
 /*
  * Is the plane anything but its source pixels copied in place (scaled,
- * rotated, blended)?  Such a plane is always composed.
+ * rotated, blended, or YUV converted to RGB)?  Such a plane is always
+ * composed.
  */
 static inline bool vprime_plane_transformed(const VPrimePlaneRegs *r)
 {
     return vprime_plane_scaled(r) || vprime_plane_rotated(r) ||
-           vprime_plane_blended(r);
+           vprime_plane_blended(r) || vprime_format_yuv(r->format);
 }
 
 /*
@@ -168,6 +197,9 @@ typedef struct VPrimePlane {
     VPrimePlaneRegs active;     /* validated; ENABLE clear when refused */
     uint64_t *pages;            /* the page list as read at latch */
     uint32_t npages;
+    /* the page lists of framebuffer planes 1 and 2, as read at latch */
+    uint64_t *fbp_pages[VPRIME_FBP_PLANES - 1];
+    uint32_t fbp_npages[VPRIME_FBP_PLANES - 1];
 
     /* host side: staging image for planes pixman converts and blends */
     pixman_image_t *img;
@@ -318,6 +350,13 @@ static inline bool vprime_head_on(const VPrimeHead *h)
     return h->active.control & VPRIME_HEAD_CTRL_ENABLE;
 }
 
+/*
+ * The register a plane check names: a plane register (VPRIME_PL_*), or
+ * FBP_REG(i, VPRIME_FBP_*) of the plane's framebuffer plane i (1, 2)
+ */
+#define FBP_REG_FLAG    0x10000
+#define FBP_REG(i, r)   (FBP_REG_FLAG | ((i) - 1) * VPRIME_FBP_REGS_SIZE | (r))
+
 /* vprime-display-head.c */
 /* Is a head's mode (size, totals, clock) one the engine can scan out? */
 bool vprime_mode_valid(const VPrimeHeadRegs *r, const char **why);
@@ -331,6 +370,11 @@ bool vprime_mode_valid(const VPrimeHeadRegs *r, const char **why);
 uint32_t vprime_plane_check(VPrimeHead *h, unsigned p,
                             const VPrimePlaneRegs *r, uint32_t *npages,
                             hwaddr *reg, const char **why);
+/*
+ * The page-list length of framebuffer plane i (1, 2) of a checked plane:
+ * 0 if it has none (RGB, CONTIG or fewer planes)
+ */
+uint32_t vprime_plane_fbp_npages(const VPrimePlaneRegs *r, unsigned i);
 /* One page of a page list: 0, or VPRIME_HEAD_ERR_ALIGN / _DMA_MASK */
 uint32_t vprime_disp_page_check(VPrimeDisplayState *s, uint64_t page,
                                 const char **why);
@@ -358,6 +402,12 @@ void vprime_head_set_connected(VPrimeHead *h, bool connected);
  * plane looks up its mapping again at the next composed frame
  */
 void vprime_plane_set_pages(VPrimePlane *pl, uint64_t *pages, uint32_t n);
+/* The same for framebuffer plane i (1 or 2) */
+void vprime_plane_set_fbp_pages(VPrimePlane *pl, unsigned i, uint64_t *pages,
+                                uint32_t n);
+/* Framebuffer-plane registers, reg relative to VPRIME_FBP_HEAD_BASE */
+bool vprime_fbp_read(VPrimeHead *h, hwaddr reg, uint64_t *val);
+bool vprime_fbp_write(VPrimeHead *h, hwaddr reg, uint64_t val);
 /* Make the EDID window show the monitor's EDID, or zeros if unplugged */
 void vprime_head_show_edid(VPrimeHead *h);
 

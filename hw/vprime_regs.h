@@ -308,7 +308,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
  * Display engine (vprime-display), BAR 0
  *
  * Global registers at 0x100-0x1ff; head h at VPRIME_HEAD_BASE(h), with its
- * three planes at VPRIME_HEAD_BASE(h) + VPRIME_PLANE_BASE(p) and its EDID at
+ * four planes at VPRIME_HEAD_BASE(h) + VPRIME_PLANE_BASE(p) and its EDID at
  * VPRIME_HEAD_BASE(h) + VPRIME_HEAD_EDID.  Each head signals on MSI-X vector
  * VPRIME_HEAD_MSIX_VEC(h) (cause VPRIME_IRQ_HEAD(h) in IRQ_STATUS); what
  * happened is in the head's VPRIME_HEAD_EVENTS.
@@ -332,6 +332,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_ROTATE          (1u << 4)   /* VPRIME_PL_CTRL_ROTATE_*, _REFLECT_*: they rotate */
 #define VPRIME_DISP_CAP_BLEND           (1u << 5)   /* VPRIME_PL_CTRL_BLEND: plane alpha and blend modes */
 #define VPRIME_DISP_CAP_COLOUR          (1u << 12)  /* VPRIME_HEAD_COLOUR_*: degamma, CTM, gamma per head */
+#define VPRIME_DISP_CAP_YUV             (1u << 6)   /* VPRIME_FMT_NV12, _YUV420 on primary and overlays */
 
 #define VPRIME_DISP_DMA_BITS_MIN        32
 #define VPRIME_DISP_DMA_BITS_MAX        64
@@ -404,11 +405,15 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_PLANE_SHIFT     8
 #define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
 
-/* Planes of a head, composed in this order (bottom to top) */
+/*
+ * Planes of a head, composed bottom to top by ZPOS, ties by this index.
+ * The second overlay came last, so the first three kept their registers.
+ */
 #define VPRIME_PLANE_PRIMARY            0
 #define VPRIME_PLANE_OVERLAY            1
 #define VPRIME_PLANE_CURSOR             2
-#define VPRIME_DISP_PLANES              3
+#define VPRIME_PLANE_OVERLAY2           3
+#define VPRIME_DISP_PLANES              4
 #define VPRIME_PLANE_BASE(p)            (0x100 + (p) * 0x40)
 
 #define VPRIME_PL_CONTROL               0x00    /* VPRIME_PL_CTRL_* */
@@ -425,8 +430,43 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_PL_ZPOS                  0x2c    /* stacking order, lower first */
 #define VPRIME_PL_DST_SIZE              0x30    /* w | h << 16 on the head's mode; 0: SIZE (no scaling) */
 #define VPRIME_PL_BLEND                 0x34    /* with CTRL_BLEND: plane alpha 15:0, VPRIME_BLEND_* << 16 */
+#define VPRIME_PL_YUV                   0x38    /* YUV formats: VPRIME_PL_YUV_* */
 #define VPRIME_PL_ZPOS_MAX              255
 #define VPRIME_PL_REGS_SIZE             0x40
+
+/* VPRIME_PL_YUV: how a YUV format's samples become RGB (DRM's COLOR_*) */
+#define VPRIME_PL_YUV_BT709             (1u << 0)   /* COLOR_ENCODING BT.709; clear: BT.601 */
+#define VPRIME_PL_YUV_FULL              (1u << 1)   /* COLOR_RANGE full; clear: limited */
+#define VPRIME_PL_YUV_VALID_MASK        0x3u
+
+/*
+ * Display-only formats (the GPUs do not take them): 4:2:0 YUV, 8 bits per
+ * sample, in two (NV12: Y, then interleaved U V) or three (YUV420: Y, U,
+ * V) framebuffer planes.  Framebuffer plane 0 is the plane's own
+ * ADDR/FB_SIZE/PITCH/OFFSET; planes 1 and 2 have theirs in the head's
+ * block of framebuffer-plane registers below.  Linear only; not the
+ * cursor.
+ */
+#define VPRIME_FMT_NV12                 16
+#define VPRIME_FMT_YUV420               17
+
+/*
+ * Framebuffer planes 1 and 2 of plane p of head h, at
+ * VPRIME_FBP_BASE(h, p, i): the same meaning as the plane's own
+ * ADDR/FB_SIZE/PITCH/OFFSET for framebuffer plane 0, shadow registers
+ * latched with the plane's, with the plane's CONTIG
+ */
+#define VPRIME_FBP_HEAD_BASE(h)         (0x3000 + (h) * 0x400)
+#define VPRIME_FBP_BASE(h, p, i)        (VPRIME_FBP_HEAD_BASE(h) + (p) * 0x40 + \
+                                         ((i) - 1) * 0x20)
+#define VPRIME_FBP_ADDR_LO              0x00
+#define VPRIME_FBP_ADDR_HI              0x04
+#define VPRIME_FBP_FB_SIZE              0x08
+#define VPRIME_FBP_PITCH                0x0c
+#define VPRIME_FBP_OFFSET               0x10
+#define VPRIME_FBP_REGS_SIZE            0x20
+#define VPRIME_FBP_HEAD_SIZE            0x400
+#define VPRIME_FBP_PLANES               3   /* framebuffer planes at most */
 
 #define VPRIME_PL_CTRL_ENABLE           (1u << 0)
 #define VPRIME_PL_CTRL_CONTIG           (1u << 1)   /* ADDR is the buffer itself, not a page list */

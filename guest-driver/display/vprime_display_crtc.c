@@ -56,6 +56,7 @@ static const char * const vprime_plane_err_names[VPRIME_DISP_PLANES] = {
 	[VPRIME_PLANE_PRIMARY] = "primary plane",
 	[VPRIME_PLANE_OVERLAY] = "overlay plane",
 	[VPRIME_PLANE_CURSOR] = "cursor plane",
+	[VPRIME_PLANE_OVERLAY2] = "second overlay plane",
 };
 
 /* ---- vblank ------------------------------------------------------------ */

@@ -25,10 +25,10 @@ struct vprime_display;
 struct vprime_head;
 
 /**
- * struct vprime_plane - one of a head's three hardware planes
+ * struct vprime_plane - one of a head's four hardware planes
  * @base: DRM plane
  * @head: the head it belongs to (planes never move between heads)
- * @idx: VPRIME_PLANE_PRIMARY, _OVERLAY or _CURSOR
+ * @idx: VPRIME_PLANE_PRIMARY, _OVERLAY, _CURSOR or _OVERLAY2
  */
 struct vprime_plane {
 	struct drm_plane base;
@@ -249,6 +249,13 @@ static inline void vprime_plane_write(struct vprime_head *head, unsigned int p,
 				      u32 reg, u32 val)
 {
 	vprime_head_write(head, VPRIME_PLANE_BASE(p) + reg, val);
+}
+
+/* Register @reg (VPRIME_FBP_*) of framebuffer plane @i (1, 2) of plane @p */
+static inline void vprime_fbp_write(struct vprime_head *head, unsigned int p,
+				    unsigned int i, u32 reg, u32 val)
+{
+	vprime_hw_write(&head->disp->hw, VPRIME_FBP_BASE(head->idx, p, i) + reg, val);
 }
 
 /* vprime_display_gem.c */

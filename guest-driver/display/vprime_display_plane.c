@@ -2,16 +2,19 @@
 /*
  * vprime_display: planes.
  *
- * Every head has a primary, an overlay and a cursor plane, composed by
- * zpos (primary and overlay in either order, the cursor on top), each
- * scanning a framebuffer by DMA from a page list (or one contiguous
- * range).  Primary and overlay scale (VPRIME_PL_DST_SIZE) from 4x down to
+ * Every head has a primary, two overlays and a cursor plane, composed by
+ * zpos (mutable on all four: any order), each scanning a framebuffer by
+ * DMA from a page list (or one contiguous range).  Primary and overlays
+ * scale (VPRIME_PL_DST_SIZE) from 4x down to
  * 8x up per axis, with the SCALING_FILTER the user picks: Default is the
  * engine's bilinear filter, Nearest Neighbor its exact nearest pixel; and
  * they rotate by quarter turns and reflect (the rotation property, every
  * combination) and blend with a plane alpha in any of DRM's three pixel
- * blend modes.  The cursor neither scales, rotates nor takes a plane
- * alpha.  A scale beyond the limits is -ERANGE, the
+ * blend modes.  They also scan NV12 and YUV420 framebuffers (linear),
+ * each framebuffer plane from its own buffer and page list, converted by
+ * the engine as COLOR_ENCODING (BT.601, BT.709) and COLOR_RANGE (limited,
+ * full) say.  The cursor neither scales, rotates, takes a plane alpha nor
+ * YUV.  A scale beyond the limits is -ERANGE, the
  * answer of drm_atomic_helper_check_plane_state().  The plane registers are
  * shadow registers: atomic_update writes them and the CRTC's atomic_flush
  * makes the head latch them all at the next vblank.
@@ -24,6 +27,7 @@
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
 #include <drm/drm_blend.h>
+#include <drm/drm_color_mgmt.h>
 #include <drm/drm_damage_helper.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_fourcc.h>
@@ -33,12 +37,16 @@
 
 #include "vprime_display_drv.h"
 
+/* The RGB formats every plane takes, then the YUV ones (not the cursor) */
 static const u32 vprime_plane_formats[] = {
 	DRM_FORMAT_XRGB8888,
 	DRM_FORMAT_ARGB8888,
 	DRM_FORMAT_XBGR8888,
 	DRM_FORMAT_RGB565,
+	DRM_FORMAT_NV12,
+	DRM_FORMAT_YUV420,
 };
+#define VPRIME_PLANE_RGB_FORMATS	4
 
 /**
  * vprime_format_to_hw - VPRIME_FMT_* of a DRM fourcc, 0 if the engine has none
@@ -57,8 +65,18 @@ u32 vprime_format_to_hw(u32 fourcc)
 		return VPRIME_FMT_XBGR8888;
 	case DRM_FORMAT_RGB565:
 		return VPRIME_FMT_RGB565;
+	case DRM_FORMAT_NV12:
+		return VPRIME_FMT_NV12;
+	case DRM_FORMAT_YUV420:
+		return VPRIME_FMT_YUV420;
 	}
 	return 0;
+}
+
+/* The engine's YUV formats: linear only, converted by VPRIME_PL_YUV */
+static bool vprime_format_is_yuv(u32 fourcc)
+{
+	return fourcc == DRM_FORMAT_NV12 || fourcc == DRM_FORMAT_YUV420;
 }
 
 static bool vprime_plane_format_mod_supported(struct drm_plane *plane,
@@ -70,6 +88,8 @@ static bool vprime_plane_format_mod_supported(struct drm_plane *plane,
 		return false;
 	if (modifier == DRM_FORMAT_MOD_LINEAR)
 		return true;
+	if (vprime_format_is_yuv(format))
+		return false;
 	/* every format tiles: 32x32 pixels at 4 bytes, 64x32 at 2 */
 	return modifier == VPRIME_FORMAT_MOD_TILED &&
 	       (disp->disp_caps & VPRIME_DISP_CAP_TILED);
@@ -80,13 +100,14 @@ static bool vprime_plane_format_mod_supported(struct drm_plane *plane,
  * Independent of the plane's position, so that the answer is the same
  * whatever the rectangles.
  */
+static int vprime_plane_check_bo(struct drm_plane *plane,
+				 struct drm_gem_object *obj);
+
 static int vprime_plane_check_fb(struct drm_plane *plane,
 				 struct drm_framebuffer *fb)
 {
-	struct vprime_display *disp = to_vprime_display(plane->dev);
-	struct drm_gem_object *obj = fb->obj[0];
-	struct vprime_display_bo *bo = to_vprime_display_bo(obj);
 	unsigned int cpp = fb->format->cpp[0];
+	unsigned int i;
 	int ret;
 
 	if (!vprime_plane_format_mod_supported(plane, fb->format->format,
@@ -108,6 +129,23 @@ static int vprime_plane_check_fb(struct drm_plane *plane,
 			       plane->base.id, fb->pitches[0], cpp);
 		return -EINVAL;
 	}
+	/* each framebuffer plane's buffer, scanned through its own page list */
+	for (i = 0; i < fb->format->num_planes; i++) {
+		ret = vprime_plane_check_bo(plane, fb->obj[i]);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/* One buffer a plane scans: size, DMA mapping, reach */
+static int vprime_plane_check_bo(struct drm_plane *plane,
+				 struct drm_gem_object *obj)
+{
+	struct vprime_display *disp = to_vprime_display(plane->dev);
+	struct vprime_display_bo *bo = to_vprime_display_bo(obj);
+	int ret;
+
 	if (!obj->size || obj->size > VPRIME_DISP_FB_MAX) {
 		drm_dbg_atomic(plane->dev, "[PLANE:%d] buffer of %zu bytes, the engine scans up to %u\n",
 			       plane->base.id, obj->size, VPRIME_DISP_FB_MAX);
@@ -141,6 +179,9 @@ static int vprime_plane_check_fb(struct drm_plane *plane,
 }
 
 /* The clipped source rectangle must lie in the buffer by the engine's rules. */
+static int vprime_plane_check_rect_yuv(struct drm_plane *plane,
+				       struct drm_plane_state *state);
+
 static int vprime_plane_check_rect(struct drm_plane *plane,
 				   struct drm_plane_state *state)
 {
@@ -151,6 +192,9 @@ static int vprime_plane_check_rect(struct drm_plane *plane,
 	u64 w = drm_rect_width(&state->src) >> 16;
 	u64 h = drm_rect_height(&state->src) >> 16;
 	u64 end;
+
+	if (vprime_format_is_yuv(fb->format->format))
+		return vprime_plane_check_rect_yuv(plane, state);
 
 	if (pitch < (sx + w) * cpp) {
 		drm_dbg_atomic(plane->dev, "[PLANE:%d] pitch %llu too small\n",
@@ -165,6 +209,38 @@ static int vprime_plane_check_rect(struct drm_plane *plane,
 		drm_dbg_atomic(plane->dev, "[PLANE:%d] source ends at byte %llu of a %zu byte buffer\n",
 			       plane->base.id, end, fb->obj[0]->size);
 		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * A YUV source against each framebuffer plane's buffer, as the engine
+ * checks it: plane 0 holds one byte of Y per pixel, planes 1 (and 2) the
+ * 4:2:0 chroma samples (x / 2, y / 2) of the pixels, 2 bytes each in
+ * NV12's interleaved plane, 1 in YUV420's.
+ */
+static int vprime_plane_check_rect_yuv(struct drm_plane *plane,
+				       struct drm_plane_state *state)
+{
+	struct drm_framebuffer *fb = state->fb;
+	u64 sx = state->src.x1 >> 16, sy = state->src.y1 >> 16;
+	u64 w = drm_rect_width(&state->src) >> 16;
+	u64 h = drm_rect_height(&state->src) >> 16;
+	unsigned int i;
+
+	for (i = 0; i < fb->format->num_planes; i++) {
+		u64 x0 = i ? sx / 2 : sx, y0 = i ? sy / 2 : sy;
+		u64 cols = i ? (sx + w - 1) / 2 - x0 + 1 : w;
+		u64 rows = i ? (sy + h - 1) / 2 - y0 + 1 : h;
+		u64 row_end = (x0 + cols) * fb->format->cpp[i];
+		u64 end = fb->offsets[i] + (y0 + rows - 1) * fb->pitches[i] + row_end;
+
+		if (fb->pitches[i] < row_end || end > fb->obj[i]->size) {
+			drm_dbg_atomic(plane->dev, "[PLANE:%d] YUV plane %u: pitch %u, samples end at byte %llu of %zu\n",
+				       plane->base.id, i, fb->pitches[i], end,
+				       fb->obj[i]->size);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }
@@ -273,10 +349,20 @@ static int vprime_plane_atomic_check(struct drm_plane *plane,
  * exists; the helper takes the buffer's write fences from its dma_resv
  * (implicit sync) unless userspace gave an IN_FENCE_FD.
  */
+static void vprime_plane_unpin(struct drm_framebuffer *fb, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (!fb->obj[i]->import_attach)
+			drm_gem_shmem_unpin(to_drm_gem_shmem_obj(fb->obj[i]));
+}
+
 static int vprime_plane_prepare_fb(struct drm_plane *plane,
 				   struct drm_plane_state *new)
 {
 	struct drm_gem_object *obj;
+	unsigned int i;
 	int ret;
 
 	if (!new->fb)
@@ -285,29 +371,32 @@ static int vprime_plane_prepare_fb(struct drm_plane *plane,
 	if (ret)
 		return ret;
 
-	obj = new->fb->obj[0];
-	/* an import is pinned by the exporter for its attachment */
-	if (!obj->import_attach) {
-		ret = drm_gem_shmem_pin(to_drm_gem_shmem_obj(obj));
-		if (ret)
-			return ret;
+	/* every framebuffer plane's buffer (a YUV framebuffer has 2 or 3) */
+	for (i = 0; i < new->fb->format->num_planes; i++) {
+		obj = new->fb->obj[i];
+		/* an import is pinned by the exporter for its attachment */
+		if (!obj->import_attach) {
+			ret = drm_gem_shmem_pin(to_drm_gem_shmem_obj(obj));
+			if (ret)
+				break;
+		}
+		ret = vprime_display_bo_map(to_vprime_display_bo(obj));
+		if (ret) {
+			if (!obj->import_attach)
+				drm_gem_shmem_unpin(to_drm_gem_shmem_obj(obj));
+			break;
+		}
 	}
-	ret = vprime_display_bo_map(to_vprime_display_bo(obj));
-	if (ret && !obj->import_attach)
-		drm_gem_shmem_unpin(to_drm_gem_shmem_obj(obj));
+	if (ret)
+		vprime_plane_unpin(new->fb, i);
 	return ret;
 }
 
 static void vprime_plane_cleanup_fb(struct drm_plane *plane,
 				    struct drm_plane_state *old)
 {
-	struct drm_gem_object *obj;
-
-	if (!old->fb)
-		return;
-	obj = old->fb->obj[0];
-	if (!obj->import_attach)
-		drm_gem_shmem_unpin(to_drm_gem_shmem_obj(obj));
+	if (old->fb)
+		vprime_plane_unpin(old->fb, old->fb->format->num_planes);
 }
 
 /* VPRIME_PL_CTRL_ROTATE_* and _REFLECT_* bits of a DRM rotation */
@@ -343,6 +432,36 @@ static u32 vprime_blend_mode_to_hw(u16 mode)
 		return VPRIME_BLEND_NONE;
 	}
 	return VPRIME_BLEND_PREMULTI;
+}
+
+/*
+ * A YUV plane: framebuffer planes 1 and 2 (each its own buffer and page
+ * list) and the conversion of COLOR_ENCODING and COLOR_RANGE
+ */
+static void vprime_plane_program_yuv(struct vprime_plane *vplane,
+				     const struct drm_plane_state *new,
+				     bool contig)
+{
+	struct vprime_head *head = vplane->head;
+	struct drm_framebuffer *fb = new->fb;
+	unsigned int p = vplane->idx, i;
+	u32 yuv = 0;
+
+	for (i = 1; i < fb->format->num_planes; i++) {
+		struct vprime_display_bo *bo = to_vprime_display_bo(fb->obj[i]);
+		u64 addr = contig ? bo->first_dma : bo->page_list_dma;
+
+		vprime_fbp_write(head, p, i, VPRIME_FBP_ADDR_LO, lower_32_bits(addr));
+		vprime_fbp_write(head, p, i, VPRIME_FBP_ADDR_HI, upper_32_bits(addr));
+		vprime_fbp_write(head, p, i, VPRIME_FBP_FB_SIZE, fb->obj[i]->size);
+		vprime_fbp_write(head, p, i, VPRIME_FBP_PITCH, fb->pitches[i]);
+		vprime_fbp_write(head, p, i, VPRIME_FBP_OFFSET, fb->offsets[i]);
+	}
+	if (new->color_encoding == DRM_COLOR_YCBCR_BT709)
+		yuv |= VPRIME_PL_YUV_BT709;
+	if (new->color_range == DRM_COLOR_YCBCR_FULL_RANGE)
+		yuv |= VPRIME_PL_YUV_FULL;
+	vprime_plane_write(head, p, VPRIME_PL_YUV, yuv);
 }
 
 /* The plane's shadow registers for @new; inside drm_dev_enter() */
@@ -390,6 +509,8 @@ static void vprime_plane_program(struct vprime_plane *vplane,
 				   VPRIME_XY(drm_rect_width(&new->dst),
 					     drm_rect_height(&new->dst)));
 	vprime_plane_write(head, p, VPRIME_PL_ZPOS, new->normalized_zpos);
+	if (vprime_format_is_yuv(fb->format->format))
+		vprime_plane_program_yuv(vplane, new, contig);
 	if (new->scaling_filter == DRM_SCALING_FILTER_NEAREST_NEIGHBOR)
 		ctrl |= VPRIME_PL_CTRL_NEAREST;
 	ctrl |= vprime_rotation_to_hw(new->rotation);
@@ -519,12 +640,22 @@ static const enum drm_plane_type vprime_plane_types[VPRIME_DISP_PLANES] = {
 	[VPRIME_PLANE_PRIMARY] = DRM_PLANE_TYPE_PRIMARY,
 	[VPRIME_PLANE_OVERLAY] = DRM_PLANE_TYPE_OVERLAY,
 	[VPRIME_PLANE_CURSOR] = DRM_PLANE_TYPE_CURSOR,
+	[VPRIME_PLANE_OVERLAY2] = DRM_PLANE_TYPE_OVERLAY,
 };
 
 static const char * const vprime_plane_names[VPRIME_DISP_PLANES] = {
 	[VPRIME_PLANE_PRIMARY] = "primary",
 	[VPRIME_PLANE_OVERLAY] = "overlay",
 	[VPRIME_PLANE_CURSOR] = "cursor",
+	[VPRIME_PLANE_OVERLAY2] = "overlay-2",
+};
+
+/* The default stacking: primary, overlay, second overlay, cursor on top */
+static const unsigned int vprime_plane_zpos_default[VPRIME_DISP_PLANES] = {
+	[VPRIME_PLANE_PRIMARY] = 0,
+	[VPRIME_PLANE_OVERLAY] = 1,
+	[VPRIME_PLANE_OVERLAY2] = 2,
+	[VPRIME_PLANE_CURSOR] = 3,
 };
 
 /**
@@ -539,13 +670,17 @@ struct vprime_plane *vprime_plane_create(struct vprime_head *head,
 					 unsigned int idx)
 {
 	struct vprime_display *disp = head->disp;
+	/* YUV on primary and overlays, not the cursor */
+	bool yuv = idx != VPRIME_PLANE_CURSOR &&
+		   (disp->disp_caps & VPRIME_DISP_CAP_YUV);
 	struct vprime_plane *vplane;
 	int ret;
 
 	vplane = drmm_universal_plane_alloc(&disp->drm, struct vprime_plane, base,
 					    BIT(head->idx), &vprime_plane_funcs,
 					    vprime_plane_formats,
-					    ARRAY_SIZE(vprime_plane_formats),
+					    yuv ? ARRAY_SIZE(vprime_plane_formats) :
+					    VPRIME_PLANE_RGB_FORMATS,
 					    disp->modifiers, vprime_plane_types[idx],
 					    "head-%u-%s", head->idx,
 					    vprime_plane_names[idx]);
@@ -556,15 +691,13 @@ struct vprime_plane *vprime_plane_create(struct vprime_head *head,
 	drm_plane_helper_add(&vplane->base, &vprime_plane_helper_funcs);
 
 	/*
-	 * Primary and overlay stack in either order (the engine's ZPOS); the
-	 * cursor stays on top.  DRM normalizes zpos (mode_config), ties by
-	 * plane: the normalized value is what the engine gets.
+	 * All four planes stack in any order (the engine's ZPOS), the cursor
+	 * too.  DRM normalizes zpos (mode_config), ties by plane: the
+	 * normalized value is what the engine gets.
 	 */
-	if (idx == VPRIME_PLANE_CURSOR)
-		ret = drm_plane_create_zpos_immutable_property(&vplane->base, idx);
-	else
-		ret = drm_plane_create_zpos_property(&vplane->base, idx, 0,
-						     VPRIME_DISP_PLANES - 1);
+	ret = drm_plane_create_zpos_property(&vplane->base,
+					     vprime_plane_zpos_default[idx], 0,
+					     VPRIME_DISP_PLANES - 1);
 	if (ret)
 		return ERR_PTR(ret);
 	if (idx == VPRIME_PLANE_CURSOR) {
@@ -606,6 +739,17 @@ struct vprime_plane *vprime_plane_create(struct vprime_head *head,
 								   BIT(DRM_MODE_BLEND_PIXEL_NONE) |
 								   BIT(DRM_MODE_BLEND_PREMULTI) |
 								   BIT(DRM_MODE_BLEND_COVERAGE));
+		if (ret)
+			return ERR_PTR(ret);
+	}
+	if (yuv) {
+		ret = drm_plane_create_color_properties(&vplane->base,
+							BIT(DRM_COLOR_YCBCR_BT601) |
+							BIT(DRM_COLOR_YCBCR_BT709),
+							BIT(DRM_COLOR_YCBCR_LIMITED_RANGE) |
+							BIT(DRM_COLOR_YCBCR_FULL_RANGE),
+							DRM_COLOR_YCBCR_BT601,
+							DRM_COLOR_YCBCR_LIMITED_RANGE);
 		if (ret)
 			return ERR_PTR(ret);
 	}

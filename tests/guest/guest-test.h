@@ -128,6 +128,8 @@ int test_kms_rotate_crc(struct ctx *c);
 int test_kms_alpha_crc(struct ctx *c);
 /* Colour (issue 16): kms-colour-test.c */
 int test_kms_colour_crc(struct ctx *c);
+int test_kms_overlays_crc(struct ctx *c);
+int test_kms_yuv_crc(struct ctx *c);
 
 /* Random ioctls on every vprime node: ioctl-fuzz.c */
 int test_ioctl_fuzz(struct ctx *c);
@@ -217,6 +219,8 @@ int test_dmabuf_sync_write(struct ctx *c);
 	{ "kms-rotate-crc", test_kms_rotate_crc }, \
 	{ "kms-alpha-crc", test_kms_alpha_crc }, \
 	{ "kms-colour-crc", test_kms_colour_crc }, \
+	{ "kms-overlays-crc", test_kms_overlays_crc }, \
+	{ "kms-yuv-crc", test_kms_yuv_crc }, \
 	{ "kms-flip-vblank", test_kms_flip_vblank }, \
 	{ "kms-flip-events", test_kms_flip_events }, \
 	{ "kms-flip-fence", test_kms_flip_fence }, \

@@ -1,7 +1,9 @@
 #!/bin/sh
 # drm_info, unchanged, describes vprime_display: an atomic driver with, per
-# head, one CRTC, a virtual connector and three planes (primary, overlay,
-# cursor) whose IN_FORMATS lists the engine's four formats.
+# head, one CRTC, a virtual connector and four planes (primary, two
+# overlays, cursor, every zpos mutable) whose IN_FORMATS lists the engine's
+# formats (NV12 and YUV420 with COLOR_ENCODING and COLOR_RANGE but on the
+# cursor, which has SIZE_HINTS).
 PATH=$PATH:/usr/bin:/usr/sbin
 
 command -v drm_info > /dev/null 2>&1 || { echo "# SKIP drm_info is not in the image"; exit 4; }
@@ -44,19 +46,35 @@ expect "CRTCs" "$heads" '^[│├└ ]*[├└]───CRTC [0-9]+$'
 expect "connectors" "$heads" '[├└]───Connector [0-9]+$'
 expect "virtual connectors and encoders" $((heads * 2)) 'Type: virtual$'
 expect "primary planes" "$heads" '"type" \(immutable\).* = Primary$'
-expect "overlay planes" "$heads" '"type" \(immutable\).* = Overlay$'
+expect "overlay planes" $((heads * 2)) '"type" \(immutable\).* = Overlay$'
 expect "cursor planes" "$heads" '"type" \(immutable\).* = Cursor$'
-expect "planes with IN_FORMATS" $((heads * 3)) '"IN_FORMATS" \(immutable\)'
-expect "planes offering the linear modifier" $((heads * 3)) 'DRM_FORMAT_MOD_LINEAR \(0x0\)$'
+expect "planes with IN_FORMATS" $((heads * 4)) '"IN_FORMATS" \(immutable\)'
+expect "planes offering the linear modifier" $((heads * 4)) 'DRM_FORMAT_MOD_LINEAR \(0x0\)$'
 # VPRIME_FORMAT_MOD_TILED, only where the engine tiles
 tiled=0
-grep -q '^engine: .*tiled' "/sys/kernel/debug/dri/$card/vprime_state" && tiled=$((heads * 3))
+grep -q '^engine: .*tiled' "/sys/kernel/debug/dri/$card/vprime_state" && tiled=$((heads * 4))
 expect "planes offering the tiled modifier" $tiled '\(0xf000000000000001\)$'
-expect "immutable zpos (cursors)" "$heads" '"zpos" \(immutable\)'
-expect "mutable zpos (primaries, overlays)" $((heads * 2)) '"zpos": range'
+expect "immutable zpos" 0 '"zpos" \(immutable\)'
+expect "mutable zpos (every plane)" $((heads * 4)) '"zpos": range'
+# YUV on primaries and overlays, with their colour properties; the
+# cursors' size hints
+expect "planes with COLOR_ENCODING" $((heads * 3)) '"COLOR_ENCODING": enum'
+expect "planes with COLOR_RANGE" $((heads * 3)) '"COLOR_RANGE": enum'
+expect "planes with SIZE_HINTS" "$heads" '"SIZE_HINTS"'
+for f in 'NV12 (0x3231564e)' 'YUV420 (0x32315559)'; do
+    # in the legacy list and under the linear modifier (YUV is linear only)
+    want=$((heads * 3 * 2))
+    got=$(grep -cF "$f" /tmp/drm-info.txt)
+    if [ "$got" -ne "$want" ]; then
+        echo "# format $f listed $got times, expected $want"
+        fail=1
+    else
+        echo "# format $f listed $got times"
+    fi
+done
 for f in 'XRGB8888 (0x34325258)' 'ARGB8888 (0x34325241)' 'XBGR8888 (0x34324258)' 'RGB565 (0x36314752)'; do
     # in each plane's legacy list and under each of its modifiers
-    want=$((heads * 3 + heads * 3 + tiled))
+    want=$((heads * 4 + heads * 4 + tiled))
     got=$(grep -cF "$f" /tmp/drm-info.txt)
     if [ "$got" -ne "$want" ]; then
         echo "# format $f listed $got times, expected $want"

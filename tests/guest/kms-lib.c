@@ -281,9 +281,12 @@ uint32_t compose_crc(uint32_t w, uint32_t h, const struct plane_img *planes,
 				d = &out[(size_t)dy * w + dx];
 				plane_src_pixel(p, dw, dh, x, y, &sx, &sy);
 				*d = blend_over(*d | 0xff000000,
-						plane_blend(p, fb_pixel_argb(p->fb,
-									     p->src_x + sx,
-									     p->src_y + sy)));
+						plane_blend(p, p->fb->nplanes ?
+							    fb_pixel_yuv(p->fb, p->src_x + sx,
+									 p->src_y + sy, p->yuv) :
+							    fb_pixel_argb(p->fb,
+									  p->src_x + sx,
+									  p->src_y + sy)));
 			}
 		}
 	}
@@ -472,8 +475,11 @@ int kms_adopt(struct kms *k)
 				continue;
 			if (type == DRM_PLANE_TYPE_PRIMARY)
 				k->heads[j].plane[VPRIME_PLANE_PRIMARY] = p->plane_id;
-			else if (type == DRM_PLANE_TYPE_OVERLAY)
+			else if (type == DRM_PLANE_TYPE_OVERLAY &&
+				 !k->heads[j].plane[VPRIME_PLANE_OVERLAY])
 				k->heads[j].plane[VPRIME_PLANE_OVERLAY] = p->plane_id;
+			else if (type == DRM_PLANE_TYPE_OVERLAY)	/* created later */
+				k->heads[j].plane[VPRIME_PLANE_OVERLAY2] = p->plane_id;
 			else if (type == DRM_PLANE_TYPE_CURSOR)
 				k->heads[j].plane[VPRIME_PLANE_CURSOR] = p->plane_id;
 		}
@@ -590,9 +596,137 @@ int fb_import(struct kms *k, struct fb *f, int dmabuf, uint32_t w, uint32_t h,
 	return 0;
 }
 
+/*
+ * The spec's YUV to RGB conversion, from the standards' Kr and Kb (BT.601
+ * 0.299, 0.114; BT.709 0.2126, 0.0722): coefficients round(65536 c) of
+ * R = Y' + 2(1 - Kr) V', G = Y' - 2(1 - Kb) Kb / Kg U' - 2(1 - Kr) Kr / Kg V',
+ * B = Y' + 2(1 - Kb) U' (limited range: Y' = (Y - 16) 255 / 219, U', V' =
+ * (U, V - 128) 255 / 224; full: Y, U - 128, V - 128), then each channel
+ * floor((sum + 32768) / 65536) clamped to 0..255
+ */
+uint32_t yuv_to_argb(uint8_t y, uint8_t u, uint8_t v, uint32_t yuv)
+{
+	double kr = yuv & VPRIME_PL_YUV_BT709 ? 0.2126 : 0.299;
+	double kb = yuv & VPRIME_PL_YUV_BT709 ? 0.0722 : 0.114;
+	double kg = 1 - kr - kb;
+	int full = !!(yuv & VPRIME_PL_YUV_FULL);
+	double ys = full ? 1 : 255.0 / 219, cs = full ? 1 : 255.0 / 224;
+	int64_t cy = (int64_t)(ys * 65536 + 0.5);
+	int64_t crv = (int64_t)(2 * (1 - kr) * cs * 65536 + 0.5);
+	int64_t cgu = (int64_t)(2 * (1 - kb) * kb / kg * cs * 65536 + 0.5);
+	int64_t cgv = (int64_t)(2 * (1 - kr) * kr / kg * cs * 65536 + 0.5);
+	int64_t cbu = (int64_t)(2 * (1 - kb) * cs * 65536 + 0.5);
+	int64_t yy = cy * ((int64_t)y - (full ? 0 : 16));
+	int64_t uu = (int64_t)u - 128, vv = (int64_t)v - 128;
+	int64_t c[3] = { yy + crv * vv, yy - cgu * uu - cgv * vv, yy + cbu * uu };
+	uint32_t out = 0xff000000;
+	int i;
+
+	for (i = 0; i < 3; i++) {
+		int64_t t = c[i] + 32768;
+		/* floor division, negative sums too */
+		int64_t q = t >= 0 ? t / 65536 : -((-t + 65535) / 65536);
+
+		out |= (uint32_t)(q < 0 ? 0 : q > 255 ? 255 : q) << (16 - 8 * i);
+	}
+	return out;
+}
+
+/* Pixel (x, y) of a YUV framebuffer: Y there, U and V of sample (x/2, y/2) */
+uint32_t fb_pixel_yuv(const struct fb *f, uint32_t x, uint32_t y, uint32_t yuv)
+{
+	uint8_t l = f->maps[0][f->offsets[0] + (size_t)y * f->pitches[0] + x], u, v;
+
+	if (f->format == DRM_FORMAT_NV12) {
+		const uint8_t *uv = f->maps[1] + f->offsets[1] +
+				    (size_t)(y / 2) * f->pitches[1] + (x / 2) * 2;
+
+		u = uv[0];
+		v = uv[1];
+	} else {
+		u = f->maps[1][f->offsets[1] + (size_t)(y / 2) * f->pitches[1] + x / 2];
+		v = f->maps[2][f->offsets[2] + (size_t)(y / 2) * f->pitches[2] + x / 2];
+	}
+	return yuv_to_argb(l, u, v, yuv);
+}
+
+/*
+ * An NV12 or YUV420 framebuffer, each framebuffer plane in a dumb buffer
+ * of its own (so each has its own page list), planes 1 and 2 starting a
+ * row into theirs (a non-zero offset), all filled with zeros
+ */
+int fb_new_yuv(struct kms *k, struct fb *f, uint32_t w, uint32_t h, uint32_t format)
+{
+	uint32_t n = format == DRM_FORMAT_NV12 ? 2 : 3, i;
+	uint64_t mods[4] = { 0 };
+
+	memset(f, 0, sizeof(*f));
+	f->width = w;
+	f->height = h;
+	f->format = format;
+	f->modifier = DRM_FORMAT_MOD_LINEAR;
+	f->nplanes = n;
+	for (i = 0; i < n; i++) {
+		/* bytes per row of samples, a little padding; rows (+1: the offset) */
+		uint32_t row = !i ? w : format == DRM_FORMAT_NV12 ? 2 * ((w + 1) / 2) :
+			       (w + 1) / 2;
+		uint32_t rows = !i ? h : (h + 1) / 2 + 1;
+		struct drm_mode_create_dumb cd = { .width = row + 24, .height = rows, .bpp = 8 };
+		struct drm_mode_map_dumb md = { 0 };
+
+		if (ioctl(k->fd, DRM_IOCTL_MODE_CREATE_DUMB, &cd))
+			return -errno;
+		f->handles[i] = cd.handle;
+		f->pitches[i] = cd.pitch;
+		f->sizes[i] = cd.size;
+		f->offsets[i] = i ? cd.pitch : 0;
+		md.handle = cd.handle;
+		if (ioctl(k->fd, DRM_IOCTL_MODE_MAP_DUMB, &md))
+			return -errno;
+		f->maps[i] = mmap(NULL, cd.size, PROT_READ | PROT_WRITE, MAP_SHARED,
+				  k->fd, md.offset);
+		if (f->maps[i] == MAP_FAILED) {
+			f->maps[i] = NULL;
+			return -errno;
+		}
+		memset(f->maps[i], 0, cd.size);
+	}
+	f->handle = f->handles[0];
+	f->map = f->maps[0];
+	f->pitch = f->pitches[0];
+	f->size = f->sizes[0];
+	if (drmModeAddFB2WithModifiers(k->fd, w, h, format, f->handles, f->pitches,
+				       f->offsets, mods, &f->fb_id, 0))
+		return -errno;
+	return 0;
+}
+
+/* Every byte of a YUV framebuffer's buffers: noise from @seed */
+void fb_fill_yuv_noise(struct fb *f, uint32_t seed)
+{
+	uint64_t j;
+	uint32_t i;
+
+	rng_state = seed | 1;
+	for (i = 0; i < f->nplanes; i++)
+		for (j = 0; j < f->sizes[i]; j++)
+			f->maps[i][j] = rng() >> 8;
+}
+
 void fb_free(struct kms *k, struct fb *f)
 {
 	struct drm_gem_close cl = { .handle = f->handle };
+	uint32_t i;
+
+	/* a YUV framebuffer's planes 1 and 2 */
+	for (i = 1; i < f->nplanes; i++) {
+		struct drm_gem_close c2 = { .handle = f->handles[i] };
+
+		if (f->maps[i])
+			munmap(f->maps[i], f->sizes[i]);
+		if (f->handles[i])
+			ioctl(k->fd, DRM_IOCTL_GEM_CLOSE, &c2);
+	}
 
 	if (f->fb_id)
 		drmModeRmFB(k->fd, f->fb_id);

@@ -18,6 +18,14 @@ struct fb {
 	uint64_t size;
 	uint8_t *map;		/* CPU view (dumb buffers; foreign: the exporter's) */
 	bool imported;
+	/*
+	 * YUV (fb_new_yuv): framebuffer plane i in its own dumb buffer,
+	 * plane 0 also in handle/map/pitch/size above
+	 */
+	uint32_t nplanes;
+	uint32_t handles[4], pitches[4], offsets[4];	/* as ADDFB2 takes them */
+	uint8_t *maps[3];
+	uint64_t sizes[3];
 };
 
 struct head {
@@ -50,6 +58,7 @@ struct plane_img {
 	uint32_t rotation;
 	bool blend;
 	uint16_t alpha, blend_mode;
+	uint32_t yuv;		/* a YUV fb's VPRIME_PL_YUV_* (COLOR_ENCODING, _RANGE) */
 };
 
 uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h);
@@ -86,6 +95,10 @@ int fb_new(struct kms *k, struct fb *f, uint32_t w, uint32_t h, uint32_t format,
 int fb_import(struct kms *k, struct fb *f, int dmabuf, uint32_t w, uint32_t h,
 	      uint32_t pitch, uint32_t format, uint64_t modifier);
 void fb_free(struct kms *k, struct fb *f);
+int fb_new_yuv(struct kms *k, struct fb *f, uint32_t w, uint32_t h, uint32_t format);
+void fb_fill_yuv_noise(struct fb *f, uint32_t seed);
+uint32_t yuv_to_argb(uint8_t y, uint8_t u, uint8_t v, uint32_t yuv);
+uint32_t fb_pixel_yuv(const struct fb *f, uint32_t x, uint32_t y, uint32_t yuv);
 void plane_props(drmModeAtomicReq *req, struct kms *k, uint32_t plane, uint32_t crtc,
 		 const struct fb *f, int32_t x, int32_t y, uint32_t sx, uint32_t sy,
 		 uint32_t w, uint32_t h);

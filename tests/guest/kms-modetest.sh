@@ -2,7 +2,8 @@
 # modetest, unchanged, against vprime_display.  On every connected
 # connector: the preferred mode through the legacy API, vsynced page
 # flipping, the hardware cursor; through the atomic API the mode with all
-# three planes (primary, ARGB overlay, ARGB cursor), then flipping them;
+# four planes (primary, NV12 overlay, ARGB cursor, ARGB second overlay),
+# then flipping them;
 # an overlay scaled 2x must be accepted, one scaled 9x refused.  Then every connector at once.  The
 # driver's own state (debugfs vprime_state) must show the planes and the
 # flips the device latched, and no refused configuration or underrun.
@@ -37,7 +38,7 @@ planes_on() {
 }
 
 # One line per connected connector with a mode:
-# connector mode width height crtc primary overlay cursor
+# connector mode width height crtc primary overlay cursor overlay2
 $MT -e -c -p > /tmp/mt-res.txt 2>&1 ||
     { echo "# modetest -e -c -p failed:"; sed 's/^/#   /' /tmp/mt-res.txt; exit 1; }
 awk -F'\t' '
@@ -72,10 +73,16 @@ awk -F'\t' '
         for (c in mode) {
             for (i = 0; i < ncrtc; i++) if (and(encmask[enc[c]], lshift(1, i))) break
             if (i == ncrtc) continue
-            pl[0] = pl[1] = pl[2] = 0
-            for (p in pmask) if (and(pmask[p], lshift(1, i))) pl[ptype[p]] = p
-            # modetest plane types: Overlay=0 Primary=1 Cursor=2
-            print c, mode[c], crtcs[i], pl[1], pl[0], pl[2]
+            pl[0] = pl[1] = pl[2] = ov2 = 0
+            # modetest plane types: Overlay=0 Primary=1 Cursor=2; of the
+            # two overlays, the one with the lower id first
+            for (p in pmask) {
+                if (!and(pmask[p], lshift(1, i))) continue
+                if (ptype[p] != 0) { pl[ptype[p]] = p; continue }
+                if (pl[0] == 0) { pl[0] = p; continue }
+                if (p + 0 < pl[0] + 0) { ov2 = pl[0]; pl[0] = p } else ov2 = p
+            }
+            print c, mode[c], crtcs[i], pl[1], pl[0], pl[2], ov2
         }
     }
 ' /tmp/mt-res.txt | sort -n > /tmp/mt-targets.txt
@@ -147,10 +154,10 @@ if grep -q '^engine: .*contiguous-only' "$state" && [ -z "$(ls /sys/class/iommu 
     exit 4
 fi
 
-while read -r id mode w h crtc primary overlay cursor; do
-    echo "# connector $id: $mode on CRTC $crtc, planes $primary/$overlay/$cursor"
-    if [ "$primary" = 0 ] || [ "$overlay" = 0 ] || [ "$cursor" = 0 ]; then
-        echo "# CRTC $crtc lacks a primary, overlay or cursor plane"
+while read -r id mode w h crtc primary overlay cursor overlay2; do
+    echo "# connector $id: $mode on CRTC $crtc, planes $primary/$overlay/$cursor/$overlay2"
+    if [ "$primary" = 0 ] || [ "$overlay" = 0 ] || [ "$cursor" = 0 ] || [ "$overlay2" = 0 ]; then
+        echo "# CRTC $crtc lacks a primary, two overlays or a cursor plane"
         fail=1
         continue
     fi
@@ -183,17 +190,18 @@ while read -r id mode w h crtc primary overlay cursor; do
         echo "# connector $id: legacy cursor ok"
     fi
 
-    # atomic: all three planes, the overlay and cursor with alpha
-    planes="-P $primary@$crtc:${w}x$h -P $overlay@$crtc:256x256+64+64@AR24 -P $cursor@$crtc:64x64+200+200@AR24"
+    # atomic: all four planes, an NV12 overlay, the second overlay and
+    # the cursor with alpha
+    planes="-P $primary@$crtc:${w}x$h -P $overlay@$crtc:256x256+64+64@NV12 -P $cursor@$crtc:64x64+200+200@AR24 -P $overlay2@$crtc:200x150+300+100@AR24"
     # (counted while modetest runs: its planes go when it exits)
     shown=0
     # shellcheck disable=SC2086
-    run_until 'shown=$(planes_on "$crtc"); [ "$shown" = 3 ]' "$HANG_SECONDS" \
+    run_until 'shown=$(planes_on "$crtc"); [ "$shown" = 4 ]' "$HANG_SECONDS" \
         -a -s "$id@$crtc:$mode" $planes
-    if failed > /dev/null || [ "$shown" != 3 ]; then
-        bad "connector $id: atomic mode set with 3 planes failed ($shown planes shown)"
+    if failed > /dev/null || [ "$shown" != 4 ]; then
+        bad "connector $id: atomic mode set with 4 planes (NV12 overlay) failed ($shown planes shown)"
     else
-        echo "# connector $id: atomic mode set with 3 planes ok"
+        echo "# connector $id: atomic mode set with 4 planes (NV12 overlay) ok"
     fi
 
     # atomic page flipping of the primary and overlay planes

@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,4 +489,328 @@ int test_kms_alpha_crc(struct ctx *c)
 	};
 
 	return feature_test(c, &blend);
+}
+
+/* The range of plane @plane's zpos property; false if it has no mutable one */
+static bool zpos_range(struct kms *k, uint32_t plane, uint64_t *lo, uint64_t *hi)
+{
+	drmModeObjectProperties *props = drmModeObjectGetProperties(k->fd, plane,
+								    DRM_MODE_OBJECT_PLANE);
+	bool found = false;
+	uint32_t i;
+
+	for (i = 0; props && i < props->count_props && !found; i++) {
+		drmModePropertyRes *p = drmModeGetProperty(k->fd, props->props[i]);
+
+		if (p && !strcmp(p->name, "zpos") && drm_property_type_is(p, DRM_MODE_PROP_RANGE) &&
+		    !(p->flags & DRM_MODE_PROP_IMMUTABLE) && p->count_values == 2) {
+			*lo = p->values[0];
+			*hi = p->values[1];
+			found = true;
+		}
+		drmModeFreeProperty(p);
+	}
+	drmModeFreeObjectProperties(props);
+	return found;
+}
+
+struct overlay_fbs {
+	struct fb fb[VPRIME_DISP_PLANES];
+};
+
+/*
+ * One head: primary (translucent ARGB, full screen), both overlays and a
+ * cursor overlapping, in stacking orders the default is not, each one
+ * atomic commit of all four planes with their zpos
+ */
+static void overlays_head(struct kms *k, struct head *hd, struct overlay_fbs *f)
+{
+	/* zpos of primary, overlay, cursor, second overlay (VPRIME_PLANE_*) */
+	static const uint8_t orders[][VPRIME_DISP_PLANES] = {
+		{ 0, 1, 3, 2 },		/* the default */
+		{ 0, 2, 3, 1 },		/* the overlays swapped */
+		{ 0, 3, 1, 2 },		/* the cursor under both overlays */
+		{ 3, 0, 2, 1 },		/* everything under the translucent primary */
+		{ 1, 3, 0, 2 },		/* the cursor at the bottom */
+	};
+	static const int32_t pos[VPRIME_DISP_PLANES][2] = {
+		{ 0, 0 }, { 40, 30 }, { 120, 90 }, { 90, 60 },
+	};
+	uint32_t mw = hd->mode.hdisplay, mh = hd->mode.vdisplay;
+	uint32_t want[ARRAY_SIZE(orders)];
+	char what[80];
+	size_t i, j;
+	unsigned int p, z;
+	int ret;
+
+	for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+		uint64_t lo = 1, hi = 0;
+
+		CHECK(hd->plane[p] && zpos_range(k, hd->plane[p], &lo, &hi) &&
+		      lo == 0 && hi == VPRIME_DISP_PLANES - 1,
+		      "head %d: plane %u: zpos range %" PRIu64 "..%" PRIu64 ", want 0..%d",
+		      hd->index, p, lo, hi, VPRIME_DISP_PLANES - 1);
+	}
+	CHECK(!head_enable(k, hd, &f->fb[VPRIME_PLANE_PRIMARY], 0), "head %d: mode set: %s",
+	      hd->index, strerror(errno));
+	if (failures || crc_start(k, hd))
+		return;
+	for (i = 0; i < ARRAY_SIZE(orders) && !failures; i++) {
+		drmModeAtomicReq *req = drmModeAtomicAlloc();
+		struct plane_img img[VPRIME_DISP_PLANES];
+		int n = 0;
+
+		for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+			const struct fb *fb = &f->fb[p];
+
+			plane_props(req, k, hd->plane[p], hd->crtc, fb, pos[p][0], pos[p][1],
+				    0, 0, fb->width, fb->height);
+			add_prop(req, k->fd, hd->plane[p], DRM_MODE_OBJECT_PLANE, "zpos",
+				 orders[i][p]);
+		}
+		ret = drmModeAtomicCommit(k->fd, req, 0, NULL) ? -errno : 0;
+		drmModeAtomicFree(req);
+		/* the CPU composes bottom to top by zpos */
+		for (z = 0; z < VPRIME_DISP_PLANES; z++)
+			for (p = 0; p < VPRIME_DISP_PLANES; p++)
+				if (orders[i][p] == z)
+					img[n++] = (struct plane_img){
+						.fb = &f->fb[p], .w = f->fb[p].width,
+						.h = f->fb[p].height, .dst_x = pos[p][0],
+						.dst_y = pos[p][1] };
+		want[i] = compose_crc(mw, mh, img, n);
+		snprintf(what, sizeof(what), "zpos primary %u overlay %u cursor %u overlay-2 %u",
+			 orders[i][0], orders[i][1], orders[i][2], orders[i][3]);
+		CHECK(!ret, "head %d: %s: %s", hd->index, what, strerror(-ret));
+		if (!ret)
+			expect_crc(k, hd, want[i], what);
+		for (j = 0; j < i; j++)
+			CHECK(want[j] != want[i], "orders %zu and %zu compose the same picture",
+			      j, i);
+	}
+	crc_stop(hd);
+	kms_disable_all(k);
+	/* back to the default stacking for the tests after this one */
+	{
+		drmModeAtomicReq *req = drmModeAtomicAlloc();
+
+		for (p = 0; p < VPRIME_DISP_PLANES; p++)
+			add_prop(req, k->fd, hd->plane[p], DRM_MODE_OBJECT_PLANE, "zpos",
+				 orders[0][p]);
+		CHECK(!drmModeAtomicCommit(k->fd, req, 0, NULL), "head %d: default zpos: %s",
+		      hd->index, strerror(errno));
+		drmModeAtomicFree(req);
+	}
+}
+
+/*
+ * Two overlays per head and zpos mutable on all four planes (issue 16):
+ * every plane's zpos ranges 0..3, and the four planes (the cursor at its
+ * largest, 256x256) overlapping in five stacking orders each compare
+ * exactly by device CRC with the CPU's composition in that order.
+ */
+int test_kms_overlays_crc(struct ctx *c)
+{
+	static const uint32_t size[VPRIME_DISP_PLANES][2] = {
+		{ 0, 0 }, { 160, 120 },
+		/* the largest cursor, 256x256 (SIZE_HINTS' last) */
+		{ VPRIME_DISP_CURSOR_MAX, VPRIME_DISP_CURSOR_MAX }, { 140, 100 },
+	};
+	struct head *heads[2];
+	struct overlay_fbs f;
+	struct kms k;
+	unsigned int p;
+	int i, n;
+
+	KMS_OPEN(c, &k);
+	n = feature_heads(&k, heads);
+	if (!n)
+		return EXIT_FAIL;
+	for (i = 0; i < n && !failures; i++) {
+		struct head *hd = heads[i];
+
+		memset(&f, 0, sizeof(f));
+		for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+			uint32_t w = p ? size[p][0] : hd->mode.hdisplay;
+			uint32_t h = p ? size[p][1] : hd->mode.vdisplay;
+
+			CHECK(!fb_new(&k, &f.fb[p], w, h, p == VPRIME_PLANE_OVERLAY ?
+				      DRM_FORMAT_XRGB8888 : DRM_FORMAT_ARGB8888,
+				      DRM_FORMAT_MOD_LINEAR), "head %d: plane %u fb", hd->index, p);
+			if (!failures)
+				fb_fill_noise(&f.fb[p], 61 + 4 * hd->index + p);
+		}
+		if (!failures)
+			overlays_head(&k, hd, &f);
+		for (p = 0; p < VPRIME_DISP_PLANES; p++)
+			if (f.fb[p].fb_id)
+				fb_free(&k, &f.fb[p]);
+	}
+	kms_close(&k);
+	return 0;
+}
+
+/* Does the plane list @fourcc among its formats? */
+static bool plane_has_format(struct kms *k, uint32_t plane, uint32_t fourcc)
+{
+	drmModePlane *p = drmModeGetPlane(k->fd, plane);
+	bool found = false;
+	uint32_t i;
+
+	for (i = 0; p && i < p->count_formats; i++)
+		found |= p->formats[i] == fourcc;
+	drmModeFreePlane(p);
+	return found;
+}
+
+/* COLOR_ENCODING and COLOR_RANGE names of VPRIME_PL_YUV_* bits */
+static const char *yuv_encoding(uint32_t yuv)
+{
+	return yuv & VPRIME_PL_YUV_BT709 ? "ITU-R BT.709 YCbCr" : "ITU-R BT.601 YCbCr";
+}
+
+static const char *yuv_range(uint32_t yuv)
+{
+	return yuv & VPRIME_PL_YUV_FULL ? "YCbCr full range" : "YCbCr limited range";
+}
+
+/* Commit a YUV plane with its COLOR_ENCODING and COLOR_RANGE */
+static int plane_yuv(struct kms *k, struct head *hd, int plane, const struct plane_img *p)
+{
+	drmModeAtomicReq *req = drmModeAtomicAlloc();
+	uint32_t id = hd->plane[plane];
+	int ret;
+
+	plane_props_scaled(req, k, id, hd->crtc, p->fb, p->dst_x, p->dst_y, p->src_x,
+			   p->src_y, p->w, p->h, p->dst_w ? p->dst_w : p->w,
+			   p->dst_h ? p->dst_h : p->h);
+	add_prop(req, k->fd, id, DRM_MODE_OBJECT_PLANE, "COLOR_ENCODING",
+		 enum_value(k, id, DRM_MODE_OBJECT_PLANE, "COLOR_ENCODING",
+			    yuv_encoding(p->yuv)));
+	add_prop(req, k->fd, id, DRM_MODE_OBJECT_PLANE, "COLOR_RANGE",
+		 enum_value(k, id, DRM_MODE_OBJECT_PLANE, "COLOR_RANGE", yuv_range(p->yuv)));
+	if (p->dst_w)
+		add_prop(req, k->fd, id, DRM_MODE_OBJECT_PLANE, "SCALING_FILTER",
+			 enum_value(k, id, DRM_MODE_OBJECT_PLANE, "SCALING_FILTER",
+				    "Nearest Neighbor"));
+	ret = drmModeAtomicCommit(k->fd, req, 0, NULL) ? -errno : 0;
+	drmModeAtomicFree(req);
+	return ret;
+}
+
+struct yuv_fbs {
+	struct fb prim, nv12, i420, full;
+};
+
+/*
+ * One head: an NV12 overlay (from an odd origin) and a YUV420 second
+ * overlay over an RGB primary in every encoding and range, one scaled;
+ * then a full-screen NV12 primary alone (composed, never shown in place)
+ */
+static void yuv_head(struct kms *k, struct head *hd, struct yuv_fbs *f)
+{
+	uint32_t mw = hd->mode.hdisplay, mh = hd->mode.vdisplay;
+	struct plane_img img[3];
+	char what[96];
+	uint32_t e, want[4];
+	int ret;
+
+	CHECK(!head_enable(k, hd, &f->prim, 0), "head %d: mode set: %s", hd->index,
+	      strerror(errno));
+	if (failures || crc_start(k, hd))
+		return;
+	img[0] = (struct plane_img){ .fb = &f->prim, .w = mw, .h = mh };
+	for (e = 0; e < 4 && !failures; e++) {
+		img[1] = (struct plane_img){ .fb = &f->nv12, .src_x = 3, .src_y = 1,
+					     .w = 181, .h = 133, .dst_x = 30, .dst_y = 20,
+					     .yuv = e };
+		img[2] = (struct plane_img){ .fb = &f->i420, .src_x = 2, .src_y = 5,
+					     .w = 150, .h = 101, .dst_x = 160, .dst_y = 110,
+					     .yuv = 3 - e };
+		/* one of them scaled (nearest), as any plane */
+		if (e == 3) {
+			img[2].dst_w = 2 * img[2].w;
+			img[2].dst_h = img[2].h + img[2].h / 2;
+		}
+		ret = plane_yuv(k, hd, VPRIME_PLANE_OVERLAY, &img[1]);
+		if (!ret)
+			ret = plane_yuv(k, hd, VPRIME_PLANE_OVERLAY2, &img[2]);
+		snprintf(what, sizeof(what), "NV12 %s %s, YUV420 %s %s%s",
+			 yuv_encoding(e) + 6, yuv_range(e) + 6, yuv_encoding(3 - e) + 6,
+			 yuv_range(3 - e) + 6, e == 3 ? " scaled" : "");
+		CHECK(!ret, "head %d: %s: %s", hd->index, what, strerror(-ret));
+		want[e] = compose_crc(mw, mh, img, 3);
+		if (!ret)
+			expect_crc(k, hd, want[e], what);
+		CHECK(!e || want[e] != want[e - 1], "head %d: %s composes as the one before",
+		      hd->index, what);
+	}
+	plane_props_off(k, hd, VPRIME_PLANE_OVERLAY);
+	plane_props_off(k, hd, VPRIME_PLANE_OVERLAY2);
+
+	/* a full-screen NV12 primary, BT.709 full range */
+	img[0] = (struct plane_img){ .fb = &f->full, .w = mw, .h = mh,
+				     .yuv = VPRIME_PL_YUV_BT709 | VPRIME_PL_YUV_FULL };
+	ret = plane_yuv(k, hd, VPRIME_PLANE_PRIMARY, &img[0]);
+	CHECK(!ret, "head %d: NV12 primary: %s", hd->index, strerror(-ret));
+	if (!ret)
+		expect_crc(k, hd, compose_crc(mw, mh, img, 1), "full-screen NV12 primary");
+	crc_stop(hd);
+	kms_disable_all(k);
+}
+
+/*
+ * YUV framebuffers (issue 16): NV12 and YUV420 on primary and overlays
+ * (not the cursor), each framebuffer plane in a buffer of its own, with
+ * COLOR_ENCODING (BT.601, BT.709) and COLOR_RANGE (limited, full); each
+ * compared exactly by device CRC with the spec's conversion done here.
+ */
+int test_kms_yuv_crc(struct ctx *c)
+{
+	struct head *heads[2];
+	struct yuv_fbs f;
+	struct kms k;
+	int i, n;
+
+	KMS_OPEN(c, &k);
+	n = feature_heads(&k, heads);
+	if (!n)
+		return EXIT_FAIL;
+	for (i = 0; i < n && !failures; i++) {
+		struct head *hd = heads[i];
+		int p;
+
+		for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+			bool cursor = p == VPRIME_PLANE_CURSOR;
+
+			CHECK(plane_has_format(&k, hd->plane[p], DRM_FORMAT_NV12) != cursor &&
+			      plane_has_format(&k, hd->plane[p], DRM_FORMAT_YUV420) != cursor &&
+			      (enum_value(&k, hd->plane[p], DRM_MODE_OBJECT_PLANE,
+					  "COLOR_ENCODING", "ITU-R BT.709 YCbCr") < 0) == cursor &&
+			      (enum_value(&k, hd->plane[p], DRM_MODE_OBJECT_PLANE,
+					  "COLOR_RANGE", "YCbCr full range") < 0) == cursor,
+			      "head %d: plane %d: NV12, YUV420, COLOR_ENCODING/RANGE %s",
+			      hd->index, p, cursor ? "offered on the cursor" : "missing");
+		}
+		memset(&f, 0, sizeof(f));
+		CHECK(!fb_new(&k, &f.prim, hd->mode.hdisplay, hd->mode.vdisplay,
+			      DRM_FORMAT_XRGB8888, DRM_FORMAT_MOD_LINEAR), "primary fb");
+		CHECK(!fb_new_yuv(&k, &f.nv12, 190, 140, DRM_FORMAT_NV12), "NV12 fb");
+		CHECK(!fb_new_yuv(&k, &f.i420, 160, 110, DRM_FORMAT_YUV420), "YUV420 fb");
+		CHECK(!fb_new_yuv(&k, &f.full, hd->mode.hdisplay, hd->mode.vdisplay,
+				  DRM_FORMAT_NV12), "full-screen NV12 fb");
+		if (!failures) {
+			fb_fill_noise(&f.prim, 81 + hd->index);
+			fb_fill_yuv_noise(&f.nv12, 82 + hd->index);
+			fb_fill_yuv_noise(&f.i420, 83 + hd->index);
+			fb_fill_yuv_noise(&f.full, 84 + hd->index);
+			yuv_head(&k, hd, &f);
+		}
+		fb_free(&k, &f.prim);
+		fb_free(&k, &f.nv12);
+		fb_free(&k, &f.i420);
+		fb_free(&k, &f.full);
+	}
+	kms_close(&k);
+	return 0;
 }

@@ -461,7 +461,8 @@ static void check_no_errors(Disp *d, int h)
 /* The capabilities every engine has; SCATTER depends on contiguous-only */
 #define DISP_CAPS_ALWAYS (VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC | \
                           VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE | \
-                          VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR)
+                          VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR | \
+                          VPRIME_DISP_CAP_YUV)
 
 static void test_identity(void)
 {
@@ -1198,6 +1199,282 @@ static void test_zpos(void)
                     VPRIME_PL_ZPOS);
     buf_free(&bp);
     buf_free(&bo);
+    disp_stop(&d);
+}
+
+/*
+ * Two overlays and a cursor over the primary (#16): plane 3, the second
+ * overlay, at VPRIME_PLANE_BASE(3), and every plane stacked by ZPOS in
+ * orders the index order is not
+ */
+static void test_overlay2(void)
+{
+    PlaneCfg cfg[VPRIME_DISP_PLANES] = {
+        [VPRIME_PLANE_PRIMARY] = { .format = VPRIME_FMT_ARGB8888,
+                                   .pitch = 64 * 4, .fb_size = 64 * 4 * 48,
+                                   .w = 64, .h = 48, .contig = true },
+        [VPRIME_PLANE_OVERLAY] = { .format = VPRIME_FMT_XRGB8888,
+                                   .pitch = 40 * 4, .fb_size = 40 * 4 * 30,
+                                   .w = 40, .h = 30, .dx = 4, .dy = 3,
+                                   .contig = false },
+        [VPRIME_PLANE_CURSOR] = { .format = VPRIME_FMT_ARGB8888,
+                                  .pitch = 24 * 4, .fb_size = 24 * 4 * 24,
+                                  .w = 24, .h = 24, .dx = 30, .dy = 20,
+                                  .contig = true },
+        [VPRIME_PLANE_OVERLAY2] = { .format = VPRIME_FMT_ARGB8888,
+                                    .pitch = 36 * 4, .fb_size = 36 * 4 * 28,
+                                    .w = 36, .h = 28, .dx = 20, .dy = 14,
+                                    .contig = false },
+    };
+    /* ZPOS of primary, overlay, cursor, second overlay */
+    static const uint32_t orders[][VPRIME_DISP_PLANES] = {
+        { 0, 0, 0, 0 },         /* index order: the second overlay on top */
+        { 0, 1, 3, 2 },         /* the cursor on top */
+        { 0, 3, 1, 2 },         /* cursor under both overlays */
+        { 3, 0, 2, 1 },         /* all under the translucent primary */
+    };
+    uint32_t crcs[ARRAY_SIZE(orders)];
+    Buf b[VPRIME_DISP_PLANES];
+    unsigned i, j, p;
+    Disp d;
+
+    disp_start(&d, NULL);
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        plane_with_buf(&d, 0, p, &cfg[p], &b[p],
+                       cfg[p].format == VPRIME_FMT_ARGB8888);
+    }
+    head_on(&d, 0, &mode_a);
+    g_assert_cmphex(prd(&d, 0, VPRIME_PLANE_OVERLAY2, VPRIME_PL_SIZE), ==,
+                    VPRIME_XY(36, 28));
+    for (i = 0; i < ARRAY_SIZE(orders); i++) {
+        g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+        unsigned z;
+
+        for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+            pwr(&d, 0, p, VPRIME_PL_ZPOS, orders[i][p]);
+        }
+        hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+        step_to_vblank(&d, 0, &mode_a);
+        /* bottom to top: by ZPOS, ties by index */
+        for (z = 0; z < VPRIME_DISP_PLANES; z++) {
+            for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+                if (orders[i][p] == z) {
+                    model_plane(frame, 64, &cfg[p], b[p].argb);
+                }
+            }
+        }
+        crcs[i] = vprime_frame_crc(frame, 64, 48);
+        g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, crcs[i]);
+        check_screendump(&d, 0, frame, 64, 48);
+        for (j = 0; j < i; j++) {
+            g_assert_cmphex(crcs[j], !=, crcs[i]);
+        }
+    }
+    check_no_errors(&d, 0);
+
+    /* a refusal of the second overlay names plane 3 */
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY2, VPRIME_PL_ZPOS, VPRIME_PL_ZPOS_MAX + 1);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==,
+                    VPRIME_HEAD_ERR_ZPOS |
+                    VPRIME_PLANE_OVERLAY2 << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==,
+                    VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(3) +
+                    VPRIME_PL_ZPOS);
+    for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+        buf_free(&b[p]);
+    }
+    disp_stop(&d);
+}
+
+/*
+ * YUV (#16): the spec's conversion, computed here from the standards'
+ * Kr, Kb: coefficients round(65536 x c), then per channel
+ * floor((cy (Y - y0) + ... + 32768) / 65536), clamped to 0..255
+ */
+static uint32_t yuv_to_rgb(uint8_t y, uint8_t u, uint8_t v, uint32_t yuv)
+{
+    double kr = yuv & VPRIME_PL_YUV_BT709 ? 0.2126 : 0.299;
+    double kb = yuv & VPRIME_PL_YUV_BT709 ? 0.0722 : 0.114;
+    double kg = 1 - kr - kb;
+    bool full = yuv & VPRIME_PL_YUV_FULL;
+    double ys = full ? 1 : 255.0 / 219, cs = full ? 1 : 255.0 / 224;
+    int64_t cy = floor(ys * 65536 + 0.5);
+    int64_t crv = floor(2 * (1 - kr) * cs * 65536 + 0.5);
+    int64_t cgu = floor(2 * (1 - kb) * kb / kg * cs * 65536 + 0.5);
+    int64_t cgv = floor(2 * (1 - kr) * kr / kg * cs * 65536 + 0.5);
+    int64_t cbu = floor(2 * (1 - kb) * cs * 65536 + 0.5);
+    int64_t yy = cy * ((int64_t)y - (full ? 0 : 16));
+    int64_t uu = (int64_t)u - 128, vv = (int64_t)v - 128;
+    int64_t c[3] = { yy + crv * vv, yy - cgu * uu - cgv * vv, yy + cbu * uu };
+    uint32_t out = 0xff000000u;
+    int i;
+
+    for (i = 0; i < 3; i++) {
+        /* floor division, whatever the sign */
+        int64_t q = (c[i] + 32768 - ((c[i] + 32768) < 0 ? 65535 : 0)) / 65536;
+
+        out |= (uint32_t)MIN(MAX(q, 0), 255) << (16 - 8 * i);
+    }
+    return out;
+}
+
+/* A YUV plane: its framebuffer planes' buffers and layout */
+typedef struct YuvPlane {
+    PlaneCfg c;                 /* framebuffer plane 0 (Y) and the rect */
+    uint32_t pitch[3], offset[3], size[3];
+    Buf b[3];
+} YuvPlane;
+
+/* Program plane p: framebuffer plane 0 in its registers, 1 and 2 in FBP */
+static void yuv_plane(Disp *d, int p, YuvPlane *y)
+{
+    unsigned i, n = y->c.format == VPRIME_FMT_NV12 ? 2 : 3;
+
+    for (i = 0; i < n; i++) {
+        buf_alloc(d, &y->b[i], y->size[i], y->c.contig);
+        buf_upload(d, &y->b[i]);
+    }
+    for (i = 1; i < n; i++) {
+        wr(d, VPRIME_FBP_BASE(0, p, i) + VPRIME_FBP_ADDR_LO,
+           (uint32_t)y->b[i].addr);
+        wr(d, VPRIME_FBP_BASE(0, p, i) + VPRIME_FBP_ADDR_HI,
+           y->b[i].addr >> 32);
+        wr(d, VPRIME_FBP_BASE(0, p, i) + VPRIME_FBP_FB_SIZE, y->size[i]);
+        wr(d, VPRIME_FBP_BASE(0, p, i) + VPRIME_FBP_PITCH, y->pitch[i]);
+        wr(d, VPRIME_FBP_BASE(0, p, i) + VPRIME_FBP_OFFSET, y->offset[i]);
+        g_assert_cmphex(rd(d, VPRIME_FBP_BASE(0, p, i) + VPRIME_FBP_PITCH),
+                        ==, y->pitch[i]);
+    }
+    set_plane(d, 0, p, &y->c, y->b[0].addr, 0);
+}
+
+/* Pixel (x, y) of the rectangle as the spec converts it (chroma nearest) */
+static uint32_t yuv_pixel(const YuvPlane *y, uint32_t x, uint32_t yy,
+                          uint32_t yuv)
+{
+    uint32_t bx = y->c.sx + x, by = y->c.sy + yy;
+    uint8_t l = y->b[0].cpu[y->offset[0] + by * y->pitch[0] + bx], u, v;
+
+    if (y->c.format == VPRIME_FMT_NV12) {
+        const uint8_t *uv = y->b[1].cpu + y->offset[1] +
+                            (by / 2) * y->pitch[1] + (bx / 2) * 2;
+
+        u = uv[0];
+        v = uv[1];
+    } else {
+        u = y->b[1].cpu[y->offset[1] + (by / 2) * y->pitch[1] + bx / 2];
+        v = y->b[2].cpu[y->offset[2] + (by / 2) * y->pitch[2] + bx / 2];
+    }
+    return yuv_to_rgb(l, u, v, yuv);
+}
+
+/* Bytes the engine reads of a YUV plane per frame: its samples' rows */
+static uint64_t yuv_bytes(const YuvPlane *y)
+{
+    uint32_t cw = (y->c.sx + y->c.w - 1) / 2 - y->c.sx / 2 + 1;
+    uint32_t ch = (y->c.sy + y->c.h - 1) / 2 - y->c.sy / 2 + 1;
+
+    return (uint64_t)y->c.w * y->c.h + (uint64_t)cw * ch * 2;
+}
+
+static void test_yuv(void)
+{
+    /* NV12 full-screen primary, page lists, odd pitches and offsets */
+    YuvPlane prim = {
+        .c = { .format = VPRIME_FMT_NV12, .pitch = 72, .offset = 100,
+               .fb_size = 100 + 72 * 48, .w = 64, .h = 48, .contig = false },
+        .pitch = { 72, 70 }, .offset = { 100, 36 },
+        .size = { 100 + 72 * 48, 36 + 70 * 24 },
+    };
+    /* a YUV420 window from (3, 1), contiguous, on top */
+    YuvPlane ovl = {
+        .c = { .format = VPRIME_FMT_YUV420, .pitch = 50, .offset = 0,
+               .fb_size = 50 * 32, .sx = 3, .sy = 1, .w = 41, .h = 29,
+               .dx = 10, .dy = 5, .contig = true },
+        .pitch = { 50, 25, 27 }, .offset = { 0, 5, 7 },
+        .size = { 50 * 32, 5 + 25 * 16, 7 + 27 * 16 + 3 },
+    };
+    uint32_t crcs[4];
+    uint64_t copied;
+    unsigned k, j;
+    Disp d;
+
+    disp_start(&d, NULL);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_CAPS) & VPRIME_DISP_CAP_YUV, !=, 0);
+    yuv_plane(&d, VPRIME_PLANE_PRIMARY, &prim);
+    yuv_plane(&d, VPRIME_PLANE_OVERLAY, &ovl);
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+
+    for (k = 0; k < 4; k++) {
+        g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+        uint32_t x, y;
+
+        pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_YUV, k);
+        pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_YUV, 3 - k);
+        copied = qom_u64(&d, "stat-bytes-copied");
+        hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+        step_to_vblank(&d, 0, &mode_a);
+        for (y = 0; y < 48; y++) {
+            for (x = 0; x < 64; x++) {
+                frame[y * 64 + x] = yuv_pixel(&prim, x, y, k);
+            }
+        }
+        for (y = 0; y < ovl.c.h; y++) {
+            for (x = 0; x < ovl.c.w; x++) {
+                frame[(ovl.c.dy + y) * 64 + ovl.c.dx + x] =
+                    yuv_pixel(&ovl, x, y, 3 - k);
+            }
+        }
+        crcs[k] = vprime_frame_crc(frame, 64, 48);
+        g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, crcs[k]);
+        check_screendump(&d, 0, frame, 64, 48);
+        /* composed from the samples, never shown from guest memory */
+        g_assert_cmpuint(qom_u64(&d, "stat-bytes-copied") - copied, ==,
+                         yuv_bytes(&prim) + yuv_bytes(&ovl));
+        for (j = 0; j < k; j++) {
+            g_assert_cmphex(crcs[j], !=, crcs[k]);
+        }
+    }
+    check_no_errors(&d, 0);
+
+    /* refusals: reserved YUV bits, tiled, the cursor, a short FBP pitch */
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_YUV, 4);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==, VPRIME_HEAD_ERR_FORMAT |
+                    VPRIME_PLANE_OVERLAY << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==, VPRIME_HEAD_BASE(0) +
+                    VPRIME_PLANE_BASE(1) + VPRIME_PL_YUV);
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_YUV, 0);
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_LAYOUT, VPRIME_LAYOUT_TILED);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==, VPRIME_HEAD_ERR_LAYOUT |
+                    VPRIME_PLANE_OVERLAY << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_LAYOUT, VPRIME_LAYOUT_LINEAR);
+    wr(&d, VPRIME_FBP_BASE(0, VPRIME_PLANE_OVERLAY, 2) + VPRIME_FBP_PITCH, 21);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==, VPRIME_HEAD_ERR_PITCH |
+                    VPRIME_PLANE_OVERLAY << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==,
+                    VPRIME_FBP_BASE(0, VPRIME_PLANE_OVERLAY, 2) +
+                    VPRIME_FBP_PITCH);
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL, 0);
+    pwr(&d, 0, VPRIME_PLANE_CURSOR, VPRIME_PL_FORMAT, VPRIME_FMT_NV12);
+    pwr(&d, 0, VPRIME_PLANE_CURSOR, VPRIME_PL_SIZE, VPRIME_XY(8, 8));
+    pwr(&d, 0, VPRIME_PLANE_CURSOR, VPRIME_PL_CONTROL, VPRIME_PL_CTRL_ENABLE);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==, VPRIME_HEAD_ERR_FORMAT |
+                    VPRIME_PLANE_CURSOR << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    for (j = 0; j < 3; j++) {
+        buf_free(&prim.b[j]);
+        buf_free(&ovl.b[j]);
+    }
     disp_stop(&d);
 }
 
@@ -2218,9 +2495,12 @@ static void test_bad_registers(void)
         static const uint32_t unknown[] = {
             0x110, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
             VPRIME_HEAD_BASE(0) + 0x48, VPRIME_HEAD_BASE(0) + 0x1fc,
-            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x38,
+            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x3c,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(2) + 0x3c,
             VPRIME_HEAD_BASE(0) + 0xc0,
+            /* YUV framebuffer-plane block: gaps, past the planes, head 1 */
+            VPRIME_FBP_BASE(0, 0, 1) + 0x14, VPRIME_FBP_BASE(0, 3, 2) + 0x1c,
+            VPRIME_FBP_HEAD_BASE(0) + 0x100, VPRIME_FBP_HEAD_BASE(1),
         };
         size_t i;
 
@@ -3184,6 +3464,8 @@ int main(int argc, char **argv)
                         GUINT_TO_POINTER(VPRIME_LAYOUT_TILED), test_formats);
     qtest_add_func("/vprime-display/blend", test_blend);
     qtest_add_func("/vprime-display/zpos", test_zpos);
+    qtest_add_func("/vprime-display/overlay2", test_overlay2);
+    qtest_add_func("/vprime-display/yuv", test_yuv);
     qtest_add_func("/vprime-display/scale/nearest", test_scale_nearest);
     qtest_add_func("/vprime-display/scale/bilinear", test_scale_bilinear);
     qtest_add_func("/vprime-display/scale/limits", test_scale_limits);

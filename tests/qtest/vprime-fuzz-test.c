@@ -1255,6 +1255,31 @@ static uint64_t scan_page(Fuzz *f, Dev *d)
     }
 }
 
+/*
+ * The plane as NV12 or YUV420: a conversion, and framebuffer planes 1
+ * and 2 over the plane's own buffer (or page list), mostly fitting,
+ * sometimes not
+ */
+static void op_plane_yuv(Fuzz *f, Dev *d, int h, int p, uint64_t addr,
+                         uint32_t fb, uint32_t pitch)
+{
+    unsigned i;
+
+    hwr(f, d, h, VPRIME_PLANE_BASE(p) + VPRIME_PL_FORMAT,
+        pct(f, 50) ? VPRIME_FMT_NV12 : VPRIME_FMT_YUV420);
+    hwr(f, d, h, VPRIME_PLANE_BASE(p) + VPRIME_PL_YUV,
+        pct(f, 95) ? rn(f, VPRIME_PL_YUV_VALID_MASK + 1) : any_u32(f));
+    for (i = 1; i < VPRIME_FBP_PLANES; i++) {
+        uint32_t base = VPRIME_FBP_BASE(h, p, i);
+
+        wr(f, d, base + VPRIME_FBP_ADDR_LO, addr);
+        wr(f, d, base + VPRIME_FBP_ADDR_HI, addr >> 32);
+        wr(f, d, base + VPRIME_FBP_FB_SIZE, pct(f, 95) ? fb : any_u32(f));
+        wr(f, d, base + VPRIME_FBP_PITCH, pct(f, 90) ? pitch : any_u32(f));
+        wr(f, d, base + VPRIME_FBP_OFFSET, pct(f, 90) ? 0 : any_u32(f));
+    }
+}
+
 static void op_plane(Fuzz *f, Dev *d, int h, int p)
 {
     uint32_t fmt = rnd_format(f), cpp = fmt_cpp(fmt);
@@ -1344,6 +1369,9 @@ static void op_plane(Fuzz *f, Dev *d, int h, int p)
     hwr(f, d, h, VPRIME_PLANE_BASE(p) + VPRIME_PL_SIZE, VPRIME_XY(w, ht));
     hwr(f, d, h, VPRIME_PLANE_BASE(p) + VPRIME_PL_DST_POS,
         pct(f, 95) ? VPRIME_XY(dx, dy) : any_u32(f));
+    if (pct(f, 15) && h < VPRIME_HEADS_MAX) {
+        op_plane_yuv(f, d, h, p, addr, fb, pitch);
+    }
 }
 
 /* What a compositor does: planes, head on, UPDATE, a frame or so */

@@ -253,10 +253,17 @@ static void dump_disp(GString *out, Dev *d)
         }
         for (p = 0; p < VPRIME_DISP_PLANES; p++) {
             g_string_append_printf(out, "head %u plane %u:", h, p);
-            for (r = 0; r <= VPRIME_PL_DST_SIZE; r += 4) {
+            for (r = 0; r <= VPRIME_PL_YUV; r += 4) {
                 g_string_append_printf(out, " 0x%x",
                                        rd(d, VPRIME_HEAD_BASE(h) +
                                              VPRIME_PLANE_BASE(p) + r));
+            }
+            /* YUV framebuffer planes 1 and 2 */
+            for (r = 0; r < 2 * VPRIME_FBP_REGS_SIZE; r += 4) {
+                if (r % VPRIME_FBP_REGS_SIZE <= VPRIME_FBP_OFFSET) {
+                    g_string_append_printf(out, " 0x%x",
+                                           rd(d, VPRIME_FBP_BASE(h, p, 1) + r));
+                }
             }
             g_string_append_c(out, '\n');
         }
@@ -819,6 +826,13 @@ static void disp_begin(Machine *m, DispJob *j)
           H1_W, H1_H, H1_X, H1_Y);
     /* a shadow DST_SIZE, sent in subsection vprime-display-plane/scale */
     pwr(d, 1, VPRIME_PLANE_OVERLAY, VPRIME_PL_DST_SIZE, VPRIME_XY(5, 6));
+    /* shadow YUV registers: subsection plane/yuv */
+    pwr(d, 1, VPRIME_PLANE_OVERLAY, VPRIME_PL_YUV, VPRIME_PL_YUV_FULL);
+    wr(d, VPRIME_FBP_BASE(1, VPRIME_PLANE_OVERLAY, 2) + VPRIME_FBP_ADDR_HI, 1);
+    wr(d, VPRIME_FBP_BASE(1, VPRIME_PLANE_OVERLAY, 1) + VPRIME_FBP_PITCH, 96);
+    /* the second overlay's shadow registers: subsection head/overlay2 */
+    pwr(d, 1, VPRIME_PLANE_OVERLAY2, VPRIME_PL_SIZE, VPRIME_XY(7, 8));
+    pwr(d, 1, VPRIME_PLANE_OVERLAY2, VPRIME_PL_ZPOS, 2);
     head_on(d, 1);
     clock_step(m, PERIOD);
 
@@ -1156,6 +1170,68 @@ static void test_display_colour(void)
     machine_stop(&dst);
     machine_stop(&ref);
     g_free(j);
+}
+
+/*
+ * A latched YUV plane migrates whole (subsection plane/yuv): an NV12
+ * primary whose Y and UV planes are each a buffer of scattered pages,
+ * composed again on the destination from the migrated page lists, to the
+ * same CRC
+ */
+static void test_display_yuv(void)
+{
+    /* Y: pitch 128, 2 pages; UV: 32 samples of 2 bytes a row, 1 page */
+    static const uint32_t size[2] = { 128 * MODE_H, 64 * MODE_H / 2 };
+    Machine src, dst;
+    Dev *d = &src.disp;
+    uint64_t list[2];
+    uint32_t crc, i, pg;
+    g_autofree char *before = NULL, *after = NULL;
+
+    machine_start(&src, NULL, NULL);
+    for (i = 0; i < 2; i++) {
+        uint32_t n = DIV_ROUND_UP(size[i], VPRIME_DISP_PAGE_SIZE);
+        g_autofree uint8_t *px = g_malloc(n * VPRIME_DISP_PAGE_SIZE);
+
+        fill_bytes(px, n * VPRIME_DISP_PAGE_SIZE, 0x7e1 + i);
+        list[i] = galloc(&src, n * 8);
+        for (pg = 0; pg < n; pg++) {
+            /* a page between each two: the pages are not contiguous */
+            uint64_t page = galloc(&src, 2 * VPRIME_DISP_PAGE_SIZE);
+
+            qtest_writeq(src.qts, list[i] + pg * 8, page);
+            qtest_bufwrite(src.qts, page, px + pg * VPRIME_DISP_PAGE_SIZE,
+                           VPRIME_DISP_PAGE_SIZE);
+        }
+    }
+    plane(d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_CTRL_ENABLE,
+          VPRIME_FMT_NV12, 128, list[0], size[0], MODE_W, MODE_H, 0, 0);
+    pwr(d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_YUV,
+        VPRIME_PL_YUV_BT709 | VPRIME_PL_YUV_FULL);
+    wr(d, VPRIME_FBP_BASE(0, 0, 1) + VPRIME_FBP_ADDR_LO, (uint32_t)list[1]);
+    wr(d, VPRIME_FBP_BASE(0, 0, 1) + VPRIME_FBP_ADDR_HI, list[1] >> 32);
+    wr(d, VPRIME_FBP_BASE(0, 0, 1) + VPRIME_FBP_FB_SIZE, size[1]);
+    wr(d, VPRIME_FBP_BASE(0, 0, 1) + VPRIME_FBP_PITCH, 64);
+    head_on(d, 0);
+    clock_step(&src, PERIOD);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_ERROR), ==, 0);
+    crc = hrd(d, 0, VPRIME_HEAD_CRC);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_CRC_FRAME), ==, 0);
+
+    before = machine_dump(&src, NULL);
+    migrate_live(&src, &dst);
+    after = machine_dump(&dst, NULL);
+    assert_same(after, before);
+    machine_stop(&src);
+
+    /* composed again at the first vblank, from the migrated page lists */
+    clock_step(&dst, PERIOD);
+    g_assert_cmpuint(hrd(&dst.disp, 0, VPRIME_HEAD_CRC_FRAME), ==, 2);
+    g_assert_cmphex(hrd(&dst.disp, 0, VPRIME_HEAD_CRC), ==, crc);
+    g_assert_cmpuint(hrd(&dst.disp, 0, VPRIME_HEAD_ERROR), ==, 0);
+    g_assert_cmpuint(hrd(&dst.disp, 0, VPRIME_HEAD_EVENTS) &
+                     VPRIME_HEAD_EV_UNDERRUN, ==, 0);
+    machine_stop(&dst);
 }
 
 static void qom_set_str(Machine *m, const char *dev, const char *prop,
@@ -1676,6 +1752,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime/migration/display/stopped-timer",
                    test_display_stopped_timer);
     qtest_add_func("/vprime/migration/display/colour", test_display_colour);
+    qtest_add_func("/vprime/migration/display/yuv", test_display_yuv);
     qtest_add_func("/vprime/migration/faults/in-flight",
                    test_faults_in_flight);
     qtest_add_func("/vprime/migration/stream/unedited",
