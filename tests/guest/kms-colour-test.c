@@ -330,27 +330,6 @@ static void colour_head(struct kms *k, struct head *hd, const struct fb *prim,
 }
 
 /*
- * The heads a test runs on: the first connected one and, if another is
- * connected, the last (a head other than 0).  Returns how many.
- */
-static int colour_heads(struct kms *k, struct head **out)
-{
-	int i, n = 0;
-
-	out[n] = kms_first_connected(k);
-	if (!out[n])
-		return 0;
-	n++;
-	for (i = k->nheads - 1; i > out[0]->index; i--) {
-		if (k->heads[i].connected) {
-			out[n++] = &k->heads[i];
-			break;
-		}
-	}
-	return n;
-}
-
-/*
  * Colour (issue 16): every case of colour_cases[] and legacy gamma on the
  * first and last connected heads, compared exactly by device CRC.
  */
@@ -362,7 +341,7 @@ int test_kms_colour_crc(struct ctx *c)
 	int i, n;
 
 	KMS_OPEN(c, &k);
-	n = colour_heads(&k, heads);
+	n = kms_feature_heads(&k, heads);
 	if (!n)
 		return EXIT_FAIL;
 	for (i = 0; i < n && !failures; i++) {

@@ -430,6 +430,28 @@ struct head *kms_first_connected(struct kms *k)
 	return NULL;
 }
 
+/*
+ * The heads a feature test runs on: the first connected one and, if
+ * another is connected, the last (a head other than 0).  Returns how many
+ * (0 is a failure, said).
+ */
+int kms_feature_heads(struct kms *k, struct head **out)
+{
+	int i, n = 0;
+
+	out[n] = kms_first_connected(k);
+	if (!out[n])
+		return 0;
+	n++;
+	for (i = k->nheads - 1; i > out[0]->index; i--) {
+		if (k->heads[i].connected) {
+			out[n++] = &k->heads[i];
+			break;
+		}
+	}
+	return n;
+}
+
 /* Map the heads (CRTC, connector, planes, preferred mode) of an open card */
 int kms_adopt(struct kms *k)
 {

@@ -84,6 +84,7 @@ int kms_open(struct ctx *c, struct kms *k);
 			return __r;					\
 	} while (0)
 struct head *kms_first_connected(struct kms *k);
+int kms_feature_heads(struct kms *k, struct head **out);
 int kms_adopt(struct kms *k);
 int prime_export(int fd, uint32_t handle);
 int read_event(int fd, int ms, struct drm_event_vblank *ev);

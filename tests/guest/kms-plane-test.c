@@ -25,27 +25,6 @@
 #endif
 
 /*
- * The heads a feature test runs on: the first connected one and, if
- * another is connected, the last (a head other than 0).  Returns how many.
- */
-static int feature_heads(struct kms *k, struct head **out)
-{
-	int i, n = 0;
-
-	out[n] = kms_first_connected(k);
-	if (!out[n])
-		return 0;
-	n++;
-	for (i = k->nheads - 1; i > out[0]->index; i--) {
-		if (k->heads[i].connected) {
-			out[n++] = &k->heads[i];
-			break;
-		}
-	}
-	return n;
-}
-
-/*
  * The value of enum property @prop's entry @name on a KMS object, or -1
  * if it has no such property or entry
  */
@@ -92,7 +71,7 @@ static int feature_test(struct ctx *c, const struct feature *f)
 	int i, n;
 
 	KMS_OPEN(c, &k);
-	n = feature_heads(&k, heads);
+	n = kms_feature_heads(&k, heads);
 	if (!n)
 		return EXIT_FAIL;
 	for (i = 0; i < n && !failures; i++) {
@@ -249,7 +228,7 @@ int test_kms_scale_crc(struct ctx *c)
 	int i, n;
 
 	KMS_OPEN(c, &k);
-	n = feature_heads(&k, heads);
+	n = kms_feature_heads(&k, heads);
 	if (!n)
 		return EXIT_FAIL;
 	for (i = 0; i < n; i++) {
@@ -623,7 +602,7 @@ int test_kms_overlays_crc(struct ctx *c)
 	int i, n;
 
 	KMS_OPEN(c, &k);
-	n = feature_heads(&k, heads);
+	n = kms_feature_heads(&k, heads);
 	if (!n)
 		return EXIT_FAIL;
 	for (i = 0; i < n && !failures; i++) {
@@ -773,7 +752,7 @@ int test_kms_yuv_crc(struct ctx *c)
 	int i, n;
 
 	KMS_OPEN(c, &k);
-	n = feature_heads(&k, heads);
+	n = kms_feature_heads(&k, heads);
 	if (!n)
 		return EXIT_FAIL;
 	for (i = 0; i < n && !failures; i++) {
