@@ -227,6 +227,11 @@ typedef struct VPrimeHead {
      * timer runs
      */
     int64_t update_ts;
+    /*
+     * UPDATE_LOCK: while held, no vblank latches; a pending UPDATE latches
+     * at the first vblank after the release
+     */
+    bool update_lock;
     uint32_t events;
     uint32_t event_enable;
     uint32_t frame;
