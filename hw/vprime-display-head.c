@@ -389,9 +389,38 @@ void vprime_plane_set_pages(VPrimePlane *pl, uint64_t *pages, uint32_t n)
     pl->cur = NULL;
 }
 
+/*
+ * A head that turns on at 'from' has its first vblank one period later;
+ * genlocked, a head that is on with the same period sets the grid
+ * instead: the first vblank is that head's next one, and from then on
+ * both vblank at the same instants (the same deadlines, one period
+ * apart).  The other head's deadline is brought up to the clock first:
+ * its timer may be stopped or late.
+ */
 static void head_start_timer(VPrimeHead *h, int64_t from)
 {
-    h->deadline = from + mode_period_ns(&h->active);
+    VPrimeDisplayState *s = h->s;
+    uint64_t period = mode_period_ns(&h->active);
+    unsigned i;
+
+    h->deadline = from + period;
+    for (i = 0; s->genlock && i < s->heads; i++) {
+        VPrimeHead *o = &s->head[i];
+        int64_t d;
+
+        if (o == h || !vprime_head_on(o) ||
+            mode_period_ns(&o->active) != period) {
+            continue;
+        }
+        vprime_head_sync(o);
+        d = o->deadline;
+        if (d <= from) {
+            d += ((from - d) / period + 1) * period;
+        }
+        h->deadline = d;
+        trace_vprime_disp_genlock(s->core.name, h->idx, o->idx, d);
+        break;
+    }
     timer_mod(h->timer, h->deadline);
 }
 

@@ -1064,6 +1064,7 @@ static const Property vprime_display_properties[] = {
                      false),
     DEFINE_PROP_UINT32("dma-bits", VPrimeDisplayState, dma_bits,
                        VPRIME_DISP_DMA_BITS_MAX),
+    DEFINE_PROP_BOOL("genlock", VPrimeDisplayState, genlock, false),
     DEFINE_EDID_PROPERTIES(VPrimeDisplayState, edid_info),
 };
 

@@ -289,6 +289,7 @@ struct VPrimeDisplayState {
     /* properties */
     uint32_t heads;
     bool contiguous_only;
+    bool genlock;       /* heads with the same period share one vblank grid */
     uint32_t dma_bits;
     qemu_edid_info edid_info;
 

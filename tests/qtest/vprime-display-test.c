@@ -965,6 +965,95 @@ static void test_update_lock(void)
     disp_stop(&d);
 }
 
+/*
+ * 100 flips on heads 0 and 1, each flip written to both at once: the
+ * largest difference between the two heads' latch times (VBLANK_TS at
+ * FLIP_DONE).  Head 1 turns on a third of a period after head 0.
+ */
+static uint64_t genlock_flips(Disp *d, const Mode *m1)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48, .contig = true };
+    uint64_t p = mode_period(&mode_a), worst = 0;
+    Buf b[2];
+    int i, h;
+
+    for (i = 0; i < 2; i++) {
+        buf_alloc(d, &b[i], c.fb_size, true);
+        buf_paint(d, &b[i], &c, false);
+    }
+    set_plane(d, 0, VPRIME_PLANE_PRIMARY, &c, b[0].addr, 0);
+    head_on(d, 0, &mode_a);
+    qtest_clock_step(d->t.qts, p / 3);
+    set_plane(d, 1, VPRIME_PLANE_PRIMARY, &c, b[0].addr, 0);
+    head_on(d, 1, m1);
+    for (i = 0; i < 100; i++) {
+        uint64_t ts[2] = { 0, 0 };
+
+        for (h = 0; h < 2; h++) {
+            set_plane(d, h, VPRIME_PLANE_PRIMARY, &c, b[(i + 1) % 2].addr, 0);
+            hwr(d, h, VPRIME_HEAD_EVENTS, ~0u);
+            hwr(d, h, VPRIME_HEAD_UPDATE, 1);
+        }
+        /* timer by timer, each head's latch time as it happens */
+        while (!ts[0] || !ts[1]) {
+            g_assert_cmpint(qtest_clock_step_next(d->t.qts), >, 0);
+            for (h = 0; h < 2; h++) {
+                if (!ts[h] && (hrd(d, h, VPRIME_HEAD_EVENTS) &
+                               VPRIME_HEAD_EV_FLIP_DONE)) {
+                    g_assert_cmpuint(hrd(d, h, VPRIME_HEAD_FLIP_FRAME), ==,
+                                     hrd(d, h, VPRIME_HEAD_FRAME));
+                    ts[h] = vblank_ts(d, h);
+                }
+            }
+        }
+        worst = MAX(worst, ts[0] > ts[1] ? ts[0] - ts[1] : ts[1] - ts[0]);
+    }
+    check_no_errors(d, 0);
+    check_no_errors(d, 1);
+    for (i = 0; i < 2; i++) {
+        buf_free(&b[i]);
+    }
+    return worst;
+}
+
+/*
+ * genlock (#16): a head turned on while another is on with the same
+ * period vblanks at that head's instants; with another period, or
+ * without genlock, on its own grid from its own start
+ */
+static void test_genlock(void)
+{
+    static const Mode mode_a2 = { 64, 48, 80, 50, 120 };    /* 30 Hz */
+    uint64_t p = mode_period(&mode_a);
+    uint64_t locked, free_run, other;
+    Disp d;
+
+    disp_start(&d, "heads=2,genlock=on");
+    locked = genlock_flips(&d, &mode_a);
+    g_assert_cmpuint(locked, ==, 0);
+    /* and the vblanks themselves, also with the timers stopped */
+    hwr(&d, 0, VPRIME_HEAD_CRC_CONTROL, 0);
+    hwr(&d, 1, VPRIME_HEAD_CRC_CONTROL, 0);
+    qtest_clock_step(d.t.qts, 10 * p + p / 2);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, vblank_ts(&d, 1));
+    disp_stop(&d);
+
+    disp_start(&d, "heads=2,genlock=on");
+    other = genlock_flips(&d, &mode_a2);
+    disp_stop(&d);
+    disp_start(&d, "heads=2");
+    free_run = genlock_flips(&d, &mode_a);
+    disp_stop(&d);
+    g_test_message("genlock: largest latch time difference of two heads "
+                   "over 100 flips: %" PRIu64 " ns genlocked, %" PRIu64
+                   " ns free-running (period %" PRIu64 " ns)", locked,
+                   free_run, p);
+    /* head 1 started p / 3 later: it stays p / 3 behind */
+    g_assert_cmpuint(free_run, ==, p / 3);
+    g_assert_cmpuint(other, !=, 0);
+}
+
 /* ---- vblank timing ------------------------------------------------------ */
 
 static void check_vblank_rate(Disp *d, int h, const Mode *m, uint64_t first,
@@ -3376,6 +3465,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/latch", test_latch);
     qtest_add_func("/vprime-display/latch-late", test_latch_late);
     qtest_add_func("/vprime-display/update-lock", test_update_lock);
+    qtest_add_func("/vprime-display/genlock", test_genlock);
     qtest_add_func("/vprime-display/vblank-rate", test_vblank_rate);
     qtest_add_func("/vprime-display/vblank-stopped", test_vblank_stopped);
     qtest_add_func("/vprime-display/irq", test_irq);
