@@ -541,9 +541,38 @@ void vprime_plane_set_fbp_pages(VPrimePlane *pl, unsigned i, uint64_t *pages,
     pl->fbp_npages[i - 1] = n;
 }
 
+/*
+ * A head that turns on at 'from' has its first vblank one period later;
+ * genlocked, a head that is on with the same period sets the grid
+ * instead: the first vblank is that head's next one, and from then on
+ * both vblank at the same instants (the same deadlines, one period
+ * apart).  The other head's deadline is brought up to the clock first:
+ * its timer may be stopped or late.
+ */
 static void head_start_timer(VPrimeHead *h, int64_t from)
 {
-    h->deadline = from + mode_period_ns(&h->active);
+    VPrimeDisplayState *s = h->s;
+    uint64_t period = mode_period_ns(&h->active);
+    unsigned i;
+
+    h->deadline = from + period;
+    for (i = 0; s->genlock && i < s->heads; i++) {
+        VPrimeHead *o = &s->head[i];
+        int64_t d;
+
+        if (o == h || !vprime_head_on(o) ||
+            mode_period_ns(&o->active) != period) {
+            continue;
+        }
+        vprime_head_sync(o);
+        d = o->deadline;
+        if (d <= from) {
+            d += ((from - d) / period + 1) * period;
+        }
+        h->deadline = d;
+        trace_vprime_disp_genlock(s->core.name, h->idx, o->idx, d);
+        break;
+    }
     timer_mod(h->timer, h->deadline);
 }
 
@@ -753,6 +782,23 @@ static void head_update(VPrimeHead *h)
 }
 
 /*
+ * UPDATE_LOCK.  While it is held no vblank latches, so the guest can write
+ * a set of shadow registers with an UPDATE pending (a cursor move while a
+ * flip waits) and no vblank takes half of them.  Released with an UPDATE
+ * pending, the update counts as written now: it latches at the first
+ * vblank whose deadline is after the release.  The lock does not hold
+ * back a latch at once (the head off, or being turned off): that one
+ * happens in the UPDATE write, after the registers it takes.
+ */
+static void head_update_lock(VPrimeHead *h, bool lock)
+{
+    if (h->update_lock && !lock && h->pending) {
+        h->update_ts = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    }
+    h->update_lock = lock;
+}
+
+/*
  * Injected monitor unplug and replug, counted in vblanks of the head so
  * that they do not depend on time.
  */
@@ -810,7 +856,9 @@ void vprime_head_vblank(void *opaque)
     trace_vprime_disp_vblank(s->core.name, h->idx, h->frame, h->vblank_ts);
     head_inject_hotplug(h);
 
-    if (h->pending && h->update_ts < (int64_t)h->vblank_ts) {
+    if (h->pending && h->update_lock) {
+        trace_vprime_disp_update_locked(s->core.name, h->idx, h->frame);
+    } else if (h->pending && h->update_ts < (int64_t)h->vblank_ts) {
         head_latch(h);
         if (vprime_head_on(h)) {
             h->deadline = h->vblank_ts + mode_period_ns(&h->active);
@@ -1070,6 +1118,9 @@ bool vprime_head_read(VPrimeHead *h, hwaddr reg, uint64_t *val)
     case VPRIME_HEAD_FLIP_FRAME:
         *val = h->flip_frame;
         return true;
+    case VPRIME_HEAD_UPDATE_LOCK:
+        *val = h->update_lock;
+        return true;
     case VPRIME_HEAD_COLOUR_CONTROL:
         *val = h->colour.shadow.control;
         return true;
@@ -1123,6 +1174,12 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
         return true;
     case VPRIME_HEAD_EVENTS:
         h->events &= ~val;
+        return true;
+    case VPRIME_HEAD_UPDATE_LOCK:
+        if (val > 1) {
+            return head_bad_value(h, reg, val, "UPDATE_LOCK takes 0 or 1");
+        }
+        head_update_lock(h, val);
         return true;
     case VPRIME_HEAD_COLOUR_CONTROL:
         h->colour.shadow.control = val;
@@ -1193,6 +1250,7 @@ void vprime_head_reset(VPrimeHead *h)
     memset(&h->colour, 0, sizeof(h->colour));
     h->pending = false;
     h->update_ts = 0;
+    h->update_lock = false;
     h->events = 0;
     h->event_enable = 0;
     h->frame = 0;

@@ -464,6 +464,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
               VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE |
               VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR |
               VPRIME_DISP_CAP_YUV |
+              VPRIME_DISP_CAP_UPDATE_LOCK |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
                      VPRIME_CAP_DISPLAY);
@@ -931,6 +932,7 @@ static int vprime_head_pre_load(void *opaque)
 
     /* a stream without the subsection: the UPDATE latches at the next vblank */
     h->update_ts = 0;
+    h->update_lock = false;
     h->flip_frame = 0;
     memset(&h->colour, 0, sizeof(h->colour));   /* no colour subsection */
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
@@ -1057,6 +1059,29 @@ static const VMStateDescription vmstate_vprime_head_flip_frame = {
 };
 
 /*
+ * UPDATE_LOCK held at the save: the guest is between its lock and its
+ * release, which it does after the migration; without the subsection the
+ * lock is free, as it was before there was one
+ */
+static bool vprime_head_update_lock_needed(void *opaque)
+{
+    VPrimeHead *h = opaque;
+
+    return h->update_lock;
+}
+
+static const VMStateDescription vmstate_vprime_head_update_lock = {
+    .name = "vprime-display-head/update-lock",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_head_update_lock_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_BOOL(update_lock, VPrimeHead),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/*
  * The colour pipeline: registers as written and latched, and the tables
  * as latched (the engine read them once, like the page lists)
  */
@@ -1159,6 +1184,7 @@ static const VMStateDescription vmstate_vprime_head = {
         &vmstate_vprime_head_flip_frame,
         &vmstate_vprime_head_colour,
         &vmstate_vprime_head_overlay2,
+        &vmstate_vprime_head_update_lock,
         NULL
     }
 };
@@ -1233,6 +1259,7 @@ static const Property vprime_display_properties[] = {
                      false),
     DEFINE_PROP_UINT32("dma-bits", VPrimeDisplayState, dma_bits,
                        VPRIME_DISP_DMA_BITS_MAX),
+    DEFINE_PROP_BOOL("genlock", VPrimeDisplayState, genlock, false),
     DEFINE_EDID_PROPERTIES(VPrimeDisplayState, edid_info),
 };
 

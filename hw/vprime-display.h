@@ -259,6 +259,11 @@ typedef struct VPrimeHead {
      * timer runs
      */
     int64_t update_ts;
+    /*
+     * UPDATE_LOCK: while held, no vblank latches; a pending UPDATE latches
+     * at the first vblank after the release
+     */
+    bool update_lock;
     uint32_t events;
     uint32_t event_enable;
     uint32_t frame;
@@ -316,6 +321,7 @@ struct VPrimeDisplayState {
     /* properties */
     uint32_t heads;
     bool contiguous_only;
+    bool genlock;       /* heads with the same period share one vblank grid */
     uint32_t dma_bits;
     qemu_edid_info edid_info;
 

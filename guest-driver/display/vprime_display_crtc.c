@@ -9,6 +9,14 @@
  * when the hardware has really switched buffers; the event of a commit
  * that turns the head on (latched at once) waits for its first vblank.
  *
+ * A commit writes its shadow registers one at a time, and a legacy cursor
+ * update writes the cursor's while a flip's UPDATE is pending: the vblank
+ * between two writes would latch half of them.  Every commit and cursor
+ * update holds the head's UPDATE_LOCK from before its first shadow
+ * register write until after its UPDATE, so that the engine latches only
+ * whole states; a flip held back by it latches at the first vblank after
+ * the release, and FLIP_FRAME (which completes the event) names that one.
+ *
  * Vblank counts and timestamps come from the device: FRAME is a 32-bit
  * hardware counter, and VBLANK_TS together with the device clock tells how
  * long ago the latest vblank was.
@@ -645,6 +653,60 @@ static void vprime_crtc_atomic_disable(struct drm_crtc *crtc,
 	spin_unlock_irq(&drm->event_lock);
 }
 
+/**
+ * vprime_head_update_lock - hold back the head's vblank latch
+ * @head: the head
+ *
+ * Call before writing the first shadow register of an update.  The lock
+ * nests: a legacy cursor update may take it while a commit holds it.
+ * The engine still latches an UPDATE that latches at once (the head off).
+ */
+void vprime_head_update_lock(struct vprime_head *head)
+{
+	unsigned long flags;
+	int idx;
+
+	if (!(head->disp->disp_caps & VPRIME_DISP_CAP_UPDATE_LOCK))
+		return;
+	spin_lock_irqsave(&head->lock, flags);
+	if (!head->update_locks++ && drm_dev_enter(&head->disp->drm, &idx)) {
+		vprime_head_write(head, VPRIME_HEAD_UPDATE_LOCK, 1);
+		drm_dev_exit(idx);
+	}
+	spin_unlock_irqrestore(&head->lock, flags);
+}
+
+/**
+ * vprime_head_update_unlock - let the vblank latch again
+ * @head: the head
+ *
+ * Call after the update's UPDATE write: the UPDATE pending latches, with
+ * every register written before it, at the first vblank after the last
+ * holder's release.
+ */
+void vprime_head_update_unlock(struct vprime_head *head)
+{
+	unsigned long flags;
+	int idx;
+
+	if (!(head->disp->disp_caps & VPRIME_DISP_CAP_UPDATE_LOCK))
+		return;
+	spin_lock_irqsave(&head->lock, flags);
+	if (!drm_WARN_ON(&head->disp->drm, !head->update_locks) &&
+	    !--head->update_locks && drm_dev_enter(&head->disp->drm, &idx)) {
+		vprime_head_write(head, VPRIME_HEAD_UPDATE_LOCK, 0);
+		drm_dev_exit(idx);
+	}
+	spin_unlock_irqrestore(&head->lock, flags);
+}
+
+/* Before any plane's atomic_update writes its shadow registers */
+static void vprime_crtc_atomic_begin(struct drm_crtc *crtc,
+				     struct drm_atomic_state *state)
+{
+	vprime_head_update_lock(crtc_to_head(crtc));
+}
+
 /*
  * UPDATE for a commit whose event is armed, noting which latch will take
  * it: FRAME before and after the write, and whether it is pending.  An
@@ -686,6 +748,7 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 		if (event)
 			drm_crtc_send_vblank_event(crtc, event);
 		spin_unlock_irqrestore(&drm->event_lock, flags);
+		vprime_head_update_unlock(head);
 		return;
 	}
 	/* latched with the planes, by the UPDATE below */
@@ -712,6 +775,8 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 		vprime_head_write(head, VPRIME_HEAD_UPDATE, 1);
 	drm_dev_exit(idx);
 	spin_unlock_irqrestore(&drm->event_lock, flags);
+	/* after the UPDATE: the latch takes this commit whole */
+	vprime_head_update_unlock(head);
 }
 
 static const struct drm_crtc_helper_funcs vprime_crtc_helper_funcs = {
@@ -719,6 +784,7 @@ static const struct drm_crtc_helper_funcs vprime_crtc_helper_funcs = {
 	.atomic_check = vprime_crtc_atomic_check,
 	.atomic_enable = vprime_crtc_atomic_enable,
 	.atomic_disable = vprime_crtc_atomic_disable,
+	.atomic_begin = vprime_crtc_atomic_begin,
 	.atomic_flush = vprime_crtc_atomic_flush,
 };
 

@@ -51,10 +51,12 @@ static inline struct vprime_plane *to_vprime_plane(struct drm_plane *plane)
  * @connector: the monitor, with EDID and hotplug
  * @lock: protects @event_enable (a copy of the EVENT_ENABLE register,
  *	which is read-modify-written from the vblank code and read by the
- *	interrupt) and the CRC state (@crc_on, @crc_start)
+ *	interrupt), the CRC state (@crc_on, @crc_start) and @update_locks
  * @event_enable: the VPRIME_HEAD_EV_* that interrupt
  * @crc_on: DRM's CRC capture is on
  * @crc_start: FRAME when the CRC was turned on: older CRC values are stale
+ * @update_locks: holders of the head's UPDATE_LOCK (a commit and a legacy
+ *	cursor update can hold it together): it is released by the last one
  * @event: the flip whose FLIP_DONE interrupt completes it, armed by
  *	atomic_flush; protected by &drm_device.event_lock
  * @event_at_vblank: the armed event's commit turned the head on: it is
@@ -112,6 +114,7 @@ struct vprime_head {
 	u32 event_enable;
 	bool crc_on;
 	u32 crc_start;
+	unsigned int update_locks;
 
 	struct drm_pending_vblank_event *event;
 	bool event_at_vblank;
@@ -276,6 +279,8 @@ u32 vprime_format_to_hw(u32 fourcc);
 int vprime_crtc_init(struct vprime_head *head);
 irqreturn_t vprime_head_irq(int irq, void *arg);
 void vprime_head_hw_off(struct vprime_head *head);
+void vprime_head_update_lock(struct vprime_head *head);
+void vprime_head_update_unlock(struct vprime_head *head);
 
 /* vprime_display_output.c */
 int vprime_output_init(struct vprime_head *head);

@@ -597,11 +597,14 @@ static void vprime_plane_atomic_async_update(struct drm_plane *plane,
 
 	if (!drm_dev_enter(drm, &idx))
 		return;
+	/* a flip may be pending: no vblank may latch half a cursor */
+	vprime_head_update_lock(vplane->head);
 	vprime_plane_program(vplane, cur);
 	/* every UPDATE under the event lock: see vprime_head_update_armed() */
 	spin_lock_irqsave(&drm->event_lock, flags);
 	vprime_head_write(vplane->head, VPRIME_HEAD_UPDATE, 1);
 	spin_unlock_irqrestore(&drm->event_lock, flags);
+	vprime_head_update_unlock(vplane->head);
 	drm_dev_exit(idx);
 }
 

@@ -462,7 +462,8 @@ static void check_no_errors(Disp *d, int h)
 #define DISP_CAPS_ALWAYS (VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC | \
                           VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE | \
                           VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR | \
-                          VPRIME_DISP_CAP_YUV)
+                          VPRIME_DISP_CAP_YUV | \
+                          VPRIME_DISP_CAP_UPDATE_LOCK)
 
 static void test_identity(void)
 {
@@ -764,6 +765,294 @@ static void test_latch_late(void)
     buf_free(&b);
     buf_free(&b2);
     disp_stop(&d);
+}
+
+/*
+ * The cursor of the update-lock test: a 16x16 cursor moves to a 32x32
+ * image in two register writes, SIZE then DST_SIZE, as a driver programs
+ * it.  Between them the cursor "scales" 32x32 to 16x16, which the cursor
+ * plane refuses: that is the half-written state.
+ */
+static void check_refused(Disp *d, int h, uint32_t reason, uint32_t plane);
+
+static const PlaneCfg lock_cursor = {
+    .format = VPRIME_FMT_ARGB8888, .pitch = 32 * 4, .fb_size = 32 * 4 * 32,
+    .w = 16, .h = 16, .dx = 8, .dy = 8, .contig = true,
+};
+
+static void lock_cursor_first_half(Disp *d)
+{
+    pwr(d, 0, VPRIME_PLANE_CURSOR, VPRIME_PL_SIZE, VPRIME_XY(32, 32));
+}
+
+static void lock_cursor_second_half(Disp *d)
+{
+    pwr(d, 0, VPRIME_PLANE_CURSOR, VPRIME_PL_DST_SIZE, VPRIME_XY(32, 32));
+}
+
+/* Back to the 16x16 cursor, latched; events and errors cleared */
+static void lock_cursor_reset(Disp *d)
+{
+    pwr(d, 0, VPRIME_PLANE_CURSOR, VPRIME_PL_SIZE, VPRIME_XY(16, 16));
+    pwr(d, 0, VPRIME_PLANE_CURSOR, VPRIME_PL_DST_SIZE, VPRIME_XY(16, 16));
+    pwr(d, 0, VPRIME_PLANE_CURSOR, VPRIME_PL_CONTROL,
+        VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_CONTIG);
+    hwr(d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(d, 0, &mode_a);
+    check_no_errors(d, 0);
+    hwr(d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    wr(d, VPRIME_REG_IRQ_STATUS, ~0u);
+}
+
+/* Latched at 'frame' without a refusal: the whole 32x32 cursor shows */
+static void check_lock_latched(Disp *d, uint32_t frame, const Buf *cur,
+                               const char *primary)
+{
+    g_autofree char *pages = qom_str(d, "head0-plane0-pages");
+    g_autofree char *cursor = qom_str(d, "head0-plane2-pages");
+    g_autofree char *want = g_strdup_printf("contig:0x%" PRIx64 "+0x%x",
+                                            cur->addr, lock_cursor.fb_size);
+
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FRAME), ==, frame);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FLIP_FRAME), ==, frame);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_EVENTS), ==,
+                    VPRIME_HEAD_EV_FLIP_DONE | VPRIME_HEAD_EV_VBLANK);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_PENDING, ==, 0);
+    g_assert_cmpstr(pages, ==, primary);
+    g_assert_cmpstr(cursor, ==, want);
+    check_no_errors(d, 0);
+}
+
+/*
+ * UPDATE_LOCK (#16): a flip pending, the cursor written half with the
+ * lock held is never latched, however many vblanks pass; released, the
+ * whole state latches at the next vblank.  Without the lock the same
+ * sequence latches the half state and the cursor is refused: the race a
+ * legacy cursor update running beside a flip hits.
+ */
+static void test_update_lock(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48, .contig = true };
+    uint64_t p = mode_period(&mode_a), t;
+    g_autofree char *pages_b = NULL;
+    g_autofree char *pages_b2 = NULL;
+    g_autofree char *pages = NULL;
+    uint32_t frame, flip_frame;
+    Buf b, b2, cur;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    buf_alloc(&d, &cur, lock_cursor.fb_size, true);
+    {
+        PlaneCfg whole = lock_cursor;
+
+        whole.w = whole.h = 32;
+        buf_paint(&d, &cur, &whole, true);
+    }
+    set_plane(&d, 0, VPRIME_PLANE_CURSOR, &lock_cursor, cur.addr, 0);
+    head_on(&d, 0, &mode_a);
+    pages_b = qom_str(&d, "head0-plane0-pages");
+    buf_alloc(&d, &b2, c.fb_size, true);
+    buf_paint(&d, &b2, &c, false);
+    lock_cursor_reset(&d);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_UPDATE_LOCK), ==, 0);
+
+    /* without the lock: a flip pending, the vblank takes half a cursor */
+    set_plane(&d, 0, VPRIME_PLANE_PRIMARY, &c, b2.addr, 0);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    lock_cursor_first_half(&d);
+    step_to_vblank(&d, 0, &mode_a);
+    check_refused(&d, 0, VPRIME_HEAD_ERR_SCALE, VPRIME_PLANE_CURSOR);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==,
+                    VPRIME_HEAD_BASE(0) +
+                    VPRIME_PLANE_BASE(VPRIME_PLANE_CURSOR) +
+                    VPRIME_PL_DST_SIZE);
+    lock_cursor_second_half(&d);
+    hwr(&d, 0, VPRIME_HEAD_ERROR, ~0u);
+    wr(&d, VPRIME_REG_ERROR, ~0u);
+    lock_cursor_reset(&d);
+    pages_b2 = qom_str(&d, "head0-plane0-pages");
+    g_assert_cmpstr(pages_b2, !=, pages_b);
+
+    /*
+     * With it: the flip to b pending and half a cursor wait through three
+     * vblanks (counted, VBLANK raised, nothing latched); the release
+     * mid-frame lets the next vblank latch the whole state
+     */
+    hwr(&d, 0, VPRIME_HEAD_UPDATE_LOCK, 1);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_UPDATE_LOCK), ==, 1);
+    set_plane(&d, 0, VPRIME_PLANE_PRIMARY, &c, b.addr, 0);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    lock_cursor_first_half(&d);
+    frame = hrd(&d, 0, VPRIME_HEAD_FRAME);
+    flip_frame = hrd(&d, 0, VPRIME_HEAD_FLIP_FRAME);
+    qtest_clock_step(d.t.qts, 3 * p);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 3);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FLIP_FRAME), ==, flip_frame);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==, VPRIME_HEAD_EV_VBLANK);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_PENDING, !=, 0);
+    pages = qom_str(&d, "head0-plane0-pages");
+    g_assert_cmpstr(pages, ==, pages_b2);
+    g_clear_pointer(&pages, g_free);
+    check_no_errors(&d, 0);
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    lock_cursor_second_half(&d);
+    qtest_clock_step(d.t.qts, p / 2);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE_LOCK, 0);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_UPDATE_LOCK), ==, 0);
+    qtest_clock_step(d.t.qts, p - p / 2);
+    check_lock_latched(&d, frame + 4, &cur, pages_b);
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    lock_cursor_reset(&d);
+
+    /*
+     * Released after a vblank's deadline whose timer runs late: that
+     * vblank is the lock's, the update latches at the one after
+     */
+    hwr(&d, 0, VPRIME_HEAD_UPDATE_LOCK, 1);
+    set_plane(&d, 0, VPRIME_PLANE_PRIMARY, &c, b2.addr, 0);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    lock_cursor_first_half(&d);
+    lock_cursor_second_half(&d);
+    t = vblank_ts(&d, 0);
+    frame = hrd(&d, 0, VPRIME_HEAD_FRAME);
+    vm_stop(&d);
+    step_to(&d, t + p + p / 2);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE_LOCK, 0);
+    vm_cont(&d);
+    qtest_clock_step(d.t.qts, 1);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 1);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==, VPRIME_HEAD_EV_VBLANK);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_PENDING, !=, 0);
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    step_to(&d, t + 2 * p);
+    check_lock_latched(&d, frame + 2, &cur, pages_b2);
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+
+    /*
+     * The lock holds back only the vblank latch: turning the head off or
+     * on latches at once, in the UPDATE write, lock or not
+     */
+    hwr(&d, 0, VPRIME_HEAD_UPDATE_LOCK, 1);
+    hwr(&d, 0, VPRIME_HEAD_CONTROL, 0);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==,
+                    VPRIME_HEAD_EV_FLIP_DONE);
+    hwr(&d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    head_on(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==,
+                    VPRIME_HEAD_EV_FLIP_DONE);
+    check_no_errors(&d, 0);
+
+    /* UPDATE_LOCK takes 0 or 1; a device reset frees it */
+    hwr(&d, 0, VPRIME_HEAD_UPDATE_LOCK, 2);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==,
+                    VPRIME_HEAD_BASE(0) + VPRIME_HEAD_UPDATE_LOCK);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_UPDATE_LOCK), ==, 1);
+    qtest_system_reset(d.t.qts);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_UPDATE_LOCK), ==, 0);
+
+    buf_free(&b);
+    buf_free(&b2);
+    buf_free(&cur);
+    disp_stop(&d);
+}
+
+/*
+ * 100 flips on heads 0 and 1, each flip written to both at once: the
+ * largest difference between the two heads' latch times (VBLANK_TS at
+ * FLIP_DONE).  Head 1 turns on a third of a period after head 0.
+ */
+static uint64_t genlock_flips(Disp *d, const Mode *m1)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48, .contig = true };
+    uint64_t p = mode_period(&mode_a), worst = 0;
+    Buf b[2];
+    int i, h;
+
+    for (i = 0; i < 2; i++) {
+        buf_alloc(d, &b[i], c.fb_size, true);
+        buf_paint(d, &b[i], &c, false);
+    }
+    set_plane(d, 0, VPRIME_PLANE_PRIMARY, &c, b[0].addr, 0);
+    head_on(d, 0, &mode_a);
+    qtest_clock_step(d->t.qts, p / 3);
+    set_plane(d, 1, VPRIME_PLANE_PRIMARY, &c, b[0].addr, 0);
+    head_on(d, 1, m1);
+    for (i = 0; i < 100; i++) {
+        uint64_t ts[2] = { 0, 0 };
+
+        for (h = 0; h < 2; h++) {
+            set_plane(d, h, VPRIME_PLANE_PRIMARY, &c, b[(i + 1) % 2].addr, 0);
+            hwr(d, h, VPRIME_HEAD_EVENTS, ~0u);
+            hwr(d, h, VPRIME_HEAD_UPDATE, 1);
+        }
+        /* timer by timer, each head's latch time as it happens */
+        while (!ts[0] || !ts[1]) {
+            g_assert_cmpint(qtest_clock_step_next(d->t.qts), >, 0);
+            for (h = 0; h < 2; h++) {
+                if (!ts[h] && (hrd(d, h, VPRIME_HEAD_EVENTS) &
+                               VPRIME_HEAD_EV_FLIP_DONE)) {
+                    g_assert_cmpuint(hrd(d, h, VPRIME_HEAD_FLIP_FRAME), ==,
+                                     hrd(d, h, VPRIME_HEAD_FRAME));
+                    ts[h] = vblank_ts(d, h);
+                }
+            }
+        }
+        worst = MAX(worst, ts[0] > ts[1] ? ts[0] - ts[1] : ts[1] - ts[0]);
+    }
+    check_no_errors(d, 0);
+    check_no_errors(d, 1);
+    for (i = 0; i < 2; i++) {
+        buf_free(&b[i]);
+    }
+    return worst;
+}
+
+/*
+ * genlock (#16): a head turned on while another is on with the same
+ * period vblanks at that head's instants; with another period, or
+ * without genlock, on its own grid from its own start
+ */
+static void test_genlock(void)
+{
+    static const Mode mode_a2 = { 64, 48, 80, 50, 120 };    /* 30 Hz */
+    uint64_t p = mode_period(&mode_a);
+    uint64_t locked, free_run, other;
+    Disp d;
+
+    disp_start(&d, "heads=2,genlock=on");
+    locked = genlock_flips(&d, &mode_a);
+    g_assert_cmpuint(locked, ==, 0);
+    /* and the vblanks themselves, also with the timers stopped */
+    hwr(&d, 0, VPRIME_HEAD_CRC_CONTROL, 0);
+    hwr(&d, 1, VPRIME_HEAD_CRC_CONTROL, 0);
+    qtest_clock_step(d.t.qts, 10 * p + p / 2);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, vblank_ts(&d, 1));
+    disp_stop(&d);
+
+    disp_start(&d, "heads=2,genlock=on");
+    other = genlock_flips(&d, &mode_a2);
+    disp_stop(&d);
+    disp_start(&d, "heads=2");
+    free_run = genlock_flips(&d, &mode_a);
+    disp_stop(&d);
+    g_test_message("genlock: largest latch time difference of two heads "
+                   "over 100 flips: %" PRIu64 " ns genlocked, %" PRIu64
+                   " ns free-running (period %" PRIu64 " ns)", locked,
+                   free_run, p);
+    /* head 1 started p / 3 later: it stays p / 3 behind */
+    g_assert_cmpuint(free_run, ==, p / 3);
+    g_assert_cmpuint(other, !=, 0);
 }
 
 /* ---- vblank timing ------------------------------------------------------ */
@@ -2494,7 +2783,7 @@ static void test_bad_registers(void)
     {
         static const uint32_t unknown[] = {
             0x110, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
-            VPRIME_HEAD_BASE(0) + 0x48, VPRIME_HEAD_BASE(0) + 0x1fc,
+            VPRIME_HEAD_BASE(0) + 0x4c, VPRIME_HEAD_BASE(0) + 0x1fc,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x3c,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(2) + 0x3c,
             VPRIME_HEAD_BASE(0) + 0xc0,
@@ -3455,6 +3744,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/clock", test_clock);
     qtest_add_func("/vprime-display/latch", test_latch);
     qtest_add_func("/vprime-display/latch-late", test_latch_late);
+    qtest_add_func("/vprime-display/update-lock", test_update_lock);
+    qtest_add_func("/vprime-display/genlock", test_genlock);
     qtest_add_func("/vprime-display/vblank-rate", test_vblank_rate);
     qtest_add_func("/vprime-display/vblank-stopped", test_vblank_stopped);
     qtest_add_func("/vprime-display/irq", test_irq);

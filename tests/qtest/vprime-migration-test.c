@@ -251,6 +251,9 @@ static void dump_disp(GString *out, Dev *d)
             g_string_append_printf(out, "head %u %s 0x%x\n", h, head_regs[r],
                                    rd(d, VPRIME_HEAD_BASE(h) + r * 4));
         }
+        g_string_append_printf(out, "head %u UPDATE_LOCK 0x%x\n", h,
+                               rd(d, VPRIME_HEAD_BASE(h) +
+                                     VPRIME_HEAD_UPDATE_LOCK));
         for (p = 0; p < VPRIME_DISP_PLANES; p++) {
             g_string_append_printf(out, "head %u plane %u:", h, p);
             for (r = 0; r <= VPRIME_PL_YUV; r += 4) {
@@ -1077,6 +1080,89 @@ static void test_display_stopped_timer(void)
 }
 
 /*
+ * UPDATE_LOCK held at the save (subsection vprime-display-head/update-lock):
+ * the guest took it after its flip's UPDATE and releases it on the
+ * destination.  Until then no vblank latches there either; the flip lands
+ * at the first vblank after the release, as on a machine that did not
+ * migrate.
+ */
+static void lock_begin(Machine *m, DispJob *j)
+{
+    Dev *d = &m->disp;
+
+    disp_begin(m, j);
+    hwr(d, 0, VPRIME_HEAD_UPDATE_LOCK, 1);
+    clock_step(m, PERIOD);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FRAME), ==, 2);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_PENDING, !=, 0);
+}
+
+static void lock_finish(Machine *m, DispJob *j)
+{
+    Dev *d = &m->disp;
+
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_UPDATE_LOCK), ==, 1);
+    clock_step(m, PERIOD);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FRAME), ==, 3);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_PENDING, !=, 0);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_CRC), ==, head0_crc(j, 0));
+    hwr(d, 0, VPRIME_HEAD_UPDATE_LOCK, 0);
+    clock_step(m, PERIOD);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FRAME), ==, 4);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FLIP_FRAME), ==, 4);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_PENDING, ==, 0);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_CRC), ==, head0_crc(j, 1));
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_ERROR), ==, 0);
+}
+
+/* ... and head 0 too: the vblank after the migration latches nothing */
+static const char *const after_lock_migration_differs[] = {
+    "gpu:stat-tlb-walks",
+    "disp:stat-frames-composed",
+    "disp:head0-frames-composed",
+    "disp:head1-frames-composed",
+    "disp:stat-bytes-read-sysram",
+    "disp:stat-bytes-copied",
+    NULL,
+};
+
+static void test_display_update_lock(void)
+{
+    Machine ref, src, dst;
+    DispJob *jr = g_new(DispJob, 1), *js = g_new(DispJob, 1);
+    g_autofree char *before = NULL, *after = NULL;
+    g_autofree char *end_ref = NULL, *end_dst = NULL;
+
+    machine_start(&ref, NULL, NULL);
+    lock_begin(&ref, jr);
+    lock_finish(&ref, jr);
+
+    machine_start(&src, NULL, NULL);
+    lock_begin(&src, js);
+    before = machine_dump(&src, NULL);
+    migrate_live(&src, &dst);
+    after = machine_dump(&dst, NULL);
+    assert_same(after, before);
+    machine_stop(&src);
+    lock_finish(&dst, js);
+    /* head 1 composed again after the migration: compose in both */
+    hwr(&dst.disp, 1, VPRIME_HEAD_DAMAGE, 1);
+    hwr(&ref.disp, 1, VPRIME_HEAD_DAMAGE, 1);
+    clock_step(&dst, PERIOD);
+    clock_step(&ref, PERIOD);
+    end_ref = machine_dump(&ref, after_lock_migration_differs);
+    end_dst = machine_dump(&dst, after_lock_migration_differs);
+    assert_same(end_dst, end_ref);
+    machine_stop(&dst);
+    machine_stop(&ref);
+    g_free(jr);
+    g_free(js);
+}
+
+/*
  * Colour pipeline: the tables the engine latched migrate with the head,
  * so that memory rewritten since the latch shows only after the next
  * UPDATE, on the destination as on a machine that never migrated.
@@ -1753,6 +1839,8 @@ int main(int argc, char **argv)
                    test_display_stopped_timer);
     qtest_add_func("/vprime/migration/display/colour", test_display_colour);
     qtest_add_func("/vprime/migration/display/yuv", test_display_yuv);
+    qtest_add_func("/vprime/migration/display/update-lock",
+                   test_display_update_lock);
     qtest_add_func("/vprime/migration/faults/in-flight",
                    test_faults_in_flight);
     qtest_add_func("/vprime/migration/stream/unedited",

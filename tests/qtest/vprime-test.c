@@ -44,8 +44,9 @@ static const char *const dgpu_props[] = {
 };
 
 static const char *const display_props[] = {
-    "heads", "contiguous-only", "dma-bits", "xres", "yres", "refresh_rate",
-    "stat-vblanks", "stat-flips", "stat-frames-composed", "stat-underruns",
+    "heads", "contiguous-only", "dma-bits", "genlock", "xres", "yres",
+    "refresh_rate", "stat-vblanks", "stat-flips", "stat-frames-composed",
+    "stat-underruns",
     "stat-bytes-read-peer", "head0-connected", "head3-connected",
     "head0-vblanks", "head3-flips", "head3-frames-composed",
     "head0-plane0-pages", "head3-plane2-pages", "stat-injected-underrun",
