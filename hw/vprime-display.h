@@ -241,6 +241,7 @@ typedef struct VPrimeHead {
     bool dirty;                 /* the picture may have changed: compose */
     int64_t deadline;           /* next vblank, QEMU_CLOCK_VIRTUAL ns */
     bool connected;             /* host side (QOM head<N>-connected) */
+    uint32_t output;            /* VPRIME_OUTPUT_*, from output-types */
     QEMUTimer *timer;
 
     /* host side: the composed frame and the console showing it */
@@ -285,6 +286,7 @@ struct VPrimeDisplayState {
     uint32_t heads;
     bool contiguous_only;
     uint32_t dma_bits;
+    char *output_types;         /* "edp,dp,hdmi,...": head 0 first */
     qemu_edid_info edid_info;
 
     /* registers, BAR 0, MSI-X */
