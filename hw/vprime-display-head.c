@@ -586,7 +586,8 @@ static bool head_fault_waits(VPrimeHead *h)
         const VPrimeFault *f = &g_array_index(armed, VPrimeFault, i);
 
         if ((f->kind == VPRIME_INJ_UNPLUG || f->kind == VPRIME_INJ_REPLUG) &&
-            (f->target == VPRIME_INJ_ANY || f->target == h->idx)) {
+            (f->target == VPRIME_INJ_ANY || f->target == h->idx) &&
+            h->output != VPRIME_OUTPUT_EDP) {
             return true;
         }
     }
@@ -800,13 +801,17 @@ static void head_update_lock(VPrimeHead *h, bool lock)
 
 /*
  * Injected monitor unplug and replug, counted in vblanks of the head so
- * that they do not depend on time.
+ * that they do not depend on time.  An eDP panel cannot be unplugged:
+ * its vblanks are no candidates, a fault armed on it stays armed.
  */
 static void head_inject_hotplug(VPrimeHead *h)
 {
     VPrimeFaults *f = &h->s->faults;
     VPrimeFaultHit hit;
 
+    if (h->output == VPRIME_OUTPUT_EDP) {
+        return;
+    }
     h->seq_vblanks++;
     if (h->replug_in && !--h->replug_in) {
         vprime_fault_note(f, VPRIME_INJ_REPLUG, h->idx, "vblank",
@@ -1130,6 +1135,9 @@ bool vprime_head_read(VPrimeHead *h, hwaddr reg, uint64_t *val)
     case VPRIME_HEAD_COLOUR_ADDR_HI:
         *val = h->colour.shadow.addr >> 32;
         return true;
+    case VPRIME_HEAD_OUTPUT:
+        *val = h->output;
+        return true;
     }
     return false;
 }
@@ -1225,6 +1233,7 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
     case VPRIME_HEAD_CRC_FRAME:
     case VPRIME_HEAD_EDID_SIZE:
     case VPRIME_HEAD_FLIP_FRAME:
+    case VPRIME_HEAD_OUTPUT:
         goto read_only;
     }
     return false;

@@ -215,6 +215,11 @@ static void head_set_connected(Object *obj, Visitor *v, const char *name,
                    h->idx, s->heads);
         return;
     }
+    if (!val && h->output == VPRIME_OUTPUT_EDP) {
+        error_setg(errp, "%s: head %u is an eDP panel: it cannot be "
+                   "unplugged", name, h->idx);
+        return;
+    }
     vprime_head_set_connected(h, val);
 }
 
@@ -383,21 +388,201 @@ static void vprime_display_instance_finalize(Object *obj)
     vprime_faults_fini(&VPRIME_DISPLAY(obj)->faults);
 }
 
+static const char *const output_names[VPRIME_OUTPUT__MAX] = {
+    [VPRIME_OUTPUT_VIRTUAL] = "virtual",
+    [VPRIME_OUTPUT_EDP] = "edp",
+    [VPRIME_OUTPUT_DP] = "dp",
+    [VPRIME_OUTPUT_HDMI] = "hdmi",
+};
+
 /*
- * The head's EDID is QEMU's generator's, and its register window QEMU's
- * EDID region (any access of 1 to 4 bytes reads, writes are ignored),
- * over the head's block of BAR 0.  The window is 512 bytes: 3840x2160@60
- * and larger preferred modes take a DisplayID extension (384 bytes).
+ * output-types: a comma-separated type per head from head 0; heads not
+ * named are "virtual".  An eDP head must start connected.
  */
-static void head_init_edid(VPrimeDisplayState *s, VPrimeHead *h)
+static bool vprime_display_parse_outputs(VPrimeDisplayState *s, Error **errp)
 {
+    g_auto(GStrv) names = NULL;
+    unsigned i, t;
+
+    for (i = 0; i < VPRIME_HEADS_MAX; i++) {
+        head_of(s, i)->output = VPRIME_OUTPUT_VIRTUAL;
+    }
+    if (!s->output_types || !*s->output_types) {
+        return true;
+    }
+    names = g_strsplit(s->output_types, ",", -1);
+    if (g_strv_length(names) > s->heads) {
+        error_setg(errp, "output-types=%s is invalid: %u types for %u heads",
+                   s->output_types, g_strv_length(names), s->heads);
+        return false;
+    }
+    for (i = 0; names[i]; i++) {
+        VPrimeHead *h = head_of(s, i);
+
+        for (t = 0; t < VPRIME_OUTPUT__MAX; t++) {
+            if (!strcmp(names[i], output_names[t])) {
+                break;
+            }
+        }
+        if (t == VPRIME_OUTPUT__MAX) {
+            error_setg(errp, "output-types=%s is invalid: '%s' is not one of "
+                       "virtual, edp, dp, hdmi", s->output_types, names[i]);
+            return false;
+        }
+        if (t == VPRIME_OUTPUT_EDP && !h->connected) {
+            error_setg(errp, "head%u-connected=off is invalid: head %u is an "
+                       "eDP panel, always connected", i, i);
+            return false;
+        }
+        h->output = t;
+    }
+    return true;
+}
+
+/* Is an 18-byte EDID descriptor a display descriptor with this tag? */
+static bool edid_desc_is(const uint8_t *d, uint8_t tag)
+{
+    return !d[0] && !d[1] && !d[2] && d[3] == tag;
+}
+
+static void edid_set_dummy(uint8_t *d)
+{
+    memset(d, 0, 18);
+    d[3] = 0x10;
+}
+
+static void edid_fix_checksum(uint8_t *block)
+{
+    uint8_t sum = 0;
+    unsigned i;
+
+    for (i = 0; i < 127; i++) {
+        sum += block[i];
+    }
+    block[127] = -sum;
+}
+
+/*
+ * An eDP panel's EDID: the native mode and nothing else.  The
+ * generator's established and standard timings, its established timings
+ * III and range descriptors and its CTA-861 extension (the other modes)
+ * go; the preferred timing, the name and the serial stay (gathered into
+ * the base block), and a DisplayID extension, which carries the timing
+ * of a mode too large for the base block, moves up behind it.
+ */
+static void edid_make_edp(uint8_t *edid)
+{
+    uint8_t keep[4][18];
+    unsigned nkeep = 0, i, off;
+    uint8_t *dta = edid + 128;
+    bool did = edid[126] == 2;
+
+    for (off = 54; off + 18 <= 126 && nkeep < 4; off += 18) {
+        uint8_t *d = edid + off;
+
+        if (d[0] || d[1] || edid_desc_is(d, 0xfc) || edid_desc_is(d, 0xff)) {
+            memcpy(keep[nkeep++], d, 18);
+        }
+    }
+    if (edid[126]) {
+        for (off = dta[2]; off + 18 <= 127 && nkeep < 4; off += 18) {
+            if (edid_desc_is(dta + off, 0xfc) ||
+                edid_desc_is(dta + off, 0xff)) {
+                memcpy(keep[nkeep++], dta + off, 18);
+            }
+        }
+    }
+    memset(edid + 35, 0, 3);            /* established timings */
+    memset(edid + 38, 0x01, 16);        /* standard timings: unused */
+    for (i = 0; i < 4; i++) {
+        if (i < nkeep) {
+            memcpy(edid + 54 + i * 18, keep[i], 18);
+        } else {
+            edid_set_dummy(edid + 54 + i * 18);
+        }
+    }
+    if (did) {
+        memmove(edid + 128, edid + 256, 128);
+    }
+    memset(edid + (did ? 256 : 128), 0, VPRIME_EDID_MAX - (did ? 256 : 128));
+    edid[126] = did;
+    edid_fix_checksum(edid);
+}
+
+/*
+ * An HDMI sink's EDID: video input "HDMI-a", and in the CTA-861
+ * extension an HDMI vendor-specific data block (IEEE OUI 00-0C-03,
+ * source physical address 1.0.0.0), which is what makes a sink HDMI and
+ * not DVI (drm_detect_hdmi_monitor()).  The block goes behind the video
+ * data block; the detailed descriptors move 6 bytes up, dropping the
+ * last one (a dummy, or the EDID is left a DP one and realize fails).
+ */
+static bool edid_make_hdmi(uint8_t *edid, Error **errp)
+{
+    static const uint8_t vsdb[6] = { 0x65, 0x03, 0x0c, 0x00, 0x10, 0x00 };
+    uint8_t *dta = edid + 128;
+    unsigned dtd = dta[2], n = (127 - dtd) / 18, m = (127 - dtd - 6) / 18;
+    unsigned i;
+
+    if (!edid[126] || dta[0] != 0x02) {
+        error_setg(errp, "output-types: no CTA-861 extension for HDMI");
+        return false;
+    }
+    for (i = m; i < n; i++) {
+        if (!edid_desc_is(dta + dtd + i * 18, 0x10)) {
+            error_setg(errp, "output-types: no room for the HDMI data block");
+            return false;
+        }
+    }
+    memmove(dta + dtd + 6, dta + dtd, m * 18);
+    memset(dta + dtd + 6 + m * 18, 0, 127 - (dtd + 6 + m * 18));
+    memcpy(dta + dtd, vsdb, sizeof(vsdb));
+    dta[2] = dtd + 6;
+    edid_fix_checksum(dta);
+    edid[20] = 0xa2;                    /* digital, 8 bpc, HDMI-a */
+    edid_fix_checksum(edid);
+    return true;
+}
+
+/*
+ * The head's EDID is QEMU's generator's, made into the head's output
+ * type's (DP and virtual: as generated, its video input says
+ * DisplayPort; eDP and HDMI: see above).  Made in realize before anything
+ * that would need undoing.
+ */
+static bool head_make_edid(VPrimeDisplayState *s, VPrimeHead *h, Error **errp)
+{
+    static const char *const monitor[VPRIME_OUTPUT__MAX] = {
+        [VPRIME_OUTPUT_VIRTUAL] = "vprime-display",
+        [VPRIME_OUTPUT_EDP] = "vprime eDP",
+        [VPRIME_OUTPUT_DP] = "vprime DP",
+        [VPRIME_OUTPUT_HDMI] = "vprime HDMI",
+    };
     qemu_edid_info info = s->edid_info;
     g_autofree char *serial = g_strdup_printf("head%u", h->idx);
 
-    info.name = "vprime-display";
+    memset(h->edid, 0, sizeof(h->edid));
+    info.name = monitor[h->output];
     info.serial = serial;
     qemu_edid_generate(h->edid, sizeof(h->edid), &info);
+    if (h->output == VPRIME_OUTPUT_EDP) {
+        edid_make_edp(h->edid);
+    } else if (h->output == VPRIME_OUTPUT_HDMI &&
+               !edid_make_hdmi(h->edid, errp)) {
+        return false;
+    }
     h->edid_size = qemu_edid_size(h->edid);
+    return true;
+}
+
+/*
+ * The EDID's register window is QEMU's EDID region (any access of 1 to 4
+ * bytes reads, writes are ignored), over the head's block of BAR 0.  The
+ * window is 512 bytes: 3840x2160@60 and larger preferred modes take a
+ * DisplayID extension (384 bytes).
+ */
+static void head_init_edid(VPrimeDisplayState *s, VPrimeHead *h)
+{
     vprime_head_show_edid(h);
     qemu_edid_region_io(&h->edid_mr, OBJECT(s), h->edid_shown,
                         sizeof(h->edid_shown));
@@ -460,11 +645,21 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
         return;
     }
 
+    if (!vprime_display_parse_outputs(s, errp)) {
+        return;
+    }
+    for (i = 0; i < s->heads; i++) {
+        if (!head_make_edid(s, head_of(s, i), errp)) {
+            return;
+        }
+    }
+
     s->caps = VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC |
               VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE |
               VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR |
               VPRIME_DISP_CAP_YUV |
               VPRIME_DISP_CAP_UPDATE_LOCK |
+              VPRIME_DISP_CAP_OUTPUT |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
                      VPRIME_CAP_DISPLAY);
@@ -1260,6 +1455,7 @@ static const Property vprime_display_properties[] = {
     DEFINE_PROP_UINT32("dma-bits", VPrimeDisplayState, dma_bits,
                        VPRIME_DISP_DMA_BITS_MAX),
     DEFINE_PROP_BOOL("genlock", VPrimeDisplayState, genlock, false),
+    DEFINE_PROP_STRING("output-types", VPrimeDisplayState, output_types),
     DEFINE_EDID_PROPERTIES(VPrimeDisplayState, edid_info),
 };
 

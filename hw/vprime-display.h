@@ -278,6 +278,7 @@ typedef struct VPrimeHead {
     bool dirty;                 /* the picture may have changed: compose */
     int64_t deadline;           /* next vblank, QEMU_CLOCK_VIRTUAL ns */
     bool connected;             /* host side (QOM head<N>-connected) */
+    uint32_t output;            /* VPRIME_OUTPUT_*, from output-types */
     QEMUTimer *timer;
 
     /* host side: the composed frame and the console showing it */
@@ -323,6 +324,7 @@ struct VPrimeDisplayState {
     bool contiguous_only;
     bool genlock;       /* heads with the same period share one vblank grid */
     uint32_t dma_bits;
+    char *output_types;         /* "edp,dp,hdmi,...": head 0 first */
     qemu_edid_info edid_info;
 
     /* registers, BAR 0, MSI-X */

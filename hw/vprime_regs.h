@@ -334,6 +334,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_COLOUR          (1u << 12)  /* VPRIME_HEAD_COLOUR_*: degamma, CTM, gamma per head */
 #define VPRIME_DISP_CAP_YUV             (1u << 6)   /* VPRIME_FMT_NV12, _YUV420 on primary and overlays */
 #define VPRIME_DISP_CAP_UPDATE_LOCK     (1u << 13)  /* VPRIME_HEAD_UPDATE_LOCK */
+#define VPRIME_DISP_CAP_OUTPUT          (1u << 16)  /* VPRIME_HEAD_OUTPUT: each head's connector type */
 
 #define VPRIME_DISP_DMA_BITS_MIN        32
 #define VPRIME_DISP_DMA_BITS_MAX        64
@@ -364,6 +365,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_COLOUR_CONTROL      0x080   /* RW, latched: VPRIME_COLOUR_CTRL_* */
 #define VPRIME_HEAD_COLOUR_ADDR_LO      0x084   /* RW, latched: DMA address of the colour block */
 #define VPRIME_HEAD_COLOUR_ADDR_HI      0x088
+#define VPRIME_HEAD_OUTPUT              0x0f0   /* RO: VPRIME_OUTPUT_*, the head's connector (a strap) */
 #define VPRIME_HEAD_EDID                0x200   /* RO: the connector's EDID, VPRIME_EDID_MAX bytes */
 #define VPRIME_HEAD_REGS_SIZE           0x400
 
@@ -374,6 +376,17 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
  * block timing, e.g. 3840x2160@60; EDID_SIZE says how many are valid.
  */
 #define VPRIME_EDID_MAX                 512
+
+/*
+ * VPRIME_HEAD_OUTPUT: what the head's connector is, fixed by the board
+ * (QOM output-types), as a VBT or a strap tells a real driver.  An eDP
+ * head is an internal panel: always connected, one fixed mode, no hotplug.
+ */
+#define VPRIME_OUTPUT_VIRTUAL           0
+#define VPRIME_OUTPUT_EDP               1
+#define VPRIME_OUTPUT_DP                2
+#define VPRIME_OUTPUT_HDMI              3
+#define VPRIME_OUTPUT__MAX              4
 
 #define VPRIME_HEAD_CTRL_ENABLE         (1u << 0)
 

@@ -214,6 +214,31 @@ def parse_display_mode(text):
     return (w, h, mhz)
 
 
+# The display engine's connector types (hw/vprime_regs.h VPRIME_OUTPUT_*),
+# as its output-types property names them
+OUTPUT_TYPES = ("edp", "dp", "hdmi", "virtual")
+
+
+def parse_outputs(text, heads):
+    """--outputs edp,dp,hdmi,dp: a connector type per head from head 0;
+    heads not named stay virtual.  eDP, the internal panel, only on head 0."""
+    if heads == 0:
+        raise TopologyError("--outputs configures the display engine, which --no-display "
+                            "leaves out")
+    types = text.split(",")
+    if len(types) > heads:
+        raise TopologyError("--outputs %s is invalid: %d types for %d heads (--heads)"
+                            % (text, len(types), heads))
+    for i, t in enumerate(types):
+        if t not in OUTPUT_TYPES:
+            raise TopologyError("--outputs %s: unknown output type '%s': allowed are %s"
+                                % (text, t, ", ".join(OUTPUT_TYPES)))
+        if t == "edp" and i != 0:
+            raise TopologyError("--outputs %s: eDP is the internal panel, only head 0 can be "
+                                "one (head %d is not)" % (text, i))
+    return types
+
+
 def parse_dma_mask(text):
     try:
         bits = int(text)
@@ -284,6 +309,7 @@ class Topology:
         self.display_mode = None        # (w, h, mHz or None): the EDID's preferred mode
         self.contiguous_only = False
         self.dma_mask = None            # display DMA address bits, None: device default
+        self.outputs = []               # connector type per head from head 0 (--outputs)
         self.display_faults = []        # (--fault spec, script) for the display engine
         self.fault_seed = None          # fault-seed of every device
         self.rootfs = None              # --image rootfs: the ext4 image (virtio-blk, read-only)
@@ -333,6 +359,8 @@ class Topology:
         t.contiguous_only = bool(getattr(opts, "contiguous_only", False))
         if getattr(opts, "dma_mask", None) is not None:
             t.dma_mask = parse_dma_mask(str(opts.dma_mask))
+        if getattr(opts, "outputs", None):
+            t.outputs = parse_outputs(opts.outputs, t.heads)
         if t.heads == 0 and (t.display_mode or t.contiguous_only or t.dma_mask):
             raise TopologyError("--display-mode, --contiguous-only and --dma-mask configure the "
                                 "display engine, which --no-display leaves out")
@@ -380,6 +408,9 @@ class Topology:
             args += ["intel_iommu=on", "iommu.strict=1", "no_timer_check"]
         if self.contiguous_only:
             args += ["vprime.display_contig=1"]
+        if self.outputs:
+            # what the guest's kms-connectors test expects to find
+            args += ["vprime.outputs=%s" % ",".join(self.outputs)]
         if self.append:
             args += shlex.split(self.append)
         return " ".join(args)
@@ -426,6 +457,8 @@ class Topology:
                 d["contiguous-only"] = True
             if self.dma_mask:
                 d["dma-bits"] = self.dma_mask
+            if self.outputs:
+                d["output-types"] = ",".join(self.outputs)
             self._fault_props(d, self.display_faults)
             devs.append(d)
         return devs

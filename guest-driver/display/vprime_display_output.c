@@ -2,11 +2,17 @@
 /*
  * vprime_display: encoders and connectors.
  *
- * Each head drives one virtual connector.  Whether a monitor is plugged
- * in is STATUS.CONNECTED; its EDID (from QEMU's EDID generator) is read
- * from the head's EDID registers; plugging and unplugging raise the head's
- * HOTPLUG event, which ends up as a hotplug uevent for userspace.
+ * Each head drives one connector, of the type the board gives it in
+ * HEAD_OUTPUT (a strap, as a VBT is for a real driver): an eDP internal
+ * panel, DisplayPort, HDMI type A, or Virtual.  Whether a monitor is
+ * plugged in is STATUS.CONNECTED; its EDID is read from the head's EDID
+ * registers; plugging and unplugging raise the head's HOTPLUG event, which
+ * ends up as a hotplug uevent for userspace.  An eDP panel is never
+ * unplugged: its connector is not polled and has no hotplug.
  */
+
+#include <linux/debugfs.h>
+#include <linux/seq_file.h>
 
 #include <drm/drm_drv.h>
 #include <drm/drm_edid.h>
@@ -78,8 +84,36 @@ vprime_connector_detect(struct drm_connector *connector, bool force)
 	return status;
 }
 
+/*
+ * debugfs <connector>/vprime_output: what the connector is and what its
+ * sink said in the EDID, for the guest tests (kms-connectors.sh)
+ */
+static int vprime_output_show(struct seq_file *m, void *unused)
+{
+	struct drm_connector *connector = m->private;
+	const struct drm_display_info *info = &connector->display_info;
+
+	mutex_lock(&connector->dev->mode_config.mutex);
+	seq_printf(m, "type: %s\n",
+		   drm_get_connector_type_name(connector->connector_type));
+	seq_printf(m, "polled: %s\n",
+		   connector->polled & DRM_CONNECTOR_POLL_HPD ? "hpd" : "none");
+	seq_printf(m, "hdmi sink: %s\n", info->is_hdmi ? "yes" : "no");
+	mutex_unlock(&connector->dev->mode_config.mutex);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(vprime_output);
+
+static void vprime_connector_debugfs_init(struct drm_connector *connector,
+					  struct dentry *root)
+{
+	debugfs_create_file("vprime_output", 0444, root, connector,
+			    &vprime_output_fops);
+}
+
 static const struct drm_connector_funcs vprime_connector_funcs = {
 	.detect = vprime_connector_detect,
+	.debugfs_init = vprime_connector_debugfs_init,
 	.fill_modes = drm_helper_probe_single_connector_modes,
 	.reset = drm_atomic_helper_connector_reset,
 	.atomic_duplicate_state = drm_atomic_helper_connector_duplicate_state,
@@ -107,6 +141,20 @@ void vprime_hotplug_work(struct work_struct *work)
 	drm_dev_exit(idx);
 }
 
+/* HEAD_OUTPUT to the DRM connector and encoder types */
+static const struct {
+	int connector;
+	int encoder;
+} vprime_output_types[VPRIME_OUTPUT__MAX] = {
+	[VPRIME_OUTPUT_VIRTUAL] = { DRM_MODE_CONNECTOR_VIRTUAL,
+				    DRM_MODE_ENCODER_VIRTUAL },
+	[VPRIME_OUTPUT_EDP] = { DRM_MODE_CONNECTOR_eDP, DRM_MODE_ENCODER_TMDS },
+	[VPRIME_OUTPUT_DP] = { DRM_MODE_CONNECTOR_DisplayPort,
+			       DRM_MODE_ENCODER_TMDS },
+	[VPRIME_OUTPUT_HDMI] = { DRM_MODE_CONNECTOR_HDMIA,
+				 DRM_MODE_ENCODER_TMDS },
+};
+
 /**
  * vprime_output_init - create a head's encoder and connector
  * @head: the head, its CRTC already created
@@ -117,16 +165,25 @@ int vprime_output_init(struct vprime_head *head)
 {
 	struct drm_device *drm = &head->disp->drm;
 	struct drm_connector *connector = &head->connector;
+	u32 output = VPRIME_OUTPUT_VIRTUAL;
 	int ret;
 
+	if (head->disp->disp_caps & VPRIME_DISP_CAP_OUTPUT)
+		output = vprime_head_read(head, VPRIME_HEAD_OUTPUT);
+	if (output >= VPRIME_OUTPUT__MAX) {
+		drm_err(drm, "head %u: unknown output type %u\n", head->idx,
+			output);
+		return -ENODEV;
+	}
 	ret = drmm_encoder_init(drm, &head->encoder, NULL,
-				DRM_MODE_ENCODER_VIRTUAL, "head-%u", head->idx);
+				vprime_output_types[output].encoder, "head-%u",
+				head->idx);
 	if (ret)
 		return ret;
 	head->encoder.possible_crtcs = drm_crtc_mask(&head->crtc);
 
 	ret = drmm_connector_init(drm, connector, &vprime_connector_funcs,
-				  DRM_MODE_CONNECTOR_VIRTUAL, NULL);
+				  vprime_output_types[output].connector, NULL);
 	if (ret)
 		return ret;
 	drm_connector_helper_add(connector, &vprime_connector_helper_funcs);
@@ -134,7 +191,10 @@ int vprime_output_init(struct vprime_head *head)
 	 * Virtual connectors get no EDID property by default, and without it
 	 * drm_edid_connector_update() cannot keep the EDID the modes come from.
 	 */
-	drm_connector_attach_edid_property(connector);
-	connector->polled = DRM_CONNECTOR_POLL_HPD;
+	if (output == VPRIME_OUTPUT_VIRTUAL)
+		drm_connector_attach_edid_property(connector);
+	/* a panel is always there: no hotplug, no polling */
+	connector->polled = output == VPRIME_OUTPUT_EDP ? 0 :
+			    DRM_CONNECTOR_POLL_HPD;
 	return drm_connector_attach_encoder(connector, &head->encoder);
 }

@@ -1,6 +1,8 @@
 #!/bin/sh
 # drm_info, unchanged, describes vprime_display: an atomic driver with, per
-# head, one CRTC, a virtual connector and four planes (primary, two
+# head, one CRTC with the colour properties (DEGAMMA_LUT, CTM, GAMMA_LUT and
+# their sizes), a connector of the head's type (vprime.outputs=, from the
+# launcher's --outputs; default virtual) and four planes (primary, two
 # overlays, cursor, every zpos mutable) whose IN_FORMATS lists the engine's
 # formats (NV12 and YUV420 with COLOR_ENCODING and COLOR_RANGE but on the
 # cursor, which has SIZE_HINTS).
@@ -44,7 +46,36 @@ grep -qE 'DRM_CAP_PRIME *= *3' /tmp/drm-info.txt || { echo "# PRIME import/expor
 grep -qE 'DRM_CAP_ADDFB2_MODIFIERS *= *1' /tmp/drm-info.txt || { echo "# no modifiers"; fail=1; }
 expect "CRTCs" "$heads" '^[│├└ ]*[├└]───CRTC [0-9]+$'
 expect "connectors" "$heads" '[├└]───Connector [0-9]+$'
-expect "virtual connectors and encoders" $((heads * 2)) 'Type: virtual$'
+# connector types per head: vprime.outputs= names the first ones
+outputs=
+for arg in $(cat /proc/cmdline); do
+    case $arg in vprime.outputs=*) outputs=$(echo "${arg#vprime.outputs=}" | tr , ' ') ;; esac
+done
+n_edp=0 n_dp=0 n_hdmi=0 n_virtual=0
+set -- $outputs
+i=0
+while [ $i -lt "$heads" ]; do
+    case ${1:-virtual} in
+        edp) n_edp=$((n_edp + 1)) ;;
+        dp) n_dp=$((n_dp + 1)) ;;
+        hdmi) n_hdmi=$((n_hdmi + 1)) ;;
+        *) n_virtual=$((n_virtual + 1)) ;;
+    esac
+    [ $# -gt 0 ] && shift
+    i=$((i + 1))
+done
+# drm_info prints the connector and encoder types; DP, HDMI and eDP
+# heads have TMDS encoders
+expect "virtual connectors and encoders" $((n_virtual * 2)) 'Type: virtual$'
+expect "eDP connectors" $n_edp '[├└]───Type: eDP$'
+expect "DisplayPort connectors" $n_dp '[├└]───Type: DisplayPort$'
+expect "HDMI-A connectors" $n_hdmi '[├└]───Type: HDMI-A$'
+expect "TMDS encoders" $((n_edp + n_dp + n_hdmi)) 'Type: TMDS$'
+expect "CRTCs with DEGAMMA_LUT" "$heads" '"DEGAMMA_LUT": blob'
+expect "CRTCs with CTM" "$heads" '"CTM": blob'
+expect "CRTCs with GAMMA_LUT" "$heads" '"GAMMA_LUT": blob'
+expect "CRTCs with DEGAMMA_LUT_SIZE" "$heads" '"DEGAMMA_LUT_SIZE" \(immutable\)'
+expect "CRTCs with GAMMA_LUT_SIZE" "$heads" '"GAMMA_LUT_SIZE" \(immutable\)'
 expect "primary planes" "$heads" '"type" \(immutable\).* = Primary$'
 expect "overlay planes" $((heads * 2)) '"type" \(immutable\).* = Overlay$'
 expect "cursor planes" "$heads" '"type" \(immutable\).* = Cursor$'

@@ -242,6 +242,13 @@ BAD_INPUTS = [
     ("fault-no-display", ["--no-display", "--fault", "display:underrun"], ["no display engine"]),
     ("fault-bad-head", ["--fault", "display:unplug:head=2"], ["head=2", "heads 0 to 0"]),
     ("fault-bad-seed", ["--fault-seed", "-1"], ["--fault-seed", "integer"]),
+    ("outputs-more-than-heads", ["--heads", "2", "--outputs", "dp,dp,hdmi"],
+     ["--outputs dp,dp,hdmi", "3 types for 2 heads"]),
+    ("outputs-unknown-type", ["--heads", "2", "--outputs", "dp,vga"],
+     ["unknown output type 'vga'", "edp, dp, hdmi, virtual"]),
+    ("outputs-edp-not-head-0", ["--heads", "2", "--outputs", "hdmi,edp"],
+     ["eDP is the internal panel", "only head 0", "head 1"]),
+    ("outputs-no-display", ["--no-display", "--outputs", "dp"], ["--outputs", "--no-display"]),
     ("replay-missing-file", ["--replay", "/nonexistent/repro.json"], ["cannot read the reproducer"]),
     ("replay-with-topology", ["--replay", "/dev/null", "--gpus", "dgpu"], ["host-side options", "--gpus"]),
     # driver authors: flavours, bring a module, the PCIe switch
@@ -412,12 +419,16 @@ NO_DISPLAY_SKIPS = dict(DEFAULT_SKIPS, **{t: "no display engine" for t in (
     "kms-flip-vblank", "kms-flip-events", "kms-flip-fence", "kms-prime-import",
     "kms-check-refusals", "kms-hotplug", "kms-screendump",
     "gpu-import-display")}, **{"kms-modetest": "no vprime_display device",
-                               "kms-drm-info": "no vprime_display device"})
+                               "kms-drm-info": "no vprime_display device",
+                               "kms-connectors": "no vprime_display device"})
 
 # (name, launcher arguments, {test that skips: a word of its reason})
 GUEST_TOPOLOGIES = [
     ("default", [], DEFAULT_SKIPS),
-    ("4heads-2dgpu-iommu", ["--gpus", "igpu,dgpu:1G,dgpu:64M", "--heads", "4", "--iommu", "on"],
+    # a laptop: an eDP panel on head 0, external DP and HDMI outputs (kms-hotplug
+    # unplugs the last head, a DP one; kms-connectors checks the types)
+    ("4heads-2dgpu-iommu", ["--gpus", "igpu,dgpu:1G,dgpu:64M", "--heads", "4", "--iommu", "on",
+                            "--outputs", "edp,dp,hdmi,dp"],
      DEFAULT_SKIPS),
     # no iGPU: the tests that move buffers between an iGPU and a dGPU skip
     ("dgpu-only", ["--gpus", "dgpu", "--no-display"],

@@ -463,7 +463,8 @@ static void check_no_errors(Disp *d, int h)
                           VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE | \
                           VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR | \
                           VPRIME_DISP_CAP_YUV | \
-                          VPRIME_DISP_CAP_UPDATE_LOCK)
+                          VPRIME_DISP_CAP_UPDATE_LOCK | \
+                          VPRIME_DISP_CAP_OUTPUT)
 
 static void test_identity(void)
 {
@@ -3123,6 +3124,164 @@ static void test_edid(void)
     disp_stop(&d);
 }
 
+/* Is there a display descriptor 'tag' with text 'text' in [from, to)? */
+static bool edid_has_text(const uint8_t *edid, uint32_t from, uint32_t to,
+                          uint8_t tag, const char *text)
+{
+    uint32_t i, n = strlen(text);
+
+    for (i = from; i + 18 <= to; i += 18) {
+        if (!edid[i] && !edid[i + 1] && !edid[i + 2] && edid[i + 3] == tag &&
+            !memcmp(edid + i + 5, text, n) && edid[i + 5 + n] == '\n') {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void check_edid_block_sum(const uint8_t *block)
+{
+    uint32_t i, sum = 0;
+
+    for (i = 0; i < 128; i++) {
+        sum += block[i];
+    }
+    g_assert_cmpuint(sum % 256, ==, 0);
+}
+
+/* device_add with these output-types, heads and head 0 state must fail */
+static char *output_types_refused(const char *types, int heads,
+                                  bool connected)
+{
+    QTestState *qts = qtest_init("-machine q35 -nodefaults "
+                                 "-device pcie-root-port,id=rp,chassis=1");
+    QDict *err = qtest_qmp_assert_failure_ref(qts,
+        "{'execute': 'device_add', 'arguments': {'driver': 'vprime-display', "
+        "'bus': 'rp', 'output-types': %s, 'heads': %d, "
+        "'head0-connected': %i}}", types, heads, connected);
+    char *desc = g_strdup(qdict_get_str(err, "desc"));
+
+    qobject_unref(err);
+    qtest_quit(qts);
+    return desc;
+}
+
+/*
+ * Output types: the OUTPUT strap per head, an eDP panel's EDID (the native
+ * mode only, no extension), DP's (as generated), HDMI's (HDMI-a input, an
+ * HDMI vendor-specific data block in the CTA-861 extension); an eDP panel
+ * cannot be unplugged, by the host or by an injected fault.
+ */
+static void test_output_types(void)
+{
+    static const uint8_t hdmi_vsdb[4] = { 0x65, 0x03, 0x0c, 0x00 };
+    uint8_t edid[VPRIME_EDID_MAX], *dta = edid + 128;
+    g_autofree char *err = NULL;
+    bool vsdb = false;
+    uint32_t i;
+    Disp d;
+
+    disp_start(&d, "heads=4,output-types=edp,,dp,,hdmi");
+    g_assert_cmphex(rd(&d, VPRIME_DISP_CAPS) & VPRIME_DISP_CAP_OUTPUT, ==,
+                    VPRIME_DISP_CAP_OUTPUT);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_OUTPUT), ==, VPRIME_OUTPUT_EDP);
+    g_assert_cmpuint(hrd(&d, 1, VPRIME_HEAD_OUTPUT), ==, VPRIME_OUTPUT_DP);
+    g_assert_cmpuint(hrd(&d, 2, VPRIME_HEAD_OUTPUT), ==, VPRIME_OUTPUT_HDMI);
+    g_assert_cmpuint(hrd(&d, 3, VPRIME_HEAD_OUTPUT), ==,
+                     VPRIME_OUTPUT_VIRTUAL);
+
+    /* eDP: one block, no established or standard timings, the panel mode */
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_EDID_SIZE), ==, 128);
+    read_edid(&d, 0, edid, sizeof(edid));
+    check_edid_block_sum(edid);
+    g_assert_cmphex(edid[20], ==, 0xa5);
+    g_assert_cmphex(edid[126], ==, 0);
+    g_assert_cmphex(edid[35] | edid[36] | edid[37], ==, 0);
+    for (i = 38; i < 54; i++) {
+        g_assert_cmphex(edid[i], ==, 0x01);
+    }
+    g_assert_cmpuint(edid[56] | (edid[58] & 0xf0) << 4, ==, 1024);
+    g_assert_cmpuint(edid[59] | (edid[61] & 0xf0) << 4, ==, 768);
+    g_assert_true(edid_has_text(edid, 54, 126, 0xfc, "vprime eDP"));
+    g_assert_true(edid_has_text(edid, 54, 126, 0xff, "head0"));
+    for (i = 54; i + 18 <= 126; i += 18) {
+        g_assert_false(!edid[i] && !edid[i + 1] && edid[i + 3] == 0xfd);
+    }
+    check_edid_window(&d, 0);
+
+    /* DP: QEMU's generator's, DisplayPort input, CTA block without HDMI */
+    read_edid(&d, 1, edid, sizeof(edid));
+    g_assert_cmphex(edid[20], ==, 0xa5);
+    g_assert_cmphex(edid[126], ==, 1);
+    g_assert_true(edid_has_text(edid, 54, 126, 0xfc, "vprime DP"));
+    g_assert_null(memmem(dta + 4, dta[2] - 4, hdmi_vsdb + 1, 3));
+
+    /* HDMI: HDMI-a input, the vendor block among the CTA data blocks */
+    read_edid(&d, 2, edid, sizeof(edid));
+    check_edid_block_sum(edid);
+    check_edid_block_sum(dta);
+    g_assert_cmphex(edid[20], ==, 0xa2);
+    g_assert_cmphex(dta[0], ==, 0x02);
+    for (i = 4; i < dta[2]; i += (dta[i] & 0x1f) + 1) {
+        vsdb |= !memcmp(dta + i, hdmi_vsdb, sizeof(hdmi_vsdb));
+    }
+    g_assert_cmpuint(i, ==, dta[2]);
+    g_assert_true(vsdb);
+    g_assert_true(edid_has_text(edid, 54, 126, 0xfc, "vprime HDMI"));
+    /* the serial descriptor moved up with the CTA block's descriptors */
+    g_assert_true(edid_has_text(dta, dta[2], 127, 0xff, "head2"));
+
+    /* the strap is read-only */
+    hwr(&d, 1, VPRIME_HEAD_OUTPUT, VPRIME_OUTPUT_HDMI);
+    g_assert_cmpuint(hrd(&d, 1, VPRIME_HEAD_OUTPUT), ==, VPRIME_OUTPUT_DP);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR) & VPRIME_ERR_BAD_ACCESS, ==,
+                    VPRIME_ERR_BAD_ACCESS);
+    wr(&d, VPRIME_REG_ERROR, ~0u);
+
+    /* an eDP panel stays connected: host unplug refused, faults never hit */
+    err = vprime_qom_refused(&d.t, "head0-connected",
+                             QOBJECT(qbool_from_bool(false)));
+    g_assert_nonnull(strstr(err, "head 0 is an eDP panel: it cannot be "
+                            "unplugged"));
+    vprime_qom_set_str(&d.t, "fault", "unplug:head=0,replug=1");
+    head_on(&d, 0, &mode_a);
+    step_to_vblank(&d, 0, &mode_a);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_CONNECTED, ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_HOTPLUG,
+                    ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "stat-injected-unplug"), ==, 0);
+    /* a DP head unplugs as before */
+    vprime_qom_set_bool(&d.t, "head1-connected", false);
+    g_assert_cmpuint(hrd(&d, 1, VPRIME_HEAD_EDID_SIZE), ==, 0);
+    disp_stop(&d);
+
+    /* an eDP panel mode too large for the base block keeps its DisplayID */
+    disp_start(&d, "output-types=edp,xres=3840,yres=2160,refresh_rate=60000");
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_EDID_SIZE), ==, 256);
+    read_edid(&d, 0, edid, sizeof(edid));
+    check_edid_block_sum(edid);
+    g_assert_cmphex(edid[126], ==, 1);
+    g_assert_cmphex(edid[128], ==, 0x70);
+    check_edid_window(&d, 0);
+    disp_stop(&d);
+
+    g_free(err);
+    err = output_types_refused("edp,dp", 1, true);
+    g_assert_nonnull(strstr(err, "output-types=edp,dp is invalid: 2 types "
+                            "for 1 heads"));
+    g_free(err);
+    err = output_types_refused("dp,vga", 2, true);
+    g_assert_nonnull(strstr(err, "'vga' is not one of virtual, edp, dp, "
+                            "hdmi"));
+    g_free(err);
+    err = output_types_refused("edp", 1, false);
+    g_assert_nonnull(strstr(err, "head 0 is an eDP panel, always "
+                            "connected"));
+}
+
 static void test_hotplug(void)
 {
     PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
@@ -3779,6 +3938,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/underrun", test_underrun);
     qtest_add_func("/vprime-display/edid", test_edid);
     qtest_add_func("/vprime-display/hotplug", test_hotplug);
+    qtest_add_func("/vprime-display/output-types", test_output_types);
     qtest_add_func("/vprime-display/inject/underrun", test_inject_underrun);
     qtest_add_func("/vprime-display/inject/unplug", test_inject_unplug);
     qtest_add_func("/vprime-display/counters", test_counters);
