@@ -310,6 +310,7 @@ class Topology:
         self.contiguous_only = False
         self.dma_mask = None            # display DMA address bits, None: device default
         self.outputs = []               # connector type per head from head 0 (--outputs)
+        self.genlock = False            # heads of one mode on one vblank grid (--genlock)
         self.display_faults = []        # (--fault spec, script) for the display engine
         self.fault_seed = None          # fault-seed of every device
         self.rootfs = None              # --image rootfs: the ext4 image (virtio-blk, read-only)
@@ -361,6 +362,11 @@ class Topology:
             t.dma_mask = parse_dma_mask(str(opts.dma_mask))
         if getattr(opts, "outputs", None):
             t.outputs = parse_outputs(opts.outputs, t.heads)
+        t.genlock = bool(getattr(opts, "genlock", False))
+        if t.genlock and t.heads < 2:
+            raise TopologyError("--genlock locks the display heads' vblanks to each other: it "
+                                "needs --heads 2 or more (this topology has %s)"
+                                % ("no display engine" if t.heads == 0 else "%d head" % t.heads))
         if t.heads == 0 and (t.display_mode or t.contiguous_only or t.dma_mask):
             raise TopologyError("--display-mode, --contiguous-only and --dma-mask configure the "
                                 "display engine, which --no-display leaves out")
@@ -411,6 +417,9 @@ class Topology:
         if self.outputs:
             # what the guest's kms-connectors test expects to find
             args += ["vprime.outputs=%s" % ",".join(self.outputs)]
+        if self.genlock:
+            # what the guest's kms-genlock test asserts against
+            args += ["vprime.genlock=1"]
         if self.append:
             args += shlex.split(self.append)
         return " ".join(args)
@@ -459,6 +468,8 @@ class Topology:
                 d["dma-bits"] = self.dma_mask
             if self.outputs:
                 d["output-types"] = ",".join(self.outputs)
+            if self.genlock:
+                d["genlock"] = True
             self._fault_props(d, self.display_faults)
             devs.append(d)
         return devs

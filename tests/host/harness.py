@@ -249,6 +249,8 @@ BAD_INPUTS = [
     ("outputs-edp-not-head-0", ["--heads", "2", "--outputs", "hdmi,edp"],
      ["eDP is the internal panel", "only head 0", "head 1"]),
     ("outputs-no-display", ["--no-display", "--outputs", "dp"], ["--outputs", "--no-display"]),
+    ("genlock-one-head", ["--heads", "1", "--genlock"], ["--genlock", "--heads 2 or more", "1 head"]),
+    ("genlock-no-display", ["--no-display", "--genlock"], ["--genlock", "no display engine"]),
     ("replay-missing-file", ["--replay", "/nonexistent/repro.json"], ["cannot read the reproducer"]),
     ("replay-with-topology", ["--replay", "/dev/null", "--gpus", "dgpu"], ["host-side options", "--gpus"]),
     # driver authors: flavours, bring a module, the PCIe switch
@@ -280,6 +282,8 @@ def suite_launcher():
                                       "heads=1", "-nodefaults", "accel=tcg"]),
             ("rich-topology", ["--gpus", "dgpu:1G,dgpu", "--heads", "4", "--iommu", "on"],
              ["intel-iommu", "vram=1073741824", "rp2", "heads=4", "intel_iommu=on"]),
+            ("genlock-topology", ["--heads", "2", "--genlock"],
+             ["heads=2", "genlock=on", "vprime.genlock=1"]),
             ("importer-topology", ["--gpus", "igpu,dgpu", "--edu", "--pcie-switch", "--run", "true"],
              ["x3130-upstream", "vprime-dgpu,id=gpu1,bus=swdn0", "edu,id=edu0,bus=swdn2",
               "vprime.tests=user-command,dmesg-clean", "initramfs-user.cpio"])]:
