@@ -11,6 +11,11 @@ collected in $VPRIME_BUILD/bench.json.
   kernel's setup until its clock starts), kernel_init (to /init), initramfs_unpack (during
   kernel_init), init_to_drivers (/init mounting and loading the modules),
   drivers_to_first_test (the test runner and the first test).
+- genlock_flip_event_diff_max_{genlocked,free} (us): two heads of one
+  mode, the second turned on a third of a period after the first's
+  vblank, flipped together 100 times (one atomic commit a flip): the
+  largest difference of the two flip events' timestamps, as the client
+  reads them, with --genlock and without, in the same run (kms-genlock).
 - host_memcpy_64MiB, copy_engine_{sys,vram}_to_sys_64MiB (GB/s) and their
   ratio to memcpy: the GPU copy engine of the device model, driven over
   qtest with no modelled time, so the figure is what the model can move;
@@ -223,6 +228,17 @@ def bench_scale(figures, extra):
         raise BenchError("scale benchmark printed no AFR figure\n%s" % ktap[-2000:])
 
 
+def bench_genlock(figures, extra):
+    """Two heads flipped together 100 times, one commit a flip: the largest
+    difference of their flip events' timestamps, genlocked and free-running
+    (the guest's kms-genlock; the second head turned on a third of a
+    period after the first's vblank)."""
+    for genlock in (["--genlock"], []):
+        guest_bench(figures, "genlock benchmark" + (" (genlocked)" if genlock else " (free)"),
+                    ["--gpus", "igpu", "--heads", "2"] + genlock +
+                    ["--append", "vprime.tests=kms-genlock,dmesg-clean"])
+
+
 def bench_copy(figures, extra):
     """The GPU copy engine of the device model (driven over qtest, no
     modelled time), beside host memcpy measured in the same run."""
@@ -402,6 +418,11 @@ def print_table(figures, extra, failed):
     print("# scale (8 GPUs, 4 heads): boot -> first guest test %s, AFR across 7 dGPUs at "
           "1920x1080: %s" % ("%.2f s" % boot if boot is not None else missing_text(failed, "scale"),
                              "%.1f fps" % fps if fps is not None else missing_text(failed, "scale")))
+    on = fig(figures, "genlock_flip_event_diff_max_genlocked")
+    off = fig(figures, "genlock_flip_event_diff_max_free")
+    print("# genlock (2 heads, 100 flips of both): flip events at most %s apart genlocked, "
+          "%s free-running" % tuple("%.0f us" % v if v is not None else missing_text(failed, "genlock")
+                                    for v in (on, off)))
     suites = extra.get("suite_seconds")
     if suites:
         print("# make check per suite (wall s, %s QEMUs at once): %s" % (
@@ -417,7 +438,8 @@ def missing_text(failed, part):
 
 
 PARTS = {"boot": bench_boot, "submit": bench_submit, "display": bench_display,
-         "scenarios": bench_scenarios, "scale": bench_scale, "copy": bench_copy,
+         "scenarios": bench_scenarios, "scale": bench_scale, "genlock": bench_genlock,
+         "copy": bench_copy,
          "suite": bench_suite}
 
 

@@ -420,7 +420,7 @@ NO_DISPLAY_SKIPS = dict(DEFAULT_SKIPS, **{t: "no display engine" for t in (
     "kms-modeset", "kms-formats-crc", "kms-blend-crc", "kms-cursor-sizes", "kms-zpos-crc",
     "kms-scale-crc", "kms-rotate-crc", "kms-alpha-crc", "kms-colour-crc",
     "kms-overlays-crc", "kms-yuv-crc",
-    "kms-flip-vblank", "kms-flip-events", "kms-flip-fence", "kms-prime-import",
+    "kms-flip-vblank", "kms-flip-events", "kms-genlock", "kms-flip-fence", "kms-prime-import",
     "kms-check-refusals", "kms-hotplug", "kms-screendump",
     "gpu-import-display")}, **{"kms-modetest": "no vprime_display device",
                                "kms-drm-info": "no vprime_display device",
@@ -428,11 +428,12 @@ NO_DISPLAY_SKIPS = dict(DEFAULT_SKIPS, **{t: "no display engine" for t in (
 
 # (name, launcher arguments, {test that skips: a word of its reason})
 GUEST_TOPOLOGIES = [
-    ("default", [], DEFAULT_SKIPS),
+    ("default", [], dict(DEFAULT_SKIPS, **{"kms-genlock": "no two connected heads"})),
     # a laptop: an eDP panel on head 0, external DP and HDMI outputs (kms-hotplug
-    # unplugs the last head, a DP one; kms-connectors checks the types)
+    # unplugs the last head, a DP one; kms-connectors checks the types), genlocked
+    # (kms-genlock flips two heads of one mode and asserts their events agree)
     ("4heads-2dgpu-iommu", ["--gpus", "igpu,dgpu:1G,dgpu:64M", "--heads", "4", "--iommu", "on",
-                            "--outputs", "edp,dp,hdmi,dp"],
+                            "--outputs", "edp,dp,hdmi,dp", "--genlock"],
      DEFAULT_SKIPS),
     # no iGPU: the tests that move buffers between an iGPU and a dGPU skip
     ("dgpu-only", ["--gpus", "dgpu", "--no-display"],
@@ -905,6 +906,7 @@ def _suite_libvirt():
     # tests), so the two display tests that ask the host to act skip.
     # The system libvirtd is root's: elsewhere the domain skips, declared.
     s = Suite("libvirt", {"kms-contiguous": DEFAULT_SKIPS["kms-contiguous"],
+                          "kms-genlock": "no two connected heads",
                           "kms-hotplug": "no host control channel",
                           "kms-screendump": "no host control channel"} if os.geteuid() == 0
               else {"domain": "needs root"})
