@@ -298,7 +298,7 @@ def job(run, name, metadata=None, image_url=None, tags=("vprime",), timeout_minu
 MATRIX_TOPOLOGIES = [
     ("default", []),
     ("4heads-2dgpu-iommu", ["--gpus", "igpu,dgpu:1G,dgpu:64M", "--heads", "4", "--iommu", "on",
-                            "--outputs", "edp,dp,hdmi,dp"]),
+                            "--outputs", "edp,dp,hdmi,dp", "--genlock"]),
     ("dgpu-only", ["--gpus", "dgpu", "--no-display"]),
     ("contiguous-only", ["--gpus", "igpu", "--contiguous-only", "--display-mode", "640x480"]),
 ]
