@@ -658,7 +658,7 @@ static bool head_latch(VPrimeHead *h)
     VPrimeDisplayState *s = h->s;
     const VPrimeHeadRegs *n = &h->shadow;
     bool was_on = vprime_head_on(h);
-    bool turned_on = false;
+    bool turned_on = false, accepted = false;
     const char *why = NULL;
     hwaddr colour_reg = 0;
     uint32_t colour_err;
@@ -685,6 +685,7 @@ static bool head_latch(VPrimeHead *h)
     }
 
     h->active = *n;
+    accepted = true;
     trace_vprime_disp_latch(s->core.name, h->idx, n->control, n->mode_size);
     if (!vprime_head_on(h)) {
         for (p = 0; p < VPRIME_DISP_PLANES; p++) {
@@ -744,6 +745,7 @@ static bool head_latch(VPrimeHead *h)
     }
 
 done:
+    vprime_wb_latch(h, accepted);
     h->flip_frame = h->frame;
     h->stat_flips++;
     s->stat_flips++;
@@ -760,6 +762,7 @@ static void head_compose(VPrimeHead *h)
     if (ev) {
         vprime_head_event(h, ev);
     }
+    vprime_wb_run(h);   /* the frame just composed, for a pending job */
 }
 
 /* UPDATE: latch at the next vblank, or at once when nothing is scanning */
@@ -1139,7 +1142,7 @@ bool vprime_head_read(VPrimeHead *h, hwaddr reg, uint64_t *val)
         *val = h->output;
         return true;
     }
-    return false;
+    return vprime_wb_read(h, reg, val);
 }
 
 static bool head_bad_value(VPrimeHead *h, hwaddr reg, uint64_t val,
@@ -1234,9 +1237,11 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
     case VPRIME_HEAD_EDID_SIZE:
     case VPRIME_HEAD_FLIP_FRAME:
     case VPRIME_HEAD_OUTPUT:
+    case VPRIME_HEAD_WB_STATUS:
+    case VPRIME_HEAD_WB_FRAME:
         goto read_only;
     }
-    return false;
+    return vprime_wb_write(h, reg, val);
 
 read_only:
     vprime_core_guest_error(&h->s->core, VPRIME_ERR_BAD_ACCESS,
@@ -1257,6 +1262,7 @@ void vprime_head_reset(VPrimeHead *h)
         vprime_plane_set_pages(&h->plane[p], NULL, 0);
     }
     memset(&h->colour, 0, sizeof(h->colour));
+    vprime_wb_reset(h);
     h->pending = false;
     h->update_ts = 0;
     h->update_lock = false;

@@ -657,6 +657,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
     s->caps = VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC |
               VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE |
               VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR |
+              VPRIME_DISP_CAP_WRITEBACK |
               VPRIME_DISP_CAP_YUV |
               VPRIME_DISP_CAP_UPDATE_LOCK |
               VPRIME_DISP_CAP_OUTPUT |
@@ -695,6 +696,7 @@ static void vprime_display_exit(PCIDevice *pdev)
         for (p = 0; p < VPRIME_DISP_PLANES; p++) {
             vprime_plane_set_pages(&h->plane[p], NULL, 0);
         }
+        vprime_wb_drop_pages(h);
         vprime_disp_console_fini(h);
     }
     vprime_core_dma_unwatch(&s->core);
@@ -1130,6 +1132,7 @@ static int vprime_head_pre_load(void *opaque)
     h->update_lock = false;
     h->flip_frame = 0;
     memset(&h->colour, 0, sizeof(h->colour));   /* no colour subsection */
+    vprime_wb_reset(h);                         /* no writeback subsection */
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
         vprime_plane_set_pages(&h->plane[p], NULL, 0);
     }
@@ -1380,6 +1383,7 @@ static const VMStateDescription vmstate_vprime_head = {
         &vmstate_vprime_head_colour,
         &vmstate_vprime_head_overlay2,
         &vmstate_vprime_head_update_lock,
+        &vmstate_vprime_head_writeback,
         NULL
     }
 };

@@ -243,6 +243,27 @@ typedef struct VPrimeColour {
     uint64_t ctm[9];
 } VPrimeColour;
 
+/* A head's writeback job (VPRIME_HEAD_WB_*): registers as written, as latched */
+typedef struct VPrimeWbRegs {
+    uint32_t control;
+    uint32_t format;
+    uint32_t pitch;
+    uint64_t addr;
+    uint32_t fb_size;
+    uint32_t offset;
+    uint32_t size;
+} VPrimeWbRegs;
+
+typedef struct VPrimeWb {
+    VPrimeWbRegs shadow;
+    VPrimeWbRegs active;        /* the latched job, while pending */
+    uint64_t *pages;            /* its page list as read at latch */
+    uint32_t npages;
+    bool pending;               /* latched; its frame is not written yet */
+    uint32_t status;            /* VPRIME_WB_STATUS_* of the latest job */
+    uint32_t frame;             /* FRAME of the frame it wrote */
+} VPrimeWb;
+
 typedef struct VPrimeHead {
     struct VPrimeDisplayState *s;
     unsigned idx;
@@ -252,6 +273,7 @@ typedef struct VPrimeHead {
     VPrimeHeadRegs active;
     VPrimePlane plane[VPRIME_DISP_PLANES];
     VPrimeColour colour;
+    VPrimeWb wb;
     bool pending;               /* UPDATE waits for the next vblank */
     /*
      * Device clock when the pending UPDATE was written: it latches at the
@@ -437,6 +459,21 @@ static inline bool vprime_colour_active(const VPrimeHead *h)
 void vprime_colour_apply(VPrimeHead *h);
 /* A migration stream's latched colour state: 0, or why it is refused */
 const char *vprime_colour_check(const VPrimeHead *h);
+
+/* vprime-display-writeback.c */
+/*
+ * At a latch (accepted: the UPDATE was not refused as a whole): take the
+ * job WB_CONTROL's ENABLE arms, if any, check it and read its page list;
+ * a refused job ends at once (EV_WB_DONE with an error)
+ */
+void vprime_wb_latch(VPrimeHead *h, bool accepted);
+/* After a frame is composed: write it for the pending job, end the job */
+void vprime_wb_run(VPrimeHead *h);
+bool vprime_wb_read(VPrimeHead *h, hwaddr reg, uint64_t *val);
+bool vprime_wb_write(VPrimeHead *h, hwaddr reg, uint64_t val);
+void vprime_wb_drop_pages(VPrimeHead *h);
+void vprime_wb_reset(VPrimeHead *h);
+extern const VMStateDescription vmstate_vprime_head_writeback;
 
 /* vprime-display-scanout.c */
 void vprime_disp_console_init(VPrimeDisplayState *s, VPrimeHead *h);

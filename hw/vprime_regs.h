@@ -332,6 +332,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_ROTATE          (1u << 4)   /* VPRIME_PL_CTRL_ROTATE_*, _REFLECT_*: they rotate */
 #define VPRIME_DISP_CAP_BLEND           (1u << 5)   /* VPRIME_PL_CTRL_BLEND: plane alpha and blend modes */
 #define VPRIME_DISP_CAP_COLOUR          (1u << 12)  /* VPRIME_HEAD_COLOUR_*: degamma, CTM, gamma per head */
+#define VPRIME_DISP_CAP_WRITEBACK       (1u << 7)   /* VPRIME_HEAD_WB_*: the composed frame written back by DMA */
 #define VPRIME_DISP_CAP_YUV             (1u << 6)   /* VPRIME_FMT_NV12, _YUV420 on primary and overlays */
 #define VPRIME_DISP_CAP_UPDATE_LOCK     (1u << 13)  /* VPRIME_HEAD_UPDATE_LOCK */
 #define VPRIME_DISP_CAP_OUTPUT          (1u << 16)  /* VPRIME_HEAD_OUTPUT: each head's connector type */
@@ -365,6 +366,16 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_COLOUR_CONTROL      0x080   /* RW, latched: VPRIME_COLOUR_CTRL_* */
 #define VPRIME_HEAD_COLOUR_ADDR_LO      0x084   /* RW, latched: DMA address of the colour block */
 #define VPRIME_HEAD_COLOUR_ADDR_HI      0x088
+#define VPRIME_HEAD_WB_CONTROL          0x090   /* RW, latched, one-shot: VPRIME_WB_CTRL_* */
+#define VPRIME_HEAD_WB_FORMAT           0x094   /* RW, latched: VPRIME_FMT_XRGB8888 or _ARGB8888 */
+#define VPRIME_HEAD_WB_PITCH            0x098   /* RW, latched: bytes per row of the buffer */
+#define VPRIME_HEAD_WB_ADDR_LO          0x09c   /* RW, latched: page list (or buffer, CONTIG) */
+#define VPRIME_HEAD_WB_ADDR_HI          0x0a0
+#define VPRIME_HEAD_WB_FB_SIZE          0x0a4   /* RW, latched: buffer size in bytes */
+#define VPRIME_HEAD_WB_OFFSET           0x0a8   /* RW, latched: byte offset of the first row */
+#define VPRIME_HEAD_WB_SIZE             0x0ac   /* RW, latched: width | height << 16: the mode's */
+#define VPRIME_HEAD_WB_STATUS           0x0b0   /* RO: VPRIME_WB_STATUS_* */
+#define VPRIME_HEAD_WB_FRAME            0x0b4   /* RO: FRAME of the frame the latest job wrote */
 #define VPRIME_HEAD_OUTPUT              0x0f0   /* RO: VPRIME_OUTPUT_*, the head's connector (a strap) */
 #define VPRIME_HEAD_EDID                0x200   /* RO: the connector's EDID, VPRIME_EDID_MAX bytes */
 #define VPRIME_HEAD_REGS_SIZE           0x400
@@ -399,7 +410,8 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_EV_HOTPLUG          (1u << 2)   /* CONNECTED changed */
 #define VPRIME_HEAD_EV_UNDERRUN         (1u << 3)   /* a plane could not be fetched for a frame */
 #define VPRIME_HEAD_EV_ERROR            (1u << 4)   /* a latched configuration was refused */
-#define VPRIME_HEAD_EV_VALID_MASK       0x1fu
+#define VPRIME_HEAD_EV_WB_DONE          (1u << 5)   /* a writeback job ended: VPRIME_HEAD_WB_STATUS */
+#define VPRIME_HEAD_EV_VALID_MASK       0x3fu
 
 /* VPRIME_HEAD_ERROR: reason in bits 7:0, plane in bits 15:8 (0xff: the head) */
 #define VPRIME_HEAD_ERR_MODE            1   /* mode size, totals or clock out of range */
@@ -417,6 +429,8 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_SCALE           13  /* DST_SIZE against SIZE beyond the plane's scaling limits */
 #define VPRIME_HEAD_ERR_BLEND           14  /* reserved BLEND bits or an unknown blend mode */
 #define VPRIME_HEAD_ERR_COLOUR          20  /* colour block misaligned, beyond the DMA bits or unreadable */
+#define VPRIME_HEAD_ERR_WB_DMA          21  /* writeback page list unreadable or buffer unwritable by DMA */
+#define VPRIME_HEAD_ERR_WB_CONFIG       22  /* writeback job refused: format, size, pitch, buffer, alignment */
 #define VPRIME_HEAD_ERR_PLANE_SHIFT     8
 #define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
 
@@ -553,6 +567,25 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_COLOUR_BLOCK_SIZE        0x1048
 /* CTM magnitudes the engine uses, at most (just under 8.0) */
 #define VPRIME_COLOUR_CTM_MAG_MAX       ((1ull << 35) - 1)
+
+/*
+ * Writeback (VPRIME_DISP_CAP_WRITEBACK): a job programmed in the WB_*
+ * shadow registers with WB_CONTROL ENABLE is latched by an UPDATE like a
+ * plane (ENABLE is consumed: one UPDATE, one job).  The frame that latch
+ * shows is written, as composed and after colour (what the CRC covers),
+ * into the buffer: WB_SIZE must be the mode's size; rows at WB_OFFSET +
+ * y * WB_PITCH; the buffer is a page list (same rules as a plane's) or
+ * contiguous (CONTIG).  Every job ends with EV_WB_DONE: WB_STATUS says
+ * whether it was written (DONE) or refused or failed (ERROR, with the
+ * VPRIME_HEAD_ERR_WB_* in WB_STATUS bits 15:8 and in HEAD_ERROR).
+ */
+#define VPRIME_WB_CTRL_ENABLE           (1u << 0)
+#define VPRIME_WB_CTRL_CONTIG           (1u << 1)
+#define VPRIME_WB_CTRL_VALID_MASK       0x3u
+#define VPRIME_WB_STATUS_PENDING        (1u << 0)   /* a job waits for its frame */
+#define VPRIME_WB_STATUS_DONE           (1u << 1)   /* the latest job wrote its frame whole */
+#define VPRIME_WB_STATUS_ERROR          (1u << 2)   /* the latest job was refused or failed */
+#define VPRIME_WB_STATUS_ERR_SHIFT      8
 
 #define VPRIME_XY(x, y)                 (((uint32_t)(x) & 0xffff) | ((uint32_t)(y) << 16))
 #define VPRIME_X(v)                     ((v) & 0xffff)

@@ -462,6 +462,7 @@ static void check_no_errors(Disp *d, int h)
 #define DISP_CAPS_ALWAYS (VPRIME_DISP_CAP_TILED | VPRIME_DISP_CAP_CRC | \
                           VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE | \
                           VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR | \
+                          VPRIME_DISP_CAP_WRITEBACK | \
                           VPRIME_DISP_CAP_YUV | \
                           VPRIME_DISP_CAP_UPDATE_LOCK | \
                           VPRIME_DISP_CAP_OUTPUT)
@@ -2438,6 +2439,248 @@ static void test_colour(void)
     disp_stop(&d);
 }
 
+/* ---- writeback ---------------------------------------------------------- */
+
+/* Program head 0's writeback job into buffer b (CONTIG as b is) */
+static void wb_program(Disp *d, const Buf *b, uint32_t fmt, uint32_t pitch,
+                       uint32_t offset, uint32_t size, uint64_t addr)
+{
+    hwr(d, 0, VPRIME_HEAD_WB_FORMAT, fmt);
+    hwr(d, 0, VPRIME_HEAD_WB_PITCH, pitch);
+    hwr(d, 0, VPRIME_HEAD_WB_ADDR_LO, (uint32_t)addr);
+    hwr(d, 0, VPRIME_HEAD_WB_ADDR_HI, addr >> 32);
+    hwr(d, 0, VPRIME_HEAD_WB_FB_SIZE, b->size);
+    hwr(d, 0, VPRIME_HEAD_WB_OFFSET, offset);
+    hwr(d, 0, VPRIME_HEAD_WB_SIZE, size);
+    hwr(d, 0, VPRIME_HEAD_WB_CONTROL, VPRIME_WB_CTRL_ENABLE |
+        (b->contig ? VPRIME_WB_CTRL_CONTIG : 0));
+}
+
+/* The buffer as guest memory holds it now */
+static uint8_t *buf_download(Disp *d, const Buf *b)
+{
+    uint8_t *out = g_malloc(b->size);
+    uint32_t i;
+
+    if (b->contig) {
+        qtest_memread(d->t.qts, b->addr, out, b->size);
+        return out;
+    }
+    for (i = 0; i < b->npages; i++) {
+        qtest_memread(d->t.qts, b->pages[i], out + i * PAGE,
+                      MIN(PAGE, b->size - i * PAGE));
+    }
+    return out;
+}
+
+/*
+ * The job wrote exactly the frame (0x00RRGGBB, w x h) with alpha 0xff, at
+ * pitch from offset, and nothing else of the buffer changed; the frame's
+ * CRC is the head's
+ */
+static void wb_check_buffer(Disp *d, const Buf *b, const uint32_t *frame,
+                            uint32_t w, uint32_t h, uint32_t pitch,
+                            uint32_t offset)
+{
+    g_autofree uint8_t *got = buf_download(d, b);
+    g_autofree uint32_t *px = g_new(uint32_t, w * h);
+    uint32_t i, x, y;
+
+    for (i = 0; i < b->size; i++) {
+        bool in_frame = i >= offset && (i - offset) / pitch < h &&
+                        (i - offset) % pitch < w * 4;
+
+        if (!in_frame) {
+            g_assert_cmphex(got[i], ==, b->cpu[i]);
+        }
+    }
+    for (y = 0; y < h; y++) {
+        for (x = 0; x < w; x++) {
+            uint32_t v = ldl_le_p(got + offset + y * pitch + x * 4);
+
+            g_assert_cmphex(v, ==, 0xff000000u | frame[y * w + x]);
+            px[y * w + x] = v & 0xffffff;
+        }
+    }
+    g_assert_cmphex(vprime_frame_crc(px, w, h), ==,
+                    hrd(d, 0, VPRIME_HEAD_CRC));
+}
+
+/* The job ended with status (and error reason); WB_DONE raised once */
+static void wb_check_end(Disp *d, uint32_t status)
+{
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_WB_DONE,
+                    ==, VPRIME_HEAD_EV_WB_DONE);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_WB_STATUS), ==, status);
+    hwr(d, 0, VPRIME_HEAD_EVENTS, VPRIME_HEAD_EV_WB_DONE);
+}
+
+/*
+ * Writeback: the frame a latch shows (planes composed, after colour, or a
+ * lone primary shown in place) is written into a scattered and a
+ * contiguous buffer, pixel for pixel what the CRC and the screendump
+ * cover, at the vblank of that latch; ENABLE is one-shot; refused jobs
+ * and DMA faults end with an error and never a DONE.
+ */
+static void test_writeback(void)
+{
+    PlaneCfg prim = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                      .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                      .contig = true };
+    PlaneCfg ovl = { .format = VPRIME_FMT_ARGB8888, .pitch = 20 * 4,
+                     .fb_size = 20 * 4 * 10, .w = 20, .h = 10, .dx = 11,
+                     .dy = 13, .contig = false };
+    const uint32_t size = VPRIME_XY(64, 48), pitch = 64 * 4 + 24, off = 40;
+    g_autofree uint32_t *plain = g_new0(uint32_t, 64 * 48);
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+    g_autofree ColourBlock *cb = g_new0(ColourBlock, 1);
+    uint32_t i, frame_no;
+    uint64_t block;
+    Buf bp, bo, wb, wc;
+    Disp d;
+
+    disp_start(&d, NULL);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &prim, &bp, false);
+    plane_with_buf(&d, 0, VPRIME_PLANE_OVERLAY, &ovl, &bo, true);
+    model_plane(plain, 64, &prim, bp.argb);
+    model_plane(plain, 64, &ovl, bo.argb);
+    colour_random_lut(&d, cb->gamma, false);
+    block = alloc_pages(&d, VPRIME_COLOUR_BLOCK_SIZE);
+    colour_upload(&d, block, cb);
+    hwr(&d, 0, VPRIME_HEAD_COLOUR_ADDR_LO, (uint32_t)block);
+    hwr(&d, 0, VPRIME_HEAD_COLOUR_ADDR_HI, block >> 32);
+    hwr(&d, 0, VPRIME_HEAD_COLOUR_CONTROL, VPRIME_COLOUR_CTRL_GAMMA);
+    for (i = 0; i < 64 * 48; i++) {
+        frame[i] = model_colour(cb, VPRIME_COLOUR_CTRL_GAMMA, plain[i]);
+    }
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_WB_STATUS), ==, 0);
+
+    /* a scattered buffer, noise outside the frame's rows */
+    buf_alloc(&d, &wb, off + 48 * pitch + 100, false);
+    buf_upload(&d, &wb);
+    wb_program(&d, &wb, VPRIME_FMT_XRGB8888, pitch, off, size, wb.addr);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_WB_STATUS), ==, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_WB_CONTROL), ==,
+                    VPRIME_WB_CTRL_ENABLE);
+    step_to_vblank(&d, 0, &mode_a);
+    frame_no = hrd(&d, 0, VPRIME_HEAD_FRAME);
+    check_no_errors(&d, 0);
+    wb_check_end(&d, VPRIME_WB_STATUS_DONE);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_WB_FRAME), ==, frame_no);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_CRC_FRAME), ==, frame_no);
+    /* ENABLE was consumed by the latch */
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_WB_CONTROL), ==, 0);
+    wb_check_buffer(&d, &wb, frame, 64, 48, pitch, off);
+    check_screendump(&d, 0, frame, 64, 48);
+
+    /* one-shot: the next UPDATE writes nothing */
+    buf_upload(&d, &wb);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_WB_DONE,
+                    ==, 0);
+    {
+        g_autofree uint8_t *got = buf_download(&d, &wb);
+
+        g_assert_cmpmem(got, wb.size, wb.cpu, wb.size);
+    }
+
+    /*
+     * The lone primary, colour off, shown in place (not composed): ARGB
+     * into a contiguous buffer
+     */
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL, 0);
+    hwr(&d, 0, VPRIME_HEAD_COLOUR_CONTROL, 0);
+    memset(frame, 0, 64 * 48 * 4);
+    model_plane(frame, 64, &prim, bp.argb);
+    for (i = 0; i < 64 * 48; i++) {
+        frame[i] &= 0xffffff;
+    }
+    buf_alloc(&d, &wc, 64 * 4 * 48, true);
+    buf_upload(&d, &wc);
+    wb_program(&d, &wc, VPRIME_FMT_ARGB8888, 64 * 4, 0, size, wc.addr);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    wb_check_end(&d, VPRIME_WB_STATUS_DONE);
+    wb_check_buffer(&d, &wc, frame, 64, 48, 64 * 4, 0);
+
+    /* refused configurations: ERROR, never written, the flip still done */
+    {
+        static const struct {
+            uint32_t fmt, pitch, off, size;
+            uint64_t addr_xor;
+        } bad[] = {
+            { VPRIME_FMT_RGB565, 64 * 4, 0, VPRIME_XY(64, 48), 0 },
+            { VPRIME_FMT_XRGB8888, 64 * 4, 0, VPRIME_XY(63, 48), 0 },
+            { VPRIME_FMT_XRGB8888, 64 * 4 - 4, 0, VPRIME_XY(64, 48), 0 },
+            { VPRIME_FMT_XRGB8888, 64 * 4 + 2, 0, VPRIME_XY(64, 48), 0 },
+            { VPRIME_FMT_XRGB8888, 64 * 4, 4, VPRIME_XY(64, 48), 0 },
+            { VPRIME_FMT_XRGB8888, 64 * 4, 0, VPRIME_XY(64, 48), 4 },
+        };
+
+        for (i = 0; i < ARRAY_SIZE(bad); i++) {
+            head_off(&d, 0);
+            head_on(&d, 0, &mode_a);
+            buf_upload(&d, &wc);
+            wb_program(&d, &wc, bad[i].fmt, bad[i].pitch, bad[i].off,
+                       bad[i].size, wc.addr ^ bad[i].addr_xor);
+            hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+            step_to_vblank(&d, 0, &mode_a);
+            check_refused(&d, 0, VPRIME_HEAD_ERR_WB_CONFIG,
+                          VPRIME_HEAD_ERR_PLANE_HEAD);
+            wb_check_end(&d, VPRIME_WB_STATUS_ERROR |
+                         VPRIME_HEAD_ERR_WB_CONFIG <<
+                         VPRIME_WB_STATUS_ERR_SHIFT);
+            /* the planes latched as usual */
+            g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                            vprime_frame_crc(frame, 64, 48));
+            {
+                g_autofree uint8_t *got = buf_download(&d, &wc);
+
+                g_assert_cmpmem(got, wc.size, wc.cpu, wc.size);
+            }
+        }
+    }
+
+    /* a job on a head that stays off */
+    head_off(&d, 0);
+    wb_program(&d, &wc, VPRIME_FMT_XRGB8888, 64 * 4, 0, size, wc.addr);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    wb_check_end(&d, VPRIME_WB_STATUS_ERROR |
+                 VPRIME_HEAD_ERR_WB_CONFIG << VPRIME_WB_STATUS_ERR_SHIFT);
+
+    /* the page list unreadable: a DMA fault at latch */
+    head_off(&d, 0);
+    head_on(&d, 0, &mode_a);
+    wb_program(&d, &wb, VPRIME_FMT_XRGB8888, pitch, off, size, UNASSIGNED);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_refused(&d, 0, VPRIME_HEAD_ERR_WB_DMA, VPRIME_HEAD_ERR_PLANE_HEAD);
+    wb_check_end(&d, VPRIME_WB_STATUS_ERROR |
+                 VPRIME_HEAD_ERR_WB_DMA << VPRIME_WB_STATUS_ERR_SHIFT);
+
+    /* a page the engine cannot write: a DMA fault while writing */
+    head_off(&d, 0);
+    head_on(&d, 0, &mode_a);
+    qtest_writeq(d.t.qts, wb.addr + (wb.npages - 1) * 8, UNASSIGNED);
+    wb_program(&d, &wb, VPRIME_FMT_XRGB8888, pitch, off, size, wb.addr);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_refused(&d, 0, VPRIME_HEAD_ERR_WB_DMA, VPRIME_HEAD_ERR_PLANE_HEAD);
+    wb_check_end(&d, VPRIME_WB_STATUS_ERROR |
+                 VPRIME_HEAD_ERR_WB_DMA << VPRIME_WB_STATUS_ERR_SHIFT);
+
+    buf_free(&bp);
+    buf_free(&bo);
+    buf_free(&wb);
+    buf_free(&wc);
+    disp_stop(&d);
+}
+
 /* Each plane's scaling limits: 8x up, 4x down; the cursor does not scale */
 static void test_scale_limits(void)
 {
@@ -3922,6 +4165,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/rotate", test_rotate);
     qtest_add_func("/vprime-display/blend-modes", test_blend_modes);
     qtest_add_func("/vprime-display/colour", test_colour);
+    qtest_add_func("/vprime-display/writeback", test_writeback);
     qtest_add_data_func("/vprime-display/page-list/linear",
                         GUINT_TO_POINTER(VPRIME_LAYOUT_LINEAR),
                         test_page_list);

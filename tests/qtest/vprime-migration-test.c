@@ -1320,6 +1320,97 @@ static void test_display_yuv(void)
     machine_stop(&dst);
 }
 
+/*
+ * Writeback: a job programmed and its UPDATE pending when the machine
+ * migrates is latched on the destination at the next vblank and writes
+ * the frame there, through a scattered buffer's page list, as on a
+ * machine that never migrated.  The frame is checked against the
+ * primary's pixels (the job writes them with alpha 0xff).
+ */
+#define WB_PAGES        (FB_BYTES / VPRIME_DISP_PAGE_SIZE)
+
+typedef struct WbJob {
+    uint64_t fb, list, pages[WB_PAGES];
+    uint8_t fb_px[FB_BYTES];
+} WbJob;
+
+static void writeback_begin(Machine *m, WbJob *j)
+{
+    Dev *d = &m->disp;
+    int i;
+
+    fill_bytes(j->fb_px, FB_BYTES, 0xb0b);
+    j->fb = galloc(m, FB_BYTES);
+    qtest_bufwrite(m->qts, j->fb, j->fb_px, FB_BYTES);
+    plane(d, 0, VPRIME_PLANE_PRIMARY,
+          VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_CONTIG,
+          VPRIME_FMT_XRGB8888, MODE_W * 4, j->fb, FB_BYTES,
+          MODE_W, MODE_H, 0, 0);
+    head_on(d, 0);
+    clock_step(m, PERIOD);
+    /* the pages in reverse order */
+    j->list = galloc(m, WB_PAGES * 8);
+    for (i = 0; i < WB_PAGES; i++) {
+        j->pages[i] = galloc(m, VPRIME_DISP_PAGE_SIZE);
+    }
+    for (i = 0; i < WB_PAGES; i++) {
+        qtest_writeq(m->qts, j->list + i * 8, j->pages[WB_PAGES - 1 - i]);
+    }
+    hwr(d, 0, VPRIME_HEAD_WB_FORMAT, VPRIME_FMT_XRGB8888);
+    hwr(d, 0, VPRIME_HEAD_WB_PITCH, MODE_W * 4);
+    hwr(d, 0, VPRIME_HEAD_WB_ADDR_LO, (uint32_t)j->list);
+    hwr(d, 0, VPRIME_HEAD_WB_ADDR_HI, j->list >> 32);
+    hwr(d, 0, VPRIME_HEAD_WB_FB_SIZE, FB_BYTES);
+    hwr(d, 0, VPRIME_HEAD_WB_OFFSET, 0);
+    hwr(d, 0, VPRIME_HEAD_WB_SIZE, VPRIME_XY(MODE_W, MODE_H));
+    hwr(d, 0, VPRIME_HEAD_WB_CONTROL, VPRIME_WB_CTRL_ENABLE);
+    hwr(d, 0, VPRIME_HEAD_UPDATE, 1);
+    clock_step(m, PERIOD / 2);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_PENDING,
+                    ==, VPRIME_HEAD_STATUS_PENDING);
+}
+
+/* The vblank that latches the job: it writes the primary's frame */
+static void writeback_finish(Machine *m, WbJob *j)
+{
+    Dev *d = &m->disp;
+    g_autofree uint8_t *got = g_malloc(FB_BYTES);
+    int i;
+
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_WB_CONTROL), ==,
+                    VPRIME_WB_CTRL_ENABLE);
+    clock_step(m, PERIOD);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_ERROR), ==, 0);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_WB_DONE,
+                    ==, VPRIME_HEAD_EV_WB_DONE);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_WB_STATUS), ==,
+                    VPRIME_WB_STATUS_DONE);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_WB_FRAME), ==,
+                     hrd(d, 0, VPRIME_HEAD_FRAME));
+    for (i = 0; i < WB_PAGES; i++) {
+        qtest_memread(m->qts, j->pages[WB_PAGES - 1 - i],
+                      got + i * VPRIME_DISP_PAGE_SIZE, VPRIME_DISP_PAGE_SIZE);
+    }
+    for (i = 0; i < MODE_W * MODE_H; i++) {
+        g_assert_cmphex((uint32_t)ldl_le_p(got + i * 4), ==,
+                        (uint32_t)ldl_le_p(j->fb_px + i * 4) | 0xff000000u);
+    }
+}
+
+static void test_display_writeback(void)
+{
+    Machine src, dst;
+    WbJob *j = g_new0(WbJob, 1);
+
+    machine_start(&src, NULL, NULL);
+    writeback_begin(&src, j);
+    migrate_live(&src, &dst);
+    machine_stop(&src);
+    writeback_finish(&dst, j);
+    machine_stop(&dst);
+    g_free(j);
+}
+
 static void qom_set_str(Machine *m, const char *dev, const char *prop,
                         const char *val)
 {
@@ -1838,6 +1929,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime/migration/display/stopped-timer",
                    test_display_stopped_timer);
     qtest_add_func("/vprime/migration/display/colour", test_display_colour);
+    qtest_add_func("/vprime/migration/display/writeback",
+                   test_display_writeback);
     qtest_add_func("/vprime/migration/display/yuv", test_display_yuv);
     qtest_add_func("/vprime/migration/display/update-lock",
                    test_display_update_lock);
