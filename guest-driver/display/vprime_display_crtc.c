@@ -58,6 +58,8 @@ static const char * const vprime_head_err_names[] = {
 	[VPRIME_HEAD_ERR_SCALE] = "scaling beyond the plane's limits",
 	[VPRIME_HEAD_ERR_BLEND] = "unknown blend mode",
 	[VPRIME_HEAD_ERR_COLOUR] = "colour block unreadable",
+	[VPRIME_HEAD_ERR_WB_DMA] = "writeback buffer not writable by DMA",
+	[VPRIME_HEAD_ERR_WB_CONFIG] = "writeback job refused",
 };
 
 static const char * const vprime_plane_err_names[VPRIME_DISP_PLANES] = {
@@ -433,6 +435,8 @@ irqreturn_t vprime_head_irq(int irq, void *arg)
 	}
 	if (events & VPRIME_HEAD_EV_ERROR)
 		vprime_head_error(head);
+	if (events & VPRIME_HEAD_EV_WB_DONE)
+		vprime_writeback_done(head);
 	return IRQ_HANDLED;
 }
 
@@ -748,10 +752,12 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 		if (event)
 			drm_crtc_send_vblank_event(crtc, event);
 		spin_unlock_irqrestore(&drm->event_lock, flags);
+		vprime_writeback_abort(head);
 		vprime_head_update_unlock(head);
 		return;
 	}
 	/* latched with the planes, by the UPDATE below */
+	vprime_writeback_flush(head);
 	if (crtc->state->color_mgmt_changed || drm_atomic_crtc_needs_modeset(crtc->state))
 		vprime_crtc_colour_program(head, crtc->state);
 

@@ -195,6 +195,9 @@ static int vprime_display_kms_init(struct vprime_display *disp)
 		ret = vprime_output_init(head);
 		if (ret)
 			return ret;
+		ret = vprime_writeback_init(head);
+		if (ret)
+			return ret;
 	}
 
 	/* FRAME is a full 32-bit hardware counter with device timestamps */

@@ -17,6 +17,7 @@
 #include <drm/drm_encoder.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_plane.h>
+#include <drm/drm_writeback.h>
 
 #include "uapi/drm/vprime_drm.h"
 #include "vprime_hw.h"
@@ -101,6 +102,20 @@ struct vprime_flip_record {
 	bool count_passed;
 };
 
+/**
+ * struct vprime_wb_regs - a writeback job's VPRIME_HEAD_WB_* registers,
+ *	noted at commit and written by atomic_flush
+ */
+struct vprime_wb_regs {
+	u32 control;
+	u32 format;
+	u32 pitch;
+	u64 addr;
+	u32 fb_size;
+	u32 offset;
+	u32 size;
+};
+
 struct vprime_head {
 	struct vprime_display *disp;
 	unsigned int idx;
@@ -132,6 +147,17 @@ struct vprime_head {
 	u8 *colour_buf;
 	dma_addr_t colour_dma;
 	unsigned int colour_next;
+
+	/*
+	 * writeback (vprime_display_writeback.c): the connector, the job the
+	 * commit queued and atomic_flush programs (@wb_armed), jobs queued
+	 * and not signalled yet, frames written
+	 */
+	struct drm_writeback_connector wb;
+	struct vprime_wb_regs wb_regs;
+	bool wb_armed;
+	atomic_t wb_queued;
+	atomic64_t wb_frames;
 
 	atomic64_t vblank_irqs;
 	atomic64_t flips;
@@ -285,6 +311,12 @@ void vprime_head_update_unlock(struct vprime_head *head);
 /* vprime_display_output.c */
 int vprime_output_init(struct vprime_head *head);
 void vprime_hotplug_work(struct work_struct *work);
+
+/* vprime_display_writeback.c */
+int vprime_writeback_init(struct vprime_head *head);
+void vprime_writeback_flush(struct vprime_head *head);
+void vprime_writeback_abort(struct vprime_head *head);
+void vprime_writeback_done(struct vprime_head *head);
 
 /* vprime_display_debugfs.c */
 void vprime_display_debugfs_init(struct vprime_display *disp);
