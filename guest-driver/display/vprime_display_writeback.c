@@ -245,7 +245,8 @@ void vprime_writeback_done(struct vprime_head *head)
  * vprime_writeback_init - create a head's writeback connector
  * @head: the head, its CRTC created
  *
- * The connector can capture only its head's CRTC.  Nothing is created on
+ * The connector can capture only its head's CRTC, and its encoder is a
+ * clone of the head's (both are on the CRTC while it captures).  Nothing is created on
  * an engine without VPRIME_DISP_CAP_WRITEBACK.
  *
  * Returns: 0 or a negative errno.
@@ -265,6 +266,10 @@ int vprime_writeback_init(struct vprime_head *head)
 					   drm_crtc_mask(&head->crtc));
 	if (ret)
 		return ret;
+	/* the head's encoder and the writeback one drive the CRTC together */
+	head->wb.encoder.possible_clones = drm_encoder_mask(&head->encoder) |
+					   drm_encoder_mask(&head->wb.encoder);
+	head->encoder.possible_clones = head->wb.encoder.possible_clones;
 	head->event_enable |= VPRIME_HEAD_EV_WB_DONE;
 	return 0;
 }

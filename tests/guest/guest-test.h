@@ -130,6 +130,8 @@ int test_kms_alpha_crc(struct ctx *c);
 int test_kms_colour_crc(struct ctx *c);
 int test_kms_overlays_crc(struct ctx *c);
 int test_kms_yuv_crc(struct ctx *c);
+/* Writeback (issue 16): kms-writeback-test.c */
+int test_kms_writeback_crc(struct ctx *c);
 /* Genlocked heads' flip events (issue 16): kms-genlock-test.c */
 int test_kms_genlock(struct ctx *c);
 
@@ -221,6 +223,7 @@ int test_dmabuf_sync_write(struct ctx *c);
 	{ "kms-rotate-crc", test_kms_rotate_crc }, \
 	{ "kms-alpha-crc", test_kms_alpha_crc }, \
 	{ "kms-colour-crc", test_kms_colour_crc }, \
+	{ "kms-writeback-crc", test_kms_writeback_crc }, \
 	{ "kms-overlays-crc", test_kms_overlays_crc }, \
 	{ "kms-yuv-crc", test_kms_yuv_crc }, \
 	{ "kms-flip-vblank", test_kms_flip_vblank }, \

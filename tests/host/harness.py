@@ -419,6 +419,7 @@ DEFAULT_SKIPS = {
 NO_DISPLAY_SKIPS = dict(DEFAULT_SKIPS, **{t: "no display engine" for t in (
     "kms-modeset", "kms-formats-crc", "kms-blend-crc", "kms-cursor-sizes", "kms-zpos-crc",
     "kms-scale-crc", "kms-rotate-crc", "kms-alpha-crc", "kms-colour-crc",
+    "kms-writeback-crc",
     "kms-overlays-crc", "kms-yuv-crc",
     "kms-flip-vblank", "kms-flip-events", "kms-genlock", "kms-flip-fence", "kms-prime-import",
     "kms-check-refusals", "kms-hotplug", "kms-screendump",
