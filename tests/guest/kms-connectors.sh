@@ -26,8 +26,11 @@ for arg in $(cat /proc/cmdline); do
     case $arg in vprime.outputs=*) outputs=$(echo "${arg#vprime.outputs=}" | tr , ' ') ;; esac
 done
 
-# the expected connector names, head 0 first: TYPE-<n>, n counting per type
+# the expected connector names, head 0 first: TYPE-<n>, n counting per type;
+# with writeback (VPRIME_DISP_CAP_WRITEBACK), Writeback-<n> after each head's
+caps=$(sed -n 's/^engine: .*caps \(0x[0-9a-f]*\).*/\1/p' "$dbg/vprime_state")
 expected=
+expected_all=
 n_edp=0 n_dp=0 n_hdmi=0 n_virtual=0
 set -- $outputs
 i=0
@@ -42,6 +45,8 @@ while [ $i -lt "$heads" ]; do
         *) echo "# vprime.outputs: unknown type $t"; exit 1 ;;
     esac
     expected="$expected $name"
+    expected_all="$expected_all $name"
+    [ $((caps & 0x80)) = 0 ] || expected_all="$expected_all Writeback-$((i + 1))"
     i=$((i + 1))
 done
 
@@ -49,9 +54,9 @@ done
 found=$(for c in /sys/class/drm/card$card-*; do
             echo "$(cat "$c/connector_id") ${c##*/card$card-}"
         done | sort -n | cut -d' ' -f2 | tr '\n' ' ')
-echo "# expected:$expected"
+echo "# expected:$expected_all"
 echo "# found: $found"
-[ "$(echo $found)" = "$(echo $expected)" ] || { echo "# connector names differ"; exit 1; }
+[ "$(echo $found)" = "$(echo $expected_all)" ] || { echo "# connector names differ"; exit 1; }
 
 fail=0
 bad() { echo "# $name: $*"; fail=1; }

@@ -44,8 +44,15 @@ grep -qE 'DRM_CLIENT_CAP_ATOMIC.*supported' /tmp/drm-info.txt ||
 grep -qE 'DRM_CAP_DUMB_BUFFER *= *1' /tmp/drm-info.txt || { echo "# no dumb buffers"; fail=1; }
 grep -qE 'DRM_CAP_PRIME *= *3' /tmp/drm-info.txt || { echo "# PRIME import/export missing"; fail=1; }
 grep -qE 'DRM_CAP_ADDFB2_MODIFIERS *= *1' /tmp/drm-info.txt || { echo "# no modifiers"; fail=1; }
+# drm_info asks for writeback connectors: one per head, with a virtual
+# encoder each, XRGB8888 and ARGB8888 in WRITEBACK_PIXEL_FORMATS
+caps=$(sed -n 's/^engine: .*caps \(0x[0-9a-f]*\).*/\1/p' "/sys/kernel/debug/dri/$card/vprime_state")
+wb=0
+[ $((caps & 0x80)) = 0 ] || wb=$heads
 expect "CRTCs" "$heads" '^[│├└ ]*[├└]───CRTC [0-9]+$'
-expect "connectors" "$heads" '[├└]───Connector [0-9]+$'
+expect "connectors" $((heads + wb)) '[├└]───Connector [0-9]+$'
+expect "writeback connectors" $wb '[├└]───Type: writeback$'
+expect "writeback connectors with WRITEBACK_PIXEL_FORMATS" $wb '"WRITEBACK_PIXEL_FORMATS"'
 # connector types per head: vprime.outputs= names the first ones
 outputs=
 for arg in $(cat /proc/cmdline); do
@@ -66,7 +73,7 @@ while [ $i -lt "$heads" ]; do
 done
 # drm_info prints the connector and encoder types; DP, HDMI and eDP
 # heads have TMDS encoders
-expect "virtual connectors and encoders" $((n_virtual * 2)) 'Type: virtual$'
+expect "virtual connectors and encoders" $((n_virtual * 2 + wb)) 'Type: virtual$'
 expect "eDP connectors" $n_edp '[├└]───Type: eDP$'
 expect "DisplayPort connectors" $n_dp '[├└]───Type: DisplayPort$'
 expect "HDMI-A connectors" $n_hdmi '[├└]───Type: HDMI-A$'
@@ -104,8 +111,10 @@ for f in 'NV12 (0x3231564e)' 'YUV420 (0x32315559)'; do
     fi
 done
 for f in 'XRGB8888 (0x34325258)' 'ARGB8888 (0x34325241)' 'XBGR8888 (0x34324258)' 'RGB565 (0x36314752)'; do
-    # in each plane's legacy list and under each of its modifiers
+    # in each plane's legacy list and under each of its modifiers (and
+    # the writeback connectors' lists)
     want=$((heads * 4 + heads * 4 + tiled))
+    case $f in [XA]RGB8888*) want=$((want + wb)) ;; esac
     got=$(grep -cF "$f" /tmp/drm-info.txt)
     if [ "$got" -ne "$want" ]; then
         echo "# format $f listed $got times, expected $want"
