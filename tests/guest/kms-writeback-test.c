@@ -7,8 +7,10 @@
  * then the lone primary, which the engine shows in place), a writeback
  * framebuffer is attached with WRITEBACK_OUT_FENCE_PTR, the fence is
  * waited on, and the capture is compared pixel by pixel with the CPU's
- * reference, and its CRC with the device CRC of that frame.  On the first
- * and the last connected heads.
+ * reference, and its CRC with the device CRC of that frame, and (under
+ * the harness, whose host agent takes a QMP screendump of the head while
+ * the frame is still shown) with the same CRC of the host's screendump.
+ * On the first and the last connected heads.
  */
 #include <errno.h>
 #include <poll.h>
@@ -84,6 +86,37 @@ static int fence_wait(int fd)
 }
 
 /*
+ * The host takes a screendump of the head while the frame is shown (this
+ * waits for its answer) and compares its CRC, computed as the display's,
+ * with the capture's: the capture is what the host's screen shows
+ */
+static void wb_vs_screendump(struct head *hd, uint32_t w, uint32_t h,
+			     uint32_t crc, const char *name)
+{
+	struct hreply rep;
+	struct hmsg req;
+	int ret;
+
+	hmsg_start(&req, "screendump-crc");
+	hmsg_str(&req, "device", "display0");
+	hmsg_int(&req, "head", hd->index);
+	hmsg_u64(&req, "width", w);
+	hmsg_u64(&req, "height", h);
+	hmsg_u64(&req, "crc", crc);
+	hmsg_str(&req, "name", name);
+	ret = host_call(&req, &rep, 60);
+	if (ret == -ENODEV) {
+		diag("head %d: %s: no host control channel, the capture is not compared with a screendump (the harness provides it)",
+		     hd->index, name);
+		return;
+	}
+	CHECK(!ret && rep.ok, "head %d: %s: capture against the host's screendump: %s",
+	      hd->index, name, ret ? strerror(-ret) : hreply_why(&rep));
+	if (!ret && rep.ok)
+		diag("head %d: %s: host: %s", hd->index, name, hreply_why(&rep));
+}
+
+/*
  * One commit: the overlay at (ox, oy) or off, GAMMA_LUT @gamma (0: off),
  * the writeback framebuffer with an out-fence; the capture compared with
  * @ref (0x00RRGGBB per pixel) and the device CRC
@@ -91,7 +124,7 @@ static int fence_wait(int fd)
 static void wb_case(struct kms *k, struct head *hd, uint32_t wb,
 		    const struct fb *ovl, uint32_t ox, uint32_t oy,
 		    uint32_t gamma, struct fb *out, const uint32_t *ref,
-		    const char *what)
+		    const char *what, const char *name)
 {
 	uint32_t w = hd->mode.hdisplay, h = hd->mode.vdisplay, x, y, bad = 0;
 	drmModeAtomicReq *req = drmModeAtomicAlloc();
@@ -143,6 +176,7 @@ static void wb_case(struct kms *k, struct head *hd, uint32_t wb,
 		     hd->index, w, h);
 	/* the capture is the frame the device checksummed */
 	expect_crc(k, hd, frame_crc(got, w, h), what);
+	wb_vs_screendump(hd, w, h, frame_crc(got, w, h), name);
 	free(got);
 }
 
@@ -224,13 +258,14 @@ static void wb_head(struct kms *k, struct head *hd, uint32_t wb)
 	}
 
 	reference(&prim, &ovl, ox, oy, false, ref);
-	wb_case(k, hd, wb, &ovl, ox, oy, 0, &out, ref, "primary and overlay");
+	wb_case(k, hd, wb, &ovl, ox, oy, 0, &out, ref, "primary and overlay",
+		"overlay");
 	reference(&prim, &ovl, ox, oy, true, ref);
 	wb_case(k, hd, wb, &ovl, ox, oy, gamma, &out, ref,
-		"primary and overlay, inverting gamma");
+		"primary and overlay, inverting gamma", "gamma");
 	reference(&prim, NULL, 0, 0, false, ref);
 	wb_case(k, hd, wb, NULL, 0, 0, 0, &out_argb, ref,
-		"lone primary, ARGB8888 capture");
+		"lone primary, ARGB8888 capture", "argb");
 	crc_stop(hd);
 out:
 	/* detach, or the CRTC cannot be turned off without it */

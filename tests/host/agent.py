@@ -16,6 +16,15 @@ Requests:
    optional "window": [X, Y, W, H], "background": RGB
                              the pattern only in that window (its own
                              coordinates), the background elsewhere
+  {"op": "screendump-crc", "device": DEV, "head": N, "width": W, "height": H,
+   "crc": C, "name": NAME}   a screendump of the head, taken while the guest
+                             waits (its frame still shown), checksummed as the
+                             display CRC is (zlib CRC-32 of the rows, each
+                             pixel the 4 little-endian bytes of R<<16|G<<8|B)
+                             and compared with C, the guest's CRC of the same
+                             frame as it got it by other means (a writeback
+                             capture); on a mismatch the screen is kept as
+                             NAME.png
   {"op": "screenshot", "device": DEV, "head": N, "save": NAME, "min_colors": K}
                              keep a head's picture as NAME.png (what a real
                              client drew: no expected pattern) and describe
@@ -70,6 +79,7 @@ import socket
 import sys
 import threading
 import time
+import zlib
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
 import vprime_qmp  # noqa: E402
@@ -354,6 +364,8 @@ class Agent(threading.Thread):
                     reply = {"ok": True, "value": q.qom_get(self._dev(req["path"]), req["property"])}
             elif op == "screendump":
                 reply = self.screendump(req)
+            elif op == "screendump-crc":
+                reply = self.screendump_crc(req)
             elif op == "screenshot":
                 reply = self.screenshot(req)
             elif op == "zero-copy":
@@ -410,6 +422,34 @@ class Agent(threading.Thread):
                      if req.get("window") else "", bad, w * h, " ".join(first)))
         self.checks.append((name, bad == 0, detail))
         return {"ok": bad == 0, "detail": detail}
+
+    def screendump_crc(self, req):
+        head = int(req["head"])
+        name = "screendump-crc-%s-head%d-%s" % (req["device"], head, os.path.basename(req["name"]))
+        path = os.path.join(self.keep_dir, name + ".ppm")
+        os.makedirs(self.keep_dir, exist_ok=True)
+        with vprime_qmp.QMP(self.qmp_path) as q:
+            q.execute("screendump", filename=path, device=req["device"], head=head, format="ppm")
+        w, h, rgb = read_ppm(path)
+        os.unlink(path)
+        if (w, h) != (req["width"], req["height"]):
+            detail = "screendump is %dx%d, the guest's frame %dx%d" % (w, h, req["width"], req["height"])
+            self.checks.append((name, False, detail))
+            return {"ok": False, "error": detail}
+        # the display CRC's layout: B, G, R, 0 per pixel
+        xrgb = bytearray(w * h * 4)
+        xrgb[0::4] = rgb[2::3]
+        xrgb[1::4] = rgb[1::3]
+        xrgb[2::4] = rgb[0::3]
+        crc = zlib.crc32(bytes(xrgb)) & 0xffffffff
+        ok = crc == req["crc"]
+        if not ok:
+            with vprime_qmp.QMP(self.qmp_path) as q:
+                q.execute("screendump", device=req["device"], head=head, format="png",
+                          filename=os.path.join(self.keep_dir, name + ".png"))
+        detail = "%dx%d screendump CRC 0x%08x, the guest's 0x%08x" % (w, h, crc, req["crc"])
+        self.checks.append((name, ok, detail))
+        return {"ok": ok, "detail": detail}
 
     def screenshot(self, req):
         head = int(req.get("head", 0))
