@@ -39,8 +39,9 @@ void vprime_wb_drop_pages(VPrimeHead *h)
 }
 
 /*
- * End the job: EV_WB_DONE, with WB_STATUS DONE, or ERROR and the reason
- * (also in HEAD_ERROR, with EV_ERROR, as a refusal is)
+ * End the job: EV_WB_DONE, with WB_STATUS DONE, or ERROR and the reason,
+ * also reported as a refusal is (HEAD_ERROR, EV_ERROR) unless why is NULL:
+ * the UPDATE that took the job was refused, and reported, already
  */
 static void wb_end(VPrimeHead *h, uint32_t reason, hwaddr reg,
                    const char *why)
@@ -53,13 +54,15 @@ static void wb_end(VPrimeHead *h, uint32_t reason, hwaddr reg,
     if (reason) {
         h->wb.status = VPRIME_WB_STATUS_ERROR |
                        reason << VPRIME_WB_STATUS_ERR_SHIFT;
+    }
+    if (reason && why) {
         h->error = reason |
                    VPRIME_HEAD_ERR_PLANE_HEAD << VPRIME_HEAD_ERR_PLANE_SHIFT;
         vprime_head_event(h, VPRIME_HEAD_EV_ERROR);
         vprime_core_guest_error(&s->core, VPRIME_ERR_DISPLAY,
                                 VPRIME_HEAD_BASE(h->idx) + reg,
                                 "head %u: writeback: %s", h->idx, why);
-    } else {
+    } else if (!reason) {
         h->wb.status = VPRIME_WB_STATUS_DONE;
     }
     vprime_head_event(h, VPRIME_HEAD_EV_WB_DONE);
@@ -164,7 +167,7 @@ static uint32_t wb_read_pages(VPrimeHead *h, const VPrimeWbRegs *r,
 void vprime_wb_latch(VPrimeHead *h, bool accepted)
 {
     VPrimeWbRegs r = h->wb.shadow;
-    const char *why = "UPDATE refused";
+    const char *why = NULL;     /* the UPDATE refused: reported already */
     hwaddr reg = VPRIME_HEAD_WB_CONTROL;
     uint32_t reason;
 

@@ -151,13 +151,12 @@ struct vprime_head {
 	/*
 	 * writeback (vprime_display_writeback.c): the connector, the job the
 	 * commit queued and atomic_flush programs (@wb_armed), jobs queued
-	 * and not signalled yet, frames written
+	 * and not signalled yet
 	 */
 	struct drm_writeback_connector wb;
 	struct vprime_wb_regs wb_regs;
 	bool wb_armed;
 	atomic_t wb_queued;
-	atomic64_t wb_frames;
 
 	atomic64_t vblank_irqs;
 	atomic64_t flips;

@@ -237,7 +237,6 @@ void vprime_writeback_done(struct vprime_head *head)
 		vprime_writeback_signal(head, -EIO);
 		return;
 	}
-	atomic64_inc(&head->wb_frames);
 	vprime_writeback_signal(head, 0);
 }
 

@@ -2653,6 +2653,20 @@ static void test_writeback(void)
     wb_check_end(&d, VPRIME_WB_STATUS_ERROR |
                  VPRIME_HEAD_ERR_WB_CONFIG << VPRIME_WB_STATUS_ERR_SHIFT);
 
+    /*
+     * the whole UPDATE refused (a bad mode): the job ends with it, and
+     * HEAD_ERROR keeps the update's reason
+     */
+    head_off(&d, 0);
+    head_on(&d, 0, &mode_a);
+    wb_program(&d, &wc, VPRIME_FMT_XRGB8888, 64 * 4, 0, size, wc.addr);
+    hwr(&d, 0, VPRIME_HEAD_MODE_CLOCK, 0);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_refused(&d, 0, VPRIME_HEAD_ERR_MODE, VPRIME_HEAD_ERR_PLANE_HEAD);
+    wb_check_end(&d, VPRIME_WB_STATUS_ERROR |
+                 VPRIME_HEAD_ERR_WB_CONFIG << VPRIME_WB_STATUS_ERR_SHIFT);
+
     /* the page list unreadable: a DMA fault at latch */
     head_off(&d, 0);
     head_on(&d, 0, &mode_a);
