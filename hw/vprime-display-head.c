@@ -789,12 +789,15 @@ static void head_update(VPrimeHead *h)
  * pending, the update counts as written now: it latches at the first
  * vblank whose deadline is after the release.  The lock does not hold
  * back a latch at once (the head off, or being turned off): that one
- * happens in the UPDATE write, after the registers it takes.
+ * happens in the UPDATE write, after the registers it takes.  @now is
+ * the device clock of the write that releases it: the global
+ * UPDATE_LOCK_CLEAR releases several heads at one instant, so that
+ * genlocked heads latch at one vblank, never a vblank between them.
  */
-static void head_update_lock(VPrimeHead *h, bool lock)
+void vprime_head_set_update_lock(VPrimeHead *h, bool lock, int64_t now)
 {
     if (h->update_lock && !lock && h->pending) {
-        h->update_ts = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+        h->update_ts = now;
     }
     h->update_lock = lock;
 }
@@ -1187,7 +1190,8 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
         if (val > 1) {
             return head_bad_value(h, reg, val, "UPDATE_LOCK takes 0 or 1");
         }
-        head_update_lock(h, val);
+        vprime_head_set_update_lock(h, val,
+                                    qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
         return true;
     case VPRIME_HEAD_COLOUR_CONTROL:
         h->colour.shadow.control = val;

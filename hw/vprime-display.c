@@ -72,6 +72,7 @@ static bool vprime_display_read(void *opaque, hwaddr addr, uint64_t *val)
     VPrimeHead *h;
     hwaddr reg;
     uint64_t now;
+    unsigned i;
 
     h = head_at(s, addr, &reg);
     if (h) {
@@ -96,8 +97,46 @@ static bool vprime_display_read(void *opaque, hwaddr addr, uint64_t *val)
     case VPRIME_DISP_CLOCK_HI:
         *val = s->clock_hi;
         return true;
+    case VPRIME_DISP_UPDATE_LOCKS:
+        *val = 0;
+        for (i = 0; i < s->heads; i++) {
+            *val |= (uint64_t)s->head[i].update_lock << i;
+        }
+        return true;
+    case VPRIME_DISP_UPDATE_LOCK_SET:
+    case VPRIME_DISP_UPDATE_LOCK_CLEAR:
+        *val = 0;   /* write-only */
+        return true;
     }
     return false;
+}
+
+/*
+ * UPDATE_LOCK_SET and _CLEAR: the UPDATE_LOCK of every head in the mask
+ * taken, or released, in one write.  A release counts the pending UPDATEs
+ * of all those heads as written at the same instant: each latches at its
+ * first vblank after it, genlocked heads at the same one.  A mask naming
+ * a head the engine does not have is refused whole.
+ */
+static void vprime_display_update_lock_all(VPrimeDisplayState *s, hwaddr addr,
+                                           uint64_t mask, bool lock)
+{
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    unsigned i;
+
+    if (mask & ~MAKE_64BIT_MASK(0, s->heads)) {
+        vprime_core_guest_error(&s->core, VPRIME_ERR_BAD_VALUE, addr,
+                                "UPDATE_LOCK mask 0x%" PRIx64
+                                " names a head beyond the %u heads",
+                                mask, s->heads);
+        return;
+    }
+    trace_vprime_disp_update_lock_all(s->core.name, lock, mask);
+    for (i = 0; i < s->heads; i++) {
+        if (mask & (1u << i)) {
+            vprime_head_set_update_lock(head_of(s, i), lock, now);
+        }
+    }
 }
 
 static bool vprime_display_write(void *opaque, hwaddr addr, uint64_t val)
@@ -119,9 +158,15 @@ static bool vprime_display_write(void *opaque, hwaddr addr, uint64_t val)
     case VPRIME_DISP_DMA_BITS:
     case VPRIME_DISP_CLOCK_LO:
     case VPRIME_DISP_CLOCK_HI:
+    case VPRIME_DISP_UPDATE_LOCKS:
         vprime_core_guest_error(&s->core, VPRIME_ERR_BAD_ACCESS, addr,
                                 "write to read-only register 0x%"
                                 HWADDR_PRIx, addr);
+        return true;
+    case VPRIME_DISP_UPDATE_LOCK_SET:
+    case VPRIME_DISP_UPDATE_LOCK_CLEAR:
+        vprime_display_update_lock_all(s, addr, val,
+                                       addr == VPRIME_DISP_UPDATE_LOCK_SET);
         return true;
     }
     return false;
@@ -659,6 +704,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
               VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR |
               VPRIME_DISP_CAP_YUV |
               VPRIME_DISP_CAP_UPDATE_LOCK |
+              VPRIME_DISP_CAP_UPDATE_LOCK_ALL |
               VPRIME_DISP_CAP_OUTPUT |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,

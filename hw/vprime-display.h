@@ -403,6 +403,11 @@ void vprime_head_vblank(void *opaque);
  */
 void vprime_head_sync(VPrimeHead *h);
 void vprime_head_kick(VPrimeHead *h);
+/*
+ * Take or release the head's UPDATE_LOCK; a release counts a pending
+ * UPDATE as written at @now (the device clock of the releasing write)
+ */
+void vprime_head_set_update_lock(VPrimeHead *h, bool lock, int64_t now);
 /* Plug or unplug the head's monitor (host side): HOTPLUG event */
 void vprime_head_set_connected(VPrimeHead *h, bool connected);
 /*

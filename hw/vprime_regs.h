@@ -324,6 +324,9 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_DMA_BITS            0x104   /* RO: address bits the engine can reach ("dma-bits") */
 #define VPRIME_DISP_CLOCK_LO            0x108   /* RO: device clock ns; reading LO latches HI */
 #define VPRIME_DISP_CLOCK_HI            0x10c   /* RO: high half latched by the last CLOCK_LO read */
+#define VPRIME_DISP_UPDATE_LOCKS        0x110   /* RO: bit h = head h's UPDATE_LOCK (CAP_UPDATE_LOCK_ALL) */
+#define VPRIME_DISP_UPDATE_LOCK_SET     0x114   /* WO: take the UPDATE_LOCK of the heads in the mask, in one write */
+#define VPRIME_DISP_UPDATE_LOCK_CLEAR   0x118   /* WO: release those heads' UPDATE_LOCK in one write */
 
 #define VPRIME_DISP_CAP_SCATTER         (1u << 0)   /* planes scan page lists; clear: contiguous only */
 #define VPRIME_DISP_CAP_TILED           (1u << 1)   /* VPRIME_LAYOUT_TILED scanout */
@@ -334,6 +337,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_COLOUR          (1u << 12)  /* VPRIME_HEAD_COLOUR_*: degamma, CTM, gamma per head */
 #define VPRIME_DISP_CAP_YUV             (1u << 6)   /* VPRIME_FMT_NV12, _YUV420 on primary and overlays */
 #define VPRIME_DISP_CAP_UPDATE_LOCK     (1u << 13)  /* VPRIME_HEAD_UPDATE_LOCK */
+#define VPRIME_DISP_CAP_UPDATE_LOCK_ALL (1u << 14)  /* VPRIME_DISP_UPDATE_LOCK_SET, _CLEAR: several heads at once */
 #define VPRIME_DISP_CAP_OUTPUT          (1u << 16)  /* VPRIME_HEAD_OUTPUT: each head's connector type */
 
 #define VPRIME_DISP_DMA_BITS_MIN        32

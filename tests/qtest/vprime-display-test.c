@@ -464,6 +464,7 @@ static void check_no_errors(Disp *d, int h)
                           VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR | \
                           VPRIME_DISP_CAP_YUV | \
                           VPRIME_DISP_CAP_UPDATE_LOCK | \
+                          VPRIME_DISP_CAP_UPDATE_LOCK_ALL | \
                           VPRIME_DISP_CAP_OUTPUT)
 
 static void test_identity(void)
@@ -964,6 +965,137 @@ static void test_update_lock(void)
     buf_free(&b);
     buf_free(&b2);
     buf_free(&cur);
+    disp_stop(&d);
+}
+
+/* Both heads' FLIP_DONE raised at the latest vblank, and its FRAME latched */
+static void check_flipped_now(Disp *d, int h)
+{
+    g_assert_cmphex(hrd(d, h, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_FLIP_DONE,
+                    !=, 0);
+    g_assert_cmphex(hrd(d, h, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_PENDING, ==, 0);
+    g_assert_cmpuint(hrd(d, h, VPRIME_HEAD_FLIP_FRAME), ==,
+                     hrd(d, h, VPRIME_HEAD_FRAME));
+    hwr(d, h, VPRIME_HEAD_EVENTS, ~0u);
+}
+
+/* A flip of heads 0 and 1 to buffer @addr, UPDATE written on both */
+static void flip_two(Disp *d, const PlaneCfg *c, uint64_t addr)
+{
+    int h;
+
+    for (h = 0; h < 2; h++) {
+        set_plane(d, h, VPRIME_PLANE_PRIMARY, c, addr, 0);
+        hwr(d, h, VPRIME_HEAD_EVENTS, ~0u);
+        hwr(d, h, VPRIME_HEAD_UPDATE, 1);
+    }
+}
+
+/*
+ * UPDATE_LOCK_SET / _CLEAR (#16): a commit of two genlocked heads held
+ * by one write and released by one latches on both at one vblank, also
+ * released a nanosecond before the deadline; released by two writes a
+ * vblank apart, it splits: the first head latches a frame before the
+ * second.  Masks naming a head the engine lacks are refused whole.
+ */
+static void test_update_lock_all(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48, .contig = true };
+    uint64_t p = mode_period(&mode_a), t, ts0, ts1;
+    uint32_t frame;
+    Buf b[2];
+    Disp d;
+    int i;
+
+    disp_start(&d, "heads=2,genlock=on");
+    g_assert_cmphex(rd(&d, VPRIME_DISP_CAPS) & VPRIME_DISP_CAP_UPDATE_LOCK_ALL,
+                    !=, 0);
+    for (i = 0; i < 2; i++) {
+        buf_alloc(&d, &b[i], c.fb_size, true);
+        buf_paint(&d, &b[i], &c, false);
+    }
+    set_plane(&d, 0, VPRIME_PLANE_PRIMARY, &c, b[0].addr, 0);
+    head_on(&d, 0, &mode_a);
+    qtest_clock_step(d.t.qts, p / 3);
+    set_plane(&d, 1, VPRIME_PLANE_PRIMARY, &c, b[0].addr, 0);
+    head_on(&d, 1, &mode_a);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, vblank_ts(&d, 1));
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0);
+
+    /* one write locks both: vblanks pass, nothing latches */
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_SET, 0x3);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0x3);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_UPDATE_LOCK), ==, 1);
+    g_assert_cmpuint(hrd(&d, 1, VPRIME_HEAD_UPDATE_LOCK), ==, 1);
+    flip_two(&d, &c, b[1].addr);
+    frame = hrd(&d, 0, VPRIME_HEAD_FRAME);
+    qtest_clock_step(d.t.qts, 2 * p);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 2);
+    for (i = 0; i < 2; i++) {
+        g_assert_cmphex(hrd(&d, i, VPRIME_HEAD_STATUS) &
+                        VPRIME_HEAD_STATUS_PENDING, !=, 0);
+    }
+
+    /* one write releases both a nanosecond before a vblank: both take it */
+    t = vblank_ts(&d, 0);
+    step_to(&d, t + p - 1);
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_CLEAR, 0x3);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0);
+    qtest_clock_step(d.t.qts, 1);
+    check_flipped_now(&d, 0);
+    check_flipped_now(&d, 1);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, t + p);
+    g_assert_cmpuint(vblank_ts(&d, 1), ==, t + p);
+
+    /*
+     * The same commit released head by head, the releases straddling a
+     * vblank: split, head 1 latches a frame after head 0
+     */
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_SET, 0x3);
+    flip_two(&d, &c, b[0].addr);
+    t = vblank_ts(&d, 0);
+    step_to(&d, t + p - 1);
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_CLEAR, 0x1);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0x2);
+    qtest_clock_step(d.t.qts, 2);
+    check_flipped_now(&d, 0);
+    ts0 = vblank_ts(&d, 0);
+    g_assert_cmphex(hrd(&d, 1, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_PENDING, !=, 0);
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_CLEAR, 0x2);
+    qtest_clock_step(d.t.qts, p);
+    check_flipped_now(&d, 1);
+    ts1 = vblank_ts(&d, 1);
+    g_assert_cmpuint(ts0, ==, t + p);
+    g_assert_cmpuint(ts1, ==, ts0 + p);
+    check_no_errors(&d, 0);
+    check_no_errors(&d, 1);
+
+    /* a head beyond the engine's: refused whole; UPDATE_LOCKS is read-only */
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_SET, 0x5);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==,
+                    VPRIME_DISP_UPDATE_LOCK_SET);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0);
+    wr(&d, VPRIME_REG_ERROR, ~0u);
+    wr(&d, VPRIME_DISP_UPDATE_LOCKS, 0x1);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_ACCESS);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0);
+    wr(&d, VPRIME_REG_ERROR, ~0u);
+
+    /* the per-head register and the global ones are one lock; reset frees */
+    hwr(&d, 1, VPRIME_HEAD_UPDATE_LOCK, 1);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0x2);
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_SET, 0x1);
+    qtest_system_reset(d.t.qts);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0);
+
+    for (i = 0; i < 2; i++) {
+        buf_free(&b[i]);
+    }
     disp_stop(&d);
 }
 
@@ -3904,6 +4036,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/latch", test_latch);
     qtest_add_func("/vprime-display/latch-late", test_latch_late);
     qtest_add_func("/vprime-display/update-lock", test_update_lock);
+    qtest_add_func("/vprime-display/update-lock-all", test_update_lock_all);
     qtest_add_func("/vprime-display/genlock", test_genlock);
     qtest_add_func("/vprime-display/vblank-rate", test_vblank_rate);
     qtest_add_func("/vprime-display/vblank-stopped", test_vblank_stopped);
