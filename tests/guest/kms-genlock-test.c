@@ -21,7 +21,13 @@
  * a scanline apart are counted, and the largest difference is the figure.
  * Without genlock only the events' arrival is asserted: how far apart the
  * free-running heads are depends on when the test turned the second on.
- * Helpers: kms-lib.c.
+ * Where the engine locks several heads in one write (CAP_UPDATE_LOCK_ALL:
+ * the driver locks a commit's heads before its first register write and
+ * releases them in one write after its last UPDATE), no genlocked commit
+ * may straddle a vblank: the count must be 0.  Without that capability
+ * (or free-running, where each head latches at its own next vblank) it is
+ * only counted.
+ * Helpers: kms-lib.c, gpu-lib.c (GET_PARAM).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +41,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
+#include "gpu-lib.h"
 #include "guest-test.h"
 #include "kms-lib.h"
 
@@ -163,8 +170,12 @@ int test_kms_genlock(struct ctx *c)
 	uint32_t sd[GENLOCK_FLIPS], seq_diff;
 	struct kms k;
 	int i, j, flips = 0, beyond = 0, straddled = 0;
+	bool lock_all;
+	uint64_t caps = 0;
 
 	KMS_OPEN(c, &k);
+	CHECK(!get_param(k.fd, VPRIME_PARAM_DISPLAY_CAPS, &caps), "GET_PARAM DISPLAY_CAPS");
+	lock_all = caps & VPRIME_DISP_CAP_UPDATE_LOCK_ALL;
 	for (i = 0; i < k.nheads && !hd[1]; i++) {
 		for (j = i + 1; j < k.nheads; j++) {
 			if (k.heads[i].connected && k.heads[j].connected &&
@@ -263,6 +274,9 @@ int test_kms_genlock(struct ctx *c)
 		CHECK(!genlock || med * 1000 <= line_ns,
 		      "genlocked heads' flip events %lld us apart (median), more than one scanline (%.3f us)",
 		      (long long)med, line_ns / 1e3);
+		CHECK(!genlock || !lock_all || !straddled,
+		      "%d genlocked commits latched half at one vblank, half at the next, with one-write UPDATE_LOCK release",
+		      straddled);
 	}
 out:
 	kms_disable_all(&k);
