@@ -334,6 +334,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_SCALE           (1u << 3)   /* VPRIME_PL_DST_SIZE: primary and overlay scale */
 #define VPRIME_DISP_CAP_ROTATE          (1u << 4)   /* VPRIME_PL_CTRL_ROTATE_*, _REFLECT_*: they rotate */
 #define VPRIME_DISP_CAP_BLEND           (1u << 5)   /* VPRIME_PL_CTRL_BLEND: plane alpha and blend modes */
+#define VPRIME_DISP_CAP_CROSSBAR        (1u << 11)  /* VPRIME_HEAD_ROUTE: any head drives any outputs */
 #define VPRIME_DISP_CAP_COLOUR          (1u << 12)  /* VPRIME_HEAD_COLOUR_*: degamma, CTM, gamma per head */
 #define VPRIME_DISP_CAP_YUV             (1u << 6)   /* VPRIME_FMT_NV12, _YUV420 on primary and overlays */
 #define VPRIME_DISP_CAP_UPDATE_LOCK     (1u << 13)  /* VPRIME_HEAD_UPDATE_LOCK */
@@ -366,12 +367,16 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_EDID_SIZE           0x040   /* RO: EDID bytes (0 while disconnected) */
 #define VPRIME_HEAD_FLIP_FRAME          0x044   /* RO: FRAME at the latest latch */
 #define VPRIME_HEAD_UPDATE_LOCK         0x048   /* RW: 1 = no latch at a vblank */
+#define VPRIME_HEAD_ROUTE               0x070   /* RW, latched: outputs this head drives, bit j = output j (CAP_CROSSBAR) */
+#define VPRIME_HEAD_OUTPUT_SOURCE       0x074   /* RO: the head that drives this block's output, 0xff: none */
+#define VPRIME_HEAD_OUTPUT_CRC          0x078   /* RO: CRC of the picture this output shows (0: no head's frame) */
 #define VPRIME_HEAD_COLOUR_CONTROL      0x080   /* RW, latched: VPRIME_COLOUR_CTRL_* */
 #define VPRIME_HEAD_COLOUR_ADDR_LO      0x084   /* RW, latched: DMA address of the colour block */
 #define VPRIME_HEAD_COLOUR_ADDR_HI      0x088
 #define VPRIME_HEAD_OUTPUT              0x0f0   /* RO: VPRIME_OUTPUT_*, the head's connector (a strap) */
 #define VPRIME_HEAD_EDID                0x200   /* RO: the connector's EDID, VPRIME_EDID_MAX bytes */
 #define VPRIME_HEAD_REGS_SIZE           0x400
+#define VPRIME_HEAD_SOURCE_NONE         0xff    /* VPRIME_HEAD_OUTPUT_SOURCE: no head drives it */
 
 /*
  * The EDID window, 0x200-0x3ff: room for the base block and three
@@ -421,6 +426,8 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_SCALE           13  /* DST_SIZE against SIZE beyond the plane's scaling limits */
 #define VPRIME_HEAD_ERR_BLEND           14  /* reserved BLEND bits or an unknown blend mode */
 #define VPRIME_HEAD_ERR_COLOUR          20  /* colour block misaligned, beyond the DMA bits or unreadable */
+#define VPRIME_HEAD_ERR_ROUTE_BUSY      25  /* ROUTE names an output another head that is on drives */
+#define VPRIME_HEAD_ERR_ROUTE           26  /* ROUTE names an output the engine does not have */
 #define VPRIME_HEAD_ERR_PLANE_SHIFT     8
 #define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
 
