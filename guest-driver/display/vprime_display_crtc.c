@@ -582,6 +582,25 @@ static enum drm_mode_status vprime_crtc_mode_valid(struct drm_crtc *crtc,
 	return MODE_OK;
 }
 
+/*
+ * ROUTE: the outputs (heads' connectors) the CRTC drives in @state.  The
+ * modeset helpers turn off every CRTC whose connectors change before
+ * turning any on, and the engine latches a head being turned on at once:
+ * no output is claimed by two heads that are on, even in a swap.
+ */
+static u32 vprime_crtc_route(struct vprime_head *head,
+			     const struct drm_crtc_state *state)
+{
+	struct vprime_display *disp = head->disp;
+	unsigned int h;
+	u32 route = 0;
+
+	for (h = 0; h < disp->hw.num_heads; h++)
+		if (state->connector_mask & drm_connector_mask(&disp->heads[h].connector))
+			route |= BIT(h);
+	return route;
+}
+
 static void vprime_crtc_atomic_enable(struct drm_crtc *crtc,
 				      struct drm_atomic_state *state)
 {
@@ -591,6 +610,9 @@ static void vprime_crtc_atomic_enable(struct drm_crtc *crtc,
 
 	/* takes effect with the planes, at atomic_flush's UPDATE */
 	if (drm_dev_enter(crtc->dev, &idx)) {
+		if (head->disp->disp_caps & VPRIME_DISP_CAP_CROSSBAR)
+			vprime_head_write(head, VPRIME_HEAD_ROUTE,
+					  vprime_crtc_route(head, crtc->state));
 		vprime_head_write(head, VPRIME_HEAD_MODE_SIZE,
 				  VPRIME_XY(m->crtc_hdisplay, m->crtc_vdisplay));
 		vprime_head_write(head, VPRIME_HEAD_MODE_TOTAL,
