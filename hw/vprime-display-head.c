@@ -653,6 +653,32 @@ void vprime_head_kick(VPrimeHead *h)
  * turns off only that plane.  Either way the update is done: FLIP_DONE.
  * Returns true if the head was off and is now on.
  */
+/*
+ * ROUTE of a head being turned on or kept on: outputs the engine has, none
+ * of them driven by another head that is on (one pipe per output; a pipe
+ * may drive several: clones)
+ */
+static bool head_route_valid(VPrimeHead *h, uint32_t route, uint32_t *err,
+                             const char **why)
+{
+    VPrimeDisplayState *s = h->s;
+    unsigned i;
+
+    if (route & ~MAKE_64BIT_MASK(0, s->heads)) {
+        *err = VPRIME_HEAD_ERR_ROUTE;
+        *why = "ROUTE names an output the engine does not have";
+        return false;
+    }
+    for (i = 0; i < s->heads; i++) {
+        if (i != h->idx && (vprime_head_driven(&s->head[i]) & route)) {
+            *err = VPRIME_HEAD_ERR_ROUTE_BUSY;
+            *why = "ROUTE names an output another head drives";
+            return false;
+        }
+    }
+    return true;
+}
+
 static bool head_latch(VPrimeHead *h)
 {
     VPrimeDisplayState *s = h->s;
@@ -661,7 +687,8 @@ static bool head_latch(VPrimeHead *h)
     bool turned_on = false, accepted = false;
     const char *why = NULL;
     hwaddr colour_reg = 0;
-    uint32_t colour_err;
+    uint32_t colour_err, route_err;
+    uint32_t was_driven = vprime_head_driven(h);
     unsigned p;
 
     h->pending = false;
@@ -676,6 +703,12 @@ static bool head_latch(VPrimeHead *h)
                     head_reg(h, VPRIME_HEAD_MODE_SIZE), why);
         goto done;
     }
+    if ((n->control & VPRIME_HEAD_CTRL_ENABLE) &&
+        !head_route_valid(h, n->route, &route_err, &why)) {
+        head_refuse(h, VPRIME_HEAD_ERR_PLANE_HEAD, route_err,
+                    head_reg(h, VPRIME_HEAD_ROUTE), why);
+        goto done;
+    }
     colour_err = vprime_colour_latch(h, n->control & VPRIME_HEAD_CTRL_ENABLE,
                                      &colour_reg, &why);
     if (colour_err) {
@@ -687,6 +720,12 @@ static bool head_latch(VPrimeHead *h)
     h->active = *n;
     accepted = true;
     trace_vprime_disp_latch(s->core.name, h->idx, n->control, n->mode_size);
+    if (vprime_head_driven(h) != was_driven) {
+        /* outputs it leaves show no signal; those it takes, its frame */
+        trace_vprime_disp_route(s->core.name, h->idx, was_driven,
+                                vprime_head_driven(h));
+        vprime_disp_present_outputs(s, was_driven & ~vprime_head_driven(h));
+    }
     if (!vprime_head_on(h)) {
         for (p = 0; p < VPRIME_DISP_PLANES; p++) {
             h->plane[p].active = (VPrimePlaneRegs) { 0 };
@@ -792,12 +831,15 @@ static void head_update(VPrimeHead *h)
  * pending, the update counts as written now: it latches at the first
  * vblank whose deadline is after the release.  The lock does not hold
  * back a latch at once (the head off, or being turned off): that one
- * happens in the UPDATE write, after the registers it takes.
+ * happens in the UPDATE write, after the registers it takes.  @now is
+ * the device clock of the write that releases it: the global
+ * UPDATE_LOCK_CLEAR releases several heads at one instant, so that
+ * genlocked heads latch at one vblank, never a vblank between them.
  */
-static void head_update_lock(VPrimeHead *h, bool lock)
+void vprime_head_set_update_lock(VPrimeHead *h, bool lock, int64_t now)
 {
     if (h->update_lock && !lock && h->pending) {
-        h->update_ts = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+        h->update_ts = now;
     }
     h->update_lock = lock;
 }
@@ -1129,6 +1171,18 @@ bool vprime_head_read(VPrimeHead *h, hwaddr reg, uint64_t *val)
     case VPRIME_HEAD_UPDATE_LOCK:
         *val = h->update_lock;
         return true;
+    case VPRIME_HEAD_ROUTE:
+        *val = h->shadow.route;
+        return true;
+    case VPRIME_HEAD_OUTPUT_SOURCE: {
+        VPrimeHead *src = vprime_disp_output_source(h);
+
+        *val = src ? src->idx : VPRIME_HEAD_SOURCE_NONE;
+        return true;
+    }
+    case VPRIME_HEAD_OUTPUT_CRC:
+        *val = h->out_crc;
+        return true;
     case VPRIME_HEAD_COLOUR_CONTROL:
         *val = h->colour.shadow.control;
         return true;
@@ -1190,7 +1244,11 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
         if (val > 1) {
             return head_bad_value(h, reg, val, "UPDATE_LOCK takes 0 or 1");
         }
-        head_update_lock(h, val);
+        vprime_head_set_update_lock(h, val,
+                                    qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL));
+        return true;
+    case VPRIME_HEAD_ROUTE:
+        h->shadow.route = val;
         return true;
     case VPRIME_HEAD_COLOUR_CONTROL:
         h->colour.shadow.control = val;
@@ -1239,6 +1297,8 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
     case VPRIME_HEAD_OUTPUT:
     case VPRIME_HEAD_WB_STATUS:
     case VPRIME_HEAD_WB_FRAME:
+    case VPRIME_HEAD_OUTPUT_SOURCE:
+    case VPRIME_HEAD_OUTPUT_CRC:
         goto read_only;
     }
     return vprime_wb_write(h, reg, val);
@@ -1256,7 +1316,7 @@ void vprime_head_reset(VPrimeHead *h)
     unsigned p;
 
     timer_del(h->timer);
-    h->shadow = h->active = (VPrimeHeadRegs) { 0 };
+    h->shadow = h->active = (VPrimeHeadRegs) { .route = BIT(h->idx) };
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
         h->plane[p].shadow = h->plane[p].active = (VPrimePlaneRegs) { 0 };
         vprime_plane_set_pages(&h->plane[p], NULL, 0);

@@ -400,7 +400,8 @@ static bool map_matches(const VPrimeScanMap *m, const VPrimePlane *pl)
             !memcmp(m->pages, pl->pages, pl->npages * sizeof(uint64_t)));
 }
 
-static void show_placeholder(VPrimeHead *h, VPrimeDispShown what);
+static void show_placeholder(VPrimeHead *o, VPrimeDispShown what);
+static void pipe_placeholder(VPrimeHead *h, VPrimeDispShown what);
 
 /*
  * The head stops showing guest memory; the caller presents what it shows
@@ -408,8 +409,16 @@ static void show_placeholder(VPrimeHead *h, VPrimeDispShown what);
  */
 static void head_forget_alias(VPrimeHead *h)
 {
-    if (h->shown == VPRIME_DISP_SHOWN_ALIAS) {
-        h->shown = VPRIME_DISP_SHOWN_NONE;
+    VPrimeDisplayState *s = h->s;
+    unsigned j;
+
+    for (j = 0; j < s->heads; j++) {
+        VPrimeHead *o = &s->head[j];
+
+        if (o->src == h && o->shown == VPRIME_DISP_SHOWN_ALIAS) {
+            o->shown = VPRIME_DISP_SHOWN_NONE;
+            o->src = NULL;
+        }
     }
     h->alias = NULL;
     qemu_pixman_image_unref(h->alias_img);
@@ -439,7 +448,7 @@ static void head_unalias(VPrimeHead *h)
         head_forget_alias(h);
         vprime_disp_present(h);
     } else {
-        show_placeholder(h, VPRIME_DISP_SHOWN_OFF);
+        pipe_placeholder(h, VPRIME_DISP_SHOWN_OFF);
         head_forget_alias(h);
         h->fb_composed = false;
     }
@@ -1524,67 +1533,136 @@ void vprime_disp_set_mode(VPrimeHead *h)
 
 void vprime_disp_release_mode(VPrimeHead *h)
 {
-    unsigned p;
+    VPrimeDisplayState *s = h->s;
+    unsigned p, j;
 
-    /* nothing keeps pointing at guest memory: the console neither */
-    if (h->shown == VPRIME_DISP_SHOWN_ALIAS) {
-        show_placeholder(h, VPRIME_DISP_SHOWN_OFF);
-    }
+    /* nothing keeps pointing at guest memory: the consoles neither */
+    pipe_placeholder(h, VPRIME_DISP_SHOWN_OFF);
     head_forget_alias(h);
     vprime_disp_drop_maps(h);
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
         qemu_pixman_image_unref(h->plane[p].img);
         h->plane[p].img = NULL;
     }
-    /* the console may still show it: it holds its own reference */
+    /* the consoles may still show it: they hold their own reference */
     qemu_pixman_image_unref(h->fb);
     h->fb = NULL;
     h->fb_composed = false;
-    h->shown = VPRIME_DISP_SHOWN_NONE;
+    for (j = 0; j < s->heads; j++) {
+        if (s->head[j].src == h) {
+            s->head[j].shown = VPRIME_DISP_SHOWN_NONE;
+            s->head[j].src = NULL;
+        }
+    }
 }
 
-static void show_placeholder(VPrimeHead *h, VPrimeDispShown what)
+/* Output o's console shows a placeholder */
+static void show_placeholder(VPrimeHead *o, VPrimeDispShown what)
 {
-    VPrimeDisplayState *s = h->s;
+    VPrimeDisplayState *s = o->s;
     g_autofree char *msg = NULL;
 
-    if (h->shown == what) {
+    o->src = NULL;
+    o->out_crc = 0;
+    if (o->shown == what || !o->con) {
         return;
     }
-    msg = g_strdup_printf("vprime-display head %u: %s", h->idx,
+    msg = g_strdup_printf("vprime-display head %u: %s", o->idx,
                           what == VPRIME_DISP_SHOWN_UNPLUGGED ?
                           "monitor unplugged" : "no signal");
-    dpy_gfx_replace_surface(h->con, qemu_create_placeholder_surface(
+    dpy_gfx_replace_surface(o->con, qemu_create_placeholder_surface(
                                 s->edid_info.prefx, s->edid_info.prefy, msg));
-    h->shown = what;
+    o->shown = what;
+}
+
+/* Every output showing guest memory through pipe h shows a placeholder */
+static void pipe_placeholder(VPrimeHead *h, VPrimeDispShown what)
+{
+    VPrimeDisplayState *s = h->s;
+    unsigned j;
+
+    for (j = 0; j < s->heads; j++) {
+        if (s->head[j].src == h &&
+            s->head[j].shown == VPRIME_DISP_SHOWN_ALIAS) {
+            show_placeholder(&s->head[j], what);
+        }
+    }
+}
+
+VPrimeHead *vprime_disp_output_source(VPrimeHead *o)
+{
+    VPrimeDisplayState *s = o->s;
+    unsigned i;
+
+    for (i = 0; i < s->heads; i++) {
+        if (vprime_head_driven(&s->head[i]) & BIT(o->idx)) {
+            return &s->head[i];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Output o shows the frame of the pipe routed to it, or a placeholder:
+ * unplugged, or "no signal" when no pipe that is on drives it (a real
+ * sink without a signal).  With the pipe's CRC on, OUTPUT_CRC is the CRC
+ * of the console's surface: the picture the output shows, read back.
+ */
+static void present_output(VPrimeHead *o)
+{
+    VPrimeHead *h = vprime_disp_output_source(o);
+    VPrimeDispShown what;
+    pixman_image_t *img;
+
+    if (!o->con) {
+        return;         /* being unrealized */
+    }
+    if (!o->connected) {
+        show_placeholder(o, VPRIME_DISP_SHOWN_UNPLUGGED);
+        return;
+    }
+    if (!h || !h->fb_composed) {
+        /* off, or on but not composed yet (just migrated) */
+        show_placeholder(o, VPRIME_DISP_SHOWN_OFF);
+        return;
+    }
+    what = h->alias ? VPRIME_DISP_SHOWN_ALIAS : VPRIME_DISP_SHOWN_FRAME;
+    img = h->alias ? h->alias_img : h->fb;
+    if (o->shown != what || o->src != h) {
+        /* the surface is the frame or the guest's memory: nothing copied */
+        dpy_gfx_replace_surface(o->con,
+                                qemu_create_displaysurface_pixman(img));
+        o->shown = what;
+        o->src = h;
+    }
+    dpy_gfx_update_full(o->con);
+    o->out_crc = h->crc_control ?
+                 frame_crc(h, qemu_console_surface(o->con)->image) : 0;
+}
+
+void vprime_disp_present_outputs(VPrimeDisplayState *s, uint32_t outputs)
+{
+    unsigned j;
+
+    for (j = 0; j < s->heads; j++) {
+        if (outputs & BIT(j)) {
+            present_output(&s->head[j]);
+        }
+    }
 }
 
 void vprime_disp_present(VPrimeHead *h)
 {
-    if (!h->connected) {
-        show_placeholder(h, VPRIME_DISP_SHOWN_UNPLUGGED);
-        return;
-    }
-    if (!(h->active.control & VPRIME_HEAD_CTRL_ENABLE) || !h->fb_composed) {
-        /* off, or on but not composed yet (just migrated) */
-        show_placeholder(h, VPRIME_DISP_SHOWN_OFF);
-        return;
-    }
-    if (h->alias) {
-        if (h->shown != VPRIME_DISP_SHOWN_ALIAS) {
-            /* the surface is the guest's memory: nothing is copied */
-            dpy_gfx_replace_surface(h->con,
-                                    qemu_create_displaysurface_pixman(
-                                        h->alias_img));
-            h->shown = VPRIME_DISP_SHOWN_ALIAS;
+    VPrimeDisplayState *s = h->s;
+    uint32_t outputs = vprime_head_driven(h) | BIT(h->idx);
+    unsigned j;
+
+    for (j = 0; j < s->heads; j++) {
+        if (s->head[j].src == h) {
+            outputs |= BIT(j);
         }
-    } else if (h->shown != VPRIME_DISP_SHOWN_FRAME) {
-        /* the surface shares the frame's pixels: nothing is copied */
-        dpy_gfx_replace_surface(h->con,
-                                qemu_create_displaysurface_pixman(h->fb));
-        h->shown = VPRIME_DISP_SHOWN_FRAME;
     }
-    dpy_gfx_update_full(h->con);
+    vprime_disp_present_outputs(s, outputs);
 }
 
 /*
@@ -1609,7 +1687,8 @@ void vprime_disp_console_init(VPrimeDisplayState *s, VPrimeHead *h)
 {
     h->con = graphic_console_init(DEVICE(s), h->idx, &vprime_disp_gfx_ops, h);
     h->shown = VPRIME_DISP_SHOWN_NONE;
-    vprime_disp_present(h);
+    h->src = NULL;
+    present_output(h);
 }
 
 void vprime_disp_console_fini(VPrimeHead *h)

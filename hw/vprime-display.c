@@ -72,6 +72,7 @@ static bool vprime_display_read(void *opaque, hwaddr addr, uint64_t *val)
     VPrimeHead *h;
     hwaddr reg;
     uint64_t now;
+    unsigned i;
 
     h = head_at(s, addr, &reg);
     if (h) {
@@ -96,8 +97,46 @@ static bool vprime_display_read(void *opaque, hwaddr addr, uint64_t *val)
     case VPRIME_DISP_CLOCK_HI:
         *val = s->clock_hi;
         return true;
+    case VPRIME_DISP_UPDATE_LOCKS:
+        *val = 0;
+        for (i = 0; i < s->heads; i++) {
+            *val |= (uint64_t)s->head[i].update_lock << i;
+        }
+        return true;
+    case VPRIME_DISP_UPDATE_LOCK_SET:
+    case VPRIME_DISP_UPDATE_LOCK_CLEAR:
+        *val = 0;   /* write-only */
+        return true;
     }
     return false;
+}
+
+/*
+ * UPDATE_LOCK_SET and _CLEAR: the UPDATE_LOCK of every head in the mask
+ * taken, or released, in one write.  A release counts the pending UPDATEs
+ * of all those heads as written at the same instant: each latches at its
+ * first vblank after it, genlocked heads at the same one.  A mask naming
+ * a head the engine does not have is refused whole.
+ */
+static void vprime_display_update_lock_all(VPrimeDisplayState *s, hwaddr addr,
+                                           uint64_t mask, bool lock)
+{
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    unsigned i;
+
+    if (mask & ~MAKE_64BIT_MASK(0, s->heads)) {
+        vprime_core_guest_error(&s->core, VPRIME_ERR_BAD_VALUE, addr,
+                                "UPDATE_LOCK mask 0x%" PRIx64
+                                " names a head beyond the %u heads",
+                                mask, s->heads);
+        return;
+    }
+    trace_vprime_disp_update_lock_all(s->core.name, lock, mask);
+    for (i = 0; i < s->heads; i++) {
+        if (mask & (1u << i)) {
+            vprime_head_set_update_lock(head_of(s, i), lock, now);
+        }
+    }
 }
 
 static bool vprime_display_write(void *opaque, hwaddr addr, uint64_t val)
@@ -119,9 +158,15 @@ static bool vprime_display_write(void *opaque, hwaddr addr, uint64_t val)
     case VPRIME_DISP_DMA_BITS:
     case VPRIME_DISP_CLOCK_LO:
     case VPRIME_DISP_CLOCK_HI:
+    case VPRIME_DISP_UPDATE_LOCKS:
         vprime_core_guest_error(&s->core, VPRIME_ERR_BAD_ACCESS, addr,
                                 "write to read-only register 0x%"
                                 HWADDR_PRIx, addr);
+        return true;
+    case VPRIME_DISP_UPDATE_LOCK_SET:
+    case VPRIME_DISP_UPDATE_LOCK_CLEAR:
+        vprime_display_update_lock_all(s, addr, val,
+                                       addr == VPRIME_DISP_UPDATE_LOCK_SET);
         return true;
     }
     return false;
@@ -238,11 +283,13 @@ void vprime_head_set_connected(VPrimeHead *h, bool val)
      * it (or the right placeholder) at once; the next vblank composes
      * anew all the same, as a monitor that just synced expects.
      */
-    if (val) {
-        h->dirty = true;
-        vprime_head_kick(h);
+    if (val && vprime_disp_output_source(h)) {
+        VPrimeHead *src = vprime_disp_output_source(h);
+
+        src->dirty = true;
+        vprime_head_kick(src);
     }
-    vprime_disp_present(h);
+    vprime_disp_present_outputs(s, BIT(h->idx));
     vprime_head_event(h, VPRIME_HEAD_EV_HOTPLUG);
 }
 
@@ -373,6 +420,7 @@ static void vprime_display_instance_init(Object *obj)
         h->s = s;
         h->idx = i;
         h->connected = true;
+        h->shadow.route = h->active.route = BIT(i);   /* as reset */
         object_property_add(obj, name, "bool", head_get_connected,
                             head_set_connected, NULL, h);
     }
@@ -660,6 +708,8 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
               VPRIME_DISP_CAP_WRITEBACK |
               VPRIME_DISP_CAP_YUV |
               VPRIME_DISP_CAP_UPDATE_LOCK |
+              VPRIME_DISP_CAP_UPDATE_LOCK_ALL |
+              VPRIME_DISP_CAP_CROSSBAR |
               VPRIME_DISP_CAP_OUTPUT |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
@@ -1131,6 +1181,8 @@ static int vprime_head_pre_load(void *opaque)
     h->update_ts = 0;
     h->update_lock = false;
     h->flip_frame = 0;
+    /* no route subsection: the head drives its own output */
+    h->shadow.route = h->active.route = BIT(h->idx);
     memset(&h->colour, 0, sizeof(h->colour));   /* no colour subsection */
     vprime_wb_reset(h);                         /* no writeback subsection */
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
@@ -1182,6 +1234,14 @@ static int vprime_head_post_load(void *opaque, int version_id)
                 }
             }
         }
+    }
+    if (vprime_head_driven(h) & ~MAKE_64BIT_MASK(0, h->s->heads)) {
+        uint32_t route = h->active.route;
+
+        vprime_head_reset(h);
+        return vprime_load_refuse(h->s->core.name, "head %u: ROUTE 0x%x "
+                                  "names an output beyond the %u heads",
+                                  h->idx, route, h->s->heads);
     }
     vprime_head_show_edid(h);   /* 'connected' came with the stream */
     vprime_disp_drop_maps(h);   /* guest memory may differ under them */
@@ -1252,6 +1312,32 @@ static const VMStateDescription vmstate_vprime_head_flip_frame = {
     .needed = vprime_head_flip_frame_needed,
     .fields = (const VMStateField[]) {
         VMSTATE_UINT32(flip_frame, VPrimeHead),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/*
+ * The crossbar (CAP_CROSSBAR): ROUTE as written and as latched, sent only
+ * when either is not the identity (the head drives its own output); a
+ * stream without it has every head on its own output, as before there
+ * was a crossbar.  Outputs two heads claim are refused by the device's
+ * post_load, once every head is loaded.
+ */
+static bool vprime_head_route_needed(void *opaque)
+{
+    VPrimeHead *h = opaque;
+
+    return h->shadow.route != BIT(h->idx) || h->active.route != BIT(h->idx);
+}
+
+static const VMStateDescription vmstate_vprime_head_route = {
+    .name = "vprime-display-head/route",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_head_route_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(shadow.route, VPrimeHead),
+        VMSTATE_UINT32(active.route, VPrimeHead),
         VMSTATE_END_OF_LIST()
     }
 };
@@ -1384,6 +1470,7 @@ static const VMStateDescription vmstate_vprime_head = {
         &vmstate_vprime_head_overlay2,
         &vmstate_vprime_head_update_lock,
         &vmstate_vprime_head_writeback,
+        &vmstate_vprime_head_route,
         NULL
     }
 };
@@ -1425,6 +1512,31 @@ static const VMStateDescription vmstate_vprime_display_config = {
 };
 
 /*
+ * Every head loaded: no output driven by two heads that are on (the
+ * latch's ROUTE_BUSY check); then every console shows what its output's
+ * pipe, now loaded, has
+ */
+static int vprime_display_post_load(void *opaque, int version_id)
+{
+    VPrimeDisplayState *s = opaque;
+    uint32_t driven = 0;
+    unsigned i;
+
+    for (i = 0; i < s->heads; i++) {
+        uint32_t d = vprime_head_driven(&s->head[i]);
+
+        if (d & driven) {
+            return vprime_load_refuse(s->core.name, "head %u drives outputs "
+                                      "0x%x, some of which another head "
+                                      "drives", i, d);
+        }
+        driven |= d;
+    }
+    vprime_disp_present_outputs(s, MAKE_64BIT_MASK(0, s->heads));
+    return 0;
+}
+
+/*
  * Not migrated: the fault injector's scripts, seed, progress and log,
  * and the frames themselves (host memory, composed again).
  */
@@ -1432,6 +1544,7 @@ static const VMStateDescription vmstate_vprime_display = {
     .name = "vprime-display",
     .version_id = 3,
     .minimum_version_id = 2,
+    .post_load = vprime_display_post_load,
     .fields = (const VMStateField[]) {
         VMSTATE_PCI_DEVICE(parent_obj, VPrimeDisplayState),
         VMSTATE_MSIX(parent_obj, VPrimeDisplayState),

@@ -223,6 +223,7 @@ typedef struct VPrimeHeadRegs {
     uint32_t mode_size;
     uint32_t mode_total;
     uint32_t mode_clock;
+    uint32_t route;             /* outputs the head drives (bit j: output j) */
 } VPrimeHeadRegs;
 
 /*
@@ -303,8 +304,14 @@ typedef struct VPrimeHead {
     uint32_t output;            /* VPRIME_OUTPUT_*, from output-types */
     QEMUTimer *timer;
 
-    /* host side: the composed frame and the console showing it */
+    /*
+     * Host side.  The head is a pipe (mode, planes, colour, CRC: fb,
+     * alias) and an output (connector: EDID, connected, console: con,
+     * shown, src); ROUTE says which outputs a pipe drives.
+     */
     QemuConsole *con;
+    struct VPrimeHead *src;     /* the pipe whose frame con shows, or NULL */
+    uint32_t out_crc;           /* OUTPUT_CRC: of what con shows */
     pixman_image_t *fb;         /* PIXMAN_x8r8g8b8, hdisplay x vdisplay */
     bool fb_composed;           /* fb, or alias, holds a frame */
     /*
@@ -425,6 +432,11 @@ void vprime_head_vblank(void *opaque);
  */
 void vprime_head_sync(VPrimeHead *h);
 void vprime_head_kick(VPrimeHead *h);
+/*
+ * Take or release the head's UPDATE_LOCK; a release counts a pending
+ * UPDATE as written at @now (the device clock of the releasing write)
+ */
+void vprime_head_set_update_lock(VPrimeHead *h, bool lock, int64_t now);
 /* Plug or unplug the head's monitor (host side): HOTPLUG event */
 void vprime_head_set_connected(VPrimeHead *h, bool connected);
 /*
@@ -493,10 +505,20 @@ void vprime_disp_drop_maps(VPrimeHead *h);
  */
 uint32_t vprime_disp_compose(VPrimeHead *h);
 /*
- * Make the console show the frame or a placeholder, as the head's state
- * (on, connected) says.
+ * Make the consoles show the frames or placeholders, as the heads' state
+ * (on, connected, routed) says: those of the outputs pipe h drives or
+ * showed, and of output h.
  */
 void vprime_disp_present(VPrimeHead *h);
+/* The same for the outputs in a mask (a route changed) */
+void vprime_disp_present_outputs(VPrimeDisplayState *s, uint32_t outputs);
+/* The pipe that drives output o (on, routed to it), or NULL */
+VPrimeHead *vprime_disp_output_source(VPrimeHead *o);
+/* The outputs a pipe drives: its ROUTE while on, none while off */
+static inline uint32_t vprime_head_driven(const VPrimeHead *h)
+{
+    return (h->active.control & VPRIME_HEAD_CTRL_ENABLE) ? h->active.route : 0;
+}
 /*
  * At a vblank: map more of the views the head's buffers are waiting for;
  * true while some still wait (the vblank timer keeps running for them)

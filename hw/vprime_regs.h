@@ -324,6 +324,9 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_DMA_BITS            0x104   /* RO: address bits the engine can reach ("dma-bits") */
 #define VPRIME_DISP_CLOCK_LO            0x108   /* RO: device clock ns; reading LO latches HI */
 #define VPRIME_DISP_CLOCK_HI            0x10c   /* RO: high half latched by the last CLOCK_LO read */
+#define VPRIME_DISP_UPDATE_LOCKS        0x110   /* RO: bit h = head h's UPDATE_LOCK (CAP_UPDATE_LOCK_ALL) */
+#define VPRIME_DISP_UPDATE_LOCK_SET     0x114   /* WO: take the UPDATE_LOCK of the heads in the mask, in one write */
+#define VPRIME_DISP_UPDATE_LOCK_CLEAR   0x118   /* WO: release those heads' UPDATE_LOCK in one write */
 
 #define VPRIME_DISP_CAP_SCATTER         (1u << 0)   /* planes scan page lists; clear: contiguous only */
 #define VPRIME_DISP_CAP_TILED           (1u << 1)   /* VPRIME_LAYOUT_TILED scanout */
@@ -331,10 +334,12 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_SCALE           (1u << 3)   /* VPRIME_PL_DST_SIZE: primary and overlay scale */
 #define VPRIME_DISP_CAP_ROTATE          (1u << 4)   /* VPRIME_PL_CTRL_ROTATE_*, _REFLECT_*: they rotate */
 #define VPRIME_DISP_CAP_BLEND           (1u << 5)   /* VPRIME_PL_CTRL_BLEND: plane alpha and blend modes */
+#define VPRIME_DISP_CAP_CROSSBAR        (1u << 11)  /* VPRIME_HEAD_ROUTE: any head drives any outputs */
 #define VPRIME_DISP_CAP_COLOUR          (1u << 12)  /* VPRIME_HEAD_COLOUR_*: degamma, CTM, gamma per head */
 #define VPRIME_DISP_CAP_WRITEBACK       (1u << 7)   /* VPRIME_HEAD_WB_*: the composed frame written back by DMA */
 #define VPRIME_DISP_CAP_YUV             (1u << 6)   /* VPRIME_FMT_NV12, _YUV420 on primary and overlays */
 #define VPRIME_DISP_CAP_UPDATE_LOCK     (1u << 13)  /* VPRIME_HEAD_UPDATE_LOCK */
+#define VPRIME_DISP_CAP_UPDATE_LOCK_ALL (1u << 14)  /* VPRIME_DISP_UPDATE_LOCK_SET, _CLEAR: several heads at once */
 #define VPRIME_DISP_CAP_OUTPUT          (1u << 16)  /* VPRIME_HEAD_OUTPUT: each head's connector type */
 
 #define VPRIME_DISP_DMA_BITS_MIN        32
@@ -363,6 +368,9 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_EDID_SIZE           0x040   /* RO: EDID bytes (0 while disconnected) */
 #define VPRIME_HEAD_FLIP_FRAME          0x044   /* RO: FRAME at the latest latch */
 #define VPRIME_HEAD_UPDATE_LOCK         0x048   /* RW: 1 = no latch at a vblank */
+#define VPRIME_HEAD_ROUTE               0x070   /* RW, latched: outputs this head drives, bit j = output j (CAP_CROSSBAR) */
+#define VPRIME_HEAD_OUTPUT_SOURCE       0x074   /* RO: the head that drives this block's output, 0xff: none */
+#define VPRIME_HEAD_OUTPUT_CRC          0x078   /* RO: CRC of the picture this output shows (0: no head's frame) */
 #define VPRIME_HEAD_COLOUR_CONTROL      0x080   /* RW, latched: VPRIME_COLOUR_CTRL_* */
 #define VPRIME_HEAD_COLOUR_ADDR_LO      0x084   /* RW, latched: DMA address of the colour block */
 #define VPRIME_HEAD_COLOUR_ADDR_HI      0x088
@@ -379,6 +387,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_OUTPUT              0x0f0   /* RO: VPRIME_OUTPUT_*, the head's connector (a strap) */
 #define VPRIME_HEAD_EDID                0x200   /* RO: the connector's EDID, VPRIME_EDID_MAX bytes */
 #define VPRIME_HEAD_REGS_SIZE           0x400
+#define VPRIME_HEAD_SOURCE_NONE         0xff    /* VPRIME_HEAD_OUTPUT_SOURCE: no head drives it */
 
 /*
  * The EDID window, 0x200-0x3ff: room for the base block and three
@@ -431,6 +440,8 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_COLOUR          20  /* colour block misaligned, beyond the DMA bits or unreadable */
 #define VPRIME_HEAD_ERR_WB_DMA          21  /* writeback page list unreadable or buffer unwritable by DMA */
 #define VPRIME_HEAD_ERR_WB_CONFIG       22  /* writeback job refused: format, size, pitch, buffer, alignment */
+#define VPRIME_HEAD_ERR_ROUTE_BUSY      25  /* ROUTE names an output another head that is on drives */
+#define VPRIME_HEAD_ERR_ROUTE           26  /* ROUTE names an output the engine does not have */
 #define VPRIME_HEAD_ERR_PLANE_SHIFT     8
 #define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
 

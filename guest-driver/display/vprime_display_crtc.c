@@ -16,6 +16,10 @@
  * register write until after its UPDATE, so that the engine latches only
  * whole states; a flip held back by it latches at the first vblank after
  * the release, and FLIP_FRAME (which completes the event) names that one.
+ * A commit of several heads (vprime_atomic_commit_tail()) locks them all
+ * before its first write and releases them after the last head's UPDATE,
+ * in one write each (UPDATE_LOCK_SET, _CLEAR), so that no vblank falls
+ * between two heads' UPDATEs of one commit.
  *
  * Vblank counts and timestamps come from the device: FRAME is a 32-bit
  * hardware counter, and VBLANK_TS together with the device clock tells how
@@ -582,6 +586,25 @@ static enum drm_mode_status vprime_crtc_mode_valid(struct drm_crtc *crtc,
 	return MODE_OK;
 }
 
+/*
+ * ROUTE: the outputs (heads' connectors) the CRTC drives in @state.  The
+ * modeset helpers turn off every CRTC whose connectors change before
+ * turning any on, and the engine latches a head being turned on at once:
+ * no output is claimed by two heads that are on, even in a swap.
+ */
+static u32 vprime_crtc_route(struct vprime_head *head,
+			     const struct drm_crtc_state *state)
+{
+	struct vprime_display *disp = head->disp;
+	unsigned int h;
+	u32 route = 0;
+
+	for (h = 0; h < disp->hw.num_heads; h++)
+		if (state->connector_mask & drm_connector_mask(&disp->heads[h].connector))
+			route |= BIT(h);
+	return route;
+}
+
 static void vprime_crtc_atomic_enable(struct drm_crtc *crtc,
 				      struct drm_atomic_state *state)
 {
@@ -591,6 +614,9 @@ static void vprime_crtc_atomic_enable(struct drm_crtc *crtc,
 
 	/* takes effect with the planes, at atomic_flush's UPDATE */
 	if (drm_dev_enter(crtc->dev, &idx)) {
+		if (head->disp->disp_caps & VPRIME_DISP_CAP_CROSSBAR)
+			vprime_head_write(head, VPRIME_HEAD_ROUTE,
+					  vprime_crtc_route(head, crtc->state));
 		vprime_head_write(head, VPRIME_HEAD_MODE_SIZE,
 				  VPRIME_XY(m->crtc_hdisplay, m->crtc_vdisplay));
 		vprime_head_write(head, VPRIME_HEAD_MODE_TOTAL,
@@ -657,58 +683,106 @@ static void vprime_crtc_atomic_disable(struct drm_crtc *crtc,
 	spin_unlock_irq(&drm->event_lock);
 }
 
+/*
+ * Write the UPDATE_LOCK of @heads: one UPDATE_LOCK_SET or _CLEAR write
+ * where the engine has them, else head by head.  Under disp->update_lock.
+ */
+static void vprime_heads_write_lock(struct vprime_display *disp, u32 heads,
+				    bool lock)
+{
+	unsigned int h;
+	int idx;
+
+	if (!heads || !drm_dev_enter(&disp->drm, &idx))
+		return;
+	if (disp->disp_caps & VPRIME_DISP_CAP_UPDATE_LOCK_ALL) {
+		vprime_hw_write(&disp->hw, lock ? VPRIME_DISP_UPDATE_LOCK_SET :
+				VPRIME_DISP_UPDATE_LOCK_CLEAR, heads);
+	} else {
+		for (h = 0; h < disp->hw.num_heads; h++)
+			if (heads & BIT(h))
+				vprime_head_write(&disp->heads[h],
+						  VPRIME_HEAD_UPDATE_LOCK, lock);
+	}
+	drm_dev_exit(idx);
+}
+
 /**
- * vprime_head_update_lock - hold back the head's vblank latch
- * @head: the head
+ * vprime_heads_update_lock - hold back the vblank latch of several heads
+ * @disp: the engine
+ * @heads: mask of head indices
  *
  * Call before writing the first shadow register of an update.  The lock
- * nests: a legacy cursor update may take it while a commit holds it.
+ * nests: a legacy cursor update may take a head's while a commit holds
+ * it.  The heads not held yet are locked in one write (UPDATE_LOCK_SET).
  * The engine still latches an UPDATE that latches at once (the head off).
+ */
+void vprime_heads_update_lock(struct vprime_display *disp, u32 heads)
+{
+	unsigned long flags;
+	u32 first = 0;
+	unsigned int h;
+
+	if (!(disp->disp_caps & VPRIME_DISP_CAP_UPDATE_LOCK))
+		return;
+	spin_lock_irqsave(&disp->update_lock, flags);
+	for (h = 0; h < disp->hw.num_heads; h++)
+		if ((heads & BIT(h)) && !disp->heads[h].update_locks++)
+			first |= BIT(h);
+	vprime_heads_write_lock(disp, first, true);
+	spin_unlock_irqrestore(&disp->update_lock, flags);
+}
+
+/**
+ * vprime_heads_update_unlock - let several heads' vblanks latch again
+ * @disp: the engine
+ * @heads: the mask given to vprime_heads_update_lock()
+ *
+ * Call after the update's last UPDATE write.  The heads whose last holder
+ * this is are released in one write (UPDATE_LOCK_CLEAR): their pending
+ * UPDATEs latch, with every register written before them, at each head's
+ * first vblank after that write -- one vblank for genlocked heads.
+ */
+void vprime_heads_update_unlock(struct vprime_display *disp, u32 heads)
+{
+	unsigned long flags;
+	u32 last = 0;
+	unsigned int h;
+
+	if (!(disp->disp_caps & VPRIME_DISP_CAP_UPDATE_LOCK))
+		return;
+	spin_lock_irqsave(&disp->update_lock, flags);
+	for (h = 0; h < disp->hw.num_heads; h++) {
+		struct vprime_head *head = &disp->heads[h];
+
+		if (!(heads & BIT(h)) ||
+		    drm_WARN_ON(&disp->drm, !head->update_locks))
+			continue;
+		if (!--head->update_locks)
+			last |= BIT(h);
+	}
+	vprime_heads_write_lock(disp, last, false);
+	spin_unlock_irqrestore(&disp->update_lock, flags);
+}
+
+/**
+ * vprime_head_update_lock - hold back one head's vblank latch
+ * @head: the head
+ *
+ * vprime_heads_update_lock() for one head: a legacy cursor update.
  */
 void vprime_head_update_lock(struct vprime_head *head)
 {
-	unsigned long flags;
-	int idx;
-
-	if (!(head->disp->disp_caps & VPRIME_DISP_CAP_UPDATE_LOCK))
-		return;
-	spin_lock_irqsave(&head->lock, flags);
-	if (!head->update_locks++ && drm_dev_enter(&head->disp->drm, &idx)) {
-		vprime_head_write(head, VPRIME_HEAD_UPDATE_LOCK, 1);
-		drm_dev_exit(idx);
-	}
-	spin_unlock_irqrestore(&head->lock, flags);
+	vprime_heads_update_lock(head->disp, BIT(head->idx));
 }
 
 /**
- * vprime_head_update_unlock - let the vblank latch again
+ * vprime_head_update_unlock - let one head's vblank latch again
  * @head: the head
- *
- * Call after the update's UPDATE write: the UPDATE pending latches, with
- * every register written before it, at the first vblank after the last
- * holder's release.
  */
 void vprime_head_update_unlock(struct vprime_head *head)
 {
-	unsigned long flags;
-	int idx;
-
-	if (!(head->disp->disp_caps & VPRIME_DISP_CAP_UPDATE_LOCK))
-		return;
-	spin_lock_irqsave(&head->lock, flags);
-	if (!drm_WARN_ON(&head->disp->drm, !head->update_locks) &&
-	    !--head->update_locks && drm_dev_enter(&head->disp->drm, &idx)) {
-		vprime_head_write(head, VPRIME_HEAD_UPDATE_LOCK, 0);
-		drm_dev_exit(idx);
-	}
-	spin_unlock_irqrestore(&head->lock, flags);
-}
-
-/* Before any plane's atomic_update writes its shadow registers */
-static void vprime_crtc_atomic_begin(struct drm_crtc *crtc,
-				     struct drm_atomic_state *state)
-{
-	vprime_head_update_lock(crtc_to_head(crtc));
+	vprime_heads_update_unlock(head->disp, BIT(head->idx));
 }
 
 /*
@@ -753,7 +827,6 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 			drm_crtc_send_vblank_event(crtc, event);
 		spin_unlock_irqrestore(&drm->event_lock, flags);
 		vprime_writeback_abort(head);
-		vprime_head_update_unlock(head);
 		return;
 	}
 	/* latched with the planes, by the UPDATE below */
@@ -781,8 +854,6 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 		vprime_head_write(head, VPRIME_HEAD_UPDATE, 1);
 	drm_dev_exit(idx);
 	spin_unlock_irqrestore(&drm->event_lock, flags);
-	/* after the UPDATE: the latch takes this commit whole */
-	vprime_head_update_unlock(head);
 }
 
 static const struct drm_crtc_helper_funcs vprime_crtc_helper_funcs = {
@@ -790,7 +861,6 @@ static const struct drm_crtc_helper_funcs vprime_crtc_helper_funcs = {
 	.atomic_check = vprime_crtc_atomic_check,
 	.atomic_enable = vprime_crtc_atomic_enable,
 	.atomic_disable = vprime_crtc_atomic_disable,
-	.atomic_begin = vprime_crtc_atomic_begin,
 	.atomic_flush = vprime_crtc_atomic_flush,
 };
 

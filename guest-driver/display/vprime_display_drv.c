@@ -118,14 +118,32 @@ static const struct drm_driver vprime_display_driver = {
  * planes, so that atomic_flush sees the head on), but waiting for the
  * flips the hardware reports rather than for any vblank: a plane's old
  * buffer may go only once the engine has latched the new one.
+ *
+ * The UPDATE_LOCK of every head the commit touches is taken before its
+ * first register write and released after the last head's UPDATE, in one
+ * write each where the engine has UPDATE_LOCK_SET/_CLEAR: a vblank cannot
+ * latch half of a head's state, nor one head's UPDATE without another's
+ * (genlocked heads latch the whole commit at one vblank; free-running
+ * ones each at its first vblank after the release).
  */
 static void vprime_atomic_commit_tail(struct drm_atomic_state *state)
 {
 	struct drm_device *drm = state->dev;
+	struct vprime_display *disp = to_vprime_display(drm);
+	struct drm_crtc_state *crtc_state;
+	struct drm_crtc *crtc;
+	u32 heads = 0;
+	int i;
 
+	for_each_new_crtc_in_state(state, crtc, crtc_state, i)
+		heads |= BIT(crtc_to_head(crtc)->idx);
+
+	vprime_heads_update_lock(disp, heads);
 	drm_atomic_helper_commit_modeset_disables(drm, state);
 	drm_atomic_helper_commit_modeset_enables(drm, state);
 	drm_atomic_helper_commit_planes(drm, state, DRM_PLANE_COMMIT_ACTIVE_ONLY);
+	/* after every UPDATE: the latch takes this commit whole */
+	vprime_heads_update_unlock(disp, heads);
 	drm_atomic_helper_fake_vblank(state);
 	drm_atomic_helper_commit_hw_done(state);
 	drm_atomic_helper_wait_for_flip_done(drm, state);
@@ -287,6 +305,7 @@ static int vprime_display_probe(struct pci_dev *pdev,
 	disp->hw.pdev = pdev;
 	/* a refused configuration is reported, decoded, by its head */
 	disp->hw.quiet_errors = VPRIME_ERR_DISPLAY;
+	spin_lock_init(&disp->update_lock);
 	INIT_WORK(&disp->hotplug_work, vprime_hotplug_work);
 	pci_set_drvdata(pdev, disp);
 

@@ -52,12 +52,13 @@ static inline struct vprime_plane *to_vprime_plane(struct drm_plane *plane)
  * @connector: the monitor, with EDID and hotplug
  * @lock: protects @event_enable (a copy of the EVENT_ENABLE register,
  *	which is read-modify-written from the vblank code and read by the
- *	interrupt), the CRC state (@crc_on, @crc_start) and @update_locks
+ *	interrupt) and the CRC state (@crc_on, @crc_start)
  * @event_enable: the VPRIME_HEAD_EV_* that interrupt
  * @crc_on: DRM's CRC capture is on
  * @crc_start: FRAME when the CRC was turned on: older CRC values are stale
  * @update_locks: holders of the head's UPDATE_LOCK (a commit and a legacy
- *	cursor update can hold it together): it is released by the last one
+ *	cursor update can hold it together): it is released by the last one;
+ *	protected by &vprime_display.update_lock
  * @event: the flip whose FLIP_DONE interrupt completes it, armed by
  *	atomic_flush; protected by &drm_device.event_lock
  * @event_at_vblank: the armed event's commit turned the head on: it is
@@ -185,6 +186,9 @@ static inline struct vprime_head *connector_to_head(struct drm_connector *c)
  * @dma_mask: the DMA mask they make
  * @modifiers: IN_FORMATS modifiers, DRM_FORMAT_MOD_INVALID terminated
  * @heads: the heads; &vprime_hw.num_heads of them are used
+ * @update_lock: protects every head's &vprime_head.update_locks and the
+ *	UPDATE_LOCK writes that follow them, so that a commit's heads are
+ *	locked (and released) in one register write
  * @hotplug_work: runs the probe helpers after a HOTPLUG interrupt
  * @inject_lock: protects the inject_* fields
  * @inject_head: debugfs inject_early_unmap: the last injection's head,
@@ -204,6 +208,7 @@ struct vprime_display {
 
 	struct vprime_head heads[VPRIME_HEADS_MAX];
 
+	spinlock_t update_lock;
 	struct work_struct hotplug_work;
 
 	struct mutex inject_lock;
@@ -304,6 +309,8 @@ u32 vprime_format_to_hw(u32 fourcc);
 int vprime_crtc_init(struct vprime_head *head);
 irqreturn_t vprime_head_irq(int irq, void *arg);
 void vprime_head_hw_off(struct vprime_head *head);
+void vprime_heads_update_lock(struct vprime_display *disp, u32 heads);
+void vprime_heads_update_unlock(struct vprime_display *disp, u32 heads);
 void vprime_head_update_lock(struct vprime_head *head);
 void vprime_head_update_unlock(struct vprime_head *head);
 

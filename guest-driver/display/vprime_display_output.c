@@ -9,8 +9,14 @@
  * registers; plugging and unplugging raise the head's HOTPLUG event, which
  * ends up as a hotplug uevent for userspace.  An eDP panel is never
  * unplugged: its connector is not polled and has no hotplug.
+ *
+ * With the crossbar (CAP_CROSSBAR) a head's connector and encoder are its
+ * output, which any CRTC may drive: every encoder's possible_crtcs is
+ * every CRTC, and any encoders may be clones (one CRTC driving several
+ * outputs).  The CRTC's modeset writes ROUTE, the outputs it drives.
  */
 
+#include <linux/bits.h>
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 
@@ -86,12 +92,16 @@ vprime_connector_detect(struct drm_connector *connector, bool force)
 
 /*
  * debugfs <connector>/vprime_output: what the connector is and what its
- * sink said in the EDID, for the guest tests (kms-connectors.sh)
+ * sink said in the EDID, for the guest tests (kms-connectors.sh); with
+ * the crossbar, the head whose pipe drives the output and the CRC of the
+ * picture the output shows, read back from the engine (kms-crossbar-crc)
  */
 static int vprime_output_show(struct seq_file *m, void *unused)
 {
 	struct drm_connector *connector = m->private;
 	const struct drm_display_info *info = &connector->display_info;
+	struct vprime_head *head = connector_to_head(connector);
+	int idx;
 
 	mutex_lock(&connector->dev->mode_config.mutex);
 	seq_printf(m, "type: %s\n",
@@ -100,6 +110,18 @@ static int vprime_output_show(struct seq_file *m, void *unused)
 		   connector->polled & DRM_CONNECTOR_POLL_HPD ? "hpd" : "none");
 	seq_printf(m, "hdmi sink: %s\n", info->is_hdmi ? "yes" : "no");
 	mutex_unlock(&connector->dev->mode_config.mutex);
+	if ((head->disp->disp_caps & VPRIME_DISP_CAP_CROSSBAR) &&
+	    drm_dev_enter(connector->dev, &idx)) {
+		u32 src = vprime_head_read(head, VPRIME_HEAD_OUTPUT_SOURCE);
+
+		if (src == VPRIME_HEAD_SOURCE_NONE)
+			seq_puts(m, "source: none\n");
+		else
+			seq_printf(m, "source: head %u\n", src);
+		seq_printf(m, "output crc: 0x%08x\n",
+			   vprime_head_read(head, VPRIME_HEAD_OUTPUT_CRC));
+		drm_dev_exit(idx);
+	}
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(vprime_output);
@@ -180,7 +202,13 @@ int vprime_output_init(struct vprime_head *head)
 				head->idx);
 	if (ret)
 		return ret;
-	head->encoder.possible_crtcs = drm_crtc_mask(&head->crtc);
+	/* CRTC h and encoder h are head h's: both are created in head order */
+	if (head->disp->disp_caps & VPRIME_DISP_CAP_CROSSBAR) {
+		head->encoder.possible_crtcs = GENMASK(head->disp->hw.num_heads - 1, 0);
+		head->encoder.possible_clones = GENMASK(head->disp->hw.num_heads - 1, 0);
+	} else {
+		head->encoder.possible_crtcs = drm_crtc_mask(&head->crtc);
+	}
 
 	ret = drmm_connector_init(drm, connector, &vprime_connector_funcs,
 				  vprime_output_types[output].connector, NULL);

@@ -134,6 +134,8 @@ int test_kms_yuv_crc(struct ctx *c);
 int test_kms_writeback_crc(struct ctx *c);
 /* Genlocked heads' flip events (issue 16): kms-genlock-test.c */
 int test_kms_genlock(struct ctx *c);
+/* Any CRTC drives any connector (issue 16): kms-crossbar-test.c */
+int test_kms_crossbar_crc(struct ctx *c);
 
 /* Random ioctls on every vprime node: ioctl-fuzz.c */
 int test_ioctl_fuzz(struct ctx *c);
@@ -229,6 +231,7 @@ int test_dmabuf_sync_write(struct ctx *c);
 	{ "kms-flip-vblank", test_kms_flip_vblank }, \
 	{ "kms-flip-events", test_kms_flip_events }, \
 	{ "kms-genlock", test_kms_genlock }, \
+	{ "kms-crossbar-crc", test_kms_crossbar_crc }, \
 	{ "kms-flip-fence", test_kms_flip_fence }, \
 	{ "kms-prime-import", test_kms_prime_import }, \
 	{ "kms-hotplug", test_kms_hotplug }, \

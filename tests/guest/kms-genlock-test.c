@@ -21,7 +21,17 @@
  * a scanline apart are counted, and the largest difference is the figure.
  * Without genlock only the events' arrival is asserted: how far apart the
  * free-running heads are depends on when the test turned the second on.
- * Helpers: kms-lib.c.
+ * Where the engine locks several heads in one write (CAP_UPDATE_LOCK_ALL:
+ * the driver locks a commit's heads before its first register write and
+ * releases them in one write after its last UPDATE), no genlocked commit
+ * may latch on the two heads at different vblanks: the device frames that
+ * latched each commit (FLIP_FRAME, from the driver's debugfs record of
+ * the flip) must differ by the same amount for every commit.  That is the
+ * engine's record, not the events': a loaded host can make an event name
+ * a later vblank than its latch (counted as straddled, as before).
+ * Without that capability, or free-running (each head latches at its own
+ * next vblank), split latches are only counted.
+ * Helpers: kms-lib.c, gpu-lib.c (GET_PARAM).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -35,6 +45,7 @@
 #include <xf86drm.h>
 #include <xf86drmMode.h>
 
+#include "gpu-lib.h"
 #include "guest-test.h"
 #include "kms-lib.h"
 
@@ -160,11 +171,17 @@ int test_kms_genlock(struct ctx *c)
 	struct head *hd[2] = { NULL, NULL };
 	struct fb fb[2][2] = { 0 };
 	int64_t d[GENLOCK_FLIPS], dmax = 0, line_ns, period_ns;
-	uint32_t sd[GENLOCK_FLIPS], seq_diff;
+	uint32_t sd[GENLOCK_FLIPS], seq_diff, ld[GENLOCK_FLIPS];
+	struct flip_record rec[2];
+	int nld = 0, split = 0;
 	struct kms k;
 	int i, j, flips = 0, beyond = 0, straddled = 0;
+	bool lock_all;
+	uint64_t caps = 0;
 
 	KMS_OPEN(c, &k);
+	CHECK(!get_param(k.fd, VPRIME_PARAM_DISPLAY_CAPS, &caps), "GET_PARAM DISPLAY_CAPS");
+	lock_all = caps & VPRIME_DISP_CAP_UPDATE_LOCK_ALL;
 	for (i = 0; i < k.nheads && !hd[1]; i++) {
 		for (j = i + 1; j < k.nheads; j++) {
 			if (k.heads[i].connected && k.heads[j].connected &&
@@ -224,6 +241,9 @@ int test_kms_genlock(struct ctx *c)
 		if (!read_pair(&k, hd, 2000, ev, i))
 			break;
 		d[flips] = ev_us(&ev[1]) - ev_us(&ev[0]);
+		if (!head_last_flip(&k, hd[0]->index, &rec[0]) &&
+		    !head_last_flip(&k, hd[1]->index, &rec[1]))
+			ld[nld++] = rec[1].latch_frame - rec[0].latch_frame;
 		sd[flips++] = ev[1].sequence - ev[0].sequence;
 	}
 	CHECK(flips == GENLOCK_FLIPS, "%d of %d flips completed on both heads", flips,
@@ -240,6 +260,9 @@ int test_kms_genlock(struct ctx *c)
 	 * off.  Genlock is about the grid, not about when a commit lands.
 	 */
 	seq_diff = sd[mode_u32(sd, flips)];
+	CHECK(nld == flips, "the driver's flip record read for %d of %d flips", nld, flips);
+	for (i = 0; i < nld; i++)
+		split += ld[i] != ld[mode_u32(ld, nld)];
 	for (i = 0; i < flips; i++) {
 		if (sd[i] != seq_diff) {
 			straddled++;
@@ -263,6 +286,11 @@ int test_kms_genlock(struct ctx *c)
 		CHECK(!genlock || med * 1000 <= line_ns,
 		      "genlocked heads' flip events %lld us apart (median), more than one scanline (%.3f us)",
 		      (long long)med, line_ns / 1e3);
+		diag("%d commits latched on the two heads at different vblanks (device FLIP_FRAME)",
+		     split);
+		CHECK(!genlock || !lock_all || !split,
+		      "%d genlocked commits latched half at one vblank, half at another, with one-write UPDATE_LOCK release",
+		      split);
 	}
 out:
 	kms_disable_all(&k);

@@ -52,7 +52,7 @@ awk -F'\t' '
     /^CRTCs:/ { sec = "crtc"; next }
     /^Planes:/ { sec = "plane"; next }
     /^Frame buffers:/ { sec = ""; next }
-    sec == "enc" && /^[0-9]+\t/ { encmask[$1] = hex($4) }
+    sec == "enc" && /^[0-9]+\t/ { encmask[$1] = hex($4); encidx[$1] = nenc++ }
     sec == "con" && /^[0-9]+\t/ {
         con = ($3 == "connected") ? $1 : ""
         split($NF, e, ","); enc[con] = e[1]; next
@@ -71,7 +71,11 @@ awk -F'\t' '
     sec == "plane" && want && /^\t\tvalue:/ { split($0, v, " "); ptype[plane] = v[2]; want = 0 }
     END {
         for (c in mode) {
-            for (i = 0; i < ncrtc; i++) if (and(encmask[enc[c]], lshift(1, i))) break
+            # CRTC i for encoder i (the head of the connector) if the encoder
+            # takes it: with the crossbar every encoder takes every CRTC
+            i = encidx[enc[c]]
+            if (!and(encmask[enc[c]], lshift(1, i)))
+                for (i = 0; i < ncrtc; i++) if (and(encmask[enc[c]], lshift(1, i))) break
             if (i == ncrtc) continue
             pl[0] = pl[1] = pl[2] = ov2 = 0
             # modetest plane types: Overlay=0 Primary=1 Cursor=2; of the

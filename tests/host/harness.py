@@ -421,7 +421,8 @@ NO_DISPLAY_SKIPS = dict(DEFAULT_SKIPS, **{t: "no display engine" for t in (
     "kms-scale-crc", "kms-rotate-crc", "kms-alpha-crc", "kms-colour-crc",
     "kms-writeback-crc",
     "kms-overlays-crc", "kms-yuv-crc",
-    "kms-flip-vblank", "kms-flip-events", "kms-genlock", "kms-flip-fence", "kms-prime-import",
+    "kms-flip-vblank", "kms-flip-events", "kms-genlock", "kms-crossbar-crc", "kms-flip-fence",
+    "kms-prime-import",
     "kms-check-refusals", "kms-hotplug", "kms-screendump",
     "gpu-import-display")}, **{"kms-modetest": "no vprime_display device",
                                "kms-drm-info": "no vprime_display device",
@@ -429,7 +430,8 @@ NO_DISPLAY_SKIPS = dict(DEFAULT_SKIPS, **{t: "no display engine" for t in (
 
 # (name, launcher arguments, {test that skips: a word of its reason})
 GUEST_TOPOLOGIES = [
-    ("default", [], dict(DEFAULT_SKIPS, **{"kms-genlock": "no two connected heads"})),
+    ("default", [], dict(DEFAULT_SKIPS, **{"kms-genlock": "no two connected heads",
+                                           "kms-crossbar-crc": "one connected head"})),
     # a laptop: an eDP panel on head 0, external DP and HDMI outputs (kms-hotplug
     # unplugs the last head, a DP one; kms-connectors checks the types), genlocked
     # (kms-genlock flips two heads of one mode and asserts their events agree)
@@ -908,6 +910,7 @@ def _suite_libvirt():
     # The system libvirtd is root's: elsewhere the domain skips, declared.
     s = Suite("libvirt", {"kms-contiguous": DEFAULT_SKIPS["kms-contiguous"],
                           "kms-genlock": "no two connected heads",
+                          "kms-crossbar-crc": "one connected head",
                           "kms-hotplug": "no host control channel",
                           "kms-screendump": "no host control channel"} if os.geteuid() == 0
               else {"domain": "needs root"})

@@ -465,6 +465,8 @@ static void check_no_errors(Disp *d, int h)
                           VPRIME_DISP_CAP_WRITEBACK | \
                           VPRIME_DISP_CAP_YUV | \
                           VPRIME_DISP_CAP_UPDATE_LOCK | \
+                          VPRIME_DISP_CAP_UPDATE_LOCK_ALL | \
+                          VPRIME_DISP_CAP_CROSSBAR | \
                           VPRIME_DISP_CAP_OUTPUT)
 
 static void test_identity(void)
@@ -965,6 +967,265 @@ static void test_update_lock(void)
     buf_free(&b);
     buf_free(&b2);
     buf_free(&cur);
+    disp_stop(&d);
+}
+
+/* Output o is driven by head src (VPRIME_HEAD_SOURCE_NONE: no signal) */
+static void check_output(Disp *d, int o, uint32_t src)
+{
+    g_assert_cmpuint(hrd(d, o, VPRIME_HEAD_OUTPUT_SOURCE), ==, src);
+    if (src == VPRIME_HEAD_SOURCE_NONE) {
+        g_assert_cmphex(hrd(d, o, VPRIME_HEAD_OUTPUT_CRC), ==, 0);
+    } else {
+        g_assert_cmphex(hrd(d, o, VPRIME_HEAD_OUTPUT_CRC), ==,
+                        hrd(d, src, VPRIME_HEAD_CRC));
+    }
+}
+
+/* Turn head h on driving the outputs in route; 0 or the latch's error */
+static uint32_t head_on_route(Disp *d, int h, uint32_t route)
+{
+    hwr(d, h, VPRIME_HEAD_ROUTE, route);
+    set_mode(d, h, &mode_a);
+    hwr(d, h, VPRIME_HEAD_CRC_CONTROL, 1);
+    hwr(d, h, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE);
+    hwr(d, h, VPRIME_HEAD_UPDATE, 1);
+    return hrd(d, h, VPRIME_HEAD_ERROR);
+}
+
+/*
+ * Crossbar (#16): ROUTE says which outputs (connector, EDID, console) a
+ * head's pipe drives.  Identity by default; swapped by a modeset, each
+ * output's console shows the other pipe's frame (screendump, and
+ * OUTPUT_CRC, the CRC of the console's surface, equal to the pipe's CRC);
+ * one pipe may drive both (clone); an output no pipe that is on drives
+ * shows no signal; an output two pipes claim, or one the engine lacks, is
+ * refused at the latch.  ROUTE latches with UPDATE: written alone it
+ * changes nothing.
+ */
+static void test_crossbar(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48, .contig = true };
+    Buf b[2];
+    Disp d;
+    int h;
+
+    disp_start(&d, "heads=2");
+    g_assert_cmphex(rd(&d, VPRIME_DISP_CAPS) & VPRIME_DISP_CAP_CROSSBAR, !=, 0);
+    for (h = 0; h < 2; h++) {
+        g_assert_cmphex(hrd(&d, h, VPRIME_HEAD_ROUTE), ==, 1u << h);
+        check_output(&d, h, VPRIME_HEAD_SOURCE_NONE);
+        plane_with_buf(&d, h, VPRIME_PLANE_PRIMARY, &c, &b[h], false);
+    }
+    /* identity: each output shows its own pipe */
+    for (h = 0; h < 2; h++) {
+        g_assert_cmphex(head_on_route(&d, h, 1u << h), ==, 0);
+    }
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), !=,
+                    hrd(&d, 1, VPRIME_HEAD_CRC));
+    for (h = 0; h < 2; h++) {
+        check_output(&d, h, h);
+        check_screendump(&d, h, b[h].argb, 64, 48);
+    }
+
+    /* swapped by a modeset: output 0 shows pipe 1, output 1 pipe 0 */
+    head_off(&d, 0);
+    head_off(&d, 1);
+    check_output(&d, 0, VPRIME_HEAD_SOURCE_NONE);
+    g_assert_cmphex(head_on_route(&d, 0, 0x2), ==, 0);
+    g_assert_cmphex(head_on_route(&d, 1, 0x1), ==, 0);
+    step_to_vblank(&d, 0, &mode_a);
+    for (h = 0; h < 2; h++) {
+        check_output(&d, h, !h);
+        check_screendump(&d, h, b[!h].argb, 64, 48);
+    }
+    check_no_errors(&d, 0);
+    check_no_errors(&d, 1);
+
+    /* pipe 1 alone on output 0: output 1 has no signal */
+    head_off(&d, 0);
+    check_output(&d, 1, VPRIME_HEAD_SOURCE_NONE);
+    check_output(&d, 0, 1);
+
+    /* ROUTE latches with UPDATE, at the vblank: a clone of pipe 1 */
+    hwr(&d, 1, VPRIME_HEAD_ROUTE, 0x3);
+    step_to_vblank(&d, 1, &mode_a);
+    check_output(&d, 1, VPRIME_HEAD_SOURCE_NONE);
+    hwr(&d, 1, VPRIME_HEAD_UPDATE, 1);
+    check_output(&d, 1, VPRIME_HEAD_SOURCE_NONE);
+    step_to_vblank(&d, 1, &mode_a);
+    check_output(&d, 0, 1);
+    check_output(&d, 1, 1);
+    check_screendump(&d, 0, b[1].argb, 64, 48);
+    check_screendump(&d, 1, b[1].argb, 64, 48);
+    check_no_errors(&d, 1);
+
+    /* an output another pipe drives, or one the engine lacks: refused */
+    g_assert_cmphex(head_on_route(&d, 0, 0x2), ==,
+                    VPRIME_HEAD_ERR_ROUTE_BUSY |
+                    VPRIME_HEAD_ERR_PLANE_HEAD << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    check_refused(&d, 0, VPRIME_HEAD_ERR_ROUTE_BUSY, VPRIME_HEAD_ERR_PLANE_HEAD);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_ACTIVE,
+                    ==, 0);
+    head_off(&d, 0);
+    g_assert_cmphex(head_on_route(&d, 0, 0x4), ==,
+                    VPRIME_HEAD_ERR_ROUTE |
+                    VPRIME_HEAD_ERR_PLANE_HEAD << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    head_off(&d, 0);
+    /* a pipe that is on may drive no output at all */
+    g_assert_cmphex(head_on_route(&d, 0, 0), ==, 0);
+    check_output(&d, 0, 1);
+    check_output(&d, 1, 1);
+
+    /* an unplugged output shows no frame; replugged, its pipe's again */
+    vprime_qom_set_bool(&d.t, "head0-connected", false);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_OUTPUT_CRC), ==, 0);
+    vprime_qom_set_bool(&d.t, "head0-connected", true);
+    step_to_vblank(&d, 1, &mode_a);
+    check_output(&d, 0, 1);
+
+    /* device reset (the engine's own: a PCI reset unmaps the BAR) */
+    wr(&d, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
+    for (h = 0; h < 2; h++) {
+        g_assert_cmphex(hrd(&d, h, VPRIME_HEAD_ROUTE), ==, 1u << h);
+        check_output(&d, h, VPRIME_HEAD_SOURCE_NONE);
+    }
+    for (h = 0; h < 2; h++) {
+        buf_free(&b[h]);
+    }
+    disp_stop(&d);
+}
+
+/* Both heads' FLIP_DONE raised at the latest vblank, and its FRAME latched */
+static void check_flipped_now(Disp *d, int h)
+{
+    g_assert_cmphex(hrd(d, h, VPRIME_HEAD_EVENTS) & VPRIME_HEAD_EV_FLIP_DONE,
+                    !=, 0);
+    g_assert_cmphex(hrd(d, h, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_PENDING, ==, 0);
+    g_assert_cmpuint(hrd(d, h, VPRIME_HEAD_FLIP_FRAME), ==,
+                     hrd(d, h, VPRIME_HEAD_FRAME));
+    hwr(d, h, VPRIME_HEAD_EVENTS, ~0u);
+}
+
+/* A flip of heads 0 and 1 to buffer @addr, UPDATE written on both */
+static void flip_two(Disp *d, const PlaneCfg *c, uint64_t addr)
+{
+    int h;
+
+    for (h = 0; h < 2; h++) {
+        set_plane(d, h, VPRIME_PLANE_PRIMARY, c, addr, 0);
+        hwr(d, h, VPRIME_HEAD_EVENTS, ~0u);
+        hwr(d, h, VPRIME_HEAD_UPDATE, 1);
+    }
+}
+
+/*
+ * UPDATE_LOCK_SET / _CLEAR (#16): a commit of two genlocked heads held
+ * by one write and released by one latches on both at one vblank, also
+ * released a nanosecond before the deadline; released by two writes a
+ * vblank apart, it splits: the first head latches a frame before the
+ * second.  Masks naming a head the engine lacks are refused whole.
+ */
+static void test_update_lock_all(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48, .contig = true };
+    uint64_t p = mode_period(&mode_a), t, ts0, ts1;
+    uint32_t frame;
+    Buf b[2];
+    Disp d;
+    int i;
+
+    disp_start(&d, "heads=2,genlock=on");
+    g_assert_cmphex(rd(&d, VPRIME_DISP_CAPS) & VPRIME_DISP_CAP_UPDATE_LOCK_ALL,
+                    !=, 0);
+    for (i = 0; i < 2; i++) {
+        buf_alloc(&d, &b[i], c.fb_size, true);
+        buf_paint(&d, &b[i], &c, false);
+    }
+    set_plane(&d, 0, VPRIME_PLANE_PRIMARY, &c, b[0].addr, 0);
+    head_on(&d, 0, &mode_a);
+    qtest_clock_step(d.t.qts, p / 3);
+    set_plane(&d, 1, VPRIME_PLANE_PRIMARY, &c, b[0].addr, 0);
+    head_on(&d, 1, &mode_a);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, vblank_ts(&d, 1));
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0);
+
+    /* one write locks both: vblanks pass, nothing latches */
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_SET, 0x3);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0x3);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_UPDATE_LOCK), ==, 1);
+    g_assert_cmpuint(hrd(&d, 1, VPRIME_HEAD_UPDATE_LOCK), ==, 1);
+    flip_two(&d, &c, b[1].addr);
+    frame = hrd(&d, 0, VPRIME_HEAD_FRAME);
+    qtest_clock_step(d.t.qts, 2 * p);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame + 2);
+    for (i = 0; i < 2; i++) {
+        g_assert_cmphex(hrd(&d, i, VPRIME_HEAD_STATUS) &
+                        VPRIME_HEAD_STATUS_PENDING, !=, 0);
+    }
+
+    /* one write releases both a nanosecond before a vblank: both take it */
+    t = vblank_ts(&d, 0);
+    step_to(&d, t + p - 1);
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_CLEAR, 0x3);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0);
+    qtest_clock_step(d.t.qts, 1);
+    check_flipped_now(&d, 0);
+    check_flipped_now(&d, 1);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, t + p);
+    g_assert_cmpuint(vblank_ts(&d, 1), ==, t + p);
+
+    /*
+     * The same commit released head by head, the releases straddling a
+     * vblank: split, head 1 latches a frame after head 0
+     */
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_SET, 0x3);
+    flip_two(&d, &c, b[0].addr);
+    t = vblank_ts(&d, 0);
+    step_to(&d, t + p - 1);
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_CLEAR, 0x1);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0x2);
+    qtest_clock_step(d.t.qts, 2);
+    check_flipped_now(&d, 0);
+    ts0 = vblank_ts(&d, 0);
+    g_assert_cmphex(hrd(&d, 1, VPRIME_HEAD_STATUS) &
+                    VPRIME_HEAD_STATUS_PENDING, !=, 0);
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_CLEAR, 0x2);
+    qtest_clock_step(d.t.qts, p);
+    check_flipped_now(&d, 1);
+    ts1 = vblank_ts(&d, 1);
+    g_assert_cmpuint(ts0, ==, t + p);
+    g_assert_cmpuint(ts1, ==, ts0 + p);
+    check_no_errors(&d, 0);
+    check_no_errors(&d, 1);
+
+    /* a head beyond the engine's: refused whole; UPDATE_LOCKS is read-only */
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_SET, 0x5);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==,
+                    VPRIME_DISP_UPDATE_LOCK_SET);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0);
+    wr(&d, VPRIME_REG_ERROR, ~0u);
+    wr(&d, VPRIME_DISP_UPDATE_LOCKS, 0x1);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_ACCESS);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0);
+    wr(&d, VPRIME_REG_ERROR, ~0u);
+
+    /* the per-head register and the global ones are one lock; reset frees */
+    hwr(&d, 1, VPRIME_HEAD_UPDATE_LOCK, 1);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0x2);
+    wr(&d, VPRIME_DISP_UPDATE_LOCK_SET, 0x1);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0x3);
+    wr(&d, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_UPDATE_LOCKS), ==, 0);
+
+    for (i = 0; i < 2; i++) {
+        buf_free(&b[i]);
+    }
     disp_stop(&d);
 }
 
@@ -3040,7 +3301,8 @@ static void test_bad_registers(void)
     /* unknown registers: head 1 of a 1-head engine, holes, past the EDID */
     {
         static const uint32_t unknown[] = {
-            0x110, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
+            0x11c, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
+            VPRIME_HEAD_BASE(0) + 0x7c,
             VPRIME_HEAD_BASE(0) + 0x4c, VPRIME_HEAD_BASE(0) + 0x1fc,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x3c,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(2) + 0x3c,
@@ -3072,6 +3334,9 @@ static void test_bad_registers(void)
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_CRC,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_EDID_SIZE,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_FLIP_FRAME,
+            VPRIME_DISP_UPDATE_LOCKS,
+            VPRIME_HEAD_BASE(0) + VPRIME_HEAD_OUTPUT_SOURCE,
+            VPRIME_HEAD_BASE(0) + VPRIME_HEAD_OUTPUT_CRC,
         };
         size_t i;
 
@@ -4161,6 +4426,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/latch", test_latch);
     qtest_add_func("/vprime-display/latch-late", test_latch_late);
     qtest_add_func("/vprime-display/update-lock", test_update_lock);
+    qtest_add_func("/vprime-display/update-lock-all", test_update_lock_all);
+    qtest_add_func("/vprime-display/crossbar", test_crossbar);
     qtest_add_func("/vprime-display/genlock", test_genlock);
     qtest_add_func("/vprime-display/vblank-rate", test_vblank_rate);
     qtest_add_func("/vprime-display/vblank-stopped", test_vblank_stopped);

@@ -254,6 +254,11 @@ static void dump_disp(GString *out, Dev *d)
         g_string_append_printf(out, "head %u UPDATE_LOCK 0x%x\n", h,
                                rd(d, VPRIME_HEAD_BASE(h) +
                                      VPRIME_HEAD_UPDATE_LOCK));
+        g_string_append_printf(out, "head %u ROUTE 0x%x OUTPUT_SOURCE 0x%x\n",
+                               h, rd(d, VPRIME_HEAD_BASE(h) +
+                                        VPRIME_HEAD_ROUTE),
+                               rd(d, VPRIME_HEAD_BASE(h) +
+                                     VPRIME_HEAD_OUTPUT_SOURCE));
         for (p = 0; p < VPRIME_DISP_PLANES; p++) {
             g_string_append_printf(out, "head %u plane %u:", h, p);
             for (r = 0; r <= VPRIME_PL_YUV; r += 4) {
@@ -1077,6 +1082,49 @@ static void test_display_stopped_timer(void)
     assert_same(end_dst, end_ref);
     machine_stop(&dst);
     machine_stop(&ref);
+}
+
+/*
+ * The crossbar (subsection vprime-display-head/route): head 0 drives both
+ * outputs (a clone, latched), head 1 is off with ROUTE 0x1 written; both
+ * arrive as they were (without the subsection the destination has each
+ * head on its own output), and output 1's console shows head 0's frame
+ * there once it is composed again.
+ */
+static void test_display_route(void)
+{
+    Machine src, dst;
+    DispJob *j = g_new(DispJob, 1);
+    g_autofree char *before = NULL, *after = NULL;
+    Dev *d = &src.disp;
+
+    machine_start(&src, NULL, NULL);
+    disp_begin(&src, j);
+    hwr(d, 1, VPRIME_HEAD_CONTROL, 0);
+    hwr(d, 1, VPRIME_HEAD_UPDATE, 1);
+    hwr(d, 1, VPRIME_HEAD_ROUTE, 0x1);
+    hwr(d, 0, VPRIME_HEAD_ROUTE, 0x3);
+    hwr(d, 0, VPRIME_HEAD_UPDATE, 1);
+    clock_step(&src, PERIOD);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_OUTPUT_SOURCE), ==, 0);
+    g_assert_cmpuint(hrd(d, 1, VPRIME_HEAD_OUTPUT_SOURCE), ==, 0);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_ERROR), ==, 0);
+    g_assert_cmphex(hrd(d, 1, VPRIME_HEAD_OUTPUT_CRC), ==,
+                    hrd(d, 0, VPRIME_HEAD_CRC));
+    before = machine_dump(&src, NULL);
+    migrate_live(&src, &dst);
+    after = machine_dump(&dst, NULL);
+    assert_same(after, before);
+    machine_stop(&src);
+    d = &dst.disp;
+    g_assert_cmphex(hrd(d, 1, VPRIME_HEAD_ROUTE), ==, 0x1);
+    clock_step(&dst, PERIOD);
+    g_assert_cmpuint(hrd(d, 1, VPRIME_HEAD_OUTPUT_SOURCE), ==, 0);
+    g_assert_cmphex(hrd(d, 1, VPRIME_HEAD_OUTPUT_CRC), ==,
+                    hrd(d, 0, VPRIME_HEAD_CRC));
+    g_assert_cmphex(hrd(d, 1, VPRIME_HEAD_OUTPUT_CRC), !=, 0);
+    machine_stop(&dst);
+    g_free(j);
 }
 
 /*
@@ -1934,6 +1982,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime/migration/display/yuv", test_display_yuv);
     qtest_add_func("/vprime/migration/display/update-lock",
                    test_display_update_lock);
+    qtest_add_func("/vprime/migration/display/route", test_display_route);
     qtest_add_func("/vprime/migration/faults/in-flight",
                    test_faults_in_flight);
     qtest_add_func("/vprime/migration/stream/unedited",
