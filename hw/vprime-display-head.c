@@ -783,6 +783,110 @@ static void head_update(VPrimeHead *h)
 }
 
 /*
+ * Do two sets of the primary plane's registers differ in more than an
+ * async UPDATE may change (ADDR_*, OFFSET, the framebuffer planes'
+ * ADDR_* and OFFSET)?
+ */
+static bool async_regs_differ(const VPrimePlaneRegs *a,
+                              const VPrimePlaneRegs *b)
+{
+    unsigned i;
+
+    for (i = 0; i < VPRIME_FBP_PLANES - 1; i++) {
+        if (a->fbp[i].fb_size != b->fbp[i].fb_size ||
+            a->fbp[i].pitch != b->fbp[i].pitch) {
+            return true;
+        }
+    }
+    return a->control != b->control || a->format != b->format ||
+           a->layout != b->layout || a->pitch != b->pitch ||
+           a->fb_size != b->fb_size || a->src_pos != b->src_pos ||
+           a->size != b->size || a->dst_pos != b->dst_pos ||
+           a->zpos != b->zpos || a->dst_size != b->dst_size ||
+           a->blend != b->blend || a->yuv != b->yuv;
+}
+
+/*
+ * UPDATE | ASYNC: latch the primary plane's address and offset at once,
+ * in this write, not at a vblank (a real engine tears: the rest of the
+ * frame being scanned shows the new buffer).  The frame is composed
+ * again now, so the CRC and the console show the new buffer from this
+ * frame on.  Only the address may change: the head's own shadow
+ * registers and the primary's others must equal the latched ones, or it
+ * is refused (VPRIME_HEAD_ERR_ASYNC) and nothing changes.  A buffer the
+ * plane checks refuse keeps the old one too (not the plane turned off,
+ * as at a vblank).  Either way FLIP_DONE, with FLIP_FRAME the FRAME now.
+ * Other planes' shadow registers and a pending UPDATE stay as they are.
+ */
+static void head_update_async(VPrimeHead *h)
+{
+    VPrimeDisplayState *s = h->s;
+    VPrimePlane *pl = &h->plane[VPRIME_PLANE_PRIMARY];
+    VPrimePlaneRegs r = pl->active;
+    uint64_t *pages = NULL;
+    uint64_t *fbp_pages[VPRIME_FBP_PLANES - 1] = { NULL };
+    uint32_t fbp_npages[VPRIME_FBP_PLANES - 1] = { 0 };
+    uint32_t npages = 0, reason = VPRIME_HEAD_ERR_ASYNC;
+    unsigned plane = VPRIME_HEAD_ERR_PLANE_HEAD;
+    hwaddr reg = head_reg(h, VPRIME_HEAD_UPDATE);
+    const char *why = NULL;
+    int64_t t0 = get_clock();
+    unsigned i;
+
+    if (!vprime_head_on(h)) {
+        why = "async UPDATE on a head that is off";
+    } else if (h->shadow.control != h->active.control ||
+               h->shadow.mode_size != h->active.mode_size ||
+               h->shadow.mode_total != h->active.mode_total ||
+               h->shadow.mode_clock != h->active.mode_clock ||
+               h->colour.shadow.control != h->colour.active.control ||
+               h->colour.shadow.addr != h->colour.active.addr) {
+        why = "async UPDATE with head registers changed";
+    } else if (!(pl->active.control & VPRIME_PL_CTRL_ENABLE)) {
+        plane = VPRIME_PLANE_PRIMARY;
+        why = "async UPDATE with the primary plane off";
+    } else if (async_regs_differ(&pl->shadow, &pl->active)) {
+        plane = VPRIME_PLANE_PRIMARY;
+        why = "async UPDATE changes more than the primary's address";
+    } else {
+        hwaddr preg;
+
+        plane = VPRIME_PLANE_PRIMARY;
+        r.addr = pl->shadow.addr;
+        r.offset = pl->shadow.offset;
+        for (i = 0; i < VPRIME_FBP_PLANES - 1; i++) {
+            r.fbp[i].addr = pl->shadow.fbp[i].addr;
+            r.fbp[i].offset = pl->shadow.fbp[i].offset;
+        }
+        reason = plane_validate(h, VPRIME_PLANE_PRIMARY, &r, &pages, &npages,
+                                fbp_pages, fbp_npages, &preg, &why);
+        reg = plane_reg(h, VPRIME_PLANE_PRIMARY, preg);
+    }
+    trace_vprime_disp_async(s->core.name, h->idx, r.addr, r.offset, reason);
+    if (reason) {
+        head_refuse(h, plane, reason, reg, why);
+        g_free(pages);
+        for (i = 0; i < VPRIME_FBP_PLANES - 1; i++) {
+            g_free(fbp_pages[i]);
+        }
+    } else {
+        pl->active = r;
+        vprime_plane_set_pages(pl, pages, npages);
+        for (i = 1; i < VPRIME_FBP_PLANES; i++) {
+            vprime_plane_set_fbp_pages(pl, i, fbp_pages[i - 1],
+                                       fbp_npages[i - 1]);
+        }
+        head_compose(h);
+    }
+    h->flip_frame = h->frame;
+    h->stat_flips++;
+    s->stat_flips++;
+    vprime_head_event(h, VPRIME_HEAD_EV_FLIP_DONE);
+    s->stat_host_ns += get_clock() - t0;
+    vprime_head_kick(h);
+}
+
+/*
  * UPDATE_LOCK.  While it is held no vblank latches, so the guest can write
  * a set of shadow registers with an UPDATE pending (a cursor move while a
  * flip waits) and no vblank takes half of them.  Released with an UPDATE
@@ -1175,10 +1279,15 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
         h->shadow.mode_clock = val;
         return true;
     case VPRIME_HEAD_UPDATE:
-        if (val != 1) {
-            return head_bad_value(h, reg, val, "UPDATE takes only 1");
+        if (val == VPRIME_HEAD_UPDATE_LATCH) {
+            head_update(h);
+        } else if (val == (VPRIME_HEAD_UPDATE_LATCH |
+                           VPRIME_HEAD_UPDATE_ASYNC) &&
+                   (h->s->caps & VPRIME_DISP_CAP_ASYNC_FLIP)) {
+            head_update_async(h);
+        } else {
+            return head_bad_value(h, reg, val, "UPDATE takes 1 or 1 | ASYNC");
         }
-        head_update(h);
         return true;
     case VPRIME_HEAD_EVENTS:
         h->events &= ~val;

@@ -658,7 +658,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
               VPRIME_DISP_CAP_SCALE | VPRIME_DISP_CAP_ROTATE |
               VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR |
               VPRIME_DISP_CAP_YUV |
-              VPRIME_DISP_CAP_UPDATE_LOCK |
+              VPRIME_DISP_CAP_UPDATE_LOCK | VPRIME_DISP_CAP_ASYNC_FLIP |
               VPRIME_DISP_CAP_OUTPUT |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,

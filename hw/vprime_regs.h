@@ -333,6 +333,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_BLEND           (1u << 5)   /* VPRIME_PL_CTRL_BLEND: plane alpha and blend modes */
 #define VPRIME_DISP_CAP_COLOUR          (1u << 12)  /* VPRIME_HEAD_COLOUR_*: degamma, CTM, gamma per head */
 #define VPRIME_DISP_CAP_YUV             (1u << 6)   /* VPRIME_FMT_NV12, _YUV420 on primary and overlays */
+#define VPRIME_DISP_CAP_ASYNC_FLIP      (1u << 8)   /* VPRIME_HEAD_UPDATE_ASYNC: the primary's address at once */
 #define VPRIME_DISP_CAP_UPDATE_LOCK     (1u << 13)  /* VPRIME_HEAD_UPDATE_LOCK */
 #define VPRIME_DISP_CAP_OUTPUT          (1u << 16)  /* VPRIME_HEAD_OUTPUT: each head's connector type */
 
@@ -347,7 +348,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_MODE_SIZE           0x004   /* RW, latched: hdisplay | vdisplay << 16 */
 #define VPRIME_HEAD_MODE_TOTAL          0x008   /* RW, latched: htotal | vtotal << 16 */
 #define VPRIME_HEAD_MODE_CLOCK          0x00c   /* RW, latched: pixel clock in kHz */
-#define VPRIME_HEAD_UPDATE              0x010   /* WO: 1 = latch the shadow registers */
+#define VPRIME_HEAD_UPDATE              0x010   /* WO: 1 = latch the shadow registers; | ASYNC */
 #define VPRIME_HEAD_STATUS              0x014   /* RO: VPRIME_HEAD_STATUS_* */
 #define VPRIME_HEAD_EVENTS              0x018   /* RW1C: VPRIME_HEAD_EV_* that happened */
 #define VPRIME_HEAD_EVENT_ENABLE        0x01c   /* RW: VPRIME_HEAD_EV_* that interrupt */
@@ -390,6 +391,18 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 
 #define VPRIME_HEAD_CTRL_ENABLE         (1u << 0)
 
+/*
+ * VPRIME_HEAD_UPDATE values: LATCH alone latches at the next vblank;
+ * LATCH | ASYNC (VPRIME_DISP_CAP_ASYNC_FLIP) latches at once only the
+ * primary plane's ADDR_* and OFFSET (and its framebuffer planes' ADDR_*
+ * and OFFSET), tearing allowed; any other difference of the primary's or
+ * the head's shadow registers from the latched ones refuses it
+ * (VPRIME_HEAD_ERR_ASYNC).  Other planes' shadow registers and a pending
+ * UPDATE are left alone.
+ */
+#define VPRIME_HEAD_UPDATE_LATCH        (1u << 0)
+#define VPRIME_HEAD_UPDATE_ASYNC        (1u << 1)
+
 #define VPRIME_HEAD_STATUS_CONNECTED    (1u << 0)   /* a monitor is plugged in */
 #define VPRIME_HEAD_STATUS_ACTIVE       (1u << 1)   /* the latched configuration has the head on */
 #define VPRIME_HEAD_STATUS_PENDING      (1u << 2)   /* an UPDATE waits for the next vblank */
@@ -417,6 +430,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_SCALE           13  /* DST_SIZE against SIZE beyond the plane's scaling limits */
 #define VPRIME_HEAD_ERR_BLEND           14  /* reserved BLEND bits or an unknown blend mode */
 #define VPRIME_HEAD_ERR_COLOUR          20  /* colour block misaligned, beyond the DMA bits or unreadable */
+#define VPRIME_HEAD_ERR_ASYNC           23  /* async UPDATE: head or primary off, or more than the address changed */
 #define VPRIME_HEAD_ERR_PLANE_SHIFT     8
 #define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
 

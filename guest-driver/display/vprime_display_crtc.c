@@ -17,6 +17,11 @@
  * whole states; a flip held back by it latches at the first vblank after
  * the release, and FLIP_FRAME (which completes the event) names that one.
  *
+ * An async flip (DRM_MODE_PAGE_FLIP_ASYNC, on engines with
+ * VPRIME_DISP_CAP_ASYNC_FLIP) writes UPDATE | ASYNC instead: the engine
+ * latches the primary plane's new address in the write, and the event is
+ * sent at once.
+ *
  * Vblank counts and timestamps come from the device: FRAME is a 32-bit
  * hardware counter, and VBLANK_TS together with the device clock tells how
  * long ago the latest vblank was.
@@ -30,6 +35,8 @@
 #include <drm/drm_atomic_helper.h>
 #include <drm/drm_color_mgmt.h>
 #include <drm/drm_drv.h>
+#include <drm/drm_framebuffer.h>
+#include <drm/drm_gem.h>
 #include <drm/drm_print.h>
 #include <drm/drm_vblank.h>
 
@@ -297,6 +304,7 @@ static void vprime_head_send_event(struct vprime_head *head, u32 latch_frame,
 	r->update_frame = head->event_update_frame;
 	r->latch_frame = latch_frame;
 	r->turned_on = head->event_at_vblank;
+	r->async = false;
 	drm_crtc_send_vblank_event(crtc, head->event);
 	head->event = NULL;
 	head->event_at_vblank = false;
@@ -497,11 +505,60 @@ static void vprime_crtc_colour_program(struct vprime_head *head,
 }
 
 /* The engine's LUTs have VPRIME_COLOUR_LUT_SIZE entries, no other size */
+/*
+ * An async flip (DRM_MODE_PAGE_FLIP_ASYNC): the engine latches only the
+ * primary plane's address and offset at once (UPDATE | ASYNC), so the
+ * head must stay as it is and the new framebuffer be scanned the same
+ * way as the old one.  The core has already refused an atomic async
+ * commit that changes any property but the primary's FB_ID.
+ */
+static int vprime_crtc_async_check(struct drm_crtc *crtc,
+				   struct drm_atomic_state *state,
+				   struct drm_crtc_state *st)
+{
+	struct drm_plane_state *old_ps, *new_ps;
+	struct drm_framebuffer *o, *n;
+	unsigned int i;
+
+	if (!st->active || drm_atomic_crtc_needs_modeset(st) || st->color_mgmt_changed) {
+		drm_dbg_atomic(crtc->dev, "[CRTC:%d] async flip with the CRTC off or changed\n",
+			       crtc->base.id);
+		return -EINVAL;
+	}
+	old_ps = drm_atomic_get_old_plane_state(state, crtc->primary);
+	new_ps = drm_atomic_get_new_plane_state(state, crtc->primary);
+	if (!new_ps)
+		return 0;
+	o = old_ps->fb;
+	n = new_ps->fb;
+	if (!o || !n || o->format != n->format || o->modifier != n->modifier ||
+	    old_ps->crtc != new_ps->crtc) {
+		drm_dbg_atomic(crtc->dev, "[CRTC:%d] async flip changes more than the buffer\n",
+			       crtc->base.id);
+		return -EINVAL;
+	}
+	for (i = 0; i < n->format->num_planes; i++) {
+		if (o->pitches[i] != n->pitches[i] ||
+		    o->obj[i]->size != n->obj[i]->size) {
+			drm_dbg_atomic(crtc->dev, "[CRTC:%d] async flip to a buffer of another pitch or size\n",
+				       crtc->base.id);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int vprime_crtc_atomic_check(struct drm_crtc *crtc,
 				    struct drm_atomic_state *state)
 {
 	struct drm_crtc_state *st = drm_atomic_get_new_crtc_state(state, crtc);
 
+	if (st->async_flip) {
+		int ret = vprime_crtc_async_check(crtc, state, st);
+
+		if (ret)
+			return ret;
+	}
 	if (!st->color_mgmt_changed)
 		return 0;
 	if (st->degamma_lut &&
@@ -730,6 +787,33 @@ static void vprime_head_update_armed(struct vprime_head *head)
 		head->event_latch_frame = vprime_head_read(head, VPRIME_HEAD_FLIP_FRAME);
 }
 
+/*
+ * UPDATE | ASYNC: the engine latches the primary's address in the write
+ * and raises FLIP_DONE; the armed event completes now, not at the next
+ * vblank, with DRM's vblank count and timestamp now (the frame the
+ * latch was in, FLIP_FRAME, unless that frame's vblank interrupt is yet
+ * to be handled).  The FLIP_DONE interrupt then finds no event.  FRAME
+ * is read before and after the write for debugfs' flip record: the latch
+ * is at a frame between the two.  Under drm->event_lock.
+ */
+static void vprime_head_update_async(struct vprime_head *head, bool armed)
+{
+	u32 frame, after;
+
+	head->event_update_frame = vprime_head_read(head, VPRIME_HEAD_FRAME);
+	vprime_head_write(head, VPRIME_HEAD_UPDATE,
+			  VPRIME_HEAD_UPDATE_LATCH | VPRIME_HEAD_UPDATE_ASYNC);
+	after = vprime_head_read(head, VPRIME_HEAD_FRAME);
+	atomic64_inc(&head->async_flips);
+	if (!armed)
+		return;
+	frame = vprime_head_read(head, VPRIME_HEAD_FLIP_FRAME);
+	head->event_at_vblank = false;
+	vprime_head_send_event(head, frame, frame);
+	head->last_flip.async = true;
+	head->last_flip.after_frame = after;
+}
+
 static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 				     struct drm_atomic_state *state)
 {
@@ -769,7 +853,9 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 			drm_crtc_send_vblank_event(crtc, event);
 	}
 	/* under the lock: see vprime_head_event_done() */
-	if (event && head->event == event)
+	if (crtc->state->async_flip)
+		vprime_head_update_async(head, event && head->event == event);
+	else if (event && head->event == event)
 		vprime_head_update_armed(head);
 	else
 		vprime_head_write(head, VPRIME_HEAD_UPDATE, 1);
@@ -820,6 +906,8 @@ int vprime_crtc_init(struct vprime_head *head)
 
 	spin_lock_init(&head->lock);
 	head->event_enable = VPRIME_HEAD_EV_ALWAYS;
+	if (head->disp->disp_caps & VPRIME_DISP_CAP_ASYNC_FLIP)
+		drm->mode_config.async_page_flip = true;
 
 	for (p = 0; p < VPRIME_DISP_PLANES; p++) {
 		head->planes[p] = vprime_plane_create(head, p);

@@ -86,6 +86,9 @@ static inline struct vprime_plane *to_vprime_plane(struct drm_plane *plane)
  * @update_frame: FRAME read just before the flip's UPDATE write
  * @latch_frame: FLIP_FRAME of the latch that took the UPDATE
  * @turned_on: the commit turned the head on (latched at once)
+ * @async: an async flip (UPDATE | ASYNC), latched in the UPDATE write
+ * @after_frame: for an async flip, FRAME read just after the UPDATE
+ *	write: the latch was at a frame from @update_frame to this one
  * @count_passed: DRM's vblank count had already passed the vblank the
  *	flip completed at when the interrupt was handled: the event could
  *	only name a later one
@@ -99,6 +102,8 @@ struct vprime_flip_record {
 	u32 latch_frame;
 	bool turned_on;
 	bool count_passed;
+	bool async;
+	u32 after_frame;
 };
 
 struct vprime_head {
@@ -135,6 +140,7 @@ struct vprime_head {
 
 	atomic64_t vblank_irqs;
 	atomic64_t flips;
+	atomic64_t async_flips;
 	atomic64_t underruns;
 	atomic64_t errors;
 	atomic64_t hotplugs;
