@@ -334,6 +334,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_COLOUR          (1u << 12)  /* VPRIME_HEAD_COLOUR_*: degamma, CTM, gamma per head */
 #define VPRIME_DISP_CAP_YUV             (1u << 6)   /* VPRIME_FMT_NV12, _YUV420 on primary and overlays */
 #define VPRIME_DISP_CAP_ASYNC_FLIP      (1u << 8)   /* VPRIME_HEAD_UPDATE_ASYNC: the primary's address at once */
+#define VPRIME_DISP_CAP_VRR             (1u << 9)   /* VPRIME_HEAD_VRR_*: variable refresh rate */
 #define VPRIME_DISP_CAP_UPDATE_LOCK     (1u << 13)  /* VPRIME_HEAD_UPDATE_LOCK */
 #define VPRIME_DISP_CAP_OUTPUT          (1u << 16)  /* VPRIME_HEAD_OUTPUT: each head's connector type */
 
@@ -363,6 +364,8 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_EDID_SIZE           0x040   /* RO: EDID bytes (0 while disconnected) */
 #define VPRIME_HEAD_FLIP_FRAME          0x044   /* RO: FRAME at the latest latch */
 #define VPRIME_HEAD_UPDATE_LOCK         0x048   /* RW: 1 = no latch at a vblank */
+#define VPRIME_HEAD_VRR_CONTROL         0x04c   /* RW, latched: VPRIME_VRR_CTRL_* */
+#define VPRIME_HEAD_VRR_MIN_REFRESH     0x050   /* RW, latched: slowest refresh with VRR, mHz */
 #define VPRIME_HEAD_COLOUR_CONTROL      0x080   /* RW, latched: VPRIME_COLOUR_CTRL_* */
 #define VPRIME_HEAD_COLOUR_ADDR_LO      0x084   /* RW, latched: DMA address of the colour block */
 #define VPRIME_HEAD_COLOUR_ADDR_HI      0x088
@@ -400,6 +403,15 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
  * (VPRIME_HEAD_ERR_ASYNC).  Other planes' shadow registers and a pending
  * UPDATE are left alone.
  */
+/*
+ * Variable refresh rate (VPRIME_DISP_CAP_VRR): with VPRIME_VRR_CTRL_ENABLE
+ * latched, a frame lasts from one period of the mode (its refresh is the
+ * fastest) to 10^12 / VRR_MIN_REFRESH ns (the slowest): the vblank after
+ * a frame's start comes when an UPDATE is written, but not before the
+ * shortest period, and at the longest period without one.
+ */
+#define VPRIME_VRR_CTRL_ENABLE          (1u << 0)
+
 #define VPRIME_HEAD_UPDATE_LATCH        (1u << 0)
 #define VPRIME_HEAD_UPDATE_ASYNC        (1u << 1)
 
@@ -431,6 +443,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_BLEND           14  /* reserved BLEND bits or an unknown blend mode */
 #define VPRIME_HEAD_ERR_COLOUR          20  /* colour block misaligned, beyond the DMA bits or unreadable */
 #define VPRIME_HEAD_ERR_ASYNC           23  /* async UPDATE: head or primary off, or more than the address changed */
+#define VPRIME_HEAD_ERR_VRR             24  /* reserved VRR_CONTROL bits, or VRR_MIN_REFRESH out of range */
 #define VPRIME_HEAD_ERR_PLANE_SHIFT     8
 #define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
 
@@ -539,6 +552,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CURSOR_MAX          256     /* cursor plane width and height */
 #define VPRIME_DISP_REFRESH_MIN_MILLIHZ 1000    /* slowest vblank rate, mHz */
 #define VPRIME_DISP_REFRESH_MAX_MILLIHZ 240000  /* fastest, mHz */
+#define VPRIME_DISP_VRR_EDID_MIN_HZ     40      /* the EDID range's slowest refresh (not eDP) */
 
 /*
  * Colour pipeline of a head (VPRIME_DISP_CAP_COLOUR), applied to the

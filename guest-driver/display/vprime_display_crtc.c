@@ -17,6 +17,9 @@
  * whole states; a flip held back by it latches at the first vblank after
  * the release, and FLIP_FRAME (which completes the event) names that one.
  *
+ * With VRR_ENABLED (VPRIME_DISP_CAP_VRR, a monitor with a refresh range)
+ * a frame ends when the next flip's UPDATE comes, within the range.
+ *
  * An async flip (DRM_MODE_PAGE_FLIP_ASYNC, on engines with
  * VPRIME_DISP_CAP_ASYNC_FLIP) writes UPDATE | ASYNC instead: the engine
  * latches the primary plane's new address in the write, and the event is
@@ -788,6 +791,32 @@ static void vprime_head_update_armed(struct vprime_head *head)
 }
 
 /*
+ * VRR_ENABLED, with a monitor whose refresh range goes below the mode's
+ * refresh: the engine varies each frame from the mode's period (the
+ * fastest) to that of the range's slowest refresh, a frame ending when
+ * the next commit's UPDATE is written.  Otherwise VRR off.  Shadow
+ * registers, latched with the commit's UPDATE; written by every commit
+ * but an async flip (whose core checks keep VRR_ENABLED as it is).
+ */
+static void vprime_crtc_vrr_program(struct vprime_head *head,
+				    const struct drm_crtc_state *st)
+{
+	const struct drm_display_mode *m = &st->adjusted_mode;
+	u32 min_hz = 0, control = 0, min_mhz = 0;
+
+	if (!(head->disp->disp_caps & VPRIME_DISP_CAP_VRR))
+		return;
+	if (st->enable && st->vrr_enabled &&
+	    vprime_connector_vrr_range(&head->connector, &min_hz, NULL) &&
+	    (u64)min_hz * m->htotal * m->vtotal < (u64)m->clock * 1000) {
+		control = VPRIME_VRR_CTRL_ENABLE;
+		min_mhz = min_hz * 1000;
+	}
+	vprime_head_write(head, VPRIME_HEAD_VRR_CONTROL, control);
+	vprime_head_write(head, VPRIME_HEAD_VRR_MIN_REFRESH, min_mhz);
+}
+
+/*
  * UPDATE | ASYNC: the engine latches the primary's address in the write
  * and raises FLIP_DONE; the armed event completes now, not at the next
  * vblank, with DRM's vblank count and timestamp now (the frame the
@@ -838,6 +867,8 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 	/* latched with the planes, by the UPDATE below */
 	if (crtc->state->color_mgmt_changed || drm_atomic_crtc_needs_modeset(crtc->state))
 		vprime_crtc_colour_program(head, crtc->state);
+	if (!crtc->state->async_flip)
+		vprime_crtc_vrr_program(head, crtc->state);
 
 	if (event) {
 		if (head->event) {

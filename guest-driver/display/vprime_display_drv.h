@@ -289,6 +289,8 @@ void vprime_head_update_lock(struct vprime_head *head);
 void vprime_head_update_unlock(struct vprime_head *head);
 
 /* vprime_display_output.c */
+bool vprime_connector_vrr_range(struct drm_connector *connector, u32 *min_hz,
+				u32 *max_hz);
 int vprime_output_init(struct vprime_head *head);
 void vprime_hotplug_work(struct work_struct *work);
 
