@@ -821,8 +821,9 @@ static void head_compose(VPrimeHead *h)
  * VRR: an UPDATE (or the release of UPDATE_LOCK with one pending) ends
  * the frame: the next vblank comes now (in the register write), or one
  * shortest period (the mode's) after the frame started if that is later,
- * not at the end of the longest.  A vblank already due (its timer late) is not moved: it
- * latches the update.  Call with the head's vblanks synced to the clock.
+ * not at the end of the longest.  A vblank already due (its timer late)
+ * is not moved: it latches the update.  Call with the head's vblanks
+ * synced to the clock.
  */
 static void head_vrr_end_frame(VPrimeHead *h)
 {

@@ -171,9 +171,14 @@ static bool vprime_crtc_get_vblank_timestamp(struct drm_crtc *crtc,
 
 		if (vprime_head_read(head, VPRIME_HEAD_FRAME) != frame)
 			continue;
-		/* an earlier vblank, on the same grid of periods */
-		if (READ_ONCE(head->report_clamp))
+		/*
+		 * an earlier vblank, on the same grid of periods (with VRR
+		 * the frames between may have been longer: noted)
+		 */
+		if (READ_ONCE(head->report_clamp) && frame != head->report_frame) {
 			ts -= (u64)(u32)(frame - head->report_frame) * head->period_ns;
+			WRITE_ONCE(head->report_grid, true);
+		}
 		*vblank_time = ktime_sub_ns(now, dev_now > ts ? dev_now - ts : 0);
 		ok = true;
 	}
@@ -308,6 +313,8 @@ static void vprime_head_send_event(struct vprime_head *head, u32 latch_frame,
 	r->latch_frame = latch_frame;
 	r->turned_on = head->event_at_vblank;
 	r->async = false;
+	r->ts_grid = READ_ONCE(head->report_grid);
+	WRITE_ONCE(head->report_grid, false);
 	drm_crtc_send_vblank_event(crtc, head->event);
 	head->event = NULL;
 	head->event_at_vblank = false;
@@ -322,6 +329,7 @@ static void vprime_head_send_event(struct vprime_head *head, u32 latch_frame,
  */
 static void vprime_head_count_to(struct vprime_head *head, u32 frame)
 {
+	WRITE_ONCE(head->report_grid, false);
 	if ((s32)(frame - READ_ONCE(head->last_frame)) <= 0)
 		return;
 	head->report_frame = frame;
@@ -507,7 +515,6 @@ static void vprime_crtc_colour_program(struct vprime_head *head,
 	vprime_head_write(head, VPRIME_HEAD_COLOUR_CONTROL, ctl);
 }
 
-/* The engine's LUTs have VPRIME_COLOUR_LUT_SIZE entries, no other size */
 /*
  * An async flip (DRM_MODE_PAGE_FLIP_ASYNC): the engine latches only the
  * primary plane's address and offset at once (UPDATE | ASYNC), so the
@@ -551,6 +558,10 @@ static int vprime_crtc_async_check(struct drm_crtc *crtc,
 	return 0;
 }
 
+/*
+ * An async flip's limits; the engine's LUTs have VPRIME_COLOUR_LUT_SIZE
+ * entries, no other size
+ */
 static int vprime_crtc_atomic_check(struct drm_crtc *crtc,
 				    struct drm_atomic_state *state)
 {

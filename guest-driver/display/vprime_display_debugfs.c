@@ -111,6 +111,9 @@ static void vprime_debugfs_head(struct seq_file *m, struct vprime_head *head)
 	/* the test kms-async-flip reads this */
 	if (flip.async)
 		seq_printf(m, ", async, frame %u after the write", flip.after_frame);
+	/* and kms-vrr this */
+	if (flip.ts_grid)
+		seq_puts(m, ", timestamp on the grid");
 	seq_puts(m, "\n");
 	seq_printf(m, "  async flips %lld\n", (long long)atomic64_read(&head->async_flips));
 	seq_printf(m, "  vblank irqs %lld, flips %lld, underruns %lld, errors %lld (last 0x%x), hotplugs %lld\n",
