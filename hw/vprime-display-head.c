@@ -45,6 +45,53 @@ static uint64_t mode_period_ns(const VPrimeHeadRegs *r)
     return pixels * 1000000 / r->mode_clock;
 }
 
+/* Is variable refresh on in these head registers? */
+static bool regs_vrr(const VPrimeHeadRegs *r)
+{
+    return r->vrr_control & VPRIME_VRR_CTRL_ENABLE;
+}
+
+/* The longest frame with VRR: 10^12 / VRR_MIN_REFRESH ns */
+static uint64_t vrr_max_period_ns(const VPrimeHeadRegs *r)
+{
+    return 1000000000000ull / r->vrr_min_refresh;
+}
+
+/*
+ * The period of the head's vblank grid while no UPDATE ends a frame
+ * early: the mode's, or with VRR the longest frame
+ */
+static uint64_t head_period(const VPrimeHead *h)
+{
+    return regs_vrr(&h->active) ? vrr_max_period_ns(&h->active)
+                                : mode_period_ns(&h->active);
+}
+
+/*
+ * VRR registers against a valid mode: no reserved bits; with ENABLE, a
+ * slowest refresh of at least VPRIME_DISP_REFRESH_MIN_MILLIHZ whose
+ * period is not shorter than the mode's
+ */
+bool vprime_vrr_valid(const VPrimeHeadRegs *r, const char **why)
+{
+    if (r->vrr_control & ~VPRIME_VRR_CTRL_ENABLE) {
+        *why = "reserved VRR_CONTROL bits";
+        return false;
+    }
+    if (!regs_vrr(r)) {
+        return true;
+    }
+    if (r->vrr_min_refresh < VPRIME_DISP_REFRESH_MIN_MILLIHZ) {
+        *why = "VRR_MIN_REFRESH below the engine's slowest refresh";
+        return false;
+    }
+    if (vrr_max_period_ns(r) < mode_period_ns(r)) {
+        *why = "VRR_MIN_REFRESH above the mode's refresh";
+        return false;
+    }
+    return true;
+}
+
 /*
  * An event happened on a head: it is recorded in EVENTS whether enabled
  * or not, and each occurrence of an enabled one is an interrupt (one
@@ -552,15 +599,17 @@ void vprime_plane_set_fbp_pages(VPrimePlane *pl, unsigned i, uint64_t *pages,
 static void head_start_timer(VPrimeHead *h, int64_t from)
 {
     VPrimeDisplayState *s = h->s;
-    uint64_t period = mode_period_ns(&h->active);
+    uint64_t period = head_period(h);
     unsigned i;
 
     h->deadline = from + period;
-    for (i = 0; s->genlock && i < s->heads; i++) {
+    h->frame_start = from;
+    /* a VRR head's frames follow its flips: no grid to share */
+    for (i = 0; s->genlock && !regs_vrr(&h->active) && i < s->heads; i++) {
         VPrimeHead *o = &s->head[i];
         int64_t d;
 
-        if (o == h || !vprime_head_on(o) ||
+        if (o == h || !vprime_head_on(o) || regs_vrr(&o->active) ||
             mode_period_ns(&o->active) != period) {
             continue;
         }
@@ -625,9 +674,10 @@ void vprime_head_sync(VPrimeHead *h)
     if (now < h->deadline) {
         return;
     }
-    period = mode_period_ns(&h->active);
+    period = head_period(h);
     n = 1 + (now - h->deadline) / period;
     h->vblank_ts = h->deadline + (n - 1) * period;
+    h->frame_start = h->vblank_ts;
     h->deadline = h->vblank_ts + period;
     h->frame += n;
     h->stat_vblanks += n;
@@ -707,6 +757,11 @@ static bool head_latch(VPrimeHead *h)
         !head_route_valid(h, n->route, &route_err, &why)) {
         head_refuse(h, VPRIME_HEAD_ERR_PLANE_HEAD, route_err,
                     head_reg(h, VPRIME_HEAD_ROUTE), why);
+        goto done;
+    }
+    if ((n->control & VPRIME_HEAD_CTRL_ENABLE) && !vprime_vrr_valid(n, &why)) {
+        head_refuse(h, VPRIME_HEAD_ERR_PLANE_HEAD, VPRIME_HEAD_ERR_VRR,
+                    head_reg(h, VPRIME_HEAD_VRR_CONTROL), why);
         goto done;
     }
     colour_err = vprime_colour_latch(h, n->control & VPRIME_HEAD_CTRL_ENABLE,
@@ -804,6 +859,39 @@ static void head_compose(VPrimeHead *h)
     vprime_wb_run(h);   /* the frame just composed, for a pending job */
 }
 
+/*
+ * VRR: an UPDATE (or the release of UPDATE_LOCK with one pending) ends
+ * the frame: the next vblank comes now (in the register write), or one
+ * shortest period (the mode's) after the frame started if that is later,
+ * not at the end of the longest.  A vblank already due (its timer late)
+ * is not moved: it latches the update.  Call with the head's vblanks
+ * synced to the clock.
+ */
+static void head_vrr_end_frame(VPrimeHead *h)
+{
+    int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+    int64_t t;
+
+    if (!vprime_head_on(h) || !regs_vrr(&h->active) || h->update_lock ||
+        now >= h->deadline) {
+        return;
+    }
+    t = MAX(now, h->frame_start + (int64_t)mode_period_ns(&h->active));
+    if (t >= h->deadline) {
+        return;
+    }
+    trace_vprime_disp_vrr_end_frame(h->s->core.name, h->idx, h->frame_start,
+                                    t, h->deadline);
+    h->deadline = t;
+    if (t == now) {
+        /* the vblank is now, in this register write */
+        timer_del(h->timer);
+        vprime_head_vblank(h);
+    } else if (timer_pending(h->timer)) {
+        timer_mod(h->timer, h->deadline);
+    }
+}
+
 /* UPDATE: latch at the next vblank, or at once when nothing is scanning */
 static void head_update(VPrimeHead *h)
 {
@@ -820,8 +908,115 @@ static void head_update(VPrimeHead *h)
     if (!h->pending) {
         h->pending = true;
         h->update_ts = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
+        head_vrr_end_frame(h);
         vprime_head_kick(h);
     }
+}
+
+/*
+ * Do two sets of the primary plane's registers differ in more than an
+ * async UPDATE may change (ADDR_*, OFFSET, the framebuffer planes'
+ * ADDR_* and OFFSET)?
+ */
+static bool async_regs_differ(const VPrimePlaneRegs *a,
+                              const VPrimePlaneRegs *b)
+{
+    unsigned i;
+
+    for (i = 0; i < VPRIME_FBP_PLANES - 1; i++) {
+        if (a->fbp[i].fb_size != b->fbp[i].fb_size ||
+            a->fbp[i].pitch != b->fbp[i].pitch) {
+            return true;
+        }
+    }
+    return a->control != b->control || a->format != b->format ||
+           a->layout != b->layout || a->pitch != b->pitch ||
+           a->fb_size != b->fb_size || a->src_pos != b->src_pos ||
+           a->size != b->size || a->dst_pos != b->dst_pos ||
+           a->zpos != b->zpos || a->dst_size != b->dst_size ||
+           a->blend != b->blend || a->yuv != b->yuv;
+}
+
+/*
+ * UPDATE | ASYNC: latch the primary plane's address and offset at once,
+ * in this write, not at a vblank (a real engine tears: the rest of the
+ * frame being scanned shows the new buffer).  The frame is composed
+ * again now, so the CRC and the console show the new buffer from this
+ * frame on.  Only the address may change: the head's own shadow
+ * registers and the primary's others must equal the latched ones, or it
+ * is refused (VPRIME_HEAD_ERR_ASYNC) and nothing changes.  A buffer the
+ * plane checks refuse keeps the old one too (not the plane turned off,
+ * as at a vblank).  Either way FLIP_DONE, with FLIP_FRAME the FRAME now.
+ * Other planes' shadow registers and a pending UPDATE stay as they are.
+ */
+static void head_update_async(VPrimeHead *h)
+{
+    VPrimeDisplayState *s = h->s;
+    VPrimePlane *pl = &h->plane[VPRIME_PLANE_PRIMARY];
+    VPrimePlaneRegs r = pl->active;
+    uint64_t *pages = NULL;
+    uint64_t *fbp_pages[VPRIME_FBP_PLANES - 1] = { NULL };
+    uint32_t fbp_npages[VPRIME_FBP_PLANES - 1] = { 0 };
+    uint32_t npages = 0, reason = VPRIME_HEAD_ERR_ASYNC;
+    unsigned plane = VPRIME_HEAD_ERR_PLANE_HEAD;
+    hwaddr reg = head_reg(h, VPRIME_HEAD_UPDATE);
+    const char *why = NULL;
+    int64_t t0 = get_clock();
+    unsigned i;
+
+    if (!vprime_head_on(h)) {
+        why = "async UPDATE on a head that is off";
+    } else if (h->shadow.control != h->active.control ||
+               h->shadow.mode_size != h->active.mode_size ||
+               h->shadow.mode_total != h->active.mode_total ||
+               h->shadow.mode_clock != h->active.mode_clock ||
+               h->shadow.vrr_control != h->active.vrr_control ||
+               h->shadow.vrr_min_refresh != h->active.vrr_min_refresh ||
+               h->colour.shadow.control != h->colour.active.control ||
+               h->colour.shadow.addr != h->colour.active.addr) {
+        why = "async UPDATE with head registers changed";
+    } else if (!(pl->active.control & VPRIME_PL_CTRL_ENABLE)) {
+        plane = VPRIME_PLANE_PRIMARY;
+        why = "async UPDATE with the primary plane off";
+    } else if (async_regs_differ(&pl->shadow, &pl->active)) {
+        plane = VPRIME_PLANE_PRIMARY;
+        why = "async UPDATE changes more than the primary's address";
+    } else {
+        hwaddr preg;
+
+        plane = VPRIME_PLANE_PRIMARY;
+        r.addr = pl->shadow.addr;
+        r.offset = pl->shadow.offset;
+        for (i = 0; i < VPRIME_FBP_PLANES - 1; i++) {
+            r.fbp[i].addr = pl->shadow.fbp[i].addr;
+            r.fbp[i].offset = pl->shadow.fbp[i].offset;
+        }
+        reason = plane_validate(h, VPRIME_PLANE_PRIMARY, &r, &pages, &npages,
+                                fbp_pages, fbp_npages, &preg, &why);
+        reg = plane_reg(h, VPRIME_PLANE_PRIMARY, preg);
+    }
+    trace_vprime_disp_async(s->core.name, h->idx, r.addr, r.offset, reason);
+    if (reason) {
+        head_refuse(h, plane, reason, reg, why);
+        g_free(pages);
+        for (i = 0; i < VPRIME_FBP_PLANES - 1; i++) {
+            g_free(fbp_pages[i]);
+        }
+    } else {
+        pl->active = r;
+        vprime_plane_set_pages(pl, pages, npages);
+        for (i = 1; i < VPRIME_FBP_PLANES; i++) {
+            vprime_plane_set_fbp_pages(pl, i, fbp_pages[i - 1],
+                                       fbp_npages[i - 1]);
+        }
+        head_compose(h);
+    }
+    h->flip_frame = h->frame;
+    h->stat_flips++;
+    s->stat_flips++;
+    vprime_head_event(h, VPRIME_HEAD_EV_FLIP_DONE);
+    s->stat_host_ns += get_clock() - t0;
+    vprime_head_kick(h);
 }
 
 /*
@@ -838,10 +1033,15 @@ static void head_update(VPrimeHead *h)
  */
 void vprime_head_set_update_lock(VPrimeHead *h, bool lock, int64_t now)
 {
-    if (h->update_lock && !lock && h->pending) {
+    bool released = h->update_lock && !lock && h->pending;
+
+    if (released) {
         h->update_ts = now;
     }
     h->update_lock = lock;
+    if (released) {
+        head_vrr_end_frame(h);
+    }
 }
 
 /*
@@ -891,13 +1091,15 @@ void vprime_head_vblank(void *opaque)
     VPrimeDisplayState *s = h->s;
     int64_t t0 = get_clock();
     int64_t now = qemu_clock_get_ns(QEMU_CLOCK_VIRTUAL);
-    uint64_t period = mode_period_ns(&h->active);
+    uint64_t period = head_period(h);
     uint64_t n = 1;
+    bool vrr = regs_vrr(&h->active);
 
     if (now > h->deadline) {
         n += (now - h->deadline) / period;
     }
     h->vblank_ts = h->deadline + (n - 1) * period;
+    h->frame_start = h->vblank_ts;
     h->deadline = h->vblank_ts + period;
     h->frame += n;
     h->stat_vblanks += n;
@@ -908,10 +1110,12 @@ void vprime_head_vblank(void *opaque)
 
     if (h->pending && h->update_lock) {
         trace_vprime_disp_update_locked(s->core.name, h->idx, h->frame);
-    } else if (h->pending && h->update_ts < (int64_t)h->vblank_ts) {
+    } else if (h->pending && (h->update_ts < (int64_t)h->vblank_ts ||
+                              (vrr && h->update_ts == (int64_t)h->vblank_ts))) {
+        /* with VRR, the UPDATE that ended the frame latches at its vblank */
         head_latch(h);
         if (vprime_head_on(h)) {
-            h->deadline = h->vblank_ts + mode_period_ns(&h->active);
+            h->deadline = h->vblank_ts + head_period(h);
         }
     } else if (h->pending) {
         trace_vprime_disp_update_late(s->core.name, h->idx, h->frame,
@@ -1183,6 +1387,12 @@ bool vprime_head_read(VPrimeHead *h, hwaddr reg, uint64_t *val)
     case VPRIME_HEAD_OUTPUT_CRC:
         *val = h->out_crc;
         return true;
+    case VPRIME_HEAD_VRR_CONTROL:
+        *val = h->shadow.vrr_control;
+        return true;
+    case VPRIME_HEAD_VRR_MIN_REFRESH:
+        *val = h->shadow.vrr_min_refresh;
+        return true;
     case VPRIME_HEAD_COLOUR_CONTROL:
         *val = h->colour.shadow.control;
         return true;
@@ -1232,10 +1442,15 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
         h->shadow.mode_clock = val;
         return true;
     case VPRIME_HEAD_UPDATE:
-        if (val != 1) {
-            return head_bad_value(h, reg, val, "UPDATE takes only 1");
+        if (val == VPRIME_HEAD_UPDATE_LATCH) {
+            head_update(h);
+        } else if (val == (VPRIME_HEAD_UPDATE_LATCH |
+                           VPRIME_HEAD_UPDATE_ASYNC) &&
+                   (h->s->caps & VPRIME_DISP_CAP_ASYNC_FLIP)) {
+            head_update_async(h);
+        } else {
+            return head_bad_value(h, reg, val, "UPDATE takes 1 or 1 | ASYNC");
         }
-        head_update(h);
         return true;
     case VPRIME_HEAD_EVENTS:
         h->events &= ~val;
@@ -1249,6 +1464,12 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
         return true;
     case VPRIME_HEAD_ROUTE:
         h->shadow.route = val;
+        return true;
+    case VPRIME_HEAD_VRR_CONTROL:
+        h->shadow.vrr_control = val;
+        return true;
+    case VPRIME_HEAD_VRR_MIN_REFRESH:
+        h->shadow.vrr_min_refresh = val;
         return true;
     case VPRIME_HEAD_COLOUR_CONTROL:
         h->colour.shadow.control = val;
@@ -1337,6 +1558,7 @@ void vprime_head_reset(VPrimeHead *h)
     h->error = 0;
     h->dirty = false;
     h->deadline = 0;
+    h->frame_start = 0;
     vprime_disp_release_mode(h);
     vprime_disp_present(h);
 }

@@ -511,6 +511,29 @@ static void edid_fix_checksum(uint8_t *block)
 }
 
 /*
+ * A monitor with variable refresh (DP, HDMI and the virtual output): the
+ * generator's range limits descriptor ("range limits only") goes down to
+ * VPRIME_DISP_VRR_EDID_MIN_HZ, and the base block says the monitor takes
+ * continuous frequencies (EDID 1.4 feature bit 0), which is what makes
+ * Linux read the range as the VRR range (drm_get_monitor_range).
+ */
+static void edid_make_vrr(uint8_t *edid)
+{
+    unsigned off;
+
+    for (off = 54; off + 18 <= 126; off += 18) {
+        uint8_t *d = edid + off;
+
+        if (edid_desc_is(d, 0xfd) && d[5] > VPRIME_DISP_VRR_EDID_MIN_HZ) {
+            d[5] = VPRIME_DISP_VRR_EDID_MIN_HZ;
+            edid[24] |= 0x01;
+            edid_fix_checksum(edid);
+            return;
+        }
+    }
+}
+
+/*
  * An eDP panel's EDID: the native mode and nothing else.  The
  * generator's established and standard timings, its established timings
  * III and range descriptors and its CTA-861 extension (the other modes)
@@ -615,8 +638,10 @@ static bool head_make_edid(VPrimeDisplayState *s, VPrimeHead *h, Error **errp)
     qemu_edid_generate(h->edid, sizeof(h->edid), &info);
     if (h->output == VPRIME_OUTPUT_EDP) {
         edid_make_edp(h->edid);
-    } else if (h->output == VPRIME_OUTPUT_HDMI &&
-               !edid_make_hdmi(h->edid, errp)) {
+    } else {
+        edid_make_vrr(h->edid);
+    }
+    if (h->output == VPRIME_OUTPUT_HDMI && !edid_make_hdmi(h->edid, errp)) {
         return false;
     }
     h->edid_size = qemu_edid_size(h->edid);
@@ -710,6 +735,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
               VPRIME_DISP_CAP_UPDATE_LOCK |
               VPRIME_DISP_CAP_UPDATE_LOCK_ALL |
               VPRIME_DISP_CAP_CROSSBAR |
+              VPRIME_DISP_CAP_ASYNC_FLIP | VPRIME_DISP_CAP_VRR |
               VPRIME_DISP_CAP_OUTPUT |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
@@ -989,6 +1015,9 @@ static char *head_check_loaded(VPrimeHead *h)
     }
     if (vprime_head_on(h) && !vprime_mode_valid(&h->active, &why)) {
         return g_strdup_printf("the mode it scans out: %s", why);
+    }
+    if (vprime_head_on(h) && !vprime_vrr_valid(&h->active, &why)) {
+        return g_strdup_printf("its variable refresh: %s", why);
     }
     /*
      * On, the vblank timer runs to the next deadline, a time of the
@@ -1366,6 +1395,34 @@ static const VMStateDescription vmstate_vprime_head_update_lock = {
 };
 
 /*
+ * Variable refresh: the VRR registers as written and latched, and the
+ * start of the frame being scanned (a VRR frame ends one shortest period
+ * after it at the earliest).  Sent while any VRR register is set.
+ */
+static bool vprime_head_vrr_needed(void *opaque)
+{
+    VPrimeHead *h = opaque;
+
+    return h->shadow.vrr_control || h->shadow.vrr_min_refresh ||
+           h->active.vrr_control || h->active.vrr_min_refresh;
+}
+
+static const VMStateDescription vmstate_vprime_head_vrr = {
+    .name = "vprime-display-head/vrr",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_head_vrr_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(shadow.vrr_control, VPrimeHead),
+        VMSTATE_UINT32(shadow.vrr_min_refresh, VPrimeHead),
+        VMSTATE_UINT32(active.vrr_control, VPrimeHead),
+        VMSTATE_UINT32(active.vrr_min_refresh, VPrimeHead),
+        VMSTATE_INT64(frame_start, VPrimeHead),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/*
  * The colour pipeline: registers as written and latched, and the tables
  * as latched (the engine read them once, like the page lists)
  */
@@ -1471,6 +1528,7 @@ static const VMStateDescription vmstate_vprime_head = {
         &vmstate_vprime_head_update_lock,
         &vmstate_vprime_head_writeback,
         &vmstate_vprime_head_route,
+        &vmstate_vprime_head_vrr,
         NULL
     }
 };

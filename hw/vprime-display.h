@@ -224,6 +224,8 @@ typedef struct VPrimeHeadRegs {
     uint32_t mode_total;
     uint32_t mode_clock;
     uint32_t route;             /* outputs the head drives (bit j: output j) */
+    uint32_t vrr_control;       /* VPRIME_VRR_CTRL_* */
+    uint32_t vrr_min_refresh;   /* mHz */
 } VPrimeHeadRegs;
 
 /*
@@ -300,6 +302,11 @@ typedef struct VPrimeHead {
     /* internal state */
     bool dirty;                 /* the picture may have changed: compose */
     int64_t deadline;           /* next vblank, QEMU_CLOCK_VIRTUAL ns */
+    /*
+     * Start of the frame being scanned: the latest vblank, or when the
+     * head turned on; with VRR an UPDATE ends it one shortest period on
+     */
+    int64_t frame_start;
     bool connected;             /* host side (QOM head<N>-connected) */
     uint32_t output;            /* VPRIME_OUTPUT_*, from output-types */
     QEMUTimer *timer;
@@ -397,6 +404,7 @@ static inline bool vprime_head_on(const VPrimeHead *h)
 /* vprime-display-head.c */
 /* Is a head's mode (size, totals, clock) one the engine can scan out? */
 bool vprime_mode_valid(const VPrimeHeadRegs *r, const char **why);
+bool vprime_vrr_valid(const VPrimeHeadRegs *r, const char **why);
 /*
  * Check an enabled plane's registers against the head's active mode and
  * the engine's limits, without touching guest memory: the latch's checks,

@@ -338,6 +338,8 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_COLOUR          (1u << 12)  /* VPRIME_HEAD_COLOUR_*: degamma, CTM, gamma per head */
 #define VPRIME_DISP_CAP_WRITEBACK       (1u << 7)   /* VPRIME_HEAD_WB_*: the composed frame written back by DMA */
 #define VPRIME_DISP_CAP_YUV             (1u << 6)   /* VPRIME_FMT_NV12, _YUV420 on primary and overlays */
+#define VPRIME_DISP_CAP_ASYNC_FLIP      (1u << 8)   /* VPRIME_HEAD_UPDATE_ASYNC: the primary's address at once */
+#define VPRIME_DISP_CAP_VRR             (1u << 9)   /* VPRIME_HEAD_VRR_*: variable refresh rate */
 #define VPRIME_DISP_CAP_UPDATE_LOCK     (1u << 13)  /* VPRIME_HEAD_UPDATE_LOCK */
 #define VPRIME_DISP_CAP_UPDATE_LOCK_ALL (1u << 14)  /* VPRIME_DISP_UPDATE_LOCK_SET, _CLEAR: several heads at once */
 #define VPRIME_DISP_CAP_OUTPUT          (1u << 16)  /* VPRIME_HEAD_OUTPUT: each head's connector type */
@@ -353,7 +355,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_MODE_SIZE           0x004   /* RW, latched: hdisplay | vdisplay << 16 */
 #define VPRIME_HEAD_MODE_TOTAL          0x008   /* RW, latched: htotal | vtotal << 16 */
 #define VPRIME_HEAD_MODE_CLOCK          0x00c   /* RW, latched: pixel clock in kHz */
-#define VPRIME_HEAD_UPDATE              0x010   /* WO: 1 = latch the shadow registers */
+#define VPRIME_HEAD_UPDATE              0x010   /* WO: 1 = latch the shadow registers; | ASYNC */
 #define VPRIME_HEAD_STATUS              0x014   /* RO: VPRIME_HEAD_STATUS_* */
 #define VPRIME_HEAD_EVENTS              0x018   /* RW1C: VPRIME_HEAD_EV_* that happened */
 #define VPRIME_HEAD_EVENT_ENABLE        0x01c   /* RW: VPRIME_HEAD_EV_* that interrupt */
@@ -371,6 +373,8 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ROUTE               0x070   /* RW, latched: outputs this head drives, bit j = output j (CAP_CROSSBAR) */
 #define VPRIME_HEAD_OUTPUT_SOURCE       0x074   /* RO: the head that drives this block's output, 0xff: none */
 #define VPRIME_HEAD_OUTPUT_CRC          0x078   /* RO: CRC of the picture this output shows (0: no head's frame) */
+#define VPRIME_HEAD_VRR_CONTROL         0x04c   /* RW, latched: VPRIME_VRR_CTRL_* */
+#define VPRIME_HEAD_VRR_MIN_REFRESH     0x050   /* RW, latched: slowest refresh with VRR, mHz */
 #define VPRIME_HEAD_COLOUR_CONTROL      0x080   /* RW, latched: VPRIME_COLOUR_CTRL_* */
 #define VPRIME_HEAD_COLOUR_ADDR_LO      0x084   /* RW, latched: DMA address of the colour block */
 #define VPRIME_HEAD_COLOUR_ADDR_HI      0x088
@@ -410,6 +414,27 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 
 #define VPRIME_HEAD_CTRL_ENABLE         (1u << 0)
 
+/*
+ * VPRIME_HEAD_UPDATE values: LATCH alone latches at the next vblank;
+ * LATCH | ASYNC (VPRIME_DISP_CAP_ASYNC_FLIP) latches at once only the
+ * primary plane's ADDR_* and OFFSET (and its framebuffer planes' ADDR_*
+ * and OFFSET), tearing allowed; any other difference of the primary's or
+ * the head's shadow registers from the latched ones refuses it
+ * (VPRIME_HEAD_ERR_ASYNC).  Other planes' shadow registers and a pending
+ * UPDATE are left alone.
+ */
+/*
+ * Variable refresh rate (VPRIME_DISP_CAP_VRR): with VPRIME_VRR_CTRL_ENABLE
+ * latched, a frame lasts from one period of the mode (its refresh is the
+ * fastest) to 10^12 / VRR_MIN_REFRESH ns (the slowest): the vblank after
+ * a frame's start comes when an UPDATE is written, but not before the
+ * shortest period, and at the longest period without one.
+ */
+#define VPRIME_VRR_CTRL_ENABLE          (1u << 0)
+
+#define VPRIME_HEAD_UPDATE_LATCH        (1u << 0)
+#define VPRIME_HEAD_UPDATE_ASYNC        (1u << 1)
+
 #define VPRIME_HEAD_STATUS_CONNECTED    (1u << 0)   /* a monitor is plugged in */
 #define VPRIME_HEAD_STATUS_ACTIVE       (1u << 1)   /* the latched configuration has the head on */
 #define VPRIME_HEAD_STATUS_PENDING      (1u << 2)   /* an UPDATE waits for the next vblank */
@@ -442,6 +467,8 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_WB_CONFIG       22  /* writeback job refused: format, size, pitch, buffer, alignment */
 #define VPRIME_HEAD_ERR_ROUTE_BUSY      25  /* ROUTE names an output another head that is on drives */
 #define VPRIME_HEAD_ERR_ROUTE           26  /* ROUTE names an output the engine does not have */
+#define VPRIME_HEAD_ERR_ASYNC           23  /* async UPDATE: head or primary off, or more than the address changed */
+#define VPRIME_HEAD_ERR_VRR             24  /* reserved VRR_CONTROL bits, or VRR_MIN_REFRESH out of range */
 #define VPRIME_HEAD_ERR_PLANE_SHIFT     8
 #define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
 
@@ -550,6 +577,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CURSOR_MAX          256     /* cursor plane width and height */
 #define VPRIME_DISP_REFRESH_MIN_MILLIHZ 1000    /* slowest vblank rate, mHz */
 #define VPRIME_DISP_REFRESH_MAX_MILLIHZ 240000  /* fastest, mHz */
+#define VPRIME_DISP_VRR_EDID_MIN_HZ     40      /* the EDID range's slowest refresh (not eDP) */
 
 /*
  * Colour pipeline of a head (VPRIME_DISP_CAP_COLOUR), applied to the

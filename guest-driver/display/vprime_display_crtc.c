@@ -21,6 +21,14 @@
  * in one write each (UPDATE_LOCK_SET, _CLEAR), so that no vblank falls
  * between two heads' UPDATEs of one commit.
  *
+ * With VRR_ENABLED (VPRIME_DISP_CAP_VRR, a monitor with a refresh range)
+ * a frame ends when the next flip's UPDATE comes, within the range.
+ *
+ * An async flip (DRM_MODE_PAGE_FLIP_ASYNC, on engines with
+ * VPRIME_DISP_CAP_ASYNC_FLIP) writes UPDATE | ASYNC instead: the engine
+ * latches the primary plane's new address in the write, and the event is
+ * sent at once.
+ *
  * Vblank counts and timestamps come from the device: FRAME is a 32-bit
  * hardware counter, and VBLANK_TS together with the device clock tells how
  * long ago the latest vblank was.
@@ -34,6 +42,8 @@
 #include <drm/drm_atomic_helper.h>
 #include <drm/drm_color_mgmt.h>
 #include <drm/drm_drv.h>
+#include <drm/drm_framebuffer.h>
+#include <drm/drm_gem.h>
 #include <drm/drm_print.h>
 #include <drm/drm_vblank.h>
 
@@ -167,9 +177,14 @@ static bool vprime_crtc_get_vblank_timestamp(struct drm_crtc *crtc,
 
 		if (vprime_head_read(head, VPRIME_HEAD_FRAME) != frame)
 			continue;
-		/* an earlier vblank, on the same grid of periods */
-		if (READ_ONCE(head->report_clamp))
+		/*
+		 * an earlier vblank, on the same grid of periods (with VRR
+		 * the frames between may have been longer: noted)
+		 */
+		if (READ_ONCE(head->report_clamp) && frame != head->report_frame) {
 			ts -= (u64)(u32)(frame - head->report_frame) * head->period_ns;
+			WRITE_ONCE(head->report_grid, true);
+		}
 		*vblank_time = ktime_sub_ns(now, dev_now > ts ? dev_now - ts : 0);
 		ok = true;
 	}
@@ -303,6 +318,9 @@ static void vprime_head_send_event(struct vprime_head *head, u32 latch_frame,
 	r->update_frame = head->event_update_frame;
 	r->latch_frame = latch_frame;
 	r->turned_on = head->event_at_vblank;
+	r->async = false;
+	r->ts_grid = READ_ONCE(head->report_grid);
+	WRITE_ONCE(head->report_grid, false);
 	drm_crtc_send_vblank_event(crtc, head->event);
 	head->event = NULL;
 	head->event_at_vblank = false;
@@ -317,6 +335,7 @@ static void vprime_head_send_event(struct vprime_head *head, u32 latch_frame,
  */
 static void vprime_head_count_to(struct vprime_head *head, u32 frame)
 {
+	WRITE_ONCE(head->report_grid, false);
 	if ((s32)(frame - READ_ONCE(head->last_frame)) <= 0)
 		return;
 	head->report_frame = frame;
@@ -504,12 +523,64 @@ static void vprime_crtc_colour_program(struct vprime_head *head,
 	vprime_head_write(head, VPRIME_HEAD_COLOUR_CONTROL, ctl);
 }
 
-/* The engine's LUTs have VPRIME_COLOUR_LUT_SIZE entries, no other size */
+/*
+ * An async flip (DRM_MODE_PAGE_FLIP_ASYNC): the engine latches only the
+ * primary plane's address and offset at once (UPDATE | ASYNC), so the
+ * head must stay as it is and the new framebuffer be scanned the same
+ * way as the old one.  The core has already refused an atomic async
+ * commit that changes any property but the primary's FB_ID.
+ */
+static int vprime_crtc_async_check(struct drm_crtc *crtc,
+				   struct drm_atomic_state *state,
+				   struct drm_crtc_state *st)
+{
+	struct drm_plane_state *old_ps, *new_ps;
+	struct drm_framebuffer *o, *n;
+	unsigned int i;
+
+	if (!st->active || drm_atomic_crtc_needs_modeset(st) || st->color_mgmt_changed) {
+		drm_dbg_atomic(crtc->dev, "[CRTC:%d] async flip with the CRTC off or changed\n",
+			       crtc->base.id);
+		return -EINVAL;
+	}
+	old_ps = drm_atomic_get_old_plane_state(state, crtc->primary);
+	new_ps = drm_atomic_get_new_plane_state(state, crtc->primary);
+	if (!new_ps)
+		return 0;
+	o = old_ps->fb;
+	n = new_ps->fb;
+	if (!o || !n || o->format != n->format || o->modifier != n->modifier ||
+	    old_ps->crtc != new_ps->crtc) {
+		drm_dbg_atomic(crtc->dev, "[CRTC:%d] async flip changes more than the buffer\n",
+			       crtc->base.id);
+		return -EINVAL;
+	}
+	for (i = 0; i < n->format->num_planes; i++) {
+		if (o->pitches[i] != n->pitches[i] ||
+		    o->obj[i]->size != n->obj[i]->size) {
+			drm_dbg_atomic(crtc->dev, "[CRTC:%d] async flip to a buffer of another pitch or size\n",
+				       crtc->base.id);
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+/*
+ * An async flip's limits; the engine's LUTs have VPRIME_COLOUR_LUT_SIZE
+ * entries, no other size
+ */
 static int vprime_crtc_atomic_check(struct drm_crtc *crtc,
 				    struct drm_atomic_state *state)
 {
 	struct drm_crtc_state *st = drm_atomic_get_new_crtc_state(state, crtc);
 
+	if (st->async_flip) {
+		int ret = vprime_crtc_async_check(crtc, state, st);
+
+		if (ret)
+			return ret;
+	}
 	if (!st->color_mgmt_changed)
 		return 0;
 	if (st->degamma_lut &&
@@ -808,6 +879,59 @@ static void vprime_head_update_armed(struct vprime_head *head)
 		head->event_latch_frame = vprime_head_read(head, VPRIME_HEAD_FLIP_FRAME);
 }
 
+/*
+ * VRR_ENABLED, with a monitor whose refresh range goes below the mode's
+ * refresh: the engine varies each frame from the mode's period (the
+ * fastest) to that of the range's slowest refresh, a frame ending when
+ * the next commit's UPDATE is written.  Otherwise VRR off.  Shadow
+ * registers, latched with the commit's UPDATE; written by every commit
+ * but an async flip (whose core checks keep VRR_ENABLED as it is).
+ */
+static void vprime_crtc_vrr_program(struct vprime_head *head,
+				    const struct drm_crtc_state *st)
+{
+	const struct drm_display_mode *m = &st->adjusted_mode;
+	u32 min_hz = 0, control = 0, min_mhz = 0;
+
+	if (!(head->disp->disp_caps & VPRIME_DISP_CAP_VRR))
+		return;
+	if (st->enable && st->vrr_enabled &&
+	    vprime_connector_vrr_range(&head->connector, &min_hz, NULL) &&
+	    (u64)min_hz * m->htotal * m->vtotal < (u64)m->clock * 1000) {
+		control = VPRIME_VRR_CTRL_ENABLE;
+		min_mhz = min_hz * 1000;
+	}
+	vprime_head_write(head, VPRIME_HEAD_VRR_CONTROL, control);
+	vprime_head_write(head, VPRIME_HEAD_VRR_MIN_REFRESH, min_mhz);
+}
+
+/*
+ * UPDATE | ASYNC: the engine latches the primary's address in the write
+ * and raises FLIP_DONE; the armed event completes now, not at the next
+ * vblank, with DRM's vblank count and timestamp now (the frame the
+ * latch was in, FLIP_FRAME, unless that frame's vblank interrupt is yet
+ * to be handled).  The FLIP_DONE interrupt then finds no event.  FRAME
+ * is read before and after the write for debugfs' flip record: the latch
+ * is at a frame between the two.  Under drm->event_lock.
+ */
+static void vprime_head_update_async(struct vprime_head *head, bool armed)
+{
+	u32 frame, after;
+
+	head->event_update_frame = vprime_head_read(head, VPRIME_HEAD_FRAME);
+	vprime_head_write(head, VPRIME_HEAD_UPDATE,
+			  VPRIME_HEAD_UPDATE_LATCH | VPRIME_HEAD_UPDATE_ASYNC);
+	after = vprime_head_read(head, VPRIME_HEAD_FRAME);
+	atomic64_inc(&head->async_flips);
+	if (!armed)
+		return;
+	frame = vprime_head_read(head, VPRIME_HEAD_FLIP_FRAME);
+	head->event_at_vblank = false;
+	vprime_head_send_event(head, frame, frame);
+	head->last_flip.async = true;
+	head->last_flip.after_frame = after;
+}
+
 static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 				     struct drm_atomic_state *state)
 {
@@ -833,6 +957,8 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 	vprime_writeback_flush(head);
 	if (crtc->state->color_mgmt_changed || drm_atomic_crtc_needs_modeset(crtc->state))
 		vprime_crtc_colour_program(head, crtc->state);
+	if (!crtc->state->async_flip)
+		vprime_crtc_vrr_program(head, crtc->state);
 
 	if (event) {
 		if (head->event) {
@@ -848,7 +974,9 @@ static void vprime_crtc_atomic_flush(struct drm_crtc *crtc,
 			drm_crtc_send_vblank_event(crtc, event);
 	}
 	/* under the lock: see vprime_head_event_done() */
-	if (event && head->event == event)
+	if (crtc->state->async_flip)
+		vprime_head_update_async(head, event && head->event == event);
+	else if (event && head->event == event)
 		vprime_head_update_armed(head);
 	else
 		vprime_head_write(head, VPRIME_HEAD_UPDATE, 1);
@@ -896,6 +1024,8 @@ int vprime_crtc_init(struct vprime_head *head)
 
 	spin_lock_init(&head->lock);
 	head->event_enable = VPRIME_HEAD_EV_ALWAYS;
+	if (head->disp->disp_caps & VPRIME_DISP_CAP_ASYNC_FLIP)
+		drm->mode_config.async_page_flip = true;
 
 	for (p = 0; p < VPRIME_DISP_PLANES; p++) {
 		head->planes[p] = vprime_plane_create(head, p);

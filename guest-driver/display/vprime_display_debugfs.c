@@ -104,10 +104,18 @@ static void vprime_debugfs_head(struct seq_file *m, struct vprime_head *head)
 	flip = head->last_flip;
 	spin_unlock_irq(&head->disp->drm.event_lock);
 	/* the test kms-flip-events reads this line */
-	seq_printf(m, "  last flip event: sequence %u, frame %u; update after frame %u, latched at frame %u%s%s\n",
+	seq_printf(m, "  last flip event: sequence %u, frame %u; update after frame %u, latched at frame %u%s%s",
 		   flip.seq, flip.event_frame, flip.update_frame, flip.latch_frame,
 		   flip.turned_on ? ", turned the head on" : "",
 		   flip.count_passed ? ", vblank count already past" : "");
+	/* the test kms-async-flip reads this */
+	if (flip.async)
+		seq_printf(m, ", async, frame %u after the write", flip.after_frame);
+	/* and kms-vrr this */
+	if (flip.ts_grid)
+		seq_puts(m, ", timestamp on the grid");
+	seq_puts(m, "\n");
+	seq_printf(m, "  async flips %lld\n", (long long)atomic64_read(&head->async_flips));
 	seq_printf(m, "  vblank irqs %lld, flips %lld, underruns %lld, errors %lld (last 0x%x), hotplugs %lld\n",
 		   (long long)atomic64_read(&head->vblank_irqs),
 		   (long long)atomic64_read(&head->flips),

@@ -72,6 +72,8 @@ static inline struct vprime_plane *to_vprime_plane(struct drm_plane *plane)
  * @report_frame: while @report_clamp, the vblank counter reads this FRAME
  *	(vprime_head_count_to())
  * @report_clamp: see @report_frame
+ * @report_grid: the timestamp of that FRAME was taken back from a later
+ *	vblank's by whole periods (vprime_crtc_get_vblank_timestamp())
  * @period_ns: the frame period of the mode, as the device computes it
  * @last_flip: what the latest flip event said (debugfs); event_lock
  * @vblank_irqs: VBLANK events handled (debugfs vprime_state)
@@ -88,6 +90,13 @@ static inline struct vprime_plane *to_vprime_plane(struct drm_plane *plane)
  * @update_frame: FRAME read just before the flip's UPDATE write
  * @latch_frame: FLIP_FRAME of the latch that took the UPDATE
  * @turned_on: the commit turned the head on (latched at once)
+ * @async: an async flip (UPDATE | ASYNC), latched in the UPDATE write
+ * @after_frame: for an async flip, FRAME read just after the UPDATE
+ *	write: the latch was at a frame from @update_frame to this one
+ * @ts_grid: the interrupt came after a later vblank and the event's
+ *	timestamp was taken back from that vblank's by whole mode periods
+ *	(exact on the fixed grid; with VRR the frames between may have been
+ *	longer)
  * @count_passed: DRM's vblank count had already passed the vblank the
  *	flip completed at when the interrupt was handled: the event could
  *	only name a later one
@@ -101,6 +110,9 @@ struct vprime_flip_record {
 	u32 latch_frame;
 	bool turned_on;
 	bool count_passed;
+	bool async;
+	u32 after_frame;
+	bool ts_grid;
 };
 
 /**
@@ -141,6 +153,7 @@ struct vprime_head {
 	u32 last_frame;
 	u32 report_frame;
 	bool report_clamp;
+	bool report_grid;
 	u64 period_ns;
 	struct vprime_flip_record last_flip;
 
@@ -161,6 +174,7 @@ struct vprime_head {
 
 	atomic64_t vblank_irqs;
 	atomic64_t flips;
+	atomic64_t async_flips;
 	atomic64_t underruns;
 	atomic64_t errors;
 	atomic64_t hotplugs;
@@ -315,6 +329,8 @@ void vprime_head_update_lock(struct vprime_head *head);
 void vprime_head_update_unlock(struct vprime_head *head);
 
 /* vprime_display_output.c */
+bool vprime_connector_vrr_range(struct drm_connector *connector, u32 *min_hz,
+				u32 *max_hz);
 int vprime_output_init(struct vprime_head *head);
 void vprime_hotplug_work(struct work_struct *work);
 

@@ -14,6 +14,9 @@
  * output, which any CRTC may drive: every encoder's possible_crtcs is
  * every CRTC, and any encoders may be clones (one CRTC driving several
  * outputs).  The CRTC's modeset writes ROUTE, the outputs it drives.
+ * On engines with VPRIME_DISP_CAP_VRR every connector has "vrr_capable":
+ * true when the monitor's EDID gives a refresh range (Linux reads it into
+ * display_info.monitor_range), which the CRTC then uses for VRR_ENABLED.
  */
 
 #include <linux/bits.h>
@@ -51,6 +54,30 @@ static int vprime_read_edid_block(void *context, u8 *buf, unsigned int block,
 	return 0;
 }
 
+/**
+ * vprime_connector_vrr_range - the monitor's variable refresh range
+ * @connector: the head's connector
+ * @min_hz: the slowest refresh (may be NULL)
+ * @max_hz: the fastest (may be NULL)
+ *
+ * From the EDID's range limits (drm_get_monitor_range(): EDID 1.4, the
+ * continuous frequency feature, a "range limits only" descriptor).
+ * Call with mode_config.mutex held or from an atomic commit.
+ *
+ * Returns: whether the monitor has a range, a few Hz wide, to vary in.
+ */
+bool vprime_connector_vrr_range(struct drm_connector *connector, u32 *min_hz,
+				u32 *max_hz)
+{
+	const struct drm_monitor_range_info *r = &connector->display_info.monitor_range;
+
+	if (min_hz)
+		*min_hz = r->min_vfreq;
+	if (max_hz)
+		*max_hz = r->max_vfreq;
+	return r->min_vfreq && r->max_vfreq > r->min_vfreq + 10;
+}
+
 static int vprime_connector_get_modes(struct drm_connector *connector)
 {
 	struct vprime_head *head = connector_to_head(connector);
@@ -65,6 +92,9 @@ static int vprime_connector_get_modes(struct drm_connector *connector)
 		drm_dev_exit(idx);
 	}
 	drm_edid_connector_update(connector, drm_edid);
+	if (head->disp->disp_caps & VPRIME_DISP_CAP_VRR)
+		drm_connector_set_vrr_capable_property(connector,
+						       vprime_connector_vrr_range(connector, NULL, NULL));
 	count = drm_edid_connector_add_modes(connector);
 	drm_edid_free(drm_edid);
 	return count;
@@ -109,6 +139,12 @@ static int vprime_output_show(struct seq_file *m, void *unused)
 	seq_printf(m, "polled: %s\n",
 		   connector->polled & DRM_CONNECTOR_POLL_HPD ? "hpd" : "none");
 	seq_printf(m, "hdmi sink: %s\n", info->is_hdmi ? "yes" : "no");
+	/* the test kms-vrr reads this */
+	if (vprime_connector_vrr_range(connector, NULL, NULL))
+		seq_printf(m, "vrr range: %u-%u Hz\n", info->monitor_range.min_vfreq,
+			   info->monitor_range.max_vfreq);
+	else
+		seq_puts(m, "vrr range: none\n");
 	mutex_unlock(&connector->dev->mode_config.mutex);
 	if ((head->disp->disp_caps & VPRIME_DISP_CAP_CROSSBAR) &&
 	    drm_dev_enter(connector->dev, &idx)) {
@@ -221,6 +257,11 @@ int vprime_output_init(struct vprime_head *head)
 	 */
 	if (output == VPRIME_OUTPUT_VIRTUAL)
 		drm_connector_attach_edid_property(connector);
+	if (head->disp->disp_caps & VPRIME_DISP_CAP_VRR) {
+		ret = drm_connector_attach_vrr_capable_property(connector);
+		if (ret)
+			return ret;
+	}
 	/* a panel is always there: no hotplug, no polling */
 	connector->polled = output == VPRIME_OUTPUT_EDP ? 0 :
 			    DRM_CONNECTOR_POLL_HPD;

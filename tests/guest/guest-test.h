@@ -136,6 +136,10 @@ int test_kms_writeback_crc(struct ctx *c);
 int test_kms_genlock(struct ctx *c);
 /* Any CRTC drives any connector (issue 16): kms-crossbar-test.c */
 int test_kms_crossbar_crc(struct ctx *c);
+/* Async page flips (issue 16): kms-async-flip-test.c */
+int test_kms_async_flip(struct ctx *c);
+/* Variable refresh rate (issue 16): kms-vrr-test.c */
+int test_kms_vrr(struct ctx *c);
 
 /* Random ioctls on every vprime node: ioctl-fuzz.c */
 int test_ioctl_fuzz(struct ctx *c);
@@ -232,6 +236,8 @@ int test_dmabuf_sync_write(struct ctx *c);
 	{ "kms-flip-events", test_kms_flip_events }, \
 	{ "kms-genlock", test_kms_genlock }, \
 	{ "kms-crossbar-crc", test_kms_crossbar_crc }, \
+	{ "kms-async-flip", test_kms_async_flip }, \
+	{ "kms-vrr", test_kms_vrr }, \
 	{ "kms-flip-fence", test_kms_flip_fence }, \
 	{ "kms-prime-import", test_kms_prime_import }, \
 	{ "kms-hotplug", test_kms_hotplug }, \

@@ -5,7 +5,8 @@
 # launcher's --outputs; default virtual) and four planes (primary, two
 # overlays, cursor, every zpos mutable) whose IN_FORMATS lists the engine's
 # formats (NV12 and YUV420 with COLOR_ENCODING and COLOR_RANGE but on the
-# cursor, which has SIZE_HINTS).
+# cursor, which has SIZE_HINTS); async page flips, every connector with
+# vrr_capable and every CRTC with VRR_ENABLED.
 PATH=$PATH:/usr/bin:/usr/sbin
 
 command -v drm_info > /dev/null 2>&1 || { echo "# SKIP drm_info is not in the image"; exit 4; }
@@ -49,6 +50,7 @@ grep -qE 'DRM_CAP_ADDFB2_MODIFIERS *= *1' /tmp/drm-info.txt || { echo "# no modi
 caps=$(sed -n 's/^engine: .*caps \(0x[0-9a-f]*\).*/\1/p' "/sys/kernel/debug/dri/$card/vprime_state")
 wb=0
 [ $((caps & 0x80)) = 0 ] || wb=$heads
+grep -qE 'DRM_CAP_ASYNC_PAGE_FLIP *= *1' /tmp/drm-info.txt || { echo "# no async page flips"; fail=1; }
 expect "CRTCs" "$heads" '^[│├└ ]*[├└]───CRTC [0-9]+$'
 expect "connectors" $((heads + wb)) '[├└]───Connector [0-9]+$'
 expect "writeback connectors" $wb '[├└]───Type: writeback$'
@@ -78,6 +80,8 @@ expect "eDP connectors" $n_edp '[├└]───Type: eDP$'
 expect "DisplayPort connectors" $n_dp '[├└]───Type: DisplayPort$'
 expect "HDMI-A connectors" $n_hdmi '[├└]───Type: HDMI-A$'
 expect "TMDS encoders" $((n_edp + n_dp + n_hdmi)) 'Type: TMDS$'
+expect "connectors with vrr_capable" "$heads" '"vrr_capable" \(immutable\)'
+expect "CRTCs with VRR_ENABLED" "$heads" '"VRR_ENABLED": range'
 expect "CRTCs with DEGAMMA_LUT" "$heads" '"DEGAMMA_LUT": blob'
 expect "CRTCs with CTM" "$heads" '"CTM": blob'
 expect "CRTCs with GAMMA_LUT" "$heads" '"GAMMA_LUT": blob'

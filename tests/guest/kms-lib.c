@@ -1174,5 +1174,10 @@ int head_last_flip(struct kms *k, int h, struct flip_record *r)
 		return -1;
 	r->turned_on = strstr(p, ", turned the head on") != NULL;
 	r->count_passed = strstr(p, ", vblank count already past") != NULL;
+	r->ts_grid = strstr(p, ", timestamp on the grid") != NULL;
+	r->async = false;
+	p = strstr(p, ", async, frame ");
+	if (p && sscanf(p, ", async, frame %u after the write", &r->after_frame) == 1)
+		r->async = true;
 	return 0;
 }

@@ -133,6 +133,9 @@ struct flip_record {
 	uint32_t latch_frame;	/* FRAME of the latch that took it */
 	bool turned_on;		/* the commit turned the head on */
 	bool count_passed;	/* DRM's count was past the latch at the interrupt */
+	bool async;		/* an async flip, latched in its UPDATE write */
+	uint32_t after_frame;	/* async: FRAME just after that write */
+	bool ts_grid;		/* timestamp taken back from a later vblank by periods */
 };
 
 int head_last_flip(struct kms *k, int h, struct flip_record *r);

@@ -467,6 +467,7 @@ static void check_no_errors(Disp *d, int h)
                           VPRIME_DISP_CAP_UPDATE_LOCK | \
                           VPRIME_DISP_CAP_UPDATE_LOCK_ALL | \
                           VPRIME_DISP_CAP_CROSSBAR | \
+                          VPRIME_DISP_CAP_ASYNC_FLIP | VPRIME_DISP_CAP_VRR | \
                           VPRIME_DISP_CAP_OUTPUT)
 
 static void test_identity(void)
@@ -1279,6 +1280,360 @@ static uint64_t genlock_flips(Disp *d, const Mode *m1)
         buf_free(&b[i]);
     }
     return worst;
+}
+
+/* Clear a head's events and errors, and the engine's */
+static void async_clear(Disp *d, int h)
+{
+    hwr(d, h, VPRIME_HEAD_EVENTS, ~0u);
+    hwr(d, h, VPRIME_HEAD_ERROR, ~0u);
+    wr(d, VPRIME_REG_ERROR, ~0u);
+    wr(d, VPRIME_REG_IRQ_STATUS, ~0u);
+}
+
+/* The CRC of a frame that is plane c showing buffer b's pixels */
+static uint32_t async_crc(const PlaneCfg *c, const Buf *b)
+{
+    g_autofree uint32_t *frame = g_new0(uint32_t, 64 * 48);
+
+    model_plane(frame, 64, c, b->argb);
+    return vprime_frame_crc(frame, 64, 48);
+}
+
+/* An async UPDATE was refused: nothing latched, the old buffer shown */
+static void check_async_refused(Disp *d, uint32_t reason, uint32_t plane,
+                                const char *pages, uint32_t crc)
+{
+    g_autofree char *now = qom_str(d, "head0-plane0-pages");
+
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_ERROR), ==,
+                    reason | plane << VPRIME_HEAD_ERR_PLANE_SHIFT);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_EVENTS), ==,
+                    VPRIME_HEAD_EV_ERROR | VPRIME_HEAD_EV_FLIP_DONE);
+    g_assert_cmphex(rd(d, VPRIME_REG_ERROR), ==, VPRIME_ERR_DISPLAY);
+    g_assert_cmpstr(now, ==, pages);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_CRC), ==, crc);
+    async_clear(d, 0);
+}
+
+/*
+ * UPDATE | ASYNC latches the primary's address at once: FLIP_DONE in the
+ * write, FLIP_FRAME the FRAME now, the new buffer composed and its CRC
+ * there without a vblank; several in one frame period each latch.  More
+ * than the address changed, the head or the primary off: refused, the
+ * old buffer stays (also for a buffer the plane checks refuse).  A
+ * pending UPDATE stays pending and latches at the vblank.
+ */
+static void test_async_flip(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48, .contig = true };
+    uint64_t flips, t0;
+    g_autofree char *pages_b = NULL;
+    uint32_t crc[3], frame;
+    Buf b[3];
+    Disp d;
+    int i;
+
+    disp_start(&d, NULL);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_CAPS) & VPRIME_DISP_CAP_ASYNC_FLIP, ==,
+                    VPRIME_DISP_CAP_ASYNC_FLIP);
+    for (i = 0; i < 3; i++) {
+        buf_alloc(&d, &b[i], c.fb_size, true);
+        buf_paint(&d, &b[i], &c, false);
+        crc[i] = async_crc(&c, &b[i]);
+    }
+    g_assert_cmphex(crc[0], !=, crc[1]);
+    g_assert_cmphex(crc[1], !=, crc[2]);
+
+    /* the head off: refused, nothing turns on */
+    set_plane(&d, 0, VPRIME_PLANE_PRIMARY, &c, b[0].addr, 0);
+    set_mode(&d, 0, &mode_a);
+    hwr(&d, 0, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE,
+        VPRIME_HEAD_UPDATE_LATCH | VPRIME_HEAD_UPDATE_ASYNC);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==,
+                    VPRIME_HEAD_ERR_ASYNC | VPRIME_HEAD_ERR_PLANE_HEAD <<
+                    VPRIME_HEAD_ERR_PLANE_SHIFT);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_ACTIVE,
+                    ==, 0);
+    async_clear(&d, 0);
+
+    head_on(&d, 0, &mode_a);
+    async_clear(&d, 0);
+    pages_b = qom_str(&d, "head0-plane0-pages");
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, crc[0]);
+    step_to_vblank(&d, 0, &mode_a);
+    step_to_vblank(&d, 0, &mode_a);
+    async_clear(&d, 0);
+
+    /* ASYNC alone is no UPDATE */
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, VPRIME_HEAD_UPDATE_ASYNC);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==, 0);
+    async_clear(&d, 0);
+
+    /* ten flips within one frame period: each latched in its write */
+    frame = hrd(&d, 0, VPRIME_HEAD_FRAME);
+    g_assert_cmpuint(frame, ==, 2);
+    flips = qom_u64(&d, "head0-flips");
+    t0 = clock_ns(&d);
+    for (i = 1; i <= 10; i++) {
+        int k = i % 3;
+        g_autofree char *pages = NULL;
+        g_autofree char *want = NULL;
+
+        pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_ADDR_LO,
+            (uint32_t)b[k].addr);
+        pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_ADDR_HI, b[k].addr >> 32);
+        hwr(&d, 0, VPRIME_HEAD_UPDATE,
+            VPRIME_HEAD_UPDATE_LATCH | VPRIME_HEAD_UPDATE_ASYNC);
+        g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==,
+                        VPRIME_HEAD_EV_FLIP_DONE);
+        g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==,
+                        VPRIME_HEAD_STATUS_CONNECTED |
+                        VPRIME_HEAD_STATUS_ACTIVE);
+        g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, frame);
+        g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FLIP_FRAME), ==, frame);
+        g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, crc[k]);
+        g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_CRC_FRAME), ==, frame);
+        pages = qom_str(&d, "head0-plane0-pages");
+        want = g_strdup_printf("contig:0x%" PRIx64 "+0x%x", b[k].addr,
+                               c.fb_size);
+        g_assert_cmpstr(pages, ==, want);
+        g_assert_cmpuint(qom_u64(&d, "head0-flips"), ==, flips + i);
+        check_no_errors(&d, 0);
+        async_clear(&d, 0);
+        qtest_clock_step(d.t.qts, mode_period(&mode_a) / 20);
+    }
+    g_assert_cmpuint(clock_ns(&d) - t0, <, mode_period(&mode_a));
+
+    /* a pending UPDATE stays pending; its vblank latches the shadow */
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_ADDR_LO, (uint32_t)b[2].addr);
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_ADDR_HI, b[2].addr >> 32);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, VPRIME_HEAD_UPDATE_LATCH);
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_ADDR_LO, (uint32_t)b[0].addr);
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_ADDR_HI, b[0].addr >> 32);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE,
+        VPRIME_HEAD_UPDATE_LATCH | VPRIME_HEAD_UPDATE_ASYNC);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, crc[0]);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_PENDING,
+                    ==, VPRIME_HEAD_STATUS_PENDING);
+    qtest_clock_step(d.t.qts, mode_period(&mode_a));
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_PENDING,
+                    ==, 0);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FLIP_FRAME), ==, frame + 1);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, crc[0]);
+    check_no_errors(&d, 0);
+    async_clear(&d, 0);
+
+    /* more than the address: the pitch, a mode, the overlay's are ignored */
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_ADDR_LO, (uint32_t)b[1].addr);
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_ADDR_HI, b[1].addr >> 32);
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_PITCH, c.pitch + 4);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE,
+        VPRIME_HEAD_UPDATE_LATCH | VPRIME_HEAD_UPDATE_ASYNC);
+    check_async_refused(&d, VPRIME_HEAD_ERR_ASYNC, VPRIME_PLANE_PRIMARY,
+                        pages_b, crc[0]);
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_PITCH, c.pitch);
+    hwr(&d, 0, VPRIME_HEAD_MODE_CLOCK, mode_a.clock_khz + 1);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE,
+        VPRIME_HEAD_UPDATE_LATCH | VPRIME_HEAD_UPDATE_ASYNC);
+    check_async_refused(&d, VPRIME_HEAD_ERR_ASYNC, VPRIME_HEAD_ERR_PLANE_HEAD,
+                        pages_b, crc[0]);
+    hwr(&d, 0, VPRIME_HEAD_MODE_CLOCK, mode_a.clock_khz);
+    /* a buffer the plane checks refuse: the old one stays, plane on */
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_OFFSET, 4);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE,
+        VPRIME_HEAD_UPDATE_LATCH | VPRIME_HEAD_UPDATE_ASYNC);
+    check_async_refused(&d, VPRIME_HEAD_ERR_RECT, VPRIME_PLANE_PRIMARY,
+                        pages_b, crc[0]);
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_OFFSET, 0);
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL, VPRIME_PL_CTRL_ENABLE);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE,
+        VPRIME_HEAD_UPDATE_LATCH | VPRIME_HEAD_UPDATE_ASYNC);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, crc[1]);
+    check_no_errors(&d, 0);
+
+    /* the primary off: refused */
+    async_clear(&d, 0);
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_CONTROL, 0);
+    pwr(&d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_CONTROL, 0);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, VPRIME_HEAD_UPDATE_LATCH);
+    step_to_vblank(&d, 0, &mode_a);
+    async_clear(&d, 0);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE,
+        VPRIME_HEAD_UPDATE_LATCH | VPRIME_HEAD_UPDATE_ASYNC);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==,
+                    VPRIME_HEAD_ERR_ASYNC | VPRIME_PLANE_PRIMARY <<
+                    VPRIME_HEAD_ERR_PLANE_SHIFT);
+    for (i = 0; i < 3; i++) {
+        buf_free(&b[i]);
+    }
+    disp_stop(&d);
+}
+
+/* VRR_MIN_REFRESH of test_vrr, and its longest frame */
+#define VRR_MIN_MHZ     40000
+#define VRR_PMAX        (1000000000000ull / VRR_MIN_MHZ)
+
+/* Point the primary at buffer b */
+static void vrr_primary(Disp *d, const Buf *b)
+{
+    pwr(d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_ADDR_LO, (uint32_t)b->addr);
+    pwr(d, 0, VPRIME_PLANE_PRIMARY, VPRIME_PL_ADDR_HI, b->addr >> 32);
+}
+
+/* Expect the vblank after FRAME frame - 1 exactly at 'at', and none before */
+static void vrr_expect_vblank(Disp *d, uint32_t frame, uint64_t at)
+{
+    uint64_t now = clock_ns(d);
+
+    g_assert_cmpuint(now, <, at);
+    qtest_clock_step(d->t.qts, at - now - 1);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FRAME), ==, frame - 1);
+    qtest_clock_step(d->t.qts, 1);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FRAME), ==, frame);
+    g_assert_cmpuint(vblank_ts(d, 0), ==, at);
+}
+
+/* A head configuration the latch must refuse with VPRIME_HEAD_ERR_VRR */
+static void vrr_refused(Disp *d, uint32_t control, uint32_t min_mhz)
+{
+    hwr(d, 0, VPRIME_HEAD_VRR_CONTROL, control);
+    hwr(d, 0, VPRIME_HEAD_VRR_MIN_REFRESH, min_mhz);
+    hwr(d, 0, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE);
+    hwr(d, 0, VPRIME_HEAD_UPDATE, 1);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_ERROR), ==,
+                    VPRIME_HEAD_ERR_VRR | VPRIME_HEAD_ERR_PLANE_HEAD <<
+                    VPRIME_HEAD_ERR_PLANE_SHIFT);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_ACTIVE,
+                    ==, 0);
+    async_clear(d, 0);
+}
+
+/*
+ * Variable refresh on the virtual clock, exactly: with no UPDATE the
+ * vblanks come one longest frame (10^12 / VRR_MIN_REFRESH ns) apart; an
+ * UPDATE early in a frame ends it one shortest period (the mode's) after
+ * its start, one written later ends it in the write (FRAME counts it
+ * before the clock moves, the vblank's timestamp is the write's time) and
+ * latches there; with the timer
+ * stopped FRAME and VBLANK_TS follow the longest-frame grid and an UPDATE
+ * still ends the frame.  VRR off: the mode's fixed grid again.  Out of
+ * range VRR registers: the head is refused (error 24).
+ */
+static void test_vrr(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48, .contig = true };
+    uint64_t pmin = mode_period(&mode_a), fs, u, wakeups;
+    uint32_t frame;
+    Buf b, b2;
+    Disp d;
+
+    g_assert_cmpuint(VRR_PMAX, >, pmin + pmin / 4);
+    disp_start(&d, NULL);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_CAPS) & VPRIME_DISP_CAP_VRR, ==,
+                    VPRIME_DISP_CAP_VRR);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    buf_alloc(&d, &b2, c.fb_size, true);
+    buf_paint(&d, &b2, &c, false);
+    set_mode(&d, 0, &mode_a);
+    async_clear(&d, 0);
+    vrr_refused(&d, VPRIME_VRR_CTRL_ENABLE, 61000);    /* above the mode's */
+    vrr_refused(&d, VPRIME_VRR_CTRL_ENABLE, 999);      /* below 1 Hz */
+    vrr_refused(&d, VPRIME_VRR_CTRL_ENABLE | 2, VRR_MIN_MHZ);
+    vrr_refused(&d, 2, 0);
+
+    hwr(&d, 0, VPRIME_HEAD_VRR_CONTROL, VPRIME_VRR_CTRL_ENABLE);
+    hwr(&d, 0, VPRIME_HEAD_VRR_MIN_REFRESH, VRR_MIN_MHZ);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_VRR_CONTROL), ==,
+                    VPRIME_VRR_CTRL_ENABLE);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_VRR_MIN_REFRESH), ==, VRR_MIN_MHZ);
+    fs = clock_ns(&d);
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+
+    /* no UPDATE: the longest frame */
+    vrr_expect_vblank(&d, 1, fs + VRR_PMAX);
+    fs += VRR_PMAX;
+
+    /* an UPDATE early in the frame: it ends one shortest period on */
+    qtest_clock_step(d.t.qts, pmin / 4);
+    vrr_primary(&d, &b2);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    vrr_expect_vblank(&d, 2, fs + pmin);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FLIP_FRAME), ==, 2);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, async_crc(&c, &b2));
+    fs += pmin;
+
+    /* one between the shortest and the longest: the vblank is the write */
+    qtest_clock_step(d.t.qts, pmin + pmin / 4);
+    u = clock_ns(&d);
+    vrr_primary(&d, &b);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    g_assert_cmpuint(clock_ns(&d), ==, u);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 3);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, u);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FLIP_FRAME), ==, 3);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, async_crc(&c, &b));
+    fs = u;
+
+    /* then the longest again; an async flip does not end a frame */
+    qtest_clock_step(d.t.qts, pmin / 2);
+    vrr_primary(&d, &b2);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE,
+        VPRIME_HEAD_UPDATE_LATCH | VPRIME_HEAD_UPDATE_ASYNC);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==, async_crc(&c, &b2));
+    vrr_expect_vblank(&d, 4, fs + VRR_PMAX);
+    fs += VRR_PMAX;
+
+    /* the timer stopped: FRAME and VBLANK_TS on the longest-frame grid */
+    hwr(&d, 0, VPRIME_HEAD_CRC_CONTROL, 0);
+    vrr_expect_vblank(&d, 5, fs + VRR_PMAX);
+    fs += VRR_PMAX;
+    wakeups = qom_u64(&d, "stat-vblank-wakeups");
+    qtest_clock_step(d.t.qts, 10 * VRR_PMAX);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 15);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, fs + 10 * VRR_PMAX);
+    g_assert_cmpuint(qom_u64(&d, "stat-vblank-wakeups"), ==, wakeups);
+    fs += 10 * VRR_PMAX;
+    /* and an UPDATE restarts it to end the frame */
+    qtest_clock_step(d.t.qts, pmin / 3);
+    vrr_primary(&d, &b);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    vrr_expect_vblank(&d, 16, fs + pmin);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FLIP_FRAME), ==, 16);
+    fs += pmin;
+
+    /* UPDATE_LOCK: a locked update ends no frame; its release does */
+    hwr(&d, 0, VPRIME_HEAD_UPDATE_LOCK, 1);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    qtest_clock_step(d.t.qts, pmin + pmin / 8);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 16);
+    u = clock_ns(&d);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE_LOCK, 0);
+    g_assert_cmpuint(clock_ns(&d), ==, u);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 17);
+    g_assert_cmpuint(vblank_ts(&d, 0), ==, u);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FLIP_FRAME), ==, 17);
+    fs = u;
+
+    /* VRR off (latched at a vblank): the mode's fixed grid */
+    hwr(&d, 0, VPRIME_HEAD_VRR_CONTROL, 0);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    vrr_expect_vblank(&d, 18, fs + pmin);
+    fs += pmin;
+    frame = 18;
+    qtest_clock_step(d.t.qts, pmin / 4);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    vrr_expect_vblank(&d, frame + 1, fs + pmin);
+    vrr_expect_vblank(&d, frame + 2, fs + 2 * pmin);
+    check_no_errors(&d, 0);
+    buf_free(&b);
+    buf_free(&b2);
+    disp_stop(&d);
 }
 
 /*
@@ -3303,7 +3658,7 @@ static void test_bad_registers(void)
         static const uint32_t unknown[] = {
             0x11c, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
             VPRIME_HEAD_BASE(0) + 0x7c,
-            VPRIME_HEAD_BASE(0) + 0x4c, VPRIME_HEAD_BASE(0) + 0x1fc,
+            VPRIME_HEAD_BASE(0) + 0x6c, VPRIME_HEAD_BASE(0) + 0x1fc,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x3c,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(2) + 0x3c,
             VPRIME_HEAD_BASE(0) + 0xc0,
@@ -4429,6 +4784,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/update-lock-all", test_update_lock_all);
     qtest_add_func("/vprime-display/crossbar", test_crossbar);
     qtest_add_func("/vprime-display/genlock", test_genlock);
+    qtest_add_func("/vprime-display/async-flip", test_async_flip);
+    qtest_add_func("/vprime-display/vrr", test_vrr);
     qtest_add_func("/vprime-display/vblank-rate", test_vblank_rate);
     qtest_add_func("/vprime-display/vblank-stopped", test_vblank_stopped);
     qtest_add_func("/vprime-display/irq", test_irq);

@@ -1211,6 +1211,66 @@ static void test_display_update_lock(void)
 }
 
 /*
+ * Variable refresh (subsection vprime-display-head/vrr): head 0 with VRR
+ * on (no plane), migrated a quarter period into a frame.  On the
+ * destination an UPDATE half a period into the frame ends it one mode
+ * period after its start, and then the longest frame follows: without
+ * the VRR registers the frames are the mode's, without the frame's start
+ * the UPDATE ends the frame in its write.
+ */
+#define VRR_MIN_MHZ     40000
+#define VRR_PMAX        (1000000000000ULL / VRR_MIN_MHZ)
+
+static uint64_t vrr_ts(Dev *d)
+{
+    return (uint64_t)hrd(d, 0, VPRIME_HEAD_VBLANK_TS_HI) << 32 |
+           hrd(d, 0, VPRIME_HEAD_VBLANK_TS_LO);
+}
+
+static void test_display_vrr(void)
+{
+    Machine src, dst;
+    uint64_t fs;
+    Dev *d;
+
+    machine_start(&src, NULL, NULL);
+    d = &src.disp;
+    hwr(d, 0, VPRIME_HEAD_VRR_CONTROL, VPRIME_VRR_CTRL_ENABLE);
+    hwr(d, 0, VPRIME_HEAD_VRR_MIN_REFRESH, VRR_MIN_MHZ);
+    hwr(d, 0, VPRIME_HEAD_MODE_SIZE, VPRIME_XY(MODE_W, MODE_H));
+    hwr(d, 0, VPRIME_HEAD_MODE_TOTAL, VPRIME_XY(80, 50));
+    hwr(d, 0, VPRIME_HEAD_MODE_CLOCK, 240);
+    hwr(d, 0, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE);
+    hwr(d, 0, VPRIME_HEAD_CRC_CONTROL, 1);
+    hwr(d, 0, VPRIME_HEAD_UPDATE, 1);
+    clock_step(&src, VRR_PMAX);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FRAME), ==, 1);
+    fs = vrr_ts(d);
+    clock_step(&src, PERIOD / 4);
+    migrate_live(&src, &dst);
+    machine_stop(&src);
+
+    d = &dst.disp;
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_VRR_CONTROL), ==,
+                    VPRIME_VRR_CTRL_ENABLE);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_VRR_MIN_REFRESH), ==, VRR_MIN_MHZ);
+    clock_step(&dst, PERIOD / 4);
+    hwr(d, 0, VPRIME_HEAD_UPDATE, 1);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FRAME), ==, 1);
+    clock_step(&dst, PERIOD - PERIOD / 4 - PERIOD / 4 - 1);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FRAME), ==, 1);
+    clock_step(&dst, 1);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FRAME), ==, 2);
+    g_assert_cmpuint(vrr_ts(d), ==, fs + PERIOD);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FLIP_FRAME), ==, 2);
+    clock_step(&dst, VRR_PMAX);
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_FRAME), ==, 3);
+    g_assert_cmpuint(vrr_ts(d), ==, fs + PERIOD + VRR_PMAX);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_ERROR), ==, 0);
+    machine_stop(&dst);
+}
+
+/*
  * Colour pipeline: the tables the engine latched migrate with the head,
  * so that memory rewritten since the latch shows only after the next
  * UPDATE, on the destination as on a machine that never migrated.
@@ -1983,6 +2043,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime/migration/display/update-lock",
                    test_display_update_lock);
     qtest_add_func("/vprime/migration/display/route", test_display_route);
+    qtest_add_func("/vprime/migration/display/vrr", test_display_vrr);
     qtest_add_func("/vprime/migration/faults/in-flight",
                    test_faults_in_flight);
     qtest_add_func("/vprime/migration/stream/unedited",
