@@ -659,7 +659,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
               VPRIME_DISP_CAP_BLEND | VPRIME_DISP_CAP_COLOUR |
               VPRIME_DISP_CAP_YUV |
               VPRIME_DISP_CAP_UPDATE_LOCK |
-              VPRIME_DISP_CAP_OUTPUT |
+              VPRIME_DISP_CAP_OUTPUT | VPRIME_DISP_CAP_LAYOUTS |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
                      VPRIME_CAP_DISPLAY);
