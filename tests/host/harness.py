@@ -486,6 +486,18 @@ ROOTFS_TOPOLOGIES = [
 ]
 
 
+def suite_rootfs():
+    """The rootfs topologies; a declared skip on another kernel flavour than
+    Debian's: the image carries Debian's kernel's modules and
+    scripts/build-rootfs.sh builds none for another kernel."""
+    if KFLAVOUR.name != "default":
+        s = Suite("guest-rootfs", {"rootfs": "Debian's kernel"})
+        s.add("rootfs", "skip", "the rootfs image boots Debian's kernel only, not KERNEL=%s"
+              % KFLAVOUR.name)
+        return [s.finish()]
+    return suite_guest(ROOTFS_TOPOLOGIES)
+
+
 # The example dma-buf importer (guest-driver/importer, QEMU's edu device)
 # against every exporter, dynamic and peer-to-peer import of dGPU VRAM,
 # and CPU access (mmap + DMA_BUF_IOCTL_SYNC) to every exported dma-buf:
@@ -1051,7 +1063,7 @@ SUITES = {
     "run": lambda: [("make-run", suite_run, 1)],
     "scenarios": topology_jobs(lambda: SCENARIO_TOPOLOGIES),
     "hotplug": topology_jobs(lambda: HOTPLUG_TOPOLOGIES),
-    "rootfs": topology_jobs(lambda: ROOTFS_TOPOLOGIES),
+    "rootfs": lambda: [("guest-rootfs", suite_rootfs, 1)],
     "importer": topology_jobs(importer_topologies),
     "planted-bug": lambda: [("planted-bug", lambda: [suite_planted_bug()], 1)],
     "migration": lambda: [("migration", suite_migration, 1)],
@@ -1061,7 +1073,7 @@ SUITES = {
 }
 DEFAULT_SUITES = ["qtest", "launcher", "console-check", "guest", "fault", "replay", "zero-copy",
                   "run", "scenarios", "hotplug", "importer", "planted-bug", "migration", "libvirt",
-                  "lava"]
+                  "lava", "rootfs"]
 # Suites that boot no guest: they run first, alone (the qtests start
 # their own QEMUs, as many as the machine has cores), so that the guest
 # phase's wall time ('initramfs_suites' in make bench) is its own.
