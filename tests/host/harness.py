@@ -488,7 +488,7 @@ ROOTFS_TOPOLOGIES = [
 
 # The rootfs suite's guest runs 13 tests of real compositors and GL
 # clients on llvmpipe: 356-518 s at load 13-16 on 2 cores, and past the
-# 600 s limit at load 17-19 with every test passing.  The limit only
+# 600 s limit at load 15-19 with every test it reached passing.  The limit only
 # catches a hang: three times the initramfs guests'.
 ROOTFS_TIMEOUT = 3 * GUEST_TIMEOUT
 
