@@ -27,11 +27,11 @@ help:
 	@echo "make run        scenario 1 (Optimus offload): fps, copies, zero-copy proof, screen PNG"
 	@echo "make run ADD=\"my.ko my-prog\" CMD=\"my-prog\"  your module and program in the guest, reported as a test"
 	@echo "  any target KERNEL=debug|/path/to/linux/build  another guest kernel (default: Debian's 6.12)"
-	@echo "make check      build what is needed and run every test suite"
+	@echo "make check      build what is needed (the rootfs too) and run every test suite"
 	@echo "make bench      print benchmark figures (bench NAME VALUE UNIT)"
 	@echo "make build      host packages, downloads, QEMU, guest modules and image"
 	@echo "make rootfs     the Debian root filesystem with vprime's Mesa driver (--image rootfs)"
-	@echo "make check-rootfs  Debian userspace on the devices (compositors, GL, Xorg); not in make check"
+	@echo "make check-rootfs  only the rootfs suite: Debian userspace on the devices (compositors, GL, Xorg)"
 	@echo "make qtest      only the QEMU device-model qtests"
 	@echo "make fuzz [FUZZ_SECONDS=600]       the device-model fuzzer, random seed"
 	@echo "make fuzz-asan [FUZZ_SECONDS=600]  the same on an ASan/UBSan build of QEMU"
@@ -67,7 +67,11 @@ build:
 run: build
 	scripts/run.sh $(RUN_ARGS)
 
+# The rootfs after build, not beside it (make -j): both build the guest
+# modules.  Its slow parts, the Debian base system and Mesa, are in the
+# cache shared by every clone on the machine (README, "Real userspace").
 check: build
+	scripts/build-rootfs.sh
 	scripts/check.sh
 
 qtest: qemu
@@ -87,9 +91,8 @@ fuzz-guest: build
 fuzz-coverage: deps
 	scripts/fuzz.sh --coverage $(FUZZ_SECONDS)
 
-# Outside make check: a fresh clone's base system and Mesa build would
-# take the CI run past its 90 minutes (README, "Real userspace").
-check-rootfs: build rootfs
+check-rootfs: build
+	scripts/build-rootfs.sh
 	scripts/check.sh --suite rootfs
 
 check-libvirt: build

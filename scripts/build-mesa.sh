@@ -7,19 +7,25 @@
 #   usage: build-mesa.sh BASE_TAR     (the rootfs base: scripts/build-rootfs.sh)
 #
 # Steps, each cached: the source package (apt-get source, verified by apt
-# against the signed index) in $VPRIME_MESA_CACHE (default $VPRIME_BUILD/dl/
-# mesa); unpacked with Debian's own patches, then guest-driver/mesa/patches/
-# and the driver's sources (guest-driver/mesa/vprime/, with hw/vprime_regs.h
-# and the vprime_gpu uapi header) in TREE/src; configured for gallium
+# against the signed index) in $VPRIME_MESA_CACHE; unpacked with Debian's
+# own patches, then guest-driver/mesa/patches/ and the driver's sources
+# (guest-driver/mesa/vprime/, with hw/vprime_regs.h and the vprime_gpu
+# uapi header) in TREE/src; configured for gallium
 # swrast + vprime only (no Vulkan, no other driver); and only the DRI
 # megadriver built (TREE/build).  A change to the driver's sources rebuilds
 # only them.  The result: $VPRIME_BUILD/mesa/install/.
 #
-# TREE is $VPRIME_BUILD/mesa, or with VPRIME_MESA_CACHE set, a tree in that
-# directory shared by every clone that names it: $VPRIME_MESA_CACHE/
-# tree-KEY (KEY: the Mesa version and guest-driver/mesa/patches/), used
-# under a lock ($VPRIME_MESA_CACHE/.lock), so that only the first clone
-# builds Mesa and the others recompile at most the driver's own files.
+# VPRIME_MESA_CACHE is by default in the cache every clone on the machine
+# shares ($VPRIME_CACHE/mesa, scripts/lib.sh), and TREE a tree in it:
+# $VPRIME_MESA_CACHE/tree-KEY (KEY: the Mesa version and guest-driver/mesa/
+# patches/).  Only the first clone builds Mesa; the others recompile at
+# most the driver's own files.  Everything from the download to the copy
+# of the result into this clone's install/ happens under one lock
+# ($VPRIME_MESA_CACHE/.lock), and each clone puts its own driver sources
+# into the tree (exactly those: files it does not have are removed)
+# before it builds, so what one clone changes in the driver reaches only
+# its own result.  With VPRIME_CACHE=off or VPRIME_MESA_CACHE= the source
+# package is in $VPRIME_BUILD/dl/mesa and TREE is $VPRIME_BUILD/mesa.
 . "$(dirname "$0")/lib.sh"
 
 BASE_TAR=${1:?usage: build-mesa.sh BASE_TAR}
@@ -40,6 +46,14 @@ UPSTREAM=${VERSION#*:}; UPSTREAM=${UPSTREAM%-*}
 
 # --- the source package --------------------------------------------------------
 mkdir -p "$MESA_DL" "$MESA_DIR"
+if [ -n "${VPRIME_MESA_CACHE:-}" ]; then
+    # one clone at a time in the shared cache (held until this script exits)
+    exec 9> "$VPRIME_MESA_CACHE/.lock"
+    if ! flock -n 9; then
+        log "mesa: waiting for another clone's build in $VPRIME_MESA_CACHE"
+        flock 9
+    fi
+fi
 DSC=$MESA_DL/mesa_${VERSION#*:}.dsc
 # the files the .dsc lists, with its sha256 sums (apt checked the .dsc
 # against the signed Sources index when it fetched it)
@@ -62,12 +76,6 @@ UNPACK_KEY=$({ echo "$VERSION"; cat "$VPRIME_SRC"/guest-driver/mesa/patches/*.pa
 if [ -n "${VPRIME_MESA_CACHE:-}" ]; then
     TREE=$VPRIME_MESA_CACHE/tree-$UNPACK_KEY
     mkdir -p "$TREE"
-    # one clone at a time in the shared tree (held until this script exits)
-    exec 9> "$VPRIME_MESA_CACHE/.lock"
-    if ! flock -n 9; then
-        log "mesa: waiting for another clone's build in $TREE"
-        flock 9
-    fi
 else
     TREE=$MESA_DIR
 fi
@@ -94,12 +102,18 @@ if [ "$(cat "$SRC/.vprime-stamp" 2>/dev/null)" != "$UNPACK_KEY" ]; then
 fi
 
 # The driver's sources and the two headers it shares with the kernel and
-# the hardware (copied only when changed: ninja rebuilds what they touch).
+# the hardware, exactly: copied only when changed (ninja rebuilds what they
+# touch), and a file this clone does not have (another clone's) removed.
 DRV=$SRC/src/gallium/drivers/vprime
 mkdir -p "$DRV"
-for f in "$VPRIME_SRC"/guest-driver/mesa/vprime/* "$VPRIME_SRC/hw/vprime_regs.h" \
-         "$VPRIME_SRC/guest-driver/include/uapi/drm/vprime_drm.h"; do
+DRV_FILES=("$VPRIME_SRC"/guest-driver/mesa/vprime/* "$VPRIME_SRC/hw/vprime_regs.h"
+           "$VPRIME_SRC/guest-driver/include/uapi/drm/vprime_drm.h")
+for f in "${DRV_FILES[@]}"; do
     cmp -s "$f" "$DRV/$(basename "$f")" || cp "$f" "$DRV/"
+done
+for f in "$DRV"/*; do
+    name=$(basename "$f")
+    printf '%s\n' "${DRV_FILES[@]##*/}" | grep -qxF "$name" || rm -rf "$f"
 done
 
 # --- configure: swrast (llvmpipe) and vprime, the DRI megadriver only ------------

@@ -6,9 +6,11 @@
 # and tests (images/rootfs/, tests/rootfs/).  Two cached steps:
 #
 #   base    mmdebstrap's tarball, rebuilt only when the package list or this
-#           recipe's base version changes: $VPRIME_ROOTFS_CACHE/base-KEY.tar
-#           (default $VPRIME_BUILD/rootfs; point VPRIME_ROOTFS_CACHE at a
-#           directory outside the checkout to share it between clones)
+#           recipe's base version changes: $VPRIME_ROOTFS_CACHE/base-KEY.tar,
+#           by default in the cache every clone on the machine shares
+#           ($VPRIME_CACHE/rootfs, scripts/lib.sh; $VPRIME_BUILD/rootfs
+#           with VPRIME_CACHE=off or VPRIME_ROOTFS_CACHE=), built by one
+#           clone at a time (a lock) and renamed into place when complete
 #   image   $VPRIME_BUILD/rootfs/rootfs.ext4 (what the guest mounts) and
 #           boot.cpio (the small initramfs that mounts it), rebuilt when
 #           any of their inputs changes
@@ -27,6 +29,14 @@ for a in "$@"; do
     esac
 done
 
+# The image carries Debian's kernel's modules (and vprime's, built for it):
+# another kernel flavour's modules would not load.  make check goes on
+# without it; the harness declares the rootfs suite skipped.
+if [ "$KFLAVOUR" != default ]; then
+    log "rootfs: not built for KERNEL=$KFLAVOUR_SPEC: the rootfs boots Debian's kernel only"
+    exit 0
+fi
+
 "$VPRIME_SRC/scripts/setup-host.sh" mmdebstrap e2fsprogs
 RFS=$VPRIME_BUILD/rootfs
 CACHE=${VPRIME_ROOTFS_CACHE:-$RFS}
@@ -42,6 +52,15 @@ mv "$RFS/apt.sources.tmp" "$RFS/apt.sources"
 BASE_KEY=$({ echo "$BASE_RECIPE"; echo "$PKGS"; cat "$RFS/apt.sources"; } | sha256sum | cut -c1-16)
 BASE_TAR=$CACHE/base-$BASE_KEY.tar
 if [ ! -s "$BASE_TAR" ]; then
+    # One clone at a time builds a base and fills debs/ in a shared cache;
+    # the others wait, then find the tarball it renamed into place.
+    exec 8> "$CACHE/.lock"
+    if ! flock -n 8; then
+        log "rootfs: waiting for another clone's base system build in $CACHE"
+        flock 8
+    fi
+fi
+if [ ! -s "$BASE_TAR" ]; then
     log "rootfs: building the Debian base system with mmdebstrap ($(echo "$PKGS" | wc -w) packages" \
         "and their dependencies; log: $RFS/mmdebstrap.log)"
     t0=$(date +%s)
@@ -50,6 +69,7 @@ if [ ! -s "$BASE_TAR" ]; then
     # The .deb files are kept in $CACHE/debs for the next base (apt checks
     # them against the archive's signed indexes before it uses them).
     mkdir -p "$CACHE/debs"
+    rm -f "$BASE_TAR.tmp"     # a killed build's
     if ! mmdebstrap --variant=apt --mode=root --format=tar \
         --skip=download/empty --skip=essential/unlink \
         --setup-hook='mkdir -p "$1"/var/cache/apt/archives/' \
@@ -77,6 +97,7 @@ if [ ! -s "$BASE_TAR" ]; then
     # older bases of this checkout's cache go (a shared cache keeps them)
     [ "$CACHE" != "$RFS" ] || find "$RFS" -maxdepth 1 -name 'base-*.tar*' ! -name "base-$BASE_KEY.tar*" -delete
 fi
+exec 8>&-       # the lock, if taken: the rest is this clone's own
 echo "$BASE_TAR" > "$RFS/base-path"
 [ "$BASE_ONLY" = 0 ] || exit 0
 

@@ -12,11 +12,18 @@ mkdir -p "$VPRIME_BUILD"
 VPRIME_BUILD=$(cd "$VPRIME_BUILD" && pwd)
 
 # VPRIME_CACHE is shared by every clone on the machine and holds only what
-# is addressed by content: the compiler cache (ccache) of QEMU's build.  A
-# fresh clone then compiles only what differs from a clone built before
-# it.  VPRIME_CACHE=off keeps a clone to itself.
+# is addressed by content, so that a fresh clone builds only what differs
+# from a clone built before it: the compiler cache (ccache) of QEMU's
+# build, and the rootfs's two slow parts, VPRIME_ROOTFS_CACHE (the Debian
+# base system tarballs and their .deb files, scripts/build-rootfs.sh) and
+# VPRIME_MESA_CACHE (Mesa's source package and its build trees,
+# scripts/build-mesa.sh).  An explicit setting of either wins (empty: that
+# part in this clone's build directory); VPRIME_CACHE=off keeps a clone
+# to itself.
 VPRIME_CACHE=${VPRIME_CACHE-${XDG_CACHE_HOME:-$HOME/.cache}/vprime}
 [ "$VPRIME_CACHE" != off ] || VPRIME_CACHE=
+VPRIME_ROOTFS_CACHE=${VPRIME_ROOTFS_CACHE-${VPRIME_CACHE:+$VPRIME_CACHE/rootfs}}
+VPRIME_MESA_CACHE=${VPRIME_MESA_CACHE-${VPRIME_CACHE:+$VPRIME_CACHE/mesa}}
 
 DL=$VPRIME_BUILD/dl                 # verified downloads (.deb, .dsc, tarballs)
 APTDIR=$VPRIME_BUILD/apt            # private apt configuration and lists

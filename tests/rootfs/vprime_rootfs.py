@@ -148,6 +148,21 @@ class Host:
             raise Fail("screenshot %s: not the expected picture: %s" % (name, r["detail"]))
         return r
 
+    def wait_no_window(self, what, timeout=120, head=0, device="display0"):
+        """Wait until the head shows one colour, the desktop's background
+        alone: the window of a client stopped before has gone, so that the
+        next client's picture cannot be mistaken for it.  Nothing kept."""
+        t0 = time.time()
+        while True:
+            r = self.ask({"op": "screenshot", "device": device, "head": head, "save": what,
+                          "min_colors": 1, "record": False})
+            if r.get("ok") and r["colors"] == 1:
+                return
+            if time.time() - t0 > timeout:
+                raise Fail("%s: the screen still shows a window %d s after its client "
+                           "stopped: %s" % (what, timeout, r.get("detail")))
+            time.sleep(1)
+
 
 GPU_COUNTERS = ["stat-bytes-%s-%s" % (d, k) for d in ("read", "written")
                 for k in ("sysram", "vram", "peer")]
