@@ -132,6 +132,8 @@ int test_kms_overlays_crc(struct ctx *c);
 int test_kms_yuv_crc(struct ctx *c);
 /* Genlocked heads' flip events (issue 16): kms-genlock-test.c */
 int test_kms_genlock(struct ctx *c);
+/* fbdev emulation and the console (issue 16): kms-fbdev-test.c */
+int test_kms_fbdev(struct ctx *c);
 
 /* Random ioctls on every vprime node: ioctl-fuzz.c */
 int test_ioctl_fuzz(struct ctx *c);
@@ -226,6 +228,7 @@ int test_dmabuf_sync_write(struct ctx *c);
 	{ "kms-flip-vblank", test_kms_flip_vblank }, \
 	{ "kms-flip-events", test_kms_flip_events }, \
 	{ "kms-genlock", test_kms_genlock }, \
+	{ "kms-fbdev", test_kms_fbdev }, \
 	{ "kms-flip-fence", test_kms_flip_fence }, \
 	{ "kms-prime-import", test_kms_prime_import }, \
 	{ "kms-hotplug", test_kms_hotplug }, \
