@@ -396,7 +396,10 @@ class Topology:
         return ",".join(items)
 
     def kernel_cmdline(self):
-        args = ["console=ttyS0", "loglevel=5", "panic=-1", "oops=panic",
+        # the kernel console on the display too (fbcon on its fbdev, head
+        # 0 onwards: vprime_display's fbdev parameter); ttyS0, the last,
+        # stays /dev/console, the harness's
+        args = ["console=tty0", "console=ttyS0", "loglevel=5", "panic=-1", "oops=panic",
                 "vprime.mode=%s" % self.mode,
                 "vprime.topology=%s" % self.guest_topology()]
         if self.fast_boot:

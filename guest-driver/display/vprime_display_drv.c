@@ -37,8 +37,10 @@
 
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
+#include <drm/drm_client_setup.h>
 #include <drm/drm_connector.h>
 #include <drm/drm_drv.h>
+#include <drm/drm_fbdev_ttm.h>
 #include <drm/drm_file.h>
 #include <drm/drm_fourcc.h>
 #include <drm/drm_gem.h>
@@ -63,6 +65,18 @@
  * the cursor plane's SIZE_HINTS lists the sizes to prefer.
  */
 #define VPRIME_LEGACY_CURSOR_SIZE	VPRIME_DISP_CURSOR_MAX
+
+/*
+ * fbdev emulation: /dev/fb0 and the kernel console (fbcon) on the
+ * display.  Its DRM client lights every connected head with its own
+ * framebuffer at probe, on hotplug and whenever the last DRM master
+ * closes (drm_lastclose() restores it), so a KMS client may find heads
+ * already on.  fbdev=0 leaves it out: no /dev/fb0, heads stay off until a
+ * client turns them on.
+ */
+static bool vprime_fbdev = true;
+module_param_named(fbdev, vprime_fbdev, bool, 0444);
+MODULE_PARM_DESC(fbdev, "fbdev emulation and the console on the display (default: on)");
 
 static int vprime_display_ioctl_get_param(struct drm_device *drm, void *data,
 					  struct drm_file *file)
@@ -106,6 +120,8 @@ static const struct drm_driver vprime_display_driver = {
 	.gem_prime_import = vprime_display_gem_prime_import,
 	.gem_prime_import_sg_table = drm_gem_shmem_prime_import_sg_table,
 	.dumb_create = vprime_display_dumb_create,
+	/* fbdev: see vprime_display_probe() */
+	DRM_FBDEV_TTM_DRIVER_OPS,
 	.name = DRIVER_NAME,
 	.desc = DRIVER_DESC,
 	.date = "20261121",
@@ -270,10 +286,10 @@ static void vprime_display_irq_fini(struct vprime_display *disp)
 }
 
 /*
- * Probe every connector once, as fbdev emulation would at boot (this
- * driver has none): clients that read the current state without probing,
- * such as drm_info, then see the real connection and the EDID's modes
- * instead of "unknown".
+ * Probe every connector once, as fbdev emulation does at boot (it may be
+ * off, see vprime_fbdev): clients that read the current state without
+ * probing, such as drm_info, then see the real connection and the EDID's
+ * modes instead of "unknown".
  */
 static void vprime_display_probe_connectors(struct drm_device *drm)
 {
@@ -366,6 +382,24 @@ static int vprime_display_probe(struct pci_dev *pdev,
 	if (ret)
 		goto err_irq;
 	vprime_display_probe_connectors(&disp->drm);
+	/*
+	 * fbdev: drm_client_setup() with the generic shadow-buffer fbdev
+	 * (drm_fbdev_ttm, which needs only a vmap of the buffer, not TTM).
+	 * fbcon draws into a vmalloc shadow; a damage blit copies the
+	 * damaged rectangle into the shmem buffer and the framebuffer's
+	 * dirty callback tells the engine (DAMAGE), which composes only on
+	 * a latch or damage.  Deferred I/O tracks writes through an mmap of
+	 * /dev/fbN on the shadow's vmalloc pages: 6.12's drm_fbdev_shmem
+	 * does it on the buffer's own shmem pages, whose page->mapping
+	 * deferred I/O overwrites (freeing the buffer then spins in
+	 * shmem_undo_range(): rmmod hangs after any mmap of /dev/fb0).
+	 * An engine that scans contiguous buffers only could not show the
+	 * buffer (scattered shmem pages): fbdev stays off there, said.
+	 */
+	if (vprime_fbdev && !(disp->disp_caps & VPRIME_DISP_CAP_SCATTER))
+		drm_info(&disp->drm, "no fbdev emulation: the engine scans contiguous buffers only\n");
+	else if (vprime_fbdev)
+		drm_client_setup(&disp->drm, NULL);
 
 	drm_info(&disp->drm, "display engine, hw ABI %u.%u, %u heads, %s, %u-bit DMA%s%s\n",
 		 VPRIME_VERSION_GET_MAJOR(disp->hw.version),

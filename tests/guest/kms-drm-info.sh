@@ -91,7 +91,9 @@ expect "primary planes" "$heads" '"type" \(immutable\).* = Primary$'
 expect "overlay planes" $((heads * 2)) '"type" \(immutable\).* = Overlay$'
 expect "cursor planes" "$heads" '"type" \(immutable\).* = Cursor$'
 expect "planes with IN_FORMATS" $((heads * 4)) '"IN_FORMATS" \(immutable\)'
-expect "planes offering the linear modifier" $((heads * 4)) 'DRM_FORMAT_MOD_LINEAR \(0x0\)$'
+# (IN_FORMATS' lists: not "Modifier:" and "Format:" of a framebuffer on a
+# plane, fbdev's for one, drm_info prints too)
+expect "planes offering the linear modifier" $((heads * 4)) '───DRM_FORMAT_MOD_LINEAR \(0x0\)$'
 # The registered tiled modifiers the display scans, only where the engine
 # tiles: Intel X-tiled and NVIDIA block linear (16Bx2, 8-GOB blocks), not
 # Intel Y-tiled (the iGPU's alone)
@@ -112,7 +114,7 @@ expect "planes with SIZE_HINTS" "$heads" '"SIZE_HINTS"'
 for f in 'NV12 (0x3231564e)' 'YUV420 (0x32315559)'; do
     # in the legacy list and under the linear modifier (YUV is linear only)
     want=$((heads * 3 * 2))
-    got=$(grep -cF "$f" /tmp/drm-info.txt)
+    got=$(grep -F "$f" /tmp/drm-info.txt | grep -vc 'Format: ')
     if [ "$got" -ne "$want" ]; then
         echo "# format $f listed $got times, expected $want"
         fail=1
@@ -125,7 +127,7 @@ for f in 'XRGB8888 (0x34325258)' 'ARGB8888 (0x34325241)' 'XBGR8888 (0x34324258)'
     # the writeback connectors' lists)
     want=$((heads * 4 + heads * 4 + 2 * tiled))
     case $f in [XA]RGB8888*) want=$((want + wb)) ;; esac
-    got=$(grep -cF "$f" /tmp/drm-info.txt)
+    got=$(grep -F "$f" /tmp/drm-info.txt | grep -vc 'Format: ')
     if [ "$got" -ne "$want" ]; then
         echo "# format $f listed $got times, expected $want"
         fail=1

@@ -534,10 +534,19 @@ int kms_adopt(struct kms *k)
 	for (i = 0; i < (uint32_t)k->nheads; i++) {
 		struct head *hd = &k->heads[i];
 		drmModeConnector *conn = drmModeGetConnector(k->fd, hd->conn);
+		drmModeCrtc *crtc;
 
 		/* virtio-gpu (benchmark comparison) has no overlay plane */
 		CHECK(hd->plane[VPRIME_PLANE_PRIMARY], "head %u has no primary plane", i);
 		hd->connected = conn && conn->connection == DRM_MODE_CONNECTED;
+		/*
+		 * A head may be on already (fbdev lights its heads whenever
+		 * the last master closes): kms_disable_all() turns it off
+		 * like the test's own
+		 */
+		crtc = drmModeGetCrtc(k->fd, hd->crtc);
+		hd->on = crtc && crtc->mode_valid;
+		drmModeFreeCrtc(crtc);
 		if (hd->connected && conn->count_modes) {
 			int m;
 
