@@ -233,6 +233,7 @@ static int vprime_display_kms_init(struct vprime_display *disp)
 		if (ret)
 			return ret;
 	}
+	vprime_output_set_clones(disp);
 
 	/* FRAME is a full 32-bit hardware counter with device timestamps */
 	drm->max_vblank_count = 0xffffffff;

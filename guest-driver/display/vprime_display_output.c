@@ -238,13 +238,12 @@ int vprime_output_init(struct vprime_head *head)
 				head->idx);
 	if (ret)
 		return ret;
-	/* CRTC h and encoder h are head h's: both are created in head order */
-	if (head->disp->disp_caps & VPRIME_DISP_CAP_CROSSBAR) {
+	/* CRTC h is head h's (created in head order); clones: see
+	 * vprime_output_set_clones(), once every encoder exists */
+	if (head->disp->disp_caps & VPRIME_DISP_CAP_CROSSBAR)
 		head->encoder.possible_crtcs = GENMASK(head->disp->hw.num_heads - 1, 0);
-		head->encoder.possible_clones = GENMASK(head->disp->hw.num_heads - 1, 0);
-	} else {
+	else
 		head->encoder.possible_crtcs = drm_crtc_mask(&head->crtc);
-	}
 
 	ret = drmm_connector_init(drm, connector, &vprime_connector_funcs,
 				  vprime_output_types[output].connector, NULL);
@@ -266,4 +265,38 @@ int vprime_output_init(struct vprime_head *head)
 	connector->polled = output == VPRIME_OUTPUT_EDP ? 0 :
 			    DRM_CONNECTOR_POLL_HPD;
 	return drm_connector_attach_encoder(connector, &head->encoder);
+}
+
+/**
+ * vprime_output_set_clones - which encoders may drive one CRTC together
+ * @disp: the display, all of its encoders created
+ *
+ * A CRTC may drive its writeback connector beside an output.  With the
+ * crossbar it may drive any outputs at once, and the writeback encoder of
+ * its own head with them, so every encoder may be a clone of every other
+ * (possible_crtcs still limits a writeback encoder to its head's CRTC).
+ * Without it, a head's encoder and its writeback encoder are the clones.
+ * Encoder indices are not head indices: the writeback encoders are
+ * created between the heads' own.
+ */
+void vprime_output_set_clones(struct vprime_display *disp)
+{
+	struct drm_encoder *encoder;
+	u32 all = 0;
+	unsigned int h;
+
+	drm_for_each_encoder(encoder, &disp->drm)
+		all |= drm_encoder_mask(encoder);
+	for (h = 0; h < disp->hw.num_heads; h++) {
+		struct vprime_head *head = &disp->heads[h];
+		u32 mine = drm_encoder_mask(&head->encoder);
+
+		if (disp->disp_caps & VPRIME_DISP_CAP_WRITEBACK)
+			mine |= drm_encoder_mask(&head->wb.encoder);
+		if (disp->disp_caps & VPRIME_DISP_CAP_CROSSBAR)
+			mine = all;
+		head->encoder.possible_clones = mine;
+		if (disp->disp_caps & VPRIME_DISP_CAP_WRITEBACK)
+			head->wb.encoder.possible_clones = mine;
+	}
 }

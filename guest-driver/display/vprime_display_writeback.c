@@ -265,10 +265,7 @@ int vprime_writeback_init(struct vprime_head *head)
 					   drm_crtc_mask(&head->crtc));
 	if (ret)
 		return ret;
-	/* the head's encoder and the writeback one drive the CRTC together */
-	head->wb.encoder.possible_clones = drm_encoder_mask(&head->encoder) |
-					   drm_encoder_mask(&head->wb.encoder);
-	head->encoder.possible_clones = head->wb.encoder.possible_clones;
+	/* it drives the CRTC beside an output: vprime_output_set_clones() */
 	head->event_enable |= VPRIME_HEAD_EV_WB_DONE;
 	return 0;
 }
