@@ -52,9 +52,12 @@ awk -F'\t' '
     /^CRTCs:/ { sec = "crtc"; next }
     /^Planes:/ { sec = "plane"; next }
     /^Frame buffers:/ { sec = ""; next }
-    sec == "enc" && /^[0-9]+\t/ { encmask[$1] = hex($4); encidx[$1] = nenc++ }
+    sec == "enc" && /^[0-9]+\t/ { encmask[$1] = hex($4) }
+    # the connector of head i is the i-th that is not a writeback connector
+    # (those are listed among them, each with its own encoder)
     sec == "con" && /^[0-9]+\t/ {
-        con = ($3 == "connected") ? $1 : ""
+        con = ($3 == "connected" && $4 !~ /^Writeback/) ? $1 : ""
+        if ($4 !~ /^Writeback/) conhead[$1] = nhead++
         split($NF, e, ","); enc[con] = e[1]; next
     }
     sec == "con" && con != "" && !(con in mode) && /^  #[0-9]+ / {
@@ -71,9 +74,10 @@ awk -F'\t' '
     sec == "plane" && want && /^\t\tvalue:/ { split($0, v, " "); ptype[plane] = v[2]; want = 0 }
     END {
         for (c in mode) {
-            # CRTC i for encoder i (the head of the connector) if the encoder
-            # takes it: with the crossbar every encoder takes every CRTC
-            i = encidx[enc[c]]
+            # the CRTC of the head of the connector if its encoder takes it
+            # (with the crossbar every encoder takes every CRTC), else the
+            # first it takes
+            i = conhead[c]
             if (!and(encmask[enc[c]], lshift(1, i)))
                 for (i = 0; i < ncrtc; i++) if (and(encmask[enc[c]], lshift(1, i))) break
             if (i == ncrtc) continue
@@ -116,7 +120,9 @@ run_until() {
     $MT "$@" < /tmp/mt-in > /tmp/mt-out.txt 2>&1 &
     mt=$!
     ticks=0
-    while [ "$ticks" -lt $((limit * 10)) ] && ! eval "$cond"; do
+    # until the condition holds, modetest exits (a refused commit: no
+    # use waiting for what it will not do) or the limit
+    while [ "$ticks" -lt $((limit * 10)) ] && ! eval "$cond" && kill -0 "$mt" 2> /dev/null; do
         sleep 0.1
         ticks=$((ticks + 1))
     done
