@@ -962,7 +962,15 @@ static void test_update_lock(void)
     g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==,
                     VPRIME_HEAD_BASE(0) + VPRIME_HEAD_UPDATE_LOCK);
     g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_UPDATE_LOCK), ==, 1);
+    /*
+     * The reset clears the BAR too: map it again, or the read would find
+     * no device and return 0 whatever the lock is (STATUS proves it is
+     * the engine answering)
+     */
     qtest_system_reset(d.t.qts);
+    vprime_map_mmio(&d.t);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==,
+                    VPRIME_HEAD_STATUS_CONNECTED);
     g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_UPDATE_LOCK), ==, 0);
 
     buf_free(&b);
