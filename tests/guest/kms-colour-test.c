@@ -145,13 +145,8 @@ static uint32_t colour_crc(const struct fb *prim, const struct fb *ovl,
 		return 0;
 	for (y = 0; y < h; y++) {
 		for (x = 0; x < w; x++) {
-			uint32_t px = blend_over(0xff000000, fb_pixel_argb(prim, x, y));
-
-			if (ovl && x >= ox && y >= oy && x - ox < ovl->width &&
-			    y - oy < ovl->height)
-				px = blend_over(px | 0xff000000,
-						fb_pixel_argb(ovl, x - ox, y - oy));
-			out[(size_t)y * w + x] = colour_pixel(col, px & 0xffffff);
+			out[(size_t)y * w + x] =
+				colour_pixel(col, compose_two_px(prim, ovl, ox, oy, x, y));
 		}
 	}
 	crc = frame_crc(out, w, h);

@@ -191,6 +191,22 @@ uint32_t fb_pixel_argb(const struct fb *f, uint32_t x, uint32_t y)
 }
 
 /*
+ * The CPU's pixel (x, y) of a head showing @prim full screen and @ovl (if
+ * any) OVER it at (ox, oy): XRGB, x the composed frame's
+ */
+uint32_t compose_two_px(const struct fb *prim, const struct fb *ovl,
+			uint32_t ox, uint32_t oy, uint32_t x, uint32_t y)
+{
+	uint32_t px = blend_over(0xff000000, fb_pixel_argb(prim, x, y));
+
+	if (ovl && x >= ox && y >= oy && x - ox < ovl->width &&
+	    y - oy < ovl->height)
+		px = blend_over(px | 0xff000000,
+				fb_pixel_argb(ovl, x - ox, y - oy));
+	return px & 0xffffff;
+}
+
+/*
  * CPU composition of a head: black, then each plane (primary, overlay,
  * cursor) OVER, at its destination; returns the frame CRC.
  */

@@ -69,6 +69,8 @@ uint32_t blend_over(uint32_t dst, uint32_t src);
 void fb_fill_noise(struct fb *f, uint32_t seed);
 void fb_fill_pattern(struct fb *f, uint32_t frame, uint32_t tag);
 uint32_t fb_pixel_argb(const struct fb *f, uint32_t x, uint32_t y);
+uint32_t compose_two_px(const struct fb *prim, const struct fb *ovl,
+			uint32_t ox, uint32_t oy, uint32_t x, uint32_t y);
 uint32_t compose_crc(uint32_t w, uint32_t h, const struct plane_img *planes, int n);
 uint32_t fb_crc(const struct fb *f);
 uint32_t fb_pattern_crc(const struct fb *like, uint32_t frame, uint32_t tag);

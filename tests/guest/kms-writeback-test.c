@@ -188,12 +188,8 @@ static void reference(const struct fb *prim, const struct fb *ovl, uint32_t ox,
 
 	for (y = 0; y < h; y++) {
 		for (x = 0; x < w; x++) {
-			uint32_t px = blend_over(0xff000000, fb_pixel_argb(prim, x, y));
+			uint32_t px = compose_two_px(prim, ovl, ox, oy, x, y);
 
-			if (ovl && x >= ox && y >= oy && x - ox < ovl->width &&
-			    y - oy < ovl->height)
-				px = blend_over(px | 0xff000000,
-						fb_pixel_argb(ovl, x - ox, y - oy));
 			/* the LUT maps 8-bit c to (255 - c) * 257: 255 - c exactly */
 			ref[(size_t)y * w + x] = (invert ? ~px : px) & 0xffffff;
 		}
