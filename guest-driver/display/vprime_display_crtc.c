@@ -74,6 +74,10 @@ static const char * const vprime_head_err_names[] = {
 	[VPRIME_HEAD_ERR_COLOUR] = "colour block unreadable",
 	[VPRIME_HEAD_ERR_WB_DMA] = "writeback buffer not writable by DMA",
 	[VPRIME_HEAD_ERR_WB_CONFIG] = "writeback job refused",
+	[VPRIME_HEAD_ERR_ASYNC] = "async flip changes more than the address",
+	[VPRIME_HEAD_ERR_VRR] = "bad variable refresh",
+	[VPRIME_HEAD_ERR_ROUTE_BUSY] = "output driven by another head",
+	[VPRIME_HEAD_ERR_ROUTE] = "no such output",
 };
 
 static const char * const vprime_plane_err_names[VPRIME_DISP_PLANES] = {
