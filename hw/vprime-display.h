@@ -226,7 +226,7 @@ typedef struct VPrimeHeadRegs {
     uint32_t route;             /* outputs the head drives (bit j: output j) */
     uint32_t vrr_control;       /* VPRIME_VRR_CTRL_* */
     uint32_t vrr_min_refresh;   /* mHz */
-    uint32_t output_bpc;        /* the link's bits per component: VPRIME_BPC_* */
+    uint32_t output_bpc;        /* link bits per component: VPRIME_BPC_* */
 } VPrimeHeadRegs;
 
 /* Head registers as a device reset leaves them (head h drives output h) */
