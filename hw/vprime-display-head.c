@@ -92,6 +92,19 @@ bool vprime_vrr_valid(const VPrimeHeadRegs *r, const char **why)
     return true;
 }
 
+bool vprime_bpc_valid(const VPrimeHeadRegs *r, const char **why)
+{
+    switch (r->output_bpc) {
+    case VPRIME_BPC_6:
+    case VPRIME_BPC_8:
+    case VPRIME_BPC_10:
+    case VPRIME_BPC_12:
+        return true;
+    }
+    *why = "OUTPUT_BPC is not 6, 8, 10 or 12";
+    return false;
+}
+
 /*
  * An event happened on a head: it is recorded in EVENTS whether enabled
  * or not, and each occurrence of an enabled one is an interrupt (one
@@ -764,6 +777,11 @@ static bool head_latch(VPrimeHead *h)
                     head_reg(h, VPRIME_HEAD_VRR_CONTROL), why);
         goto done;
     }
+    if ((n->control & VPRIME_HEAD_CTRL_ENABLE) && !vprime_bpc_valid(n, &why)) {
+        head_refuse(h, VPRIME_HEAD_ERR_PLANE_HEAD, VPRIME_HEAD_ERR_BPC,
+                    head_reg(h, VPRIME_HEAD_OUTPUT_BPC), why);
+        goto done;
+    }
     colour_err = vprime_colour_latch(h, n->control & VPRIME_HEAD_CTRL_ENABLE,
                                      &colour_reg, &why);
     if (colour_err) {
@@ -972,6 +990,7 @@ static void head_update_async(VPrimeHead *h)
                h->shadow.mode_clock != h->active.mode_clock ||
                h->shadow.vrr_control != h->active.vrr_control ||
                h->shadow.vrr_min_refresh != h->active.vrr_min_refresh ||
+               h->shadow.output_bpc != h->active.output_bpc ||
                h->colour.shadow.control != h->colour.active.control ||
                h->colour.shadow.addr != h->colour.active.addr) {
         why = "async UPDATE with head registers changed";
@@ -1393,6 +1412,9 @@ bool vprime_head_read(VPrimeHead *h, hwaddr reg, uint64_t *val)
     case VPRIME_HEAD_VRR_MIN_REFRESH:
         *val = h->shadow.vrr_min_refresh;
         return true;
+    case VPRIME_HEAD_OUTPUT_BPC:
+        *val = h->shadow.output_bpc;
+        return true;
     case VPRIME_HEAD_COLOUR_CONTROL:
         *val = h->colour.shadow.control;
         return true;
@@ -1471,6 +1493,9 @@ bool vprime_head_write(VPrimeHead *h, hwaddr reg, uint64_t val)
     case VPRIME_HEAD_VRR_MIN_REFRESH:
         h->shadow.vrr_min_refresh = val;
         return true;
+    case VPRIME_HEAD_OUTPUT_BPC:
+        h->shadow.output_bpc = val;
+        return true;
     case VPRIME_HEAD_COLOUR_CONTROL:
         h->colour.shadow.control = val;
         return true;
@@ -1537,7 +1562,7 @@ void vprime_head_reset(VPrimeHead *h)
     unsigned p;
 
     timer_del(h->timer);
-    h->shadow = h->active = (VPrimeHeadRegs) { .route = BIT(h->idx) };
+    h->shadow = h->active = VPRIME_HEAD_REGS_RESET(h->idx);
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
         h->plane[p].shadow = h->plane[p].active = (VPrimePlaneRegs) { 0 };
         vprime_plane_set_pages(&h->plane[p], NULL, 0);

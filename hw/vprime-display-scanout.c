@@ -1299,6 +1299,49 @@ static uint32_t frame_crc(VPrimeHead *h, pixman_image_t *img)
 }
 
 /*
+ * The link to the outputs (OUTPUT_BPC).  The pipe composes 8-bit
+ * components; a 6-bit link keeps the top 6 bits of each, truncated, not
+ * rounded or dithered, into its own image: fb stays the pipe's frame,
+ * which writeback takes (it taps the pipe, before the link, as real
+ * engines' writeback does).  Wider links carry the 8-bit frame as it is.
+ */
+static void link_apply(VPrimeHead *h)
+{
+    const uint32_t m = VPRIME_BPC_6_MASK;
+    const uint32_t mask = 0xff000000u | m << 16 | m << 8 | m;
+    int w = pixman_image_get_width(h->fb), ht = pixman_image_get_height(h->fb);
+    int stride = pixman_image_get_stride(h->fb), dstride;
+    const uint8_t *src = (const uint8_t *)pixman_image_get_data(h->fb);
+    uint8_t *dst;
+    int x, y;
+
+    if (!vprime_head_link_truncates(h)) {
+        return;
+    }
+    if (!h->link || pixman_image_get_width(h->link) != w ||
+        pixman_image_get_height(h->link) != ht) {
+        qemu_pixman_image_unref(h->link);
+        h->link = pixman_image_create_bits(PIXMAN_x8r8g8b8, w, ht, NULL, 0);
+    }
+    dst = (uint8_t *)pixman_image_get_data(h->link);
+    dstride = pixman_image_get_stride(h->link);
+    for (y = 0; y < ht; y++) {
+        const uint32_t *s = (const uint32_t *)(src + y * stride);
+        uint32_t *d = (uint32_t *)(dst + y * dstride);
+
+        for (x = 0; x < w; x++) {
+            d[x] = s[x] & mask;
+        }
+    }
+}
+
+/* The frame the pipe sends its outputs (not aliased): fb, or the link's */
+static pixman_image_t *head_link_image(VPrimeHead *h)
+{
+    return vprime_head_link_truncates(h) && h->link ? h->link : h->fb;
+}
+
+/*
  * Can the console show the primary plane's memory itself?  Only the
  * primary is on, it is linear and covers the whole mode, and its rows are
  * one run of host memory.  ARGB8888 is shown as XRGB8888: over black, a
@@ -1439,7 +1482,7 @@ uint32_t vprime_disp_compose(VPrimeHead *h)
 
     /* the primary's memory itself, when it is the whole frame */
     if (maps[VPRIME_PLANE_PRIMARY] && kept[VPRIME_PLANE_PRIMARY] &&
-        !vprime_colour_active(h)) {
+        !vprime_colour_active(h) && !vprime_head_link_truncates(h)) {
         alias = head_alias_image(h, maps[VPRIME_PLANE_PRIMARY]);
     }
     if (alias) {
@@ -1498,10 +1541,11 @@ again:
         }
     }
     vprime_colour_apply(h);     /* before the CRC: it covers the colour */
+    link_apply(h);              /* and the link's depth, writeback not */
 
 composed:
     if (h->crc_control) {
-        h->crc = frame_crc(h, alias ? h->alias_img : h->fb);
+        h->crc = frame_crc(h, alias ? h->alias_img : head_link_image(h));
         h->crc_frame = h->frame;
     }
     h->inject_underrun = false;
@@ -1547,6 +1591,8 @@ void vprime_disp_release_mode(VPrimeHead *h)
     /* the consoles may still show it: they hold their own reference */
     qemu_pixman_image_unref(h->fb);
     h->fb = NULL;
+    qemu_pixman_image_unref(h->link);
+    h->link = NULL;
     h->fb_composed = false;
     for (j = 0; j < s->heads; j++) {
         if (s->head[j].src == h) {
@@ -1627,8 +1673,10 @@ static void present_output(VPrimeHead *o)
         return;
     }
     what = h->alias ? VPRIME_DISP_SHOWN_ALIAS : VPRIME_DISP_SHOWN_FRAME;
-    img = h->alias ? h->alias_img : h->fb;
-    if (o->shown != what || o->src != h) {
+    img = h->alias ? h->alias_img : head_link_image(h);
+    /* the pipe's frame or its link's: OUTPUT_BPC changed which */
+    if (o->shown != what || o->src != h ||
+        qemu_console_surface(o->con)->image != img) {
         /* the surface is the frame or the guest's memory: nothing copied */
         dpy_gfx_replace_surface(o->con,
                                 qemu_create_displaysurface_pixman(img));

@@ -420,7 +420,7 @@ static void vprime_display_instance_init(Object *obj)
         h->s = s;
         h->idx = i;
         h->connected = true;
-        h->shadow.route = h->active.route = BIT(i);   /* as reset */
+        h->shadow = h->active = VPRIME_HEAD_REGS_RESET(i);   /* as reset */
         object_property_add(obj, name, "bool", head_get_connected,
                             head_set_connected, NULL, h);
     }
@@ -486,6 +486,12 @@ static bool vprime_display_parse_outputs(VPrimeDisplayState *s, Error **errp)
     }
     return true;
 }
+
+/* EDID 1.4 digital video input (byte 20): bits per primary colour, 6:4 */
+#define EDID_DEPTH_MASK     0x70
+#define EDID_DEPTH_6        0x10
+#define EDID_DEPTH_8        0x20
+#define EDID_DEPTH_10       0x30
 
 /* Is an 18-byte EDID descriptor a display descriptor with this tag? */
 static bool edid_desc_is(const uint8_t *d, uint8_t tag)
@@ -616,6 +622,26 @@ static bool edid_make_hdmi(uint8_t *edid, Error **errp)
 }
 
 /*
+ * The colour depth the monitor states (EDID 1.4 video input, bits 6:4),
+ * as such monitors do: a laptop panel 6 bpc, a DisplayPort monitor 10,
+ * an HDMI sink 8 (its HDMI data block claims no deep colour); the
+ * virtual output keeps the generator's 8.  The interface nibble stays:
+ * EDID 1.4 has no eDP code, panels say DisplayPort.
+ */
+static void edid_set_depth(VPrimeHead *h)
+{
+    static const uint8_t depth[VPRIME_OUTPUT__MAX] = {
+        [VPRIME_OUTPUT_VIRTUAL] = EDID_DEPTH_8,
+        [VPRIME_OUTPUT_EDP] = EDID_DEPTH_6,
+        [VPRIME_OUTPUT_DP] = EDID_DEPTH_10,
+        [VPRIME_OUTPUT_HDMI] = EDID_DEPTH_8,
+    };
+
+    h->edid[20] = (h->edid[20] & ~EDID_DEPTH_MASK) | depth[h->output];
+    edid_fix_checksum(h->edid);
+}
+
+/*
  * The head's EDID is QEMU's generator's, made into the head's output
  * type's (DP and virtual: as generated, its video input says
  * DisplayPort; eDP and HDMI: see above).  Made in realize before anything
@@ -644,6 +670,7 @@ static bool head_make_edid(VPrimeDisplayState *s, VPrimeHead *h, Error **errp)
     if (h->output == VPRIME_OUTPUT_HDMI && !edid_make_hdmi(h->edid, errp)) {
         return false;
     }
+    edid_set_depth(h);
     h->edid_size = qemu_edid_size(h->edid);
     return true;
 }
@@ -736,7 +763,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
               VPRIME_DISP_CAP_UPDATE_LOCK_ALL |
               VPRIME_DISP_CAP_CROSSBAR |
               VPRIME_DISP_CAP_ASYNC_FLIP | VPRIME_DISP_CAP_VRR |
-              VPRIME_DISP_CAP_OUTPUT |
+              VPRIME_DISP_CAP_OUTPUT | VPRIME_DISP_CAP_OUTPUT_BPC |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
                      VPRIME_CAP_DISPLAY);
@@ -1019,6 +1046,9 @@ static char *head_check_loaded(VPrimeHead *h)
     if (vprime_head_on(h) && !vprime_vrr_valid(&h->active, &why)) {
         return g_strdup_printf("its variable refresh: %s", why);
     }
+    if (vprime_head_on(h) && !vprime_bpc_valid(&h->active, &why)) {
+        return g_strdup_printf("OUTPUT_BPC %u: %s", h->active.output_bpc, why);
+    }
     /*
      * On, the vblank timer runs to the next deadline, a time of the
      * virtual clock (never negative: vblank arithmetic subtracts it from
@@ -1212,6 +1242,8 @@ static int vprime_head_pre_load(void *opaque)
     h->flip_frame = 0;
     /* no route subsection: the head drives its own output */
     h->shadow.route = h->active.route = BIT(h->idx);
+    /* no output-bpc subsection: the link is 8 bits, as before there was one */
+    h->shadow.output_bpc = h->active.output_bpc = VPRIME_BPC_DEFAULT;
     memset(&h->colour, 0, sizeof(h->colour));   /* no colour subsection */
     vprime_wb_reset(h);                         /* no writeback subsection */
     for (p = 0; p < VPRIME_DISP_PLANES; p++) {
@@ -1423,6 +1455,31 @@ static const VMStateDescription vmstate_vprime_head_vrr = {
 };
 
 /*
+ * The link's colour depth as written and latched, sent when either is not
+ * the reset's 8 bits; a stream without it has 8-bit links, as before
+ * there was the register
+ */
+static bool vprime_head_output_bpc_needed(void *opaque)
+{
+    VPrimeHead *h = opaque;
+
+    return h->shadow.output_bpc != VPRIME_BPC_DEFAULT ||
+           h->active.output_bpc != VPRIME_BPC_DEFAULT;
+}
+
+static const VMStateDescription vmstate_vprime_head_output_bpc = {
+    .name = "vprime-display-head/output-bpc",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_head_output_bpc_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(shadow.output_bpc, VPrimeHead),
+        VMSTATE_UINT32(active.output_bpc, VPrimeHead),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/*
  * The colour pipeline: registers as written and latched, and the tables
  * as latched (the engine read them once, like the page lists)
  */
@@ -1529,6 +1586,7 @@ static const VMStateDescription vmstate_vprime_head = {
         &vmstate_vprime_head_writeback,
         &vmstate_vprime_head_route,
         &vmstate_vprime_head_vrr,
+        &vmstate_vprime_head_output_bpc,
         NULL
     }
 };

@@ -226,7 +226,12 @@ typedef struct VPrimeHeadRegs {
     uint32_t route;             /* outputs the head drives (bit j: output j) */
     uint32_t vrr_control;       /* VPRIME_VRR_CTRL_* */
     uint32_t vrr_min_refresh;   /* mHz */
+    uint32_t output_bpc;        /* link bits per component: VPRIME_BPC_* */
 } VPrimeHeadRegs;
+
+/* Head registers as a device reset leaves them (head h drives output h) */
+#define VPRIME_HEAD_REGS_RESET(h) \
+    ((VPrimeHeadRegs) { .route = BIT(h), .output_bpc = VPRIME_BPC_DEFAULT })
 
 /*
  * A head's colour pipeline: COLOUR_* as written and as latched, and the
@@ -320,6 +325,11 @@ typedef struct VPrimeHead {
     struct VPrimeHead *src;     /* the pipe whose frame con shows, or NULL */
     uint32_t out_crc;           /* OUTPUT_CRC: of what con shows */
     pixman_image_t *fb;         /* PIXMAN_x8r8g8b8, hdisplay x vdisplay */
+    /*
+     * What the link carries when it is narrower than the pipe (6 bpc): fb
+     * truncated.  The outputs and HEAD_CRC take it, writeback takes fb.
+     */
+    pixman_image_t *link;
     bool fb_composed;           /* fb, or alias, holds a frame */
     /*
      * A frame that is one full-screen linear primary plane, in one run of
@@ -395,6 +405,16 @@ static inline bool vprime_head_on(const VPrimeHead *h)
 }
 
 /*
+ * Does the head's link drop bits of the 8-bit frame (OUTPUT_BPC 6)?  Its
+ * outputs and CRC then take the truncated copy (link), never the guest's
+ * memory in place.
+ */
+static inline bool vprime_head_link_truncates(const VPrimeHead *h)
+{
+    return h->active.output_bpc == VPRIME_BPC_6;
+}
+
+/*
  * The register a plane check names: a plane register (VPRIME_PL_*), or
  * FBP_REG(i, VPRIME_FBP_*) of the plane's framebuffer plane i (1, 2)
  */
@@ -405,6 +425,8 @@ static inline bool vprime_head_on(const VPrimeHead *h)
 /* Is a head's mode (size, totals, clock) one the engine can scan out? */
 bool vprime_mode_valid(const VPrimeHeadRegs *r, const char **why);
 bool vprime_vrr_valid(const VPrimeHeadRegs *r, const char **why);
+/* Is OUTPUT_BPC a depth the link takes (VPRIME_BPC_6, _8, _10, _12)? */
+bool vprime_bpc_valid(const VPrimeHeadRegs *r, const char **why);
 /*
  * Check an enabled plane's registers against the head's active mode and
  * the engine's limits, without touching guest memory: the latch's checks,

@@ -343,6 +343,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_UPDATE_LOCK     (1u << 13)  /* VPRIME_HEAD_UPDATE_LOCK */
 #define VPRIME_DISP_CAP_UPDATE_LOCK_ALL (1u << 14)  /* VPRIME_DISP_UPDATE_LOCK_SET, _CLEAR: several heads at once */
 #define VPRIME_DISP_CAP_OUTPUT          (1u << 16)  /* VPRIME_HEAD_OUTPUT: each head's connector type */
+#define VPRIME_DISP_CAP_OUTPUT_BPC      (1u << 17)  /* VPRIME_HEAD_OUTPUT_BPC: the link's bits per component */
 
 #define VPRIME_DISP_DMA_BITS_MIN        32
 #define VPRIME_DISP_DMA_BITS_MAX        64
@@ -375,6 +376,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_OUTPUT_CRC          0x078   /* RO: CRC of the picture this output shows (0: no head's frame) */
 #define VPRIME_HEAD_VRR_CONTROL         0x04c   /* RW, latched: VPRIME_VRR_CTRL_* */
 #define VPRIME_HEAD_VRR_MIN_REFRESH     0x050   /* RW, latched: slowest refresh with VRR, mHz */
+#define VPRIME_HEAD_OUTPUT_BPC          0x054   /* RW, latched: bits per component sent to the outputs */
 #define VPRIME_HEAD_COLOUR_CONTROL      0x080   /* RW, latched: VPRIME_COLOUR_CTRL_* */
 #define VPRIME_HEAD_COLOUR_ADDR_LO      0x084   /* RW, latched: DMA address of the colour block */
 #define VPRIME_HEAD_COLOUR_ADDR_HI      0x088
@@ -432,6 +434,22 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
  */
 #define VPRIME_VRR_CTRL_ENABLE          (1u << 0)
 
+/*
+ * VPRIME_HEAD_OUTPUT_BPC (VPRIME_DISP_CAP_OUTPUT_BPC): the colour depth of
+ * the link to the pipe's outputs, in bits per component.  The engine
+ * composes in 8 bits; at 6 it truncates each component to its top 6 bits
+ * (no dithering) in what the outputs show and in HEAD_CRC, at 10 and 12
+ * it sends the 8-bit frame unchanged.  Writeback taps the pipe before the
+ * link: it always gets the 8-bit frame.  Other values are refused at the
+ * latch (VPRIME_HEAD_ERR_BPC).
+ */
+#define VPRIME_BPC_6                    6
+#define VPRIME_BPC_8                    8
+#define VPRIME_BPC_10                   10
+#define VPRIME_BPC_12                   12
+#define VPRIME_BPC_DEFAULT              VPRIME_BPC_8    /* reset value */
+#define VPRIME_BPC_6_MASK               0xfcu   /* the 8-bit component bits a 6-bit link keeps */
+
 #define VPRIME_HEAD_UPDATE_LATCH        (1u << 0)
 #define VPRIME_HEAD_UPDATE_ASYNC        (1u << 1)
 
@@ -469,6 +487,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_ROUTE           26  /* ROUTE names an output the engine does not have */
 #define VPRIME_HEAD_ERR_ASYNC           23  /* async UPDATE: head or primary off, or more than the address changed */
 #define VPRIME_HEAD_ERR_VRR             24  /* reserved VRR_CONTROL bits, or VRR_MIN_REFRESH out of range */
+#define VPRIME_HEAD_ERR_BPC             27  /* OUTPUT_BPC not 6, 8, 10 or 12 */
 #define VPRIME_HEAD_ERR_PLANE_SHIFT     8
 #define VPRIME_HEAD_ERR_PLANE_HEAD      0xff
 

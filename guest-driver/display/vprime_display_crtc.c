@@ -74,6 +74,11 @@ static const char * const vprime_head_err_names[] = {
 	[VPRIME_HEAD_ERR_COLOUR] = "colour block unreadable",
 	[VPRIME_HEAD_ERR_WB_DMA] = "writeback buffer not writable by DMA",
 	[VPRIME_HEAD_ERR_WB_CONFIG] = "writeback job refused",
+	[VPRIME_HEAD_ERR_ASYNC] = "async flip changes more than the address",
+	[VPRIME_HEAD_ERR_VRR] = "bad variable refresh",
+	[VPRIME_HEAD_ERR_ROUTE_BUSY] = "output driven by another head",
+	[VPRIME_HEAD_ERR_ROUTE] = "no such output",
+	[VPRIME_HEAD_ERR_BPC] = "bad output bpc",
 };
 
 static const char * const vprime_plane_err_names[VPRIME_DISP_PLANES] = {
@@ -567,8 +572,35 @@ static int vprime_crtc_async_check(struct drm_crtc *crtc,
 }
 
 /*
+ * OUTPUT_BPC of a CRTC in @state: the narrowest link depth of the
+ * monitors it drives (clones share the pipe's one link depth), each
+ * computed into its connector state's max_bpc when @compute.  Writeback
+ * connectors are not monitors: writeback taps the pipe before the link.
+ * 8 when it drives none.  A modeset's state has every connector of the
+ * CRTC (the helpers add them).
+ */
+static u32 vprime_crtc_link_bpc(struct drm_crtc *crtc, struct drm_atomic_state *state,
+				bool compute)
+{
+	struct drm_connector_state *cs;
+	struct drm_connector *connector;
+	u32 bpc = 0;
+	int i;
+
+	for_each_new_connector_in_state(state, connector, cs, i) {
+		if (cs->crtc != crtc || connector->connector_type == DRM_MODE_CONNECTOR_WRITEBACK)
+			continue;
+		if (compute)
+			vprime_connector_link_bpc(cs);
+		if (!bpc || cs->max_bpc < bpc)
+			bpc = cs->max_bpc;
+	}
+	return bpc ? bpc : VPRIME_BPC_DEFAULT;
+}
+
+/*
  * An async flip's limits; the engine's LUTs have VPRIME_COLOUR_LUT_SIZE
- * entries, no other size
+ * entries, no other size; at a modeset, the link's depth ("max bpc")
  */
 static int vprime_crtc_atomic_check(struct drm_crtc *crtc,
 				    struct drm_atomic_state *state)
@@ -581,6 +613,9 @@ static int vprime_crtc_atomic_check(struct drm_crtc *crtc,
 		if (ret)
 			return ret;
 	}
+	if ((crtc_to_head(crtc)->disp->disp_caps & VPRIME_DISP_CAP_OUTPUT_BPC) &&
+	    drm_atomic_crtc_needs_modeset(st))
+		vprime_crtc_link_bpc(crtc, state, true);
 	if (!st->color_mgmt_changed)
 		return 0;
 	if (st->degamma_lut &&
@@ -688,6 +723,9 @@ static void vprime_crtc_atomic_enable(struct drm_crtc *crtc,
 		if (head->disp->disp_caps & VPRIME_DISP_CAP_CROSSBAR)
 			vprime_head_write(head, VPRIME_HEAD_ROUTE,
 					  vprime_crtc_route(head, crtc->state));
+		if (head->disp->disp_caps & VPRIME_DISP_CAP_OUTPUT_BPC)
+			vprime_head_write(head, VPRIME_HEAD_OUTPUT_BPC,
+					  vprime_crtc_link_bpc(crtc, state, false));
 		vprime_head_write(head, VPRIME_HEAD_MODE_SIZE,
 				  VPRIME_XY(m->crtc_hdisplay, m->crtc_vdisplay));
 		vprime_head_write(head, VPRIME_HEAD_MODE_TOTAL,

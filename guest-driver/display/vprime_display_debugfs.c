@@ -98,6 +98,10 @@ static void vprime_debugfs_head(struct seq_file *m, struct vprime_head *head)
 			   status & VPRIME_HEAD_STATUS_ACTIVE ? " active" : "",
 			   status & VPRIME_HEAD_STATUS_PENDING ? " update-pending" : "",
 			   vprime_head_read(head, VPRIME_HEAD_CRC_CONTROL) ? "on" : "off");
+		/* the test kms-max-bpc reads this */
+		if (head->disp->disp_caps & VPRIME_DISP_CAP_OUTPUT_BPC)
+			seq_printf(m, "  output bpc %u\n",
+				   vprime_head_read(head, VPRIME_HEAD_OUTPUT_BPC));
 		drm_dev_exit(idx);
 	}
 	spin_lock_irq(&head->disp->drm.event_lock);

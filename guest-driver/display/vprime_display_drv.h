@@ -331,6 +331,7 @@ void vprime_head_update_unlock(struct vprime_head *head);
 /* vprime_display_output.c */
 bool vprime_connector_vrr_range(struct drm_connector *connector, u32 *min_hz,
 				u32 *max_hz);
+unsigned int vprime_connector_link_bpc(struct drm_connector_state *st);
 int vprime_output_init(struct vprime_head *head);
 void vprime_output_set_clones(struct vprime_display *disp);
 void vprime_hotplug_work(struct work_struct *work);

@@ -17,16 +17,23 @@
  * On engines with VPRIME_DISP_CAP_VRR every connector has "vrr_capable":
  * true when the monitor's EDID gives a refresh range (Linux reads it into
  * display_info.monitor_range), which the CRTC then uses for VRR_ENABLED.
+ * On engines with VPRIME_DISP_CAP_OUTPUT_BPC every connector has "max bpc"
+ * (6 to 12): the link to the monitor runs at the deepest depth the engine
+ * takes (6, 8, 10 or 12 bits per component) within both it and what the
+ * monitor's EDID states (8 when it states none), and the CRTC programs it
+ * in OUTPUT_BPC at its modeset.
  */
 
 #include <linux/bits.h>
 #include <linux/debugfs.h>
 #include <linux/seq_file.h>
 
+#include <drm/drm_atomic.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_edid.h>
 #include <drm/drm_encoder.h>
 #include <drm/drm_modeset_helper_vtables.h>
+#include <drm/drm_modeset_lock.h>
 #include <drm/drm_probe_helper.h>
 #include <drm/drm_print.h>
 #include <drm/drm_atomic_state_helper.h>
@@ -78,6 +85,70 @@ bool vprime_connector_vrr_range(struct drm_connector *connector, u32 *min_hz,
 	return r->min_vfreq && r->max_vfreq > r->min_vfreq + 10;
 }
 
+/* The link depths OUTPUT_BPC takes, deepest first */
+static const u8 vprime_link_bpcs[] = {
+	VPRIME_BPC_12, VPRIME_BPC_10, VPRIME_BPC_8, VPRIME_BPC_6,
+};
+
+/**
+ * vprime_connector_link_bpc - the depth of the link to a connector's monitor
+ * @st: the connector's new state, in an atomic check
+ *
+ * min("max bpc", the monitor's EDID depth or 8 when it states none),
+ * rounded down to a depth the engine's link takes (6 at least: a monitor
+ * stating less still gets the narrowest link there is), and stored in
+ * @st->max_bpc, where the core had put the same minimum unrounded.
+ *
+ * Returns: that depth.
+ */
+unsigned int vprime_connector_link_bpc(struct drm_connector_state *st)
+{
+	const struct drm_display_info *info = &st->connector->display_info;
+	unsigned int bpc = info->bpc ? info->bpc : VPRIME_BPC_DEFAULT;
+	unsigned int i;
+
+	if (st->connector->max_bpc_property)
+		bpc = min_t(unsigned int, bpc, st->max_requested_bpc);
+	for (i = 0; i < ARRAY_SIZE(vprime_link_bpcs) - 1; i++)
+		if (vprime_link_bpcs[i] <= bpc)
+			break;
+	st->max_bpc = vprime_link_bpcs[i];
+	return st->max_bpc;
+}
+
+/*
+ * A new "max bpc" is a modeset, as in i915: the link changes depth only
+ * with the head's mode, not under a running frame.
+ */
+static int vprime_connector_atomic_check(struct drm_connector *connector,
+					 struct drm_atomic_state *state)
+{
+	struct drm_connector_state *old = drm_atomic_get_old_connector_state(state, connector);
+	struct drm_connector_state *new = drm_atomic_get_new_connector_state(state, connector);
+	struct drm_crtc_state *crtc_state;
+
+	if (!new->crtc || old->max_requested_bpc == new->max_requested_bpc)
+		return 0;
+	crtc_state = drm_atomic_get_crtc_state(state, new->crtc);
+	if (IS_ERR(crtc_state))
+		return PTR_ERR(crtc_state);
+	crtc_state->mode_changed = true;
+	return 0;
+}
+
+/*
+ * The atomic helper's reset, and "max bpc" at its default, the property's
+ * maximum (the helper leaves it 0, below the property's range)
+ */
+static void vprime_connector_reset(struct drm_connector *connector)
+{
+	drm_atomic_helper_connector_reset(connector);
+	if (connector->state && connector->max_bpc_property) {
+		connector->state->max_requested_bpc = VPRIME_BPC_12;
+		connector->state->max_bpc = VPRIME_BPC_12;
+	}
+}
+
 static int vprime_connector_get_modes(struct drm_connector *connector)
 {
 	struct vprime_head *head = connector_to_head(connector);
@@ -102,6 +173,7 @@ static int vprime_connector_get_modes(struct drm_connector *connector)
 
 static const struct drm_connector_helper_funcs vprime_connector_helper_funcs = {
 	.get_modes = vprime_connector_get_modes,
+	.atomic_check = vprime_connector_atomic_check,
 };
 
 static enum drm_connector_status
@@ -139,6 +211,8 @@ static int vprime_output_show(struct seq_file *m, void *unused)
 	seq_printf(m, "polled: %s\n",
 		   connector->polled & DRM_CONNECTOR_POLL_HPD ? "hpd" : "none");
 	seq_printf(m, "hdmi sink: %s\n", info->is_hdmi ? "yes" : "no");
+	/* the test kms-max-bpc reads this: the EDID's depth, 0 unknown */
+	seq_printf(m, "monitor bpc: %u\n", info->bpc);
 	/* the test kms-vrr reads this */
 	if (vprime_connector_vrr_range(connector, NULL, NULL))
 		seq_printf(m, "vrr range: %u-%u Hz\n", info->monitor_range.min_vfreq,
@@ -146,6 +220,12 @@ static int vprime_output_show(struct seq_file *m, void *unused)
 	else
 		seq_puts(m, "vrr range: none\n");
 	mutex_unlock(&connector->dev->mode_config.mutex);
+	if (connector->max_bpc_property) {
+		drm_modeset_lock(&connector->dev->mode_config.connection_mutex, NULL);
+		seq_printf(m, "max bpc: %u requested, link %u\n",
+			   connector->state->max_requested_bpc, connector->state->max_bpc);
+		drm_modeset_unlock(&connector->dev->mode_config.connection_mutex);
+	}
 	if ((head->disp->disp_caps & VPRIME_DISP_CAP_CROSSBAR) &&
 	    drm_dev_enter(connector->dev, &idx)) {
 		u32 src = vprime_head_read(head, VPRIME_HEAD_OUTPUT_SOURCE);
@@ -173,7 +253,7 @@ static const struct drm_connector_funcs vprime_connector_funcs = {
 	.detect = vprime_connector_detect,
 	.debugfs_init = vprime_connector_debugfs_init,
 	.fill_modes = drm_helper_probe_single_connector_modes,
-	.reset = drm_atomic_helper_connector_reset,
+	.reset = vprime_connector_reset,
 	.atomic_duplicate_state = drm_atomic_helper_connector_duplicate_state,
 	.atomic_destroy_state = drm_atomic_helper_connector_destroy_state,
 };
@@ -258,6 +338,14 @@ int vprime_output_init(struct vprime_head *head)
 		drm_connector_attach_edid_property(connector);
 	if (head->disp->disp_caps & VPRIME_DISP_CAP_VRR) {
 		ret = drm_connector_attach_vrr_capable_property(connector);
+		if (ret)
+			return ret;
+	}
+	if (head->disp->disp_caps & VPRIME_DISP_CAP_OUTPUT_BPC) {
+		/* the helper sets the state's default: make one, as reset will */
+		vprime_connector_reset(connector);
+		ret = drm_connector_attach_max_bpc_property(connector, VPRIME_BPC_6,
+							    VPRIME_BPC_12);
 		if (ret)
 			return ret;
 	}

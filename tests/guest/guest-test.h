@@ -140,6 +140,8 @@ int test_kms_crossbar_crc(struct ctx *c);
 int test_kms_async_flip(struct ctx *c);
 /* Variable refresh rate (issue 16): kms-vrr-test.c */
 int test_kms_vrr(struct ctx *c);
+/* The connectors' "max bpc", the link's depth (issue 16): kms-max-bpc-test.c */
+int test_kms_max_bpc(struct ctx *c);
 /* fbdev emulation and the console (issue 16): kms-fbdev-test.c */
 int test_kms_fbdev(struct ctx *c);
 
@@ -240,6 +242,7 @@ int test_dmabuf_sync_write(struct ctx *c);
 	{ "kms-crossbar-crc", test_kms_crossbar_crc }, \
 	{ "kms-async-flip", test_kms_async_flip }, \
 	{ "kms-vrr", test_kms_vrr }, \
+	{ "kms-max-bpc", test_kms_max_bpc }, \
 	{ "kms-fbdev", test_kms_fbdev }, \
 	{ "kms-flip-fence", test_kms_flip_fence }, \
 	{ "kms-prime-import", test_kms_prime_import }, \

@@ -4,10 +4,11 @@
 # is virtual): sysfs names cardN-eDP-1, cardN-DP-1, cardN-HDMI-A-1, ... in
 # head order, each connected.  Per type, what the sink's EDID and the
 # driver (debugfs <connector>/vprime_output) say:
-#   eDP      one EDID block, one mode (the panel's), not polled (no hotplug)
-#   DP       digital DisplayPort input, an HDMI sink: no, hotplug
-#   HDMI-A   HDMI-a input, the HDMI vendor block (OUI 00-0C-03) in the CTA
-#            extension, so the kernel says HDMI sink: yes; hotplug
+#   eDP      one EDID block, one mode (the panel's), not polled (no hotplug),
+#            6 bpc (EDID and the kernel's reading of it)
+#   DP       digital DisplayPort input, 10 bpc, an HDMI sink: no, hotplug
+#   HDMI-A   HDMI-a input, 8 bpc, the HDMI vendor block (OUI 00-0C-03) in
+#            the CTA extension, so the kernel says HDMI sink: yes; hotplug
 #   Virtual  hotplug
 PATH=$PATH:/usr/bin:/usr/sbin
 
@@ -80,18 +81,23 @@ for name in $expected; do
             [ "$size" -eq 128 ] || bad "a panel's EDID has one block, not $size bytes"
             [ "$modes" -eq 1 ] || bad "a panel has one mode, not $modes"
             grep -q '^polled: none$' "$out" || bad "a panel must not be polled"
-            [ "$(byte "$sys/edid" 20)" = a5 ] || bad "video input $(byte "$sys/edid" 20), not DP"
+            # digital, 6 bpc (a laptop panel), DisplayPort
+            [ "$(byte "$sys/edid" 20)" = 95 ] || bad "video input $(byte "$sys/edid" 20), not 6 bpc DP"
+            grep -q '^monitor bpc: 6$' "$out" || bad "the kernel does not read 6 bpc"
             ;;
         DP-*)
             grep -q '^polled: hpd$' "$out" || bad "no hotplug"
             grep -q '^hdmi sink: no$' "$out" || bad "a DP sink is not HDMI"
-            [ "$(byte "$sys/edid" 20)" = a5 ] || bad "video input $(byte "$sys/edid" 20), not DP"
+            # digital, 10 bpc, DisplayPort
+            [ "$(byte "$sys/edid" 20)" = b5 ] || bad "video input $(byte "$sys/edid" 20), not 10 bpc DP"
+            grep -q '^monitor bpc: 10$' "$out" || bad "the kernel does not read 10 bpc"
             [ "$modes" -gt 1 ] || bad "only $modes modes"
             ;;
         HDMI-A-*)
             grep -q '^polled: hpd$' "$out" || bad "no hotplug"
             grep -q '^hdmi sink: yes$' "$out" || bad "the kernel does not see an HDMI sink"
-            [ "$(byte "$sys/edid" 20)" = a2 ] || bad "video input $(byte "$sys/edid" 20), not HDMI-a"
+            [ "$(byte "$sys/edid" 20)" = a2 ] || bad "video input $(byte "$sys/edid" 20), not 8 bpc HDMI-a"
+            grep -q '^monitor bpc: 8$' "$out" || bad "the kernel does not read 8 bpc"
             case $hex in *" 65 03 0c 00 "*) ;; *) bad "no HDMI vendor block in the EDID" ;; esac
             ;;
         Virtual-*)

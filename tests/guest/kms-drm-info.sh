@@ -6,7 +6,9 @@
 # overlays, cursor, every zpos mutable) whose IN_FORMATS lists the engine's
 # formats (NV12 and YUV420 with COLOR_ENCODING and COLOR_RANGE but on the
 # cursor, which has SIZE_HINTS); async page flips, every connector with
-# vrr_capable and every CRTC with VRR_ENABLED.
+# vrr_capable and every CRTC with VRR_ENABLED; every monitor's connector
+# with "max bpc" (a range 6-12, 12 by default) where the engine has
+# OUTPUT_BPC (DISP_CAPS bit 17).
 PATH=$PATH:/usr/bin:/usr/sbin
 
 command -v drm_info > /dev/null 2>&1 || { echo "# SKIP drm_info is not in the image"; exit 4; }
@@ -81,6 +83,9 @@ expect "DisplayPort connectors" $n_dp '[├└]───Type: DisplayPort$'
 expect "HDMI-A connectors" $n_hdmi '[├└]───Type: HDMI-A$'
 expect "TMDS encoders" $((n_edp + n_dp + n_hdmi)) 'Type: TMDS$'
 expect "connectors with vrr_capable" "$heads" '"vrr_capable" \(immutable\)'
+bpc=0
+[ $((caps & 0x20000)) = 0 ] || bpc=$heads
+expect "connectors with max bpc 6-12, at 12" $bpc '"max bpc": range \[6, 12\] = 12$'
 expect "CRTCs with VRR_ENABLED" "$heads" '"VRR_ENABLED": range'
 expect "CRTCs with DEGAMMA_LUT" "$heads" '"DEGAMMA_LUT": blob'
 expect "CRTCs with CTM" "$heads" '"CTM": blob'

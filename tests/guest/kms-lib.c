@@ -38,8 +38,45 @@
 #include "kms-lib.h"
 
 /*
+ * The components' bits the link of the head under test carries: all 8,
+ * or the top 6 at 6 bpc (hw/vprime-spec.rst, "Output depth")
+ */
+static uint32_t link_mask = 0xffffff;
+
+void kms_crc_bpc(unsigned int bpc)
+{
+	uint32_t m = bpc == VPRIME_BPC_6 ? VPRIME_BPC_6_MASK : 0xff;
+
+	link_mask = m << 16 | m << 8 | m;
+}
+
+/*
+ * The link depth the driver gave head @hd's CRTC (debugfs vprime_state
+ * "output bpc"; 8 on an engine without OUTPUT_BPC), for frame_crc()
+ */
+unsigned int kms_crc_link(struct kms *k, struct head *hd)
+{
+	char path[PATH_MAX], buf[16384], key[32], *p;
+	unsigned int bpc = VPRIME_BPC_8;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state",
+		 k->minor);
+	snprintf(key, sizeof(key), "head %d [", hd->index);
+	if (read_file(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, key))) {
+		char *next = strstr(p + 1, "\nhead "), *f = strstr(p, "  output bpc ");
+
+		if (f && (!next || f < next))
+			bpc = strtoul(f + strlen("  output bpc "), NULL, 10);
+	}
+	kms_crc_bpc(bpc);
+	return bpc;
+}
+
+/*
  * CRC of a composed frame held as XRGB values, as the spec defines it:
- * zlib's crc32() over each pixel's 4 little-endian bytes, alpha zeroed.
+ * zlib's crc32() over each pixel's 4 little-endian bytes, alpha zeroed,
+ * as the link of the head under test sends it (kms_crc_link(): each
+ * component truncated to 6 bits at 6 bpc, e.g. on a 6 bpc eDP panel)
  */
 uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h)
 {
@@ -51,7 +88,7 @@ uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h)
 	for (i = 0; i < total; i += n) {
 		n = total - i < 4096 ? total - i : 4096;
 		for (x = 0; x < n; x++) {
-			uint32_t v = xrgb[i + x] & 0x00ffffff;
+			uint32_t v = xrgb[i + x] & link_mask;
 
 			buf[4 * x] = v;
 			buf[4 * x + 1] = v >> 8;
@@ -833,8 +870,10 @@ int head_enable(struct kms *k, struct head *hd, const struct fb *f,
 	ret = ret ? -errno : 0;
 	drmModeAtomicFree(req);
 	drmModeDestroyPropertyBlob(k->fd, blob);
-	if (!ret && !(flags & DRM_MODE_ATOMIC_TEST_ONLY))
+	if (!ret && !(flags & DRM_MODE_ATOMIC_TEST_ONLY)) {
 		hd->on = true;
+		kms_crc_link(k, hd);	/* the references follow its link */
+	}
 	return ret;
 }
 

@@ -61,6 +61,8 @@ struct plane_img {
 	uint32_t yuv;		/* a YUV fb's VPRIME_PL_YUV_* (COLOR_ENCODING, _RANGE) */
 };
 
+void kms_crc_bpc(unsigned int bpc);
+unsigned int kms_crc_link(struct kms *k, struct head *hd);
 uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h);
 uint32_t fmt_cpp(uint32_t fourcc);
 size_t px_offset(uint64_t mod, uint32_t pitch, uint32_t cpp, uint32_t x, uint32_t y);

@@ -98,6 +98,17 @@ n=$(wc -l < /tmp/mt-targets.txt)
 [ "$n" -gt 0 ] || { echo "# SKIP no connected connector with a mode"; exit 4; }
 
 fail=0
+# every connector modetest lists has "max bpc" where the engine has
+# OUTPUT_BPC (DISP_CAPS bit 17, as vprime_state prints the caps)
+caps=$(sed -n 's/^engine: .*caps \(0x[0-9a-f]*\).*/\1/p' "$state")
+ncon=$(awk -F'\t' '/^Connectors:/ { s = 1; next } /^CRTCs:/ { s = 0 } s && /^[0-9]+\t/ { n++ } END { print n + 0 }' /tmp/mt-res.txt)
+nbpc=$(grep -cE '^[[:space:]]+[0-9]+ max bpc:$' /tmp/mt-res.txt)
+if [ $((caps & 0x20000)) != 0 ] && [ "$nbpc" -ne "$ncon" ]; then
+    echo "# modetest lists \"max bpc\" on $nbpc of $ncon connectors"
+    fail=1
+else
+    echo "# modetest lists \"max bpc\" on $nbpc of $ncon connectors"
+fi
 errors0=$(counter errors)
 underruns0=$(counter underruns)
 

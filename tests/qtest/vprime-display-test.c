@@ -468,7 +468,7 @@ static void check_no_errors(Disp *d, int h)
                           VPRIME_DISP_CAP_UPDATE_LOCK_ALL | \
                           VPRIME_DISP_CAP_CROSSBAR | \
                           VPRIME_DISP_CAP_ASYNC_FLIP | VPRIME_DISP_CAP_VRR | \
-                          VPRIME_DISP_CAP_OUTPUT)
+                          VPRIME_DISP_CAP_OUTPUT | VPRIME_DISP_CAP_OUTPUT_BPC)
 
 static void test_identity(void)
 {
@@ -3319,6 +3319,174 @@ static void test_writeback(void)
     disp_stop(&d);
 }
 
+/* ---- output depth ------------------------------------------------------ */
+
+/* The frame (0x00RRGGBB) a link of bpc bits per component carries */
+static void model_link(uint32_t *out, const uint32_t *frame, uint32_t n,
+                       uint32_t bpc)
+{
+    const uint32_t m = VPRIME_BPC_6_MASK;
+    uint32_t i;
+
+    for (i = 0; i < n; i++) {
+        out[i] = frame[i] & 0xffffff;
+        if (bpc == VPRIME_BPC_6) {
+            out[i] &= m << 16 | m << 8 | m;
+        }
+    }
+}
+
+/* Head 0's CRC, OUTPUT_CRC and screendump are those of this frame */
+static void check_link_frame(Disp *d, const uint32_t *frame)
+{
+    uint32_t crc = vprime_frame_crc(frame, 64, 48);
+
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_CRC), ==, crc);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_OUTPUT_CRC), ==, crc);
+    check_screendump(d, 0, frame, 64, 48);
+}
+
+/* An OUTPUT_BPC the latch refuses on a head that is on: it stays as it was */
+static void bpc_refused(Disp *d, uint32_t bpc, const uint32_t *frame)
+{
+    hwr(d, 0, VPRIME_HEAD_OUTPUT_BPC, bpc);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_OUTPUT_BPC), ==, bpc);
+    hwr(d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(d, 0, &mode_a);
+    check_refused(d, 0, VPRIME_HEAD_ERR_BPC, VPRIME_HEAD_ERR_PLANE_HEAD);
+    g_assert_cmphex(rd(d, VPRIME_REG_ERROR_ADDR), ==,
+                    VPRIME_HEAD_BASE(0) + VPRIME_HEAD_OUTPUT_BPC);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_ACTIVE,
+                    ==, VPRIME_HEAD_STATUS_ACTIVE);
+    hwr(d, 0, VPRIME_HEAD_EVENTS, ~0u);
+    hwr(d, 0, VPRIME_HEAD_ERROR, ~0u);
+    wr(d, VPRIME_REG_ERROR, ~0u);
+    wr(d, VPRIME_REG_IRQ_STATUS, ~0u);
+    hwr(d, 0, VPRIME_HEAD_DAMAGE, 1);
+    step_to_vblank(d, 0, &mode_a);
+    check_link_frame(d, frame);
+}
+
+/*
+ * OUTPUT_BPC: 8 after reset, a shadow register latched at the vblank
+ * after UPDATE; at 6 the CRC, OUTPUT_CRC and the screen are the frame with
+ * each component truncated to its top 6 bits (also a lone primary, which
+ * at 8 is shown in place), at 8, 10 and 12 the frame as composed;
+ * writeback takes the frame before the link (8 bits); values other than
+ * 6, 8, 10 and 12 are refused (error 27) turning a head on or keeping it
+ * on, not turning it off; device reset makes it 8 again.
+ */
+static void test_output_bpc(void)
+{
+    PlaneCfg prim = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                      .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                      .contig = true };
+    static const uint32_t bad[] = { 0, 7, 9, 16, ~0u };
+    static const uint32_t wide[] = { VPRIME_BPC_10, VPRIME_BPC_12,
+                                     VPRIME_BPC_8 };
+    g_autofree uint32_t *plain = g_new0(uint32_t, 64 * 48);
+    g_autofree uint32_t *six = g_new0(uint32_t, 64 * 48);
+    uint32_t i, x;
+    Buf bp, wb;
+    Disp d;
+
+    disp_start(&d, NULL);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_CAPS) & VPRIME_DISP_CAP_OUTPUT_BPC, ==,
+                    VPRIME_DISP_CAP_OUTPUT_BPC);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_OUTPUT_BPC), ==,
+                     VPRIME_BPC_DEFAULT);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &prim, &bp, false);
+    model_plane(plain, 64, &prim, bp.argb);
+    model_link(plain, plain, 64 * 48, VPRIME_BPC_8);
+    model_link(six, plain, 64 * 48, VPRIME_BPC_6);
+    /* the test means something only if truncating changes the frame */
+    for (i = 0, x = 0; i < 64 * 48; i++) {
+        x |= plain[i] ^ six[i];
+    }
+    g_assert_cmphex(x, !=, 0);
+
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    step_to_vblank(&d, 0, &mode_a);
+    check_link_frame(&d, plain);
+
+    /* shadow: nothing changes until a latch */
+    hwr(&d, 0, VPRIME_HEAD_OUTPUT_BPC, VPRIME_BPC_6);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_OUTPUT_BPC), ==, VPRIME_BPC_6);
+    hwr(&d, 0, VPRIME_HEAD_DAMAGE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    check_link_frame(&d, plain);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC), ==,
+                    vprime_frame_crc(plain, 64, 48));
+    step_to_vblank(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    check_link_frame(&d, six);
+
+    /* writeback taps the pipe before the link: the 8-bit frame */
+    buf_alloc(&d, &wb, 64 * 4 * 48, true);
+    buf_upload(&d, &wb);
+    wb_program(&d, &wb, VPRIME_FMT_XRGB8888, 64 * 4, 0, VPRIME_XY(64, 48),
+               wb.addr);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    step_to_vblank(&d, 0, &mode_a);
+    wb_check_end(&d, VPRIME_WB_STATUS_DONE);
+    {
+        g_autofree uint8_t *got = buf_download(&d, &wb);
+
+        for (i = 0; i < 64 * 48; i++) {
+            g_assert_cmphex((uint32_t)ldl_le_p(got + i * 4), ==,
+                            0xff000000u | plain[i]);
+        }
+    }
+    check_link_frame(&d, six);
+
+    /* wider links carry the 8-bit frame unchanged */
+    for (i = 0; i < G_N_ELEMENTS(wide); i++) {
+        hwr(&d, 0, VPRIME_HEAD_OUTPUT_BPC, wide[i]);
+        hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+        step_to_vblank(&d, 0, &mode_a);
+        check_no_errors(&d, 0);
+        check_link_frame(&d, plain);
+    }
+
+    /* bad depths: the update refused whole, the head keeps its state */
+    for (i = 0; i < G_N_ELEMENTS(bad); i++) {
+        bpc_refused(&d, bad[i], plain);
+    }
+    /* ... also turning a head on; not turning it off */
+    hwr(&d, 0, VPRIME_HEAD_OUTPUT_BPC, 5);
+    head_off(&d, 0);
+    check_no_errors(&d, 0);
+    hwr(&d, 0, VPRIME_HEAD_CONTROL, VPRIME_HEAD_CTRL_ENABLE);
+    hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
+    check_refused(&d, 0, VPRIME_HEAD_ERR_BPC, VPRIME_HEAD_ERR_PLANE_HEAD);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS) & VPRIME_HEAD_STATUS_ACTIVE,
+                    ==, 0);
+    head_off(&d, 0);
+
+    /* a head turned on at 6 bpc: truncated from its first frame */
+    hwr(&d, 0, VPRIME_HEAD_OUTPUT_BPC, VPRIME_BPC_6);
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    step_to_vblank(&d, 0, &mode_a);
+    check_link_frame(&d, six);
+
+    /* device reset: 8 bits again */
+    wr(&d, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_OUTPUT_BPC), ==,
+                     VPRIME_BPC_DEFAULT);
+    set_plane(&d, 0, VPRIME_PLANE_PRIMARY, &prim, bp.addr, 0);
+    head_on(&d, 0, &mode_a);
+    check_no_errors(&d, 0);
+    step_to_vblank(&d, 0, &mode_a);
+    check_link_frame(&d, plain);
+
+    buf_free(&bp);
+    buf_free(&wb);
+    disp_stop(&d);
+}
+
 /* Each plane's scaling limits: 8x up, 4x down; the cursor does not scale */
 static void test_scale_limits(void)
 {
@@ -4079,7 +4247,7 @@ static void test_output_types(void)
     g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_EDID_SIZE), ==, 128);
     read_edid(&d, 0, edid, sizeof(edid));
     check_edid_block_sum(edid);
-    g_assert_cmphex(edid[20], ==, 0xa5);
+    g_assert_cmphex(edid[20], ==, 0x95);    /* digital, 6 bpc, DisplayPort */
     g_assert_cmphex(edid[126], ==, 0);
     g_assert_cmphex(edid[35] | edid[36] | edid[37], ==, 0);
     for (i = 38; i < 54; i++) {
@@ -4096,7 +4264,8 @@ static void test_output_types(void)
 
     /* DP: QEMU's generator's, DisplayPort input, CTA block without HDMI */
     read_edid(&d, 1, edid, sizeof(edid));
-    g_assert_cmphex(edid[20], ==, 0xa5);
+    check_edid_block_sum(edid);
+    g_assert_cmphex(edid[20], ==, 0xb5);    /* digital, 10 bpc, DisplayPort */
     g_assert_cmphex(edid[126], ==, 1);
     g_assert_true(edid_has_text(edid, 54, 126, 0xfc, "vprime DP"));
     g_assert_null(memmem(dta + 4, dta[2] - 4, hdmi_vsdb + 1, 3));
@@ -4105,7 +4274,7 @@ static void test_output_types(void)
     read_edid(&d, 2, edid, sizeof(edid));
     check_edid_block_sum(edid);
     check_edid_block_sum(dta);
-    g_assert_cmphex(edid[20], ==, 0xa2);
+    g_assert_cmphex(edid[20], ==, 0xa2);    /* digital, 8 bpc, HDMI-a */
     g_assert_cmphex(dta[0], ==, 0x02);
     for (i = 4; i < dta[2]; i += (dta[i] & 0x1f) + 1) {
         vsdb |= !memcmp(dta + i, hdmi_vsdb, sizeof(hdmi_vsdb));
@@ -4115,6 +4284,11 @@ static void test_output_types(void)
     g_assert_true(edid_has_text(edid, 54, 126, 0xfc, "vprime HDMI"));
     /* the serial descriptor moved up with the CTA block's descriptors */
     g_assert_true(edid_has_text(dta, dta[2], 127, 0xff, "head2"));
+
+    /* virtual: the generator's 8 bpc, DisplayPort */
+    read_edid(&d, 3, edid, sizeof(edid));
+    check_edid_block_sum(edid);
+    g_assert_cmphex(edid[20], ==, 0xa5);
 
     /* the strap is read-only */
     hwr(&d, 1, VPRIME_HEAD_OUTPUT, VPRIME_OUTPUT_HDMI);
@@ -4794,6 +4968,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/genlock", test_genlock);
     qtest_add_func("/vprime-display/async-flip", test_async_flip);
     qtest_add_func("/vprime-display/vrr", test_vrr);
+    qtest_add_func("/vprime-display/output-bpc", test_output_bpc);
     qtest_add_func("/vprime-display/vblank-rate", test_vblank_rate);
     qtest_add_func("/vprime-display/vblank-stopped", test_vblank_stopped);
     qtest_add_func("/vprime-display/irq", test_irq);

@@ -1271,6 +1271,60 @@ static void test_display_vrr(void)
 }
 
 /*
+ * Output depth (subsection vprime-display-head/output-bpc): head 0 latched
+ * at 6 bpc, 10 written and not latched yet.  On the destination the
+ * frame composed again is still truncated to 6 bits and OUTPUT_BPC reads
+ * 10; the UPDATE then sends the 8-bit frame.  Without the subsection both
+ * would be 8.
+ */
+static uint32_t bpc_crc(const uint8_t *fb, uint32_t mask)
+{
+    uint32_t px[MODE_W * MODE_H];
+    int i;
+
+    for (i = 0; i < MODE_W * MODE_H; i++) {
+        px[i] = ldl_le_p(fb + i * 4) & mask;
+    }
+    return vprime_frame_crc(px, MODE_W, MODE_H);
+}
+
+static void test_display_output_bpc(void)
+{
+    const uint32_t m = VPRIME_BPC_6_MASK, six = m << 16 | m << 8 | m;
+    g_autofree uint8_t *fb = g_malloc(FB_BYTES);
+    Machine src, dst;
+    uint64_t addr;
+    Dev *d;
+
+    machine_start(&src, NULL, NULL);
+    d = &src.disp;
+    fill_bytes(fb, FB_BYTES, 0xb9c);
+    g_assert_cmphex(bpc_crc(fb, six), !=, bpc_crc(fb, 0xffffff));
+    addr = galloc(&src, FB_BYTES);
+    qtest_bufwrite(src.qts, addr, fb, FB_BYTES);
+    plane(d, 0, VPRIME_PLANE_PRIMARY,
+          VPRIME_PL_CTRL_ENABLE | VPRIME_PL_CTRL_CONTIG, VPRIME_FMT_XRGB8888,
+          MODE_W * 4, addr, FB_BYTES, MODE_W, MODE_H, 0, 0);
+    hwr(d, 0, VPRIME_HEAD_OUTPUT_BPC, VPRIME_BPC_6);
+    head_on(d, 0);
+    clock_step(&src, PERIOD);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_CRC), ==, bpc_crc(fb, six));
+    hwr(d, 0, VPRIME_HEAD_OUTPUT_BPC, VPRIME_BPC_10);
+    migrate_live(&src, &dst);
+    machine_stop(&src);
+
+    d = &dst.disp;
+    g_assert_cmpuint(hrd(d, 0, VPRIME_HEAD_OUTPUT_BPC), ==, VPRIME_BPC_10);
+    clock_step(&dst, PERIOD);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_CRC), ==, bpc_crc(fb, six));
+    hwr(d, 0, VPRIME_HEAD_UPDATE, 1);
+    clock_step(&dst, PERIOD);
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_CRC), ==, bpc_crc(fb, 0xffffff));
+    g_assert_cmphex(hrd(d, 0, VPRIME_HEAD_ERROR), ==, 0);
+    machine_stop(&dst);
+}
+
+/*
  * Colour pipeline: the tables the engine latched migrate with the head,
  * so that memory rewritten since the latch shows only after the next
  * UPDATE, on the destination as on a machine that never migrated.
@@ -2044,6 +2098,8 @@ int main(int argc, char **argv)
                    test_display_update_lock);
     qtest_add_func("/vprime/migration/display/route", test_display_route);
     qtest_add_func("/vprime/migration/display/vrr", test_display_vrr);
+    qtest_add_func("/vprime/migration/display/output-bpc",
+                   test_display_output_bpc);
     qtest_add_func("/vprime/migration/faults/in-flight",
                    test_faults_in_flight);
     qtest_add_func("/vprime/migration/stream/unedited",
