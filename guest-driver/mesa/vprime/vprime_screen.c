@@ -911,9 +911,16 @@ vprime_resource_create_with_modifiers(struct pipe_screen *screen,
    if (!linear && !tiled)
       return NULL;
    struct pipe_resource t = *templ;
-   /* a buffer with an explicit modifier is meant to be shared */
-   t.bind |= PIPE_BIND_SHARED;
-   if (!tiled)
+   /* Shared or private is the caller's to say (GBM always shares; EGL's
+    * render buffer of a client on another GPU than its compositor's does
+    * not: it blits that buffer into a linear one the compositor imports).
+    * A private LINEAR buffer stays an ordinary resource, in VRAM on a
+    * dGPU, as nouveau keeps a linear image that is not shared in VRAM;
+    * only what another device reads goes to system memory.  A tiled
+    * buffer is a display target (the tiled BO and its linear shadow). */
+   if (tiled)
+      t.bind |= PIPE_BIND_SHARED;
+   else if (t.bind & (PIPE_BIND_SHARED | PIPE_BIND_SCANOUT))
       t.bind |= PIPE_BIND_LINEAR;
    vprime_next_tiled = tiled ? mi : -1;
    struct pipe_resource *res = vprime_resource_create(screen, &t);
