@@ -20,6 +20,7 @@
 #include "hw/pci/pci_device.h"
 #include "system/dma.h"
 #include "vprime-display.h"
+#include "vprime_layout.h"
 #include "trace.h"
 
 static hwaddr head_reg(const VPrimeHead *h, hwaddr reg)
@@ -235,10 +236,15 @@ static uint32_t plane_check_rect(VPrimeHead *h, unsigned p,
         *why = "ZPOS above VPRIME_PL_ZPOS_MAX";
         return VPRIME_HEAD_ERR_ZPOS;
     }
-    if (r->layout != VPRIME_LAYOUT_LINEAR && r->layout != VPRIME_LAYOUT_TILED) {
+    if (r->layout >= VPRIME_LAYOUT_COUNT) {
         *reg = VPRIME_PL_LAYOUT;
         *why = "unknown layout";
         return VPRIME_HEAD_ERR_LAYOUT;
+    }
+    if (!(VPRIME_DISP_LAYOUTS & VPRIME_LAYOUT_BIT(r->layout))) {
+        *reg = VPRIME_PL_LAYOUT;
+        *why = "a layout the display engine does not scan";
+        return VPRIME_HEAD_ERR_LAYOUT_UNSUPPORTED;
     }
     if (r->layout != VPRIME_LAYOUT_LINEAR && vprime_format_yuv(r->format)) {
         *reg = VPRIME_PL_LAYOUT;
@@ -370,9 +376,9 @@ static uint32_t plane_check_buffer(const VPrimePlaneRegs *r, hwaddr *reg,
         }
         return 0;
     }
-    if (r->pitch % VPRIME_TILE_WIDTH_BYTES || r->pitch < row_end) {
+    if (r->pitch % vprime_layout_tile_w(r->layout) || r->pitch < row_end) {
         *reg = VPRIME_PL_PITCH;
-        *why = "tiled pitch not a multiple of 128 or smaller than a row";
+        *why = "tiled pitch not a tile width multiple or smaller than a row";
         return VPRIME_HEAD_ERR_PITCH;
     }
     if (r->offset % VPRIME_TILE_SIZE) {
@@ -380,7 +386,8 @@ static uint32_t plane_check_buffer(const VPrimePlaneRegs *r, hwaddr *reg,
         *why = "tiled buffer offset not 4 KiB aligned";
         return VPRIME_HEAD_ERR_ALIGN;
     }
-    if (r->offset + (uint64_t)ROUND_UP(sy + hh, VPRIME_TILE_HEIGHT) *
+    if (r->offset +
+        (uint64_t)ROUND_UP(sy + hh, vprime_layout_tile_h(r->layout)) *
         r->pitch > r->fb_size) {
         *reg = VPRIME_PL_SRC_POS;
         *why = "source tile rows outside the buffer";
@@ -1195,6 +1202,8 @@ static uint32_t plane_regs_read(const VPrimePlaneRegs *r, hwaddr reg,
         return r->blend;
     case VPRIME_PL_YUV:
         return r->yuv;
+    case VPRIME_PL_LAYOUTS:
+        return VPRIME_DISP_LAYOUTS;
     }
     *ok = false;
     return 0;

@@ -42,6 +42,7 @@
 #include "ui/surface.h"
 #include <zlib.h>
 #include "vprime-display.h"
+#include "vprime_layout.h"
 #include "trace.h"
 
 /* Formats are little endian in memory, as pixman's on this host */
@@ -76,13 +77,21 @@ static uint64_t linear_row(const VPrimePlaneRegs *r, const PlaneGeom *g,
     return r->offset + (uint64_t)y * r->pitch + (uint64_t)g->sx * g->cpp;
 }
 
-/* Tiled: the tiles a band of 32 rows covers, as a buffer range */
+/* Rows fetched at a time: a tile row (tiled layouts), or 32 (linear) */
+static uint32_t band_height(const VPrimePlaneRegs *r)
+{
+    return r->layout == VPRIME_LAYOUT_LINEAR ? 32 :
+           vprime_layout_tile_h(r->layout);
+}
+
+/* Tiled: the tiles a band (a tile row) covers, as a buffer range */
 static void tiled_band(const VPrimePlaneRegs *r, const PlaneGeom *g,
                        uint64_t band, uint64_t *off, uint64_t *len)
 {
-    uint64_t tiles_per_row = r->pitch / VPRIME_TILE_WIDTH_BYTES;
-    uint32_t tx0 = g->sx * g->cpp / VPRIME_TILE_WIDTH_BYTES;
-    uint32_t tx1 = ((g->sx + g->w) * g->cpp - 1) / VPRIME_TILE_WIDTH_BYTES;
+    uint32_t tw = vprime_layout_tile_w(r->layout);
+    uint64_t tiles_per_row = r->pitch / tw;
+    uint32_t tx0 = g->sx * g->cpp / tw;
+    uint32_t tx1 = ((g->sx + g->w) * g->cpp - 1) / tw;
 
     *off = r->offset + (band * tiles_per_row + tx0) * VPRIME_TILE_SIZE;
     *len = (uint64_t)(tx1 - tx0 + 1) * VPRIME_TILE_SIZE;
@@ -347,11 +356,12 @@ static VPrimeScanMap *map_new(VPrimeDisplayState *s, const VPrimePlane *pl,
     for (i = 0; ; i++) {
         bool last;
 
-        if (r->layout == VPRIME_LAYOUT_TILED) {
-            uint64_t b0 = g.sy / VPRIME_TILE_HEIGHT;
+        if (r->layout != VPRIME_LAYOUT_LINEAR) {
+            uint32_t th = vprime_layout_tile_h(r->layout);
+            uint64_t b0 = g.sy / th;
 
             tiled_band(r, &g, b0 + i, &off, &len);
-            last = b0 + i == (g.sy + g.h - 1) / VPRIME_TILE_HEIGHT;
+            last = b0 + i == (g.sy + g.h - 1) / th;
         } else {
             off = linear_row(r, &g, g.sy + i);
             len = (uint64_t)g.w * g.cpp;
@@ -690,22 +700,26 @@ static bool fetch_linear(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
 }
 
 /*
- * Tiled layout (as the GPU's): a band of 32 rows is a row of 4 KiB tiles,
- * de-tiled from guest memory (or, where it is not one run of host memory,
- * read in one go first).
+ * Tiled layouts (as the GPUs'): a band of rows [y0, y1) in one tile row,
+ * de-tiled from the row of 4 KiB tiles in guest memory (or, where it is
+ * not one run of host memory, read in one go first), a run of
+ * vprime_layout_run() bytes at a time.
  */
 static bool fetch_tiled(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
                         const PlaneGeom *g, uint32_t y0, uint32_t y1,
                         uint8_t *dst, size_t stride)
 {
     const VPrimePlaneRegs *r = &h->plane[p].active;
+    uint32_t layout = r->layout;
+    uint32_t tw = vprime_layout_tile_w(layout);
+    uint32_t th = vprime_layout_tile_h(layout);
     uint32_t xb0 = g->sx * g->cpp, xb1 = (g->sx + g->w) * g->cpp;
-    uint32_t tx0 = xb0 / VPRIME_TILE_WIDTH_BYTES;
+    uint32_t tx0 = xb0 / tw;
     uint64_t off, len;
     const uint8_t *tiles;
     uint32_t y, xb;
 
-    tiled_band(r, g, y0 / VPRIME_TILE_HEIGHT, &off, &len);
+    tiled_band(r, g, y0 / th, &off, &len);
     tiles = map_linear(m, off, off + len - 1);
     if (tiles) {
         map_count(h, p, m, off, len);
@@ -717,18 +731,15 @@ static bool fetch_tiled(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
         tiles = h->s->bounce;
     }
     for (y = y0; y < y1; y++) {
-        uint32_t in_tile = (y % VPRIME_TILE_HEIGHT) * VPRIME_TILE_WIDTH_BYTES;
-
         for (xb = xb0; xb < xb1;) {
-            uint32_t within = xb % VPRIME_TILE_WIDTH_BYTES;
-            uint32_t n = MIN(VPRIME_TILE_WIDTH_BYTES - within, xb1 - xb);
-            uint32_t t = xb / VPRIME_TILE_WIDTH_BYTES - tx0;
-            const uint8_t *from = tiles + t * VPRIME_TILE_SIZE + in_tile +
-                                  within;
+            uint32_t n = MIN(vprime_layout_run(layout, xb), xb1 - xb);
+            uint32_t t = xb / tw - tx0;
+            const uint8_t *from = tiles + t * VPRIME_TILE_SIZE +
+                vprime_layout_in_tile(layout, xb % tw, y % th);
 
-            if (n == VPRIME_TILE_WIDTH_BYTES) {
+            if (n == 16) {
                 /* a constant size: the compiler's moves, not a call */
-                memcpy(dst + xb - xb0, from, VPRIME_TILE_WIDTH_BYTES);
+                memcpy(dst + xb - xb0, from, 16);
             } else {
                 memcpy(dst + xb - xb0, from, n);
             }
@@ -743,7 +754,7 @@ static bool fetch_rows(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
                        const PlaneGeom *g, uint32_t y0, uint32_t y1,
                        uint8_t *dst, size_t stride)
 {
-    if (h->plane[p].active.layout == VPRIME_LAYOUT_TILED) {
+    if (h->plane[p].active.layout != VPRIME_LAYOUT_LINEAR) {
         return fetch_tiled(h, p, m, g, y0, y1, dst, stride);
     }
     return fetch_linear(h, p, m, g, y0, y1, dst, stride);
@@ -785,7 +796,7 @@ static pixman_image_t *plane_guest_image(const VPrimePlane *pl,
 static pixman_image_t *plane_image(VPrimePlane *pl, const PlaneGeom *g)
 {
     pixman_format_code_t fmt = vprime_format_pixman(pl->active.format);
-    uint32_t rows = MIN(g->h, VPRIME_TILE_HEIGHT);
+    uint32_t rows = MIN(g->h, band_height(&pl->active));
 
     if (pl->img && (pixman_image_get_width(pl->img) != g->w ||
                     pixman_image_get_height(pl->img) != rows ||
@@ -964,8 +975,8 @@ static pixman_image_t *plane_source(VPrimeHead *h, unsigned p,
         return NULL;
     }
     for (y0 = g->sy; y0 < g->sy + g->h; y0 = y1) {
-        y1 = MIN(g->sy + g->h, ROUND_DOWN(y0, VPRIME_TILE_HEIGHT) +
-                               VPRIME_TILE_HEIGHT);
+        y1 = MIN(g->sy + g->h, ROUND_DOWN(y0, band_height(&pl->active)) +
+                               band_height(&pl->active));
         if (!fetch_rows(h, p, m, g, y0, y1,
                         (uint8_t *)pixman_image_get_data(src) +
                         (y0 - g->sy) * pixman_image_get_stride(src),
@@ -1242,8 +1253,8 @@ static bool plane_compose(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
     for (y0 = g.sy; y0 < g.sy + g.h; y0 = y1) {
         uint32_t dy = g.dy + y0 - g.sy;
 
-        y1 = MIN(g.sy + g.h, ROUND_DOWN(y0, VPRIME_TILE_HEIGHT) +
-                             VPRIME_TILE_HEIGHT);
+        y1 = MIN(g.sy + g.h, ROUND_DOWN(y0, band_height(&pl->active)) +
+                             band_height(&pl->active));
         if (direct) {
             if (!fetch_rows(h, p, m, &g, y0, y1,
                             data + dy * stride + g.dx * 4, stride)) {

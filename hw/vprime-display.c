@@ -763,7 +763,8 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
               VPRIME_DISP_CAP_UPDATE_LOCK_ALL |
               VPRIME_DISP_CAP_CROSSBAR |
               VPRIME_DISP_CAP_ASYNC_FLIP | VPRIME_DISP_CAP_VRR |
-              VPRIME_DISP_CAP_OUTPUT | VPRIME_DISP_CAP_OUTPUT_BPC |
+              VPRIME_DISP_CAP_OUTPUT | VPRIME_DISP_CAP_LAYOUTS |
+              VPRIME_DISP_CAP_OUTPUT_BPC |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
                      VPRIME_CAP_DISPLAY);

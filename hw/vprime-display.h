@@ -397,7 +397,7 @@ struct VPrimeDisplayState {
 
 /* Tiled fetch: the widest band of tiles one row of a plane can cover */
 #define VPRIME_DISP_BOUNCE_SIZE \
-    ((VPRIME_DISP_MAX_DIM * 4 / VPRIME_TILE_WIDTH_BYTES + 1) * VPRIME_TILE_SIZE)
+    ((VPRIME_DISP_MAX_DIM * 4 / VPRIME_TILE_WIDTH_MIN + 1) * VPRIME_TILE_SIZE)
 
 static inline bool vprime_head_on(const VPrimeHead *h)
 {

@@ -22,6 +22,7 @@
 #include "migration/qemu-file-types.h"
 #include "migration/vmstate.h"
 #include "vprime-gpu.h"
+#include "vprime_layout.h"
 #include "vprime_pattern.h"
 #include "trace.h"
 
@@ -63,16 +64,20 @@ typedef struct Surface {
 /* Bytes from the surface's address to one past its last byte */
 static uint64_t surface_extent(const Surface *sf)
 {
-    if (sf->layout == VPRIME_LAYOUT_TILED) {
+    if (sf->layout != VPRIME_LAYOUT_LINEAR) {
         return (uint64_t)sf->pitch *
-               ROUND_UP(sf->height, VPRIME_TILE_HEIGHT);
+               ROUND_UP(sf->height, vprime_layout_tile_h(sf->layout));
     }
     return (uint64_t)sf->pitch * (sf->height - 1) +
            (uint64_t)sf->width * sf->bpp;
 }
 
-/* Every field of a surface checked; commands run only validated ones */
-static bool surface_valid(const Surface *sf, const char **why)
+/*
+ * Every field of a surface checked; commands run only validated ones.
+ * 'layouts': the VPRIME_LAYOUT_BIT()s this GPU takes.
+ */
+static bool surface_valid(const Surface *sf, uint32_t layouts,
+                          const char **why)
 {
     if (!sf->bpp) {
         *why = "unknown format";
@@ -91,18 +96,18 @@ static bool surface_valid(const Surface *sf, const char **why)
         *why = "address not aligned to the pixel size";
         return false;
     }
-    switch (sf->layout) {
-    case VPRIME_LAYOUT_LINEAR:
-        break;
-    case VPRIME_LAYOUT_TILED:
-        if (sf->pitch % VPRIME_TILE_WIDTH_BYTES ||
-            sf->va % VPRIME_GPU_PAGE_SIZE) {
-            *why = "tiled surface not tile aligned";
-            return false;
-        }
-        break;
-    default:
+    if (sf->layout >= VPRIME_LAYOUT_COUNT) {
         *why = "unknown layout";
+        return false;
+    }
+    if (!(layouts & VPRIME_LAYOUT_BIT(sf->layout))) {
+        *why = "a layout this GPU does not take";
+        return false;
+    }
+    if (sf->layout != VPRIME_LAYOUT_LINEAR &&
+        (sf->pitch % vprime_layout_tile_w(sf->layout) ||
+         sf->va % VPRIME_TILE_SIZE)) {
+        *why = "tiled surface not tile aligned";
         return false;
     }
     if (surface_extent(sf) > VPRIME_CMD_MAX_BYTES) {
@@ -119,21 +124,13 @@ static bool surface_valid(const Surface *sf, const char **why)
 /* Byte offset of (x_bytes, y) in the surface */
 static uint64_t surface_offset(const Surface *sf, uint32_t xb, uint32_t y)
 {
-    if (sf->layout == VPRIME_LAYOUT_TILED) {
-        uint64_t tiles_per_row = sf->pitch / VPRIME_TILE_WIDTH_BYTES;
-        uint64_t tile = (y / VPRIME_TILE_HEIGHT) * tiles_per_row +
-                        xb / VPRIME_TILE_WIDTH_BYTES;
-
-        return tile * VPRIME_TILE_SIZE +
-               (y % VPRIME_TILE_HEIGHT) * VPRIME_TILE_WIDTH_BYTES +
-               xb % VPRIME_TILE_WIDTH_BYTES;
-    }
-    return (uint64_t)y * sf->pitch + xb;
+    return vprime_layout_offset(sf->layout, sf->pitch, xb, y);
 }
 
 /*
  * Move row y of a surface between guest memory and row[], one GPU VA run
- * at a time (a tiled row is a 128-byte run in each tile it crosses).
+ * at a time (a tiled row is a run of 512 (X) or 16 (Y, NV) bytes at a
+ * time: vprime_layout_run()).
  */
 static bool surface_row_rw(VPrimeGpuState *s, uint32_t ctx, const Surface *sf,
                            uint32_t y, uint8_t *row, bool is_write)
@@ -142,11 +139,8 @@ static bool surface_row_rw(VPrimeGpuState *s, uint32_t ctx, const Surface *sf,
     uint32_t xb = 0;
 
     while (xb < bytes) {
-        uint32_t run = bytes - xb;
+        uint32_t run = MIN(bytes - xb, vprime_layout_run(sf->layout, xb));
 
-        if (sf->layout == VPRIME_LAYOUT_TILED) {
-            run = MIN(run, VPRIME_TILE_WIDTH_BYTES - xb % VPRIME_TILE_WIDTH_BYTES);
-        }
         if (!vprime_gpu_rw(s, ctx, sf->va + surface_offset(sf, xb, y),
                            row + xb, run, is_write)) {
             return false;
@@ -161,7 +155,7 @@ static bool surface_probe(VPrimeGpuState *s, uint32_t ctx, const Surface *sf,
 {
     uint32_t y;
 
-    if (sf->layout == VPRIME_LAYOUT_TILED ||
+    if (sf->layout != VPRIME_LAYOUT_LINEAR ||
         sf->pitch < VPRIME_GPU_PAGE_SIZE) {
         /* rows share pages: probe the whole extent once */
         return vprime_gpu_probe(s, ctx, sf->va, surface_extent(sf), is_write);
@@ -178,9 +172,9 @@ static bool surface_probe(VPrimeGpuState *s, uint32_t ctx, const Surface *sf,
 /*
  * Format conversion is pixman's: PIXMAN_OP_SRC from an image of the source
  * pixels to one of the destination's format, a band of rows at a time in
- * the bounce buffer.  The tiled layout stays ours: pixman has no tiled
+ * the bounce buffer.  The tiled layouts stay ours: pixman has no tiled
  * images, and a tiled row reaches guest memory through the GPU's page
- * tables in 128-byte runs anyway (surface_row_rw), so rows are tiled and
+ * tables in short runs anyway (surface_row_rw), so rows are tiled and
  * de-tiled on their way between guest memory and the band.
  */
 
@@ -366,6 +360,7 @@ static bool all_zero(const void *p, size_t n)
 static uint32_t engine_validate(VPrimeEngine *e, struct vprime_cmd *c,
                                 uint64_t *bytes, const char **why)
 {
+    uint32_t layouts = VPRIME_GPU_GET_CLASS(e->gpu)->layouts;
     Surface src, dst;
 
     *bytes = 0;
@@ -389,7 +384,7 @@ static uint32_t engine_validate(VPrimeEngine *e, struct vprime_cmd *c,
             *why = "reserved fields set";
             return VPRIME_ENG_ERR_BAD_ARGS;
         }
-        if (!surface_valid(&dst, why)) {
+        if (!surface_valid(&dst, layouts, why)) {
             return VPRIME_ENG_ERR_BAD_ARGS;
         }
         *bytes = (uint64_t)dst.width * dst.height * dst.bpp;
@@ -400,7 +395,8 @@ static uint32_t engine_validate(VPrimeEngine *e, struct vprime_cmd *c,
             *why = "reserved fields set";
             return VPRIME_ENG_ERR_BAD_ARGS;
         }
-        if (!surface_valid(&src, why) || !surface_valid(&dst, why)) {
+        if (!surface_valid(&src, layouts, why) ||
+            !surface_valid(&dst, layouts, why)) {
             return VPRIME_ENG_ERR_BAD_ARGS;
         }
         *bytes = (uint64_t)dst.width * dst.height * (src.bpp + dst.bpp);

@@ -97,6 +97,9 @@ static bool vprime_gpu_read(void *opaque, hwaddr addr, uint64_t *val)
     case VPRIME_REG_VRAM_USABLE_HI:
         *val = (s->core.vram_size - s->vram_retired) >> 32;
         return true;
+    case VPRIME_REG_LAYOUTS:
+        *val = VPRIME_GPU_GET_CLASS(s)->layouts;
+        return true;
     }
     return false;
 }
@@ -160,6 +163,7 @@ static bool vprime_gpu_write(void *opaque, hwaddr addr, uint64_t val)
     case VPRIME_REG_FAULT_INFO:
     case VPRIME_REG_VRAM_USABLE_LO:
     case VPRIME_REG_VRAM_USABLE_HI:
+    case VPRIME_REG_LAYOUTS:
         vprime_core_guest_error(&s->core, VPRIME_ERR_BAD_ACCESS, addr,
                                 "write to read-only register 0x%"
                                 HWADDR_PRIx, addr);
@@ -527,6 +531,7 @@ static void vprime_igpu_class_init(ObjectClass *klass, void *data)
     pc->class_id = VPRIME_PCI_CLASS_IGPU;
     gc->kind = VPRIME_KIND_IGPU;
     gc->has_vram = false;
+    gc->layouts = VPRIME_IGPU_LAYOUTS;
     dc->desc = "vprime integrated GPU (system memory only)";
 }
 
@@ -540,6 +545,7 @@ static void vprime_dgpu_class_init(ObjectClass *klass, void *data)
     pc->class_id = VPRIME_PCI_CLASS_DGPU;
     gc->kind = VPRIME_KIND_DGPU;
     gc->has_vram = true;
+    gc->layouts = VPRIME_DGPU_LAYOUTS;
     device_class_set_props(dc, vprime_dgpu_properties);
     dc->desc = "vprime discrete GPU with VRAM";
 }

@@ -25,6 +25,7 @@ struct VPrimeGpuClass {
 
     uint32_t kind;
     bool has_vram;
+    uint32_t layouts;           /* VPRIME_LAYOUT_BIT()s: VPRIME_REG_LAYOUTS */
 };
 
 typedef struct VPrimeGpuCtx {

@@ -145,6 +145,7 @@
 #define VPRIME_REG_FAULT_INFO           0x124   /* RO: VPRIME_FAULT_* reason | VPRIME_FAULT_WRITE */
 #define VPRIME_REG_VRAM_USABLE_LO       0x128   /* RO: VRAM bytes the driver may allocate, low (0 on the iGPU) */
 #define VPRIME_REG_VRAM_USABLE_HI       0x12c   /* RO: high half */
+#define VPRIME_REG_LAYOUTS              0x130   /* RO: VPRIME_LAYOUT_BIT()s the engines take */
 
 #define VPRIME_CTX_ENABLE               (1u << 0)
 #define VPRIME_CTX_STATUS_ENABLED       (1u << 0)
@@ -205,7 +206,7 @@
 #define VPRIME_ENG_STATUS_HALTED        (1u << 2)   /* a bad command or ring DMA error: reset needed */
 
 #define VPRIME_ENG_ERR_BAD_OPCODE       1
-#define VPRIME_ENG_ERR_BAD_ARGS         2   /* sizes, formats, alignment, reserved fields */
+#define VPRIME_ENG_ERR_BAD_ARGS         2   /* sizes, formats, layouts, alignment, reserved fields */
 #define VPRIME_ENG_ERR_RING_DMA         3   /* the ring could not be read */
 #define VPRIME_ENG_ERR_FENCE_DMA        4   /* the fence writeback could not be written */
 #define VPRIME_ENG_ERR_BAD_CTX          5   /* context index out of range */
@@ -229,14 +230,44 @@
 #define VPRIME_FMT_XBGR8888             3
 #define VPRIME_FMT_RGB565               4
 
-/* Layouts.  TILED: 4 KiB tiles of 128 bytes x 32 rows (32x32 pixels at
- * 4 bytes, 64x32 at 2), stored row-major; the pitch is the byte width of
- * a row of tiles divided by 32, i.e. a multiple of 128. */
+/*
+ * Layouts: how a surface's pixels lie in memory.  The tiled ones are
+ * registered DRM format modifiers whose layouts are public (the Linux
+ * uapi header drm_fourcc.h): each device takes its own set
+ * (VPRIME_REG_LAYOUTS, VPRIME_PL_LAYOUTS), so cross-device modifier
+ * negotiation can end at LINEAR, as on real hybrid machines.  Every tiled
+ * layout is a row-major grid of 4 KiB tiles, TILE_W bytes by TILE_H rows,
+ * whose byte order inside differs; the pitch is a multiple of TILE_W, the
+ * surface starts 4 KiB aligned and spans whole tile rows.  The address of
+ * each byte: vprime_layout.h and hw/vprime-spec.rst ("Layouts").
+ *   X_TILED: I915_FORMAT_MOD_X_TILED, 512 B x 8 rows, row-major inside
+ *   Y_TILED: I915_FORMAT_MOD_Y_TILED, 128 B x 32 rows, 16-byte columns
+ *   NV_BLOCK: DRM_FORMAT_MOD_NVIDIA_BLOCK_LINEAR_2D(0, 1, 0, 0xfe, 3),
+ *            blocks of 8 GOBs (64 B x 64 rows), 16Bx2 sectors in a GOB
+ */
 #define VPRIME_LAYOUT_LINEAR            0
-#define VPRIME_LAYOUT_TILED             1
-#define VPRIME_TILE_WIDTH_BYTES         128
-#define VPRIME_TILE_HEIGHT              32
-#define VPRIME_TILE_SIZE                (VPRIME_TILE_WIDTH_BYTES * VPRIME_TILE_HEIGHT)
+#define VPRIME_LAYOUT_X_TILED           1
+#define VPRIME_LAYOUT_Y_TILED           2
+#define VPRIME_LAYOUT_NV_BLOCK          3
+#define VPRIME_LAYOUT_COUNT             4
+#define VPRIME_LAYOUT_BIT(l)            (1u << (l))
+#define VPRIME_TILE_SIZE                4096
+/* Bytes of a tile row (0: LINEAR or unknown); its rows: TILE_SIZE / this */
+#define VPRIME_LAYOUT_TILE_W(l)         ((l) == VPRIME_LAYOUT_X_TILED ? 512u : \
+                                         (l) == VPRIME_LAYOUT_Y_TILED ? 128u : \
+                                         (l) == VPRIME_LAYOUT_NV_BLOCK ? 64u : 0u)
+#define VPRIME_TILE_WIDTH_MIN           64      /* the narrowest tile: NV_BLOCK's */
+#define VPRIME_TILE_HEIGHT_MAX          64      /* the tallest: NV_BLOCK's */
+
+/* The sets the devices take (VPRIME_REG_LAYOUTS, VPRIME_PL_LAYOUTS) */
+#define VPRIME_IGPU_LAYOUTS             (VPRIME_LAYOUT_BIT(VPRIME_LAYOUT_LINEAR) | \
+                                         VPRIME_LAYOUT_BIT(VPRIME_LAYOUT_X_TILED) | \
+                                         VPRIME_LAYOUT_BIT(VPRIME_LAYOUT_Y_TILED))
+#define VPRIME_DGPU_LAYOUTS             (VPRIME_LAYOUT_BIT(VPRIME_LAYOUT_LINEAR) | \
+                                         VPRIME_LAYOUT_BIT(VPRIME_LAYOUT_NV_BLOCK))
+#define VPRIME_DISP_LAYOUTS             (VPRIME_LAYOUT_BIT(VPRIME_LAYOUT_LINEAR) | \
+                                         VPRIME_LAYOUT_BIT(VPRIME_LAYOUT_X_TILED) | \
+                                         VPRIME_LAYOUT_BIT(VPRIME_LAYOUT_NV_BLOCK))
 
 /* Largest extent one command may touch: bigger work is split by the driver */
 #define VPRIME_CMD_MAX_BYTES            (1ULL << 30)
@@ -329,7 +360,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_UPDATE_LOCK_CLEAR   0x118   /* WO: release those heads' UPDATE_LOCK in one write */
 
 #define VPRIME_DISP_CAP_SCATTER         (1u << 0)   /* planes scan page lists; clear: contiguous only */
-#define VPRIME_DISP_CAP_TILED           (1u << 1)   /* VPRIME_LAYOUT_TILED scanout */
+#define VPRIME_DISP_CAP_TILED           (1u << 1)   /* tiled scanout: the layouts in VPRIME_PL_LAYOUTS */
 #define VPRIME_DISP_CAP_CRC             (1u << 2)   /* per-head CRC of the composed frame */
 #define VPRIME_DISP_CAP_SCALE           (1u << 3)   /* VPRIME_PL_DST_SIZE: primary and overlay scale */
 #define VPRIME_DISP_CAP_ROTATE          (1u << 4)   /* VPRIME_PL_CTRL_ROTATE_*, _REFLECT_*: they rotate */
@@ -342,6 +373,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_VRR             (1u << 9)   /* VPRIME_HEAD_VRR_*: variable refresh rate */
 #define VPRIME_DISP_CAP_UPDATE_LOCK     (1u << 13)  /* VPRIME_HEAD_UPDATE_LOCK */
 #define VPRIME_DISP_CAP_UPDATE_LOCK_ALL (1u << 14)  /* VPRIME_DISP_UPDATE_LOCK_SET, _CLEAR: several heads at once */
+#define VPRIME_DISP_CAP_LAYOUTS         (1u << 15)  /* VPRIME_PL_LAYOUTS: registered-modifier layouts per plane */
 #define VPRIME_DISP_CAP_OUTPUT          (1u << 16)  /* VPRIME_HEAD_OUTPUT: each head's connector type */
 #define VPRIME_DISP_CAP_OUTPUT_BPC      (1u << 17)  /* VPRIME_HEAD_OUTPUT_BPC: the link's bits per component */
 
@@ -469,7 +501,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_MODE            1   /* mode size, totals or clock out of range */
 #define VPRIME_HEAD_ERR_FORMAT          2   /* unknown VPRIME_FMT_* */
 #define VPRIME_HEAD_ERR_LAYOUT          3   /* unknown layout */
-#define VPRIME_HEAD_ERR_PITCH           4   /* pitch below a row, or not a pixel (tiled: 128 B) multiple */
+#define VPRIME_HEAD_ERR_PITCH           4   /* pitch below a row, or not a pixel (tiled: tile width) multiple */
 #define VPRIME_HEAD_ERR_RECT            5   /* source outside the buffer or destination outside the mode */
 #define VPRIME_HEAD_ERR_FB_SIZE         6   /* zero, or above VPRIME_DISP_FB_MAX */
 #define VPRIME_HEAD_ERR_ALIGN           7   /* buffer, page list, page or tiled offset misaligned */
@@ -480,6 +512,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_HEAD_ERR_ZPOS            12  /* ZPOS above VPRIME_PL_ZPOS_MAX */
 #define VPRIME_HEAD_ERR_SCALE           13  /* DST_SIZE against SIZE beyond the plane's scaling limits */
 #define VPRIME_HEAD_ERR_BLEND           14  /* reserved BLEND bits or an unknown blend mode */
+#define VPRIME_HEAD_ERR_LAYOUT_UNSUPPORTED 15 /* a known layout not in the plane's VPRIME_PL_LAYOUTS */
 #define VPRIME_HEAD_ERR_COLOUR          20  /* colour block misaligned, beyond the DMA bits or unreadable */
 #define VPRIME_HEAD_ERR_WB_DMA          21  /* writeback page list unreadable or buffer unwritable by DMA */
 #define VPRIME_HEAD_ERR_WB_CONFIG       22  /* writeback job refused: format, size, pitch, buffer, alignment */
@@ -505,7 +538,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_PL_CONTROL               0x00    /* VPRIME_PL_CTRL_* */
 #define VPRIME_PL_FORMAT                0x04    /* VPRIME_FMT_* */
 #define VPRIME_PL_LAYOUT                0x08    /* VPRIME_LAYOUT_* */
-#define VPRIME_PL_PITCH                 0x0c    /* bytes per row (tiled: as for the GPU) */
+#define VPRIME_PL_PITCH                 0x0c    /* bytes per row (tiled: as for the GPU, a tile width multiple) */
 #define VPRIME_PL_ADDR_LO               0x10    /* page list DMA address (CONTIG: the buffer's) */
 #define VPRIME_PL_ADDR_HI               0x14
 #define VPRIME_PL_FB_SIZE               0x18    /* buffer bytes; the page list has one entry per 4 KiB */
@@ -517,6 +550,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_PL_DST_SIZE              0x30    /* w | h << 16 on the head's mode; 0: SIZE (no scaling) */
 #define VPRIME_PL_BLEND                 0x34    /* with CTRL_BLEND: plane alpha 15:0, VPRIME_BLEND_* << 16 */
 #define VPRIME_PL_YUV                   0x38    /* YUV formats: VPRIME_PL_YUV_* */
+#define VPRIME_PL_LAYOUTS               0x3c    /* RO: VPRIME_LAYOUT_BIT()s the plane scans */
 #define VPRIME_PL_ZPOS_MAX              255
 #define VPRIME_PL_REGS_SIZE             0x40
 
@@ -648,11 +682,5 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_XY(x, y)                 (((uint32_t)(x) & 0xffff) | ((uint32_t)(y) << 16))
 #define VPRIME_X(v)                     ((v) & 0xffff)
 #define VPRIME_Y(v)                     ((v) >> 16)
-
-/*
- * Format modifier for VPRIME_LAYOUT_TILED in DRM's IN_FORMATS and ADDFB2.
- * Vendor 0xf0 is not registered upstream: vprime is a testbed.
- */
-#define VPRIME_FORMAT_MOD_TILED         ((0xf0ULL << 56) | 1)
 
 #endif /* VPRIME_REGS_H */

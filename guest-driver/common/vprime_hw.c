@@ -14,6 +14,7 @@
 
 #include <drm/drm_debugfs.h>
 #include <drm/drm_drv.h>
+#include <drm/drm_fourcc.h>
 #include <drm/drm_gem_shmem_helper.h>
 #include <drm/drm_prime.h>
 #include <drm/drm_print.h>
@@ -169,6 +170,61 @@ void vprime_hw_fini(struct vprime_hw *hw)
 }
 
 /**
+ * vprime_layout_modifier - the DRM format modifier of a layout
+ * @layout: VPRIME_LAYOUT_*
+ *
+ * The registered modifiers whose public layouts the devices implement
+ * (hw/vprime-spec.rst, "Layouts").
+ *
+ * Returns: the modifier, or DRM_FORMAT_MOD_INVALID for an unknown layout.
+ */
+u64 vprime_layout_modifier(u32 layout)
+{
+	switch (layout) {
+	case VPRIME_LAYOUT_LINEAR:
+		return DRM_FORMAT_MOD_LINEAR;
+	case VPRIME_LAYOUT_X_TILED:
+		return I915_FORMAT_MOD_X_TILED;
+	case VPRIME_LAYOUT_Y_TILED:
+		return I915_FORMAT_MOD_Y_TILED;
+	case VPRIME_LAYOUT_NV_BLOCK:
+		return VPRIME_FORMAT_MOD_NV_BLOCK;
+	}
+	return DRM_FORMAT_MOD_INVALID;
+}
+
+/**
+ * vprime_layout_tile_width - bytes of a tile row of a tiled layout
+ * @layout: VPRIME_LAYOUT_*; a negative value (no layout) counts as linear
+ *
+ * Every tiled layout has 4 KiB tiles (VPRIME_TILE_SIZE): its tile height
+ * is VPRIME_TILE_SIZE divided by this.
+ *
+ * Returns: the tile width, or 1 for LINEAR and unknown layouts.
+ */
+u32 vprime_layout_tile_width(int layout)
+{
+	return layout > 0 ? max(VPRIME_LAYOUT_TILE_W(layout), 1u) : 1;
+}
+
+/**
+ * vprime_modifier_layout - the layout of a DRM format modifier
+ * @modifier: a DRM format modifier
+ *
+ * Returns: its VPRIME_LAYOUT_*, or -EINVAL for a modifier no vprime
+ * device defines (whether a device takes it is the caller's question).
+ */
+int vprime_modifier_layout(u64 modifier)
+{
+	u32 l;
+
+	for (l = 0; l < VPRIME_LAYOUT_COUNT; l++)
+		if (vprime_layout_modifier(l) == modifier)
+			return l;
+	return -EINVAL;
+}
+
+/**
  * vprime_hw_get_param - DRM_IOCTL_VPRIME_GET_PARAM for the common registers
  * @hw: the function
  * @args: the ioctl's argument; @args->value is set
@@ -198,6 +254,13 @@ int vprime_hw_get_param(struct vprime_hw *hw, struct drm_vprime_get_param *args)
 		break;
 	case VPRIME_PARAM_NUM_HEADS:
 		args->value = hw->num_heads;
+		break;
+	case VPRIME_PARAM_LAYOUTS:
+		args->value = hw->layouts;
+		break;
+	case VPRIME_PARAM_LAYOUT_MODIFIER(0) ... VPRIME_PARAM_LAYOUT_MODIFIER_MAX:
+		args->value = vprime_layout_modifier(args->param -
+						     VPRIME_PARAM_LAYOUT_MODIFIER(0));
 		break;
 	default:
 		return -EINVAL;

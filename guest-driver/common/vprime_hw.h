@@ -34,6 +34,8 @@ struct pci_dev;
  * @vram_size: VPRIME_REG_VRAM_SIZE_LO/HI, 0 without VRAM
  * @num_heads: VPRIME_REG_NUM_HEADS, 0 on GPUs
  * @msix_vectors: VPRIME_REG_MSIX_VECTORS
+ * @layouts: the VPRIME_LAYOUT_BIT()s the device takes (GPU:
+ *	VPRIME_REG_LAYOUTS; display: VPRIME_PL_LAYOUTS), set by the driver
  * @selftest: completed by the software interrupt of the probe self-test
  * @irq_count: interrupts handled on the misc vector and the GPU engines'
  *	vectors (a display head counts its own); debugfs "interrupts"
@@ -54,6 +56,7 @@ struct vprime_hw {
 	u64 vram_size;
 	u32 num_heads;
 	u32 msix_vectors;
+	u32 layouts;
 
 	struct completion selftest;
 	atomic64_t irq_count;
@@ -75,6 +78,17 @@ static inline void vprime_hw_write(struct vprime_hw *hw, u32 reg, u32 val)
 
 int vprime_hw_init(struct vprime_hw *hw, u32 expect_kind, const char *name);
 void vprime_hw_fini(struct vprime_hw *hw);
+/*
+ * The registered modifier of VPRIME_LAYOUT_NV_BLOCK: NVIDIA 16Bx2 block
+ * linear, no compression, desktop sector layout, GOB height 8 (Fermi to
+ * Volta page kinds), kind 0xfe (generic colour), blocks of 8 GOBs
+ */
+#define VPRIME_FORMAT_MOD_NV_BLOCK \
+	DRM_FORMAT_MOD_NVIDIA_BLOCK_LINEAR_2D(0, 1, 0, 0xfe, 3)
+
+u64 vprime_layout_modifier(u32 layout);
+int vprime_modifier_layout(u64 modifier);
+u32 vprime_layout_tile_width(int layout);
 int vprime_hw_get_param(struct vprime_hw *hw, struct drm_vprime_get_param *args);
 void vprime_hw_debugfs_init(struct vprime_hw *hw);
 int vprime_hw_inject_unmap(struct drm_gem_shmem_object *shmem, bool *unmapped,

@@ -57,7 +57,7 @@
 #define DRIVER_NAME	"vprime_display"
 #define DRIVER_DESC	"vprime display engine"
 #define DRIVER_MAJOR	0
-#define DRIVER_MINOR	3	/* see the version notes in vprime_drm.h */
+#define DRIVER_MINOR	4	/* see the version notes in vprime_drm.h */
 
 /*
  * Cursor size offered to legacy cursor clients (DRM_CAP_CURSOR_WIDTH/
@@ -197,7 +197,7 @@ static void vprime_display_hw_stop(struct vprime_display *disp)
 static int vprime_display_kms_init(struct vprime_display *disp)
 {
 	struct drm_device *drm = &disp->drm;
-	unsigned int h;
+	unsigned int h, l, n;
 	int ret;
 
 	ret = drmm_mode_config_init(drm);
@@ -214,11 +214,11 @@ static int vprime_display_kms_init(struct vprime_display *disp)
 	drm->mode_config.funcs = &vprime_mode_config_funcs;
 	drm->mode_config.helper_private = &vprime_mode_config_helpers;
 
-	disp->modifiers[0] = DRM_FORMAT_MOD_LINEAR;
-	disp->modifiers[1] = DRM_FORMAT_MOD_INVALID;
-	disp->modifiers[2] = DRM_FORMAT_MOD_INVALID;
-	if (disp->disp_caps & VPRIME_DISP_CAP_TILED)
-		disp->modifiers[1] = VPRIME_FORMAT_MOD_TILED;
+	/* the registered modifiers of the layouts the planes scan */
+	for (l = 0, n = 0; l < VPRIME_LAYOUT_COUNT; l++)
+		if (disp->hw.layouts & BIT(l))
+			disp->modifiers[n++] = vprime_layout_modifier(l);
+	disp->modifiers[n] = DRM_FORMAT_MOD_INVALID;
 
 	for (h = 0; h < disp->hw.num_heads; h++) {
 		struct vprime_head *head = &disp->heads[h];
@@ -340,6 +340,13 @@ static int vprime_display_probe(struct pci_dev *pdev,
 	}
 
 	disp->disp_caps = vprime_hw_read(&disp->hw, VPRIME_DISP_CAPS);
+	/* every plane scans the same set; an engine without the register: linear */
+	disp->hw.layouts = BIT(VPRIME_LAYOUT_LINEAR);
+	if (disp->disp_caps & VPRIME_DISP_CAP_LAYOUTS)
+		disp->hw.layouts |= vprime_hw_read(&disp->hw, VPRIME_HEAD_BASE(0) +
+						   VPRIME_PLANE_BASE(VPRIME_PLANE_PRIMARY) +
+						   VPRIME_PL_LAYOUTS) &
+				    GENMASK(VPRIME_LAYOUT_COUNT - 1, 0);
 	disp->dma_bits = vprime_hw_read(&disp->hw, VPRIME_DISP_DMA_BITS);
 	if (disp->dma_bits < VPRIME_DISP_DMA_BITS_MIN ||
 	    disp->dma_bits > VPRIME_DISP_DMA_BITS_MAX) {

@@ -198,7 +198,8 @@ static inline struct vprime_head *connector_to_head(struct drm_connector *c)
  * @disp_caps: VPRIME_DISP_CAPS, read at probe
  * @dma_bits: VPRIME_DISP_DMA_BITS, read at probe
  * @dma_mask: the DMA mask they make
- * @modifiers: IN_FORMATS modifiers, DRM_FORMAT_MOD_INVALID terminated
+ * @modifiers: IN_FORMATS modifiers, DRM_FORMAT_MOD_INVALID terminated:
+ *	those of the layouts in &vprime_hw.layouts
  * @heads: the heads; &vprime_hw.num_heads of them are used
  * @update_lock: protects every head's &vprime_head.update_locks and the
  *	UPDATE_LOCK writes that follow them, so that a commit's heads are
@@ -218,7 +219,7 @@ struct vprime_display {
 	u32 disp_caps;
 	u32 dma_bits;
 	u64 dma_mask;
-	u64 modifiers[3];
+	u64 modifiers[VPRIME_LAYOUT_COUNT + 1];
 
 	struct vprime_head heads[VPRIME_HEADS_MAX];
 

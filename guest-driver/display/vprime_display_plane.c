@@ -83,6 +83,7 @@ static bool vprime_plane_format_mod_supported(struct drm_plane *plane,
 					      u32 format, u64 modifier)
 {
 	struct vprime_display *disp = to_vprime_display(plane->dev);
+	int l;
 
 	if (!vprime_format_to_hw(format))
 		return false;
@@ -90,9 +91,9 @@ static bool vprime_plane_format_mod_supported(struct drm_plane *plane,
 		return true;
 	if (vprime_format_is_yuv(format))
 		return false;
-	/* every format tiles: 32x32 pixels at 4 bytes, 64x32 at 2 */
-	return modifier == VPRIME_FORMAT_MOD_TILED &&
-	       (disp->disp_caps & VPRIME_DISP_CAP_TILED);
+	/* every RGB format tiles, in each layout the planes scan */
+	l = vprime_modifier_layout(modifier);
+	return l >= 0 && (disp->hw.layouts & BIT(l));
 }
 
 /*
@@ -107,7 +108,7 @@ static int vprime_plane_check_fb(struct drm_plane *plane,
 				 struct drm_framebuffer *fb)
 {
 	unsigned int cpp = fb->format->cpp[0];
-	unsigned int i;
+	unsigned int i, tw;
 	int ret;
 
 	if (!vprime_plane_format_mod_supported(plane, fb->format->format,
@@ -116,12 +117,12 @@ static int vprime_plane_check_fb(struct drm_plane *plane,
 			       plane->base.id, &fb->format->format, fb->modifier);
 		return -EINVAL;
 	}
-	if (fb->modifier == VPRIME_FORMAT_MOD_TILED) {
-		if (fb->pitches[0] % VPRIME_TILE_WIDTH_BYTES ||
-		    fb->offsets[0] % VPRIME_TILE_SIZE) {
+	if (fb->modifier != DRM_FORMAT_MOD_LINEAR) {
+		tw = vprime_layout_tile_width(vprime_modifier_layout(fb->modifier));
+		if (fb->pitches[0] % tw || fb->offsets[0] % VPRIME_TILE_SIZE) {
 			drm_dbg_atomic(plane->dev, "[PLANE:%d] tiled pitch %u or offset %u not aligned to %u/%u\n",
 				       plane->base.id, fb->pitches[0], fb->offsets[0],
-				       VPRIME_TILE_WIDTH_BYTES, VPRIME_TILE_SIZE);
+				       tw, VPRIME_TILE_SIZE);
 			return -EINVAL;
 		}
 	} else if (fb->pitches[0] % cpp) {
@@ -201,8 +202,10 @@ static int vprime_plane_check_rect(struct drm_plane *plane,
 			       plane->base.id, pitch);
 		return -EINVAL;
 	}
-	if (fb->modifier == VPRIME_FORMAT_MOD_TILED)
-		end = fb->offsets[0] + round_up(sy + h, VPRIME_TILE_HEIGHT) * pitch;
+	if (fb->modifier != DRM_FORMAT_MOD_LINEAR)
+		end = fb->offsets[0] + round_up(sy + h, VPRIME_TILE_SIZE /
+			vprime_layout_tile_width(vprime_modifier_layout(fb->modifier))) *
+			pitch;
 	else
 		end = fb->offsets[0] + (sy + h - 1) * pitch + (sx + w) * cpp;
 	if (end > fb->obj[0]->size) {
@@ -489,9 +492,9 @@ static void vprime_plane_program(struct vprime_plane *vplane,
 
 	vprime_plane_write(head, p, VPRIME_PL_FORMAT,
 			   vprime_format_to_hw(fb->format->format));
+	/* a modifier the check accepted: one of the planes' layouts */
 	vprime_plane_write(head, p, VPRIME_PL_LAYOUT,
-			   fb->modifier == VPRIME_FORMAT_MOD_TILED ?
-			   VPRIME_LAYOUT_TILED : VPRIME_LAYOUT_LINEAR);
+			   vprime_modifier_layout(fb->modifier));
 	vprime_plane_write(head, p, VPRIME_PL_PITCH, fb->pitches[0]);
 	vprime_plane_write(head, p, VPRIME_PL_ADDR_LO, lower_32_bits(addr));
 	vprime_plane_write(head, p, VPRIME_PL_ADDR_HI, upper_32_bits(addr));

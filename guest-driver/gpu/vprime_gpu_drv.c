@@ -61,7 +61,7 @@
 #define DRIVER_NAME	"vprime_gpu"
 #define DRIVER_DESC	"vprime integrated and discrete GPUs"
 #define DRIVER_MAJOR	0
-#define DRIVER_MINOR	3	/* see the version notes in vprime_drm.h */
+#define DRIVER_MINOR	4	/* see the version notes in vprime_drm.h */
 
 struct vprime_live vprime_live;
 
@@ -259,6 +259,7 @@ static int vprime_gpu_probe(struct pci_dev *pdev,
 		ret = -ENODEV;
 		goto err_hw;
 	}
+	gpu->hw.layouts = vprime_hw_read(&gpu->hw, VPRIME_REG_LAYOUTS);
 	/* the GPU reaches 52 bits of DMA address through its PTEs */
 	ret = dma_set_mask_and_coherent(&pdev->dev, DMA_BIT_MASK(52));
 	if (ret)

@@ -150,8 +150,27 @@ static int vprime_submit_check_args(const struct drm_vprime_submit *args)
 	return 0;
 }
 
-/* The user's commands, of which FENCE is refused */
-static int vprime_submit_copy_cmds(struct vprime_job *job,
+/*
+ * A 2D command's layouts against the GPU's (VPRIME_REG_LAYOUTS): a layout
+ * this GPU does not take is refused here, where the engine would halt
+ */
+static bool vprime_cmd_layouts_ok(const struct vprime_cmd *c, u32 layouts)
+{
+	switch (c->opcode) {
+	case VPRIME_OP_FILL:
+	case VPRIME_OP_PATTERN:
+		return c->rect.layout < 32 && (layouts & BIT(c->rect.layout));
+	case VPRIME_OP_BLIT:
+		return c->blit.src_layout < 32 && c->blit.dst_layout < 32 &&
+		       (layouts & BIT(c->blit.src_layout)) &&
+		       (layouts & BIT(c->blit.dst_layout));
+	}
+	return true;
+}
+
+/* The user's commands, of which FENCE and other GPUs' layouts are refused */
+static int vprime_submit_copy_cmds(struct vprime_gpu *gpu,
+				   struct vprime_job *job,
 				   const struct drm_vprime_submit *args)
 {
 	u32 i;
@@ -165,7 +184,8 @@ static int vprime_submit_copy_cmds(struct vprime_job *job,
 	 * it would signal other jobs' fences before their work is done.
 	 */
 	for (i = 0; i < job->num_cmds; i++)
-		if (job->cmds[i].opcode == VPRIME_OP_FENCE)
+		if (job->cmds[i].opcode == VPRIME_OP_FENCE ||
+		    !vprime_cmd_layouts_ok(&job->cmds[i], gpu->hw.layouts))
 			return -EINVAL;
 	return 0;
 }
@@ -263,10 +283,17 @@ static int vprime_submit_in_fences(struct vprime_job *job,
 
 /*
  * The bytes [*start, *end) a command may write: the destination rectangle
- * (tiled: whole tile rows) of FILL, PATTERN and BLIT, the destination
+ * (tiled: whole tile rows, of up to VPRIME_TILE_HEIGHT_MAX) of FILL,
+ * PATTERN and BLIT, the destination
  * range of COPY; WAIT and NOP write nothing.  Generous: a row is never
  * shorter than 4 bytes a pixel, whatever the pitch says.
  */
+/* Rows of a tile (generous: the tallest for any tiled layout), 1 if linear */
+static u32 vprime_tile_h(u32 layout)
+{
+	return layout == VPRIME_LAYOUT_LINEAR ? 1 : VPRIME_TILE_HEIGHT_MAX;
+}
+
 static bool vprime_cmd_writes(const struct vprime_cmd *c, u64 *start, u64 *end)
 {
 	u64 rows, row;
@@ -274,14 +301,12 @@ static bool vprime_cmd_writes(const struct vprime_cmd *c, u64 *start, u64 *end)
 	switch (c->opcode) {
 	case VPRIME_OP_FILL:
 	case VPRIME_OP_PATTERN:
-		rows = c->rect.layout == VPRIME_LAYOUT_TILED ?
-		       round_up((u64)c->rect.height, VPRIME_TILE_HEIGHT) : c->rect.height;
+		rows = round_up((u64)c->rect.height, vprime_tile_h(c->rect.layout));
 		row = max_t(u64, c->rect.pitch, (u64)c->rect.width * 4);
 		*start = c->rect.dst;
 		break;
 	case VPRIME_OP_BLIT:
-		rows = c->blit.dst_layout == VPRIME_LAYOUT_TILED ?
-		       round_up((u64)c->blit.height, VPRIME_TILE_HEIGHT) : c->blit.height;
+		rows = round_up((u64)c->blit.height, vprime_tile_h(c->blit.dst_layout));
 		row = max_t(u64, c->blit.dst_pitch, (u64)c->blit.width * 4);
 		*start = c->blit.dst;
 		break;
@@ -425,7 +450,7 @@ int vprime_ioctl_submit(struct drm_device *drm, void *data,
 		goto out_exit;
 	}
 
-	ret = vprime_submit_copy_cmds(job, args);
+	ret = vprime_submit_copy_cmds(to_vprime_gpu(drm), job, args);
 	if (!ret)
 		ret = vprime_submit_lookup_bos(job, file, args);
 	if (!ret)

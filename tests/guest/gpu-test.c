@@ -35,7 +35,10 @@ int test_gpu_commands(struct ctx *c)
 		const struct bo *bos[3] = { &a, &b, &t };
 		struct vprime_cmd cmd;
 		const uint32_t w = 100, h = 50, pitch = 512, tpitch = 512;
+		uint64_t layouts = 0, mod = 0;
+		uint32_t l, tiled = 0;
 		bool ok = true;
+		int ret;
 
 		CHECK(fd >= 0 && ctx_id, "%s: open/ctx", kind_name(kinds[k]));
 		if (fd < 0 || !ctx_id)
@@ -67,29 +70,46 @@ int test_gpu_commands(struct ctx *c)
 				     vprime_pattern_pixel(9, kinds[k] + 1, x, y);
 		CHECK(ok, "%s: PATTERN pixels", kind_name(kinds[k]));
 
-		/* BLIT linear -> tiled (render), COPY tiled -> a (copy) */
-		memset(&cmd, 0, sizeof(cmd));
-		cmd.opcode = VPRIME_OP_BLIT;
-		cmd.blit.src = b.va;
-		cmd.blit.dst = t.va;
-		cmd.blit.src_pitch = pitch;
-		cmd.blit.dst_pitch = tpitch;
-		cmd.blit.width = w;
-		cmd.blit.height = h;
-		cmd.blit.src_format = VPRIME_FMT_XRGB8888;
-		cmd.blit.dst_format = VPRIME_FMT_XRGB8888;
-		cmd.blit.dst_layout = VPRIME_LAYOUT_TILED;
-		CHECK(!run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 3),
-		      "blit");
-		for (ok = true, y = 0; y < h && ok; y++)
-			for (x = 0; x < w && ok; x++) {
-				uint64_t off = ((y / 32) * (tpitch / 128) + (x * 4) / 128) * 4096 +
-					       (y % 32) * 128 + (x * 4) % 128;
-
-				ok = *(uint32_t *)(t.map + off) ==
-				     vprime_pattern_pixel(9, kinds[k] + 1, x, y);
+		/*
+		 * BLIT linear -> each tiled layout this GPU takes (render),
+		 * checked where the public definition of its modifier puts
+		 * each pixel; the others refused by SUBMIT.  COPY tiled -> a
+		 * (copy) after.
+		 */
+		CHECK(!get_param(fd, VPRIME_PARAM_LAYOUTS, &layouts),
+		      "%s: GET_PARAM LAYOUTS", kind_name(kinds[k]));
+		for (l = VPRIME_LAYOUT_X_TILED; l < VPRIME_LAYOUT_COUNT; l++) {
+			CHECK(!get_param(fd, VPRIME_PARAM_LAYOUT_MODIFIER(l), &mod) &&
+			      mod_tile_w(mod), "%s: layout %u's modifier 0x%" PRIx64,
+			      kind_name(kinds[k]), l, mod);
+			memset(&cmd, 0, sizeof(cmd));
+			cmd.opcode = VPRIME_OP_BLIT;
+			cmd.blit.src = b.va;
+			cmd.blit.dst = t.va;
+			cmd.blit.src_pitch = pitch;
+			cmd.blit.dst_pitch = tpitch;
+			cmd.blit.width = w;
+			cmd.blit.height = h;
+			cmd.blit.src_format = VPRIME_FMT_XRGB8888;
+			cmd.blit.dst_format = VPRIME_FMT_XRGB8888;
+			cmd.blit.dst_layout = l;
+			ret = run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 3);
+			if (!(layouts & (1u << l))) {
+				CHECK(ret == -EINVAL, "%s: BLIT to layout %u it does not take: %d",
+				      kind_name(kinds[k]), l, ret);
+				continue;
 			}
-		CHECK(ok, "%s: BLIT to the tiled layout", kind_name(kinds[k]));
+			CHECK(!ret, "blit");
+			for (ok = true, y = 0; y < h && ok; y++)
+				for (x = 0; x < w && ok; x++)
+					ok = *(uint32_t *)(t.map + px_offset(mod, tpitch, 4, x, y)) ==
+					     vprime_pattern_pixel(9, kinds[k] + 1, x, y);
+			CHECK(ok, "%s: BLIT to layout %u (modifier 0x%" PRIx64 ")",
+			      kind_name(kinds[k]), l, mod);
+			tiled++;
+		}
+		CHECK(tiled == (kinds[k] == VPRIME_KIND_DGPU ? 1 : 2),
+		      "%s: %u tiled layouts", kind_name(kinds[k]), tiled);
 		memset(&cmd, 0, sizeof(cmd));
 		cmd.opcode = VPRIME_OP_COPY;
 		cmd.copy.src = t.va;
@@ -98,7 +118,8 @@ int test_gpu_commands(struct ctx *c)
 		CHECK(!run(fd, ctx_id, VPRIME_ENGINE_COPY, &cmd, 1, bos, 3) &&
 		      !memcmp(a.map, t.map, 65536 + 3) && a.map[65536 + 3] == 0,
 		      "%s: COPY bytes", kind_name(kinds[k]));
-		diag("%s: FILL, PATTERN, BLIT (tiled), COPY checked", kind_name(kinds[k]));
+		diag("%s: FILL, PATTERN, BLIT (tiled: layouts 0x%" PRIx64 "), COPY checked",
+		     kind_name(kinds[k]), layouts);
 		bo_free(fd, &a);
 		bo_free(fd, &b);
 		bo_free(fd, &t);

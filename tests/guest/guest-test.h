@@ -109,6 +109,7 @@ int test_ioctl_case(struct ctx *c, const char *name);
 /* Display (KMS) tests: kms-test.c */
 int test_kms_modeset(struct ctx *c);
 int test_kms_formats_crc(struct ctx *c);
+int test_kms_modifiers(struct ctx *c);
 int test_kms_blend_crc(struct ctx *c);
 int test_kms_cursor_sizes(struct ctx *c);
 int test_kms_zpos_crc(struct ctx *c);
@@ -226,6 +227,7 @@ int test_dmabuf_sync_write(struct ctx *c);
 #define KMS_TESTS \
 	{ "kms-modeset", test_kms_modeset }, \
 	{ "kms-formats-crc", test_kms_formats_crc }, \
+	{ "kms-modifiers", test_kms_modifiers }, \
 	{ "kms-blend-crc", test_kms_blend_crc }, \
 	{ "kms-cursor-sizes", test_kms_cursor_sizes }, \
 	{ "kms-zpos-crc", test_kms_zpos_crc }, \

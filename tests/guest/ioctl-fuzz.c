@@ -859,6 +859,11 @@ static void kms_addfb2(struct fz *f)
 		DRM_FORMAT_XRGB8888, DRM_FORMAT_ARGB8888,
 		DRM_FORMAT_XBGR8888, DRM_FORMAT_RGB565, DRM_FORMAT_NV12,
 	};
+	/* the registered tiled modifiers, scanned by the display or not */
+	static const uint64_t mods[] = {
+		I915_FORMAT_MOD_X_TILED, I915_FORMAT_MOD_Y_TILED, MOD_NV_BLOCK,
+		DRM_FORMAT_MOD_NVIDIA_BLOCK_LINEAR_2D(0, 1, 0, 0xfe, 4),
+	};
 
 	fb.width = pct(f, 85) ? 1 + rn(f, 1024) : any_u64(f);
 	fb.height = pct(f, 85) ? 1 + rn(f, 768) : any_u64(f);
@@ -869,7 +874,7 @@ static void kms_addfb2(struct fz *f)
 		fb.pitches[i] = pct(f, 80) ? fb.width * 4 : any_u64(f);
 		fb.offsets[i] = pct(f, 85) ? 0 : any_u64(f);
 		fb.modifier[i] = pct(f, 70) ? 0 :
-				 pct(f, 50) ? VPRIME_FORMAT_MOD_TILED : any_u64(f);
+				 pct(f, 50) ? mods[rn(f, 4)] : any_u64(f);
 	}
 	if (!do_ioctl(f, mangle(f, DRM_IOCTL_MODE_ADDFB2), &fb, sizeof(fb)))
 		keep(f->fbs, &f->nfb, fb.fb_id);

@@ -96,11 +96,19 @@ expect "primary planes" "$heads" '"type" \(immutable\).* = Primary$'
 expect "overlay planes" $((heads * 2)) '"type" \(immutable\).* = Overlay$'
 expect "cursor planes" "$heads" '"type" \(immutable\).* = Cursor$'
 expect "planes with IN_FORMATS" $((heads * 4)) '"IN_FORMATS" \(immutable\)'
+# (IN_FORMATS' lists: not "Modifier:" and "Format:" of a framebuffer on a
+# plane, fbdev's for one, drm_info prints too)
 expect "planes offering the linear modifier" $((heads * 4)) '───DRM_FORMAT_MOD_LINEAR \(0x0\)$'
-# VPRIME_FORMAT_MOD_TILED, only where the engine tiles
+# The registered tiled modifiers the display scans, only where the engine
+# tiles: Intel X-tiled and NVIDIA block linear (16Bx2, 8-GOB blocks), not
+# Intel Y-tiled (the iGPU's alone)
 tiled=0
 grep -q '^engine: .*tiled' "/sys/kernel/debug/dri/$card/vprime_state" && tiled=$((heads * 4))
-expect "planes offering the tiled modifier" $tiled '\(0xf000000000000001\)$'
+# (drm_info names them: I915_FORMAT_MOD_X_TILED, NVIDIA_BLOCK_LINEAR_2D(h=3,
+# k=254, g=0, s=1, c=0); the values are printed without leading zeros)
+expect "planes offering Intel X-tiled" $tiled 'I915_FORMAT_MOD_X_TILED \(0x100000000000001\)$'
+expect "planes offering NVIDIA block linear" $tiled 'NVIDIA_BLOCK_LINEAR_2D\(h=3, k=254, g=0, s=1, c=0\) \(0x3000000004fe013\)$'
+expect "planes offering Intel Y-tiled" 0 '\(0x100000000000002\)$'
 expect "immutable zpos" 0 '"zpos" \(immutable\)'
 expect "mutable zpos (every plane)" $((heads * 4)) '"zpos": range'
 # YUV on primaries and overlays, with their colour properties; the
@@ -122,7 +130,7 @@ done
 for f in 'XRGB8888 (0x34325258)' 'ARGB8888 (0x34325241)' 'XBGR8888 (0x34324258)' 'RGB565 (0x36314752)'; do
     # in each plane's legacy list and under each of its modifiers (and
     # the writeback connectors' lists)
-    want=$((heads * 4 + heads * 4 + tiled))
+    want=$((heads * 4 + heads * 4 + 2 * tiled))
     case $f in [XA]RGB8888*) want=$((want + wb)) ;; esac
     got=$(grep -F "$f" /tmp/drm-info.txt | grep -vc 'Format: ')
     if [ "$got" -ne "$want" ]; then

@@ -107,21 +107,45 @@ uint32_t fmt_cpp(uint32_t fourcc)
 	return fourcc == DRM_FORMAT_RGB565 ? 2 : 4;
 }
 
-/* Byte offset of pixel (x, y) in a buffer of the given layout */
+/* Bytes of a tile row of a registered tiled modifier; 0: linear or unknown */
+uint32_t mod_tile_w(uint64_t mod)
+{
+	if (mod == I915_FORMAT_MOD_X_TILED)
+		return 512;
+	if (mod == I915_FORMAT_MOD_Y_TILED)
+		return 128;
+	if (mod == MOD_NV_BLOCK)
+		return 64;
+	return 0;
+}
+
+/* Rows of its tiles (4 KiB each); 1 for linear */
+uint32_t mod_tile_h(uint64_t mod)
+{
+	return mod_tile_w(mod) ? 4096 / mod_tile_w(mod) : 1;
+}
+
+/*
+ * Byte offset of pixel (x, y) in a buffer of the given modifier, as the
+ * public definitions give it (drm_fourcc.h; the Tegra X1 TRM's GOB),
+ * written as address bits: 4 KiB tiles, pitch / tile width per tile row.
+ */
 size_t px_offset(uint64_t mod, uint32_t pitch, uint32_t cpp, uint32_t x,
 		 uint32_t y)
 {
 	size_t xb = (size_t)x * cpp;
 
-	if (mod == VPRIME_FORMAT_MOD_TILED) {
-		size_t tile = (size_t)(y / VPRIME_TILE_HEIGHT) *
-			      (pitch / VPRIME_TILE_WIDTH_BYTES) +
-			      xb / VPRIME_TILE_WIDTH_BYTES;
-
-		return tile * VPRIME_TILE_SIZE +
-		       (y % VPRIME_TILE_HEIGHT) * VPRIME_TILE_WIDTH_BYTES +
-		       xb % VPRIME_TILE_WIDTH_BYTES;
-	}
+	if (mod == I915_FORMAT_MOD_X_TILED)	/* 512 B x 8, row-major */
+		return (((size_t)(y >> 3) * (pitch >> 9) + (xb >> 9)) << 12) |
+		       (y & 7) << 9 | (xb & 511);
+	if (mod == I915_FORMAT_MOD_Y_TILED)	/* 128 B x 32, OWORD columns */
+		return (((size_t)(y >> 5) * (pitch >> 7) + (xb >> 7)) << 12) |
+		       ((xb >> 4) & 7) << 9 | (y & 31) << 4 | (xb & 15);
+	if (mod == MOD_NV_BLOCK)		/* 8 GOBs of 64 B x 8, 16Bx2 */
+		return (((size_t)(y >> 6) * (pitch >> 6) + (xb >> 6)) << 12) |
+		       ((y >> 3) & 7) << 9 | ((xb >> 5) & 1) << 8 |
+		       ((y >> 1) & 3) << 6 | ((xb >> 4) & 1) << 5 |
+		       (y & 1) << 4 | (xb & 15);
 	return (size_t)y * pitch + xb;
 }
 
@@ -614,12 +638,12 @@ int fb_new(struct kms *k, struct fb *f, uint32_t w, uint32_t h,
 	uint64_t mods[4] = { 0 };
 
 	memset(f, 0, sizeof(*f));
-	if (modifier == VPRIME_FORMAT_MOD_TILED) {
-		/* whole tiles: pitch a multiple of 128 bytes, 32 rows */
-		ww = (w * cpp + VPRIME_TILE_WIDTH_BYTES - 1) /
-		     VPRIME_TILE_WIDTH_BYTES * VPRIME_TILE_WIDTH_BYTES / cpp;
-		hh = (h + VPRIME_TILE_HEIGHT - 1) / VPRIME_TILE_HEIGHT *
-		     VPRIME_TILE_HEIGHT;
+	if (mod_tile_w(modifier)) {
+		/* whole tiles: pitch a multiple of the tile width, whole tile rows */
+		uint32_t tw = mod_tile_w(modifier), th = mod_tile_h(modifier);
+
+		ww = (w * cpp + tw - 1) / tw * tw / cpp;
+		hh = (h + th - 1) / th * th;
 	}
 	cd.width = ww;
 	cd.height = hh;

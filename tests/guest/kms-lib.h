@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <xf86drm.h>
 #include <xf86drmMode.h>
+#include <drm_fourcc.h>
 
 #include "guest-test.h"
 #include "host-msg.h"
@@ -65,6 +66,14 @@ void kms_crc_bpc(unsigned int bpc);
 unsigned int kms_crc_link(struct kms *k, struct head *hd);
 uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h);
 uint32_t fmt_cpp(uint32_t fourcc);
+/*
+ * The NVIDIA block-linear modifier the dGPU and the display take: 16Bx2
+ * GOBs, desktop sector layout, blocks of 8 GOBs (hw/vprime-spec.rst)
+ */
+#define MOD_NV_BLOCK	DRM_FORMAT_MOD_NVIDIA_BLOCK_LINEAR_2D(0, 1, 0, 0xfe, 3)
+
+uint32_t mod_tile_w(uint64_t mod);
+uint32_t mod_tile_h(uint64_t mod);
 size_t px_offset(uint64_t mod, uint32_t pitch, uint32_t cpp, uint32_t x, uint32_t y);
 uint32_t px_to_argb(uint32_t fourcc, uint32_t v);
 uint32_t blend_over(uint32_t dst, uint32_t src);

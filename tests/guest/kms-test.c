@@ -94,10 +94,16 @@ int test_kms_modeset(struct ctx *c)
 	return 0;
 }
 
-/* Every format and modifier on the primary plane: device CRC == CPU CRC */
+/*
+ * Every format and modifier on the primary plane: device CRC == CPU CRC.
+ * The display scans LINEAR, Intel X-tiled and NVIDIA block linear, not
+ * Intel Y-tiled (the iGPU's alone): IN_FORMATS says so.
+ */
 int test_kms_formats_crc(struct ctx *c)
 {
-	static const uint64_t mods[] = { DRM_FORMAT_MOD_LINEAR, VPRIME_FORMAT_MOD_TILED };
+	static const uint64_t mods[] = { DRM_FORMAT_MOD_LINEAR, I915_FORMAT_MOD_X_TILED,
+					 MOD_NV_BLOCK };
+	static const char *const mod_names[] = { "linear", "X-tiled", "block-linear" };
 	drmModePropertyBlobRes *blob;
 	struct head *hd;
 	struct kms k;
@@ -110,22 +116,28 @@ int test_kms_formats_crc(struct ctx *c)
 	if (!hd)
 		return EXIT_FAIL;
 
-	/* IN_FORMATS lists every format with both modifiers */
+	/* IN_FORMATS lists every format with the three modifiers, never Y */
 	id = prop_value(k.fd, hd->plane[VPRIME_PLANE_PRIMARY], DRM_MODE_OBJECT_PLANE,
 			"IN_FORMATS");
 	blob = id != ~0ull ? drmModeGetPropertyBlob(k.fd, id) : NULL;
 	CHECK(blob, "primary plane has no IN_FORMATS");
 	for (f = 0; blob && f < sizeof(formats) / sizeof(formats[0]); f++) {
-		for (m = 0; m < 2; m++) {
-			drmModeFormatModifierIterator it = { 0 };
+		drmModeFormatModifierIterator it = { 0 };
+
+		for (m = 0; m < 3; m++) {
 			bool found = false;
 
+			memset(&it, 0, sizeof(it));
 			while (drmModeFormatModifierBlobIterNext(blob, &it))
 				if (it.fmt == formats[f] && it.mod == mods[m])
 					found = true;
 			CHECK(found, "IN_FORMATS lacks %s with modifier 0x%" PRIx64,
 			      fmt_name(formats[f]), mods[m]);
 		}
+		memset(&it, 0, sizeof(it));
+		while (drmModeFormatModifierBlobIterNext(blob, &it))
+			CHECK(it.mod != I915_FORMAT_MOD_Y_TILED,
+			      "IN_FORMATS offers %s Y-tiled", fmt_name(it.fmt));
 	}
 	drmModeFreePropertyBlob(blob);
 
@@ -135,7 +147,7 @@ int test_kms_formats_crc(struct ctx *c)
 	if (failures || crc_start(&k, hd))
 		return EXIT_FAIL;
 	for (f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
-		for (m = 0; m < 2; m++) {
+		for (m = 0; m < 3; m++) {
 			struct fb fb;
 			char what[64];
 			int ret;
@@ -143,15 +155,15 @@ int test_kms_formats_crc(struct ctx *c)
 			ret = fb_new(&k, &fb, hd->mode.hdisplay, hd->mode.vdisplay,
 				     formats[f], mods[m]);
 			CHECK(!ret, "fb %s/%s: %s", fmt_name(formats[f]),
-			      m ? "tiled" : "linear", strerror(-ret));
+			      mod_names[m], strerror(-ret));
 			if (ret)
 				continue;
 			fb_fill_noise(&fb, (uint32_t)(f * 2 + m + 7));
 			ret = head_enable(&k, hd, &fb, 0);
 			CHECK(!ret, "show %s/%s: %s", fmt_name(formats[f]),
-			      m ? "tiled" : "linear", strerror(-ret));
+			      mod_names[m], strerror(-ret));
 			snprintf(what, sizeof(what), "%s %s", fmt_name(formats[f]),
-				 m ? "tiled" : "linear");
+				 mod_names[m]);
 			if (!ret)
 				expect_crc(&k, hd, fb_crc(&fb), what);
 			head_enable(&k, hd, &base, 0);
@@ -1252,7 +1264,7 @@ int test_kms_check_refusals(struct ctx *c)
 	/* tiled with a pitch that is not whole tiles: refused at ADDFB2 or check */
 	handles[0] = small.handle;
 	pitches[0] = 100 * 4;
-	mods[0] = VPRIME_FORMAT_MOD_TILED;
+	mods[0] = I915_FORMAT_MOD_X_TILED;
 	ret = drmModeAddFB2WithModifiers(k.fd, 100, 64, DRM_FORMAT_ARGB8888, handles,
 					 pitches, offsets, mods, &id, DRM_MODE_FB_MODIFIERS);
 	if (!ret) {
@@ -1265,13 +1277,26 @@ int test_kms_check_refusals(struct ctx *c)
 	} else {
 		CHECK(errno == EINVAL, "tiled fb, bad pitch: ADDFB2 %s", strerror(errno));
 	}
-	/* a modifier the device does not know */
-	mods[0] = fourcc_mod_code(INTEL, 1);
+	/*
+	 * a registered modifier the display does not scan (the iGPU's
+	 * Y-tiled), another block height of block linear, the old private one
+	 */
 	pitches[0] = small.pitch;
+	mods[0] = I915_FORMAT_MOD_Y_TILED;
 	CHECK(drmModeAddFB2WithModifiers(k.fd, 128, 128, DRM_FORMAT_ARGB8888, handles,
 					 pitches, offsets, mods, &id,
 					 DRM_MODE_FB_MODIFIERS) && errno == EINVAL,
-	      "ADDFB2 accepted an Intel X-tiled modifier");
+	      "ADDFB2 accepted an Intel Y-tiled modifier");
+	mods[0] = DRM_FORMAT_MOD_NVIDIA_BLOCK_LINEAR_2D(0, 1, 0, 0xfe, 4);
+	CHECK(drmModeAddFB2WithModifiers(k.fd, 128, 128, DRM_FORMAT_ARGB8888, handles,
+					 pitches, offsets, mods, &id,
+					 DRM_MODE_FB_MODIFIERS) && errno == EINVAL,
+	      "ADDFB2 accepted block linear with 16-GOB blocks");
+	mods[0] = (0xf0ull << 56) | 1;
+	CHECK(drmModeAddFB2WithModifiers(k.fd, 128, 128, DRM_FORMAT_ARGB8888, handles,
+					 pitches, offsets, mods, &id,
+					 DRM_MODE_FB_MODIFIERS) && errno == EINVAL,
+	      "ADDFB2 accepted the old private vendor 0xf0 modifier");
 	/* a format no plane has */
 	mods[0] = 0;
 	CHECK(drmModeAddFB2(k.fd, 128, 128, DRM_FORMAT_NV12, handles, pitches, offsets,

@@ -1053,11 +1053,19 @@ static uint32_t xrgb_to_xbgr(uint32_t v)
 	return (v & 0xff) << 16 | (v & 0xff00) | ((v >> 16) & 0xff);
 }
 
-/* GPU VA of pixel (x, y) of a tiled surface, (x, y) on a tile corner */
+/*
+ * The dGPU's tiled layout: NVIDIA block linear (blocks of 64 B x 64 rows,
+ * 4 KiB), which the iGPU does not take: what the dGPU shares with it is
+ * linear
+ */
+#define COMPUTE_TILE_W		64
+#define COMPUTE_TILE_H		64
+
+/* GPU VA of pixel (x, y) of a block-linear surface, (x, y) on a block corner */
 static uint64_t tiled_at(uint64_t va, uint32_t pitch, uint32_t x, uint32_t y)
 {
-	return va + ((uint64_t)(y / VPRIME_TILE_HEIGHT) * (pitch / VPRIME_TILE_WIDTH_BYTES) +
-		     x * 4 / VPRIME_TILE_WIDTH_BYTES) * VPRIME_TILE_SIZE;
+	return va + ((uint64_t)(y / COMPUTE_TILE_H) * (pitch / COMPUTE_TILE_W) +
+		     x * 4 / COMPUTE_TILE_W) * 4096;
 }
 
 static int fence_wait(int fd, int ms)
@@ -1096,14 +1104,16 @@ static int compute_verify(const struct scen *s, const uint32_t *got, int i, uint
  * One round.  iGPU (producer 1): PATTERN into its buffer A.  dGPU
  * (producer 0), which imported A: its copy engine copies A into VRAM
  * (after the iGPU's fence, a sync_file across devices); its render engine
- * transforms it there: BLIT linear XRGB8888 -> tiled XBGR8888 and a FILL
- * of a sub-rectangle; its copy engine copies the result into its buffer B
- * in system memory, which the iGPU imported.  The iGPU BLITs B (tiled)
- * into its linear checking buffer, which the test reads.  At the last
+ * transforms it there: BLIT linear XRGB8888 -> block-linear XBGR8888 (its
+ * own tiled layout) and a FILL of a sub-rectangle; its copy engine BLITs
+ * the result back to linear (the iGPU takes no layout of the dGPU's: the
+ * two share LINEAR only) into its buffer B in system memory, which the
+ * iGPU imported.  The iGPU BLITs B into its linear checking buffer, which
+ * the test reads.  At the last
  * round the host checks, between the copy into VRAM and the transform,
  * that the dGPU read the very pages the iGPU wrote.
  */
-static int compute_round(struct scen *s, int i, uint32_t tp, uint64_t tbytes,
+static int compute_round(struct scen *s, int i, uint32_t tp,
 			 const struct bo *check, uint32_t sync, uint32_t rw, uint32_t rh)
 {
 	int j = i % NBUF, f1 = -1, f2 = -1, ret;
@@ -1153,34 +1163,38 @@ static int compute_round(struct scen *s, int i, uint32_t tp, uint64_t tbytes,
 	cmd[0].blit.height = s->h;
 	cmd[0].blit.src_format = VPRIME_FMT_XRGB8888;
 	cmd[0].blit.dst_format = VPRIME_FMT_XBGR8888;
-	cmd[0].blit.dst_layout = VPRIME_LAYOUT_TILED;
+	cmd[0].blit.dst_layout = VPRIME_LAYOUT_NV_BLOCK;
 	cmd[1] = fill(tiled_at(s->vram[NBUF + j].va, tp, COMPUTE_RECT_XY, COMPUTE_RECT_XY),
 		      tp, rw, rh, VPRIME_FMT_XBGR8888, COMPUTE_FILL_ARGB);
-	cmd[1].rect.layout = VPRIME_LAYOUT_TILED;
+	cmd[1].rect.layout = VPRIME_LAYOUT_NV_BLOCK;
 	if (!ret)
 		ret = submit(s->gfd[0], s->gctx[0], cmd, 2, tr, 2, &ro, NULL);
 	CHECK(!ret, "round %d: dGPU transform: %s", i, strerror(-ret));
 
 	memset(cmd, 0, sizeof(cmd));
-	cmd[0].opcode = VPRIME_OP_COPY;
-	cmd[0].copy.src = s->vram[NBUF + j].va;
-	cmd[0].copy.dst = s->shared[0][j].va;
-	cmd[0].copy.size = tbytes;
-	co.in_fd = -1;
-	if (!ret)
-		ret = submit(s->gfd[0], s->gctx[0], cmd, 1, out, 2, &co, &f2);
-	CHECK(!ret, "round %d: dGPU copy out of VRAM: %s", i, strerror(-ret));
-
-	memset(cmd, 0, sizeof(cmd));
 	cmd[0].opcode = VPRIME_OP_BLIT;
-	cmd[0].blit.src = s->imp[0][j].va;
-	cmd[0].blit.dst = check->va;
+	cmd[0].blit.src = s->vram[NBUF + j].va;
+	cmd[0].blit.dst = s->shared[0][j].va;
 	cmd[0].blit.src_pitch = tp;
 	cmd[0].blit.dst_pitch = s->pitch;
 	cmd[0].blit.width = s->w;
 	cmd[0].blit.height = s->h;
 	cmd[0].blit.src_format = cmd[0].blit.dst_format = VPRIME_FMT_XBGR8888;
-	cmd[0].blit.src_layout = VPRIME_LAYOUT_TILED;
+	cmd[0].blit.src_layout = VPRIME_LAYOUT_NV_BLOCK;
+	co.in_fd = -1;
+	if (!ret)
+		ret = submit(s->gfd[0], s->gctx[0], cmd, 1, out, 2, &co, &f2);
+	CHECK(!ret, "round %d: dGPU copy out of VRAM (to linear): %s", i, strerror(-ret));
+
+	memset(cmd, 0, sizeof(cmd));
+	cmd[0].opcode = VPRIME_OP_BLIT;
+	cmd[0].blit.src = s->imp[0][j].va;
+	cmd[0].blit.dst = check->va;
+	cmd[0].blit.src_pitch = s->pitch;
+	cmd[0].blit.dst_pitch = s->pitch;
+	cmd[0].blit.width = s->w;
+	cmd[0].blit.height = s->h;
+	cmd[0].blit.src_format = cmd[0].blit.dst_format = VPRIME_FMT_XBGR8888;
 	ko.in_fd = f2;
 	if (!ret)
 		ret = submit(s->gfd[1], s->gctx[1], cmd, 1, chk, 2, &ko, NULL);
@@ -1212,15 +1226,13 @@ int test_scenario_compute(struct ctx *c)
 		scen_close(&s);
 		return EXIT_SKIP;
 	}
-	tp = (s.w * 4 + VPRIME_TILE_WIDTH_BYTES - 1) / VPRIME_TILE_WIDTH_BYTES *
-	     VPRIME_TILE_WIDTH_BYTES;
-	t = (uint64_t)tp * ((s.h + VPRIME_TILE_HEIGHT - 1) / VPRIME_TILE_HEIGHT *
-			    VPRIME_TILE_HEIGHT);
+	tp = (s.w * 4 + COMPUTE_TILE_W - 1) / COMPUTE_TILE_W * COMPUTE_TILE_W;
+	t = (uint64_t)tp * ((s.h + COMPUTE_TILE_H - 1) / COMPUTE_TILE_H * COMPUTE_TILE_H);
 	rw = s.w / 3;
 	rh = s.h / 3;
 	for (g = 0; g < 2; g++)
 		mig0[g] = migrations(s.gfd[g]);
-	if (peer_buffers(&s, 1, s.bytes) || peer_buffers(&s, 0, t))
+	if (peer_buffers(&s, 1, s.bytes) || peer_buffers(&s, 0, s.bytes))
 		goto out;
 	for (j = 0; j < NBUF && !ret; j++) {
 		ret = bo_create(s.gfd[0], s.bytes, VPRIME_GEM_VRAM, false, &s.vram[j]);
@@ -1240,7 +1252,7 @@ int test_scenario_compute(struct ctx *c)
 		CHECK(0, "host stats reset: %s", strerror(-ret));
 	t0 = mono_s();
 	for (i = 0; i < s.frames && !failures; i++)
-		compute_round(&s, i, tp, t, &check, sync, rw, rh);
+		compute_round(&s, i, tp, &check, sync, rw, rh);
 	s.fps = i / (mono_s() - t0);
 	if (failures)
 		goto out;
@@ -1254,13 +1266,14 @@ int test_scenario_compute(struct ctx *c)
 	/*
 	 * dGPU: read the iGPU's data once (sysram), wrote it into VRAM, the
 	 * transform read it there and wrote the tiled result and the fill; the
-	 * copy engine read the result once and wrote it once to system memory.
+	 * copy engine read the result once and wrote it once, linear, to
+	 * system memory.
 	 * iGPU: wrote the data and the checking buffer, read the result once.
 	 */
 	/* the iGPU's check read the very pages the dGPU's copy engine wrote */
 	proof = host_proof(&s, s.name, NULL, NULL, (const struct want[]) {
 		{ s.gid[0], RD_SYS, n * b }, { s.gid[0], WR_VRAM, n * (2 * b + r) },
-		{ s.gid[0], RD_VRAM, n * (b + t) }, { s.gid[0], WR_SYS, n * t },
+		{ s.gid[0], RD_VRAM, n * 2 * b }, { s.gid[0], WR_SYS, n * b },
 		{ s.gid[0], RD_PEER, 0 }, { s.gid[0], WR_PEER, 0 },
 		{ s.gid[1], WR_SYS, n * 2 * b }, { s.gid[1], RD_SYS, n * b },
 		{ s.gid[1], WR_VRAM, 0 }, { s.gid[1], RD_VRAM, 0 },

@@ -417,7 +417,7 @@ DEFAULT_SKIPS = {
 }
 # Without a display engine (test name: a word of its SKIP reason)
 NO_DISPLAY_SKIPS = dict(DEFAULT_SKIPS, **{t: "no display engine" for t in (
-    "kms-modeset", "kms-formats-crc", "kms-blend-crc", "kms-cursor-sizes", "kms-zpos-crc",
+    "kms-modeset", "kms-formats-crc", "kms-modifiers", "kms-blend-crc", "kms-cursor-sizes", "kms-zpos-crc",
     "kms-scale-crc", "kms-rotate-crc", "kms-alpha-crc", "kms-colour-crc",
     "kms-writeback-crc",
     "kms-overlays-crc", "kms-yuv-crc",

@@ -247,16 +247,44 @@ static uint32_t fmt_cpp(uint32_t fmt)
     return fmt == VPRIME_FMT_RGB565 ? 2 : 4;
 }
 
+/*
+ * Where byte xb of row y lies, as drm_fourcc.h (Intel X-tiled) and the
+ * Tegra X1 TRM (NVIDIA 16Bx2 block linear, blocks of 8 GOBs) define the
+ * layouts, written as address bits; not vprime_layout.h, which the model
+ * uses (vprime-gpu-test checks that one against the same definitions)
+ */
+static uint64_t layout_ref(uint32_t layout, uint32_t pitch, uint32_t xb,
+                           uint32_t y)
+{
+    switch (layout) {
+    case VPRIME_LAYOUT_X_TILED:     /* 512 B x 8 rows, row-major */
+        return (((uint64_t)(y >> 3) * (pitch >> 9) + (xb >> 9)) << 12) |
+               (y & 7) << 9 | (xb & 511);
+    case VPRIME_LAYOUT_NV_BLOCK:    /* blocks of 8 GOBs; GOB: 64 B x 8 */
+        return (((uint64_t)(y >> 6) * (pitch >> 6) + (xb >> 6)) << 12) |
+               ((y >> 3) & 7) << 9 | ((xb >> 5) & 1) << 8 |
+               ((y >> 1) & 3) << 6 | ((xb >> 4) & 1) << 5 | (y & 1) << 4 |
+               (xb & 15);
+    }
+    return (uint64_t)y * pitch + xb;
+}
+
+/* Tile width and height of the layouts the display scans (linear: 0, 1) */
+static uint32_t layout_tw(uint32_t layout)
+{
+    return layout == VPRIME_LAYOUT_X_TILED ? 512 :
+           layout == VPRIME_LAYOUT_NV_BLOCK ? 64 : 0;
+}
+
+static uint32_t layout_th(uint32_t layout)
+{
+    return layout_tw(layout) ? 4096 / layout_tw(layout) : 1;
+}
+
 static uint64_t pixel_offset(const PlaneCfg *c, uint32_t x, uint32_t y)
 {
-    uint32_t xb = x * fmt_cpp(c->format);
-
-    if (c->layout == VPRIME_LAYOUT_TILED) {
-        return c->offset +
-               ((uint64_t)(y / 32) * (c->pitch / 128) + xb / 128) * 4096 +
-               (y % 32) * 128 + xb % 128;
-    }
-    return c->offset + (uint64_t)y * c->pitch + xb;
+    return c->offset + layout_ref(c->layout, c->pitch,
+                                  x * fmt_cpp(c->format), y);
 }
 
 static uint8_t premul(uint8_t c, uint8_t a)
@@ -468,7 +496,8 @@ static void check_no_errors(Disp *d, int h)
                           VPRIME_DISP_CAP_UPDATE_LOCK_ALL | \
                           VPRIME_DISP_CAP_CROSSBAR | \
                           VPRIME_DISP_CAP_ASYNC_FLIP | VPRIME_DISP_CAP_VRR | \
-                          VPRIME_DISP_CAP_OUTPUT | VPRIME_DISP_CAP_OUTPUT_BPC)
+                          VPRIME_DISP_CAP_OUTPUT | VPRIME_DISP_CAP_LAYOUTS | \
+                          VPRIME_DISP_CAP_OUTPUT_BPC)
 
 static void test_identity(void)
 {
@@ -486,7 +515,7 @@ static void test_identity(void)
     Disp d;
 
     for (i = 0; i < ARRAY_SIZE(cases); i++) {
-        uint32_t h;
+        uint32_t h, p;
 
         disp_start(&d, cases[i].props);
         g_assert_cmphex(rd(&d, VPRIME_REG_KIND), ==, VPRIME_KIND_DISPLAY);
@@ -499,6 +528,11 @@ static void test_identity(void)
             g_assert_cmphex(hrd(&d, h, VPRIME_HEAD_STATUS), ==,
                             VPRIME_HEAD_STATUS_CONNECTED);
             g_assert_cmpuint(hrd(&d, h, VPRIME_HEAD_FRAME), ==, 0);
+            /* every plane scans LINEAR, Intel X and NVIDIA block linear */
+            for (p = 0; p < VPRIME_DISP_PLANES; p++) {
+                g_assert_cmphex(prd(&d, h, p, VPRIME_PL_LAYOUTS), ==,
+                                VPRIME_DISP_LAYOUTS);
+            }
         }
         /* every existing head has an interrupt cause, no other */
         wr(&d, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_HEAD(cases[i].heads - 1));
@@ -1979,14 +2013,19 @@ static void test_formats(const void *opaque)
         };
         PlaneCfg part = full;
 
-        /* the whole screen from a buffer wider than the mode */
-        full.pitch = layout ? 3 * 128 : 70 * cpp + 8 * cpp;
-        full.sx = 5;
+        /*
+         * the whole screen from a buffer wider than the mode; tiled: rows
+         * across a tile column's edge (X: bytes 480-735 at 4 bytes a
+         * pixel), and 51 rows, part of the last tile row
+         */
+        full.pitch = layout ? MAX(3 * layout_tw(layout), 5 * 64) :
+                              70 * cpp + 8 * cpp;
+        full.sx = layout == VPRIME_LAYOUT_X_TILED ? 120 : 5;
         full.sy = 3;
         full.offset = layout ? 4096 : 20 * cpp;
         full.fb_size = full.offset +
-                       (layout ? ROUND_UP(full.sy + full.h, 32) :
-                                 full.sy + full.h) * full.pitch;
+                       ROUND_UP(full.sy + full.h, layout_th(layout)) *
+                       full.pitch;
         check_primary(&d, &full, i == 0 || layout);
 
         /* part of the screen: the rest is black */
@@ -2014,8 +2053,8 @@ static void test_blend(void)
                      .fb_size = 40 * 4 * 30, .w = 40, .h = 30, .dx = 10,
                      .dy = 5, .contig = false };
     PlaneCfg cur = { .format = VPRIME_FMT_ARGB8888,
-                     .layout = VPRIME_LAYOUT_TILED, .pitch = 128,
-                     .fb_size = 4096, .w = 32, .h = 32, .dx = 30,
+                     .layout = VPRIME_LAYOUT_NV_BLOCK, .pitch = 128,
+                     .fb_size = 8192, .w = 32, .h = 32, .dx = 30,
                      .dy = 16, .contig = true };
     PlaneCfg ovl565 = { .format = VPRIME_FMT_RGB565, .pitch = 20 * 2,
                         .fb_size = 20 * 2 * 10, .w = 20, .h = 10,
@@ -2364,7 +2403,7 @@ static void test_yuv(void)
     g_assert_cmphex(rd(&d, VPRIME_REG_ERROR_ADDR), ==, VPRIME_HEAD_BASE(0) +
                     VPRIME_PLANE_BASE(1) + VPRIME_PL_YUV);
     pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_YUV, 0);
-    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_LAYOUT, VPRIME_LAYOUT_TILED);
+    pwr(&d, 0, VPRIME_PLANE_OVERLAY, VPRIME_PL_LAYOUT, VPRIME_LAYOUT_X_TILED);
     hwr(&d, 0, VPRIME_HEAD_UPDATE, 1);
     step_to_vblank(&d, 0, &mode_a);
     g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_ERROR), ==, VPRIME_HEAD_ERR_LAYOUT |
@@ -2407,10 +2446,9 @@ static void test_page_list(const void *opaque)
     Buf b;
     Disp d;
 
-    c.pitch = layout ? 7 * 128 : 1000;
+    c.pitch = layout ? ROUND_UP(1000, layout_tw(layout)) : 1000;
     c.offset = layout ? 4096 : 12;
-    c.fb_size = c.offset + (layout ? ROUND_UP(c.sy + c.h, 32) :
-                                     c.sy + c.h) * c.pitch;
+    c.fb_size = c.offset + ROUND_UP(c.sy + c.h, layout_th(layout)) * c.pitch;
     disp_start(&d, NULL);
     plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
     head_on(&d, 0, &m);
@@ -3701,15 +3739,27 @@ static void test_bad_planes(void)
 
     EXPECT(0, format, 0, VPRIME_PL_CTRL_CONTIG, fb, VPRIME_HEAD_ERR_FORMAT);
     EXPECT(0, format, 99, VPRIME_PL_CTRL_CONTIG, fb, VPRIME_HEAD_ERR_FORMAT);
-    EXPECT(1, layout, 2, VPRIME_PL_CTRL_CONTIG, fb, VPRIME_HEAD_ERR_LAYOUT);
-    /* pitch: below a row, not a pixel multiple, tiled not 128-aligned */
+    EXPECT(1, layout, VPRIME_LAYOUT_COUNT, VPRIME_PL_CTRL_CONTIG, fb,
+           VPRIME_HEAD_ERR_LAYOUT);
+    /* registered layouts the display does not scan: Intel Y-tiled */
+    c = good;
+    c.layout = VPRIME_LAYOUT_Y_TILED;
+    c.pitch = 256;
+    c.fb_size = 8 * 4096;
+    expect_plane_refused(&d, 0, &c, fb, VPRIME_PL_CTRL_CONTIG,
+                         VPRIME_HEAD_ERR_LAYOUT_UNSUPPORTED);
+    /* pitch: below a row, not a pixel multiple, tiled not a tile width */
     EXPECT(0, pitch, 63 * 4, VPRIME_PL_CTRL_CONTIG, fb,
            VPRIME_HEAD_ERR_PITCH);
     EXPECT(0, pitch, 64 * 4 + 2, VPRIME_PL_CTRL_CONTIG, fb,
            VPRIME_HEAD_ERR_PITCH);
     c = good;
-    c.layout = VPRIME_LAYOUT_TILED;
-    c.pitch = 320;
+    c.layout = VPRIME_LAYOUT_X_TILED;
+    c.pitch = 768;
+    expect_plane_refused(&d, 0, &c, fb, VPRIME_PL_CTRL_CONTIG,
+                         VPRIME_HEAD_ERR_PITCH);
+    c.layout = VPRIME_LAYOUT_NV_BLOCK;
+    c.pitch = 288;
     expect_plane_refused(&d, 0, &c, fb, VPRIME_PL_CTRL_CONTIG,
                          VPRIME_HEAD_ERR_PITCH);
     /* tiled buffer offset not tile aligned */
@@ -3718,7 +3768,7 @@ static void test_bad_planes(void)
     c.fb_size = 4 * 4096;
     expect_plane_refused(&d, 0, &c, fb, VPRIME_PL_CTRL_CONTIG,
                          VPRIME_HEAD_ERR_ALIGN);
-    /* tiled: 48 rows need two bands of 32 */
+    /* block linear: 48 rows are part of a block of 64 rows */
     c.offset = 0;
     c.fb_size = 256 * 48;
     expect_plane_refused(&d, 0, &c, fb, VPRIME_PL_CTRL_CONTIG,
@@ -3829,14 +3879,18 @@ static void test_bad_registers(void)
     g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_VALUE);
     g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CRC_CONTROL), ==, 0);
 
+    /* PL_LAYOUTS is read-only: a write is a bad access and changes nothing */
+    wr(&d, VPRIME_REG_ERROR, ~0u);
+    pwr(&d, 0, VPRIME_PLANE_CURSOR, VPRIME_PL_LAYOUTS, 0xf);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_ACCESS);
+    g_assert_cmphex(prd(&d, 0, VPRIME_PLANE_CURSOR, VPRIME_PL_LAYOUTS), ==,
+                    VPRIME_DISP_LAYOUTS);
+
     /* unknown registers: head 1 of a 1-head engine, holes, past the EDID */
     {
         static const uint32_t unknown[] = {
             0x11c, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
-            VPRIME_HEAD_BASE(0) + 0x7c,
-            VPRIME_HEAD_BASE(0) + 0x6c, VPRIME_HEAD_BASE(0) + 0x1fc,
-            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x3c,
-            VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(2) + 0x3c,
+            VPRIME_HEAD_BASE(0) + 0x7c, VPRIME_HEAD_BASE(0) + 0x6c,
             VPRIME_HEAD_BASE(0) + 0xc0,
             /* YUV framebuffer-plane block: gaps, past the planes, head 1 */
             VPRIME_FBP_BASE(0, 0, 1) + 0x14, VPRIME_FBP_BASE(0, 3, 2) + 0x1c,
@@ -4851,7 +4905,9 @@ static void bench_scanout(void)
           VPRIME_LAYOUT_LINEAR, false, true },
         { "xbgr_linear_pages", VPRIME_FMT_XBGR8888, VPRIME_LAYOUT_LINEAR,
           false, false },
-        { "xrgb_tiled_pages", VPRIME_FMT_XRGB8888, VPRIME_LAYOUT_TILED,
+        { "xrgb_xtiled_pages", VPRIME_FMT_XRGB8888, VPRIME_LAYOUT_X_TILED,
+          false, false },
+        { "xrgb_nvblock_pages", VPRIME_FMT_XRGB8888, VPRIME_LAYOUT_NV_BLOCK,
           false, false },
     };
     static const Mode modes[] = {
@@ -4877,7 +4933,7 @@ static void bench_scanout(void)
             Disp d;
             int k;
 
-            c.fb_size = c.pitch * ROUND_UP(m->vd, 32);
+            c.fb_size = c.pitch * ROUND_UP(m->vd, 64);
             disp_start_with(&d, NULL, ram[cases[i].memfd], 0x5eed);
             for (k = 0; k < 2; k++) {
                 buf_alloc(&d, &b[k], c.fb_size, c.contig);
@@ -4974,8 +5030,11 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/irq", test_irq);
     qtest_add_data_func("/vprime-display/crc/linear",
                         GUINT_TO_POINTER(VPRIME_LAYOUT_LINEAR), test_formats);
-    qtest_add_data_func("/vprime-display/crc/tiled",
-                        GUINT_TO_POINTER(VPRIME_LAYOUT_TILED), test_formats);
+    qtest_add_data_func("/vprime-display/crc/x-tiled",
+                        GUINT_TO_POINTER(VPRIME_LAYOUT_X_TILED), test_formats);
+    qtest_add_data_func("/vprime-display/crc/nv-block",
+                        GUINT_TO_POINTER(VPRIME_LAYOUT_NV_BLOCK),
+                        test_formats);
     qtest_add_func("/vprime-display/blend", test_blend);
     qtest_add_func("/vprime-display/zpos", test_zpos);
     qtest_add_func("/vprime-display/overlay2", test_overlay2);
@@ -4990,8 +5049,11 @@ int main(int argc, char **argv)
     qtest_add_data_func("/vprime-display/page-list/linear",
                         GUINT_TO_POINTER(VPRIME_LAYOUT_LINEAR),
                         test_page_list);
-    qtest_add_data_func("/vprime-display/page-list/tiled",
-                        GUINT_TO_POINTER(VPRIME_LAYOUT_TILED),
+    qtest_add_data_func("/vprime-display/page-list/x-tiled",
+                        GUINT_TO_POINTER(VPRIME_LAYOUT_X_TILED),
+                        test_page_list);
+    qtest_add_data_func("/vprime-display/page-list/nv-block",
+                        GUINT_TO_POINTER(VPRIME_LAYOUT_NV_BLOCK),
                         test_page_list);
     qtest_add_func("/vprime-display/contiguous-only", test_contiguous_only);
     qtest_add_func("/vprime-display/dma-bits", test_dma_bits);

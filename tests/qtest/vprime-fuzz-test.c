@@ -48,6 +48,7 @@
 #include "hw/i386/intel_iommu.h"
 #include "hw/i386/intel_iommu_internal.h"
 #include "vprime-qtest.h"
+#include "hw/vprime/vprime_layout.h"
 
 /* ---- guest memory map (q35, 512 MiB of RAM) --------------------------- */
 
@@ -996,18 +997,20 @@ static void gen_surface(Fuzz *f, Dev *d, uint64_t *va, uint32_t *pitch,
                         uint32_t w, uint32_t *fmt, uint32_t *layout,
                         uint32_t *ctx)
 {
+    bool tiled;
+
     *fmt = rnd_format(f);
+    /* tiled: any registered layout, the GPU's own or not */
     *layout = pct(f, 75) ? VPRIME_LAYOUT_LINEAR :
-              pct(f, 95) ? VPRIME_LAYOUT_TILED : any_u32(f);
-    *va = gpu_va(f, d, ctx, *layout == VPRIME_LAYOUT_TILED ? PAGE
-                                                          : fmt_cpp(*fmt));
+              pct(f, 95) ? 1 + rn(f, VPRIME_LAYOUT_COUNT - 1) : any_u32(f);
+    tiled = vprime_layout_tile_w(*layout) != 0;
+    *va = gpu_va(f, d, ctx, tiled ? PAGE : fmt_cpp(*fmt));
     *pitch = (uint64_t)w * fmt_cpp(*fmt);
-    if (*layout == VPRIME_LAYOUT_TILED) {
-        *pitch = ROUND_UP(*pitch, VPRIME_TILE_WIDTH_BYTES);
+    if (tiled) {
+        *pitch = ROUND_UP(*pitch, vprime_layout_tile_w(*layout));
     }
     if (pct(f, 30)) {
-        *pitch += rn(f, 4) * (*layout == VPRIME_LAYOUT_TILED ?
-                              VPRIME_TILE_WIDTH_BYTES : 4);
+        *pitch += rn(f, 4) * (tiled ? vprime_layout_tile_w(*layout) : 4);
     }
     if (pct(f, 2)) {
         *pitch = any_u32(f);
@@ -1284,7 +1287,8 @@ static void op_plane(Fuzz *f, Dev *d, int h, int p)
 {
     uint32_t fmt = rnd_format(f), cpp = fmt_cpp(fmt);
     uint32_t layout = pct(f, 75) ? VPRIME_LAYOUT_LINEAR :
-                      pct(f, 90) ? VPRIME_LAYOUT_TILED : any_u32(f);
+                      pct(f, 90) ? 1 + rn(f, VPRIME_LAYOUT_COUNT - 1) :
+                      any_u32(f);
     /* mostly inside the head's mode */
     uint32_t mw = h < VPRIME_HEADS_MAX && d->mode_w[h] ? d->mode_w[h] : 256;
     uint32_t mh = h < VPRIME_HEADS_MAX && d->mode_h[h] ? d->mode_h[h] : 256;
@@ -1300,9 +1304,9 @@ static void op_plane(Fuzz *f, Dev *d, int h, int p)
                                                     : 0);
     uint64_t addr;
 
-    if (layout == VPRIME_LAYOUT_TILED) {
-        pitch = ROUND_UP(pitch, VPRIME_TILE_WIDTH_BYTES);
-        fb = pitch * ROUND_UP(sy + ht, VPRIME_TILE_HEIGHT);
+    if (vprime_layout_tile_w(layout)) {
+        pitch = ROUND_UP(pitch, vprime_layout_tile_w(layout));
+        fb = pitch * ROUND_UP(sy + ht, vprime_layout_tile_h(layout));
     } else {
         pitch += pct(f, 30) ? rn(f, 16) * cpp : 0;
         if (pct(f, 20)) {

@@ -14,6 +14,7 @@
 #include "vprime-qtest.h"
 #include "hw/i386/intel_iommu.h"
 #include "hw/i386/intel_iommu_internal.h"
+#include "hw/vprime/vprime_layout.h"
 #include "hw/vprime/vprime_pattern.h"
 
 #define GPU_VA      0x40000000ULL   /* where buffers are mapped */
@@ -357,72 +358,190 @@ static void test_pattern(const void *opaque)
     gpu_stop(&g);
 }
 
-/* Blit linear XRGB -> tiled -> linear RGB565, checking the tiled layout */
-static void test_blit_tiled_and_formats(const void *opaque)
+static void expect_halt(Gpu *g, const struct vprime_cmd *bad, uint32_t err);
+
+/*
+ * The layouts' address functions as drm_fourcc.h and the Tegra X1 TRM
+ * define them, written as address bits (not from vprime_layout.h, which
+ * the model uses and which these check): byte xb of row y, in a surface of
+ * 4 KiB tiles, pitch / tile width of them per tile row.
+ */
+static uint64_t ref_offset(uint32_t layout, uint32_t pitch, uint32_t xb,
+                           uint32_t y)
 {
-    const uint32_t w = 70, h = 40, lpitch = 512, tpitch = 3 * 128;
-    uint64_t lin_pages[8], tile_pages[16], out_pages[8];
+    switch (layout) {
+    case VPRIME_LAYOUT_X_TILED:     /* 512 B x 8 rows, row-major */
+        return (((uint64_t)(y >> 3) * (pitch >> 9) + (xb >> 9)) << 12) |
+               (y & 7) << 9 | (xb & 511);
+    case VPRIME_LAYOUT_Y_TILED:     /* 128 B x 32: OWORD columns of 32 rows */
+        return (((uint64_t)(y >> 5) * (pitch >> 7) + (xb >> 7)) << 12) |
+               ((xb >> 4) & 7) << 9 | (y & 31) << 4 | (xb & 15);
+    case VPRIME_LAYOUT_NV_BLOCK:    /* blocks of 8 GOBs; GOB: 64 B x 8 */
+        return (((uint64_t)(y >> 6) * (pitch >> 6) + (xb >> 6)) << 12) |
+               ((y >> 3) & 7) << 9 |        /* GOB in the block */
+               ((xb >> 5) & 1) << 8 | ((y >> 1) & 3) << 6 |
+               ((xb >> 4) & 1) << 5 | (y & 1) << 4 | (xb & 15);
+    }
+    return (uint64_t)y * pitch + xb;
+}
+
+/*
+ * vprime_layout_offset() against the reference around every tile and GOB
+ * edge of three tile columns and rows, and every byte of a tile is one
+ * byte of the tile
+ */
+static void test_layout_address(void)
+{
+    uint32_t l, xb, y;
+
+    for (l = VPRIME_LAYOUT_X_TILED; l < VPRIME_LAYOUT_COUNT; l++) {
+        uint32_t tw = vprime_layout_tile_w(l), th = vprime_layout_tile_h(l);
+        uint32_t pitch = 3 * tw;
+        g_autofree uint8_t *seen = g_malloc0(VPRIME_TILE_SIZE);
+
+        g_assert_cmpuint(tw * th, ==, VPRIME_TILE_SIZE);
+        for (y = 0; y < 3 * th; y++) {
+            for (xb = 0; xb < pitch; xb++) {
+                g_assert_cmpuint(vprime_layout_offset(l, pitch, xb, y), ==,
+                                 ref_offset(l, pitch, xb, y));
+            }
+        }
+        for (y = 0; y < th; y++) {
+            for (xb = 0; xb < tw; xb++) {
+                uint32_t o = vprime_layout_in_tile(l, xb, y);
+
+                g_assert_cmpuint(o, <, VPRIME_TILE_SIZE);
+                g_assert_false(seen[o]);
+                seen[o] = 1;
+                /* a run is contiguous, and ends where the next one isn't */
+                if (xb + 1 < tw) {
+                    bool same = vprime_layout_run(l, xb) > 1;
+
+                    g_assert_cmpint(same, ==,
+                                    vprime_layout_in_tile(l, xb + 1, y) ==
+                                    o + 1);
+                }
+            }
+        }
+    }
+}
+
+/*
+ * Every tiled layout the GPU takes: linear XRGB -> tiled (its bytes
+ * checked against the reference) -> linear RGB565 and back to linear
+ * XRGB (the round trip), and PATTERN straight into the tiled layout.  An
+ * odd size: 150 pixels (600 bytes, across an X tile), 41 rows (part of a
+ * Y tile and an NV block).  The layouts it does not take halt the engine.
+ */
+static void test_blit_layouts(const void *opaque)
+{
+    const uint32_t w = 150, h = 41, lpitch = 640, tpitch = 1024;
+    const uint32_t tsize = tpitch * 64;
+    bool dgpu = GPOINTER_TO_INT(opaque);
+    uint64_t lin_pages[8], tile_pages[16], out_pages[8], back_pages[8];
     g_autofree uint32_t *src = g_new(uint32_t, lpitch / 4 * h);
-    g_autofree uint8_t *tiled = g_malloc(tpitch * 64);
+    g_autofree uint8_t *tiled = g_malloc(tsize);
     g_autofree uint16_t *out = g_new(uint16_t, lpitch / 2 * h);
-    struct vprime_cmd to_tiled = {
-        .opcode = VPRIME_OP_BLIT,
-        .blit = { .src = GPU_VA, .dst = GPU_VA + MiB, .src_pitch = lpitch,
-                  .dst_pitch = tpitch, .width = w, .height = h,
-                  .src_format = VPRIME_FMT_XRGB8888,
-                  .dst_format = VPRIME_FMT_XRGB8888,
-                  .src_layout = VPRIME_LAYOUT_LINEAR,
-                  .dst_layout = VPRIME_LAYOUT_TILED },
-    };
-    struct vprime_cmd to_565 = {
-        .opcode = VPRIME_OP_BLIT,
-        .blit = { .src = GPU_VA + MiB, .dst = GPU_VA + 2 * MiB,
-                  .src_pitch = tpitch, .dst_pitch = lpitch, .width = w,
-                  .height = h, .src_format = VPRIME_FMT_XRGB8888,
-                  .dst_format = VPRIME_FMT_RGB565,
-                  .src_layout = VPRIME_LAYOUT_TILED,
-                  .dst_layout = VPRIME_LAYOUT_LINEAR },
-    };
-    uint32_t x, y;
+    g_autofree uint32_t *back = g_new(uint32_t, lpitch / 4 * h);
+    uint32_t layouts, l, x, y, tested = 0;
     Gpu g;
 
-    gpu_start(&g, GPOINTER_TO_INT(opaque), NULL);
+    gpu_start(&g, dgpu, NULL);
+    layouts = rd(&g, VPRIME_REG_LAYOUTS);
+    g_assert_cmphex(layouts, ==, dgpu ? VPRIME_DGPU_LAYOUTS
+                                      : VPRIME_IGPU_LAYOUTS);
     map_sys(&g, g.root, GPU_VA, lpitch * h, lin_pages, 0);
-    map_sys(&g, g.root, GPU_VA + MiB, tpitch * 64, tile_pages,
-            VPRIME_PTE_WRITABLE);
+    map_sys(&g, g.root, GPU_VA + MiB, tsize, tile_pages, VPRIME_PTE_WRITABLE);
     map_sys(&g, g.root, GPU_VA + 2 * MiB, lpitch * h, out_pages,
+            VPRIME_PTE_WRITABLE);
+    map_sys(&g, g.root, GPU_VA + 3 * MiB, lpitch * h, back_pages,
             VPRIME_PTE_WRITABLE);
     for (y = 0; y < h; y++) {
         for (x = 0; x < lpitch / 4; x++) {
-            src[y * lpitch / 4 + x] = cpu_to_le32((x * 3) << 16 | (y * 5) << 8 |
+            src[y * lpitch / 4 + x] = cpu_to_le32(((x * 3) & 0xff) << 16 |
+                                                  (y * 5) << 8 |
                                                   ((x + y) & 0xff));
         }
     }
     write_sys(&g, lin_pages, 0, src, lpitch * h);
-    submit(&g, VPRIME_ENGINE_RENDER, &to_tiled);
-    submit(&g, VPRIME_ENGINE_RENDER, &to_565);
 
-    /* tiled: pixel (x, y) lives in tile (x/32, y/32), row y%32 */
-    read_sys(&g, tile_pages, 0, tiled, tpitch * 64);
-    for (y = 0; y < h; y++) {
-        for (x = 0; x < w; x++) {
-            uint64_t off = ((y / 32) * (tpitch / 128) + (x * 4) / 128) * 4096 +
-                           (y % 32) * 128 + (x * 4) % 128;
+    for (l = VPRIME_LAYOUT_X_TILED; l < VPRIME_LAYOUT_COUNT; l++) {
+        struct vprime_cmd to_tiled = {
+            .opcode = VPRIME_OP_BLIT,
+            .blit = { .src = GPU_VA, .dst = GPU_VA + MiB, .src_pitch = lpitch,
+                      .dst_pitch = tpitch, .width = w, .height = h,
+                      .src_format = VPRIME_FMT_XRGB8888,
+                      .dst_format = VPRIME_FMT_XRGB8888,
+                      .src_layout = VPRIME_LAYOUT_LINEAR, .dst_layout = l },
+        };
+        struct vprime_cmd to_565 = {
+            .opcode = VPRIME_OP_BLIT,
+            .blit = { .src = GPU_VA + MiB, .dst = GPU_VA + 2 * MiB,
+                      .src_pitch = tpitch, .dst_pitch = lpitch, .width = w,
+                      .height = h, .src_format = VPRIME_FMT_XRGB8888,
+                      .dst_format = VPRIME_FMT_RGB565, .src_layout = l,
+                      .dst_layout = VPRIME_LAYOUT_LINEAR },
+        };
+        struct vprime_cmd to_linear = to_565;
+        struct vprime_cmd pattern = {
+            .opcode = VPRIME_OP_PATTERN,
+            .rect = { .dst = GPU_VA + MiB, .pitch = tpitch, .width = w,
+                      .height = h, .format = VPRIME_FMT_XRGB8888,
+                      .layout = l, .frame = 5, .tag = 3 },
+        };
 
-            g_assert_cmphex(ldl_le_p(tiled + off), ==,
-                            le32_to_cpu(src[y * lpitch / 4 + x]) & 0xffffff);
+        if (!(layouts & VPRIME_LAYOUT_BIT(l))) {
+            expect_halt(&g, &to_tiled, VPRIME_ENG_ERR_BAD_ARGS);
+            expect_halt(&g, &pattern, VPRIME_ENG_ERR_BAD_ARGS);
+            continue;
+        }
+        tested++;
+        to_linear.blit.dst = GPU_VA + 3 * MiB;
+        to_linear.blit.dst_format = VPRIME_FMT_XRGB8888;
+        memset(tiled, 0xa5, tsize);
+        write_sys(&g, tile_pages, 0, tiled, tsize);
+        submit(&g, VPRIME_ENGINE_RENDER, &to_tiled);
+        submit(&g, VPRIME_ENGINE_RENDER, &to_565);
+        submit(&g, VPRIME_ENGINE_COPY, &to_linear);
+
+        read_sys(&g, tile_pages, 0, tiled, tsize);
+        for (y = 0; y < h; y++) {
+            for (x = 0; x < w; x++) {
+                g_assert_cmphex(ldl_le_p(tiled + ref_offset(l, tpitch, x * 4,
+                                                            y)), ==,
+                                le32_to_cpu(src[y * lpitch / 4 + x]) &
+                                0xffffff);
+            }
+        }
+        /* bytes beyond the rectangle in its tiles are left alone */
+        g_assert_cmphex(tiled[ref_offset(l, tpitch, w * 4, 0)], ==, 0xa5);
+        g_assert_cmphex(tiled[ref_offset(l, tpitch, 0, h)], ==, 0xa5);
+        read_sys(&g, out_pages, 0, out, lpitch * h);
+        read_sys(&g, back_pages, 0, back, lpitch * h);
+        for (y = 0; y < h; y++) {
+            for (x = 0; x < w; x++) {
+                uint32_t p = le32_to_cpu(src[y * lpitch / 4 + x]);
+                uint16_t want = ((p >> 8) & 0xf800) | ((p >> 5) & 0x07e0) |
+                                ((p >> 3) & 0x001f);
+
+                g_assert_cmphex(le16_to_cpu(out[y * lpitch / 2 + x]), ==,
+                                want);
+                g_assert_cmphex(le32_to_cpu(back[y * lpitch / 4 + x]), ==,
+                                p & 0xffffff);
+            }
+        }
+
+        submit(&g, VPRIME_ENGINE_RENDER, &pattern);
+        read_sys(&g, tile_pages, 0, tiled, tsize);
+        for (y = 0; y < h; y++) {
+            for (x = 0; x < w; x++) {
+                g_assert_cmphex(ldl_le_p(tiled + ref_offset(l, tpitch, x * 4,
+                                                            y)), ==,
+                                vprime_pattern_pixel(5, 3, x, y));
+            }
         }
     }
-    read_sys(&g, out_pages, 0, out, lpitch * h);
-    for (y = 0; y < h; y++) {
-        for (x = 0; x < w; x++) {
-            uint32_t p = le32_to_cpu(src[y * lpitch / 4 + x]);
-            uint16_t want = ((p >> 8) & 0xf800) | ((p >> 5) & 0x07e0) |
-                            ((p >> 3) & 0x001f);
-
-            g_assert_cmphex(le16_to_cpu(out[y * lpitch / 2 + x]), ==, want);
-        }
-    }
+    g_assert_cmpuint(tested, ==, dgpu ? 1 : 2);
     gpu_stop(&g);
 }
 
@@ -1216,9 +1335,16 @@ static void test_bad_commands(const void *opaque)
     expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);           /* unaligned */
     c = fill_cmd(GPU_VA, 256, 4, 1, 99, 1);
     expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);           /* format */
-    c = fill_cmd(GPU_VA, 200, 4, 1, VPRIME_FMT_XRGB8888, 1);
-    c.rect.layout = VPRIME_LAYOUT_TILED;
+    c = fill_cmd(GPU_VA, 600, 4, 1, VPRIME_FMT_XRGB8888, 1);
+    c.rect.layout = rd(&g, VPRIME_REG_LAYOUTS) &
+                    VPRIME_LAYOUT_BIT(VPRIME_LAYOUT_Y_TILED) ?
+                    VPRIME_LAYOUT_Y_TILED : VPRIME_LAYOUT_NV_BLOCK;
     expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);           /* tiled pitch */
+    c = fill_cmd(GPU_VA + 512, 1024, 4, 1, VPRIME_FMT_XRGB8888, 1);
+    c.rect.layout = rd(&g, VPRIME_REG_LAYOUTS) &
+                    VPRIME_LAYOUT_BIT(VPRIME_LAYOUT_Y_TILED) ?
+                    VPRIME_LAYOUT_Y_TILED : VPRIME_LAYOUT_NV_BLOCK;
+    expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);           /* tiled address */
     c = fill_cmd(GPU_VA, 256, 4, 1, VPRIME_FMT_XRGB8888, 1);
     c.rect.layout = 7;
     expect_halt(&g, &c, VPRIME_ENG_ERR_BAD_ARGS);           /* layout */
@@ -1576,7 +1702,8 @@ int main(int argc, char **argv)
     add("copy-regions", test_copy_regions, true);
     add("tlb", test_tlb, true);
     add("pattern", test_pattern, true);
-    add("blit-tiled-and-formats", test_blit_tiled_and_formats, true);
+    qtest_add_func("/vprime-gpu/layout-address", test_layout_address);
+    add("blit-layouts", test_blit_layouts, true);
     add("fence-msix-and-time", test_fence_msix_and_time, true);
     add("wait", test_wait, true);
     add("fault-not-present", test_fault_not_present, true);

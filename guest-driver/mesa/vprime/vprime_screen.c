@@ -27,8 +27,12 @@
  *    at flush) is not waited for here: whoever uses the buffer next --
  *    the display's flip, another GPU's job -- waits for its fence.
  *  - PRIME: dma-buf export and import through GBM and EGL, modifiers
- *    DRM_FORMAT_MOD_LINEAR and the GPU's tiled layout
- *    (VPRIME_FORMAT_MOD_TILED, which the display engine scans too).
+ *    DRM_FORMAT_MOD_LINEAR and the registered modifiers of the GPU's own
+ *    tiled layouts, as the kernel reports them (GET_PARAM LAYOUTS and
+ *    LAYOUT_MODIFIER: the iGPU Intel X- and Y-tiled, the dGPU NVIDIA
+ *    block linear); on the display's card node only those the display
+ *    engine scans too.  A modifier of another GPU is refused at import:
+ *    two GPUs share LINEAR only.
  *    llvmpipe renders only linear images: a tiled buffer has a linear
  *    shadow llvmpipe draws into and reads, and the GPU's BLIT converts
  *    between the two -- shadow to tiled when the context flushes, tiled to
@@ -116,8 +120,10 @@ struct vprime_dt {
    unsigned stride;        /* of what llvmpipe sees: bo, or the shadow */
    unsigned offset;
 
-   /* VPRIME_FORMAT_MOD_TILED: bo holds the tiled image other devices see */
+   /* a tiled modifier: bo holds the tiled image other devices see */
    bool tiled;
+   uint32_t layout;        /* VPRIME_LAYOUT_* of bo */
+   uint64_t modifier;      /* its DRM format modifier */
    struct vprime_bo *shadow;       /* linear, private: llvmpipe's view */
    unsigned tiled_pitch;
    bool shadow_dirty;      /* llvmpipe or an engine wrote the shadow */
@@ -134,6 +140,11 @@ struct vprime_winsys {
    uint32_t kind;          /* VPRIME_KIND_IGPU or VPRIME_KIND_DGPU */
    uint64_t vram_size;
    uint32_t ctx_id;        /* the GPU context the engines run our jobs in */
+   /* the tiled modifiers offered, as the kernel reports them: the GPU's
+    * (on the display's node: those the display scans too), and layouts */
+   int nmods;
+   uint64_t mods[VPRIME_LAYOUT_COUNT];
+   uint32_t mod_layout[VPRIME_LAYOUT_COUNT];
    char name[128];
 
    simple_mtx_t lock;      /* protects bos, backing and the counters */
@@ -440,8 +451,19 @@ vprime_raw_format(unsigned cpp)
 }
 
 /* Set around llvmpipe's resource creation when the resource is to be
- * tiled: the winsys' displaytarget_create has no modifier argument. */
-static __thread bool vprime_next_tiled;
+ * tiled (the index of its modifier in vprime_winsys.mods, or -1): the
+ * winsys' displaytarget_create has no modifier argument. */
+static __thread int vprime_next_tiled = -1;
+
+/* The index of a tiled modifier in ws->mods, or -1 */
+static int
+vprime_mod_index(const struct vprime_winsys *ws, uint64_t modifier)
+{
+   for (int i = 0; i < ws->nmods; i++)
+      if (ws->mods[i] == modifier)
+         return i;
+   return -1;
+}
 
 /* The GPU converts a tiled display target's layout: shadow -> tiled
  * (what others see becomes what llvmpipe drew) or tiled -> shadow.  The
@@ -464,8 +486,8 @@ vprime_dt_convert(struct vprime_winsys *ws, struct vprime_dt *dt, bool to_tiled)
          .height = dt->height,
          .src_format = raw,
          .dst_format = raw,
-         .src_layout = to_tiled ? VPRIME_LAYOUT_LINEAR : VPRIME_LAYOUT_TILED,
-         .dst_layout = to_tiled ? VPRIME_LAYOUT_TILED : VPRIME_LAYOUT_LINEAR,
+         .src_layout = to_tiled ? VPRIME_LAYOUT_LINEAR : dt->layout,
+         .dst_layout = to_tiled ? dt->layout : VPRIME_LAYOUT_LINEAR,
       },
    };
    uint32_t handles[2] = { dt->bo->handle, dt->shadow->handle };
@@ -502,13 +524,16 @@ vprime_ws_dt_create(struct sw_winsys *_ws, unsigned tex_usage,
    dt->height = height;
    dt->convert_fence = -1;
    dt->stride = align(util_format_get_stride(format, width), MAX2(alignment, 64));
-   if (vprime_next_tiled) {
+   if (vprime_next_tiled >= 0) {
       /* the tiled image, shared (system memory), and the linear shadow,
        * private (VRAM on a dGPU) */
+      unsigned tw = VPRIME_LAYOUT_TILE_W(ws->mod_layout[vprime_next_tiled]);
       dt->tiled = true;
-      dt->tiled_pitch = align(util_format_get_stride(format, width), VPRIME_TILE_WIDTH_BYTES);
+      dt->layout = ws->mod_layout[vprime_next_tiled];
+      dt->modifier = ws->mods[vprime_next_tiled];
+      dt->tiled_pitch = align(util_format_get_stride(format, width), tw);
       dt->bo = vprime_bo_create(ws, (uint64_t)dt->tiled_pitch *
-                                align(height, VPRIME_TILE_HEIGHT), false);
+                                align(height, VPRIME_TILE_SIZE / tw), false);
       dt->shadow = vprime_bo_create(ws, (uint64_t)dt->stride * height,
                                     vprime_wants_vram(ws, 0));
       if (!dt->bo || !dt->shadow) {
@@ -522,8 +547,9 @@ vprime_ws_dt_create(struct sw_winsys *_ws, unsigned tex_usage,
       simple_mtx_lock(&ws->lock);
       list_addtail(&dt->link, &ws->tiled);
       simple_mtx_unlock(&ws->lock);
-      vp_dbg("display target %ux%u %s, tiled: BO %u (shadow BO %u, %s)\n", width, height,
-             util_format_short_name(format), dt->bo->handle, dt->shadow->handle,
+      vp_dbg("display target %ux%u %s, modifier 0x%" PRIx64 ": BO %u (shadow BO %u, %s)\n",
+             width, height, util_format_short_name(format), dt->modifier,
+             dt->bo->handle, dt->shadow->handle,
              dt->shadow->placement == VPRIME_GEM_VRAM ? "VRAM" : "system memory");
       *stride = dt->stride;
       return (struct sw_displaytarget *)dt;
@@ -627,15 +653,17 @@ vprime_ws_dt_from_handle(struct sw_winsys *_ws, const struct pipe_resource *temp
    struct vprime_winsys *ws = vprime_winsys(_ws);
    struct vprime_bo *bo = NULL;
 
-   bool tiled = whandle->modifier == VPRIME_FORMAT_MOD_TILED;
+   /* a tiled modifier of this GPU's; another GPU's is refused */
+   int mi = vprime_mod_index(ws, whandle->modifier);
+   bool tiled = mi >= 0;
+   unsigned tw = tiled ? VPRIME_LAYOUT_TILE_W(ws->mod_layout[mi]) : 1;
    if (whandle->modifier != DRM_FORMAT_MOD_INVALID &&
        whandle->modifier != DRM_FORMAT_MOD_LINEAR &&
        !(tiled && vprime_hw_format(templ->format))) {
-      vp_dbg("import refused: modifier 0x%" PRIx64 "\n", whandle->modifier);
+      vp_dbg("import refused: modifier 0x%" PRIx64 " is not this GPU's\n", whandle->modifier);
       return NULL;
    }
-   if (tiled && (whandle->stride % VPRIME_TILE_WIDTH_BYTES ||
-                 whandle->offset % VPRIME_TILE_SIZE)) {
+   if (tiled && (whandle->stride % tw || whandle->offset % VPRIME_TILE_SIZE)) {
       vp_dbg("import refused: tiled, stride %u offset %u\n", whandle->stride,
              whandle->offset);
       return NULL;
@@ -686,9 +714,11 @@ vprime_ws_dt_from_handle(struct sw_winsys *_ws, const struct pipe_resource *temp
    uint64_t rows = util_format_get_nblocksy(templ->format, templ->height0);
    if (tiled) {
       dt->tiled = dt->foreign = true;
+      dt->layout = ws->mod_layout[mi];
+      dt->modifier = ws->mods[mi];
       dt->tiled_pitch = whandle->stride;
       dt->stride = align(util_format_get_stride(templ->format, templ->width0), 64);
-      rows = align64(rows, VPRIME_TILE_HEIGHT);
+      rows = align64(rows, VPRIME_TILE_SIZE / tw);
    }
    if ((uint64_t)dt->offset + (uint64_t)(tiled ? dt->tiled_pitch : dt->stride) * rows > bo->size) {
       vp_dbg("import refused: %ux%u stride %u offset %u beyond %" PRIu64 " bytes\n",
@@ -723,7 +753,7 @@ vprime_ws_dt_get_handle(struct sw_winsys *_ws, struct sw_displaytarget *_dt,
 
    whandle->stride = dt->tiled ? dt->tiled_pitch : dt->stride;
    whandle->offset = dt->offset;
-   whandle->modifier = dt->tiled ? VPRIME_FORMAT_MOD_TILED : DRM_FORMAT_MOD_LINEAR;
+   whandle->modifier = dt->tiled ? dt->modifier : DRM_FORMAT_MOD_LINEAR;
    switch (whandle->type) {
    case WINSYS_HANDLE_TYPE_KMS:
       if (ws->kms_fd >= 0) {
@@ -862,27 +892,39 @@ vprime_resource_create_with_modifiers(struct pipe_screen *screen,
                                       const struct pipe_resource *templ,
                                       const uint64_t *modifiers, int count)
 {
-   bool linear = count == 0, tiled = false;
+   struct vprime_winsys *ws = vprime_screen_ws(screen);
+   bool linear = count == 0, tiled;
+   int mi = -1;
    for (int i = 0; i < count; i++) {
       if (modifiers[i] == DRM_FORMAT_MOD_LINEAR || modifiers[i] == DRM_FORMAT_MOD_INVALID)
          linear = true;
-      if (modifiers[i] == VPRIME_FORMAT_MOD_TILED)
-         tiled = true;
    }
-   /* the tiled layout when the user takes it: what the GPU and the display
-    * engine share (a dGPU's scanout is tiled where it can be) */
-   tiled = tiled && vprime_hw_format(templ->format) && templ->target == PIPE_TEXTURE_2D &&
+   /* a tiled modifier of this GPU's that the user takes, in the GPU's
+    * order: for a display's list, the one this GPU and the display share
+    * (a scanout buffer is tiled where it can be) */
+   for (int j = 0; j < ws->nmods && mi < 0; j++)
+      for (int i = 0; i < count; i++)
+         if (modifiers[i] == ws->mods[j])
+            mi = j;
+   tiled = mi >= 0 && vprime_hw_format(templ->format) && templ->target == PIPE_TEXTURE_2D &&
            templ->last_level == 0 && templ->array_size == 1 && templ->nr_samples <= 1;
    if (!linear && !tiled)
       return NULL;
    struct pipe_resource t = *templ;
-   /* a buffer with an explicit modifier is meant to be shared */
-   t.bind |= PIPE_BIND_SHARED;
-   if (!tiled)
+   /* Shared or private is the caller's to say (GBM always shares; EGL's
+    * render buffer of a client on another GPU than its compositor's does
+    * not: it blits that buffer into a linear one the compositor imports).
+    * A private LINEAR buffer stays an ordinary resource, in VRAM on a
+    * dGPU, as nouveau keeps a linear image that is not shared in VRAM;
+    * only what another device reads goes to system memory.  A tiled
+    * buffer is a display target (the tiled BO and its linear shadow). */
+   if (tiled)
+      t.bind |= PIPE_BIND_SHARED;
+   else if (t.bind & (PIPE_BIND_SHARED | PIPE_BIND_SCANOUT))
       t.bind |= PIPE_BIND_LINEAR;
-   vprime_next_tiled = tiled;
+   vprime_next_tiled = tiled ? mi : -1;
    struct pipe_resource *res = vprime_resource_create(screen, &t);
-   vprime_next_tiled = false;
+   vprime_next_tiled = -1;
    return res;
 }
 
@@ -896,10 +938,10 @@ vprime_query_dmabuf_modifiers(struct pipe_screen *screen, enum pipe_format forma
       *count = 0;
       return;
    }
-   const uint64_t mods[] = { DRM_FORMAT_MOD_LINEAR, VPRIME_FORMAT_MOD_TILED };
-   *count = vprime_hw_format(format) ? 2 : 1;
+   struct vprime_winsys *ws = vprime_screen_ws(screen);
+   *count = vprime_hw_format(format) ? 1 + ws->nmods : 1;
    for (int i = 0; i < MIN2(max, *count); i++) {
-      modifiers[i] = mods[i];
+      modifiers[i] = i ? ws->mods[i - 1] : DRM_FORMAT_MOD_LINEAR;
       if (external_only)
          external_only[i] = false;
    }
@@ -912,7 +954,8 @@ vprime_is_dmabuf_modifier_supported(struct pipe_screen *screen, uint64_t modifie
    if (external_only)
       *external_only = false;
    return (modifier == DRM_FORMAT_MOD_LINEAR ||
-           (modifier == VPRIME_FORMAT_MOD_TILED && vprime_hw_format(format))) &&
+           (vprime_mod_index(vprime_screen_ws(screen), modifier) >= 0 &&
+            vprime_hw_format(format))) &&
           screen->is_format_supported(screen, format, PIPE_TEXTURE_2D, 0, 0,
                                       PIPE_BIND_SAMPLER_VIEW);
 }
@@ -934,7 +977,7 @@ vprime_resource_get_param(struct pipe_screen *screen, struct pipe_context *ctx,
    struct vprime_winsys *ws = vprime_screen_ws(screen);
    struct vprime_dt *dt = (struct vprime_dt *)llvmpipe_resource(res)->dt;
    if (param == PIPE_RESOURCE_PARAM_MODIFIER) {
-      *value = dt && dt->tiled ? VPRIME_FORMAT_MOD_TILED : DRM_FORMAT_MOD_LINEAR;
+      *value = dt && dt->tiled ? dt->modifier : DRM_FORMAT_MOD_LINEAR;
       return true;
    }
    /* what others see of a tiled buffer: the tiled image */
@@ -1336,6 +1379,21 @@ vprime_winsys_create(int gpu_fd, int kms_fd)
    ws->kind = kind;
    ws->vram_size = vram;
    ws->ctx_id = cc.ctx_id;
+   /* the GPU's tiled layouts and their modifiers, as its kernel driver
+    * reports them; on the display's node, those the display scans too */
+   uint64_t layouts = 0, disp_layouts = ~0ull, mod;
+   if (vprime_get_param(gpu_fd, VPRIME_PARAM_LAYOUTS, &layouts))
+      layouts = 1u << VPRIME_LAYOUT_LINEAR;
+   if (kms_fd >= 0 && vprime_get_param(kms_fd, VPRIME_PARAM_LAYOUTS, &disp_layouts))
+      disp_layouts = 1u << VPRIME_LAYOUT_LINEAR;
+   for (uint32_t l = 0; l < VPRIME_LAYOUT_COUNT; l++) {
+      if (l == VPRIME_LAYOUT_LINEAR || !(layouts & disp_layouts & (1ull << l)) ||
+          vprime_get_param(gpu_fd, VPRIME_PARAM_LAYOUT_MODIFIER(l), &mod) ||
+          mod == DRM_FORMAT_MOD_INVALID)
+         continue;
+      ws->mod_layout[ws->nmods] = l;
+      ws->mods[ws->nmods++] = mod;
+   }
    simple_mtx_init(&ws->lock, mtx_plain);
    ws->bos = _mesa_pointer_hash_table_create(NULL);
    ws->backing = _mesa_pointer_hash_table_create(NULL);

@@ -14,6 +14,9 @@
  *       0x07, 0x08 and 0x0a are gone and never reused: they get -EINVAL);
  *       SUBMIT takes a BO listed more than once; a BO stays mapped in a
  *       file's contexts only while that file holds a handle to it.
+ *  0.4: VPRIME_PARAM_LAYOUTS and VPRIME_PARAM_LAYOUT_MODIFIER(): the
+ *       layouts (registered DRM format modifiers) each device takes; the
+ *       private tiled layout and its vendor 0xf0 modifier are gone.
  */
 #ifndef _UAPI_VPRIME_DRM_H_
 #define _UAPI_VPRIME_DRM_H_
@@ -54,6 +57,17 @@ extern "C" {
 #define VPRIME_PARAM_VRAM_FREE		0x09	/* GPU: bytes of VRAM not allocated */
 #define VPRIME_PARAM_DISPLAY_CAPS	0x0b	/* display: VPRIME_DISP_CAPS register */
 #define VPRIME_PARAM_DISPLAY_DMA_BITS	0x0c	/* display: VPRIME_DISP_DMA_BITS register */
+/*
+ * Both drivers: the layouts the device takes, a bit (1 << VPRIME_LAYOUT_*)
+ * each: the GPU's commands (VPRIME_REG_LAYOUTS), the display's planes
+ * (VPRIME_PL_LAYOUTS).  LAYOUT_MODIFIER(l): the DRM format modifier of
+ * layout l (drm_fourcc.h), for every l below 32 (DRM_FORMAT_MOD_INVALID
+ * for a layout the hardware does not define), so userspace never spells
+ * the mapping itself.
+ */
+#define VPRIME_PARAM_LAYOUTS		0x0d
+#define VPRIME_PARAM_LAYOUT_MODIFIER(l)	(0x100 + (l))
+#define VPRIME_PARAM_LAYOUT_MODIFIER_MAX	0x11f
 
 /**
  * struct drm_vprime_get_param - query a device parameter
@@ -165,7 +179,7 @@ struct drm_vprime_cmd {
 		struct {
 			/** @rect.dst: first byte of the rectangle */
 			__u64 dst;
-			/** @rect.pitch: bytes per row (tiled: see VPRIME_LAYOUT_TILED) */
+			/** @rect.pitch: bytes per row (tiled: a tile width multiple) */
 			__u32 pitch;
 			/** @rect.width: pixels */
 			__u32 width;
