@@ -71,6 +71,7 @@ static const char * const vprime_head_err_names[] = {
 	[VPRIME_HEAD_ERR_ZPOS] = "stacking order out of range",
 	[VPRIME_HEAD_ERR_SCALE] = "scaling beyond the plane's limits",
 	[VPRIME_HEAD_ERR_BLEND] = "unknown blend mode",
+	[VPRIME_HEAD_ERR_LAYOUT_UNSUPPORTED] = "layout the plane does not scan",
 	[VPRIME_HEAD_ERR_COLOUR] = "colour block unreadable",
 	[VPRIME_HEAD_ERR_WB_DMA] = "writeback buffer not writable by DMA",
 	[VPRIME_HEAD_ERR_WB_CONFIG] = "writeback job refused",
