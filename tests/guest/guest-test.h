@@ -142,6 +142,8 @@ int test_kms_async_flip(struct ctx *c);
 int test_kms_vrr(struct ctx *c);
 /* fbdev emulation and the console (issue 16): kms-fbdev-test.c */
 int test_kms_fbdev(struct ctx *c);
+/* Runtime PM: autosuspend to D3hot with every head off (issue 16): kms-runtime-pm-test.c */
+int test_kms_runtime_pm(struct ctx *c);
 
 /* Random ioctls on every vprime node: ioctl-fuzz.c */
 int test_ioctl_fuzz(struct ctx *c);
@@ -241,6 +243,7 @@ int test_dmabuf_sync_write(struct ctx *c);
 	{ "kms-async-flip", test_kms_async_flip }, \
 	{ "kms-vrr", test_kms_vrr }, \
 	{ "kms-fbdev", test_kms_fbdev }, \
+	{ "kms-runtime-pm", test_kms_runtime_pm }, \
 	{ "kms-flip-fence", test_kms_flip_fence }, \
 	{ "kms-prime-import", test_kms_prime_import }, \
 	{ "kms-hotplug", test_kms_hotplug }, \

@@ -422,7 +422,7 @@ NO_DISPLAY_SKIPS = dict(DEFAULT_SKIPS, **{t: "no display engine" for t in (
     "kms-writeback-crc",
     "kms-overlays-crc", "kms-yuv-crc",
     "kms-flip-vblank", "kms-flip-events", "kms-genlock", "kms-fbdev",
-    "kms-crossbar-crc", "kms-async-flip", "kms-vrr", "kms-flip-fence",
+    "kms-runtime-pm", "kms-crossbar-crc", "kms-async-flip", "kms-vrr", "kms-flip-fence",
     "kms-prime-import",
     "kms-check-refusals", "kms-hotplug", "kms-screendump",
     "gpu-import-display")}, **{"kms-modetest": "no vprime_display device",
