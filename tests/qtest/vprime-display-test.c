@@ -3657,7 +3657,8 @@ static void test_bad_registers(void)
     /* unknown registers: head 1 of a 1-head engine, holes, past the EDID */
     {
         static const uint32_t unknown[] = {
-            0x11c, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
+            VPRIME_DISP_PM_D3_COUNT + 4, 0xffc, VPRIME_HEAD_BASE(1),
+            VPRIME_HEAD_BASE(3) + 0x10,
             VPRIME_HEAD_BASE(0) + 0x7c,
             VPRIME_HEAD_BASE(0) + 0x6c, VPRIME_HEAD_BASE(0) + 0x1fc,
             VPRIME_HEAD_BASE(0) + VPRIME_PLANE_BASE(0) + 0x3c,
@@ -3690,7 +3691,7 @@ static void test_bad_registers(void)
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_CRC,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_EDID_SIZE,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_FLIP_FRAME,
-            VPRIME_DISP_UPDATE_LOCKS,
+            VPRIME_DISP_UPDATE_LOCKS, VPRIME_DISP_PM_D3_COUNT,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_OUTPUT_SOURCE,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_OUTPUT_CRC,
         };
