@@ -1655,8 +1655,12 @@ static int vprime_display_post_load(void *opaque, int version_id)
     for (i = 0; i < s->heads; i++) {
         uint32_t d = vprime_head_driven(&s->head[i]);
 
-        /* PMCSR came with config space: a stopped engine has every head off */
+        /*
+         * PMCSR came with config space: a stopped engine has every head
+         * off.  Refused, the engine is left stopped, as after a reset.
+         */
         if (d && vprime_core_powered_down(&s->core)) {
+            vprime_display_reset(s);
             return vprime_load_refuse(s->core.name, "head %u is on in "
                                       "D3hot", i);
         }

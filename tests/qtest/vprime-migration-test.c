@@ -2066,6 +2066,45 @@ static void test_stream_refused(const void *opaque)
     machine_stop(&m);
 }
 
+/*
+ * PMCSR is config space: a stream whose engine is in D3hot with a head on
+ * (edited from the busy stream, heads 0 and 1 on) is refused, and the
+ * engine is left stopped as after a reset.
+ */
+static void test_stream_d3hot_head_on(void)
+{
+    g_autofree char *log = NULL;
+    g_autofree char *pages = NULL;
+    size_t size, cfg;
+    Stream s;
+    Machine m;
+    int pos, hops;
+
+    stream_read(&s);
+    /*
+     * QEMU names the two parent_obj fields (PCI device, MSI-X) and the two
+     * config buffers (PCI, PCIe) "name[i]": element 0 of each
+     */
+    cfg = stream_field(&s, "vprime-display", "parent_obj[0][0]/config[1][0]",
+                       &size);
+    g_assert_cmpuint(size, >=, PCI_CFG_SPACE_SIZE);
+    for (pos = s.data[cfg + PCI_CAPABILITY_LIST], hops = 0;
+         pos && s.data[cfg + pos] != PCI_CAP_ID_PM && hops < 48;
+         pos = s.data[cfg + pos + PCI_CAP_LIST_NEXT], hops++) {
+    }
+    g_assert_cmpuint(s.data[cfg + pos], ==, PCI_CAP_ID_PM);
+    g_assert_cmphex(s.data[cfg + pos + PCI_PM_CTRL], ==, 0);
+    s.data[cfg + pos + PCI_PM_CTRL] = PCI_PM_CTRL_STATE_MASK;
+    g_assert(!stream_load(&s, &m, &log));
+    g_test_message("%s", log);
+    g_assert(strstr(log, "vprime-display: migration stream refused: head 0 "
+                    "is on in D3hot"));
+    stream_free(&s);
+    pages = qom_str(&m, "disp", "head0-plane0-pages");
+    g_assert_cmpstr(pages, ==, "");
+    machine_stop(&m);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -2086,6 +2125,8 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime/migration/display/route", test_display_route);
     qtest_add_func("/vprime/migration/display/vrr", test_display_vrr);
     qtest_add_func("/vprime/migration/display/pm", test_display_pm);
+    qtest_add_func("/vprime/migration/stream/d3hot-head-on",
+                   test_stream_d3hot_head_on);
     qtest_add_func("/vprime/migration/faults/in-flight",
                    test_faults_in_flight);
     qtest_add_func("/vprime/migration/stream/unedited",
