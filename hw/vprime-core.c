@@ -288,10 +288,22 @@ static unsigned vprime_cause_vector(uint32_t cause)
     return ctz32(cause) - VPRIME_IRQ_VECTOR_SHIFT + 1;
 }
 
+bool vprime_core_powered_down(VPrimeCore *core)
+{
+    PCIDevice *pdev = core->pdev;
+
+    return (pdev->cap_present & QEMU_PCI_CAP_PM) &&
+           (pci_get_word(pdev->config + pdev->pm_cap + PCI_PM_CTRL) &
+            PCI_PM_CTRL_STATE_MASK);
+}
+
 void vprime_core_raise(VPrimeCore *core, uint32_t causes)
 {
     uint32_t fire;
 
+    if (vprime_core_powered_down(core)) {
+        return;
+    }
     causes &= core->irq_valid;
     core->irq_status |= causes;
     trace_vprime_irq_raise(core->name, causes, core->irq_status,

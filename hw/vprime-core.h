@@ -167,8 +167,18 @@ void vprime_core_guest_error(VPrimeCore *core, uint32_t err, hwaddr addr,
                              const char *fmt, ...) G_GNUC_PRINTF(4, 5);
 /* Latch an error the device itself detected and raise VPRIME_IRQ_ERROR. */
 void vprime_core_report(VPrimeCore *core, uint32_t err);
-/* Set interrupt causes in IRQ_STATUS and signal the enabled ones. */
+/*
+ * Set interrupt causes in IRQ_STATUS and signal the enabled ones.  A
+ * function powered down (D3hot, see vprime_core_powered_down()) signals
+ * nothing and records nothing: it has no PME, and leaving D3hot resets it.
+ */
 void vprime_core_raise(VPrimeCore *core, uint32_t causes);
+/*
+ * Is the function out of D0 in its PCI Power Management capability?  Its
+ * BARs are then not decoded (the PCI core unmaps them) and its engine is
+ * stopped.  False for a device without the capability.
+ */
+bool vprime_core_powered_down(VPrimeCore *core);
 
 /* Bytes per pixel of a VPRIME_FMT_* (GPU and display alike); 0 if unknown. */
 uint32_t vprime_format_cpp(uint32_t format);

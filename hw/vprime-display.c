@@ -22,6 +22,7 @@
 #include "qemu/module.h"
 #include "qapi/error.h"
 #include "qapi/visitor.h"
+#include "hw/pci/pci.h"
 #include "hw/pci/pci_device.h"
 #include "hw/pci/msix.h"
 #include "hw/qdev-properties.h"
@@ -107,6 +108,9 @@ static bool vprime_display_read(void *opaque, hwaddr addr, uint64_t *val)
     case VPRIME_DISP_UPDATE_LOCK_CLEAR:
         *val = 0;   /* write-only */
         return true;
+    case VPRIME_DISP_PM_D3_COUNT:
+        *val = s->pm_d3_count;
+        return true;
     }
     return false;
 }
@@ -159,6 +163,7 @@ static bool vprime_display_write(void *opaque, hwaddr addr, uint64_t val)
     case VPRIME_DISP_CLOCK_LO:
     case VPRIME_DISP_CLOCK_HI:
     case VPRIME_DISP_UPDATE_LOCKS:
+    case VPRIME_DISP_PM_D3_COUNT:
         vprime_core_guest_error(&s->core, VPRIME_ERR_BAD_ACCESS, addr,
                                 "write to read-only register 0x%"
                                 HWADDR_PRIx, addr);
@@ -195,6 +200,63 @@ static void vprime_display_reset(VPrimeDisplayState *s)
 static void vprime_display_reset_cb(void *opaque)
 {
     vprime_display_reset(opaque);
+}
+
+/* ---- PCI power management ---------------------------------------------- */
+
+static uint16_t vprime_display_pm_state(VPrimeDisplayState *s)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+
+    return pci_get_word(pdev->config + pdev->pm_cap + PCI_PM_CTRL) &
+           PCI_PM_CTRL_STATE_MASK;
+}
+
+/*
+ * PMCSR's PowerState, through the PCI core (pci_default_write_config
+ * refuses what PMC does not offer: D1, D2, D3hot to anything but D0, and
+ * unmaps the BARs outside D0).  Going to D3hot stops the engine: every
+ * head off, vblanks stopped, no interrupt (vprime_core_raise() drops them
+ * there).  Coming back to D0 is an internal reset, as No_Soft_Reset (0)
+ * says: the driver reprograms everything.  What a real engine loses with
+ * its power the model resets at both ends, so nothing of the old state
+ * can leak through, whichever end a reader looks at.
+ */
+static void vprime_display_config_write(PCIDevice *pdev, uint32_t addr,
+                                        uint32_t val, int len)
+{
+    VPrimeDisplayState *s = VPRIME_DISPLAY(pdev);
+    uint16_t old = vprime_display_pm_state(s), new;
+
+    pci_default_write_config(pdev, addr, val, len);
+    new = vprime_display_pm_state(s);
+    if (new == old) {
+        return;
+    }
+    trace_vprime_disp_pm(s->core.name, old, new, s->pm_d3_count);
+    if (old == PCI_PM_CTRL_STATE_MASK && new == 0) {
+        vprime_display_reset(s);
+        return;
+    }
+    if (new == PCI_PM_CTRL_STATE_MASK) {
+        s->pm_d3_count++;
+        vprime_display_reset(s);
+    }
+}
+
+static bool vprime_display_pm_init(VPrimeDisplayState *s, Error **errp)
+{
+    PCIDevice *pdev = PCI_DEVICE(s);
+    int pos = pci_pm_init(pdev, 0, errp);
+
+    if (pos < 0) {
+        return false;
+    }
+    /* D0 and D3hot only, no PME; No_Soft_Reset clear: D3hot loses state */
+    pci_set_word(pdev->config + pos + PCI_PM_PMC, PCI_PM_CAP_VER_1_2);
+    pci_set_word(pdev->config + pos + PCI_PM_CTRL, 0);
+    pci_set_word(pdev->wmask + pos + PCI_PM_CTRL, PCI_PM_CTRL_STATE_MASK);
+    return true;
 }
 
 static void vprime_display_stats_reset(void *opaque)
@@ -361,6 +423,8 @@ static void vprime_display_add_properties(VPrimeDisplayState *s)
     object_property_add_uint64_ptr(obj, "stat-bytes-copied", &s->stat_copied,
                                    OBJ_PROP_FLAG_READ);
     object_property_add_uint64_ptr(obj, "stat-host-ns", &s->stat_host_ns,
+                                   OBJ_PROP_FLAG_READ);
+    object_property_add_uint32_ptr(obj, "pm-d3-count", &s->pm_d3_count,
                                    OBJ_PROP_FLAG_READ);
     for (i = 0; i < VPRIME_DMA__MAX; i++) {
         g_autofree char *name = g_strdup_printf("stat-bytes-read-%s",
@@ -765,6 +829,7 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
               VPRIME_DISP_CAP_ASYNC_FLIP | VPRIME_DISP_CAP_VRR |
               VPRIME_DISP_CAP_OUTPUT | VPRIME_DISP_CAP_LAYOUTS |
               VPRIME_DISP_CAP_OUTPUT_BPC |
+              VPRIME_DISP_CAP_PM |
               (s->contiguous_only ? 0 : VPRIME_DISP_CAP_SCATTER);
     vprime_core_init(&s->core, pdev, TYPE_VPRIME_DISPLAY, VPRIME_KIND_DISPLAY,
                      VPRIME_CAP_DISPLAY);
@@ -774,6 +839,10 @@ static void vprime_display_realize(PCIDevice *pdev, Error **errp)
         s->core.irq_valid |= VPRIME_IRQ_HEAD(i);
     }
     if (!vprime_core_realize(&s->core, &vprime_display_core_ops, s, errp)) {
+        return;
+    }
+    if (!vprime_display_pm_init(s, errp)) {
+        vprime_core_exit(&s->core);
         return;
     }
     s->bounce = g_malloc(VPRIME_DISP_BOUNCE_SIZE);
@@ -811,7 +880,11 @@ static void vprime_display_exit(PCIDevice *pdev)
 
 static void vprime_display_reset_hold(Object *obj, ResetType type)
 {
-    vprime_display_reset(VPRIME_DISPLAY(obj));
+    VPrimeDisplayState *s = VPRIME_DISPLAY(obj);
+
+    /* the PCI core put PMCSR back to D0 (pci_do_device_reset) */
+    s->pm_d3_count = 0;
+    vprime_display_reset(s);
 }
 
 /* ---- migration -------------------------------------------------------- */
@@ -1642,6 +1715,16 @@ static int vprime_display_post_load(void *opaque, int version_id)
     for (i = 0; i < s->heads; i++) {
         uint32_t d = vprime_head_driven(&s->head[i]);
 
+        /*
+         * PMCSR came with config space: a stopped engine has every head
+         * off.  Refused, the engine is left stopped, as after a reset.
+         */
+        if (d && vprime_core_powered_down(&s->core)) {
+            vprime_display_reset(s);
+            return vprime_load_refuse(s->core.name, "head %u is on in "
+                                      "D3hot", i);
+        }
+
         if (d & driven) {
             return vprime_load_refuse(s->core.name, "head %u drives outputs "
                                       "0x%x, some of which another head "
@@ -1652,6 +1735,25 @@ static int vprime_display_post_load(void *opaque, int version_id)
     vprime_disp_present_outputs(s, MAKE_64BIT_MASK(0, s->heads));
     return 0;
 }
+
+/* PM_D3_COUNT, sent when not 0; without it, it reads 0 */
+static bool vprime_display_pm_needed(void *opaque)
+{
+    VPrimeDisplayState *s = opaque;
+
+    return s->pm_d3_count != 0;
+}
+
+static const VMStateDescription vmstate_vprime_display_pm = {
+    .name = "vprime-display/pm",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_display_pm_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT32(pm_d3_count, VPrimeDisplayState),
+        VMSTATE_END_OF_LIST()
+    }
+};
 
 /*
  * Not migrated: the fault injector's scripts, seed, progress and log,
@@ -1679,6 +1781,10 @@ static const VMStateDescription vmstate_vprime_display = {
         /* version 3: a version 2 stream loads with stat-bytes-copied 0 */
         VMSTATE_UINT64_V(stat_copied, VPrimeDisplayState, 3),
         VMSTATE_END_OF_LIST()
+    },
+    .subsections = (const VMStateDescription * const []) {
+        &vmstate_vprime_display_pm,
+        NULL
     }
 };
 
@@ -1701,6 +1807,7 @@ static void vprime_display_class_init(ObjectClass *klass, void *data)
 
     pc->realize = vprime_display_realize;
     pc->exit = vprime_display_exit;
+    pc->config_write = vprime_display_config_write;
     pc->device_id = VPRIME_PCI_DEVICE_ID_DISPLAY;
     pc->class_id = VPRIME_PCI_CLASS_DISPLAY;
     vprime_core_class_init(pc);

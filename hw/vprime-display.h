@@ -377,6 +377,11 @@ struct VPrimeDisplayState {
     VPrimeCore core;
     uint32_t caps;
     uint32_t clock_hi;          /* CLOCK_HI as latched by reading CLOCK_LO */
+    /*
+     * PM_D3_COUNT: D0 -> D3hot transitions; sticky (kept by the reset that
+     * leaving D3hot is, and by RESET), cleared by a PCI or system reset
+     */
+    uint32_t pm_d3_count;
     VPrimeHead head[VPRIME_HEADS_MAX];
 
     /* internal state */

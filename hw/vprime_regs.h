@@ -358,6 +358,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_UPDATE_LOCKS        0x110   /* RO: bit h = head h's UPDATE_LOCK (CAP_UPDATE_LOCK_ALL) */
 #define VPRIME_DISP_UPDATE_LOCK_SET     0x114   /* WO: take the UPDATE_LOCK of the heads in the mask, in one write */
 #define VPRIME_DISP_UPDATE_LOCK_CLEAR   0x118   /* WO: release those heads' UPDATE_LOCK in one write */
+#define VPRIME_DISP_PM_D3_COUNT         0x11c   /* RO: D0 -> D3hot transitions since PCI reset (CAP_PM); sticky */
 
 #define VPRIME_DISP_CAP_SCATTER         (1u << 0)   /* planes scan page lists; clear: contiguous only */
 #define VPRIME_DISP_CAP_TILED           (1u << 1)   /* tiled scanout: the layouts in VPRIME_PL_LAYOUTS */
@@ -376,6 +377,7 @@ _Static_assert(sizeof(struct vprime_cmd) == VPRIME_CMD_SIZE, "vprime_cmd is 64 b
 #define VPRIME_DISP_CAP_LAYOUTS         (1u << 15)  /* VPRIME_PL_LAYOUTS: registered-modifier layouts per plane */
 #define VPRIME_DISP_CAP_OUTPUT          (1u << 16)  /* VPRIME_HEAD_OUTPUT: each head's connector type */
 #define VPRIME_DISP_CAP_OUTPUT_BPC      (1u << 17)  /* VPRIME_HEAD_OUTPUT_BPC: the link's bits per component */
+#define VPRIME_DISP_CAP_PM              (1u << 18)  /* PCI PM capability: D3hot, VPRIME_DISP_PM_D3_COUNT */
 
 #define VPRIME_DISP_DMA_BITS_MIN        32
 #define VPRIME_DISP_DMA_BITS_MAX        64

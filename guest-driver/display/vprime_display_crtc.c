@@ -37,6 +37,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/interrupt.h>
 #include <linux/ktime.h>
+#include <linux/pm_runtime.h>
 
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
@@ -258,10 +259,16 @@ static int vprime_crtc_set_crc_source(struct drm_crtc *crtc, const char *source)
 	spin_unlock_irq(&head->lock);
 	if (enable == was_on)
 		return 0;
+	/* a capture keeps the engine awake: its CRCs come from the engine */
 	if (enable) {
 		ret = drm_crtc_vblank_get(crtc);
 		if (ret)
 			return ret;
+		ret = vprime_display_rpm_get(head->disp);
+		if (ret) {
+			drm_crtc_vblank_put(crtc);
+			return ret;
+		}
 	}
 
 	spin_lock_irq(&head->lock);
@@ -273,8 +280,10 @@ static int vprime_crtc_set_crc_source(struct drm_crtc *crtc, const char *source)
 	}
 	spin_unlock_irq(&head->lock);
 
-	if (!enable)
+	if (!enable) {
 		drm_crtc_vblank_put(crtc);
+		vprime_display_rpm_put(head->disp);
+	}
 	return 0;
 }
 
@@ -719,6 +728,12 @@ static void vprime_crtc_atomic_enable(struct drm_crtc *crtc,
 	struct drm_display_mode *m = &crtc->state->adjusted_mode;
 	int idx;
 
+	/*
+	 * A head that is on keeps the engine awake until atomic_disable:
+	 * the commit holds it awake already, so this cannot fail to resume
+	 */
+	pm_runtime_get_noresume(crtc->dev->dev);
+
 	/* takes effect with the planes, at atomic_flush's UPDATE */
 	if (drm_dev_enter(crtc->dev, &idx)) {
 		if (head->disp->disp_caps & VPRIME_DISP_CAP_CROSSBAR)
@@ -791,6 +806,9 @@ static void vprime_crtc_atomic_disable(struct drm_crtc *crtc,
 		crtc->state->event = NULL;
 	}
 	spin_unlock_irq(&drm->event_lock);
+
+	/* atomic_enable's reference: the commit still holds the engine awake */
+	vprime_display_rpm_put(head->disp);
 }
 
 /*

@@ -7,6 +7,7 @@
 
 #include <linux/debugfs.h>
 #include <linux/dma-mapping.h>
+#include <linux/pm_runtime.h>
 #include <linux/seq_file.h>
 
 #include <drm/drm_debugfs.h>
@@ -137,6 +138,7 @@ static int vprime_debugfs_state(struct seq_file *m, void *data)
 	struct vprime_display *disp = to_vprime_display(entry->dev);
 	struct drm_modeset_acquire_ctx ctx;
 	unsigned int h;
+	int idx;
 
 	seq_printf(m, "engine: %u heads, caps 0x%x (%s%s%s), DMA %u bits\n",
 		   disp->hw.num_heads, disp->disp_caps,
@@ -144,6 +146,24 @@ static int vprime_debugfs_state(struct seq_file *m, void *data)
 		   disp->disp_caps & VPRIME_DISP_CAP_TILED ? ", tiled" : "",
 		   disp->disp_caps & VPRIME_DISP_CAP_CRC ? ", crc" : "",
 		   disp->dma_bits);
+	/*
+	 * Runtime PM as the driver counted it, and as the PCI core has it
+	 * now (before this read wakes the engine for its registers); the
+	 * test kms-runtime-pm reads these lines
+	 */
+	seq_printf(m, "runtime pm: %s, status %s, suspends %lld, resumes %lld\n",
+		   disp->rpm ? "on" : "off",
+		   pm_runtime_status_suspended(entry->dev->dev) ? "suspended" : "active",
+		   (long long)atomic64_read(&disp->rpm_suspends),
+		   (long long)atomic64_read(&disp->rpm_resumes));
+	if (vprime_display_rpm_get(disp))
+		return -EIO;
+	if ((disp->disp_caps & VPRIME_DISP_CAP_PM) &&
+	    drm_dev_enter(&disp->drm, &idx)) {
+		seq_printf(m, "engine PM_D3_COUNT %u\n",
+			   vprime_hw_read(&disp->hw, VPRIME_DISP_PM_D3_COUNT));
+		drm_dev_exit(idx);
+	}
 	/* one head at a time: each one's state is consistent in itself */
 	for (h = 0; h < disp->hw.num_heads; h++) {
 		drm_modeset_acquire_init(&ctx, 0);
@@ -152,6 +172,7 @@ static int vprime_debugfs_state(struct seq_file *m, void *data)
 		drm_modeset_drop_locks(&ctx);
 		drm_modeset_acquire_fini(&ctx);
 	}
+	vprime_display_rpm_put(disp);
 	return 0;
 }
 

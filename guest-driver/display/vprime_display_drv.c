@@ -25,6 +25,18 @@
  * checks refuse the same things first, so an accepted commit is shown as
  * asked and TEST_ONLY gives the same answer as a real commit.
  *
+ * Runtime PM: the engine autosuspends to D3hot (its PCI PM capability)
+ * once every head is off, no CRC capture is open and no writeback job
+ * waits, after autosuspend_ms (sysfs power/autosuspend_delay_ms too).
+ * Each head that is on holds a reference from atomic_enable to
+ * atomic_disable, an open CRC capture one; commits that touch a head, and
+ * the paths that read registers with every head off (connector detect
+ * and EDID, debugfs) take one while they run.  Leaving D3hot resets the
+ * engine (No_Soft_Reset is 0): runtime_resume reprograms the interrupt
+ * setup, and the heads come back with the commit that woke it.  In D3hot
+ * the engine signals no hotplug (it has no PME), so the connectors are
+ * polled while it sleeps, as i915 does: each poll wakes it for a detect.
+ *
  * Lifetimes follow the DRM template: the drm_device and everything
  * userspace can reach is drmm-managed, hardware resources are devm/pcim
  * managed, and hardware access from ioctls and commits happens inside
@@ -34,6 +46,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 
 #include <drm/drm_atomic.h>
 #include <drm/drm_atomic_helper.h>
@@ -67,6 +80,20 @@
 #define VPRIME_LEGACY_CURSOR_SIZE	VPRIME_DISP_CURSOR_MAX
 
 /*
+ * How long the engine stays in D0 after its last use with every head off:
+ * long enough that a client turning heads off and on again (a modeset
+ * through an off state) does not pay two D-state changes, short enough
+ * that a test sees it suspend.  power/autosuspend_delay_ms changes it per
+ * device.
+ */
+static unsigned int vprime_autosuspend_ms = 1000;
+module_param_named(autosuspend_ms, vprime_autosuspend_ms, uint, 0444);
+MODULE_PARM_DESC(autosuspend_ms, "runtime PM autosuspend delay, ms, with every head off (default 1000)");
+
+/* DRM's own output polling period (drm_probe_helper.c) */
+#define VPRIME_SUSPENDED_POLL_PERIOD	(10 * HZ)
+
+/*
  * fbdev emulation: /dev/fb0 and the kernel console (fbcon) on the
  * display.  Its DRM client lights every connected head with its own
  * framebuffer at probe, on hotplug and whenever the last DRM master
@@ -77,6 +104,36 @@
 static bool vprime_fbdev = true;
 module_param_named(fbdev, vprime_fbdev, bool, 0444);
 MODULE_PARM_DESC(fbdev, "fbdev emulation and the console on the display (default: on)");
+
+/**
+ * vprime_display_rpm_get - wake the engine for a register access
+ * @disp: the engine
+ *
+ * For the paths that read or write registers while every head may be off;
+ * a head that is on holds the engine awake already.  Pair with
+ * vprime_display_rpm_put().
+ *
+ * Returns: 0, or a negative errno when the engine cannot be woken (no
+ * reference is held then).
+ */
+int vprime_display_rpm_get(struct vprime_display *disp)
+{
+	int ret = pm_runtime_resume_and_get(disp->drm.dev);
+
+	if (ret)
+		drm_err_once(&disp->drm, "cannot wake the display engine: %d\n", ret);
+	return ret;
+}
+
+/**
+ * vprime_display_rpm_put - let the engine autosuspend again
+ * @disp: the engine, with a reference from vprime_display_rpm_get()
+ */
+void vprime_display_rpm_put(struct vprime_display *disp)
+{
+	pm_runtime_mark_last_busy(disp->drm.dev);
+	pm_runtime_put_autosuspend(disp->drm.dev);
+}
 
 static int vprime_display_ioctl_get_param(struct drm_device *drm, void *data,
 					  struct drm_file *file)
@@ -146,13 +203,24 @@ static void vprime_atomic_commit_tail(struct drm_atomic_state *state)
 {
 	struct drm_device *drm = state->dev;
 	struct vprime_display *disp = to_vprime_display(drm);
-	struct drm_crtc_state *crtc_state;
+	struct drm_crtc_state *old_state, *crtc_state;
 	struct drm_crtc *crtc;
+	bool awake = false;
 	u32 heads = 0;
 	int i;
 
-	for_each_new_crtc_in_state(state, crtc, crtc_state, i)
+	for_each_oldnew_crtc_in_state(state, crtc, old_state, crtc_state, i) {
 		heads |= BIT(crtc_to_head(crtc)->idx);
+		awake |= old_state->active || crtc_state->active;
+	}
+	/*
+	 * A commit of heads that stay off writes no register (not even the
+	 * update lock): it leaves a suspended engine asleep.  Otherwise the
+	 * engine is awake for the whole commit; heads turned on take their
+	 * own reference in atomic_enable.
+	 */
+	if (!awake || vprime_display_rpm_get(disp))
+		heads = 0;
 
 	vprime_heads_update_lock(disp, heads);
 	drm_atomic_helper_commit_modeset_disables(drm, state);
@@ -162,6 +230,8 @@ static void vprime_atomic_commit_tail(struct drm_atomic_state *state)
 	vprime_heads_update_unlock(disp, heads);
 	drm_atomic_helper_fake_vblank(state);
 	drm_atomic_helper_commit_hw_done(state);
+	if (heads)
+		vprime_display_rpm_put(disp);
 	drm_atomic_helper_wait_for_flip_done(drm, state);
 	drm_atomic_helper_cleanup_planes(drm, state);
 }
@@ -246,10 +316,29 @@ static int vprime_display_kms_init(struct vprime_display *disp)
 	return drmm_kms_helper_poll_init(drm);
 }
 
+/*
+ * Each head's event mask and the interrupt causes: at probe, and after a
+ * runtime resume (the engine was reset leaving D3hot).
+ */
+static void vprime_display_irq_program(struct vprime_display *disp)
+{
+	u32 irq_enable = VPRIME_IRQ_VALID_MASK;
+	unsigned int h;
+
+	for (h = 0; h < disp->hw.num_heads; h++) {
+		struct vprime_head *head = &disp->heads[h];
+
+		spin_lock_irq(&head->lock);
+		vprime_head_write(head, VPRIME_HEAD_EVENT_ENABLE, head->event_enable);
+		spin_unlock_irq(&head->lock);
+		irq_enable |= VPRIME_IRQ_HEAD(h);
+	}
+	vprime_hw_write(&disp->hw, VPRIME_REG_IRQ_ENABLE, irq_enable);
+}
+
 static int vprime_display_irq_init(struct vprime_display *disp)
 {
 	struct pci_dev *pdev = disp->hw.pdev;
-	u32 irq_enable = VPRIME_IRQ_VALID_MASK;
 	unsigned int h;
 	int ret;
 
@@ -266,10 +355,8 @@ static int vprime_display_irq_init(struct vprime_display *disp)
 				       vprime_head_irq, 0, name, head);
 		if (ret)
 			return ret;
-		vprime_head_write(head, VPRIME_HEAD_EVENT_ENABLE, head->event_enable);
-		irq_enable |= VPRIME_IRQ_HEAD(h);
 	}
-	vprime_hw_write(&disp->hw, VPRIME_REG_IRQ_ENABLE, irq_enable);
+	vprime_display_irq_program(disp);
 	return 0;
 }
 
@@ -282,8 +369,120 @@ static void vprime_display_irq_fini(struct vprime_display *disp)
 	vprime_hw_fini(&disp->hw);
 	for (h = 0; h < disp->hw.num_heads; h++)
 		synchronize_irq(pci_irq_vector(pdev, VPRIME_HEAD_MSIX_VEC(h)));
-	/* nothing schedules it any more */
+	/* nothing schedules them any more */
 	cancel_work_sync(&disp->hotplug_work);
+	cancel_delayed_work_sync(&disp->poll_work);
+}
+
+/*
+ * While suspended: probe the connectors as a HOTPLUG interrupt would.
+ * Each detect wakes the engine (vprime_connector_detect()); it suspends
+ * again after the autosuspend delay and schedules the next poll.
+ */
+static void vprime_display_poll_work(struct work_struct *work)
+{
+	struct vprime_display *disp = container_of(to_delayed_work(work),
+						   struct vprime_display,
+						   poll_work);
+	int idx;
+
+	if (!drm_dev_enter(&disp->drm, &idx))
+		return;
+	drm_helper_hpd_irq_event(&disp->drm);
+	drm_dev_exit(idx);
+}
+
+/*
+ * Every head is off (each one that is on holds a reference), so is every
+ * vblank interrupt (drm_crtc_vblank_off() at atomic_disable).  Quiesce
+ * the interrupts; the PCI core then saves config space and puts the
+ * engine in D3hot (pci_finish_runtime_suspend()).
+ */
+static int vprime_display_runtime_suspend(struct device *dev)
+{
+	struct pci_dev *pdev = to_pci_dev(dev);
+	struct vprime_display *disp = pci_get_drvdata(pdev);
+	unsigned int h;
+
+	for (h = 0; h < disp->hw.num_heads; h++) {
+		struct vprime_head *head = &disp->heads[h];
+
+		/* a reference keeps these from happening: say so if one did */
+		if (drm_WARN_ON(&disp->drm, head->crc_on ||
+				atomic_read(&head->wb_queued)))
+			return -EBUSY;
+	}
+	for (h = 0; h < disp->hw.num_heads; h++)
+		vprime_head_write(&disp->heads[h], VPRIME_HEAD_EVENT_ENABLE, 0);
+	vprime_hw_write(&disp->hw, VPRIME_REG_IRQ_ENABLE, 0);
+	synchronize_irq(pci_irq_vector(pdev, VPRIME_MSIX_VEC_MISC));
+	for (h = 0; h < disp->hw.num_heads; h++)
+		synchronize_irq(pci_irq_vector(pdev, VPRIME_HEAD_MSIX_VEC(h)));
+	atomic64_inc(&disp->rpm_suspends);
+	schedule_delayed_work(&disp->poll_work, VPRIME_SUSPENDED_POLL_PERIOD);
+	return 0;
+}
+
+/*
+ * The PCI core brought the engine back to D0 and restored config space
+ * (BARs, MSI-X).  Leaving D3hot reset the engine: every head off, as it
+ * was, and no interrupt enabled.  Reprogram those; the commit that woke
+ * the engine programs its heads.
+ */
+static int vprime_display_runtime_resume(struct device *dev)
+{
+	struct pci_dev *pdev = to_pci_dev(dev);
+	struct vprime_display *disp = pci_get_drvdata(pdev);
+	u32 id;
+
+	/* the poll may be what woke us: no _sync */
+	cancel_delayed_work(&disp->poll_work);
+	id = vprime_hw_read(&disp->hw, VPRIME_REG_ID);
+	if (id != VPRIME_ID_MAGIC) {
+		drm_err(&disp->drm, "display engine did not come back to D0 (ID reads 0x%08x)\n",
+			id);
+		return -EIO;
+	}
+	vprime_display_irq_program(disp);
+	atomic64_inc(&disp->rpm_resumes);
+	return 0;
+}
+
+static const struct dev_pm_ops vprime_display_pm_ops = {
+	RUNTIME_PM_OPS(vprime_display_runtime_suspend,
+		       vprime_display_runtime_resume, NULL)
+};
+
+/*
+ * PCI devices start with runtime PM forbidden (power/control "on"): allow
+ * it, as amdgpu and nouveau do, and drop the reference the PCI core took
+ * for probe.  An engine without the PM capability stays in D0.
+ */
+static void vprime_display_rpm_init(struct vprime_display *disp)
+{
+	struct device *dev = disp->drm.dev;
+
+	if (!(disp->disp_caps & VPRIME_DISP_CAP_PM) || !disp->hw.pdev->pm_cap) {
+		drm_info(&disp->drm, "no PCI power management: runtime PM off\n");
+		return;
+	}
+	disp->rpm = true;
+	pm_runtime_set_autosuspend_delay(dev, vprime_autosuspend_ms);
+	pm_runtime_use_autosuspend(dev);
+	pm_runtime_allow(dev);
+	pm_runtime_mark_last_busy(dev);
+	pm_runtime_put_autosuspend(dev);
+}
+
+/* remove: give back the probe reference, as the PCI core expects */
+static void vprime_display_rpm_fini(struct vprime_display *disp)
+{
+	struct device *dev = disp->drm.dev;
+
+	if (!disp->rpm)
+		return;
+	pm_runtime_get_noresume(dev);
+	pm_runtime_dont_use_autosuspend(dev);
 }
 
 /*
@@ -324,6 +523,7 @@ static int vprime_display_probe(struct pci_dev *pdev,
 	disp->hw.quiet_errors = VPRIME_ERR_DISPLAY;
 	spin_lock_init(&disp->update_lock);
 	INIT_WORK(&disp->hotplug_work, vprime_hotplug_work);
+	INIT_DELAYED_WORK(&disp->poll_work, vprime_display_poll_work);
 	pci_set_drvdata(pdev, disp);
 
 	ret = vprime_hw_init(&disp->hw, VPRIME_KIND_DISPLAY, DRIVER_NAME);
@@ -410,6 +610,8 @@ static int vprime_display_probe(struct pci_dev *pdev,
 		 disp->dma_bits,
 		 disp->disp_caps & VPRIME_DISP_CAP_TILED ? ", tiled" : "",
 		 disp->disp_caps & VPRIME_DISP_CAP_CRC ? ", CRC" : "");
+	/* last: from here the engine may suspend */
+	vprime_display_rpm_init(disp);
 	return 0;
 
 err_irq:
@@ -429,9 +631,11 @@ static void vprime_display_remove(struct pci_dev *pdev)
 	/*
 	 * After the unplug the commit above cannot reach the registers: turn
 	 * the heads off here, so the engine stops reading buffers about to
-	 * be freed (on a real removal the writes go nowhere).
+	 * be freed (on a real removal the writes go nowhere).  The PCI core
+	 * woke the engine for remove().
 	 */
 	vprime_display_irq_fini(disp);
+	vprime_display_rpm_fini(disp);
 }
 
 static void vprime_display_shutdown(struct pci_dev *pdev)
@@ -454,6 +658,7 @@ static struct pci_driver vprime_display_pci_driver = {
 	.probe = vprime_display_probe,
 	.remove = vprime_display_remove,
 	.shutdown = vprime_display_shutdown,
+	.driver.pm = pm_ptr(&vprime_display_pm_ops),
 };
 module_pci_driver(vprime_display_pci_driver);
 

@@ -205,6 +205,11 @@ static inline struct vprime_head *connector_to_head(struct drm_connector *c)
  *	UPDATE_LOCK writes that follow them, so that a commit's heads are
  *	locked (and released) in one register write
  * @hotplug_work: runs the probe helpers after a HOTPLUG interrupt
+ * @poll_work: while runtime suspended, probes the connectors every
+ *	VPRIME_SUSPENDED_POLL_PERIOD: the engine in D3hot signals no hotplug
+ * @rpm: runtime PM is on (the engine has VPRIME_DISP_CAP_PM)
+ * @rpm_suspends: runtime suspends (debugfs vprime_state)
+ * @rpm_resumes: runtime resumes
  * @inject_lock: protects the inject_* fields
  * @inject_head: debugfs inject_early_unmap: the last injection's head,
  *	-1 before the first
@@ -225,6 +230,10 @@ struct vprime_display {
 
 	spinlock_t update_lock;
 	struct work_struct hotplug_work;
+	struct delayed_work poll_work;
+	bool rpm;
+	atomic64_t rpm_suspends;
+	atomic64_t rpm_resumes;
 
 	struct mutex inject_lock;
 	int inject_head;
@@ -305,6 +314,10 @@ static inline void vprime_fbp_write(struct vprime_head *head, unsigned int p,
 {
 	vprime_hw_write(&head->disp->hw, VPRIME_FBP_BASE(head->idx, p, i) + reg, val);
 }
+
+/* vprime_display_drv.c */
+int vprime_display_rpm_get(struct vprime_display *disp);
+void vprime_display_rpm_put(struct vprime_display *disp);
 
 /* vprime_display_gem.c */
 struct drm_gem_object *vprime_display_gem_create_object(struct drm_device *drm,

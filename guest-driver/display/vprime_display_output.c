@@ -155,11 +155,15 @@ static int vprime_connector_get_modes(struct drm_connector *connector)
 	const struct drm_edid *drm_edid = NULL;
 	int idx, count;
 
+	/* the EDID registers: the engine may be suspended, every head off */
 	if (drm_dev_enter(connector->dev, &idx)) {
-		if (vprime_head_read(head, VPRIME_HEAD_EDID_SIZE))
-			drm_edid = drm_edid_read_custom(connector,
-							vprime_read_edid_block,
-							head);
+		if (!vprime_display_rpm_get(head->disp)) {
+			if (vprime_head_read(head, VPRIME_HEAD_EDID_SIZE))
+				drm_edid = drm_edid_read_custom(connector,
+								vprime_read_edid_block,
+								head);
+			vprime_display_rpm_put(head->disp);
+		}
 		drm_dev_exit(idx);
 	}
 	drm_edid_connector_update(connector, drm_edid);
@@ -183,10 +187,16 @@ vprime_connector_detect(struct drm_connector *connector, bool force)
 	enum drm_connector_status status = connector_status_disconnected;
 	int idx;
 
+	/* wakes a suspended engine: the poll while suspended comes here */
 	if (drm_dev_enter(connector->dev, &idx)) {
-		if (vprime_head_read(head, VPRIME_HEAD_STATUS) &
-		    VPRIME_HEAD_STATUS_CONNECTED)
-			status = connector_status_connected;
+		if (vprime_display_rpm_get(head->disp)) {
+			status = connector_status_unknown;
+		} else {
+			if (vprime_head_read(head, VPRIME_HEAD_STATUS) &
+			    VPRIME_HEAD_STATUS_CONNECTED)
+				status = connector_status_connected;
+			vprime_display_rpm_put(head->disp);
+		}
 		drm_dev_exit(idx);
 	}
 	return status;
@@ -228,14 +238,17 @@ static int vprime_output_show(struct seq_file *m, void *unused)
 	}
 	if ((head->disp->disp_caps & VPRIME_DISP_CAP_CROSSBAR) &&
 	    drm_dev_enter(connector->dev, &idx)) {
-		u32 src = vprime_head_read(head, VPRIME_HEAD_OUTPUT_SOURCE);
+		if (!vprime_display_rpm_get(head->disp)) {
+			u32 src = vprime_head_read(head, VPRIME_HEAD_OUTPUT_SOURCE);
 
-		if (src == VPRIME_HEAD_SOURCE_NONE)
-			seq_puts(m, "source: none\n");
-		else
-			seq_printf(m, "source: head %u\n", src);
-		seq_printf(m, "output crc: 0x%08x\n",
-			   vprime_head_read(head, VPRIME_HEAD_OUTPUT_CRC));
+			if (src == VPRIME_HEAD_SOURCE_NONE)
+				seq_puts(m, "source: none\n");
+			else
+				seq_printf(m, "source: head %u\n", src);
+			seq_printf(m, "output crc: 0x%08x\n",
+				   vprime_head_read(head, VPRIME_HEAD_OUTPUT_CRC));
+			vprime_display_rpm_put(head->disp);
+		}
 		drm_dev_exit(idx);
 	}
 	return 0;

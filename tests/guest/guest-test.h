@@ -145,6 +145,8 @@ int test_kms_vrr(struct ctx *c);
 int test_kms_max_bpc(struct ctx *c);
 /* fbdev emulation and the console (issue 16): kms-fbdev-test.c */
 int test_kms_fbdev(struct ctx *c);
+/* Runtime PM: autosuspend to D3hot with every head off (issue 16): kms-runtime-pm-test.c */
+int test_kms_runtime_pm(struct ctx *c);
 
 /* Random ioctls on every vprime node: ioctl-fuzz.c */
 int test_ioctl_fuzz(struct ctx *c);
@@ -246,6 +248,7 @@ int test_dmabuf_sync_write(struct ctx *c);
 	{ "kms-vrr", test_kms_vrr }, \
 	{ "kms-max-bpc", test_kms_max_bpc }, \
 	{ "kms-fbdev", test_kms_fbdev }, \
+	{ "kms-runtime-pm", test_kms_runtime_pm }, \
 	{ "kms-flip-fence", test_kms_flip_fence }, \
 	{ "kms-prime-import", test_kms_prime_import }, \
 	{ "kms-hotplug", test_kms_hotplug }, \

@@ -497,7 +497,8 @@ static void check_no_errors(Disp *d, int h)
                           VPRIME_DISP_CAP_CROSSBAR | \
                           VPRIME_DISP_CAP_ASYNC_FLIP | VPRIME_DISP_CAP_VRR | \
                           VPRIME_DISP_CAP_OUTPUT | VPRIME_DISP_CAP_LAYOUTS | \
-                          VPRIME_DISP_CAP_OUTPUT_BPC)
+                          VPRIME_DISP_CAP_OUTPUT_BPC | \
+                          VPRIME_DISP_CAP_PM)
 
 static void test_identity(void)
 {
@@ -3889,7 +3890,7 @@ static void test_bad_registers(void)
     /* unknown registers: head 1 of a 1-head engine, holes, past the EDID */
     {
         static const uint32_t unknown[] = {
-            0x11c, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
+            VPRIME_DISP_PM_D3_COUNT + 4, 0xffc, VPRIME_HEAD_BASE(1), VPRIME_HEAD_BASE(3) + 0x10,
             VPRIME_HEAD_BASE(0) + 0x7c, VPRIME_HEAD_BASE(0) + 0x6c,
             VPRIME_HEAD_BASE(0) + 0xc0,
             /* YUV framebuffer-plane block: gaps, past the planes, head 1 */
@@ -3919,7 +3920,7 @@ static void test_bad_registers(void)
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_CRC,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_EDID_SIZE,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_FLIP_FRAME,
-            VPRIME_DISP_UPDATE_LOCKS,
+            VPRIME_DISP_UPDATE_LOCKS, VPRIME_DISP_PM_D3_COUNT,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_OUTPUT_SOURCE,
             VPRIME_HEAD_BASE(0) + VPRIME_HEAD_OUTPUT_CRC,
         };
@@ -4804,6 +4805,143 @@ static void test_reset_mid_scanout(void)
     disp_stop(&d);
 }
 
+/* ---- PCI power management ------------------------------------------ */
+
+static uint16_t pmcsr(Disp *d, uint8_t pm)
+{
+    return qpci_config_readw(d->t.dev, pm + PCI_PM_CTRL);
+}
+
+static void set_pmcsr(Disp *d, uint8_t pm, uint16_t val)
+{
+    qpci_config_writew(d->t.dev, pm + PCI_PM_CTRL, val);
+}
+
+/*
+ * The PM capability: D0 and D3hot, no PME, No_Soft_Reset clear.  In
+ * D3hot the BARs are not decoded and the engine is stopped; back in D0
+ * it has been reset, PM_D3_COUNT (sticky) counting the D3hot entries.
+ */
+static void test_pm(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48 };
+    uint64_t msi, irqs, vblanks, errors, nothing;
+    g_autofree char *pages = NULL;
+    uint16_t pmc;
+    uint8_t pm;
+    Buf b;
+    Disp d;
+
+    disp_start(&d, "heads=2");
+    g_assert_cmphex(rd(&d, VPRIME_DISP_CAPS) & VPRIME_DISP_CAP_PM, ==,
+                    VPRIME_DISP_CAP_PM);
+    pm = qpci_find_capability(d.t.dev, PCI_CAP_ID_PM, 0);
+    g_assert_cmpuint(pm, !=, 0);
+    pmc = qpci_config_readw(d.t.dev, pm + PCI_PM_PMC);
+    g_assert_cmphex(pmc & PCI_PM_CAP_VER_MASK, ==, PCI_PM_CAP_VER_1_2);
+    g_assert_cmphex(pmc & (PCI_PM_CAP_D1 | PCI_PM_CAP_D2 |
+                           PCI_PM_CAP_PME_MASK), ==, 0);
+    g_assert_cmphex(pmcsr(&d, pm), ==, 0);      /* D0, No_Soft_Reset 0 */
+    g_assert_cmpuint(rd(&d, VPRIME_DISP_PM_D3_COUNT), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "pm-d3-count"), ==, 0);
+
+    /* a head on, interrupting at each vblank */
+    msi = msix_setup(&d, VPRIME_HEAD_MSIX_VEC(0));
+    wr(&d, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_HEAD(0));
+    wr(&d, VPRIME_REG_SCRATCH, 0x5a5a);
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b, false);
+    hwr(&d, 0, VPRIME_HEAD_EVENT_ENABLE, VPRIME_HEAD_EV_VBLANK);
+    head_on(&d, 0, &mode_a);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmphex(qtest_readl(d.t.qts, msi), !=, 0);
+
+    /* D0 -> D3hot: the engine stops */
+    set_pmcsr(&d, pm, PCI_PM_CTRL_STATE_MASK);
+    g_assert_cmphex(pmcsr(&d, pm), ==, PCI_PM_CTRL_STATE_MASK);
+    g_assert_cmpuint(qom_u64(&d, "pm-d3-count"), ==, 1);
+    pages = qom_str(&d, "head0-plane0-pages");
+    g_assert_cmpstr(pages, ==, "");
+    qtest_writel(d.t.qts, msi, 0);
+    irqs = qom_u64(&d, "stat-irqs");
+    vblanks = qom_u64(&d, "stat-vblanks");
+    qtest_clock_step(d.t.qts, 10 * mode_period(&mode_a));
+    g_assert_cmpuint(qom_u64(&d, "stat-vblanks"), ==, vblanks);
+    /* a monitor unplugged meanwhile: no interrupt (the engine has no PME) */
+    vprime_qom_set_bool(&d.t, "head0-connected", false);
+    vprime_qom_set_u64(&d.t, "inject-error", 1);
+    g_assert_cmpuint(qom_u64(&d, "stat-irqs"), ==, irqs);
+    g_assert_cmphex(qtest_readl(d.t.qts, msi), ==, 0);
+
+    /*
+     * BAR 0 is not decoded: reads give what the bus gives for an address
+     * nothing decodes, writes reach nothing (no bad access counted)
+     */
+    nothing = qtest_readl(d.t.qts, UNASSIGNED);
+    g_assert_cmphex(nothing, ==, 0);        /* q35: see the spec */
+    errors = qom_u64(&d, "stat-guest-errors");
+    g_assert_cmphex(rd(&d, VPRIME_REG_ID), ==, nothing);
+    g_assert_cmphex(rd(&d, VPRIME_DISP_PM_D3_COUNT), ==, nothing);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==, nothing);
+    wr(&d, 0xffc, 1);                       /* an unknown register */
+    wr(&d, VPRIME_REG_SCRATCH, 0x1234);
+    g_assert_cmpuint(qom_u64(&d, "stat-guest-errors"), ==, errors);
+
+    /* D1 and D2 are not offered, nor D3hot -> anything but D0 */
+    set_pmcsr(&d, pm, 1);
+    g_assert_cmphex(pmcsr(&d, pm), ==, PCI_PM_CTRL_STATE_MASK);
+    set_pmcsr(&d, pm, 2);
+    g_assert_cmphex(pmcsr(&d, pm), ==, PCI_PM_CTRL_STATE_MASK);
+
+    /* D3hot -> D0 resets the engine; PM_D3_COUNT stays */
+    set_pmcsr(&d, pm, 0);
+    g_assert_cmphex(pmcsr(&d, pm), ==, 0);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ID), ==, VPRIME_ID_MAGIC);
+    g_assert_cmphex(rd(&d, VPRIME_REG_SCRATCH), ==, 0);
+    g_assert_cmphex(rd(&d, VPRIME_REG_IRQ_ENABLE), ==, 0);
+    g_assert_cmphex(rd(&d, VPRIME_REG_IRQ_STATUS), ==, 0);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_CONTROL), ==, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENT_ENABLE), ==, 0);
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_EVENTS), ==, 0);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 0);
+    g_assert_cmphex(prd(&d, 0, 0, VPRIME_PL_CONTROL), ==, 0);
+    /* the connector is as the host left it */
+    g_assert_cmphex(hrd(&d, 0, VPRIME_HEAD_STATUS), ==, 0);
+    g_assert_cmpuint(rd(&d, VPRIME_DISP_PM_D3_COUNT), ==, 1);
+    wr(&d, VPRIME_DISP_PM_D3_COUNT, 0);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ERROR), ==, VPRIME_ERR_BAD_ACCESS);
+    g_assert_cmpuint(rd(&d, VPRIME_DISP_PM_D3_COUNT), ==, 1);
+    wr(&d, VPRIME_REG_ERROR, VPRIME_ERR_BAD_ACCESS);
+    /* the RESET register keeps it too */
+    wr(&d, VPRIME_REG_RESET, VPRIME_RESET_MAGIC);
+    g_assert_cmpuint(rd(&d, VPRIME_DISP_PM_D3_COUNT), ==, 1);
+
+    /* reprogrammed, it works again, interrupts included */
+    vprime_qom_set_bool(&d.t, "head0-connected", true);
+    wr(&d, VPRIME_REG_IRQ_ENABLE, VPRIME_IRQ_HEAD(0));
+    set_plane(&d, 0, 0, &c, b.addr, 0);
+    hwr(&d, 0, VPRIME_HEAD_EVENT_ENABLE, VPRIME_HEAD_EV_VBLANK);
+    head_on(&d, 0, &mode_a);
+    step_to_vblank(&d, 0, &mode_a);
+    g_assert_cmpuint(hrd(&d, 0, VPRIME_HEAD_FRAME), ==, 1);
+    g_assert_cmphex(qtest_readl(d.t.qts, msi), !=, 0);
+    check_no_errors(&d, 0);
+
+    /* a second round trip counts; a system reset clears the count */
+    set_pmcsr(&d, pm, PCI_PM_CTRL_STATE_MASK);
+    set_pmcsr(&d, pm, 0);
+    g_assert_cmpuint(rd(&d, VPRIME_DISP_PM_D3_COUNT), ==, 2);
+    set_pmcsr(&d, pm, PCI_PM_CTRL_STATE_MASK);
+    qtest_system_reset(d.t.qts);
+    g_assert_cmphex(pmcsr(&d, pm), ==, 0);
+    vprime_map_mmio(&d.t);
+    g_assert_cmphex(rd(&d, VPRIME_REG_ID), ==, VPRIME_ID_MAGIC);
+    g_assert_cmpuint(rd(&d, VPRIME_DISP_PM_D3_COUNT), ==, 0);
+    buf_free(&b);
+    disp_stop(&d);
+}
+
 /* Four heads, four consoles, each showing its own frame */
 static void test_four_heads(void)
 {
@@ -5077,6 +5215,7 @@ int main(int argc, char **argv)
                         GINT_TO_POINTER(false), test_zero_copy_pages);
     qtest_add_func("/vprime-display/reset-mid-scanout",
                    test_reset_mid_scanout);
+    qtest_add_func("/vprime-display/pm", test_pm);
     qtest_add_func("/vprime-display/four-heads", test_four_heads);
     qtest_add_func("/vprime-display/console-off", test_console_off);
 

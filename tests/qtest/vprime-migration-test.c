@@ -1085,6 +1085,47 @@ static void test_display_stopped_timer(void)
 }
 
 /*
+ * PCI power management: PMCSR is config space and migrates with it, the
+ * count in subsection vprime-display/pm.  An engine saved in D3hot
+ * arrives in D3hot (BAR 0 not decoded: it reads 0 on q35), keeps its
+ * PM_D3_COUNT, and comes back to D0 reset and working.
+ */
+static void test_display_pm(void)
+{
+    Machine src, dst;
+    uint64_t vblanks;
+    uint8_t pm;
+
+    machine_start(&src, NULL, NULL);
+    pm = qpci_find_capability(src.disp.pdev, PCI_CAP_ID_PM, 0);
+    g_assert_cmpuint(pm, !=, 0);
+    quiet_head_on(&src);
+    qpci_config_writew(src.disp.pdev, pm + PCI_PM_CTRL, PCI_PM_CTRL_STATE_MASK);
+    qpci_config_writew(src.disp.pdev, pm + PCI_PM_CTRL, 0);
+    qpci_config_writew(src.disp.pdev, pm + PCI_PM_CTRL, PCI_PM_CTRL_STATE_MASK);
+    g_assert_cmpuint(qom_u64(&src, "disp", "pm-d3-count"), ==, 2);
+    migrate_live(&src, &dst);
+    machine_stop(&src);
+
+    g_assert_cmphex(qpci_config_readw(dst.disp.pdev, pm + PCI_PM_CTRL), ==,
+                    PCI_PM_CTRL_STATE_MASK);
+    g_assert_cmpuint(qom_u64(&dst, "disp", "pm-d3-count"), ==, 2);
+    g_assert_cmphex(rd(&dst.disp, VPRIME_REG_ID), ==, 0);
+    vblanks = qom_u64(&dst, "disp", "stat-vblanks");
+    clock_step(&dst, 10 * PERIOD);          /* stopped: no vblank */
+    g_assert_cmpuint(qom_u64(&dst, "disp", "stat-vblanks"), ==, vblanks);
+
+    qpci_config_writew(dst.disp.pdev, pm + PCI_PM_CTRL, 0);
+    g_assert_cmphex(rd(&dst.disp, VPRIME_REG_ID), ==, VPRIME_ID_MAGIC);
+    g_assert_cmpuint(rd(&dst.disp, VPRIME_DISP_PM_D3_COUNT), ==, 2);
+    g_assert_cmphex(hrd(&dst.disp, 1, VPRIME_HEAD_CONTROL), ==, 0);
+    g_assert_cmpuint(hrd(&dst.disp, 1, VPRIME_HEAD_FRAME), ==, 0);
+    quiet_head_on(&dst);
+    g_assert_cmpuint(hrd(&dst.disp, 1, VPRIME_HEAD_FRAME), ==, 11);
+    machine_stop(&dst);
+}
+
+/*
  * The crossbar (subsection vprime-display-head/route): head 0 drives both
  * outputs (a clone, latched), head 1 is off with ROUTE 0x1 written; both
  * arrive as they were (without the subsection the destination has each
@@ -2079,6 +2120,45 @@ static void test_stream_refused(const void *opaque)
     machine_stop(&m);
 }
 
+/*
+ * PMCSR is config space: a stream whose engine is in D3hot with a head on
+ * (edited from the busy stream, heads 0 and 1 on) is refused, and the
+ * engine is left stopped as after a reset.
+ */
+static void test_stream_d3hot_head_on(void)
+{
+    g_autofree char *log = NULL;
+    g_autofree char *pages = NULL;
+    size_t size, cfg;
+    Stream s;
+    Machine m;
+    int pos, hops;
+
+    stream_read(&s);
+    /*
+     * QEMU names the two parent_obj fields (PCI device, MSI-X) and the two
+     * config buffers (PCI, PCIe) "name[i]": element 0 of each
+     */
+    cfg = stream_field(&s, "vprime-display", "parent_obj[0][0]/config[1][0]",
+                       &size);
+    g_assert_cmpuint(size, >=, PCI_CFG_SPACE_SIZE);
+    for (pos = s.data[cfg + PCI_CAPABILITY_LIST], hops = 0;
+         pos && s.data[cfg + pos] != PCI_CAP_ID_PM && hops < 48;
+         pos = s.data[cfg + pos + PCI_CAP_LIST_NEXT], hops++) {
+    }
+    g_assert_cmpuint(s.data[cfg + pos], ==, PCI_CAP_ID_PM);
+    g_assert_cmphex(s.data[cfg + pos + PCI_PM_CTRL], ==, 0);
+    s.data[cfg + pos + PCI_PM_CTRL] = PCI_PM_CTRL_STATE_MASK;
+    g_assert(!stream_load(&s, &m, &log));
+    g_test_message("%s", log);
+    g_assert(strstr(log, "vprime-display: migration stream refused: head 0 "
+                    "is on in D3hot"));
+    stream_free(&s);
+    pages = qom_str(&m, "disp", "head0-plane0-pages");
+    g_assert_cmpstr(pages, ==, "");
+    machine_stop(&m);
+}
+
 int main(int argc, char **argv)
 {
     size_t i;
@@ -2100,6 +2180,9 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime/migration/display/vrr", test_display_vrr);
     qtest_add_func("/vprime/migration/display/output-bpc",
                    test_display_output_bpc);
+    qtest_add_func("/vprime/migration/display/pm", test_display_pm);
+    qtest_add_func("/vprime/migration/stream/d3hot-head-on",
+                   test_stream_d3hot_head_on);
     qtest_add_func("/vprime/migration/faults/in-flight",
                    test_faults_in_flight);
     qtest_add_func("/vprime/migration/stream/unedited",
