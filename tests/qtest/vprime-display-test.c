@@ -17,6 +17,7 @@
  */
 
 #include "qemu/osdep.h"
+#include <math.h>
 #include "qemu/units.h"
 #include "qobject/qbool.h"
 #include "vprime-qtest.h"
