@@ -37,19 +37,6 @@
 
 enum { SYNC_FLIPS = 8, ASYNC_FLIPS = 20, LEGACY_FLIPS = 8, NFB = 3 };
 
-static long long head_async_flips(struct kms *k, int h)
-{
-	char path[PATH_MAX], buf[16384], key[32], *p;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state", k->minor);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	snprintf(key, sizeof(key), "head %d [", h);
-	p = strstr(buf, key);
-	p = p ? strstr(p, "async flips ") : NULL;
-	return p ? strtoll(p + strlen("async flips "), NULL, 10) : -1;
-}
-
 /* The head's vblank count now */
 static uint32_t vblank_now(struct kms *k, struct head *hd)
 {
@@ -161,7 +148,7 @@ int test_kms_async_flip(struct ctx *c)
 	crc_on = true;
 	if (!wait_vblanks(&k, hd, 1, NULL))
 		goto out;
-	async0 = head_async_flips(&k, hd->index);
+	async0 = kms_state_value(&k, hd->index, "async flips ");
 	CHECK(async0 >= 0, "no async flip count in debugfs");
 
 	for (i = 0; i < SYNC_FLIPS && !failures; i++) {
@@ -180,7 +167,7 @@ int test_kms_async_flip(struct ctx *c)
 	if (failures)
 		goto out;
 	expect_crc(&k, hd, fb_crc(&fb[(LEGACY_FLIPS + 1) % NFB]), "after the legacy async flips");
-	async1 = head_async_flips(&k, hd->index);
+	async1 = kms_state_value(&k, hd->index, "async flips ");
 	diag("head %d: %d of %d atomic async flips and %d of %d legacy ones completed with no vblank between commit and event; sync flips %d of %d",
 	     hd->index, async_still, ASYNC_FLIPS, legacy_still, LEGACY_FLIPS, sync_still,
 	     SYNC_FLIPS);

@@ -51,6 +51,60 @@ void kms_crc_bpc(unsigned int bpc)
 }
 
 /*
+ * Ask the host agent for a screendump of head @hd (@w x @h), checksummed
+ * as the display's CRC, and compare it with @crc: @what (the screen, a
+ * capture...) is what the host's screen must show.  Without the host
+ * control channel (a guest run by hand) it is not compared.
+ */
+void host_screendump_vs(struct head *hd, uint32_t w, uint32_t h, uint32_t crc,
+			const char *name, const char *what)
+{
+	struct hreply rep;
+	struct hmsg req;
+	int ret;
+
+	hmsg_start(&req, "screendump-crc");
+	hmsg_str(&req, "device", "display0");
+	hmsg_int(&req, "head", hd->index);
+	hmsg_u64(&req, "width", w);
+	hmsg_u64(&req, "height", h);
+	hmsg_u64(&req, "crc", crc);
+	hmsg_str(&req, "name", name);
+	ret = host_call(&req, &rep, 60);
+	if (ret == -ENODEV) {
+		diag("head %d: %s: no host control channel, %s is not compared with a screendump (the harness provides it)",
+		     hd->index, name, what);
+		return;
+	}
+	CHECK(!ret && rep.ok, "head %d: %s: %s against the host's screendump: %s",
+	      hd->index, name, what, ret ? strerror(-ret) : hreply_why(&rep));
+	if (!ret && rep.ok)
+		diag("head %d: %s: host: %s", hd->index, name, hreply_why(&rep));
+}
+
+/*
+ * The number after @key in the driver's debugfs vprime_state, in head
+ * @h's lines and on (@h < 0: anywhere); -1 if absent
+ */
+long long kms_state_value(struct kms *k, int h, const char *key)
+{
+	char path[PATH_MAX], buf[16384], hk[32], *p = buf;
+
+	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state",
+		 k->minor);
+	if (read_file(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	if (h >= 0) {
+		snprintf(hk, sizeof(hk), "head %d [", h);
+		p = strstr(buf, hk);
+		if (!p)
+			return -1;
+	}
+	p = strstr(p, key);
+	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
+}
+
+/*
  * The link depth the driver gave head @hd's CRTC (debugfs vprime_state
  * "output bpc"; 8 on an engine without OUTPUT_BPC), for frame_crc()
  */

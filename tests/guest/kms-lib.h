@@ -64,6 +64,9 @@ struct plane_img {
 
 void kms_crc_bpc(unsigned int bpc);
 unsigned int kms_crc_link(struct kms *k, struct head *hd);
+long long kms_state_value(struct kms *k, int h, const char *key);
+void host_screendump_vs(struct head *hd, uint32_t w, uint32_t h, uint32_t crc,
+			const char *name, const char *what);
 uint32_t frame_crc(const uint32_t *xrgb, uint32_t w, uint32_t h);
 uint32_t fmt_cpp(uint32_t fourcc);
 /*

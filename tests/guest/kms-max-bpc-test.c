@@ -91,19 +91,6 @@ static long field(const char *buf, const char *key, int base)
 	return p ? strtol(p + strlen(key), NULL, base) : -1;
 }
 
-/* The head's OUTPUT_BPC as debugfs vprime_state shows it; -1 if absent */
-static long head_output_bpc(struct kms *k, int h)
-{
-	char path[PATH_MAX], buf[16384], key[32], *p;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state", k->minor);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	snprintf(key, sizeof(key), "head %d [", h);
-	p = strstr(buf, key);
-	return p ? field(p, "output bpc ", 10) : -1;
-}
-
 /*
  * The CPU's CRC of the full-screen primary sent over a link of @bpc, by
  * the test's own rule (not the driver's link depth, which kms-lib's
@@ -136,35 +123,6 @@ static int set_max_bpc(struct kms *k, struct head *hd, unsigned int bpc, uint32_
 	ret = drmModeAtomicCommit(k->fd, req, flags, NULL) ? -errno : 0;
 	drmModeAtomicFree(req);
 	return ret;
-}
-
-/*
- * The host's screendump of the head, checksummed as the display's CRC,
- * against @crc; without the host agent (a guest run by hand) not compared
- */
-static void screendump_vs(struct head *hd, uint32_t crc, const char *name)
-{
-	struct hreply rep;
-	struct hmsg req;
-	int ret;
-
-	hmsg_start(&req, "screendump-crc");
-	hmsg_str(&req, "device", "display0");
-	hmsg_int(&req, "head", hd->index);
-	hmsg_u64(&req, "width", hd->mode.hdisplay);
-	hmsg_u64(&req, "height", hd->mode.vdisplay);
-	hmsg_u64(&req, "crc", crc);
-	hmsg_str(&req, "name", name);
-	ret = host_call(&req, &rep, 60);
-	if (ret == -ENODEV) {
-		diag("head %d: %s: no host control channel, the screen is not compared (the harness provides it)",
-		     hd->index, name);
-		return;
-	}
-	CHECK(!ret && rep.ok, "head %d: %s: the host's screendump: %s", hd->index, name,
-	      ret ? strerror(-ret) : hreply_why(&rep));
-	if (!ret && rep.ok)
-		diag("head %d: %s: host: %s", hd->index, name, hreply_why(&rep));
 }
 
 /* The property: a range 6..12, 12 by default */
@@ -242,7 +200,7 @@ static void max_bpc_head(struct kms *k, struct head *hd, const struct fb *prim)
 		CHECK(prop_value(k->fd, hd->conn, DRM_MODE_OBJECT_CONNECTOR, "max bpc") == cur,
 		      "head %d: \"max bpc\" does not read back %u", hd->index, cur);
 
-		got = head_output_bpc(k, hd->index);
+		got = kms_state_value(k, hd->index, "output bpc ");
 		CHECK(got == (long)want, "head %d: %s: vprime_state says output bpc %ld",
 		      hd->index, what, got);
 		CHECK(output_file(k, hd, buf, sizeof(buf)) &&
@@ -259,7 +217,8 @@ static void max_bpc_head(struct kms *k, struct head *hd, const struct fb *prim)
 			      hd->index, what, got, crc);
 		}
 		snprintf(name, sizeof(name), "max-bpc-head%d-step%u-%u", hd->index, i, requested[i]);
-		screendump_vs(hd, crc, name);
+		host_screendump_vs(hd, hd->mode.hdisplay, hd->mode.vdisplay, crc, name,
+				   "the screen");
 		if (!failures)
 			diag("head %d: %s: CRC 0x%08x (%s), output and screen agree", hd->index,
 			     what, crc, want == 6 ? "truncated to 6 bits" : "8-bit frame unchanged");

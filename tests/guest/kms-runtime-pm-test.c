@@ -189,24 +189,6 @@ static bool prove_d3hot(const char *bdf, const char *what)
 	return false;
 }
 
-/* A number after @key in the driver's debugfs vprime_state; -1 if none */
-static long long state_value(struct kms *k, int h, const char *key)
-{
-	char path[PATH_MAX], buf[16384], hk[32], *p = buf;
-
-	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state", k->minor);
-	if (read_file(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	if (h >= 0) {
-		snprintf(hk, sizeof(hk), "head %d [", h);
-		p = strstr(buf, hk);
-		if (!p)
-			return -1;
-	}
-	p = strstr(p, key);
-	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
-}
-
 /* One commit turning every head of @set on, each with its framebuffer */
 static int heads_enable(struct kms *k, struct head **set, int n, struct fb *fbs)
 {
@@ -248,8 +230,8 @@ static void round_trip(struct kms *k, const char *bdf, struct head **set, int n)
 
 	snprintf(what, sizeof(what), "%d head%s", n, n > 1 ? "s" : "");
 	/* the debugfs read wakes the engine for its registers: before step 1 */
-	d3_before = state_value(k, -1, "engine PM_D3_COUNT ");
-	sus_before = state_value(k, -1, "suspends ");
+	d3_before = kms_state_value(k, -1, "engine PM_D3_COUNT ");
+	sus_before = kms_state_value(k, -1, "suspends ");
 	CHECK(d3_before >= 0 && sus_before >= 0,
 	      "%s: no PM_D3_COUNT or suspend count in debugfs vprime_state", what);
 
@@ -284,9 +266,9 @@ static void round_trip(struct kms *k, const char *bdf, struct head **set, int n)
 		crc_stop(hd);
 
 		s0 = wait_vblanks(k, hd, 0, NULL);
-		f0 = state_value(k, hd->index, "hardware: frame ");
+		f0 = kms_state_value(k, hd->index, "hardware: frame ");
 		s1 = wait_vblanks(k, hd, VBLANKS, NULL);
-		f1 = state_value(k, hd->index, "hardware: frame ");
+		f1 = kms_state_value(k, hd->index, "hardware: frame ");
 		CHECK(s1 - s0 >= VBLANKS, "%s: head %d: drmWaitVBlank for %d vblanks went from %u to %u",
 		      what, hd->index, VBLANKS, s0, s1);
 		CHECK(f0 >= 0 && f1 > f0, "%s: head %d: the device's FRAME went from %lld to %lld",
@@ -295,8 +277,8 @@ static void round_trip(struct kms *k, const char *bdf, struct head **set, int n)
 		     what, hd->index, s0, s1, f0, f1);
 	}
 
-	d3_after = state_value(k, -1, "engine PM_D3_COUNT ");
-	sus_after = state_value(k, -1, "suspends ");
+	d3_after = kms_state_value(k, -1, "engine PM_D3_COUNT ");
+	sus_after = kms_state_value(k, -1, "suspends ");
 	CHECK(d3_after > d3_before, "%s: the engine's PM_D3_COUNT went from %lld to %lld",
 	      what, d3_before, d3_after);
 	CHECK(sus_after > sus_before, "%s: the driver's runtime suspends went from %lld to %lld",
@@ -384,7 +366,7 @@ int test_kms_runtime_pm(struct ctx *c)
 	      "%s power/control is '%s', not 'auto': the driver did not allow runtime PM",
 	      bdf, control);
 	/* "runtime pm: on, status ...": the engine has the PM capability */
-	CHECK(state_value(&k, -1, "runtime pm: on") == 0,
+	CHECK(kms_state_value(&k, -1, "runtime pm: on") == 0,
 	      "debugfs vprime_state does not say 'runtime pm: on'");
 
 	round_trip(&k, bdf, set, 1);

@@ -86,37 +86,6 @@ static int fence_wait(int fd)
 }
 
 /*
- * The host takes a screendump of the head while the frame is shown (this
- * waits for its answer) and compares its CRC, computed as the display's,
- * with the capture's: the capture is what the host's screen shows
- */
-static void wb_vs_screendump(struct head *hd, uint32_t w, uint32_t h,
-			     uint32_t crc, const char *name)
-{
-	struct hreply rep;
-	struct hmsg req;
-	int ret;
-
-	hmsg_start(&req, "screendump-crc");
-	hmsg_str(&req, "device", "display0");
-	hmsg_int(&req, "head", hd->index);
-	hmsg_u64(&req, "width", w);
-	hmsg_u64(&req, "height", h);
-	hmsg_u64(&req, "crc", crc);
-	hmsg_str(&req, "name", name);
-	ret = host_call(&req, &rep, 60);
-	if (ret == -ENODEV) {
-		diag("head %d: %s: no host control channel, the capture is not compared with a screendump (the harness provides it)",
-		     hd->index, name);
-		return;
-	}
-	CHECK(!ret && rep.ok, "head %d: %s: capture against the host's screendump: %s",
-	      hd->index, name, ret ? strerror(-ret) : hreply_why(&rep));
-	if (!ret && rep.ok)
-		diag("head %d: %s: host: %s", hd->index, name, hreply_why(&rep));
-}
-
-/*
  * One commit: the overlay at (ox, oy) or off, GAMMA_LUT @gamma (0: off),
  * the writeback framebuffer with an out-fence; the capture compared with
  * @ref (0x00RRGGBB per pixel) and the device CRC
@@ -176,7 +145,7 @@ static void wb_case(struct kms *k, struct head *hd, uint32_t wb,
 		     hd->index, w, h);
 	/* the capture is the frame the device checksummed */
 	expect_crc(k, hd, frame_crc(got, w, h), what);
-	wb_vs_screendump(hd, w, h, frame_crc(got, w, h), name);
+	host_screendump_vs(hd, w, h, frame_crc(got, w, h), name, "the capture");
 	free(got);
 }
 
