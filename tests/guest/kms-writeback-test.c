@@ -10,6 +10,10 @@
  * reference, and its CRC with the device CRC of that frame, and (under
  * the harness, whose host agent takes a QMP screendump of the head while
  * the frame is still shown) with the same CRC of the host's screendump.
+ * Last, the primary holds the shared test pattern (hw/vprime_pattern.h):
+ * the capture is compared with it pixel by pixel, and the host compares
+ * its screendump of that frame with it pixel by pixel (at the head's
+ * link depth), so the capture and the screen agree pixel for pixel.
  * On the first and the last connected heads.
  */
 #include <errno.h>
@@ -25,6 +29,45 @@
 #include "kms-lib.h"
 
 #define LUT_SIZE	256
+
+/* The test pattern's frame, and its tag (+ the head's index) */
+#define WB_PATTERN_FRAME	40
+#define WB_PATTERN_TAG		0x70
+
+/*
+ * The host's screendump of @hd compared pixel by pixel with the test
+ * pattern (frame, tag), as the head's link sends it; not compared without
+ * the host control channel
+ */
+static void wb_pattern_screendump(struct kms *k, struct head *hd, uint32_t w,
+				  uint32_t h, uint32_t tag)
+{
+	struct hreply rep;
+	struct hmsg req;
+	char save[32];
+	int ret;
+
+	snprintf(save, sizeof(save), "wb-pattern-head%d", hd->index);
+	hmsg_start(&req, "screendump");
+	hmsg_str(&req, "device", "display0");
+	hmsg_int(&req, "head", hd->index);
+	hmsg_u64(&req, "width", w);
+	hmsg_u64(&req, "height", h);
+	hmsg_int(&req, "frame", WB_PATTERN_FRAME);
+	hmsg_int(&req, "tag", tag);
+	hmsg_int(&req, "bpc", kms_crc_link(k, hd));
+	hmsg_str(&req, "save", save);
+	ret = host_call(&req, &rep, 60);
+	if (ret == -ENODEV) {
+		diag("head %d: no host control channel, the screen is not compared with the pattern (the harness provides it)",
+		     hd->index);
+		return;
+	}
+	CHECK(!ret && rep.ok, "head %d: the host's screendump against the test pattern: %s",
+	      hd->index, ret ? strerror(-ret) : hreply_why(&rep));
+	if (!ret && rep.ok)
+		diag("head %d: test pattern: host: %s", hd->index, hreply_why(&rep));
+}
 
 /* The writeback connector that can capture @hd's CRTC; 0 if none */
 static uint32_t wb_connector_of(struct kms *k, struct head *hd, int *count)
@@ -231,6 +274,12 @@ static void wb_head(struct kms *k, struct head *hd, uint32_t wb)
 	reference(&prim, NULL, 0, 0, false, ref);
 	wb_case(k, hd, wb, NULL, 0, 0, 0, &out_argb, ref,
 		"lone primary, ARGB8888 capture", "argb");
+	/* the commit of the next capture composes the new content */
+	fb_fill_pattern(&prim, WB_PATTERN_FRAME, WB_PATTERN_TAG + hd->index);
+	reference(&prim, NULL, 0, 0, false, ref);
+	wb_case(k, hd, wb, NULL, 0, 0, 0, &out, ref, "test pattern", "pattern");
+	if (!failures)
+		wb_pattern_screendump(k, hd, w, h, WB_PATTERN_TAG + hd->index);
 	crc_stop(hd);
 out:
 	/* detach, or the CRTC cannot be turned off without it */
