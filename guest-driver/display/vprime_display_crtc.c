@@ -56,6 +56,8 @@
 
 /* How often the timestamp read is retried when a vblank comes in between */
 #define VPRIME_TS_RETRIES	3
+/* (ktime, device clock) pairs read for one timestamp; the tightest is used */
+#define VPRIME_CLOCK_SAMPLES	3
 
 static const char * const vprime_head_err_names[] = {
 	[VPRIME_HEAD_ERR_MODE] = "mode out of range",
@@ -142,17 +144,41 @@ static u32 vprime_crtc_get_vblank_counter(struct drm_crtc *crtc)
 	return READ_ONCE(head->last_frame);
 }
 
-static u64 vprime_read_clock(struct vprime_display *disp)
+/*
+ * The device clock and the ktime of one instant: ktime_get() on both sides
+ * of the read that latches the device clock (reading LO latches HI), and
+ * their midpoint, from the tightest of VPRIME_CLOCK_SAMPLES tries.  The
+ * host can stop the vCPU between two reads for tens of microseconds; a
+ * pair read across such a pause would put the timestamp that far off.
+ */
+static void vprime_read_clock_pair(struct vprime_display *disp, ktime_t *now,
+				   u64 *dev_now)
 {
-	/* reading LO latches HI */
-	u32 lo = vprime_hw_read(&disp->hw, VPRIME_DISP_CLOCK_LO);
+	s64 best = S64_MAX;
+	int i;
 
-	return (u64)vprime_hw_read(&disp->hw, VPRIME_DISP_CLOCK_HI) << 32 | lo;
+	for (i = 0; i < VPRIME_CLOCK_SAMPLES; i++) {
+		unsigned long flags;
+		ktime_t t0, t1;
+		u32 lo, hi;
+
+		local_irq_save(flags);
+		t0 = ktime_get();
+		lo = vprime_hw_read(&disp->hw, VPRIME_DISP_CLOCK_LO);
+		t1 = ktime_get();
+		hi = vprime_hw_read(&disp->hw, VPRIME_DISP_CLOCK_HI);
+		local_irq_restore(flags);
+		if (ktime_to_ns(ktime_sub(t1, t0)) < best) {
+			best = ktime_to_ns(ktime_sub(t1, t0));
+			*now = ktime_add_ns(t0, best / 2);
+			*dev_now = (u64)hi << 32 | lo;
+		}
+	}
 }
 
 /*
  * The device stamps each vblank with its own clock; translate by how long
- * ago that was on the device clock, read next to ktime_get().  A vblank
+ * ago that was on the device clock (vprime_read_clock_pair()).  A vblank
  * between the reads (FRAME changed) makes the pair inconsistent: retry.
  */
 static bool vprime_crtc_get_vblank_timestamp(struct drm_crtc *crtc,
@@ -173,14 +199,10 @@ static bool vprime_crtc_get_vblank_timestamp(struct drm_crtc *crtc,
 		u32 frame = vprime_head_read(head, VPRIME_HEAD_FRAME);
 		u64 ts = vprime_head_read(head, VPRIME_HEAD_VBLANK_TS_LO) |
 			 (u64)vprime_head_read(head, VPRIME_HEAD_VBLANK_TS_HI) << 32;
-		unsigned long flags;
 		ktime_t now;
 		u64 dev_now;
 
-		local_irq_save(flags);
-		now = ktime_get();
-		dev_now = vprime_read_clock(disp);
-		local_irq_restore(flags);
+		vprime_read_clock_pair(disp, &now, &dev_now);
 
 		if (vprime_head_read(head, VPRIME_HEAD_FRAME) != frame)
 			continue;
