@@ -489,28 +489,62 @@ class Agent(threading.Thread):
         return {"ok": ok, "detail": detail, "width": w, "height": h, "colors": len(colors),
                 "nonblack": nonblack}
 
+    # Each qom-get is its own QMP command, and the device's vblank timer runs
+    # between two of them: a frame composed between reading the frame count
+    # and reading the bytes fetched would make a true proof fail. The counters
+    # are read until two reads in a row agree (the guest has finished its
+    # frames when it asks, so they settle within a frame or two).
+    SETTLE_READS = 50
+    SETTLE_GAP_S = 0.02
+
+    def _settled(self, read):
+        last = read()
+        for _ in range(self.SETTLE_READS):
+            time.sleep(self.SETTLE_GAP_S)
+            cur = read()
+            if cur == last:
+                return cur, True
+            last = cur
+        return last, False
+
+    def _zero_copy_snapshot(self, q, req):
+        snap = {"counters": {}}
+        for dev, counters in sorted(req.get("expect", {}).items()):
+            snap["counters"][dev] = {prop: q.qom_get(self._dev(dev), prop)
+                                     for prop in sorted(counters)}
+        if req.get("display"):
+            disp = self._dev(req["display"])
+            snap["display"] = {
+                "composed": q.qom_get(disp, "stat-frames-composed"),
+                "flips": q.qom_get(disp, "stat-flips"),
+                "read": {k: q.qom_get(disp, "stat-bytes-read-%s" % k)
+                         for k in ("sysram", "peer", "other")},
+                "plane": q.qom_get(disp, "head%d-plane%d-pages" % (req["head"], req["plane"])),
+            }
+        return snap
+
     def zero_copy(self, req):
         name = "zero-copy-%s" % req["name"]
         bad, notes = [], []
         proof = self.proofs[req["name"]] = {"counters": {}}
         os.makedirs(self.keep_dir, exist_ok=True)
         with vprime_qmp.QMP(self.qmp_path) as q:
+            snap, settled = self._settled(lambda: self._zero_copy_snapshot(q, req))
+            if not settled:
+                bad.append("the devices' counters still changed after %d reads %.2f s apart"
+                           % (self.SETTLE_READS, self.SETTLE_GAP_S))
             for dev, counters in sorted(req.get("expect", {}).items()):
-                got = proof["counters"][dev] = {}
+                got = proof["counters"][dev] = snap["counters"][dev]
                 for prop, want in sorted(counters.items()):
-                    got[prop] = q.qom_get(self._dev(dev), prop)
                     if got[prop] != want:
                         bad.append("%s %s = %s, want %s" % (dev, prop, got[prop], want))
                 notes.append("%s: %s" % (dev, ", ".join("%s %s" % (p[len("stat-"):], v)
                                                       for p, v in sorted(got.items()))))
             links = [(l["a"], l["b"], l.get("rel", "equal")) for l in req.get("pages", [])]
             if req.get("display"):
-                disp = self._dev(req["display"])
                 plane_prop = "head%d-plane%d-pages" % (req["head"], req["plane"])
-                composed = q.qom_get(disp, "stat-frames-composed")
-                flips = q.qom_get(disp, "stat-flips")
-                read = {k: q.qom_get(disp, "stat-bytes-read-%s" % k) for k in ("sysram", "peer", "other")}
-                plane = q.qom_get(disp, plane_prop)
+                composed, flips, read, plane = (snap["display"][k]
+                                                for k in ("composed", "flips", "read", "plane"))
                 # each latch of a scattered buffer reads its page list (8 bytes a page)
                 lists = flips * len(parse_pages(plane)) * 8 if plane.startswith("pages:") else 0
                 proof["display"] = {"composed": composed, "flips": flips, "read": read,
