@@ -83,12 +83,12 @@ void host_screendump_vs(struct head *hd, uint32_t w, uint32_t h, uint32_t crc,
 }
 
 /*
- * The number after @key in the driver's debugfs vprime_state, in head
- * @h's lines and on (@h < 0: anywhere); -1 if absent
+ * The number after @key in the driver's debugfs vprime_state: in head
+ * @h's lines, up to the next head's (@h < 0: anywhere); -1 if absent
  */
 long long kms_state_value(struct kms *k, int h, const char *key)
 {
-	char path[PATH_MAX], buf[16384], hk[32], *p = buf;
+	char path[PATH_MAX], buf[16384], hk[32], *p = buf, *next;
 
 	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state",
 		 k->minor);
@@ -99,6 +99,9 @@ long long kms_state_value(struct kms *k, int h, const char *key)
 		p = strstr(buf, hk);
 		if (!p)
 			return -1;
+		next = strstr(p + 1, "\nhead ");
+		if (next)
+			next[1] = '\0';
 	}
 	p = strstr(p, key);
 	return p ? strtoll(p + strlen(key), NULL, 10) : -1;
@@ -110,18 +113,9 @@ long long kms_state_value(struct kms *k, int h, const char *key)
  */
 unsigned int kms_crc_link(struct kms *k, struct head *hd)
 {
-	char path[PATH_MAX], buf[16384], key[32], *p;
-	unsigned int bpc = VPRIME_BPC_8;
+	long long v = kms_state_value(k, hd->index, "  output bpc ");
+	unsigned int bpc = v > 0 ? (unsigned int)v : VPRIME_BPC_8;
 
-	snprintf(path, sizeof(path), "/sys/kernel/debug/dri/%d/vprime_state",
-		 k->minor);
-	snprintf(key, sizeof(key), "head %d [", hd->index);
-	if (read_file(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, key))) {
-		char *next = strstr(p + 1, "\nhead "), *f = strstr(p, "  output bpc ");
-
-		if (f && (!next || f < next))
-			bpc = strtoul(f + strlen("  output bpc "), NULL, 10);
-	}
 	kms_crc_bpc(bpc);
 	return bpc;
 }
