@@ -447,3 +447,17 @@ int host_cputime(double *main_s)
 	}
 	return hreply_num(&r, "main_s", main_s);
 }
+
+void hmsg_screendump(struct hmsg *m, int head, uint64_t w, uint64_t h,
+		     int frame, uint64_t tag, const char *save)
+{
+	hmsg_start(m, "screendump");
+	hmsg_str(m, "device", "display0");
+	hmsg_int(m, "head", head);
+	hmsg_u64(m, "width", w);
+	hmsg_u64(m, "height", h);
+	hmsg_int(m, "frame", frame);
+	hmsg_u64(m, "tag", tag);
+	if (save)
+		hmsg_str(m, "save", save);
+}

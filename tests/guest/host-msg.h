@@ -53,5 +53,13 @@ int host_qom_set_str(const char *dev, const char *prop, const char *v);
 int host_qom_set_bool(const char *dev, const char *prop, bool v);
 int host_qom_get(const char *dev, const char *prop, struct hreply *r);
 int host_cputime(double *main_s);
+/*
+ * Starts a "screendump" request: the host compares display0's head @head
+ * (@w x @h) with the test pattern (frame, tag) pixel by pixel, and keeps
+ * it as @save (NULL: not kept).  "bpc", "window" and "background" may
+ * follow.
+ */
+void hmsg_screendump(struct hmsg *m, int head, uint64_t w, uint64_t h,
+		     int frame, uint64_t tag, const char *save);
 
 #endif

@@ -1086,13 +1086,8 @@ int test_kms_screendump(struct ctx *c)
 		wait_vblanks(&k, hd, 1, NULL);
 	}
 	for (i = 0; i < k.nheads && !failures; i++) {
-		hmsg_start(&req, "screendump");
-		hmsg_str(&req, "device", "display0");
-		hmsg_int(&req, "head", i);
-		hmsg_u64(&req, "width", k.heads[i].mode.hdisplay);
-		hmsg_u64(&req, "height", k.heads[i].mode.vdisplay);
-		hmsg_int(&req, "frame", 20 + i);
-		hmsg_int(&req, "tag", 1 + i);
+		hmsg_screendump(&req, i, k.heads[i].mode.hdisplay, k.heads[i].mode.vdisplay,
+				20 + i, 1 + i, NULL);
 		/* what the head's link carries: a 6 bpc panel's is truncated */
 		hmsg_int(&req, "bpc", kms_crc_link(&k, &k.heads[i]));
 		ret = host_call(&req, &rep, 60);

@@ -48,15 +48,8 @@ static void wb_pattern_screendump(struct kms *k, struct head *hd, uint32_t w,
 	int ret;
 
 	snprintf(save, sizeof(save), "wb-pattern-head%d", hd->index);
-	hmsg_start(&req, "screendump");
-	hmsg_str(&req, "device", "display0");
-	hmsg_int(&req, "head", hd->index);
-	hmsg_u64(&req, "width", w);
-	hmsg_u64(&req, "height", h);
-	hmsg_int(&req, "frame", WB_PATTERN_FRAME);
-	hmsg_int(&req, "tag", tag);
+	hmsg_screendump(&req, hd->index, w, h, WB_PATTERN_FRAME, tag, save);
 	hmsg_int(&req, "bpc", kms_crc_link(k, hd));
-	hmsg_str(&req, "save", save);
 	ret = host_call(&req, &rep, 60);
 	if (ret == -ENODEV) {
 		diag("head %d: no host control channel, the screen is not compared with the pattern (the harness provides it)",

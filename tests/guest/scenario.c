@@ -530,14 +530,7 @@ static int host_screendump(struct scen *s, int frame, uint32_t tag)
 	struct hmsg m;
 	int ret;
 
-	hmsg_start(&m, "screendump");
-	hmsg_str(&m, "device", "display0");
-	hmsg_int(&m, "head", s->hd->index);
-	hmsg_u64(&m, "width", s->w);
-	hmsg_u64(&m, "height", s->h);
-	hmsg_int(&m, "frame", frame);
-	hmsg_u64(&m, "tag", tag);
-	hmsg_str(&m, "save", s->name);
+	hmsg_screendump(&m, s->hd->index, s->w, s->h, frame, tag, s->name);
 	if (s->ww) {
 		hmsg_open(&m, "window", '[');
 		hmsg_u64(&m, NULL, s->wx);
@@ -969,15 +962,9 @@ static struct fb *render_composite(struct scen *s, int i, int *fence)
 	if (!ret)
 		ret = submit(s->gfd[0], s->gctx[0], &cmd, 1, desk, 1, &fo, NULL);
 	CHECK(!ret, "iGPU desktop clear of frame %d: %s", i, strerror(-ret));
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = VPRIME_OP_BLIT;
-	cmd.blit.src = s->imp[1][j].va;
-	cmd.blit.dst = s->shared[0][j].va + (uint64_t)s->wy * s->pitch + s->wx * 4;
-	cmd.blit.src_pitch = s->ww * 4;
-	cmd.blit.dst_pitch = s->pitch;
-	cmd.blit.width = s->ww;
-	cmd.blit.height = s->wh;
-	cmd.blit.src_format = cmd.blit.dst_format = VPRIME_FMT_XRGB8888;
+	cmd = blit_cmd(s->imp[1][j].va, s->ww * 4, VPRIME_FMT_XRGB8888,
+		       s->shared[0][j].va + (uint64_t)s->wy * s->pitch + s->wx * 4, s->pitch,
+		       VPRIME_FMT_XRGB8888, s->ww, s->wh);
 	bo.in_fd = wfence;
 	if (!ret)
 		ret = submit(s->gfd[0], s->gctx[0], &cmd, 1, both, 2, &bo, fence);
@@ -1153,16 +1140,8 @@ static int compute_round(struct scen *s, int i, uint32_t tp,
 		close(f2);
 	f2 = -1;
 
-	memset(cmd, 0, sizeof(cmd));
-	cmd[0].opcode = VPRIME_OP_BLIT;
-	cmd[0].blit.src = s->vram[j].va;
-	cmd[0].blit.dst = s->vram[NBUF + j].va;
-	cmd[0].blit.src_pitch = s->pitch;
-	cmd[0].blit.dst_pitch = tp;
-	cmd[0].blit.width = s->w;
-	cmd[0].blit.height = s->h;
-	cmd[0].blit.src_format = VPRIME_FMT_XRGB8888;
-	cmd[0].blit.dst_format = VPRIME_FMT_XBGR8888;
+	cmd[0] = blit_cmd(s->vram[j].va, s->pitch, VPRIME_FMT_XRGB8888,
+			  s->vram[NBUF + j].va, tp, VPRIME_FMT_XBGR8888, s->w, s->h);
 	cmd[0].blit.dst_layout = VPRIME_LAYOUT_NV_BLOCK;
 	cmd[1] = fill(tiled_at(s->vram[NBUF + j].va, tp, COMPUTE_RECT_XY, COMPUTE_RECT_XY),
 		      tp, rw, rh, VPRIME_FMT_XBGR8888, COMPUTE_FILL_ARGB);
@@ -1172,14 +1151,8 @@ static int compute_round(struct scen *s, int i, uint32_t tp,
 	CHECK(!ret, "round %d: dGPU transform: %s", i, strerror(-ret));
 
 	memset(cmd, 0, sizeof(cmd));
-	cmd[0].opcode = VPRIME_OP_BLIT;
-	cmd[0].blit.src = s->vram[NBUF + j].va;
-	cmd[0].blit.dst = s->shared[0][j].va;
-	cmd[0].blit.src_pitch = tp;
-	cmd[0].blit.dst_pitch = s->pitch;
-	cmd[0].blit.width = s->w;
-	cmd[0].blit.height = s->h;
-	cmd[0].blit.src_format = cmd[0].blit.dst_format = VPRIME_FMT_XBGR8888;
+	cmd[0] = blit_cmd(s->vram[NBUF + j].va, tp, VPRIME_FMT_XBGR8888,
+			  s->shared[0][j].va, s->pitch, VPRIME_FMT_XBGR8888, s->w, s->h);
 	cmd[0].blit.src_layout = VPRIME_LAYOUT_NV_BLOCK;
 	co.in_fd = -1;
 	if (!ret)
@@ -1187,14 +1160,8 @@ static int compute_round(struct scen *s, int i, uint32_t tp,
 	CHECK(!ret, "round %d: dGPU copy out of VRAM (to linear): %s", i, strerror(-ret));
 
 	memset(cmd, 0, sizeof(cmd));
-	cmd[0].opcode = VPRIME_OP_BLIT;
-	cmd[0].blit.src = s->imp[0][j].va;
-	cmd[0].blit.dst = check->va;
-	cmd[0].blit.src_pitch = s->pitch;
-	cmd[0].blit.dst_pitch = s->pitch;
-	cmd[0].blit.width = s->w;
-	cmd[0].blit.height = s->h;
-	cmd[0].blit.src_format = cmd[0].blit.dst_format = VPRIME_FMT_XBGR8888;
+	cmd[0] = blit_cmd(s->imp[0][j].va, s->pitch, VPRIME_FMT_XBGR8888,
+			  check->va, s->pitch, VPRIME_FMT_XBGR8888, s->w, s->h);
 	ko.in_fd = f2;
 	if (!ret)
 		ret = submit(s->gfd[1], s->gctx[1], cmd, 1, chk, 2, &ko, NULL);
