@@ -343,6 +343,24 @@ struct vprime_cmd copy_cmd(uint64_t src, uint64_t dst, uint64_t size)
 	return c;
 }
 
+/* BLIT of a w x h rectangle, linear to linear (set the layouts after) */
+struct vprime_cmd blit_cmd(uint64_t src, uint32_t src_pitch, uint32_t src_format,
+			   uint64_t dst, uint32_t dst_pitch, uint32_t dst_format,
+			   uint32_t w, uint32_t h)
+{
+	struct vprime_cmd c = { .opcode = VPRIME_OP_BLIT };
+
+	c.blit.src = src;
+	c.blit.src_pitch = src_pitch;
+	c.blit.src_format = src_format;
+	c.blit.dst = dst;
+	c.blit.dst_pitch = dst_pitch;
+	c.blit.dst_format = dst_format;
+	c.blit.width = w;
+	c.blit.height = h;
+	return c;
+}
+
 /* The GPU kinds of the topology, iGPU first; how many */
 int gpu_kinds(struct ctx *c, int *kinds)
 {

@@ -72,6 +72,9 @@ struct vprime_cmd fill(uint64_t va, uint32_t pitch, uint32_t w, uint32_t h,
 struct vprime_cmd pattern(uint64_t va, uint32_t pitch, uint32_t w, uint32_t h,
 			  uint32_t frame, uint32_t tag);
 struct vprime_cmd copy_cmd(uint64_t src, uint64_t dst, uint64_t size);
+struct vprime_cmd blit_cmd(uint64_t src, uint32_t src_pitch, uint32_t src_format,
+			   uint64_t dst, uint32_t dst_pitch, uint32_t dst_format,
+			   uint32_t w, uint32_t h);
 
 /* debugfs of the DRM device behind an open node */
 void debugfs_dir(int fd, char *dir, size_t len);

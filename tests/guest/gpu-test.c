@@ -82,16 +82,8 @@ int test_gpu_commands(struct ctx *c)
 			CHECK(!get_param(fd, VPRIME_PARAM_LAYOUT_MODIFIER(l), &mod) &&
 			      mod_tile_w(mod), "%s: layout %u's modifier 0x%" PRIx64,
 			      kind_name(kinds[k]), l, mod);
-			memset(&cmd, 0, sizeof(cmd));
-			cmd.opcode = VPRIME_OP_BLIT;
-			cmd.blit.src = b.va;
-			cmd.blit.dst = t.va;
-			cmd.blit.src_pitch = pitch;
-			cmd.blit.dst_pitch = tpitch;
-			cmd.blit.width = w;
-			cmd.blit.height = h;
-			cmd.blit.src_format = VPRIME_FMT_XRGB8888;
-			cmd.blit.dst_format = VPRIME_FMT_XRGB8888;
+			cmd = blit_cmd(b.va, pitch, VPRIME_FMT_XRGB8888, t.va, tpitch,
+				       VPRIME_FMT_XRGB8888, w, h);
 			cmd.blit.dst_layout = l;
 			ret = run(fd, ctx_id, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 3);
 			if (!(layouts & (1u << l))) {
@@ -354,16 +346,8 @@ int test_gpu_prime(struct ctx *c)
 		{
 			const struct bo *bos[2] = { &in, &dst };
 
-			memset(&cmd, 0, sizeof(cmd));
-			cmd.opcode = VPRIME_OP_BLIT;
-			cmd.blit.src = in.va;
-			cmd.blit.dst = dst.va;
-			cmd.blit.src_pitch = 1024;
-			cmd.blit.dst_pitch = 512;
-			cmd.blit.width = 256;
-			cmd.blit.height = 64;
-			cmd.blit.src_format = VPRIME_FMT_XRGB8888;
-			cmd.blit.dst_format = VPRIME_FMT_RGB565;
+			cmd = blit_cmd(in.va, 1024, VPRIME_FMT_XRGB8888, dst.va, 512,
+				       VPRIME_FMT_RGB565, 256, 64);
 			CHECK(!run(ifd, ictx, VPRIME_ENGINE_RENDER, &cmd, 1, bos, 2),
 			      "iGPU blit from the imported BO");
 		}

@@ -229,14 +229,8 @@ static void gpu_to_gpu(struct ctx *c, const struct modset *shared)
 	/* LINEAR, the layout both take */
 	cmd = pattern(a.va, pitch, w, h, 21, 5);
 	CHECK(!run(ifd, ictx, VPRIME_ENGINE_RENDER, &cmd, 1, ib, 1), "iGPU PATTERN linear");
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = VPRIME_OP_BLIT;
-	cmd.blit.src = imp.va;
-	cmd.blit.dst = out.va;
-	cmd.blit.src_pitch = cmd.blit.dst_pitch = pitch;
-	cmd.blit.width = w;
-	cmd.blit.height = h;
-	cmd.blit.src_format = cmd.blit.dst_format = VPRIME_FMT_XRGB8888;
+	cmd = blit_cmd(imp.va, pitch, VPRIME_FMT_XRGB8888, out.va, pitch, VPRIME_FMT_XRGB8888,
+		       w, h);
 	ret = run(dfd, dctx, VPRIME_ENGINE_RENDER, &cmd, 1, db, 2);
 	CHECK(!ret, "dGPU BLIT of the iGPU's linear buffer: %s", strerror(-ret));
 	for (y = 0; y < h && ok && !ret; y++)
@@ -250,14 +244,8 @@ static void gpu_to_gpu(struct ctx *c, const struct modset *shared)
 	cmd = pattern(a.va, pitch, w, h, 21, 5);
 	cmd.rect.layout = VPRIME_LAYOUT_X_TILED;
 	CHECK(!run(ifd, ictx, VPRIME_ENGINE_RENDER, &cmd, 1, ib, 1), "iGPU PATTERN X-tiled");
-	memset(&cmd, 0, sizeof(cmd));
-	cmd.opcode = VPRIME_OP_BLIT;
-	cmd.blit.src = imp.va;
-	cmd.blit.dst = out.va;
-	cmd.blit.src_pitch = cmd.blit.dst_pitch = pitch;
-	cmd.blit.width = w;
-	cmd.blit.height = h;
-	cmd.blit.src_format = cmd.blit.dst_format = VPRIME_FMT_XRGB8888;
+	cmd = blit_cmd(imp.va, pitch, VPRIME_FMT_XRGB8888, out.va, pitch, VPRIME_FMT_XRGB8888,
+		       w, h);
 	cmd.blit.src_layout = VPRIME_LAYOUT_X_TILED;
 	ret = run(dfd, dctx, VPRIME_ENGINE_RENDER, &cmd, 1, db, 2);
 	CHECK(ret == -EINVAL, "dGPU read of the iGPU's X-tiled buffer: %d, want -EINVAL", ret);
