@@ -23,16 +23,18 @@
 /* ---- latch ------------------------------------------------------------ */
 
 /* One LUT of the colour block into r, g, b triples in host order */
-static bool colour_read_lut(VPrimeDisplayState *s, dma_addr_t addr,
+static bool colour_read_lut(VPrimeHead *h, dma_addr_t addr,
                             uint16_t *out)
 {
+    VPrimeDisplayState *s = h->s;
     uint16_t raw[VPRIME_COLOUR_LUT_SIZE * 4];
     unsigned i, c;
 
     if (pci_dma_read(PCI_DEVICE(s), addr, raw, sizeof(raw)) != MEMTX_OK) {
         return false;
     }
-    s->stat_read[vprime_core_dma_target(&s->core, addr, false)] += sizeof(raw);
+    vprime_head_count_read(h, vprime_core_dma_target(&s->core, addr, false),
+                           sizeof(raw));
     for (i = 0; i < VPRIME_COLOUR_LUT_SIZE; i++) {
         for (c = 0; c < 3; c++) {
             out[i * 3 + c] = le16_to_cpu(raw[i * 4 + c]);
@@ -76,12 +78,12 @@ uint32_t vprime_colour_latch(VPrimeHead *h, bool on, hwaddr *reg,
 
     next = g_new0(VPrimeColour, 1);
     if ((n->control & VPRIME_COLOUR_CTRL_DEGAMMA) &&
-        !colour_read_lut(s, n->addr + VPRIME_COLOUR_DEGAMMA, next->degamma)) {
+        !colour_read_lut(h, n->addr + VPRIME_COLOUR_DEGAMMA, next->degamma)) {
         *why = "degamma LUT not readable by DMA";
         return VPRIME_HEAD_ERR_COLOUR;
     }
     if ((n->control & VPRIME_COLOUR_CTRL_GAMMA) &&
-        !colour_read_lut(s, n->addr + VPRIME_COLOUR_GAMMA, next->gamma)) {
+        !colour_read_lut(h, n->addr + VPRIME_COLOUR_GAMMA, next->gamma)) {
         *why = "gamma LUT not readable by DMA";
         return VPRIME_HEAD_ERR_COLOUR;
     }
@@ -93,8 +95,8 @@ uint32_t vprime_colour_latch(VPrimeHead *h, bool on, hwaddr *reg,
             *why = "CTM not readable by DMA";
             return VPRIME_HEAD_ERR_COLOUR;
         }
-        s->stat_read[vprime_core_dma_target(&s->core, a, false)] +=
-            sizeof(next->ctm);
+        vprime_head_count_read(h, vprime_core_dma_target(&s->core, a, false),
+                               sizeof(next->ctm));
         for (i = 0; i < ARRAY_SIZE(next->ctm); i++) {
             next->ctm[i] = le64_to_cpu(next->ctm[i]);
         }

@@ -514,8 +514,8 @@ static uint32_t read_page_list(VPrimeHead *h, unsigned p, uint64_t addr,
         *why = "page list not readable by DMA";
         return VPRIME_HEAD_ERR_PAGE_LIST;
     }
-    s->stat_read[vprime_core_dma_target(&s->core, addr, false)] +=
-        n * sizeof(uint64_t);
+    vprime_head_count_read(h, vprime_core_dma_target(&s->core, addr, false),
+                           n * sizeof(uint64_t));
     for (i = 0; i < n; i++) {
         list[i] = le64_to_cpu(list[i]);
         reason = vprime_disp_page_check(s, list[i], why);

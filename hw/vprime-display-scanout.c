@@ -619,7 +619,7 @@ static void map_count(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
         if (z > a && run->host) {
             trace_vprime_disp_fetch(h->s->core.name, h->idx, p,
                                     run->addr + (a - run->off), z - a);
-            h->s->stat_read[run->kind] += z - a;
+            vprime_head_count_read(h, run->kind, z - a);
         }
     }
 }
@@ -666,7 +666,7 @@ static bool plane_read(VPrimeHead *h, unsigned p, const VPrimeScanMap *m,
         } else {
             kind = vprime_core_dma_target(&s->core, addr, false);
         }
-        s->stat_read[kind] += n;
+        vprime_head_count_read(h, kind, n);
         s->stat_copied += n;
         off += n;
         buf += n;
@@ -841,7 +841,8 @@ static bool fbp_read(VPrimeHead *h, unsigned p, unsigned i, uint64_t off,
                           h->idx, p, (uint64_t)addr);
             return false;
         }
-        s->stat_read[vprime_core_dma_target(&s->core, addr, false)] += n;
+        vprime_head_count_read(h, vprime_core_dma_target(&s->core, addr, false),
+                               n);
         s->stat_copied += n;
         off += n;
         buf += n;

@@ -151,8 +151,8 @@ static uint32_t wb_read_pages(VPrimeHead *h, const VPrimeWbRegs *r,
         *why = "page list not readable by DMA";
         return VPRIME_HEAD_ERR_WB_DMA;
     }
-    s->stat_read[vprime_core_dma_target(&s->core, r->addr, false)] +=
-        n * sizeof(uint64_t);
+    vprime_head_count_read(h, vprime_core_dma_target(&s->core, r->addr, false),
+                           n * sizeof(uint64_t));
     for (i = 0; i < n; i++) {
         list[i] = le64_to_cpu(list[i]);
         if (vprime_disp_page_check(s, list[i], why)) {

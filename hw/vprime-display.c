@@ -279,6 +279,7 @@ static void vprime_display_stats_reset(void *opaque)
         s->head[i].stat_frames_composed = 0;
         s->head[i].stat_flips = 0;
         s->head[i].stat_vblanks = 0;
+        memset(s->head[i].stat_read, 0, sizeof(s->head[i].stat_read));
     }
     vprime_faults_stats_reset(&s->faults);
 }
@@ -446,6 +447,13 @@ static void vprime_display_add_properties(VPrimeDisplayState *s)
                                        OBJ_PROP_FLAG_READ);
         object_property_add(obj, vb, "uint64", get_stat_vblanks, NULL, NULL,
                             &h->stat_vblanks);
+        for (p = 0; p < VPRIME_DMA__MAX; p++) {
+            g_autofree char *rd = g_strdup_printf("head%u-bytes-read-%s", i,
+                                                  kinds[p]);
+
+            object_property_add_uint64_ptr(obj, rd, &h->stat_read[p],
+                                           OBJ_PROP_FLAG_READ);
+        }
         for (p = 0; p < VPRIME_DISP_PLANES; p++) {
             g_autofree char *pg = g_strdup_printf("head%u-plane%u-pages", i,
                                                   p);
@@ -1554,6 +1562,34 @@ static const VMStateDescription vmstate_vprime_head_output_bpc = {
 };
 
 /*
+ * The head's share of the engine's DMA reads (head<N>-bytes-read-*), sent
+ * once it has read anything; a stream without it has read nothing yet
+ */
+static bool vprime_head_read_stats_needed(void *opaque)
+{
+    VPrimeHead *h = opaque;
+    unsigned i;
+
+    for (i = 0; i < VPRIME_DMA__MAX; i++) {
+        if (h->stat_read[i]) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const VMStateDescription vmstate_vprime_head_read_stats = {
+    .name = "vprime-display-head/read-stats",
+    .version_id = 1,
+    .minimum_version_id = 1,
+    .needed = vprime_head_read_stats_needed,
+    .fields = (const VMStateField[]) {
+        VMSTATE_UINT64_ARRAY(stat_read, VPrimeHead, VPRIME_DMA__MAX),
+        VMSTATE_END_OF_LIST()
+    }
+};
+
+/*
  * The colour pipeline: registers as written and latched, and the tables
  * as latched (the engine read them once, like the page lists)
  */
@@ -1661,6 +1697,7 @@ static const VMStateDescription vmstate_vprime_head = {
         &vmstate_vprime_head_route,
         &vmstate_vprime_head_vrr,
         &vmstate_vprime_head_output_bpc,
+        &vmstate_vprime_head_read_stats,
         NULL
     }
 };

@@ -358,6 +358,7 @@ typedef struct VPrimeHead {
     uint64_t stat_frames_composed;
     uint64_t stat_flips;
     uint64_t stat_vblanks;
+    uint64_t stat_read[VPRIME_DMA__MAX];  /* this head's share of the engine's */
 } VPrimeHead;
 
 struct VPrimeDisplayState {
@@ -399,6 +400,14 @@ struct VPrimeDisplayState {
     uint64_t stat_copied;       /* guest pixel bytes the host copied */
     uint64_t stat_host_ns;      /* host time in vblanks, latches, frames */
 };
+
+/* Count a DMA read of the engine done for head h (its fetch, lists, LUTs) */
+static inline void vprime_head_count_read(VPrimeHead *h, VPrimeDmaTarget kind,
+                                          uint64_t n)
+{
+    h->s->stat_read[kind] += n;
+    h->stat_read[kind] += n;
+}
 
 /* Tiled fetch: the widest band of tiles one row of a plane can cover */
 #define VPRIME_DISP_BOUNCE_SIZE \

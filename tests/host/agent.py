@@ -513,11 +513,13 @@ class Agent(threading.Thread):
             snap["counters"][dev] = {prop: q.qom_get(self._dev(dev), prop)
                                      for prop in sorted(counters)}
         if req.get("display"):
-            disp = self._dev(req["display"])
+            # the scenario's head's own counters: the other heads (fbcon's
+            # cursor, say) compose frames of their own meanwhile
+            disp, head = self._dev(req["display"]), "head%d-" % req["head"]
             snap["display"] = {
-                "composed": q.qom_get(disp, "stat-frames-composed"),
-                "flips": q.qom_get(disp, "stat-flips"),
-                "read": {k: q.qom_get(disp, "stat-bytes-read-%s" % k)
+                "composed": q.qom_get(disp, head + "frames-composed"),
+                "flips": q.qom_get(disp, head + "flips"),
+                "read": {k: q.qom_get(disp, head + "bytes-read-%s" % k)
                          for k in ("sysram", "peer", "other")},
                 "plane": q.qom_get(disp, "head%d-plane%d-pages" % (req["head"], req["plane"])),
             }
@@ -552,12 +554,14 @@ class Agent(threading.Thread):
                 if not composed:
                     bad.append("the display composed no frame")
                 if read != {"sysram": composed * req["frame_bytes"] + lists, "peer": 0, "other": 0}:
-                    bad.append("display read %s for %d composed frames of %d bytes and %d page-list "
-                               "bytes (%d flips)" % (read, composed, req["frame_bytes"], lists, flips))
+                    bad.append("display head %d read %s for %d composed frames of %d bytes and %d "
+                               "page-list bytes (%d flips)"
+                               % (req["head"], read, composed, req["frame_bytes"], lists, flips))
                 else:
-                    notes.append("display composed %d frames, read %d bytes = %d x %d + %d bytes of "
-                                 "page lists (%d flips), all from system RAM"
-                                 % (composed, read["sysram"], composed, req["frame_bytes"], lists, flips))
+                    notes.append("display head %d composed %d frames, read %d bytes = %d x %d + %d "
+                                 "bytes of page lists (%d flips), all from system RAM"
+                                 % (req["head"], composed, read["sysram"], composed,
+                                    req["frame_bytes"], lists, flips))
                 links.insert(0, ([req["display"], plane_prop],
                                  [req["producer"], "%s-last-write-pages" % req["engine"]], "equal"))
             walker = IommuWalker(q, self.keep_dir, "intel-iommu" in self._qemu_cmdline())

@@ -4542,7 +4542,46 @@ static void test_counters(void)
     g_assert_cmpuint(qom_u64(&d, "head0-vblanks"), ==, 0);
     g_assert_cmpuint(qom_u64(&d, "head0-flips"), ==, 0);
     g_assert_cmpuint(qom_u64(&d, "head0-frames-composed"), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "head0-bytes-read-sysram"), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "head0-bytes-read-other"), ==, 0);
     buf_free(&b);
+    disp_stop(&d);
+}
+
+/* Each head counts its own reads; the heads' add up to the engine's */
+static void test_head_counters(void)
+{
+    PlaneCfg c = { .format = VPRIME_FMT_XRGB8888, .pitch = 64 * 4,
+                   .fb_size = 64 * 4 * 48, .w = 64, .h = 48,
+                   .contig = true };
+    const uint64_t bytes = 64 * 4 * 48;
+    Buf b[2];
+    Disp d;
+
+    disp_start(&d, "heads=2");
+    plane_with_buf(&d, 0, VPRIME_PLANE_PRIMARY, &c, &b[0], false);
+    plane_with_buf(&d, 1, VPRIME_PLANE_PRIMARY, &c, &b[1], false);
+    head_on(&d, 0, &mode_a);
+    head_on(&d, 1, &mode_a);
+    g_assert_cmpuint(qom_u64(&d, "head0-bytes-read-sysram"), ==, bytes);
+    g_assert_cmpuint(qom_u64(&d, "head1-bytes-read-sysram"), ==, bytes);
+
+    /* head 1's damage is head 1's fetch alone */
+    hwr(&d, 1, VPRIME_HEAD_DAMAGE, 1);
+    step_to_vblank(&d, 1, &mode_a);
+    g_assert_cmpuint(qom_u64(&d, "head1-frames-composed"), ==, 2);
+    g_assert_cmpuint(qom_u64(&d, "head1-bytes-read-sysram"), ==, 2 * bytes);
+    g_assert_cmpuint(qom_u64(&d, "head0-frames-composed"), ==, 1);
+    g_assert_cmpuint(qom_u64(&d, "head0-bytes-read-sysram"), ==, bytes);
+    g_assert_cmpuint(qom_u64(&d, "stat-bytes-read-sysram"), ==, 3 * bytes);
+    g_assert_cmpuint(qom_u64(&d, "head1-bytes-read-peer"), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "head1-bytes-read-other"), ==, 0);
+    g_assert_cmpuint(qom_u64(&d, "head2-bytes-read-sysram"), ==, 0);
+
+    vprime_qom_set_bool(&d.t, "stats-reset", true);
+    g_assert_cmpuint(qom_u64(&d, "head1-bytes-read-sysram"), ==, 0);
+    buf_free(&b[0]);
+    buf_free(&b[1]);
     disp_stop(&d);
 }
 
@@ -5208,6 +5247,7 @@ int main(int argc, char **argv)
     qtest_add_func("/vprime-display/inject/underrun", test_inject_underrun);
     qtest_add_func("/vprime-display/inject/unplug", test_inject_unplug);
     qtest_add_func("/vprime-display/counters", test_counters);
+    qtest_add_func("/vprime-display/head-counters", test_head_counters);
     qtest_add_func("/vprime-display/peer-scanout", test_peer_scanout);
     qtest_add_func("/vprime-display/zero-copy/contiguous", test_zero_copy);
     qtest_add_data_func("/vprime-display/zero-copy/pages-memfd",

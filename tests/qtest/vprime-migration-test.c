@@ -259,6 +259,14 @@ static void dump_disp(GString *out, Dev *d)
                                         VPRIME_HEAD_ROUTE),
                                rd(d, VPRIME_HEAD_BASE(h) +
                                      VPRIME_HEAD_OUTPUT_SOURCE));
+        g_string_append_printf(out, "head %u VRR_CONTROL 0x%x "
+                               "VRR_MIN_REFRESH %u OUTPUT_BPC %u\n", h,
+                               rd(d, VPRIME_HEAD_BASE(h) +
+                                     VPRIME_HEAD_VRR_CONTROL),
+                               rd(d, VPRIME_HEAD_BASE(h) +
+                                     VPRIME_HEAD_VRR_MIN_REFRESH),
+                               rd(d, VPRIME_HEAD_BASE(h) +
+                                     VPRIME_HEAD_OUTPUT_BPC));
         for (p = 0; p < VPRIME_DISP_PLANES; p++) {
             g_string_append_printf(out, "head %u plane %u:", h, p);
             for (r = 0; r <= VPRIME_PL_YUV; r += 4) {
@@ -938,6 +946,7 @@ static const char *const after_migration_differs[] = {
     "disp:stat-frames-composed",    /* heads that are on compose again... */
     "disp:head1-frames-composed",
     "disp:stat-bytes-read-sysram",  /* ... reading their planes again */
+    "disp:head1-bytes-read-sysram",
     "disp:stat-bytes-copied",       /* ... and copying what they compose */
     NULL,
 };
@@ -1018,6 +1027,9 @@ static void test_display_in_flight(void)
                      qom_u64(&ref, "disp", "stat-frames-composed") + 1);
     g_assert_cmpuint(qom_u64(&dst, "disp", "stat-bytes-read-sysram"), ==,
                      qom_u64(&ref, "disp", "stat-bytes-read-sysram") +
+                     h1_bytes);
+    g_assert_cmpuint(qom_u64(&dst, "disp", "head1-bytes-read-sysram"), ==,
+                     qom_u64(&ref, "disp", "head1-bytes-read-sysram") +
                      h1_bytes);
     end_ref = machine_dump(&ref, after_migration_differs);
     end_dst = machine_dump(&dst, after_migration_differs);
@@ -1214,6 +1226,8 @@ static const char *const after_lock_migration_differs[] = {
     "disp:head0-frames-composed",
     "disp:head1-frames-composed",
     "disp:stat-bytes-read-sysram",
+    "disp:head0-bytes-read-sysram",
+    "disp:head1-bytes-read-sysram",
     "disp:stat-bytes-copied",
     NULL,
 };
