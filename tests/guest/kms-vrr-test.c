@@ -12,8 +12,10 @@
  * translation of device time to ktime, never against a guest timer:
  *
  * - VRR on and idle: vblanks one longest frame apart (3 of them);
- * - VRR on, flips each a quarter of the way from the shortest to the
- *   longest frame after the previous event: every flip completes, every
+ * - VRR on, flips each some time after the previous event, steered
+ *   into the window between the shortest and the longest frame by where
+ *   the previous flip landed on the device's clock (a slower guest, such
+ *   as one on the debug kernel, waits less): every flip completes, every
  *   vblank-to-vblank interval is at least the mode's period and at most
  *   a longest frame per vblank counted, and at least one flip ended its
  *   frame itself (one vblank, more than a tenth of a period beyond the
@@ -23,7 +25,8 @@
  *   vblank's by mode periods (its flip record says "timestamp on the
  *   grid"), wrong with VRR by up to a longest frame less a period per
  *   vblank: the intervals next to it are printed, not checked;
- * - VRR off, the same flips: every interval is a whole number of the
+ * - VRR off, flips a quarter of the way from the shortest to the longest
+ *   frame after the previous event: every interval is a whole number of the
  *   mode's periods.
  * Skips without a VRR capable connector.  Helpers: kms-lib.c.
  */
@@ -84,13 +87,31 @@ static int64_t ev_ns(const struct drm_event_vblank *e)
 }
 
 /*
- * VRR_FLIPS flips, each delay_us after the previous event arrived; the
- * events' sequences and timestamps into seq[] and ts[] (one more: the
- * event before the first).  Returns how many flips completed.
+ * The window a VRR flip can end its frame in: after the mode's period
+ * (@pmin) and before the longest frame (@pmax), in ns, with the
+ * tolerance @tol of the timestamps' translation to ktime.  With @steer,
+ * the wait before each flip follows where the previous flip landed on
+ * the device's clock: a flip that missed the longest frame (two vblanks)
+ * came too late, one at the mode's period too early.  The guest's own
+ * latency from event to UPDATE (a debug kernel's is several ms longer)
+ * then does not decide whether flips land in the window.
  */
-static int flip_run(struct kms *k, struct head *hd, struct fb fb[2], useconds_t delay_us,
+struct vrr_window {
+	int64_t pmin, pmax, tol;
+	bool steer;
+};
+
+/*
+ * VRR_FLIPS flips, each some delay after the previous event arrived (the
+ * first a quarter of the way from the shortest to the longest frame);
+ * the events' sequences and timestamps into seq[] and ts[] (one more:
+ * the event before the first).  Returns how many flips completed.
+ */
+static int flip_run(struct kms *k, struct head *hd, struct fb fb[2], const struct vrr_window *w,
 		    uint32_t *seq, int64_t *ts, bool *passed)
 {
+	const int64_t step = (w->pmax - w->pmin) / 8;
+	int64_t delay = w->pmin + (w->pmax - w->pmin) / 4;
 	struct drm_event_vblank ev;
 	struct flip_record r;
 	int i;
@@ -104,7 +125,7 @@ static int flip_run(struct kms *k, struct head *hd, struct fb fb[2], useconds_t 
 	ts[0] = ev_ns(&ev);
 	passed[0] = head_last_flip(k, hd->index, &r) || r.ts_grid;
 	for (i = 1; i <= VRR_FLIPS; i++) {
-		usleep(delay_us);
+		usleep(delay / 1000);
 		if (flip_to(k, hd, &fb[i % 2], DRM_MODE_ATOMIC_NONBLOCK | DRM_MODE_PAGE_FLIP_EVENT)) {
 			CHECK(0, "flip %d: %s", i, strerror(errno));
 			return i - 1;
@@ -116,6 +137,12 @@ static int flip_run(struct kms *k, struct head *hd, struct fb fb[2], useconds_t 
 		seq[i] = ev.sequence;
 		ts[i] = ev_ns(&ev);
 		passed[i] = head_last_flip(k, hd->index, &r) || r.ts_grid;
+		if (w->steer && !passed[i] && !passed[i - 1]) {
+			if (seq[i] - seq[i - 1] > 1 || ts[i] - ts[i - 1] >= w->pmax - w->tol)
+				delay = delay > step ? delay - step : 0;
+			else if (ts[i] - ts[i - 1] <= w->pmin + w->tol)
+				delay += step;
+		}
 	}
 	return VRR_FLIPS;
 }
@@ -126,6 +153,7 @@ int test_kms_vrr(struct ctx *c)
 	uint32_t seq[VRR_FLIPS + 1];
 	bool passed[VRR_FLIPS + 1];
 	int64_t ts[VRR_FLIPS + 1], pmin, pmax, tol;
+	struct vrr_window win;
 	struct fb fb[2] = { 0 };
 	struct head *hd = NULL;
 	int i, n, ended = 0, skipped = 0;
@@ -183,8 +211,9 @@ int test_kms_vrr(struct ctx *c)
 		diag("VRR idle: 3 vblanks in %.3f ms", d / 1e6);
 	}
 
-	/* flips a third of the way from the shortest to the longest frame */
-	n = flip_run(&k, hd, fb, (pmin + (pmax - pmin) / 4) / 1000, seq, ts, passed);
+	/* flips between the shortest and the longest frame, steered there */
+	win = (struct vrr_window){ pmin, pmax, tol, true };
+	n = flip_run(&k, hd, fb, &win, seq, ts, passed);
 	CHECK(n == VRR_FLIPS, "VRR on: %d of %d flips completed", n, VRR_FLIPS);
 	for (i = 1; i <= n; i++) {
 		int64_t d = ts[i] - ts[i - 1];
@@ -211,7 +240,8 @@ int test_kms_vrr(struct ctx *c)
 	CHECK(!set_vrr(&k, hd, false), "VRR_ENABLED 0: %s", strerror(errno));
 	if (failures || !wait_vblanks(&k, hd, 2, NULL))
 		goto out;
-	n = flip_run(&k, hd, fb, (pmin + (pmax - pmin) / 4) / 1000, seq, ts, passed);
+	win.steer = false;
+	n = flip_run(&k, hd, fb, &win, seq, ts, passed);
 	CHECK(n == VRR_FLIPS, "VRR off: %d of %d flips completed", n, VRR_FLIPS);
 	for (i = 1; i <= n; i++) {
 		int64_t d = ts[i] - ts[i - 1];
