@@ -56,8 +56,9 @@ def read_counters(q):
 
 def save(qmp, state, saved, wait_s):
     """On the source, from the guest's KTAP plan on: once the scenario has
-    flipped MIGRATE_AT frames (it resets the counters first; the mode set
-    before flips a few), stop, migrate to the file, quit.  A QMP
+    flipped MIGRATE_AT frames on its head (head0-flips: the engine's count
+    would take in other heads' flips; it resets the counters first; the
+    mode set before flips a few), stop, migrate to the file, quit.  A QMP
     connection per poll: the host agent needs the same socket while the
     guest resets the counters."""
     deadline = time.time() + wait_s
@@ -68,7 +69,7 @@ def save(qmp, state, saved, wait_s):
                 raise RuntimeError("the scenario flipped only %d frames in %ds" % (flips, wait_s))
             time.sleep(0.02)
             with vprime_qmp.QMP(qmp) as q:
-                flips = q.qom_get(DISPLAY, "stat-flips")
+                flips = q.qom_get(DISPLAY, "head0-flips")
         with vprime_qmp.QMP(qmp, timeout=wait_s) as q:
             q.execute("stop")
             saved["counters"] = read_counters(q)
@@ -149,7 +150,7 @@ def suite(h):
         for f in os.listdir(hostdir) if os.path.isdir(hostdir) else []:
             shutil.copy(os.path.join(hostdir, f), os.path.join(keep, f))
 
-        flips = saved.get("counters", {}).get("display0 stat-flips", 0)
+        flips = saved.get("counters", {}).get("display0 head0-flips", 0)
         if "error" in saved or "bytes" not in saved:
             s.add("saved-mid-scenario", "fail",
                   saved.get("error", "the scenario never started (exit %s)" % rc0),
